@@ -1,0 +1,144 @@
+//! The neutral shape every attachment reader produces, whatever the format.
+//!
+//! Readers turn bytes into a [`Document`]: blocks of text and tables in reading order, plus the
+//! interactive form fields a PDF carries. Checkbox states found inside text (Word content controls,
+//! legacy form checkboxes, ☒/☐ glyphs) are written inline as [`CHECKED`] / [`UNCHECKED`] followed
+//! by their label, so that the recognisers see one representation for all formats.
+//! Nothing here does I/O.
+
+use serde::Serialize;
+
+/// Inline marker for a ticked checkbox.
+pub const CHECKED: char = '☒';
+/// Inline marker for an empty checkbox.
+pub const UNCHECKED: char = '☐';
+
+/// What a reader could read from one attachment, and what it could not.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Document {
+    /// Paragraphs and tables in reading order.
+    pub blocks: Vec<Block>,
+    /// Interactive form fields (PDF AcroForm). Empty for other formats.
+    pub fields: Vec<FormField>,
+    /// Everything that stopped the reader from reading all of the attachment.
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Block {
+    Paragraph(Paragraph),
+    Table(Table),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Paragraph {
+    pub text: String,
+    /// Where it was found, for a person: "page 2", "paragraph 14".
+    pub at: String,
+}
+
+/// A table: a Word table, a spreadsheet sheet, or the lines of a PDF page split into cells.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Table {
+    /// Where it was found, for a person: "table 3", "sheet 'DASH'", "page 1".
+    pub at: String,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Row {
+    /// Where it was found within the table, for a person: "row 11".
+    pub at: String,
+    /// Cell texts left to right. A merged cell's text is in its first cell; the cells it covers
+    /// are empty strings, so column positions stay true.
+    pub cells: Vec<String>,
+}
+
+/// One PDF form field (a terminal field, after inheritance of /FT, /V and flags).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FormField {
+    /// Fully qualified name, parent names joined with '.'.
+    pub name: String,
+    /// The alternate (user-facing) name, /TU, when present.
+    pub label: Option<String>,
+    /// Text printed on the page on the same line as the field's widget(s), left of them.
+    pub context: Option<String>,
+    pub kind: FieldKind,
+    /// Text value; for checkboxes and radio groups the selected export value (None when off).
+    pub value: Option<String>,
+    /// For buttons: the export values of its widgets ("Yes", "No", "DK", "On", ...).
+    pub options: Vec<String>,
+    /// Where it was found, for a person: "page 1".
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Checkbox,
+    Radio,
+    Choice,
+    Other,
+}
+
+/// Why (part of) an input could not be read. `detail` describes structure only, never content.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Problem { kind, detail: detail.into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// Password-protected or encrypted; content not readable.
+    Encrypted,
+    /// Image-only (scanned) document: no text layer, no form fields.
+    Scanned,
+    /// Structure broken: not a valid file of its type.
+    Corrupt,
+    /// File ends early.
+    Truncated,
+    /// A configured limit (size, count, ratio, depth, cells, pages, time) was hit.
+    LimitExceeded,
+    /// A format the product does not read (legacy .doc, TNEF, unknown binary).
+    Unsupported,
+    /// A parser panicked; the panic was contained.
+    ParserPanic,
+    /// Reading took longer than the time limit.
+    Timeout,
+    /// A DASH question could not be found, or an answer could not be understood.
+    Unrecognised,
+    /// Two answers marked for one question (for example both Yes and No).
+    ConflictingMarks,
+    /// A date that does not exist (31/02/1990) or cannot be read.
+    InvalidDate,
+    /// The score stated on the form disagrees with the checklist's count.
+    ScoreMismatch,
+}
+
+impl ProblemKind {
+    /// Whether this problem means the content may have been misread: such a referral needs a person.
+    pub fn blocks_automatic_decision(self) -> bool {
+        !matches!(self, ProblemKind::InvalidDate)
+    }
+}
+
+impl Document {
+    pub fn with_problem(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Document { problems: vec![Problem::new(kind, detail)], ..Document::default() }
+    }
+
+    /// True when the reader produced no content at all.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty() && self.fields.is_empty()
+    }
+}

@@ -1,0 +1,71 @@
+//! Limits on untrusted input. Every reader takes these; hitting one is a typed problem
+//! ([`crate::document::ProblemKind::LimitExceeded`]), never a crash, a hang or a silent skip.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest raw message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Most attachments read from one message (forwarded messages included).
+    pub max_attachments: usize,
+    /// Largest single attachment, in bytes (decoded).
+    pub max_attachment_bytes: usize,
+    /// Most bytes decompressed from one archive (DOCX, XLSX, ODS, ODT are zip files).
+    pub max_decompressed_bytes: u64,
+    /// Largest ratio of decompressed to compressed size for one zip entry.
+    pub max_compression_ratio: u64,
+    /// Most entries in one zip archive.
+    pub max_zip_entries: usize,
+    /// Most indirect objects in one PDF.
+    pub max_pdf_objects: usize,
+    /// Most pages read from one PDF.
+    pub max_pdf_pages: usize,
+    /// Most non-empty cells read from one workbook (all sheets).
+    pub max_sheet_cells: usize,
+    /// Deepest nesting followed: forwarded messages, XML elements, PDF form XObjects and field trees.
+    pub max_depth: usize,
+    /// Longest time spent reading one attachment, in milliseconds.
+    pub max_millis_per_attachment: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 40 * 1024 * 1024,
+            max_attachments: 20,
+            max_attachment_bytes: 25 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
+            max_compression_ratio: 200,
+            max_zip_entries: 2_000,
+            max_pdf_objects: 200_000,
+            max_pdf_pages: 200,
+            max_sheet_cells: 500_000,
+            max_depth: 32,
+            max_millis_per_attachment: 10_000,
+        }
+    }
+}
+
+impl Limits {
+    pub fn time_per_attachment(&self) -> Duration {
+        Duration::from_millis(self.max_millis_per_attachment)
+    }
+}
+
+/// The moment a reader must give up. Readers check it in their loops; reaching it is a
+/// [`crate::document::ProblemKind::Timeout`].
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(std::time::Instant);
+
+impl Deadline {
+    pub fn after(d: Duration) -> Self {
+        Deadline(std::time::Instant::now() + d)
+    }
+
+    pub fn expired(&self) -> bool {
+        std::time::Instant::now() >= self.0
+    }
+}

@@ -1,0 +1,48 @@
+//! Attachment readers: bytes of one file → [`Document`]. Each reader is pure (no I/O), checks
+//! [`Limits`] and its [`Deadline`], and reports what it could not read as problems.
+
+pub mod archive;
+pub mod pdf;
+pub mod sheet;
+pub mod word;
+
+use crate::document::{Document, ProblemKind};
+use crate::limits::{Deadline, Limits};
+use crate::sniff::FileKind;
+
+/// Reads one attachment of a known kind.
+pub fn read(kind: FileKind, bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
+    if bytes.len() > limits.max_attachment_bytes {
+        return Document::with_problem(
+            ProblemKind::LimitExceeded,
+            format!("attachment is {} bytes, limit {}", bytes.len(), limits.max_attachment_bytes),
+        );
+    }
+    match kind {
+        FileKind::Pdf => pdf::read(bytes, limits, deadline),
+        FileKind::Xlsx => sheet::read_xlsx(bytes, limits, deadline),
+        FileKind::Xls => sheet::read_xls(bytes, limits, deadline),
+        FileKind::Ods => sheet::read_ods(bytes, limits, deadline),
+        FileKind::Docx => word::read_docx(bytes, limits, deadline),
+        FileKind::Odt => word::read_odt(bytes, limits, deadline),
+        FileKind::EncryptedOffice => {
+            Document::with_problem(ProblemKind::Encrypted, "password-protected Office document")
+        }
+        FileKind::Doc => Document::with_problem(
+            ProblemKind::Unsupported,
+            "legacy Word 97-2003 (.doc) document: save as .docx or PDF",
+        ),
+        FileKind::Xlsb => Document::with_problem(
+            ProblemKind::Unsupported,
+            "Excel binary workbook (.xlsb): save as .xlsx",
+        ),
+        FileKind::Tnef => Document::with_problem(
+            ProblemKind::Unsupported,
+            "Outlook winmail.dat (TNEF): attachments wrapped by Outlook rich text cannot be read; send as plain attachments",
+        ),
+        FileKind::Image => Document::with_problem(ProblemKind::Scanned, "image file: no text to read"),
+        FileKind::Zip | FileKind::Cfb | FileKind::Text | FileKind::Unknown => {
+            Document::with_problem(ProblemKind::Unsupported, "not a document format the product reads")
+        }
+    }
+}
