@@ -1,0 +1,167 @@
+//! One message through the reading stages: MIME → sniff → readers → recognisers. Pure (bytes in,
+//! values out); every reader runs with its panics contained and under its time limit, so one bad
+//! attachment becomes a typed problem and never stops the caller.
+
+use crate::document::{Document, Problem, ProblemKind};
+use crate::limits::{Deadline, Limits};
+use crate::mime::{self, Email, Envelope, Signal};
+use crate::readers;
+use crate::recognise::dash::Dash;
+use crate::recognise::referral::{Referral, Synonyms};
+use crate::recognise::{self, Recognised};
+use crate::sniff::FileKind;
+use chrono::Datelike;
+use serde::Serialize;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    pub limits: Limits,
+    pub synonyms: Synonyms,
+}
+
+/// Everything read from one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    pub message_sha256: String,
+    pub size: usize,
+    pub envelope: Envelope,
+    pub signals: Vec<Signal>,
+    pub attachments: Vec<AttachmentReport>,
+    /// The DASH RIC, `null` when none was read.
+    pub dash: Option<Dash>,
+    pub referral: Option<Referral>,
+    /// Every problem, from the message, its attachments and the recognisers.
+    pub problems: Vec<Located>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentReport {
+    pub at: String,
+    pub name: Option<String>,
+    pub declared_type: String,
+    pub kind: FileKind,
+    pub size: usize,
+    pub sha256: String,
+    /// `read` (no problem), `partial` (content and problems) or `unreadable` (no content).
+    pub outcome: Outcome,
+    pub problems: Vec<Problem>,
+    /// What the recognisers found in it.
+    pub recognised: Vec<&'static str>,
+    /// Paragraphs, tables and form fields read, for a person checking the reader.
+    pub blocks: usize,
+    pub fields: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Read,
+    Partial,
+    Unreadable,
+}
+
+/// A problem and where it arose: "message", "attachment 2", "dash", "referral".
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Located {
+    pub at: String,
+    #[serde(flatten)]
+    pub problem: Problem,
+}
+
+impl Inspection {
+    /// True when something could not be read: the referral needs a person.
+    pub fn has_blocking_problem(&self) -> bool {
+        self.problems.iter().any(|p| p.problem.kind.blocks_automatic_decision())
+    }
+}
+
+/// Reads one raw message.
+pub fn inspect(raw: &[u8], opts: &InspectOptions) -> Inspection {
+    let email = mime::parse(raw, &opts.limits);
+    let docs: Vec<Document> = email.attachments.iter().map(|a| read_contained(a.kind, &a.bytes, &opts.limits)).collect();
+    let pivot_year = email.envelope.received.or(email.envelope.date).map(|d| d.year()).unwrap_or(2099);
+    let pairs: Vec<(&str, &Document)> = email.attachments.iter().map(|a| a.at.as_str()).zip(docs.iter()).collect();
+    let recognised = recognise::recognise(&pairs, &opts.synonyms, pivot_year);
+    assemble(email, docs, recognised)
+}
+
+/// Runs a reader on its own thread: a panic is contained, and a reader still running at its time
+/// limit is abandoned (it stops at its own deadline check) and reported as a timeout.
+pub fn read_contained(kind: FileKind, bytes: &[u8], limits: &Limits) -> Document {
+    let limit = limits.time_per_attachment();
+    let (tx, rx) = mpsc::channel();
+    let owned = bytes.to_vec();
+    let lim = limits.clone();
+    let spawned = std::thread::Builder::new().name("reader".into()).spawn(move || {
+        let deadline = Deadline::after(lim.time_per_attachment());
+        let doc = catch_unwind(AssertUnwindSafe(|| readers::read(kind, &owned, &lim, deadline)));
+        let _ = tx.send(doc);
+    });
+    if spawned.is_err() {
+        return Document::with_problem(ProblemKind::LimitExceeded, "no thread available to read the attachment");
+    }
+    // A grace period beyond the reader's own deadline, for its last check to come round.
+    match rx.recv_timeout(limit + limit / 2) {
+        Ok(Ok(doc)) => doc,
+        Ok(Err(_)) => Document::with_problem(
+            ProblemKind::ParserPanic,
+            format!("the {kind:?} reader failed on this file; it needs a person to read it"),
+        ),
+        Err(_) => Document::with_problem(
+            ProblemKind::Timeout,
+            format!("reading took longer than {} ms", limits.max_millis_per_attachment),
+        ),
+    }
+}
+
+fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspection {
+    let mut problems: Vec<Located> =
+        email.problems.iter().map(|p| Located { at: "message".into(), problem: p.clone() }).collect();
+    let mut attachments = Vec::with_capacity(email.attachments.len());
+    for (a, doc) in email.attachments.iter().zip(&docs) {
+        let mut found = Vec::new();
+        if recognised.dash.as_ref().is_some_and(|d| d.attachment == a.at) {
+            found.push("dash");
+        }
+        if recognised.referral.as_ref().is_some_and(|r| r.attachments.contains(&a.at)) {
+            found.push("referral");
+        }
+        let outcome = match (doc.is_empty(), doc.problems.is_empty()) {
+            (_, true) => Outcome::Read,
+            (false, false) => Outcome::Partial,
+            (true, false) => Outcome::Unreadable,
+        };
+        problems.extend(doc.problems.iter().map(|p| Located { at: format!("attachment {}", a.at), problem: p.clone() }));
+        attachments.push(AttachmentReport {
+            at: a.at.clone(),
+            name: a.name.clone(),
+            declared_type: a.declared_type.clone(),
+            kind: a.kind,
+            size: a.size,
+            sha256: a.sha256.clone(),
+            outcome,
+            problems: doc.problems.clone(),
+            recognised: found,
+            blocks: doc.blocks.len(),
+            fields: doc.fields.len(),
+        });
+    }
+    if let Some(d) = &recognised.dash {
+        problems.extend(d.problems.iter().map(|p| Located { at: "dash".into(), problem: p.clone() }));
+    }
+    if let Some(r) = &recognised.referral {
+        problems.extend(r.problems.iter().map(|p| Located { at: "referral".into(), problem: p.clone() }));
+    }
+    Inspection {
+        message_sha256: email.sha256,
+        size: email.size,
+        envelope: email.envelope,
+        signals: email.signals,
+        attachments,
+        dash: recognised.dash,
+        referral: recognised.referral,
+        problems,
+    }
+}

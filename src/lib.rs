@@ -16,4 +16,15 @@ pub mod limits;
 pub mod mime;
 pub mod readers;
 pub mod recognise;
+pub mod report;
 pub mod sniff;
+
+/// Replaces the default panic message, which can quote the data being parsed (a string slice
+/// panic prints the string), with one that names only the place. Panics are contained by the
+/// callers; this keeps personal data out of the logs when they happen.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("marac-intake: internal error contained (a parser panicked at {at})");
+    }));
+}

@@ -1,0 +1,649 @@
+//! Stage 1: raw message bytes → [`Email`]: envelope, signals, bodies and every attachment,
+//! including those inside forwarded messages. Pure: bytes in, values out. mail-parser panics on
+//! some crafted input (its issues 120 and 145); the panic is contained and becomes a problem.
+
+use crate::document::{Problem, ProblemKind};
+use crate::limits::Limits;
+use crate::sniff::{sniff, FileKind};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use mail_parser::{Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// One email as read from its bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Email {
+    pub envelope: Envelope,
+    pub signals: Vec<Signal>,
+    /// The first text/plain body (converted from HTML when only HTML was sent).
+    #[serde(skip)]
+    pub body_text: String,
+    pub attachments: Vec<Attachment>,
+    pub problems: Vec<Problem>,
+    /// sha256 of the raw message, lowercase hex.
+    pub sha256: String,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Envelope {
+    pub from: Option<Mailbox>,
+    pub sender: Option<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// The Date: header.
+    pub date: Option<DateTime<FixedOffset>>,
+    /// The date of the topmost Received: header: when our own server accepted the message.
+    pub received: Option<DateTime<FixedOffset>>,
+    pub return_path: Option<String>,
+    /// Every Authentication-Results header, topmost first. Which authserv-id to trust is decided
+    /// later, from the configuration.
+    pub authentication_results: Vec<AuthResults>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+impl Mailbox {
+    /// The domain part, lower-cased.
+    pub fn domain(&self) -> Option<String> {
+        self.address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
+    }
+}
+
+/// One Authentication-Results header (RFC 8601).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuthResults {
+    pub authserv_id: String,
+    pub results: Vec<AuthResult>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuthResult {
+    /// spf, dkim, dmarc, arc, iprev, auth, ... lower-cased.
+    pub method: String,
+    /// pass, fail, softfail, neutral, none, temperror, permerror, policy, ... lower-cased.
+    pub result: String,
+    /// ptype.property=value pairs, e.g. ("header.from", "example.test").
+    pub properties: Vec<(String, String)>,
+}
+
+impl AuthResults {
+    /// The results of one method, e.g. every `dkim` result.
+    pub fn of<'a>(&'a self, method: &'a str) -> impl Iterator<Item = &'a AuthResult> + 'a {
+        self.results.iter().filter(move |r| r.method == method)
+    }
+}
+
+/// Why a message is not a person writing to us.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Signal {
+    pub kind: SignalKind,
+    /// What showed it: the header and its value (never subject text beyond the matched prefix).
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// An automatic reply (out of office, autoresponder): RFC 3834 and vendor headers.
+    AutoReply,
+    /// A delivery status notification (bounce).
+    Dsn,
+    /// Mailing-list or bulk mail.
+    List,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    /// Position for a person: "2", or "forwarded 1 › 2" for one inside a forwarded message.
+    pub at: String,
+    /// Decoded file name (RFC 2047 / RFC 2231), if any.
+    pub name: Option<String>,
+    /// The MIME type the sender declared; informational only.
+    pub declared_type: String,
+    /// What the bytes are.
+    pub kind: FileKind,
+    pub size: usize,
+    pub sha256: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// Reads one raw message. Never panics; whatever could not be read is in `problems`.
+pub fn parse(raw: &[u8], limits: &Limits) -> Email {
+    let mut email = Email {
+        envelope: Envelope::default(),
+        signals: Vec::new(),
+        body_text: String::new(),
+        attachments: Vec::new(),
+        problems: Vec::new(),
+        sha256: sha256_hex(raw),
+        size: raw.len(),
+    };
+    let headers_only = raw.len() > limits.max_message_bytes;
+    if headers_only {
+        email.problems.push(Problem::new(
+            ProblemKind::LimitExceeded,
+            format!("message is {} bytes, limit {}; only its headers were read", raw.len(), limits.max_message_bytes),
+        ));
+    }
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let parser = MessageParser::default();
+        let msg = if headers_only { parser.parse_headers(raw) } else { parser.parse(raw) };
+        msg.map(|m| read_message(&m, limits, headers_only))
+    }));
+    match parsed {
+        Ok(Some(read)) => {
+            email.envelope = read.envelope;
+            email.signals = read.signals;
+            email.body_text = read.body_text;
+            email.attachments = read.attachments;
+            email.problems.extend(read.problems);
+        }
+        Ok(None) => email.problems.push(Problem::new(ProblemKind::Corrupt, "not an RFC 5322 message")),
+        Err(_) => email.problems.push(Problem::new(
+            ProblemKind::ParserPanic,
+            "the MIME parser failed on this message; it needs a person to read it",
+        )),
+    }
+    email
+}
+
+struct Read {
+    envelope: Envelope,
+    signals: Vec<Signal>,
+    body_text: String,
+    attachments: Vec<Attachment>,
+    problems: Vec<Problem>,
+}
+
+fn read_message(msg: &Message<'_>, limits: &Limits, headers_only: bool) -> Read {
+    let envelope = envelope(msg);
+    let mut signals = signals(msg, &envelope);
+    let mut read = Read {
+        envelope,
+        signals: Vec::new(),
+        body_text: String::new(),
+        attachments: Vec::new(),
+        problems: Vec::new(),
+    };
+    if !headers_only {
+        read.body_text = body_text(msg);
+        let mut walk = Walk { limits, out: &mut read.attachments, problems: &mut read.problems, truncated: false };
+        walk.message(msg, "", 0);
+        if walk.truncated {
+            read.problems.push(Problem::new(
+                ProblemKind::LimitExceeded,
+                format!("more than {} attachments; the rest were not read", limits.max_attachments),
+            ));
+        }
+        if msg.parts.iter().any(|p| p.is_encoding_problem) {
+            read.problems.push(Problem::new(ProblemKind::Corrupt, "a MIME part has a broken transfer encoding"));
+        }
+    }
+    signals.dedup_by(|a, b| a.kind == b.kind && a.evidence == b.evidence);
+    read.signals = signals;
+    read
+}
+
+struct Walk<'a> {
+    limits: &'a Limits,
+    out: &'a mut Vec<Attachment>,
+    problems: &'a mut Vec<Problem>,
+    truncated: bool,
+}
+
+impl Walk<'_> {
+    fn message(&mut self, msg: &Message<'_>, prefix: &str, depth: usize) {
+        let mut forwarded = 0;
+        for (index, part) in msg.parts.iter().enumerate() {
+            // Bodies are not attachments: the first text and html bodies stay in the message.
+            let is_body = msg.text_body.contains(&(index as u32)) || msg.html_body.contains(&(index as u32));
+            match &part.body {
+                PartType::Message(inner) => {
+                    forwarded += 1;
+                    if depth + 1 > self.limits.max_depth {
+                        self.problems.push(Problem::new(
+                            ProblemKind::LimitExceeded,
+                            format!("forwarded messages nested deeper than {}", self.limits.max_depth),
+                        ));
+                        continue;
+                    }
+                    let prefix = format!("{prefix}forwarded {forwarded} › ");
+                    self.message(inner, &prefix, depth + 1);
+                }
+                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                    self.push(part, bytes, prefix);
+                }
+                PartType::Text(text) | PartType::Html(text) if !is_body => {
+                    // A text part sent as an attachment (a .txt or .csv). Declared charsets were
+                    // already decoded; the bytes are UTF-8.
+                    if part.attachment_name().is_some()
+                        || part.content_disposition().is_some_and(|d| d.is_attachment())
+                    {
+                        self.push(part, text.as_bytes(), prefix);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn push(&mut self, part: &mail_parser::MessagePart<'_>, bytes: &[u8], prefix: &str) {
+        if self.out.len() >= self.limits.max_attachments {
+            self.truncated = true;
+            return;
+        }
+        let declared_type = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                None => ct.ctype().to_ascii_lowercase(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        let kind = sniff(bytes);
+        self.out.push(Attachment {
+            at: format!("{prefix}{}", self.out.len() + 1),
+            name: part.attachment_name().map(clean_name),
+            declared_type,
+            kind,
+            size: bytes.len(),
+            sha256: sha256_hex(bytes),
+            bytes: bytes.to_vec(),
+        });
+    }
+}
+
+/// File names come from the sender: strip path components and control characters.
+fn clean_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned()
+}
+
+fn envelope(msg: &Message<'_>) -> Envelope {
+    Envelope {
+        from: msg.from().and_then(first_mailbox),
+        sender: msg.sender().and_then(first_mailbox),
+        reply_to: msg.reply_to().map(mailboxes).unwrap_or_default(),
+        to: msg.to().map(mailboxes).unwrap_or_default(),
+        cc: msg.cc().map(mailboxes).unwrap_or_default(),
+        subject: msg.subject().map(str::to_owned),
+        message_id: msg.message_id().map(str::to_owned),
+        in_reply_to: text_list(msg.in_reply_to()),
+        references: text_list(msg.references()),
+        date: msg.date().and_then(to_chrono),
+        received: topmost_received_date(msg),
+        return_path: match msg.return_path() {
+            HeaderValue::Text(t) => Some(t.to_string()),
+            HeaderValue::TextList(l) => l.first().map(|t| t.to_string()),
+            _ => msg.header_raw(HeaderName::ReturnPath).map(|r| r.trim().trim_matches(['<', '>']).to_owned()),
+        },
+        authentication_results: msg
+            .header_values("Authentication-Results")
+            .filter_map(|v| match v {
+                HeaderValue::Text(t) => Some(t.to_string()),
+                HeaderValue::TextList(l) => Some(l.join(", ")),
+                _ => None,
+            })
+            .chain(raw_values(msg, "Authentication-Results").into_iter())
+            .filter_map(|h| parse_authentication_results(&h))
+            .fold(Vec::new(), |mut all: Vec<AuthResults>, r| {
+                if !all.contains(&r) {
+                    all.push(r);
+                }
+                all
+            }),
+    }
+}
+
+/// Raw values of a header that mail-parser may not have parsed as text.
+fn raw_values(msg: &Message<'_>, name: &str) -> Vec<String> {
+    msg.headers_raw()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| unfold(v))
+        .collect()
+}
+
+fn unfold(v: &str) -> String {
+    v.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+fn first_mailbox(a: &Address<'_>) -> Option<Mailbox> {
+    mailboxes(a).into_iter().next()
+}
+
+fn mailboxes(a: &Address<'_>) -> Vec<Mailbox> {
+    a.iter()
+        .filter_map(|addr| {
+            let address = addr.address()?.trim();
+            if address.is_empty() {
+                return None;
+            }
+            Some(Mailbox { name: addr.name().map(str::to_owned), address: address.to_owned() })
+        })
+        .collect()
+}
+
+fn text_list(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
+    let date = NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))?;
+    let time = date.and_hms_opt(u32::from(d.hour), u32::from(d.minute), u32::from(d.second))?;
+    let secs = (i32::from(d.tz_hour) * 3600 + i32::from(d.tz_minute) * 60) * if d.tz_before_gmt { -1 } else { 1 };
+    let offset = FixedOffset::east_opt(secs)?;
+    time.and_local_timezone(offset).single()
+}
+
+fn topmost_received_date(msg: &Message<'_>) -> Option<DateTime<FixedOffset>> {
+    // mail-parser's accessor returns the last occurrence; the topmost header is the first.
+    let first = msg.headers().iter().find(|h| matches!(h.name, HeaderName::Received));
+    if let Some(d) = first.and_then(|h| h.value().as_received()).and_then(|r| r.date.as_ref()).and_then(to_chrono) {
+        return Some(d);
+    }
+    // mail-parser could not read the whole header: the date is what follows the last ';'.
+    let raw = raw_values(msg, "Received").into_iter().next()?;
+    let (_, date) = raw.rsplit_once(';')?;
+    mail_parser::DateTime::parse_rfc822(date.trim()).as_ref().and_then(to_chrono)
+}
+
+fn body_text(msg: &Message<'_>) -> String {
+    msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+}
+
+fn signals(msg: &Message<'_>, env: &Envelope) -> Vec<Signal> {
+    let mut out = Vec::new();
+    let mut add = |kind, evidence: String| out.push(Signal { kind, evidence });
+    let header = |name: &str| raw_values(msg, name).into_iter().next().map(|v| v.trim().to_owned());
+
+    if let Some(v) = header("Auto-Submitted") {
+        let token = v.split([';', '(', ' ']).next().unwrap_or("").trim().to_ascii_lowercase();
+        if token != "no" {
+            add(SignalKind::AutoReply, format!("Auto-Submitted: {}", short(&v)));
+        }
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+        if let Some(v) = header(name) {
+            add(SignalKind::AutoReply, format!("{name}: {}", short(&v)));
+        }
+    }
+    if let Some(v) = header("Precedence") {
+        let lower = v.to_ascii_lowercase();
+        if ["bulk", "junk", "list", "auto_reply"].iter().any(|p| lower.starts_with(p)) {
+            let kind = if lower.starts_with("auto_reply") { SignalKind::AutoReply } else { SignalKind::List };
+            add(kind, format!("Precedence: {}", short(&v)));
+        }
+    }
+    if let Some(v) = header("List-Id") {
+        add(SignalKind::List, format!("List-Id: {}", short(&v)));
+    }
+    if header("List-Unsubscribe").is_some() && header("List-Id").is_none() {
+        add(SignalKind::List, "List-Unsubscribe present".to_owned());
+    }
+    if let Some(subject) = &env.subject {
+        if let Some(prefix) = auto_reply_subject_prefix(subject) {
+            add(SignalKind::AutoReply, format!("Subject starts with \"{prefix}\""));
+        }
+    }
+    if msg.root_part().content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    }) {
+        add(SignalKind::Dsn, "Content-Type: multipart/report".to_owned());
+    }
+    if msg.parts.iter().any(|p| {
+        p.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("message")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"))
+        })
+    }) {
+        add(SignalKind::Dsn, "message/delivery-status part".to_owned());
+    }
+    if let Some(from) = &env.from {
+        let local = from.address.split('@').next().unwrap_or("").to_ascii_lowercase();
+        if local == "mailer-daemon" || local == "postmaster" {
+            add(SignalKind::Dsn, format!("From: {local}@…"));
+        }
+    }
+    if env.return_path.as_deref().is_some_and(|r| r.trim().is_empty() || r.trim() == "<>") {
+        // A null reverse-path alone is not a bounce (some notifications use it), but with a
+        // report or daemon sender it confirms one; record it only as supporting evidence.
+        if out.iter().any(|s| s.kind == SignalKind::Dsn) {
+            out.push(Signal { kind: SignalKind::Dsn, evidence: "Return-Path: <>".to_owned() });
+        }
+    }
+    out
+}
+
+const AUTO_REPLY_PREFIXES: &[&str] = &[
+    "automatic reply:",
+    "auto reply:",
+    "auto-reply:",
+    "autoreply:",
+    "auto response:",
+    "out of office:",
+    "out of office reply",
+    "out of the office:",
+    "réponse automatique",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+];
+
+/// The auto-reply prefix of a subject ("Automatic reply:", "Out of Office:"), if any.
+pub fn auto_reply_subject_prefix(subject: &str) -> Option<&'static str> {
+    let lower = subject.trim_start().to_lowercase();
+    AUTO_REPLY_PREFIXES.iter().copied().find(|p| lower.starts_with(p))
+}
+
+fn short(v: &str) -> String {
+    v.chars().take(60).collect()
+}
+
+/// Parses one Authentication-Results header value (RFC 8601). Comments are dropped; unknown
+/// syntax is skipped rather than guessed. Returns None when there is no authserv-id.
+pub fn parse_authentication_results(value: &str) -> Option<AuthResults> {
+    let clean = strip_comments(value);
+    let mut parts = split_outside_quotes(&clean, ';').into_iter();
+    let head = parts.next()?;
+    let authserv_id = head.split_whitespace().next()?.to_ascii_lowercase();
+    if authserv_id.contains('=') {
+        return None;
+    }
+    let mut results = Vec::new();
+    for resinfo in parts {
+        let mut tokens = split_outside_quotes(&resinfo, ' ').into_iter().filter(|t| !t.is_empty());
+        let Some(first) = tokens.next() else { continue };
+        let Some((method, result)) = first.split_once('=') else { continue };
+        let method = method.split('/').next().unwrap_or(method).trim().to_ascii_lowercase();
+        if method.is_empty() || method == "none" {
+            continue;
+        }
+        let mut properties = Vec::new();
+        for t in tokens {
+            if let Some((k, v)) = t.split_once('=') {
+                let k = k.trim().to_ascii_lowercase();
+                if k == "reason" {
+                    continue;
+                }
+                properties.push((k, v.trim().replace('"', "")));
+            }
+        }
+        results.push(AuthResult { method, result: result.trim().to_ascii_lowercase(), properties });
+    }
+    Some(AuthResults { authserv_id, results })
+}
+
+fn strip_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in s.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => depth -= 1,
+            c if depth == 0 => out.push(if c == '\t' || c == '\r' || c == '\n' { ' ' } else { c }),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn split_outside_quotes(s: &str, sep: char) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    for c in s.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if c == sep && !quoted {
+            out.push(String::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push(c);
+        }
+    }
+    out.into_iter().map(|p| p.trim().to_owned()).collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMPLE: &str = "Received: from a.example.test by mx.marac.example.test; Tue, 04 Feb 2025 09:47:02 +0000\r\n\
+Received: from b by a; Tue, 04 Feb 2025 09:46:00 +0000\r\n\
+Authentication-Results: mx.marac.example.test;\r\n\tdkim=pass (2048-bit key) header.d=x.example.test header.b=abc;\r\n\tspf=pass (sender ok) smtp.mailfrom=a@x.example.test;\r\n\tdmarc=pass (p=NONE) header.from=x.example.test\r\n\
+From: A Person <a@x.example.test>\r\n\
+Reply-To: b@y.example.test\r\n\
+Cc: c@z.example.test, d@z.example.test\r\n\
+Subject: =?windows-1252?Q?Referral_=96_caf=E9?=\r\n\
+Message-ID: <id1@x.example.test>\r\n\
+Date: Tue, 04 Feb 2025 09:44:10 +0000\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nCaf=E9 body\r\n\
+--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n filename*0*=UTF-8''R%C3%A9f%C3%A9;\r\n filename*1*=rral.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJSVFT0YK\r\n\
+--b1--\r\n";
+
+    #[test]
+    fn envelope_and_legacy_charsets() {
+        let e = parse(SIMPLE.as_bytes(), &Limits::default());
+        assert!(e.problems.is_empty(), "{:?}", e.problems);
+        let env = &e.envelope;
+        assert_eq!(env.from.as_ref().unwrap().address, "a@x.example.test");
+        assert_eq!(env.reply_to[0].address, "b@y.example.test");
+        assert_eq!(env.cc.len(), 2);
+        assert_eq!(env.subject.as_deref(), Some("Referral – café"));
+        assert_eq!(env.message_id.as_deref(), Some("id1@x.example.test"));
+        assert_eq!(env.received.unwrap().to_rfc3339(), "2025-02-04T09:47:02+00:00");
+        assert_eq!(env.date.unwrap().to_rfc3339(), "2025-02-04T09:44:10+00:00");
+        assert!(e.body_text.contains("Café body"));
+        assert!(e.signals.is_empty());
+    }
+
+    #[test]
+    fn rfc2231_continuation_name_and_content_sniffing() {
+        let e = parse(SIMPLE.as_bytes(), &Limits::default());
+        assert_eq!(e.attachments.len(), 1);
+        let a = &e.attachments[0];
+        assert_eq!(a.name.as_deref(), Some("Référral.pdf"));
+        assert_eq!(a.declared_type, "application/octet-stream");
+        assert_eq!(a.kind, FileKind::Pdf);
+    }
+
+    #[test]
+    fn authentication_results_per_rfc8601() {
+        let r = parse_authentication_results(
+            "mx.marac.example.test 1; dkim=pass (good sig) header.d=a.test; spf=fail smtp.mailfrom=\"x;y\"@a.test; dmarc=fail (p=reject) header.from=a.test",
+        )
+        .unwrap();
+        assert_eq!(r.authserv_id, "mx.marac.example.test");
+        let methods: Vec<_> = r.results.iter().map(|r| (r.method.as_str(), r.result.as_str())).collect();
+        assert_eq!(methods, vec![("dkim", "pass"), ("spf", "fail"), ("dmarc", "fail")]);
+        assert_eq!(r.results[1].properties[0].1, "x;y@a.test");
+        assert!(parse_authentication_results("mx.example.test; none").unwrap().results.is_empty());
+    }
+
+    #[test]
+    fn auto_replies_bounces_and_lists_are_signalled() {
+        let ooo = "From: a@x.test\r\nAuto-Submitted: auto-replied\r\nSubject: Automatic reply: referral\r\n\r\nAway\r\n";
+        let e = parse(ooo.as_bytes(), &Limits::default());
+        assert_eq!(e.signals.iter().filter(|s| s.kind == SignalKind::AutoReply).count(), 2);
+
+        let no = "From: a@x.test\r\nAuto-Submitted: no\r\nSubject: Referral\r\n\r\nHi\r\n";
+        assert!(parse(no.as_bytes(), &Limits::default()).signals.is_empty());
+
+        let dsn = "From: MAILER-DAEMON@mx.test\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--x--\r\n";
+        let e = parse(dsn.as_bytes(), &Limits::default());
+        assert!(e.signals.iter().any(|s| s.kind == SignalKind::Dsn));
+
+        let list = "From: a@x.test\r\nList-Id: <news.x.test>\r\nPrecedence: bulk\r\n\r\nHi\r\n";
+        let e = parse(list.as_bytes(), &Limits::default());
+        assert_eq!(e.signals.iter().filter(|s| s.kind == SignalKind::List).count(), 2);
+    }
+
+    #[test]
+    fn forwarded_message_attachments_are_found() {
+        let inner = "From: orig@x.test\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--i\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJSVFT0YK\r\n--i--\r\n";
+        let outer = format!("From: fwd@y.test\r\nSubject: Fw: inner\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nFYI\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--o--\r\n");
+        let e = parse(outer.as_bytes(), &Limits::default());
+        assert_eq!(e.attachments.len(), 1, "{:?}", e.attachments);
+        assert_eq!(e.attachments[0].at, "forwarded 1 › 1");
+        assert_eq!(e.attachments[0].kind, FileKind::Pdf);
+    }
+
+    #[test]
+    fn oversized_message_reads_headers_only() {
+        let limits = Limits { max_message_bytes: 100, ..Limits::default() };
+        let e = parse(SIMPLE.as_bytes(), &limits);
+        assert_eq!(e.problems[0].kind, ProblemKind::LimitExceeded);
+        assert!(e.attachments.is_empty());
+        assert_eq!(e.envelope.from.unwrap().address, "a@x.example.test");
+    }
+
+    #[test]
+    fn attachment_count_limit_is_a_problem() {
+        let limits = Limits { max_attachments: 0, ..Limits::default() };
+        let e = parse(SIMPLE.as_bytes(), &limits);
+        assert!(e.attachments.is_empty());
+        assert!(e.problems.iter().any(|p| p.kind == ProblemKind::LimitExceeded));
+    }
+}

@@ -1,0 +1,405 @@
+//! The DASH RIC recogniser: 24 questions found by topic in form fields or table rows, answers
+//! normalised, each with its comment and where it was read.
+
+use super::answer::{inline_checked, is_mark, normalise_answer, Answer};
+use super::topics::{self, TOPICS};
+use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Table};
+use serde::Serialize;
+
+/// Fewer recognised questions than this and a document is not taken for a DASH.
+const MIN_QUESTIONS: usize = 12;
+/// Fewer distinct questions than this in one table and the table is not a DASH table.
+const MIN_TABLE_QUESTIONS: usize = 6;
+/// Longer cells are free text (a risk summary), not a question.
+const MAX_QUESTION_CHARS: usize = 400;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Dash {
+    pub yes: u8,
+    pub no: u8,
+    /// Don't know and blank together, so that yes + no + unknown = 24.
+    pub unknown: u8,
+    pub dont_know: u8,
+    pub blank: u8,
+    /// The total written on the checklist itself, when there is one.
+    pub stated_total: Option<u32>,
+    /// The 24 answers in SafeLives order.
+    pub answers: Vec<DashAnswer>,
+    /// Which attachment it was read from ("2", "forwarded 1 › 1").
+    pub attachment: String,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DashAnswer {
+    pub question: u8,
+    pub topic: &'static str,
+    pub answer: Answer,
+    pub comment: Option<String>,
+    /// Where it was read, for the coordinator: "page 1, field q01", "sheet 'DASH', row 14".
+    pub at: String,
+}
+
+/// One question's reading before the 24 are put together.
+#[derive(Debug, Clone)]
+struct Reading {
+    question: usize,
+    score: i32,
+    answers: Vec<Answer>,
+    unreadable: bool,
+    comment: Option<String>,
+    at: String,
+}
+
+/// Reads a DASH from one document, if it holds one.
+pub fn recognise(doc: &Document, attachment: &str) -> Option<Dash> {
+    let (from_fields, fields_total) = from_fields(&doc.fields);
+    let (from_tables, tables_total) = from_tables(doc);
+    let (readings, stated_total) = if distinct(&from_fields) >= distinct(&from_tables) {
+        (from_fields, fields_total.or(tables_total))
+    } else {
+        (from_tables, tables_total.or(fields_total))
+    };
+    if distinct(&readings) < MIN_QUESTIONS {
+        return None;
+    }
+    Some(assemble(readings, stated_total, attachment))
+}
+
+fn distinct(readings: &[Reading]) -> usize {
+    let mut seen = [false; 25];
+    readings.iter().for_each(|r| seen[r.question] = true);
+    seen.iter().filter(|s| **s).count()
+}
+
+fn assemble(mut readings: Vec<Reading>, stated_total: Option<u32>, attachment: &str) -> Dash {
+    let mut problems = Vec::new();
+    let mut answers = Vec::with_capacity(24);
+    readings.sort_by_key(|r| std::cmp::Reverse(r.score));
+    for q in 1..=24usize {
+        let mine: Vec<&Reading> = readings.iter().filter(|r| r.question == q).collect();
+        if mine.is_empty() {
+            problems.push(Problem::new(
+                ProblemKind::Unrecognised,
+                format!("question {q} ({}) was not found on the checklist; counted as unknown", TOPICS[q - 1]),
+            ));
+            answers.push(DashAnswer { question: q as u8, topic: TOPICS[q - 1], answer: Answer::Blank, comment: None, at: String::new() });
+            continue;
+        };
+        let mut marked: Vec<Answer> = Vec::new();
+        let mut unreadable = false;
+        let mut comment = None;
+        let mut at = Vec::new();
+        for r in &mine {
+            for a in &r.answers {
+                if *a != Answer::Blank && !marked.contains(a) {
+                    marked.push(*a);
+                }
+            }
+            unreadable |= r.unreadable;
+            if comment.is_none() {
+                comment = r.comment.clone();
+            }
+            if !at.contains(&r.at) {
+                at.push(r.at.clone());
+            }
+        }
+        let answer = match marked.as_slice() {
+            [] => Answer::Blank,
+            [one] => *one,
+            _ => {
+                problems.push(Problem::new(
+                    ProblemKind::ConflictingMarks,
+                    format!("question {q} ({}) has more than one answer marked", TOPICS[q - 1]),
+                ));
+                Answer::Blank
+            }
+        };
+        if unreadable && marked.is_empty() {
+            problems.push(Problem::new(
+                ProblemKind::Unrecognised,
+                format!("the answer to question {q} ({}) could not be read", TOPICS[q - 1]),
+            ));
+        }
+        answers.push(DashAnswer { question: q as u8, topic: TOPICS[q - 1], answer, comment, at: at.join("; ") });
+    }
+    let count = |a: Answer| answers.iter().filter(|x| x.answer == a).count() as u8;
+    let (yes, no, dont_know, blank) = (count(Answer::Yes), count(Answer::No), count(Answer::DontKnow), count(Answer::Blank));
+    Dash {
+        yes,
+        no,
+        unknown: dont_know + blank,
+        dont_know,
+        blank,
+        stated_total,
+        answers,
+        attachment: attachment.to_owned(),
+        problems,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Form fields (PDF AcroForm)
+
+fn humanise(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    let mut prev_lower = false;
+    for ch in name.chars() {
+        if ch.is_uppercase() && prev_lower {
+            out.push(' ');
+        }
+        prev_lower = ch.is_lowercase();
+        out.push(if matches!(ch, '_' | '.' | '-') { ' ' } else { ch });
+    }
+    out
+}
+
+/// The answer a checkbox stands for, from the last word of its name or label ("Q3_Yes", "q3.dk").
+fn answer_word_in(name: &str) -> Option<Answer> {
+    let last = name.rsplit(['_', '.', ' ', '-']).next().unwrap_or("");
+    match normalise_answer(last) {
+        Some(Answer::Blank) | None => None,
+        some => some,
+    }
+}
+
+fn is_comment_name(s: &str) -> bool {
+    let w = topics::words(s);
+    [" comment", " note", " detail", " info"].iter().any(|k| w.contains(k))
+}
+
+fn is_total_name(s: &str) -> bool {
+    let w = topics::words(s);
+    [" total", " score", " number of yes"].iter().any(|k| w.contains(k))
+}
+
+fn field_question(f: &FormField) -> Option<(usize, i32)> {
+    let name = humanise(&f.name);
+    let texts = [f.label.as_deref(), Some(name.as_str()), f.context.as_deref()];
+    let by_topic = texts.iter().flatten().filter_map(|t| topics::best(t)).max_by_key(|b| b.1);
+    by_topic.or_else(|| {
+        topics::number_in(&f.name).or_else(|| f.label.as_deref().and_then(topics::number_in)).map(|n| (n, 1))
+    })
+}
+
+fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
+    let mut readings = Vec::new();
+    let mut total = None;
+    let mut comments: Vec<(usize, String)> = Vec::new();
+    for f in fields {
+        let name_and_label = format!("{} {}", humanise(&f.name), f.label.as_deref().unwrap_or(""));
+        if f.kind == FieldKind::Text && is_total_name(&name_and_label) && topics::number_in(&f.name).is_none() {
+            if let Some(n) = f.value.as_deref().and_then(|v| v.trim().parse::<u32>().ok()) {
+                total = Some(n);
+            }
+            continue;
+        }
+        let Some((question, score)) = field_question(f) else { continue };
+        let at = format!("{}, field {}", f.at, f.name);
+        if f.kind == FieldKind::Text && is_comment_name(&name_and_label) {
+            if let Some(v) = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                comments.push((question, v.to_owned()));
+            }
+            continue;
+        }
+        let value = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("off"));
+        let (answers, unreadable) = match f.kind {
+            FieldKind::Checkbox => {
+                let meaning = answer_word_in(&f.name)
+                    .or_else(|| f.label.as_deref().and_then(answer_word_in))
+                    .or_else(|| f.options.first().and_then(|o| normalise_answer(o)).filter(|a| *a != Answer::Blank && *a != Answer::Yes))
+                    .unwrap_or(Answer::Yes);
+                (if value.is_some() { vec![meaning] } else { vec![] }, false)
+            }
+            FieldKind::Radio | FieldKind::Choice | FieldKind::Text => match value {
+                None => (vec![], false),
+                Some(v) => match normalise_answer(v).or_else(|| normalise_answer(&v.to_lowercase().replace(['_', '-'], " "))) {
+                    Some(Answer::Blank) => (vec![], false),
+                    Some(a) => (vec![a], false),
+                    None if f.kind == FieldKind::Text => continue,
+                    None => (vec![], true),
+                },
+            },
+            FieldKind::Other => continue,
+        };
+        readings.push(Reading { question, score, answers, unreadable, comment: None, at });
+    }
+    for (q, c) in comments {
+        if let Some(r) = readings.iter_mut().find(|r| r.question == q && r.comment.is_none()) {
+            r.comment = Some(c);
+        }
+    }
+    (readings, total)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables (Word, spreadsheets, the text layer of flattened PDFs)
+
+#[derive(Debug, Clone, Default)]
+struct Columns {
+    yes: Option<usize>,
+    no: Option<usize>,
+    dont_know: Option<usize>,
+    answer: Option<usize>,
+    comment: Option<usize>,
+}
+
+impl Columns {
+    fn has_marks(&self) -> bool {
+        [self.yes, self.no, self.dont_know].iter().filter(|c| c.is_some()).count() >= 2
+    }
+}
+
+fn header(cells: &[String]) -> Option<Columns> {
+    let mut cols = Columns::default();
+    for (i, cell) in cells.iter().enumerate() {
+        let w = topics::words(cell);
+        let w = w.trim();
+        match w {
+            "yes" | "y" => cols.yes = Some(i),
+            "no" | "n" => cols.no = Some(i),
+            "don t know" | "dont know" | "dk" | "not known" | "unknown" | "don t know not known" | "n k" | "do not know" => {
+                cols.dont_know = Some(i)
+            }
+            "answer" | "response" | "yes no" | "yes no dk" | "yes no don t know" | "y n dk" | "y n" => cols.answer = Some(i),
+            _ if w.starts_with("comment") || w.starts_with("notes") || w.starts_with("details") || w.starts_with("further info") => {
+                cols.comment = Some(i)
+            }
+            _ => {}
+        }
+    }
+    (cols.has_marks() || cols.answer.is_some()).then_some(cols)
+}
+
+fn from_tables(doc: &Document) -> (Vec<Reading>, Option<u32>) {
+    let mut all = Vec::new();
+    let mut total = None;
+    let mut carried: Option<Columns> = None;
+    for table in doc.blocks.iter().filter_map(|b| match b {
+        crate::document::Block::Table(t) => Some(t),
+        _ => None,
+    }) {
+        let (readings, cols, t) = from_table(table, carried.clone());
+        total = total.or(t);
+        if distinct(&readings) >= MIN_TABLE_QUESTIONS {
+            all.extend(readings);
+            if cols.is_some() {
+                carried = cols;
+            }
+        }
+    }
+    (assign(all), total)
+}
+
+fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<Columns>, Option<u32>) {
+    let mut cols = carried;
+    let mut readings = Vec::new();
+    let mut total = None;
+    for row in &table.rows {
+        if let Some(h) = header(&row.cells) {
+            cols = Some(h);
+            continue;
+        }
+        // A question cell: the best-scoring cell that is not an answer column.
+        let mut best: Option<(usize, usize, i32)> = None;
+        for (i, cell) in row.cells.iter().enumerate() {
+            if cell.chars().count() > MAX_QUESTION_CHARS || cols.as_ref().is_some_and(|c| Some(i) == c.comment) {
+                continue;
+            }
+            let found = topics::best(cell).or_else(|| {
+                // A numbered question whose wording we do not know: only its number speaks.
+                (cell.len() > 15 && cell.contains('?')).then(|| topics::leading_number(cell).map(|n| (n, 1))).flatten()
+            });
+            if let Some((q, score)) = found {
+                if best.is_none_or(|b| score > b.2) {
+                    best = Some((i, q, score));
+                }
+            }
+        }
+        let Some((qcell, question, score)) = best else {
+            if total.is_none() {
+                total = row_total(&row.cells);
+            }
+            continue;
+        };
+        let (answers, unreadable, comment) = read_row(&row.cells, qcell, cols.as_ref());
+        readings.push(Reading { question, score, answers, unreadable, comment, at: format!("{}, {}", table.at, row.at) });
+    }
+    (readings, cols, total)
+}
+
+/// "Total | 16", "DASH score: 16" rows.
+fn row_total(cells: &[String]) -> Option<u32> {
+    let label = cells.iter().position(|c| is_total_name(c) && c.len() < 60)?;
+    cells[label + 1..]
+        .iter()
+        .chain(std::iter::once(&cells[label]))
+        .find_map(|c| c.rsplit([' ', ':']).next().and_then(|n| n.trim().parse::<u32>().ok()))
+        .filter(|n| *n <= 24)
+}
+
+fn read_row(cells: &[String], qcell: usize, cols: Option<&Columns>) -> (Vec<Answer>, bool, Option<String>) {
+    let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(String::as_str);
+    let mut comment = cols.and_then(|c| cell(c.comment)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    if let Some(c) = cols.filter(|c| c.has_marks()) {
+        let mut answers = Vec::new();
+        let mut unreadable = false;
+        for (col, a) in [(c.yes, Answer::Yes), (c.no, Answer::No), (c.dont_know, Answer::DontKnow)] {
+            match cell(col).map(|t| inline_checked(t).map(|v| !v.is_empty()).or_else(|| is_mark(t))) {
+                Some(Some(true)) => answers.push(a),
+                Some(None) => unreadable = true,
+                _ => {}
+            }
+        }
+        let unreadable = unreadable && answers.is_empty();
+        return (answers, unreadable, comment);
+    }
+    if let Some(text) = cols.and_then(|c| cell(c.answer)) {
+        return match inline_checked(text).or_else(|| normalise_answer(text).map(|a| vec![a])) {
+            Some(v) => (v.into_iter().filter(|a| *a != Answer::Blank).collect(), false, comment),
+            None => (vec![], true, comment),
+        };
+    }
+    // No header: the first cell after the question that reads as an answer or holds checkboxes.
+    let mut answers = None;
+    for (i, text) in cells.iter().enumerate().skip(qcell + 1) {
+        if answers.is_none() {
+            if let Some(v) = inline_checked(text) {
+                answers = Some(v);
+                continue;
+            }
+            match normalise_answer(text) {
+                Some(Answer::Blank) => continue,
+                Some(a) if text.chars().count() <= 40 => {
+                    answers = Some(vec![a]);
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if comment.is_none() && !text.trim().is_empty() && i != qcell {
+            comment = Some(text.trim().to_owned());
+        }
+    }
+    // The answer may sit in the question cell itself: "... harass you? ☒ Yes ☐ No" or "...? Yes".
+    let answers = answers.or_else(|| inline_checked(&cells[qcell])).or_else(|| {
+        let tail = cells[qcell].rsplit_once('?').map(|(_, t)| t.trim())?;
+        normalise_answer(tail).filter(|a| *a != Answer::Blank).map(|a| vec![a])
+    });
+    (answers.unwrap_or_default(), false, comment)
+}
+
+/// One row per question: the best-scoring row keeps a question; a row that loses its question to
+/// a better one is dropped (it is counted once, and a missing question is reported later).
+fn assign(mut readings: Vec<Reading>) -> Vec<Reading> {
+    readings.sort_by_key(|r| std::cmp::Reverse(r.score));
+    let mut taken = [false; 25];
+    let mut out = Vec::with_capacity(24);
+    for r in readings {
+        if !taken[r.question] {
+            taken[r.question] = true;
+            out.push(r);
+        }
+    }
+    out
+}

@@ -1,0 +1,254 @@
+//! The 24 DASH RIC questions, found by topic rather than by number or exact wording: areas number
+//! and order them differently, police forms word them differently, and referrers type the
+//! abuser's first name over the placeholder.
+
+/// Question number (1..=24) in the SafeLives order, and a short name for people.
+pub const TOPICS: [&str; 24] = [
+    "current incident caused injury",
+    "very frightened",
+    "what the victim is afraid of",
+    "isolated from family and friends",
+    "depressed or suicidal thoughts",
+    "separation in the past year",
+    "conflict over child contact",
+    "stalking, texting, calling, harassment",
+    "pregnant or recent baby",
+    "abuse happening more often",
+    "abuse getting worse",
+    "control or excessive jealousy",
+    "weapons or objects used to hurt",
+    "threats to kill",
+    "strangulation, choking, suffocation, drowning",
+    "sexual abuse",
+    "another person threatening or feared",
+    "abuser has hurt anyone else",
+    "mistreated an animal or pet",
+    "financial issues or dependence",
+    "abuser's drugs, alcohol, mental health",
+    "abuser threatened or attempted suicide",
+    "broken bail, injunction or agreement",
+    "abuser in trouble with police, criminal history",
+];
+
+/// One clue: every stem must start a word of the text (stems may contain spaces to match phrases).
+struct Clue {
+    all: &'static [&'static str],
+    weight: i32,
+}
+
+const fn c(all: &'static [&'static str], weight: i32) -> Clue {
+    Clue { all, weight }
+}
+
+/// Clues per question; a negative weight argues against the question.
+const CLUES: [&[Clue]; 24] = [
+    // 1 injury
+    &[c(&["injur"], 4), c(&["current incident"], 2), c(&["afraid"], -5), c(&["further injur"], -6), c(&["weapon"], -5), c(&["anyone else"], -4)],
+    // 2 frightened
+    &[c(&["frighten"], 6), c(&["scared"], 5), c(&["afraid of"], -3), c(&["other person"], -6), c(&["anyone else"], -4)],
+    // 3 afraid of what
+    &[c(&["afraid of"], 5), c(&["what are you afraid"], 3), c(&["what is", "afraid"], 2), c(&["further injur"], 4), c(&["further violence"], 4), c(&["fear of"], 3), c(&["afraid"], 2),
+      c(&["other person"], -8), c(&["anyone else"], -6), c(&["someone else"], -6), c(&["threaten"], -3)],
+    // 4 isolated
+    &[c(&["isolat"], 6), c(&["stop", "seeing"], 3), c(&["friends"], 1), c(&["family"], 1)],
+    // 5 depressed
+    &[c(&["depress"], 6), c(&["suicidal thought"], 5), c(&["feeling low"], 3)],
+    // 6 separation
+    &[c(&["separat"], 6), c(&["split up"], 5), c(&["end the relationship"], 4), c(&["ended the relationship"], 4)],
+    // 7 child contact
+    &[c(&["child contact"], 7), c(&["contact", "child"], 5), c(&["conflict over"], 3), c(&["text"], -3), c(&["stalk"], -4), c(&["bail"], -4), c(&["injunction"], -4)],
+    // 8 stalking
+    &[c(&["stalk"], 6), c(&["harass"], 5), c(&["follow"], 3), c(&["text"], 2), c(&["call"], 1), c(&["constantly"], 2)],
+    // 9 pregnancy
+    &[c(&["pregnan"], 7), c(&["baby"], 5), c(&["18 months"], 3)],
+    // 10 more often
+    &[c(&["more often"], 7), c(&["frequen"], 6), c(&["happening more"], 6)],
+    // 11 worse
+    &[c(&["worse"], 7), c(&["escalat"], 4), c(&["more serious"], 5)],
+    // 12 control, jealousy
+    &[c(&["control"], 5), c(&["jealous"], 6)],
+    // 13 weapons
+    &[c(&["weapon"], 8), c(&["objects to hurt"], 5), c(&["object"], 2)],
+    // 14 threats to kill
+    &[c(&["kill"], 8), c(&["threat"], 1)],
+    // 15 strangulation
+    &[c(&["strangl"], 8), c(&["chok"], 7), c(&["suffocat"], 7), c(&["drown"], 6), c(&["throttl"], 6)],
+    // 16 sexual
+    &[c(&["sexual"], 8), c(&["sex"], 5), c(&["rape"], 6)],
+    // 17 another person
+    &[c(&["other person"], 6), c(&["another person"], 6), c(&["anyone else", "threaten"], 6), c(&["someone else", "threaten"], 5), c(&["anyone else", "afraid"], 6), c(&["anyone else", "fear"], 5), c(&["other person", "afraid"], 3),
+      c(&["kill"], -8), c(&["hurt anyone"], -8), c(&["suicid"], -6)],
+    // 18 hurt anyone else
+    &[c(&["hurt anyone"], 8), c(&["hurt", "anyone else"], 6), c(&["hurt", "someone else"], 4), c(&["harmed anyone"], 7), c(&["hurt", "children"], 3), c(&["hurt", "previous partner"], 4),
+      c(&["sexual"], -8), c(&["weapon"], -8), c(&["kill"], -6)],
+    // 19 animal
+    &[c(&["animal"], 8), c(&["pet"], 6)],
+    // 20 financial
+    &[c(&["financ"], 8), c(&["money"], 5), c(&["dependent on"], 3), c(&["lost", "job"], 3)],
+    // 21 drugs, alcohol, mental health
+    &[c(&["drug"], 6), c(&["alcohol"], 6), c(&["mental health"], 5), c(&["substance"], 5)],
+    // 22 abuser suicide
+    &[c(&["suicid"], 6), c(&["attempted suicide"], 4), c(&["threatened", "suicide"], 3), c(&["depress"], -10), c(&["suicidal thought"], -6)],
+    // 23 bail, injunction
+    &[c(&["bail"], 8), c(&["injunction"], 8), c(&["court order"], 6), c(&["non molestation"], 6), c(&["formal agreement"], 6), c(&["breach"], 3)],
+    // 24 police, criminal history
+    &[c(&["criminal"], 7), c(&["trouble with the police"], 7), c(&["police", "trouble"], 5), c(&["convict"], 5), c(&["police record"], 6), c(&["bail"], -6), c(&["injunction"], -6)],
+];
+
+/// Lower-case words of a text, punctuation as spaces, with a leading space so that " stem" finds
+/// a stem at the start of a word.
+pub fn words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    out.push(' ');
+    let mut last_space = true;
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        let ch = if ch == '’' || ch == '\'' { '\0' } else { ch };
+        if ch == '\0' {
+            continue;
+        }
+        if ch.is_alphanumeric() {
+            out.push(ch);
+            last_space = false;
+        } else if !last_space {
+            out.push(' ');
+            last_space = true;
+        }
+    }
+    out
+}
+
+fn has(words: &str, stem: &str) -> bool {
+    let mut needle = String::with_capacity(stem.len() + 1);
+    needle.push(' ');
+    needle.push_str(stem);
+    words.contains(&needle)
+}
+
+/// Scores of a text against every question, index 0 = question 1.
+pub fn scores(text: &str) -> [i32; 24] {
+    let w = words(text);
+    let mut out = [0; 24];
+    for (q, clues) in CLUES.iter().enumerate() {
+        for clue in clues.iter() {
+            if clue.all.iter().all(|s| has(&w, s)) {
+                out[q] += clue.weight;
+            }
+        }
+    }
+    out
+}
+
+/// The question a text asks, as (number 1..=24, score), when one question clearly wins.
+pub fn best(text: &str) -> Option<(usize, i32)> {
+    let s = scores(text);
+    let mut order: Vec<usize> = (0..24).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(s[i]));
+    let (top, second) = (s[order[0]], s[order[1]]);
+    (top >= 4 && top > second).then_some((order[0] + 1, top))
+}
+
+/// A question number written in a label or field name: "q01", "Q3_Yes", "Question 12", "12.".
+pub fn number_in(label: &str) -> Option<usize> {
+    let lower = label.to_lowercase();
+    let mut found = None;
+    for (i, _) in lower.match_indices(['q', 'n']) {
+        let rest = &lower[i..];
+        let rest = rest
+            .strip_prefix("question")
+            .or_else(|| rest.strip_prefix("qu"))
+            .or_else(|| rest.strip_prefix("q"))
+            .or_else(|| rest.strip_prefix("no"))
+            .unwrap_or("");
+        let rest = rest.trim_start_matches([' ', '_', '.', '-', '#']);
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() && digits.len() <= 2 {
+            // Word boundary before the marker: "dash.q1", "Q1", " question 3".
+            let before = lower[..i].chars().last();
+            if before.is_none_or(|c| !c.is_alphabetic()) {
+                found = digits.parse().ok();
+                break;
+            }
+        }
+    }
+    found.filter(|n| (1..=24).contains(n))
+}
+
+/// A leading question number on a text: "1.", "12)", "Q3".
+pub fn leading_number(text: &str) -> Option<usize> {
+    let t = text.trim_start();
+    let t = t.strip_prefix(['q', 'Q']).unwrap_or(t);
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || digits.len() > 2 {
+        return None;
+    }
+    let after = t[digits.len()..].chars().next();
+    if after.is_none_or(|c| matches!(c, '.' | ')' | ' ' | ':' | '\t')) {
+        digits.parse().ok().filter(|n| (1..=24).contains(n))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SafeLives wording, the police wording, and local variants with a name typed in.
+    const WORDINGS: &[(usize, &str)] = &[
+        (1, "Has the current incident resulted in injury? (Please state what and whether this is the first injury.)"),
+        (1, "Has the current incident left you injured?"),
+        (2, "Are you very frightened?"),
+        (2, "Is the victim very frightened?"),
+        (3, "What are you afraid of? Is it further injury or violence? (Please give an indication of what you think (name of abuser(s)) might do and to whom)"),
+        (3, "What is the victim afraid of? Is it further injury or violence?"),
+        (4, "Do you feel isolated from family/friends i.e. does (name of abuser(s)) try to stop you from seeing friends/family/doctor or others?"),
+        (5, "Are you feeling depressed or having suicidal thoughts?"),
+        (6, "Have you separated or tried to separate from (name of abuser(s)) within the past year?"),
+        (7, "Is there conflict over child contact?"),
+        (8, "Does (name of abuser(s)) constantly text, call, contact, follow, stalk or harass you?"),
+        (8, "Does Gary constantly text, call, contact, follow, stalk or harass you?"),
+        (9, "Are you pregnant or have you recently had a baby (within the last 18 months)?"),
+        (10, "Is the abuse happening more often?"),
+        (11, "Is the abuse getting worse?"),
+        (12, "Does (name of abuser(s)) try to control everything you do and/or are they excessively jealous?"),
+        (13, "Has (name of abuser(s)) ever used weapons or objects to hurt you?"),
+        (14, "Has (name of abuser(s)) ever threatened to kill you or someone else and you believed them?"),
+        (15, "Has (name of abuser(s)) ever attempted to strangle / choke / suffocate / drown you?"),
+        (16, "Does (name of abuser(s)) do or say things of a sexual nature that make you feel bad or that physically hurt you or someone else?"),
+        (17, "Is there any other person that has threatened you or that you are afraid of?"),
+        (18, "Do you know if (name of abuser(s)) has hurt anyone else? (Please specify whom including the children, siblings or elderly relatives. Consider HBV.)"),
+        (19, "Has (name of abuser(s)) ever mistreated an animal or the family pet?"),
+        (20, "Are there any financial issues? For example, are you dependent on (name of abuser(s)) for money/have they recently lost their job/other financial issues?"),
+        (21, "Has (name of abuser(s)) had problems in the past year with drugs (prescription or other), alcohol or mental health leading to problems in leading a normal life?"),
+        (22, "Has (name of abuser(s)) ever threatened or attempted suicide?"),
+        (23, "Has (name of abuser(s)) ever broken bail/an injunction and/or formal agreement for when they can see you and/or the children?"),
+        (24, "Do you know if (name of abuser(s)) has ever been in trouble with the police or has a criminal history?"),
+        (24, "Has Ryan ever been in trouble with the police or does he have a criminal history?"),
+    ];
+
+    #[test]
+    fn every_wording_finds_its_question() {
+        for (q, text) in WORDINGS {
+            assert_eq!(best(text).map(|b| b.0), Some(*q), "{text}: {:?}", scores(text));
+        }
+    }
+
+    #[test]
+    fn non_questions_find_nothing() {
+        for text in ["Victim name", "Date of birth", "Agency", "Comments", "Referrer name", "Total"] {
+            assert_eq!(best(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_in_labels() {
+        assert_eq!(number_in("q01"), Some(1));
+        assert_eq!(number_in("Q3_Yes"), Some(3));
+        assert_eq!(number_in("Question 12"), Some(12));
+        assert_eq!(number_in("DASH.Section1.Q7"), Some(7));
+        assert_eq!(number_in("q25"), None);
+        assert_eq!(number_in("victim_name"), None);
+        assert_eq!(leading_number("12. Is the abuse"), Some(12));
+        assert_eq!(leading_number("1991 was"), None);
+    }
+}
