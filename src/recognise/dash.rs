@@ -403,3 +403,183 @@ fn assign(mut readings: Vec<Reading>) -> Vec<Reading> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Block, Row, Table};
+
+    /// The SafeLives wording with the abuser's name typed in.
+    pub(crate) const QUESTIONS: [&str; 24] = [
+        "Has the current incident resulted in injury?",
+        "Are you very frightened?",
+        "What are you afraid of? Is it further injury or violence?",
+        "Do you feel isolated from family/friends i.e. does Dan try to stop you from seeing friends/family/doctor or others?",
+        "Are you feeling depressed or having suicidal thoughts?",
+        "Have you separated or tried to separate from Dan within the past year?",
+        "Is there conflict over child contact?",
+        "Does Dan constantly text, call, contact, follow, stalk or harass you?",
+        "Are you pregnant or have you recently had a baby (within the last 18 months)?",
+        "Is the abuse happening more often?",
+        "Is the abuse getting worse?",
+        "Does Dan try to control everything you do and/or are they excessively jealous?",
+        "Has Dan ever used weapons or objects to hurt you?",
+        "Has Dan ever threatened to kill you or someone else and you believed them?",
+        "Has Dan ever attempted to strangle / choke / suffocate / drown you?",
+        "Does Dan do or say things of a sexual nature that make you feel bad or that physically hurt you or someone else?",
+        "Is there any other person that has threatened you or that you are afraid of?",
+        "Do you know if Dan has hurt anyone else?",
+        "Has Dan ever mistreated an animal or the family pet?",
+        "Are there any financial issues? For example, are you dependent on Dan for money?",
+        "Has Dan had problems in the past year with drugs (prescription or other), alcohol or mental health?",
+        "Has Dan ever threatened or attempted suicide?",
+        "Has Dan ever broken bail/an injunction and/or formal agreement for when they can see you and/or the children?",
+        "Do you know if Dan has ever been in trouble with the police or has a criminal history?",
+    ];
+
+    fn row(i: usize, cells: &[&str]) -> Row {
+        Row { at: format!("row {i}"), cells: cells.iter().map(|s| (*s).to_owned()).collect() }
+    }
+
+    fn doc(tables: Vec<Table>) -> Document {
+        Document { blocks: tables.into_iter().map(Block::Table).collect(), ..Document::default() }
+    }
+
+    fn counts(d: &Dash) -> (u8, u8, u8) {
+        (d.yes, d.no, d.unknown)
+    }
+
+    #[test]
+    fn answer_column_in_any_order() {
+        // Reversed order, numbered from 24 down: found by topic, not position.
+        let answers = ["Yes", "no", "DK", "", "y", "N", "Not known", "✓"];
+        let mut rows = vec![row(1, &["No", "Question", "Answer", "Comments"])];
+        for (k, q) in QUESTIONS.iter().enumerate().rev() {
+            let n = (k + 1).to_string();
+            let position = rows.len() + 1;
+            rows.push(row(position, &[&n, q, answers[k % answers.len()], if k == 0 { "broken wrist" } else { "" }]));
+        }
+        let d = recognise(&doc(vec![Table { at: "sheet 'DASH'".into(), rows }]), "1").expect("a DASH");
+        // Per 8 answers: yes: Yes, y, ✓ = 3; no: no, N = 2; unknown: DK, blank, Not known = 3.
+        assert_eq!(counts(&d), (9, 6, 9));
+        assert_eq!(d.answers[0].comment.as_deref(), Some("broken wrist"));
+        assert_eq!(d.answers[0].at, "sheet 'DASH', row 25");
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+    }
+
+    #[test]
+    fn marks_under_yes_no_dont_know_columns() {
+        let mut rows = vec![row(1, &["", "Question", "Yes", "No", "Don't know", "Comments"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let mark = ["X", "", ""];
+            let cells: [&str; 3] = match k % 3 {
+                0 => mark,
+                1 => ["", "x", ""],
+                _ => ["", "", "✔"],
+            };
+            rows.push(row(k + 2, &[&(k + 1).to_string(), q, cells[0], cells[1], cells[2], ""]));
+        }
+        let d = recognise(&doc(vec![Table { at: "page 1".into(), rows }]), "2").unwrap();
+        assert_eq!(counts(&d), (8, 8, 8));
+    }
+
+    #[test]
+    fn header_carries_over_to_a_continuation_page() {
+        let header = row(1, &["Question", "Yes", "No", "DK"]);
+        let mut p1 = vec![header];
+        let mut p2 = vec![];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let r = row(k + 2, &[q, "X", "", ""]);
+            if k < 12 { p1.push(r) } else { p2.push(r) }
+        }
+        let d = recognise(&doc(vec![Table { at: "page 1".into(), rows: p1 }, Table { at: "page 2".into(), rows: p2 }]), "1").unwrap();
+        assert_eq!(counts(&d), (24, 0, 0));
+    }
+
+    #[test]
+    fn inline_checkboxes_and_conflicts() {
+        let mut rows = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let a = match k {
+                0 => "☒ Yes ☒ No ☐ Don't know",
+                1..=10 => "☒ Yes ☐ No ☐ Don't know",
+                _ => "☐ Yes ☒ No ☐ Don't know",
+            };
+            rows.push(row(k + 1, &[q, a]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 2".into(), rows }]), "1").unwrap();
+        assert_eq!(counts(&d), (10, 13, 1));
+        assert!(d.problems.iter().any(|p| p.kind == ProblemKind::ConflictingMarks));
+    }
+
+    #[test]
+    fn a_missing_question_is_a_problem_not_a_guess() {
+        let rows = QUESTIONS.iter().enumerate().filter(|(k, _)| *k != 14).map(|(k, q)| row(k, &[q, "Yes"])).collect();
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert_eq!(counts(&d), (23, 0, 1));
+        assert!(d.problems.iter().any(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("question 15")));
+    }
+
+    #[test]
+    fn a_referral_form_alone_is_not_a_dash() {
+        let rows = vec![
+            row(1, &["Name", "A Person"]),
+            row(2, &["Summary of risk", "Threatened to kill her and strangled her; police called; weapons at home."]),
+            row(3, &["Police reference", "KP-1"]),
+        ];
+        assert!(recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").is_none());
+    }
+
+    fn field(name: &str, kind: FieldKind, value: Option<&str>, options: &[&str], context: Option<&str>) -> FormField {
+        FormField {
+            name: name.into(),
+            label: None,
+            context: context.map(str::to_owned),
+            kind,
+            value: value.map(str::to_owned),
+            options: options.iter().map(|s| (*s).to_owned()).collect(),
+            at: "page 1".into(),
+        }
+    }
+
+    #[test]
+    fn radio_groups_by_number_with_export_values() {
+        let mut fields = Vec::new();
+        for k in 0..24 {
+            let v = ["Yes", "No", "DK", "Off"][k % 4];
+            fields.push(field(&format!("q{:02}", k + 1), FieldKind::Radio, Some(v), &["Yes", "No", "DK"], None));
+            fields.push(field(&format!("q{:02}_comments", k + 1), FieldKind::Text, Some(if k == 2 { "scared" } else { "" }), &[], None));
+        }
+        fields.push(field("total_yes", FieldKind::Text, Some("6"), &[], None));
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (6, 6, 12));
+        assert_eq!(d.stated_total, Some(6));
+        assert_eq!(d.answers[2].comment.as_deref(), Some("scared"));
+    }
+
+    #[test]
+    fn checkbox_pairs_found_by_page_text_in_another_order() {
+        let mut fields = Vec::new();
+        // Field numbers are this area's own; the printed question decides.
+        for (k, q) in QUESTIONS.iter().enumerate().rev() {
+            let n = 24 - k;
+            let yes = k % 2 == 0;
+            fields.push(field(&format!("Q{n}_Yes"), FieldKind::Checkbox, yes.then_some("On"), &["On"], Some(q)));
+            fields.push(field(&format!("Q{n}_No"), FieldKind::Checkbox, (!yes).then_some("On"), &["On"], Some(&format!("{q} Yes"))));
+        }
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (12, 12, 0));
+        assert_eq!(d.answers[0].answer, Answer::Yes);
+        assert_eq!(d.answers[1].answer, Answer::No);
+    }
+
+    #[test]
+    fn unreadable_custom_export_values_are_a_problem() {
+        let fields: Vec<_> = (0..24)
+            .map(|k| field(&format!("q{}", k + 1), FieldKind::Radio, Some(if k == 0 { "Choice7" } else { "Yes" }), &[], None))
+            .collect();
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (23, 0, 1));
+        assert!(d.problems.iter().any(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("question 1 ")));
+    }
+}

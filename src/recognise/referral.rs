@@ -431,3 +431,92 @@ fn store(r: &mut Referral, key: &str, p: &Pair, pivot_year: i32) {
     }
     r.found_at.insert(key.to_owned(), p.at.clone());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Paragraph, Row, Table};
+
+    fn table(rows: &[&[&str]]) -> Block {
+        Block::Table(Table {
+            at: "table 1".into(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Row { at: format!("row {}", i + 1), cells: r.iter().map(|s| (*s).to_owned()).collect() })
+                .collect(),
+        })
+    }
+
+    fn para(t: &str) -> Block {
+        Block::Paragraph(Paragraph { text: t.into(), at: "paragraph 1".into() })
+    }
+
+    #[test]
+    fn two_column_form_with_sections() {
+        let doc = Document {
+            blocks: vec![
+                para("1. Referrer details"),
+                table(&[&["Referrer name", "PC A Officer"], &["Agency", "Police"], &["Email", "a@x.test"]]),
+                para("2. Reason for referral"),
+                table(&[
+                    &["Visible high risk (DASH score 14 or more)", "Yes"],
+                    &["DASH score", "16"],
+                    &["Professional judgement", "No"],
+                    &["Potential escalation", "☐"],
+                    &["Number of police call-outs in last 12 months", "4 call-outs"],
+                ]),
+                para("3. Client details"),
+                table(&[&["Name", "Jo Bloggs"], &["Date of birth", "3rd Jul 1991"]]),
+                para("4. Person causing harm"),
+                table(&[&["Name", "Sam Bloggs"], &["DOB", "31/02/1990"], &["Relationship to victim", "Partner"]]),
+                para("5. Children and other household members"),
+                table(&[&["Name", "Date of birth"], &["Kid One", "08/03/2016"]]),
+            ],
+            ..Document::default()
+        };
+        let r = recognise(&[("1", &doc)], &Synonyms::default(), 2025);
+        assert_eq!(r.get("referrer.name"), Some("PC A Officer"));
+        assert_eq!(r.get("referrer.agency"), Some("Police"));
+        assert_eq!(r.get("victim.name"), Some("Jo Bloggs"));
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3));
+        assert_eq!(r.get("perpetrator.name"), Some("Sam Bloggs"));
+        assert_eq!(r.perpetrator_dob, None);
+        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("perpetrator.dob")));
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&true));
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&false));
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&false));
+        assert_eq!(r.stated_dash_score, Some(16));
+        assert_eq!(r.police_callouts, Some(4));
+        assert_eq!(r.children, vec![Child { name: "Kid One".into(), dob: NaiveDate::from_ymd_opt(2016, 3, 8) }]);
+        assert_eq!(r.found_at.get("victim.name").map(String::as_str), Some("table 1, row 1"));
+    }
+
+    #[test]
+    fn admin_synonyms_extend_the_defaults() {
+        let doc = Document { blocks: vec![table(&[&["Adult experiencing harm", "Jo Bloggs"]])], ..Document::default() };
+        assert_eq!(recognise(&[("1", &doc)], &Synonyms::default(), 2025).get("victim.name"), None);
+        let mut syn = Synonyms::default();
+        syn.extend(&Synonyms {
+            sections: BTreeMap::new(),
+            fields: BTreeMap::from([("victim.name".to_owned(), vec!["adult experiencing harm".to_owned()])]),
+        });
+        assert_eq!(recognise(&[("1", &doc)], &syn, 2025).get("victim.name"), Some("Jo Bloggs"));
+        assert!(syn.unknown_fields().is_empty());
+    }
+
+    #[test]
+    fn ticked_reason_rows_and_inline_labels() {
+        let doc = Document {
+            blocks: vec![
+                para("Reason for referral"),
+                table(&[&["☐ Visible high risk"], &["☒ Professional judgement"], &["Rationale: escalating threats"]]),
+            ],
+            ..Document::default()
+        };
+        let r = recognise(&[("1", &doc)], &Synonyms::default(), 2025);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false));
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true));
+        assert_eq!(r.get("professional_judgement_rationale"), Some("escalating threats"));
+    }
+}
