@@ -1,0 +1,72 @@
+//! Deterministic generator of the golden fixture corpus under `fixtures/`.
+//!
+//! Every byte comes from code: fixed dates, boundaries and ids derived from each fixture's
+//! name, fixed zip timestamps, a fixed-seed generator for filler bytes, a stable order.
+//! Running it twice writes identical files. Shared by `examples/gen_fixtures.rs` (which writes
+//! the corpus) and `tests/fixtures_reproducible.rs` (which checks the committed corpus).
+#![allow(dead_code)]
+
+pub mod binary;
+pub mod data;
+pub mod docx;
+pub mod fixtures;
+pub mod form;
+pub mod mail;
+pub mod manifest;
+pub mod odf;
+pub mod pdf;
+pub mod util;
+pub mod xlsx;
+pub mod zipw;
+
+use std::io;
+use std::path::Path;
+
+/// The fixture too large to compare byte for byte in tests (compared by SHA-256 instead).
+pub const LARGE_FIXTURE: &str = "026_police_large_15mb_pdf.eml";
+
+/// One generated message and what a correct reader must see in it.
+pub struct Fixture {
+    pub file: String,
+    pub description: String,
+    pub eml: Vec<u8>,
+    pub truth: manifest::Truth,
+}
+
+/// All fixtures, in file-name order.
+pub fn build() -> Vec<Fixture> {
+    let mut v = fixtures::all();
+    v.sort_by(|a, b| a.file.cmp(&b.file));
+    v
+}
+
+/// The manifest of `fixtures` as written to `manifest.json`.
+pub fn manifest_json(fixtures: &[Fixture]) -> Vec<u8> {
+    let entries: Vec<manifest::Entry> = fixtures
+        .iter()
+        .map(|f| manifest::Entry { file: f.file.clone(), description: f.description.clone(), truth: f.truth.clone() })
+        .collect();
+    let mut out = serde_json::to_vec_pretty(&entries).expect("manifest serialises");
+    out.push(b'\n');
+    out
+}
+
+/// Every file of the corpus: the messages, then `manifest.json`.
+pub fn files() -> Vec<(String, Vec<u8>)> {
+    let fixtures = build();
+    let manifest = manifest_json(&fixtures);
+    let mut out: Vec<(String, Vec<u8>)> = fixtures.into_iter().map(|f| (f.file, f.eml)).collect();
+    out.push(("manifest.json".to_string(), manifest));
+    out
+}
+
+/// Writes the corpus into `dir` (created if missing) and returns the names written.
+pub fn write_all(dir: &Path) -> io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let mut names = Vec::new();
+    for (name, bytes) in files() {
+        std::fs::write(dir.join(&name), &bytes)?;
+        names.push(name);
+    }
+    Ok(names)
+}
