@@ -10,14 +10,22 @@
 //! Every stage above is pure: bytes in, values out. [`limits`] bounds all untrusted input.
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod decide;
 pub mod document;
+pub mod identity;
+pub mod import;
 pub mod inspect;
 pub mod limits;
 pub mod mime;
 pub mod readers;
 pub mod recognise;
+pub mod reply;
 pub mod report;
+pub mod schedule;
 pub mod sniff;
+pub mod store;
+pub mod triage;
 
 /// Replaces the default panic message, which can quote the data being parsed (a string slice
 /// panic prints the string), with one that names only the place. Panics are contained by the

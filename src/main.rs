@@ -1,8 +1,11 @@
 //! The `marac-intake` command: a thin shell over the library. See `--help`.
 #![forbid(unsafe_code)]
 
-use clap::{Parser, Subcommand};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use marac_intake::config::{self, Config};
 use marac_intake::inspect::{inspect, InspectOptions};
+use marac_intake::store::{MessageRecord, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +14,22 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Args, Clone)]
+struct ConfigArg {
+    /// Configuration file [default: $MARAC_CONFIG, else /etc/marac-intake/marac-intake.toml].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Database URL [default: a SQLite file in the configured data directory].
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -23,14 +42,175 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Validate the configuration and print what was understood.
+    CheckConfig(ConfigArg),
+    /// Decide .eml files in the order given, as if each arrived at its topmost Received: date;
+    /// record them in the database and queue replies (nothing is sent).
+    Triage {
+        #[command(flatten)]
+        db: DbArgs,
+        /// One JSON object per file, one per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Every processed message, in processing order.
+    History {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review items first, then quarantined messages, then pending cases by meeting and risk.
+    Queue {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import the area's list of past referrals (CSV or XLSX) so repeats are found from day one.
+    ImportHistory {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     marac_intake::quiet_panics();
     let cli = Cli::parse();
-    match cli.command {
-        Command::Inspect { json, files } => run_inspect(json, &files),
+    let result = match cli.command {
+        Command::Inspect { json, files } => return run_inspect(json, &files),
+        Command::CheckConfig(c) => check_config(&c),
+        Command::Triage { db, json, files } => with_store(&db, |cfg, store| Box::pin(triage(cfg, store, json, files))),
+        Command::History { db, json } => with_store(&db, |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
+        Command::Queue { db, json } => with_store(&db, |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
+        Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
+            Box::pin(async move {
+                let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
+                println!("imported {} past referrals ({} people, {} cases) from {}", n.referrals, n.people, n.cases, file.display());
+                Ok(())
+            })
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("marac-intake: {e:#}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn config_path(c: &ConfigArg) -> PathBuf {
+    c.config
+        .clone()
+        .or_else(|| std::env::var_os("MARAC_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/etc/marac-intake/marac-intake.toml"))
+}
+
+fn load_config(c: &ConfigArg) -> Result<Config> {
+    let path = config_path(c);
+    config::load(&path, std::env::vars()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+type Job = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>>>>;
+
+fn with_store(db: &DbArgs, job: impl FnOnce(Config, Store) -> Job) -> Result<()> {
+    let cfg = load_config(&db.config)?;
+    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let store = Store::open(&url).await?;
+        job(cfg, store).await
+    })
+}
+
+async fn triage(cfg: Config, store: Store, json: bool, files: Vec<PathBuf>) -> Result<()> {
+    let now = chrono::Utc::now().fixed_offset();
+    for file in &files {
+        let raw = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let name = file.display().to_string();
+        let record = marac_intake::triage::triage_message(&raw, Some(&name), None, now, &cfg, &store).await?;
+        print_records(std::slice::from_ref(&record), json, true)?;
+    }
+    if !json {
+        println!();
+        print_queue(&store.queue().await?, false)?;
+    }
+    Ok(())
+}
+
+fn print_records(records: &[MessageRecord], json: bool, with_file: bool) -> Result<()> {
+    for r in records {
+        if json {
+            println!("{}", r.to_json(with_file));
+        } else {
+            let who = r.file.as_deref().map(|f| f.rsplit('/').next().unwrap_or(f)).unwrap_or(&r.reference);
+            let case = match (&r.case_ref, r.case.as_str()) {
+                (Some(c), kind) => format!(" case {c} ({kind})"),
+                (None, _) => String::new(),
+            };
+            let criteria = if r.criteria.is_empty() { String::new() } else { format!(" [{}]", r.criteria.join(", ")) };
+            let reply = if r.reply_kind == "none" { "no reply".to_owned() } else { format!("{} → {}", r.reply_kind, r.reply_to.join(", ")) };
+            println!("{who}: {}{criteria}{case}; {reply}", r.outcome);
+            if r.outcome != "accepted" {
+                for reason in &r.reasons {
+                    println!("    - {reason}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_queue(records: &[MessageRecord], json: bool) -> Result<()> {
+    if json {
+        return print_records(records, true, false);
+    }
+    println!("Queue ({} items):", records.len());
+    for r in records {
+        let what = match r.outcome.as_str() {
+            "review" => format!("REVIEW      {} — {}", r.reference, r.reasons.first().map(String::as_str).unwrap_or("")),
+            "quarantined" => format!("QUARANTINE  {} — {}", r.reference, r.reasons.first().map(String::as_str).unwrap_or("")),
+            _ => format!(
+                "MEETING {}  {} DASH {} [{}]",
+                r.meeting_date.as_deref().unwrap_or("?"),
+                r.case_ref.as_deref().unwrap_or("?"),
+                r.dash.map(|d| d.0.to_string()).unwrap_or_else(|| "-".into()),
+                r.criteria.join(", ")
+            ),
+        };
+        println!("  {what}");
+    }
+    Ok(())
+}
+
+fn check_config(c: &ConfigArg) -> Result<()> {
+    let path = config_path(c);
+    let cfg = match config::load(&path, std::env::vars()) {
+        Ok(cfg) => cfg,
+        Err(e) => anyhow::bail!("configuration {} is invalid: {e}", path.display()),
+    };
+    let f = &cfg.file;
+    println!("configuration {} is valid", path.display());
+    println!("area:                 {}", f.area);
+    println!("data directory:       {}", f.data_dir.display());
+    println!("threshold:            DASH {} Yes; escalation {} police call-outs; repeat within {} days of the last referral", f.threshold.dash_score, f.threshold.escalation_callouts, f.threshold.repeat_window_days);
+    println!("criteria enabled:     {}", f.threshold.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "));
+    println!("DASH required:        {:?}", f.threshold.dash_required);
+    println!("required fields:      {}", if f.threshold.required_fields.is_empty() { "(none beyond victim name or date of birth)".into() } else { f.threshold.required_fields.join(", ") });
+    println!("secure senders:       {}", cfg.allowlist.describe().join("; "));
+    println!("trusted authserv-id:  {}", f.senders.trusted_authserv_id);
+    let today = chrono::Local::now().date_naive();
+    let upcoming = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120));
+    println!("meetings:             {:?}; next: {}", f.schedule.kind, upcoming.iter().take(4).map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
+    println!("replies from:         {}", f.replies.from);
+    println!("case references:      {} (e.g. {})", f.case.reference_format, f.case.reference_format_example());
+    println!("folders:              accepted {}, rejected {}, review {}, quarantined {}, ignored {}", f.folders.accepted, f.folders.rejected, f.folders.review, f.folders.quarantined, f.folders.ignored);
+    println!("extra label synonyms: {} fields, {} sections", f.synonyms.fields.len(), f.synonyms.sections.len());
+    Ok(())
 }
 
 fn run_inspect(json: bool, files: &[PathBuf]) -> ExitCode {
@@ -62,4 +242,3 @@ fn run_inspect(json: bool, files: &[PathBuf]) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
-

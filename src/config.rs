@@ -1,0 +1,599 @@
+//! Configuration: what the admin wrote (TOML, every key overridable by a `MARAC__SECTION__KEY`
+//! environment variable), then the validated objects built from it. Validation happens in two
+//! steps, as ripgrep does with its arguments: serde with `deny_unknown_fields` for the shape, then
+//! [`ConfigFile::build`] for meaning. Every error names the exact key.
+
+use crate::limits::Limits;
+use crate::recognise::referral::{Synonyms, FIELDS};
+use crate::schedule::{Schedule, ScheduleConfig};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What the admin wrote.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The MARAC area's name, used in replies.
+    pub area: String,
+    /// Where the SQLite database lives when `--db` is not given.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub threshold: ThresholdConfig,
+    pub senders: SendersConfig,
+    pub schedule: ScheduleConfig,
+    pub replies: RepliesConfig,
+    #[serde(default)]
+    pub case: CaseConfig,
+    /// Extra label synonyms, added to the built-in ones.
+    #[serde(default)]
+    pub synonyms: SynonymsConfig,
+    #[serde(default)]
+    pub folders: Folders,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub import: ImportConfig,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/marac-intake")
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    VisibleHighRisk,
+    ProfessionalJudgement,
+    PotentialEscalation,
+    Repeat,
+}
+
+impl Criterion {
+    pub const ALL: [Criterion; 4] =
+        [Criterion::VisibleHighRisk, Criterion::ProfessionalJudgement, Criterion::PotentialEscalation, Criterion::Repeat];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Criterion::VisibleHighRisk => "visible_high_risk",
+            Criterion::ProfessionalJudgement => "professional_judgement",
+            Criterion::PotentialEscalation => "potential_escalation",
+            Criterion::Repeat => "repeat",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DashRequired {
+    /// Every referral must carry a DASH.
+    Always,
+    /// Only when visible high risk is claimed; professional judgement or escalation may come without.
+    WhenVisibleHighRisk,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThresholdConfig {
+    /// Yes answers on the DASH for visible high risk.
+    pub dash_score: u8,
+    /// Police call-outs in the last 12 months for potential escalation.
+    pub escalation_callouts: u32,
+    /// Days from the victim's last referral within which a new one is a repeat.
+    pub repeat_window_days: u32,
+    /// The criteria this area applies.
+    pub criteria: Vec<Criterion>,
+    pub dash_required: DashRequired,
+    /// Referral form fields that must be filled (keys as in `inspect --json`, e.g. "referrer.name").
+    pub required_fields: Vec<String>,
+}
+
+impl Default for ThresholdConfig {
+    fn default() -> Self {
+        ThresholdConfig {
+            dash_score: 14,
+            escalation_callouts: 3,
+            repeat_window_days: 365,
+            criteria: Criterion::ALL.to_vec(),
+            dash_required: DashRequired::WhenVisibleHighRisk,
+            required_fields: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SendersConfig {
+    /// Secure senders: `*.pnn.police.uk` (any subdomain), `nhs.net` (that domain exactly),
+    /// `person@charity.org.uk` (that address). Case-insensitive.
+    pub allow: Vec<String>,
+    /// Only `Authentication-Results` headers from this server count.
+    pub trusted_authserv_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RepliesConfig {
+    /// Our own address, the From of every reply.
+    pub from: String,
+    #[serde(default = "Template::acknowledgement")]
+    pub acknowledgement: Template,
+    #[serde(default = "Template::rejection")]
+    pub rejection: Template,
+    #[serde(default = "Template::holding")]
+    pub holding: Template,
+}
+
+/// A reply template. Placeholders: {area}, {reference}, {meeting_date}, {reasons}, {their_subject}.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub subject: String,
+    pub body: String,
+}
+
+pub const PLACEHOLDERS: &[&str] = &["area", "reference", "meeting_date", "reasons", "their_subject"];
+
+impl Template {
+    pub fn acknowledgement() -> Self {
+        Template {
+            subject: "MARAC referral received - {reference}".into(),
+            body: "Thank you for your referral to the {area} MARAC.\n\nIt meets the referral criteria and has been given the reference {reference}. \
+It will be heard at the meeting on {meeting_date}. Please quote the reference in any further correspondence; \
+as the referring agency you are expected to attend or send a representative.\n\nThis is an automatic acknowledgement from the {area} MARAC team.\n"
+                .into(),
+        }
+    }
+
+    pub fn rejection() -> Self {
+        Template {
+            subject: "MARAC referral not accepted yet - action needed ({reference})".into(),
+            body: "Thank you for your referral to the {area} MARAC. We could not accept it as sent, for these reasons:\n\n{reasons}\n\n\
+Please correct the referral and send it again to this address, quoting {reference}. If you believe the victim is at immediate risk, call 999.\n\n\
+This is an automatic reply from the {area} MARAC team.\n"
+                .into(),
+        }
+    }
+
+    pub fn holding() -> Self {
+        Template {
+            subject: "MARAC referral received - under review ({reference})".into(),
+            body: "Thank you for your referral to the {area} MARAC. It has been received with the reference {reference} and a coordinator \
+will review it, because: {reasons}. You will hear from us shortly.\n\nThis is an automatic acknowledgement from the {area} MARAC team.\n"
+                .into(),
+        }
+    }
+
+    /// Placeholders used that are not known: a configuration error.
+    fn unknown_placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for text in [&self.subject, &self.body] {
+            let mut rest = text.as_str();
+            while let Some(open) = rest.find('{') {
+                let after = &rest[open + 1..];
+                let Some(close) = after.find('}') else { break };
+                let name = &after[..close];
+                if !PLACEHOLDERS.contains(&name) {
+                    out.push(name.to_owned());
+                }
+                rest = &after[close + 1..];
+            }
+        }
+        out
+    }
+
+    /// Fills the placeholders.
+    pub fn render(&self, values: &[(&str, &str)]) -> (String, String) {
+        let fill = |t: &str| {
+            let mut s = t.to_owned();
+            for (k, v) in values {
+                s = s.replace(&format!("{{{k}}}"), v);
+            }
+            s
+        };
+        (fill(&self.subject), fill(&self.body))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaseConfig {
+    /// Case reference format: {year} and {seq} (zero-padded with {seq:4}), any other text as is.
+    pub reference_format: String,
+}
+
+impl Default for CaseConfig {
+    fn default() -> Self {
+        CaseConfig { reference_format: "MARAC-{year}-{seq:4}".into() }
+    }
+}
+
+impl CaseConfig {
+    pub fn reference_format_example(&self) -> String {
+        self.reference(2025, 1)
+    }
+
+    /// The reference for the `seq`th case of `year`.
+    pub fn reference(&self, year: i32, seq: u64) -> String {
+        let mut s = self.reference_format.replace("{year}", &year.to_string());
+        if let Some(start) = s.find("{seq") {
+            if let Some(len) = s[start..].find('}') {
+                let spec = &s[start + 4..start + len];
+                let width: usize = spec.trim_start_matches(':').parse().unwrap_or(0);
+                s.replace_range(start..=start + len, &format!("{seq:0width$}"));
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SynonymsConfig {
+    #[serde(default)]
+    pub sections: std::collections::BTreeMap<crate::recognise::referral::Section, Vec<String>>,
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// IMAP folders per outcome (used by the mailbox service).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Folders {
+    pub accepted: String,
+    pub rejected: String,
+    pub review: String,
+    pub quarantined: String,
+    pub ignored: String,
+}
+
+impl Default for Folders {
+    fn default() -> Self {
+        Folders {
+            accepted: "MARAC/Accepted".into(),
+            rejected: "MARAC/Rejected".into(),
+            review: "MARAC/Review".into(),
+            quarantined: "MARAC/Quarantine".into(),
+            ignored: "MARAC/Ignored".into(),
+        }
+    }
+}
+
+/// Column names of the area's existing list of past referrals, for `import-history`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImportConfig {
+    pub name: String,
+    pub dob: String,
+    pub referral_date: String,
+    pub meeting_date: String,
+    pub reference: String,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig {
+            name: "Victim name".into(),
+            dob: "DOB".into(),
+            referral_date: "Referral date".into(),
+            meeting_date: "Meeting date".into(),
+            reference: "Reference".into(),
+        }
+    }
+}
+
+/// A configuration error: the exact key and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", if self.key.is_empty() { "(top level)" } else { &self.key }, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.into(), reason: reason.into() }
+}
+
+/// The validated configuration the pipeline runs on.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: ConfigFile,
+    pub allowlist: Allowlist,
+    pub schedule: Schedule,
+    /// Built-in synonyms with the admin's added.
+    pub synonyms: Synonyms,
+}
+
+impl Config {
+    pub fn enabled(&self, c: Criterion) -> bool {
+        self.file.threshold.criteria.contains(&c)
+    }
+
+    /// The default database: a SQLite file in the data directory.
+    pub fn default_db_url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.file.data_dir.join("marac-intake.db").display())
+    }
+}
+
+/// Reads, overrides from the environment and validates. `env` is the process environment (only
+/// `MARAC__*` variables are used).
+pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
+    parse(&text, env)?.build()
+}
+
+/// The TOML text with environment overrides applied, deserialised (step one).
+pub fn parse(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<ConfigFile, ConfigError> {
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let reason = e.message().to_owned();
+        let at = e.span().map(|s| {
+            let line = text[..s.start.min(text.len())].lines().count().max(1);
+            format!(" (line {line})")
+        });
+        err("", format!("{reason}{}", at.unwrap_or_default()))
+    })?;
+    apply_env(&mut table, env)?;
+    let de = toml::Value::Table(table);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        err(if key == "." { String::new() } else { key }, e.inner().to_string())
+    })
+}
+
+/// `MARAC__SECTION__KEY=value` sets `[section] key = value`. The value is read as TOML when it
+/// is a number, boolean or array, else taken as a string.
+pub fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("MARAC__") else { continue };
+        let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+        if path.iter().any(String::is_empty) {
+            return Err(err(name, "empty key segment in environment variable"));
+        }
+        let parsed = format!("v = {value}").parse::<toml::Table>().ok().and_then(|mut t| t.remove("v"));
+        let value = match parsed {
+            Some(v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) | toml::Value::Array(_))) => v,
+            _ => toml::Value::String(value),
+        };
+        let (last, parents) = path.split_last().expect("non-empty split");
+        let mut cur = &mut *table;
+        for p in parents {
+            let entry = cur.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            cur = entry.as_table_mut().ok_or_else(|| err(path.join("."), "is not a section"))?;
+        }
+        cur.insert(last.clone(), value);
+    }
+    Ok(())
+}
+
+impl ConfigFile {
+    /// Step two: meaning. Builds the validated objects.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        if self.area.trim().is_empty() {
+            return Err(err("area", "must not be empty"));
+        }
+        let t = &self.threshold;
+        if !(1..=24).contains(&t.dash_score) {
+            return Err(err("threshold.dash_score", "must be between 1 and 24"));
+        }
+        if t.escalation_callouts == 0 {
+            return Err(err("threshold.escalation_callouts", "must be at least 1"));
+        }
+        if t.repeat_window_days == 0 || t.repeat_window_days > 3660 {
+            return Err(err("threshold.repeat_window_days", "must be between 1 and 3660"));
+        }
+        if t.criteria.is_empty() {
+            return Err(err("threshold.criteria", "at least one criterion must be enabled"));
+        }
+        for (i, f) in t.required_fields.iter().enumerate() {
+            if !FIELDS.contains(&f.as_str()) {
+                return Err(err(format!("threshold.required_fields[{i}]"), format!("unknown field {f:?}; known: {}", FIELDS.join(", "))));
+            }
+        }
+        let allowlist = Allowlist::new(&self.senders.allow).map_err(|(i, reason)| err(format!("senders.allow[{i}]"), reason))?;
+        if self.senders.trusted_authserv_id.trim().is_empty() || self.senders.trusted_authserv_id.contains(char::is_whitespace) {
+            return Err(err("senders.trusted_authserv_id", "must be the receiving server's authserv-id, one word"));
+        }
+        if !looks_like_address(&self.replies.from) {
+            return Err(err("replies.from", "must be an email address"));
+        }
+        for (name, tpl) in [("acknowledgement", &self.replies.acknowledgement), ("rejection", &self.replies.rejection), ("holding", &self.replies.holding)] {
+            if let Some(p) = tpl.unknown_placeholders().first() {
+                return Err(err(format!("replies.{name}"), format!("unknown placeholder {{{p}}}; known: {}", PLACEHOLDERS.join(", "))));
+            }
+        }
+        if !self.case.reference_format.contains("{seq") {
+            return Err(err("case.reference_format", "must contain {seq} (or {seq:N}) so references are unique"));
+        }
+        let schedule = self.schedule.validate().map_err(|e| err("schedule", e.to_string()))?;
+        let mut synonyms = Synonyms::default();
+        let extra = Synonyms { sections: self.synonyms.sections.clone(), fields: self.synonyms.fields.clone() };
+        if let Some(k) = extra.unknown_fields().first() {
+            return Err(err(format!("synonyms.fields.{k}"), format!("unknown field; known: {}", FIELDS.join(", "))));
+        }
+        synonyms.extend(&extra);
+        let l = &self.limits;
+        if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
+            return Err(err("limits", "limits must be greater than zero"));
+        }
+        Ok(Config { file: self, allowlist, schedule, synonyms })
+    }
+}
+
+fn looks_like_address(s: &str) -> bool {
+    match s.trim().rsplit_once('@') {
+        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace),
+        None => false,
+    }
+}
+
+/// The secure-sender allowlist, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allowlist {
+    entries: Vec<AllowEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum AllowEntry {
+    /// `*.pnn.police.uk`: any subdomain (stored as ".pnn.police.uk").
+    Subdomains(String),
+    Domain(String),
+    Address(String),
+}
+
+fn valid_domain(d: &str) -> bool {
+    !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && d.contains('.')
+}
+
+impl Allowlist {
+    /// Errors give the entry's index and the reason.
+    pub fn new(patterns: &[String]) -> Result<Self, (usize, String)> {
+        let mut entries = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            let p = p.trim().to_ascii_lowercase();
+            let entry = if let Some(rest) = p.strip_prefix("*.") {
+                if !valid_domain(rest) {
+                    return Err((i, format!("{p:?} is not a domain pattern like *.pnn.police.uk")));
+                }
+                AllowEntry::Subdomains(format!(".{rest}"))
+            } else if p.contains('*') {
+                return Err((i, format!("{p:?}: a wildcard may only stand first, as in *.gov.uk")));
+            } else if let Some((local, domain)) = p.rsplit_once('@') {
+                if local.is_empty() || !valid_domain(domain) {
+                    return Err((i, format!("{p:?} is not an email address")));
+                }
+                AllowEntry::Address(p.clone())
+            } else {
+                if !valid_domain(&p) {
+                    return Err((i, format!("{p:?} is not a domain")));
+                }
+                AllowEntry::Domain(p.clone())
+            };
+            entries.push(entry);
+        }
+        Ok(Allowlist { entries })
+    }
+
+    /// Whether an address is a secure sender. A look-alike (`nhs.net.evil.example`,
+    /// `evilnhs.net`) never matches.
+    pub fn allows(&self, address: &str) -> bool {
+        let a = address.trim().to_ascii_lowercase();
+        let Some((local, domain)) = a.rsplit_once('@') else { return false };
+        if local.is_empty() || !valid_domain(domain) {
+            return false;
+        }
+        self.entries.iter().any(|e| match e {
+            AllowEntry::Subdomains(suffix) => domain.ends_with(suffix.as_str()) && domain.len() > suffix.len(),
+            AllowEntry::Domain(d) => domain == d,
+            AllowEntry::Address(x) => a == *x,
+        })
+    }
+
+    pub fn describe(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|e| match e {
+                AllowEntry::Subdomains(s) => format!("*{s} (any subdomain)"),
+                AllowEntry::Domain(d) => format!("{d} (domain)"),
+                AllowEntry::Address(a) => format!("{a} (address)"),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+area = "Testshire"
+[senders]
+allow = ["*.pnn.police.example.test", "nhs.example.test", "idva@charity.example.test"]
+trusted_authserv_id = "mx.marac.example.test"
+[schedule]
+kind = "monthly"
+weekday = "tue"
+nth = 2
+[replies]
+from = "marac@marac.example.test"
+"#;
+
+    fn no_env() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    #[test]
+    fn minimal_config_builds_with_defaults() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.threshold.dash_score, 14);
+        assert_eq!(c.file.threshold.repeat_window_days, 365);
+        assert_eq!(c.file.threshold.dash_required, DashRequired::WhenVisibleHighRisk);
+        assert_eq!(c.file.folders.review, "MARAC/Review");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = parse(&format!("{MINIMAL}\n[threshold]\ndash_scor = 3\n"), no_env()).unwrap_err();
+        assert_eq!(e.key, "threshold.dash_scor");
+        assert!(e.reason.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_any_key() {
+        let env = vec![
+            ("MARAC__THRESHOLD__DASH_SCORE".to_owned(), "12".to_owned()),
+            ("MARAC__AREA".to_owned(), "Elsewhere".to_owned()),
+            ("MARAC__SENDERS__ALLOW".to_owned(), r#"["nhs.example.test"]"#.to_owned()),
+            ("OTHER".to_owned(), "x".to_owned()),
+        ];
+        let c = parse(MINIMAL, env).unwrap().build().unwrap();
+        assert_eq!(c.file.threshold.dash_score, 12);
+        assert_eq!(c.file.area, "Elsewhere");
+        assert!(!c.allowlist.allows("a@x.pnn.police.example.test"));
+    }
+
+    #[test]
+    fn meaning_errors_name_the_key() {
+        let e = parse(&MINIMAL.replace("nhs.example.test\"", "nhs.*.test\""), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "senders.allow[1]");
+        let e = parse(&format!("{MINIMAL}\n[threshold]\ndash_score = 30\n"), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "threshold.dash_score");
+        let bad_tpl = MINIMAL.replace("[replies]\n", "[replies]\nholding = { subject = \"{ref}\", body = \"x\" }\n");
+        let e = parse(&bad_tpl, no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "replies.holding");
+    }
+
+    #[test]
+    fn allowlist_patterns_and_look_alikes() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        let a = &c.allowlist;
+        assert!(a.allows("Sarah.Ellis@Kingsmere.PNN.Police.Example.Test"));
+        assert!(a.allows("x@nhs.example.test"));
+        assert!(!a.allows("x@sub.nhs.example.test"), "an exact domain does not cover subdomains");
+        assert!(!a.allows("x@pnn.police.example.test"), "*.domain needs a subdomain");
+        assert!(!a.allows("x@nhs.example.test.evil.example"));
+        assert!(!a.allows("x@evilnhs.example.test"));
+        assert!(!a.allows("x@kingsmere.pnn.police.example.test.evil.example"));
+        assert!(a.allows("IDVA@charity.example.test"));
+        assert!(!a.allows("other@charity.example.test"));
+        assert!(!a.allows("not-an-address"));
+    }
+
+    #[test]
+    fn case_references() {
+        let c = CaseConfig::default();
+        assert_eq!(c.reference(2025, 7), "MARAC-2025-0007");
+        let c = CaseConfig { reference_format: "KM/{seq}/{year}".into() };
+        assert_eq!(c.reference(2025, 12), "KM/12/2025");
+    }
+}

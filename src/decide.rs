@@ -1,0 +1,409 @@
+//! The triage decision: a pure function of what was read ([`Inspection`]), what the history says
+//! ([`History`]), the area's [`Config`] and the arrival date. No I/O.
+//!
+//! Precedence, first match wins:
+//! 1. `ignored` — auto-reply, bounce/DSN, list mail, or a Message-ID already processed. No reply.
+//! 2. `quarantined` — sender not on the allowlist, or authentication failed in the topmost
+//!    `Authentication-Results` header from the trusted authserv-id (`dmarc=fail`, or `spf=fail`
+//!    with no passing DKIM). Other authserv-ids are ignored. No reply.
+//! 3. `review` — the content could not be read or decided safely (unreadable attachment, a
+//!    contained parser panic, a limit hit, conflicting marks, an unrecognised question, a stated
+//!    score that disagrees with the checklist, an impossible date of birth, attachments in which
+//!    neither a referral form nor a DASH was found). A holding reply.
+//! 4. `accepted`, case `linked` — the same attachments were sent before, or the victim has a case
+//!    still waiting for its meeting: the referral joins that case, whatever its score.
+//! 5. `rejected` — hard rules: no attachments; victim name and date of birth both missing; a
+//!    required field missing; visible high risk claimed without a DASH (or a DASH always required).
+//! 6. `accepted`, case `new` — at least one enabled criterion met (a repeat qualifies whatever the
+//!    score).
+//! 7. `rejected` — no criterion met, each failed claim explained with how to fix it.
+//!
+//! Never an automatic rejection when something could not be read: rule 3 comes first.
+
+use crate::config::{Config, Criterion, DashRequired};
+use crate::document::ProblemKind;
+use crate::inspect::Inspection;
+use crate::mime::SignalKind;
+use crate::sniff::FileKind;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    Rejected,
+    Review,
+    Quarantined,
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+            Outcome::Review => "review",
+            Outcome::Quarantined => "quarantined",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyKind {
+    Acknowledgement,
+    Rejection,
+    Holding,
+    None,
+}
+
+impl ReplyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyKind::Acknowledgement => "acknowledgement",
+            ReplyKind::Rejection => "rejection",
+            ReplyKind::Holding => "holding",
+            ReplyKind::None => "none",
+        }
+    }
+}
+
+/// What the case history says about this message and its victim, found by the store.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// A message with the same Message-ID was processed before.
+    pub duplicate_message: bool,
+    /// A case already holding exactly these attachments (the referrer sent them again).
+    pub same_attachments_case: Option<CaseSummary>,
+    /// The matched person, if any.
+    pub person: Option<PersonHistory>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub meeting_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonHistory {
+    /// A case accepted and still waiting for its meeting.
+    pub pending_case: Option<CaseSummary>,
+    /// The date of the victim's last referral, and whether that case has been heard.
+    pub last_referral: Option<(NaiveDate, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseAction {
+    New,
+    Linked { reference: String },
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub criteria: Vec<Criterion>,
+    pub case: CaseAction,
+    /// Sentences for the referrer (rejections) and coordinators: what and how to fix.
+    pub reasons: Vec<String>,
+    pub reply: ReplyKind,
+    /// The only addresses a reply goes to: the sender, or a Reply-To that is itself allowlisted.
+    pub reply_to: Vec<String>,
+}
+
+/// The decision for one message arriving on `arrived`.
+pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> Decision {
+    let done = |outcome, reasons: Vec<String>| Decision {
+        outcome,
+        criteria: Vec::new(),
+        case: CaseAction::None,
+        reasons,
+        reply: ReplyKind::None,
+        reply_to: Vec::new(),
+    };
+
+    // 1. ignored
+    let mut why: Vec<String> = i
+        .signals
+        .iter()
+        .map(|s| match s.kind {
+            SignalKind::AutoReply => format!("automatic reply ({})", s.evidence),
+            SignalKind::Dsn => format!("delivery status notification ({})", s.evidence),
+            SignalKind::List => format!("mailing-list or bulk mail ({})", s.evidence),
+        })
+        .collect();
+    if h.duplicate_message {
+        why.push("the same message (same Message-ID) was already processed".into());
+    }
+    if !why.is_empty() {
+        return done(Outcome::Ignored, why);
+    }
+
+    // 2. quarantined
+    let quarantine = quarantine_reasons(i, c);
+    if !quarantine.is_empty() {
+        return done(Outcome::Quarantined, quarantine);
+    }
+    let reply_to = reply_address(i, c);
+    let with_reply = |mut d: Decision, kind| {
+        d.reply = kind;
+        d.reply_to = reply_to.clone();
+        d
+    };
+
+    // 3. review
+    let review = review_reasons(i);
+    if !review.is_empty() {
+        return with_reply(done(Outcome::Review, review), ReplyKind::Holding);
+    }
+
+    let t = &c.file.threshold;
+    let referral = i.referral.as_ref();
+    let dash = i.dash.as_ref();
+    let ticked = |k: &str| referral.and_then(|r| r.reasons.get(k)).copied().unwrap_or(false);
+    let met = criteria_met(i, h, c, arrived);
+
+    // 4. linked
+    let linked = h
+        .same_attachments_case
+        .as_ref()
+        .map(|cs| (cs, "the same attachments were received before"))
+        .or_else(|| h.person.as_ref().and_then(|p| p.pending_case.as_ref()).map(|cs| (cs, "this person already has a case waiting for its meeting")));
+    if let Some((case, why)) = linked {
+        let mut d = done(Outcome::Accepted, vec![format!("{why}: linked to case {}", case.reference)]);
+        d.criteria = met.iter().map(|m| m.0).collect();
+        d.case = CaseAction::Linked { reference: case.reference.clone() };
+        return with_reply(d, ReplyKind::Acknowledgement);
+    }
+
+    // 5. hard rejections
+    let mut hard = Vec::new();
+    if i.attachments.is_empty() {
+        hard.push("no attachments were received: please attach the completed MARAC referral form and the DASH risk checklist to your email".to_owned());
+    }
+    let has_name = referral.and_then(|r| r.get("victim.name")).is_some();
+    let has_dob = referral.is_some_and(|r| r.victim_dob.is_some());
+    if !i.attachments.is_empty() && !has_name && !has_dob {
+        hard.push("the victim's name and date of birth are both missing from the referral form: please fill in at least one so the referral can be matched to earlier cases".to_owned());
+    }
+    for f in &t.required_fields {
+        let present = match f.as_str() {
+            "victim.dob" => has_dob,
+            "perpetrator.dob" => referral.is_some_and(|r| r.perpetrator_dob.is_some()),
+            "stated_dash_score" => referral.is_some_and(|r| r.stated_dash_score.is_some()),
+            "police_callouts" => referral.is_some_and(|r| r.police_callouts.is_some()),
+            k if k.starts_with("reason.") => referral.is_some_and(|r| r.reasons.contains_key(k.trim_start_matches("reason."))),
+            k => referral.and_then(|r| r.get(k)).is_some(),
+        };
+        if !present && !i.attachments.is_empty() {
+            hard.push(format!("the referral form has no \"{}\": please fill it in and send the referral again", field_name(f)));
+        }
+    }
+    let stated = referral.and_then(|r| r.stated_dash_score);
+    let vhr_claimed = ticked("visible_high_risk") || stated.is_some_and(|s| s >= u32::from(t.dash_score));
+    let repeat = met.iter().any(|m| m.0 == Criterion::Repeat);
+    let dash_needed = match t.dash_required {
+        DashRequired::Always => true,
+        DashRequired::WhenVisibleHighRisk => vhr_claimed,
+    };
+    if dash.is_none() && dash_needed && !repeat && !i.attachments.is_empty() {
+        hard.push(if vhr_claimed {
+            "the DASH risk checklist is missing: the referral claims visible high risk but no completed DASH was attached; please attach the completed DASH RIC".to_owned()
+        } else {
+            "the DASH risk checklist is missing: this MARAC needs a completed DASH RIC with every referral; please attach it".to_owned()
+        });
+    }
+    if !hard.is_empty() {
+        return with_reply(done(Outcome::Rejected, hard), ReplyKind::Rejection);
+    }
+
+    // 6. accepted
+    if !met.is_empty() {
+        let mut d = done(Outcome::Accepted, met.iter().map(|m| m.1.clone()).collect());
+        d.criteria = met.iter().map(|m| m.0).collect();
+        d.case = CaseAction::New;
+        return with_reply(d, ReplyKind::Acknowledgement);
+    }
+
+    // 7. no criterion met
+    let mut reasons = Vec::new();
+    if let Some(d) = dash {
+        reasons.push(format!(
+            "the DASH score is {} Yes answers, below this MARAC's threshold of {} for visible high risk: if you have serious concerns, tick professional judgement and give your rationale",
+            d.yes, t.dash_score
+        ));
+    }
+    if ticked("professional_judgement") && c.enabled(Criterion::ProfessionalJudgement) {
+        reasons.push("professional judgement is ticked but no rationale was given: please explain your concerns in the rationale box".to_owned());
+    }
+    if ticked("potential_escalation") && c.enabled(Criterion::PotentialEscalation) {
+        let n = referral.and_then(|r| r.police_callouts);
+        reasons.push(match n {
+            Some(n) => format!(
+                "potential escalation is claimed with {n} police call-outs in the last 12 months; the threshold is {}: please check the number",
+                t.escalation_callouts
+            ),
+            None => format!(
+                "potential escalation is claimed but the number of police call-outs in the last 12 months is missing (the threshold is {}): please add it",
+                t.escalation_callouts
+            ),
+        });
+    }
+    if reasons.is_empty() {
+        reasons.push(format!(
+            "no referral criterion is met: a DASH score of {} or more, professional judgement with a rationale, or {} or more police call-outs in 12 months",
+            t.dash_score, t.escalation_callouts
+        ));
+    }
+    with_reply(done(Outcome::Rejected, reasons), ReplyKind::Rejection)
+}
+
+fn field_name(key: &str) -> String {
+    key.replace(['.', '_'], " ")
+}
+
+fn quarantine_reasons(i: &Inspection, c: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let env = &i.envelope;
+    match &env.from {
+        None => out.push("the message has no From address".to_owned()),
+        Some(from) if !c.allowlist.allows(&from.address) => out.push(format!(
+            "the sender's domain ({}) is not on the secure-sender allowlist",
+            from.domain().unwrap_or_else(|| "none".into())
+        )),
+        Some(_) => {}
+    }
+    if let Some(sender) = &env.sender {
+        if env.from.as_ref().is_some_and(|f| !f.address.eq_ignore_ascii_case(&sender.address)) && !c.allowlist.allows(&sender.address) {
+            out.push("the Sender header names an address that is not on the secure-sender allowlist".to_owned());
+        }
+    }
+    let trusted = c.file.senders.trusted_authserv_id.to_ascii_lowercase();
+    if let Some(ar) = env.authentication_results.iter().find(|a| a.authserv_id == trusted) {
+        let failed = |m: &str| ar.of(m).any(|r| r.result == "fail");
+        let passed = |m: &str| ar.of(m).any(|r| r.result == "pass");
+        if failed("dmarc") {
+            out.push("sender authentication failed: dmarc=fail".to_owned());
+        } else if failed("spf") && !passed("dkim") {
+            out.push("sender authentication failed: spf=fail and no passing DKIM signature".to_owned());
+        }
+    }
+    out
+}
+
+/// Reply-To when that address is itself allowlisted, else the sender. Never a Cc.
+fn reply_address(i: &Inspection, c: &Config) -> Vec<String> {
+    let env = &i.envelope;
+    if let Some(rt) = env.reply_to.iter().find(|m| c.allowlist.allows(&m.address)) {
+        return vec![rt.address.to_ascii_lowercase()];
+    }
+    env.from.iter().filter(|f| c.allowlist.allows(&f.address)).map(|f| f.address.to_ascii_lowercase()).collect()
+}
+
+const DOCUMENT_KINDS: &[FileKind] = &[
+    FileKind::Pdf,
+    FileKind::Docx,
+    FileKind::Xlsx,
+    FileKind::Xlsb,
+    FileKind::Xls,
+    FileKind::Ods,
+    FileKind::Odt,
+    FileKind::Doc,
+    FileKind::EncryptedOffice,
+    FileKind::Tnef,
+    FileKind::Zip,
+    FileKind::Cfb,
+];
+
+fn review_reasons(i: &Inspection) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &i.problems {
+        if !p.problem.kind.blocks_automatic_decision() {
+            continue;
+        }
+        let relevant = if let Some(at) = p.at.strip_prefix("attachment ") {
+            // An unreadable logo or signature image is not a reason to stop; a document is.
+            i.attachments.iter().find(|a| a.at == at).is_none_or(|a| DOCUMENT_KINDS.contains(&a.kind))
+        } else {
+            true
+        };
+        if relevant {
+            out.push(format!("{}: {}", p.at, kind_sentence(p.problem.kind, &p.problem.detail)));
+        }
+    }
+    if let Some(r) = &i.referral {
+        if r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("victim.dob")) {
+            out.push("the victim's date of birth cannot be read as a real date".into());
+        }
+    }
+    if let Some(d) = &i.dash {
+        let stated = i.referral.as_ref().and_then(|r| r.stated_dash_score).into_iter().chain(d.stated_total);
+        for s in stated {
+            if s != u32::from(d.yes) {
+                out.push(format!("the DASH score stated on the form ({s}) disagrees with the checklist, which has {} Yes answers", d.yes));
+                break;
+            }
+        }
+    }
+    let documents = i.attachments.iter().filter(|a| DOCUMENT_KINDS.contains(&a.kind)).count();
+    let images = i.attachments.iter().filter(|a| a.kind == FileKind::Image).count();
+    if out.is_empty() && !i.attachments.is_empty() && i.dash.is_none() && i.referral.is_none() {
+        out.push(if documents == 0 && images > 0 {
+            "only images were attached: the forms may be scanned and need a person to read them".to_owned()
+        } else {
+            "neither a referral form nor a DASH checklist was recognised in the attachments".to_owned()
+        });
+    }
+    out
+}
+
+fn kind_sentence(kind: ProblemKind, detail: &str) -> String {
+    let what = match kind {
+        ProblemKind::Encrypted => "password-protected or encrypted",
+        ProblemKind::Scanned => "a scanned image with no text",
+        ProblemKind::Corrupt => "damaged or not what it claims to be",
+        ProblemKind::Truncated => "incomplete (cut short)",
+        ProblemKind::LimitExceeded => "too large or too complex to read safely",
+        ProblemKind::Unsupported => "in a format that cannot be read",
+        ProblemKind::ParserPanic => "unreadable (the reader failed)",
+        ProblemKind::Timeout => "too slow to read",
+        ProblemKind::Unrecognised => "not fully recognised",
+        ProblemKind::ConflictingMarks => "marked inconsistently",
+        ProblemKind::InvalidDate => "holding an impossible date",
+        ProblemKind::ScoreMismatch => "inconsistent",
+    };
+    format!("{what} ({detail})")
+}
+
+/// The enabled criteria this referral meets, each with its explanation.
+fn criteria_met(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> Vec<(Criterion, String)> {
+    let t = &c.file.threshold;
+    let mut met = Vec::new();
+    let referral = i.referral.as_ref();
+    if let Some(d) = &i.dash {
+        if c.enabled(Criterion::VisibleHighRisk) && d.yes >= t.dash_score {
+            met.push((Criterion::VisibleHighRisk, format!("visible high risk: {} Yes answers on the DASH (threshold {})", d.yes, t.dash_score)));
+        }
+    }
+    let pj_ticked = referral.and_then(|r| r.reasons.get("professional_judgement")).copied().unwrap_or(false);
+    let rationale = referral.and_then(|r| r.get("professional_judgement_rationale")).map(str::trim).filter(|s| s.chars().filter(|c| c.is_alphabetic()).count() >= 10);
+    if c.enabled(Criterion::ProfessionalJudgement) && pj_ticked && rationale.is_some() {
+        met.push((Criterion::ProfessionalJudgement, "professional judgement, with a rationale".to_owned()));
+    }
+    if let Some(n) = referral.and_then(|r| r.police_callouts) {
+        if c.enabled(Criterion::PotentialEscalation) && n >= t.escalation_callouts {
+            met.push((Criterion::PotentialEscalation, format!("potential escalation: {n} police call-outs in the last 12 months (threshold {})", t.escalation_callouts)));
+        }
+    }
+    if let Some((last, heard)) = h.person.as_ref().and_then(|p| p.last_referral) {
+        let days = (arrived - last).num_days();
+        if c.enabled(Criterion::Repeat) && heard && (0..=i64::from(t.repeat_window_days)).contains(&days) {
+            met.push((Criterion::Repeat, format!("repeat: last referred {days} days ago (window {} days)", t.repeat_window_days)));
+        }
+    }
+    met
+}

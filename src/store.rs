@@ -1,0 +1,549 @@
+//! The case history (sqlx, SQLite). All database access lives here. Look-ups are indexed (by
+//! Message-ID, sha256, date of birth, person) so triage cost stays flat as history grows; the SQL
+//! is portable (no SQLite-only constructs in the queries the pipeline runs).
+//!
+//! A triage runs inside one [`Tx`]: history look-ups, the decision's writes (person, case,
+//! referral, message, attachments, decision) and the outbox reply commit together or not at all.
+
+use crate::decide::{CaseSummary, History, PersonHistory};
+use crate::identity::{same_person, MatchReason, PersonName};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Migrations, applied in order at start. Embedded so the binary needs no files beside it.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_history.sql"))];
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path`).
+    pub async fn open(url: &str) -> Result<Store> {
+        if !url.starts_with("sqlite:") {
+            anyhow::bail!("unsupported database URL: only sqlite:// is built in this version");
+        }
+        let opts = SqliteConnectOptions::from_str(url)
+            .context("database URL")?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.context("opening the database")?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await.with_context(|| format!("migration {version}"))?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                .bind(version)
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx { tx: self.pool.begin().await? })
+    }
+
+    /// Every processed message, in processing order.
+    pub async fn history(&self) -> Result<Vec<MessageRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} ORDER BY m.id"))).fetch_all(&self.pool).await?;
+        rows.iter().map(message_record).collect()
+    }
+
+    /// Review items (oldest first), then pending cases by meeting date and DASH score.
+    pub async fn queue(&self) -> Result<Vec<MessageRecord>> {
+        let review = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.outcome = 'review' ORDER BY m.arrived_at, m.id")))
+            .fetch_all(&self.pool)
+            .await?;
+        let quarantined = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.outcome = 'quarantined' ORDER BY m.arrived_at, m.id")))
+            .fetch_all(&self.pool)
+            .await?;
+        let pending = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_SELECT} WHERE m.case_kind = 'new' AND c.status = 'pending' \
+             ORDER BY c.meeting_date, (CASE WHEN m.criteria LIKE '%repeat%' THEN 0 ELSE 1 END), m.dash_yes DESC, m.arrived_at"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        review.iter().chain(&quarantined).chain(&pending).map(message_record).collect()
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+const MESSAGE_SELECT: &str = "SELECT m.id, m.ref, m.message_id, m.file, m.arrived_at, m.outcome, m.criteria, m.reasons, \
+    m.dash_yes, m.dash_no, m.dash_unknown, m.case_kind, c.ref AS case_ref, c.meeting_date, p.ref AS person_ref, \
+    m.reply_kind, m.reply_to FROM messages m LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN people p ON p.id = m.person_id";
+
+/// One processed message as the `triage`/`history`/`queue` commands show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MessageRecord {
+    #[serde(skip)]
+    pub row: i64,
+    pub reference: String,
+    pub file: Option<String>,
+    pub message_id: Option<String>,
+    pub arrived: String,
+    pub outcome: String,
+    pub criteria: Vec<String>,
+    pub dash: Option<(i64, i64, i64)>,
+    pub case: String,
+    pub case_ref: Option<String>,
+    pub meeting_date: Option<String>,
+    pub victim_ref: Option<String>,
+    pub reasons: Vec<String>,
+    pub reply_kind: String,
+    pub reply_to: Vec<String>,
+}
+
+impl MessageRecord {
+    /// The JSON object `triage --json` and `history --json` print (field names are a contract).
+    pub fn to_json(&self, with_file: bool) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "message_id": self.message_id,
+            "reference": self.reference,
+            "arrived": self.arrived,
+            "outcome": self.outcome,
+            "criteria": self.criteria,
+            "dash": self.dash.map(|(y, n, u)| serde_json::json!({"yes": y, "no": n, "unknown": u})),
+            "case": self.case,
+            "case_ref": self.case_ref,
+            "meeting_date": self.meeting_date,
+            "victim_ref": self.victim_ref,
+            "reasons": self.reasons,
+            "reply": {"kind": self.reply_kind, "to": self.reply_to},
+        });
+        if with_file {
+            v["file"] = serde_json::json!(self.file);
+        }
+        v
+    }
+}
+
+fn message_record(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRecord> {
+    let json_list = |col: &str| -> Result<Vec<String>> { Ok(serde_json::from_str(&r.try_get::<String, _>(col)?)?) };
+    let yes: Option<i64> = r.try_get("dash_yes")?;
+    Ok(MessageRecord {
+        row: r.try_get("id")?,
+        reference: r.try_get("ref")?,
+        file: r.try_get("file")?,
+        message_id: r.try_get("message_id")?,
+        arrived: r.try_get("arrived_at")?,
+        outcome: r.try_get("outcome")?,
+        criteria: json_list("criteria")?,
+        dash: match yes {
+            Some(y) => Some((y, r.try_get::<Option<i64>, _>("dash_no")?.unwrap_or(0), r.try_get::<Option<i64>, _>("dash_unknown")?.unwrap_or(0))),
+            None => None,
+        },
+        case: r.try_get("case_kind")?,
+        case_ref: r.try_get("case_ref")?,
+        meeting_date: r.try_get("meeting_date")?,
+        victim_ref: r.try_get("person_ref")?,
+        reasons: json_list("reasons")?,
+        reply_kind: r.try_get("reply_kind")?,
+        reply_to: json_list("reply_to")?,
+    })
+}
+
+/// A victim as the referral names them.
+#[derive(Debug, Clone)]
+pub struct Victim {
+    pub name: Option<PersonName>,
+    pub dob: Option<NaiveDate>,
+}
+
+/// A person found in the history.
+#[derive(Debug, Clone)]
+pub struct MatchedPerson {
+    pub id: i64,
+    pub reference: String,
+    pub reason: MatchReason,
+}
+
+/// One triage's transaction.
+pub struct Tx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+/// What was looked up, for the writes that follow the decision.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub history: History,
+    pub person: Option<MatchedPerson>,
+    /// The case the same attachments went to, with its person.
+    pub same_attachments: Option<(i64, i64)>,
+    /// The pending case of the matched person.
+    pub pending_case: Option<i64>,
+}
+
+/// The rows the decision writes.
+pub struct NewMessage<'a> {
+    pub message_id: Option<&'a str>,
+    pub sha256: &'a str,
+    pub arrived: chrono::DateTime<chrono::FixedOffset>,
+    pub file: Option<&'a str>,
+    pub outcome: &'a str,
+    pub criteria: Vec<&'a str>,
+    pub reasons: &'a [String],
+    pub dash: Option<(u8, u8, u8)>,
+    pub reply_kind: &'a str,
+    pub reply_to: &'a [String],
+    pub inspection_json: &'a str,
+    pub attachments: Vec<(&'a str, String, Option<&'a str>, usize)>,
+}
+
+pub enum CaseWrite {
+    None,
+    /// A new case: the victim to record when no person matched, and the meeting it goes to.
+    New { victim_name: String, victim_key: String, dob: Option<NaiveDate>, meeting: Option<NaiveDate>, reference_format: crate::config::CaseConfig },
+    /// Linked to an existing case.
+    Linked,
+}
+
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub row: i64,
+    pub reference: String,
+    pub case_ref: Option<String>,
+    pub meeting: Option<NaiveDate>,
+    pub person_ref: Option<String>,
+}
+
+impl Tx {
+    /// Everything the decision needs from the history, by indexed look-ups.
+    pub async fn look_up(&mut self, message_id: Option<&str>, sha256: &str, attachment_hashes: &[String], victim: &Victim, arrived: NaiveDate) -> Result<Found> {
+        let mut found = Found::default();
+        let dup: Option<i64> = match message_id {
+            Some(id) => sqlx::query_scalar("SELECT id FROM messages WHERE message_id = ? LIMIT 1").bind(id).fetch_optional(&mut *self.tx).await?,
+            None => sqlx::query_scalar("SELECT id FROM messages WHERE sha256 = ? LIMIT 1").bind(sha256).fetch_optional(&mut *self.tx).await?,
+        };
+        found.history.duplicate_message = dup.is_some();
+
+        for h in attachment_hashes {
+            let row = sqlx::query(
+                "SELECT c.id, c.ref, c.meeting_date, c.person_id FROM attachments a JOIN messages m ON m.id = a.message_row \
+                 JOIN cases c ON c.id = m.case_id WHERE a.sha256 = ? ORDER BY m.id DESC LIMIT 1",
+            )
+            .bind(h)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if let Some(r) = row {
+                found.same_attachments = Some((r.try_get("id")?, r.try_get("person_id")?));
+                found.history.same_attachments_case = Some(CaseSummary { reference: r.try_get("ref")?, meeting_date: parse_date(r.try_get("meeting_date")?) });
+                break;
+            }
+        }
+
+        if let (Some(name), Some(dob)) = (&victim.name, victim.dob) {
+            let rows = sqlx::query("SELECT id, ref, name FROM people WHERE dob = ? ORDER BY id")
+                .bind(crate::identity::candidates_key(dob))
+                .fetch_all(&mut *self.tx)
+                .await?;
+            for r in rows {
+                let known: String = r.try_get("name")?;
+                let Ok(known) = PersonName::parse(&known) else { continue };
+                if let Some(reason) = same_person(name, dob, &known, dob) {
+                    found.person = Some(MatchedPerson { id: r.try_get("id")?, reference: r.try_get("ref")?, reason });
+                    break;
+                }
+            }
+        }
+        if let Some(p) = &found.person {
+            let today = arrived.to_string();
+            let pending = sqlx::query(
+                "SELECT id, ref, meeting_date FROM cases WHERE person_id = ? AND status = 'pending' \
+                 AND (meeting_date IS NULL OR meeting_date >= ?) ORDER BY opened_at DESC LIMIT 1",
+            )
+            .bind(p.id)
+            .bind(&today)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            let pending_case = match &pending {
+                Some(r) => {
+                    found.pending_case = Some(r.try_get("id")?);
+                    Some(CaseSummary { reference: r.try_get("ref")?, meeting_date: parse_date(r.try_get("meeting_date")?) })
+                }
+                None => None,
+            };
+            let last = sqlx::query(
+                "SELECT r.referred_on, c.status, c.meeting_date FROM referrals r JOIN cases c ON c.id = r.case_id \
+                 WHERE r.person_id = ? AND r.referred_on <= ? ORDER BY r.referred_on DESC LIMIT 1",
+            )
+            .bind(p.id)
+            .bind(&today)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            let last_referral = match last {
+                Some(r) => {
+                    let on = parse_date(r.try_get("referred_on")?);
+                    let status: String = r.try_get("status")?;
+                    let meeting = parse_date(r.try_get("meeting_date")?);
+                    // Heard: marked so, closed, or its meeting date has passed.
+                    let heard = status != "pending" || meeting.is_some_and(|m| m < arrived);
+                    on.map(|d| (d, heard))
+                }
+                None => None,
+            };
+            found.history.person = Some(PersonHistory { pending_case, last_referral });
+        }
+        Ok(found)
+    }
+
+    async fn next(&mut self, name: &str) -> Result<i64> {
+        let v: i64 = sqlx::query_scalar(
+            "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+        )
+        .bind(name)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(v)
+    }
+
+    /// Our reference for an incoming message, quoted in replies that carry no case reference.
+    pub async fn message_reference(&mut self, year: i32) -> Result<String> {
+        let n = self.next(&format!("message-{year}")).await?;
+        Ok(format!("IN-{year}-{n:05}"))
+    }
+
+    /// Writes the decision: person and case when new, the referral, the message with its
+    /// attachments and the decision row. The outbox row is added by [`Tx::queue_reply`].
+    pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite) -> Result<Written> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let arrived_day = m.arrived.date_naive();
+        let mut person = found.person.as_ref().map(|p| (p.id, p.reference.clone()));
+        let mut case_row: Option<(i64, String, Option<NaiveDate>)> = None;
+        let case_kind = match &case {
+            CaseWrite::None => "none",
+            CaseWrite::New { .. } => "new",
+            CaseWrite::Linked => "linked",
+        };
+        match case {
+            CaseWrite::None => {}
+            CaseWrite::Linked => {
+                let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
+                    (Some((c, p)), _, _) => (c, p),
+                    (None, Some(c), Some(p)) => (c, p.id),
+                    _ => anyhow::bail!("a linked decision without a case to link to"),
+                };
+                let r = sqlx::query("SELECT c.ref, c.meeting_date, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?")
+                    .bind(case_id)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                person = Some((person_id, r.try_get("person_ref")?));
+                case_row = Some((case_id, r.try_get("ref")?, parse_date(r.try_get("meeting_date")?)));
+            }
+            CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
+                let person_id = match &person {
+                    Some((id, _)) => *id,
+                    None => {
+                        let n = self.next("person").await?;
+                        let pref = format!("P{n:06}");
+                        let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                            .bind(&pref)
+                            .bind(&victim_name)
+                            .bind(&victim_key)
+                            .bind(dob.map(crate::identity::candidates_key))
+                            .bind(&now)
+                            .fetch_one(&mut *self.tx)
+                            .await?;
+                        person = Some((id, pref));
+                        id
+                    }
+                };
+                let year = chrono::Datelike::year(&arrived_day);
+                let seq = self.next(&format!("case-{year}")).await?;
+                let cref = reference_format.reference(year, seq as u64);
+                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, 'pending', ?, ?, 'email') RETURNING id")
+                    .bind(&cref)
+                    .bind(person_id)
+                    .bind(meeting.map(|d| d.to_string()))
+                    .bind(m.arrived.to_rfc3339())
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                case_row = Some((id, cref, meeting));
+            }
+        }
+        let row: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, \
+             case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(reference)
+        .bind(m.message_id)
+        .bind(m.sha256)
+        .bind(m.arrived.to_rfc3339())
+        .bind(m.file)
+        .bind(m.outcome)
+        .bind(serde_json::to_string(&m.criteria)?)
+        .bind(serde_json::to_string(m.reasons)?)
+        .bind(m.dash.map(|d| i64::from(d.0)))
+        .bind(m.dash.map(|d| i64::from(d.1)))
+        .bind(m.dash.map(|d| i64::from(d.2)))
+        .bind(case_kind)
+        .bind(case_row.as_ref().map(|c| c.0))
+        .bind(person.as_ref().map(|p| p.0))
+        .bind(found.person.as_ref().map(|p| p.reason.describe()))
+        .bind(m.reply_kind)
+        .bind(serde_json::to_string(m.reply_to)?)
+        .bind(m.inspection_json)
+        .bind(&now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        for (sha, kind, name, size) in &m.attachments {
+            sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES (?, ?, ?, ?, ?)")
+                .bind(row)
+                .bind(sha)
+                .bind(kind)
+                .bind(name)
+                .bind(*size as i64)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        if let (Some((case_id, _, _)), Some((person_id, _))) = (&case_row, &person) {
+            sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, ?, ?, 'email')")
+                .bind(case_id)
+                .bind(person_id)
+                .bind(row)
+                .bind(arrived_day.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, 'triage', ?)")
+            .bind(row)
+            .bind(m.outcome)
+            .bind(serde_json::to_string(m.reasons)?)
+            .bind(&now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Written {
+            row,
+            reference: reference.to_owned(),
+            case_ref: case_row.as_ref().map(|c| c.1.clone()),
+            meeting: case_row.and_then(|c| c.2),
+            person_ref: person.map(|p| p.1),
+        })
+    }
+
+    /// Adds the reply to the outbox, in the same transaction as the decision.
+    pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) \
+             ON CONFLICT (message_row, kind) DO NOTHING",
+        )
+        .bind(message_row)
+        .bind(reply.kind.as_str())
+        .bind(&reply.to)
+        .bind(&reply.subject)
+        .bind(&reply.raw)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record(&mut self, row: i64) -> Result<MessageRecord> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = ?"))).bind(row).fetch_one(&mut *self.tx).await?;
+        message_record(&r)
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// One past referral from the area's own list.
+pub struct PastReferral {
+    pub name: PersonName,
+    pub dob: Option<NaiveDate>,
+    pub referred_on: NaiveDate,
+    pub meeting: Option<NaiveDate>,
+    pub reference: String,
+}
+
+/// What an import added.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    pub referrals: usize,
+    pub people: usize,
+    pub cases: usize,
+}
+
+impl Tx {
+    /// Adds one past referral: its person (matched like any referral), its case (heard when its
+    /// meeting is before `today`) and the referral. A reference already present is skipped, so an
+    /// import can be run again.
+    pub async fn import_referral(&mut self, p: &PastReferral, today: NaiveDate, counts: &mut Imported) -> Result<()> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(&p.reference).fetch_optional(&mut *self.tx).await?;
+        if exists.is_some() {
+            return Ok(());
+        }
+        let victim = Victim { name: Some(p.name.clone()), dob: p.dob };
+        let found = self.look_up(None, "", &[], &victim, today).await?;
+        let person_id = match found.person {
+            Some(m) => m.id,
+            None => {
+                let n = self.next("person").await?;
+                counts.people += 1;
+                sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                    .bind(format!("P{n:06}"))
+                    .bind(p.name.as_written())
+                    .bind(p.name.key())
+                    .bind(p.dob.map(crate::identity::candidates_key))
+                    .bind(chrono::Utc::now().to_rfc3339())
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        let status = if p.meeting.is_some_and(|m| m >= today) { "pending" } else { "heard" };
+        let case_id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, ?, ?, ?, 'import') RETURNING id")
+            .bind(&p.reference)
+            .bind(person_id)
+            .bind(status)
+            .bind(p.meeting.map(|d| d.to_string()))
+            .bind(p.referred_on.to_string())
+            .fetch_one(&mut *self.tx)
+            .await?;
+        counts.cases += 1;
+        sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, NULL, ?, 'import')")
+            .bind(case_id)
+            .bind(person_id)
+            .bind(p.referred_on.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        counts.referrals += 1;
+        Ok(())
+    }
+}
+
+fn parse_date(s: Option<String>) -> Option<NaiveDate> {
+    s.and_then(|s| NaiveDate::parse_from_str(s.get(..10).unwrap_or(&s), "%Y-%m-%d").ok())
+}

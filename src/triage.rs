@@ -1,0 +1,94 @@
+//! The one place the stages are wired for one message: inspect (pure) → history look-up →
+//! decide (pure) → case, message, decision and outbox reply written in one transaction.
+//! The `triage` command and the mailbox service both come through [`triage_message`].
+
+use crate::config::Config;
+use crate::decide::{decide, CaseAction, Decision, ReplyKind};
+use crate::identity::PersonName;
+use crate::inspect::{inspect, InspectOptions, Inspection};
+use crate::reply::{compose, ReplyInput};
+use crate::sniff::FileKind;
+use crate::store::{CaseWrite, MessageRecord, NewMessage, Store, Victim};
+use anyhow::Result;
+use chrono::{DateTime, Datelike, FixedOffset};
+
+/// When the message arrived: the topmost `Received:` date (our server's), else `Date:`.
+pub fn arrival(i: &Inspection) -> Option<DateTime<FixedOffset>> {
+    i.envelope.received.or(i.envelope.date)
+}
+
+/// Triages one raw message as if it arrived at `arrived` (default: from its headers, else `now`)
+/// and commits the outcome. Sends nothing: a reply due is left in the outbox.
+pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
+    let opts = InspectOptions { limits: c.file.limits.clone(), synonyms: c.synonyms.clone() };
+    let inspection = inspect(raw, &opts);
+    let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
+    let day = arrived.date_naive();
+    let referral = inspection.referral.as_ref();
+    let victim = Victim {
+        name: referral.and_then(|r| r.get("victim.name")).and_then(|n| PersonName::parse(n).ok()),
+        dob: referral.and_then(|r| r.victim_dob),
+    };
+    let hashes: Vec<String> = inspection
+        .attachments
+        .iter()
+        .filter(|a| !matches!(a.kind, FileKind::Image | FileKind::Text | FileKind::Unknown))
+        .map(|a| a.sha256.clone())
+        .collect();
+
+    let mut tx = store.begin().await?;
+    let found = tx.look_up(inspection.envelope.message_id.as_deref(), &inspection.message_sha256, &hashes, &victim, day).await?;
+    let decision: Decision = decide(&inspection, &found.history, c, day);
+
+    let case = match &decision.case {
+        CaseAction::None => CaseWrite::None,
+        CaseAction::Linked { .. } => CaseWrite::Linked,
+        CaseAction::New => CaseWrite::New {
+            victim_name: victim.name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into()),
+            victim_key: victim.name.as_ref().map(PersonName::key).unwrap_or_default(),
+            dob: victim.dob,
+            meeting: c.schedule.next_meeting(day),
+            reference_format: c.file.case.clone(),
+        },
+    };
+    let reference = tx.message_reference(day.year()).await?;
+    let inspection_json = serde_json::to_string(&inspection)?;
+    let message = NewMessage {
+        message_id: inspection.envelope.message_id.as_deref(),
+        sha256: &inspection.message_sha256,
+        arrived,
+        file,
+        outcome: decision.outcome.as_str(),
+        criteria: decision.criteria.iter().map(|c| c.as_str()).collect(),
+        reasons: &decision.reasons,
+        dash: inspection.dash.as_ref().map(|d| (d.yes, d.no, d.unknown)),
+        reply_kind: decision.reply.as_str(),
+        reply_to: &decision.reply_to,
+        inspection_json: &inspection_json,
+        attachments: inspection.attachments.iter().map(|a| (a.sha256.as_str(), format!("{:?}", a.kind).to_lowercase(), a.name.as_deref(), a.size)).collect(),
+    };
+    let written = tx.write(&reference, &message, &found, case).await?;
+
+    if decision.reply != ReplyKind::None {
+        if let Some(to) = decision.reply_to.first() {
+            let reasons: &[String] = if decision.reply == ReplyKind::Acknowledgement { &[] } else { &decision.reasons };
+            let reply = compose(
+                &ReplyInput {
+                    kind: decision.reply,
+                    to,
+                    original: &inspection.envelope,
+                    reference: written.case_ref.as_deref().unwrap_or(&written.reference),
+                    message_ref: &written.reference,
+                    meeting: written.meeting,
+                    reasons,
+                    now,
+                },
+                c,
+            )?;
+            tx.queue_reply(written.row, &reply).await?;
+        }
+    }
+    let record = tx.record(written.row).await?;
+    tx.commit().await?;
+    Ok(record)
+}
