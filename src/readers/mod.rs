@@ -2,6 +2,7 @@
 //! [`Limits`] and its [`Deadline`], and reports what it could not read as problems.
 
 pub mod archive;
+pub mod odf;
 pub mod pdf;
 pub mod sheet;
 pub mod word;

@@ -51,8 +51,8 @@ pub fn read_xls(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     doc
 }
 
-pub fn read_ods(_bytes: &[u8], _limits: &Limits, _deadline: Deadline) -> Document {
-    Document::with_problem(ProblemKind::Unsupported, "ODS reader not built yet")
+pub fn read_ods(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
+    crate::readers::odf::read_ods(bytes, limits, deadline)
 }
 
 /// Runs a reader with panics contained: what it pushed into `doc` before a panic is kept.

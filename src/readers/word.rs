@@ -1,10 +1,1707 @@
-//! Word readers (DOCX and ODT by hand with zip + quick-xml). Owned by the Word work item.
-use crate::document::{Document, ProblemKind};
-use crate::limits::{Deadline, Limits};
+//! Word readers: DOCX by hand with zip + quick-xml, ODT through the OpenDocument walker in
+//! [`crate::readers::odf`].
+//!
+//! What the DOCX reader reads: the main document part (found through `_rels/.rels`, normally
+//! `word/document.xml`). Headers, footers, footnotes, endnotes and comments live in other parts and
+//! are not read: referral forms keep their questions and answers in the body.
+//!
+//! The shape it produces ([`Document`]):
+//! - body paragraphs outside tables → `Block::Paragraph { at: "paragraph N" }`, N counting every
+//!   body paragraph (empty ones are counted but not emitted);
+//! - tables → `Block::Table { at: "table N" }`, rows `at: "row N"` (every `w:tr` counted);
+//!   a cell's text is its paragraphs joined with "\n"; a horizontally merged cell (`w:gridSpan`)
+//!   keeps its text in the first position and "" in the positions it covers; a vertically merged
+//!   continuation cell (`w:vMerge` without `restart`) is "" ; `w:gridBefore` adds leading "" cells;
+//! - **nested tables** are flattened: the rows of a table inside a cell are appended to the outer
+//!   table right after the row that contains it, labelled `"row 3 / row 1"` (outer row / inner row);
+//!   the containing cell keeps only its own paragraphs;
+//! - text boxes (`w:txbxContent`) give paragraphs of their own, delivered to the enclosing cell or to
+//!   the body just before the paragraph that anchors them; of an `mc:AlternateContent`, only the
+//!   first `mc:Choice` is read (the `mc:Fallback` repeats the same text);
+//! - checkboxes become [`CHECKED`] / [`UNCHECKED`] at their position, with a space between a mark and
+//!   adjacent text: content controls (`w14:checkbox`; their displayed glyph is not repeated), legacy
+//!   form fields (`w:ffData/w:checkBox`, `w:checked` over `w:default`), `w:sym` symbol glyphs and
+//!   runs set in Wingdings, and literal ☐ ☒ ☑ characters;
+//! - legacy form fields: the field code (`w:instrText`) is never output; a FORMTEXT's result (the
+//!   runs between `separate` and `end`) is its value; a FORMDROPDOWN gives its selected entry;
+//! - content controls still showing their placeholder ("Click or tap here to enter text.") give "";
+//! - deleted text (`w:del`, `w:moveFrom`) and hidden text (`w:vanish`) are skipped, inserted text
+//!   kept; `w:tab` → "\t", `w:br`/`w:cr` → "\n". Only direct run formatting is looked at:
+//!   text hidden, or set in Wingdings, through a character style is read as plain text.
+//!
+//! Content that is there but not read is said so, as [`ProblemKind::Unsupported`]: `w:altChunk`
+//! imports (HTML, RTF, another DOCX) and embedded documents (OLE objects whose ProgID is a Word,
+//! Excel, Acrobat or packaged file: a DASH embedded in the referral form). A document with no text
+//! at all is [`ProblemKind::Scanned`] when it holds pictures, [`ProblemKind::Unrecognised`] otherwise.
+//!
+//! Safety: zip access through [`Archive`] (entry count, size and ratio limits); XML through
+//! [`xml::XmlReader`], which caps element depth at `max_depth × 8`, checks the deadline, and never
+//! expands entities other than the five predefined ones and character references (a DTD declaring
+//! entities, or references to undeclared ones, is reported as a problem and the references dropped).
+//! Table cells count against `max_sheet_cells`. Problems describe structure only, never text.
 
-pub fn read_docx(_bytes: &[u8], _limits: &Limits, _deadline: Deadline) -> Document {
-    Document::with_problem(ProblemKind::Unsupported, "DOCX reader not built yet")
+use crate::document::{Block, Document, Paragraph, Problem, ProblemKind, Row, Table, CHECKED, UNCHECKED};
+use crate::limits::{Deadline, Limits};
+use crate::readers::archive::Archive;
+use xml::{Item, Ns, XmlReader};
+
+pub fn read_docx(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
+    let mut archive = match Archive::open(bytes, limits) {
+        Ok(a) => a,
+        Err(p) => return Document { problems: vec![p], ..Document::default() },
+    };
+    let mut doc = Document::default();
+    let part = main_part(&mut archive, limits, deadline);
+    let raw = match archive.read(&part) {
+        Ok(Some(raw)) => raw,
+        Ok(None) => {
+            doc.problems.push(Problem::new(ProblemKind::Corrupt, "Word package has no main document part"));
+            return doc;
+        }
+        Err(p) => {
+            doc.problems.push(p);
+            return doc;
+        }
+    };
+    let text = xml::decode(&raw, "main document part", &mut doc.problems);
+    let mut walker = Docx::new(limits);
+    let mut reader = XmlReader::new(&text, "main document part", limits, deadline);
+    walker.run(&mut reader);
+    doc.problems.append(&mut walker.problems);
+    doc.problems.extend(walker.unread_content_problems());
+    doc.problems.extend(reader.entity_problem());
+    doc.blocks = walker.blocks;
+    if doc.blocks.is_empty() && doc.problems.is_empty() {
+        doc.problems.push(xml::no_text_problem(walker.saw_images));
+    }
+    doc
 }
-pub fn read_odt(_bytes: &[u8], _limits: &Limits, _deadline: Deadline) -> Document {
-    Document::with_problem(ProblemKind::Unsupported, "ODT reader not built yet")
+
+pub fn read_odt(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
+    crate::readers::odf::read_odt(bytes, limits, deadline)
+}
+
+/// The main document part named by the package relationships, or `word/document.xml`.
+fn main_part(archive: &mut Archive<'_>, limits: &Limits, deadline: Deadline) -> String {
+    const DEFAULT: &str = "word/document.xml";
+    let Ok(Some(raw)) = archive.read("_rels/.rels") else { return DEFAULT.to_string() };
+    let mut ignored = Vec::new();
+    let text = xml::decode(&raw, "package relationships", &mut ignored);
+    let mut reader = XmlReader::new(&text, "package relationships", limits, deadline);
+    let mut found = None;
+    while let Ok(Some(item)) = reader.next() {
+        if let Item::Start(Ns::Rels, e) = item {
+            if xml::local(&e) != "Relationship" {
+                continue;
+            }
+            let is_main = reader.attr(&e, Ns::None, "Type").is_some_and(|t| t.ends_with("/officeDocument"));
+            if let (true, Some(target)) = (is_main, reader.attr(&e, Ns::None, "Target")) {
+                found = Some(target.trim_start_matches('/').to_string());
+                break;
+            }
+        }
+    }
+    match found {
+        Some(name) if archive.contains(&name) => name,
+        _ => DEFAULT.to_string(),
+    }
+}
+
+/// Most cells a legacy `w:gridSpan` / `w:gridBefore` may add (Word allows 63 columns).
+const MAX_SPAN: usize = 64;
+/// Most fields open at once (nested `w:fldChar begin` without `end`).
+const MAX_FIELDS: usize = 64;
+/// Longest field instruction kept (only its first words matter).
+const MAX_INSTR: usize = 256;
+
+/// What an open element means to the walker; pushed on Start, handled again on End.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum El {
+    P,
+    R,
+    RPr,
+    T,
+    InstrText,
+    Tbl,
+    Tr,
+    TrPr,
+    Tc,
+    TcPr,
+    Sdt,
+    SdtPr,
+    SdtContent,
+    FldBegin,
+    FfCheckBox,
+    DdList,
+    Alt,
+    Other,
+}
+
+enum Frame {
+    P(String),
+    Tbl(TableBuf),
+}
+
+#[derive(Default)]
+struct TableBuf {
+    /// "table N" for a top-level table; None for a nested one.
+    number: Option<usize>,
+    rows: Vec<Row>,
+    /// `w:tr` seen so far (the current row's number while one is open).
+    tr_count: usize,
+    row: Option<Vec<String>>,
+    cell: Option<CellBuf>,
+    /// Rows of nested tables waiting for the current row to end.
+    nested: Vec<Row>,
+}
+
+struct CellBuf {
+    paragraphs: Vec<String>,
+    span: usize,
+    covered: bool,
+}
+
+#[derive(Default)]
+struct Run {
+    hidden: bool,
+    /// A symbol font (Wingdings…) set on the run: its characters are pictures, not letters.
+    symbol_font: Option<String>,
+}
+
+#[derive(Default)]
+struct Field {
+    instr: String,
+    /// After `separate`: the field's result is being shown.
+    in_result: bool,
+    checkbox: Option<FfCheckBox>,
+    dropdown: Option<DropDown>,
+    mark_done: bool,
+    result_text: bool,
+}
+
+#[derive(Default)]
+struct FfCheckBox {
+    default: Option<bool>,
+    checked: Option<bool>,
+}
+
+#[derive(Default)]
+struct DropDown {
+    entries: Vec<String>,
+    result: Option<usize>,
+    default: Option<usize>,
+}
+
+#[derive(Default)]
+struct Sdt {
+    checkbox: Option<bool>,
+    /// Glyphs the control declares for its states (w14:checkedState / w14:uncheckedState).
+    glyphs: Vec<char>,
+    placeholder: bool,
+}
+
+struct Docx<'l> {
+    limits: &'l Limits,
+    blocks: Vec<Block>,
+    problems: Vec<Problem>,
+    els: Vec<El>,
+    /// While Some(n): inside a skipped element opened when `els` had n entries.
+    skip_from: Option<usize>,
+    frames: Vec<Frame>,
+    body_paragraphs: usize,
+    tables: usize,
+    cells: usize,
+    run: Run,
+    fields: Vec<Field>,
+    sdts: Vec<Sdt>,
+    pending_mark: Option<char>,
+    /// Per open mc:AlternateContent: whether a branch has been taken.
+    alt: Vec<bool>,
+    saw_images: bool,
+    /// `w:altChunk` parts (content imported from HTML, RTF, another DOCX…): not read.
+    alt_chunks: usize,
+    /// ProgIDs of embedded documents (OLE objects that are spreadsheets, documents, PDFs).
+    embedded: Vec<String>,
+    stop: bool,
+}
+
+impl<'l> Docx<'l> {
+    fn new(limits: &'l Limits) -> Self {
+        Docx {
+            limits,
+            blocks: Vec::new(),
+            problems: Vec::new(),
+            els: Vec::new(),
+            skip_from: None,
+            frames: Vec::new(),
+            body_paragraphs: 0,
+            tables: 0,
+            cells: 0,
+            run: Run::default(),
+            fields: Vec::new(),
+            sdts: Vec::new(),
+            pending_mark: None,
+            alt: Vec::new(),
+            saw_images: false,
+            alt_chunks: 0,
+            embedded: Vec::new(),
+            stop: false,
+        }
+    }
+
+    /// Content the document holds but this reader does not read.
+    fn unread_content_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.alt_chunks > 0 {
+            problems.push(Problem::new(
+                ProblemKind::Unsupported,
+                format!("document imports {} part(s) of another format (altChunk) that are not read", self.alt_chunks),
+            ));
+        }
+        if !self.embedded.is_empty() {
+            problems.push(Problem::new(
+                ProblemKind::Unsupported,
+                format!("document embeds other documents that are not read ({})", self.embedded.join(", ")),
+            ));
+        }
+        problems
+    }
+
+    fn run(&mut self, reader: &mut XmlReader<'_>) {
+        loop {
+            match reader.next() {
+                Ok(Some(Item::Start(ns, e))) => {
+                    if self.skip_from.is_some() {
+                        self.els.push(El::Other);
+                        continue;
+                    }
+                    let el = self.open(reader, ns, &e);
+                    self.els.push(el);
+                }
+                Ok(Some(Item::End)) => {
+                    let Some(el) = self.els.pop() else { continue };
+                    if let Some(n) = self.skip_from {
+                        if self.els.len() <= n {
+                            self.skip_from = None;
+                        }
+                        continue;
+                    }
+                    self.close(el);
+                }
+                Ok(Some(Item::Text(t))) => {
+                    if self.skip_from.is_none() {
+                        self.text(&t);
+                    }
+                }
+                Ok(None) => break,
+                Err(p) => {
+                    self.problems.push(p);
+                    break;
+                }
+            }
+            if self.stop {
+                break;
+            }
+        }
+        // Whatever was left open (a broken or cut document, a limit): keep what was read.
+        self.skip_from = None;
+        while let Some(el) = self.els.pop() {
+            self.close(el);
+        }
+    }
+
+    fn skip(&mut self) -> El {
+        self.skip_from = Some(self.els.len());
+        El::Other
+    }
+
+    fn parent(&self) -> Option<El> {
+        self.els.last().copied()
+    }
+
+    fn inside(&self, el: El) -> bool {
+        self.els.iter().rev().any(|e| *e == el)
+    }
+
+    fn open(&mut self, reader: &XmlReader<'_>, ns: Ns, e: &quick_xml::events::BytesStart<'_>) -> El {
+        let name = xml::local(e);
+        match ns {
+            Ns::W => {}
+            Ns::W14 => {
+                if self.inside(El::SdtPr) {
+                    match name {
+                        "checkbox" => self.sdt_checkbox(None),
+                        "checked" => {
+                            let on = xml::on_off(reader.attr(e, Ns::W14, "val").as_deref());
+                            self.sdt_checkbox(Some(on));
+                        }
+                        "checkedState" | "uncheckedState" => {
+                            let glyph = reader
+                                .attr(e, Ns::W14, "val")
+                                .and_then(|v| u32::from_str_radix(v.trim(), 16).ok())
+                                .and_then(char::from_u32);
+                            if let (Some(sdt), Some(g)) = (self.sdts.last_mut(), glyph) {
+                                if sdt.glyphs.len() < 8 {
+                                    sdt.glyphs.push(g);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                return El::Other;
+            }
+            Ns::Mc => {
+                return match name {
+                    "AlternateContent" => {
+                        self.alt.push(false);
+                        El::Alt
+                    }
+                    "Choice" | "Fallback" => match self.alt.last_mut() {
+                        Some(taken) if !*taken => {
+                            *taken = true;
+                            El::Other
+                        }
+                        _ => self.skip(),
+                    },
+                    _ => El::Other,
+                };
+            }
+            Ns::Drawing => {
+                if name == "blip" || name == "pic" {
+                    self.saw_images = true;
+                }
+                return El::Other;
+            }
+            Ns::Vml => {
+                if name == "imagedata" {
+                    self.saw_images = true;
+                }
+                return El::Other;
+            }
+            Ns::OfficeVml => {
+                if name == "OLEObject" {
+                    let prog_id = reader.attr(e, Ns::None, "ProgID").unwrap_or_default();
+                    if is_document_prog_id(&prog_id) && self.embedded.len() < 8 && !self.embedded.contains(&prog_id) {
+                        self.embedded.push(prog_id);
+                    }
+                }
+                return El::Other;
+            }
+            _ => return El::Other,
+        }
+        let val = || reader.attr(e, Ns::W, "val");
+        match name {
+            "p" => {
+                let mut text = String::new();
+                if let Some(mark) = self.pending_mark.take() {
+                    text.push(mark);
+                }
+                self.frames.push(Frame::P(text));
+                El::P
+            }
+            "r" => {
+                self.run = Run::default();
+                El::R
+            }
+            "rPr" if self.parent() == Some(El::R) => El::RPr,
+            "vanish" | "specVanish" if self.parent() == Some(El::RPr) => {
+                self.run.hidden = xml::on_off(val().as_deref());
+                El::Other
+            }
+            "rFonts" if self.parent() == Some(El::RPr) => {
+                let font =
+                    ["ascii", "hAnsi"].iter().filter_map(|a| reader.attr(e, Ns::W, a)).find(|f| is_symbol_font(f));
+                self.run.symbol_font = font;
+                El::Other
+            }
+            "t" => El::T,
+            "instrText" => El::InstrText,
+            "tab" | "ptab" if self.parent() == Some(El::R) => {
+                self.emit_run_text("\t");
+                El::Other
+            }
+            "br" | "cr" if self.parent() == Some(El::R) => {
+                self.emit_run_text("\n");
+                El::Other
+            }
+            "noBreakHyphen" if self.parent() == Some(El::R) => {
+                self.emit_run_text("-");
+                El::Other
+            }
+            "sym" => {
+                let font = reader.attr(e, Ns::W, "font").unwrap_or_default();
+                let code = reader.attr(e, Ns::W, "char").and_then(|c| u32::from_str_radix(c.trim(), 16).ok());
+                if let Some(glyph) = code.and_then(|c| xml::symbol_glyph(&font, c)) {
+                    if !self.in_checkbox_sdt() {
+                        let mut s = [0u8; 4];
+                        self.emit_run_text(glyph.encode_utf8(&mut s));
+                    }
+                }
+                El::Other
+            }
+            "fldChar" => self.fld_char(reader.attr(e, Ns::W, "fldCharType").as_deref()),
+            "checkBox" if self.inside(El::FldBegin) => {
+                if let Some(f) = self.fields.last_mut() {
+                    f.checkbox = Some(FfCheckBox::default());
+                }
+                El::FfCheckBox
+            }
+            "default" if self.parent() == Some(El::FfCheckBox) => {
+                let on = xml::on_off(val().as_deref());
+                if let Some(cb) = self.fields.last_mut().and_then(|f| f.checkbox.as_mut()) {
+                    cb.default = Some(on);
+                }
+                El::Other
+            }
+            "checked" if self.parent() == Some(El::FfCheckBox) => {
+                let on = xml::on_off(val().as_deref());
+                if let Some(cb) = self.fields.last_mut().and_then(|f| f.checkbox.as_mut()) {
+                    cb.checked = Some(on);
+                }
+                El::Other
+            }
+            "ddList" if self.inside(El::FldBegin) => {
+                if let Some(f) = self.fields.last_mut() {
+                    f.dropdown = Some(DropDown::default());
+                }
+                El::DdList
+            }
+            "result" | "default" | "listEntry" if self.parent() == Some(El::DdList) => {
+                let v = val();
+                if let Some(dd) = self.fields.last_mut().and_then(|f| f.dropdown.as_mut()) {
+                    match name {
+                        "result" => dd.result = v.and_then(|v| v.trim().parse().ok()),
+                        "default" => dd.default = v.and_then(|v| v.trim().parse().ok()),
+                        _ if dd.entries.len() < 256 => dd.entries.push(v.unwrap_or_default()),
+                        _ => {}
+                    }
+                }
+                El::Other
+            }
+            "tbl" => {
+                let nested = self.frames.iter().any(|f| matches!(f, Frame::Tbl(_)));
+                let number = if nested {
+                    None
+                } else {
+                    self.tables += 1;
+                    Some(self.tables)
+                };
+                self.frames.push(Frame::Tbl(TableBuf { number, ..TableBuf::default() }));
+                El::Tbl
+            }
+            "tr" => {
+                if let Some(Frame::Tbl(t)) = self.frames.last_mut() {
+                    t.tr_count += 1;
+                    t.row = Some(Vec::new());
+                    t.cell = None;
+                }
+                El::Tr
+            }
+            "trPr" => El::TrPr,
+            "gridBefore" if self.parent() == Some(El::TrPr) => {
+                let n = val().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0).min(MAX_SPAN);
+                for _ in 0..n {
+                    self.push_cell(String::new());
+                }
+                El::Other
+            }
+            "tc" => {
+                if let Some(Frame::Tbl(t)) = self.frames.last_mut() {
+                    if t.row.is_none() {
+                        t.row = Some(Vec::new());
+                    }
+                    t.cell = Some(CellBuf { paragraphs: Vec::new(), span: 1, covered: false });
+                }
+                El::Tc
+            }
+            "tcPr" => El::TcPr,
+            "gridSpan" | "vMerge" | "hMerge" if self.parent() == Some(El::TcPr) => {
+                let v = val();
+                if let Some(Frame::Tbl(TableBuf { cell: Some(c), .. })) = self.frames.last_mut() {
+                    match name {
+                        "gridSpan" => {
+                            c.span = v.and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(1).clamp(1, MAX_SPAN)
+                        }
+                        _ => c.covered = v.is_none_or(|v| v.trim() == "continue"),
+                    }
+                }
+                El::Other
+            }
+            "sdt" => {
+                self.sdts.push(Sdt::default());
+                El::Sdt
+            }
+            "sdtPr" => El::SdtPr,
+            "showingPlcHdr" if self.parent() == Some(El::SdtPr) => {
+                let on = xml::on_off(val().as_deref());
+                if let Some(sdt) = self.sdts.last_mut() {
+                    sdt.placeholder = on;
+                }
+                El::Other
+            }
+            // Some producers write the checkbox control in the main namespace.
+            "checkbox" if self.inside(El::SdtPr) => {
+                self.sdt_checkbox(None);
+                El::Other
+            }
+            "sdtContent" => {
+                if let Some(checked) = self.sdts.last().and_then(|s| s.checkbox) {
+                    self.emit_mark(checked);
+                }
+                El::SdtContent
+            }
+            "del" | "moveFrom" | "pPr" | "sectPr" | "sdtEndPr" | "tblPr" | "tblGrid" | "fldData" | "delInstrText"
+            | "delText" => self.skip(),
+            "altChunk" => {
+                self.alt_chunks += 1;
+                El::Other
+            }
+            _ => El::Other,
+        }
+    }
+
+    fn sdt_checkbox(&mut self, checked: Option<bool>) {
+        if let Some(sdt) = self.sdts.last_mut() {
+            sdt.checkbox = Some(checked.unwrap_or(sdt.checkbox.unwrap_or(false)));
+        }
+    }
+
+    fn fld_char(&mut self, kind: Option<&str>) -> El {
+        match kind.map(str::trim) {
+            Some("begin") => {
+                if self.fields.len() < MAX_FIELDS {
+                    self.fields.push(Field::default());
+                    return El::FldBegin;
+                }
+                El::Other
+            }
+            Some("separate") => {
+                if let Some(f) = self.fields.last_mut() {
+                    f.in_result = true;
+                }
+                El::Other
+            }
+            Some("end") => {
+                if let Some(f) = self.fields.pop() {
+                    self.end_field(f);
+                }
+                El::Other
+            }
+            _ => El::Other,
+        }
+    }
+
+    fn end_field(&mut self, f: Field) {
+        if f.mark_done {
+            return;
+        }
+        let instr = f.instr.trim_start().to_ascii_uppercase();
+        if instr.starts_with("FORMCHECKBOX") {
+            self.emit_mark(false);
+        } else if let Some(dd) = f.dropdown {
+            if !f.result_text {
+                let i = dd.result.or(dd.default).unwrap_or(0);
+                if let Some(entry) = dd.entries.get(i) {
+                    let entry = entry.clone();
+                    self.emit_text(&entry);
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, el: El) {
+        match el {
+            El::P => {
+                // A field whose instruction never ended is broken: it must not hide the rest of the
+                // document (no instruction spans paragraphs).
+                while self.fields.last().is_some_and(|f| !f.in_result) {
+                    self.fields.pop();
+                }
+                if let Some(Frame::P(text)) = self.frames.pop() {
+                    self.deliver_paragraph(xml::finish_text(&text));
+                }
+            }
+            El::R => self.run = Run::default(),
+            El::Tc => {
+                let cell = match self.frames.last_mut() {
+                    Some(Frame::Tbl(t)) => t.cell.take(),
+                    _ => None,
+                };
+                if let Some(c) = cell {
+                    let text = if c.covered { String::new() } else { c.paragraphs.join("\n") };
+                    self.push_cell(text);
+                    for _ in 1..c.span {
+                        self.push_cell(String::new());
+                    }
+                }
+            }
+            El::Tr => {
+                if let Some(Frame::Tbl(t)) = self.frames.last_mut() {
+                    finish_row(t);
+                }
+            }
+            El::Tbl => {
+                if let Some(Frame::Tbl(mut t)) = self.frames.pop() {
+                    finish_row(&mut t);
+                    t.rows.append(&mut t.nested);
+                    self.deliver_table(t);
+                }
+            }
+            El::FldBegin => {
+                let mark = self.fields.last_mut().and_then(|f| {
+                    let cb = f.checkbox.as_ref()?;
+                    f.mark_done = true;
+                    Some(cb.checked.or(cb.default).unwrap_or(false))
+                });
+                if let Some(checked) = mark {
+                    self.emit_mark(checked);
+                }
+            }
+            El::Sdt => {
+                // A checkbox mark still waiting for a paragraph does not outlive its control.
+                let was_checkbox = self.sdts.pop().is_some_and(|s| s.checkbox.is_some());
+                if was_checkbox {
+                    self.pending_mark = None;
+                }
+            }
+            El::Alt => {
+                self.alt.pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn push_cell(&mut self, text: String) {
+        if self.cells >= self.limits.max_sheet_cells {
+            if !self.stop {
+                self.problems.push(Problem::new(
+                    ProblemKind::LimitExceeded,
+                    format!("more than {} table cells", self.limits.max_sheet_cells),
+                ));
+                self.stop = true;
+            }
+            return;
+        }
+        if let Some(Frame::Tbl(TableBuf { row: Some(row), .. })) = self.frames.last_mut() {
+            row.push(text);
+            self.cells += 1;
+        }
+    }
+
+    fn deliver_paragraph(&mut self, text: String) {
+        let cell = self.frames.iter_mut().rev().find_map(|f| match f {
+            Frame::Tbl(t) => Some(t.cell.as_mut()),
+            Frame::P(_) => None,
+        });
+        match cell {
+            Some(Some(cell)) => {
+                if !text.is_empty() {
+                    cell.paragraphs.push(text);
+                }
+            }
+            Some(None) => {} // a paragraph between cells: not part of any cell
+            None => {
+                self.body_paragraphs += 1;
+                if !text.is_empty() {
+                    let at = format!("paragraph {}", self.body_paragraphs);
+                    self.blocks.push(Block::Paragraph(Paragraph { text, at }));
+                }
+            }
+        }
+    }
+
+    fn deliver_table(&mut self, t: TableBuf) {
+        let outer = self.frames.iter_mut().rev().find_map(|f| match f {
+            Frame::Tbl(t) => Some(t),
+            Frame::P(_) => None,
+        });
+        match outer {
+            Some(outer) => {
+                let n = outer.tr_count;
+                outer
+                    .nested
+                    .extend(t.rows.into_iter().map(|r| Row { at: format!("row {n} / {}", r.at), cells: r.cells }));
+            }
+            None => {
+                if !t.rows.is_empty() {
+                    let at = format!("table {}", t.number.unwrap_or(self.tables));
+                    self.blocks.push(Block::Table(Table { at, rows: t.rows }));
+                }
+            }
+        }
+    }
+
+    fn in_checkbox_sdt(&self) -> bool {
+        self.sdts.iter().any(|s| s.checkbox.is_some())
+    }
+
+    fn text_suppressed(&self) -> bool {
+        self.run.hidden || self.fields.iter().any(|f| !f.in_result) || self.sdts.iter().any(|s| s.placeholder)
+    }
+
+    fn text(&mut self, t: &str) {
+        match self.parent() {
+            Some(El::T) => {}
+            Some(El::InstrText) => {
+                if let Some(f) = self.fields.last_mut() {
+                    let room = MAX_INSTR.saturating_sub(f.instr.len());
+                    f.instr.extend(t.chars().take(room));
+                }
+                return;
+            }
+            _ => return,
+        }
+        if self.text_suppressed() {
+            return;
+        }
+        let mut out = String::with_capacity(t.len());
+        let symbol_font = self.run.symbol_font.clone();
+        let checkbox_glyphs: Option<Vec<char>> =
+            self.sdts.iter().rev().find(|s| s.checkbox.is_some()).map(|s| s.glyphs.clone());
+        for c in t.chars() {
+            // The displayed glyph of a checkbox control: its state is already written.
+            let control_glyph =
+                |c: char| checkbox_glyphs.as_ref().is_some_and(|g| g.contains(&c) || xml::is_box_glyph(c));
+            if control_glyph(c) {
+                continue;
+            }
+            let shown = match &symbol_font {
+                Some(font) => xml::symbol_glyph(font, c as u32),
+                None => Some(c),
+            };
+            match shown {
+                Some(g) if control_glyph(g) => {}
+                Some(g) => out.push(g),
+                None => {}
+            }
+        }
+        if let Some(f) = self.fields.last_mut() {
+            if f.in_result && !out.is_empty() {
+                f.result_text = true;
+            }
+        }
+        self.emit_text(&out);
+    }
+
+    /// Text a run element stands for (a tab, a break, a symbol), unless the run is not shown.
+    fn emit_run_text(&mut self, s: &str) {
+        if !self.text_suppressed() {
+            self.emit_text(s);
+        }
+    }
+
+    fn emit_text(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        if let Some(Frame::P(text)) = self.frames.last_mut() {
+            xml::push_normalised(text, s);
+        }
+    }
+
+    fn emit_mark(&mut self, checked: bool) {
+        let mark = if checked { CHECKED } else { UNCHECKED };
+        // A checkbox inside another field's instruction is not displayed.
+        let outer_fields = self.fields.len().saturating_sub(1);
+        if self.fields.iter().take(outer_fields).any(|f| !f.in_result) {
+            return;
+        }
+        match self.frames.last_mut() {
+            Some(Frame::P(text)) => text.push(mark),
+            _ => self.pending_mark = Some(mark),
+        }
+    }
+}
+
+fn finish_row(t: &mut TableBuf) {
+    if let Some(cell) = t.cell.take() {
+        // A cell left open by a cut document.
+        if let Some(row) = t.row.as_mut() {
+            row.push(if cell.covered { String::new() } else { cell.paragraphs.join("\n") });
+        }
+    }
+    if let Some(cells) = t.row.take().filter(|c| !c.is_empty()) {
+        t.rows.push(Row { at: format!("row {}", t.tr_count), cells });
+    }
+    t.rows.append(&mut t.nested);
+}
+
+/// Whether an OLE object's ProgID names a document (whose content would be part of the referral).
+fn is_document_prog_id(prog_id: &str) -> bool {
+    let known = ["Word.", "Excel.", "AcroExch.", "Acrobat.", "Package", "opendocument.", "soffice."];
+    prog_id.len() <= 48
+        && prog_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        && known.iter().any(|k| prog_id.starts_with(k))
+}
+
+fn is_symbol_font(font: &str) -> bool {
+    font.trim().to_ascii_lowercase().starts_with("wingdings")
+}
+
+/// XML plumbing shared by the DOCX and OpenDocument readers: a guarded event reader and the text
+/// conventions (checkbox marks, glyphs) both formats follow.
+pub(crate) mod xml {
+    use crate::document::{Problem, ProblemKind, CHECKED, UNCHECKED};
+    use crate::limits::{Deadline, Limits};
+    use quick_xml::events::{BytesStart, Event};
+    use quick_xml::name::ResolveResult;
+    use quick_xml::reader::NsReader;
+    use quick_xml::XmlVersion;
+    use std::borrow::Cow;
+
+    /// Element depth allowed, as a multiple of `limits.max_depth`: Word nests deeply (tables in
+    /// cells, content controls, text boxes, alternate content) where other formats do not.
+    pub const DEPTH_FACTOR: usize = 8;
+    /// Events between two deadline checks.
+    const CHECK_EVERY: u32 = 512;
+
+    /// The namespaces the readers care about, recognised by URI whatever their prefix.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Ns {
+        /// No namespace (unprefixed attributes, unqualified elements).
+        None,
+        W,
+        W14,
+        Mc,
+        Rels,
+        Drawing,
+        Vml,
+        /// `urn:schemas-microsoft-com:office:office` (OLE objects in Word).
+        OfficeVml,
+        Office,
+        Text,
+        Table,
+        Form,
+        Draw,
+        Manifest,
+        Xml,
+        Other,
+    }
+
+    fn classify(res: &ResolveResult<'_>) -> Ns {
+        let uri = match res {
+            ResolveResult::Bound(ns) => ns.0,
+            ResolveResult::Unbound => return Ns::None,
+            ResolveResult::Unknown(_) => return Ns::Other,
+        };
+        match uri {
+            "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+            | "http://purl.oclc.org/ooxml/wordprocessingml/main" => Ns::W,
+            "http://schemas.microsoft.com/office/word/2010/wordml" => Ns::W14,
+            "http://schemas.openxmlformats.org/markup-compatibility/2006" => Ns::Mc,
+            "http://schemas.openxmlformats.org/package/2006/relationships" => Ns::Rels,
+            "http://schemas.openxmlformats.org/drawingml/2006/main"
+            | "http://schemas.openxmlformats.org/drawingml/2006/picture"
+            | "http://purl.oclc.org/ooxml/drawingml/main" => Ns::Drawing,
+            "urn:schemas-microsoft-com:vml" => Ns::Vml,
+            "urn:schemas-microsoft-com:office:office" => Ns::OfficeVml,
+            "urn:oasis:names:tc:opendocument:xmlns:office:1.0" => Ns::Office,
+            "urn:oasis:names:tc:opendocument:xmlns:text:1.0" => Ns::Text,
+            "urn:oasis:names:tc:opendocument:xmlns:table:1.0" => Ns::Table,
+            "urn:oasis:names:tc:opendocument:xmlns:form:1.0" => Ns::Form,
+            "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" => Ns::Draw,
+            "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" => Ns::Manifest,
+            "http://www.w3.org/XML/1998/namespace" => Ns::Xml,
+            _ => Ns::Other,
+        }
+    }
+
+    pub enum Item<'i> {
+        Start(Ns, BytesStart<'i>),
+        End,
+        Text(Cow<'i, str>),
+    }
+
+    /// quick-xml's namespace-aware reader with the limits of this product: depth, deadline, and
+    /// no entity expansion. Empty elements come as Start + End.
+    pub struct XmlReader<'i> {
+        reader: NsReader<&'i [u8]>,
+        part: &'static str,
+        depth: usize,
+        max_depth: usize,
+        deadline: Deadline,
+        events: u32,
+        unexpanded: usize,
+        dtd_entities: bool,
+    }
+
+    impl<'i> XmlReader<'i> {
+        pub fn new(text: &'i str, part: &'static str, limits: &Limits, deadline: Deadline) -> Self {
+            let mut reader = NsReader::from_str(text);
+            let config = reader.config_mut();
+            config.expand_empty_elements = true;
+            config.check_end_names = true;
+            XmlReader {
+                reader,
+                part,
+                depth: 0,
+                max_depth: limits.max_depth.saturating_mul(DEPTH_FACTOR).max(1),
+                deadline,
+                events: 0,
+                unexpanded: 0,
+                dtd_entities: false,
+            }
+        }
+
+        /// The next element start, element end or piece of text; `Ok(None)` at the end.
+        pub fn next(&mut self) -> Result<Option<Item<'i>>, Problem> {
+            loop {
+                self.events = self.events.wrapping_add(1);
+                if self.events.is_multiple_of(CHECK_EVERY) && self.deadline.expired() {
+                    return Err(Problem::new(ProblemKind::Timeout, format!("reading the {} took too long", self.part)));
+                }
+                let (res, event) = match self.reader.read_resolved_event() {
+                    Ok((res, event)) => (classify(&res), event),
+                    Err(e) => return Err(self.xml_error(&e)),
+                };
+                match event {
+                    Event::Start(e) => {
+                        self.depth += 1;
+                        if self.depth > self.max_depth {
+                            return Err(Problem::new(
+                                ProblemKind::LimitExceeded,
+                                format!("XML elements in the {} nest deeper than {}", self.part, self.max_depth),
+                            ));
+                        }
+                        return Ok(Some(Item::Start(res, e)));
+                    }
+                    // Not produced with expand_empty_elements; handled the same way regardless.
+                    Event::Empty(_) => continue,
+                    Event::End(_) => {
+                        self.depth = self.depth.saturating_sub(1);
+                        return Ok(Some(Item::End));
+                    }
+                    Event::Text(t) => return Ok(Some(Item::Text(t.xml10_content()))),
+                    Event::CData(t) => return Ok(Some(Item::Text(t.xml10_content()))),
+                    Event::GeneralRef(r) => {
+                        if let Ok(Some(c)) = r.resolve_char_ref() {
+                            return Ok(Some(Item::Text(Cow::Owned(c.to_string()))));
+                        }
+                        match quick_xml::escape::resolve_predefined_entity(&r) {
+                            Some(s) => return Ok(Some(Item::Text(Cow::Borrowed(s)))),
+                            None => self.unexpanded += 1,
+                        }
+                    }
+                    Event::DocType(t) => {
+                        if t.contains("ENTITY") {
+                            self.dtd_entities = true;
+                        }
+                    }
+                    Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                    Event::Eof => {
+                        if self.depth > 0 {
+                            return Err(Problem::new(
+                                ProblemKind::Truncated,
+                                format!("the {} ends inside an element", self.part),
+                            ));
+                        }
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+
+        fn xml_error(&self, e: &quick_xml::Error) -> Problem {
+            use quick_xml::errors::IllFormedError;
+            let pos = self.reader.error_position();
+            let what = match e {
+                quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_)) => {
+                    return Problem::new(ProblemKind::Truncated, format!("the {} ends inside an element", self.part));
+                }
+                quick_xml::Error::Syntax(_) => "syntax error",
+                quick_xml::Error::IllFormed(_) => "mismatched tags",
+                quick_xml::Error::InvalidAttr(_) => "invalid attribute",
+                quick_xml::Error::Encoding(_) => "bad encoding",
+                quick_xml::Error::Escape(_) => "bad reference",
+                quick_xml::Error::Namespace(_) => "namespace error",
+                quick_xml::Error::Io(_) => "read error",
+            };
+            Problem::new(
+                ProblemKind::Corrupt,
+                format!("the {} is not well-formed XML ({what} near byte {pos})", self.part),
+            )
+        }
+
+        /// The value of attribute `ns:local`, predefined and character references resolved.
+        /// For [`Ns::None`] and the Word namespace, an unprefixed attribute of that name also counts.
+        pub fn attr(&self, e: &BytesStart<'_>, ns: Ns, local: &str) -> Option<String> {
+            for a in e.attributes().with_checks(false).flatten() {
+                let (res, name) = self.reader.resolver().resolve_attribute(a.key);
+                if name.as_ref() != local {
+                    continue;
+                }
+                let a_ns = classify(&res);
+                if a_ns == ns || (a_ns == Ns::None && ns == Ns::W) {
+                    return a.normalized_value(XmlVersion::Implicit1_0).ok().map(Cow::into_owned);
+                }
+            }
+            None
+        }
+
+        /// A problem when entity references were met and left unexpanded.
+        pub fn entity_problem(&self) -> Option<Problem> {
+            (self.dtd_entities || self.unexpanded > 0).then(|| {
+                Problem::new(
+                    ProblemKind::Unsupported,
+                    format!(
+                        "the {} uses XML entities (DTD declared: {}, references left unexpanded: {})",
+                        self.part,
+                        if self.dtd_entities { "yes" } else { "no" },
+                        self.unexpanded
+                    ),
+                )
+            })
+        }
+    }
+
+    /// The local name of an element.
+    pub fn local<'a>(e: &'a BytesStart<'_>) -> &'a str {
+        let name = e.name();
+        let full: &'a str = name.0;
+        full.rsplit(':').next().unwrap_or(full)
+    }
+
+    /// XML bytes as text: a BOM honoured, invalid UTF-8 replaced (and reported).
+    pub fn decode<'a>(raw: &'a [u8], part: &str, problems: &mut Vec<Problem>) -> Cow<'a, str> {
+        if let Some(rest) = raw.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+            return decode(rest, part, problems);
+        }
+        let utf16 = |le: bool| -> Cow<'a, str> {
+            let units = raw[2..].chunks_exact(2).map(|p| {
+                let pair = [p.first().copied().unwrap_or(0), p.get(1).copied().unwrap_or(0)];
+                if le {
+                    u16::from_le_bytes(pair)
+                } else {
+                    u16::from_be_bytes(pair)
+                }
+            });
+            Cow::Owned(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
+        };
+        if raw.starts_with(&[0xFF, 0xFE]) {
+            return utf16(true);
+        }
+        if raw.starts_with(&[0xFE, 0xFF]) {
+            return utf16(false);
+        }
+        match std::str::from_utf8(raw) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                problems.push(Problem::new(ProblemKind::Corrupt, format!("the {part} is not valid UTF-8")));
+                String::from_utf8_lossy(raw)
+            }
+        }
+    }
+
+    /// OOXML on/off values: absent or "1"/"true"/"on" is on.
+    pub fn on_off(val: Option<&str>) -> bool {
+        !matches!(val.map(str::trim), Some("0" | "false" | "off" | "False" | "FALSE"))
+    }
+
+    /// Characters a checkbox control displays for its state.
+    pub fn is_box_glyph(c: char) -> bool {
+        matches!(c, '☐' | '☑' | '☒' | '⊠' | '□' | '■' | '✓' | '✔' | '✗' | '✘' | '\u{F000}'..='\u{F0FF}')
+    }
+
+    /// What a symbol character (`w:sym`, or a character in a symbol-font run) shows, as text:
+    /// box glyphs become checkbox marks; other symbol-font pictures are dropped.
+    pub fn symbol_glyph(font: &str, code: u32) -> Option<char> {
+        let font = font.trim().to_ascii_lowercase();
+        let low = if (0xF000..=0xF0FF).contains(&code) { code - 0xF000 } else { code };
+        if font.starts_with("wingdings 2") {
+            return match low {
+                0x52..=0x54 => Some(CHECKED),
+                0x2A | 0xA3 => Some(UNCHECKED),
+                0x50 => Some('✓'),
+                0x4F => Some('✗'),
+                _ => None,
+            };
+        }
+        if font.starts_with("wingdings") {
+            return match low {
+                0x78 | 0xFD | 0xFE => Some(CHECKED),
+                0x6F | 0x71 | 0x72 | 0xA8 => Some(UNCHECKED),
+                0xFC => Some('✓'),
+                0xFB => Some('✗'),
+                _ => None,
+            };
+        }
+        match char::from_u32(code) {
+            Some(c) if !('\u{E000}'..='\u{F8FF}').contains(&c) => Some(normalise_glyph(c)),
+            _ => None,
+        }
+    }
+
+    /// A ticked box is always [`CHECKED`].
+    fn normalise_glyph(c: char) -> char {
+        match c {
+            '☑' | '⊠' | '🗹' | '🗷' => CHECKED,
+            c => c,
+        }
+    }
+
+    /// Appends text with box glyphs normalised.
+    pub fn push_normalised(buf: &mut String, s: &str) {
+        buf.extend(s.chars().map(normalise_glyph));
+    }
+
+    /// A finished paragraph: marks separated from adjacent text by one space, ends trimmed.
+    pub fn finish_text(s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 8);
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            let is_mark = c == CHECKED || c == UNCHECKED;
+            if is_mark && out.chars().next_back().is_some_and(|p| !p.is_whitespace()) {
+                out.push(' ');
+            }
+            out.push(c);
+            if is_mark && chars.peek().is_some_and(|n| !n.is_whitespace()) {
+                out.push(' ');
+            }
+        }
+        out.trim().to_string()
+    }
+
+    /// Why a document gave no text at all.
+    pub fn no_text_problem(saw_images: bool) -> Problem {
+        if saw_images {
+            Problem::new(ProblemKind::Scanned, "document has images but no text")
+        } else {
+            Problem::new(ProblemKind::Unrecognised, "document has no text")
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::document::ProblemKind::*;
+    use std::io::Write;
+    use std::time::Duration;
+
+    /// A zip archive of the given entries (deflated), as office packages are.
+    pub(crate) fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            let stored = *name == "mimetype";
+            let method = if stored { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
+            let options = zip::write::SimpleFileOptions::default().compression_method(method);
+            w.start_file(*name, options).expect("start entry");
+            w.write_all(data).expect("write entry");
+        }
+        w.finish().expect("finish zip").into_inner()
+    }
+
+    const NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" xmlns:v="urn:schemas-microsoft-com:vml""#;
+
+    const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
+
+    /// A DOCX whose body is `body` (WordprocessingML, prefixes w, w14, mc, wps, v bound).
+    pub(crate) fn docx_with(prolog: &str, body: &str) -> Vec<u8> {
+        let document = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}<w:document {NS}><w:body>{body}<w:sectPr/></w:body></w:document>"#
+        );
+        zip(&[
+            ("[Content_Types].xml", b"<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
+            ("_rels/.rels", RELS.as_bytes()),
+            ("word/document.xml", document.as_bytes()),
+        ])
+    }
+
+    fn docx(body: &str) -> Vec<u8> {
+        docx_with("", body)
+    }
+
+    fn read(bytes: &[u8]) -> Document {
+        read_docx(bytes, &Limits::default(), Deadline::after(Duration::from_secs(10)))
+    }
+
+    fn p(text: &str) -> String {
+        format!("<w:p><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>")
+    }
+
+    fn tc(inner: &str) -> String {
+        format!("<w:tc><w:tcPr><w:tcW w:w=\"4000\" w:type=\"dxa\"/></w:tcPr>{inner}</w:tc>")
+    }
+
+    fn table(rows: &[&[&str]]) -> String {
+        let rows: String = rows
+            .iter()
+            .map(|cells| format!("<w:tr>{}</w:tr>", cells.iter().map(|c| tc(&p(c))).collect::<String>()))
+            .collect();
+        format!("<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/></w:tblPr><w:tblGrid><w:gridCol/></w:tblGrid>{rows}</w:tbl>")
+    }
+
+    fn paragraphs(doc: &Document) -> Vec<&str> {
+        doc.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Paragraph(p) => Some(p.text.as_str()),
+                Block::Table(_) => None,
+            })
+            .collect()
+    }
+
+    fn tables(doc: &Document) -> Vec<&Table> {
+        doc.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Table(t) => Some(t),
+                Block::Paragraph(_) => None,
+            })
+            .collect()
+    }
+
+    fn cells(t: &Table) -> Vec<Vec<&str>> {
+        t.rows.iter().map(|r| r.cells.iter().map(String::as_str).collect()).collect()
+    }
+
+    fn kinds(doc: &Document) -> Vec<ProblemKind> {
+        doc.problems.iter().map(|p| p.kind).collect()
+    }
+
+    /// A content-control checkbox showing an MS Gothic glyph, as Word 2010+ writes it.
+    fn sdt_checkbox(val: &str, glyph: &str) -> String {
+        format!(
+            r#"<w:sdt><w:sdtPr><w:id w:val="1"/><w14:checkbox><w14:checked w14:val="{val}"/><w14:checkedState w14:val="2612" w14:font="MS Gothic"/><w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/></w14:checkbox></w:sdtPr><w:sdtContent><w:r><w:rPr><w:rFonts w:ascii="MS Gothic" w:eastAsia="MS Gothic" w:hAnsi="MS Gothic"/></w:rPr><w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"#
+        )
+    }
+
+    fn run(text: &str) -> String {
+        format!("<w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r>")
+    }
+
+    /// A legacy FORMCHECKBOX field with the given `w:checkBox` children.
+    fn ff_checkbox(inner: &str) -> String {
+        format!(
+            r#"<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Check1"/><w:enabled/><w:calcOnExit w:val="0"/><w:checkBox><w:sizeAuto/>{inner}</w:checkBox></w:ffData></w:fldChar></w:r><w:r><w:instrText xml:space="preserve"> FORMCHECKBOX </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>"#
+        )
+    }
+
+    fn sym(font: &str, code: &str) -> String {
+        format!(r#"<w:r><w:sym w:font="{font}" w:char="{code}"/></w:r>"#)
+    }
+
+    #[test]
+    fn two_column_label_value_tables_come_out_row_by_row() {
+        let body = format!(
+            "{}{}{}",
+            p("1. Victim details"),
+            table(&[&["Name", "Jane Doe"], &["Date of birth", "03/07/1991"], &["Postcode", "ZY2 4QA"]]),
+            p("Signed")
+        );
+        let doc = read(&docx(&body));
+        assert!(doc.problems.is_empty(), "{:?}", doc.problems);
+        assert_eq!(paragraphs(&doc), ["1. Victim details", "Signed"]);
+        let t = tables(&doc);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].at, "table 1");
+        assert_eq!(cells(t[0]), [["Name", "Jane Doe"], ["Date of birth", "03/07/1991"], ["Postcode", "ZY2 4QA"]]);
+        assert_eq!(t[0].rows[2].at, "row 3");
+        match &doc.blocks[0] {
+            Block::Paragraph(p) => assert_eq!(p.at, "paragraph 1"),
+            other => panic!("expected a paragraph, got {other:?}"),
+        }
+        match &doc.blocks[2] {
+            Block::Paragraph(p) => assert_eq!(p.at, "paragraph 2"),
+            other => panic!("expected a paragraph, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dash_table_with_typed_answers() {
+        let body = table(&[
+            &["No", "Question", "Yes/No/Don't know", "Comments"],
+            &["1", "Has the current incident resulted in injury?", "Yes", "Bruising to arms"],
+            &["2", "Is the victim very frightened?", "Don't know", ""],
+            &["3", "What are you afraid of?", "No", ""],
+        ]);
+        let doc = read(&docx(&body));
+        let t = tables(&doc);
+        assert_eq!(
+            cells(t[0]),
+            [
+                ["No", "Question", "Yes/No/Don't know", "Comments"],
+                ["1", "Has the current incident resulted in injury?", "Yes", "Bruising to arms"],
+                ["2", "Is the victim very frightened?", "Don't know", ""],
+                ["3", "What are you afraid of?", "No", ""],
+            ]
+        );
+    }
+
+    #[test]
+    fn content_control_checkboxes_give_marks_and_no_repeated_glyph() {
+        let body = format!(
+            "<w:p>{}{}{}{}{}{}</w:p><w:p>{}{}{}{}</w:p>",
+            sdt_checkbox("1", "☒"),
+            run(" Yes "),
+            sdt_checkbox("0", "☐"),
+            run(" No "),
+            sdt_checkbox("false", "☐"),
+            run(" Don't know"),
+            sdt_checkbox("true", "☒"),
+            run("Yes"),
+            sdt_checkbox("0", "☐"),
+            run("No"),
+        );
+        let doc = read(&docx(&body));
+        assert_eq!(paragraphs(&doc), ["☒ Yes ☐ No ☐ Don't know", "☒ Yes ☐ No"]);
+    }
+
+    #[test]
+    fn content_control_checkbox_without_checked_element_is_unchecked() {
+        let body = r#"<w:p><w:sdt><w:sdtPr><w14:checkbox><w14:checkedState w14:val="2612"/></w14:checkbox></w:sdtPr><w:sdtContent><w:r><w:t>☐</w:t></w:r></w:sdtContent></w:sdt><w:r><w:t xml:space="preserve"> Yes</w:t></w:r></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["☐ Yes"]);
+    }
+
+    #[test]
+    fn content_control_checkbox_in_a_cell_of_a_dash_row() {
+        let row = format!(
+            "<w:tr>{}{}{}{}</w:tr>",
+            tc(&p("5")),
+            tc(&p("Are you feeling depressed or having suicidal thoughts?")),
+            tc(&format!("<w:p>{}</w:p>", sdt_checkbox("1", "☒"))),
+            tc(&format!("<w:p>{}</w:p>", sdt_checkbox("0", "☐"))),
+        );
+        let doc = read(&docx(&format!("<w:tbl>{row}</w:tbl>")));
+        assert_eq!(cells(tables(&doc)[0]), [["5", "Are you feeling depressed or having suicidal thoughts?", "☒", "☐"]]);
+    }
+
+    #[test]
+    fn legacy_form_checkboxes_checked_overrides_default() {
+        let body = format!(
+            "<w:p>{}{}</w:p><w:p>{}{}</w:p><w:p>{}{}</w:p><w:p>{}{}</w:p><w:p>{}{}</w:p>",
+            // default checked, but w:checked val=0: unchecked
+            ff_checkbox(r#"<w:default w:val="1"/><w:checked w:val="0"/>"#),
+            run(" A"),
+            // bare <w:checked/>: checked
+            ff_checkbox(r#"<w:default w:val="0"/><w:checked/>"#),
+            run(" B"),
+            // only w:default="1": checked
+            ff_checkbox(r#"<w:default w:val="1"/>"#),
+            run(" C"),
+            // w:checked w:val="false": unchecked
+            ff_checkbox(r#"<w:checked w:val="false"/>"#),
+            run(" D"),
+            // nothing said: unchecked
+            ff_checkbox(""),
+            run(" E"),
+        );
+        let doc = read(&docx(&body));
+        assert_eq!(paragraphs(&doc), ["☐ A", "☒ B", "☒ C", "☐ D", "☐ E"]);
+        let all: String = paragraphs(&doc).concat();
+        assert!(!all.contains("FORMCHECKBOX"), "field code leaked: {all}");
+    }
+
+    #[test]
+    fn legacy_checkbox_answers_in_one_line() {
+        let body = format!(
+            "<w:p>{}{}{}{}{}{}</w:p>",
+            ff_checkbox(r#"<w:default w:val="0"/><w:checked/>"#),
+            run(" Yes "),
+            ff_checkbox(r#"<w:default w:val="0"/>"#),
+            run(" No "),
+            ff_checkbox(r#"<w:default w:val="1"/><w:checked w:val="0"/>"#),
+            run(" Don't know"),
+        );
+        assert_eq!(paragraphs(&read(&docx(&body))), ["☒ Yes ☐ No ☐ Don't know"]);
+    }
+
+    #[test]
+    fn wingdings_symbols_become_marks() {
+        let body = format!(
+            "<w:p>{}{}{}{}{}{}</w:p><w:p>{}{}{}{}{}{}</w:p>",
+            sym("Wingdings", "F0FE"),
+            run(" Yes "),
+            sym("Wingdings", "F0A8"),
+            run(" No "),
+            sym("Wingdings", "F06F"),
+            run(" Don't know"),
+            sym("Wingdings", "F078"),
+            run("Yes "),
+            sym("Wingdings", "F0FD"),
+            run("No "),
+            sym("MS Gothic", "2610"),
+            run("Don't know"),
+        );
+        let doc = read(&docx(&body));
+        assert_eq!(paragraphs(&doc), ["☒ Yes ☐ No ☐ Don't know", "☒ Yes ☒ No ☐ Don't know"]);
+    }
+
+    #[test]
+    fn wingdings_run_text_becomes_marks() {
+        let body = r#"<w:p><w:r><w:rPr><w:rFonts w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr><w:t>&#xFE;</w:t></w:r><w:r><w:t xml:space="preserve"> Yes </w:t></w:r><w:r><w:rPr><w:rFonts w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr><w:t>o</w:t></w:r><w:r><w:t xml:space="preserve"> No ☑ Maybe</w:t></w:r></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["☒ Yes ☐ No ☒ Maybe"]);
+    }
+
+    #[test]
+    fn formtext_fields_give_their_result_without_the_field_code() {
+        let body = r#"<w:p><w:r><w:t xml:space="preserve">Victim name: </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Text1"/><w:enabled/><w:textInput><w:default w:val="Type here"/></w:textInput></w:ffData></w:fldChar></w:r><w:r><w:instrText xml:space="preserve"> FORMTEXT </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>Jane</w:t></w:r><w:r><w:t xml:space="preserve"> Doe</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p><w:p><w:r><w:t xml:space="preserve">Empty: </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:textInput/></w:ffData></w:fldChar></w:r><w:r><w:instrText xml:space="preserve"> FORMTEXT </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>&#x2002;&#x2002;&#x2002;&#x2002;&#x2002;</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>"#;
+        let doc = read(&docx(body));
+        assert_eq!(paragraphs(&doc), ["Victim name: Jane Doe", "Empty:"]);
+    }
+
+    #[test]
+    fn a_field_left_open_does_not_hide_the_rest_of_the_document() {
+        let body = format!(
+            r#"<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:t>lost</w:t></w:r></w:p>{}"#,
+            p("still here")
+        );
+        assert_eq!(paragraphs(&read(&docx(&body))), ["still here"]);
+    }
+
+    #[test]
+    fn wingdings_glyph_of_a_checkbox_control_is_not_doubled() {
+        let body = r#"<w:p><w:sdt><w:sdtPr><w14:checkbox><w14:checked w14:val="1"/></w14:checkbox></w:sdtPr><w:sdtContent><w:r><w:rPr><w:rFonts w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr><w:t>x</w:t></w:r></w:sdtContent></w:sdt><w:r><w:t xml:space="preserve"> Yes</w:t></w:r></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["☒ Yes"]);
+    }
+
+    #[test]
+    fn legacy_dropdown_gives_its_selected_entry() {
+        let body = r#"<w:p><w:r><w:t xml:space="preserve">Gender: </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:ddList><w:result w:val="1"/><w:listEntry w:val="Male"/><w:listEntry w:val="Female"/></w:ddList></w:ffData></w:fldChar></w:r><w:r><w:instrText> FORMDROPDOWN </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["Gender: Female"]);
+    }
+
+    #[test]
+    fn grid_span_and_vertical_merge_keep_columns_aligned() {
+        let body = r#"<w:tbl>
+            <w:tr><w:tc><w:tcPr><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>B</w:t></w:r></w:p></w:tc></w:tr>
+            <w:tr><w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>C</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>D</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>E</w:t></w:r></w:p></w:tc></w:tr>
+            <w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc><w:p><w:r><w:t>F</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>G</w:t></w:r></w:p></w:tc></w:tr>
+            <w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc><w:tcPr><w:vMerge w:val="continue"/></w:tcPr><w:p><w:r><w:t>stale</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>H</w:t></w:r></w:p></w:tc></w:tr>
+        </w:tbl>"#;
+        let doc = read(&docx(body));
+        assert_eq!(
+            cells(tables(&doc)[0]),
+            [vec!["A", "", "B"], vec!["C", "D", "E"], vec!["", "F", "G"], vec!["", "", "H"]]
+        );
+    }
+
+    #[test]
+    fn cell_paragraphs_are_joined_with_newlines() {
+        let body = format!(
+            "<w:tbl><w:tr>{}{}</w:tr></w:tbl>",
+            tc(&p("Address")),
+            tc(&format!("{}<w:p/>{}", p("52 Sefton Street"), p("Kingsmere")))
+        );
+        assert_eq!(cells(tables(&read(&docx(&body)))[0]), [["Address", "52 Sefton Street\nKingsmere"]]);
+    }
+
+    #[test]
+    fn nested_table_rows_follow_the_row_that_holds_them() {
+        let inner = table(&[&["Q1", "Yes"], &["Q2", "No"]]);
+        let body = format!(
+            "<w:tbl><w:tr>{}{}</w:tr><w:tr>{}{}</w:tr></w:tbl>",
+            tc(&p("DASH")),
+            tc(&format!("{}{}<w:p/>", p("answers below"), inner)),
+            tc(&p("Score")),
+            tc(&p("14")),
+        );
+        let doc = read(&docx(&body));
+        let t = tables(&doc);
+        assert_eq!(t.len(), 1, "the nested table is not a block of its own");
+        assert_eq!(
+            cells(t[0]),
+            [vec!["DASH", "answers below"], vec!["Q1", "Yes"], vec!["Q2", "No"], vec!["Score", "14"]]
+        );
+        let at: Vec<&str> = t[0].rows.iter().map(|r| r.at.as_str()).collect();
+        assert_eq!(at, ["row 1", "row 1 / row 1", "row 1 / row 2", "row 2"]);
+    }
+
+    #[test]
+    fn non_ascii_text_survives() {
+        let doc = read(&docx(&p("Zoë Ångström – Łódź, 東京 &amp; “quotes” &#x263A;")));
+        assert_eq!(paragraphs(&doc), ["Zoë Ångström – Łódź, 東京 & “quotes” ☺"]);
+    }
+
+    #[test]
+    fn tracked_changes_hidden_text_tabs_and_breaks() {
+        let body = r#"<w:p><w:r><w:t>Name:</w:t></w:r><w:r><w:tab/><w:t>Jane</w:t></w:r><w:del w:id="1" w:author="x"><w:r><w:delText>Joan</w:delText></w:r></w:del><w:ins w:id="2" w:author="x"><w:r><w:t xml:space="preserve"> Doe</w:t></w:r></w:ins><w:r><w:rPr><w:vanish/></w:rPr><w:t>secret</w:t></w:r><w:r><w:br/><w:t>line two</w:t></w:r></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["Name:\tJane Doe\nline two"]);
+    }
+
+    #[test]
+    fn placeholder_text_of_an_empty_content_control_is_not_an_answer() {
+        let body = r#"<w:p><w:r><w:t xml:space="preserve">Name: </w:t></w:r><w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent><w:r><w:t>Click or tap here to enter text.</w:t></w:r></w:sdtContent></w:sdt></w:p><w:p><w:r><w:t xml:space="preserve">Agency: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="agency"/></w:sdtPr><w:sdtContent><w:r><w:t>Police</w:t></w:r></w:sdtContent></w:sdt></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["Name:", "Agency: Police"]);
+    }
+
+    #[test]
+    fn alternate_content_text_box_is_read_once() {
+        let body = r#"<w:p><w:r><w:t xml:space="preserve">Anchor </w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>In the box</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:textbox><w:txbxContent><w:p><w:r><w:t>In the box</w:t></w:r></w:p></w:txbxContent></v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"#;
+        assert_eq!(paragraphs(&read(&docx(body))), ["In the box", "Anchor"]);
+    }
+
+    #[test]
+    fn main_part_is_found_through_the_package_relationships() {
+        let rels = RELS.replace("word/document.xml", "/word/main.xml");
+        let document = format!(r#"<w:document {NS}><w:body>{}</w:body></w:document>"#, p("moved"));
+        let bytes = zip(&[("_rels/.rels", rels.as_bytes()), ("word/main.xml", document.as_bytes())]);
+        assert_eq!(paragraphs(&read(&bytes)), ["moved"]);
+    }
+
+    #[test]
+    fn entity_bomb_is_not_expanded() {
+        let prolog = r#"<!DOCTYPE w:document [
+<!ENTITY lol "lol">
+<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+<!ENTITY xxe SYSTEM "file:///etc/passwd">
+]>"#;
+        let body = "<w:p><w:r><w:t>before &lol9; after &xxe; &amp; end</w:t></w:r></w:p>";
+        let started = std::time::Instant::now();
+        let doc = read(&docx_with(prolog, body));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(paragraphs(&doc), ["before  after  & end"]);
+        assert_eq!(kinds(&doc), [Unsupported]);
+        assert!(doc.problems[0].detail.contains("left unexpanded: 2"), "{}", doc.problems[0].detail);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_limit_not_a_stack_overflow() {
+        let depth = 100_000;
+        let body = format!(
+            "{}{}{}",
+            "<w:sdt><w:sdtContent>".repeat(depth),
+            p("deep"),
+            "</w:sdtContent></w:sdt>".repeat(depth)
+        );
+        let doc = read(&docx(&body));
+        assert_eq!(kinds(&doc), [LimitExceeded]);
+        assert!(doc.problems[0].detail.contains("deeper than 256"), "{}", doc.problems[0].detail);
+        // Shallow nesting within the limit is fine.
+        let body =
+            format!("{}{}{}", "<w:sdt><w:sdtContent>".repeat(40), p("fine"), "</w:sdtContent></w:sdt>".repeat(40));
+        assert_eq!(paragraphs(&read(&docx(&body))), ["fine"]);
+    }
+
+    #[test]
+    fn expired_deadline_is_a_timeout() {
+        let body = p("x").repeat(2_000);
+        let doc = read_docx(&docx(&body), &Limits::default(), Deadline::after(Duration::ZERO));
+        assert_eq!(kinds(&doc), [Timeout]);
+    }
+
+    #[test]
+    fn table_cells_count_against_the_cell_limit() {
+        let body = table(&[&["a", "b"], &["c", "d"], &["e", "f"]]);
+        let limits = Limits { max_sheet_cells: 4, ..Limits::default() };
+        let doc = read_docx(&docx(&body), &limits, Deadline::after(Duration::from_secs(10)));
+        assert_eq!(kinds(&doc), [LimitExceeded]);
+        assert_eq!(cells(tables(&doc)[0]), [["a", "b"], ["c", "d"]]);
+    }
+
+    #[test]
+    fn garbage_and_truncated_packages_are_typed_problems() {
+        let doc = read(b"this is not a zip file at all, just text");
+        assert_eq!(kinds(&doc), [Corrupt]);
+        let whole = docx(&p("Name: Jane Doe"));
+        let doc = read(&whole[..whole.len() / 2]);
+        assert_eq!(doc.blocks, []);
+        assert!(matches!(kinds(&doc)[..], [Corrupt] | [Truncated]), "{:?}", doc.problems);
+        let doc = read(&[]);
+        assert_eq!(doc.problems.len(), 1);
+    }
+
+    #[test]
+    fn broken_xml_keeps_what_was_read() {
+        let document =
+            format!(r#"<w:document {NS}><w:body>{}{}<w:p><w:r><w:t>cut he"#, p("first"), table(&[&["Name", "Jane"]]));
+        let bytes = zip(&[("_rels/.rels", RELS.as_bytes()), ("word/document.xml", document.as_bytes())]);
+        let doc = read(&bytes);
+        assert_eq!(kinds(&doc), [Truncated]);
+        assert_eq!(paragraphs(&doc), ["first", "cut he"]);
+        assert_eq!(cells(tables(&doc)[0]), [["Name", "Jane"]]);
+        let document = format!(r#"<w:document {NS}><w:body>{}</w:p></w:body></w:document>"#, p("ok"));
+        let bytes = zip(&[("_rels/.rels", RELS.as_bytes()), ("word/document.xml", document.as_bytes())]);
+        let doc = read(&bytes);
+        assert_eq!(kinds(&doc), [Corrupt]);
+        assert_eq!(paragraphs(&doc), ["ok"]);
+        assert!(!doc.problems[0].detail.contains("ok"));
+    }
+
+    #[test]
+    fn a_package_without_a_document_part_is_corrupt() {
+        let doc = read(&zip(&[("_rels/.rels", RELS.as_bytes())]));
+        assert_eq!(kinds(&doc), [Corrupt]);
+    }
+
+    #[test]
+    fn an_image_only_document_is_reported_as_scanned() {
+        let body = r#"<w:p><w:r><w:drawing><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData><pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"/></a:graphicData></a:graphic></w:drawing></w:r></w:p>"#;
+        assert_eq!(kinds(&read(&docx(body))), [Scanned]);
+        assert_eq!(kinds(&read(&docx("<w:p/>"))), [Unrecognised]);
+    }
+
+    #[test]
+    fn content_in_other_parts_or_formats_is_reported() {
+        let body = format!(
+            r#"{}<w:altChunk r:id="rId9" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/><w:p><w:r><w:object><o:OLEObject xmlns:o="urn:schemas-microsoft-com:office:office" Type="Embed" ProgID="Excel.Sheet.12" ShapeID="_x0000_i1025"/></w:object></w:r></w:p>"#,
+            p("See the attached DASH")
+        );
+        let doc = read(&docx(&body));
+        assert_eq!(paragraphs(&doc), ["See the attached DASH"]);
+        assert_eq!(kinds(&doc), [Unsupported, Unsupported]);
+        assert!(doc.problems[1].detail.contains("Excel.Sheet.12"));
+        // An embedded equation or picture is not a document.
+        let body = r#"<w:p><w:r><w:t>x</w:t><w:object><o:OLEObject xmlns:o="urn:schemas-microsoft-com:office:office" ProgID="Equation.3"/></w:object></w:r></w:p>"#;
+        assert!(read(&docx(body)).problems.is_empty());
+    }
+
+    /// A referral-like document exercising every construct the walker knows.
+    fn rich_document_xml() -> String {
+        let body = format!(
+            "{}{}<w:p>{}{}{}{}{}</w:p>{}",
+            p("Referral"),
+            table(&[&["Name", "Jane"], &["DOB", "03/07/1991"]]),
+            sdt_checkbox("1", "☒"),
+            run(" Yes "),
+            ff_checkbox(r#"<w:default w:val="1"/><w:checked w:val="0"/>"#),
+            sym("Wingdings", "F0FE"),
+            run(" No"),
+            r#"<mc:AlternateContent><mc:Choice Requires="wps"><w:p><w:r><w:t>box</w:t></w:r></w:p></mc:Choice><mc:Fallback><w:p/></mc:Fallback></mc:AlternateContent>"#,
+        );
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?><w:document {NS}><w:body>{body}</w:body></w:document>"#)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever happens to the XML (cut short, bytes overwritten, markup inserted), the reader
+        /// neither panics nor comes back empty-handed.
+        #[test]
+        fn mangled_document_xml_gives_content_or_a_problem(
+            cut in 0usize..2000,
+            edits in proptest::collection::vec((0usize..2000, proptest::prelude::any::<u8>()), 0..8),
+            insert in proptest::prelude::prop_oneof!["<w:p>", "</w:tc>", "<w:tbl>", "&lol;", "<!--", "]]>", "<w:fldChar w:fldCharType=\"begin\"/>", "\u{0}"],
+        ) {
+            let mut xml = rich_document_xml().into_bytes();
+            for (at, byte) in edits {
+                let at = at % xml.len();
+                xml[at] = byte;
+            }
+            let at = cut % xml.len();
+            let mut mangled = xml[..at].to_vec();
+            mangled.extend_from_slice(insert.as_bytes());
+            mangled.extend_from_slice(&xml[at..]);
+            let bytes = zip(&[("_rels/.rels", RELS.as_bytes()), ("word/document.xml", &mangled)]);
+            let doc = read(&bytes);
+            proptest::prop_assert!(!doc.blocks.is_empty() || !doc.problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn finish_text_spaces_marks() {
+        assert_eq!(xml::finish_text("☒Yes☐No ☐ Don't know "), "☒ Yes ☐ No ☐ Don't know");
+        assert_eq!(xml::finish_text("Yes☒\t☐"), "Yes ☒\t☐");
+        assert_eq!(xml::finish_text("☒☐"), "☒ ☐");
+    }
 }
