@@ -326,8 +326,9 @@ fn review_reasons(i: &Inspection) -> Vec<String> {
             continue;
         }
         let relevant = if let Some(at) = p.at.strip_prefix("attachment ") {
-            // An unreadable logo or signature image is not a reason to stop; a document is.
-            i.attachments.iter().find(|a| a.at == at).is_none_or(|a| DOCUMENT_KINDS.contains(&a.kind))
+            // A document that could not be read stops the decision, and so does an image sent as an
+            // attachment (a photographed form); an inline logo never reaches here.
+            i.attachments.iter().find(|a| a.at == at).is_none_or(|a| DOCUMENT_KINDS.contains(&a.kind) || a.kind == FileKind::Image)
         } else {
             true
         };

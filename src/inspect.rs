@@ -41,6 +41,7 @@ pub struct AttachmentReport {
     pub at: String,
     pub name: Option<String>,
     pub declared_type: String,
+    pub inline: bool,
     pub kind: FileKind,
     pub size: usize,
     pub sha256: String,
@@ -80,7 +81,15 @@ impl Inspection {
 /// Reads one raw message.
 pub fn inspect(raw: &[u8], opts: &InspectOptions) -> Inspection {
     let email = mime::parse(raw, &opts.limits);
-    let docs: Vec<Document> = email.attachments.iter().map(|a| read_contained(a.kind, &a.bytes, &opts.limits)).collect();
+    let docs: Vec<Document> = email
+        .attachments
+        .iter()
+        .map(|a| match a.kind {
+            // An inline logo or signature image is part of the body, not a form sent to us.
+            FileKind::Image if a.inline => Document::default(),
+            kind => read_contained(kind, &a.bytes, &opts.limits),
+        })
+        .collect();
     let pivot_year = email.envelope.received.or(email.envelope.date).map(|d| d.year()).unwrap_or(2099);
     let pairs: Vec<(&str, &Document)> = email.attachments.iter().map(|a| a.at.as_str()).zip(docs.iter()).collect();
     let recognised = recognise::recognise(&pairs, &opts.synonyms, pivot_year);
@@ -138,6 +147,7 @@ fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspec
             at: a.at.clone(),
             name: a.name.clone(),
             declared_type: a.declared_type.clone(),
+            inline: a.inline,
             kind: a.kind,
             size: a.size,
             sha256: a.sha256.clone(),

@@ -111,6 +111,9 @@ pub struct Attachment {
     pub name: Option<String>,
     /// The MIME type the sender declared; informational only.
     pub declared_type: String,
+    /// Shown inside the body (Content-Disposition inline, or referenced by Content-ID): a logo
+    /// or signature image rather than a document sent for us to read.
+    pub inline: bool,
     /// What the bytes are.
     pub kind: FileKind,
     pub size: usize,
@@ -223,7 +226,16 @@ impl Walk<'_> {
                     self.message(inner, &prefix, depth + 1);
                 }
                 PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
-                    self.push(part, bytes, prefix);
+                    // Report parts of a bounce (message/delivery-status, text/rfc822-headers) are
+                    // not attachments; a nameless part of another type still is.
+                    let report_part = part.attachment_name().is_none()
+                        && part.content_type().is_some_and(|ct| {
+                            ct.ctype().eq_ignore_ascii_case("message")
+                                || ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("rfc822-headers"))
+                        });
+                    if !report_part {
+                        self.push(part, bytes, prefix);
+                    }
                 }
                 PartType::Text(text) | PartType::Html(text) if !is_body => {
                     // A text part sent as an attachment (a .txt or .csv). Declared charsets were
@@ -252,10 +264,13 @@ impl Walk<'_> {
             })
             .unwrap_or_else(|| "application/octet-stream".to_owned());
         let kind = sniff(bytes);
+        let inline = part.content_disposition().is_some_and(|d| d.is_inline())
+            || (part.content_id().is_some() && !part.content_disposition().is_some_and(|d| d.is_attachment()));
         self.out.push(Attachment {
             at: format!("{prefix}{}", self.out.len() + 1),
             name: part.attachment_name().map(clean_name),
             declared_type,
+            inline,
             kind,
             size: bytes.len(),
             sha256: sha256_hex(bytes),

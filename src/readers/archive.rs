@@ -16,7 +16,16 @@ pub struct Archive<'a> {
 
 impl<'a> Archive<'a> {
     pub fn open(bytes: &'a [u8], limits: &'a Limits) -> Result<Self, Problem> {
-        let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_problem(&e))?;
+        let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+            let p = zip_problem(&e);
+            // A file that starts as a zip but has no end record was cut short; anything else
+            // without one is not a zip at all.
+            if p.kind == ProblemKind::Truncated && !bytes.starts_with(b"PK\x03\x04") {
+                Problem::new(ProblemKind::Corrupt, "not a zip archive")
+            } else {
+                p
+            }
+        })?;
         if zip.len() > limits.max_zip_entries {
             return Err(Problem::new(
                 ProblemKind::LimitExceeded,
@@ -117,6 +126,10 @@ fn zip_problem(e: &zip::result::ZipError) -> Problem {
             Problem::new(ProblemKind::Truncated, "zip archive ends early")
         }
         ZipError::Io(e) => Problem::new(ProblemKind::Corrupt, format!("zip: {}", io_kind(e))),
+        // Sniffing saw a zip header; no end-of-central-directory record means the file was cut short.
+        ZipError::InvalidArchive(m) if m.contains("EOCD") || m.to_ascii_lowercase().contains("end of central directory") => {
+            Problem::new(ProblemKind::Truncated, "zip archive ends early (no central directory)")
+        }
         ZipError::InvalidArchive(m) => Problem::new(ProblemKind::Corrupt, format!("not a valid zip archive: {m}")),
         other => Problem::new(ProblemKind::Corrupt, format!("zip: {other}")),
     }

@@ -42,8 +42,22 @@ pub fn read(kind: FileKind, bytes: &[u8], limits: &Limits, deadline: Deadline) -
             "Outlook winmail.dat (TNEF): attachments wrapped by Outlook rich text cannot be read; send as plain attachments",
         ),
         FileKind::Image => Document::with_problem(ProblemKind::Scanned, "image file: no text to read"),
-        FileKind::Zip | FileKind::Cfb | FileKind::Text | FileKind::Unknown => {
+        FileKind::Text => text(bytes),
+        FileKind::Zip | FileKind::Cfb | FileKind::Unknown => {
             Document::with_problem(ProblemKind::Unsupported, "not a document format the product reads")
         }
     }
+}
+
+/// A plain-text attachment: one paragraph per non-empty line ("Label: value" lines are read by
+/// the referral recogniser like any other).
+fn text(bytes: &[u8]) -> Document {
+    let text = String::from_utf8_lossy(bytes);
+    let blocks = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| crate::document::Block::Paragraph(crate::document::Paragraph { text: l.trim().to_owned(), at: format!("line {}", i + 1) }))
+        .collect();
+    Document { blocks, ..Document::default() }
 }

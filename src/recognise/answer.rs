@@ -25,8 +25,9 @@ fn fold(s: &str) -> String {
 fn word(s: &str) -> Option<Answer> {
     Some(match s {
         "" => Answer::Blank,
-        "yes" | "y" | "yes." | "✓" | "✔" | "☑" | "☒" | "x" | "ticked" | "tick" | "true" | "yes, ticked" => Answer::Yes,
-        "no" | "n" | "false" | "n/a" | "na" | "not applicable" | "none" | "nil" => Answer::No,
+        "yes" | "y" | "yes." | "✓" | "✔" | "☑" | "☒" | "x" | "ticked" | "tick" | "true" | "yes, ticked" | "checked" | "selected" => Answer::Yes,
+        "no" | "n" | "false" | "n/a" | "na" | "not applicable" | "none" | "nil" | "not ticked" | "unticked" | "not checked"
+        | "unchecked" | "not selected" => Answer::No,
         "don't know" | "dont know" | "do not know" | "don't know/not known" | "dk" | "d/k" | "d.k" | "not known"
         | "n/k" | "nk" | "unknown" | "unsure" | "not sure" | "don't know / not known" | "?" | "dnk" => {
             Answer::DontKnow

@@ -43,6 +43,8 @@ pub struct DashAnswer {
 /// One question's reading before the 24 are put together.
 #[derive(Debug, Clone)]
 struct Reading {
+    /// The question's text as read (several lines joined when it wraps).
+    text: String,
     question: usize,
     score: i32,
     answers: Vec<Answer>,
@@ -222,7 +224,7 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
             },
             FieldKind::Other => continue,
         };
-        readings.push(Reading { question, score, answers, unreadable, comment: None, at });
+        readings.push(Reading { text: String::new(), question, score, answers, unreadable, comment: None, at });
     }
     for (q, c) in comments {
         if let Some(r) = readings.iter_mut().find(|r| r.question == q && r.comment.is_none()) {
@@ -293,7 +295,7 @@ fn from_tables(doc: &Document) -> (Vec<Reading>, Option<u32>) {
 
 fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<Columns>, Option<u32>) {
     let mut cols = carried;
-    let mut readings = Vec::new();
+    let mut readings: Vec<Reading> = Vec::new();
     let mut total = None;
     for row in &table.rows {
         if let Some(h) = header(&row.cells) {
@@ -316,6 +318,20 @@ fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<
                 }
             }
         }
+        // A wrapped question: a lone line with no number and no mark continues the row above.
+        let filled: Vec<&String> = row.cells.iter().filter(|c| !c.trim().is_empty()).collect();
+        if let (Some(prev), [line]) = (readings.last_mut(), filled.as_slice()) {
+            let text = line.trim();
+            if topics::leading_number(text).is_none() && normalise_answer(text).is_none() && inline_checked(text).is_none() && !prev.text.is_empty() {
+                let joined = format!("{} {text}", prev.text);
+                if let Some((q, sc)) = topics::best(&joined) {
+                    prev.question = q;
+                    prev.score = sc;
+                }
+                prev.text = joined;
+                continue;
+            }
+        }
         let Some((qcell, question, score)) = best else {
             if total.is_none() {
                 total = row_total(&row.cells);
@@ -323,7 +339,7 @@ fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<
             continue;
         };
         let (answers, unreadable, comment) = read_row(&row.cells, qcell, cols.as_ref());
-        readings.push(Reading { question, score, answers, unreadable, comment, at: format!("{}, {}", table.at, row.at) });
+        readings.push(Reading { text: row.cells[qcell].clone(), question, score, answers, unreadable, comment, at: format!("{}, {}", table.at, row.at) });
     }
     (readings, cols, total)
 }

@@ -45,46 +45,48 @@ impl Default for Synonyms {
     fn default() -> Self {
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
         let sections = BTreeMap::from([
-            (Section::Referrer, s(&["referrer", "referring agency details", "referrer details", "your details", "details of referrer"])),
+            (Section::Referrer, s(&["referrer", "referring agency details", "referrer details", "details of referrer", "about you", "referring professional", "referring officer"])),
             (Section::Reason, s(&["reason for referral", "referral criteria", "reason for marac referral", "criteria"])),
-            (Section::Victim, s(&["victim", "client", "person at risk", "survivor", "service user", "adult at risk", "victim details"])),
-            (Section::Perpetrator, s(&["perpetrator", "alleged abuser", "alleged perpetrator", "person causing harm", "abuser", "alleged perpetrator details"])),
-            (Section::Children, s(&["children", "household members", "children and other household members", "child"])),
-            (Section::Risk, s(&["risk summary", "summary of risk", "current incident", "risk", "summary"])),
+            (Section::Victim, s(&["victim", "client", "person at risk", "survivor", "service user", "adult at risk", "young person at risk", "victim details"])),
+            (Section::Perpetrator, s(&["perpetrator", "alleged abuser", "alleged perpetrator", "person causing harm", "abuser", "person using harm", "harm causer"])),
+            (Section::Children, s(&["children", "household members", "children and other household members", "children in the household", "child"])),
+            (Section::Risk, s(&["risk summary", "summary of risk", "current incident", "risk information", "risk"])),
         ]);
+        // Phrases a label contains. "victim: name" counts only when the label or its section is
+        // about the victim; the best-scoring field whose value has the right type wins.
         let f: &[(&str, &[&str])] = &[
-            ("referrer.name", &["referrer name", "name of referrer", "referred by", "referring officer", "referrer", "referrer: name", "referrer: your name", "referrer: officer name"]),
-            ("referrer.agency", &["referring agency", "agency of referrer", "referrer agency", "referrer: agency", "referrer: organisation", "referrer: service", "referrer: agency organisation"]),
-            ("referrer.role", &["referrer role", "referrer job title", "referrer: role", "referrer: job title", "referrer: position", "referrer: rank role"]),
-            ("referrer.email", &["referrer email", "referrer e mail", "referrer: email", "referrer: e mail", "referrer: email address", "referrer: secure email"]),
-            ("referrer.phone", &["referrer telephone", "referrer phone", "referrer: telephone", "referrer: phone", "referrer: tel", "referrer: contact number", "referrer: telephone number"]),
-            ("referral_date", &["date of referral", "referral date", "referrer: date", "date referred"]),
-            ("reason.visible_high_risk", &["visible high risk", "high risk dash", "dash 14 or more", "visible high risk dash score 14 or more", "dash score 14"]),
-            ("reason.professional_judgement", &["professional judgement", "professional judgment", "professional judgement pj"]),
+            ("referrer.name", &["referrer name", "name of referrer", "referred by", "referring officer", "referrer: name", "referrer: officer"]),
+            ("referrer.agency", &["referring agency", "referrer: agency", "referrer: organisation", "referrer: organization", "referrer: service", "referrer: team", "referrer: force"]),
+            ("referrer.role", &["referrer: role", "referrer: job title", "referrer: position", "referrer: rank", "referrer: designation"]),
+            ("referrer.email", &["referrer: email", "referrer: e mail", "referrer: email address"]),
+            ("referrer.phone", &["referrer: telephone", "referrer: phone", "referrer: tel", "referrer: contact number", "referrer: mobile"]),
+            ("referral_date", &["date of referral", "referral date", "date referred", "referrer: date"]),
+            ("reason.visible_high_risk", &["visible high risk", "high risk dash", "14 or more"]),
+            ("reason.professional_judgement", &["professional judgement", "professional judgment"]),
             ("reason.potential_escalation", &["potential escalation", "escalation"]),
-            ("reason.repeat", &["repeat marac referral", "repeat marac", "repeat referral", "repeat case", "repeat"]),
-            ("stated_dash_score", &["dash score", "dash total", "total dash score", "dash risk score", "number of yes answers", "total number of yes", "total yes", "score", "reason: score"]),
-            ("police_callouts", &["number of police call outs in last 12 months", "number of police call outs", "police call outs", "police callouts", "call outs in last 12 months", "number of call outs", "police incidents in last 12 months", "number of police incidents", "police call outs last 12 months"]),
-            ("professional_judgement_rationale", &["professional judgement rationale", "professional judgment rationale", "rationale for professional judgement", "rationale", "reason for professional judgement", "professional judgement reasons", "if professional judgement please explain", "professional judgement details"]),
-            ("victim.name", &["victim name", "name of victim", "victim s name", "client name", "client s name", "survivor name", "person at risk name", "name of person at risk", "victim full name", "victim: name", "victim: full name", "victim: name of victim"]),
-            ("victim.aliases", &["victim aliases", "victim: aliases", "victim: aliases other names", "victim: other names", "victim: alias", "victim: also known as"]),
-            ("victim.dob", &["victim dob", "victim date of birth", "victim d o b", "client dob", "victim: date of birth", "victim: dob", "victim: d o b"]),
-            ("victim.gender", &["victim gender", "victim: gender", "victim: sex"]),
-            ("victim.address", &["victim address", "victim: address", "victim: current address", "victim: home address"]),
-            ("victim.postcode", &["victim postcode", "victim: postcode", "victim: post code"]),
-            ("victim.phone", &["safe contact number", "safe telephone number", "safe number", "victim: safe contact number", "victim: telephone", "victim: phone", "victim: contact number"]),
-            ("victim.safe_to_leave_message", &["safe to leave message", "safe to leave a message", "victim: safe to leave messages", "victim: is it safe to leave a message", "victim: safe to leave message"]),
-            ("victim.aware_of_referral", &["is the victim aware of the referral", "victim aware of referral", "aware of the referral", "aware of referral", "victim: aware of referral", "does the victim know about the referral"]),
-            ("victim.interpreter", &["interpreter needed language", "interpreter needed", "interpreter", "victim: language", "victim: first language"]),
-            ("perpetrator.name", &["perpetrator name", "name of perpetrator", "alleged abuser name", "abuser name", "name of abuser", "person causing harm name", "perpetrator full name", "perpetrator: name", "perpetrator: full name"]),
-            ("perpetrator.aliases", &["perpetrator aliases", "perpetrator: aliases", "perpetrator: aliases other names", "perpetrator: other names", "perpetrator: alias"]),
-            ("perpetrator.dob", &["perpetrator dob", "perpetrator date of birth", "abuser dob", "perpetrator: date of birth", "perpetrator: dob", "perpetrator: d o b"]),
-            ("perpetrator.address", &["perpetrator address", "perpetrator: address"]),
-            ("perpetrator.relationship", &["relationship to victim", "relationship to the victim", "relationship", "perpetrator: relationship", "perpetrator: relationship to victim"]),
-            ("risk_summary", &["summary of risk current incident", "summary of risk", "risk summary", "summary of current incident", "current incident", "brief summary", "reason for referral details", "risk: summary", "summary"]),
-            ("dash_date", &["date dash completed", "date dash ric completed", "date of dash", "dash completed", "date the dash was completed", "date completed"]),
-            ("police_reference", &["police reference if known", "police reference", "crime reference", "police ref", "occurrence number", "crime number"]),
-            ("other_agencies", &["other agencies involved", "other agencies", "agencies involved"]),
+            ("reason.repeat", &["repeat marac", "repeat referral", "repeat"]),
+            ("stated_dash_score", &["dash score", "score", "number of yes", "yes ticks", "yes answers", "number of ticks", "ticks", "total", "dash total", "how many yes"]),
+            ("police_callouts", &["call outs", "callouts", "call out", "police incidents", "number of incidents", "incidents in the last 12 months", "police attendances", "attendances"]),
+            ("professional_judgement_rationale", &["rationale", "professional judgement", "professional judgment", "explain", "why", "reasons for", "describe", "concerns"]),
+            ("victim.name", &["victim: name", "victim: full name", "victim: forename"]),
+            ("victim.aliases", &["victim: alias", "victim: aliases", "victim: also known as", "victim: other names", "victim: known as", "victim: aka", "victim: previous names"]),
+            ("victim.dob", &["victim: date of birth", "victim: dob", "victim: d o b", "victim: birth"]),
+            ("victim.gender", &["victim: gender", "victim: sex"]),
+            ("victim.address", &["victim: address"]),
+            ("victim.postcode", &["victim: postcode", "victim: post code"]),
+            ("victim.phone", &["safe contact number", "safe number", "safe telephone", "safe phone", "victim: telephone", "victim: phone", "victim: contact number", "victim: mobile", "victim: tel"]),
+            ("victim.safe_to_leave_message", &["leave message", "leave a message", "leave messages", "voicemail", "victim: safe to leave"]),
+            ("victim.aware_of_referral", &["aware of the referral", "aware of referral", "victim: aware", "know about the referral", "knows about the referral", "victim: consent"]),
+            ("victim.interpreter", &["interpreter", "victim: language", "victim: first language"]),
+            ("perpetrator.name", &["perpetrator: name", "perpetrator: full name"]),
+            ("perpetrator.aliases", &["perpetrator: alias", "perpetrator: aliases", "perpetrator: also known as", "perpetrator: other names", "perpetrator: known as", "perpetrator: aka"]),
+            ("perpetrator.dob", &["perpetrator: date of birth", "perpetrator: dob", "perpetrator: d o b", "perpetrator: birth"]),
+            ("perpetrator.address", &["perpetrator: address"]),
+            ("perpetrator.relationship", &["relationship to victim", "relationship to client", "relationship to the victim", "perpetrator: relationship"]),
+            ("risk_summary", &["summary", "current incident", "brief summary", "details of incident", "risk: details", "risk: information", "nature of abuse"]),
+            ("dash_date", &["dash completed", "date dash", "date of dash", "date completed", "dash ric completed", "completed on", "date of assessment"]),
+            ("police_reference", &["police reference", "crime reference", "crime number", "incident number", "occurrence number", "police ref", "crime incident number", "urn"]),
+            ("other_agencies", &["other agencies", "agencies involved", "agencies currently involved", "agencies"]),
         ];
         let fields = f.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect();
         Synonyms { sections, fields }
@@ -148,6 +150,9 @@ struct Pair {
     label: String,
     value: String,
     at: String,
+    /// The label of the cell before in the same row: "Name of victim: A | Date of birth: B"
+    /// makes the date of birth the victim's.
+    before: Option<String>,
 }
 
 enum Item {
@@ -170,7 +175,7 @@ fn items(doc: &Document) -> Vec<Item> {
             },
             _ => f.value.clone().unwrap_or_default(),
         };
-        out.push(Item::Pair(Pair { label, value, at: format!("{}, field {}", f.at, f.name) }));
+        out.push(Item::Pair(Pair { label, value, at: format!("{}, field {}", f.at, f.name), before: None }));
     }
     for block in &doc.blocks {
         match block {
@@ -178,7 +183,7 @@ fn items(doc: &Document) -> Vec<Item> {
                 let t = p.text.trim();
                 match t.split_once(':') {
                     Some((l, v)) if !l.trim().is_empty() && l.len() <= 60 && !v.trim().is_empty() => {
-                        out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at: p.at.clone() }))
+                        out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at: p.at.clone(), before: None }))
                     }
                     _ if !t.is_empty() && t.len() <= 80 => out.push(Item::Heading(t.to_owned())),
                     _ => {}
@@ -192,22 +197,34 @@ fn items(doc: &Document) -> Vec<Item> {
                         [] => {}
                         [one] => match one.split_once(':') {
                             Some((l, v)) if l.len() <= 60 && !v.trim().is_empty() => {
-                                out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at }))
+                                out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at, before: None }))
                             }
                             _ if one.starts_with([CHECKED, UNCHECKED]) => out.push(Item::Pair(Pair {
                                 label: one.trim_start_matches([CHECKED, UNCHECKED]).trim().to_owned(),
                                 value: one.chars().next().map(String::from).unwrap_or_default(),
                                 at,
+                                before: None,
                             })),
                             _ => out.push(Item::Heading((*one).to_owned())),
                         },
+                        _ if cells.iter().all(|c| label_value(c).is_some()) => {
+                            // "Name of victim: A | Date of birth: B" - each cell its own pair.
+                            out.push(Item::Row(row.cells.clone()));
+                            let mut before = None;
+                            for c in &cells {
+                                if let Some((l, v)) = label_value(c) {
+                                    out.push(Item::Pair(Pair { label: l.to_owned(), value: v.to_owned(), at: at.clone(), before: before.clone() }));
+                                    before = Some(l.to_owned());
+                                }
+                            }
+                        }
                         _ => {
                             out.push(Item::Row(row.cells.clone()));
                             // label | value | label | value
                             for pair in row.cells.chunks(2) {
                                 if let [l, v] = pair {
                                     if !l.trim().is_empty() {
-                                        out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at: at.clone() }));
+                                        out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at: at.clone(), before: None }));
                                     }
                                 }
                             }
@@ -218,6 +235,13 @@ fn items(doc: &Document) -> Vec<Item> {
         }
     }
     out
+}
+
+/// "Label: value" within one cell or paragraph.
+fn label_value(text: &str) -> Option<(&str, &str)> {
+    let (l, v) = text.split_once(':')?;
+    let (l, v) = (l.trim(), v.trim());
+    (!l.is_empty() && l.len() <= 60 && !v.is_empty()).then_some((l, v))
 }
 
 fn humanise(name: &str) -> String {
@@ -239,37 +263,69 @@ fn norm(s: &str) -> String {
 
 struct Matcher {
     sections: Vec<(Section, Vec<String>)>,
-    /// (key, section it requires, label words)
-    labels: Vec<(String, Option<Section>, String)>,
+    /// (key, the subject it requires, phrase words), in declaration order.
+    phrases: Vec<(String, Option<Section>, String)>,
+    /// Field keys in declaration order, for ties.
+    order: Vec<String>,
+}
+
+/// The kind of value a field holds: a label only matches when its value fits.
+#[derive(PartialEq, Clone, Copy)]
+enum ValueKind {
+    Tick,
+    Number,
+    Text,
+}
+
+fn value_kind(key: &str) -> ValueKind {
+    match key {
+        k if k.starts_with("reason.") => ValueKind::Tick,
+        "stated_dash_score" | "police_callouts" => ValueKind::Number,
+        _ => ValueKind::Text,
+    }
+}
+
+fn fits(kind: ValueKind, value: &str) -> bool {
+    match kind {
+        ValueKind::Tick => tick(value).is_some(),
+        ValueKind::Number => number(value).is_some(),
+        ValueKind::Text => !value.trim().is_empty() && !value.trim().starts_with([CHECKED, UNCHECKED]),
+    }
+}
+
+fn contains_words(hay: &str, needle: &str) -> bool {
+    !needle.is_empty() && format!(" {hay} ").contains(&format!(" {needle} "))
 }
 
 impl Matcher {
     fn new(syn: &Synonyms) -> Self {
         let sections = syn.sections.iter().map(|(s, v)| (*s, v.iter().map(|x| norm(x)).collect())).collect();
-        let mut labels = Vec::new();
+        let mut phrases = Vec::new();
+        let mut order: Vec<String> = FIELDS.iter().map(|f| (*f).to_owned()).collect();
         for (key, list) in &syn.fields {
+            if !order.contains(key) {
+                order.push(key.clone());
+            }
             for l in list {
                 let (section, label) = match l.split_once(':') {
                     Some((s, rest)) => (section_named(s.trim()), rest),
                     None => (None, l.as_str()),
                 };
-                labels.push((key.clone(), section, norm(label)));
+                phrases.push((key.clone(), section, norm(label)));
             }
         }
-        // Longer labels first: "victim date of birth" before "date of birth".
-        labels.sort_by_key(|l| std::cmp::Reverse(l.2.len()));
-        Matcher { sections, labels }
+        Matcher { sections, phrases, order }
     }
 
+    /// The section a heading opens, or the person a label is about.
     fn section(&self, heading: &str) -> Option<Section> {
         let w = norm(heading);
-        // Strip a leading section number: "3. Victim details".
+        // Strip a leading section number or letter: "3. Victim details", "Section C - Client".
         let w = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
-        let padded = format!(" {w} ");
         let mut best: Option<(usize, Section)> = None;
         for (s, names) in &self.sections {
             for n in names {
-                if padded.contains(&format!(" {n} ")) && best.is_none_or(|b| n.len() > b.0) {
+                if contains_words(w, n) && best.is_none_or(|b| n.len() > b.0) {
                     best = Some((n.len(), *s));
                 }
             }
@@ -277,18 +333,47 @@ impl Matcher {
         best.map(|b| b.1)
     }
 
-    fn key(&self, label: &str, section: Option<Section>) -> Option<&str> {
-        let w = norm(label);
-        if w.is_empty() || w.len() > 120 {
-            return None;
-        }
-        for (key, need, l) in &self.labels {
-            if need.is_some() && *need != section {
+    /// The person a label names itself: "Client DOB", "Alleged abuser's name".
+    fn subject(&self, label: &str) -> Option<Section> {
+        self.section(label).filter(|s| matches!(s, Section::Victim | Section::Perpetrator | Section::Referrer))
+    }
+
+    /// Fields ranked for a label read under `subject`: phrase lengths added up per field.
+    fn ranked(&self, w: &str, subject: Option<Section>) -> Vec<(usize, usize, &str)> {
+        let mut scores: Vec<(usize, usize, &str)> = Vec::new();
+        for (key, need, phrase) in &self.phrases {
+            if need.is_some() && *need != subject {
                 continue;
             }
-            // The whole label, or the label followed by a qualifier: "Date of birth (if known)".
-            if w == *l || (w.starts_with(l.as_str()) && w.as_bytes().get(l.len()) == Some(&b' ') && l.len() * 2 >= w.len()) {
-                return Some(key);
+            if contains_words(w, phrase) {
+                let rank = self.order.iter().position(|k| k == key).unwrap_or(usize::MAX);
+                match scores.iter_mut().find(|s| s.2 == key) {
+                    Some(s) => s.0 += phrase.len(),
+                    None => scores.push((phrase.len(), rank, key)),
+                }
+            }
+        }
+        scores.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        scores
+    }
+
+    /// The field a label names, given its value and the section it sits in.
+    fn key(&self, label: &str, value: &str, section: Option<Section>) -> Option<&str> {
+        let w = norm(label);
+        if w.is_empty() || w.len() > 160 {
+            return None;
+        }
+        let mut tries = vec![self.subject(label)];
+        if !tries.contains(&section) {
+            tries.push(section);
+        }
+        for subject in tries {
+            let ranked = self.ranked(&w, subject);
+            // A blank value says nothing about a lesser match: "Rationale: (blank)" must not
+            // become an unticked professional judgement.
+            let take = if value.trim().is_empty() { 1 } else { ranked.len() };
+            if let Some(best) = ranked.into_iter().take(take).find(|(_, _, k)| fits(value_kind(k), value)) {
+                return Some(best.2);
             }
         }
         None
@@ -346,7 +431,8 @@ pub fn recognise(docs: &[(&str, &Document)], syn: &Synonyms, pivot_year: i32) ->
                 Item::Row(cells) if section == Some(Section::Children) => child(&mut r, &cells, pivot_year),
                 Item::Row(..) => {}
                 Item::Pair(p) => {
-                    if let Some(key) = m.key(&p.label, section) {
+                    let row_subject = p.before.as_deref().and_then(|b| m.subject(b));
+                    if let Some(key) = m.key(&p.label, &p.value, section).or_else(|| m.key(&p.label, &p.value, row_subject)) {
                         let key = key.to_owned();
                         store(&mut r, &key, &p, pivot_year);
                     } else if let Some(s) = m.section(&p.label).filter(|_| p.value.is_empty() || norm(&p.label).len() > 12) {
