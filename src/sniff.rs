@@ -71,7 +71,9 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
             return FileKind::Ods;
         }
     }
-    if find(bytes, b"word/document.xml").is_some() {
+    // The main part's name varies (word/document2.xml); its content type does not.
+    let word_package = find(bytes, b"word/").is_some() && find(bytes, b"[Content_Types].xml").is_some() && find(bytes, b"xl/").is_none();
+    if find(bytes, b"word/document.xml").is_some() || word_package {
         FileKind::Docx
     } else if find(bytes, b"xl/workbook.xml").is_some() {
         FileKind::Xlsx
@@ -90,20 +92,30 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
 }
 
 fn sniff_cfb(bytes: &[u8]) -> FileKind {
-    // Directory entry names are UTF-16LE; their presence anywhere in the file is a strong sign.
-    let has = |name: &str| {
-        let wide: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        find(bytes, &wide).is_some()
-    };
-    if has("EncryptedPackage") {
-        FileKind::EncryptedOffice
-    } else if has("WordDocument") {
-        FileKind::Doc
-    } else if has("Workbook") || has("Book") {
-        FileKind::Xls
-    } else {
-        FileKind::Cfb
+    // Directory entry names are UTF-16LE, and writers differ in case ("Workbook", "WORKBOOK").
+    // When several appear (a workbook with an embedded Word object), the main stream's entry comes
+    // first in the directory.
+    let at = |name: &str| find_wide_ignore_case(bytes, name);
+    if at("EncryptedPackage").is_some() {
+        return FileKind::EncryptedOffice;
     }
+    let word = at("WordDocument");
+    let book = at("Workbook").or_else(|| at("Book"));
+    match (word, book) {
+        (Some(w), Some(b)) if b < w => FileKind::Xls,
+        (Some(_), _) => FileKind::Doc,
+        (None, Some(_)) => FileKind::Xls,
+        (None, None) => FileKind::Cfb,
+    }
+}
+
+/// Position of an ASCII name written in UTF-16LE, ignoring ASCII case.
+fn find_wide_ignore_case(hay: &[u8], name: &str) -> Option<usize> {
+    let wide: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    if hay.len() < wide.len() {
+        return None;
+    }
+    hay.windows(wide.len()).position(|w| w.iter().zip(&wide).all(|(a, b)| a.eq_ignore_ascii_case(b)))
 }
 
 fn looks_like_text(head: &[u8]) -> bool {
@@ -139,6 +151,18 @@ mod tests {
         let mut enc = CFB_MAGIC.to_vec();
         enc.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
         assert_eq!(sniff(&enc), FileKind::EncryptedOffice);
+    }
+
+    #[test]
+    fn cfb_names_in_any_case_and_the_main_stream_first() {
+        let wide = |n: &str| n.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+        let mut upper = CFB_MAGIC.to_vec();
+        upper.extend(wide("WORKBOOK"));
+        assert_eq!(sniff(&upper), FileKind::Xls);
+        let mut embedded = CFB_MAGIC.to_vec();
+        embedded.extend(wide("Workbook"));
+        embedded.extend(wide("WordDocument"));
+        assert_eq!(sniff(&embedded), FileKind::Xls);
     }
 
     #[test]
