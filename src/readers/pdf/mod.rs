@@ -1,0 +1,318 @@
+//! PDF reader: bytes → [`Document`], through lopdf.
+//!
+//! - `fields`: every terminal AcroForm field, with its value, its options, its page and the
+//!   question text printed beside its widgets (`context`).
+//! - `blocks`: the text layer, one [`Table`](crate::document::Table) per page and one row per
+//!   printed line, split into cells at column gaps. A small content-stream interpreter places
+//!   the words (`content`), fonts decode them (`fonts`, `cmap`), `layout` makes lines and cells.
+//!   Text inside form XObjects counts; annotation appearances (field values) do not.
+//! - `problems`: encrypted, scanned, XFA-only, damaged, truncated, limits, time.
+//!
+//! Bounded: objects, pages, nesting, decompressed bytes, words and time are all capped by
+//! [`Limits`] and the [`Deadline`]; nothing is allocated from a length read from the file.
+
+mod cmap;
+mod content;
+mod fields;
+mod fonts;
+mod layout;
+#[cfg(test)]
+mod tests;
+
+use crate::document::{Block, Document, Problem, ProblemKind};
+use crate::limits::{Deadline, Limits};
+use content::{Interpreter, Matrix, PageContent};
+use fields::PageIndex;
+use fonts::deref;
+use lopdf::{Dictionary, Object, ObjectId};
+
+/// Vertical slack around a widget's band when looking for its question text, in points.
+const BAND_SLACK: f32 = 3.0;
+/// Horizontal slack: text may end this far past the widget's left edge.
+const LEFT_SLACK: f32 = 2.0;
+/// Paths painted with no text at all: the page is a drawing of text, not text.
+const MANY_PATHS: usize = 50;
+
+/// Reads one PDF. Never panics on its own account and never fails outright: what could not be
+/// read is in `problems`, and what was read before a limit or the deadline is kept.
+pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
+    let doc = match open(bytes, limits) {
+        Ok(doc) => doc,
+        Err(problem) => return Document { problems: vec![problem], ..Document::default() },
+    };
+    let mut out = Document::default();
+    if !has_eof_marker(bytes) {
+        out.problems.push(Problem::new(
+            ProblemKind::Truncated,
+            "PDF ends early: no end-of-file marker; content may be missing",
+        ));
+    }
+    let page_ids = pages_to_read(&doc, limits, &mut out.problems);
+    let (pages, pages_timed_out) = read_pages(&doc, &page_ids, limits, deadline, &mut out.problems);
+
+    let index = page_index(&doc, &page_ids);
+    let mut form = fields::read(&doc, &index, limits, deadline, &mut out.problems);
+    let timed_out = pages_timed_out || form.timed_out;
+    if timed_out {
+        out.problems.push(Problem::new(
+            ProblemKind::Timeout,
+            format!("reading stopped at the time limit after {} of {} pages", pages.len(), page_ids.len()),
+        ));
+    }
+    for field in &mut form.fields {
+        field.field.context = context(&field.widgets, &pages);
+    }
+    out.blocks = pages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (content, _))| layout::table(i + 1, &content.runs))
+        .map(Block::Table)
+        .collect();
+
+    let has_text = !out.blocks.is_empty();
+    let has_values = form.fields.iter().any(|f| f.field.value.is_some());
+    let xfa_only = form.xfa && form.fields.is_empty();
+    out.fields = form.fields.into_iter().map(|f| f.field).collect();
+    if let Some(problem) = classify(&pages, page_ids.len(), has_text, has_values, xfa_only, !out.fields.is_empty()) {
+        // After a timeout, missing text says nothing about the file; after damage, it is no news.
+        let damage_known = problem.kind == ProblemKind::Corrupt && out.problems.iter().any(|p| p.kind == problem.kind);
+        if (!timed_out || problem.kind == ProblemKind::Unsupported) && !damage_known {
+            out.problems.push(problem);
+        }
+    }
+    out
+}
+
+/// Loads the document and refuses what must not be read further: a file lopdf cannot load,
+/// one it could not decrypt with the empty password, one with too many objects.
+fn open(bytes: &[u8], limits: &Limits) -> Result<lopdf::Document, Problem> {
+    let doc = load(bytes, limits)?;
+    // lopdf opens files whose user password is empty and then drops /Encrypt from the trailer.
+    if doc.trailer.has(b"Encrypt") {
+        return Err(Problem::new(
+            ProblemKind::Encrypted,
+            "password-protected PDF: it cannot be opened without its password",
+        ));
+    }
+    if doc.objects.len() > limits.max_pdf_objects {
+        return Err(Problem::new(
+            ProblemKind::LimitExceeded,
+            format!("PDF has {} objects, limit {}", doc.objects.len(), limits.max_pdf_objects),
+        ));
+    }
+    Ok(doc)
+}
+
+/// The pages to read, in order: the page tree is walked (its /Count is never trusted) and
+/// stopped one page past the limit, which is then a problem.
+fn pages_to_read(doc: &lopdf::Document, limits: &Limits, problems: &mut Vec<Problem>) -> Vec<ObjectId> {
+    let mut page_ids: Vec<ObjectId> = doc.page_iter().take(limits.max_pdf_pages.saturating_add(1)).collect();
+    if page_ids.len() > limits.max_pdf_pages {
+        page_ids.truncate(limits.max_pdf_pages);
+        problems.push(Problem::new(
+            ProblemKind::LimitExceeded,
+            format!(
+                "PDF has more than {} pages; only the first {} were read",
+                limits.max_pdf_pages, limits.max_pdf_pages
+            ),
+        ));
+    }
+    page_ids
+}
+
+/// Interprets the pages' content; stops at the deadline, keeping the page it was reading.
+/// Returns each page's words (sorted for band lookups) with its display matrix, and whether
+/// time ran out.
+fn read_pages(
+    doc: &lopdf::Document,
+    page_ids: &[ObjectId],
+    limits: &Limits,
+    deadline: Deadline,
+    problems: &mut Vec<Problem>,
+) -> (Vec<(PageContent, Matrix)>, bool) {
+    let mut interpreter = Interpreter::new(doc, limits, deadline);
+    let mut pages = Vec::with_capacity(page_ids.len().min(1024));
+    let mut timed_out = false;
+    for page_id in page_ids {
+        if deadline.expired() {
+            timed_out = true;
+            break;
+        }
+        let dict = doc.get_dictionary(*page_id).ok();
+        let resources = dict.and_then(|d| inherited(doc, d, b"Resources")).and_then(|o| o.as_dict().ok());
+        let rotate = dict.and_then(|d| inherited(doc, d, b"Rotate")).and_then(|o| o.as_i64().ok()).unwrap_or(0);
+        let base = Matrix::rotation(rotate);
+        let mut content = interpreter.page(*page_id, resources, base);
+        layout::sort_for_bands(&mut content.runs);
+        pages.push((content, base));
+        if interpreter.timed_out {
+            timed_out = true;
+            break;
+        }
+    }
+    problems.append(&mut interpreter.problems);
+    (pages, timed_out)
+}
+
+/// What kind of PDF this is when it is not an ordinary one: XFA-only, scanned, unreadable fonts,
+/// blank or broken. `None` for a PDF whose text layer and fields can be trusted as read.
+fn classify(
+    pages: &[(PageContent, Matrix)],
+    page_count: usize,
+    has_text: bool,
+    has_values: bool,
+    xfa_only: bool,
+    has_fields: bool,
+) -> Option<Problem> {
+    if xfa_only {
+        return Some(Problem::new(
+            ProblemKind::Unsupported,
+            "XFA form (dynamic XML form) without AcroForm fields: its answers cannot be read; print it to PDF or send the form as a static PDF",
+        ));
+    }
+    if has_text || has_values {
+        // Some pages may still be scans (a DASH printed, filled by hand and scanned, appended).
+        let scanned: Vec<String> = pages
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, _))| c.images && c.runs.is_empty())
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        if scanned.is_empty() {
+            return None;
+        }
+        let shown: Vec<&str> = scanned.iter().take(10).map(String::as_str).collect();
+        let more = if scanned.len() > shown.len() { ", ..." } else { "" };
+        return Some(Problem::new(
+            ProblemKind::Scanned,
+            format!(
+                "{} of {} pages have no text layer: scanned or image-only (page {}{more})",
+                scanned.len(),
+                pages.len(),
+                shown.join(", ")
+            ),
+        ));
+    }
+    let images = pages.iter().any(|(c, _)| c.images);
+    let drawn = pages.iter().map(|(c, _)| c.paths).sum::<usize>() >= MANY_PATHS;
+    let undecodable = pages.iter().map(|(c, _)| c.undecodable).sum::<usize>();
+    Some(if page_count == 0 {
+        Problem::new(ProblemKind::Corrupt, "no pages found: the page tree is missing or damaged")
+    } else if undecodable > 0 {
+        Problem::new(
+            ProblemKind::Unsupported,
+            format!("text uses fonts without a Unicode mapping ({undecodable} glyphs): it cannot be read"),
+        )
+    } else if images {
+        Problem::new(ProblemKind::Scanned, "no text layer: scanned or image-only")
+    } else if drawn {
+        Problem::new(ProblemKind::Scanned, "no text layer: text drawn as shapes or image-only")
+    } else if !has_fields {
+        Problem::new(ProblemKind::Corrupt, "blank PDF: no text, form fields or images on any page")
+    } else {
+        // A blank form: its empty fields are the content; the recognisers report what is missing.
+        return None;
+    })
+}
+
+fn load(bytes: &[u8], limits: &Limits) -> Result<lopdf::Document, Problem> {
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX)),
+        ..lopdf::LoadOptions::default()
+    };
+    lopdf::Document::load_mem_with_options(bytes, options).map_err(|e| load_problem(&e, bytes, limits))
+}
+
+/// A load error as a problem. The detail names the kind of damage, never lopdf's message
+/// (which can quote dictionary keys or strings from the file).
+fn load_problem(e: &lopdf::Error, bytes: &[u8], limits: &Limits) -> Problem {
+    use lopdf::Error as E;
+    match e {
+        E::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => Problem::new(
+            ProblemKind::LimitExceeded,
+            format!("a stream decompresses beyond {} bytes", limits.max_decompressed_bytes),
+        ),
+        E::Decryption(_) | E::InvalidPassword | E::UnsupportedSecurityHandler(_) | E::AlreadyEncrypted => {
+            Problem::new(ProblemKind::Encrypted, "encrypted PDF that cannot be opened")
+        }
+        _ if find(tail(bytes, 64 * 1024), b"/Encrypt").is_some() => {
+            Problem::new(ProblemKind::Encrypted, "encrypted PDF that cannot be opened")
+        }
+        E::Parse(lopdf::ParseError::InvalidFileHeader) => {
+            Problem::new(ProblemKind::Corrupt, "not a PDF: no valid header")
+        }
+        _ if !has_eof_marker(bytes) => Problem::new(
+            ProblemKind::Truncated,
+            "PDF ends early: no end-of-file marker and the structure cannot be read",
+        ),
+        E::Parse(_) | E::Xref(_) | E::InvalidOffset(_) | E::MissingXrefEntry => {
+            Problem::new(ProblemKind::Corrupt, "PDF structure cannot be read: damaged cross-reference data")
+        }
+        _ => Problem::new(ProblemKind::Corrupt, "PDF structure cannot be read"),
+    }
+}
+
+fn tail(bytes: &[u8], n: usize) -> &[u8] {
+    bytes.get(bytes.len().saturating_sub(n)..).unwrap_or_default()
+}
+
+fn has_eof_marker(bytes: &[u8]) -> bool {
+    find(tail(bytes, 4096), b"%%EOF").is_some()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    crate::sniff::find(hay, needle)
+}
+
+/// A page attribute that may be inherited from the page tree (`/Resources`, `/Rotate`).
+fn inherited<'a>(doc: &'a lopdf::Document, page: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    let mut node = page;
+    for _ in 0..64 {
+        if let Some(value) = deref(doc, node.get(key).ok()) {
+            return Some(value);
+        }
+        node = deref(doc, node.get(b"Parent").ok())?.as_dict().ok()?;
+    }
+    None
+}
+
+fn page_index(doc: &lopdf::Document, page_ids: &[ObjectId]) -> PageIndex {
+    let mut index = PageIndex::default();
+    for (i, id) in page_ids.iter().enumerate() {
+        index.by_id.entry(*id).or_insert(i + 1);
+        let annots = doc
+            .get_dictionary(*id)
+            .ok()
+            .and_then(|page| deref(doc, page.get(b"Annots").ok()))
+            .and_then(|o| o.as_array().ok());
+        for annot in annots.into_iter().flatten() {
+            if let Ok(annot_id) = annot.as_reference() {
+                index.annots.entry(annot_id).or_insert(i + 1);
+            }
+        }
+    }
+    index
+}
+
+/// The text printed left of a field's widgets, on the page of its first placed widget.
+fn context(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Option<String> {
+    let page = widgets.iter().find_map(|w| w.page.filter(|_| w.rect.is_some()))?;
+    let (content, base) = pages.get(page.checked_sub(1)?)?;
+    let mut y_lo = f32::INFINITY;
+    let mut y_hi = f32::NEG_INFINITY;
+    let mut x_min = f32::INFINITY;
+    for rect in widgets.iter().filter(|w| w.page == Some(page)).filter_map(|w| w.rect) {
+        // Widget rectangles are in default user space; the words are in display space.
+        let [x0, y0, x1, y1] = rect;
+        for (x, y) in [(x0, y0), (x0, y1), (x1, y0), (x1, y1)] {
+            let (dx, dy) = base.apply(x, y);
+            y_lo = y_lo.min(dy);
+            y_hi = y_hi.max(dy);
+            x_min = x_min.min(dx);
+        }
+    }
+    if !(y_lo.is_finite() && y_hi.is_finite() && x_min.is_finite()) {
+        return None;
+    }
+    layout::band_text(&content.runs, y_lo - BAND_SLACK, y_hi + BAND_SLACK, x_min + LEFT_SLACK)
+}

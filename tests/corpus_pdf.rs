@@ -1,0 +1,171 @@
+//! The PDF reader against real files: the shared corpus of hostile and odd PDFs
+//! (../shared/corpus/pdf: pdf.js, Tika and fuzzer files) and the PDF DASH forms attached to the
+//! shared sample referrals (../shared/samples). Both folders live beside a checkout on the team's
+//! machines and are absent on a bare clone; then the tests say so and pass.
+
+use marac_intake::document::{Block, Document, FieldKind};
+use marac_intake::limits::{Deadline, Limits};
+use marac_intake::readers;
+use marac_intake::sniff::{sniff, FileKind};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/pdf");
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples");
+
+fn read_contained(bytes: &[u8]) -> Result<Document, String> {
+    let limits = Limits::default();
+    let deadline = Deadline::after(limits.time_per_attachment());
+    catch_unwind(AssertUnwindSafe(|| readers::read(sniff(bytes), bytes, &limits, deadline))).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic".to_string())
+    })
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[test]
+fn corpus_pdfs_never_panic_and_always_yield_content_or_a_problem() {
+    let dir = Path::new(CORPUS);
+    if !dir.is_dir() {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    }
+    let started = Instant::now();
+    let mut panics = Vec::new();
+    let mut silent = Vec::new();
+    let mut slow = Vec::new();
+    let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut with_fields, mut with_values, mut with_text, mut total) = (0, 0, 0, 0);
+    for path in files(dir) {
+        let bytes = std::fs::read(&path).expect("corpus file readable");
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        total += 1;
+        let t = Instant::now();
+        let result = read_contained(&bytes);
+        let took = t.elapsed();
+        if took > Duration::from_secs(2) {
+            slow.push(format!("{file}: {took:?}"));
+        }
+        let doc = match result {
+            Ok(doc) => doc,
+            Err(message) => {
+                panics.push(format!("{file}: {message}"));
+                continue;
+            }
+        };
+        if !doc.fields.is_empty() {
+            with_fields += 1;
+        }
+        if doc.fields.iter().any(|f| f.value.is_some()) {
+            with_values += 1;
+        }
+        if !doc.blocks.is_empty() {
+            with_text += 1;
+        }
+        for p in &doc.problems {
+            *per_kind.entry(format!("{:?}", p.kind)).or_default() += 1;
+        }
+        if doc.is_empty() && doc.problems.is_empty() {
+            silent.push(file.clone());
+        }
+        if std::env::var_os("PDF_CORPUS_VERBOSE").is_some() {
+            let kinds: Vec<String> = doc.problems.iter().map(|p| format!("{:?}: {}", p.kind, p.detail)).collect();
+            eprintln!(
+                "{file}: {} fields, {} pages with text, {:?} [{}]",
+                doc.fields.len(),
+                doc.blocks.len(),
+                took,
+                kinds.join("; ")
+            );
+        }
+    }
+    eprintln!("PDF corpus: {total} files in {:?}", started.elapsed());
+    eprintln!("  with text: {with_text}, with fields: {with_fields}, with field values: {with_values}");
+    eprintln!("  problems by kind: {per_kind:?}");
+    eprintln!("  slow (>2s): {slow:?}");
+    assert!(panics.is_empty(), "readers panicked on: {panics:#?}");
+    assert!(silent.is_empty(), "files with no fields, no text and no problem: {silent:#?}");
+}
+
+/// Extracts the PDF attachments of one sample message.
+fn pdf_attachments(raw: &[u8]) -> Vec<Vec<u8>> {
+    let message = mail_parser::MessageParser::default().parse(raw).expect("sample parses as a message");
+    message.attachments().map(|part| part.contents().to_vec()).filter(|bytes| sniff(bytes) == FileKind::Pdf).collect()
+}
+
+#[test]
+fn sample_dash_pdfs_read_their_radio_groups_and_question_text() {
+    let dir = Path::new(SAMPLES);
+    let Ok(labels) = std::fs::read_to_string(dir.join("labels.json")) else {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    };
+    let labels: serde_json::Value = serde_json::from_str(&labels).expect("labels.json is JSON");
+    let mut checked = 0;
+    for label in labels.as_array().expect("labels is an array") {
+        let file = label["file"].as_str().expect("file name");
+        let raw = std::fs::read(dir.join(file)).expect("sample readable");
+        for pdf in pdf_attachments(&raw) {
+            let doc = read_contained(&pdf).unwrap_or_else(|m| panic!("{file}: reader panicked: {m}"));
+            assert!(doc.problems.is_empty(), "{file}: {:?}", doc.problems);
+            let questions: Vec<_> = (1..=24)
+                .map(|n| {
+                    let name = format!("q{n:02}");
+                    doc.fields.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{file}: no field {name}"))
+                })
+                .collect();
+            for q in &questions {
+                assert_eq!(q.kind, FieldKind::Radio, "{file} {}", q.name);
+                assert_eq!(q.options, ["Yes", "No", "DK"], "{file} {}", q.name);
+                assert!(
+                    q.context.as_deref().is_some_and(|c| c.len() > 10),
+                    "{file} {}: context {:?}",
+                    q.name,
+                    q.context
+                );
+            }
+            assert!(
+                questions[0].context.as_deref().unwrap_or_default().contains("injured"),
+                "{:?}",
+                questions[0].context
+            );
+            assert!(
+                questions[23].context.as_deref().unwrap_or_default().contains("police"),
+                "{:?}",
+                questions[23].context
+            );
+            let count = |v: &str| questions.iter().filter(|q| q.value.as_deref() == Some(v)).count() as u64;
+            let (yes, no) = (count("Yes"), count("No"));
+            let expect = &label["expect"];
+            if let (Some(want_yes), Some(want_no)) = (expect["dash_yes"].as_u64(), expect["dash_no"].as_u64()) {
+                assert_eq!((yes, no), (want_yes, want_no), "{file}: Yes/No counts");
+                checked += 1;
+            }
+            let total = doc.fields.iter().find(|f| f.name == "total_yes").and_then(|f| f.value.clone());
+            assert_eq!(total, Some(yes.to_string()), "{file}: total_yes");
+            if file.starts_with("001_") {
+                assert_eq!((yes, no, count("DK")), (16, 7, 1));
+                let victim = doc.fields.iter().find(|f| f.name == "victim_name").and_then(|f| f.context.clone());
+                assert_eq!(victim.as_deref(), Some("Victim name:"));
+            }
+            // The printed table is there too, header first.
+            let first_page = doc.blocks.first().expect("page text");
+            let Block::Table(table) = first_page else { panic!("a table") };
+            assert!(table.rows.iter().any(|r| r.cells == ["No.", "Question", "Yes", "No", "DK", "Comments"]), "{file}");
+        }
+    }
+    eprintln!("sample DASH PDFs checked against labels: {checked}");
+    assert!(checked >= 3, "expected the PDF samples to be checked, got {checked}");
+}
