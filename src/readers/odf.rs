@@ -643,7 +643,7 @@ impl Odf {
                 if !self.budget.take(row.cells.len(), row.bytes) {
                     break;
                 }
-                t.rows.push(Row { at: format!("row {}", first.saturating_add(i)), cells: row.cells.clone() });
+                t.rows.push(Row { at: format!("row {}", first.saturating_add(i)), cells: row.cells.clone(), spans: Vec::new() });
             }
         }
         t.rows.append(&mut t.nested);
@@ -681,7 +681,7 @@ impl Odf {
                 let n = outer.row_no.saturating_add(1);
                 outer
                     .nested
-                    .extend(t.rows.into_iter().map(|r| Row { at: format!("row {n} / {}", r.at), cells: r.cells }));
+                    .extend(t.rows.into_iter().map(|r| Row { at: format!("row {n} / {}", r.at), cells: r.cells, spans: r.spans }));
             }
             (None, at) => {
                 if !t.rows.is_empty() || self.mode == Mode::Spreadsheet {

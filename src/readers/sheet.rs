@@ -555,7 +555,7 @@ impl SheetCells {
                         *slot = text;
                     }
                 }
-                Some(Row { at: format!("row {}", u64::from(row) + 1), cells: out })
+                Some(Row { at: format!("row {}", u64::from(row) + 1), cells: out, spans: Vec::new() })
             })
             .collect();
         (Table { at: format!("sheet '{name}'"), rows }, stop)

@@ -721,7 +721,7 @@ impl<'l> Docx<'l> {
                 let n = outer.tr_count;
                 outer
                     .nested
-                    .extend(t.rows.into_iter().map(|r| Row { at: format!("row {n} / {}", r.at), cells: r.cells }));
+                    .extend(t.rows.into_iter().map(|r| Row { at: format!("row {n} / {}", r.at), cells: r.cells, spans: r.spans }));
             }
             None => {
                 if !t.rows.is_empty() {
@@ -822,7 +822,7 @@ fn finish_row(t: &mut TableBuf) {
         }
     }
     if let Some(cells) = t.row.take().filter(|c| !c.is_empty()) {
-        t.rows.push(Row { at: format!("row {}", t.tr_count), cells });
+        t.rows.push(Row { at: format!("row {}", t.tr_count), cells, spans: Vec::new() });
     }
     t.rows.append(&mut t.nested);
 }

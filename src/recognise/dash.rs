@@ -3,7 +3,7 @@
 
 use super::answer::{inline_checked, is_mark, normalise_answer, Answer};
 use super::topics::{self, TOPICS};
-use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Table};
+use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Row, Table};
 use serde::Serialize;
 
 /// Fewer recognised questions than this and a document is not taken for a DASH.
@@ -244,6 +244,8 @@ struct Columns {
     dont_know: Option<usize>,
     answer: Option<usize>,
     comment: Option<usize>,
+    /// The header cells' extents across the page, when the table has no grid (PDF text).
+    spans: Vec<[f32; 2]>,
 }
 
 impl Columns {
@@ -252,8 +254,8 @@ impl Columns {
     }
 }
 
-fn header(cells: &[String]) -> Option<Columns> {
-    let mut cols = Columns::default();
+fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
+    let mut cols = Columns { spans: spans.to_vec(), ..Columns::default() };
     for (i, cell) in cells.iter().enumerate() {
         let w = topics::words(cell);
         let w = w.trim();
@@ -298,10 +300,18 @@ fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<
     let mut readings: Vec<Reading> = Vec::new();
     let mut total = None;
     for row in &table.rows {
-        if let Some(h) = header(&row.cells) {
+        if let Some(h) = header(&row.cells, &row.spans) {
             cols = Some(h);
             continue;
         }
+        let aligned;
+        let row = match cols.as_ref().filter(|c| !c.spans.is_empty() && row.spans.len() == row.cells.len()) {
+            Some(c) => {
+                aligned = Row { at: row.at.clone(), cells: align(&row.cells, &row.spans, &c.spans), spans: c.spans.clone() };
+                &aligned
+            }
+            None => row,
+        };
         // A question cell: the best-scoring cell that is not an answer column.
         let mut best: Option<(usize, usize, i32)> = None;
         for (i, cell) in row.cells.iter().enumerate() {
@@ -342,6 +352,33 @@ fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<
         readings.push(Reading { text: row.cells[qcell].clone(), question, score, answers, unreadable, comment, at: format!("{}, {}", table.at, row.at) });
     }
     (readings, cols, total)
+}
+
+/// Places the cells of a gridless row (PDF text) under the header cells they sit below: each cell
+/// goes to the header column its middle is nearest to, so an "X" printed under "No" lands in the
+/// No column however many cells precede it.
+fn align(cells: &[String], spans: &[[f32; 2]], header: &[[f32; 2]]) -> Vec<String> {
+    let mut out = vec![String::new(); header.len()];
+    for (text, span) in cells.iter().zip(spans) {
+        let middle = (span[0] + span[1]) / 2.0;
+        let distance = |h: &[f32; 2]| if middle < h[0] { h[0] - middle } else if middle > h[1] { middle - h[1] } else { 0.0 };
+        // A long cell (a question) starts in its own column even when it runs under the next ones.
+        let by_start = |h: &[f32; 2]| (span[0] - h[0]).abs();
+        let long = span[1] - span[0] > 3.0 * header.iter().map(|h| h[1] - h[0]).fold(0.0, f32::max);
+        let best = (0..header.len())
+            .filter(|&j| header[j][0].is_finite() && header[j][1].is_finite())
+            .min_by(|&a, &b| {
+                let (da, db) = if long { (by_start(&header[a]), by_start(&header[b])) } else { (distance(&header[a]), distance(&header[b])) };
+                da.total_cmp(&db)
+            });
+        if let Some(j) = best {
+            if !out[j].is_empty() {
+                out[j].push(' ');
+            }
+            out[j].push_str(text);
+        }
+    }
+    out
 }
 
 /// "Total | 16", "DASH score: 16" rows.
@@ -454,7 +491,7 @@ mod tests {
     ];
 
     fn row(i: usize, cells: &[&str]) -> Row {
-        Row { at: format!("row {i}"), cells: cells.iter().map(|s| (*s).to_owned()).collect() }
+        Row { at: format!("row {i}"), cells: cells.iter().map(|s| (*s).to_owned()).collect(), spans: Vec::new() }
     }
 
     fn doc(tables: Vec<Table>) -> Document {

@@ -529,7 +529,7 @@ mod tests {
             rows: rows
                 .iter()
                 .enumerate()
-                .map(|(i, r)| Row { at: format!("row {}", i + 1), cells: r.iter().map(|s| (*s).to_owned()).collect() })
+                .map(|(i, r)| Row { at: format!("row {}", i + 1), cells: r.iter().map(|s| (*s).to_owned()).collect(), spans: Vec::new() })
                 .collect(),
         })
     }

@@ -91,7 +91,7 @@ fn strip_leaders(cell: &str) -> String {
 }
 
 /// The cells of one line (runs sorted left to right).
-pub(super) fn cells(line: &[&Run]) -> Vec<String> {
+pub(super) fn cells(line: &[&Run]) -> Vec<(String, [f32; 2])> {
     // Words printed twice on top of themselves (fake bold, shadow) are kept once.
     let mut kept: Vec<&Run> = Vec::with_capacity(line.len());
     for run in line {
@@ -119,6 +119,7 @@ pub(super) fn cells(line: &[&Run]) -> Vec<String> {
 
     let mut cells = Vec::new();
     let mut cell = String::new();
+    let mut start = f32::NAN;
     let mut end = f32::NEG_INFINITY;
     for (i, run) in kept.iter().enumerate() {
         if let Some(prev) = i.checked_sub(1).and_then(|p| kept.get(p)) {
@@ -127,16 +128,20 @@ pub(super) fn cells(line: &[&Run]) -> Vec<String> {
             let is_leader = leader.get(i).copied().unwrap_or(false);
             let even = justified(&sorted, gaps.get(i).copied().unwrap_or(f32::NAN), size);
             if gap > cell_gap(size) && !is_leader && !even {
-                cells.push(std::mem::take(&mut cell));
+                cells.push((std::mem::take(&mut cell), [start, end]));
+                start = f32::NAN;
             } else if gap > space_gap(size) && !cell.ends_with(' ') {
                 cell.push(' ');
             }
         }
+        if start.is_nan() {
+            start = run.x0;
+        }
         cell.push_str(&run.text);
         end = end.max(run.x1);
     }
-    cells.push(cell);
-    cells.iter().map(|c| strip_leaders(c)).filter(|c| !c.is_empty()).collect()
+    cells.push((cell, [start, end]));
+    cells.iter().map(|(c, span)| (strip_leaders(c), *span)).filter(|(c, _)| !c.is_empty()).collect()
 }
 
 /// Whether a wide gap is a stretched word space of justified text: at least two other gaps on
@@ -158,9 +163,12 @@ pub(super) fn table(page: usize, runs: &[Run]) -> Option<Table> {
     let rows: Vec<Row> = lines(runs)
         .iter()
         .map(|line| cells(line))
-        .filter(|cells| cells.iter().any(|c| !c.is_empty()))
+        .filter(|cells| cells.iter().any(|c| !c.0.is_empty()))
         .enumerate()
-        .map(|(i, cells)| Row { at: format!("line {}", i + 1), cells })
+        .map(|(i, cells)| {
+            let (cells, spans) = cells.into_iter().unzip();
+            Row { at: format!("line {}", i + 1), cells, spans }
+        })
         .collect();
     if rows.is_empty() {
         None
@@ -176,7 +184,7 @@ pub(super) fn band_text(runs: &[Run], y_lo: f32, y_hi: f32, x_limit: f32) -> Opt
     let hi = runs.partition_point(|r| r.middle() <= y_hi);
     let selected = runs.get(lo..hi).unwrap_or_default().iter().filter(|r| r.x1 <= x_limit);
     let text =
-        lines(selected).iter().flat_map(|line| cells(line)).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(" ");
+        lines(selected).iter().flat_map(|line| cells(line)).map(|c| c.0).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(" ");
     if text.is_empty() {
         None
     } else {
