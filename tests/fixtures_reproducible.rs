@@ -1,5 +1,6 @@
-//! The golden corpus in `fixtures/` is exactly what the generator writes, and its manifest is
-//! internally consistent. Regenerate with `cargo run --example gen_fixtures -- fixtures/`.
+//! The golden corpus in `fixtures/` and the triage scenarios in `fixtures/triage/` are exactly
+//! what the generator writes, and the manifest and the triage labels are internally consistent.
+//! Regenerate with `cargo run --example gen_fixtures -- fixtures/`.
 
 #[path = "../examples/gen_fixtures/mod.rs"]
 mod gen;
@@ -56,10 +57,14 @@ fn committed_fixtures_are_byte_for_byte_what_the_generator_writes() {
         }
     }
     let generated: BTreeSet<&String> = written.iter().collect();
-    for entry in fs::read_dir(&committed_dir).expect("fixtures/ exists") {
-        let name = entry.expect("directory entry").file_name().to_string_lossy().into_owned();
-        if name.ends_with(".eml") && !generated.contains(&name) {
-            problems.push(format!("{name}: committed but no longer generated"));
+    for sub in ["", gen::TRIAGE_DIR] {
+        let dir = committed_dir.join(sub);
+        for entry in fs::read_dir(&dir).unwrap_or_else(|_| panic!("{} exists", dir.display())) {
+            let file = entry.expect("directory entry").file_name().to_string_lossy().into_owned();
+            let name = if sub.is_empty() { file } else { format!("{sub}/{file}") };
+            if name.ends_with(".eml") && !generated.contains(&name) {
+                problems.push(format!("{name}: committed but no longer generated"));
+            }
         }
     }
     assert!(
@@ -264,4 +269,128 @@ fn manifest_covers_the_cases_the_readers_must_handle() {
         }),
         "no stated score that disagrees with the checklist"
     );
+}
+
+fn triage_labels() -> Vec<Value> {
+    let text = fs::read_to_string(fixtures_dir().join(gen::TRIAGE_DIR).join("labels.json")).expect("fixtures/triage/labels.json");
+    serde_json::from_str(&text).expect("labels.json is JSON")
+}
+
+/// The unfolded value of the first header field called `name` (case-insensitive).
+fn header(head: &str, name: &str) -> Option<String> {
+    let mut found: Option<String> = None;
+    for line in head.split("\r\n") {
+        if let Some(v) = found.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push(' ');
+                v.push_str(line.trim());
+                continue;
+            }
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':') {
+            if n.eq_ignore_ascii_case(name) {
+                found = Some(v.trim().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn triage_labels_are_consistent_with_themselves_and_the_files() {
+    const OUTCOMES: &[&str] = &["accepted", "rejected", "review", "quarantined", "ignored"];
+    const CRITERIA: &[&str] = &["visible_high_risk", "professional_judgement", "potential_escalation", "repeat"];
+    let labels = triage_labels();
+    assert!(labels.len() >= 40, "at least 40 triage scenarios, found {}", labels.len());
+    let dir = fixtures_dir().join(gen::TRIAGE_DIR);
+    let mut files = BTreeSet::new();
+    let mut message_ids = BTreeSet::new();
+    let mut previous_file = String::new();
+    let mut previous_arrival: Option<chrono::DateTime<chrono::FixedOffset>> = None;
+    for l in &labels {
+        let file = l["file"].as_str().expect("file");
+        let ctx = |what: &str| format!("triage/{file}: {what}");
+        assert!(file > previous_file.as_str(), "{}", ctx("labels are in file order"));
+        previous_file = file.to_string();
+        files.insert(file.to_string());
+        let raw = fs::read(dir.join(file)).unwrap_or_else(|_| panic!("{}", ctx("file exists")));
+        let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header block ends");
+        let head = String::from_utf8(raw[..head_end].to_vec()).expect("header block is ASCII");
+
+        // Arrival: the topmost Received, from our own server, in processing order.
+        let received = header(&head, "Received").expect("a Received header");
+        assert!(head.starts_with("Received: ") && received.contains("by mx.marac.example.test"), "{}", ctx("topmost Received is from mx.marac.example.test"));
+        let stamp = received.rsplit(';').next().expect("Received date").trim();
+        let at = chrono::DateTime::parse_from_rfc2822(stamp).unwrap_or_else(|_| panic!("{}", ctx("Received date parses")));
+        let labelled = chrono::DateTime::parse_from_rfc3339(l["arrived"].as_str().expect("arrived")).expect("arrived is ISO 8601");
+        assert_eq!(at, labelled, "{}", ctx("arrived is the topmost Received date"));
+        assert_eq!(at.offset(), labelled.offset(), "{}", ctx("arrived keeps the Received offset"));
+        assert!(previous_arrival.is_none_or(|p| p <= at), "{}", ctx("arrives after the message before it"));
+        previous_arrival = Some(at);
+        let from = header(&head, "From").expect("From");
+        assert!(from.to_ascii_lowercase().contains(&l["from"].as_str().expect("from").to_ascii_lowercase()), "{}", ctx("from is the From address"));
+
+        let e = &l["expect"];
+        let outcome = e["outcome"].as_str().expect("outcome");
+        assert!(OUTCOMES.contains(&outcome), "{}", ctx("known outcome"));
+        // A Message-ID seen before only on the duplicate that is ignored.
+        let mid = header(&head, "Message-ID").expect("Message-ID");
+        assert!(message_ids.insert(mid) || outcome == "ignored", "{}", ctx("unique Message-ID unless an ignored duplicate"));
+
+        let criteria = strings(&e["criteria"]);
+        assert!(criteria.iter().all(|c| CRITERIA.contains(c)), "{}", ctx("known criteria"));
+        assert!(outcome == "accepted" || criteria.is_empty(), "{}", ctx("criteria only when accepted"));
+        let case = e["case"].as_str().expect("case");
+        assert_eq!(outcome == "accepted", case != "none", "{}", ctx("a case (new or linked) exactly when accepted"));
+        assert!(["new", "linked", "none"].contains(&case), "{}", ctx("known case"));
+        assert!(outcome != "accepted" || case == "linked" || !criteria.is_empty(), "{}", ctx("a new case meets a criterion"));
+        let counts: Vec<Option<u64>> = ["dash_yes", "dash_no", "dash_unknown"].iter().map(|k| e[*k].as_u64()).collect();
+        match counts.as_slice() {
+            [Some(y), Some(n), Some(u)] => assert_eq!(y + n + u, 24, "{}", ctx("yes + no + unknown = 24")),
+            [None, None, None] => {}
+            _ => panic!("{}", ctx("DASH counts all given or all null")),
+        }
+        let reply = e["reply"].as_str().expect("reply");
+        let want_reply = match outcome {
+            "accepted" => "acknowledgement",
+            "rejected" => "rejection",
+            "review" => "holding",
+            _ => "none",
+        };
+        assert_eq!(reply, want_reply, "{}", ctx("the reply kind follows the outcome"));
+        assert_eq!(reply == "none", e["reply_to"].is_null(), "{}", ctx("reply_to exactly when a reply is due"));
+        let keywords = strings(&e["reason_keywords"]);
+        assert!(keywords.iter().all(|k| *k == k.to_lowercase()), "{}", ctx("keywords are lower case"));
+        assert!(outcome == "accepted" || !keywords.is_empty(), "{}", ctx("every refusal names what its reason must say"));
+        if matches!(outcome, "quarantined" | "ignored") {
+            assert!(e["victim_key"].is_null() && counts[0].is_none(), "{}", ctx("quarantined and ignored messages are not read for content"));
+        }
+        assert!(!l["notes"].as_str().unwrap_or("").is_empty(), "{}", ctx("has notes"));
+    }
+    for entry in fs::read_dir(&dir).expect("fixtures/triage/") {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        if name.ends_with(".eml") {
+            assert!(files.contains(&name), "triage/{name} is not in labels.json");
+        }
+    }
+
+    // Coverage: every outcome, criterion, case kind and reply kind occurs.
+    let seen = |f: &dyn Fn(&Value) -> Vec<String>| -> BTreeSet<String> { labels.iter().flat_map(|l| f(&l["expect"])).collect() };
+    let outcomes = seen(&|e| vec![e["outcome"].as_str().unwrap().to_string()]);
+    let criteria = seen(&|e| strings(&e["criteria"]).into_iter().map(str::to_string).collect());
+    let cases = seen(&|e| vec![e["case"].as_str().unwrap().to_string()]);
+    let replies = seen(&|e| vec![e["reply"].as_str().unwrap().to_string()]);
+    for o in OUTCOMES {
+        assert!(outcomes.contains(*o), "no triage scenario ends {o}");
+    }
+    for c in CRITERIA {
+        assert!(criteria.contains(*c), "no triage scenario accepted on {c}");
+    }
+    for c in ["new", "linked", "none"] {
+        assert!(cases.contains(c), "no triage scenario with case {c}");
+    }
+    for r in ["acknowledgement", "rejection", "holding", "none"] {
+        assert!(replies.contains(r), "no triage scenario with a {r} reply");
+    }
 }

@@ -3,7 +3,8 @@
 //! Every byte comes from code: fixed dates, boundaries and ids derived from each fixture's
 //! name, fixed zip timestamps, a fixed-seed generator for filler bytes, a stable order.
 //! Running it twice writes identical files. Shared by `examples/gen_fixtures.rs` (which writes
-//! the corpus) and `tests/fixtures_reproducible.rs` (which checks the committed corpus).
+//! the corpus) and `tests/fixtures_reproducible.rs` (which checks the committed corpus). The
+//! triage scenarios ([`triage`]) are written beside the corpus, into `triage/`.
 #![allow(dead_code)]
 
 pub mod binary;
@@ -15,6 +16,7 @@ pub mod mail;
 pub mod manifest;
 pub mod odf;
 pub mod pdf;
+pub mod triage;
 pub mod util;
 pub mod xlsx;
 pub mod zipw;
@@ -60,11 +62,21 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Writes the corpus into `dir` (created if missing) and returns the names written.
+/// The subdirectory holding the triage scenarios (see [`triage`]).
+pub const TRIAGE_DIR: &str = "triage";
+
+/// Every file of the triage scenario corpus, named relative to the corpus root
+/// (`triage/NNN_name.eml`, `triage/labels.json`).
+pub fn triage_files() -> Vec<(String, Vec<u8>)> {
+    triage::files().into_iter().map(|(name, bytes)| (format!("{TRIAGE_DIR}/{name}"), bytes)).collect()
+}
+
+/// Writes the corpus into `dir` (created if missing), the triage scenarios into `dir/triage/`,
+/// and returns the names written (relative to `dir`).
 pub fn write_all(dir: &Path) -> io::Result<Vec<String>> {
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir.join(TRIAGE_DIR))?;
     let mut names = Vec::new();
-    for (name, bytes) in files() {
+    for (name, bytes) in files().into_iter().chain(triage_files()) {
         std::fs::write(dir.join(&name), &bytes)?;
         names.push(name);
     }
