@@ -13,10 +13,13 @@
 //! 4. `accepted`, case `linked` — the same attachments were sent before, or the victim has a case
 //!    still waiting for its meeting: the referral joins that case, whatever its score.
 //! 5. `rejected` — hard rules: no attachments; victim name and date of birth both missing; a
-//!    required field missing; visible high risk claimed without a DASH (or a DASH always required).
+//!    required field missing; visible high risk claimed without a DASH and no other criterion met
+//!    (or no DASH where the area always requires one, unless the referral is a repeat).
 //! 6. `accepted`, case `new` — at least one enabled criterion met (a repeat qualifies whatever the
 //!    score).
-//! 7. `rejected` — no criterion met, each failed claim explained with how to fix it.
+//! 7. `rejected` — no criterion met, each failed claim explained with how to fix it (a DASH
+//!    score below the threshold, professional judgement without a rationale, too few call-outs,
+//!    a repeat ticked with no earlier referral within the repeat window).
 //!
 //! Never an automatic rejection when something could not be read: rule 3 comes first.
 
@@ -206,9 +209,12 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
     let stated = referral.and_then(|r| r.stated_dash_score);
     let vhr_claimed = ticked("visible_high_risk") || stated.is_some_and(|s| s >= u32::from(t.dash_score));
     let repeat = met.iter().any(|m| m.0 == Criterion::Repeat);
+    // Claimed visible high risk rests on the DASH; a referral that meets another criterion
+    // (professional judgement, escalation, a repeat) does not, so it is not rejected for the
+    // missing checklist: the coordinator is told instead (rule 6).
     let dash_needed = match t.dash_required {
         DashRequired::Always => true,
-        DashRequired::WhenVisibleHighRisk => vhr_claimed,
+        DashRequired::WhenVisibleHighRisk => vhr_claimed && met.is_empty(),
     };
     if dash.is_none() && dash_needed && !repeat && !i.attachments.is_empty() {
         hard.push(if vhr_claimed {
@@ -223,7 +229,11 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
 
     // 6. accepted
     if !met.is_empty() {
-        let mut d = done(Outcome::Accepted, met.iter().map(|m| m.1.clone()).collect());
+        let mut reasons: Vec<String> = met.iter().map(|m| m.1.clone()).collect();
+        if dash.is_none() && vhr_claimed {
+            reasons.push("note: visible high risk is claimed but no DASH was attached; accepted on the criteria above, please ask the referrer for the DASH".to_owned());
+        }
+        let mut d = done(Outcome::Accepted, reasons);
         d.criteria = met.iter().map(|m| m.0).collect();
         d.case = CaseAction::New;
         return with_reply(d, ReplyKind::Acknowledgement);
@@ -252,6 +262,14 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
                 t.escalation_callouts
             ),
         });
+    }
+    if ticked("repeat") && c.enabled(Criterion::Repeat) {
+        // Worded the same whether the person is unknown or was last referred too long ago, so
+        // the reply says nothing about the history the referrer did not already state.
+        reasons.push(format!(
+            "repeat MARAC is ticked, but no earlier referral of this person to this MARAC within the last {} days was found, so this referral has to meet another criterion on its own: if the person was referred before under another name or date of birth, please tell us in your reply",
+            t.repeat_window_days
+        ));
     }
     if reasons.is_empty() {
         reasons.push(format!(
