@@ -21,6 +21,9 @@ impl Drop for Scratch {
     }
 }
 
+/// One outbox row: kind, recipient, subject, raw message, status.
+type Queued = (String, String, String, String, String);
+
 fn s(v: &Value) -> Option<&str> {
     v.as_str()
 }
@@ -192,7 +195,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         .fetch_all(store.pool())
         .await
         .expect("outbox rows");
-    let mut outbox: BTreeMap<String, Vec<(String, String, String, String, String)>> = BTreeMap::new();
+    let mut outbox: BTreeMap<String, Vec<Queued>> = BTreeMap::new();
     for r in &rows {
         let file: String = r.try_get("file").expect("file");
         let row = (

@@ -58,7 +58,7 @@ pub struct Expect {
 
 /// Every scenario, in processing (file) order.
 pub fn all() -> Vec<Scenario> {
-    let steps: &[(&str, fn(u32, &str) -> Built)] = &[
+    let steps: &[(&str, Step)] = &[
         ("police_seed_victim_l_accept15", s_seed_l),
         ("nhs_seed_victim_w_accept16", s_seed_w),
         ("idva_victim_l_after_meeting_repeat", s_l_repeat),
@@ -398,7 +398,11 @@ fn with_atts(env: &Env, text: &str, atts: Vec<Attachment>) -> Vec<u8> {
     env.mixed(text_plain(text), atts.into_iter().map(|a| a.part).collect())
 }
 
+/// What a scenario builds: the message, its arrival, the From address, the label and its notes.
 type Built = (Vec<u8>, Stamp, String, Expect, &'static str);
+
+/// A scenario builder, given its number and file-name slug.
+type Step = fn(u32, &str) -> Built;
 
 /// A plain referral: the DOCX form and a DASH, from an authenticated sender.
 fn referral_message(n: u32, slug: &str, at: Stamp, c: &Case, dash_att: Option<Attachment>) -> Vec<u8> {
@@ -418,6 +422,7 @@ fn counts(d: Option<&Dash>) -> (Option<u32>, Option<u32>, Option<u32>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn expect(outcome: &'static str, criteria: &[&'static str], d: Option<&Dash>, case: &'static str, key: Option<&'static str>, reply: &'static str, to: Option<&str>, kws: &[&'static str]) -> Expect {
     let (dash_yes, dash_no, dash_unknown) = counts(d);
     Expect {
@@ -657,6 +662,7 @@ fn s_i_day_after(n: u32, slug: &str) -> Built {
 // ---------------------------------------------------------------------------------------------
 // One person written many ways (meeting 13 May 2025): every variant joins the pending case.
 
+#[allow(clippy::too_many_arguments)]
 fn variant(n: u32, slug: &str, at: Stamp, r: Referrer, first: &'static str, last: &'static str, fmt: DateFmt, yes: u32) -> (Vec<u8>, Case, Dash) {
     let d = dash(yes, 2, n);
     let c = case(n, at, r, p(first, last, V_DOB), perp(18), Reasons { stated_score: Some(yes), visible: yes >= 14, ..Reasons::default() }, fmt);
