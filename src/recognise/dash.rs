@@ -175,10 +175,15 @@ fn is_total_name(s: &str) -> bool {
     [" total", " score", " number of yes"].iter().any(|k| w.contains(k))
 }
 
-fn field_question(f: &FormField) -> Option<(usize, i32)> {
+fn field_question(f: &FormField, seen: &mut std::collections::HashMap<String, Option<(usize, i32)>>) -> Option<(usize, i32)> {
     let name = humanise(&f.name);
     let texts = [f.label.as_deref(), Some(name.as_str()), f.context.as_deref()];
-    let by_topic = texts.iter().flatten().filter_map(|t| topics::best(t)).max_by_key(|b| b.1);
+    // Widgets of one row share their context; score each text once.
+    let by_topic = texts
+        .iter()
+        .flatten()
+        .filter_map(|t| *seen.entry((*t).to_owned()).or_insert_with(|| topics::best(t)))
+        .max_by_key(|b| b.1);
     by_topic.or_else(|| {
         topics::number_in(&f.name).or_else(|| f.label.as_deref().and_then(topics::number_in)).map(|n| (n, 1))
     })
@@ -188,6 +193,7 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
     let mut readings = Vec::new();
     let mut total = None;
     let mut comments: Vec<(usize, String)> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for f in fields {
         let name_and_label = format!("{} {}", humanise(&f.name), f.label.as_deref().unwrap_or(""));
         if f.kind == FieldKind::Text && is_total_name(&name_and_label) && topics::number_in(&f.name).is_none() {
@@ -196,7 +202,7 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
             }
             continue;
         }
-        let Some((question, score)) = field_question(f) else { continue };
+        let Some((question, score)) = field_question(f, &mut seen) else { continue };
         let at = format!("{}, field {}", f.at, f.name);
         if f.kind == FieldKind::Text && is_comment_name(&name_and_label) {
             if let Some(v) = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {

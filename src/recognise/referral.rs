@@ -293,13 +293,18 @@ fn fits(kind: ValueKind, value: &str) -> bool {
     }
 }
 
-fn contains_words(hay: &str, needle: &str) -> bool {
-    !needle.is_empty() && format!(" {hay} ").contains(&format!(" {needle} "))
+/// Whether `needle` occurs in `hay` as whole words; both are padded with a space at each end.
+fn contains_words(padded_hay: &str, padded_needle: &str) -> bool {
+    padded_needle.len() > 2 && padded_hay.contains(padded_needle)
+}
+
+fn pad(s: &str) -> String {
+    format!(" {s} ")
 }
 
 impl Matcher {
     fn new(syn: &Synonyms) -> Self {
-        let sections = syn.sections.iter().map(|(s, v)| (*s, v.iter().map(|x| norm(x)).collect())).collect();
+        let sections = syn.sections.iter().map(|(s, v)| (*s, v.iter().map(|x| pad(&norm(x))).collect())).collect();
         let mut phrases = Vec::new();
         let mut order: Vec<String> = FIELDS.iter().map(|f| (*f).to_owned()).collect();
         for (key, list) in &syn.fields {
@@ -311,7 +316,7 @@ impl Matcher {
                     Some((s, rest)) => (section_named(s.trim()), rest),
                     None => (None, l.as_str()),
                 };
-                phrases.push((key.clone(), section, norm(label)));
+                phrases.push((key.clone(), section, pad(&norm(label))));
             }
         }
         Matcher { sections, phrases, order }
@@ -321,11 +326,11 @@ impl Matcher {
     fn section(&self, heading: &str) -> Option<Section> {
         let w = norm(heading);
         // Strip a leading section number or letter: "3. Victim details", "Section C - Client".
-        let w = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        let w = pad(w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' '));
         let mut best: Option<(usize, Section)> = None;
         for (s, names) in &self.sections {
             for n in names {
-                if contains_words(w, n) && best.is_none_or(|b| n.len() > b.0) {
+                if contains_words(&w, n) && best.is_none_or(|b| n.len() > b.0) {
                     best = Some((n.len(), *s));
                 }
             }
@@ -338,7 +343,7 @@ impl Matcher {
         self.section(label).filter(|s| matches!(s, Section::Victim | Section::Perpetrator | Section::Referrer))
     }
 
-    /// Fields ranked for a label read under `subject`: phrase lengths added up per field.
+    /// Fields ranked for a (padded) label read under `subject`: phrase lengths added up per field.
     fn ranked(&self, w: &str, subject: Option<Section>) -> Vec<(usize, usize, &str)> {
         let mut scores: Vec<(usize, usize, &str)> = Vec::new();
         for (key, need, phrase) in &self.phrases {
@@ -348,8 +353,8 @@ impl Matcher {
             if contains_words(w, phrase) {
                 let rank = self.order.iter().position(|k| k == key).unwrap_or(usize::MAX);
                 match scores.iter_mut().find(|s| s.2 == key) {
-                    Some(s) => s.0 += phrase.len(),
-                    None => scores.push((phrase.len(), rank, key)),
+                    Some(s) => s.0 += phrase.len() - 2,
+                    None => scores.push((phrase.len() - 2, rank, key)),
                 }
             }
         }
@@ -363,6 +368,7 @@ impl Matcher {
         if w.is_empty() || w.len() > 160 {
             return None;
         }
+        let w = pad(&w);
         let mut tries = vec![self.subject(label)];
         if !tries.contains(&section) {
             tries.push(section);

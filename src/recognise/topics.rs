@@ -117,20 +117,54 @@ pub fn words(text: &str) -> String {
     out
 }
 
-fn has(words: &str, stem: &str) -> bool {
-    let mut needle = String::with_capacity(stem.len() + 1);
-    needle.push(' ');
-    needle.push_str(stem);
-    words.contains(&needle)
+/// A text split into words once, for many stem look-ups.
+struct Words<'a> {
+    list: Vec<&'a str>,
+    /// Which first bytes the words start with: a stem whose first byte is absent cannot match.
+    first: [bool; 256],
+}
+
+impl<'a> Words<'a> {
+    fn new(joined: &'a str) -> Self {
+        let list: Vec<&str> = joined.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut first = [false; 256];
+        for w in &list {
+            first[usize::from(w.as_bytes()[0])] = true;
+        }
+        Words { list, first }
+    }
+
+    /// Whether a stem starts a word; a stem of several words must match them in sequence.
+    fn has(&self, stem: &str) -> bool {
+        if !stem.as_bytes().first().is_some_and(|b| self.first[usize::from(*b)]) {
+            return false;
+        }
+        let k = stem.split(' ').count();
+        if k == 1 {
+            return self.list.iter().any(|w| w.starts_with(stem));
+        }
+        // Several words: all but the last equal, the last a prefix ("further injur").
+        self.list.windows(k).any(|ws| {
+            let mut parts = stem.split(' ').zip(ws).peekable();
+            while let Some((s, w)) = parts.next() {
+                let ok = if parts.peek().is_some() { w == &s } else { w.starts_with(s) };
+                if !ok {
+                    return false;
+                }
+            }
+            true
+        })
+    }
 }
 
 /// Scores of a text against every question, index 0 = question 1.
 pub fn scores(text: &str) -> [i32; 24] {
-    let w = words(text);
+    let joined = words(text);
+    let w = Words::new(&joined);
     let mut out = [0; 24];
     for (q, clues) in CLUES.iter().enumerate() {
         for clue in clues.iter() {
-            if clue.all.iter().all(|s| has(&w, s)) {
+            if clue.all.iter().all(|s| w.has(s)) {
                 out[q] += clue.weight;
             }
         }
@@ -140,6 +174,10 @@ pub fn scores(text: &str) -> [i32; 24] {
 
 /// The question a text asks, as (number 1..=24, score), when one question clearly wins.
 pub fn best(text: &str) -> Option<(usize, i32)> {
+    // No question fits in fewer than two words.
+    if text.len() < 8 || !text.contains(char::is_alphabetic) {
+        return None;
+    }
     let s = scores(text);
     let mut order: Vec<usize> = (0..24).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(s[i]));
