@@ -967,3 +967,18 @@ fn s_l_364(n: u32, slug: &str) -> Built {
     let eml = with_atts(&e, &std_text(&c), vec![referral(&c, at, &SURVIVOR, &[]), dash_docx(&c, &d, at)]);
     (eml, at, c.referrer.email.into(), accepted(&[REPEAT], Some(&d), "new", "L", c.referrer.email), "L again on 19 January 2026: 364 days after her LAST referral (20 January 2025; 378 after her first), that case heard: a repeat whatever the score (DASH 5, repeat not ticked), new case.")
 }
+
+/// A synthetic referral for benchmarks: victim number `n` (a distinct name and date of birth per
+/// `n`), arriving at `at`, with a DOCX referral form and an XLSX DASH of `yes` Yes answers.
+pub fn synthetic_referral(n: u32, at: Stamp, yes: u32) -> Vec<u8> {
+    const FIRST: [&str; 10] = ["Amy", "Beth", "Cara", "Dana", "Erin", "Faye", "Gina", "Hana", "Iris", "Jodie"];
+    const LAST: [&str; 10] = ["Abbott", "Barlow", "Carver", "Dalton", "Ellery", "Fenwick", "Garrod", "Holt", "Ingram", "Jessop"];
+    let first = leak(format!("{}{}", FIRST[n as usize % 10], n / 100));
+    let last = LAST[(n as usize / 10) % 10];
+    let dob = date(1960 + (n % 40) as i32, 1 + n % 12, 1 + (n / 7) % 28);
+    let victim = Person { first, last, dob };
+    let c = case(n, at, pryor(), victim, perp(n), stated(yes), DateFmt::Slash);
+    let d = dash(yes, 2, n);
+    let att = dash_xlsx(&c, &d, at);
+    referral_message(n, &format!("bench{n}"), at, &c, Some(att))
+}
