@@ -139,8 +139,8 @@ impl Template {
     pub fn acknowledgement() -> Self {
         Template {
             subject: "MARAC referral received - {reference}".into(),
-            body: "Thank you for your referral to the {area} MARAC.\n\nIt meets the referral criteria and has been given the reference {reference}. \
-It will be heard at the meeting on {meeting_date}. Please quote the reference in any further correspondence; \
+            body: "Thank you for your referral to the {area} MARAC.\n\nIt has been accepted and recorded under the reference {reference}, \
+and the case is listed for the meeting on {meeting_date}. Please quote the reference in any further correspondence about this case; \
 as the referring agency you are expected to attend or send a representative.\n\nThis is an automatic acknowledgement from the {area} MARAC team.\n"
                 .into(),
         }

@@ -338,7 +338,10 @@ impl Tx {
     pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite) -> Result<Written> {
         let now = chrono::Utc::now().to_rfc3339();
         let arrived_day = m.arrived.date_naive();
-        let mut person = found.person.as_ref().map(|p| (p.id, p.reference.clone()));
+        // A quarantined or ignored message is not a referral: it is never tied to a person, so a
+        // spoofed email naming a known victim learns nothing and changes nothing.
+        let counts = !matches!(m.outcome, "quarantined" | "ignored");
+        let mut person = found.person.as_ref().filter(|_| counts).map(|p| (p.id, p.reference.clone()));
         let mut case_row: Option<(i64, String, Option<NaiveDate>)> = None;
         let case_kind = match &case {
             CaseWrite::None => "none",
@@ -410,7 +413,7 @@ impl Tx {
         .bind(case_kind)
         .bind(case_row.as_ref().map(|c| c.0))
         .bind(person.as_ref().map(|p| p.0))
-        .bind(found.person.as_ref().map(|p| p.reason.describe()))
+        .bind(found.person.as_ref().filter(|_| counts).map(|p| p.reason.describe()))
         .bind(m.reply_kind)
         .bind(serde_json::to_string(m.reply_to)?)
         .bind(m.inspection_json)
