@@ -426,3 +426,131 @@ fn criteria_met(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> 
     }
     met
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+    use crate::inspect::{AttachmentReport, Inspection, Outcome as ReadOutcome};
+    use crate::mime::{Envelope, Mailbox};
+    use crate::recognise::dash::Dash;
+    use crate::recognise::referral::Referral;
+    use proptest::prelude::*;
+
+    fn config(threshold: u8, callouts: u32) -> Config {
+        let text = format!(
+            "area = \"T\"\n[threshold]\ndash_score = {threshold}\nescalation_callouts = {callouts}\n\
+             [senders]\nallow = [\"*.pnn.police.example.test\"]\ntrusted_authserv_id = \"mx.example.test\"\n\
+             [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@example.test\"\n"
+        );
+        parse(&text, Vec::new()).unwrap().build().unwrap()
+    }
+
+    /// A referral from a secure sender: a form naming the victim, and a DASH with `yes` Yes answers.
+    fn referral(yes: u8, callouts: Option<u32>, pj: Option<&str>) -> Inspection {
+        let mut r = Referral::default();
+        r.fields.insert("victim.name".into(), "A Person".into());
+        r.police_callouts = callouts;
+        if let Some(text) = pj {
+            r.reasons.insert("professional_judgement".into(), true);
+            r.fields.insert("professional_judgement_rationale".into(), text.into());
+        }
+        let attachment = |at: &str| AttachmentReport {
+            at: at.into(),
+            name: None,
+            declared_type: "application/pdf".into(),
+            inline: false,
+            kind: FileKind::Pdf,
+            size: 1,
+            sha256: String::new(),
+            outcome: ReadOutcome::Read,
+            problems: vec![],
+            recognised: vec![],
+            blocks: 1,
+            fields: 0,
+        };
+        Inspection {
+            message_sha256: String::new(),
+            size: 0,
+            envelope: Envelope {
+                from: Some(Mailbox { name: None, address: "pc@x.pnn.police.example.test".into() }),
+                ..Envelope::default()
+            },
+            signals: vec![],
+            attachments: vec![attachment("1"), attachment("2")],
+            dash: Some(Dash {
+                yes,
+                no: 24 - yes,
+                unknown: 0,
+                dont_know: 0,
+                blank: 0,
+                stated_total: None,
+                answers: vec![],
+                attachment: "2".into(),
+                problems: vec![],
+            }),
+            referral: Some(r),
+            problems: vec![],
+        }
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 3, 3).unwrap()
+    }
+
+    proptest! {
+        /// Visible high risk is exactly "Yes answers at or above the threshold".
+        #[test]
+        fn threshold_decides_exactly(threshold in 1u8..=24, yes in 0u8..=24) {
+            let d = decide(&referral(yes, None, None), &History::default(), &config(threshold, 3), day());
+            if yes >= threshold {
+                prop_assert_eq!(d.outcome, Outcome::Accepted);
+                prop_assert_eq!(d.criteria, vec![Criterion::VisibleHighRisk]);
+                prop_assert_eq!(d.reply, ReplyKind::Acknowledgement);
+            } else {
+                prop_assert_eq!(d.outcome, Outcome::Rejected);
+                prop_assert!(d.reasons.iter().any(|r| r.contains(&threshold.to_string())));
+            }
+        }
+
+        /// Escalation is exactly "call-outs at or above the threshold", whatever the score below it.
+        #[test]
+        fn escalation_decides_exactly(threshold in 1u32..10, callouts in 0u32..12, yes in 0u8..14) {
+            let d = decide(&referral(yes, Some(callouts), None), &History::default(), &config(14, threshold), day());
+            prop_assert_eq!(d.outcome == Outcome::Accepted, callouts >= threshold);
+        }
+
+        /// A repeat qualifies whatever the score, within the window counted from the last referral.
+        #[test]
+        fn repeat_window_counts_from_the_last_referral(days_ago in 0i64..800, yes in 0u8..14) {
+            let h = History {
+                person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(days_ago), true)) }),
+                ..History::default()
+            };
+            let d = decide(&referral(yes, None, None), &h, &config(14, 3), day());
+            prop_assert_eq!(d.outcome == Outcome::Accepted, days_ago <= 365);
+        }
+    }
+
+    #[test]
+    fn nothing_unreadable_is_ever_rejected() {
+        let mut i = referral(3, None, None);
+        i.attachments[1].kind = FileKind::Pdf;
+        i.problems.push(crate::inspect::Located {
+            at: "attachment 2".into(),
+            problem: crate::document::Problem::new(crate::document::ProblemKind::Encrypted, "x"),
+        });
+        let d = decide(&i, &History::default(), &config(14, 3), day());
+        assert_eq!(d.outcome, Outcome::Review);
+        assert_eq!(d.reply, ReplyKind::Holding);
+    }
+
+    #[test]
+    fn professional_judgement_needs_a_rationale() {
+        let with = decide(&referral(5, None, Some("escalating threats after separation")), &History::default(), &config(14, 3), day());
+        assert_eq!(with.criteria, vec![Criterion::ProfessionalJudgement]);
+        let without = decide(&referral(5, None, Some("")), &History::default(), &config(14, 3), day());
+        assert_eq!(without.outcome, Outcome::Rejected);
+        assert!(without.reasons.iter().any(|r| r.contains("rationale")));
+    }
+}
