@@ -35,6 +35,170 @@ pub struct ConfigFile {
     pub limits: Limits,
     #[serde(default)]
     pub import: ImportConfig,
+    /// The MARAC mailbox (`run`).
+    #[serde(default)]
+    pub imap: Option<ImapConfig>,
+    /// The submission server replies are sent through (`run`).
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Tls {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS before authenticating (IMAP 143, submission 587).
+    Starttls,
+    /// No TLS: refused unless `allow_plaintext_on_loopback` is set and the host is a loopback address.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Auth {
+    /// LOGIN (IMAP) or AUTH PLAIN/LOGIN (SMTP) with a password from `password_file`.
+    Password,
+    /// OAuth2 bearer token (Microsoft 365, Google) from `token_file` or `token_command`.
+    Xoauth2,
+}
+
+fn default_auth() -> Auth {
+    Auth::Password
+}
+
+/// Connection and credentials shared by the IMAP and SMTP sections. Secrets are never in the
+/// TOML: only the path of a file holding them (relative paths are read from systemd's
+/// `$CREDENTIALS_DIRECTORY` when it is set), or a command that prints a token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ImapConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: String,
+    #[serde(default = "default_auth")]
+    pub auth: Auth,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub token_command: Option<String>,
+    /// A CA certificate (PEM) trusted in addition to the system roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The folder referrals arrive in.
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    #[serde(default)]
+    pub allow_plaintext_on_loopback: bool,
+    /// How long one IDLE lasts before it is renewed (well under the 29 minutes servers allow).
+    #[serde(default = "default_idle_secs")]
+    pub idle_secs: u64,
+    /// Polling interval when the server has no IDLE.
+    #[serde(default = "default_poll_secs")]
+    pub poll_secs: u64,
+    /// Messages fetched per batch.
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+    /// Longest wait for one server response before the connection is dropped and retried.
+    #[serde(default = "default_command_secs")]
+    pub command_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: String,
+    #[serde(default = "default_auth")]
+    pub auth: Auth,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub token_command: Option<String>,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The envelope sender of replies (default: `replies.from`).
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub allow_plaintext_on_loopback: bool,
+    /// Most replies to one recipient per hour; more wait (loop safety).
+    #[serde(default = "default_per_hour")]
+    pub max_replies_per_recipient_per_hour: u32,
+    /// When set, a short notice (reference and reason category, no personal data) goes here for
+    /// every review or quarantine item.
+    #[serde(default)]
+    pub coordinators_notice_to: Option<String>,
+    #[serde(default = "default_command_secs")]
+    pub command_timeout_secs: u64,
+}
+
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_idle_secs() -> u64 {
+    10 * 60
+}
+fn default_poll_secs() -> u64 {
+    30
+}
+fn default_batch() -> u32 {
+    50
+}
+fn default_command_secs() -> u64 {
+    30
+}
+fn default_per_hour() -> u32 {
+    20
+}
+
+/// Checks what the IMAP and SMTP sections have in common. `section` names the keys in errors.
+fn check_connection(
+    section: &str,
+    host: &str,
+    tls: Tls,
+    allow_plaintext_on_loopback: bool,
+    auth: Auth,
+    password_file: &Option<PathBuf>,
+    token_file: &Option<PathBuf>,
+    token_command: &Option<String>,
+) -> Result<(), ConfigError> {
+    if host.trim().is_empty() {
+        return Err(err(format!("{section}.host"), "must not be empty"));
+    }
+    if tls == Tls::None {
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !(allow_plaintext_on_loopback && loopback) {
+            return Err(err(
+                format!("{section}.tls"),
+                "plaintext is refused: use \"implicit\" or \"starttls\" (plaintext is allowed only with allow_plaintext_on_loopback = true and a loopback host)",
+            ));
+        }
+    }
+    match auth {
+        Auth::Password if password_file.is_none() => Err(err(format!("{section}.password_file"), "required with auth = \"password\"; passwords are never written in the configuration")),
+        Auth::Xoauth2 if token_file.is_none() && token_command.is_none() => {
+            Err(err(format!("{section}.token_file"), "auth = \"xoauth2\" needs token_file or token_command"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a secret file: a relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY` when
+/// that is set. Trailing newlines are removed.
+pub fn read_secret(path: &Path) -> std::io::Result<String> {
+    let full = match std::env::var_os("CREDENTIALS_DIRECTORY") {
+        Some(dir) if path.is_relative() => Path::new(&dir).join(path),
+        _ => path.to_path_buf(),
+    };
+    Ok(std::fs::read_to_string(full)?.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn default_data_dir() -> PathBuf {
@@ -419,6 +583,31 @@ impl ConfigFile {
             return Err(err(format!("synonyms.fields.{k}"), format!("unknown field; known: {}", FIELDS.join(", "))));
         }
         synonyms.extend(&extra);
+        if let Some(i) = &self.imap {
+            check_connection("imap", &i.host, i.tls, i.allow_plaintext_on_loopback, i.auth, &i.password_file, &i.token_file, &i.token_command)?;
+            if i.idle_secs == 0 || i.idle_secs > 25 * 60 {
+                return Err(err("imap.idle_secs", "must be between 1 and 1500 (servers end IDLE after 29 minutes)"));
+            }
+            if i.batch == 0 || i.poll_secs == 0 || i.command_timeout_secs == 0 {
+                return Err(err("imap", "batch, poll_secs and command_timeout_secs must be greater than zero"));
+            }
+        }
+        if let Some(sm) = &self.smtp {
+            check_connection("smtp", &sm.host, sm.tls, sm.allow_plaintext_on_loopback, sm.auth, &sm.password_file, &sm.token_file, &sm.token_command)?;
+            if let Some(from) = &sm.from {
+                if !looks_like_address(from) {
+                    return Err(err("smtp.from", "must be an email address"));
+                }
+            }
+            if let Some(to) = &sm.coordinators_notice_to {
+                if !looks_like_address(to) {
+                    return Err(err("smtp.coordinators_notice_to", "must be an email address"));
+                }
+            }
+            if sm.max_replies_per_recipient_per_hour == 0 {
+                return Err(err("smtp.max_replies_per_recipient_per_hour", "must be at least 1"));
+            }
+        }
         let l = &self.limits;
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
@@ -587,6 +776,23 @@ from = "marac@marac.example.test"
         assert!(a.allows("IDVA@charity.example.test"));
         assert!(!a.allows("other@charity.example.test"));
         assert!(!a.allows("not-an-address"));
+    }
+
+    #[test]
+    fn mailbox_sections_refuse_plaintext_and_inline_passwords() {
+        let imap = |extra: &str| format!("{MINIMAL}\n[imap]\nhost = \"127.0.0.1\"\nport = 143\nusername = \"marac\"\n{extra}\n");
+        let e = parse(&imap("tls = \"none\"\npassword_file = \"/run/p\""), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "imap.tls");
+        assert!(parse(&imap("tls = \"none\"\nallow_plaintext_on_loopback = true\npassword_file = \"/run/p\""), no_env()).unwrap().build().is_ok());
+        let remote = imap("tls = \"none\"\nallow_plaintext_on_loopback = true\npassword_file = \"/run/p\"").replace("127.0.0.1", "mail.example.test");
+        assert_eq!(parse(&remote, no_env()).unwrap().build().unwrap_err().key, "imap.tls");
+        let e = parse(&imap("tls = \"starttls\"\npassword = \"hunter2\""), no_env()).unwrap_err();
+        assert_eq!(e.key, "imap.password");
+        let e = parse(&imap("tls = \"starttls\""), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "imap.password_file");
+        let env = vec![("MARAC__IMAP__TLS".to_owned(), "implicit".to_owned()), ("MARAC__IMAP__PASSWORD_FILE".to_owned(), "imap-password".to_owned())];
+        let c = parse(&imap(""), env).unwrap().build().unwrap();
+        assert_eq!(c.file.imap.unwrap().tls, Tls::Implicit);
     }
 
     #[test]
