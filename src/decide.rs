@@ -3,6 +3,8 @@
 //!
 //! Precedence, first match wins:
 //! 1. `ignored` — auto-reply, bounce/DSN, list mail, or a Message-ID already processed. No reply.
+//!    (A message whose only sign is `X-Auto-Response-Suppress` but which carries attachments goes
+//!    to `review` with no reply instead: it may be a referral sent by a system.)
 //! 2. `quarantined` — sender not on the allowlist, or authentication failed in the topmost
 //!    `Authentication-Results` header from the trusted authserv-id (`dmarc=fail`, or `spf=fail`
 //!    with no passing DKIM). Other authserv-ids are ignored. No reply.
@@ -141,6 +143,18 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         .collect();
     if h.duplicate_message {
         why.push("the same message (same Message-ID) was already processed".into());
+    }
+    // X-Auto-Response-Suppress asks us not to answer automatically; on its own it does not make
+    // a message an auto-reply. With attachments it may be a genuine referral sent by a system:
+    // a person decides, and nothing is sent.
+    let only_suppress = !h.duplicate_message && !i.signals.is_empty() && i.signals.iter().all(|s| s.evidence.starts_with("X-Auto-Response-Suppress"));
+    if only_suppress && !i.attachments.is_empty() {
+        if !quarantine_reasons(i, c).is_empty() {
+            return done(Outcome::Quarantined, quarantine_reasons(i, c));
+        }
+        let mut reasons = why;
+        reasons.push("the message asks not to be answered automatically but carries attachments: a coordinator decides, and no automatic reply is sent".into());
+        return done(Outcome::Review, reasons);
     }
     if !why.is_empty() {
         return done(Outcome::Ignored, why);
@@ -543,6 +557,17 @@ mod tests {
         let d = decide(&i, &History::default(), &config(14, 3), day());
         assert_eq!(d.outcome, Outcome::Review);
         assert_eq!(d.reply, ReplyKind::Holding);
+    }
+
+    #[test]
+    fn a_suppress_header_alone_never_hides_a_referral() {
+        let mut i = referral(16, None, None);
+        i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "X-Auto-Response-Suppress: All".into() });
+        let d = decide(&i, &History::default(), &config(14, 3), day());
+        assert_eq!(d.outcome, Outcome::Review);
+        assert_eq!(d.reply, ReplyKind::None);
+        i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() });
+        assert_eq!(decide(&i, &History::default(), &config(14, 3), day()).outcome, Outcome::Ignored);
     }
 
     #[test]
