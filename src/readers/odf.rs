@@ -119,7 +119,7 @@ fn read(bytes: &[u8], limits: &Limits, deadline: Deadline, mode: Mode) -> Docume
     let controls = if text.contains("forms") { form_controls(&text, limits, deadline) } else { HashMap::new() };
     let mut walker = Odf::new(mode, limits, controls);
     let mut reader = XmlReader::new(&text, "content part", limits, deadline);
-    walker.run(&mut reader);
+    xml::walk(&mut walker, &mut reader);
     walker.finish_problems();
     doc.problems.append(&mut walker.problems);
     doc.problems.extend(reader.entity_problem());
@@ -346,50 +346,6 @@ impl Odf {
         }
     }
 
-    fn run(&mut self, reader: &mut XmlReader<'_>) {
-        loop {
-            match reader.next() {
-                Ok(Some(Item::Start(ns, e))) => {
-                    if self.skip_from.is_some() {
-                        self.els.push(El::Other);
-                        continue;
-                    }
-                    let el = self.open(reader, ns, &e);
-                    self.els.push(el);
-                }
-                Ok(Some(Item::End)) => {
-                    let Some(el) = self.els.pop() else { continue };
-                    if let Some(n) = self.skip_from {
-                        if self.els.len() <= n {
-                            self.skip_from = None;
-                        }
-                        continue;
-                    }
-                    self.close(el);
-                }
-                Ok(Some(Item::Text(t))) => {
-                    if self.skip_from.is_none() && matches!(self.els.last(), Some(El::P | El::Inline)) {
-                        if let Some(Frame::P(p)) = self.frames.last_mut() {
-                            push_collapsed(p, &t);
-                        }
-                    }
-                }
-                Ok(None) => break,
-                Err(p) => {
-                    self.problems.push(p);
-                    break;
-                }
-            }
-            if self.budget.hit() {
-                break;
-            }
-        }
-        self.skip_from = None;
-        while let Some(el) = self.els.pop() {
-            self.close(el);
-        }
-    }
-
     fn finish_problems(&mut self) {
         if self.budget.cells_hit {
             self.problems
@@ -418,6 +374,19 @@ impl Odf {
     fn skip(&mut self) -> El {
         self.skip_from = Some(self.els.len());
         El::Other
+    }
+}
+
+impl xml::Walk for Odf {
+    type El = El;
+    const SKIPPED: El = El::Other;
+
+    fn els(&mut self) -> &mut Vec<El> {
+        &mut self.els
+    }
+
+    fn skip_from(&mut self) -> &mut Option<usize> {
+        &mut self.skip_from
     }
 
     fn open(&mut self, reader: &XmlReader<'_>, ns: Ns, e: &quick_xml::events::BytesStart<'_>) -> El {
@@ -538,6 +507,47 @@ impl Odf {
         }
     }
 
+    fn close(&mut self, el: El) {
+        match el {
+            El::P => {
+                if let Some(Frame::P(p)) = self.frames.pop() {
+                    let text = if p.hidden { String::new() } else { xml::finish_text(&p.text) };
+                    self.deliver_paragraph(text);
+                }
+            }
+            El::Cell => self.finish_cell(),
+            El::Row => self.finish_row(),
+            El::Table => {
+                // A row left open by a cut document.
+                self.finish_row();
+                if let Some(Frame::Tbl(mut t)) = self.frames.pop() {
+                    t.rows.append(&mut t.nested);
+                    self.deliver_table(t);
+                }
+            }
+            El::Inline | El::Other => {}
+        }
+    }
+
+    /// Only character data directly inside a paragraph, or inside a text element within one, is text.
+    fn text(&mut self, t: &str) {
+        if matches!(self.els.last(), Some(El::P | El::Inline)) {
+            if let Some(Frame::P(p)) = self.frames.last_mut() {
+                push_collapsed(p, t);
+            }
+        }
+    }
+
+    fn problem(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    fn stopped(&self) -> bool {
+        self.budget.hit()
+    }
+}
+
+impl Odf {
     /// What a form control shows, at its place in the text.
     fn control(&mut self, s: String) {
         if s.trim().is_empty() {
@@ -560,28 +570,6 @@ impl Odf {
         if let Some(Frame::P(p)) = self.frames.last_mut() {
             p.text.push_str(s);
             p.last_ws = false;
-        }
-    }
-
-    fn close(&mut self, el: El) {
-        match el {
-            El::P => {
-                if let Some(Frame::P(p)) = self.frames.pop() {
-                    let text = if p.hidden { String::new() } else { xml::finish_text(&p.text) };
-                    self.deliver_paragraph(text);
-                }
-            }
-            El::Cell => self.finish_cell(),
-            El::Row => self.finish_row(),
-            El::Table => {
-                // A row left open by a cut document.
-                self.finish_row();
-                if let Some(Frame::Tbl(mut t)) = self.frames.pop() {
-                    t.rows.append(&mut t.nested);
-                    self.deliver_table(t);
-                }
-            }
-            El::Inline | El::Other => {}
         }
     }
 

@@ -30,7 +30,7 @@ use calamine::{
 };
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Columns materialised per row: A..IV, the width of an Excel 97-2003 sheet. Cells further right
@@ -88,57 +88,57 @@ fn read_xlsx_into(bytes: &[u8], limits: &Limits, deadline: Deadline, doc: &mut D
             return;
         }
     };
-    let sheets: Vec<(String, SheetType)> = workbook.sheets_metadata().iter().map(|s| (s.name.clone(), s.typ)).collect();
-    let mut budget = Budget::new(limits, deadline);
-    for (index, (name, typ)) in sheets.iter().enumerate() {
-        let sheet_no = index + 1;
-        if *typ != SheetType::WorkSheet {
-            continue;
-        }
-        let mut cells = SheetCells::default();
-        let mut stop = None;
-        let mut complete = false;
-        match workbook.worksheet_cells_reader(name) {
-            Err(XlsxError::NotAWorksheet(_)) => continue,
-            Err(e) => doc.problems.push(in_sheet(sheet_no, xlsx_problem(&e))),
-            Ok(mut reader) => loop {
-                if let Err(s) = budget.check_time() {
-                    stop = Some(s);
+    read_worksheets(&mut workbook, limits, deadline, doc, xlsx_sheet);
+}
+
+/// One XLSX worksheet, its cells streamed; `None` for a sheet that is not a worksheet after all.
+fn xlsx_sheet(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    name: &str,
+    sheet_no: usize,
+    budget: &mut Budget<'_>,
+    doc: &mut Document,
+) -> Option<SheetRead> {
+    let mut cells = SheetCells::default();
+    let mut stop = None;
+    let mut complete = false;
+    match workbook.worksheet_cells_reader(name) {
+        Err(XlsxError::NotAWorksheet(_)) => return None,
+        Err(e) => doc.problems.push(in_sheet(sheet_no, xlsx_problem(&e))),
+        Ok(mut reader) => loop {
+            if let Err(s) = budget.check_time() {
+                stop = Some(s);
+                break;
+            }
+            match reader.next_cell() {
+                Ok(Some(cell)) => {
+                    let (row, col) = cell.get_position();
+                    if let Err(s) = cells.add(row, col, ref_text(cell.get_value()), budget) {
+                        stop = Some(s);
+                        break;
+                    }
+                }
+                Ok(None) => {
+                    complete = true;
                     break;
                 }
-                match reader.next_cell() {
-                    Ok(Some(cell)) => {
-                        let (row, col) = cell.get_position();
-                        if let Err(s) = cells.add(row, col, ref_text(cell.get_value()), &mut budget) {
-                            stop = Some(s);
-                            break;
-                        }
-                    }
-                    Ok(None) => {
-                        complete = true;
-                        break;
-                    }
-                    Err(e) => {
-                        doc.problems.push(in_sheet(sheet_no, xlsx_problem(&e)));
-                        break;
-                    }
+                Err(e) => {
+                    doc.problems.push(in_sheet(sheet_no, xlsx_problem(&e)));
+                    break;
                 }
-            },
-        }
-        // Merged regions are listed after the cells; a sheet that broke off has none to read.
-        let merges = if complete {
-            workbook.merge_cells_by_sheet_name(name).unwrap_or_else(|e| {
-                doc.problems.push(in_sheet(sheet_no, xlsx_problem(&e)));
-                Vec::new()
-            })
-        } else {
-            Vec::new()
-        };
-        if finish_sheet(doc, cells, name, sheet_no, &merges, &budget, stop) {
-            return;
-        }
+            }
+        },
     }
-    note_missing_worksheets(doc, sheets.len());
+    // Merged regions are listed after the cells; a sheet that broke off has none to read.
+    let merges = if complete {
+        workbook.merge_cells_by_sheet_name(name).unwrap_or_else(|e| {
+            doc.problems.push(in_sheet(sheet_no, xlsx_problem(&e)));
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    Some(SheetRead { cells, merges, stop })
 }
 
 /// A compound (OLE) file handed to the XLSX reader: an encrypted OOXML package, or not XLSX.
@@ -349,46 +349,46 @@ fn read_xls_into(bytes: &[u8], limits: &Limits, deadline: Deadline, doc: &mut Do
             return;
         }
     };
-    let sheets: Vec<(String, SheetType)> = workbook.sheets_metadata().iter().map(|s| (s.name.clone(), s.typ)).collect();
-    let mut budget = Budget::new(limits, deadline);
-    for (index, (name, typ)) in sheets.iter().enumerate() {
-        let sheet_no = index + 1;
-        if *typ != SheetType::WorkSheet {
-            continue;
+    read_worksheets(&mut workbook, limits, deadline, doc, xls_sheet);
+}
+
+/// One XLS worksheet, from the dense range calamine decoded; `None` when it could not be had.
+fn xls_sheet(
+    workbook: &mut Xls<Cursor<&[u8]>>,
+    name: &str,
+    sheet_no: usize,
+    budget: &mut Budget<'_>,
+    doc: &mut Document,
+) -> Option<SheetRead> {
+    // The pre-check bounded this range's size; it is a copy of calamine's, dropped below.
+    let range = match workbook.worksheet_range(name) {
+        Ok(r) => r,
+        Err(e) => {
+            doc.problems.push(in_sheet(sheet_no, xls_problem(&e)));
+            return None;
         }
-        // The pre-check bounded this range's size; it is a copy of calamine's, dropped below.
-        let range = match workbook.worksheet_range(name) {
-            Ok(r) => r,
-            Err(e) => {
-                doc.problems.push(in_sheet(sheet_no, xls_problem(&e)));
-                continue;
-            }
-        };
-        let merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_default();
-        let (top, left) = range.start().unwrap_or((0, 0));
-        let mut cells = SheetCells::default();
-        let mut stop = None;
-        for (n, (row, col, value)) in range.used_cells().enumerate() {
-            if n % 256 == 0 {
-                if let Err(s) = budget.check_time() {
-                    stop = Some(s);
-                    break;
-                }
-            }
-            let at = u32::try_from(row).ok().and_then(|r| r.checked_add(top));
-            let col = u32::try_from(col).ok().and_then(|c| c.checked_add(left));
-            let (Some(row), Some(col)) = (at, col) else { continue };
-            if let Err(s) = cells.add(row, col, data_text(value), &mut budget) {
+    };
+    let merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_default();
+    let (top, left) = range.start().unwrap_or((0, 0));
+    let mut cells = SheetCells::default();
+    let mut stop = None;
+    for (n, (row, col, value)) in range.used_cells().enumerate() {
+        if n % 256 == 0 {
+            if let Err(s) = budget.check_time() {
                 stop = Some(s);
                 break;
             }
         }
-        drop(range);
-        if finish_sheet(doc, cells, name, sheet_no, &merges, &budget, stop) {
-            return;
+        let at = u32::try_from(row).ok().and_then(|r| r.checked_add(top));
+        let col = u32::try_from(col).ok().and_then(|c| c.checked_add(left));
+        let (Some(row), Some(col)) = (at, col) else { continue };
+        if let Err(s) = cells.add(row, col, data_text(value), budget) {
+            stop = Some(s);
+            break;
         }
     }
-    note_missing_worksheets(doc, sheets.len());
+    drop(range);
+    Some(SheetRead { cells, merges, stop })
 }
 
 /// Walks the compound file and scans the workbook stream before calamine decodes it whole.
@@ -592,6 +592,48 @@ fn apply_merge(rows: &mut BTreeMap<u32, Vec<(u32, String)>>, merge: &Dimensions)
         let at = cells.partition_point(|(col, _)| *col < left);
         cells.insert(at, (left, text));
     }
+}
+
+/// What one worksheet gave: its non-empty cells, its merged regions, and why reading stopped in
+/// it, if it did.
+struct SheetRead {
+    cells: SheetCells,
+    merges: Vec<Dimensions>,
+    stop: Option<Stop>,
+}
+
+/// The per-sheet loop of both formats: every worksheet in workbook order, read by `read_sheet`,
+/// made a table, until the budget runs out. Only the reading of one sheet's cells differs, and
+/// genuinely so: XLSX streams its cells ([`Xlsx::worksheet_cells_reader`], the sheet's merged
+/// regions only after a complete read, a sheet that fails still giving its table) where XLS
+/// walks the dense range calamine already decoded (a sheet that fails gives no table). That
+/// part stays with each format (`xlsx_sheet`, `xls_sheet`); `read_sheet` returns `None` to
+/// pass a sheet over without a table.
+fn read_worksheets<RS, R>(
+    workbook: &mut R,
+    limits: &Limits,
+    deadline: Deadline,
+    doc: &mut Document,
+    mut read_sheet: impl FnMut(&mut R, &str, usize, &mut Budget<'_>, &mut Document) -> Option<SheetRead>,
+) where
+    RS: Read + Seek,
+    R: Reader<RS>,
+{
+    let sheets: Vec<(String, SheetType)> = workbook.sheets_metadata().iter().map(|s| (s.name.clone(), s.typ)).collect();
+    let mut budget = Budget::new(limits, deadline);
+    for (index, (name, typ)) in sheets.iter().enumerate() {
+        let sheet_no = index + 1;
+        if *typ != SheetType::WorkSheet {
+            continue;
+        }
+        let Some(SheetRead { cells, merges, stop }) = read_sheet(workbook, name, sheet_no, &mut budget, doc) else {
+            continue;
+        };
+        if finish_sheet(doc, cells, name, sheet_no, &merges, &budget, stop) {
+            return;
+        }
+    }
+    note_missing_worksheets(doc, sheets.len());
 }
 
 /// Pushes one sheet's table and its problems; true when reading must stop here.

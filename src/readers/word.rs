@@ -66,7 +66,7 @@ pub fn read_docx(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document 
     let text = xml::decode(&raw, "main document part", &mut doc.problems);
     let mut walker = Docx::new(limits);
     let mut reader = XmlReader::new(&text, "main document part", limits, deadline);
-    walker.run(&mut reader);
+    xml::walk(&mut walker, &mut reader);
     doc.problems.append(&mut walker.problems);
     doc.problems.extend(walker.unread_content_problems());
     doc.problems.extend(reader.entity_problem());
@@ -267,49 +267,6 @@ impl<'l> Docx<'l> {
         problems
     }
 
-    fn run(&mut self, reader: &mut XmlReader<'_>) {
-        loop {
-            match reader.next() {
-                Ok(Some(Item::Start(ns, e))) => {
-                    if self.skip_from.is_some() {
-                        self.els.push(El::Other);
-                        continue;
-                    }
-                    let el = self.open(reader, ns, &e);
-                    self.els.push(el);
-                }
-                Ok(Some(Item::End)) => {
-                    let Some(el) = self.els.pop() else { continue };
-                    if let Some(n) = self.skip_from {
-                        if self.els.len() <= n {
-                            self.skip_from = None;
-                        }
-                        continue;
-                    }
-                    self.close(el);
-                }
-                Ok(Some(Item::Text(t))) => {
-                    if self.skip_from.is_none() {
-                        self.text(&t);
-                    }
-                }
-                Ok(None) => break,
-                Err(p) => {
-                    self.problems.push(p);
-                    break;
-                }
-            }
-            if self.stop {
-                break;
-            }
-        }
-        // Whatever was left open (a broken or cut document, a limit): keep what was read.
-        self.skip_from = None;
-        while let Some(el) = self.els.pop() {
-            self.close(el);
-        }
-    }
-
     fn skip(&mut self) -> El {
         self.skip_from = Some(self.els.len());
         El::Other
@@ -321,6 +278,19 @@ impl<'l> Docx<'l> {
 
     fn inside(&self, el: El) -> bool {
         self.els.iter().rev().any(|e| *e == el)
+    }
+}
+
+impl xml::Walk for Docx<'_> {
+    type El = El;
+    const SKIPPED: El = El::Other;
+
+    fn els(&mut self) -> &mut Vec<El> {
+        &mut self.els
+    }
+
+    fn skip_from(&mut self) -> &mut Option<usize> {
+        &mut self.skip_from
     }
 
     fn open(&mut self, reader: &XmlReader<'_>, ns: Ns, e: &quick_xml::events::BytesStart<'_>) -> El {
@@ -561,55 +531,6 @@ impl<'l> Docx<'l> {
         }
     }
 
-    fn sdt_checkbox(&mut self, checked: Option<bool>) {
-        if let Some(sdt) = self.sdts.last_mut() {
-            sdt.checkbox = Some(checked.unwrap_or(sdt.checkbox.unwrap_or(false)));
-        }
-    }
-
-    fn fld_char(&mut self, kind: Option<&str>) -> El {
-        match kind.map(str::trim) {
-            Some("begin") => {
-                if self.fields.len() < MAX_FIELDS {
-                    self.fields.push(Field::default());
-                    return El::FldBegin;
-                }
-                El::Other
-            }
-            Some("separate") => {
-                if let Some(f) = self.fields.last_mut() {
-                    f.in_result = true;
-                }
-                El::Other
-            }
-            Some("end") => {
-                if let Some(f) = self.fields.pop() {
-                    self.end_field(f);
-                }
-                El::Other
-            }
-            _ => El::Other,
-        }
-    }
-
-    fn end_field(&mut self, f: Field) {
-        if f.mark_done {
-            return;
-        }
-        let instr = f.instr.trim_start().to_ascii_uppercase();
-        if instr.starts_with("FORMCHECKBOX") {
-            self.emit_mark(false);
-        } else if let Some(dd) = f.dropdown {
-            if !f.result_text {
-                let i = dd.result.or(dd.default).unwrap_or(0);
-                if let Some(entry) = dd.entries.get(i) {
-                    let entry = entry.clone();
-                    self.emit_text(&entry);
-                }
-            }
-        }
-    }
-
     fn close(&mut self, el: El) {
         match el {
             El::P => {
@@ -669,6 +590,109 @@ impl<'l> Docx<'l> {
                 self.alt.pop();
             }
             _ => {}
+        }
+    }
+
+    fn text(&mut self, t: &str) {
+        match self.parent() {
+            Some(El::T) => {}
+            Some(El::InstrText) => {
+                if let Some(f) = self.fields.last_mut() {
+                    let room = MAX_INSTR.saturating_sub(f.instr.len());
+                    f.instr.extend(t.chars().take(room));
+                }
+                return;
+            }
+            _ => return,
+        }
+        if self.text_suppressed() {
+            return;
+        }
+        let mut out = String::with_capacity(t.len());
+        let symbol_font = self.run.symbol_font.clone();
+        let checkbox_glyphs: Option<Vec<char>> =
+            self.sdts.iter().rev().find(|s| s.checkbox.is_some()).map(|s| s.glyphs.clone());
+        for c in t.chars() {
+            // The displayed glyph of a checkbox control: its state is already written.
+            let control_glyph =
+                |c: char| checkbox_glyphs.as_ref().is_some_and(|g| g.contains(&c) || xml::is_box_glyph(c));
+            if control_glyph(c) {
+                continue;
+            }
+            let shown = match &symbol_font {
+                Some(font) => xml::symbol_glyph(font, c as u32),
+                None => Some(c),
+            };
+            match shown {
+                Some(g) if control_glyph(g) => {}
+                Some(g) => out.push(g),
+                None => {}
+            }
+        }
+        if let Some(f) = self.fields.last_mut() {
+            if f.in_result && !out.is_empty() {
+                f.result_text = true;
+            }
+        }
+        self.emit_text(&out);
+    }
+
+    fn problem(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop
+    }
+}
+
+impl Docx<'_> {
+    fn sdt_checkbox(&mut self, checked: Option<bool>) {
+        if let Some(sdt) = self.sdts.last_mut() {
+            sdt.checkbox = Some(checked.unwrap_or(sdt.checkbox.unwrap_or(false)));
+        }
+    }
+
+    fn fld_char(&mut self, kind: Option<&str>) -> El {
+        match kind.map(str::trim) {
+            Some("begin") => {
+                if self.fields.len() < MAX_FIELDS {
+                    self.fields.push(Field::default());
+                    return El::FldBegin;
+                }
+                El::Other
+            }
+            Some("separate") => {
+                if let Some(f) = self.fields.last_mut() {
+                    f.in_result = true;
+                }
+                El::Other
+            }
+            Some("end") => {
+                if let Some(f) = self.fields.pop() {
+                    self.end_field(f);
+                }
+                El::Other
+            }
+            _ => El::Other,
+        }
+    }
+
+    fn end_field(&mut self, f: Field) {
+        if f.mark_done {
+            return;
+        }
+        let instr = f.instr.trim_start().to_ascii_uppercase();
+        if instr.starts_with("FORMCHECKBOX") {
+            self.emit_mark(false);
+        } else if let Some(dd) = f.dropdown {
+            if !f.result_text {
+                let i = dd.result.or(dd.default).unwrap_or(0);
+                if let Some(entry) = dd.entries.get(i) {
+                    let entry = entry.clone();
+                    self.emit_text(&entry);
+                }
+            }
         }
     }
 
@@ -738,50 +762,6 @@ impl<'l> Docx<'l> {
 
     fn text_suppressed(&self) -> bool {
         self.run.hidden || self.fields.iter().any(|f| !f.in_result) || self.sdts.iter().any(|s| s.placeholder)
-    }
-
-    fn text(&mut self, t: &str) {
-        match self.parent() {
-            Some(El::T) => {}
-            Some(El::InstrText) => {
-                if let Some(f) = self.fields.last_mut() {
-                    let room = MAX_INSTR.saturating_sub(f.instr.len());
-                    f.instr.extend(t.chars().take(room));
-                }
-                return;
-            }
-            _ => return,
-        }
-        if self.text_suppressed() {
-            return;
-        }
-        let mut out = String::with_capacity(t.len());
-        let symbol_font = self.run.symbol_font.clone();
-        let checkbox_glyphs: Option<Vec<char>> =
-            self.sdts.iter().rev().find(|s| s.checkbox.is_some()).map(|s| s.glyphs.clone());
-        for c in t.chars() {
-            // The displayed glyph of a checkbox control: its state is already written.
-            let control_glyph =
-                |c: char| checkbox_glyphs.as_ref().is_some_and(|g| g.contains(&c) || xml::is_box_glyph(c));
-            if control_glyph(c) {
-                continue;
-            }
-            let shown = match &symbol_font {
-                Some(font) => xml::symbol_glyph(font, c as u32),
-                None => Some(c),
-            };
-            match shown {
-                Some(g) if control_glyph(g) => {}
-                Some(g) => out.push(g),
-                None => {}
-            }
-        }
-        if let Some(f) = self.fields.last_mut() {
-            if f.in_result && !out.is_empty() {
-                f.result_text = true;
-            }
-        }
-        self.emit_text(&out);
     }
 
     /// Text a run element stands for (a tab, a break, a symbol), unless the run is not shown.
@@ -1052,6 +1032,75 @@ pub(crate) mod xml {
                     ),
                 )
             })
+        }
+    }
+
+    /// A walker over the elements of one XML part (the DOCX and OpenDocument readers each have
+    /// one), driven by [`walk`]. The walker says what an element means when it starts (`open`),
+    /// what its end does (`close`) and what text does; it keeps the stack of open elements and
+    /// the skip marker itself, since its own decisions look at them: while `skip_from` is
+    /// `Some(n)`, an element opened when the stack had `n` entries is being skipped, with
+    /// everything inside it.
+    pub trait Walk {
+        type El;
+        /// What an element inside a skipped one is pushed as.
+        const SKIPPED: Self::El;
+        fn els(&mut self) -> &mut Vec<Self::El>;
+        fn skip_from(&mut self) -> &mut Option<usize>;
+        /// An element starts (not inside a skipped one): what it is to the walker.
+        fn open(&mut self, reader: &XmlReader<'_>, ns: Ns, e: &BytesStart<'_>) -> Self::El;
+        /// An element ends (not inside a skipped one), or was left open when reading stopped.
+        fn close(&mut self, el: Self::El);
+        /// Character data, not inside a skipped element.
+        fn text(&mut self, t: &str);
+        /// The reader failed (bad XML, a limit, the deadline); reading stops there.
+        fn problem(&mut self, p: Problem);
+        /// Whether the walker has had enough (a limit reached): checked after each event it saw.
+        fn stopped(&self) -> bool;
+    }
+
+    /// Feeds the events of `reader` to `walker` until the end, an error or the walker stops;
+    /// then closes whatever was left open (a broken or cut document, a limit), so that what was
+    /// read is kept.
+    pub fn walk<W: Walk>(walker: &mut W, reader: &mut XmlReader<'_>) {
+        loop {
+            match reader.next() {
+                Ok(Some(Item::Start(ns, e))) => {
+                    if walker.skip_from().is_some() {
+                        walker.els().push(W::SKIPPED);
+                        continue;
+                    }
+                    let el = walker.open(reader, ns, &e);
+                    walker.els().push(el);
+                }
+                Ok(Some(Item::End)) => {
+                    let Some(el) = walker.els().pop() else { continue };
+                    if let Some(n) = *walker.skip_from() {
+                        if walker.els().len() <= n {
+                            *walker.skip_from() = None;
+                        }
+                        continue;
+                    }
+                    walker.close(el);
+                }
+                Ok(Some(Item::Text(t))) => {
+                    if walker.skip_from().is_none() {
+                        walker.text(&t);
+                    }
+                }
+                Ok(None) => break,
+                Err(p) => {
+                    walker.problem(p);
+                    break;
+                }
+            }
+            if walker.stopped() {
+                break;
+            }
+        }
+        *walker.skip_from() = None;
+        while let Some(el) = walker.els().pop() {
+            walker.close(el);
         }
     }
 
