@@ -93,6 +93,9 @@ pub struct PersonName {
     /// The same words, forenames first, as far as the writing tells: equal to `words` unless the
     /// surname was written first in capitals without a comma.
     forename_first: Vec<String>,
+    /// How many tokens at the end of `forename_first` form the surname: a double-barrelled
+    /// surname ("Hale-Pennington") is one surname of two tokens, never a middle name and a surname.
+    surname: usize,
 }
 
 impl PersonName {
@@ -129,15 +132,18 @@ impl PersonName {
         if tokens.is_empty() {
             return Err(NameError::NoLetters);
         }
-        let forename_first = if comma_reordered {
-            tokens.clone()
+        let (forename_first, surname) = if comma_reordered {
+            (tokens.clone(), words.last().map_or(1, |w| w.tokens.len()))
         } else {
             surname_last(&words, &tokens)
         };
+        // At least one token is a forename.
+        let surname = surname.clamp(1, forename_first.len().saturating_sub(1).max(1));
         Ok(PersonName {
             written: written.to_owned(),
             words: tokens,
             forename_first,
+            surname,
         })
     }
 
@@ -213,7 +219,10 @@ pub fn same_person(
     if a_name.words == b_name.words {
         return Some(MatchReason::Normalised);
     }
-    let (a, b) = (&a_name.forename_first, &b_name.forename_first);
+    if a_name.forename_first.len() < 2 || b_name.forename_first.len() < 2 {
+        return None;
+    }
+    let (a, b) = (parts(a_name), parts(b_name));
     if middle_names_differ(a, b) {
         return Some(MatchReason::MiddleNameDiffers);
     }
@@ -346,24 +355,33 @@ fn drop_titles(words: &mut Vec<Word>) {
 
 /// The tokens with a leading surname in capitals moved to the end (`PENNINGTON Claire` →
 /// `claire pennington`); the tokens unchanged when the writing gives no such sign.
-fn surname_last(words: &[Word], tokens: &[String]) -> Vec<String> {
+/// The tokens forenames first, and how many tokens at the end are the surname.
+fn surname_last(words: &[Word], tokens: &[String]) -> (Vec<String>, usize) {
     let leading = words.iter().take_while(|w| w.capitals).count();
     if leading == 0 || !words[leading..].iter().any(|w| w.lower) {
-        return tokens.to_vec();
+        return (tokens.to_vec(), words.last().map_or(1, |w| w.tokens.len()));
     }
     let moved: usize = words[..leading].iter().map(|w| w.tokens.len()).sum();
     let mut out = tokens[moved..].to_vec();
     out.extend_from_slice(&tokens[..moved]);
-    out
+    (out, moved)
+}
+
+/// A name split into forename, middle tokens and surname tokens.
+fn parts(name: &PersonName) -> (&str, &[String], &[String]) {
+    let t = &name.forename_first;
+    let s = name.surname.min(t.len().saturating_sub(1));
+    (t[0].as_str(), &t[1..t.len() - s], &t[t.len() - s..])
 }
 
 /// Same first and last tokens; the middle tokens of one are those of the other with some
 /// dropped, or written as initials.
-fn middle_names_differ(a: &[String], b: &[String]) -> bool {
-    if a.len() < 2 || b.len() < 2 || a == b || a.first() != b.first() || a.last() != b.last() {
+fn middle_names_differ(a: (&str, &[String], &[String]), b: (&str, &[String], &[String])) -> bool {
+    // The same forename and the same whole surname; only the middle may differ.
+    if a.0 != b.0 || a.2 != b.2 || a.1 == b.1 {
         return false;
     }
-    let (a_mid, b_mid) = (&a[1..a.len() - 1], &b[1..b.len() - 1]);
+    let (a_mid, b_mid) = (a.1, b.1);
     let (short, long) = if a_mid.len() <= b_mid.len() {
         (a_mid, b_mid)
     } else {
@@ -399,14 +417,16 @@ fn same_multiset(a: &[String], b: &[String]) -> bool {
 
 /// Same word count and middle names; exactly one of forename and surname differs, by one
 /// acceptable edit.
-fn one_letter_typo(a: &[String], b: &[String]) -> bool {
-    let n = a.len();
-    if n < 2 || b.len() != n || a[1..n - 1] != b[1..n - 1] {
+fn one_letter_typo(a: (&str, &[String], &[String]), b: (&str, &[String], &[String])) -> bool {
+    if a.1 != b.1 {
         return false;
     }
-    match (a[0] == b[0], a[n - 1] == b[n - 1]) {
-        (true, false) => surname_typo(&a[n - 1], &b[n - 1]),
-        (false, true) => forename_typo(&a[0], &b[0]),
+    // A double-barrelled surname is compared whole: "Hael-Pennington" is one edit from
+    // "Hale-Pennington", and "Pennington" is not a typo of either.
+    let (a_sur, b_sur) = (a.2.join(" "), b.2.join(" "));
+    match (a.0 == b.0, a_sur == b_sur) {
+        (true, false) => surname_typo(&a_sur, &b_sur),
+        (false, true) => forename_typo(a.0, b.0),
         _ => false,
     }
 }
@@ -590,6 +610,17 @@ mod tests {
         let a = name("Claire Pennington");
         assert_eq!(same_person(&a, dob(), &a, other), None);
         assert_eq!(same_person(&a, dob(), &a, dob()), Some(MatchReason::Exact));
+    }
+
+    #[test]
+    fn double_barrelled_surnames_stay_whole() {
+        let d = NaiveDate::from_ymd_opt(1990, 5, 6).unwrap();
+        let n = |s: &str| PersonName::parse(s).unwrap();
+        assert_eq!(same_person(&n("Siân Hael-Pennington"), d, &n("Siân Hale-Pennington"), d), Some(MatchReason::OneLetterTypo));
+        assert_eq!(same_person(&n("Siân Pennington"), d, &n("Siân Hale-Pennington"), d), None);
+        assert_eq!(same_person(&n("Siân Hale Pennington"), d, &n("Siân Hale-Pennington"), d), Some(MatchReason::Normalised));
+        assert_eq!(same_person(&n("HALE-PENNINGTON Siân"), d, &n("Siân Hale-Pennington"), d), Some(MatchReason::TokenOrder));
+        assert_eq!(same_person(&n("Siân Mair Hale-Pennington"), d, &n("Siân Hale-Pennington"), d), Some(MatchReason::MiddleNameDiffers));
     }
 
     #[test]
