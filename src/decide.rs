@@ -19,7 +19,8 @@
 //!    (or no DASH where the area always requires one, unless the referral is a repeat).
 //! 6. `accepted`, case `new` — at least one enabled criterion met (a repeat qualifies whatever the
 //!    score).
-//! 7. `rejected` — no criterion met, each failed claim explained with how to fix it (a DASH
+//! 7. `review` when a repeat is claimed for a person the history does not know (the history may be
+//!    incomplete); otherwise `rejected` — no criterion met, each failed claim explained with how to fix it (a DASH
 //!    score below the threshold, professional judgement without a rationale, too few call-outs,
 //!    a repeat ticked with no earlier referral within the repeat window).
 //!
@@ -254,6 +255,12 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
     }
 
     // 7. no criterion met
+    // A repeat claimed for a person the history does not know may be a gap in the history (not
+    // yet imported, a name written differently): a person checks before anything is rejected.
+    if ticked("repeat") && c.enabled(Criterion::Repeat) && h.person.is_none() {
+        let why = "a repeat referral is claimed but no earlier referral of this person was found in the history: a coordinator will check the earlier case".to_owned();
+        return with_reply(done(Outcome::Review, vec![why]), ReplyKind::Holding);
+    }
     let mut reasons = Vec::new();
     if let Some(d) = dash {
         reasons.push(format!(
@@ -568,6 +575,19 @@ mod tests {
         assert_eq!(d.reply, ReplyKind::None);
         i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() });
         assert_eq!(decide(&i, &History::default(), &config(14, 3), day()).outcome, Outcome::Ignored);
+    }
+
+    #[test]
+    fn an_unknown_repeat_goes_to_a_person() {
+        let mut i = referral(5, None, None);
+        i.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
+        let d = decide(&i, &History::default(), &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding));
+        let known_but_old = History {
+            person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(400), true)) }),
+            ..History::default()
+        };
+        assert_eq!(decide(&i, &known_but_old, &config(14, 3), day()).outcome, Outcome::Rejected);
     }
 
     #[test]
