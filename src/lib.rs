@@ -17,6 +17,7 @@ pub mod identity;
 pub mod import;
 pub mod inspect;
 pub mod limits;
+pub mod mailbox;
 pub mod mime;
 pub mod readers;
 pub mod recognise;

@@ -15,7 +15,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Migrations, applied in order at start. Embedded so the binary needs no files beside it.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_history.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_history.sql")),
+    (2, include_str!("../migrations/0002_mailbox.sql")),
+];
 
 #[derive(Clone)]
 pub struct Store {
@@ -96,6 +99,37 @@ impl Store {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The mailbox position of `folder`: (UIDVALIDITY, highest UID filed), if any.
+    pub async fn mailbox_checkpoint(&self, folder: &str) -> Result<Option<(u32, u32)>> {
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE folder = ?")
+            .bind(folder)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(v, u)| (v as u32, u as u32)))
+    }
+
+    /// Records that every message of `folder` up to `last_uid` (under `uidvalidity`) is filed.
+    pub async fn set_mailbox_checkpoint(&self, folder: &str, uidvalidity: u32, last_uid: u32) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mailbox_checkpoints (folder, uidvalidity, last_uid) VALUES (?, ?, ?) \
+             ON CONFLICT (folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+        )
+        .bind(folder)
+        .bind(i64::from(uidvalidity))
+        .bind(i64::from(last_uid))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The outcome of the first message recorded with this content hash, if it was seen before.
+    pub async fn first_outcome_by_sha256(&self, sha256: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT outcome FROM messages WHERE sha256 = ? ORDER BY id LIMIT 1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 }
 

@@ -1,0 +1,310 @@
+//! The IMAP side of `run`: the referrals folder → [`triage_message`] → the folder of the outcome.
+//!
+//! Thin I/O around the pipeline. One [`ingest_pass`] reads the folder's backlog in UID order in
+//! bounded batches (INTERNALDATE is the arrival time), has each message decided and committed,
+//! and only then MOVEs it (or COPY + `\Deleted` + EXPUNGE) to the folder of its outcome and
+//! advances the UID checkpoint. A message whose content (sha256) is already in the database is
+//! never decided again: it is filed into the folder of its *first* outcome, so a crash between the
+//! commit and the move ends in exactly one decision and one reply. [`watch`] repeats passes with
+//! IDLE (or polling) and reconnects with capped exponential backoff and jitter.
+//!
+//! Every server command has a time limit (`imap.command_timeout_secs`). Logs carry message
+//! references, UIDs and counts only: no addresses, subjects or bodies.
+
+use crate::config::{read_secret, Config, Folders, ImapConfig, Tls};
+use crate::store::Store;
+use crate::triage::triage_message;
+use anyhow::{anyhow, bail, Context, Result};
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::{Client, Session};
+use futures_util::TryStreamExt;
+use rustls::RootCertStore;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// Any byte stream an IMAP session runs over: TLS, or plain TCP on loopback when allowed.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Io for T {}
+
+/// A logged-in IMAP session.
+pub type ImapSession = Session<Box<dyn Io>>;
+
+/// Installs ring as the one rustls crypto provider (idempotent; call at start-up).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// What one pass did, in counts only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    /// Messages decided and committed in this pass.
+    pub decided: usize,
+    /// Messages seen before (same content) that were only filed.
+    pub refiled: usize,
+}
+
+fn limit(cfg: &ImapConfig) -> Duration {
+    Duration::from_secs(cfg.command_timeout_secs.max(1))
+}
+
+/// Runs one server command under the configured time limit.
+async fn timed<T, E>(d: Duration, what: &str, fut: impl Future<Output = std::result::Result<T, E>>) -> Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(d, fut).await {
+        Ok(r) => r.with_context(|| format!("IMAP {what}")),
+        Err(_) => bail!("IMAP {what}: no answer within {} s", d.as_secs()),
+    }
+}
+
+/// The TLS client configuration: the bundled web roots plus `ca_file`, if set.
+pub fn tls_config(cfg: &ImapConfig) -> Result<rustls::ClientConfig> {
+    install_crypto_provider();
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(ca) = &cfg.ca_file {
+        for cert in CertificateDer::pem_file_iter(ca).with_context(|| format!("imap.ca_file {}", ca.display()))? {
+            roots.add(cert.with_context(|| format!("imap.ca_file {}", ca.display()))?).context("imap.ca_file: not a usable CA certificate")?;
+        }
+    }
+    Ok(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
+}
+
+/// Opens the connection (implicit TLS, STARTTLS, or plaintext on loopback when the configuration
+/// allows it), reads the greeting and logs in.
+pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
+    if cfg.tls == Tls::None {
+        let loopback = cfg.host == "localhost" || cfg.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !(cfg.allow_plaintext_on_loopback && loopback) {
+            bail!("imap.tls: plaintext is refused off loopback");
+        }
+    }
+    let d = limit(cfg);
+    let tcp = timed(d, "connect", TcpStream::connect((cfg.host.as_str(), cfg.port))).await?;
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn Io> = match cfg.tls {
+        Tls::None => Box::new(tcp),
+        Tls::Implicit => Box::new(tls_wrap(cfg, tcp).await?),
+        Tls::Starttls => {
+            let mut client = Client::new(tcp);
+            timed(d, "greeting", client.read_response()).await?.ok_or_else(|| anyhow!("IMAP server closed before its greeting"))?;
+            timed(d, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
+            Box::new(tls_wrap(cfg, client.into_inner()).await?)
+        }
+    };
+    let mut client = Client::new(stream);
+    if cfg.tls != Tls::Starttls {
+        timed(d, "greeting", client.read_response()).await?.ok_or_else(|| anyhow!("IMAP server closed before its greeting"))?;
+    }
+    let password = match &cfg.password_file {
+        Some(p) => read_secret(p).with_context(|| format!("imap.password_file {}", p.display()))?,
+        None => bail!("imap.password_file: required (XOAUTH2 is not supported by this version of the mailbox service)"),
+    };
+    match tokio::time::timeout(d, client.login(&cfg.username, &password)).await {
+        Ok(Ok(session)) => Ok(session),
+        Ok(Err((e, _))) => Err(anyhow!(e).context("IMAP LOGIN")),
+        Err(_) => bail!("IMAP LOGIN: no answer within {} s", d.as_secs()),
+    }
+}
+
+async fn tls_wrap(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(cfg)?));
+    let name = ServerName::try_from(cfg.host.clone()).context("imap.host: not a valid TLS server name")?;
+    timed(limit(cfg), "TLS handshake", connector.connect(name, tcp)).await
+}
+
+/// The folder a message of this outcome is filed into.
+pub fn folder_for<'a>(outcome: &str, folders: &'a Folders) -> &'a str {
+    match outcome {
+        "accepted" => &folders.accepted,
+        "rejected" => &folders.rejected,
+        "review" => &folders.review,
+        "quarantined" => &folders.quarantined,
+        "ignored" => &folders.ignored,
+        // An outcome this version does not know goes where a person looks.
+        _ => &folders.review,
+    }
+}
+
+fn imap_cfg(cfg: &Config) -> Result<&ImapConfig> {
+    cfg.file.imap.as_ref().ok_or_else(|| anyhow!("the [imap] section is missing from the configuration"))
+}
+
+/// Connects, runs one pass over the backlog and logs out.
+pub async fn ingest_pass(cfg: &Config, store: &Store) -> Result<PassSummary> {
+    let imap = imap_cfg(cfg)?;
+    let mut session = connect(imap).await?;
+    let summary = pass(&mut session, cfg, store).await;
+    let _ = tokio::time::timeout(limit(imap), session.logout()).await;
+    summary
+}
+
+/// Creates the outcome folders that do not exist yet.
+async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) -> Result<()> {
+    let existing: Vec<String> = timed(d, "LIST", async { session.list(Some(""), Some("*")).await?.map_ok(|n| n.name().to_owned()).try_collect().await }).await?;
+    let f = &cfg.file.folders;
+    for name in [&f.accepted, &f.rejected, &f.review, &f.quarantined, &f.ignored] {
+        if !existing.iter().any(|e| e == name) {
+            timed(d, "CREATE", session.create(name)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One pass on an open session: every message above the checkpoint, in UID order.
+pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Result<PassSummary> {
+    let imap = imap_cfg(cfg)?;
+    let d = limit(imap);
+    let folder = imap.folder.as_str();
+    ensure_folders(session, cfg, d).await?;
+    let caps = timed(d, "CAPABILITY", session.capabilities()).await?;
+    let has_move = caps.has_str("MOVE");
+    let has_uidplus = caps.has_str("UIDPLUS");
+    let mailbox = timed(d, "SELECT", session.select(folder)).await?;
+    let validity = mailbox.uid_validity.ok_or_else(|| anyhow!("IMAP SELECT: the server gave no UIDVALIDITY"))?;
+    let mut last = match store.mailbox_checkpoint(folder).await? {
+        Some((v, uid)) if v == validity => uid,
+        Some(_) => {
+            tracing::warn!(folder, "UIDVALIDITY changed: rescanning; messages seen before are only filed");
+            0
+        }
+        None => 0,
+    };
+    let mut summary = PassSummary::default();
+    let batch = imap.batch.max(1) as usize;
+    let mut uids: Vec<u32> = timed(d, "UID SEARCH", session.uid_search(format!("UID {}:*", last.saturating_add(1)))).await?.into_iter().filter(|u| *u > last).collect();
+    uids.sort_unstable();
+    for chunk in uids.chunks(batch) {
+        let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let mut fetched: Vec<(u32, Option<chrono::DateTime<chrono::FixedOffset>>, Vec<u8>)> = timed(d, "UID FETCH", async {
+            session
+                .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
+                .await?
+                .try_filter_map(|f| async move { Ok::<_, async_imap::error::Error>(f.uid.map(|uid| (uid, f.internal_date(), f.body().unwrap_or_default().to_vec()))) })
+                .try_collect()
+                .await
+        })
+        .await?;
+        fetched.sort_by_key(|(uid, _, _)| *uid);
+        for (uid, arrived, raw) in fetched {
+            if uid <= last {
+                continue;
+            }
+            let sha = crate::mime::sha256_hex(&raw);
+            let outcome = match store.first_outcome_by_sha256(&sha).await? {
+                Some(outcome) => {
+                    summary.refiled += 1;
+                    tracing::info!(uid, "message seen before: filing it under its first outcome");
+                    outcome
+                }
+                None => {
+                    let now = chrono::Utc::now().fixed_offset();
+                    let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
+                    let record = triage_message(&raw, Some(&source), arrived, now, cfg, store).await.with_context(|| format!("triage of UID {uid}"))?;
+                    summary.decided += 1;
+                    tracing::info!(uid, reference = %record.reference, outcome = %record.outcome, "message decided");
+                    record.outcome
+                }
+            };
+            let target = folder_for(&outcome, &cfg.file.folders);
+            file_message(session, uid, target, has_move, has_uidplus, d).await?;
+            store.set_mailbox_checkpoint(folder, validity, uid).await?;
+            last = uid;
+        }
+    }
+    Ok(summary)
+}
+
+/// Moves one message out of the selected folder; never deletes it without a copy.
+async fn file_message(session: &mut ImapSession, uid: u32, target: &str, has_move: bool, has_uidplus: bool, d: Duration) -> Result<()> {
+    let id = uid.to_string();
+    if has_move {
+        return timed(d, "UID MOVE", session.uid_mv(&id, target)).await;
+    }
+    timed(d, "UID COPY", session.uid_copy(&id, target)).await?;
+    timed(d, "UID STORE", async { session.uid_store(&id, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await }).await?;
+    if has_uidplus {
+        timed(d, "UID EXPUNGE", async { session.uid_expunge(&id).await?.try_collect::<Vec<_>>().await }).await?;
+    } else {
+        timed(d, "EXPUNGE", async { session.expunge().await?.try_collect::<Vec<_>>().await }).await?;
+    }
+    Ok(())
+}
+
+/// The pause before reconnection attempt `attempt` (0-based): doubling from 1 s, capped at
+/// `cap`, with up to a quarter of jitter so many clients do not reconnect in step.
+pub fn backoff(attempt: u32, cap: Duration) -> Duration {
+    let base = Duration::from_secs(1u64 << attempt.min(16)).min(cap);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    let jitter = base.mul_f64(f64::from(nanos % 1000) / 4000.0);
+    base + jitter
+}
+
+/// Watches the folder until `shutdown` fires: a pass, then IDLE (or a poll interval), again;
+/// reconnects after any failure with capped exponential backoff and jitter.
+pub async fn watch(cfg: &Config, store: &Store, shutdown: CancellationToken) -> Result<()> {
+    let imap = imap_cfg(cfg)?;
+    let mut failures = 0u32;
+    while !shutdown.is_cancelled() {
+        match session_loop(cfg, imap, store, &shutdown, &mut failures).await {
+            Ok(()) => break,
+            Err(e) => {
+                let pause = backoff(failures, Duration::from_secs(300));
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "mailbox connection failed; reconnecting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(pause) => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, shutdown: &CancellationToken, failures: &mut u32) -> Result<()> {
+    let d = limit(imap);
+    let mut session = connect(imap).await?;
+    let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
+    loop {
+        let summary = pass(&mut session, cfg, store).await?;
+        *failures = 0;
+        if summary.decided + summary.refiled > 0 {
+            tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");
+        }
+        if shutdown.is_cancelled() {
+            break;
+        }
+        if has_idle {
+            let mut idle = session.idle();
+            timed(d, "IDLE", idle.init()).await?;
+            let (wait, stop) = idle.wait_with_timeout(Duration::from_secs(imap.idle_secs.max(1)));
+            let outcome = tokio::select! {
+                r = wait => Some(r),
+                _ = shutdown.cancelled() => None,
+            };
+            drop(stop);
+            match outcome {
+                Some(Ok(IdleResponse::NewData(_) | IdleResponse::Timeout | IdleResponse::ManualInterrupt)) | None => {}
+                Some(Err(e)) => return Err(anyhow!(e).context("IMAP IDLE")),
+            }
+            session = timed(d, "DONE", idle.done()).await?;
+        } else {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(Duration::from_secs(imap.poll_secs.max(1))) => {}
+            }
+        }
+        if shutdown.is_cancelled() {
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(d, session.logout()).await;
+    Ok(())
+}

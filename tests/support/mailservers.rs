@@ -1,0 +1,242 @@
+//! A real Dovecot on 127.0.0.1 for integration tests, from a fresh temporary directory per test:
+//! a test CA and server certificate (made with the `openssl` tool that comes with dovecot-core),
+//! passwd-file users, Maildir, an implicit-TLS and a STARTTLS listener, no auth penalty, logs in
+//! files. Started with its output redirected (an inherited stdout makes a test pipe hang) and
+//! stopped on Drop through its own pid file: only what the harness started is stopped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The password of every test user.
+pub const PASSWORD: &str = "test-password";
+
+pub struct Dovecot {
+    pub dir: PathBuf,
+    /// STARTTLS (and, on loopback, plaintext) listener.
+    pub imap_port: u16,
+    /// Implicit TLS listener.
+    pub imaps_port: u16,
+    /// PEM of the CA that signed the server certificate (for `ca_file`).
+    pub ca_file: PathBuf,
+    /// A file holding [`PASSWORD`] (for `password_file`).
+    pub password_file: PathBuf,
+    config: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn fresh_dir(kind: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!("marac-{kind}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    set_mode(&dir, 0o755);
+    dir
+}
+
+fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn id_of(user: &str, flag: &str) -> u32 {
+    let out = Command::new("id").arg(flag).arg(user).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or_else(|_| panic!("no system user {user}"))
+}
+
+/// Makes a CA and a server certificate for localhost / 127.0.0.1 in `dir`.
+pub fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (ca, ca_key, crt, key, csr, ext) =
+        (dir.join("ca.crt"), dir.join("ca.key"), dir.join("server.crt"), dir.join("server.key"), dir.join("server.csr"), dir.join("server.ext"));
+    run(Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=marac-intake test CA"])
+        .args(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        .arg("-keyout")
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&ca));
+    run(Command::new("openssl")
+        .args(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    std::fs::write(&ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "2", "-set_serial", "2"])
+        .arg("-in")
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(&ca_key)
+        .arg("-extfile")
+        .arg(&ext)
+        .arg("-out")
+        .arg(&crt));
+    (ca, crt, key)
+}
+
+impl Dovecot {
+    /// Starts Dovecot with these users (all with [`PASSWORD`]) and waits until it accepts
+    /// connections.
+    pub fn start(users: &[&str]) -> Dovecot {
+        let dir = fresh_dir("dovecot");
+        let (ca_file, crt, key) = make_certificates(&dir);
+        let (imap_port, imaps_port) = (free_port(), free_port());
+        let mail = dir.join("mail");
+        std::fs::create_dir_all(&mail).unwrap();
+        let (uid, gid) = (id_of("mail", "-u"), id_of("mail", "-g"));
+        std::os::unix::fs::chown(&mail, Some(uid), Some(gid)).unwrap();
+        set_mode(&mail, 0o755);
+        let passwd = dir.join("passwd");
+        let lines: String = users.iter().map(|u| format!("{u}:{{PLAIN}}{PASSWORD}::::::\n")).collect();
+        std::fs::write(&passwd, lines).unwrap();
+        set_mode(&passwd, 0o644);
+        let password_file = dir.join("password");
+        std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+        let d = dir.display();
+        let config = dir.join("dovecot.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"instance_name = marac-test-{imap_port}
+base_dir = {d}/run
+state_dir = {d}/state
+protocols = imap
+listen = 127.0.0.1
+log_path = {d}/dovecot.log
+info_log_path = {d}/dovecot-info.log
+ssl = yes
+ssl_cert = <{crt}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+auth_failure_delay = 0
+login_trusted_networks =
+mail_location = maildir:{d}/mail/%u/Maildir
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = {uid}
+mail_max_userip_connections = 1000
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={d}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+"#,
+                crt = crt.display(),
+                key = key.display(),
+                passwd = passwd.display(),
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.join("dovecot.stdout")).unwrap();
+        let status = Command::new("dovecot")
+            .arg("-c")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .expect("dovecot is not installed (apt-get install dovecot-imapd)");
+        assert!(status.success(), "dovecot did not start; see {}", dir.join("dovecot.stdout").display());
+        let server = Dovecot { dir, imap_port, imaps_port, ca_file, password_file, config };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", imaps_port)).is_err() || std::net::TcpStream::connect(("127.0.0.1", imap_port)).is_err() {
+            assert!(Instant::now() < deadline, "dovecot did not listen within 20 s; see {}", server.dir.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn master_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.dir.join("run/master.pid")).ok()?.trim().parse().ok()
+    }
+
+    /// A plaintext session on the loopback STARTTLS port (Dovecot allows this on loopback):
+    /// the harness's own door, independent of the code under test.
+    pub async fn session(&self, user: &str) -> async_imap::Session<tokio::net::TcpStream> {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.imap_port)).await.unwrap();
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.unwrap().expect("greeting");
+        client.login(user, PASSWORD).await.map_err(|(e, _)| e).expect("harness login")
+    }
+
+    /// APPENDs `raw` to `folder` (created if missing) with this INTERNALDATE.
+    pub async fn append(&self, user: &str, folder: &str, raw: &[u8], internal_date: chrono::DateTime<chrono::FixedOffset>) {
+        let mut s = self.session(user).await;
+        let _ = s.create(folder).await;
+        let date = format!("\"{}\"", internal_date.format("%d-%b-%Y %H:%M:%S %z"));
+        s.append(folder, None, Some(&date), raw).await.expect("APPEND");
+        s.logout().await.unwrap();
+    }
+
+    /// The raw messages in `folder`, in UID order (empty when the folder does not exist).
+    pub async fn list_folder(&self, user: &str, folder: &str) -> Vec<Vec<u8>> {
+        use futures_util::TryStreamExt;
+        let mut s = self.session(user).await;
+        let mut out = Vec::new();
+        if let Ok(mb) = s.examine(folder).await {
+            if mb.exists > 0 {
+                let mut all: Vec<(u32, Vec<u8>)> = s
+                    .uid_fetch("1:*", "(UID BODY.PEEK[])")
+                    .await
+                    .unwrap()
+                    .map_ok(|f| (f.uid.unwrap_or(0), f.body().unwrap_or_default().to_vec()))
+                    .try_collect()
+                    .await
+                    .unwrap();
+                all.sort_by_key(|(u, _)| *u);
+                out = all.into_iter().map(|(_, b)| b).collect();
+            }
+        }
+        s.logout().await.unwrap();
+        out
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        if let Some(pid) = self.master_pid() {
+            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = &self.config;
+        if std::env::var_os("MARAC_KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
