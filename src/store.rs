@@ -18,6 +18,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_history.sql")),
     (2, include_str!("../migrations/0002_mailbox.sql")),
+    (3, include_str!("../migrations/0003_outbox_attempts.sql")),
 ];
 
 #[derive(Clone)]
@@ -583,4 +584,174 @@ impl Tx {
 
 fn parse_date(s: Option<String>) -> Option<NaiveDate> {
     s.and_then(|s| NaiveDate::parse_from_str(s.get(..10).unwrap_or(&s), "%Y-%m-%d").ok())
+}
+
+/// An outbox row claimed for sending.
+#[derive(Debug, Clone)]
+pub struct ClaimedReply {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub raw: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub created_at: String,
+}
+
+/// An outbox row as coordinators and tests see it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub message_row: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// One recorded send attempt.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OutboxAttempt {
+    pub at: String,
+    pub outcome: String,
+    pub code: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// How an attempt ended, as the outbox sender decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptEnd {
+    Sent,
+    /// Try again at the given time.
+    Deferred { next_attempt_at: String },
+    /// Final: the server refused it (5xx) or it expired.
+    Failed,
+    /// Final: the recipient is not on the allowlist; never handed to the server.
+    Refused,
+}
+
+/// The outbox sender's storage. Timestamps are UTC text in one fixed format (see
+/// `outbox::timestamp`), so comparing them as strings compares instants.
+impl Store {
+    /// Claims the oldest due row: pending and due, or claimed by a sender whose lease ran out
+    /// (it crashed). The claim is one statement, so two senders never take the same row.
+    pub async fn claim_reply(&self, now: &str, lease_until: &str) -> Result<Option<ClaimedReply>> {
+        let row = sqlx::query(
+            "UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = (SELECT id FROM outbox \
+             WHERE (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
+             OR (status = 'sending' AND claimed_until <= ?) ORDER BY id LIMIT 1) \
+             RETURNING id, kind, recipient, raw, attempts, created_at",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .context("claiming an outbox row")?;
+        row.map(|r| {
+            Ok(ClaimedReply {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                recipient: r.try_get("recipient")?,
+                raw: r.try_get("raw")?,
+                attempts: r.try_get("attempts")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Replies sent to `recipient` (case-insensitive) at or after `since`, and the earliest of
+    /// those send times.
+    pub async fn replies_sent_since(&self, recipient: &str, since: &str) -> Result<(i64, Option<String>)> {
+        let r = sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower(?) AND sent_at >= ?")
+            .bind(recipient)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((r.try_get("n")?, r.try_get("first")?))
+    }
+
+    /// Puts a claimed row back to wait until `until` without counting an attempt (the
+    /// per-recipient cap was reached).
+    pub async fn reply_waits(&self, id: i64, until: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET status = 'pending', claimed_until = NULL, next_attempt_at = ? WHERE id = ? AND status = 'sending'")
+            .bind(until)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records an attempt and its consequence on the row, together.
+    pub async fn reply_attempted(&self, id: i64, at: &str, end: &AttemptEnd, code: Option<u16>, detail: Option<&str>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let (status, outcome, next, counts) = match end {
+            AttemptEnd::Sent => ("sent", "sent", None, true),
+            AttemptEnd::Deferred { next_attempt_at } => ("pending", "deferred", Some(next_attempt_at.as_str()), true),
+            AttemptEnd::Failed => ("failed", "failed", None, true),
+            AttemptEnd::Refused => ("refused", "refused", None, false),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = ?, attempts = attempts + ?, next_attempt_at = ?, claimed_until = NULL, \
+             last_error = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+        )
+        .bind(status)
+        .bind(i64::from(counts))
+        .bind(next)
+        .bind(if status == "sent" { None } else { detail })
+        .bind(status)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO outbox_attempts (outbox_id, at, outcome, code, detail) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(at)
+            .bind(outcome)
+            .bind(code.map(i64::from))
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every outbox row, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, message_row, kind, recipient, status, attempts, last_error, next_attempt_at, sent_at FROM outbox ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxEntry {
+                    id: r.try_get("id")?,
+                    message_row: r.try_get("message_row")?,
+                    kind: r.try_get("kind")?,
+                    recipient: r.try_get("recipient")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get("attempts")?,
+                    last_error: r.try_get("last_error")?,
+                    next_attempt_at: r.try_get("next_attempt_at")?,
+                    sent_at: r.try_get("sent_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The attempts recorded for one outbox row, in order.
+    pub async fn outbox_attempts(&self, outbox_id: i64) -> Result<Vec<OutboxAttempt>> {
+        let rows = sqlx::query("SELECT at, outcome, code, detail FROM outbox_attempts WHERE outbox_id = ? ORDER BY id")
+            .bind(outbox_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(OutboxAttempt { at: r.try_get("at")?, outcome: r.try_get("outcome")?, code: r.try_get("code")?, detail: r.try_get("detail")? }))
+            .collect()
+    }
 }

@@ -1,0 +1,313 @@
+//! The outbox sender: takes the replies triage left in the `outbox` table and hands them to the
+//! submission server with lettre (STARTTLS or implicit TLS through rustls, AUTH PLAIN/LOGIN or
+//! XOAUTH2, pooled connections).
+//!
+//! Every row ends in exactly one final state, and every attempt is recorded:
+//! - `sent` — the server accepted it (250 after DATA);
+//! - `pending` again with `next_attempt_at` — a 4xx, a connection, TLS or authentication problem
+//!   or a timeout: retried with capped exponential backoff until [`EXPIRE_AFTER`];
+//! - `failed` — the server refused it for good (5xx), or it expired; the queue shows it;
+//! - `refused` — the recipient is not on the allowlist *now*: never handed to the server.
+//!
+//! Loop safety at send time: the allowlist is checked again, and at most
+//! `smtp.max_replies_per_recipient_per_hour` replies go to one address per hour (more wait).
+//!
+//! Rows are claimed one at a time with a lease, so two senders never take the same row and a
+//! crashed sender's row is taken again when its lease runs out. The one window for a second copy is
+//! a crash after the server's 250 and before `sent` is written (milliseconds); the reply carries
+//! the same Message-ID both times.
+//!
+//! Logs carry the outbox id, the reply kind and the status only: never the recipient, the subject
+//! or the server's answer (which can quote the address); those stay in the database.
+
+use crate::config::{Auth, Config, SmtpConfig, Tls};
+use crate::store::{AttemptEnd, ClaimedReply, Store};
+use anyhow::{anyhow, Context, Result};
+use chrono::{DateTime, Utc};
+use lettre::address::{Address, Envelope};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::time::Duration;
+
+/// Rows handled by one [`Sender::send_pending`] call at most (the caller loops).
+pub const BATCH: usize = 200;
+/// First retry delay; doubled per attempt up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(60);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60 * 60);
+/// A reply still not accepted this long after it was queued is marked failed.
+pub const EXPIRE_AFTER: chrono::Duration = chrono::Duration::days(3);
+
+/// What one run did, by outcome.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub sent: usize,
+    /// Left pending for a later attempt (4xx, connection trouble).
+    pub deferred: usize,
+    pub failed: usize,
+    pub refused: usize,
+    /// Held back by the per-recipient hourly cap.
+    pub waiting: usize,
+}
+
+/// The one text form of instants in the outbox tables: UTC, milliseconds, `Z`. Equal formats
+/// compare as strings in time order.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The wait before the next attempt after `attempts` failed ones (1 → 1 min, 2 → 2 min, … capped
+/// at 1 h), stretched by up to 45 % by the row id so that rows deferred together spread out.
+pub fn backoff(attempts: i64, id: i64) -> Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    let base = FIRST_BACKOFF.saturating_mul(2u32.saturating_pow(exp)).min(MAX_BACKOFF);
+    base + base.mul_f64(id.rem_euclid(10) as f64 / 20.0)
+}
+
+/// How the server's answer or the transport error is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Sent,
+    /// Try this row again later; the rest of the batch may go on (a 4xx for this message).
+    Retry,
+    /// Try again later, and stop the batch: the server or the connection is the problem.
+    RetryAll,
+    /// Permanent refusal of this message.
+    Fail,
+}
+
+/// Classifies a send error. Authentication refusals (530, 534, 535, 538) are 5xx but say
+/// nothing about the message: they defer everything rather than failing replies.
+pub fn classify(code: Option<u16>, permanent: bool, transient: bool) -> Verdict {
+    match code {
+        Some(530 | 534 | 535 | 538) => Verdict::RetryAll,
+        Some(421) => Verdict::RetryAll,
+        Some(_) if permanent => Verdict::Fail,
+        Some(_) if transient => Verdict::Retry,
+        _ => Verdict::RetryAll,
+    }
+}
+
+/// A configured SMTP client. Build once and reuse: it keeps a pool of connections.
+pub struct Sender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Address,
+    per_hour: u32,
+    /// Longest one message may take end to end; the claim lease is a little longer.
+    deadline: Duration,
+}
+
+impl Sender {
+    /// Builds the transport from `[smtp]`. Reads the password or token now (from the file, or
+    /// `$CREDENTIALS_DIRECTORY`, or the token command).
+    pub fn new(cfg: &Config) -> Result<Sender> {
+        let sm = cfg.file.smtp.as_ref().ok_or_else(|| anyhow!("no [smtp] section: replies cannot be sent"))?;
+        let from_text = sm.from.as_deref().unwrap_or(&cfg.file.replies.from);
+        let from: Address = from_text.parse().context("smtp.from / replies.from is not an address")?;
+        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(sm.host.as_str())
+            .port(sm.port)
+            .timeout(Some(Duration::from_secs(sm.command_timeout_secs)))
+            .tls(tls(sm)?);
+        let (secret, mechanisms) = match sm.auth {
+            Auth::Password => {
+                let path = sm.password_file.as_ref().ok_or_else(|| anyhow!("smtp.password_file is not set"))?;
+                let pw = crate::config::read_secret(path).with_context(|| format!("reading smtp.password_file {}", path.display()))?;
+                (pw, vec![Mechanism::Plain, Mechanism::Login])
+            }
+            Auth::Xoauth2 => (token(sm)?, vec![Mechanism::Xoauth2]),
+        };
+        b = b.credentials(Credentials::new(sm.username.clone(), secret)).authentication(mechanisms);
+        Ok(Sender {
+            transport: b.build(),
+            from,
+            per_hour: sm.max_replies_per_recipient_per_hour,
+            deadline: Duration::from_secs(sm.command_timeout_secs.saturating_mul(4).max(10)),
+        })
+    }
+
+    /// Sends what is due at `now`, up to [`BATCH`] rows. Returns early (the rest stays pending)
+    /// when the server or the connection fails.
+    pub async fn send_pending(&self, cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
+        let mut report = Report::default();
+        let lease = chrono::Duration::from_std(self.deadline + Duration::from_secs(30)).unwrap_or(chrono::Duration::minutes(5));
+        for _ in 0..BATCH {
+            let Some(row) = store.claim_reply(&timestamp(now), &timestamp(now + lease)).await? else { break };
+            if !self.one(cfg, store, now, &row, &mut report).await? {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Handles one claimed row. `false` means stop the batch.
+    async fn one(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, row: &ClaimedReply, report: &mut Report) -> Result<bool> {
+        let at = timestamp(now);
+        if !cfg.allowlist.allows(&row.recipient) {
+            store.reply_attempted(row.id, &at, &AttemptEnd::Refused, None, Some("recipient not on the allowlist at send time")).await?;
+            event(row, "refused");
+            report.refused += 1;
+            return Ok(true);
+        }
+        let (count, first) = store.replies_sent_since(&row.recipient, &timestamp(now - chrono::Duration::hours(1))).await?;
+        if count >= i64::from(self.per_hour) {
+            let first = first.and_then(|f| DateTime::parse_from_rfc3339(&f).ok()).map(|f| f.with_timezone(&Utc)).unwrap_or(now);
+            store.reply_waits(row.id, &timestamp(first.max(now - chrono::Duration::hours(1)) + chrono::Duration::hours(1))).await?;
+            event(row, "waiting");
+            report.waiting += 1;
+            return Ok(true);
+        }
+        if expired(row, now) {
+            store.reply_attempted(row.id, &at, &AttemptEnd::Failed, None, Some("expired: not accepted within 3 days")).await?;
+            event(row, "expired");
+            report.failed += 1;
+            return Ok(true);
+        }
+        let to: Address = match row.recipient.parse() {
+            Ok(a) => a,
+            Err(_) => {
+                store.reply_attempted(row.id, &at, &AttemptEnd::Failed, None, Some("recipient is not a valid address")).await?;
+                event(row, "failed");
+                report.failed += 1;
+                return Ok(true);
+            }
+        };
+        let envelope = Envelope::new(Some(self.from.clone()), vec![to]).context("building the envelope")?;
+        let sent = tokio::time::timeout(self.deadline, self.transport.send_raw(&envelope, row.raw.as_bytes())).await;
+        let (verdict, code, detail) = match sent {
+            Ok(Ok(response)) => (Verdict::Sent, Some(u16::from(response.code())), response.message().collect::<Vec<_>>().join(" ")),
+            Ok(Err(e)) => {
+                let code = e.status().map(u16::from);
+                (classify(code, e.is_permanent(), e.is_transient()), code, error_text(&e))
+            }
+            Err(_) => (Verdict::RetryAll, None, format!("no answer within {} s", self.deadline.as_secs())),
+        };
+        let attempts = row.attempts + 1;
+        let end = match verdict {
+            Verdict::Sent => AttemptEnd::Sent,
+            Verdict::Fail => AttemptEnd::Failed,
+            Verdict::Retry | Verdict::RetryAll => {
+                let next = now + chrono::Duration::from_std(backoff(attempts, row.id)).unwrap_or(chrono::Duration::hours(1));
+                AttemptEnd::Deferred { next_attempt_at: timestamp(next) }
+            }
+        };
+        store.reply_attempted(row.id, &at, &end, code, Some(&detail)).await?;
+        match end {
+            AttemptEnd::Sent => {
+                report.sent += 1;
+                event(row, "sent");
+            }
+            AttemptEnd::Failed => {
+                report.failed += 1;
+                event(row, "failed");
+            }
+            _ => {
+                report.deferred += 1;
+                event(row, "deferred");
+            }
+        }
+        Ok(verdict != Verdict::RetryAll)
+    }
+}
+
+/// Sends what is due at `now` with a transport built for this call. A long-running service
+/// keeps one [`Sender`] instead, for its connection pool.
+pub async fn send_pending(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
+    Sender::new(cfg)?.send_pending(cfg, store, now).await
+}
+
+/// The one log line per outcome: the outbox id, the reply kind and the status, nothing else.
+fn event(row: &ClaimedReply, status: &'static str) {
+    match status {
+        "sent" => tracing::info!(outbox_id = row.id, kind = %row.kind, status, attempt = row.attempts + 1, "Reply handed to the submission server."),
+        "deferred" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, attempt = row.attempts + 1, "Reply not accepted yet; it will be retried."),
+        "waiting" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, "Reply held back by the per-recipient hourly cap."),
+        _ => tracing::error!(outbox_id = row.id, kind = %row.kind, status, "Reply will not be sent; it is shown to coordinators."),
+    }
+}
+
+fn expired(row: &ClaimedReply, now: DateTime<Utc>) -> bool {
+    DateTime::parse_from_rfc3339(&row.created_at).is_ok_and(|c| now - c.with_timezone(&Utc) > EXPIRE_AFTER)
+}
+
+/// The error with its sources, for the attempts table.
+fn error_text(e: &lettre::transport::smtp::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn tls(sm: &SmtpConfig) -> Result<LettreTls> {
+    if sm.tls == Tls::None {
+        // Config validation allows this only on loopback with allow_plaintext_on_loopback.
+        return Ok(LettreTls::None);
+    }
+    let mut p = TlsParameters::builder(sm.host.clone());
+    if let Some(ca) = &sm.ca_file {
+        let pem = std::fs::read(ca).with_context(|| format!("reading smtp.ca_file {}", ca.display()))?;
+        p = p.add_root_certificate(Certificate::from_pem(&pem).with_context(|| format!("smtp.ca_file {} is not a PEM certificate", ca.display()))?);
+    }
+    let params = p.build_rustls().context("TLS parameters for [smtp]")?;
+    Ok(match sm.tls {
+        Tls::Implicit => LettreTls::Wrapper(params),
+        _ => LettreTls::Required(params),
+    })
+}
+
+/// The OAuth2 access token: `token_file` (re-read on every new sender), or the first line
+/// `token_command` prints.
+fn token(sm: &SmtpConfig) -> Result<String> {
+    if let Some(path) = &sm.token_file {
+        return crate::config::read_secret(path).with_context(|| format!("reading smtp.token_file {}", path.display()));
+    }
+    let cmd = sm.token_command.as_deref().ok_or_else(|| anyhow!("smtp.token_file or smtp.token_command is needed for xoauth2"))?;
+    let out = std::process::Command::new("/bin/sh").arg("-c").arg(cmd).stdin(std::process::Stdio::null()).output().context("running smtp.token_command")?;
+    if !out.status.success() {
+        anyhow::bail!("smtp.token_command exited with {}", out.status);
+    }
+    let text = String::from_utf8(out.stdout).context("smtp.token_command printed something that is not UTF-8")?;
+    let t = text.lines().next().unwrap_or("").trim().to_owned();
+    if t.is_empty() {
+        anyhow::bail!("smtp.token_command printed no token");
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1, 10), Duration::from_secs(60));
+        assert_eq!(backoff(2, 10), Duration::from_secs(120));
+        assert_eq!(backoff(3, 10), Duration::from_secs(240));
+        assert_eq!(backoff(7, 10), MAX_BACKOFF);
+        assert_eq!(backoff(1000, 10), MAX_BACKOFF);
+        assert!(backoff(1000, 9) <= MAX_BACKOFF.mul_f64(1.45));
+        assert!(backoff(1, 3) > backoff(1, 2), "rows deferred together spread out");
+    }
+
+    #[test]
+    fn server_answers_are_classified() {
+        assert_eq!(classify(Some(451), false, true), Verdict::Retry);
+        assert_eq!(classify(Some(452), false, true), Verdict::Retry);
+        assert_eq!(classify(Some(550), true, false), Verdict::Fail);
+        assert_eq!(classify(Some(554), true, false), Verdict::Fail);
+        assert_eq!(classify(Some(535), true, false), Verdict::RetryAll, "a bad password fails no reply");
+        assert_eq!(classify(Some(421), false, true), Verdict::RetryAll);
+        assert_eq!(classify(None, false, false), Verdict::RetryAll, "connection and TLS errors");
+    }
+
+    #[test]
+    fn timestamps_sort_as_instants() {
+        let a = DateTime::parse_from_rfc3339("2026-01-02T09:59:59.999+00:00").unwrap().with_timezone(&Utc);
+        let b = DateTime::parse_from_rfc3339("2026-01-02T11:00:00+01:00").unwrap().with_timezone(&Utc);
+        assert_eq!(timestamp(a), "2026-01-02T09:59:59.999Z");
+        assert!(timestamp(a) < timestamp(b));
+    }
+}
