@@ -308,3 +308,29 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, shutdown: 
     let _ = tokio::time::timeout(d, session.logout()).await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_and_is_capped_with_at_most_a_quarter_of_jitter() {
+        let cap = Duration::from_secs(300);
+        for (attempt, base) in [(0, 1), (1, 2), (3, 8), (8, 256), (9, 300), (40, 300)] {
+            let d = backoff(attempt, cap);
+            let base = Duration::from_secs(base);
+            assert!(d >= base && d <= base + base / 4, "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn every_outcome_has_its_folder_and_an_unknown_one_goes_to_review() {
+        let f = Folders::default();
+        assert_eq!(folder_for("accepted", &f), "MARAC/Accepted");
+        assert_eq!(folder_for("rejected", &f), "MARAC/Rejected");
+        assert_eq!(folder_for("quarantined", &f), "MARAC/Quarantine");
+        assert_eq!(folder_for("ignored", &f), "MARAC/Ignored");
+        assert_eq!(folder_for("review", &f), "MARAC/Review");
+        assert_eq!(folder_for("something new", &f), "MARAC/Review");
+    }
+}

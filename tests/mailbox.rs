@@ -8,7 +8,9 @@ mod support;
 
 use chrono::{DateTime, FixedOffset};
 use marac_intake::config::{self, Config};
-use marac_intake::mailbox::{connect, folder_for, ingest_pass, PassSummary};
+use marac_intake::mailbox::{connect, folder_for, ingest_pass, watch, PassSummary};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use marac_intake::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ fn config(server: &Dovecot, tls: &str, port: u16, with_ca: bool) -> Config {
         ("MARAC__IMAP__PASSWORD_FILE".to_owned(), server.password_file.display().to_string()),
         ("MARAC__IMAP__BATCH".to_owned(), "4".to_owned()),
         ("MARAC__IMAP__COMMAND_TIMEOUT_SECS".to_owned(), "20".to_owned()),
+        ("MARAC__IMAP__IDLE_SECS".to_owned(), "5".to_owned()),
     ];
     if with_ca {
         env.push(("MARAC__IMAP__CA_FILE".to_owned(), server.ca_file.display().to_string()));
@@ -177,4 +180,40 @@ async fn the_server_certificate_is_verified_against_the_configured_ca() {
         let text = format!("{err:#}");
         assert!(text.contains("TLS handshake") && text.to_lowercase().contains("certificate"), "{tls}: {text}");
     }
+}
+
+/// Waits (bounded) until `n` decisions are recorded and the inbox is empty.
+async fn until_filed(server: &Dovecot, store: &Store, n: i64) {
+    for _ in 0..300 {
+        if count(store, "SELECT COUNT(*) FROM decisions").await == n && server.list_folder(USER, "INBOX").await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{n} messages were not decided and filed within 30 s");
+}
+
+/// `watch` picks up mail pushed by IDLE, reconnects after the server restarts under it (clients
+/// see BYE), and returns promptly when the shutdown token fires.
+#[tokio::test]
+async fn watch_files_new_mail_survives_a_server_restart_and_stops_on_shutdown() {
+    let server = Dovecot::start(&[USER]);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let cfg = config(&server, "implicit", server.imaps_port, true);
+    let messages = messages();
+    let shutdown = CancellationToken::new();
+    let service = watch(&cfg, &store, shutdown.clone());
+    let driver = async {
+        // Give the service time to reach IDLE on an empty inbox, then deliver.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        server.append(USER, "INBOX", &messages[0].1, messages[0].2).await;
+        until_filed(&server, &store, 1).await;
+        server.restart();
+        server.append(USER, "INBOX", &messages[1].1, messages[1].2).await;
+        until_filed(&server, &store, 2).await;
+        shutdown.cancel();
+    };
+    let (stopped, ()) = tokio::time::timeout(Duration::from_secs(90), async { tokio::join!(service, driver) }).await.expect("watch and the driver finish in time");
+    stopped.expect("watch stops cleanly on shutdown");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 2);
 }

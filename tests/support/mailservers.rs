@@ -160,23 +160,47 @@ namespace inbox {{
             ),
         )
         .unwrap();
-        let log = std::fs::File::create(dir.join("dovecot.stdout")).unwrap();
+        let server = Dovecot { dir, imap_port, imaps_port, ca_file, password_file, config };
+        server.launch();
+        server
+    }
+
+    /// Starts the master process (it daemonizes and writes `run/master.pid`) and waits until
+    /// both listeners accept connections.
+    fn launch(&self) {
+        let out = self.dir.join("dovecot.stdout");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&out).unwrap();
         let status = Command::new("dovecot")
             .arg("-c")
-            .arg(&config)
+            .arg(&self.config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .status()
             .expect("dovecot is not installed (apt-get install dovecot-imapd)");
-        assert!(status.success(), "dovecot did not start; see {}", dir.join("dovecot.stdout").display());
-        let server = Dovecot { dir, imap_port, imaps_port, ca_file, password_file, config };
+        assert!(status.success(), "dovecot did not start; see {}", out.display());
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", imaps_port)).is_err() || std::net::TcpStream::connect(("127.0.0.1", imap_port)).is_err() {
-            assert!(Instant::now() < deadline, "dovecot did not listen within 20 s; see {}", server.dir.display());
+        while std::net::TcpStream::connect(("127.0.0.1", self.imaps_port)).is_err() || std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_err() {
+            assert!(Instant::now() < deadline, "dovecot did not listen within 20 s; see {}", self.dir.display());
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
+    }
+
+    /// Stops the server (clients see BYE) and waits until its master process is gone.
+    pub fn stop(&self) {
+        let Some(pid) = self.master_pid() else { return };
+        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_file(self.dir.join("run/master.pid"));
+    }
+
+    /// Stops and starts the server again on the same ports, with the same mail.
+    pub fn restart(&self) {
+        self.stop();
+        self.launch();
     }
 
     fn master_pid(&self) -> Option<i32> {
@@ -227,14 +251,7 @@ namespace inbox {{
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        if let Some(pid) = self.master_pid() {
-            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        let _ = &self.config;
+        self.stop();
         if std::env::var_os("MARAC_KEEP_TEST_DIRS").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
