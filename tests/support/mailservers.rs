@@ -19,6 +19,10 @@ pub struct Dovecot {
     pub imap_port: u16,
     /// Implicit TLS listener.
     pub imaps_port: u16,
+    /// LMTP listener (Postfix delivers here).
+    pub lmtp_port: u16,
+    /// SASL auth-client listener (Postfix authenticates submission clients here).
+    pub auth_port: u16,
     /// PEM of the CA that signed the server certificate (for `ca_file`).
     pub ca_file: PathBuf,
     /// A file holding [`PASSWORD`] (for `password_file`).
@@ -93,7 +97,7 @@ impl Dovecot {
     pub fn start(users: &[&str]) -> Dovecot {
         let dir = fresh_dir("dovecot");
         let (ca_file, crt, key) = make_certificates(&dir);
-        let (imap_port, imaps_port) = (free_port(), free_port());
+        let (imap_port, imaps_port, lmtp_port, auth_port) = (free_port(), free_port(), free_port(), free_port());
         let mail = dir.join("mail");
         std::fs::create_dir_all(&mail).unwrap();
         let (uid, gid) = (id_of("mail", "-u"), id_of("mail", "-g"));
@@ -113,7 +117,7 @@ impl Dovecot {
                 r#"instance_name = marac-test-{imap_port}
 base_dir = {d}/run
 state_dir = {d}/state
-protocols = imap
+protocols = imap lmtp
 listen = 127.0.0.1
 log_path = {d}/dovecot.log
 info_log_path = {d}/dovecot-info.log
@@ -149,6 +153,18 @@ service imap-login {{
     ssl = yes
   }}
 }}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+service auth {{
+  inet_listener auth-client {{
+    address = 127.0.0.1
+    port = {auth_port}
+  }}
+}}
 namespace inbox {{
   inbox = yes
   separator = /
@@ -160,7 +176,7 @@ namespace inbox {{
             ),
         )
         .unwrap();
-        let server = Dovecot { dir, imap_port, imaps_port, ca_file, password_file, config };
+        let server = Dovecot { dir, imap_port, imaps_port, lmtp_port, auth_port, ca_file, password_file, config };
         server.launch();
         server
     }
@@ -180,7 +196,8 @@ namespace inbox {{
             .expect("dovecot is not installed (apt-get install dovecot-imapd)");
         assert!(status.success(), "dovecot did not start; see {}", out.display());
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.imaps_port)).is_err() || std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_err() {
+        let ports = [self.imaps_port, self.imap_port, self.lmtp_port, self.auth_port];
+        while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
             assert!(Instant::now() < deadline, "dovecot did not listen within 20 s; see {}", self.dir.display());
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -252,6 +269,167 @@ namespace inbox {{
 impl Drop for Dovecot {
     fn drop(&mut self) {
         self.stop();
+        if std::env::var_os("MARAC_KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A real Postfix on 127.0.0.1 in front of a harness [`Dovecot`]: submission with STARTTLS and
+/// with implicit TLS, AUTH through Dovecot's SASL, every accepted message delivered by LMTP into
+/// the recipient's Dovecot mailbox (recipients must be users of that Dovecot). The queue sits
+/// outside the configuration directory (Postfix fails silently otherwise) and the log goes to a
+/// file under an explicitly allowed prefix.
+pub struct Postfix {
+    pub dir: PathBuf,
+    /// Submission with STARTTLS.
+    pub submission_port: u16,
+    /// Submission with implicit TLS.
+    pub smtps_port: u16,
+    config_dir: PathBuf,
+}
+
+impl Postfix {
+    pub fn start(dovecot: &Dovecot) -> Postfix {
+        let dir = fresh_dir("postfix");
+        let (submission_port, smtps_port) = (free_port(), free_port());
+        let config_dir = dir.join("etc");
+        let queue = dir.join("queue");
+        let data = dir.join("data");
+        for d in [&config_dir, &queue, &data] {
+            std::fs::create_dir_all(d).unwrap();
+            set_mode(d, 0o755);
+        }
+        std::os::unix::fs::chown(&data, Some(id_of("postfix", "-u")), Some(id_of("postfix", "-g"))).unwrap();
+        let crt = dovecot.dir.join("server.crt");
+        let key = dovecot.dir.join("server.key");
+        let lmtp = format!("lmtp:inet:127.0.0.1:{}", dovecot.lmtp_port);
+        let d = dir.display();
+        std::fs::write(
+            config_dir.join("main.cf"),
+            format!(
+                "compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+maillog_file_prefixes = {d}
+maillog_file = {d}/postfix.log
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = localhost
+mydomain = localdomain
+myorigin = localhost
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+smtputf8_enable = no
+biff = no
+default_transport = {lmtp}
+relay_transport = {lmtp}
+lmtp_host_lookup = native
+smtpd_tls_cert_file = {crt}
+smtpd_tls_key_file = {key}
+smtpd_tls_security_level = may
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:{auth}
+smtpd_sasl_auth_enable = no
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = permit_sasl_authenticated, reject
+smtpd_client_connection_rate_limit = 0
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+",
+                crt = crt.display(),
+                key = key.display(),
+                auth = dovecot.auth_port,
+            ),
+        )
+        .unwrap();
+        let sub = "-o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes -o smtpd_client_restrictions=permit_sasl_authenticated,reject";
+        std::fs::write(
+            config_dir.join("master.cf"),
+            format!(
+                "127.0.0.1:{submission_port} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt {sub}
+127.0.0.1:{smtps_port} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt {sub}
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+lmtp unix - - n - - lmtp
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"
+            ),
+        )
+        .unwrap();
+        let server = Postfix { dir, submission_port, smtps_port, config_dir };
+        server.postfix("start");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while [submission_port, smtps_port].iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
+            assert!(Instant::now() < deadline, "postfix did not listen within 20 s; see {}", server.dir.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn postfix(&self, action: &str) -> bool {
+        let out = self.dir.join("postfix.stdout");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&out).unwrap();
+        Command::new("postfix")
+            .arg("-c")
+            .arg(&self.config_dir)
+            .arg(action)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    /// The text of Postfix's log so far (for assertions and failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("postfix.log")).unwrap_or_default()
+    }
+
+    fn master_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.dir.join("queue/pid/master.pid")).ok()?.trim().parse().ok()
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let pid = self.master_pid();
+        if !self.postfix("stop") {
+            if let Some(pid) = pid {
+                let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).stdin(Stdio::null()).status();
+            }
+        }
+        if let Some(pid) = pid {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         if std::env::var_os("MARAC_KEEP_TEST_DIRS").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
