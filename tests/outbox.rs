@@ -1,0 +1,170 @@
+//! The outbox sender against a real Postfix on 127.0.0.1 (submission with STARTTLS required and
+//! AUTH PLAIN through Dovecot SASL; the harness CA given as `ca_file`). Replies come from the real
+//! pipeline: fixtures of `fixtures/triage/` triaged into a fresh database with
+//! `config/samples.toml`. Each recipient meets one server behaviour: delivered into its Maildir,
+//! 451 at RCPT, 550 unknown user, or (not on the allowlist at send time) never sent at all.
+
+mod support;
+#[allow(dead_code)]
+#[path = "support/postfix.rs"]
+mod postfix;
+
+use chrono::{DateTime, Utc};
+use marac_intake::config::{self, Config};
+use marac_intake::outbox::{send_pending, Report};
+use marac_intake::store::{OutboxEntry, Store};
+use postfix::Postfix;
+use std::path::{Path, PathBuf};
+
+const DELIVERED: &str = "owen.pryor@kingsmere.pnn.police.example.test";
+const DEFERRED: &str = "ruth.akinola@nhs.example.test";
+const UNKNOWN: &str = "alice.brand@kingsmere.pnn.police.example.test";
+const NOT_ALLOWED: &str = "tomasz.nowak@idva.example.test";
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch directory removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("marac-outbox-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    Scratch(dir)
+}
+
+fn samples_config(env: Vec<(String, String)>) -> Config {
+    let text = std::fs::read_to_string(manifest().join("config/samples.toml")).unwrap();
+    config::parse(&text, env).unwrap().build().unwrap()
+}
+
+/// The sending configuration: the submission server, and an allowlist that no longer has
+/// `idva.example.test` (a recipient removed after its referral was decided).
+fn send_config(pf: &Postfix) -> Config {
+    let e = |k: &str, v: String| (k.to_owned(), v);
+    samples_config(vec![
+        e("MARAC__SMTP__HOST", "127.0.0.1".into()),
+        e("MARAC__SMTP__PORT", pf.port.to_string()),
+        e("MARAC__SMTP__TLS", "starttls".into()),
+        e("MARAC__SMTP__USERNAME", postfix::USER.into()),
+        e("MARAC__SMTP__PASSWORD_FILE", pf.password_file.display().to_string()),
+        e("MARAC__SMTP__CA_FILE", pf.ca_file.display().to_string()),
+        e("MARAC__SMTP__COMMAND_TIMEOUT_SECS", "10".into()),
+        e("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR", "1".into()),
+        e("MARAC__SENDERS__ALLOW", r#"["*.pnn.police.example.test", "nhs.example.test"]"#.into()),
+    ])
+}
+
+/// Triages the named fixtures in order; returns the store.
+async fn triaged(db: &Path, files: &[&str]) -> Store {
+    let cfg = samples_config(Vec::new());
+    let store = Store::open(&format!("sqlite://{}?mode=rwc", db.display())).await.unwrap();
+    let labels: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(manifest().join("fixtures/triage/labels.json")).unwrap()).unwrap();
+    for file in files {
+        let lab = labels.as_array().unwrap().iter().find(|l| l["file"] == *file).unwrap();
+        let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
+        let raw = std::fs::read(manifest().join("fixtures/triage").join(file)).unwrap();
+        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.unwrap();
+    }
+    store
+}
+
+fn row<'a>(rows: &'a [OutboxEntry], recipient: &str, kind: &str) -> &'a OutboxEntry {
+    rows.iter().find(|r| r.recipient == recipient && r.kind == kind).unwrap_or_else(|| panic!("no {kind} to {recipient} in {rows:#?}"))
+}
+
+#[tokio::test]
+async fn replies_are_delivered_once_deferred_on_4xx_failed_on_5xx_refused_off_the_allowlist() {
+    let dir = scratch("main");
+    let certs = support::mailservers::make_certificates(&dir.0);
+    let pf = Postfix::start(&[DELIVERED], &[DEFERRED], certs);
+    // 001: acknowledgement to DELIVERED; 002: to DEFERRED; 003: to NOT_ALLOWED; 004: rejection
+    // to UNKNOWN; 006: a second reply to DELIVERED (the hourly cap is 1).
+    let store = triaged(
+        &dir.0.join("db.sqlite"),
+        &[
+            "001_police_seed_victim_l_accept15.eml",
+            "002_nhs_seed_victim_w_accept16.eml",
+            "003_idva_victim_l_after_meeting_repeat.eml",
+            "004_police_dash13_reject.eml",
+            "006_police_escalation_2_callouts_reject.eml",
+        ],
+    )
+    .await;
+    assert_eq!(store.outbox().await.unwrap().len(), 5);
+    let cfg = send_config(&pf);
+    let now = Utc::now();
+
+    let first = send_pending(&cfg, &store, now).await.unwrap();
+    assert_eq!(first, Report { sent: 1, deferred: 1, failed: 1, refused: 1, waiting: 1 }, "log: {}", pf.log_text());
+
+    let mail = pf.wait_for(DELIVERED, 1);
+    assert_eq!(mail.len(), 1, "the acknowledgement reached the Maildir; log: {}", pf.log_text());
+    assert!(mail[0].contains("Auto-Submitted: auto-replied"), "{}", mail[0]);
+    assert!(mail[0].contains("Message-ID: <acknowledgement."), "{}", mail[0]);
+
+    // Running again sends nothing: nothing is due (the 451 backs off, the cap holds).
+    let again = send_pending(&cfg, &store, now).await.unwrap();
+    assert_eq!(again, Report::default());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(pf.delivered(DELIVERED).len(), 1, "exactly once");
+
+    let rows = store.outbox().await.unwrap();
+    let sent = row(&rows, DELIVERED, "acknowledgement");
+    assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 1));
+    let a = store.outbox_attempts(sent.id).await.unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].outcome.as_str(), a[0].code), ("sent", Some(250)));
+
+    let deferred = row(&rows, DEFERRED, "acknowledgement");
+    assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 1));
+    assert!(deferred.next_attempt_at.as_deref().is_some_and(|t| t > marac_intake::outbox::timestamp(now).as_str()));
+    let a = store.outbox_attempts(deferred.id).await.unwrap();
+    assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "deferred", Some(451)));
+
+    let failed = row(&rows, UNKNOWN, "rejection");
+    assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 1));
+    let a = store.outbox_attempts(failed.id).await.unwrap();
+    assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "failed", Some(550)));
+
+    let refused = row(&rows, NOT_ALLOWED, "acknowledgement");
+    assert_eq!((refused.status.as_str(), refused.attempts), ("refused", 0));
+    assert_eq!(store.outbox_attempts(refused.id).await.unwrap()[0].outcome, "refused");
+    assert!(!pf.log_text().contains(NOT_ALLOWED), "a refused reply never reaches the server");
+
+    let capped = row(&rows, DELIVERED, "rejection");
+    assert_eq!((capped.status.as_str(), capped.attempts), ("pending", 0), "held by the hourly cap, no attempt counted");
+
+    // Postfix down: the due 451 row is tried, fails to connect, stays pending with a second
+    // attempt recorded; the batch stops there.
+    pf.stop();
+    let later = now + chrono::Duration::hours(2);
+    let down = send_pending(&cfg, &store, later).await.unwrap();
+    assert_eq!((down.sent, down.deferred, down.failed), (0, 1, 0), "{down:?}");
+    let rows = store.outbox().await.unwrap();
+    let deferred = row(&rows, DEFERRED, "acknowledgement");
+    assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 2));
+    let a = store.outbox_attempts(deferred.id).await.unwrap();
+    assert_eq!((a[1].outcome.as_str(), a[1].code), ("deferred", None));
+
+    // Back up, an hour past the cap: the held reply goes, once.
+    pf.launch();
+    let back = send_pending(&cfg, &store, later + chrono::Duration::hours(2)).await.unwrap();
+    assert_eq!((back.sent, back.deferred), (1, 1), "{back:?}");
+    assert_eq!(pf.wait_for(DELIVERED, 2).len(), 2);
+    let rows = store.outbox().await.unwrap();
+    assert_eq!(row(&rows, DELIVERED, "rejection").status, "sent");
+    assert_eq!(row(&rows, DEFERRED, "acknowledgement").attempts, 3);
+}
