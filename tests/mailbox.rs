@@ -23,6 +23,10 @@ fn manifest() -> &'static Path {
 }
 
 fn config(server: &Dovecot, tls: &str, port: u16, with_ca: bool) -> Config {
+    config_with(server, tls, port, with_ca, &[])
+}
+
+fn config_with(server: &Dovecot, tls: &str, port: u16, with_ca: bool, extra: &[(&str, &str)]) -> Config {
     let mut env = vec![
         ("MARAC__IMAP__HOST".to_owned(), "127.0.0.1".to_owned()),
         ("MARAC__IMAP__PORT".to_owned(), port.to_string()),
@@ -33,6 +37,7 @@ fn config(server: &Dovecot, tls: &str, port: u16, with_ca: bool) -> Config {
         ("MARAC__IMAP__COMMAND_TIMEOUT_SECS".to_owned(), "20".to_owned()),
         ("MARAC__IMAP__IDLE_SECS".to_owned(), "5".to_owned()),
     ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     if with_ca {
         env.push(("MARAC__IMAP__CA_FILE".to_owned(), server.ca_file.display().to_string()));
     }
@@ -216,4 +221,49 @@ async fn watch_files_new_mail_survives_a_server_restart_and_stops_on_shutdown() 
     let (stopped, ()) = tokio::time::timeout(Duration::from_secs(90), async { tokio::join!(service, driver) }).await.expect("watch and the driver finish in time");
     stopped.expect("watch stops cleanly on shutdown");
     assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 2);
+}
+
+/// UIDVALIDITY changes and the messages are renumbered: the old checkpoint is not trusted, the
+/// folder is rescanned, a message committed before (but not moved) is only filed, and a new one
+/// is decided. Nothing is left in the inbox and nothing is decided twice.
+#[tokio::test]
+async fn a_changed_uidvalidity_rescans_without_deciding_anything_twice() {
+    let server = Dovecot::start(&[USER]);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let cfg = config(&server, "implicit", server.imaps_port, true);
+    let messages = messages();
+    let [a, b, c] = [&messages[0], &messages[1], &messages[2]];
+    server.append(USER, "INBOX", &a.1, a.2).await;
+    assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+    server.append(USER, "INBOX", &b.1, b.2).await;
+    server.append(USER, "INBOX", &c.1, c.2).await;
+    // b is committed as if the service crashed before moving it.
+    marac_intake::triage::triage_message(&b.1, Some("crashed"), Some(b.2), chrono::Utc::now().fixed_offset(), &cfg, &store).await.unwrap();
+    let before = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
+    server.reset_inbox_uidvalidity(USER);
+
+    let summary = ingest_pass(&cfg, &store).await.expect("pass after the UIDVALIDITY change");
+    assert_eq!(summary, PassSummary { decided: 1, refiled: 1 });
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 3);
+    assert!(server.list_folder(USER, "INBOX").await.is_empty());
+    let after = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
+    assert_ne!(after.0, before.0, "the checkpoint follows the new UIDVALIDITY");
+}
+
+/// A frozen server (SIGSTOP: the socket accepts, nothing answers) makes the pass fail within the
+/// command time limit instead of hanging; once it thaws, the next pass works.
+#[tokio::test]
+async fn a_frozen_server_times_out_instead_of_hanging() {
+    let server = Dovecot::start(&[USER]);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let cfg = config_with(&server, "implicit", server.imaps_port, true, &[("MARAC__IMAP__COMMAND_TIMEOUT_SECS", "2")]);
+    let messages = messages();
+    server.append(USER, "INBOX", &messages[0].1, messages[0].2).await;
+    server.freeze();
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(30), ingest_pass(&cfg, &store)).await.expect("bounded by the command time limit").expect_err("a frozen server");
+    assert!(format!("{err:#}").contains("no answer within 2 s"), "{err:#}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    server.thaw();
+    assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
 }

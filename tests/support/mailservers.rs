@@ -203,8 +203,62 @@ namespace inbox {{
         }
     }
 
+    /// The master process and all its descendants: only what this harness started.
+    fn processes(&self) -> Vec<i32> {
+        let Some(master) = self.master_pid() else { return Vec::new() };
+        let mut parent_of = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // The parent pid is the second field after the parenthesised command name.
+            let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<i32>().ok());
+            if let Some(ppid) = ppid {
+                parent_of.push((pid, ppid));
+            }
+        }
+        let mut family = vec![master];
+        let mut i = 0;
+        while i < family.len() {
+            let p = family[i];
+            family.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+            i += 1;
+        }
+        family
+    }
+
+    fn signal_all(&self, signal: &str) {
+        for pid in self.processes() {
+            let _ = Command::new("kill").arg(signal).arg(pid.to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        }
+    }
+
+    /// Freezes the server with SIGSTOP: connections stay open and nothing answers.
+    pub fn freeze(&self) {
+        self.signal_all("-STOP");
+    }
+
+    /// Undoes [`Dovecot::freeze`].
+    pub fn thaw(&self) {
+        self.signal_all("-CONT");
+    }
+
+    /// Forgets the UIDs of `user`'s INBOX while stopped, so it comes back with a new UIDVALIDITY
+    /// and renumbered messages (as after a server migration or a restored backup).
+    pub fn reset_inbox_uidvalidity(&self, user: &str) {
+        self.stop();
+        let maildir = self.dir.join("mail").join(user).join("Maildir");
+        for entry in std::fs::read_dir(&maildir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "dovecot-uidlist" || name.starts_with("dovecot.index") {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
+        self.launch();
+    }
+
     /// Stops the server (clients see BYE) and waits until its master process is gone.
     pub fn stop(&self) {
+        self.thaw();
         let Some(pid) = self.master_pid() else { return };
         let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
