@@ -54,7 +54,18 @@ fn samples_config(env: Vec<(String, String)>) -> Config {
 /// `idva.example.test` (a recipient removed after its referral was decided).
 fn send_config(pf: &Postfix) -> Config {
     let e = |k: &str, v: String| (k.to_owned(), v);
-    samples_config(vec![
+    let mut env = submission_env(pf);
+    env.extend([
+        e("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR", "1".into()),
+        e("MARAC__SENDERS__ALLOW", r#"["*.pnn.police.example.test", "nhs.example.test"]"#.into()),
+    ]);
+    samples_config(env)
+}
+
+/// STARTTLS on the submission port, the harness CA trusted, AUTH with the test user.
+fn submission_env(pf: &Postfix) -> Vec<(String, String)> {
+    let e = |k: &str, v: String| (k.to_owned(), v);
+    vec![
         e("MARAC__SMTP__HOST", "127.0.0.1".into()),
         e("MARAC__SMTP__PORT", pf.port.to_string()),
         e("MARAC__SMTP__TLS", "starttls".into()),
@@ -62,9 +73,7 @@ fn send_config(pf: &Postfix) -> Config {
         e("MARAC__SMTP__PASSWORD_FILE", pf.password_file.display().to_string()),
         e("MARAC__SMTP__CA_FILE", pf.ca_file.display().to_string()),
         e("MARAC__SMTP__COMMAND_TIMEOUT_SECS", "10".into()),
-        e("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR", "1".into()),
-        e("MARAC__SENDERS__ALLOW", r#"["*.pnn.police.example.test", "nhs.example.test"]"#.into()),
-    ])
+    ]
 }
 
 /// Triages the named fixtures in order; returns the store.
@@ -167,4 +176,42 @@ async fn replies_are_delivered_once_deferred_on_4xx_failed_on_5xx_refused_off_th
     let rows = store.outbox().await.unwrap();
     assert_eq!(row(&rows, DELIVERED, "rejection").status, "sent");
     assert_eq!(row(&rows, DEFERRED, "acknowledgement").attempts, 3);
+}
+
+#[tokio::test]
+async fn implicit_tls_needs_the_ca_and_two_senders_at_once_deliver_each_reply_once() {
+    let dir = scratch("implicit");
+    let certs = support::mailservers::make_certificates(&dir.0);
+    let pf = Postfix::start(&[DELIVERED, DEFERRED], &[], certs);
+    let store = triaged(&dir.0.join("db.sqlite"), &["001_police_seed_victim_l_accept15.eml", "002_nhs_seed_victim_w_accept16.eml"]).await;
+    let implicit = |with_ca: bool| {
+        let mut env: Vec<(String, String)> = submission_env(&pf).into_iter().filter(|(k, _)| with_ca || k != "MARAC__SMTP__CA_FILE").collect();
+        env.push(("MARAC__SMTP__TLS".into(), "implicit".into()));
+        env.push(("MARAC__SMTP__PORT".into(), pf.smtps_port.to_string()));
+        samples_config(env)
+    };
+    let now = Utc::now();
+
+    // The harness CA is not among the built-in roots: nothing is sent, the row waits.
+    let untrusted = send_pending(&implicit(false), &store, now).await.unwrap();
+    assert_eq!((untrusted.sent, untrusted.deferred), (0, 1), "{untrusted:?}");
+    let rows = store.outbox().await.unwrap();
+    let first = store.outbox_attempts(rows[0].id).await.unwrap();
+    assert_eq!(first[0].outcome, "deferred");
+    assert!(first[0].detail.as_deref().unwrap_or("").to_lowercase().contains("certificate"), "{first:?}");
+    assert_eq!(rows[1].attempts, 0, "a connection problem stops the batch");
+
+    // With the CA: two senders at once; each reply is claimed by one of them only.
+    let cfg = implicit(true);
+    let later = now + chrono::Duration::hours(1);
+    let (a, b) = (marac_intake::outbox::Sender::new(&cfg).unwrap(), marac_intake::outbox::Sender::new(&cfg).unwrap());
+    let (ra, rb) = tokio::join!(a.send_pending(&cfg, &store, later), b.send_pending(&cfg, &store, later));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.sent + rb.sent, 2, "{ra:?} {rb:?}");
+    assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1);
+    assert_eq!(pf.wait_for(DEFERRED, 1).len(), 1);
+    assert_eq!(send_pending(&cfg, &store, later).await.unwrap(), Report::default());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!((pf.delivered(DELIVERED).len(), pf.delivered(DEFERRED).len()), (1, 1), "exactly once each");
+    assert!(store.outbox().await.unwrap().iter().all(|r| r.status == "sent"));
 }

@@ -20,7 +20,10 @@ pub const PASSWORD: &str = "submission-password";
 
 pub struct Postfix {
     pub dir: PathBuf,
+    /// Submission with STARTTLS required.
     pub port: u16,
+    /// Submission over implicit TLS (as on 465).
+    pub smtps_port: u16,
     pub ca_file: PathBuf,
     pub password_file: PathBuf,
     pub log: PathBuf,
@@ -84,7 +87,7 @@ impl Postfix {
         std::fs::create_dir_all(&dir).unwrap();
         set_mode(&dir, 0o755);
         let (ca_file, crt, key) = ca;
-        let port = free_port();
+        let (port, smtps_port) = (free_port(), free_port());
         let d = dir.display().to_string();
         let (etc, mail) = (dir.join("etc"), dir.join("mail"));
         std::fs::create_dir_all(&etc).unwrap();
@@ -152,7 +155,7 @@ smtpd_recipient_restrictions = check_recipient_access texthash:{d}/access, permi
             ),
         )
         .unwrap();
-        std::fs::write(etc.join("master.cf"), format!("127.0.0.1:{port} inet n - n - - smtpd\n{MASTER_CF}")).unwrap();
+        std::fs::write(etc.join("master.cf"), format!("127.0.0.1:{port} inet n - n - - smtpd\n127.0.0.1:{smtps_port} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n{MASTER_CF}")).unwrap();
 
         let passwd = dir.join("passwd");
         std::fs::write(&passwd, format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n")).unwrap();
@@ -190,7 +193,7 @@ service auth {{
             ),
         )
         .unwrap();
-        let pf = Postfix { log: dir.join("postfix.log"), dir, port, ca_file, password_file, etc, dovecot_conf };
+        let pf = Postfix { log: dir.join("postfix.log"), dir, port, smtps_port, ca_file, password_file, etc, dovecot_conf };
         let status = quiet(Command::new("dovecot").arg("-c").arg(&pf.dovecot_conf), &pf.dir.join("dovecot.stdout"));
         assert!(status.success(), "the SASL dovecot did not start; see {}", pf.dir.display());
         pf.launch();
@@ -202,7 +205,7 @@ service auth {{
         let status = quiet(Command::new("postfix").arg("-c").arg(&self.etc).arg("start"), &self.dir.join("postfix.stdout"));
         assert!(status.success(), "postfix did not start; see {}", self.dir.display());
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() || std::net::TcpStream::connect(("127.0.0.1", self.smtps_port)).is_err() {
             assert!(Instant::now() < deadline, "postfix did not listen within 30 s; see {}", self.dir.display());
             std::thread::sleep(Duration::from_millis(50));
         }
