@@ -46,3 +46,22 @@ async fn postfix_submission_delivers_into_the_recipients_dovecot_mailbox() {
     assert_eq!(subjects, [true, true], "both messages delivered; postfix log:\n{}", postfix.log());
     assert!(dovecot.list_folder(SERVICE, "INBOX").await.is_empty(), "nothing went to the sender");
 }
+
+/// Failed logins from 127.0.0.1 do not slow the next login (no auth penalty, which would grow
+/// 2, 4, 8 s per failure): tests that try wrong passwords stay fast and independent. Dovecot
+/// still answers each failure after about half a second.
+#[tokio::test]
+async fn failed_logins_carry_no_penalty() {
+    let dovecot = Dovecot::start(&[SERVICE]);
+    for attempt in 0..4 {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", dovecot.imap_port)).await.unwrap();
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.unwrap();
+        let started = std::time::Instant::now();
+        assert!(client.login(SERVICE, "wrong").await.is_err());
+        assert!(started.elapsed() < Duration::from_millis(1500), "failed login {attempt} took {:?}", started.elapsed());
+    }
+    let started = std::time::Instant::now();
+    dovecot.session(SERVICE).await.logout().await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(1500), "the good login took {:?}", started.elapsed());
+}

@@ -159,6 +159,13 @@ service lmtp {{
     port = {lmtp_port}
   }}
 }}
+# No auth penalty: every test connects from 127.0.0.1, and a failed login must not slow the
+# next test down. Without this socket the auth process disables the penalty.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service auth {{
   inet_listener auth-client {{
     address = 127.0.0.1
