@@ -29,6 +29,8 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// Rows handled by one [`Sender::send_pending`] call at most (the caller loops).
 pub const BATCH: usize = 200;
@@ -128,9 +130,18 @@ impl Sender {
     /// Sends what is due at `now`, up to [`BATCH`] rows. Returns early (the rest stays pending)
     /// when the server or the connection fails.
     pub async fn send_pending(&self, cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
+        self.send_due(cfg, store, now, &CancellationToken::new()).await
+    }
+
+    /// [`Sender::send_pending`], stopping between rows once `stop` is cancelled: the attempt in
+    /// hand is finished and recorded, nothing new is claimed.
+    pub async fn send_due(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, stop: &CancellationToken) -> Result<Report> {
         let mut report = Report::default();
         let lease = chrono::Duration::from_std(self.deadline + Duration::from_secs(30)).unwrap_or(chrono::Duration::minutes(5));
         for _ in 0..BATCH {
+            if stop.is_cancelled() {
+                break;
+            }
             let Some(row) = store.claim_reply(&timestamp(now), &timestamp(now + lease)).await? else { break };
             if !self.one(cfg, store, now, &row, &mut report).await? {
                 break;
@@ -213,6 +224,53 @@ impl Sender {
 /// keeps one [`Sender`] instead, for its connection pool.
 pub async fn send_pending(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
     Sender::new(cfg)?.send_pending(cfg, store, now).await
+}
+
+/// How often [`serve`] looks for due rows when nothing wakes it.
+pub const POLL: Duration = Duration::from_secs(5);
+
+/// The outbox side of `run`: sends what is due whenever `wake` is notified (the mailbox side
+/// does so after each committed decision) and every [`POLL`] otherwise, until `shutdown`.
+/// On shutdown the attempt in progress is finished and recorded, then it returns. Errors (an
+/// unreadable secret, the database) are logged and retried with capped backoff; they never end
+/// the loop.
+pub async fn serve(cfg: &Config, store: &Store, wake: &Notify, shutdown: CancellationToken) {
+    let mut failures: u32 = 0;
+    let mut sender: Option<Sender> = None;
+    while !shutdown.is_cancelled() {
+        let result = match &sender {
+            Some(s) => s.send_due(cfg, store, Utc::now(), &shutdown).await,
+            None => match Sender::new(cfg) {
+                Ok(s) => {
+                    sender = Some(s);
+                    continue;
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let pause = match result {
+            Ok(r) => {
+                failures = 0;
+                if r.sent + r.deferred + r.failed + r.refused + r.waiting >= BATCH {
+                    continue;
+                }
+                POLL
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                // Built again next time: the secret or the token may have been replaced.
+                sender = None;
+                let pause = (Duration::from_secs(1) * 2u32.saturating_pow(failures.min(9))).min(Duration::from_secs(300));
+                tracing::error!(error = %format!("{e:#}"), retry_in_s = pause.as_secs(), "The outbox sender could not run; it will try again.");
+                pause
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
 }
 
 /// The one log line per outcome: the outbox id, the reply kind and the status, nothing else.

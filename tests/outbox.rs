@@ -78,16 +78,20 @@ fn submission_env(pf: &Postfix) -> Vec<(String, String)> {
 
 /// Triages the named fixtures in order; returns the store.
 async fn triaged(db: &Path, files: &[&str]) -> Store {
-    let cfg = samples_config(Vec::new());
     let store = Store::open(&format!("sqlite://{}?mode=rwc", db.display())).await.unwrap();
+    triage_into(&store, files).await;
+    store
+}
+
+async fn triage_into(store: &Store, files: &[&str]) {
+    let cfg = samples_config(Vec::new());
     let labels: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(manifest().join("fixtures/triage/labels.json")).unwrap()).unwrap();
     for file in files {
         let lab = labels.as_array().unwrap().iter().find(|l| l["file"] == *file).unwrap();
         let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
         let raw = std::fs::read(manifest().join("fixtures/triage").join(file)).unwrap();
-        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.unwrap();
+        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, store).await.unwrap();
     }
-    store
 }
 
 fn row<'a>(rows: &'a [OutboxEntry], recipient: &str, kind: &str) -> &'a OutboxEntry {
@@ -214,4 +218,36 @@ async fn implicit_tls_needs_the_ca_and_two_senders_at_once_deliver_each_reply_on
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!((pf.delivered(DELIVERED).len(), pf.delivered(DEFERRED).len()), (1, 1), "exactly once each");
     assert!(store.outbox().await.unwrap().iter().all(|r| r.status == "sent"));
+}
+
+/// The service loop: woken after a decision is committed, it delivers the reply well before its
+/// polling interval; on shutdown it returns promptly.
+#[tokio::test]
+async fn the_service_sends_a_new_reply_when_woken_and_stops_on_shutdown() {
+    let dir = scratch("serve");
+    let certs = support::mailservers::make_certificates(&dir.0);
+    let pf = Postfix::start(&[DELIVERED], &[], certs);
+    let store = triaged(&dir.0.join("db.sqlite"), &[]).await;
+    let cfg = samples_config(submission_env(&pf));
+    let wake = tokio::sync::Notify::new();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let service = marac_intake::outbox::serve(&cfg, &store, &wake, shutdown.clone());
+    let driver = async {
+        // Let the service start and find nothing to do.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let started = std::time::Instant::now();
+        triage_into(&store, &["001_police_seed_victim_l_accept15.eml"]).await;
+        wake.notify_one();
+        let deadline = started + std::time::Duration::from_secs(20);
+        while pf.delivered(DELIVERED).is_empty() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let took = started.elapsed();
+        shutdown.cancel();
+        took
+    };
+    let ((), took) = tokio::time::timeout(std::time::Duration::from_secs(30), async { tokio::join!(service, driver) }).await.expect("the service stopped on shutdown");
+    assert_eq!(pf.delivered(DELIVERED).len(), 1, "log: {}", pf.log_text());
+    assert!(took < marac_intake::outbox::POLL, "woken, not polled: {took:?}");
+    assert_eq!(store.outbox().await.unwrap()[0].status, "sent");
 }
