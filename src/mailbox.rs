@@ -323,6 +323,34 @@ mod tests {
         }
     }
 
+    fn imap(host: &str, tls: Tls, allow: bool) -> ImapConfig {
+        ImapConfig {
+            host: host.into(),
+            port: 143,
+            tls,
+            username: "marac".into(),
+            auth: crate::config::Auth::Password,
+            password_file: Some("/nonexistent".into()),
+            token_file: None,
+            token_command: None,
+            ca_file: None,
+            folder: "INBOX".into(),
+            allow_plaintext_on_loopback: allow,
+            idle_secs: 60,
+            poll_secs: 30,
+            batch: 10,
+            command_timeout_secs: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn plaintext_is_refused_before_connecting_unless_allowed_on_loopback() {
+        for cfg in [imap("192.0.2.1", Tls::None, true), imap("127.0.0.2.example", Tls::None, true), imap("127.0.0.1", Tls::None, false)] {
+            let err = connect(&cfg).await.err().expect("refused");
+            assert!(format!("{err:#}").contains("plaintext is refused"), "{}: {err:#}", cfg.host);
+        }
+    }
+
     #[test]
     fn every_outcome_has_its_folder_and_an_unknown_one_goes_to_review() {
         let f = Folders::default();

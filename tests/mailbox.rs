@@ -267,3 +267,14 @@ async fn a_frozen_server_times_out_instead_of_hanging() {
     server.thaw();
     assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
 }
+
+/// Plaintext on loopback, when the configuration explicitly allows it, works end to end.
+#[tokio::test]
+async fn plaintext_on_loopback_works_when_explicitly_allowed() {
+    let server = Dovecot::start(&[USER]);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let cfg = config_with(&server, "none", server.imap_port, false, &[("MARAC__IMAP__ALLOW_PLAINTEXT_ON_LOOPBACK", "true")]);
+    let messages = messages();
+    server.append(USER, "INBOX", &messages[0].1, messages[0].2).await;
+    assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+}
