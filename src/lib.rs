@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod limits;
 pub mod mailbox;
 pub mod mime;
+pub mod notify;
 pub mod outbox;
 pub mod readers;
 pub mod recognise;

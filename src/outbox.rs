@@ -361,6 +361,36 @@ mod tests {
         assert_eq!(classify(None, false, false), Verdict::RetryAll, "connection and TLS errors");
     }
 
+    fn xoauth2(token_file: Option<&str>, token_command: Option<&str>) -> SmtpConfig {
+        SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: 587,
+            tls: Tls::Starttls,
+            username: "marac@example.test".into(),
+            auth: Auth::Xoauth2,
+            password_file: None,
+            token_file: token_file.map(Into::into),
+            token_command: token_command.map(Into::into),
+            ca_file: None,
+            from: None,
+            allow_plaintext_on_loopback: false,
+            max_replies_per_recipient_per_hour: 20,
+            coordinators_notice_to: None,
+            command_timeout_secs: 30,
+        }
+    }
+
+    #[test]
+    fn oauth2_tokens_come_from_the_file_or_the_command() {
+        assert_eq!(token(&xoauth2(None, Some("printf 'tok-123\\nsecond line\\n'"))).unwrap(), "tok-123");
+        assert!(token(&xoauth2(None, Some("exit 3"))).is_err(), "a failing command gives no token");
+        assert!(token(&xoauth2(None, Some("true"))).is_err(), "an empty token is refused");
+        let f = std::env::temp_dir().join(format!("marac-token-{}", std::process::id()));
+        std::fs::write(&f, "from-file\n").unwrap();
+        assert_eq!(token(&xoauth2(Some(f.to_str().unwrap()), Some("printf other"))).unwrap(), "from-file", "the file wins");
+        let _ = std::fs::remove_file(&f);
+    }
+
     #[test]
     fn timestamps_sort_as_instants() {
         let a = DateTime::parse_from_rfc3339("2026-01-02T09:59:59.999+00:00").unwrap().with_timezone(&Utc);
