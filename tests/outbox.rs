@@ -251,3 +251,17 @@ async fn the_service_sends_a_new_reply_when_woken_and_stops_on_shutdown() {
     assert!(took < marac_intake::outbox::POLL, "woken, not polled: {took:?}");
     assert_eq!(store.outbox().await.unwrap()[0].status, "sent");
 }
+
+/// A sender that died holding a claim: nobody else takes the row while its lease runs, and the
+/// row is taken again once the lease is over (no server needed for the claim itself).
+#[tokio::test]
+async fn a_crashed_senders_claim_is_taken_again_after_its_lease() {
+    let dir = scratch("lease");
+    let store = triaged(&dir.0.join("db.sqlite"), &["001_police_seed_victim_l_accept15.eml"]).await;
+    let t = |min: i64| marac_intake::outbox::timestamp(Utc::now() + chrono::Duration::minutes(min));
+    let first = store.claim_reply(&t(0), &t(5)).await.unwrap().expect("a due row");
+    assert!(store.claim_reply(&t(1), &t(6)).await.unwrap().is_none(), "held by the first claim");
+    assert_eq!(store.outbox().await.unwrap()[0].status, "sending");
+    let again = store.claim_reply(&t(6), &t(11)).await.unwrap().expect("the lease ran out");
+    assert_eq!((again.id, again.attempts), (first.id, 0));
+}
