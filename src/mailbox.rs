@@ -11,7 +11,7 @@
 //! Every server command has a time limit (`imap.command_timeout_secs`). Logs carry message
 //! references, UIDs and counts only: no addresses, subjects or bodies.
 
-use crate::config::{read_secret, Config, Folders, ImapConfig, Tls};
+use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
 use crate::store::Store;
 use crate::triage::triage_message;
 use anyhow::{anyhow, bail, Context, Result};
@@ -102,14 +102,84 @@ pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
     if cfg.tls != Tls::Starttls {
         timed(d, "greeting", client.read_response()).await?.ok_or_else(|| anyhow!("IMAP server closed before its greeting"))?;
     }
-    let password = match &cfg.password_file {
-        Some(p) => read_secret(p).with_context(|| format!("imap.password_file {}", p.display()))?,
-        None => bail!("imap.password_file: required (XOAUTH2 is not supported by this version of the mailbox service)"),
+    let result = match cfg.auth {
+        Auth::Password => {
+            let password = match &cfg.password_file {
+                Some(p) => read_secret(p).with_context(|| format!("imap.password_file {}", p.display()))?,
+                None => bail!("imap.password_file: required with auth = \"password\""),
+            };
+            tokio::time::timeout(d, client.login(&cfg.username, &password)).await
+        }
+        Auth::Xoauth2 => {
+            let token = oauth_token(cfg, d).await?;
+            tokio::time::timeout(d, client.authenticate("XOAUTH2", XOAuth2 { user: cfg.username.clone(), token, sent: false })).await
+        }
     };
-    match tokio::time::timeout(d, client.login(&cfg.username, &password)).await {
+    match result {
         Ok(Ok(session)) => Ok(session),
-        Ok(Err((e, _))) => Err(anyhow!(e).context("IMAP LOGIN")),
-        Err(_) => bail!("IMAP LOGIN: no answer within {} s", d.as_secs()),
+        Ok(Err((e, _))) => Err(anyhow!(e).context("IMAP authentication")),
+        Err(_) => bail!("IMAP authentication: no answer within {} s", d.as_secs()),
+    }
+}
+
+/// The OAuth2 bearer token: from `token_file` (re-read at every connection, so an external
+/// refresher can replace it), else printed by `token_command`.
+async fn oauth_token(cfg: &ImapConfig, d: Duration) -> Result<String> {
+    if let Some(p) = &cfg.token_file {
+        return read_secret(p).with_context(|| format!("imap.token_file {}", p.display()));
+    }
+    let Some(cmd) = &cfg.token_command else { bail!("imap.token_file: auth = \"xoauth2\" needs token_file or token_command") };
+    // std's process API polled without blocking (the command is short and prints a few bytes).
+    let mut child = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("imap.token_command")?;
+    let deadline = tokio::time::Instant::now() + d;
+    let status = loop {
+        if let Some(status) = child.try_wait().context("imap.token_command")? {
+            break status;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("imap.token_command: no token within {} s", d.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    if !status.success() {
+        bail!("imap.token_command failed ({status})");
+    }
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().expect("piped"), &mut stdout).context("imap.token_command")?;
+    let out = std::process::Output { status, stdout, stderr: Vec::new() };
+    let token = String::from_utf8(out.stdout).context("imap.token_command: the token is not UTF-8")?.trim().to_owned();
+    if token.is_empty() {
+        bail!("imap.token_command printed no token");
+    }
+    Ok(token)
+}
+
+/// SASL XOAUTH2: the initial response carries user and bearer token; a failure comes back as a
+/// challenge holding a JSON error, which must be answered with an empty response before the
+/// server sends its NO.
+struct XOAuth2 {
+    user: String,
+    token: String,
+    sent: bool,
+}
+
+impl async_imap::Authenticator for XOAuth2 {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        if std::mem::replace(&mut self.sent, true) {
+            String::new()
+        } else {
+            format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token)
+        }
     }
 }
 

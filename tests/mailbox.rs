@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use marac_intake::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use support::mailservers::Dovecot;
+use support::mailservers::{Dovecot, Introspection};
 
 const USER: &str = "marac";
 
@@ -277,4 +277,30 @@ async fn plaintext_on_loopback_works_when_explicitly_allowed() {
     let messages = messages();
     server.append(USER, "INBOX", &messages[0].1, messages[0].2).await;
     assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+}
+
+/// XOAUTH2 against Dovecot's oauth2 passdb and a local introspection endpoint: a good token (from
+/// `token_file` or `token_command`) logs in; a bad one is refused promptly, the server's JSON
+/// failure challenge answered with an empty response rather than left hanging.
+#[tokio::test]
+async fn xoauth2_logs_in_with_a_good_token_and_fails_cleanly_with_a_bad_one() {
+    let introspection = Introspection::start("good-token-123", USER);
+    let server = Dovecot::start_with_oauth(&[USER], introspection.port);
+    let token_file = server.dir.join("token");
+    std::fs::write(&token_file, "good-token-123\n").unwrap();
+    let token_file = token_file.display().to_string();
+    let oauth = [("MARAC__IMAP__AUTH", "xoauth2"), ("MARAC__IMAP__TOKEN_FILE", token_file.as_str())];
+    let cfg = config_with(&server, "implicit", server.imaps_port, true, &oauth);
+    connect(cfg.file.imap.as_ref().unwrap()).await.expect("XOAUTH2 with a good token").logout().await.unwrap();
+
+    let command = [("MARAC__IMAP__AUTH", "xoauth2"), ("MARAC__IMAP__TOKEN_COMMAND", "echo good-token-123")];
+    let cfg = config_with(&server, "starttls", server.imap_port, true, &command);
+    connect(cfg.file.imap.as_ref().unwrap()).await.expect("XOAUTH2 with a token from a command").logout().await.unwrap();
+
+    let bad = [("MARAC__IMAP__AUTH", "xoauth2"), ("MARAC__IMAP__TOKEN_COMMAND", "echo expired-token")];
+    let cfg = config_with(&server, "implicit", server.imaps_port, true, &bad);
+    let started = std::time::Instant::now();
+    let err = connect(cfg.file.imap.as_ref().unwrap()).await.err().expect("a bad token is refused");
+    assert!(format!("{err:#}").contains("IMAP authentication"), "{err:#}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }

@@ -95,6 +95,16 @@ impl Dovecot {
     /// Starts Dovecot with these users (all with [`PASSWORD`]) and waits until it accepts
     /// connections.
     pub fn start(users: &[&str]) -> Dovecot {
+        Dovecot::start_with(users, None)
+    }
+
+    /// As [`Dovecot::start`], and XOAUTH2/OAUTHBEARER accepted for tokens that the local
+    /// [`Introspection`] endpoint on this port calls active.
+    pub fn start_with_oauth(users: &[&str], introspection_port: u16) -> Dovecot {
+        Dovecot::start_with(users, Some(introspection_port))
+    }
+
+    fn start_with(users: &[&str], introspection_port: Option<u16>) -> Dovecot {
         let dir = fresh_dir("dovecot");
         let (ca_file, crt, key) = make_certificates(&dir);
         let (imap_port, imaps_port, lmtp_port, auth_port) = (free_port(), free_port(), free_port(), free_port());
@@ -110,6 +120,21 @@ impl Dovecot {
         let password_file = dir.join("password");
         std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
         let d = dir.display();
+        let (mechanisms, oauth_passdb) = match introspection_port {
+            None => ("plain login", String::new()),
+            Some(port) => {
+                let ext = dir.join("oauth2.conf.ext");
+                std::fs::write(
+                    &ext,
+                    format!(
+                        "introspection_mode = post\nintrospection_url = http://127.0.0.1:{port}/introspect\nforce_introspection = yes\n\
+                         username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                    ),
+                )
+                .unwrap();
+                ("plain login xoauth2 oauthbearer", format!("passdb {{\n  driver = oauth2\n  args = {}\n}}\n", ext.display()))
+            }
+        };
         let config = dir.join("dovecot.conf");
         std::fs::write(
             &config,
@@ -126,7 +151,7 @@ ssl_cert = <{crt}
 ssl_key = <{key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 login_trusted_networks =
 mail_location = maildir:{d}/mail/%u/Maildir
@@ -138,7 +163,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {passwd}
 }}
-userdb {{
+{oauth_passdb}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={d}/mail/%u
 }}
@@ -494,5 +519,50 @@ impl Drop for Postfix {
         if std::env::var_os("MARAC_KEEP_TEST_DIRS").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// A tiny OAuth2 token introspection endpoint (RFC 7662 style) for Dovecot's oauth2 passdb: the
+/// one good token is active for `username`, every other token is inactive.
+pub struct Introspection {
+    pub port: u16,
+}
+
+impl Introspection {
+    pub fn start(good_token: &str, username: &str) -> Introspection {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (good, user) = (good_token.to_owned(), username.to_owned());
+        // The thread ends with the test process; it only ever answers on this loopback port.
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = stream.read(&mut buf) else { break };
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let body = if text.contains(&good) { format!("{{\"active\":true,\"username\":\"{user}\"}}") } else { "{\"active\":false}".to_owned() };
+                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        Introspection { port }
     }
 }
