@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Any byte stream an IMAP session runs over: TLS, or plain TCP on loopback when allowed.
@@ -229,6 +230,11 @@ async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) ->
 
 /// One pass on an open session: every message above the checkpoint, in UID order.
 pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Result<PassSummary> {
+    pass_waking(session, cfg, store, None).await
+}
+
+/// [`pass`], notifying `wake` (the outbox sender) after each committed decision.
+async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wake: Option<&Notify>) -> Result<PassSummary> {
     let imap = imap_cfg(cfg)?;
     let d = limit(imap);
     let folder = imap.folder.as_str();
@@ -278,6 +284,9 @@ pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Res
                     let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
                     let record = triage_message(&raw, Some(&source), arrived, now, cfg, store).await.with_context(|| format!("triage of UID {uid}"))?;
                     summary.decided += 1;
+                    if let Some(wake) = wake {
+                        wake.notify_one();
+                    }
                     tracing::info!(uid, reference = %record.reference, outcome = %record.outcome, "message decided");
                     record.outcome
                 }
@@ -317,12 +326,13 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
 }
 
 /// Watches the folder until `shutdown` fires: a pass, then IDLE (or a poll interval), again;
-/// reconnects after any failure with capped exponential backoff and jitter.
-pub async fn watch(cfg: &Config, store: &Store, shutdown: CancellationToken) -> Result<()> {
+/// reconnects after any failure with capped exponential backoff and jitter. `wake` is notified
+/// after each committed decision, so the outbox sender ([`crate::outbox::serve`]) replies at once.
+pub async fn watch(cfg: &Config, store: &Store, wake: &Notify, shutdown: CancellationToken) -> Result<()> {
     let imap = imap_cfg(cfg)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
-        match session_loop(cfg, imap, store, &shutdown, &mut failures).await {
+        match session_loop(cfg, imap, store, wake, &shutdown, &mut failures).await {
             Ok(()) => break,
             Err(e) => {
                 let pause = backoff(failures, Duration::from_secs(300));
@@ -338,12 +348,12 @@ pub async fn watch(cfg: &Config, store: &Store, shutdown: CancellationToken) -> 
     Ok(())
 }
 
-async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, shutdown: &CancellationToken, failures: &mut u32) -> Result<()> {
+async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<()> {
     let d = limit(imap);
     let mut session = connect(imap).await?;
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
     loop {
-        let summary = pass(&mut session, cfg, store).await?;
+        let summary = pass_waking(&mut session, cfg, store, Some(wake)).await?;
         *failures = 0;
         if summary.decided + summary.refiled > 0 {
             tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");

@@ -207,7 +207,8 @@ async fn watch_files_new_mail_survives_a_server_restart_and_stops_on_shutdown() 
     let cfg = config(&server, "implicit", server.imaps_port, true);
     let messages = messages();
     let shutdown = CancellationToken::new();
-    let service = watch(&cfg, &store, shutdown.clone());
+    let wake = tokio::sync::Notify::new();
+    let service = watch(&cfg, &store, &wake, shutdown.clone());
     let driver = async {
         // Give the service time to reach IDLE on an empty inbox, then deliver.
         tokio::time::sleep(Duration::from_millis(500)).await;
