@@ -12,8 +12,9 @@
 //! Loop safety at send time: the allowlist is checked again, and at most
 //! `smtp.max_replies_per_recipient_per_hour` replies go to one address per hour (more wait).
 //!
-//! Rows are claimed one at a time with a lease, so two senders never take the same row and a
-//! crashed sender's row is taken again when its lease runs out. The one window for a second copy is
+//! Rows are claimed one at a time with a lease, by up to [`PARALLEL`] workers (one reply at a time
+//! per recipient), so two senders never take the same row and a crashed sender's row is taken
+//! again when its lease runs out. The one window for a second copy is
 //! a crash after the server's 250 and before `sent` is written (milliseconds); the reply carries
 //! the same Message-ID both times.
 //!
@@ -28,6 +29,9 @@ use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -90,6 +94,18 @@ pub fn classify(code: Option<u16>, permanent: bool, transient: bool) -> Verdict 
     }
 }
 
+/// Replies in flight at once in one batch, each on its own pooled connection.
+pub const PARALLEL: usize = 4;
+
+/// What the workers of one batch share.
+struct Batch {
+    /// Rows still to claim in this batch.
+    budget: AtomicUsize,
+    /// Set when the server or the connection failed: nothing more is claimed.
+    halt: AtomicBool,
+    recipients: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
 /// A configured SMTP client. Build once and reuse: it keeps a pool of connections.
 pub struct Sender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -136,14 +152,40 @@ impl Sender {
     /// [`Sender::send_pending`], stopping between rows once `stop` is cancelled: the attempt in
     /// hand is finished and recorded, nothing new is claimed.
     pub async fn send_due(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, stop: &CancellationToken) -> Result<Report> {
+        let shared = Batch { budget: AtomicUsize::new(BATCH), halt: AtomicBool::new(false), recipients: std::sync::Mutex::new(HashMap::new()) };
+        let workers = (0..PARALLEL).map(|_| self.worker(cfg, store, now, stop, &shared));
+        let mut total = Report::default();
+        for r in futures_util::future::join_all(workers).await {
+            let r = r?;
+            total.sent += r.sent;
+            total.deferred += r.deferred;
+            total.failed += r.failed;
+            total.refused += r.refused;
+            total.waiting += r.waiting;
+        }
+        Ok(total)
+    }
+
+    /// One of the [`PARALLEL`] claim-and-send loops of a batch.
+    async fn worker(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, stop: &CancellationToken, shared: &Batch) -> Result<Report> {
         let mut report = Report::default();
         let lease = chrono::Duration::from_std(self.deadline + Duration::from_secs(30)).unwrap_or(chrono::Duration::minutes(5));
-        for _ in 0..BATCH {
-            if stop.is_cancelled() {
+        loop {
+            if stop.is_cancelled() || shared.halt.load(Ordering::SeqCst) {
+                break;
+            }
+            if shared.budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err() {
                 break;
             }
             let Some(row) = store.claim_reply(&timestamp(now), &timestamp(now + lease)).await? else { break };
+            // One reply at a time per recipient, so the hourly cap counts every send before it.
+            let lock = {
+                let mut map = shared.recipients.lock().unwrap_or_else(|p| p.into_inner());
+                map.entry(row.recipient.to_ascii_lowercase()).or_default().clone()
+            };
+            let _held = lock.lock().await;
             if !self.one(cfg, store, now, &row, &mut report).await? {
+                shared.halt.store(true, Ordering::SeqCst);
                 break;
             }
         }
