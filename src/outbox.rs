@@ -177,7 +177,9 @@ impl Sender {
             if shared.budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err() {
                 break;
             }
-            let Some(row) = store.claim_reply(&timestamp(now), &timestamp(now + lease)).await? else { break };
+            // The lease runs from the real clock: a long batch must not hand out leases that
+            // have already run out (`now` may also be later than the clock, in tests).
+            let Some(row) = store.claim_reply(&timestamp(now), &timestamp(now.max(Utc::now()) + lease)).await? else { break };
             // One reply at a time per recipient, so the hourly cap counts every send before it.
             let lock = {
                 let mut map = shared.recipients.lock().unwrap_or_else(|p| p.into_inner());
