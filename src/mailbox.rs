@@ -355,11 +355,16 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Not
     loop {
         let summary = pass_waking(&mut session, cfg, store, Some(wake)).await?;
         *failures = 0;
-        if summary.decided + summary.refiled > 0 {
-            tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");
-        }
+        // New-mail notices that came during the pass were taken in by its commands; rather than
+        // rely on the server announcing that mail again at IDLE, pass again until a pass finds
+        // nothing (cheap: one SEARCH).
+        while session.unsolicited_responses.try_recv().is_ok() {}
         if shutdown.is_cancelled() {
             break;
+        }
+        if summary.decided + summary.refiled > 0 {
+            tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");
+            continue;
         }
         if has_idle {
             let mut idle = session.idle();
