@@ -7,7 +7,10 @@
 //! - [`recognise`]: documents → a DASH RIC and a referral form.
 //! - [`inspect`]: wires the stages above for one message; pure, panics contained.
 //!
-//! Every stage above is pure: bytes in, values out. [`limits`] bounds all untrusted input.
+//! - [`decide`] and [`triage`]: one message → a decision committed with its reply ([`store`]).
+//! - [`mailbox`] (IMAP in), [`outbox`] (SMTP out) and [`service`] (`run`): the I/O edges.
+//!
+//! The stages up to [`decide`] are pure: bytes in, values out. [`limits`] bounds all untrusted input.
 #![forbid(unsafe_code)]
 
 pub mod config;
@@ -26,6 +29,7 @@ pub mod recognise;
 pub mod reply;
 pub mod report;
 pub mod schedule;
+pub mod service;
 pub mod sniff;
 pub mod store;
 pub mod triage;

@@ -230,11 +230,12 @@ async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) ->
 
 /// One pass on an open session: every message above the checkpoint, in UID order.
 pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Result<PassSummary> {
-    pass_waking(session, cfg, store, None).await
+    pass_waking(session, cfg, store, None, &CancellationToken::new()).await
 }
 
-/// [`pass`], notifying `wake` (the outbox sender) after each committed decision.
-async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wake: Option<&Notify>) -> Result<PassSummary> {
+/// [`pass`], notifying `wake` (the outbox sender) after each committed decision, and ending
+/// early, between two messages, once `stop` is cancelled.
+async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wake: Option<&Notify>, stop: &CancellationToken) -> Result<PassSummary> {
     let imap = imap_cfg(cfg)?;
     let d = limit(imap);
     let folder = imap.folder.as_str();
@@ -256,8 +257,18 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
     let batch = imap.batch.max(1) as usize;
     let mut uids: Vec<u32> = timed(d, "UID SEARCH", session.uid_search(format!("UID {}:*", last.saturating_add(1)))).await?.into_iter().filter(|u| *u > last).collect();
     uids.sort_unstable();
+    // Sizes first, so that one fetch never holds more than BATCH_BYTES of mail in memory.
+    let mut runs = Vec::new();
     for chunk in uids.chunks(batch) {
         let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let sizes: Vec<(u32, u32)> = timed(d, "UID FETCH (RFC822.SIZE)", async {
+            session.uid_fetch(&set, "(UID RFC822.SIZE)").await?.try_filter_map(|f| async move { Ok(f.uid.map(|uid| (uid, f.size.unwrap_or(0)))) }).try_collect().await
+        })
+        .await?;
+        runs.extend(byte_batches(chunk, &sizes, BATCH_BYTES));
+    }
+    for run in runs {
+        let set = run.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let mut fetched: Vec<(u32, Option<chrono::DateTime<chrono::FixedOffset>>, Vec<u8>)> = timed(d, "UID FETCH", async {
             session
                 .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
@@ -269,6 +280,9 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
         .await?;
         fetched.sort_by_key(|(uid, _, _)| *uid);
         for (uid, arrived, raw) in fetched {
+            if stop.is_cancelled() {
+                return Ok(summary);
+            }
             if uid <= last {
                 continue;
             }
@@ -298,6 +312,30 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
         }
     }
     Ok(summary)
+}
+
+/// Most bytes of mail fetched at once: a batch of large referrals is split; a message larger
+/// than this is fetched alone (`limits.max_message_bytes` decides how much of it is read).
+pub const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Splits `uids` (in order) into runs whose sizes add up to at most `max` bytes, each run holding
+/// at least one message. A UID the server gave no size for counts as empty.
+pub fn byte_batches(uids: &[u32], sizes: &[(u32, u32)], max: u64) -> Vec<Vec<u32>> {
+    let size = |uid: u32| sizes.iter().find(|(u, _)| *u == uid).map_or(0, |(_, s)| u64::from(*s));
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut used = 0u64;
+    for &uid in uids {
+        let n = size(uid);
+        match out.last_mut() {
+            Some(run) if used + n <= max => run.push(uid),
+            _ => {
+                out.push(vec![uid]);
+                used = 0;
+            }
+        }
+        used += n;
+    }
+    out
 }
 
 /// Moves one message out of the selected folder; never deletes it without a copy.
@@ -353,7 +391,7 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Not
     let mut session = connect(imap).await?;
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
     loop {
-        let summary = pass_waking(&mut session, cfg, store, Some(wake)).await?;
+        let summary = pass_waking(&mut session, cfg, store, Some(wake), shutdown).await?;
         *failures = 0;
         // New-mail notices that came during the pass were taken in by its commands; rather than
         // rely on the server announcing that mail again at IDLE, pass again until a pass finds
@@ -434,6 +472,16 @@ mod tests {
             let err = connect(&cfg).await.err().expect("refused");
             assert!(format!("{err:#}").contains("plaintext is refused"), "{}: {err:#}", cfg.host);
         }
+    }
+
+    #[test]
+    fn fetches_are_split_by_bytes_and_a_large_message_goes_alone() {
+        let sizes = [(1, 10), (2, 30), (3, 100), (4, 5), (5, 5)];
+        assert_eq!(byte_batches(&[1, 2, 3, 4, 5], &sizes, 50), vec![vec![1, 2], vec![3], vec![4, 5]]);
+        assert_eq!(byte_batches(&[1, 2, 3, 4, 5], &sizes, 1000), vec![vec![1, 2, 3, 4, 5]]);
+        assert_eq!(byte_batches(&[3, 3], &sizes, 50), vec![vec![3], vec![3]]);
+        assert_eq!(byte_batches(&[7, 8], &sizes, 0), vec![vec![7, 8]], "no size known: counted as empty");
+        assert!(byte_batches(&[], &sizes, 50).is_empty());
     }
 
     #[test]

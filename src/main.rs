@@ -69,6 +69,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The service: watch the mailbox, decide and file each referral, send the replies.
+    /// SIGTERM/SIGINT stop it after the work in hand; SIGHUP reloads the configuration.
+    Run(DbArgs),
     /// Import the area's list of past referrals (CSV or XLSX) so repeats are found from day one.
     ImportHistory {
         #[command(flatten)]
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Triage { db, json, files } => with_store(&db, |cfg, store| Box::pin(triage(cfg, store, json, files))),
         Command::History { db, json } => with_store(&db, |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
         Command::Queue { db, json } => with_store(&db, |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
+        Command::Run(db) => run_service(&db),
         Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
             Box::pin(async move {
                 let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
@@ -101,6 +105,50 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs for journald or a terminal: one line per event, no colours, no timestamps under
+/// systemd (journald adds its own). `MARAC_LOG` sets the level of this program's events
+/// (error, warn, info, debug; default info); other crates' events are shown from warn.
+fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let level = std::env::var("MARAC_LOG").ok().and_then(|l| l.parse::<LevelFilter>().ok()).unwrap_or(LevelFilter::INFO);
+    let filter = Targets::new().with_default(LevelFilter::WARN.min(level)).with_target("marac_intake", level);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let registry = tracing_subscriber::registry().with(filter);
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        registry.with(fmt.without_time()).init();
+    } else {
+        registry.with(fmt).init();
+    }
+}
+
+fn run_service(db: &DbArgs) -> Result<()> {
+    init_logging();
+    let opts = marac_intake::service::RunOptions { config: config_path(&db.config), db: db.db.clone() };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async move {
+        use marac_intake::service::Control;
+        use tokio::signal::unix::{signal, SignalKind};
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        tokio::spawn(async move {
+            loop {
+                let c = tokio::select! {
+                    _ = term.recv() => Control::Stop,
+                    _ = int.recv() => Control::Stop,
+                    _ = hup.recv() => Control::Reload,
+                };
+                if tx.send(c).is_err() {
+                    break;
+                }
+            }
+        });
+        marac_intake::service::run(&opts, rx).await
+    })
 }
 
 fn config_path(c: &ConfigArg) -> PathBuf {

@@ -1,0 +1,175 @@
+//! `marac-intake run`: the service. Watches the mailbox ([`mailbox::watch`]) and sends the
+//! outbox ([`outbox::serve`]) as two tasks sharing one database, and answers the process's
+//! controls:
+//! - [`Control::Stop`] (SIGTERM, SIGINT): the message in hand is finished and committed, the
+//!   outbox attempt in progress is finished and recorded, the IMAP session logs out; `run`
+//!   returns within [`SHUTDOWN_DEADLINE`]. Anything cut off by the deadline was not committed, so
+//!   it is simply done again at the next start.
+//! - [`Control::Reload`] (SIGHUP): the configuration file is read again; an invalid one is
+//!   refused with its reason logged and the running configuration kept. A valid one replaces it:
+//!   both tasks stop as on shutdown and start again with the new configuration.
+//!
+//! systemd: `READY=1` once the database is open, `RELOADING=1`/`READY=1` around a reload,
+//! `STOPPING=1` on shutdown, and `WATCHDOG=1` at half the watchdog interval from this loop,
+//! which never waits on the mail servers (the two tasks run on the runtime's worker threads).
+
+use crate::config::{self, Config};
+use crate::notify::Notifier;
+use crate::store::Store;
+use crate::{mailbox, outbox};
+use anyhow::{anyhow, Result};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Longest wait for the two tasks to finish what they hold after a stop or a reload.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
+
+/// What the process is asked to do (from signals in `main`, or from a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Reload,
+    Stop,
+}
+
+/// Where the service reads its configuration and keeps its history.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub config: PathBuf,
+    /// Database URL; default: the SQLite file in the configured data directory.
+    pub db: Option<String>,
+}
+
+/// Reads the configuration and checks what `run` needs beyond `check-config`: a mailbox to
+/// watch and a server to send through.
+pub fn load(path: &Path) -> Result<Config> {
+    let cfg =
+        config::load(path, std::env::vars()).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if cfg.file.imap.is_none() {
+        return Err(anyhow!(
+            "{}: imap: the [imap] section is required by `run` (the mailbox to watch)",
+            path.display()
+        ));
+    }
+    if cfg.file.smtp.is_none() {
+        return Err(anyhow!("{}: smtp: the [smtp] section is required by `run` (the server replies are sent through)", path.display()));
+    }
+    Ok(cfg)
+}
+
+/// The two tasks of one configuration generation.
+struct Tasks {
+    stop: CancellationToken,
+    mailbox: JoinHandle<Result<()>>,
+    outbox: JoinHandle<()>,
+}
+
+impl Tasks {
+    fn start(cfg: Arc<Config>, store: &Store) -> Tasks {
+        let stop = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
+        let mailbox = tokio::spawn({
+            let (cfg, store, wake, stop) = (cfg.clone(), store.clone(), wake.clone(), stop.clone());
+            async move { mailbox::watch(&cfg, &store, &wake, stop).await }
+        });
+        let outbox = tokio::spawn({
+            let (store, stop) = (store.clone(), stop.clone());
+            async move { outbox::serve(&cfg, &store, &wake, stop).await }
+        });
+        Tasks {
+            stop,
+            mailbox,
+            outbox,
+        }
+    }
+
+    /// Asks both tasks to stop and waits for them, at most until `deadline`.
+    async fn stop(self, deadline: Duration) {
+        self.stop.cancel();
+        let both = async {
+            match self.mailbox.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "The mailbox task ended with an error.")
+                }
+                Err(e) => tracing::error!(error = %e, "The mailbox task failed."),
+            }
+            if let Err(e) = self.outbox.await {
+                tracing::error!(error = %e, "The outbox task failed.");
+            }
+        };
+        if tokio::time::timeout(deadline, both).await.is_err() {
+            tracing::warn!(deadline_s = deadline.as_secs(), "The service did not finish its work in hand within the deadline; what was not committed is done again at the next start.");
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.mailbox.is_finished() || self.outbox.is_finished()
+    }
+}
+
+/// Runs the service until [`Control::Stop`] (or until `control` closes).
+pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control>) -> Result<()> {
+    mailbox::install_crypto_provider();
+    let cfg = Arc::new(load(&opts.config)?);
+    let url = opts.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let store = Store::open(&url).await?;
+    let notifier = Notifier::from_env();
+    let mut watchdog = notifier.watchdog_interval().map(tokio::time::interval);
+    let mut current = cfg;
+    let mut tasks = Tasks::start(current.clone(), &store);
+    tracing::info!("The service is running.");
+    notified(notifier.ready());
+    loop {
+        tokio::select! {
+            c = control.recv() => match c.unwrap_or(Control::Stop) {
+                Control::Stop => {
+                    tracing::info!("Stopping: finishing the work in hand.");
+                    notified(notifier.stopping());
+                    tasks.stop(SHUTDOWN_DEADLINE).await;
+                    tracing::info!("Stopped.");
+                    return Ok(());
+                }
+                Control::Reload => {
+                    notified(notifier.reloading());
+                    match load(&opts.config) {
+                        Ok(new) => {
+                            tasks.stop(SHUTDOWN_DEADLINE).await;
+                            current = Arc::new(new);
+                            tasks = Tasks::start(current.clone(), &store);
+                            tracing::info!("The configuration was reloaded.");
+                        }
+                        Err(e) => tracing::error!(error = %format!("{e:#}"), "The new configuration is invalid and was refused; the running one is kept."),
+                    }
+                    notified(notifier.ready());
+                }
+            },
+            _ = tick(&mut watchdog) => notified(notifier.watchdog()),
+            // Both tasks run until stopped; one that ends on its own is a bug. Start again
+            // rather than leave the mailbox unwatched.
+            _ = tokio::time::sleep(Duration::from_secs(1)), if tasks.finished() => {
+                tracing::error!("A service task ended unexpectedly; starting both again.");
+                tasks.stop(SHUTDOWN_DEADLINE).await;
+                tasks = Tasks::start(current.clone(), &store);
+            }
+        }
+    }
+}
+
+async fn tick(w: &mut Option<tokio::time::Interval>) {
+    match w {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn notified(r: std::io::Result<()>) {
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "systemd notification failed.");
+    }
+}
