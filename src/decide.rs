@@ -498,6 +498,7 @@ mod tests {
                 ..Envelope::default()
             },
             signals: vec![],
+            refers: crate::mime::Refers::default(),
             attachments: vec![attachment("1"), attachment("2")],
             dash: Some(Dash {
                 yes,

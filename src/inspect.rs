@@ -4,7 +4,7 @@
 
 use crate::document::{Document, Problem, ProblemKind};
 use crate::limits::{Deadline, Limits};
-use crate::mime::{self, Email, Envelope, Signal};
+use crate::mime::{self, Email, Envelope, Refers, Signal};
 use crate::readers;
 use crate::recognise::dash::Dash;
 use crate::recognise::referral::{Referral, Synonyms};
@@ -28,6 +28,10 @@ pub struct Inspection {
     pub size: usize,
     pub envelope: Envelope,
     pub signals: Vec<Signal>,
+    /// The Message-IDs it refers to (a bounce: those of the returned original); shown only when
+    /// there are some.
+    #[serde(skip_serializing_if = "Refers::is_empty")]
+    pub refers: Refers,
     pub attachments: Vec<AttachmentReport>,
     /// The DASH RIC, `null` when none was read.
     pub dash: Option<Dash>,
@@ -169,6 +173,7 @@ fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspec
         size: email.size,
         envelope: email.envelope,
         signals: email.signals,
+        refers: email.refers,
         attachments,
         dash: recognised.dash,
         referral: recognised.referral,

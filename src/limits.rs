@@ -69,3 +69,10 @@ impl Deadline {
         std::time::Instant::now() >= self.0
     }
 }
+
+/// Most Message-IDs collected from one message to recognise our own replies (its In-Reply-To and
+/// References, and a bounce's returned original). Fixed: the look-up is one indexed query.
+pub const MAX_REFERRED_IDS: usize = 32;
+/// Most bytes of a bounce report read for the returned original's header lines (a
+/// `text/rfc822-headers` part, or the report's text when an MTA quotes the headers inline).
+pub const MAX_REPORT_SCAN_BYTES: usize = 64 * 1024;

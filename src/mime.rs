@@ -16,6 +16,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub struct Email {
     pub envelope: Envelope,
     pub signals: Vec<Signal>,
+    /// The Message-IDs it refers to, for recognising our own replies when they come back.
+    #[serde(skip_serializing_if = "Refers::is_empty")]
+    pub refers: Refers,
     /// The first text/plain body (converted from HTML when only HTML was sent).
     #[serde(skip)]
     pub body_text: String,
@@ -84,6 +87,69 @@ impl AuthResults {
     }
 }
 
+/// The Message-IDs a message refers to, lower-cased and without angle brackets, so that the
+/// store can recognise our own replies (their Message-IDs are ours) when they come back. At most
+/// [`crate::limits::MAX_REFERRED_IDS`] in all, each listed once.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Refers {
+    /// The message this one is about. For a delivery status notification (a bounce): the
+    /// Message-ID of the returned original (a `message/rfc822` or `text/rfc822-headers` part, or
+    /// else a `Message-ID:` line quoted in the report's text) and the report's own In-Reply-To.
+    /// For any other message: its In-Reply-To.
+    pub about: Vec<String>,
+    /// Further up the thread: References, and the returned original's In-Reply-To and References.
+    pub thread: Vec<String>,
+    /// The `Action` of each recipient in a `message/delivery-status` part (`failed`, `delayed`,
+    /// `delivered`, ...), lower-cased.
+    pub dsn_actions: Vec<String>,
+}
+
+impl Refers {
+    pub fn is_empty(&self) -> bool {
+        self.about.is_empty() && self.thread.is_empty() && self.dsn_actions.is_empty()
+    }
+
+    /// Whether a delivery status notification reports a failure: true unless every recipient's
+    /// `Action` is a delay or a success (a report without a readable `Action` counts as a failure).
+    pub fn reports_failure(&self) -> bool {
+        self.dsn_actions.is_empty() || self.dsn_actions.iter().any(|a| a == "failed")
+    }
+
+    fn add(&mut self, about: bool, id: &str) {
+        let Some(id) = normalise_message_id(id) else { return };
+        if self.about.contains(&id) || (!about && self.thread.contains(&id)) {
+            return;
+        }
+        if self.about.len() + self.thread.len() >= crate::limits::MAX_REFERRED_IDS {
+            return;
+        }
+        if about {
+            self.thread.retain(|t| *t != id);
+            self.about.push(id);
+        } else {
+            self.thread.push(id);
+        }
+    }
+}
+
+/// A Message-ID as the store keeps it: without angle brackets or surrounding space,
+/// lower-cased. `None` when it cannot be one (empty, no `@`, spaces inside, over 250 bytes).
+pub fn normalise_message_id(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    if id.is_empty() || id.len() > 250 || !id.contains('@') || id.contains(char::is_whitespace) || id.contains(['<', '>']) {
+        return None;
+    }
+    Some(id.to_ascii_lowercase())
+}
+
+/// The normalised Message-ID in a message's header block (for messages of our own, such as the
+/// outbox's), if it has one. Never panics.
+pub fn header_message_id(raw: &[u8]) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(|| MessageParser::default().parse_headers(raw).and_then(|m| m.message_id().and_then(normalise_message_id))))
+        .ok()
+        .flatten()
+}
+
 /// Why a message is not a person writing to us.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Signal {
@@ -127,6 +193,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Email {
     let mut email = Email {
         envelope: Envelope::default(),
         signals: Vec::new(),
+        refers: Refers::default(),
         body_text: String::new(),
         attachments: Vec::new(),
         problems: Vec::new(),
@@ -149,6 +216,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Email {
         Ok(Some(read)) => {
             email.envelope = read.envelope;
             email.signals = read.signals;
+            email.refers = read.refers;
             email.body_text = read.body_text;
             email.attachments = read.attachments;
             email.problems.extend(read.problems);
@@ -165,6 +233,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Email {
 struct Read {
     envelope: Envelope,
     signals: Vec<Signal>,
+    refers: Refers,
     body_text: String,
     attachments: Vec<Attachment>,
     problems: Vec<Problem>,
@@ -173,9 +242,12 @@ struct Read {
 fn read_message(msg: &Message<'_>, limits: &Limits, headers_only: bool) -> Read {
     let envelope = envelope(msg);
     let mut signals = signals(msg, &envelope);
+    let dsn = signals.iter().any(|s| s.kind == SignalKind::Dsn);
+    let refers = refers(msg, &envelope, dsn && !headers_only);
     let mut read = Read {
         envelope,
         signals: Vec::new(),
+        refers,
         body_text: String::new(),
         attachments: Vec::new(),
         problems: Vec::new(),
@@ -445,6 +517,129 @@ fn signals(msg: &Message<'_>, env: &Envelope) -> Vec<Signal> {
     out
 }
 
+/// The Message-IDs `msg` refers to (see [`Refers`]). For a bounce (`dsn`) the returned
+/// original is looked for among the top-level parts; the report's text is searched for quoted
+/// header lines only when no such part names a Message-ID. Bounded: at most
+/// [`crate::limits::MAX_REFERRED_IDS`] ids, [`crate::limits::MAX_REPORT_SCAN_BYTES`] read per
+/// part and the last 8 References of each header.
+fn refers(msg: &Message<'_>, env: &Envelope, dsn: bool) -> Refers {
+    const LAST_REFERENCES: usize = 8;
+    let last = |v: &[String]| v[v.len().saturating_sub(LAST_REFERENCES)..].to_vec();
+    let mut r = Refers::default();
+    if dsn {
+        for part in msg.parts.iter().skip(1).take(64) {
+            let subtype = part.content_type().map(|ct| (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or("").to_ascii_lowercase()));
+            let Some((ctype, sub)) = subtype else { continue };
+            match (&part.body, ctype.as_str(), sub.as_str()) {
+                (PartType::Message(inner), _, _) => {
+                    if let Some(id) = inner.message_id() {
+                        r.add(true, id);
+                    }
+                    for id in text_list(inner.in_reply_to()).iter().chain(&last(&text_list(inner.references()))) {
+                        r.add(false, id);
+                    }
+                }
+                (_, "text" | "message", "rfc822-headers" | "global-headers") | (_, "message", "rfc822" | "global") => {
+                    let bytes = part.contents();
+                    // The part's last header line ends at the boundary, without a line break of
+                    // its own: end the block, or the parser drops that line.
+                    let mut head = bytes[..bytes.len().min(crate::limits::MAX_REPORT_SCAN_BYTES)].to_vec();
+                    head.extend_from_slice(b"\r\n\r\n");
+                    if let Some(h) = MessageParser::default().parse_headers(&head) {
+                        if let Some(id) = h.message_id() {
+                            r.add(true, id);
+                        }
+                        for id in text_list(h.in_reply_to()).iter().chain(&last(&text_list(h.references()))) {
+                            r.add(false, id);
+                        }
+                    }
+                }
+                (_, "message", "delivery-status" | "global-delivery-status") => {
+                    let bytes = part.contents();
+                    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(crate::limits::MAX_REPORT_SCAN_BYTES)]);
+                    for line in text.lines() {
+                        if let Some((name, value)) = line.split_once(':') {
+                            if name.trim().eq_ignore_ascii_case("action") && r.dsn_actions.len() < 16 {
+                                let action = value.split(['(', ';']).next().unwrap_or("").trim().to_ascii_lowercase();
+                                if !action.is_empty() {
+                                    r.dsn_actions.push(action);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if r.about.is_empty() {
+            // Many MTAs quote the original's headers in the report's text instead.
+            let mut budget = crate::limits::MAX_REPORT_SCAN_BYTES;
+            for id in &msg.text_body {
+                let Some(text) = msg.part(*id).and_then(|p| p.text_contents()) else { continue };
+                let text = &text[..floor_char_boundary(text, budget)];
+                budget -= text.len();
+                let (about, thread) = quoted_header_ids(text);
+                for id in about {
+                    r.add(true, &id);
+                }
+                for id in thread {
+                    r.add(false, &id);
+                }
+            }
+        }
+    }
+    for id in &env.in_reply_to {
+        r.add(true, id);
+    }
+    for id in last(&env.references) {
+        r.add(false, &id);
+    }
+    r
+}
+
+/// The largest index at most `n` that is a character boundary of `s`.
+fn floor_char_boundary(s: &str, n: usize) -> usize {
+    let mut i = n.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Message-IDs named by header lines quoted in a bounce report's text (`Message-ID:` lines, then
+/// `In-Reply-To:` and `References:` lines with their folded continuations), each line possibly
+/// indented or quoted with `>`. Returns (Message-IDs, In-Reply-To and References ids).
+pub fn quoted_header_ids(text: &str) -> (Vec<String>, Vec<String>) {
+    let (mut about, mut thread) = (Vec::new(), Vec::new());
+    let mut current: Option<bool> = None;
+    for line in text.lines() {
+        let folded = line.starts_with([' ', '\t']);
+        let bare = line.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
+        let name = bare.split_once(':').map(|(n, _)| n.trim().to_ascii_lowercase());
+        let value = match name.as_deref() {
+            Some("message-id") => {
+                current = Some(true);
+                bare.split_once(':').map(|(_, v)| v)
+            }
+            Some("in-reply-to" | "references") => {
+                current = Some(false);
+                bare.split_once(':').map(|(_, v)| v)
+            }
+            _ if folded && current.is_some() && bare.starts_with('<') => Some(bare),
+            _ => {
+                current = None;
+                None
+            }
+        };
+        let (Some(v), Some(is_about)) = (value, current) else { continue };
+        for token in v.split('<').skip(1) {
+            let Some((id, _)) = token.split_once('>') else { continue };
+            if is_about { about.push(id.to_owned()) } else { thread.push(id.to_owned()) }
+        }
+    }
+    (about, thread)
+}
+
 const AUTO_REPLY_PREFIXES: &[&str] = &[
     "automatic reply:",
     "auto reply:",
@@ -652,6 +847,120 @@ Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
         assert_eq!(e.problems[0].kind, ProblemKind::LimitExceeded);
         assert!(e.attachments.is_empty());
         assert_eq!(e.envelope.from.unwrap().address, "a@x.example.test");
+    }
+
+    /// A bounce as Postfix writes it: explanation, delivery-status, and the returned headers.
+    fn postfix_bounce(action: &str, text_extra: &str) -> String {
+        format!(
+            "From: MAILER-DAEMON@mail.x.test (Mail Delivery System)\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+Message-ID: <20260120.B1@mail.x.test>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
+--r\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n{text_extra}\r\n\
+--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.x.test\r\n\r\nFinal-Recipient: rfc822; a@x.test\r\nAction: {action}\r\nStatus: 5.1.1\r\n\
+--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Kingsmere MARAC <marac@marac.test>\r\nTo: a@x.test\r\n\
+Message-ID: <Acknowledgement.IN-2026-00003@marac.test>\r\nIn-Reply-To: <ref-1@x.test>\r\nReferences: <ref-0@x.test>\r\n <ref-1@x.test>\r\n\
+--r--\r\n"
+        )
+    }
+
+    #[test]
+    fn a_message_refers_to_its_in_reply_to_and_references() {
+        let m = "From: a@x.test\r\nMessage-ID: <m@x.test>\r\nIn-Reply-To: <Rejection.IN-2026-00001@marac.test>\r\nReferences: <r0@x.test> <rejection.in-2026-00001@marac.test>\r\n\r\nThanks\r\n";
+        let e = parse(m.as_bytes(), &Limits::default());
+        assert_eq!(e.refers.about, vec!["rejection.in-2026-00001@marac.test"], "lower-cased, without brackets");
+        assert_eq!(e.refers.thread, vec!["r0@x.test"], "listed once, under about");
+        assert!(e.refers.dsn_actions.is_empty());
+        assert!(e.refers.reports_failure(), "no report: nothing says it is only a delay");
+        let plain = parse(SIMPLE.as_bytes(), &Limits::default());
+        assert!(plain.refers.is_empty());
+    }
+
+    #[test]
+    fn a_bounce_refers_to_the_returned_original() {
+        let e = parse(postfix_bounce("failed", "").as_bytes(), &Limits::default());
+        assert!(e.signals.iter().any(|s| s.kind == SignalKind::Dsn));
+        assert_eq!(e.refers.about, vec!["acknowledgement.in-2026-00003@marac.test"]);
+        assert_eq!(e.refers.thread, vec!["ref-1@x.test", "ref-0@x.test"]);
+        assert_eq!(e.refers.dsn_actions, vec!["failed"]);
+        assert!(e.refers.reports_failure());
+        assert!(e.attachments.is_empty(), "report parts are not attachments");
+    }
+
+    #[test]
+    fn a_returned_part_wins_over_header_lines_in_the_report_text() {
+        let e = parse(postfix_bounce("failed", "Message-ID: <other@x.test>").as_bytes(), &Limits::default());
+        assert_eq!(e.refers.about, vec!["acknowledgement.in-2026-00003@marac.test"]);
+        assert!(!e.refers.thread.contains(&"other@x.test".to_owned()));
+    }
+
+    #[test]
+    fn a_delay_warning_is_not_a_failure() {
+        let e = parse(postfix_bounce("delayed", "").as_bytes(), &Limits::default());
+        assert_eq!(e.refers.dsn_actions, vec!["delayed"]);
+        assert!(!e.refers.reports_failure());
+        let mixed = Refers { dsn_actions: vec!["delayed".into(), "failed".into()], ..Refers::default() };
+        assert!(mixed.reports_failure());
+    }
+
+    #[test]
+    fn a_bounce_returning_the_whole_message_refers_to_it() {
+        let m = "From: postmaster@mx.y.test\r\nSubject: Undeliverable: MARAC referral received\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
+--r\r\nContent-Type: text/plain\r\n\r\nDelivery has failed.\r\n\
+--r\r\nContent-Type: message/rfc822\r\n\r\nFrom: marac@marac.test\r\nTo: a@y.test\r\nMessage-ID: <holding.in-2026-00007@marac.test>\r\n\
+In-Reply-To: <orig@y.test>\r\nSubject: x\r\n\r\nWe have received your referral.\r\n\
+--r--\r\n";
+        let e = parse(m.as_bytes(), &Limits::default());
+        assert_eq!(e.refers.about, vec!["holding.in-2026-00007@marac.test"]);
+        assert_eq!(e.refers.thread, vec!["orig@y.test"]);
+    }
+
+    #[test]
+    fn a_bounce_quoting_the_headers_in_its_text_refers_to_them() {
+        // A one-part bounce, as qmail and older Exim write them.
+        let m = "From: MAILER-DAEMON@mx.z.test\r\nSubject: failure notice\r\nContent-Type: text/plain\r\n\r\n\
+Sorry, I couldn't deliver your message.\r\n\r\n--- Below this line is a copy of the message.\r\n\r\n\
+Return-Path: <>\r\n   Message-ID: <notice.in-2026-00002@marac.test>\r\n> References: <t1@z.test>\r\n\t<t2@z.test>\r\nSubject: x\r\n\t<not-a-reference@z.test>\r\n";
+        let e = parse(m.as_bytes(), &Limits::default());
+        assert!(e.signals.iter().any(|s| s.kind == SignalKind::Dsn));
+        assert_eq!(e.refers.about, vec!["notice.in-2026-00002@marac.test"]);
+        assert_eq!(e.refers.thread, vec!["t1@z.test", "t2@z.test"]);
+    }
+
+    #[test]
+    fn only_a_bounce_is_searched_for_a_returned_original() {
+        // A person forwarding one of our replies: not a bounce, so its inner Message-ID is not
+        // taken (the outer one is still checked by the store against our replies).
+        let m = "From: a@x.test\r\nSubject: Fw: referral received\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n\
+--o\r\nContent-Type: text/plain\r\n\r\nMessage-ID: <quoted@x.test>\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n\
+From: marac@marac.test\r\nMessage-ID: <acknowledgement.in-2026-00001@marac.test>\r\n\r\nReceived.\r\n--o--\r\n";
+        assert!(parse(m.as_bytes(), &Limits::default()).refers.is_empty());
+    }
+
+    #[test]
+    fn references_are_bounded() {
+        let many: String = (0..500).map(|i| format!(" <r{i}@x.test>")).collect();
+        let m = format!("From: a@x.test\r\nIn-Reply-To: <r499@x.test>\r\nReferences:{many}\r\n\r\nHi\r\n");
+        let e = parse(m.as_bytes(), &Limits::default());
+        assert_eq!(e.refers.about, vec!["r499@x.test"]);
+        assert_eq!(e.refers.thread, (492..499).map(|i| format!("r{i}@x.test")).collect::<Vec<_>>(), "the last 8, less the one already listed");
+
+        // Header lines beyond the scanned part of a report's text are not read.
+        let pad = "x".repeat(crate::limits::MAX_REPORT_SCAN_BYTES);
+        let m = format!("From: MAILER-DAEMON@mx.z.test\r\nContent-Type: text/plain\r\n\r\n{pad}\r\nMessage-ID: <late@z.test>\r\n");
+        assert!(parse(m.as_bytes(), &Limits::default()).refers.about.is_empty());
+        let ids: String = (0..100).map(|i| format!("Message-ID: <m{i}@z.test>\r\n")).collect();
+        let m = format!("From: MAILER-DAEMON@mx.z.test\r\nContent-Type: text/plain\r\n\r\n{ids}");
+        assert_eq!(parse(m.as_bytes(), &Limits::default()).refers.about.len(), crate::limits::MAX_REFERRED_IDS);
+    }
+
+    #[test]
+    fn message_ids_are_normalised_or_refused() {
+        assert_eq!(normalise_message_id(" <A.B@X.Test> ").as_deref(), Some("a.b@x.test"));
+        assert_eq!(normalise_message_id("no-at-sign"), None);
+        assert_eq!(normalise_message_id("<a b@x.test>"), None);
+        assert_eq!(normalise_message_id("<>"), None);
+        assert_eq!(normalise_message_id(&format!("<{}@x.test>", "a".repeat(300))), None);
     }
 
     #[test]
