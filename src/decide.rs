@@ -2,29 +2,43 @@
 //! ([`History`]), the area's [`Config`] and the arrival date. No I/O.
 //!
 //! Precedence, first match wins:
-//! 1. `ignored` — auto-reply, bounce/DSN, list mail, or a Message-ID already processed. No reply.
+//! 1. `ignored` — the message's own Message-ID is one of our replies or notices: our own mail
+//!    came back (forwarded, looped). No reply.
+//! 2. `review` with **no** reply — a bounce (DSN) reporting a failure for one of our replies: the
+//!    referrer may not have it, so a coordinator contacts them another way, and the outbox row is
+//!    marked bounced (never sent again). Only the returned original's Message-ID (or the bounce's
+//!    own In-Reply-To) marks a row; a bounce naming one of our replies only further up its thread
+//!    is reviewed without marking anything. Not for a copy already processed, nor for a report
+//!    that only says delivery is delayed. Before quarantine: bounces come from mail servers,
+//!    which are not on the allowlist. (A bounce of a coordinators' notice is reviewed too, but
+//!    never noticed again: that could loop.)
+//! 3. `ignored` — auto-reply, bounce/DSN referring to nothing of ours, list mail, or a Message-ID
+//!    already processed. No reply.
 //!    (A message whose only sign is `X-Auto-Response-Suppress` but which carries attachments goes
 //!    to `review` with no reply instead: it may be a referral sent by a system.)
-//! 2. `quarantined` — sender not on the allowlist, or authentication failed in the topmost
+//! 4. `quarantined` — sender not on the allowlist, or authentication failed in the topmost
 //!    `Authentication-Results` header from the trusted authserv-id (`dmarc=fail`, or `spf=fail`
 //!    with no passing DKIM). Other authserv-ids are ignored. No reply.
-//! 3. `review` — the content could not be read or decided safely (unreadable attachment, a
+//! 5. `review` — the content could not be read or decided safely (unreadable attachment, a
 //!    contained parser panic, a limit hit, conflicting marks, an unrecognised question, a stated
 //!    score that disagrees with the checklist, an impossible date of birth, attachments in which
 //!    neither a referral form nor a DASH was found). A holding reply.
-//! 4. `accepted`, case `linked` — the same attachments were sent before, or the victim has a case
+//! 6. `accepted`, case `linked` — the same attachments were sent before, or the victim has a case
 //!    still waiting for its meeting: the referral joins that case, whatever its score.
-//! 5. `rejected` — hard rules: no attachments; victim name and date of birth both missing; a
+//! 7. `rejected` — hard rules: no attachments; victim name and date of birth both missing; a
 //!    required field missing; visible high risk claimed without a DASH and no other criterion met
 //!    (or no DASH where the area always requires one, unless the referral is a repeat).
-//! 6. `accepted`, case `new` — at least one enabled criterion met (a repeat qualifies whatever the
+//! 8. `accepted`, case `new` — at least one enabled criterion met (a repeat qualifies whatever the
 //!    score).
-//! 7. `review` when a repeat is claimed for a person the history does not know (the history may be
+//! 9. `review` when a repeat is claimed for a person the history does not know (the history may be
 //!    incomplete); otherwise `rejected` — no criterion met, each failed claim explained with how to fix it (a DASH
 //!    score below the threshold, professional judgement without a rationale, too few call-outs,
 //!    a repeat ticked with no earlier referral within the repeat window).
 //!
-//! Never an automatic rejection when something could not be read: rule 3 comes first.
+//! Never an automatic rejection when something could not be read: rule 5 comes first.
+//!
+//! Every `review` and `quarantined` decision carries a [`Category`] (what kind of attention it
+//! needs, never its content): [`notice_category`] is what a coordinators' notice names.
 
 use crate::config::{Config, Criterion, DashRequired};
 use crate::document::ProblemKind;
@@ -85,6 +99,72 @@ pub struct History {
     pub same_attachments_case: Option<CaseSummary>,
     /// The matched person, if any.
     pub person: Option<PersonHistory>,
+    /// The message's own Message-ID is that of one of our replies or notices: it came back.
+    pub own_reply: Option<OurReply>,
+    /// Our replies and notices among the Message-IDs the message refers to, and how it names them.
+    pub referred: Vec<(OurReply, Link)>,
+}
+
+/// One message of ours in the outbox, found by its Message-ID.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OurReply {
+    pub outbox_id: i64,
+    /// The outbox kind: `acknowledgement`, `rejection`, `holding` or `notice`.
+    pub kind: String,
+    /// Our reference for the message it answered (`IN-2026-00001`).
+    pub reference: String,
+}
+
+/// How a message names one of ours (see [`crate::mime::Refers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// As the message it is about: a bounce's returned original, or its In-Reply-To.
+    About,
+    /// Only further up its thread (References, the returned original's In-Reply-To).
+    Thread,
+}
+
+/// What kind of attention a `review` or `quarantined` decision needs: the words a coordinators'
+/// notice carries instead of the reasons, which can quote content. Declared from the most to the
+/// least specific: when several apply, the first is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    ReplyBounced,
+    /// A coordinators' notice bounced: reviewed, but never the subject of another notice.
+    NoticeBounced,
+    SenderNotAllowlisted,
+    AuthenticationFailed,
+    UnreadableAttachment,
+    UnreadableMessage,
+    NeedsDecision,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::ReplyBounced => "reply bounced",
+            Category::NoticeBounced => "coordinators' notice bounced",
+            Category::SenderNotAllowlisted => "sender not on the secure list",
+            Category::AuthenticationFailed => "sender authentication failed",
+            Category::UnreadableAttachment => "unreadable attachment",
+            Category::UnreadableMessage => "unreadable message",
+            Category::NeedsDecision => "needs a coordinator's decision",
+        }
+    }
+}
+
+/// The category a coordinators' notice names for this decision, if one is due: every `review`
+/// and `quarantined` decision, except the review of a bounced notice (a notice about a notice
+/// that cannot be delivered would only bounce again).
+pub fn notice_category(d: &Decision) -> Option<Category> {
+    match d.outcome {
+        Outcome::Review | Outcome::Quarantined => match d.category.unwrap_or(Category::NeedsDecision) {
+            Category::NoticeBounced => None,
+            c => Some(c),
+        },
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +199,10 @@ pub struct Decision {
     pub reply: ReplyKind,
     /// The only addresses a reply goes to: the sender, or a Reply-To that is itself allowlisted.
     pub reply_to: Vec<String>,
+    /// Why a coordinator must look: set on every `review` and `quarantined` decision.
+    pub category: Option<Category>,
+    /// The outbox rows this bounce reports as undelivered, marked bounced with the decision.
+    pub bounced: Vec<i64>,
 }
 
 /// The decision for one message arriving on `arrived`.
@@ -130,9 +214,24 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         reasons,
         reply: ReplyKind::None,
         reply_to: Vec::new(),
+        category: None,
+        bounced: Vec::new(),
+    };
+    let flag = |outcome, found: Vec<(Category, String)>| Decision {
+        category: found.iter().map(|f| f.0).min(),
+        ..done(outcome, found.into_iter().map(|f| f.1).collect())
     };
 
-    // 1. ignored
+    // 1. our own mail came back
+    if let Some(r) = &h.own_reply {
+        return done(Outcome::Ignored, vec![format!("our own reply came back (reference {}, {}): it is never answered", r.reference, kind_phrase(&r.kind))]);
+    }
+    // 2. a bounce of one of our replies
+    if let Some(d) = bounce(i, h) {
+        return d;
+    }
+
+    // 3. ignored
     let mut why: Vec<String> = i
         .signals
         .iter()
@@ -150,21 +249,22 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
     // a person decides, and nothing is sent.
     let only_suppress = !h.duplicate_message && !i.signals.is_empty() && i.signals.iter().all(|s| s.evidence.starts_with("X-Auto-Response-Suppress"));
     if only_suppress && !i.attachments.is_empty() {
-        if !quarantine_reasons(i, c).is_empty() {
-            return done(Outcome::Quarantined, quarantine_reasons(i, c));
+        let quarantine = quarantine_reasons(i, c);
+        if !quarantine.is_empty() {
+            return flag(Outcome::Quarantined, quarantine);
         }
-        let mut reasons = why;
-        reasons.push("the message asks not to be answered automatically but carries attachments: a coordinator decides, and no automatic reply is sent".into());
-        return done(Outcome::Review, reasons);
+        let mut found: Vec<(Category, String)> = why.into_iter().map(|w| (Category::NeedsDecision, w)).collect();
+        found.push((Category::NeedsDecision, "the message asks not to be answered automatically but carries attachments: a coordinator decides, and no automatic reply is sent".into()));
+        return flag(Outcome::Review, found);
     }
     if !why.is_empty() {
         return done(Outcome::Ignored, why);
     }
 
-    // 2. quarantined
+    // 4. quarantined
     let quarantine = quarantine_reasons(i, c);
     if !quarantine.is_empty() {
-        return done(Outcome::Quarantined, quarantine);
+        return flag(Outcome::Quarantined, quarantine);
     }
     let reply_to = reply_address(i, c);
     let with_reply = |mut d: Decision, kind| {
@@ -173,10 +273,10 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         d
     };
 
-    // 3. review
+    // 5. review
     let review = review_reasons(i);
     if !review.is_empty() {
-        return with_reply(done(Outcome::Review, review), ReplyKind::Holding);
+        return with_reply(flag(Outcome::Review, review), ReplyKind::Holding);
     }
 
     let t = &c.file.threshold;
@@ -185,7 +285,7 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
     let ticked = |k: &str| referral.and_then(|r| r.reasons.get(k)).copied().unwrap_or(false);
     let met = criteria_met(i, h, c, arrived);
 
-    // 4. linked
+    // 6. linked
     let linked = h
         .same_attachments_case
         .as_ref()
@@ -198,7 +298,7 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         return with_reply(d, ReplyKind::Acknowledgement);
     }
 
-    // 5. hard rejections
+    // 7. hard rejections
     let mut hard = Vec::new();
     if i.attachments.is_empty() {
         hard.push("no attachments were received: please attach the completed MARAC referral form and the DASH risk checklist to your email".to_owned());
@@ -242,7 +342,7 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         return with_reply(done(Outcome::Rejected, hard), ReplyKind::Rejection);
     }
 
-    // 6. accepted
+    // 8. accepted
     if !met.is_empty() {
         let mut reasons: Vec<String> = met.iter().map(|m| m.1.clone()).collect();
         if dash.is_none() && vhr_claimed {
@@ -254,12 +354,12 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         return with_reply(d, ReplyKind::Acknowledgement);
     }
 
-    // 7. no criterion met
+    // 9. no criterion met
     // A repeat claimed for a person the history does not know may be a gap in the history (not
     // yet imported, a name written differently): a person checks before anything is rejected.
     if ticked("repeat") && c.enabled(Criterion::Repeat) && h.person.is_none() {
         let why = "a repeat referral is claimed but no earlier referral of this person was found in the history: a coordinator will check the earlier case".to_owned();
-        return with_reply(done(Outcome::Review, vec![why]), ReplyKind::Holding);
+        return with_reply(flag(Outcome::Review, vec![(Category::NeedsDecision, why)]), ReplyKind::Holding);
     }
     let mut reasons = Vec::new();
     if let Some(d) = dash {
@@ -305,30 +405,90 @@ fn field_name(key: &str) -> String {
     key.replace(['.', '_'], " ")
 }
 
-fn quarantine_reasons(i: &Inspection, c: &Config) -> Vec<String> {
+/// Rule 2: a bounce reporting that one of our replies (or notices) could not be delivered.
+fn bounce(i: &Inspection, h: &History) -> Option<Decision> {
+    let dsn = i.signals.iter().any(|s| s.kind == SignalKind::Dsn);
+    if !dsn || h.duplicate_message || !i.refers.reports_failure() || h.referred.is_empty() {
+        return None;
+    }
+    let about: Vec<&OurReply> = h.referred.iter().filter(|(_, l)| *l == Link::About).map(|(r, _)| r).collect();
+    let (reasons, bounced): (Vec<String>, Vec<i64>) = if about.is_empty() {
+        let reasons = h
+            .referred
+            .iter()
+            .map(|(r, _)| format!(
+                "a delivery failure report names a reply of ours (reference {}, {}) only further up its thread: the message that could not be delivered was not that reply; please check whether the referrer was reached",
+                r.reference,
+                kind_phrase(&r.kind)
+            ))
+            .collect();
+        (reasons, Vec::new())
+    } else {
+        let reasons = about
+            .iter()
+            .map(|r| if r.kind == "notice" {
+                format!("a notice we sent to the coordinators' address (reference {}) could not be delivered: please check smtp.coordinators_notice_to", r.reference)
+            } else {
+                format!(
+                    "a reply we sent (reference {}, {}) could not be delivered: the referrer may not have received it; please contact them another way",
+                    r.reference,
+                    kind_phrase(&r.kind)
+                )
+            })
+            .collect();
+        (reasons, about.iter().map(|r| r.outbox_id).collect())
+    };
+    let named: Vec<&OurReply> = if about.is_empty() { h.referred.iter().map(|(r, _)| r).collect() } else { about };
+    let only_notices = named.iter().all(|r| r.kind == "notice");
+    Some(Decision {
+        outcome: Outcome::Review,
+        criteria: Vec::new(),
+        case: CaseAction::None,
+        reasons,
+        reply: ReplyKind::None,
+        reply_to: Vec::new(),
+        category: Some(if only_notices { Category::NoticeBounced } else { Category::ReplyBounced }),
+        bounced,
+    })
+}
+
+/// An outbox kind as a sentence names it.
+fn kind_phrase(kind: &str) -> &'static str {
+    match kind {
+        "acknowledgement" => "an acknowledgement",
+        "rejection" => "a rejection",
+        "holding" => "a holding reply",
+        "notice" => "a coordinators' notice",
+        _ => "a reply",
+    }
+}
+
+fn quarantine_reasons(i: &Inspection, c: &Config) -> Vec<(Category, String)> {
     let mut out = Vec::new();
     let env = &i.envelope;
+    let sender = Category::SenderNotAllowlisted;
     match &env.from {
-        None => out.push("the message has no From address".to_owned()),
-        Some(from) if !c.allowlist.allows(&from.address) => out.push(format!(
-            "the sender's domain ({}) is not on the secure-sender allowlist",
-            from.domain().unwrap_or_else(|| "none".into())
+        None => out.push((sender, "the message has no From address".to_owned())),
+        Some(from) if !c.allowlist.allows(&from.address) => out.push((
+            sender,
+            format!("the sender's domain ({}) is not on the secure-sender allowlist", from.domain().unwrap_or_else(|| "none".into())),
         )),
         Some(_) => {}
     }
-    if let Some(sender) = &env.sender {
-        if env.from.as_ref().is_some_and(|f| !f.address.eq_ignore_ascii_case(&sender.address)) && !c.allowlist.allows(&sender.address) {
-            out.push("the Sender header names an address that is not on the secure-sender allowlist".to_owned());
+    if let Some(s) = &env.sender {
+        if env.from.as_ref().is_some_and(|f| !f.address.eq_ignore_ascii_case(&s.address)) && !c.allowlist.allows(&s.address) {
+            out.push((sender, "the Sender header names an address that is not on the secure-sender allowlist".to_owned()));
         }
     }
     let trusted = c.file.senders.trusted_authserv_id.to_ascii_lowercase();
     if let Some(ar) = env.authentication_results.iter().find(|a| a.authserv_id == trusted) {
         let failed = |m: &str| ar.of(m).any(|r| r.result == "fail");
         let passed = |m: &str| ar.of(m).any(|r| r.result == "pass");
+        let auth = Category::AuthenticationFailed;
         if failed("dmarc") {
-            out.push("sender authentication failed: dmarc=fail".to_owned());
+            out.push((auth, "sender authentication failed: dmarc=fail".to_owned()));
         } else if failed("spf") && !passed("dkim") {
-            out.push("sender authentication failed: spf=fail and no passing DKIM signature".to_owned());
+            out.push((auth, "sender authentication failed: spf=fail and no passing DKIM signature".to_owned()));
         }
     }
     out
@@ -358,7 +518,7 @@ const DOCUMENT_KINDS: &[FileKind] = &[
     FileKind::Cfb,
 ];
 
-fn review_reasons(i: &Inspection) -> Vec<String> {
+fn review_reasons(i: &Inspection) -> Vec<(Category, String)> {
     let mut out = Vec::new();
     for p in &i.problems {
         if !p.problem.kind.blocks_automatic_decision() {
@@ -372,19 +532,36 @@ fn review_reasons(i: &Inspection) -> Vec<String> {
             true
         };
         if relevant {
-            out.push(format!("{}: {}", p.at, kind_sentence(p.problem.kind, &p.problem.detail)));
+            let unreadable = matches!(
+                p.problem.kind,
+                ProblemKind::Encrypted
+                    | ProblemKind::Scanned
+                    | ProblemKind::Corrupt
+                    | ProblemKind::Truncated
+                    | ProblemKind::LimitExceeded
+                    | ProblemKind::Unsupported
+                    | ProblemKind::ParserPanic
+                    | ProblemKind::Timeout
+            );
+            let category = match p.at.as_str() {
+                _ if !unreadable => Category::NeedsDecision,
+                at if at.starts_with("attachment ") => Category::UnreadableAttachment,
+                "message" => Category::UnreadableMessage,
+                _ => Category::NeedsDecision,
+            };
+            out.push((category, format!("{}: {}", p.at, kind_sentence(p.problem.kind, &p.problem.detail))));
         }
     }
     if let Some(r) = &i.referral {
         if r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("victim.dob")) {
-            out.push("the victim's date of birth cannot be read as a real date".into());
+            out.push((Category::NeedsDecision, "the victim's date of birth cannot be read as a real date".into()));
         }
     }
     if let Some(d) = &i.dash {
         let stated = i.referral.as_ref().and_then(|r| r.stated_dash_score).into_iter().chain(d.stated_total);
         for s in stated {
             if s != u32::from(d.yes) {
-                out.push(format!("the DASH score stated on the form ({s}) disagrees with the checklist, which has {} Yes answers", d.yes));
+                out.push((Category::NeedsDecision, format!("the DASH score stated on the form ({s}) disagrees with the checklist, which has {} Yes answers", d.yes)));
                 break;
             }
         }
@@ -393,9 +570,9 @@ fn review_reasons(i: &Inspection) -> Vec<String> {
     let images = i.attachments.iter().filter(|a| a.kind == FileKind::Image).count();
     if out.is_empty() && !i.attachments.is_empty() && i.dash.is_none() && i.referral.is_none() {
         out.push(if documents == 0 && images > 0 {
-            "only images were attached: the forms may be scanned and need a person to read them".to_owned()
+            (Category::UnreadableAttachment, "only images were attached: the forms may be scanned and need a person to read them".to_owned())
         } else {
-            "neither a referral form nor a DASH checklist was recognised in the attachments".to_owned()
+            (Category::NeedsDecision, "neither a referral form nor a DASH checklist was recognised in the attachments".to_owned())
         });
     }
     out
@@ -598,5 +775,119 @@ mod tests {
         let without = decide(&referral(5, None, Some("")), &History::default(), &config(14, 3), day());
         assert_eq!(without.outcome, Outcome::Rejected);
         assert!(without.reasons.iter().any(|r| r.contains("rationale")));
+    }
+
+    fn ours(id: i64, kind: &str) -> OurReply {
+        OurReply { outbox_id: id, kind: kind.into(), reference: format!("IN-2025-{id:05}") }
+    }
+
+    /// A bounce from a mail server that is not on the allowlist.
+    fn bounce_message(actions: &[&str]) -> Inspection {
+        let mut i = referral(0, None, None);
+        i.attachments.clear();
+        i.dash = None;
+        i.referral = None;
+        i.envelope.from = Some(Mailbox { name: None, address: "MAILER-DAEMON@mx.elsewhere.test".into() });
+        i.signals = vec![crate::mime::Signal { kind: SignalKind::Dsn, evidence: "Content-Type: multipart/report".into() }];
+        i.refers.dsn_actions = actions.iter().map(|a| a.to_string()).collect();
+        i
+    }
+
+    fn referring(links: Vec<(OurReply, Link)>) -> History {
+        History { referred: links, ..History::default() }
+    }
+
+    #[test]
+    fn our_own_reply_coming_back_is_ignored_before_anything_else() {
+        // Even carrying a qualifying referral, with no auto-reply header left on it.
+        let h = History { own_reply: Some(ours(3, "acknowledgement")), ..History::default() };
+        let d = decide(&referral(16, None, None), &h, &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Ignored, ReplyKind::None));
+        assert!(d.reasons[0].contains("our own reply came back") && d.reasons[0].contains("IN-2025-00003"), "{:?}", d.reasons);
+        assert_eq!(notice_category(&d), None);
+    }
+
+    #[test]
+    fn a_bounce_of_our_reply_is_reviewed_without_a_reply_and_marks_it() {
+        let h = referring(vec![(ours(7, "acknowledgement"), Link::About), (ours(2, "rejection"), Link::Thread)]);
+        let d = decide(&bounce_message(&["failed"]), &h, &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::None), "reviewed, not quarantined, never answered");
+        assert!(d.reply_to.is_empty());
+        assert_eq!(d.bounced, vec![7], "only the returned original is marked");
+        assert_eq!(d.category, Some(Category::ReplyBounced));
+        assert_eq!(notice_category(&d), Some(Category::ReplyBounced));
+        assert_eq!(d.reasons.len(), 1);
+        assert!(d.reasons[0].contains("IN-2025-00007") && d.reasons[0].contains("an acknowledgement") && d.reasons[0].contains("another way"), "{:?}", d.reasons);
+        assert!(!d.reasons[0].contains('@'), "no addresses in the reason");
+    }
+
+    #[test]
+    fn a_bounce_naming_our_reply_only_up_its_thread_is_reviewed_without_marking_it() {
+        let h = referring(vec![(ours(2, "holding"), Link::Thread)]);
+        let d = decide(&bounce_message(&[]), &h, &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::None));
+        assert!(d.bounced.is_empty());
+        assert!(d.reasons[0].contains("IN-2025-00002") && d.reasons[0].contains("further up its thread"), "{:?}", d.reasons);
+    }
+
+    #[test]
+    fn a_bounced_notice_is_reviewed_but_never_noticed_again() {
+        let d = decide(&bounce_message(&["failed"]), &referring(vec![(ours(9, "notice"), Link::About)]), &config(14, 3), day());
+        assert_eq!((d.outcome, d.category, d.bounced.clone()), (Outcome::Review, Some(Category::NoticeBounced), vec![9]));
+        assert!(d.reasons[0].contains("coordinators_notice_to"), "{:?}", d.reasons);
+        assert_eq!(notice_category(&d), None, "a notice about a notice that bounced would loop");
+    }
+
+    #[test]
+    fn bounces_and_auto_replies_that_are_not_failures_of_ours_stay_ignored() {
+        let c = config(14, 3);
+        let nothing_of_ours = decide(&bounce_message(&["failed"]), &History::default(), &c, day());
+        assert_eq!((nothing_of_ours.outcome, nothing_of_ours.reply), (Outcome::Ignored, ReplyKind::None));
+        let h = referring(vec![(ours(7, "acknowledgement"), Link::About)]);
+        assert_eq!(decide(&bounce_message(&["delayed"]), &h, &c, day()).outcome, Outcome::Ignored, "a delay warning: the server still tries");
+        let copy = History { duplicate_message: true, ..h.clone() };
+        let d = decide(&bounce_message(&["failed"]), &copy, &c, day());
+        assert_eq!((d.outcome, d.bounced.len()), (Outcome::Ignored, 0), "the same bounce again is only a duplicate");
+        // An out-of-office answering our acknowledgement is not a bounce.
+        let mut ooo = bounce_message(&[]);
+        ooo.signals = vec![crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() }];
+        let d = decide(&ooo, &h, &c, day());
+        assert_eq!((d.outcome, d.bounced.len()), (Outcome::Ignored, 0));
+    }
+
+    #[test]
+    fn every_review_and_quarantine_has_a_category_for_the_notice() {
+        let c = config(14, 3);
+        let none = History::default();
+        assert_eq!(notice_category(&decide(&referral(16, None, None), &none, &c, day())), None, "accepted: no notice");
+        assert_eq!(notice_category(&decide(&referral(3, None, None), &none, &c, day())), None, "rejected: no notice");
+
+        let mut webmail = referral(16, None, None);
+        webmail.envelope.from = Some(Mailbox { name: None, address: "someone@webmail.test".into() });
+        assert_eq!(notice_category(&decide(&webmail, &none, &c, day())), Some(Category::SenderNotAllowlisted));
+
+        let mut dmarc = referral(16, None, None);
+        dmarc.envelope.authentication_results = vec![crate::mime::parse_authentication_results("mx.example.test; dmarc=fail header.from=x").unwrap()];
+        assert_eq!(notice_category(&decide(&dmarc, &none, &c, day())), Some(Category::AuthenticationFailed));
+        // Both: the sender comes first.
+        webmail.envelope.authentication_results = dmarc.envelope.authentication_results.clone();
+        assert_eq!(notice_category(&decide(&webmail, &none, &c, day())), Some(Category::SenderNotAllowlisted));
+
+        let mut encrypted = referral(3, None, None);
+        encrypted.problems.push(crate::inspect::Located { at: "attachment 2".into(), problem: crate::document::Problem::new(ProblemKind::Encrypted, "x") });
+        encrypted.problems.push(crate::inspect::Located { at: "dash".into(), problem: crate::document::Problem::new(ProblemKind::ConflictingMarks, "x") });
+        assert_eq!(notice_category(&decide(&encrypted, &none, &c, day())), Some(Category::UnreadableAttachment), "the most specific category");
+
+        let mut too_big = referral(3, None, None);
+        too_big.problems.push(crate::inspect::Located { at: "message".into(), problem: crate::document::Problem::new(ProblemKind::LimitExceeded, "x") });
+        assert_eq!(notice_category(&decide(&too_big, &none, &c, day())), Some(Category::UnreadableMessage));
+
+        let mut mismatch = referral(12, None, None);
+        mismatch.referral.as_mut().unwrap().stated_dash_score = Some(16);
+        assert_eq!(notice_category(&decide(&mismatch, &none, &c, day())), Some(Category::NeedsDecision));
+
+        let mut repeat = referral(5, None, None);
+        repeat.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
+        assert_eq!(notice_category(&decide(&repeat, &none, &c, day())), Some(Category::NeedsDecision));
     }
 }

@@ -5,7 +5,8 @@
 //! A triage runs inside one [`Tx`]: history look-ups, the decision's writes (person, case,
 //! referral, message, attachments, decision) and the outbox reply commit together or not at all.
 
-use crate::decide::{CaseSummary, History, PersonHistory};
+use crate::decide::{CaseSummary, History, Link, OurReply, PersonHistory};
+use crate::mime::{normalise_message_id, Refers};
 use crate::identity::{same_person, MatchReason, PersonName};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -19,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_history.sql")),
     (2, include_str!("../migrations/0002_mailbox.sql")),
     (3, include_str!("../migrations/0003_outbox_attempts.sql")),
+    (4, include_str!("../migrations/0004_outbox_bounces.sql")),
 ];
 
 #[derive(Clone)]
@@ -61,6 +63,9 @@ impl Store {
             }
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await.with_context(|| format!("migration {version}"))?;
+            if *version == 4 {
+                fill_reply_message_ids(&mut tx).await.context("migration 4: Message-IDs of earlier outbox rows")?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
                 .bind(chrono::Utc::now().to_rfc3339())
@@ -132,6 +137,18 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?)
     }
+}
+
+/// Migration 4: the Message-ID of every outbox row written before it, read from the row's raw
+/// message (portable SQL cannot parse a header).
+async fn fill_reply_message_ids(tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, raw FROM outbox WHERE reply_message_id IS NULL").fetch_all(&mut **tx).await?;
+    for (id, raw) in rows {
+        if let Some(mid) = crate::mime::header_message_id(raw.as_bytes()) {
+            sqlx::query("UPDATE outbox SET reply_message_id = ? WHERE id = ?").bind(mid).bind(id).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.ref, m.message_id, m.file, m.arrived_at, m.outcome, m.criteria, m.reasons, \
@@ -273,9 +290,20 @@ pub struct Written {
 }
 
 impl Tx {
-    /// Everything the decision needs from the history, by indexed look-ups.
-    pub async fn look_up(&mut self, message_id: Option<&str>, sha256: &str, attachment_hashes: &[String], victim: &Victim, arrived: NaiveDate) -> Result<Found> {
+    /// Everything the decision needs from the history, by indexed look-ups: the message seen
+    /// before, our own replies it is or refers to, the same attachments, the victim.
+    pub async fn look_up(&mut self, message_id: Option<&str>, refers: &Refers, sha256: &str, attachment_hashes: &[String], victim: &Victim, arrived: NaiveDate) -> Result<Found> {
         let mut found = Found::default();
+        let own = message_id.and_then(normalise_message_id);
+        let ids: Vec<String> = own.iter().chain(&refers.about).chain(&refers.thread).cloned().collect();
+        for (id, ours) in self.our_messages(&ids).await? {
+            if own.as_ref() == Some(&id) {
+                found.history.own_reply = Some(ours);
+            } else {
+                let link = if refers.about.contains(&id) { Link::About } else { Link::Thread };
+                found.history.referred.push((ours, link));
+            }
+        }
         let dup: Option<i64> = match message_id {
             Some(id) => sqlx::query_scalar("SELECT id FROM messages WHERE message_id = ? LIMIT 1").bind(id).fetch_optional(&mut *self.tx).await?,
             None => sqlx::query_scalar("SELECT id FROM messages WHERE sha256 = ? LIMIT 1").bind(sha256).fetch_optional(&mut *self.tx).await?,
@@ -350,6 +378,35 @@ impl Tx {
             found.history.person = Some(PersonHistory { pending_case, last_referral });
         }
         Ok(found)
+    }
+
+    /// Our outbox rows sent with any of these (normalised) Message-IDs: one indexed query.
+    async fn our_messages(&mut self, ids: &[String]) -> Result<Vec<(String, OurReply)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT o.id, o.kind, o.reply_message_id, m.ref FROM outbox o JOIN messages m ON m.id = o.message_row \
+             WHERE o.reply_message_id IN ({}) ORDER BY o.id",
+            vec!["?"; ids.len()].join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("reply_message_id")?, OurReply { outbox_id: r.try_get("id")?, kind: r.try_get("kind")?, reference: r.try_get("ref")? })))
+            .collect()
+    }
+
+    /// Marks outbox rows bounced (a delivery failure report for them was decided): the sender
+    /// never claims them again.
+    pub async fn mark_bounced(&mut self, outbox_ids: &[i64], at: &str) -> Result<()> {
+        for id in outbox_ids {
+            sqlx::query("UPDATE outbox SET bounced_at = ? WHERE id = ? AND bounced_at IS NULL").bind(at).bind(id).execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn next(&mut self, name: &str) -> Result<i64> {
@@ -490,11 +547,12 @@ impl Tx {
         })
     }
 
-    /// Adds the reply to the outbox, in the same transaction as the decision.
+    /// Adds the reply to the outbox, in the same transaction as the decision, with its
+    /// Message-ID so that it is recognised if it comes back.
     pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply) -> Result<()> {
         sqlx::query(
-            "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) \
-             ON CONFLICT (message_row, kind) DO NOTHING",
+            "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at, reply_message_id) \
+             VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (message_row, kind) DO NOTHING",
         )
         .bind(message_row)
         .bind(reply.kind.as_str())
@@ -502,6 +560,7 @@ impl Tx {
         .bind(&reply.subject)
         .bind(&reply.raw)
         .bind(chrono::Utc::now().to_rfc3339())
+        .bind(normalise_message_id(&reply.message_id))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -545,7 +604,7 @@ impl Tx {
             return Ok(());
         }
         let victim = Victim { name: Some(p.name.clone()), dob: p.dob };
-        let found = self.look_up(None, "", &[], &victim, today).await?;
+        let found = self.look_up(None, &Refers::default(), "", &[], &victim, today).await?;
         let person_id = match found.person {
             Some(m) => m.id,
             None => {
@@ -610,6 +669,8 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub next_attempt_at: Option<String>,
     pub sent_at: Option<String>,
+    /// When a bounce for it was decided: it is never sent (again).
+    pub bounced_at: Option<String>,
 }
 
 /// One recorded send attempt.
@@ -637,12 +698,13 @@ pub enum AttemptEnd {
 /// `outbox::timestamp`), so comparing them as strings compares instants.
 impl Store {
     /// Claims the oldest due row: pending and due, or claimed by a sender whose lease ran out
-    /// (it crashed). The claim is one statement, so two senders never take the same row.
+    /// (it crashed); never a bounced row. The claim is one statement, so two senders never take
+    /// the same row.
     pub async fn claim_reply(&self, now: &str, lease_until: &str) -> Result<Option<ClaimedReply>> {
         let row = sqlx::query(
             "UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = (SELECT id FROM outbox \
-             WHERE (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
-             OR (status = 'sending' AND claimed_until <= ?) ORDER BY id LIMIT 1) \
+             WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
+             OR (status = 'sending' AND claimed_until <= ?)) AND bounced_at IS NULL ORDER BY id LIMIT 1) \
              RETURNING id, kind, recipient, raw, attempts, created_at",
         )
         .bind(lease_until)
@@ -723,7 +785,7 @@ impl Store {
     /// Every outbox row, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         let rows = sqlx::query(
-            "SELECT id, message_row, kind, recipient, status, attempts, last_error, next_attempt_at, sent_at FROM outbox ORDER BY id",
+            "SELECT id, message_row, kind, recipient, status, attempts, last_error, next_attempt_at, sent_at, bounced_at FROM outbox ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -739,6 +801,7 @@ impl Store {
                     last_error: r.try_get("last_error")?,
                     next_attempt_at: r.try_get("next_attempt_at")?,
                     sent_at: r.try_get("sent_at")?,
+                    bounced_at: r.try_get("bounced_at")?,
                 })
             })
             .collect()
@@ -753,5 +816,98 @@ impl Store {
         rows.iter()
             .map(|r| Ok(OutboxAttempt { at: r.try_get("at")?, outcome: r.try_get("outcome")?, code: r.try_get("code")?, detail: r.try_get("detail")? }))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::ReplyKind;
+    use crate::reply::Reply;
+
+    /// A scratch database path, removed when dropped.
+    struct Scratch(std::path::PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(name: &str) -> (Scratch, String) {
+        let dir = std::env::temp_dir().join(format!("marac-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/t.db", dir.display());
+        (Scratch(dir), url)
+    }
+
+    const MESSAGE: &str = "INSERT INTO messages (ref, message_id, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
+                           VALUES (?, 'orig@nhs.example.test', 'x', '2026-01-20', 'accepted', '[]', '[]', 'none', 'acknowledgement', '[]', '{}', '2026-01-20') RETURNING id";
+
+    fn reply(kind: ReplyKind, message_id: &str) -> Reply {
+        Reply { kind, to: "a@nhs.example.test".into(), subject: "s".into(), message_id: message_id.into(), raw: format!("Message-ID: {message_id}\r\n\r\nx\r\n") }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn our_replies_are_found_by_message_id_and_a_bounced_one_is_never_claimed() {
+        let (_dir, url) = scratch("ours");
+        let store = Store::open(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00003").fetch_one(&mut *tx.tx).await.unwrap();
+        tx.queue_reply(row, &reply(ReplyKind::Acknowledgement, "<acknowledgement.in-2026-00003@Marac.example.test>")).await.unwrap();
+        tx.queue_reply(row, &reply(ReplyKind::Holding, "<holding.in-2026-00003@marac.example.test>")).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let none = Victim { name: None, dob: None };
+        let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let refers = Refers {
+            about: vec!["acknowledgement.in-2026-00003@marac.example.test".into()],
+            thread: vec!["holding.in-2026-00003@marac.example.test".into(), "orig@nhs.example.test".into()],
+            dsn_actions: vec![],
+        };
+        let found = tx.look_up(Some("<B1@mx.elsewhere.test>"), &refers, "y", &[], &none, day).await.unwrap();
+        let kinds: Vec<(&str, &str, Link)> = found.history.referred.iter().map(|(r, l)| (r.kind.as_str(), r.reference.as_str(), *l)).collect();
+        assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("holding", "IN-2026-00003", Link::Thread)]);
+        assert!(found.history.own_reply.is_none());
+        let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, day).await.unwrap();
+        assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some("acknowledgement".to_owned()));
+        assert!(tx.look_up(Some("<other@nhs.example.test>"), &Refers::default(), "w", &[], &none, day).await.unwrap().history.own_reply.is_none());
+
+        let ack = found.history.referred[0].0.outbox_id;
+        tx.mark_bounced(&[ack], "2026-01-21T09:00:00.000Z").await.unwrap();
+        tx.commit().await.unwrap();
+        let rows = store.outbox().await.unwrap();
+        assert_eq!(rows.iter().map(|r| (r.kind.as_str(), r.bounced_at.is_some())).collect::<Vec<_>>(), vec![("acknowledgement", true), ("holding", false)]);
+        let claimed = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the other row is due");
+        assert_eq!(claimed.kind, "holding");
+        assert!(store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().is_none(), "the bounced row is never claimed");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn migration_4_fills_the_message_ids_of_earlier_rows() {
+        let (_dir, url) = scratch("m4");
+        {
+            let opts = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+            sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
+            for (version, sql) in &MIGRATIONS[..3] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
+            }
+            let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2025-00001").fetch_one(&pool).await.unwrap();
+            sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at) VALUES (?, 'rejection', 'a@x.test', 's', ?, 'sent', 'then')")
+                .bind(row)
+                .bind("From: marac@marac.example.test\r\nMessage-ID: <rejection.in-2025-00001@marac.example.test>\r\nSubject: s\r\n\r\nbody\r\n")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let id: Option<String> = sqlx::query_scalar("SELECT reply_message_id FROM outbox").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(id.as_deref(), Some("rejection.in-2025-00001@marac.example.test"));
+        assert_eq!(store.outbox().await.unwrap()[0].bounced_at, None);
     }
 }

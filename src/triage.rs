@@ -1,9 +1,10 @@
 //! The one place the stages are wired for one message: inspect (pure) → history look-up →
-//! decide (pure) → case, message, decision and outbox reply written in one transaction.
-//! The `triage` command and the mailbox service both come through [`triage_message`].
+//! decide (pure) → case, message, decision and outbox reply written in one transaction (with the
+//! bounced mark on the outbox row a bounce reports). The `triage` command and the mailbox service
+//! both come through [`triage_message`].
 
 use crate::config::Config;
-use crate::decide::{decide, CaseAction, Decision, ReplyKind};
+use crate::decide::{decide, CaseAction, Category, Decision, ReplyKind};
 use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
 use crate::reply::{compose, ReplyInput};
@@ -37,8 +38,12 @@ pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<Date
         .collect();
 
     let mut tx = store.begin().await?;
-    let found = tx.look_up(inspection.envelope.message_id.as_deref(), &inspection.message_sha256, &hashes, &victim, day).await?;
+    let mut found = tx.look_up(inspection.envelope.message_id.as_deref(), &inspection.refers, &inspection.message_sha256, &hashes, &victim, day).await?;
     let decision: Decision = decide(&inspection, &found.history, c, day);
+    if matches!(decision.category, Some(Category::ReplyBounced | Category::NoticeBounced)) {
+        // A bounce is not a referral: whatever its returned parts name, it is tied to nobody.
+        found.person = None;
+    }
 
     let case = match &decision.case {
         CaseAction::None => CaseWrite::None,
@@ -87,6 +92,9 @@ pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<Date
             )?;
             tx.queue_reply(written.row, &reply).await?;
         }
+    }
+    if !decision.bounced.is_empty() {
+        tx.mark_bounced(&decision.bounced, &crate::outbox::timestamp(now.to_utc())).await?;
     }
     let record = tx.record(written.row).await?;
     tx.commit().await?;
