@@ -9,8 +9,13 @@
 //! - `failed` — the server refused it for good (5xx), or it expired; the queue shows it;
 //! - `refused` — the recipient is not on the allowlist *now*: never handed to the server.
 //!
+//! A row marked bounced (a bounce for it was decided) is never claimed, whatever its status.
+//!
 //! Loop safety at send time: the allowlist is checked again, and at most
 //! `smtp.max_replies_per_recipient_per_hour` replies go to one address per hour (more wait).
+//! A coordinators' notice goes only to the configured `smtp.coordinators_notice_to` (the admin's
+//! own address, usually not on the allowlist), to nobody else, and is not held by the cap: the
+//! address is ours, not a referrer's, and a burst of review items must not delay their notices.
 //!
 //! Rows are claimed one at a time with a lease, by up to [`PARALLEL`] workers (one reply at a time
 //! per recipient), so two senders never take the same row and a crashed sender's row is taken
@@ -197,13 +202,17 @@ impl Sender {
     /// Handles one claimed row. `false` means stop the batch.
     async fn one(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, row: &ClaimedReply, report: &mut Report) -> Result<bool> {
         let at = timestamp(now);
-        if !cfg.allowlist.allows(&row.recipient) {
-            store.reply_attempted(row.id, &at, &AttemptEnd::Refused, None, Some("recipient not on the allowlist at send time")).await?;
+        if let Err(why) = recipient_allowed(cfg, &row.kind, &row.recipient) {
+            store.reply_attempted(row.id, &at, &AttemptEnd::Refused, None, Some(why)).await?;
             event(row, "refused");
             report.refused += 1;
             return Ok(true);
         }
-        let (count, first) = store.replies_sent_since(&row.recipient, &timestamp(now - chrono::Duration::hours(1))).await?;
+        let (count, first) = if row.kind == NOTICE {
+            (0, None)
+        } else {
+            store.replies_sent_since(&row.recipient, &timestamp(now - chrono::Duration::hours(1))).await?
+        };
         if count >= i64::from(self.per_hour) {
             let first = first.and_then(|f| DateTime::parse_from_rfc3339(&f).ok()).map(|f| f.with_timezone(&Utc)).unwrap_or(now);
             store.reply_waits(row.id, &timestamp(first.max(now - chrono::Duration::hours(1)) + chrono::Duration::hours(1))).await?;
@@ -261,6 +270,27 @@ impl Sender {
             }
         }
         Ok(verdict != Verdict::RetryAll)
+    }
+}
+
+/// The outbox kind of a coordinators' notice.
+const NOTICE: &str = "notice";
+
+/// The send-time recipient check: a reply goes only to an address on the allowlist now; a
+/// coordinators' notice only to exactly the configured `smtp.coordinators_notice_to`. The error
+/// is the refusal recorded in `outbox_attempts`.
+pub fn recipient_allowed(cfg: &Config, kind: &str, recipient: &str) -> Result<(), &'static str> {
+    if kind == NOTICE {
+        let configured = cfg.file.smtp.as_ref().and_then(|s| s.coordinators_notice_to.as_deref());
+        return match configured {
+            Some(to) if to.trim().eq_ignore_ascii_case(recipient.trim()) => Ok(()),
+            _ => Err("notice recipient is not smtp.coordinators_notice_to at send time"),
+        };
+    }
+    if cfg.allowlist.allows(recipient) {
+        Ok(())
+    } else {
+        Err("recipient not on the allowlist at send time")
     }
 }
 
@@ -433,6 +463,23 @@ mod tests {
         std::fs::write(&f, "from-file\n").unwrap();
         assert_eq!(token(&xoauth2(Some(f.to_str().unwrap()), Some("printf other"))).unwrap(), "from-file", "the file wins");
         let _ = std::fs::remove_file(&f);
+    }
+
+    #[test]
+    fn notices_go_only_to_the_configured_coordinators_address() {
+        let text = "area = \"T\"\n[senders]\nallow = [\"nhs.example.test\"]\ntrusted_authserv_id = \"mx.example.test\"\n\
+                    [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@example.test\"\n\
+                    [smtp]\nhost = \"127.0.0.1\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"\npassword_file = \"p\"\n\
+                    coordinators_notice_to = \"Coordinators@Marac.example.test\"\n";
+        let cfg = crate::config::parse(text, Vec::new()).unwrap().build().unwrap();
+        assert_eq!(recipient_allowed(&cfg, "notice", "coordinators@marac.example.test"), Ok(()));
+        assert!(recipient_allowed(&cfg, "notice", "someone@nhs.example.test").is_err(), "a notice goes nowhere else, allowlisted or not");
+        assert!(recipient_allowed(&cfg, "notice", "other@marac.example.test").is_err());
+        assert!(recipient_allowed(&cfg, "acknowledgement", "coordinators@marac.example.test").is_err(), "a reply still needs the allowlist");
+        assert_eq!(recipient_allowed(&cfg, "holding", "a@nhs.example.test"), Ok(()));
+        let mut without = cfg.clone();
+        without.file.smtp.as_mut().unwrap().coordinators_notice_to = None;
+        assert!(recipient_allowed(&without, "notice", "coordinators@marac.example.test").is_err(), "unset since it was queued: refused");
     }
 
     #[test]

@@ -3,30 +3,37 @@
 //! threaded with `In-Reply-To`/`References`, marked `Auto-Submitted: auto-replied` (RFC 3834) so
 //! auto-responders do not answer it, and carrying no personal data beyond what the referrer sent:
 //! the reference, the meeting date and the reasons.
+//!
+//! Also the coordinators' notice ([`compose_notice`]): to `smtp.coordinators_notice_to` only,
+//! `Auto-Submitted: auto-generated`, carrying our message reference and a reason category and
+//! nothing else (no name, no address, no subject, no reason text).
+//!
+//! Every message has a Message-ID derived from its kind and our message reference
+//! (`<acknowledgement.in-2026-00001@domain>`), so that it is recognised if it comes back.
 
 use crate::config::{Config, Template};
-use crate::decide::ReplyKind;
+use crate::decide::{Category, Outcome, ReplyKind};
 use crate::mime::Envelope;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::Message;
 
-/// `Auto-Submitted: auto-replied` (RFC 3834).
+/// `Auto-Submitted` (RFC 3834): `auto-replied` on replies, `auto-generated` on notices.
 #[derive(Debug, Clone)]
-struct AutoSubmitted;
+struct AutoSubmitted(&'static str);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
         HeaderName::new_from_ascii_str("Auto-Submitted")
     }
 
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted(if s.trim().eq_ignore_ascii_case("auto-generated") { "auto-generated" } else { "auto-replied" }))
     }
 
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-replied".to_owned())
+        HeaderValue::new(Self::name(), self.0.to_owned())
     }
 }
 
@@ -48,10 +55,27 @@ impl Header for AutoResponseSuppress {
     }
 }
 
-/// A composed reply, ready for the outbox.
+/// What an outbox row carries: a reply to the referrer, or the coordinators' notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    Reply(ReplyKind),
+    Notice,
+}
+
+impl OutboxKind {
+    /// The outbox `kind` column: `acknowledgement`, `rejection`, `holding` or `notice`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Reply(k) => k.as_str(),
+            OutboxKind::Notice => "notice",
+        }
+    }
+}
+
+/// A composed message, ready for the outbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
-    pub kind: ReplyKind,
+    pub kind: OutboxKind,
     pub to: String,
     pub subject: String,
     pub message_id: String,
@@ -103,15 +127,14 @@ pub fn compose(input: &ReplyInput<'_>, c: &Config) -> Result<Reply, ReplyError> 
         .parse()
         .map_err(|_| ReplyError::Address("replies.from".into()))?;
     let to: Mailbox = input.to.parse().map_err(|_| ReplyError::Address("recipient".into()))?;
-    let domain = c.file.replies.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
-    let message_id = format!("<{}.{}@{}>", input.kind.as_str(), input.message_ref.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-"), domain);
+    let message_id = message_id(OutboxKind::Reply(input.kind), input.message_ref, c);
     let mut b = Message::builder()
         .from(from)
         .to(to)
         .subject(subject.clone())
         .message_id(Some(message_id.clone()))
         .date(std::time::SystemTime::from(input.now))
-        .header(AutoSubmitted)
+        .header(AutoSubmitted("auto-replied"))
         .header(AutoResponseSuppress)
         .header(ContentType::TEXT_PLAIN);
     if let Some(id) = &input.original.message_id {
@@ -122,5 +145,123 @@ pub fn compose(input: &ReplyInput<'_>, c: &Config) -> Result<Reply, ReplyError> 
     }
     let msg = b.body(body).map_err(|e| ReplyError::Build(e.to_string()))?;
     let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
-    Ok(Reply { kind: input.kind, to: input.to.to_owned(), subject, message_id, raw })
+    Ok(Reply { kind: OutboxKind::Reply(input.kind), to: input.to.to_owned(), subject, message_id, raw })
+}
+
+/// The Message-ID of our message of `kind` about the incoming message `message_ref`:
+/// `<acknowledgement.in-2026-00001@domain-of-replies.from>`.
+pub fn message_id(kind: OutboxKind, message_ref: &str, c: &Config) -> String {
+    let domain = c.file.replies.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
+    let local = message_ref.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
+    format!("<{}.{local}@{domain}>", kind.as_str())
+}
+
+/// What a coordinators' notice says: which message, what became of it and why in one category.
+pub struct NoticeInput<'a> {
+    /// `smtp.coordinators_notice_to`.
+    pub to: &'a str,
+    /// Our reference for the incoming message (`IN-2026-00001`).
+    pub message_ref: &'a str,
+    /// `review` or `quarantined`.
+    pub outcome: Outcome,
+    pub category: Category,
+    pub now: DateTime<FixedOffset>,
+}
+
+/// The coordinators' notice for a review or quarantine item: the reference and the category,
+/// no personal data (never the referrer's address, the subject, a name or the reasons).
+pub fn compose_notice(input: &NoticeInput<'_>, c: &Config) -> Result<Reply, ReplyError> {
+    let what = match input.outcome {
+        Outcome::Review => "needs a coordinator's review",
+        Outcome::Quarantined => "was quarantined",
+        _ => return Err(ReplyError::NoReply),
+    };
+    let (reference, category) = (input.message_ref, input.category.as_str());
+    let subject = format!("{} MARAC intake: {reference} {what} ({category})", c.file.area);
+    // Short ASCII lines: sent as 7bit, readable as it is.
+    let body = format!(
+        "Message {reference} {what}.\nReason: {category}.\n\n\
+         It is in the coordinators' queue (marac-intake queue),\nwith the full reasons.\n\n\
+         This notice is sent automatically to the coordinators'\naddress. It carries no personal data and is not a reply\nto the sender.\n"
+    );
+    let from: Mailbox = format!("{} MARAC <{}>", c.file.area, c.file.replies.from)
+        .parse()
+        .map_err(|_| ReplyError::Address("replies.from".into()))?;
+    let to: Mailbox = input.to.parse().map_err(|_| ReplyError::Address("smtp.coordinators_notice_to".into()))?;
+    let message_id = message_id(OutboxKind::Notice, reference, c);
+    let msg = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject.clone())
+        .message_id(Some(message_id.clone()))
+        .date(std::time::SystemTime::from(input.now))
+        .header(AutoSubmitted("auto-generated"))
+        .header(AutoResponseSuppress)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| ReplyError::Build(e.to_string()))?;
+    let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
+    Ok(Reply { kind: OutboxKind::Notice, to: input.to.to_owned(), subject, message_id, raw })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let text = "area = \"Kingsmere\"\n[senders]\nallow = [\"nhs.example.test\"]\ntrusted_authserv_id = \"mx.example.test\"\n\
+                    [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@Marac.example.test\"\n";
+        crate::config::parse(text, Vec::new()).unwrap().build().unwrap()
+    }
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-01-20T10:00:00+00:00").unwrap()
+    }
+
+    #[test]
+    fn message_ids_follow_from_the_kind_and_our_reference() {
+        let c = config();
+        assert_eq!(message_id(OutboxKind::Reply(ReplyKind::Acknowledgement), "IN-2026-00003", &c), "<acknowledgement.in-2026-00003@Marac.example.test>");
+        assert_eq!(message_id(OutboxKind::Notice, "IN-2026-00003", &c), "<notice.in-2026-00003@Marac.example.test>");
+        let original = Envelope { message_id: Some("orig@nhs.example.test".into()), subject: Some("Referral for Jane Doe".into()), ..Envelope::default() };
+        let input = ReplyInput {
+            kind: ReplyKind::Holding,
+            to: "a@nhs.example.test",
+            original: &original,
+            reference: "IN-2026-00003",
+            message_ref: "IN-2026-00003",
+            meeting: None,
+            reasons: &[],
+            now: now(),
+        };
+        let r = compose(&input, &c).unwrap();
+        assert_eq!(r.message_id, message_id(OutboxKind::Reply(ReplyKind::Holding), "IN-2026-00003", &c));
+        assert!(r.raw.contains(&format!("Message-ID: {}", r.message_id)), "{}", r.raw);
+        assert_eq!(crate::mime::header_message_id(r.raw.as_bytes()).as_deref(), Some("holding.in-2026-00003@marac.example.test"));
+        assert!(r.raw.contains("Auto-Submitted: auto-replied"));
+    }
+
+    #[test]
+    fn a_notice_carries_the_reference_and_category_and_nothing_personal() {
+        let c = config();
+        let input = NoticeInput { to: "coordinators@marac.example.test", message_ref: "IN-2026-00004", outcome: Outcome::Review, category: Category::ReplyBounced, now: now() };
+        let n = compose_notice(&input, &c).unwrap();
+        assert_eq!(n.kind, OutboxKind::Notice);
+        assert_eq!(n.kind.as_str(), "notice");
+        assert_eq!(n.to, "coordinators@marac.example.test");
+        assert!(n.subject.contains("IN-2026-00004") && n.subject.contains("reply bounced"), "{}", n.subject);
+        let (head, body) = n.raw.split_once("\r\n\r\n").unwrap();
+        assert!(body.contains("IN-2026-00004") && body.contains("reply bounced"), "{body}");
+        assert!(!body.contains('@'), "no address in the body: {body}");
+        assert!(head.contains("Auto-Submitted: auto-generated"), "{head}");
+        assert!(head.contains("Content-Transfer-Encoding: 7bit"), "readable as it is: {head}");
+        assert!(!head.to_ascii_lowercase().contains("in-reply-to") && !head.to_ascii_lowercase().contains("references:"), "not threaded to the sender's message: {head}");
+        assert!(head.contains("To: coordinators@marac.example.test"), "{head}");
+        assert!(!head.contains("Cc:") && !head.contains("Bcc:"));
+        assert_eq!(n.message_id, "<notice.in-2026-00004@Marac.example.test>");
+
+        let q = compose_notice(&NoticeInput { outcome: Outcome::Quarantined, category: Category::SenderNotAllowlisted, ..input }, &c).unwrap();
+        assert!(q.subject.contains("quarantined") && q.subject.contains("sender not on the secure list"), "{}", q.subject);
+        assert!(matches!(compose_notice(&NoticeInput { outcome: Outcome::Accepted, ..input }, &c), Err(ReplyError::NoReply)), "only review and quarantine items");
+    }
 }

@@ -547,8 +547,8 @@ impl Tx {
         })
     }
 
-    /// Adds the reply to the outbox, in the same transaction as the decision, with its
-    /// Message-ID so that it is recognised if it comes back.
+    /// Adds the reply (or a coordinators' notice) to the outbox, in the same transaction as the
+    /// decision, with its Message-ID so that it is recognised if it comes back.
     pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply) -> Result<()> {
         sqlx::query(
             "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at, reply_message_id) \
@@ -727,9 +727,11 @@ impl Store {
     }
 
     /// Replies sent to `recipient` (case-insensitive) at or after `since`, and the earliest of
-    /// those send times.
+    /// those send times. Coordinators' notices are not replies and do not count.
     pub async fn replies_sent_since(&self, recipient: &str, since: &str) -> Result<(i64, Option<String>)> {
-        let r = sqlx::query("SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower(?) AND sent_at >= ?")
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower(?) AND sent_at >= ? AND kind <> 'notice'",
+        )
             .bind(recipient)
             .bind(since)
             .fetch_one(&self.pool)
@@ -823,7 +825,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::decide::ReplyKind;
-    use crate::reply::Reply;
+    use crate::reply::{OutboxKind, Reply};
 
     /// A scratch database path, removed when dropped.
     struct Scratch(std::path::PathBuf);
@@ -845,7 +847,7 @@ mod tests {
     const MESSAGE: &str = "INSERT INTO messages (ref, message_id, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
                            VALUES (?, 'orig@nhs.example.test', 'x', '2026-01-20', 'accepted', '[]', '[]', 'none', 'acknowledgement', '[]', '{}', '2026-01-20') RETURNING id";
 
-    fn reply(kind: ReplyKind, message_id: &str) -> Reply {
+    fn reply(kind: OutboxKind, message_id: &str) -> Reply {
         Reply { kind, to: "a@nhs.example.test".into(), subject: "s".into(), message_id: message_id.into(), raw: format!("Message-ID: {message_id}\r\n\r\nx\r\n") }
     }
 
@@ -855,8 +857,8 @@ mod tests {
         let store = Store::open(&url).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00003").fetch_one(&mut *tx.tx).await.unwrap();
-        tx.queue_reply(row, &reply(ReplyKind::Acknowledgement, "<acknowledgement.in-2026-00003@Marac.example.test>")).await.unwrap();
-        tx.queue_reply(row, &reply(ReplyKind::Holding, "<holding.in-2026-00003@marac.example.test>")).await.unwrap();
+        tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>")).await.unwrap();
+        tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>")).await.unwrap();
         tx.commit().await.unwrap();
 
         let none = Victim { name: None, dob: None };
@@ -864,12 +866,12 @@ mod tests {
         let mut tx = store.begin().await.unwrap();
         let refers = Refers {
             about: vec!["acknowledgement.in-2026-00003@marac.example.test".into()],
-            thread: vec!["holding.in-2026-00003@marac.example.test".into(), "orig@nhs.example.test".into()],
+            thread: vec!["notice.in-2026-00003@marac.example.test".into(), "orig@nhs.example.test".into()],
             dsn_actions: vec![],
         };
         let found = tx.look_up(Some("<B1@mx.elsewhere.test>"), &refers, "y", &[], &none, day).await.unwrap();
         let kinds: Vec<(&str, &str, Link)> = found.history.referred.iter().map(|(r, l)| (r.kind.as_str(), r.reference.as_str(), *l)).collect();
-        assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("holding", "IN-2026-00003", Link::Thread)]);
+        assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("notice", "IN-2026-00003", Link::Thread)]);
         assert!(found.history.own_reply.is_none());
         let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, day).await.unwrap();
         assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some("acknowledgement".to_owned()));
@@ -879,9 +881,9 @@ mod tests {
         tx.mark_bounced(&[ack], "2026-01-21T09:00:00.000Z").await.unwrap();
         tx.commit().await.unwrap();
         let rows = store.outbox().await.unwrap();
-        assert_eq!(rows.iter().map(|r| (r.kind.as_str(), r.bounced_at.is_some())).collect::<Vec<_>>(), vec![("acknowledgement", true), ("holding", false)]);
-        let claimed = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the other row is due");
-        assert_eq!(claimed.kind, "holding");
+        assert_eq!(rows.iter().map(|r| (r.kind.as_str(), r.bounced_at.is_some())).collect::<Vec<_>>(), vec![("acknowledgement", true), ("notice", false)]);
+        let claimed = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
+        assert_eq!(claimed.kind, "notice");
         assert!(store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().is_none(), "the bounced row is never claimed");
     }
 

@@ -1,13 +1,14 @@
 //! The one place the stages are wired for one message: inspect (pure) → history look-up →
-//! decide (pure) → case, message, decision and outbox reply written in one transaction (with the
-//! bounced mark on the outbox row a bounce reports). The `triage` command and the mailbox service
-//! both come through [`triage_message`].
+//! decide (pure) → case, message, decision and outbox reply written in one transaction (with,
+//! when configured, the coordinators' notice of a review or quarantine item, and the bounced mark
+//! on the outbox row a bounce reports). The `triage` command and the mailbox service both come
+//! through [`triage_message`].
 
 use crate::config::Config;
-use crate::decide::{decide, CaseAction, Category, Decision, ReplyKind};
+use crate::decide::{decide, notice_category, CaseAction, Category, Decision, ReplyKind};
 use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
-use crate::reply::{compose, ReplyInput};
+use crate::reply::{compose, compose_notice, NoticeInput, ReplyInput};
 use crate::sniff::FileKind;
 use crate::store::{CaseWrite, MessageRecord, NewMessage, Store, Victim};
 use anyhow::Result;
@@ -95,6 +96,11 @@ pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<Date
     }
     if !decision.bounced.is_empty() {
         tx.mark_bounced(&decision.bounced, &crate::outbox::timestamp(now.to_utc())).await?;
+    }
+    let notice_to = c.file.smtp.as_ref().and_then(|s| s.coordinators_notice_to.as_deref());
+    if let (Some(to), Some(category)) = (notice_to, notice_category(&decision)) {
+        let notice = compose_notice(&NoticeInput { to, message_ref: &written.reference, outcome: decision.outcome, category, now }, c)?;
+        tx.queue_reply(written.row, &notice).await?;
     }
     let record = tx.record(written.row).await?;
     tx.commit().await?;
