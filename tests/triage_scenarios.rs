@@ -1,8 +1,10 @@
 //! Every scenario of `fixtures/triage/` through the real pipeline (`triage_message`) into a fresh
 //! SQLite database, in file order, with `config/samples.toml`; each decision compared with
 //! `fixtures/triage/labels.json` field by field (as `../shared/tools/score-labels.py` does, and a
-//! little stricter), then the outbox checked row by row. One line per difference; the test fails
-//! if there is any. Regenerate the corpus with `cargo run --example gen_fixtures -- fixtures/`.
+//! little stricter), then the outbox checked row by row (and the bounced mark a bounce of one of
+//! our replies leaves on it). One line per difference; the test fails if there is any. A second
+//! run with `smtp.coordinators_notice_to` set checks the coordinators' notices. Regenerate the
+//! corpus with `cargo run --example gen_fixtures -- fixtures/`.
 
 use chrono::DateTime;
 use marac_intake::store::{MessageRecord, Store};
@@ -264,6 +266,41 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         }
     }
 
+    // Every row carries the Message-ID it is sent with; a reviewed bounce marks exactly the rows
+    // whose Message-ID its returned headers name, and shows in the coordinators' queue.
+    let marks = sqlx::query("SELECT o.raw, o.reply_message_id, o.bounced_at FROM outbox o ORDER BY o.id").fetch_all(store.pool()).await.expect("outbox rows");
+    let mut bounced: BTreeSet<String> = BTreeSet::new();
+    for r in &marks {
+        let raw: String = r.try_get("raw").expect("raw");
+        let id: Option<String> = r.try_get("reply_message_id").expect("reply_message_id");
+        let sent_with = field(&headers(&raw), "message-id").first().map(|m| m.trim_matches(['<', '>']).to_ascii_lowercase());
+        if id.is_none() || id != sent_with {
+            problems.push(format!("outbox: reply_message_id {id:?} is not the Message-ID {sent_with:?} it is sent with"));
+        }
+        if r.try_get::<Option<String>, _>("bounced_at").expect("bounced_at").is_some() {
+            bounced.extend(id);
+        }
+    }
+    let queue: BTreeSet<String> = store.queue().await.expect("queue").into_iter().map(|m| m.reference).collect();
+    let mut want_bounced: BTreeSet<String> = BTreeSet::new();
+    for (lab, (file, got)) in labels.iter().zip(&results) {
+        let raw = String::from_utf8_lossy(&fs::read(dir.join(file)).unwrap_or_default()).into_owned();
+        if lab["expect"]["outcome"] == "review" && raw.contains("Content-Type: multipart/report") {
+            // The returned original's Message-ID: the one after the top-level header block.
+            let (_, body) = raw.split_once("\r\n\r\n").unwrap_or_default();
+            want_bounced.extend(field(&headers(body.split_once("Content-Type: text/rfc822-headers\r\n\r\n").map(|x| x.1).unwrap_or("")), "message-id").iter().map(|m| m.trim_matches(['<', '>']).to_ascii_lowercase()));
+            if !queue.contains(&got.reference) {
+                problems.push(format!("{file}: the reviewed bounce {} is not in the queue", got.reference));
+            }
+        }
+    }
+    if want_bounced.is_empty() {
+        problems.push("no scenario bounces one of our replies".into());
+    }
+    if bounced != want_bounced {
+        problems.push(format!("outbox rows marked bounced {bounced:?}, the bounces name {want_bounced:?}"));
+    }
+
     for (file, got) in &results {
         eprintln!(
             "{file:<58} {:<11} {:<24} {:<6} {:<16} {}",
@@ -275,4 +312,127 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         );
     }
     assert!(problems.is_empty(), "{} difference(s) from fixtures/triage/labels.json:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// The category a coordinators' notice must name for a review or quarantine scenario, from what
+/// its label says the reason is about.
+fn notice_category(label: &Value) -> &'static str {
+    let kws: Vec<&str> = label["expect"]["reason_keywords"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let has = |k: &str| kws.contains(&k);
+    if has("could not be delivered") {
+        "reply bounced"
+    } else if has("allowlist") {
+        "sender not on the secure list"
+    } else if has("dmarc") || has("spf") {
+        "sender authentication failed"
+    } else if has("encrypted") {
+        "unreadable attachment"
+    } else {
+        "needs a coordinator's decision"
+    }
+}
+
+/// With `smtp.coordinators_notice_to` set, every review and quarantine item also queues one notice
+/// to that address only (beside a holding reply where there is one), naming our reference and the
+/// reason category and nothing personal; nothing else changes.
+#[tokio::test(flavor = "current_thread")]
+async fn review_and_quarantine_items_notify_the_coordinators_without_personal_data() {
+    const TO: &str = "coordinators@marac.example.test";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("fixtures/triage");
+    let env: Vec<(String, String)> = [
+        ("MARAC__SMTP__HOST", "127.0.0.1"),
+        ("MARAC__SMTP__PORT", "587"),
+        ("MARAC__SMTP__TLS", "starttls"),
+        ("MARAC__SMTP__USERNAME", "marac"),
+        ("MARAC__SMTP__PASSWORD_FILE", "smtp-password"),
+        ("MARAC__SMTP__COORDINATORS_NOTICE_TO", TO),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let cfg = marac_intake::config::load(&root.join("config/samples.toml"), env).expect("config/samples.toml with a notice address loads");
+    let labels: Vec<Value> = serde_json::from_str(&fs::read_to_string(dir.join("labels.json")).expect("labels.json")).expect("labels.json is JSON");
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-triage-notices-{}", std::process::id())));
+    let _ = fs::remove_dir_all(&scratch.0);
+    fs::create_dir_all(&scratch.0).expect("scratch directory");
+    let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh SQLite store");
+
+    let mut problems: Vec<String> = Vec::new();
+    let mut records: BTreeMap<String, MessageRecord> = BTreeMap::new();
+    for lab in &labels {
+        let file = s(&lab["file"]).expect("file");
+        let raw = fs::read(dir.join(file)).expect("scenario file");
+        let arrived = DateTime::parse_from_rfc3339(s(&lab["arrived"]).expect("arrived")).expect("arrived");
+        let got = marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.expect("triaged");
+        if got.outcome != lab["expect"]["outcome"] || got.reply_kind != lab["expect"]["reply"] {
+            problems.push(format!("{file}: {} with reply {}: a notice address changes no decision", got.outcome, got.reply_kind));
+        }
+        records.insert(file.to_owned(), got);
+    }
+
+    let rows = sqlx::query("SELECT m.file, m.inspection, o.kind, o.recipient, o.subject, o.raw, o.status FROM outbox o JOIN messages m ON m.id = o.message_row ORDER BY o.id")
+        .fetch_all(store.pool())
+        .await
+        .expect("outbox rows");
+    let replies = rows.iter().filter(|r| r.try_get::<String, _>("kind").expect("kind") != "notice").count();
+    let due = labels.iter().filter(|l| l["expect"]["reply"] != "none").count();
+    if replies != due {
+        problems.push(format!("{replies} replies beside the notices, {due} decisions carry one"));
+    }
+    let mut noticed: BTreeSet<String> = BTreeSet::new();
+    for r in rows.iter().filter(|r| r.try_get::<String, _>("kind").expect("kind") == "notice") {
+        let file: String = r.try_get("file").expect("file");
+        let mut p = |what: String| problems.push(format!("{file}: notice: {what}"));
+        if !noticed.insert(file.clone()) {
+            p("more than one".into());
+        }
+        let Some(lab) = labels.iter().find(|l| l["file"] == file.as_str()) else { continue };
+        let rec = &records[&file];
+        let (recipient, subject, raw, status): (String, String, String, String) =
+            (r.try_get("recipient").expect("recipient"), r.try_get("subject").expect("subject"), r.try_get("raw").expect("raw"), r.try_get("status").expect("status"));
+        if recipient != TO || status != "pending" {
+            p(format!("to {recipient} ({status}), expected a pending notice to {TO}"));
+        }
+        let h = headers(&raw);
+        let rcpt: BTreeSet<String> = ["to", "cc", "bcc"].iter().flat_map(|n| field(&h, n)).flat_map(addresses).collect();
+        if rcpt != BTreeSet::from([TO.to_owned()]) {
+            p(format!("addressed to {rcpt:?}"));
+        }
+        if !field(&h, "auto-submitted").contains(&"auto-generated") {
+            p("no Auto-Submitted: auto-generated".into());
+        }
+        if !field(&h, "in-reply-to").is_empty() || !field(&h, "references").is_empty() {
+            p("threaded to the message it is about".into());
+        }
+        let category = notice_category(lab);
+        let body = raw.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+        for (what, text) in [("subject", subject.as_str()), ("body", body)] {
+            if !text.contains(&rec.reference) || !text.contains(category) {
+                p(format!("{what} {text:?} does not name {} and the category {category:?}", rec.reference));
+            }
+        }
+        if body.contains('@') {
+            p(format!("an address in the body {body:?}"));
+        }
+        // Nothing the message brought: its sender, their name, its subject, the victim's name.
+        let inspection: Value = serde_json::from_str(&r.try_get::<String, _>("inspection").expect("inspection")).expect("inspection JSON");
+        let env = &inspection["envelope"];
+        let personal: Vec<&str> = [&env["from"]["address"], &env["from"]["name"], &env["subject"], &inspection["referral"]["fields"]["victim.name"]]
+            .into_iter()
+            .filter_map(|v| v.as_str())
+            .chain(s(&lab["from"]))
+            .filter(|t| t.len() > 3)
+            .collect();
+        for t in personal {
+            if raw.to_lowercase().contains(&t.to_lowercase()) {
+                p(format!("quotes {t:?}"));
+            }
+        }
+    }
+    let want: BTreeSet<String> = labels.iter().filter(|l| matches!(l["expect"]["outcome"].as_str(), Some("review" | "quarantined"))).filter_map(|l| s(&l["file"]).map(str::to_owned)).collect();
+    if noticed != want {
+        problems.push(format!("notices for {noticed:?}, expected exactly the review and quarantine items {want:?}"));
+    }
+    assert!(!want.is_empty() && problems.is_empty(), "{} difference(s):\n{}", problems.len(), problems.join("\n"));
 }

@@ -13,6 +13,11 @@
 //! with the generator's own builders. Every DOCX and XLSX carries the victim's name and a creation
 //! time derived from its message's arrival, so no two referrals share an attachment by accident:
 //! only scenario "resent same attachments" does, deliberately.
+//!
+//! The last scenarios are our own mail coming back: a step that builds one ([`FollowUp`]) sees
+//! the scenarios before it, so it can name the reply triage queued for an earlier message. That
+//! reply's Message-ID follows from our message reference (`IN-2026-00005` is the fifth message of
+//! 2026, in file order) and the case reference from the cases opened before it.
 
 use crate::gen::binary;
 use crate::gen::data::{Ans, Case, Dash, Person, Reasons, Referrer};
@@ -58,61 +63,68 @@ pub struct Expect {
 
 /// Every scenario, in processing (file) order.
 pub fn all() -> Vec<Scenario> {
-    let steps: &[(&str, Step)] = &[
-        ("police_seed_victim_l_accept15", s_seed_l),
-        ("nhs_seed_victim_w_accept16", s_seed_w),
-        ("idva_victim_l_after_meeting_repeat", s_l_repeat),
-        ("police_dash13_reject", s_dash13),
-        ("nhs_dash14_accept", s_dash14),
-        ("police_escalation_2_callouts_reject", s_callouts2),
-        ("police_escalation_3_callouts_accept", s_callouts3),
-        ("police_escalation_callouts_missing_reject", s_callouts_missing),
-        ("nhs_pj_no_rationale_reject", s_pj_without),
-        ("idva_pj_with_rationale_accept", s_pj_with),
-        ("council_victim_name_and_dob_missing_reject", s_no_identity),
-        ("police_visible_high_risk_without_dash_reject", s_no_dash),
-        ("police_escalation_4_without_dash_accept", s_escalation_no_dash),
-        ("nhs_no_attachments_reject", s_no_attachments),
-        ("police_victim_h_accept17", s_h_first),
-        ("nhs_victim_h_pending_low_score_linked", s_h_linked),
-        ("police_victim_i_accept15", s_i_first),
-        ("police_victim_h_pending_form_only_linked", s_h_form_only),
-        ("idva_victim_i_on_meeting_day_linked", s_i_meeting_day),
-        ("police_victim_i_day_after_meeting_repeat", s_i_day_after),
-        ("nhs_victim_v_accept16", s_v_first),
-        ("police_victim_v_surname_first_capitals_linked", s_v_capitals),
-        ("idva_victim_v_extra_middle_name_linked", s_v_middle),
-        ("council_victim_v_diacritics_dropped_linked", s_v_ascii),
-        ("nhs_victim_v_space_for_hyphen_linked", s_v_space),
-        ("police_victim_v_surname_typo_linked", s_v_typo),
-        ("idva_same_name_other_dob_new_person", s_v_other_dob),
-        ("police_victim_v_pending_encrypted_dash_review", s_v_encrypted),
-        ("probation_victim_j_no_dob_accept16", s_j_first),
-        ("probation_victim_j_same_attachments_resent_linked", s_j_resent),
-        ("nhs_victim_k_accept14", s_k_first),
-        ("nhs_victim_k_same_message_id_redelivered", s_k_redelivered),
-        ("webmail_out_of_office_ignored", s_out_of_office),
-        ("bounce_dsn_ignored", s_dsn),
-        ("lookalike_suffix_domain_quarantined", s_lookalike_suffix),
-        ("lookalike_prefix_domain_quarantined", s_lookalike_prefix),
-        ("police_dmarc_fail_quarantined", s_dmarc_fail),
-        ("council_spf_and_dkim_fail_quarantined", s_spf_dkim_fail),
-        ("police_foreign_authserv_fail_accept", s_foreign_fail),
-        ("webmail_encrypted_dash_quarantined", s_webmail_encrypted),
-        ("police_encrypted_dash_review", s_encrypted),
-        ("police_stated_score_disagrees_review", s_score_disagrees),
-        ("idva_conflicting_marks_review", s_conflicting),
-        ("police_reply_to_secure_cc_accept", s_reply_to_secure),
-        ("nhs_reply_to_webmail_cc_accept", s_reply_to_webmail),
-        ("nhs_victim_w_366_days_reject", s_w_366),
-        ("idva_victim_l_364_days_repeat", s_l_364),
+    let steps: Vec<(&str, Kind)> = vec![
+        ("police_seed_victim_l_accept15", Kind::Plain(s_seed_l)),
+        ("nhs_seed_victim_w_accept16", Kind::Plain(s_seed_w)),
+        ("idva_victim_l_after_meeting_repeat", Kind::Plain(s_l_repeat)),
+        ("police_dash13_reject", Kind::Plain(s_dash13)),
+        ("nhs_dash14_accept", Kind::Plain(s_dash14)),
+        ("police_escalation_2_callouts_reject", Kind::Plain(s_callouts2)),
+        ("police_escalation_3_callouts_accept", Kind::Plain(s_callouts3)),
+        ("police_escalation_callouts_missing_reject", Kind::Plain(s_callouts_missing)),
+        ("nhs_pj_no_rationale_reject", Kind::Plain(s_pj_without)),
+        ("idva_pj_with_rationale_accept", Kind::Plain(s_pj_with)),
+        ("council_victim_name_and_dob_missing_reject", Kind::Plain(s_no_identity)),
+        ("police_visible_high_risk_without_dash_reject", Kind::Plain(s_no_dash)),
+        ("police_escalation_4_without_dash_accept", Kind::Plain(s_escalation_no_dash)),
+        ("nhs_no_attachments_reject", Kind::Plain(s_no_attachments)),
+        ("police_victim_h_accept17", Kind::Plain(s_h_first)),
+        ("nhs_victim_h_pending_low_score_linked", Kind::Plain(s_h_linked)),
+        ("police_victim_i_accept15", Kind::Plain(s_i_first)),
+        ("police_victim_h_pending_form_only_linked", Kind::Plain(s_h_form_only)),
+        ("idva_victim_i_on_meeting_day_linked", Kind::Plain(s_i_meeting_day)),
+        ("police_victim_i_day_after_meeting_repeat", Kind::Plain(s_i_day_after)),
+        ("nhs_victim_v_accept16", Kind::Plain(s_v_first)),
+        ("police_victim_v_surname_first_capitals_linked", Kind::Plain(s_v_capitals)),
+        ("idva_victim_v_extra_middle_name_linked", Kind::Plain(s_v_middle)),
+        ("council_victim_v_diacritics_dropped_linked", Kind::Plain(s_v_ascii)),
+        ("nhs_victim_v_space_for_hyphen_linked", Kind::Plain(s_v_space)),
+        ("police_victim_v_surname_typo_linked", Kind::Plain(s_v_typo)),
+        ("idva_same_name_other_dob_new_person", Kind::Plain(s_v_other_dob)),
+        ("police_victim_v_pending_encrypted_dash_review", Kind::Plain(s_v_encrypted)),
+        ("probation_victim_j_no_dob_accept16", Kind::Plain(s_j_first)),
+        ("probation_victim_j_same_attachments_resent_linked", Kind::Plain(s_j_resent)),
+        ("nhs_victim_k_accept14", Kind::Plain(s_k_first)),
+        ("nhs_victim_k_same_message_id_redelivered", Kind::Plain(s_k_redelivered)),
+        ("webmail_out_of_office_ignored", Kind::Plain(s_out_of_office)),
+        ("bounce_dsn_ignored", Kind::Plain(s_dsn)),
+        ("lookalike_suffix_domain_quarantined", Kind::Plain(s_lookalike_suffix)),
+        ("lookalike_prefix_domain_quarantined", Kind::Plain(s_lookalike_prefix)),
+        ("police_dmarc_fail_quarantined", Kind::Plain(s_dmarc_fail)),
+        ("council_spf_and_dkim_fail_quarantined", Kind::Plain(s_spf_dkim_fail)),
+        ("police_foreign_authserv_fail_accept", Kind::Plain(s_foreign_fail)),
+        ("webmail_encrypted_dash_quarantined", Kind::Plain(s_webmail_encrypted)),
+        ("police_encrypted_dash_review", Kind::Plain(s_encrypted)),
+        ("police_stated_score_disagrees_review", Kind::Plain(s_score_disagrees)),
+        ("idva_conflicting_marks_review", Kind::Plain(s_conflicting)),
+        ("police_reply_to_secure_cc_accept", Kind::Plain(s_reply_to_secure)),
+        ("nhs_reply_to_webmail_cc_accept", Kind::Plain(s_reply_to_webmail)),
+        ("nhs_victim_w_366_days_reject", Kind::Plain(s_w_366)),
+        ("idva_victim_l_364_days_repeat", Kind::Plain(s_l_364)),
+        ("idva_victim_t_accept15", Kind::Plain(s_t)),
+        ("our_acknowledgement_looped_back_ignored", follow(s_looped_back)),
+        ("police_victim_u_accept16", Kind::Plain(s_u)),
+        ("bounce_of_our_acknowledgement_review", follow(s_bounce_of_ours)),
     ];
     let mut out: Vec<Scenario> = Vec::new();
     let mut last_utc = None;
     for (i, (slug, f)) in steps.iter().enumerate() {
         let n = i as u32 + 1;
         let file = format!("{n:03}_{slug}.eml");
-        let (eml, at, from, expect, notes) = f(n, slug);
+        let (eml, at, from, expect, notes) = match f {
+            Kind::Plain(f) => f(n, slug),
+            Kind::FollowUp(f) => f(n, slug, &out),
+        };
         let utc = at.at - chrono::TimeDelta::hours(i64::from(at.offset_h));
         assert!(last_utc.is_none_or(|l| l <= utc), "{file}: arrives before the message triaged before it");
         last_utc = Some(utc);
@@ -120,6 +132,16 @@ pub fn all() -> Vec<Scenario> {
         out.push(Scenario { file, eml, label });
     }
     out
+}
+
+/// A step of [`all`]: most build their message alone; a follow-up sees the scenarios before it.
+enum Kind {
+    Plain(Step),
+    FollowUp(FollowUp),
+}
+
+fn follow(f: FollowUp) -> Kind {
+    Kind::FollowUp(f)
 }
 
 /// `labels.json`: the labels in processing order, pretty-printed like the shared samples.
@@ -403,6 +425,9 @@ type Built = (Vec<u8>, Stamp, String, Expect, &'static str);
 
 /// A scenario builder, given its number and file-name slug.
 type Step = fn(u32, &str) -> Built;
+
+/// A scenario builder that also sees the scenarios before it (in file order).
+type FollowUp = fn(u32, &str, &[Scenario]) -> Built;
 
 /// A plain referral: the DOCX form and a DASH, from an authenticated sender.
 fn referral_message(n: u32, slug: &str, at: Stamp, c: &Case, dash_att: Option<Attachment>) -> Vec<u8> {
@@ -839,7 +864,7 @@ fn s_dsn(n: u32, slug: &str) -> Built {
         },
     };
     let eml = e.message(report);
-    (eml, at, e.from_addr.clone(), untouched("ignored", &["delivery status", "bounce", "undeliver"]), "A bounce (multipart/report; report-type=delivery-status) of one of our acknowledgements, from a server that is not on the allowlist: ignored, never answered.")
+    (eml, at, e.from_addr.clone(), untouched("ignored", &["delivery status", "bounce", "undeliver"]), "A bounce (multipart/report; report-type=delivery-status), from a server that is not on the allowlist, of a message that is not one of our replies (no reply of ours has the returned Message-ID: IN-2025-00009 was answered with a rejection, not an acknowledgement): it refers to nothing of ours, so it is ignored, never answered. Compare the last scenario.")
 }
 
 /// A complete, qualifying referral (DASH 16) from `r`, with the given authentication.
@@ -966,6 +991,137 @@ fn s_l_364(n: u32, slug: &str) -> Built {
     let e = env(n, slug, at, &c.referrer, &subject(&c));
     let eml = with_atts(&e, &std_text(&c), vec![referral(&c, at, &SURVIVOR, &[]), dash_docx(&c, &d, at)]);
     (eml, at, c.referrer.email.into(), accepted(&[REPEAT], Some(&d), "new", "L", c.referrer.email), "L again on 19 January 2026: 364 days after her LAST referral (20 January 2025; 378 after her first), that case heard: a repeat whatever the score (DASH 5, repeat not ticked), new case.")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our own mail coming back (January 2026).
+
+fn s_t(n: u32, slug: &str) -> Built {
+    let at = stamp(2026, 1, 21, 10, 2, 44);
+    let d = dash(15, 1, n);
+    let c = case(n, at, nowak(), p("Rosalind", "Achterberg", date(1989, 9, 3)), perp(n), stated(15), DateFmt::Slash);
+    let e = env(n, slug, at, &c.referrer, &subject(&c));
+    let eml = with_atts(&e, &std_text(&c), vec![referral(&c, at, &SURVIVOR, &[]), dash_docx(&c, &d, at)]);
+    (eml, at, c.referrer.email.into(), accepted(&[VHR], Some(&d), "new", "T", c.referrer.email), "Victim T, DASH 15: accepted, new case; the acknowledgement queued for it comes straight back in the next scenario.")
+}
+
+fn s_u(n: u32, slug: &str) -> Built {
+    let at = stamp(2026, 1, 22, 14, 11, 5);
+    let d = dash(16, 0, n);
+    let c = case(n, at, brand(), p("Megan", "Quilliam", date(1995, 6, 21)), perp(n), stated(16), DateFmt::Slash);
+    let eml = referral_message(n, slug, at, &c, Some(dash_xlsx(&c, &d, at)));
+    (eml, at, c.referrer.email.into(), accepted(&[VHR], Some(&d), "new", "U", c.referrer.email), "Victim U, DASH 16: accepted, new case; the acknowledgement queued for it bounces in the next scenario.")
+}
+
+/// The reply triage queued for an earlier scenario, as the product composes it.
+struct OurReply {
+    message_id: String,
+    to: String,
+    subject: String,
+    /// The referral's own Message-ID, which the reply answers.
+    in_reply_to: String,
+}
+
+/// Our reply to the scenario `slug`: its Message-ID `<kind.in-YYYY-NNNNN@marac.example.test>` from
+/// our message reference (messages are numbered per year of arrival, in file order), its subject
+/// from the case reference (cases are numbered per year likewise; `config/samples.toml` keeps the
+/// default templates and `MARAC-{year}-{seq:4}`).
+fn our_reply(previous: &[Scenario], slug: &str) -> OurReply {
+    let at = previous.iter().position(|s| s.file.ends_with(&format!("_{slug}.eml"))).unwrap_or_else(|| panic!("no earlier scenario {slug}"));
+    let it = &previous[at];
+    let year = &it.label.arrived[..4];
+    let same_year = |s: &&Scenario| s.label.arrived.starts_with(year);
+    let message_ref = previous[..=at].iter().filter(same_year).count();
+    let cases = previous[..=at].iter().filter(same_year).filter(|s| s.label.expect.case == "new").count();
+    assert_eq!(it.label.expect.reply, "acknowledgement", "{slug}: its reply is an acknowledgement of a new case");
+    assert_eq!(it.label.expect.case, "new", "{slug}: its reply is an acknowledgement of a new case");
+    let head_end = it.eml.windows(4).position(|w| w == b"\r\n\r\n").expect("header block ends");
+    let head = String::from_utf8_lossy(&it.eml[..head_end]);
+    let in_reply_to = head.split("\r\n").find_map(|l| l.strip_prefix("Message-ID: ")).expect("the referral has a Message-ID").to_string();
+    OurReply {
+        message_id: format!("<acknowledgement.in-{year}-{message_ref:05}@marac.example.test>"),
+        to: it.label.expect.reply_to.clone().expect("a reply address"),
+        subject: format!("MARAC referral received - MARAC-{year}-{cases:04}"),
+        in_reply_to,
+    }
+}
+
+/// A message built by `e`, but with the given Message-ID.
+fn with_message_id(e: &Env, message_id: &str, mut body: Part) -> Vec<u8> {
+    let ct = body.headers.iter().position(|(n, _)| n == "Content-Type").expect("body has a Content-Type");
+    let (_, ct) = body.headers.remove(ct);
+    let mut headers = e.headers(ct);
+    for (name, value) in headers.iter_mut() {
+        if name == "Message-ID" {
+            *value = message_id.to_string();
+        }
+    }
+    headers.extend(body.headers);
+    Part { headers, body: body.body }.to_bytes()
+}
+
+fn s_looped_back(n: u32, slug: &str, previous: &[Scenario]) -> Built {
+    let ours = our_reply(previous, "idva_victim_t_accept15");
+    let at = stamp(2026, 1, 21, 10, 3, 30);
+    let mut e = Env::new(&format!("triage/{n:03}_{slug}"), at, "Kingsmere MARAC", "marac@marac.example.test", &ours.subject);
+    e.outlook = false;
+    e.has_attach = false;
+    e.transit_secs = 40;
+    e.to = ours.to.clone();
+    e.extra = vec![
+        ("In-Reply-To".into(), ours.in_reply_to.clone()),
+        ("References".into(), ours.in_reply_to.clone()),
+        ("Auto-Submitted".into(), "auto-replied".into()),
+        ("X-Auto-Response-Suppress".into(), "All".into()),
+        ("Resent-From".into(), "Kingsmere IDVA Service <referrals@idva.example.test>".into()),
+        ("Resent-To".into(), "marac@marac.example.test".into()),
+        ("Resent-Date".into(), at.minus_secs(5).rfc5322()),
+    ];
+    let text = "Thank you. We have received your MARAC referral; its reference is in the subject line.\n\nKingsmere MARAC\n";
+    let eml = with_message_id(&e, &ours.message_id, text_plain(text));
+    // Relayed by the IDVA service's server, not ours: the trace fields name it.
+    let eml = String::from_utf8(eml).expect("ASCII").replace("mail.marac.example.test", "mail.idva.example.test").replace("internal.marac.example.test", "internal.idva.example.test").into_bytes();
+    (eml, at, e.from_addr.clone(), untouched("ignored", &["our own reply"]), "Our acknowledgement of the previous referral, redirected straight back to the MARAC inbox by a rule on the IDVA service's shared mailbox (Resent-* fields, our Message-ID): recognised as our own reply by its Message-ID and ignored, never answered (not quarantined, though marac.example.test is not on the allowlist).")
+}
+
+fn s_bounce_of_ours(n: u32, slug: &str, previous: &[Scenario]) -> Built {
+    let ours = our_reply(previous, "police_victim_u_accept16");
+    let at = stamp(2026, 1, 22, 14, 12, 40);
+    let gateway = "mx2.securegateway.example.test";
+    let mut e = Env::new(&format!("triage/{n:03}_{slug}"), at, "Mail Delivery System", &format!("MAILER-DAEMON@{gateway}"), "Undelivered Mail Returned to Sender");
+    e.outlook = false;
+    e.has_attach = false;
+    e.transit_secs = 20;
+    let explain = format!(
+        "This is the mail system at host {gateway}.\n\nI'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients. It's attached below.\n\n<{to}>: host\n    relay.kingsmere.pnn.police.example.test[198.51.100.61] said: 552 5.2.2\n    <{to}>: Mailbox full (in reply to RCPT TO command)\n",
+        to = ours.to
+    );
+    let status = format!(
+        "Reporting-MTA: dns; {gateway}\nArrival-Date: {}\n\nFinal-Recipient: rfc822; {to}\nOriginal-Recipient: rfc822;{to}\nAction: failed\nStatus: 5.2.2\nRemote-MTA: dns; relay.kingsmere.pnn.police.example.test\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\n",
+        at.minus_secs(60).rfc5322(),
+        to = ours.to
+    );
+    let orig = format!(
+        "From: Kingsmere MARAC <marac@marac.example.test>\nTo: {}\nSubject: {}\nMessage-ID: {}\nIn-Reply-To: {}\nReferences: {}\nDate: {}\nAuto-Submitted: auto-replied\nX-Auto-Response-Suppress: All\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 7bit\n",
+        ours.to,
+        ours.subject,
+        ours.message_id,
+        ours.in_reply_to,
+        ours.in_reply_to,
+        at.minus_secs(62).rfc5322()
+    );
+    let part = |ct: &str, text: &str| Part { headers: vec![("Content-Type".into(), ct.into())], body: Body::Bytes(mail::crlf(text)) };
+    let report = Part {
+        headers: vec![("Content-Type".into(), format!("multipart/report; report-type=delivery-status;\r\n\tboundary=\"{}\"", e.boundary(1)))],
+        body: Body::Multi {
+            boundary: e.boundary(1),
+            preamble: Some("This is a MIME-encapsulated message.\r\n".into()),
+            parts: vec![part("text/plain; charset=us-ascii", &explain), part("message/delivery-status", &status), part("text/rfc822-headers", &orig)],
+        },
+    };
+    let eml = e.message(report);
+    let expect = expect("review", &[], None, "none", None, "none", None, &["could not be delivered", "bounce"]);
+    (eml, at, e.from_addr.clone(), expect, "A bounce (multipart/report, Action: failed, the returned headers in a text/rfc822-headers part) of our acknowledgement of the previous referral, from a mail gateway that is not on the allowlist: review with NO reply (never a holding reply to a bounce), the outbox row of that acknowledgement marked bounced, and the reason asks a coordinator to reach the referrer another way. Reviewed, not quarantined: bounces come from mail servers.")
 }
 
 /// A synthetic referral for benchmarks: victim number `n` (a distinct name and date of birth per
