@@ -84,13 +84,16 @@ async fn triaged(db: &Path, files: &[&str]) -> Store {
 }
 
 async fn triage_into(store: &Store, files: &[&str]) {
-    let cfg = samples_config(Vec::new());
+    triage_with(store, files, &samples_config(Vec::new())).await;
+}
+
+async fn triage_with(store: &Store, files: &[&str], cfg: &Config) {
     let labels: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(manifest().join("fixtures/triage/labels.json")).unwrap()).unwrap();
     for file in files {
         let lab = labels.as_array().unwrap().iter().find(|l| l["file"] == *file).unwrap();
         let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
         let raw = std::fs::read(manifest().join("fixtures/triage").join(file)).unwrap();
-        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, store).await.unwrap();
+        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, cfg, store).await.unwrap();
     }
 }
 
@@ -266,4 +269,54 @@ async fn a_crashed_senders_claim_is_taken_again_after_its_lease() {
     assert_eq!(store.outbox().await.unwrap()[0].status, "sending");
     let again = store.claim_reply(&t(6), &t(11)).await.unwrap().expect("the lease ran out");
     assert_eq!((again.id, again.attempts), (first.id, 0));
+}
+
+/// A coordinators' notice goes to the configured `smtp.coordinators_notice_to` (not on the
+/// allowlist: the admin's own address), is not held by the per-recipient cap, and is refused
+/// before the server when queued for any other address.
+#[tokio::test]
+async fn notices_reach_the_configured_coordinators_address_only() {
+    const COORDINATORS: &str = "coordinators@marac.example.test";
+    const ELSEWHERE: &str = "coordinators@elsewhere.example.test";
+    const NOWAK: &str = "tomasz.nowak@idva.example.test";
+    let dir = scratch("notices");
+    let certs = support::mailservers::make_certificates(&dir.0);
+    // Every address can be delivered to: a refusal can only be ours.
+    let pf = Postfix::start(&[COORDINATORS, ELSEWHERE, DELIVERED, UNKNOWN, NOWAK], &[], certs);
+    let notice_to = |to: &str| {
+        let mut env = submission_env(&pf);
+        env.push(("MARAC__SMTP__COORDINATORS_NOTICE_TO".into(), to.into()));
+        env.push(("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR".into(), "1".into()));
+        samples_config(env)
+    };
+    let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.0.join("db.sqlite").display())).await.unwrap();
+    // Three review items, each with a holding reply and a notice: two noticed to the
+    // coordinators, one to an address that is not (or no longer) the configured one.
+    triage_with(&store, &["041_police_encrypted_dash_review.eml"], &notice_to(COORDINATORS)).await;
+    triage_with(&store, &["042_police_stated_score_disagrees_review.eml"], &notice_to(ELSEWHERE)).await;
+    triage_with(&store, &["043_idva_conflicting_marks_review.eml"], &notice_to(COORDINATORS)).await;
+    let rows = store.outbox().await.unwrap();
+    assert_eq!(rows.iter().filter(|r| r.kind == "notice").count(), 3, "{rows:#?}");
+
+    let report = send_pending(&notice_to(COORDINATORS), &store, Utc::now()).await.unwrap();
+    assert_eq!(report, Report { sent: 5, deferred: 0, failed: 0, refused: 1, waiting: 0 }, "log: {}", pf.log_text());
+    let mail = pf.wait_for(COORDINATORS, 2);
+    assert_eq!(mail.len(), 2, "both notices, the hourly cap of 1 notwithstanding; log: {}", pf.log_text());
+    let history = store.history().await.unwrap();
+    for (file, m) in [("041", &mail), ("043", &mail)] {
+        let reference = &history.iter().find(|h| h.file.as_deref().is_some_and(|f| f.starts_with(file))).unwrap().reference;
+        assert!(m.iter().any(|n| n.contains(reference.as_str()) && n.contains("Auto-Submitted: auto-generated")), "a notice for {reference}: {m:#?}");
+    }
+    assert!(mail.iter().all(|n| !n.contains("pnn.police") && !n.contains("idva.example.test")), "no referrer address in a notice: {mail:#?}");
+    assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1, "the holding reply beside it");
+
+    let rows = store.outbox().await.unwrap();
+    let refused = row(&rows, ELSEWHERE, "notice");
+    assert_eq!((refused.status.as_str(), refused.attempts), ("refused", 0));
+    let a = store.outbox_attempts(refused.id).await.unwrap();
+    assert!(a[0].detail.as_deref().unwrap_or("").contains("coordinators_notice_to"), "{a:?}");
+    assert!(!pf.log_text().contains(ELSEWHERE), "a refused notice never reaches the server");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(pf.delivered(ELSEWHERE).is_empty());
+    assert!(rows.iter().filter(|r| r.recipient == COORDINATORS).all(|r| r.status == "sent"), "{rows:#?}");
 }
