@@ -16,7 +16,7 @@ CREATE TABLE outbox_attempts (
     id          INTEGER PRIMARY KEY,
     outbox_id   INTEGER NOT NULL REFERENCES outbox (id),
     at          TEXT NOT NULL,
-    outcome     TEXT NOT NULL,          -- sent | deferred | failed | refused | expired
+    outcome     TEXT NOT NULL,          -- sent | deferred | failed | refused | expired | interrupted (a sender stopped mid-attempt)
     code        INTEGER,                -- the SMTP reply code, when the server answered
     detail      TEXT
 );

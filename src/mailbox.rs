@@ -296,7 +296,16 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
                 None => {
                     let now = chrono::Utc::now().fixed_offset();
                     let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
-                    let record = triage_message(&raw, Some(&source), arrived, now, cfg, store).await.with_context(|| format!("triage of UID {uid}"))?;
+                    let record = match triage_message(&raw, Some(&source), arrived, now, cfg, store).await {
+                        Ok(record) => record,
+                        // The database's trouble is retried with the whole pass; anything else is
+                        // this message's own, and it must not stop the mailbox: parked for review.
+                        Err(e) if e.downcast_ref::<sqlx::Error>().is_some() => return Err(e.context(format!("triage of UID {uid}"))),
+                        Err(e) => {
+                            tracing::error!(uid, error = %format!("{e:#}"), "A message could not be decided; it is filed for review without a reply.");
+                            crate::triage::record_unprocessable(&raw, Some(&source), arrived, now, store).await.with_context(|| format!("recording UID {uid} for review"))?
+                        }
+                    };
                     summary.decided += 1;
                     if let Some(wake) = wake {
                         wake.notify_one();

@@ -19,9 +19,10 @@
 //!
 //! Rows are claimed one at a time with a lease, by up to [`PARALLEL`] workers (one reply at a time
 //! per recipient), so two senders never take the same row and a crashed sender's row is taken
-//! again when its lease runs out. The one window for a second copy is
-//! a crash after the server's 250 and before `sent` is written (milliseconds); the reply carries
-//! the same Message-ID both times.
+//! again when its lease runs out. The one window for a second copy is a crash after the server's
+//! 250 and before `sent` is written (milliseconds): SMTP cannot close it. The row taken over then
+//! gets an `interrupted` attempt, so the replies that may have arrived twice are known, and the
+//! reply carries the same Message-ID both times.
 //!
 //! Logs carry the outbox id, the reply kind and the status only: never the recipient, the subject
 //! or the server's answer (which can quote the address); those stay in the database.
@@ -202,6 +203,9 @@ impl Sender {
     /// Handles one claimed row. `false` means stop the batch.
     async fn one(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, row: &ClaimedReply, report: &mut Report) -> Result<bool> {
         let at = timestamp(now);
+        if row.interrupted {
+            event(row, "interrupted");
+        }
         if let Err(why) = recipient_allowed(cfg, &row.kind, &row.recipient) {
             store.reply_attempted(row.id, &at, &AttemptEnd::Refused, None, Some(why)).await?;
             event(row, "refused");
@@ -353,6 +357,7 @@ fn event(row: &ClaimedReply, status: &'static str) {
         "sent" => tracing::info!(outbox_id = row.id, kind = %row.kind, status, attempt = row.attempts + 1, "Reply handed to the submission server."),
         "deferred" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, attempt = row.attempts + 1, "Reply not accepted yet; it will be retried."),
         "waiting" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, "Reply held back by the per-recipient hourly cap."),
+        "interrupted" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, "An earlier send of this reply was cut short; it is sent again and may arrive twice."),
         _ => tracing::error!(outbox_id = row.id, kind = %row.kind, status, "Reply will not be sent; it is shown to coordinators."),
     }
 }

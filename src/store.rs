@@ -76,8 +76,12 @@ impl Store {
         Ok(())
     }
 
+    /// A write transaction for one decision. It takes the write lock at its start (SQLite's
+    /// `BEGIN IMMEDIATE`): a transaction that reads first and writes later cannot wait for the
+    /// lock (its snapshot would be stale) and fails at once with "database is locked" when the
+    /// outbox sender wrote in between.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx { tx: self.pool.begin().await? })
+        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await? })
     }
 
     /// Every processed message, in processing order.
@@ -655,6 +659,8 @@ pub struct ClaimedReply {
     /// Attempts made before this one.
     pub attempts: i64,
     pub created_at: String,
+    /// An earlier sender held this row and stopped during its attempt.
+    pub interrupted: bool,
 }
 
 /// An outbox row as coordinators and tests see it.
@@ -698,32 +704,48 @@ pub enum AttemptEnd {
 /// `outbox::timestamp`), so comparing them as strings compares instants.
 impl Store {
     /// Claims the oldest due row: pending and due, or claimed by a sender whose lease ran out
-    /// (it crashed); never a bounced row. The claim is one statement, so two senders never take
-    /// the same row.
+    /// (it stopped during its attempt); never a bounced row. One write transaction, so two senders never take the
+    /// same row. Taking over a run-out claim records an `interrupted` attempt: the stopped sender
+    /// may have handed the reply over before it stopped, so it may arrive twice (with the same
+    /// Message-ID); the attempts table says which replies that can be.
     pub async fn claim_reply(&self, now: &str, lease_until: &str) -> Result<Option<ClaimedReply>> {
-        let row = sqlx::query(
-            "UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = (SELECT id FROM outbox \
-             WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
-             OR (status = 'sending' AND claimed_until <= ?)) AND bounced_at IS NULL ORDER BY id LIMIT 1) \
-             RETURNING id, kind, recipient, raw, attempts, created_at",
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("claiming an outbox row")?;
+        let due: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
+             OR (status = 'sending' AND claimed_until <= ?)) AND bounced_at IS NULL ORDER BY id LIMIT 1",
         )
-        .bind(lease_until)
         .bind(now)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .context("claiming an outbox row")?;
-        row.map(|r| {
-            Ok(ClaimedReply {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                recipient: r.try_get("recipient")?,
-                raw: r.try_get("raw")?,
-                attempts: r.try_get("attempts")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        let Some((id, was)) = due else { return Ok(None) };
+        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = ? RETURNING id, kind, recipient, raw, attempts, created_at")
+            .bind(lease_until)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .context("claiming an outbox row")?;
+        let interrupted = was == "sending";
+        if interrupted {
+            sqlx::query("INSERT INTO outbox_attempts (outbox_id, at, outcome, code, detail) VALUES (?, ?, 'interrupted', NULL, ?)")
+                .bind(id)
+                .bind(now)
+                .bind("the sender holding this reply stopped during its attempt; it may have been delivered, so it is sent again and may arrive twice")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let claimed = ClaimedReply {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            recipient: r.try_get("recipient")?,
+            raw: r.try_get("raw")?,
+            attempts: r.try_get("attempts")?,
+            created_at: r.try_get("created_at")?,
+            interrupted,
+        };
+        tx.commit().await.context("claiming an outbox row")?;
+        Ok(Some(claimed))
     }
 
     /// Replies sent to `recipient` (case-insensitive) at or after `since`, and the earliest of

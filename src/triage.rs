@@ -106,3 +106,34 @@ pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<Date
     tx.commit().await?;
     Ok(record)
 }
+
+/// Records a message that could not be decided (an error that is not the database's: the reply
+/// could not be built for its sender's address, say) as a `review` item with no reply, so one bad
+/// message never stops the mailbox and is never lost: a coordinator reads it. Only the message's
+/// identifiers are read from it; nothing is inspected again.
+pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, store: &Store) -> Result<MessageRecord> {
+    let email = crate::mime::parse(raw, &crate::limits::Limits::default());
+    let arrived = arrived.unwrap_or(now);
+    let sha = crate::mime::sha256_hex(raw);
+    let reasons = vec!["this message could not be processed automatically (an internal error while deciding it): a coordinator must read it and answer the referrer; no reply was sent".to_owned()];
+    let mut tx = store.begin().await?;
+    let reference = tx.message_reference(arrived.year()).await?;
+    let message = NewMessage {
+        message_id: email.envelope.message_id.as_deref(),
+        sha256: &sha,
+        arrived,
+        file,
+        outcome: "review",
+        criteria: Vec::new(),
+        reasons: &reasons,
+        dash: None,
+        reply_kind: ReplyKind::None.as_str(),
+        reply_to: &[],
+        inspection_json: "{}",
+        attachments: Vec::new(),
+    };
+    let written = tx.write(&reference, &message, &crate::store::Found::default(), CaseWrite::None).await?;
+    let record = tx.record(written.row).await?;
+    tx.commit().await?;
+    Ok(record)
+}

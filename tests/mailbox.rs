@@ -305,3 +305,34 @@ async fn xoauth2_logs_in_with_a_good_token_and_fails_cleanly_with_a_bad_one() {
     assert!(format!("{err:#}").contains("IMAP authentication"), "{err:#}");
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
+
+/// A message that cannot be decided (here: its allowlisted sender's address is one the reply
+/// builder refuses, `a..b@`) does not stop the mailbox: it is recorded as a review item with no
+/// reply and filed for a coordinator, and the message after it is decided as usual.
+#[tokio::test]
+async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_goes_on() {
+    let server = Dovecot::start(&[USER]);
+    let cfg = config(&server, "implicit", server.imaps_port, true);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let good = std::fs::read(manifest().join("fixtures/triage/001_police_seed_victim_l_accept15.eml")).unwrap();
+    let text = String::from_utf8_lossy(&good).into_owned();
+    let from = "owen.pryor@kingsmere.pnn.police.example.test";
+    assert!(text.contains(from), "the fixture's sender");
+    let bad = text.replace(from, "owen..pryor@kingsmere.pnn.police.example.test").replace("Message-ID: <", "Message-ID: <bad.");
+    let arrived = DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap();
+    server.append(USER, "INBOX", bad.as_bytes(), arrived).await;
+    server.append(USER, "INBOX", &good, arrived).await;
+    let summary = ingest_pass(&cfg, &store).await.expect("the pass goes on past the bad message");
+    assert_eq!(summary, PassSummary { decided: 2, refiled: 0 });
+    let history = store.history().await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].outcome, "review");
+    assert_eq!(history[0].reply_kind, "none", "no reply to an address we cannot answer safely");
+    assert!(history[0].reasons[0].contains("could not be processed automatically"), "{:?}", history[0].reasons);
+    assert_eq!(history[1].outcome, "accepted");
+    assert_eq!(server.list_folder(USER, "MARAC/Review").await.len(), 1);
+    assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
+    assert!(server.list_folder(USER, "INBOX").await.is_empty());
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "only the good referral is answered");
+}
