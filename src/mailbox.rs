@@ -296,7 +296,8 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
                 None => {
                     let now = chrono::Utc::now().fixed_offset();
                     let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
-                    let record = match triage_message(&raw, Some(&source), arrived, now, cfg, store).await {
+                    let decided = keeping_alive(session, d, triage_message(&raw, Some(&source), arrived, now, cfg, store)).await;
+                    let record = match decided {
                         Ok(record) => record,
                         // The database's trouble is retried with the whole pass; anything else is
                         // this message's own, and it must not stop the mailbox: parked for review.
@@ -321,6 +322,31 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
         }
     }
     Ok(summary)
+}
+
+/// How often a NOOP goes to the server while one message is being decided, so a long decision
+/// (a slow attachment, a busy database) never leaves the session idle long enough for the
+/// server or a firewall on the way to drop it.
+pub const KEEPALIVE: Duration = Duration::from_secs(60);
+
+/// Runs `work` (which does not use the session) while sending NOOPs every [`KEEPALIVE`]. A failed
+/// NOOP does not cut the work short: it is committed, and the command after it finds the
+/// connection gone.
+async fn keeping_alive<T>(session: &mut ImapSession, d: Duration, work: impl Future<Output = T>) -> T {
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+    let mut alive = true;
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = tick.tick(), if alive => {
+                if let Err(e) = timed(d, "NOOP", session.noop()).await {
+                    tracing::warn!(error = %format!("{e:#}"), "Keep-alive NOOP failed during a decision.");
+                    alive = false;
+                }
+            }
+        }
+    }
 }
 
 /// Most bytes of mail fetched at once: a batch of large referrals is split; a message larger

@@ -300,6 +300,19 @@ namespace inbox {{
         let _ = std::fs::remove_file(self.dir.join("run/master.pid"));
     }
 
+    /// Kills the server and all its processes with SIGKILL (clients see the connection end with
+    /// no BYE), then starts it again on the same ports with the same mail.
+    pub fn kill_and_relaunch(&self) {
+        let family = self.processes();
+        self.signal_all("-KILL");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while family.iter().any(|p| Path::new(&format!("/proc/{p}")).exists()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_file(self.dir.join("run/master.pid"));
+        self.launch();
+    }
+
     /// Stops and starts the server again on the same ports, with the same mail.
     pub fn restart(&self) {
         self.stop();
