@@ -11,7 +11,7 @@ use crate::inspect::{inspect, InspectOptions, Inspection};
 use crate::reply::{compose, compose_notice, NoticeInput, ReplyInput};
 use crate::sniff::FileKind;
 use crate::store::{CaseWrite, MessageRecord, NewMessage, Store, Victim};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, FixedOffset};
 
 /// When the message arrived: the topmost `Received:` date (our server's), else `Date:`.
@@ -23,7 +23,10 @@ pub fn arrival(i: &Inspection) -> Option<DateTime<FixedOffset>> {
 /// and commits the outcome. Sends nothing: a reply due is left in the outbox.
 pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
     let opts = InspectOptions { limits: c.file.limits.clone(), synonyms: c.synonyms.clone() };
-    let inspection = inspect(raw, &opts);
+    // Reading is CPU work bounded by the limits (seconds at worst): off the async threads, so the
+    // service keeps answering signals, the watchdog and the IMAP keep-alive meanwhile.
+    let owned = raw.to_vec();
+    let inspection = tokio::task::spawn_blocking(move || inspect(&owned, &opts)).await.context("reading the message")?;
     let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
     let day = arrived.date_naive();
     let referral = inspection.referral.as_ref();
