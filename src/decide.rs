@@ -6,7 +6,7 @@
 //!    came back (forwarded, looped). No reply.
 //! 2. `review` with **no** reply — a bounce (DSN) reporting a failure for one of our replies: the
 //!    referrer may not have it, so a coordinator contacts them another way, and the outbox row is
-//!    marked bounced (never sent again). Only the returned original's Message-ID (or the bounce's
+//!    marked bounced (a sent row; one not yet sent is still sent, as its "bounce" was forged). Only the returned original's Message-ID (or the bounce's
 //!    own In-Reply-To) marks a row; a bounce naming one of our replies only further up its thread
 //!    is reviewed without marking anything. Not for a copy already processed, nor for a report
 //!    that only says delivery is delayed. Before quarantine: bounces come from mail servers,

@@ -9,7 +9,8 @@
 //! - `failed` — the server refused it for good (5xx), or it expired; the queue shows it;
 //! - `refused` — the recipient is not on the allowlist *now*: never handed to the server.
 //!
-//! A row marked bounced (a bounce for it was decided) is never claimed, whatever its status.
+//! A row marked bounced before it was sent is still sent: a reply cannot bounce before it is
+//! handed over, so that bounce was forged (our Message-IDs can be guessed) and must not stop it.
 //!
 //! Loop safety at send time: the allowlist is checked again, and at most
 //! `smtp.max_replies_per_recipient_per_hour` replies go to one address per hour (more wait).

@@ -704,7 +704,8 @@ pub enum AttemptEnd {
 /// `outbox::timestamp`), so comparing them as strings compares instants.
 impl Store {
     /// Claims the oldest due row: pending and due, or claimed by a sender whose lease ran out
-    /// (it stopped during its attempt); never a bounced row. One write transaction, so two senders never take the
+    /// (it stopped during its attempt). A row marked bounced before it was sent is still sent: a
+    /// reply cannot bounce before it is handed over, so that bounce was forged. One write transaction, so two senders never take the
     /// same row. Taking over a run-out claim records an `interrupted` attempt: the stopped sender
     /// may have handed the reply over before it stopped, so it may arrive twice (with the same
     /// Message-ID); the attempts table says which replies that can be.
@@ -712,7 +713,7 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("claiming an outbox row")?;
         let due: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
-             OR (status = 'sending' AND claimed_until <= ?)) AND bounced_at IS NULL ORDER BY id LIMIT 1",
+             OR (status = 'sending' AND claimed_until <= ?)) ORDER BY id LIMIT 1",
         )
         .bind(now)
         .bind(now)
@@ -874,7 +875,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn our_replies_are_found_by_message_id_and_a_bounced_one_is_never_claimed() {
+    async fn our_replies_are_found_by_message_id_and_a_bounce_of_an_unsent_one_does_not_stop_it() {
         let (_dir, url) = scratch("ours");
         let store = Store::open(&url).await.unwrap();
         let mut tx = store.begin().await.unwrap();
@@ -904,9 +905,12 @@ mod tests {
         tx.commit().await.unwrap();
         let rows = store.outbox().await.unwrap();
         assert_eq!(rows.iter().map(|r| (r.kind.as_str(), r.bounced_at.is_some())).collect::<Vec<_>>(), vec![("acknowledgement", true), ("notice", false)]);
-        let claimed = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
-        assert_eq!(claimed.kind, "notice");
-        assert!(store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().is_none(), "the bounced row is never claimed");
+        // A reply not yet handed over cannot have bounced: the "bounce" is forged (our
+        // Message-IDs can be guessed), so it must not stop the reply. It is still sent.
+        let first = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the acknowledgement is due");
+        assert_eq!(first.kind, "acknowledgement");
+        let second = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
+        assert_eq!(second.kind, "notice");
     }
 
     #[tokio::test(flavor = "current_thread")]
