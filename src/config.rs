@@ -41,6 +41,42 @@ pub struct ConfigFile {
     /// The submission server replies are sent through (`run`).
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// The coordinators' web queue (`serve`; also started by `run` when `listen` is set).
+    #[serde(default)]
+    pub web: Option<WebConfig>,
+}
+
+/// The web queue's listener. Plain HTTP is allowed only on a loopback address (behind a reverse
+/// proxy on the same machine); anywhere else a certificate is required.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// `ADDRESS:PORT` to listen on; unset: `run` starts no web server and `serve` needs `--listen`.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// PEM certificate chain and private key; both or neither.
+    #[serde(default)]
+    pub tls_cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key_file: Option<PathBuf>,
+    /// Whether the client address is read from the last `X-Forwarded-For` entry (set by a reverse
+    /// proxy in front). Required: the choice is the admin's, never a default.
+    pub trust_forwarded_for: bool,
+}
+
+impl WebConfig {
+    pub fn tls(&self) -> bool {
+        self.tls_cert_file.is_some()
+    }
+}
+
+/// Checks a web listen address: `key` names it in the error. Plain HTTP only on loopback.
+pub fn check_listen(key: &str, listen: &str, tls: bool) -> Result<std::net::SocketAddr, ConfigError> {
+    let addr: std::net::SocketAddr = listen.trim().parse().map_err(|_| err(key, format!("{listen:?} is not ADDRESS:PORT (e.g. 127.0.0.1:8080)")))?;
+    if !tls && !addr.ip().is_loopback() {
+        return Err(err(key, "plain HTTP is refused off loopback: set web.tls_cert_file and web.tls_key_file, or listen on 127.0.0.1 behind a reverse proxy"));
+    }
+    Ok(addr)
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -608,6 +644,14 @@ impl ConfigFile {
                 return Err(err("smtp.max_replies_per_recipient_per_hour", "must be at least 1"));
             }
         }
+        if let Some(w) = &self.web {
+            if w.tls_cert_file.is_some() != w.tls_key_file.is_some() {
+                return Err(err(if w.tls_cert_file.is_some() { "web.tls_key_file" } else { "web.tls_cert_file" }, "tls_cert_file and tls_key_file go together"));
+            }
+            if let Some(l) = &w.listen {
+                check_listen("web.listen", l, w.tls())?;
+            }
+        }
         let l = &self.limits;
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
@@ -801,5 +845,25 @@ from = "marac@marac.example.test"
         assert_eq!(c.reference(2025, 7), "MARAC-2025-0007");
         let c = CaseConfig { reference_format: "KM/{seq}/{year}".into() };
         assert_eq!(c.reference(2025, 12), "KM/12/2025");
+    }
+
+    #[test]
+    fn web_plain_http_only_on_loopback_and_every_key_from_the_environment() {
+        let web = |body: &str| format!("{MINIMAL}\n[web]\n{body}\n");
+        let c = parse(&web("listen = \"127.0.0.1:8080\"\ntrust_forwarded_for = true"), no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.web.as_ref().and_then(|w| w.listen.as_deref()), Some("127.0.0.1:8080"));
+        let e = parse(&web("listen = \"0.0.0.0:8080\"\ntrust_forwarded_for = false"), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "web.listen");
+        assert!(parse(&web("listen = \"0.0.0.0:8443\"\ntrust_forwarded_for = false\ntls_cert_file = \"c.pem\"\ntls_key_file = \"k.pem\""), no_env()).unwrap().build().is_ok());
+        assert_eq!(parse(&web("trust_forwarded_for = false\ntls_cert_file = \"c.pem\""), no_env()).unwrap().build().unwrap_err().key, "web.tls_key_file");
+        // The trust in X-Forwarded-For is never a default.
+        assert_eq!(parse(&web("listen = \"127.0.0.1:8080\""), no_env()).unwrap_err().key, "web");
+        assert_eq!(parse(&web("listen = \"127.0.0.1:8080\"\ntrust_forwarded_for = false\nport = 3"), no_env()).unwrap_err().key, "web.port");
+        let env = vec![("MARAC__WEB__LISTEN".to_owned(), "[::1]:9000".to_owned()), ("MARAC__WEB__TRUST_FORWARDED_FOR".to_owned(), "false".to_owned())];
+        let c = parse(MINIMAL, env).unwrap().build().unwrap();
+        let w = c.file.web.unwrap();
+        assert_eq!((w.listen.as_deref(), w.trust_forwarded_for), (Some("[::1]:9000"), false));
+        assert!(check_listen("--listen", "192.0.2.1:80", false).is_err());
+        assert!(check_listen("--listen", "localhost:80", false).is_err(), "a name is not an address");
     }
 }
