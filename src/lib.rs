@@ -9,6 +9,7 @@
 //!
 //! - [`decide`] and [`triage`]: one message → a decision committed with its reply ([`store`]).
 //! - [`mailbox`] (IMAP in), [`outbox`] (SMTP out) and [`service`] (`run`): the I/O edges.
+//! - [`web`] (`serve`): the coordinators' queue and the admins' console over the same store.
 //!
 //! The stages up to [`decide`] are pure: bytes in, values out. [`limits`] bounds all untrusted input.
 #![forbid(unsafe_code)]
@@ -33,6 +34,7 @@ pub mod service;
 pub mod sniff;
 pub mod store;
 pub mod triage;
+pub mod web;
 
 /// Replaces the default panic message, which can quote the data being parsed (a string slice
 /// panic prints the string), with one that names only the place. Panics are contained by the

@@ -72,12 +72,65 @@ enum Command {
     /// The service: watch the mailbox, decide and file each referral, send the replies.
     /// SIGTERM/SIGINT stop it after the work in hand; SIGHUP reloads the configuration.
     Run(DbArgs),
+    /// The coordinators' web queue and admins' console (HTTP on loopback, or HTTPS).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// ADDRESS:PORT to listen on [default: web.listen from the configuration].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Accounts of the web queue.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Import the area's list of past referrals (CSV or XLSX) so repeats are found from day one.
     ImportHistory {
         #[command(flatten)]
         db: DbArgs,
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password comes from --password-file, else standard input when it is not
+    /// a terminal, else a prompt (asked twice).
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Disable a user: they cannot sign in, and their sessions end at once.
+    Disable {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+    },
+    /// Set a new password (read as for `add`); the user's sessions end.
+    Passwd {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Every user, with role and state.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Coordinator,
+    Admin,
 }
 
 fn main() -> ExitCode {
@@ -90,6 +143,8 @@ fn main() -> ExitCode {
         Command::History { db, json } => with_store(&db, |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
         Command::Queue { db, json } => with_store(&db, |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
         Command::Run(db) => run_service(&db),
+        Command::Serve { db, listen } => serve(&db, listen),
+        Command::User { command } => user(command),
         Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
             Box::pin(async move {
                 let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
@@ -149,6 +204,114 @@ fn run_service(db: &DbArgs) -> Result<()> {
         });
         marac_intake::service::run(&opts, rx).await
     })
+}
+
+fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
+    init_logging();
+    let cfg = std::sync::Arc::new(load_config(&db.config)?);
+    let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
+        .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
+    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let store = Store::open(&url).await?;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (url, task) = marac_intake::web::start(cfg, store, &opts, stop.clone()).await?;
+        tracing::info!(url = %url, "The web queue is listening.");
+        println!("marac-intake: serving on {url}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("Stopping the web queue.");
+        stop.cancel();
+        task.await??;
+        Ok(())
+    })
+}
+
+fn user(command: UserCommand) -> Result<()> {
+    use marac_intake::store::accounts::Role;
+    use marac_intake::web::auth::{hash_password, stamp};
+    let now = stamp(chrono::Utc::now());
+    match command {
+        UserCommand::Add { db, name, role, password_file } => {
+            check_user_name(&name)?;
+            let hash = hash_password(&read_password(password_file.as_deref())?)?;
+            let role = match role {
+                RoleArg::Coordinator => Role::Coordinator,
+                RoleArg::Admin => Role::Admin,
+            };
+            with_store(&db, move |_, store| {
+                Box::pin(async move {
+                    store.add_user(&name, role, &hash, &now).await?;
+                    println!("added {name} ({})", role.as_str());
+                    Ok(())
+                })
+            })
+        }
+        UserCommand::Disable { db, name } => with_store(&db, move |_, store| {
+            Box::pin(async move {
+                if !store.disable_user(&name, &now).await? {
+                    anyhow::bail!("no user named {name:?}");
+                }
+                println!("disabled {name}; their sessions have ended");
+                Ok(())
+            })
+        }),
+        UserCommand::Passwd { db, name, password_file } => {
+            let hash = hash_password(&read_password(password_file.as_deref())?)?;
+            with_store(&db, move |_, store| {
+                Box::pin(async move {
+                    if !store.set_password(&name, &hash, &now).await? {
+                        anyhow::bail!("no user named {name:?}");
+                    }
+                    println!("new password set for {name}; their sessions have ended");
+                    Ok(())
+                })
+            })
+        }
+        UserCommand::List { db } => with_store(&db, |_, store| {
+            Box::pin(async move {
+                for u in store.users().await? {
+                    println!("{}\t{}\t{}\tadded {}", u.name, u.role.as_str(), if u.disabled { "disabled" } else { "active" }, u.created_at.get(..10).unwrap_or(&u.created_at));
+                }
+                Ok(())
+            })
+        }),
+    }
+}
+
+/// User names: 1 to 64 letters, digits and `.`, `_`, `-`, `@`.
+fn check_user_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if !ok {
+        anyhow::bail!("a user name is 1 to 64 letters, digits and . _ - @");
+    }
+    Ok(())
+}
+
+/// The password from a file, else piped standard input (its first line), else a prompt.
+fn read_password(file: Option<&std::path::Path>) -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if let Some(f) = file {
+        return config::read_secret(f).with_context(|| format!("reading {}", f.display()));
+    }
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    if rpassword::prompt_password("Again: ")? != first {
+        anyhow::bail!("the two passwords differ");
+    }
+    Ok(first)
 }
 
 fn config_path(c: &ConfigArg) -> PathBuf {

@@ -121,6 +121,17 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
     let mut watchdog = notifier.watchdog_interval().map(tokio::time::interval);
     let mut current = cfg;
     let mut tasks = Tasks::start(current.clone(), &store);
+    // The web queue, when `[web] listen` is set: it keeps the configuration it started with
+    // (a reload does not restart it) and stops with the two tasks.
+    let web_stop = CancellationToken::new();
+    let web = match crate::web::WebOptions::from_config(&current, None)? {
+        Some(o) => {
+            let (url, task) = crate::web::start(current.clone(), store.clone(), &o, web_stop.clone()).await?;
+            tracing::info!(url = %url, "The web queue is listening.");
+            Some(task)
+        }
+        None => None,
+    };
     tracing::info!("The service is running.");
     notified(notifier.ready());
     loop {
@@ -129,7 +140,11 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                 Control::Stop => {
                     tracing::info!("Stopping: finishing the work in hand.");
                     notified(notifier.stopping());
+                    web_stop.cancel();
                     tasks.stop(SHUTDOWN_DEADLINE).await;
+                    if let Some(web) = web {
+                        let _ = tokio::time::timeout(crate::web::server::DRAIN * 2, web).await;
+                    }
                     tracing::info!("Stopped.");
                     return Ok(());
                 }

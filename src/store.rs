@@ -21,7 +21,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_mailbox.sql")),
     (3, include_str!("../migrations/0003_outbox_attempts.sql")),
     (4, include_str!("../migrations/0004_outbox_bounces.sql")),
+    (5, include_str!("../migrations/0005_web.sql")),
 ];
+
+pub mod accounts;
+pub mod cases;
 
 #[derive(Clone)]
 pub struct Store {
@@ -90,21 +94,10 @@ impl Store {
         rows.iter().map(message_record).collect()
     }
 
-    /// Review items (oldest first), then pending cases by meeting date and DASH score.
+    /// Review items (oldest first), then quarantined messages, then pending cases by meeting
+    /// date and risk (see [`Store::queue_with_signals`]).
     pub async fn queue(&self) -> Result<Vec<MessageRecord>> {
-        let review = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.outcome = 'review' ORDER BY m.arrived_at, m.id")))
-            .fetch_all(&self.pool)
-            .await?;
-        let quarantined = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.outcome = 'quarantined' ORDER BY m.arrived_at, m.id")))
-            .fetch_all(&self.pool)
-            .await?;
-        let pending = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{MESSAGE_SELECT} WHERE m.case_kind = 'new' AND c.status = 'pending' \
-             ORDER BY c.meeting_date, (CASE WHEN m.criteria LIKE '%repeat%' THEN 0 ELSE 1 END), m.dash_yes DESC, m.arrived_at"
-        )))
-        .fetch_all(&self.pool)
-        .await?;
-        review.iter().chain(&quarantined).chain(&pending).map(message_record).collect()
+        Ok(self.queue_with_signals().await?.into_iter().map(|(r, _)| r).collect())
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -809,11 +802,16 @@ impl Store {
 
     /// Every outbox row, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, message_row, kind, recipient, status, attempts, last_error, next_attempt_at, sent_at, bounced_at FROM outbox ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        self.outbox_where(None).await
+    }
+
+    async fn outbox_where(&self, message_row: Option<i64>) -> Result<Vec<OutboxEntry>> {
+        const SELECT: &str = "SELECT id, message_row, kind, recipient, status, attempts, last_error, next_attempt_at, sent_at, bounced_at FROM outbox";
+        let rows = match message_row {
+            // Indexed by outbox_one_per_message (message_row, kind).
+            Some(row) => sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE message_row = ? ORDER BY id"))).bind(row).fetch_all(&self.pool).await?,
+            None => sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY id"))).fetch_all(&self.pool).await?,
+        };
         rows.iter()
             .map(|r| {
                 Ok(OutboxEntry {

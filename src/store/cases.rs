@@ -1,0 +1,309 @@
+//! What the web queue reads and the coordinators' decisions write: the queue with the risk
+//! signals it is ordered by, the case page, and the decision on a review item (the decision row,
+//! the reply in the outbox and the audit record commit in one transaction).
+
+use super::{message_record, parse_date, MessageRecord, OutboxAttempt, OutboxEntry, Store, Tx, MESSAGE_SELECT};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use serde_json::Value;
+use sqlx::Row;
+
+/// The DASH questions named as high-risk markers (SafeLives numbering): pregnancy, weapons,
+/// threats to kill, strangulation.
+pub const HIGH_RISK_QUESTIONS: [(u64, &str); 4] = [(15, "strangulation"), (14, "threats to kill"), (13, "weapons"), (9, "pregnancy")];
+
+/// What the queue orders pending cases by, read from the stored inspection.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct RiskSignals {
+    pub repeat: bool,
+    /// The named high-risk answers marked Yes, most severe first.
+    pub high_risk: Vec<&'static str>,
+    pub children: usize,
+    pub escalation: bool,
+    /// The referring agency as the form names it.
+    pub agency: Option<String>,
+}
+
+impl RiskSignals {
+    pub fn read(record: &MessageRecord, inspection: &Value) -> RiskSignals {
+        let answers = inspection.pointer("/dash/answers").and_then(Value::as_array);
+        let high_risk = HIGH_RISK_QUESTIONS
+            .iter()
+            .filter(|(q, _)| answers.is_some_and(|a| a.iter().any(|x| x["question"].as_u64() == Some(*q) && x["answer"].as_str() == Some("yes"))))
+            .map(|(_, name)| *name)
+            .collect();
+        RiskSignals {
+            repeat: record.criteria.iter().any(|c| c == "repeat"),
+            high_risk,
+            children: inspection.pointer("/referral/children").and_then(Value::as_array).map_or(0, Vec::len),
+            escalation: record.criteria.iter().any(|c| c == "potential_escalation"),
+            agency: inspection.pointer("/referral/fields/referrer.agency").and_then(Value::as_str).map(str::to_owned),
+        }
+    }
+}
+
+/// A case as its page shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseRow {
+    pub reference: String,
+    pub status: String,
+    pub meeting_date: Option<String>,
+    pub opened_at: String,
+    pub source: String,
+    pub person_ref: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DecisionRow {
+    pub outcome: String,
+    pub reasons: Vec<String>,
+    pub decided_by: String,
+    pub decided_at: String,
+}
+
+/// A past referral of the victim (from the import or an email).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReferralRow {
+    pub referred_on: String,
+    pub case_ref: String,
+    pub source: String,
+    pub message_ref: Option<String>,
+}
+
+/// Everything the case page shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseView {
+    /// The message shown (the one named, or the case's latest); none for an imported case.
+    pub message: Option<MessageRecord>,
+    pub inspection: Value,
+    pub case: Option<CaseRow>,
+    pub decisions: Vec<DecisionRow>,
+    /// Every message of this victim (or of this case), oldest first.
+    pub messages: Vec<MessageRecord>,
+    pub referrals: Vec<ReferralRow>,
+    /// Replies and notices for those messages, each with its attempts.
+    pub outbox: Vec<(OutboxEntry, String, Vec<OutboxAttempt>)>,
+}
+
+impl Store {
+    /// The queue with the signals its pending part is ordered by: review items (oldest first),
+    /// quarantined messages (oldest first), then pending cases by meeting date, then repeat
+    /// first, DASH score, named high-risk answers (strangulation, threats to kill, weapons,
+    /// pregnancy), children in the household, escalation, and arrival time. `queue` (the CLI's
+    /// `queue --json` and the web's `/queue.json`) is this list.
+    pub async fn queue_with_signals(&self) -> Result<Vec<(MessageRecord, RiskSignals)>> {
+        let fetch = |sql: String| async move { sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await };
+        let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
+        let review = fetch(format!("{with_inspection} WHERE m.outcome = 'review' ORDER BY m.arrived_at, m.id")).await?;
+        let quarantined = fetch(format!("{with_inspection} WHERE m.outcome = 'quarantined' ORDER BY m.arrived_at, m.id")).await?;
+        let pending = fetch(format!("{with_inspection} WHERE m.case_kind = 'new' AND c.status = 'pending' ORDER BY c.meeting_date, m.arrived_at, m.id")).await?;
+        let read = |rows: &[sqlx::sqlite::SqliteRow]| -> Result<Vec<(MessageRecord, RiskSignals)>> {
+            rows.iter()
+                .map(|r| {
+                    let record = message_record(r)?;
+                    let inspection: Value = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
+                    let signals = RiskSignals::read(&record, &inspection);
+                    Ok((record, signals))
+                })
+                .collect()
+        };
+        let mut out = read(&review)?;
+        out.extend(read(&quarantined)?);
+        let mut pending = read(&pending)?;
+        pending.sort_by(|(a, sa), (b, sb)| {
+            let key = |r: &MessageRecord, s: &RiskSignals| (r.meeting_date.clone(), !s.repeat, std::cmp::Reverse(r.dash.map_or(-1, |d| d.0)), std::cmp::Reverse(s.high_risk.len()), std::cmp::Reverse(s.children), !s.escalation);
+            key(a, sa).cmp(&key(b, sb))
+        });
+        out.extend(pending);
+        Ok(out)
+    }
+
+    /// The case page of a message reference (`IN-2026-00001`) or a case reference.
+    pub async fn case_view(&self, reference: &str) -> Result<Option<CaseView>> {
+        let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, m.case_id AS case_row, m.person_id AS person_row, ", 1);
+        let mut row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ?"))).bind(reference).fetch_optional(&self.pool).await?;
+        let case_id: Option<i64> = match &row {
+            Some(r) => r.try_get("case_row")?,
+            None => sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(reference).fetch_optional(&self.pool).await?,
+        };
+        if row.is_none() {
+            let Some(cid) = case_id else { return Ok(None) };
+            row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.case_id = ? ORDER BY m.id DESC LIMIT 1"))).bind(cid).fetch_optional(&self.pool).await?;
+        }
+        let (message, inspection, mut person_id) = match &row {
+            Some(r) => (Some(message_record(r)?), serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null), r.try_get::<Option<i64>, _>("person_row")?),
+            None => (None, Value::Null, None),
+        };
+        let case = match case_id {
+            Some(cid) => {
+                let r = sqlx::query("SELECT c.ref, c.status, c.meeting_date, c.opened_at, c.source, c.person_id, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?")
+                    .bind(cid)
+                    .fetch_one(&self.pool)
+                    .await?;
+                person_id = person_id.or(r.try_get("person_id")?);
+                Some(CaseRow {
+                    reference: r.try_get("ref")?,
+                    status: r.try_get("status")?,
+                    meeting_date: r.try_get("meeting_date")?,
+                    opened_at: r.try_get("opened_at")?,
+                    source: r.try_get("source")?,
+                    person_ref: r.try_get("person_ref")?,
+                })
+            }
+            None => None,
+        };
+        let decisions = match &message {
+            Some(m) => sqlx::query("SELECT outcome, reasons, decided_by, decided_at FROM decisions WHERE message_row = ? ORDER BY id")
+                .bind(m.row)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(DecisionRow {
+                        outcome: r.try_get("outcome")?,
+                        reasons: serde_json::from_str(&r.try_get::<String, _>("reasons")?)?,
+                        decided_by: r.try_get("decided_by")?,
+                        decided_at: r.try_get("decided_at")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        // Every message of this victim, or (no victim known) the message itself.
+        let messages: Vec<MessageRecord> = match person_id {
+            Some(p) => sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.person_id = ? ORDER BY m.id"))).bind(p).fetch_all(&self.pool).await?.iter().map(message_record).collect::<Result<_>>()?,
+            None => message.iter().cloned().collect(),
+        };
+        let referrals = match person_id {
+            Some(p) => sqlx::query(
+                "SELECT r.referred_on, c.ref AS case_ref, r.source, m.ref AS message_ref FROM referrals r JOIN cases c ON c.id = r.case_id \
+                 LEFT JOIN messages m ON m.id = r.message_row WHERE r.person_id = ? ORDER BY r.referred_on, r.id",
+            )
+            .bind(p)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(ReferralRow { referred_on: r.try_get("referred_on")?, case_ref: r.try_get("case_ref")?, source: r.try_get("source")?, message_ref: r.try_get("message_ref")? }))
+            .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        let mut outbox = Vec::new();
+        for m in &messages {
+            for e in self.outbox_for(m.row).await? {
+                let attempts = self.outbox_attempts(e.id).await?;
+                outbox.push((e, m.reference.clone(), attempts));
+            }
+        }
+        Ok(Some(CaseView { message, inspection, case, decisions, messages, referrals, outbox }))
+    }
+
+    /// The outbox rows of one message, oldest first.
+    pub async fn outbox_for(&self, message_row: i64) -> Result<Vec<OutboxEntry>> {
+        Ok(self.outbox_where(Some(message_row)).await?)
+    }
+}
+
+/// A review item about to be decided, read inside the deciding transaction.
+#[derive(Debug, Clone)]
+pub struct ReviewItem {
+    pub record: MessageRecord,
+    pub inspection: Value,
+}
+
+/// The case an accepted review item went to.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub case_ref: String,
+    pub meeting: Option<NaiveDate>,
+    pub linked: bool,
+}
+
+impl Tx {
+    /// The message `reference` if it is (still) a review item.
+    pub async fn review_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
+        let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = 'review'"))).bind(reference).fetch_optional(&mut *self.tx).await?;
+        r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
+    }
+
+    /// A coordinator accepts a review item: it joins the victim's pending case when they have
+    /// one (matched as triage matches), else a new case for `meeting`; the referral and the
+    /// decision row are written and the message becomes accepted (its reply is added by
+    /// [`Tx::queue_reply`] in the same transaction).
+    pub async fn accept_review(&mut self, item: &ReviewItem, victim: &super::Victim, victim_name: &str, victim_key: &str, meeting: Option<NaiveDate>, format: &crate::config::CaseConfig, by: &str, now: &str, today: NaiveDate) -> Result<Accepted> {
+        let found = self.look_up(None, &crate::mime::Refers::default(), "", &[], victim, today).await?;
+        let (person_id, person_new) = match &found.person {
+            Some(p) => (p.id, false),
+            None => {
+                let n = self.next("person").await?;
+                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                    .bind(format!("P{n:06}"))
+                    .bind(victim_name)
+                    .bind(victim_key)
+                    .bind(victim.dob.map(crate::identity::candidates_key))
+                    .bind(now)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                (id, true)
+            }
+        };
+        let (case_id, case_ref, meeting, linked) = match found.pending_case.filter(|_| !person_new) {
+            Some(cid) => {
+                let r = sqlx::query("SELECT ref, meeting_date FROM cases WHERE id = ?").bind(cid).fetch_one(&mut *self.tx).await?;
+                (cid, r.try_get::<String, _>("ref")?, parse_date(r.try_get("meeting_date")?), true)
+            }
+            None => {
+                let year = chrono::Datelike::year(&today);
+                let seq = self.next(&format!("case-{year}")).await?;
+                let cref = format.reference(year, seq as u64);
+                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, 'pending', ?, ?, 'email') RETURNING id")
+                    .bind(&cref)
+                    .bind(person_id)
+                    .bind(meeting.map(|d| d.to_string()))
+                    .bind(now)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                (id, cref, meeting, false)
+            }
+        };
+        sqlx::query("UPDATE messages SET outcome = 'accepted', case_kind = ?, case_id = ?, person_id = ?, reply_kind = 'acknowledgement' WHERE id = ?")
+            .bind(if linked { "linked" } else { "new" })
+            .bind(case_id)
+            .bind(person_id)
+            .bind(item.record.row)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, ?, ?, 'email')")
+            .bind(case_id)
+            .bind(person_id)
+            .bind(item.record.row)
+            .bind(today.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        self.decision_row(item.record.row, "accepted", &["accepted by a coordinator".to_owned()], by, now).await?;
+        Ok(Accepted { case_ref, meeting, linked })
+    }
+
+    /// A coordinator rejects a review item with `reasons` (sent to the referrer).
+    pub async fn reject_review(&mut self, item: &ReviewItem, reasons: &[String], by: &str, now: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET outcome = 'rejected', reply_kind = 'rejection', reasons = ? WHERE id = ?")
+            .bind(serde_json::to_string(reasons)?)
+            .bind(item.record.row)
+            .execute(&mut *self.tx)
+            .await?;
+        self.decision_row(item.record.row, "rejected", reasons, by, now).await
+    }
+
+    async fn decision_row(&mut self, row: i64, outcome: &str, reasons: &[String], by: &str, now: &str) -> Result<()> {
+        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(row)
+            .bind(outcome)
+            .bind(serde_json::to_string(reasons)?)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await
+            .context("recording the decision")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,283 @@
+//! Who is asking: passwords (argon2id), sessions and their timeouts, the sign-in throttle, roles
+//! and the client address.
+//!
+//! A session token is 256 random bits, sent only in an HttpOnly, SameSite=Strict cookie (Secure
+//! unless the browser talks plain HTTP to us on loopback); the database keeps its sha256 only. A
+//! session ends after [`IDLE`] without a request or [`ABSOLUTE`] after sign-in, on sign-out, and
+//! when its user is disabled or their password changed.
+
+use super::AppState;
+use crate::store::accounts::{Audit, Role, SessionRow};
+use anyhow::{anyhow, Result};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub const IDLE: Duration = Duration::from_secs(30 * 60);
+pub const ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
+/// Failed sign-ins allowed per account, and per client address, within [`THROTTLE_WINDOW`].
+pub const THROTTLE_FAILURES: i64 = 5;
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// An argon2id hash (PHC string) with its own random salt.
+pub fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(anyhow!("a password needs at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| anyhow!("hashing the password: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// 256 random bits, hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).expect("the operating system's random source");
+    hex(&b)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Equal strings, compared in time independent of where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+pub fn stamp(t: DateTime<Utc>) -> String {
+    crate::outbox::timestamp(t)
+}
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-marac_session"
+    } else {
+        "marac_session"
+    }
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, Secure when `secure`.
+pub fn cookie(name: &str, value: &str, secure: bool, max_age: Option<u64>) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    c
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The client's address: the peer, or with `trust_forwarded_for` the last `X-Forwarded-For`
+/// entry (the one the reverse proxy in front appended).
+pub fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = parts_headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .last()
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Whether a session is still valid at `now`.
+pub fn session_alive(s: &SessionRow, now: DateTime<Utc>) -> bool {
+    let at = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| t.to_utc()).ok();
+    let (Some(created), Some(seen)) = (at(&s.created_at), at(&s.last_seen_at)) else { return false };
+    now - seen < chrono::Duration::from_std(IDLE).expect("small") && now - created < chrono::Duration::from_std(ABSOLUTE).expect("small")
+}
+
+/// A signed-in user's request.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub session: SessionRow,
+    pub client: String,
+}
+
+impl Signed {
+    pub fn name(&self) -> &str {
+        &self.session.user.name
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.session.user.role == Role::Admin
+    }
+
+    pub fn audit<'a>(&'a self, at: &'a str, action: &'a str, object: Option<&'a str>) -> Audit<'a> {
+        Audit { at, actor: self.name(), action, object, client: Some(&self.client), detail: None }
+    }
+}
+
+/// Why a request is not let through.
+pub enum Refused {
+    /// A page: sign in first.
+    SignIn,
+    /// Data (`*.json`): 401.
+    Unauthorized,
+    Forbidden,
+    Internal,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::SignIn => Redirect::to("/login").into_response(),
+            Refused::Unauthorized => (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Cookie")], "sign in at /login\n").into_response(),
+            Refused::Forbidden => (StatusCode::FORBIDDEN, "forbidden\n").into_response(),
+            Refused::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+        }
+    }
+}
+
+pub fn client_of(parts: &Parts, state: &AppState) -> String {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    client_address(&parts.headers, peer, state.trust_forwarded_for)
+}
+
+/// The session of this request, if valid; an expired one is ended (and the timeout audited).
+pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<SessionRow>> {
+    let Some(token) = read_cookie(&parts.headers, session_cookie_name(state.secure_cookies)) else { return Ok(None) };
+    let Some(s) = state.store.session(&token_hash(token)).await? else { return Ok(None) };
+    let now = now();
+    if !session_alive(&s, now) {
+        let at = stamp(now);
+        state.store.end_session(s.id, Some(Audit { at: &at, actor: &s.user.name, action: "session.expired", object: None, client: None, detail: None })).await?;
+        return Ok(None);
+    }
+    state.store.touch_session(s.id, &stamp(now)).await?;
+    Ok(Some(s))
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match session_of(parts, state).await {
+            Ok(Some(session)) => Ok(Signed { session, client: client_of(parts, state) }),
+            Ok(None) if parts.uri.path().ends_with(".json") => Err(Refused::Unauthorized),
+            Ok(None) => Err(Refused::SignIn),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "Reading a web session failed.");
+                Err(Refused::Internal)
+            }
+        }
+    }
+}
+
+/// A signed-in admin: anyone else gets 403.
+pub struct Admin(pub Signed);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let s = Signed::from_request_parts(parts, state).await?;
+        if s.is_admin() {
+            Ok(Admin(s))
+        } else {
+            Err(Refused::Forbidden)
+        }
+    }
+}
+
+/// Whether the account or the address has failed too often lately.
+pub async fn throttled(state: &AppState, username: &str, client: &str, now: DateTime<Utc>) -> Result<bool> {
+    let since = stamp(now - chrono::Duration::from_std(THROTTLE_WINDOW).expect("small"));
+    Ok(state.store.audit_count_by_actor("login.failed", username, &since).await? >= THROTTLE_FAILURES
+        || state.store.audit_count_by_client("login.failed", client, &since).await? >= THROTTLE_FAILURES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterx", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn tokens_are_256_bits_and_differ() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_when_trusted_and_only_its_last_entry() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
+        let peer = Some("127.0.0.1:5000".parse().unwrap());
+        assert_eq!(client_address(&h, peer, false), "127.0.0.1");
+        assert_eq!(client_address(&h, peer, true), "198.51.100.7");
+        h.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_address(&h, peer, true), "127.0.0.1");
+    }
+
+    #[test]
+    fn sessions_end_after_30_idle_minutes_or_12_hours() {
+        let user = crate::store::accounts::User { id: 1, name: "c".into(), role: Role::Coordinator, disabled: false, created_at: String::new() };
+        let t0: DateTime<Utc> = "2026-01-01T08:00:00Z".parse().unwrap();
+        let s = |created: DateTime<Utc>, seen: DateTime<Utc>| SessionRow { id: 1, user: user.clone(), csrf_token: String::new(), created_at: stamp(created), last_seen_at: stamp(seen) };
+        let m = chrono::Duration::minutes;
+        assert!(session_alive(&s(t0, t0), t0 + m(29)));
+        assert!(!session_alive(&s(t0, t0), t0 + m(30)));
+        assert!(session_alive(&s(t0, t0 + m(700)), t0 + m(710)));
+        assert!(!session_alive(&s(t0, t0 + m(715)), t0 + m(720)));
+    }
+
+    #[test]
+    fn cookies_are_http_only_strict_and_secure_unless_plain_loopback() {
+        assert_eq!(cookie("__Host-marac_session", "t", true, None), "__Host-marac_session=t; Path=/; HttpOnly; SameSite=Strict; Secure");
+        assert!(!cookie("marac_session", "t", false, None).contains("Secure"));
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; marac_session=abc".parse().unwrap());
+        assert_eq!(read_cookie(&h, "marac_session"), Some("abc"));
+        assert_eq!(read_cookie(&h, "b"), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The coordinators' web queue and the admins' console (`marac-intake serve`, and `run` when
+//! `[web] listen` is set): server-rendered HTML (minijinja templates embedded in the binary),
+//! usable without JavaScript. A thin edge over [`crate::store`], one module per concern:
+//! - [`server`]: the listener (plain HTTP on loopback only, else TLS through rustls) and the
+//!   connection loop, stopped by a cancellation token;
+//! - [`auth`]: passwords (argon2id), sessions (256-bit random tokens stored hashed; idle and
+//!   absolute timeouts), the sign-in throttle, roles, the client address;
+//! - [`csrf`]: the token every POST must carry (checked in one middleware for all of them);
+//! - [`audit`]: every view of a case and every change, appended to the audit log;
+//! - [`pages`]: the routes; [`templates`]: the HTML.
+//!
+//! Nothing personal is logged: log lines name references and user names only.
+
+pub mod audit;
+pub mod auth;
+pub mod csrf;
+pub mod pages;
+pub mod server;
+pub mod templates;
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::{anyhow, Result};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How the web server listens, from `[web]` and `--listen`.
+#[derive(Debug, Clone)]
+pub struct WebOptions {
+    pub listen: SocketAddr,
+    /// Certificate chain and key (PEM).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub trust_forwarded_for: bool,
+}
+
+impl WebOptions {
+    /// From the configuration, with `listen` (the `--listen` option) replacing `web.listen`.
+    /// None when no address is given anywhere. Plain HTTP is refused off loopback.
+    pub fn from_config(cfg: &Config, listen: Option<&str>) -> Result<Option<WebOptions>> {
+        let web = cfg.file.web.as_ref();
+        let tls = web.and_then(|w| w.tls_cert_file.clone().zip(w.tls_key_file.clone()));
+        let (key, addr) = match (listen, web.and_then(|w| w.listen.as_deref())) {
+            (Some(l), _) => ("--listen", l),
+            (None, Some(l)) => ("web.listen", l),
+            (None, None) => return Ok(None),
+        };
+        let listen = crate::config::check_listen(key, addr, tls.is_some()).map_err(|e| anyhow!("{e}"))?;
+        Ok(Some(WebOptions { listen, tls, trust_forwarded_for: web.is_some_and(|w| w.trust_forwarded_for) }))
+    }
+
+    /// Cookies are marked Secure unless the browser talks plain HTTP to us on loopback: with TLS
+    /// here, or behind a reverse proxy (which terminates TLS), they are.
+    pub fn secure_cookies(&self) -> bool {
+        self.tls.is_some() || self.trust_forwarded_for || !self.listen.ip().is_loopback()
+    }
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub cfg: Arc<Config>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
+}
+
+impl AppState {
+    pub fn new(store: Store, cfg: Arc<Config>, opts: &WebOptions) -> AppState {
+        AppState { store, cfg, templates: Arc::new(templates::environment()), secure_cookies: opts.secure_cookies(), trust_forwarded_for: opts.trust_forwarded_for }
+    }
+}
+
+/// Binds the listener (so a bad address or certificate fails before anything runs) and serves
+/// on a task until `stop`. Returns the bound address (port 0 picks a free one) and the task.
+pub async fn start(cfg: Arc<Config>, store: Store, opts: &WebOptions, stop: tokio_util::sync::CancellationToken) -> Result<(String, tokio::task::JoinHandle<Result<()>>)> {
+    let listener = server::Listener::bind(opts).await?;
+    let url = format!("{}://{}", listener.scheme(), listener.local_addr()?);
+    let state = AppState::new(store, cfg, opts);
+    Ok((url, tokio::spawn(listener.serve(state, stop))))
+}

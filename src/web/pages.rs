@@ -1,0 +1,353 @@
+//! The routes. Every page needs a session (else a redirect to `/login`; `/queue.json` answers
+//! 401), `/admin/*` needs the admin role (else 403), every POST passes [`csrf::guard`], every
+//! view of a case and every change is audited, and every response forbids caching and framing.
+
+use super::audit::{self as actions, to_csv};
+use super::auth::{self, cookie, session_cookie_name, stamp, Admin, Signed};
+use super::{csrf, templates, AppState};
+use crate::decide::ReplyKind;
+use crate::identity::PersonName;
+use crate::mime::Envelope;
+use crate::reply::{compose, ReplyInput};
+use crate::store::accounts::Audit;
+use crate::store::cases::RiskSignals;
+use crate::store::{MessageRecord, Victim};
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/", get(queue))
+        .route("/queue.json", get(queue_json))
+        .route("/case/{reference}", get(case_page))
+        .route("/case/{reference}/decide", post(decide))
+        .route("/admin/audit", get(audit_page))
+        .route("/admin/audit.csv", get(audit_csv))
+        .route("/admin/users", get(users_page))
+        .route("/style.css", get(style))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    for (name, value) in [
+        ("content-security-policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// An unexpected error: logged (its message names no personal data: store and template errors
+/// only), and a plain 500 page.
+pub struct PageError(anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %format!("{:#}", self.0), "A web request failed.");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+    }
+}
+
+type Page = Result<Response, PageError>;
+
+fn v<T: serde::Serialize>(x: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+fn render(state: &AppState, name: &str, signed: Option<&Signed>, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
+    let base = context! {
+        area => state.cfg.file.area.clone(),
+        user => signed.map(|s| context! { name => s.name(), role => s.session.user.role.as_str() }),
+        csrf => signed.map(|s| s.session.csrf_token.clone()),
+    };
+    let html = state.templates.get_template(name)?.render(context! { ..ctx, ..base })?;
+    Ok(Html(html))
+}
+
+fn message(state: &AppState, signed: Option<&Signed>, status: StatusCode, title: &str, text: &str) -> Page {
+    Ok((status, render(state, "message.html", signed, context! { title, text })?).into_response())
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], templates::STYLE).into_response()
+}
+
+async fn not_found(State(state): State<AppState>, signed: Signed) -> Page {
+    message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no such page.")
+}
+
+// ---- signing in and out
+
+async fn login_form(State(state): State<AppState>, req: Request) -> Page {
+    let (parts, _) = req.into_parts();
+    if auth::session_of(&parts, &state).await?.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    login_page(&state, StatusCode::OK, None)
+}
+
+fn login_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Page {
+    let token = auth::random_token();
+    let html = render(state, "login.html", None, context! { login_csrf => token.clone(), error })?;
+    let set = cookie(csrf::login_cookie_name(state.secure_cookies), &token, state.secure_cookies, Some(30 * 60));
+    Ok((status, [(header::SET_COOKIE, set)], html).into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+/// A hash to verify against when the user does not exist, so that the answer takes as long.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| auth::hash_password("not anybody's password at all").expect("hashing"))
+}
+
+async fn login(State(state): State<AppState>, req: Request) -> Page {
+    let (parts, body) = req.into_parts();
+    let client = auth::client_of(&parts, &state);
+    let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &state).await else {
+        return login_page(&state, StatusCode::BAD_REQUEST, Some("Enter your user name and password."));
+    };
+    let username: String = form.username.trim().chars().take(64).collect();
+    let now = auth::now();
+    let at = stamp(now);
+    if auth::throttled(&state, &username, &client, now).await? {
+        state.store.audit(&Audit { at: &at, actor: &username, action: "login.throttled", object: None, client: Some(&client), detail: None }).await?;
+        tracing::warn!("A sign-in was refused: too many failures for the account or the address.");
+        return login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts. Wait 15 minutes, or ask an admin."));
+    }
+    let found = state.store.user_for_login(&username).await?;
+    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+    let password = form.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await?;
+    match found {
+        Some((user, _)) if ok && !user.disabled => {
+            let token = auth::random_token();
+            state.store.create_session(&user, &auth::token_hash(&token), &auth::random_token(), &at, &client).await?;
+            let mut res = Redirect::to("/").into_response();
+            let h = res.headers_mut();
+            h.append(header::SET_COOKIE, cookie(session_cookie_name(state.secure_cookies), &token, state.secure_cookies, None).parse()?);
+            h.append(header::SET_COOKIE, cookie(csrf::login_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0)).parse()?);
+            Ok(res)
+        }
+        _ => {
+            state.store.audit(&Audit { at: &at, actor: &username, action: "login.failed", object: None, client: Some(&client), detail: None }).await?;
+            login_page(&state, StatusCode::UNAUTHORIZED, Some("The user name or password is wrong, or the account is disabled."))
+        }
+    }
+}
+
+use axum::extract::FromRequest;
+
+async fn logout(State(state): State<AppState>, signed: Signed) -> Page {
+    let at = stamp(auth::now());
+    state.store.end_session(signed.session.id, Some(signed.audit(&at, "logout", None))).await?;
+    let clear = cookie(session_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0));
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+// ---- the queue
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub struct Filters {
+    #[serde(default)]
+    meeting: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    criterion: Option<String>,
+}
+
+impl Filters {
+    fn keeps(&self, r: &MessageRecord, s: &RiskSignals) -> bool {
+        let set = |o: &Option<String>| o.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let status = match r.outcome.as_str() {
+            "review" => "review",
+            "quarantined" => "quarantined",
+            _ => "pending",
+        };
+        set(&self.status).is_none_or(|v| v == status)
+            && set(&self.meeting).is_none_or(|v| r.meeting_date.as_deref() == Some(v.as_str()))
+            && set(&self.criterion).is_none_or(|v| r.criteria.contains(&v))
+            && set(&self.agency).is_none_or(|v| s.agency.as_deref().is_some_and(|a| a.to_lowercase().contains(&v.to_lowercase())))
+    }
+}
+
+fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
+    serde_json::json!({
+        "reference": r.reference, "arrived": r.arrived, "reasons": r.reasons, "agency": s.agency, "meeting_date": r.meeting_date,
+        "case_ref": r.case_ref, "repeat": s.repeat, "dash_yes": r.dash.map(|d| d.0), "high_risk": s.high_risk, "children": s.children,
+        "criteria": r.criteria,
+    })
+}
+
+async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Filters>) -> Page {
+    let all = state.store.queue_with_signals().await?;
+    let at = stamp(auth::now());
+    state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
+    let mut meetings: Vec<String> = all.iter().filter_map(|(r, _)| r.meeting_date.clone()).collect();
+    meetings.sort();
+    meetings.dedup();
+    let kept: Vec<&(MessageRecord, RiskSignals)> = all.iter().filter(|(r, s)| f.keeps(r, s)).collect();
+    let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
+    let pending: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").map(|(r, s)| row(r, s)).collect();
+    let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
+    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part("review")), quarantined => v(part("quarantined")), pending => v(pending), meetings, criteria, f => v(&f) })?.into_response())
+}
+
+/// Exactly what `marac-intake queue --json` prints, as one JSON array.
+pub async fn queue_json(State(state): State<AppState>, signed: Signed) -> Page {
+    let records = state.store.queue().await?;
+    let at = stamp(auth::now());
+    state.store.audit(&Audit { detail: Some("json"), ..signed.audit(&at, actions::QUEUE_VIEW, None) }).await?;
+    Ok(Json(records.iter().map(|r| r.to_json(false)).collect::<Vec<_>>()).into_response())
+}
+
+// ---- the case page and decisions
+
+#[derive(Deserialize)]
+struct CaseQuery {
+    #[serde(default)]
+    decided: Option<String>,
+}
+
+async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Query(q): Query<CaseQuery>) -> Page {
+    let Some(view) = state.store.case_view(&reference).await? else {
+        return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no message or case with that reference.");
+    };
+    let at = stamp(auth::now());
+    state.store.audit(&signed.audit(&at, actions::CASE_VIEW, Some(&reference))).await?;
+    let i = &view.inspection;
+    let found_at = i.pointer("/referral/found_at");
+    let fields: Vec<(String, String, Option<String>)> = i
+        .pointer("/referral/fields")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned(), found_at.and_then(|f| f[k].as_str()).map(str::to_owned))).collect())
+        .unwrap_or_default();
+    let problems: Vec<String> = i.pointer("/problems").and_then(Value::as_array).map(|ps| ps.iter().map(|p| format!("{}: {}", p["at"].as_str().unwrap_or(""), p["detail"].as_str().unwrap_or(""))).collect()).unwrap_or_default();
+    let title = match (&view.case, &view.message) {
+        (Some(c), _) if c.reference == reference => format!("Case {}", c.reference),
+        _ => format!("Message {reference}"),
+    };
+    let notice = match q.decided.as_deref() {
+        Some("accept") => Some("Accepted. The acknowledgement is in the outbox."),
+        Some("reject") => Some("Rejected. The reply is in the outbox."),
+        _ => None,
+    };
+    let outbox: Vec<Value> = view.outbox.iter().map(|(e, m, a)| serde_json::json!({"entry": e, "message_ref": m, "attempts": a})).collect();
+    let ctx = context! {
+        title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
+        children => v(i.pointer("/referral/children")), answers => v(i.pointer("/dash/answers")), problems,
+        messages => v(&view.messages), referrals => v(&view.referrals), outbox => v(&outbox),
+    };
+    Ok(render(&state, "case.html", Some(&signed), ctx)?.into_response())
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<DecideForm>) -> Page {
+    let cfg = state.cfg.clone();
+    let mut tx = state.store.begin().await?;
+    let Some(item) = tx.review_item(&reference).await? else {
+        return message(&state, Some(&signed), StatusCode::CONFLICT, "Already decided", "This message is not (or no longer) waiting for a decision.");
+    };
+    let now = auth::now();
+    let at = stamp(now);
+    let i = &item.inspection;
+    let original = Envelope {
+        message_id: item.record.message_id.clone(),
+        subject: i.pointer("/envelope/subject").and_then(Value::as_str).map(str::to_owned),
+        references: i.pointer("/envelope/references").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
+        ..Envelope::default()
+    };
+    let (kind, reference_for_reply, meeting, reasons, action, detail) = match form.decision.as_str() {
+        "accept" => {
+            let name = i.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| PersonName::parse(n).ok());
+            let dob = i.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            if name.is_none() && dob.is_none() {
+                return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Cannot accept", "Neither the victim's name nor their date of birth could be read from this message: reject it and ask the referrer to send the referral again.");
+            }
+            let today = chrono::Local::now().date_naive();
+            let victim = Victim { name: name.clone(), dob };
+            let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
+            let key = name.as_ref().map(PersonName::key).unwrap_or_default();
+            let accepted = tx.accept_review(&item, &victim, &written, &key, cfg.schedule.next_meeting(today), &cfg.file.case, signed.name(), &at, today).await?;
+            (ReplyKind::Acknowledgement, accepted.case_ref.clone(), accepted.meeting, Vec::new(), actions::REVIEW_ACCEPT, accepted.case_ref)
+        }
+        "reject" => {
+            let reason = form.reason.trim();
+            if reason.is_empty() || reason.chars().count() > 2000 {
+                return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "A reason is needed", "Write the reason for the rejection (at most 2,000 characters): it is sent to the referrer.");
+            }
+            let reasons = vec![reason.to_owned()];
+            tx.reject_review(&item, &reasons, signed.name(), &at).await?;
+            (ReplyKind::Rejection, item.record.reference.clone(), None, reasons, actions::REVIEW_REJECT, String::new())
+        }
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a decision", "Choose accept or reject."),
+    };
+    if let Some(to) = item.record.reply_to.first() {
+        let input = ReplyInput { kind, to, original: &original, reference: &reference_for_reply, message_ref: &item.record.reference, meeting, reasons: &reasons, now: now.fixed_offset() };
+        let reply = compose(&input, &cfg)?;
+        tx.queue_reply(item.record.row, &reply).await?;
+    }
+    tx.audit(&Audit { detail: Some(&detail).filter(|d| !d.is_empty()).map(String::as_str), ..signed.audit(&at, action, Some(&reference)) }).await?;
+    tx.commit().await?;
+    tracing::info!(reference = %reference, decision = %form.decision, user = %signed.name(), "A review item was decided.");
+    Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.decision)).into_response())
+}
+
+// ---- admin
+
+async fn audit_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+    let entries = state.store.audit_log(500).await?;
+    Ok(render(&state, "audit.html", Some(&signed), context! { entries => v(&entries) })?.into_response())
+}
+
+async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+    let entries = state.store.audit_log(i64::MAX).await?;
+    let at = stamp(auth::now());
+    state.store.audit(&signed.audit(&at, actions::AUDIT_EXPORT, None)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"marac-audit-log.csv\"")], to_csv(&entries)).into_response())
+}
+
+async fn users_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+    let users = state.store.users().await?;
+    Ok(render(&state, "users.html", Some(&signed), context! { users => v(&users) })?.into_response())
+}
+

@@ -1,0 +1,35 @@
+//! The HTML, embedded in the binary: minijinja templates with auto-escaping (every `.html`
+//! template escapes what it prints), and the one stylesheet.
+
+use minijinja::Environment;
+
+pub const STYLE: &str = include_str!("templates/style.css");
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("queue.html", include_str!("templates/queue.html")),
+    ("case.html", include_str!("templates/case.html")),
+    ("message.html", include_str!("templates/message.html")),
+    ("audit.html", include_str!("templates/audit.html")),
+    ("users.html", include_str!("templates/users.html")),
+];
+
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_compiles_and_escapes() {
+        let env = super::environment();
+        let html = env.get_template("message.html").unwrap().render(minijinja::context! { area => "A", title => "<b>t</b>", text => "x" }).unwrap();
+        assert!(html.contains("&lt;b&gt;t") && !html.contains("<b>"), "{html}");
+        assert!(html.contains("<html lang=\"en-GB\">"));
+    }
+}

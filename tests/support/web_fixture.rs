@@ -1,0 +1,41 @@
+//! The web tests' data: a fresh database with the triage scenarios of `fixtures/triage/` decided
+//! in it (as `tests/triage_scenarios.rs` does, at a fixed "now"), and the configuration.
+
+use marac_intake::store::accounts::Role;
+use marac_intake::store::Store;
+use marac_intake::web::auth;
+use std::path::{Path, PathBuf};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn samples_config() -> (PathBuf, marac_intake::config::Config) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml");
+    let cfg = marac_intake::config::load(&path, Vec::<(String, String)>::new()).expect("config/samples.toml");
+    (path, cfg)
+}
+
+/// Triages every scenario into a fresh SQLite database at `db` (a `sqlite://` URL).
+pub async fn triaged_store(db: &str) -> (Store, marac_intake::config::Config) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_, cfg) = samples_config();
+    let store = Store::open(db).await.unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures/triage")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    files.sort();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-02-01T12:00:00Z").unwrap();
+    for f in &files {
+        let raw = std::fs::read(f).unwrap();
+        marac_intake::triage::triage_message(&raw, Some(&f.display().to_string()), None, now, &cfg, &store).await.expect("triage");
+    }
+    (store, cfg)
+}
+
+/// [`triaged_store`] in `dir`, with a coordinator `coord` and an admin `boss`.
+#[allow(dead_code)]
+pub async fn fixture_store(dir: &Path) -> (Store, marac_intake::config::Config) {
+    let (store, cfg) = triaged_store(&format!("sqlite://{}/t.db", dir.display())).await;
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    store.add_user("coord", Role::Coordinator, &hash, "2026-02-01T12:00:00.000Z").await.unwrap();
+    store.add_user("boss", Role::Admin, &hash, "2026-02-01T12:00:00.000Z").await.unwrap();
+    (store, cfg)
+}
+

@@ -1,0 +1,204 @@
+//! The web queue over HTTP, in-process on 127.0.0.1 port 0 with a fresh SQLite database filled by
+//! triaging `fixtures/triage/` (as `tests/triage_scenarios.rs` does): who may see what, CSRF on
+//! every POST, a review item decided with its reply in the outbox, the audit trail, session
+//! timeouts and the sign-in throttle. The same server in a real browser: `tests/web_browser.rs`.
+
+#[path = "support/web_fixture.rs"]
+mod web_fixture;
+
+use web_fixture::{fixture_store, PASSWORD};
+use marac_intake::web::{self, auth, WebOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn cookies(&self) -> Vec<&str> {
+        self.headers.iter().filter(|(n, _)| n == "set-cookie").map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+/// One HTTP/1.1 request on its own connection (`Connection: close`), read to the end.
+async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect to the web server");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    let body = form.unwrap_or("");
+    if form.is_some() {
+        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(20), s.read_to_end(&mut raw)).await.expect("the server answers within 20 s").unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
+    Reply { status, headers, body: body.to_owned() }
+}
+
+/// The value of `name="csrf"`'s hidden input in a page.
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field in the page") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Signs in; returns the session cookie (`name=value`) or the failed reply.
+async fn sign_in(addr: &str, user: &str, password: &str) -> Result<String, Reply> {
+    let page = http(addr, "GET", "/login", None, None).await;
+    assert_eq!(page.status, 200);
+    let login_cookie = page.cookies().iter().find(|c| c.starts_with("marac_login=")).expect("the sign-in form sets its cookie").split(';').next().unwrap().to_owned();
+    let form = format!("csrf={}&username={}&password={}", csrf_in(&page.body), enc(user), enc(password));
+    let r = http(addr, "POST", "/login", Some(&login_cookie), Some(&form)).await;
+    if r.status != 303 {
+        return Err(r);
+    }
+    let c = r.cookies().into_iter().find(|c| c.starts_with("marac_session=")).expect("a session cookie").to_owned();
+    assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
+    Ok(c.split(';').next().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_csrf_decisions_audit_timeouts_and_throttle() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    let (store, cfg) = fixture_store(&scratch.0).await;
+    let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
+    let stop = CancellationToken::new();
+    let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
+    let addr = url.strip_prefix("http://").unwrap().to_owned();
+    let a = addr.as_str();
+
+    // Signed out: pages redirect to the sign-in form, data is 401, a POST is refused.
+    for path in ["/", "/case/MARAC-2026-0002", "/admin/audit", "/nowhere"] {
+        let r = http(a, "GET", path, None, None).await;
+        assert_eq!((r.status, r.header("location")), (303, Some("/login")), "{path}");
+    }
+    assert_eq!(http(a, "GET", "/queue.json", None, None).await.status, 401);
+    assert_eq!(http(a, "GET", "/queue.json", Some("marac_session=0000"), None).await.status, 401, "an unknown token is no session");
+    assert_eq!(http(a, "POST", "/case/IN-2025-00028/decide", None, Some("decision=accept")).await.status, 403);
+    // The sign-in form itself needs its token.
+    assert_eq!(http(a, "POST", "/login", None, Some(&format!("username=coord&password={}", enc(PASSWORD)))).await.status, 403);
+
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {} {}", r.status, r.body));
+    let page = http(a, "GET", "/", Some(&coord), None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(page.header("content-security-policy").is_some_and(|c| c.contains("frame-ancestors 'none'")));
+    // The page lists the queue in the store's order (the CLI's), and /queue.json is the CLI's list.
+    let queue = store.queue().await.unwrap();
+    let shown: Vec<&str> = page.body.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    assert_eq!(shown, queue.iter().map(|r| r.reference.as_str()).collect::<Vec<_>>());
+    let json: serde_json::Value = serde_json::from_str(&http(a, "GET", "/queue.json", Some(&coord), None).await.body).unwrap();
+    assert_eq!(json, serde_json::Value::Array(queue.iter().map(|r| r.to_json(false)).collect()));
+    // A filter keeps only what it names, in the same order.
+    let filtered = http(a, "GET", "/?status=review", Some(&coord), None).await.body;
+    let review: Vec<&str> = queue.iter().filter(|r| r.outcome == "review").map(|r| r.reference.as_str()).collect();
+    assert!(!review.is_empty());
+    assert_eq!(filtered.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap()).collect::<Vec<_>>(), review);
+
+    // Coordinators never reach the admin pages.
+    for path in ["/admin/audit", "/admin/audit.csv", "/admin/users"] {
+        assert_eq!(http(a, "GET", path, Some(&coord), None).await.status, 403, "{path}");
+    }
+
+    // A review item with a secure sender: decide it. Without the token: 403, nothing changes.
+    let item = queue.iter().find(|r| r.outcome == "review" && !r.reply_to.is_empty()).expect("a review item that can be answered");
+    let case = http(a, "GET", &format!("/case/{}", item.reference), Some(&coord), None).await;
+    assert_eq!(case.status, 200);
+    assert!(case.body.contains("Decide this review item"));
+    let token = csrf_in(&case.body);
+    let before = store.outbox().await.unwrap().len();
+    let path = format!("/case/{}/decide", item.reference);
+    assert_eq!(http(a, "POST", &path, Some(&coord), Some("decision=reject&reason=x")).await.status, 403);
+    assert_eq!(http(a, "POST", &path, Some(&coord), Some("csrf=wrong&decision=reject&reason=x")).await.status, 403);
+    assert_eq!(store.outbox().await.unwrap().len(), before);
+    let r = http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&decision=reject&reason={}", enc("Please attach the DASH without a password.")))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), before + 1);
+    let new = outbox.last().unwrap();
+    assert_eq!((new.kind.as_str(), new.recipient.as_str(), new.status.as_str()), ("rejection", item.reply_to[0].as_str(), "pending"));
+    let raw: String = sqlx::query_scalar("SELECT raw FROM outbox WHERE id = ?").bind(new.id).fetch_one(store.pool()).await.unwrap();
+    assert!(raw.contains("Please attach the DASH without a password."));
+    let again = http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
+    assert_eq!(again.status, 409, "a decided item is not decided twice");
+    let shown = http(a, "GET", &format!("/case/{}", item.reference), Some(&coord), None).await.body;
+    assert!(shown.contains("data-kind=\"rejection\""), "the reply is shown on the case page");
+    assert!(!store.queue().await.unwrap().iter().any(|r| r.reference == item.reference), "it left the queue");
+
+    // Accepting another review item opens (or joins) a case and queues an acknowledgement.
+    let queue = store.queue().await.unwrap();
+    if let Some(other) = queue.iter().find(|r| r.outcome == "review" && !r.reply_to.is_empty()) {
+        let r = http(a, "POST", &format!("/case/{}/decide", other.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
+        if r.status == 303 {
+            let rec = store.history().await.unwrap().into_iter().find(|m| m.reference == other.reference).unwrap();
+            assert_eq!(rec.outcome, "accepted");
+            assert!(rec.case_ref.is_some());
+            assert!(store.outbox().await.unwrap().iter().any(|o| o.kind == "acknowledgement" && o.message_row == rec.row));
+        } else {
+            assert_eq!(r.status, 400, "only a message without a victim cannot be accepted: {}", r.body);
+        }
+    }
+
+    // The admin reads the audit trail: who looked at which case, who decided, from where.
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let csv = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("id,at,actor,action,object,client,detail\r\n"));
+    assert!(csv.body.contains(&format!(",coord,case.view,{},127.0.0.1,", item.reference)), "{}", csv.body);
+    assert!(csv.body.contains(&format!(",coord,review.reject,{},127.0.0.1,", item.reference)));
+    assert!(csv.body.contains(",(unknown),csrf.refused,/case/"), "{}", csv.body);
+    assert!(!csv.body.contains("Please attach"), "the audit log names references, not content");
+    assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
+
+    // Sign-out ends the session; a session idle for 30 minutes has ended too.
+    let logout = http(a, "POST", "/logout", Some(&boss), Some(&format!("csrf={}", csrf_in(&http(a, "GET", "/", Some(&boss), None).await.body)))).await;
+    assert_eq!((logout.status, logout.header("location")), (303, Some("/login")));
+    assert_eq!(http(a, "GET", "/", Some(&boss), None).await.status, 303);
+    let idle = auth::stamp(chrono::Utc::now() - chrono::Duration::minutes(31));
+    sqlx::query("UPDATE sessions SET last_seen_at = ?").bind(&idle).execute(store.pool()).await.unwrap();
+    assert_eq!(http(a, "GET", "/", Some(&coord), None).await.header("location"), Some("/login"));
+    // A disabled user cannot sign in.
+    store.disable_user("boss", &auth::stamp(chrono::Utc::now())).await.unwrap();
+    assert_eq!(sign_in(a, "boss", PASSWORD).await.unwrap_err().status, 401);
+
+    // Throttle: after 5 failures in 15 minutes (for the account, or from the address: the
+    // disabled account's attempt counts for the address) even the right password is refused.
+    for _ in 0..4 {
+        assert_eq!(sign_in(a, "coord", "wrong password here").await.unwrap_err().status, 401);
+    }
+    assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 429);
+
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
