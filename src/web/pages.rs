@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit.csv", get(audit_csv))
         .route("/admin/users", get(users_page))
         .route("/style.css", get(style))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn(security_headers))
@@ -108,11 +109,14 @@ async fn login_form(State(state): State<AppState>, req: Request) -> Page {
     if auth::session_of(&parts, &state).await?.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    login_page(&state, StatusCode::OK, None)
+    let kept = auth::read_cookie(&parts.headers, csrf::login_cookie_name(state.secure_cookies)).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_owned);
+    login_page(&state, StatusCode::OK, None, kept)
 }
 
-fn login_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Page {
-    let token = auth::random_token();
+/// The sign-in form. Its token is kept while the browser holds one (a second tab, or a request
+/// for a missing page redirected here, must not invalidate the form already shown).
+fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, kept: Option<String>) -> Page {
+    let token = kept.unwrap_or_else(auth::random_token);
     let html = render(state, "login.html", None, context! { login_csrf => token.clone(), error })?;
     let set = cookie(csrf::login_cookie_name(state.secure_cookies), &token, state.secure_cookies, Some(30 * 60));
     Ok((status, [(header::SET_COOKIE, set)], html).into_response())
@@ -134,7 +138,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Page {
     let (parts, body) = req.into_parts();
     let client = auth::client_of(&parts, &state);
     let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &state).await else {
-        return login_page(&state, StatusCode::BAD_REQUEST, Some("Enter your user name and password."));
+        return login_page(&state, StatusCode::BAD_REQUEST, Some("Enter your user name and password."), None);
     };
     let username: String = form.username.trim().chars().take(64).collect();
     let now = auth::now();
@@ -142,7 +146,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Page {
     if auth::throttled(&state, &username, &client, now).await? {
         state.store.audit(&Audit { at: &at, actor: &username, action: "login.throttled", object: None, client: Some(&client), detail: None }).await?;
         tracing::warn!("A sign-in was refused: too many failures for the account or the address.");
-        return login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts. Wait 15 minutes, or ask an admin."));
+        return login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts. Wait 15 minutes, or ask an admin."), None);
     }
     let found = state.store.user_for_login(&username).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_owned());
@@ -160,7 +164,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Page {
         }
         _ => {
             state.store.audit(&Audit { at: &at, actor: &username, action: "login.failed", object: None, client: Some(&client), detail: None }).await?;
-            login_page(&state, StatusCode::UNAUTHORIZED, Some("The user name or password is wrong, or the account is disabled."))
+            login_page(&state, StatusCode::UNAUTHORIZED, Some("The user name or password is wrong, or the account is disabled."), None)
         }
     }
 }

@@ -1,0 +1,249 @@
+//! The web queue in a real headless Chromium (Debian's `chromium` and `chromium-driver`, which
+//! `.ci/run` installs), driven through chromedriver with fantoccini over plain HTTP on
+//! 127.0.0.1. The `marac-intake` binary itself serves a fresh SQLite database filled by triaging
+//! `fixtures/triage/`, with users made by `marac-intake user add`. Screenshots of the queue and a
+//! case page are written to `docs/` with `UPDATE_SCREENSHOTS=1` (else to a scratch folder).
+
+#[path = "support/web_fixture.rs"]
+mod web_fixture;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use web_fixture::{samples_config, triaged_store, PASSWORD};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A child process killed (and reaped) when dropped, whatever the test did.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_marac-intake")
+}
+
+/// `marac-intake user add`, the password through `--password-file` or piped on standard input.
+fn add_user(config: &Path, db: &str, name: &str, role: &str, password_file: Option<&Path>) {
+    let mut cmd = Command::new(bin());
+    cmd.args(["user", "add", name, "--role", role, "--config"]).arg(config).args(["--db", db]);
+    if let Some(f) = password_file {
+        cmd.arg("--password-file").arg(f);
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    if password_file.is_none() {
+        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "user add {name}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `marac-intake serve` on 127.0.0.1 port 0; its base URL from the line it prints.
+fn serve(config: &Path, db: &str) -> (Running, String) {
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .args(["--db", db])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("marac-intake: serving on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(30)).expect("serve prints its address within 30 s");
+    (running, url)
+}
+
+fn chromedriver() -> (Running, u16) {
+    assert!(Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(), "this test needs Debian's chromium and chromium-driver: apt-get install -y --no-install-recommends chromium chromium-driver (.ci/run does)");
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen within 20 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (running, port)
+}
+
+async fn browser(port: u16, profile: &Path) -> Client {
+    let args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-quic".into(),
+        "--disable-dev-shm-usage".into(),
+        "--window-size=1280,1000".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args }));
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session through chromedriver")
+}
+
+async fn path_of(c: &Client) -> String {
+    let u = c.current_url().await.unwrap();
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_owned(),
+    }
+}
+
+async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
+    // Signed in: every page then has the sign-out form; a refusal shows the sign-in form again.
+    wait_for(c, "form.signout").await;
+}
+
+/// Waits (at most 10 s) until the page that a click led to shows `css`.
+async fn wait_for(c: &Client, css: &str) {
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css} on the page within 10 s: {e}"));
+}
+
+fn screenshot(name: &str, png: &[u8], scratch: &Path) {
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{name}: a real screenshot");
+    let dir = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() { Path::new(env!("CARGO_MANIFEST_DIR")).join("docs") } else { scratch.to_path_buf() };
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinators_work_the_queue_in_chromium() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-browser-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(scratch.0.join("profile")).unwrap();
+    let db = format!("sqlite://{}/t.db", scratch.0.display());
+    let (store, _) = triaged_store(&db).await;
+    let (config, _) = samples_config();
+    let pw = scratch.0.join("coord-password");
+    std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
+    add_user(&config, &db, "coord", "coordinator", Some(&pw));
+    add_user(&config, &db, "boss", "admin", None);
+
+    let (_server, base) = serve(&config, &db);
+    let (_driver, port) = chromedriver();
+    let c = browser(port, &scratch.0.join("profile")).await;
+
+    // Signed out, a case is out of reach: the browser lands on the sign-in form.
+    c.goto(&format!("{base}/case/MARAC-2026-0002")).await.unwrap();
+    assert_eq!(path_of(&c).await, "/login");
+    assert!(c.find(Locator::Css("label[for=username]")).await.is_ok(), "labelled inputs");
+
+    sign_in(&c, &base, "coord", PASSWORD).await;
+    assert_eq!(path_of(&c).await, "/", "{}", c.source().await.unwrap());
+    // The queue in the store's order: review items, quarantined, then cases by meeting and risk.
+    let queue = store.queue().await.unwrap();
+    let mut shown = Vec::new();
+    for row in c.find_all(Locator::Css("tr[data-ref]")).await.unwrap() {
+        shown.push(row.attr("data-ref").await.unwrap().unwrap());
+    }
+    assert_eq!(shown, queue.iter().map(|r| r.reference.clone()).collect::<Vec<_>>());
+    let first_review = queue.iter().position(|r| r.outcome == "review").unwrap();
+    let first_pending = queue.iter().position(|r| r.outcome == "accepted").unwrap();
+    assert!(first_review < first_pending);
+    let heading = c.find(Locator::Css("h2#review")).await.unwrap().text().await.unwrap();
+    assert!(heading.starts_with("Needs a decision"), "{heading}");
+    screenshot("queue.png", &c.screenshot().await.unwrap(), &scratch.0);
+
+    // Open the first case listed for a meeting: its referral, DASH answers and replies.
+    let pending = &queue[first_pending];
+    let case_ref = pending.case_ref.clone().unwrap();
+    c.find(Locator::Css(&format!("a[href='/case/{case_ref}']"))).await.unwrap().click().await.unwrap();
+    wait_for(&c, "table.dash").await;
+    assert_eq!(path_of(&c).await, format!("/case/{case_ref}"));
+    assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), format!("Case {case_ref}"));
+    let answers = c.find_all(Locator::Css("table.dash tbody tr")).await.unwrap();
+    assert_eq!(answers.len(), 24, "the 24 DASH answers");
+    assert!(c.find(Locator::Css("tr[data-kind=acknowledgement]")).await.is_ok(), "its acknowledgement is shown");
+    screenshot("case.png", &c.screenshot().await.unwrap(), &scratch.0);
+
+    // Resolve a review item: reject it with a reason; the reply is in the outbox, shown on the page.
+    let items: Vec<_> = queue.iter().filter(|r| r.outcome == "review" && !r.reply_to.is_empty()).collect();
+    assert!(items.len() >= 2, "two review items with a secure sender");
+    let item = items[0];
+    c.goto(&format!("{base}/case/{}", item.reference)).await.unwrap();
+    c.find(Locator::Id("d-reject")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("d-reason")).await.unwrap().send_keys("Please send the DASH again without a password.").await.unwrap();
+    c.find(Locator::Css("form.decide button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "p.notice").await;
+    assert_eq!(path_of(&c).await, format!("/case/{}?decided=reject", item.reference));
+    let status = c.find(Locator::Css("tr[data-kind=rejection] td.status")).await.unwrap().text().await.unwrap();
+    assert!(status.starts_with("pending"), "{status}");
+    let outbox = store.outbox().await.unwrap();
+    assert!(outbox.iter().any(|o| o.kind == "rejection" && o.recipient == item.reply_to[0] && o.status == "pending"));
+
+    // The same form with its CSRF token removed is refused, and nothing is recorded.
+    let other = items[1];
+    c.goto(&format!("{base}/case/{}", other.reference)).await.unwrap();
+    c.execute("document.querySelector('form.decide input[name=csrf]').remove()", vec![]).await.unwrap();
+    c.find(Locator::Id("d-reject")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("d-reason")).await.unwrap().send_keys("x").await.unwrap();
+    c.find(Locator::Css("form.decide button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "pre").await;
+    let refused = c.source().await.unwrap();
+    assert!(refused.contains("forbidden"), "refused without its token: {refused}");
+    assert_eq!(store.outbox().await.unwrap().len(), outbox.len());
+    assert!(store.queue().await.unwrap().iter().any(|r| r.reference == other.reference), "still waiting for a decision");
+
+    // A coordinator cannot reach the admin pages.
+    c.goto(&format!("{base}/admin/audit")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(page.contains("forbidden") && !page.contains("<h1>Audit log</h1>"));
+
+    // Sign out: the case is out of reach again.
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "form.login").await;
+    assert_eq!(path_of(&c).await, "/login");
+    c.goto(&format!("{base}/case/{case_ref}")).await.unwrap();
+    assert_eq!(path_of(&c).await, "/login");
+
+    // The admin reads the audit log: the views and the decision, by whom.
+    sign_in(&c, &base, "boss", PASSWORD).await;
+    c.goto(&format!("{base}/admin/audit")).await.unwrap();
+    let log = c.find(Locator::Css("main table")).await.unwrap().text().await.unwrap();
+    assert!(log.contains(&format!("coord case.view {case_ref}")), "{log}");
+    assert!(log.contains(&format!("coord review.reject {}", item.reference)));
+
+    c.close().await.unwrap();
+}
