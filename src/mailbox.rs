@@ -1,9 +1,11 @@
-//! The IMAP side of `run`: the referrals folder → [`triage_message`] → the folder of the outcome.
+//! The IMAP side of `run`: the referrals folder → triage → the folder of the outcome.
 //!
 //! Thin I/O around the pipeline. One [`ingest_pass`] reads the folder's backlog in UID order in
-//! bounded batches (INTERNALDATE is the arrival time), has each message decided and committed,
-//! and only then MOVEs it (or COPY + `\Deleted` + EXPUNGE) to the folder of its outcome and
-//! advances the UID checkpoint. A message whose content (sha256) is already in the database is
+//! batches bounded by count and bytes (INTERNALDATE is the arrival time). The messages of a batch
+//! are read a few at a time ahead (reading does not depend on the history) and decided and
+//! committed one at a time in UID order ([`crate::triage::decide_and_commit`]); only then are
+//! they MOVEd (or COPY + `\Deleted` + EXPUNGE), one command per outcome folder, and the UID
+//! checkpoint advanced. A message whose content (sha256) is already in the database is
 //! never decided again: it is filed into the folder of its *first* outcome, so a crash between the
 //! commit and the move ends in exactly one decision and one reply. [`watch`] repeats passes with
 //! IDLE (or polling) and reconnects with capped exponential backoff and jitter.
@@ -13,7 +15,6 @@
 
 use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
 use crate::store::Store;
-use crate::triage::triage_message;
 use anyhow::{anyhow, bail, Context, Result};
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::{Client, Session};
@@ -267,26 +268,35 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
         .await?;
         runs.extend(byte_batches(chunk, &sizes, BATCH_BYTES));
     }
+    let opts = crate::triage::inspect_options(cfg);
+    let ahead = read_ahead();
     for run in runs {
         let set = run.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let mut fetched: Vec<(u32, Option<chrono::DateTime<chrono::FixedOffset>>, Vec<u8>)> = timed(d, "UID FETCH", async {
+        let mut fetched: Vec<(u32, Option<chrono::DateTime<chrono::FixedOffset>>, Arc<Vec<u8>>)> = timed(d, "UID FETCH", async {
             session
                 .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
                 .await?
-                .try_filter_map(|f| async move { Ok::<_, async_imap::error::Error>(f.uid.map(|uid| (uid, f.internal_date(), f.body().unwrap_or_default().to_vec()))) })
+                .try_filter_map(|f| async move { Ok::<_, async_imap::error::Error>(f.uid.map(|uid| (uid, f.internal_date(), Arc::new(f.body().unwrap_or_default().to_vec())))) })
                 .try_collect()
                 .await
         })
         .await?;
         fetched.sort_by_key(|(uid, _, _)| *uid);
-        for (uid, arrived, raw) in fetched {
+        fetched.retain(|(uid, _, _)| *uid > last);
+        // Reading does not depend on the history, so the next messages are read while this one
+        // is decided; decisions are made and committed one at a time, in UID order.
+        let mut reading = std::collections::VecDeque::new();
+        let mut filed: Vec<(u32, &str)> = Vec::new();
+        for (i, (uid, arrived, raw)) in fetched.iter().enumerate() {
             if stop.is_cancelled() {
-                return Ok(summary);
+                break;
             }
-            if uid <= last {
-                continue;
+            while reading.len() + i < fetched.len().min(i + ahead) {
+                reading.push_back(crate::triage::read(fetched[i + reading.len()].2.clone(), opts.clone()));
             }
-            let sha = crate::mime::sha256_hex(&raw);
+            let inspection = reading.pop_front().expect("this message is being read");
+            let (uid, arrived) = (*uid, *arrived);
+            let sha = crate::mime::sha256_hex(raw);
             let outcome = match store.first_outcome_by_sha256(&sha).await? {
                 Some(outcome) => {
                     summary.refiled += 1;
@@ -296,15 +306,18 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
                 None => {
                     let now = chrono::Utc::now().fixed_offset();
                     let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
-                    let decided = keeping_alive(session, d, triage_message(&raw, Some(&source), arrived, now, cfg, store)).await;
-                    let record = match decided {
+                    let decide = async {
+                        let inspection = inspection.await.context("reading the message")?;
+                        crate::triage::decide_and_commit(inspection, Some(&source), arrived, now, cfg, store).await
+                    };
+                    let record = match keeping_alive(session, d, decide).await {
                         Ok(record) => record,
                         // The database's trouble is retried with the whole pass; anything else is
                         // this message's own, and it must not stop the mailbox: parked for review.
                         Err(e) if e.downcast_ref::<sqlx::Error>().is_some() => return Err(e.context(format!("triage of UID {uid}"))),
                         Err(e) => {
                             tracing::error!(uid, error = %format!("{e:#}"), "A message could not be decided; it is filed for review without a reply.");
-                            crate::triage::record_unprocessable(&raw, Some(&source), arrived, now, store).await.with_context(|| format!("recording UID {uid} for review"))?
+                            crate::triage::record_unprocessable(raw, Some(&source), arrived, now, store).await.with_context(|| format!("recording UID {uid} for review"))?
                         }
                     };
                     summary.decided += 1;
@@ -315,13 +328,32 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
                     record.outcome
                 }
             };
-            let target = folder_for(&outcome, &cfg.file.folders);
-            file_message(session, uid, target, has_move, has_uidplus, d).await?;
-            store.set_mailbox_checkpoint(folder, validity, uid).await?;
-            last = uid;
+            filed.push((uid, folder_for(&outcome, &cfg.file.folders)));
+        }
+        // What was committed is filed: one command per outcome folder, then the checkpoint. A
+        // crash before this point leaves committed messages in the folder; the next pass only
+        // files them (their content is known).
+        let mut targets: Vec<&str> = filed.iter().map(|(_, t)| *t).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for target in targets {
+            let uids: Vec<u32> = filed.iter().filter(|(_, t)| *t == target).map(|(u, _)| *u).collect();
+            file_messages(session, &uids, target, has_move, has_uidplus, d).await?;
+        }
+        if let Some((uid, _)) = filed.last() {
+            store.set_mailbox_checkpoint(folder, validity, *uid).await?;
+            last = *uid;
+        }
+        if stop.is_cancelled() {
+            break;
         }
     }
     Ok(summary)
+}
+
+/// Messages read at once while decisions go on: one per core, at most four.
+fn read_ahead() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
 }
 
 /// How often a NOOP goes to the server while one message is being decided, so a long decision
@@ -373,16 +405,16 @@ pub fn byte_batches(uids: &[u32], sizes: &[(u32, u32)], max: u64) -> Vec<Vec<u32
     out
 }
 
-/// Moves one message out of the selected folder; never deletes it without a copy.
-async fn file_message(session: &mut ImapSession, uid: u32, target: &str, has_move: bool, has_uidplus: bool, d: Duration) -> Result<()> {
-    let id = uid.to_string();
+/// Moves these messages out of the selected folder into `target`; never deletes one without a copy.
+async fn file_messages(session: &mut ImapSession, uids: &[u32], target: &str, has_move: bool, has_uidplus: bool, d: Duration) -> Result<()> {
+    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     if has_move {
-        return timed(d, "UID MOVE", session.uid_mv(&id, target)).await;
+        return timed(d, "UID MOVE", session.uid_mv(&set, target)).await;
     }
-    timed(d, "UID COPY", session.uid_copy(&id, target)).await?;
-    timed(d, "UID STORE", async { session.uid_store(&id, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await }).await?;
+    timed(d, "UID COPY", session.uid_copy(&set, target)).await?;
+    timed(d, "UID STORE", async { session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await }).await?;
     if has_uidplus {
-        timed(d, "UID EXPUNGE", async { session.uid_expunge(&id).await?.try_collect::<Vec<_>>().await }).await?;
+        timed(d, "UID EXPUNGE", async { session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await }).await?;
     } else {
         timed(d, "EXPUNGE", async { session.expunge().await?.try_collect::<Vec<_>>().await }).await?;
     }

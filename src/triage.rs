@@ -19,14 +19,28 @@ pub fn arrival(i: &Inspection) -> Option<DateTime<FixedOffset>> {
     i.envelope.received.or(i.envelope.date)
 }
 
+/// How the configuration reads messages.
+pub fn inspect_options(c: &Config) -> InspectOptions {
+    InspectOptions { limits: c.file.limits.clone(), synonyms: c.synonyms.clone() }
+}
+
+/// Reads a message on a blocking thread: reading is CPU work bounded by the limits (seconds at
+/// worst), kept off the async threads so the service goes on answering signals, the watchdog and
+/// the IMAP keep-alive meanwhile. Independent of the history, so several can run at once.
+pub fn read(raw: std::sync::Arc<Vec<u8>>, opts: InspectOptions) -> tokio::task::JoinHandle<Inspection> {
+    tokio::task::spawn_blocking(move || inspect(&raw, &opts))
+}
+
 /// Triages one raw message as if it arrived at `arrived` (default: from its headers, else `now`)
 /// and commits the outcome. Sends nothing: a reply due is left in the outbox.
 pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
-    let opts = InspectOptions { limits: c.file.limits.clone(), synonyms: c.synonyms.clone() };
-    // Reading is CPU work bounded by the limits (seconds at worst): off the async threads, so the
-    // service keeps answering signals, the watchdog and the IMAP keep-alive meanwhile.
-    let owned = raw.to_vec();
-    let inspection = tokio::task::spawn_blocking(move || inspect(&owned, &opts)).await.context("reading the message")?;
+    let inspection = read(std::sync::Arc::new(raw.to_vec()), inspect_options(c)).await.context("reading the message")?;
+    decide_and_commit(inspection, file, arrived, now, c, store).await
+}
+
+/// The history look-up, the decision and its writes for a message already read (its decisions
+/// must be made in arrival order: each may depend on the one before).
+pub async fn decide_and_commit(inspection: Inspection, file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
     let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
     let day = arrived.date_naive();
     let referral = inspection.referral.as_ref();
