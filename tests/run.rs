@@ -303,7 +303,10 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     users.push(SERVICE);
     let dovecot = Dovecot::start(&users);
     let postfix = Postfix::start(&dovecot);
-    let env = service_env(&dovecot, &postfix);
+    let mut env = service_env(&dovecot, &postfix);
+    // With [web] listen set, run serves the web queue beside the two tasks.
+    env.push(("MARAC__WEB__LISTEN".to_owned(), "127.0.0.1:0".to_owned()));
+    env.push(("MARAC__WEB__TRUST_FORWARDED_FOR".to_owned(), "false".to_owned()));
     let config = dovecot.dir.join("marac-intake.toml");
     let original = std::fs::read_to_string(root().join("config/samples.toml")).unwrap();
     std::fs::write(&config, &original).unwrap();
@@ -315,6 +318,9 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     let mut daemon = Daemon::start(&config, &db, &env, &dovecot.dir.join("run.log"), Some(&sock_path));
     assert!(await_notification(&sock, "READY=1", Duration::from_secs(30), &mut seen), "READY=1; got {seen:?}; log:\n{}", daemon.log());
     assert!(await_notification(&sock, "WATCHDOG=1", Duration::from_secs(5), &mut seen), "watchdog pings at half of WATCHDOG_USEC; got {seen:?}");
+    let web = daemon.log().split("The web queue is listening. url=http://").nth(1).and_then(|l| l.split_whitespace().next()).map(str::to_owned).unwrap_or_else(|| panic!("the web queue's address is logged:\n{}", daemon.log()));
+    let login = web_get(&web, "/login");
+    assert!(login.starts_with("HTTP/1.1 200"), "the web queue answers: {login}");
 
     let filed_in = async |folder: &str, n: usize| eventually(Duration::from_secs(30), async || dovecot.list_folder(SERVICE, folder).await.len() >= n).await;
     dovecot.append(SERVICE, "INBOX", &accepted[0].1, accepted[0].2).await;
@@ -349,6 +355,7 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     daemon.signal("-TERM");
     let status = daemon.wait_exit(Duration::from_secs(30)).expect("exits within the deadline");
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}; log:\n{}", daemon.log());
+    assert!(std::net::TcpStream::connect(&web).is_err(), "the web queue stopped with the service");
     assert!(await_notification(&sock, "STOPPING=1", Duration::from_secs(1), &mut seen) || seen.iter().any(|s| s == "STOPPING=1"), "STOPPING=1; got {seen:?}");
 
     // No personal data in the log: none of the addresses or subjects of what it handled.
@@ -364,6 +371,17 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     for p in &people {
         assert!(!log.to_ascii_lowercase().contains(p.as_str()), "the log names {p}");
     }
+}
+
+/// A GET on its own connection; the whole response.
+fn web_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the web queue");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
 }
 
 /// `raw` with its Message-ID replaced by `id` (the old one kept as X-Original-Message-ID).

@@ -3,6 +3,7 @@
 //! every POST, a review item decided with its reply in the outbox, the audit trail, session
 //! timeouts and the sign-in throttle. The same server in a real browser: `tests/web_browser.rs`.
 
+mod support;
 #[path = "support/web_fixture.rs"]
 mod web_fixture;
 
@@ -39,7 +40,11 @@ impl Reply {
 
 /// One HTTP/1.1 request on its own connection (`Connection: close`), read to the end.
 async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect to the web server");
+    let s = tokio::net::TcpStream::connect(addr).await.expect("connect to the web server");
+    exchange(s, addr, method, path, cookie, form).await
+}
+
+async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut s: S, addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(c) = cookie {
         req.push_str(&format!("Cookie: {c}\r\n"));
@@ -158,17 +163,45 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
 
     // Accepting another review item opens (or joins) a case and queues an acknowledgement.
     let queue = store.queue().await.unwrap();
-    if let Some(other) = queue.iter().find(|r| r.outcome == "review" && !r.reply_to.is_empty()) {
-        let r = http(a, "POST", &format!("/case/{}/decide", other.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
-        if r.status == 303 {
-            let rec = store.history().await.unwrap().into_iter().find(|m| m.reference == other.reference).unwrap();
-            assert_eq!(rec.outcome, "accepted");
-            assert!(rec.case_ref.is_some());
-            assert!(store.outbox().await.unwrap().iter().any(|o| o.kind == "acknowledgement" && o.message_row == rec.row));
-        } else {
-            assert_eq!(r.status, 400, "only a message without a victim cannot be accepted: {}", r.body);
-        }
+    let other = queue.iter().find(|r| r.outcome == "review" && !r.reply_to.is_empty()).expect("another review item that can be answered");
+    let r = http(a, "POST", &format!("/case/{}/decide", other.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let rec = store.history().await.unwrap().into_iter().find(|m| m.reference == other.reference).unwrap();
+    assert_eq!(rec.outcome, "accepted");
+    assert!(rec.case_ref.is_some());
+    let ack = store.outbox().await.unwrap().into_iter().find(|o| o.kind == "acknowledgement" && o.message_row == rec.row).expect("an acknowledgement in the outbox");
+    let raw: String = sqlx::query_scalar("SELECT raw FROM outbox WHERE id = ?").bind(ack.id).fetch_one(store.pool()).await.unwrap();
+    assert!(raw.contains(rec.case_ref.as_deref().unwrap()), "the acknowledgement quotes the case reference");
+    // A bounce report under review names no victim: it cannot be accepted.
+    if let Some(bounce) = queue.iter().find(|r| r.outcome == "review" && r.reply_to.is_empty()) {
+        assert_eq!(http(a, "POST", &format!("/case/{}/decide", bounce.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await.status, 400);
     }
+
+    // Quarantine: release one to the review queue, discard another (kept, as ignored).
+    let queue = store.queue().await.unwrap();
+    let held: Vec<&str> = queue.iter().filter(|r| r.outcome == "quarantined").map(|r| r.reference.as_str()).collect();
+    assert!(held.len() >= 2);
+    let post = async |path: String, form: &str| http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&{form}"))).await;
+    assert_eq!(post(format!("/case/{}/quarantine", held[0]), "action=release").await.status, 303);
+    assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=discard").await.status, 303);
+    assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=release").await.status, 409, "a discarded message stays discarded");
+    let outcome = async |reference: &str| store.history().await.unwrap().into_iter().find(|m| m.reference == reference).unwrap().outcome;
+    assert_eq!(outcome(held[0]).await, "review");
+    assert_eq!(outcome(held[1]).await, "ignored");
+
+    // A pending case: moved to another meeting of the schedule (and only to one), then heard.
+    let pending = queue.iter().find(|r| r.outcome == "accepted").unwrap();
+    let case_ref = pending.case_ref.clone().unwrap();
+    let page = http(a, "GET", &format!("/case/{case_ref}"), Some(&coord), None).await.body;
+    let options: Vec<&str> = page.split("id=\"c-meeting\"").nth(1).unwrap().split("</select>").next().unwrap().split("<option value=\"").skip(1).map(|o| o.split('"').next().unwrap()).collect();
+    assert!(options.len() >= 2, "the coming meetings are offered: {options:?}");
+    assert_eq!(post(format!("/case/{case_ref}/status"), "action=move&meeting=2031-02-30").await.status, 400);
+    assert_eq!(post(format!("/case/{case_ref}/status"), &format!("action=move&meeting={}", options[1])).await.status, 303);
+    let meeting: Option<String> = sqlx::query_scalar("SELECT meeting_date FROM cases WHERE ref = ?").bind(&case_ref).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(meeting.as_deref(), Some(options[1]));
+    assert_eq!(post(format!("/case/{case_ref}/status"), "action=heard").await.status, 303);
+    assert_eq!(post(format!("/case/{case_ref}/status"), "action=close").await.status, 409, "only a pending case changes");
+    assert!(!store.queue().await.unwrap().iter().any(|r| r.case_ref.as_deref() == Some(case_ref.as_str()) && r.outcome == "accepted"), "a heard case leaves the queue");
 
     // The admin reads the audit trail: who looked at which case, who decided, from where.
     let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
@@ -178,6 +211,9 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(csv.body.contains(&format!(",coord,case.view,{},127.0.0.1,", item.reference)), "{}", csv.body);
     assert!(csv.body.contains(&format!(",coord,review.reject,{},127.0.0.1,", item.reference)));
     assert!(csv.body.contains(",(unknown),csrf.refused,/case/"), "{}", csv.body);
+    for (action, object) in [("quarantine.release", held[0]), ("quarantine.discard", held[1]), ("case.move", case_ref.as_str()), ("case.heard", case_ref.as_str())] {
+        assert!(csv.body.contains(&format!(",coord,{action},{object},127.0.0.1,")), "{action} {object} audited");
+    }
     assert!(!csv.body.contains("Please attach"), "the audit log names references, not content");
     assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
 
@@ -198,6 +234,47 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
         assert_eq!(sign_in(a, "coord", "wrong password here").await.unwrap_err().status, 401);
     }
     assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 429);
+
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-tls-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    let (ca, crt, key) = support::mailservers::make_certificates(&scratch.0);
+    let (_, cfg) = web_fixture::samples_config();
+    let store = marac_intake::store::Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.unwrap();
+    let opts = WebOptions { listen: "0.0.0.0:0".parse().unwrap(), tls: Some((crt, key)), trust_forwarded_for: false };
+    assert!(opts.secure_cookies());
+    let stop = CancellationToken::new();
+    let (url, task) = web::start(Arc::new(cfg), store, &opts, stop.clone()).await.unwrap();
+    let port = url.rsplit(':').next().unwrap().to_owned();
+    assert!(url.starts_with("https://"), "{url}");
+    let addr = format!("127.0.0.1:{port}");
+
+    marac_intake::mailbox::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls_pki_types::pem::PemObject;
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(&ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.expect("a TLS handshake with the configured certificate");
+    let r = exchange(tls, &addr, "GET", "/login", None, None).await;
+    assert_eq!(r.status, 200);
+    let c = r.cookies().into_iter().find(|c| c.starts_with("__Host-marac_login=")).expect("a __Host- cookie over TLS").to_owned();
+    assert!(c.contains("; Secure") && c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
+
+    // Plain HTTP to the TLS port is not served.
+    let mut plain = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    plain.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), plain.read_to_end(&mut raw)).await.expect("the connection is closed");
+    assert!(!String::from_utf8_lossy(&raw).contains("HTTP/1.1 200"), "no page over plain HTTP");
 
     stop.cancel();
     task.await.unwrap().unwrap();

@@ -307,3 +307,52 @@ impl Tx {
         Ok(())
     }
 }
+
+/// A case a coordinator changes, read inside the changing transaction.
+#[derive(Debug, Clone)]
+pub struct CaseForUpdate {
+    pub id: i64,
+    pub reference: String,
+    pub status: String,
+    pub meeting_date: Option<String>,
+}
+
+impl Tx {
+    /// The message `reference` if it is (still) quarantined.
+    pub async fn quarantined_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
+        let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = 'quarantined'"))).bind(reference).fetch_optional(&mut *self.tx).await?;
+        r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
+    }
+
+    /// Releases a quarantined message to the review queue (a coordinator judged the sender
+    /// genuine): it is then accepted or rejected like any review item.
+    pub async fn release_quarantined(&mut self, item: &ReviewItem, by: &str, now: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = ? AND outcome = 'quarantined'").bind(item.record.row).execute(&mut *self.tx).await?;
+        self.decision_row(item.record.row, "review", &["released from quarantine by a coordinator".to_owned()], by, now).await
+    }
+
+    /// Discards a quarantined message: it stays recorded, as ignored (no reply, no case).
+    pub async fn discard_quarantined(&mut self, item: &ReviewItem, by: &str, now: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET outcome = 'ignored' WHERE id = ? AND outcome = 'quarantined'").bind(item.record.row).execute(&mut *self.tx).await?;
+        self.decision_row(item.record.row, "ignored", &["discarded from quarantine by a coordinator".to_owned()], by, now).await
+    }
+
+    pub async fn case_for_update(&mut self, reference: &str) -> Result<Option<CaseForUpdate>> {
+        let r = sqlx::query("SELECT id, ref, status, meeting_date FROM cases WHERE ref = ?").bind(reference).fetch_optional(&mut *self.tx).await?;
+        r.map(|r| Ok(CaseForUpdate { id: r.try_get("id")?, reference: r.try_get("ref")?, status: r.try_get("status")?, meeting_date: r.try_get("meeting_date")? })).transpose()
+    }
+
+    /// Marks a case heard or closed.
+    pub async fn set_case_status(&mut self, case_id: i64, status: &str) -> Result<()> {
+        anyhow::ensure!(matches!(status, "heard" | "closed"), "a case is pending, heard or closed");
+        sqlx::query("UPDATE cases SET status = ? WHERE id = ?").bind(status).bind(case_id).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Lists a case for another meeting.
+    pub async fn move_case(&mut self, case_id: i64, meeting: NaiveDate) -> Result<()> {
+        sqlx::query("UPDATE cases SET meeting_date = ? WHERE id = ?").bind(meeting.to_string()).bind(case_id).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+}

@@ -10,6 +10,11 @@ pub const QUEUE_VIEW: &str = "queue.view";
 pub const REVIEW_ACCEPT: &str = "review.accept";
 pub const REVIEW_REJECT: &str = "review.reject";
 pub const AUDIT_EXPORT: &str = "audit.export";
+pub const QUARANTINE_RELEASE: &str = "quarantine.release";
+pub const QUARANTINE_DISCARD: &str = "quarantine.discard";
+pub const CASE_HEARD: &str = "case.heard";
+pub const CASE_CLOSE: &str = "case.close";
+pub const CASE_MOVE: &str = "case.move";
 
 /// The audit log as CSV (RFC 4180 quoting), a header row first. Cells that a spreadsheet would
 /// read as a formula are prefixed with a quote.

@@ -31,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         .route("/queue.json", get(queue_json))
         .route("/case/{reference}", get(case_page))
         .route("/case/{reference}/decide", post(decide))
+        .route("/case/{reference}/quarantine", post(quarantine))
+        .route("/case/{reference}/status", post(case_status))
         .route("/admin/audit", get(audit_page))
         .route("/admin/audit.csv", get(audit_csv))
         .route("/admin/users", get(users_page))
@@ -266,13 +268,20 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     let notice = match q.decided.as_deref() {
         Some("accept") => Some("Accepted. The acknowledgement is in the outbox."),
         Some("reject") => Some("Rejected. The reply is in the outbox."),
+        Some("release") => Some("Released from quarantine: it now waits for a decision."),
+        Some("discard") => Some("Discarded: it stays recorded as ignored, with no reply."),
+        Some("heard") => Some("Marked heard."),
+        Some("close") => Some("Closed."),
+        Some("move") => Some("Moved to another meeting."),
         _ => None,
     };
+    let today = chrono::Local::now().date_naive();
+    let upcoming: Vec<String> = state.cfg.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     let outbox: Vec<Value> = view.outbox.iter().map(|(e, m, a)| serde_json::json!({"entry": e, "message_ref": m, "attempts": a})).collect();
     let ctx = context! {
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
         children => v(i.pointer("/referral/children")), answers => v(i.pointer("/dash/answers")), problems,
-        messages => v(&view.messages), referrals => v(&view.referrals), outbox => v(&outbox),
+        messages => v(&view.messages), referrals => v(&view.referrals), outbox => v(&outbox), upcoming,
     };
     Ok(render(&state, "case.html", Some(&signed), ctx)?.into_response())
 }
@@ -334,6 +343,72 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
     tx.commit().await?;
     tracing::info!(reference = %reference, decision = %form.decision, user = %signed.name(), "A review item was decided.");
     Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.decision)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    meeting: String,
+}
+
+/// Release a quarantined message to the review queue, or discard it (recorded as ignored).
+async fn quarantine(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
+    let mut tx = state.store.begin().await?;
+    let Some(item) = tx.quarantined_item(&reference).await? else {
+        return message(&state, Some(&signed), StatusCode::CONFLICT, "Not quarantined", "This message is not (or no longer) quarantined.");
+    };
+    let at = stamp(auth::now());
+    let action = match form.action.as_str() {
+        "release" => {
+            tx.release_quarantined(&item, signed.name(), &at).await?;
+            actions::QUARANTINE_RELEASE
+        }
+        "discard" => {
+            tx.discard_quarantined(&item, signed.name(), &at).await?;
+            actions::QUARANTINE_DISCARD
+        }
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose an action", "Choose release or discard."),
+    };
+    tx.audit(&signed.audit(&at, action, Some(&reference))).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.action)).into_response())
+}
+
+/// Mark a pending case heard, close it, or move it to another meeting of the schedule.
+async fn case_status(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
+    let mut tx = state.store.begin().await?;
+    let Some(case) = tx.case_for_update(&reference).await? else {
+        return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no case with that reference.");
+    };
+    if case.status != "pending" {
+        return message(&state, Some(&signed), StatusCode::CONFLICT, "Not pending", "This case has been heard or closed already.");
+    }
+    let at = stamp(auth::now());
+    let (action, detail) = match form.action.as_str() {
+        "heard" => {
+            tx.set_case_status(case.id, "heard").await?;
+            (actions::CASE_HEARD, None)
+        }
+        "close" => {
+            tx.set_case_status(case.id, "closed").await?;
+            (actions::CASE_CLOSE, None)
+        }
+        "move" => {
+            let today = chrono::Local::now().date_naive();
+            let meetings = state.cfg.schedule.meetings_between(today, today + chrono::Duration::days(366));
+            let Some(date) = chrono::NaiveDate::parse_from_str(form.meeting.trim(), "%Y-%m-%d").ok().filter(|d| meetings.contains(d)) else {
+                return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a meeting", "Choose one of the coming meetings of the schedule.");
+            };
+            tx.move_case(case.id, date).await?;
+            (actions::CASE_MOVE, Some(format!("{} -> {date}", case.meeting_date.as_deref().unwrap_or("none"))))
+        }
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose an action", "Choose heard, close or move."),
+    };
+    tx.audit(&Audit { detail: detail.as_deref(), ..signed.audit(&at, action, Some(&case.reference)) }).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.action)).into_response())
 }
 
 // ---- admin
