@@ -62,6 +62,18 @@ pub struct WebConfig {
     /// Whether the client address is read from the last `X-Forwarded-For` entry (set by a reverse
     /// proxy in front). Required: the choice is the admin's, never a default.
     pub trust_forwarded_for: bool,
+    /// How the meeting agenda (XLSX, CSV) names victims: `initials` (default) or `full`.
+    #[serde(default)]
+    pub agenda_names: AgendaNames,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AgendaNames {
+    /// "R. H." for Rebecca Hollins: the agenda leaves the building.
+    #[default]
+    Initials,
+    Full,
 }
 
 impl WebConfig {
@@ -862,7 +874,9 @@ from = "marac@marac.example.test"
         let env = vec![("MARAC__WEB__LISTEN".to_owned(), "[::1]:9000".to_owned()), ("MARAC__WEB__TRUST_FORWARDED_FOR".to_owned(), "false".to_owned())];
         let c = parse(MINIMAL, env).unwrap().build().unwrap();
         let w = c.file.web.unwrap();
-        assert_eq!((w.listen.as_deref(), w.trust_forwarded_for), (Some("[::1]:9000"), false));
+        assert_eq!((w.listen.as_deref(), w.trust_forwarded_for, w.agenda_names), (Some("[::1]:9000"), false, AgendaNames::Initials));
+        assert_eq!(parse(&web("trust_forwarded_for = false\nagenda_names = \"full\""), no_env()).unwrap().web.unwrap().agenda_names, AgendaNames::Full);
+        assert_eq!(parse(&web("trust_forwarded_for = false\nagenda_names = \"surnames\""), no_env()).unwrap_err().key, "web.agenda_names");
         assert!(check_listen("--listen", "192.0.2.1:80", false).is_err());
         assert!(check_listen("--listen", "localhost:80", false).is_err(), "a name is not an address");
     }

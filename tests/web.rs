@@ -26,6 +26,7 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -58,12 +59,13 @@ async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut s
     s.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     tokio::time::timeout(std::time::Duration::from_secs(20), s.read_to_end(&mut raw)).await.expect("the server answers within 20 s").unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let bytes = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let headers = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    Reply { status, headers, body: body.to_owned() }
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
 }
 
 /// The value of `name="csrf"`'s hidden input in a page.
@@ -131,6 +133,25 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(!review.is_empty());
     assert_eq!(filtered.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap()).collect::<Vec<_>>(), review);
 
+    // The agenda of the first meeting: its cases in the queue's order, as XLSX and CSV.
+    let first = queue.iter().find(|r| r.outcome == "accepted").unwrap();
+    let meeting = first.meeting_date.clone().unwrap();
+    let listed: Vec<String> = queue.iter().filter(|r| r.outcome == "accepted" && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
+    let meetings = http(a, "GET", "/meetings", Some(&coord), None).await;
+    assert!(meetings.body.contains(&format!("<tr data-date=\"{meeting}\"><td><a href=\"/meetings/{meeting}\">{meeting}</a>")), "{}", meetings.body);
+    let x = http(a, "GET", &format!("/meetings/{meeting}/agenda.xlsx"), Some(&coord), None).await;
+    assert_eq!(x.status, 200);
+    assert_eq!(x.header("content-disposition"), Some(format!("attachment; filename=\"marac-agenda-{meeting}.xlsx\"").as_str()));
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(x.bytes.clone())).expect("an XLSX workbook");
+    use calamine::Reader;
+    let range = wb.worksheet_range(&format!("MARAC {meeting}")).unwrap();
+    let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(rows[0][0].to_string(), "Reference");
+    assert_eq!(rows[1..].iter().map(|r| r[0].to_string()).collect::<Vec<_>>(), listed);
+    assert!(rows[1..].iter().all(|r| matches!(r[2], calamine::Data::DateTime(_) | calamine::Data::Empty)), "dates of birth are dates");
+    let csv = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
+    assert_eq!(csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect::<Vec<_>>(), listed);
+
     // Coordinators never reach the admin pages.
     for path in ["/admin/audit", "/admin/audit.csv", "/admin/users"] {
         assert_eq!(http(a, "GET", path, Some(&coord), None).await.status, 403, "{path}");
@@ -197,8 +218,8 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(options.len() >= 2, "the coming meetings are offered: {options:?}");
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=move&meeting=2031-02-30").await.status, 400);
     assert_eq!(post(format!("/case/{case_ref}/status"), &format!("action=move&meeting={}", options[1])).await.status, 303);
-    let meeting: Option<String> = sqlx::query_scalar("SELECT meeting_date FROM cases WHERE ref = ?").bind(&case_ref).fetch_one(store.pool()).await.unwrap();
-    assert_eq!(meeting.as_deref(), Some(options[1]));
+    let moved: Option<String> = sqlx::query_scalar("SELECT meeting_date FROM cases WHERE ref = ?").bind(&case_ref).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(moved.as_deref(), Some(options[1]));
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=heard").await.status, 303);
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=close").await.status, 409, "only a pending case changes");
     assert!(!store.queue().await.unwrap().iter().any(|r| r.case_ref.as_deref() == Some(case_ref.as_str()) && r.outcome == "accepted"), "a heard case leaves the queue");
@@ -211,6 +232,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(csv.body.contains(&format!(",coord,case.view,{},127.0.0.1,", item.reference)), "{}", csv.body);
     assert!(csv.body.contains(&format!(",coord,review.reject,{},127.0.0.1,", item.reference)));
     assert!(csv.body.contains(",(unknown),csrf.refused,/case/"), "{}", csv.body);
+    assert!(csv.body.contains(&format!(",coord,agenda.export,{meeting},127.0.0.1,xlsx")));
     for (action, object) in [("quarantine.release", held[0]), ("quarantine.discard", held[1]), ("case.move", case_ref.as_str()), ("case.heard", case_ref.as_str())] {
         assert!(csv.body.contains(&format!(",coord,{action},{object},127.0.0.1,")), "{action} {object} audited");
     }

@@ -95,7 +95,7 @@ fn chromedriver() -> (Running, u16) {
     (running, port)
 }
 
-async fn browser(port: u16, profile: &Path) -> Client {
+async fn browser(port: u16, profile: &Path, downloads: &Path) -> Client {
     let args = vec![
         "--headless".to_owned(),
         "--no-sandbox".into(),
@@ -110,7 +110,8 @@ async fn browser(port: u16, profile: &Path) -> Client {
         format!("--user-data-dir={}", profile.display()),
     ];
     let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args }));
+    let prefs = serde_json::json!({ "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false });
+    caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args, "prefs": prefs }));
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
@@ -162,7 +163,9 @@ async fn coordinators_work_the_queue_in_chromium() {
 
     let (_server, base) = serve(&config, &db);
     let (_driver, port) = chromedriver();
-    let c = browser(port, &scratch.0.join("profile")).await;
+    let downloads = scratch.0.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let c = browser(port, &scratch.0.join("profile"), &downloads).await;
 
     // Signed out, a case is out of reach: the browser lands on the sign-in form.
     c.goto(&format!("{base}/case/MARAC-2026-0002")).await.unwrap();
@@ -196,6 +199,27 @@ async fn coordinators_work_the_queue_in_chromium() {
     assert_eq!(answers.len(), 24, "the 24 DASH answers");
     assert!(c.find(Locator::Css("tr[data-kind=acknowledgement]")).await.is_ok(), "its acknowledgement is shown");
     screenshot("case.png", &c.screenshot().await.unwrap(), &scratch.0);
+
+    // Export the agenda of that case's meeting from the meetings page; the workbook lists the
+    // meeting's cases in the queue's order, under a header row.
+    let meeting = pending.meeting_date.clone().unwrap();
+    c.goto(&format!("{base}/meetings")).await.unwrap();
+    c.find(Locator::Css(&format!("tr[data-date='{meeting}'] a[href$='agenda.xlsx']"))).await.unwrap().click().await.unwrap();
+    let file = downloads.join(format!("marac-agenda-{meeting}.xlsx"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "the agenda was not downloaded within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&file).expect("the downloaded agenda opens");
+    let range = wb.worksheet_range(&format!("MARAC {meeting}")).unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows[0][..3], ["Reference", "Victim", "Date of birth"]);
+    let listed: Vec<String> = queue.iter().filter(|r| r.outcome == "accepted" && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
+    assert_eq!(rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), listed);
+    assert!(rows[1..].iter().all(|r| r[1].ends_with('.')), "victims by initials: {rows:?}");
 
     // Resolve a review item: reject it with a reason; the reply is in the outbox, shown on the page.
     let items: Vec<_> = queue.iter().filter(|r| r.outcome == "review" && !r.reply_to.is_empty()).collect();

@@ -110,10 +110,8 @@ impl Store {
         let mut out = read(&review)?;
         out.extend(read(&quarantined)?);
         let mut pending = read(&pending)?;
-        pending.sort_by(|(a, sa), (b, sb)| {
-            let key = |r: &MessageRecord, s: &RiskSignals| (r.meeting_date.clone(), !s.repeat, std::cmp::Reverse(r.dash.map_or(-1, |d| d.0)), std::cmp::Reverse(s.high_risk.len()), std::cmp::Reverse(s.children), !s.escalation);
-            key(a, sa).cmp(&key(b, sb))
-        });
+        // Stable: arrival order (the query's) breaks the remaining ties.
+        pending.sort_by(|(a, sa), (b, sb)| a.meeting_date.cmp(&b.meeting_date).then_with(|| risk_order((a, sa), (b, sb))));
         out.extend(pending);
         Ok(out)
     }
@@ -354,5 +352,77 @@ impl Tx {
     pub async fn move_case(&mut self, case_id: i64, meeting: NaiveDate) -> Result<()> {
         sqlx::query("UPDATE cases SET meeting_date = ? WHERE id = ?").bind(meeting.to_string()).bind(case_id).execute(&mut *self.tx).await?;
         Ok(())
+    }
+}
+
+/// The order of cases within a meeting, the queue's and the agenda's: repeat first, then DASH
+/// score, named high-risk answers, children, escalation (callers keep arrival order for ties).
+pub fn risk_order(a: (&MessageRecord, &RiskSignals), b: (&MessageRecord, &RiskSignals)) -> std::cmp::Ordering {
+    let key = |r: &MessageRecord, s: &RiskSignals| (!s.repeat, std::cmp::Reverse(r.dash.map_or(-1, |d| d.0)), std::cmp::Reverse(s.high_risk.len()), std::cmp::Reverse(s.children), !s.escalation);
+    key(a.0, a.1).cmp(&key(b.0, b.1))
+}
+
+/// One line of a meeting's agenda, as circulated to the agencies' representatives.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AgendaRow {
+    pub case_ref: String,
+    pub status: String,
+    pub victim_name: String,
+    pub victim_dob: Option<NaiveDate>,
+    pub perpetrator: Option<String>,
+    pub children: usize,
+    pub agency: Option<String>,
+    pub criteria: Vec<String>,
+    pub repeat: bool,
+    pub dash_score: Option<i64>,
+}
+
+/// A meeting with the number of cases listed for it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MeetingCount {
+    pub date: String,
+    pub cases: i64,
+}
+
+impl Store {
+    /// The cases listed for the meeting on `date` (pending or heard; closed ones are left out),
+    /// in the queue's risk order, each from the message that opened it.
+    pub async fn agenda(&self, date: NaiveDate) -> Result<Vec<AgendaRow>> {
+        let with_case = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, c.status AS case_status, p.name AS victim_name, p.dob AS victim_dob, ", 1);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{with_case} WHERE c.meeting_date = ? AND c.status <> 'closed' AND m.case_kind = 'new' ORDER BY m.arrived_at, m.id"
+        )))
+        .bind(date.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = Vec::new();
+        for r in &rows {
+            let record = message_record(r)?;
+            let inspection: Value = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
+            let signals = RiskSignals::read(&record, &inspection);
+            let row = AgendaRow {
+                case_ref: record.case_ref.clone().unwrap_or_default(),
+                status: r.try_get("case_status")?,
+                victim_name: r.try_get("victim_name")?,
+                victim_dob: parse_date(r.try_get("victim_dob")?),
+                perpetrator: inspection.pointer("/referral/fields/perpetrator.name").and_then(Value::as_str).map(str::to_owned),
+                children: signals.children,
+                agency: signals.agency.clone(),
+                criteria: record.criteria.clone(),
+                repeat: signals.repeat,
+                dash_score: record.dash.map(|d| d.0),
+            };
+            items.push((record, signals, row));
+        }
+        items.sort_by(|a, b| risk_order((&a.0, &a.1), (&b.0, &b.1)));
+        Ok(items.into_iter().map(|(_, _, row)| row).collect())
+    }
+
+    /// Meetings that have cases listed (not closed), by date.
+    pub async fn meetings_with_cases(&self) -> Result<Vec<MeetingCount>> {
+        let rows = sqlx::query("SELECT meeting_date, COUNT(*) AS n FROM cases WHERE meeting_date IS NOT NULL AND status <> 'closed' GROUP BY meeting_date ORDER BY meeting_date")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(MeetingCount { date: r.try_get("meeting_date")?, cases: r.try_get("n")? })).collect()
     }
 }

@@ -11,6 +11,7 @@
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
+pub mod agenda;
 pub mod audit;
 pub mod auth;
 pub mod csrf;

@@ -33,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         .route("/case/{reference}/decide", post(decide))
         .route("/case/{reference}/quarantine", post(quarantine))
         .route("/case/{reference}/status", post(case_status))
+        .route("/meetings", get(meetings_page))
+        .route("/meetings/{date}", get(meeting_page))
+        .route("/meetings/{date}/agenda.xlsx", get(agenda_xlsx))
+        .route("/meetings/{date}/agenda.csv", get(agenda_csv))
         .route("/admin/audit", get(audit_page))
         .route("/admin/audit.csv", get(audit_csv))
         .route("/admin/users", get(users_page))
@@ -409,6 +413,59 @@ async fn case_status(State(state): State<AppState>, signed: Signed, Path(referen
     tx.audit(&Audit { detail: detail.as_deref(), ..signed.audit(&at, action, Some(&case.reference)) }).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.action)).into_response())
+}
+
+// ---- meetings and the agenda
+
+fn agenda_names(state: &AppState) -> crate::config::AgendaNames {
+    state.cfg.file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default()
+}
+
+fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The schedule's coming meetings and every meeting with cases listed, with their counts.
+async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
+    let today = chrono::Local::now().date_naive();
+    let listed = state.store.meetings_with_cases().await?;
+    let mut dates: Vec<String> = state.cfg.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
+    dates.extend(listed.iter().map(|m| m.date.clone()));
+    dates.sort();
+    dates.dedup();
+    let meetings: Vec<Value> = dates
+        .iter()
+        .map(|d| serde_json::json!({ "date": d, "cases": listed.iter().find(|m| &m.date == d).map_or(0, |m| m.cases), "past": d.as_str() < today.to_string().as_str() }))
+        .collect();
+    let schedule = format!("{:?}", state.cfg.file.schedule.kind).to_lowercase();
+    Ok(render(&state, "meetings.html", Some(&signed), context! { meetings => v(&meetings), schedule })?.into_response())
+}
+
+async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
+    let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
+    let rows = state.store.agenda(day).await?;
+    let at = stamp(auth::now());
+    state.store.audit(&signed.audit(&at, actions::MEETING_VIEW, Some(&date))).await?;
+    Ok(render(&state, "meeting.html", Some(&signed), context! { date, rows => v(&rows) })?.into_response())
+}
+
+async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
+    let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
+    let rows = state.store.agenda(day).await?;
+    let bytes = super::agenda::xlsx(day, &rows, agenda_names(&state))?;
+    let at = stamp(auth::now());
+    state.store.audit(&Audit { detail: Some("xlsx"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
+    let disposition = format!("attachment; filename=\"marac-agenda-{day}.xlsx\"");
+    Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
+    let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
+    let rows = state.store.agenda(day).await?;
+    let at = stamp(auth::now());
+    state.store.audit(&Audit { detail: Some("csv"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
+    let disposition = format!("attachment; filename=\"marac-agenda-{day}.csv\"");
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], super::agenda::csv(&rows, agenda_names(&state))).into_response())
 }
 
 // ---- admin

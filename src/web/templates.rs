@@ -13,6 +13,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("templates/message.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("users.html", include_str!("templates/users.html")),
+    ("meetings.html", include_str!("templates/meetings.html")),
+    ("meeting.html", include_str!("templates/meeting.html")),
 ];
 
 pub fn environment() -> Environment<'static> {

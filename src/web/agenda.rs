@@ -1,0 +1,144 @@
+//! A meeting's agenda for the agencies' representatives, as XLSX (rust_xlsxwriter: a header row,
+//! frozen under it, column widths, dates of birth as real dates) and CSV. Pure: rows in, bytes out.
+
+use super::audit::csv_cell;
+use crate::config::AgendaNames;
+use crate::store::cases::AgendaRow;
+use anyhow::Result;
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatBorder, Workbook};
+
+/// The columns agencies expect, with their widths in characters.
+pub const COLUMNS: [(&str, f64); 9] = [
+    ("Reference", 18.0),
+    ("Victim", 24.0),
+    ("Date of birth", 14.0),
+    ("Perpetrator", 24.0),
+    ("Children", 10.0),
+    ("Referring agency", 28.0),
+    ("Criteria", 34.0),
+    ("Repeat", 8.0),
+    ("DASH score", 11.0),
+];
+
+/// "Rebecca Hollins" → "R. H."; words without a letter are left out.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphabetic())).map(|c| format!("{}.", c.to_uppercase())).collect::<Vec<_>>().join(" ")
+}
+
+fn victim(row: &AgendaRow, names: AgendaNames) -> String {
+    match names {
+        AgendaNames::Full => row.victim_name.clone(),
+        AgendaNames::Initials => initials(&row.victim_name),
+    }
+}
+
+fn criteria(row: &AgendaRow) -> String {
+    row.criteria.iter().map(|c| c.replace('_', " ")).collect::<Vec<_>>().join(", ")
+}
+
+pub fn xlsx(meeting: NaiveDate, rows: &[AgendaRow], names: AgendaNames) -> Result<Vec<u8>> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(format!("MARAC {meeting}"))?;
+    let header = Format::new().set_bold().set_background_color("D9E1F2").set_border_bottom(FormatBorder::Thin);
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for (col, (title, width)) in COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(0, col as u16, *title, &header)?;
+        ws.set_column_width(col as u16, *width)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_string(row, 0, &r.case_ref)?;
+        ws.write_string(row, 1, victim(r, names))?;
+        if let Some(d) = r.victim_dob {
+            ws.write_datetime_with_format(row, 2, ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?, &date)?;
+        }
+        ws.write_string(row, 3, r.perpetrator.as_deref().unwrap_or(""))?;
+        ws.write_number(row, 4, r.children as f64)?;
+        ws.write_string(row, 5, r.agency.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 6, criteria(r))?;
+        ws.write_string(row, 7, if r.repeat { "Yes" } else { "No" })?;
+        if let Some(s) = r.dash_score {
+            ws.write_number(row, 8, s as f64)?;
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// The same columns as CSV (RFC 4180; dates as YYYY-MM-DD; cells a spreadsheet would read as a
+/// formula are defused).
+pub fn csv(rows: &[AgendaRow], names: AgendaNames) -> String {
+    let mut out = COLUMNS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(",");
+    out.push_str("\r\n");
+    for r in rows {
+        let cells = [
+            r.case_ref.clone(),
+            victim(r, names),
+            r.victim_dob.map(|d| d.to_string()).unwrap_or_default(),
+            r.perpetrator.clone().unwrap_or_default(),
+            r.children.to_string(),
+            r.agency.clone().unwrap_or_default(),
+            criteria(r),
+            (if r.repeat { "Yes" } else { "No" }).to_owned(),
+            r.dash_score.map(|s| s.to_string()).unwrap_or_default(),
+        ];
+        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx};
+
+    fn row() -> AgendaRow {
+        AgendaRow {
+            case_ref: "MARAC-2026-0001".into(),
+            status: "pending".into(),
+            victim_name: "Rebecca  Hollins".into(),
+            victim_dob: NaiveDate::from_ymd_opt(1991, 7, 3),
+            perpetrator: Some("=Darren Hollins".into()),
+            children: 2,
+            agency: Some("Kingsmere Police".into()),
+            criteria: vec!["visible_high_risk".into(), "repeat".into()],
+            repeat: true,
+            dash_score: Some(15),
+        }
+    }
+
+    #[test]
+    fn initials_only_unless_configured() {
+        assert_eq!(initials("Rebecca  Hollins"), "R. H.");
+        assert_eq!(initials("ÉLODIE o'neil-smith 3"), "É. O.");
+        let c = csv(&[row()], AgendaNames::Initials);
+        assert!(c.starts_with("Reference,Victim,Date of birth,Perpetrator,Children,Referring agency,Criteria,Repeat,DASH score\r\n"));
+        assert!(c.contains("MARAC-2026-0001,R. H.,1991-07-03,'=Darren Hollins,2,Kingsmere Police,\"visible high risk, repeat\",Yes,15\r\n"), "{c}");
+        assert!(!c.contains("Rebecca"));
+        assert!(csv(&[row()], AgendaNames::Full).contains(",Rebecca  Hollins,"));
+    }
+
+    #[test]
+    fn the_workbook_reads_back_with_a_header_and_real_dates() {
+        let bytes = xlsx(NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(), &[row()], AgendaNames::Initials).unwrap();
+        let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range("MARAC 2026-02-10").unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(), COLUMNS.iter().map(|(t, _)| t.to_string()).collect::<Vec<_>>());
+        assert_eq!(rows[1][0], Data::String("MARAC-2026-0001".into()));
+        assert_eq!(rows[1][1], Data::String("R. H.".into()));
+        match &rows[1][2] {
+            Data::DateTime(d) => {
+                assert!(d.is_datetime());
+                let serial = (NaiveDate::from_ymd_opt(1991, 7, 3).unwrap() - NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()).num_days() as f64;
+                assert_eq!(d.as_f64(), serial);
+            }
+            other => panic!("the date of birth is a date cell, not {other:?}"),
+        }
+        assert_eq!(rows[1][8], Data::Float(15.0));
+    }
+}
