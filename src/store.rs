@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_outbox_attempts.sql")),
     (4, include_str!("../migrations/0004_outbox_bounces.sql")),
     (5, include_str!("../migrations/0005_web.sql")),
+    (6, include_str!("../migrations/0006_risk_signals.sql")),
 ];
 
 pub mod accounts;
@@ -69,6 +70,9 @@ impl Store {
             sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await.with_context(|| format!("migration {version}"))?;
             if *version == 4 {
                 fill_reply_message_ids(&mut tx).await.context("migration 4: Message-IDs of earlier outbox rows")?;
+            }
+            if *version == 6 {
+                cases::fill_risk_signals(&mut tx).await.context("migration 6: risk signals of earlier messages")?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
@@ -509,6 +513,7 @@ impl Tx {
         .bind(&now)
         .fetch_one(&mut *self.tx)
         .await?;
+        cases::store_risk_signals(&mut self.tx, row, m.inspection_json).await?;
         for (sha, kind, name, size) in &m.attachments {
             sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES (?, ?, ?, ?, ?)")
                 .bind(row)
@@ -935,5 +940,49 @@ mod tests {
         let id: Option<String> = sqlx::query_scalar("SELECT reply_message_id FROM outbox").fetch_one(store.pool()).await.unwrap();
         assert_eq!(id.as_deref(), Some("rejection.in-2025-00001@marac.example.test"));
         assert_eq!(store.outbox().await.unwrap()[0].bounced_at, None);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn migration_6_fills_the_risk_signals_of_earlier_messages_and_the_queue_orders_by_them() {
+        let (_dir, url) = scratch("m6");
+        let inspection = |yes: &[u64], children: usize, agency: &str| {
+            let answers: Vec<serde_json::Value> = (1..=24).map(|q| serde_json::json!({"question": q, "answer": if yes.contains(&q) { "yes" } else { "no" }})).collect();
+            let kids: Vec<serde_json::Value> = (0..children).map(|_| serde_json::json!({"name": null, "dob": null})).collect();
+            serde_json::json!({"dash": {"answers": answers}, "referral": {"children": kids, "fields": {"referrer.agency": agency}}}).to_string()
+        };
+        {
+            let opts = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).foreign_keys(true);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+            sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
+            for (version, sql) in &MIGRATIONS[..5] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
+            }
+            sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, 'then')").execute(&pool).await.unwrap();
+            // Same meeting, same DASH score: the one with strangulation and a child goes first,
+            // then the one with a child only, though both arrived later than the third.
+            for (i, (yes, children, agency)) in [(&[1u64, 2][..], 0, "Police"), (&[15, 3][..], 1, "NHS"), (&[4, 5][..], 1, "IDVA")].iter().enumerate() {
+                let case: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, 1, 'pending', '2026-02-10', 'then', 'email') RETURNING id")
+                    .bind(format!("C{i}"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query("INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, case_kind, case_id, person_id, reply_kind, reply_to, inspection, processed_at) \
+                             VALUES (?, 'x', ?, 'accepted', '[\"visible_high_risk\"]', '[]', 2, 22, 0, 'new', ?, 1, 'acknowledgement', '[]', ?, 'then')")
+                    .bind(format!("IN-{i}"))
+                    .bind(format!("2026-01-0{}", i + 1))
+                    .bind(case)
+                    .bind(inspection(yes, *children, agency))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let queue = store.queue_with_signals().await.unwrap();
+        let got: Vec<(&str, Vec<String>, usize, Option<&str>)> = queue.iter().map(|(r, s)| (r.reference.as_str(), s.high_risk.clone(), s.children, s.agency.as_deref())).collect();
+        assert_eq!(got, vec![("IN-1", vec!["strangulation".to_owned()], 1, Some("NHS")), ("IN-2", vec![], 1, Some("IDVA")), ("IN-0", vec![], 0, Some("Police"))]);
+        assert_eq!(store.queue().await.unwrap().iter().map(|r| r.reference.as_str()).collect::<Vec<_>>(), vec!["IN-1", "IN-2", "IN-0"], "the CLI's queue is the same list");
     }
 }

@@ -12,34 +12,78 @@ use sqlx::Row;
 /// threats to kill, strangulation.
 pub const HIGH_RISK_QUESTIONS: [(u64, &str); 4] = [(15, "strangulation"), (14, "threats to kill"), (13, "weapons"), (9, "pregnancy")];
 
-/// What the queue orders pending cases by, read from the stored inspection.
+/// What the queue orders pending cases by: from the criteria, and from the inspection (stored
+/// beside the message when it is written, see migration 6).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct RiskSignals {
     pub repeat: bool,
     /// The named high-risk answers marked Yes, most severe first.
-    pub high_risk: Vec<&'static str>,
+    pub high_risk: Vec<String>,
     pub children: usize,
     pub escalation: bool,
     /// The referring agency as the form names it.
     pub agency: Option<String>,
 }
 
+/// The signals read from an inspection (JSON as stored): high-risk answers, children, agency.
+pub fn inspection_signals(inspection: &Value) -> (Vec<String>, usize, Option<String>) {
+    let answers = inspection.pointer("/dash/answers").and_then(Value::as_array);
+    let high_risk = HIGH_RISK_QUESTIONS
+        .iter()
+        .filter(|(q, _)| answers.is_some_and(|a| a.iter().any(|x| x["question"].as_u64() == Some(*q) && x["answer"].as_str() == Some("yes"))))
+        .map(|(_, name)| (*name).to_owned())
+        .collect();
+    let children = inspection.pointer("/referral/children").and_then(Value::as_array).map_or(0, Vec::len);
+    let agency = inspection.pointer("/referral/fields/referrer.agency").and_then(Value::as_str).map(str::to_owned);
+    (high_risk, children, agency)
+}
+
 impl RiskSignals {
     pub fn read(record: &MessageRecord, inspection: &Value) -> RiskSignals {
-        let answers = inspection.pointer("/dash/answers").and_then(Value::as_array);
-        let high_risk = HIGH_RISK_QUESTIONS
-            .iter()
-            .filter(|(q, _)| answers.is_some_and(|a| a.iter().any(|x| x["question"].as_u64() == Some(*q) && x["answer"].as_str() == Some("yes"))))
-            .map(|(_, name)| *name)
-            .collect();
+        let (high_risk, children, agency) = inspection_signals(inspection);
+        RiskSignals::new(record, high_risk, children, agency)
+    }
+
+    fn new(record: &MessageRecord, high_risk: Vec<String>, children: usize, agency: Option<String>) -> RiskSignals {
         RiskSignals {
             repeat: record.criteria.iter().any(|c| c == "repeat"),
             high_risk,
-            children: inspection.pointer("/referral/children").and_then(Value::as_array).map_or(0, Vec::len),
+            children,
             escalation: record.criteria.iter().any(|c| c == "potential_escalation"),
-            agency: inspection.pointer("/referral/fields/referrer.agency").and_then(Value::as_str).map(str::to_owned),
+            agency,
         }
     }
+
+    /// From the columns of migration 6 (`high_risk`, `children`, `agency`) of a queue row.
+    fn from_row(record: &MessageRecord, r: &sqlx::sqlite::SqliteRow) -> Result<RiskSignals> {
+        let high_risk: Option<String> = r.try_get("high_risk")?;
+        let high_risk = high_risk.map(|h| serde_json::from_str(&h)).transpose()?.unwrap_or_default();
+        let children: Option<i64> = r.try_get("children")?;
+        Ok(RiskSignals::new(record, high_risk, children.unwrap_or(0).max(0) as usize, r.try_get("agency")?))
+    }
+}
+
+/// Writes the signals of message `row` from its inspection (JSON text).
+pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection_json: &str) -> Result<()> {
+    let inspection: Value = serde_json::from_str(inspection_json).unwrap_or(Value::Null);
+    let (high_risk, children, agency) = inspection_signals(&inspection);
+    sqlx::query("UPDATE messages SET high_risk = ?, children = ?, agency = ? WHERE id = ?")
+        .bind(serde_json::to_string(&high_risk)?)
+        .bind(children as i64)
+        .bind(agency)
+        .bind(row)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Migration 6: the signals of every message written before it.
+pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE high_risk IS NULL").fetch_all(&mut **tx).await?;
+    for (id, inspection) in rows {
+        store_risk_signals(tx, id, &inspection).await?;
+    }
+    Ok(())
 }
 
 /// A case as its page shows it.
@@ -93,16 +137,15 @@ impl Store {
     /// `queue --json` and the web's `/queue.json`) is this list.
     pub async fn queue_with_signals(&self) -> Result<Vec<(MessageRecord, RiskSignals)>> {
         let fetch = |sql: String| async move { sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await };
-        let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let review = fetch(format!("{with_inspection} WHERE m.outcome = 'review' ORDER BY m.arrived_at, m.id")).await?;
-        let quarantined = fetch(format!("{with_inspection} WHERE m.outcome = 'quarantined' ORDER BY m.arrived_at, m.id")).await?;
-        let pending = fetch(format!("{with_inspection} WHERE m.case_kind = 'new' AND c.status = 'pending' ORDER BY c.meeting_date, m.arrived_at, m.id")).await?;
+        let select = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.high_risk, m.children, m.agency, ", 1);
+        let review = fetch(format!("{select} WHERE m.outcome = 'review' ORDER BY m.arrived_at, m.id")).await?;
+        let quarantined = fetch(format!("{select} WHERE m.outcome = 'quarantined' ORDER BY m.arrived_at, m.id")).await?;
+        let pending = fetch(format!("{select} WHERE m.case_kind = 'new' AND c.status = 'pending' ORDER BY c.meeting_date, m.arrived_at, m.id")).await?;
         let read = |rows: &[sqlx::sqlite::SqliteRow]| -> Result<Vec<(MessageRecord, RiskSignals)>> {
             rows.iter()
                 .map(|r| {
                     let record = message_record(r)?;
-                    let inspection: Value = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
-                    let signals = RiskSignals::read(&record, &inspection);
+                    let signals = RiskSignals::from_row(&record, r)?;
                     Ok((record, signals))
                 })
                 .collect()
