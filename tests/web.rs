@@ -153,7 +153,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect::<Vec<_>>(), listed);
 
     // Coordinators never reach the admin pages.
-    for path in ["/admin/audit", "/admin/audit.csv", "/admin/users"] {
+    for path in ["/admin/audit", "/admin/audit.csv", "/admin/users", "/admin/rules"] {
         assert_eq!(http(a, "GET", path, Some(&coord), None).await.status, 403, "{path}");
     }
 
@@ -238,6 +238,10 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     }
     assert!(!csv.body.contains("Please attach"), "the audit log names references, not content");
     assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
+    let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await;
+    assert_eq!(rules.status, 200);
+    assert!(rules.body.contains("<h1>Rules in force</h1>") && rules.body.contains("(any subdomain)"), "the live allowlist");
+    assert!(rules.body.contains("MARAC referral received - MARAC-2025-0001"), "templates shown rendered: {}", rules.body);
 
     // Sign-out ends the session; a session idle for 30 minutes has ended too.
     let logout = http(a, "POST", "/logout", Some(&boss), Some(&format!("csrf={}", csrf_in(&http(a, "GET", "/", Some(&boss), None).await.body)))).await;

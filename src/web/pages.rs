@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(audit_page))
         .route("/admin/audit.csv", get(audit_csv))
         .route("/admin/users", get(users_page))
+        .route("/admin/rules", get(rules_page))
         .route("/style.css", get(style))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
@@ -186,6 +187,9 @@ async fn logout(State(state): State<AppState>, signed: Signed) -> Page {
 
 // ---- the queue
 
+/// Cases listed for meetings shown on one page (in order; the filters narrow the list).
+pub const PENDING_SHOWN: usize = 200;
+
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 pub struct Filters {
     #[serde(default)]
@@ -230,9 +234,11 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Fi
     meetings.dedup();
     let kept: Vec<&(MessageRecord, RiskSignals)> = all.iter().filter(|(r, s)| f.keeps(r, s)).collect();
     let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
-    let pending: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").map(|(r, s)| row(r, s)).collect();
+    let all_pending: Vec<&&(MessageRecord, RiskSignals)> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").collect();
+    let pending_total = all_pending.len();
+    let pending: Vec<Value> = all_pending.iter().take(PENDING_SHOWN).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
-    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part("review")), quarantined => v(part("quarantined")), pending => v(pending), meetings, criteria, f => v(&f) })?.into_response())
+    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part("review")), quarantined => v(part("quarantined")), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
 }
 
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
@@ -487,3 +493,30 @@ async fn users_page(State(state): State<AppState>, Admin(signed): Admin) -> Page
     Ok(render(&state, "users.html", Some(&signed), context! { users => v(&users) })?.into_response())
 }
 
+
+/// The rules in force, from the configuration the server runs with; templates shown rendered
+/// with example values.
+async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+    let cfg = &state.cfg;
+    let f = &cfg.file;
+    let today = chrono::Local::now().date_naive();
+    let meetings: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120)).iter().take(4).map(|d| d.to_string()).collect();
+    let sample_meeting = meetings.first().cloned().unwrap_or_else(|| "the next meeting".into());
+    let sample_reference = f.case.reference_format_example();
+    let values = [("area", f.area.as_str()), ("reference", sample_reference.as_str()), ("meeting_date", sample_meeting.as_str()), ("reasons", "- the DASH checklist is missing"), ("their_subject", "MARAC referral")];
+    let templates: Vec<Value> = [("Acknowledgement", &f.replies.acknowledgement), ("Rejection", &f.replies.rejection), ("Holding reply", &f.replies.holding)]
+        .iter()
+        .map(|(name, t)| {
+            let (subject, body) = t.render(&values);
+            serde_json::json!({ "name": name, "subject": subject, "body": body })
+        })
+        .collect();
+    let folders = vec![("accepted", &f.folders.accepted), ("rejected", &f.folders.rejected), ("review", &f.folders.review), ("quarantined", &f.folders.quarantined), ("ignored", &f.folders.ignored)];
+    let fields: Vec<(String, Vec<String>)> = cfg.synonyms.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let schedule = format!("{:?} on {:?}{}", f.schedule.kind, f.schedule.weekday, f.schedule.nth.map(|n| format!(" (the {n:?} of the month)")).unwrap_or_default()).to_lowercase();
+    let ctx = context! {
+        threshold => v(&f.threshold), allowlist => cfg.allowlist.describe(), authserv => f.senders.trusted_authserv_id.clone(), meetings, schedule,
+        folders => v(&folders), templates => v(&templates), fields => v(&fields), toml => toml::to_string(f).unwrap_or_default(),
+    };
+    Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
+}

@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("templates/users.html")),
     ("meetings.html", include_str!("templates/meetings.html")),
     ("meeting.html", include_str!("templates/meeting.html")),
+    ("rules.html", include_str!("templates/rules.html")),
 ];
 
 pub fn environment() -> Environment<'static> {
