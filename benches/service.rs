@@ -16,21 +16,13 @@
 #[allow(dead_code)]
 mod mailservers;
 
-use mailservers::{Dovecot, Postfix};
+use mailservers::{service_env, with_message_id, Dovecot, Postfix};
 use marac_intake::service::{Control, RunOptions};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const SERVICE: &str = "marac@marac.example.test";
-
-/// `raw` with its Message-ID replaced by `id`.
-fn with_message_id(raw: &[u8], id: &str) -> Vec<u8> {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").or_else(|| text.split_once("\n\n")).expect("a header block");
-    let head: Vec<String> = head.split('\n').map(|l| if l.to_ascii_lowercase().starts_with("message-id:") { format!("X-Original-{l}") } else { l.to_owned() }).collect();
-    format!("Message-ID: <{id}>\r\n{}\r\n\r\n{body}", head.join("\n")).into_bytes()
-}
 
 /// The `In-Reply-To` ids of the replies delivered so far, with the time each was first seen.
 fn delivered(maildirs: &[PathBuf], seen: &mut HashMap<String, Instant>, files: &mut std::collections::HashSet<PathBuf>) {
@@ -87,24 +79,8 @@ impl Bench {
         let dovecot = Dovecot::start(&users);
         let postfix = Postfix::start(&dovecot);
         let maildirs = people.iter().map(|p| dovecot.dir.join("mail").join(p).join("Maildir")).collect();
-        let env = vec![
-            ("MARAC__IMAP__HOST", "127.0.0.1".to_owned()),
-            ("MARAC__IMAP__PORT", dovecot.imaps_port.to_string()),
-            ("MARAC__IMAP__TLS", "implicit".to_owned()),
-            ("MARAC__IMAP__USERNAME", SERVICE.to_owned()),
-            ("MARAC__IMAP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
-            ("MARAC__IMAP__CA_FILE", dovecot.ca_file.display().to_string()),
-            ("MARAC__SMTP__HOST", "127.0.0.1".to_owned()),
-            ("MARAC__SMTP__PORT", postfix.submission_port.to_string()),
-            ("MARAC__SMTP__TLS", "starttls".to_owned()),
-            ("MARAC__SMTP__USERNAME", SERVICE.to_owned()),
-            ("MARAC__SMTP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
-            ("MARAC__SMTP__CA_FILE", dovecot.ca_file.display().to_string()),
-            ("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR", "100000".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let mut env = service_env(&dovecot, &postfix, SERVICE);
+        env.push(("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR".to_owned(), "100000".to_owned()));
         Bench { dovecot, _postfix: postfix, env, maildirs, emails }
     }
 

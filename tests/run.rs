@@ -20,7 +20,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use support::mailservers::{Dovecot, Postfix};
+use support::mailservers::{self, with_message_id, Dovecot, Postfix};
 
 const SERVICE: &str = "marac@marac.example.test";
 const BIN: &str = env!("CARGO_BIN_EXE_marac-intake");
@@ -31,29 +31,18 @@ fn root() -> &'static Path {
 
 /// The `MARAC__*` variables that point `config/samples.toml` at the harness servers.
 fn service_env(dovecot: &Dovecot, postfix: &Postfix) -> Vec<(String, String)> {
-    [
-        ("MARAC__IMAP__HOST", "127.0.0.1".to_owned()),
-        ("MARAC__IMAP__PORT", dovecot.imaps_port.to_string()),
-        ("MARAC__IMAP__TLS", "implicit".to_owned()),
-        ("MARAC__IMAP__USERNAME", SERVICE.to_owned()),
-        ("MARAC__IMAP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
-        ("MARAC__IMAP__CA_FILE", dovecot.ca_file.display().to_string()),
-        ("MARAC__IMAP__IDLE_SECS", "30".to_owned()),
-        ("MARAC__IMAP__COMMAND_TIMEOUT_SECS", "10".to_owned()),
-        ("MARAC__SMTP__HOST", "127.0.0.1".to_owned()),
-        ("MARAC__SMTP__PORT", postfix.submission_port.to_string()),
-        ("MARAC__SMTP__TLS", "starttls".to_owned()),
-        ("MARAC__SMTP__USERNAME", SERVICE.to_owned()),
-        ("MARAC__SMTP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
-        ("MARAC__SMTP__CA_FILE", dovecot.ca_file.display().to_string()),
+    let mut env = mailservers::service_env(dovecot, postfix, SERVICE);
+    for (k, v) in [
+        ("MARAC__IMAP__IDLE_SECS", "30"),
+        ("MARAC__IMAP__COMMAND_TIMEOUT_SECS", "10"),
         // A backlog answers one referrer many times within the hour.
-        ("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR", "10000".to_owned()),
+        ("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR", "10000"),
         // Short sends, so a killed sender's claim lease runs out soon (lease = 10 s + 30 s).
-        ("MARAC__SMTP__COMMAND_TIMEOUT_SECS", "2".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+        ("MARAC__SMTP__COMMAND_TIMEOUT_SECS", "2"),
+    ] {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    env
 }
 
 /// The service process, with its log in a file. Killed on drop if still running.
@@ -382,14 +371,6 @@ fn web_get(addr: &str, path: &str) -> String {
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
-}
-
-/// `raw` with its Message-ID replaced by `id` (the old one kept as X-Original-Message-ID).
-fn with_message_id(raw: &[u8], id: &str) -> Vec<u8> {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").or_else(|| text.split_once("\n\n")).expect("a header block");
-    let head: Vec<String> = head.split('\n').map(|l| if l.to_ascii_lowercase().starts_with("message-id:") { format!("X-Original-{l}") } else { l.to_owned() }).collect();
-    format!("Message-ID: <{id}>\r\n{}\r\n\r\n{body}", head.join("\n")).into_bytes()
 }
 
 /// A deterministic pseudo-random sequence (xorshift), so a failing run can be repeated.

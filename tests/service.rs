@@ -36,22 +36,9 @@ async fn referrals_in_the_inbox_get_exactly_one_reply_each_in_the_referrers_mail
     users.push(SERVICE);
     let dovecot = Dovecot::start(&users);
     let postfix = Postfix::start(&dovecot);
-    let env = [
-        ("MARAC__IMAP__HOST", "127.0.0.1".to_owned()),
-        ("MARAC__IMAP__PORT", dovecot.imaps_port.to_string()),
-        ("MARAC__IMAP__TLS", "implicit".to_owned()),
-        ("MARAC__IMAP__USERNAME", SERVICE.to_owned()),
-        ("MARAC__IMAP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
-        ("MARAC__IMAP__CA_FILE", dovecot.ca_file.display().to_string()),
-        ("MARAC__IMAP__IDLE_SECS", "20".to_owned()),
-        ("MARAC__SMTP__HOST", "127.0.0.1".to_owned()),
-        ("MARAC__SMTP__PORT", postfix.submission_port.to_string()),
-        ("MARAC__SMTP__TLS", "starttls".to_owned()),
-        ("MARAC__SMTP__USERNAME", SERVICE.to_owned()),
-        ("MARAC__SMTP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
-        ("MARAC__SMTP__CA_FILE", dovecot.ca_file.display().to_string()),
-    ];
-    let cfg = marac_intake::config::load(&root.join("config/samples.toml"), env.iter().map(|(k, v)| (k.to_string(), v.clone()))).expect("test configuration");
+    let mut env = support::mailservers::service_env(&dovecot, &postfix, SERVICE);
+    env.push(("MARAC__IMAP__IDLE_SECS".to_owned(), "20".to_owned()));
+    let cfg = marac_intake::config::load(&root.join("config/samples.toml"), env).expect("test configuration");
     let store = Store::open(&format!("sqlite://{}", dovecot.dir.join("intake.db").display())).await.unwrap();
 
     let wake = Notify::new();

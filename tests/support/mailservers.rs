@@ -579,3 +579,34 @@ impl Introspection {
         Introspection { port }
     }
 }
+
+/// The `MARAC__*` variables that point a configuration's `[imap]` (implicit TLS) and `[smtp]`
+/// (STARTTLS submission) at these servers, signed in as `user`, trusting the harness CA.
+pub fn service_env(dovecot: &Dovecot, postfix: &Postfix, user: &str) -> Vec<(String, String)> {
+    [
+        ("MARAC__IMAP__HOST", "127.0.0.1".to_owned()),
+        ("MARAC__IMAP__PORT", dovecot.imaps_port.to_string()),
+        ("MARAC__IMAP__TLS", "implicit".to_owned()),
+        ("MARAC__IMAP__USERNAME", user.to_owned()),
+        ("MARAC__IMAP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
+        ("MARAC__IMAP__CA_FILE", dovecot.ca_file.display().to_string()),
+        ("MARAC__SMTP__HOST", "127.0.0.1".to_owned()),
+        ("MARAC__SMTP__PORT", postfix.submission_port.to_string()),
+        ("MARAC__SMTP__TLS", "starttls".to_owned()),
+        ("MARAC__SMTP__USERNAME", user.to_owned()),
+        ("MARAC__SMTP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
+        ("MARAC__SMTP__CA_FILE", dovecot.ca_file.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// `raw` with its Message-ID replaced by `id` (the old one kept as `X-Original-Message-ID`), so a
+/// copy of a fixture is a message of its own.
+pub fn with_message_id(raw: &[u8], id: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").or_else(|| text.split_once("\n\n")).expect("a header block");
+    let head: Vec<String> = head.split('\n').map(|l| if l.to_ascii_lowercase().starts_with("message-id:") { format!("X-Original-{l}") } else { l.to_owned() }).collect();
+    format!("Message-ID: <{id}>\r\n{}\r\n\r\n{body}", head.join("\n")).into_bytes()
+}
