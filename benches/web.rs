@@ -81,6 +81,14 @@ fn main() {
         let cookie = session.into_iter().find(|c| c.starts_with("marac_session=")).unwrap();
         let case = store.queue().await.unwrap().into_iter().find(|r| r.case_ref.is_some()).and_then(|r| r.case_ref).unwrap();
         let meeting = store.queue().await.unwrap().into_iter().rev().find_map(|r| r.meeting_date).unwrap();
+        let mut direct = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            store.queue_with_signals().await.unwrap();
+            direct.push(t.elapsed());
+        }
+        direct.sort();
+        println!("Store::queue_with_signals alone: p50 {:.1} ms", percentile(&direct, 0.5).as_secs_f64() * 1000.0);
         println!("latency, one client, debug or release as built:");
         for (path, n) in [("/".to_owned(), 200), (format!("/?meeting={meeting}"), 200), ("/queue.json".to_owned(), 50), (format!("/case/{case}"), 200), (format!("/meetings/{meeting}/agenda.xlsx"), 50)] {
             measure(&addr, &path, &cookie, n).await;

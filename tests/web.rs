@@ -152,6 +152,27 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let csv = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
     assert_eq!(csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect::<Vec<_>>(), listed);
 
+    // The dashboard counts what the history holds and draws the weeks.
+    let history = store.history().await.unwrap();
+    let dash = http(a, "GET", "/dashboard", Some(&coord), None).await;
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.contains("<svg") && dash.body.contains("Referrals per week"));
+    let accepted = history.iter().filter(|m| m.outcome == "accepted").count();
+    assert!(dash.body.contains(&format!("<dt>Accepted</dt><dd>{accepted}</dd>")), "{}", dash.body);
+
+    // Every filter keeps exactly what it names, in the queue's order.
+    let refs = |body: &str| body.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect::<Vec<_>>();
+    let signals = store.queue_with_signals().await.unwrap();
+    let expect = |keep: &dyn Fn(&marac_intake::store::MessageRecord, &marac_intake::store::cases::RiskSignals) -> bool| signals.iter().filter(|(r, s)| keep(r, s)).map(|(r, _)| r.reference.clone()).collect::<Vec<_>>();
+    let repeat = expect(&|r, _| r.criteria.iter().any(|c| c == "repeat"));
+    assert!(!repeat.is_empty());
+    assert_eq!(refs(&http(a, "GET", "/?criterion=repeat", Some(&coord), None).await.body), repeat);
+    let idva = expect(&|_, s| s.agency.as_deref().is_some_and(|a| a.to_lowercase().contains("idva")));
+    assert!(!idva.is_empty());
+    assert_eq!(refs(&http(a, "GET", "/?agency=IDVA", Some(&coord), None).await.body), idva);
+    let at_meeting = expect(&|r, _| r.meeting_date.as_deref() == Some(meeting.as_str()));
+    assert_eq!(refs(&http(a, "GET", &format!("/?meeting={meeting}&status=pending"), Some(&coord), None).await.body), at_meeting);
+
     // Coordinators never reach the admin pages.
     for path in ["/admin/audit", "/admin/audit.csv", "/admin/users", "/admin/rules"] {
         assert_eq!(http(a, "GET", path, Some(&coord), None).await.status, 403, "{path}");

@@ -54,7 +54,7 @@ impl RiskSignals {
         }
     }
 
-    /// From the columns of migration 6 (`high_risk`, `children`, `agency`) of a queue row.
+    /// From `message_signals` (migration 6) joined to a queue row.
     fn from_row(record: &MessageRecord, r: &sqlx::sqlite::SqliteRow) -> Result<RiskSignals> {
         let high_risk: Option<String> = r.try_get("high_risk")?;
         let high_risk = high_risk.map(|h| serde_json::from_str(&h)).transpose()?.unwrap_or_default();
@@ -67,11 +67,12 @@ impl RiskSignals {
 pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection_json: &str) -> Result<()> {
     let inspection: Value = serde_json::from_str(inspection_json).unwrap_or(Value::Null);
     let (high_risk, children, agency) = inspection_signals(&inspection);
-    sqlx::query("UPDATE messages SET high_risk = ?, children = ?, agency = ? WHERE id = ?")
+    sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_row) DO NOTHING")
+        .bind(row)
         .bind(serde_json::to_string(&high_risk)?)
+        .bind(high_risk.len() as i64)
         .bind(children as i64)
         .bind(agency)
-        .bind(row)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -79,11 +80,26 @@ pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx:
 
 /// Migration 6: the signals of every message written before it.
 pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE high_risk IS NULL").fetch_all(&mut **tx).await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages ORDER BY id").fetch_all(&mut **tx).await?;
     for (id, inspection) in rows {
         store_risk_signals(tx, id, &inspection).await?;
     }
     Ok(())
+}
+
+/// What the queue page narrows the queue to (all optional; empty means no filter).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct QueueFilter {
+    #[serde(default)]
+    pub meeting: Option<String>,
+    /// `review`, `quarantined` or `pending`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Part of the referring agency's name, any case.
+    #[serde(default)]
+    pub agency: Option<String>,
+    #[serde(default)]
+    pub criterion: Option<String>,
 }
 
 /// A case as its page shows it.
@@ -136,27 +152,72 @@ impl Store {
     /// pregnancy), children in the household, escalation, and arrival time. `queue` (the CLI's
     /// `queue --json` and the web's `/queue.json`) is this list.
     pub async fn queue_with_signals(&self) -> Result<Vec<(MessageRecord, RiskSignals)>> {
-        let fetch = |sql: String| async move { sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await };
-        let select = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.high_risk, m.children, m.agency, ", 1);
-        let review = fetch(format!("{select} WHERE m.outcome = 'review' ORDER BY m.arrived_at, m.id")).await?;
-        let quarantined = fetch(format!("{select} WHERE m.outcome = 'quarantined' ORDER BY m.arrived_at, m.id")).await?;
-        let pending = fetch(format!("{select} WHERE m.case_kind = 'new' AND c.status = 'pending' ORDER BY c.meeting_date, m.arrived_at, m.id")).await?;
-        let read = |rows: &[sqlx::sqlite::SqliteRow]| -> Result<Vec<(MessageRecord, RiskSignals)>> {
-            rows.iter()
-                .map(|r| {
-                    let record = message_record(r)?;
-                    let signals = RiskSignals::from_row(&record, r)?;
-                    Ok((record, signals))
-                })
-                .collect()
+        Ok(self.queue_page(&QueueFilter::default(), None).await?.0)
+    }
+
+    /// The queue narrowed by `filter`, in the same order, with at most `pending_limit` pending
+    /// cases (the first ones); also how many pending cases the filter keeps in all. The order
+    /// is the database's (indexed, so a page of a long queue costs a page).
+    pub async fn queue_page(&self, filter: &QueueFilter, pending_limit: Option<i64>) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
+        let select = format!("{} LEFT JOIN message_signals s ON s.message_row = m.id", MESSAGE_SELECT.replacen("SELECT ", "SELECT s.high_risk, s.children, s.agency, ", 1));
+        let mut conds: Vec<&str> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(m) = filter.meeting.as_deref().filter(|v| !v.is_empty()) {
+            conds.push("c.meeting_date = ?");
+            binds.push(m.to_owned());
+        }
+        if let Some(c) = filter.criterion.as_deref().filter(|v| !v.is_empty()) {
+            conds.push("m.criteria LIKE ?");
+            binds.push(format!("%\"{}\"%", c.replace(['%', '_', '"'], "")));
+        }
+        if let Some(a) = filter.agency.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            conds.push("lower(s.agency) LIKE ?");
+            binds.push(format!("%{}%", a.to_lowercase().replace(['%', '_'], "")));
+        }
+        let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+        let status = filter.status.as_deref().filter(|v| !v.is_empty());
+        let wanted = |part: &str| status.is_none_or(|s| s == part);
+        let run = async |sql: String| -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                q = q.bind(b);
+            }
+            Ok(q.fetch_all(&self.pool).await?)
         };
-        let mut out = read(&review)?;
-        out.extend(read(&quarantined)?);
-        let mut pending = read(&pending)?;
-        // Stable: arrival order (the query's) breaks the remaining ties.
-        pending.sort_by(|(a, sa), (b, sb)| a.meeting_date.cmp(&b.meeting_date).then_with(|| risk_order((a, sa), (b, sb))));
-        out.extend(pending);
-        Ok(out)
+        let mut rows = Vec::new();
+        for (part, outcome) in [("review", "review"), ("quarantined", "quarantined")] {
+            if wanted(part) {
+                rows.extend(run(format!("{select} WHERE m.outcome = '{outcome}'{extra} ORDER BY m.arrived_at, m.id")).await?);
+            }
+        }
+        let mut total = 0;
+        if wanted("pending") {
+            const PENDING: &str = "m.case_kind = 'new' AND c.status = 'pending'";
+            let limit = pending_limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+            rows.extend(
+                run(format!(
+                    "{select} WHERE {PENDING}{extra} ORDER BY c.meeting_date, CASE WHEN m.criteria LIKE '%\"repeat\"%' THEN 0 ELSE 1 END, \
+                     COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, COALESCE(s.children, 0) DESC, \
+                     CASE WHEN m.criteria LIKE '%\"potential_escalation\"%' THEN 0 ELSE 1 END, m.arrived_at, m.id{limit}"
+                ))
+                .await?,
+            );
+            let count_sql = format!("SELECT COUNT(*) FROM messages m LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{extra}");
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+            for b in &binds {
+                q = q.bind(b);
+            }
+            total = q.fetch_one(&self.pool).await? as usize;
+        }
+        let out = rows
+            .iter()
+            .map(|r| {
+                let record = message_record(r)?;
+                let signals = RiskSignals::from_row(&record, r)?;
+                Ok((record, signals))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((out, total))
     }
 
     /// The case page of a message reference (`IN-2026-00001`) or a case reference.
@@ -467,5 +528,31 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| Ok(MeetingCount { date: r.try_get("meeting_date")?, cases: r.try_get("n")? })).collect()
+    }
+}
+
+/// What the dashboard counts, read in three small queries.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardData {
+    /// Every message: arrival (RFC 3339), outcome, criteria (JSON array).
+    pub messages: Vec<(String, String, String)>,
+    /// Replies to referrers that were sent: the message's arrival and the send time.
+    pub replies: Vec<(String, String)>,
+    /// Outbox rows by status (bounced counted apart), replies and notices together.
+    pub outbox: Vec<(String, i64)>,
+}
+
+impl Store {
+    pub async fn dashboard_data(&self) -> Result<DashboardData> {
+        let messages = sqlx::query_as("SELECT arrived_at, outcome, criteria FROM messages ORDER BY id").fetch_all(&self.pool).await?;
+        let replies = sqlx::query_as(
+            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> 'notice' ORDER BY o.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut outbox: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status").fetch_all(&self.pool).await?;
+        let bounced: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE bounced_at IS NOT NULL").fetch_one(&self.pool).await?;
+        outbox.push(("bounced".into(), bounced));
+        Ok(DashboardData { messages, replies, outbox })
     }
 }

@@ -182,7 +182,11 @@ pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<Sessio
         state.store.end_session(s.id, Some(Audit { at: &at, actor: &s.user.name, action: "session.expired", object: None, client: None, detail: None })).await?;
         return Ok(None);
     }
-    state.store.touch_session(s.id, &stamp(now)).await?;
+    // The idle clock is kept to the minute: one write a minute per session, not one per request.
+    let seen = DateTime::parse_from_rfc3339(&s.last_seen_at).map(|t| t.to_utc()).unwrap_or(now);
+    if now - seen >= chrono::Duration::seconds(60) {
+        state.store.touch_session(s.id, &stamp(now)).await?;
+    }
     Ok(Some(s))
 }
 

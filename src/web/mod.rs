@@ -15,6 +15,7 @@ pub mod agenda;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
+pub mod dashboard;
 pub mod pages;
 pub mod server;
 pub mod templates;

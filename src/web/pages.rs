@@ -10,7 +10,7 @@ use crate::identity::PersonName;
 use crate::mime::Envelope;
 use crate::reply::{compose, ReplyInput};
 use crate::store::accounts::Audit;
-use crate::store::cases::RiskSignals;
+use crate::store::cases::{QueueFilter, RiskSignals};
 use crate::store::{MessageRecord, Victim};
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/case/{reference}/decide", post(decide))
         .route("/case/{reference}/quarantine", post(quarantine))
         .route("/case/{reference}/status", post(case_status))
+        .route("/dashboard", get(dashboard_page))
         .route("/meetings", get(meetings_page))
         .route("/meetings/{date}", get(meeting_page))
         .route("/meetings/{date}/agenda.xlsx", get(agenda_xlsx))
@@ -190,33 +191,6 @@ async fn logout(State(state): State<AppState>, signed: Signed) -> Page {
 /// Cases listed for meetings shown on one page (in order; the filters narrow the list).
 pub const PENDING_SHOWN: usize = 200;
 
-#[derive(Debug, Default, Deserialize, serde::Serialize)]
-pub struct Filters {
-    #[serde(default)]
-    meeting: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    agency: Option<String>,
-    #[serde(default)]
-    criterion: Option<String>,
-}
-
-impl Filters {
-    fn keeps(&self, r: &MessageRecord, s: &RiskSignals) -> bool {
-        let set = |o: &Option<String>| o.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-        let status = match r.outcome.as_str() {
-            "review" => "review",
-            "quarantined" => "quarantined",
-            _ => "pending",
-        };
-        set(&self.status).is_none_or(|v| v == status)
-            && set(&self.meeting).is_none_or(|v| r.meeting_date.as_deref() == Some(v.as_str()))
-            && set(&self.criterion).is_none_or(|v| r.criteria.contains(&v))
-            && set(&self.agency).is_none_or(|v| s.agency.as_deref().is_some_and(|a| a.to_lowercase().contains(&v.to_lowercase())))
-    }
-}
-
 fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
     serde_json::json!({
         "reference": r.reference, "arrived": r.arrived, "reasons": r.reasons, "agency": s.agency, "meeting_date": r.meeting_date,
@@ -225,18 +199,13 @@ fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
     })
 }
 
-async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Filters>) -> Page {
-    let all = state.store.queue_with_signals().await?;
+async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>) -> Page {
+    let (kept, pending_total) = state.store.queue_page(&f, Some(PENDING_SHOWN as i64)).await?;
     let at = stamp(auth::now());
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
-    let mut meetings: Vec<String> = all.iter().filter_map(|(r, _)| r.meeting_date.clone()).collect();
-    meetings.sort();
-    meetings.dedup();
-    let kept: Vec<&(MessageRecord, RiskSignals)> = all.iter().filter(|(r, s)| f.keeps(r, s)).collect();
+    let meetings: Vec<String> = state.store.meetings_with_cases().await?.into_iter().map(|m| m.date).collect();
     let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
-    let all_pending: Vec<&&(MessageRecord, RiskSignals)> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").collect();
-    let pending_total = all_pending.len();
-    let pending: Vec<Value> = all_pending.iter().take(PENDING_SHOWN).map(|(r, s)| row(r, s)).collect();
+    let pending: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
     Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part("review")), quarantined => v(part("quarantined")), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
 }
@@ -519,4 +488,10 @@ async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page
         folders => v(&folders), templates => v(&templates), fields => v(&fields), toml => toml::to_string(f).unwrap_or_default(),
     };
     Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
+}
+
+async fn dashboard_page(State(state): State<AppState>, signed: Signed) -> Page {
+    let data = state.store.dashboard_data().await?;
+    let s = super::dashboard::summarise(&data, chrono::Local::now().date_naive());
+    Ok(render(&state, "dashboard.html", Some(&signed), context! { s => v(&s) })?.into_response())
 }

@@ -16,6 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("meetings.html", include_str!("templates/meetings.html")),
     ("meeting.html", include_str!("templates/meeting.html")),
     ("rules.html", include_str!("templates/rules.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
 ];
 
 pub fn environment() -> Environment<'static> {
