@@ -245,6 +245,26 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=close").await.status, 409, "only a pending case changes");
     assert!(!store.queue().await.unwrap().iter().any(|r| r.case_ref.as_deref() == Some(case_ref.as_str()) && r.outcome == "accepted"), "a heard case leaves the queue");
 
+    // Two victims wrongly kept apart are merged into the earlier record; a wrong match is split off.
+    let history = store.history().await.unwrap();
+    let person_cases = |p: &str| history.iter().filter(|m| m.victim_ref.as_deref() == Some(p)).filter_map(|m| m.case_ref.clone()).collect::<std::collections::BTreeSet<_>>();
+    let mut people: Vec<(String, String)> = history.iter().filter(|m| m.case == "new").filter_map(|m| Some((m.victim_ref.clone()?, m.case_ref.clone()?))).filter(|(p, _)| person_cases(p).len() == 1).collect();
+    people.dedup_by(|a, b| a.0 == b.0);
+    let ((p1, c1), (p2, c2)) = (people[0].clone(), people[1].clone());
+    assert_ne!(p1, p2);
+    assert_eq!(post(format!("/case/{c1}/person"), "action=split").await.status, 409, "a victim with one case has nothing to split from");
+    assert_eq!(post(format!("/case/{c1}/person"), "action=merge&other=P999999").await.status, 400);
+    assert_eq!(post(format!("/case/{c1}/person"), &format!("action=merge&other={p2}")).await.status, 303);
+    let kept = std::cmp::min(p1.clone(), p2.clone());
+    let now_of = async |case: &str| store.history().await.unwrap().into_iter().filter(|m| m.case_ref.as_deref() == Some(case)).map(|m| m.victim_ref.unwrap()).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(now_of(&c1).await, [kept.clone()].into());
+    assert_eq!(now_of(&c2).await, [kept.clone()].into(), "the other record's case is now the same victim's");
+    assert_eq!(post(format!("/case/{c2}/person"), "action=split").await.status, 303);
+    let split = now_of(&c2).await;
+    assert_eq!(split.len(), 1);
+    assert!(!split.contains(&p1) && !split.contains(&p2), "a new victim record: {split:?}");
+    assert_eq!(now_of(&c1).await, [kept.clone()].into());
+
     // The admin reads the audit trail: who looked at which case, who decided, from where.
     let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
     let csv = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await;
@@ -254,6 +274,8 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(csv.body.contains(&format!(",coord,review.reject,{},127.0.0.1,", item.reference)));
     assert!(csv.body.contains(",(unknown),csrf.refused,/case/"), "{}", csv.body);
     assert!(csv.body.contains(&format!(",coord,agenda.export,{meeting},127.0.0.1,xlsx")));
+    assert!(csv.body.contains(&format!(",coord,person.merge,{c1},127.0.0.1,")));
+    assert!(csv.body.contains(&format!(",coord,person.split,{c2},127.0.0.1,{kept} -> ")));
     for (action, object) in [("quarantine.release", held[0]), ("quarantine.discard", held[1]), ("case.move", case_ref.as_str()), ("case.heard", case_ref.as_str())] {
         assert!(csv.body.contains(&format!(",coord,{action},{object},127.0.0.1,")), "{action} {object} audited");
     }

@@ -445,6 +445,11 @@ impl Tx {
         r.map(|r| Ok(CaseForUpdate { id: r.try_get("id")?, reference: r.try_get("ref")?, status: r.try_get("status")?, meeting_date: r.try_get("meeting_date")? })).transpose()
     }
 
+    /// The person a case belongs to.
+    pub async fn case_person(&mut self, case_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT person_id FROM cases WHERE id = ?").bind(case_id).fetch_one(&mut *self.tx).await?)
+    }
+
     /// Marks a case heard or closed.
     pub async fn set_case_status(&mut self, case_id: i64, status: &str) -> Result<()> {
         anyhow::ensure!(matches!(status, "heard" | "closed"), "a case is pending, heard or closed");
@@ -554,5 +559,55 @@ impl Store {
         let bounced: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE bounced_at IS NOT NULL").fetch_one(&self.pool).await?;
         outbox.push(("bounced".into(), bounced));
         Ok(DashboardData { messages, replies, outbox })
+    }
+}
+
+impl Tx {
+    /// The person of reference `reference` (`P000001`).
+    pub async fn person_by_ref(&mut self, reference: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM people WHERE ref = ?").bind(reference).fetch_optional(&mut *self.tx).await?)
+    }
+
+    /// Two records of one victim wrongly kept apart: every case, message and referral of one
+    /// moves to the other, the earlier record (so later look-ups, which take the first match,
+    /// find it). Returns the references (kept, emptied). The emptied record stays, with nothing.
+    pub async fn merge_people(&mut self, a: i64, b: i64) -> Result<(String, String)> {
+        let (keep, other) = (a.min(b), a.max(b));
+        for table in ["cases", "messages", "referrals"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = ? WHERE person_id = ?"))).bind(keep).bind(other).execute(&mut *self.tx).await?;
+        }
+        let name = async |tx: &mut Self, id: i64| -> Result<String> { Ok(sqlx::query_scalar("SELECT ref FROM people WHERE id = ?").bind(id).fetch_one(&mut *tx.tx).await?) };
+        Ok((name(self, keep).await?, name(self, other).await?))
+    }
+
+    /// A case wrongly matched to a victim: it moves, with its messages and referrals, to a new
+    /// person named as its first message names the victim. None when the person has no other
+    /// case (there is nothing to split from). Returns (old, new) person references.
+    pub async fn split_case(&mut self, case_id: i64, now: &str) -> Result<Option<(String, String)>> {
+        let r = sqlx::query("SELECT c.person_id, p.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?").bind(case_id).fetch_one(&mut *self.tx).await?;
+        let (person, old_ref): (i64, String) = (r.try_get("person_id")?, r.try_get("ref")?);
+        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = ? AND id <> ?").bind(person).bind(case_id).fetch_one(&mut *self.tx).await?;
+        if others == 0 {
+            return Ok(None);
+        }
+        let inspection: Option<String> = sqlx::query_scalar("SELECT inspection FROM messages WHERE case_id = ? ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
+        let inspection: Value = inspection.and_then(|i| serde_json::from_str(&i).ok()).unwrap_or(Value::Null);
+        let name = inspection.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| crate::identity::PersonName::parse(n).ok());
+        let dob = inspection.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let n = self.next("person").await?;
+        let new_ref = format!("P{n:06}");
+        let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+            .bind(&new_ref)
+            .bind(name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into()))
+            .bind(name.as_ref().map(crate::identity::PersonName::key).unwrap_or_default())
+            .bind(dob.map(crate::identity::candidates_key))
+            .bind(now)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        sqlx::query("UPDATE cases SET person_id = ? WHERE id = ?").bind(id).bind(case_id).execute(&mut *self.tx).await?;
+        for table in ["messages", "referrals"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = ? WHERE case_id = ?"))).bind(id).bind(case_id).execute(&mut *self.tx).await?;
+        }
+        Ok(Some((old_ref, new_ref)))
     }
 }

@@ -16,6 +16,8 @@ pub const CASE_HEARD: &str = "case.heard";
 pub const CASE_CLOSE: &str = "case.close";
 pub const CASE_MOVE: &str = "case.move";
 pub const MEETING_VIEW: &str = "meeting.view";
+pub const PERSON_MERGE: &str = "person.merge";
+pub const PERSON_SPLIT: &str = "person.split";
 pub const AGENDA_EXPORT: &str = "agenda.export";
 
 /// The audit log as CSV (RFC 4180 quoting), a header row first. Cells that a spreadsheet would

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/case/{reference}/decide", post(decide))
         .route("/case/{reference}/quarantine", post(quarantine))
         .route("/case/{reference}/status", post(case_status))
+        .route("/case/{reference}/person", post(case_person))
         .route("/dashboard", get(dashboard_page))
         .route("/meetings", get(meetings_page))
         .route("/meetings/{date}", get(meeting_page))
@@ -252,6 +253,8 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Some("heard") => Some("Marked heard."),
         Some("close") => Some("Closed."),
         Some("move") => Some("Moved to another meeting."),
+        Some("merge") => Some("Merged: the other record's cases and messages are now this victim's."),
+        Some("split") => Some("Split: this case is now a victim of its own."),
         _ => None,
     };
     let today = chrono::Local::now().date_naive();
@@ -330,6 +333,36 @@ struct ActionForm {
     action: String,
     #[serde(default)]
     meeting: String,
+    #[serde(default)]
+    other: String,
+}
+
+/// Merge this case's victim with another record of the same person, or split this case off to
+/// a victim of its own (a wrong match).
+async fn case_person(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
+    let mut tx = state.store.begin().await?;
+    let Some(case) = tx.case_for_update(&reference).await? else {
+        return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no case with that reference.");
+    };
+    let at = stamp(auth::now());
+    let (action, detail) = match form.action.as_str() {
+        "merge" => {
+            let this: i64 = tx.case_person(case.id).await?;
+            let Some(other) = tx.person_by_ref(form.other.trim()).await?.filter(|o| *o != this) else {
+                return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "No such victim", "Give the reference (P000123) of another victim record.");
+            };
+            let (kept, emptied) = tx.merge_people(this, other).await?;
+            (actions::PERSON_MERGE, format!("{emptied} into {kept}"))
+        }
+        "split" => match tx.split_case(case.id, &at).await? {
+            Some((old, new)) => (actions::PERSON_SPLIT, format!("{old} -> {new}")),
+            None => return message(&state, Some(&signed), StatusCode::CONFLICT, "Nothing to split", "This victim has no other case: there is nothing to split it from."),
+        },
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose an action", "Choose merge or split."),
+    };
+    tx.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, action, Some(&case.reference)) }).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.action)).into_response())
 }
 
 /// Release a quarantined message to the review queue, or discard it (recorded as ignored).
