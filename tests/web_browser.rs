@@ -2,7 +2,8 @@
 //! `.ci/run` installs), driven through chromedriver with fantoccini over plain HTTP on
 //! 127.0.0.1. The `marac-intake` binary itself serves a fresh SQLite database filled by triaging
 //! `fixtures/triage/`, with users made by `marac-intake user add`. Screenshots of the queue and a
-//! case page are written to `docs/` with `UPDATE_SCREENSHOTS=1` (else to a scratch folder).
+//! case page (and the dashboard) are written to `docs/` with `UPDATE_SCREENSHOTS=1` (else to a
+//! scratch folder).
 
 #[path = "support/web_fixture.rs"]
 mod web_fixture;
@@ -248,6 +249,14 @@ async fn coordinators_work_the_queue_in_chromium() {
     assert!(refused.contains("forbidden"), "refused without its token: {refused}");
     assert_eq!(store.outbox().await.unwrap().len(), outbox.len());
     assert!(store.queue().await.unwrap().iter().any(|r| r.reference == other.reference), "still waiting for a decision");
+
+    // The dashboard draws the weeks and counts the outcomes.
+    c.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert!(c.find(Locator::Css("figure svg[role=img]")).await.is_ok(), "the weekly chart");
+    let accepted = store.history().await.unwrap().iter().filter(|m| m.outcome == "accepted").count();
+    let outcomes = c.find(Locator::Id("outcomes")).await.unwrap().text().await.unwrap();
+    assert!(outcomes.contains(&format!("Accepted\n{accepted}")), "{outcomes}");
+    screenshot("dashboard.png", &c.screenshot().await.unwrap(), &scratch.0);
 
     // A coordinator cannot reach the admin pages.
     c.goto(&format!("{base}/admin/audit")).await.unwrap();

@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Summary {
-    /// Monday of each of the last [`WEEKS`] weeks, with the referrals that arrived in it.
+    /// Monday of each of [`WEEKS`] weeks (see [`summarise`]), with the referrals that arrived in it.
     pub weeks: Vec<(String, usize)>,
     pub accepted: usize,
     pub rejected: usize,
@@ -36,8 +36,11 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[((sorted.len() as f64 - 1.0) * p).round() as usize])
 }
 
+/// `weeks` are the [`WEEKS`] weeks up to the latest referral's (or today's, with none; never
+/// after today), so a quiet spell or a history imported from the past still shows its figures.
 pub fn summarise(d: &DashboardData, today: NaiveDate) -> Summary {
-    let this_week = monday(today);
+    let latest = d.messages.iter().filter(|m| m.1 != "ignored").filter_map(|m| DateTime::parse_from_rfc3339(&m.0).ok()).map(|t| t.date_naive()).max();
+    let this_week = monday(latest.map_or(today, |l| l.min(today)));
     let mut weeks: Vec<(NaiveDate, usize)> = (0..WEEKS).rev().map(|i| (this_week - Duration::weeks(i), 0)).collect();
     let (mut accepted, mut rejected, mut review, mut quarantined, mut ignored, mut repeats) = (0, 0, 0, 0, 0, 0);
     for (arrived, outcome, criteria) in &d.messages {
@@ -92,7 +95,7 @@ pub fn chart(weeks: &[(String, usize)]) -> String {
     let max = weeks.iter().map(|w| w.1).max().unwrap_or(0).max(1);
     let (bar, gap, height) = (36, 8, 120);
     let width = weeks.len() * (bar + gap) + gap;
-    let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"chart-title\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\"><title id=\"chart-title\">Referrals per week, the last {} weeks</title>", height + 40, height + 40, weeks.len());
+    let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"chart-title\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\"><title id=\"chart-title\">Referrals per week, {} weeks</title>", height + 40, height + 40, weeks.len());
     for (i, (week, n)) in weeks.iter().enumerate() {
         let h = n * height / max;
         let x = gap + i * (bar + gap);
@@ -131,6 +134,8 @@ mod tests {
         let s = summarise(&d, day);
         assert_eq!(s.weeks.len(), 12);
         assert_eq!(s.weeks[11], ("2026-02-02".to_owned(), 2));
+        assert_eq!(summarise(&d, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()).weeks[11].0, "2026-02-02", "up to the latest referral");
+        assert_eq!(summarise(&d, NaiveDate::from_ymd_opt(2026, 1, 29).unwrap()).weeks[11].0, "2026-01-26", "never after today");
         assert_eq!(s.weeks[10], ("2026-01-26".to_owned(), 1), "ignored messages are not referrals");
         assert_eq!((s.accepted, s.rejected, s.review, s.ignored), (2, 1, 1, 1));
         assert_eq!(s.repeat_rate, Some(50.0));
