@@ -287,10 +287,8 @@ fn user(command: UserCommand) -> Result<()> {
     }
 }
 
-/// User names: 1 to 64 letters, digits and `.`, `_`, `-`, `@`.
 fn check_user_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if !ok {
+    if !marac_intake::store::accounts::valid_user_name(name) {
         anyhow::bail!("a user name is 1 to 64 letters, digits and . _ - @");
     }
     Ok(())

@@ -281,6 +281,22 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     }
     assert!(!csv.body.contains("Please attach"), "the audit log names references, not content");
     assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
+    // The admin adds a user and disables one from the users page.
+    let users = http(a, "GET", "/admin/users", Some(&boss), None).await;
+    let boss_token = csrf_in(&users.body);
+    let add = |name: &str, pw: &str, again: &str| format!("csrf={boss_token}&action=add&name={name}&role=coordinator&password={}&password_again={}", enc(pw), enc(again));
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&add("kim", PASSWORD, "other one here"))).await.status, 400, "the passwords differ");
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&add("kim", "short", "short"))).await.status, 400);
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&add("kim", PASSWORD, PASSWORD))).await.status, 303);
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&add("kim", PASSWORD, PASSWORD))).await.status, 409);
+    assert!(sign_in(a, "kim", PASSWORD).await.is_ok(), "the new user signs in");
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&format!("csrf={boss_token}&action=disable&name=boss"))).await.status, 400, "not oneself");
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&format!("csrf={boss_token}&action=disable&name=kim"))).await.status, 303);
+    assert!(store.users().await.unwrap().iter().any(|u| u.name == "kim" && u.disabled));
+    assert_eq!(http(a, "POST", "/admin/users", Some(&coord), Some(&format!("csrf={token}&action=add&name=x&role=admin&password=aaaaaaaaaaaaaa&password_again=aaaaaaaaaaaaaa"))).await.status, 403, "coordinators manage no one");
+    let audit = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
+    assert!(audit.contains(",boss,user.add,kim,127.0.0.1,coordinator") && audit.contains(",boss,user.disable,kim,127.0.0.1,"), "{audit}");
+
     let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await;
     assert_eq!(rules.status, 200);
     assert!(rules.body.contains("<h1>Rules in force</h1>") && rules.body.contains("(any subdomain)"), "the live allowlist");

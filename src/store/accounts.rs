@@ -71,6 +71,11 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// User names: 1 to 64 letters, digits and `.`, `_`, `-`, `@`.
+pub fn valid_user_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
 fn user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
     let role: String = r.try_get("role")?;
     Ok(User {
@@ -85,8 +90,14 @@ fn user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor, action, object, client, detail) VALUES (?, ?, ?, ?, ?, ?)";
 
 impl Store {
-    /// Adds a user; fails when the name is taken.
+    /// Adds a user from the command line; fails when the name is taken.
     pub async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
+        self.add_user_by(name, role, password_hash, now, "cli", None).await
+    }
+
+    /// Adds a user, audited as done by `actor` from `client`; fails when the name is taken.
+    pub async fn add_user_by(&self, name: &str, role: Role, password_hash: &str, now: &str, actor: &str, client: Option<&str>) -> Result<()> {
+        anyhow::ensure!(valid_user_name(name), "a user name is 1 to 64 letters, digits and . _ - @");
         let mut tx = self.begin().await?;
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await?;
         if taken.is_some() {
@@ -99,7 +110,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx.tx)
             .await?;
-        tx.audit(&Audit { at: now, actor: "cli", action: "user.add", object: Some(name), client: None, detail: Some(role.as_str()) }).await?;
+        tx.audit(&Audit { at: now, actor, action: "user.add", object: Some(name), client, detail: Some(role.as_str()) }).await?;
         tx.commit().await
     }
 
@@ -116,11 +127,16 @@ impl Store {
 
     /// Disables a user and ends their sessions at once. False when there is no such user.
     pub async fn disable_user(&self, name: &str, now: &str) -> Result<bool> {
+        self.disable_user_by(name, now, "cli", None).await
+    }
+
+    /// [`Store::disable_user`], audited as done by `actor` from `client`.
+    pub async fn disable_user_by(&self, name: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
         let mut tx = self.begin().await?;
         let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
         let Some(id) = id else { return Ok(false) };
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx.tx).await?;
-        tx.audit(&Audit { at: now, actor: "cli", action: "user.disable", object: Some(name), client: None, detail: None }).await?;
+        tx.audit(&Audit { at: now, actor, action: "user.disable", object: Some(name), client, detail: None }).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{date}/agenda.csv", get(agenda_csv))
         .route("/admin/audit", get(audit_page))
         .route("/admin/audit.csv", get(audit_csv))
-        .route("/admin/users", get(users_page))
+        .route("/admin/users", get(users_page).post(users_change))
         .route("/admin/rules", get(rules_page))
         .route("/style.css", get(style))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -490,9 +490,70 @@ async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin) -> Page 
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"marac-audit-log.csv\"")], to_csv(&entries)).into_response())
 }
 
-async fn users_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+#[derive(Deserialize)]
+struct UsersQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn users_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<UsersQuery>) -> Page {
+    users_view(&state, &signed, StatusCode::OK, q.done.as_deref().map(|d| format!("Done: {d}.")), None).await
+}
+
+async fn users_view(state: &AppState, signed: &Signed, status: StatusCode, notice: Option<String>, error: Option<&str>) -> Page {
     let users = state.store.users().await?;
-    Ok(render(&state, "users.html", Some(&signed), context! { users => v(&users) })?.into_response())
+    Ok((status, render(state, "users.html", Some(signed), context! { users => v(&users), notice, error, me => signed.name() })?).into_response())
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+/// Add a user or disable one (not oneself), audited as the admin's.
+async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<UserForm>) -> Page {
+    use crate::store::accounts::{valid_user_name, Role};
+    let at = stamp(auth::now());
+    let name = form.name.trim().to_owned();
+    match form.action.as_str() {
+        "add" => {
+            let Some(role) = Role::parse(&form.role) else { return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose a role.")).await };
+            if !valid_user_name(&name) {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("A user name is 1 to 64 letters, digits and . _ - @.")).await;
+            }
+            if form.password != form.password_again {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("The two passwords differ.")).await;
+            }
+            let password = form.password;
+            let Ok(hash) = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await? else {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("A password needs at least 12 characters.")).await;
+            };
+            if state.store.users().await?.iter().any(|u| u.name == name) {
+                return users_view(&state, &signed, StatusCode::CONFLICT, None, Some("A user of that name exists.")).await;
+            }
+            state.store.add_user_by(&name, role, &hash, &at, signed.name(), Some(&signed.client)).await?;
+            Ok(Redirect::to(&format!("/admin/users?done=added%20{name}")).into_response())
+        }
+        "disable" => {
+            if name == signed.name() {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("You cannot disable yourself.")).await;
+            }
+            if !state.store.disable_user_by(&name, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=disabled%20{name}")).into_response())
+        }
+        _ => users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose add or disable.")).await,
+    }
 }
 
 
