@@ -121,17 +121,9 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
     let mut watchdog = notifier.watchdog_interval().map(tokio::time::interval);
     let mut current = cfg;
     let mut tasks = Tasks::start(current.clone(), &store);
-    // The web queue, when `[web] listen` is set: it keeps the configuration it started with
-    // (a reload does not restart it) and stops with the two tasks.
-    let web_stop = CancellationToken::new();
-    let web = match crate::web::WebOptions::from_config(&current, None)? {
-        Some(o) => {
-            let (url, task) = crate::web::start(current.clone(), store.clone(), &o, web_stop.clone()).await?;
-            tracing::info!(url = %url, "The web queue is listening.");
-            Some(task)
-        }
-        None => None,
-    };
+    // The web queue, when `[web] listen` is set: stopped with the two tasks, and started again
+    // with the new configuration on a valid reload (sessions live in the database and survive).
+    let mut web = Web::start(&current, &store).await?;
     tracing::info!("The service is running.");
     notified(notifier.ready());
     loop {
@@ -140,11 +132,9 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                 Control::Stop => {
                     tracing::info!("Stopping: finishing the work in hand.");
                     notified(notifier.stopping());
-                    web_stop.cancel();
+                    web.stop.cancel();
                     tasks.stop(SHUTDOWN_DEADLINE).await;
-                    if let Some(web) = web {
-                        let _ = tokio::time::timeout(crate::web::server::DRAIN * 2, web).await;
-                    }
+                    web.stopped().await;
                     tracing::info!("Stopped.");
                     return Ok(());
                 }
@@ -152,9 +142,20 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                     notified(notifier.reloading());
                     match load(&opts.config) {
                         Ok(new) => {
+                            web.stop.cancel();
                             tasks.stop(SHUTDOWN_DEADLINE).await;
+                            web.stopped().await;
                             current = Arc::new(new);
                             tasks = Tasks::start(current.clone(), &store);
+                            // The mail side matters most: a web queue that cannot start again
+                            // (its address taken, say) is logged and the service goes on.
+                            web = match Web::start(&current, &store).await {
+                                Ok(w) => w,
+                                Err(e) => {
+                                    tracing::error!(error = %format!("{e:#}"), "The web queue could not start with the new configuration.");
+                                    Web::none()
+                                }
+                            };
                             tracing::info!("The configuration was reloaded.");
                         }
                         Err(e) => tracing::error!(error = %format!("{e:#}"), "The new configuration is invalid and was refused; the running one is kept."),
@@ -170,6 +171,33 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                 tasks.stop(SHUTDOWN_DEADLINE).await;
                 tasks = Tasks::start(current.clone(), &store);
             }
+        }
+    }
+}
+
+/// The web queue's task, if `[web] listen` is set.
+struct Web {
+    stop: CancellationToken,
+    task: Option<JoinHandle<Result<()>>>,
+}
+
+impl Web {
+    fn none() -> Web {
+        Web { stop: CancellationToken::new(), task: None }
+    }
+
+    async fn start(cfg: &Arc<Config>, store: &Store) -> Result<Web> {
+        let Some(o) = crate::web::WebOptions::from_config(cfg, None)? else { return Ok(Web::none()) };
+        let stop = CancellationToken::new();
+        let (url, task) = crate::web::start(cfg.clone(), store.clone(), &o, stop.clone()).await?;
+        tracing::info!(url = %url, "The web queue is listening.");
+        Ok(Web { stop, task: Some(task) })
+    }
+
+    /// Waits (bounded) for the web task once its `stop` is cancelled.
+    async fn stopped(&mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(crate::web::server::DRAIN * 2, task).await;
         }
     }
 }

@@ -339,6 +339,13 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     assert!(await_notification(&sock, "READY=1", Duration::from_secs(30), &mut seen), "READY=1 after the reload; log:\n{}", daemon.log());
     dovecot.append(SERVICE, "INBOX", &accepted[2].1, accepted[2].2).await;
     assert!(filed_in("MARAC/Accepted-2026", 1).await, "the reloaded configuration is used; log:\n{}", daemon.log());
+    // The web queue started again with the new configuration (on a new port: listen is :0).
+    let log = daemon.log();
+    let listening: Vec<&str> = log.split("The web queue is listening. url=http://").skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(listening.len(), 2, "the web queue restarted once, on the valid reload only:\n{log}");
+    let web = listening[1].to_owned();
+    let login = web_get(&web, "/login");
+    assert!(login.starts_with("HTTP/1.1 200"), "the restarted web queue answers: {login}");
     assert!(eventually(Duration::from_secs(30), async || sqlite(&db, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await[0][0] == "3").await, "three replies sent");
 
     daemon.signal("-TERM");
