@@ -168,6 +168,17 @@ fn correspondents(emails: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> BTreeS
     out
 }
 
+/// A Dovecot with a mailbox for the service and for everyone these emails could be answered
+/// at, and a Postfix delivering into it.
+fn servers_for(emails: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> (BTreeSet<String>, Dovecot, Postfix) {
+    let people = correspondents(emails);
+    let mut users: Vec<&str> = people.iter().map(String::as_str).collect();
+    users.push(SERVICE);
+    let dovecot = Dovecot::start(&users);
+    let postfix = Postfix::start(&dovecot);
+    (people, dovecot, postfix)
+}
+
 fn folders() -> [&'static str; 5] {
     ["MARAC/Accepted", "MARAC/Rejected", "MARAC/Review", "MARAC/Quarantine", "MARAC/Ignored"]
 }
@@ -176,11 +187,7 @@ fn folders() -> [&'static str; 5] {
 /// drained by `run`, then `history --json` compared with `triage --json` over the same files.
 async fn run_decides_like_triage(dir: &Path) {
     let emails = labelled(dir);
-    let people = correspondents(&emails);
-    let mut users: Vec<&str> = people.iter().map(String::as_str).collect();
-    users.push(SERVICE);
-    let dovecot = Dovecot::start(&users);
-    let postfix = Postfix::start(&dovecot);
+    let (people, dovecot, postfix) = servers_for(&emails);
     let env = service_env(&dovecot, &postfix);
     let config = root().join("config/samples.toml");
     let db = dovecot.dir.join("run.db");
@@ -287,11 +294,7 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
         emails.iter().filter(|(f, _, _)| names.contains(f)).take(3).cloned().collect()
     };
     assert_eq!(accepted.len(), 3);
-    let people = correspondents(&accepted);
-    let mut users: Vec<&str> = people.iter().map(String::as_str).collect();
-    users.push(SERVICE);
-    let dovecot = Dovecot::start(&users);
-    let postfix = Postfix::start(&dovecot);
+    let (people, dovecot, postfix) = servers_for(&accepted);
     let mut env = service_env(&dovecot, &postfix);
     // With [web] listen set, run serves the web queue beside the two tasks.
     env.push(("MARAC__WEB__LISTEN".to_owned(), "127.0.0.1:0".to_owned()));
@@ -399,11 +402,7 @@ async fn run_killed_at_arbitrary_moments_while_draining_a_backlog_loses_nothing_
     let labels: Value = serde_json::from_slice(&std::fs::read(root().join("fixtures/triage/labels.json")).unwrap()).unwrap();
     let answered: Vec<String> = labels.as_array().unwrap().iter().filter(|l| l["expect"]["reply"] != "none").map(|l| l["file"].as_str().unwrap().to_owned()).collect();
     let emails: Vec<_> = labelled(&root().join("fixtures/triage")).into_iter().filter(|(f, _, _)| answered.contains(f)).collect();
-    let people = correspondents(&emails);
-    let mut users: Vec<&str> = people.iter().map(String::as_str).collect();
-    users.push(SERVICE);
-    let dovecot = Dovecot::start(&users);
-    let postfix = Postfix::start(&dovecot);
+    let (people, dovecot, postfix) = servers_for(&emails);
     let env = service_env(&dovecot, &postfix);
     let config = root().join("config/samples.toml");
     let db = dovecot.dir.join("run.db");
