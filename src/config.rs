@@ -7,6 +7,7 @@ use crate::limits::Limits;
 use crate::recognise::referral::{Synonyms, FIELDS};
 use crate::schedule::{Schedule, ScheduleConfig};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -522,6 +523,10 @@ pub struct Config {
     pub schedule: Schedule,
     /// Built-in synonyms with the admin's added.
     pub synonyms: Synonyms,
+    /// The file it was read from (None: built from text in memory).
+    pub source: Option<PathBuf>,
+    /// The [`RuleLayer::version`] layered over the file (0: none).
+    pub rules_version: i64,
 }
 
 impl Config {
@@ -538,20 +543,87 @@ impl Config {
 /// Reads, overrides from the environment and validates. `env` is the process environment (only
 /// `MARAC__*` variables are used).
 pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    load_layered(path, &RuleLayer::default(), env)
+}
+
+/// [`load`] with the admins' rule sections from the database layered over the file.
+pub fn load_layered(path: &Path, rules: &RuleLayer, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
-    parse(&text, env)?.build()
+    let mut cfg = parse_layered(&text, rules, env)?.build()?;
+    cfg.source = Some(path.to_path_buf());
+    cfg.rules_version = rules.version;
+    Ok(cfg)
 }
 
 /// The TOML text with environment overrides applied, deserialised (step one).
 pub fn parse(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<ConfigFile, ConfigError> {
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+    parse_layered(text, &RuleLayer::default(), env)
+}
+
+/// The sections an admin may change in the web console (`/admin/rules`): the secure senders,
+/// thresholds, meeting schedule, mail folders, reply templates and label synonyms. What the
+/// service connects to and where it keeps its data stay in the file alone.
+pub const RULE_SECTIONS: [&str; 6] = ["threshold", "senders", "schedule", "folders", "replies", "synonyms"];
+
+/// Rule sections changed in the web console, stored in the database (`rule_versions`). Layers,
+/// lowest first: the file, then each of these sections, which replaces the file's section whole,
+/// then the `MARAC__*` environment overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleLayer {
+    /// The newest change's number (0: none yet): a different number means the rules changed.
+    pub version: i64,
+    /// Section name → its TOML body (that section's keys, without the `[section]` header).
+    pub sections: BTreeMap<String, String>,
+}
+
+impl RuleLayer {
+    /// This layer with `section` replaced by `body` (None: back to the file's section).
+    pub fn with(&self, section: &str, body: Option<&str>) -> RuleLayer {
+        let mut next = self.clone();
+        match body {
+            Some(b) => next.sections.insert(section.to_owned(), b.to_owned()),
+            None => next.sections.remove(section),
+        };
+        next
+    }
+}
+
+/// One rule section's body, as TOML: only the sections of [`RULE_SECTIONS`]. Errors name the
+/// section and the line.
+pub fn parse_section(section: &str, body: &str) -> Result<toml::Table, ConfigError> {
+    if !RULE_SECTIONS.contains(&section) {
+        return Err(err(section, format!("is not a section that can be changed here; those are {}", RULE_SECTIONS.join(", "))));
+    }
+    parse_table(body).map_err(|e| err(section, e.reason))
+}
+
+/// The section as it is in force, as TOML (what the web console's editor starts from).
+pub fn section_toml(file: &ConfigFile, section: &str) -> String {
+    let value = toml::Value::try_from(file).ok();
+    match value.as_ref().and_then(|v| v.get(section)).and_then(toml::Value::as_table) {
+        Some(t) => toml::to_string_pretty(t).unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+fn parse_table(text: &str) -> Result<toml::Table, ConfigError> {
+    text.parse().map_err(|e: toml::de::Error| {
         let reason = e.message().to_owned();
         let at = e.span().map(|s| {
             let line = text[..s.start.min(text.len())].lines().count().max(1);
             format!(" (line {line})")
         });
         err("", format!("{reason}{}", at.unwrap_or_default()))
-    })?;
+    })
+}
+
+/// [`parse`] with the rule sections of `rules` replacing the file's.
+pub fn parse_layered(text: &str, rules: &RuleLayer, env: impl IntoIterator<Item = (String, String)>) -> Result<ConfigFile, ConfigError> {
+    let mut table = parse_table(text)?;
+    for (section, body) in &rules.sections {
+        let t = parse_section(section, body).map_err(|e| err(e.key, format!("{} (in the rules changed in the web console)", e.reason)))?;
+        table.insert(section.clone(), toml::Value::Table(t));
+    }
     apply_env(&mut table, env)?;
     let de = toml::Value::Table(table);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -668,7 +740,7 @@ impl ConfigFile {
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
         }
-        Ok(Config { file: self, allowlist, schedule, synonyms })
+        Ok(Config { file: self, allowlist, schedule, synonyms, source: None, rules_version: 0 })
     }
 }
 
@@ -849,6 +921,56 @@ from = "marac@marac.example.test"
         let env = vec![("MARAC__IMAP__TLS".to_owned(), "implicit".to_owned()), ("MARAC__IMAP__PASSWORD_FILE".to_owned(), "imap-password".to_owned())];
         let c = parse(&imap(""), env).unwrap().build().unwrap();
         assert_eq!(c.file.imap.unwrap().tls, Tls::Implicit);
+    }
+
+    #[test]
+    fn rule_sections_from_the_database_replace_the_files_and_the_environment_still_wins() {
+        let file = format!("{MINIMAL}\n[threshold]\ndash_score = 10\nescalation_callouts = 5\n");
+        let rules = RuleLayer { version: 7, sections: [("threshold".to_owned(), "dash_score = 12\n".to_owned())].into() };
+        let c = parse_layered(&file, &rules, no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.threshold.dash_score, 12);
+        assert_eq!(c.file.threshold.escalation_callouts, 3, "the section is replaced whole: the file's other keys go too");
+        let env = vec![("MARAC__THRESHOLD__DASH_SCORE".to_owned(), "16".to_owned())];
+        assert_eq!(parse_layered(&file, &rules, env).unwrap().threshold.dash_score, 16);
+        // Back to the file's section.
+        let back = rules.with("threshold", None);
+        assert_eq!(parse_layered(&file, &back, no_env()).unwrap().threshold.escalation_callouts, 5);
+        // Errors name the key and say where the value came from.
+        let bad = rules.with("threshold", Some("dash_score = 30"));
+        let e = parse_layered(&file, &bad, no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "threshold.dash_score");
+        let e = parse_layered(&file, &rules.with("senders", Some("allow = [\"nhs.example.test\"]\ntrusted_authserv_id = \"mx\"\nextra = 1")), no_env()).unwrap_err();
+        assert_eq!(e.key, "senders.extra");
+        let e = parse_layered(&file, &rules.with("folders", Some("accepted = ")), no_env()).unwrap_err();
+        assert_eq!(e.key, "folders");
+        assert!(e.reason.contains("line 1") && e.reason.contains("web console"), "{e}");
+    }
+
+    #[test]
+    fn only_rule_sections_can_be_layered() {
+        for section in ["imap", "smtp", "web", "data_dir", "limits", "area", "case"] {
+            assert_eq!(parse_section(section, "").unwrap_err().key, section);
+        }
+        assert!(parse_section("threshold", "dash_score = 12").is_ok());
+    }
+
+    #[test]
+    fn every_rule_section_round_trips_through_its_toml() {
+        let full = format!(
+            "{MINIMAL}\n[threshold]\ncriteria = [\"visible_high_risk\", \"repeat\"]\nrequired_fields = [\"referrer.name\"]\n\
+[synonyms.fields]\n\"victim.name\" = [\"Name of the person at risk\"]\n[folders]\nreview = \"Needs a person\"\n"
+        );
+        let original = parse(&full, no_env()).unwrap();
+        let mut rules = RuleLayer::default();
+        for section in RULE_SECTIONS {
+            let body = section_toml(&original, section);
+            assert!(!body.is_empty(), "{section}");
+            rules = rules.with(section, Some(&body));
+        }
+        // A file whose rule sections all differ, with every rule section from the layer.
+        let other = "area = \"Testshire\"\n[schedule]\nkind = \"weekly\"\nweekday = \"mon\"\n[senders]\nallow = []\ntrusted_authserv_id = \"x\"\n[replies]\nfrom = \"a@b.test\"\n";
+        assert_eq!(parse_layered(other, &rules, no_env()).unwrap(), original);
+        assert!(section_toml(&original, "replies").contains("\"\"\""), "multi-line templates stay readable:\n{}", section_toml(&original, "replies"));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`decide`] and [`triage`]: one message → a decision committed with its reply ([`store`]).
 //! - [`mailbox`] (IMAP in), [`outbox`] (SMTP out) and [`service`] (`run`): the I/O edges.
 //! - [`web`] (`serve`): the coordinators' queue and the admins' console over the same store.
+//! - [`config`] and [`rules`]: the file, with the rule sections admins change in the web console
+//!   layered over it from the database.
 //!
 //! The stages up to [`decide`] are pure: bytes in, values out. [`limits`] bounds all untrusted input.
 #![forbid(unsafe_code)]
@@ -28,6 +30,7 @@ pub mod outbox;
 pub mod readers;
 pub mod recognise;
 pub mod reply;
+pub mod rules;
 pub mod report;
 pub mod schedule;
 pub mod service;

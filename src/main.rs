@@ -208,14 +208,16 @@ fn run_service(db: &DbArgs) -> Result<()> {
 
 fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
     init_logging();
-    let cfg = std::sync::Arc::new(load_config(&db.config)?);
-    let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
-        .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
+    let cfg = load_config(&db.config)?;
     let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let path = config_path(&db.config);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
         use tokio::signal::unix::{signal, SignalKind};
         let store = Store::open(&url).await?;
+        let cfg = std::sync::Arc::new(marac_intake::rules::load(&path, &store).await?);
+        let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
+            .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
         let stop = tokio_util::sync::CancellationToken::new();
         let (url, task) = marac_intake::web::start(cfg, store, &opts, stop.clone()).await?;
         tracing::info!(url = %url, "The web queue is listening.");
@@ -326,12 +328,16 @@ fn load_config(c: &ConfigArg) -> Result<Config> {
 
 type Job = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>>>>;
 
+/// Opens the database (the file's `data_dir`, or `--db`) and runs `job` with the configuration in
+/// force: the file with the rules changed in the web console layered over it.
 fn with_store(db: &DbArgs, job: impl FnOnce(Config, Store) -> Job) -> Result<()> {
     let cfg = load_config(&db.config)?;
     let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let path = config_path(&db.config);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let store = Store::open(&url).await?;
+        let cfg = marac_intake::rules::load(&path, &store).await?;
         job(cfg, store).await
     })
 }
@@ -404,6 +410,7 @@ fn check_config(c: &ConfigArg) -> Result<()> {
     };
     let f = &cfg.file;
     println!("configuration {} is valid", path.display());
+    println!("(rules changed in the web console are kept in the database and layered over the file's sections {}; see /admin/rules)", config::RULE_SECTIONS.join(", "));
     println!("area:                 {}", f.area);
     println!("data directory:       {}", f.data_dir.display());
     println!("threshold:            DASH {} Yes; escalation {} police call-outs; repeat within {} days of the last referral", f.threshold.dash_score, f.threshold.escalation_callouts, f.threshold.repeat_window_days);

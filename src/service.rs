@@ -5,9 +5,10 @@
 //!   outbox attempt in progress is finished and recorded, the IMAP session logs out; `run`
 //!   returns within [`SHUTDOWN_DEADLINE`]. Anything cut off by the deadline was not committed, so
 //!   it is simply done again at the next start.
-//! - [`Control::Reload`] (SIGHUP): the configuration file is read again; an invalid one is
-//!   refused with its reason logged and the running configuration kept. A valid one replaces it:
-//!   both tasks stop as on shutdown and start again with the new configuration.
+//! - [`Control::Reload`] (SIGHUP, or a change of the rules in the web console, noticed within
+//!   [`crate::rules::WATCH_INTERVAL`]): the configuration file and the database's rules are read
+//!   again; an invalid result is refused with its reason logged and the running configuration
+//!   kept. A valid one replaces it: both tasks stop as on shutdown and start again with it.
 //!
 //! systemd: `READY=1` once the database is open, `RELOADING=1`/`READY=1` around a reload,
 //! `STOPPING=1` on shutdown, and `WATCHDOG=1` at half the watchdog interval from this loop,
@@ -43,11 +44,14 @@ pub struct RunOptions {
     pub db: Option<String>,
 }
 
-/// Reads the configuration and checks what `run` needs beyond `check-config`: a mailbox to
-/// watch and a server to send through.
-pub fn load(path: &Path) -> Result<Config> {
-    let cfg =
-        config::load(path, std::env::vars()).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+/// Reads the configuration (the file, with the rules changed in the web console layered over
+/// it) and checks what `run` needs beyond `check-config`: a mailbox to watch and a server to
+/// send through.
+pub async fn load(path: &Path, store: &Store) -> Result<Config> {
+    needs(path, crate::rules::load(path, store).await?)
+}
+
+fn needs(path: &Path, cfg: Config) -> Result<Config> {
     if cfg.file.imap.is_none() {
         return Err(anyhow!(
             "{}: imap: the [imap] section is required by `run` (the mailbox to watch)",
@@ -114,9 +118,15 @@ impl Tasks {
 /// Runs the service until [`Control::Stop`] (or until `control` closes).
 pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control>) -> Result<()> {
     mailbox::install_crypto_provider();
-    let cfg = Arc::new(load(&opts.config)?);
-    let url = opts.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    // The file alone names the database; the rules in force are read from both.
+    let file = needs(&opts.config, config::load(&opts.config, std::env::vars()).map_err(|e| anyhow!("{}: {e}", opts.config.display()))?)?;
+    let url = opts.db.clone().unwrap_or_else(|| file.default_db_url());
     let store = Store::open(&url).await?;
+    let cfg = Arc::new(load(&opts.config, &store).await?);
+    // The rules' number last seen: a change in the web console is a reload, as SIGHUP is.
+    let mut rules_seen = cfg.rules_version;
+    let mut rules_tick = tokio::time::interval(crate::rules::WATCH_INTERVAL);
+    rules_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let notifier = Notifier::from_env();
     let mut watchdog = notifier.watchdog_interval().map(tokio::time::interval);
     let mut current = cfg;
@@ -127,49 +137,66 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
     tracing::info!("The service is running.");
     notified(notifier.ready());
     loop {
-        tokio::select! {
-            c = control.recv() => match c.unwrap_or(Control::Stop) {
-                Control::Stop => {
-                    tracing::info!("Stopping: finishing the work in hand.");
-                    notified(notifier.stopping());
-                    web.stop.cancel();
-                    tasks.stop(SHUTDOWN_DEADLINE).await;
-                    web.stopped().await;
-                    tracing::info!("Stopped.");
-                    return Ok(());
+        let asked = tokio::select! {
+            c = control.recv() => c.unwrap_or(Control::Stop),
+            _ = rules_tick.tick() => match store.rules_version().await {
+                Ok(v) if v != rules_seen => {
+                    rules_seen = v;
+                    tracing::info!(version = v, "The rules were changed in the web console; reloading.");
+                    Control::Reload
                 }
-                Control::Reload => {
-                    notified(notifier.reloading());
-                    match load(&opts.config) {
-                        Ok(new) => {
-                            web.stop.cancel();
-                            tasks.stop(SHUTDOWN_DEADLINE).await;
-                            web.stopped().await;
-                            current = Arc::new(new);
-                            tasks = Tasks::start(current.clone(), &store);
-                            // The mail side matters most: a web queue that cannot start again
-                            // (its address taken, say) is logged and the service goes on.
-                            web = match Web::start(&current, &store).await {
-                                Ok(w) => w,
-                                Err(e) => {
-                                    tracing::error!(error = %format!("{e:#}"), "The web queue could not start with the new configuration.");
-                                    Web::none()
-                                }
-                            };
-                            tracing::info!("The configuration was reloaded.");
-                        }
-                        Err(e) => tracing::error!(error = %format!("{e:#}"), "The new configuration is invalid and was refused; the running one is kept."),
-                    }
-                    notified(notifier.ready());
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "Could not read the rules' version.");
+                    continue;
                 }
             },
-            _ = tick(&mut watchdog) => notified(notifier.watchdog()),
+            _ = tick(&mut watchdog) => {
+                notified(notifier.watchdog());
+                continue;
+            }
             // Both tasks run until stopped; one that ends on its own is a bug. Start again
             // rather than leave the mailbox unwatched.
             _ = tokio::time::sleep(Duration::from_secs(1)), if tasks.finished() => {
                 tracing::error!("A service task ended unexpectedly; starting both again.");
                 tasks.stop(SHUTDOWN_DEADLINE).await;
                 tasks = Tasks::start(current.clone(), &store);
+                continue;
+            }
+        };
+        match asked {
+            Control::Stop => {
+                tracing::info!("Stopping: finishing the work in hand.");
+                notified(notifier.stopping());
+                web.stop.cancel();
+                tasks.stop(SHUTDOWN_DEADLINE).await;
+                web.stopped().await;
+                tracing::info!("Stopped.");
+                return Ok(());
+            }
+            Control::Reload => {
+                notified(notifier.reloading());
+                match load(&opts.config, &store).await {
+                    Ok(new) => {
+                        web.stop.cancel();
+                        tasks.stop(SHUTDOWN_DEADLINE).await;
+                        web.stopped().await;
+                        current = Arc::new(new);
+                        tasks = Tasks::start(current.clone(), &store);
+                        // The mail side matters most: a web queue that cannot start again
+                        // (its address taken, say) is logged and the service goes on.
+                        web = match Web::start(&current, &store).await {
+                            Ok(w) => w,
+                            Err(e) => {
+                                tracing::error!(error = %format!("{e:#}"), "The web queue could not start with the new configuration.");
+                                Web::none()
+                            }
+                        };
+                        tracing::info!("The configuration was reloaded.");
+                    }
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "The new configuration is invalid and was refused; the running one is kept."),
+                }
+                notified(notifier.ready());
             }
         }
     }

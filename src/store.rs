@@ -23,9 +23,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_outbox_bounces.sql")),
     (5, include_str!("../migrations/0005_web.sql")),
     (6, include_str!("../migrations/0006_risk_signals.sql")),
+    (7, include_str!("../migrations/0007_rule_versions.sql")),
 ];
 
 pub mod accounts;
+pub mod rules;
 pub mod cases;
 
 #[derive(Clone)]

@@ -287,13 +287,13 @@ fn await_notification(sock: &UnixDatagram, want: &str, within: Duration, seen: &
 #[tokio::test]
 async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     let emails = labelled(&root().join("fixtures/triage"));
-    // Three accepted referrals, each a new case.
+    // Four accepted referrals, each a new case.
     let accepted: Vec<_> = {
         let labels: Value = serde_json::from_slice(&std::fs::read(root().join("fixtures/triage/labels.json")).unwrap()).unwrap();
         let names: Vec<String> = labels.as_array().unwrap().iter().filter(|l| l["expect"]["outcome"] == "accepted" && l["expect"]["case"] == "new").map(|l| l["file"].as_str().unwrap().to_owned()).collect();
-        emails.iter().filter(|(f, _, _)| names.contains(f)).take(3).cloned().collect()
+        emails.iter().filter(|(f, _, _)| names.contains(f)).take(4).cloned().collect()
     };
-    assert_eq!(accepted.len(), 3);
+    assert_eq!(accepted.len(), 4);
     let (people, dovecot, postfix) = servers_for(&accepted);
     let mut env = service_env(&dovecot, &postfix);
     // With [web] listen set, run serves the web queue beside the two tasks.
@@ -349,7 +349,22 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     let web = listening[1].to_owned();
     let login = web_get(&web, "/login");
     assert!(login.starts_with("HTTP/1.1 200"), "the restarted web queue answers: {login}");
-    assert!(eventually(Duration::from_secs(30), async || sqlite(&db, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await[0][0] == "3").await, "three replies sent");
+
+    // A rule changed in the web console (stored in the database, as /admin/rules stores it) is
+    // a reload without a signal: the next referral is filed by the changed rule.
+    let store = marac_intake::store::Store::open(&format!("sqlite://{}", db.display())).await.unwrap();
+    let audit = marac_intake::store::accounts::Audit { at: "2026-12-01T10:00:00.000Z", actor: "boss", action: "rules.change", object: None, client: None, detail: None };
+    store.change_rule("folders", Some("accepted = \"MARAC/Accepted-web\"\n"), 0, "saved", audit).await.unwrap();
+    assert!(await_notification(&sock, "RELOADING=1", Duration::from_secs(15), &mut seen), "RELOADING=1 (rules); got {seen:?}; log:\n{}", daemon.log());
+    assert!(await_notification(&sock, "READY=1", Duration::from_secs(30), &mut seen), "READY=1 after the rules' reload; log:\n{}", daemon.log());
+    assert!(daemon.log().contains("The rules were changed in the web console; reloading."), "{}", daemon.log());
+    dovecot.append(SERVICE, "INBOX", &accepted[3].1, accepted[3].2).await;
+    assert!(filed_in("MARAC/Accepted-web", 1).await, "the rules from the database are used; log:\n{}", daemon.log());
+    let log = daemon.log();
+    let listening: Vec<&str> = log.split("The web queue is listening. url=http://").skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(listening.len(), 3, "the web queue restarted on each valid reload:\n{log}");
+    let web = listening[2].to_owned();
+    assert!(eventually(Duration::from_secs(30), async || sqlite(&db, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await[0][0] == "4").await, "four replies sent");
 
     daemon.signal("-TERM");
     let status = daemon.wait_exit(Duration::from_secs(30)).expect("exits within the deadline");

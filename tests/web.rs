@@ -364,3 +364,158 @@ async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
     stop.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// The value of a hidden input `name` in a page.
+fn hidden_in(page: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = page.find(&key).unwrap_or_else(|| panic!("a {name} field in the page")) + key.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_change_rules_checked_versioned_audited_and_applied() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-rules-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    let (store, cfg) = fixture_store(&scratch.0).await;
+    assert!(cfg.source.is_some(), "read from config/samples.toml");
+    let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
+    let stop = CancellationToken::new();
+    let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
+    let addr = url.strip_prefix("http://").unwrap().to_owned();
+    let a = addr.as_str();
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+
+    // Coordinators neither see nor change rules; no section but the rule sections is offered.
+    let coord_token = csrf_in(&http(a, "GET", "/", Some(&coord), None).await.body);
+    assert_eq!(http(a, "GET", "/admin/rules/threshold", Some(&coord), None).await.status, 403);
+    assert_eq!(http(a, "POST", "/admin/rules/threshold", Some(&coord), Some(&format!("csrf={coord_token}&action=save&base=0&body=dash_score%3D1"))).await.status, 403);
+    assert_eq!(http(a, "GET", "/admin/rules/imap", Some(&boss), None).await.status, 404);
+
+    // The editor starts from the section in force.
+    let page = http(a, "GET", "/admin/rules/threshold", Some(&boss), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("dash_score = 14"), "{}", page.body);
+    assert!(page.body.contains("In force: the section of the configuration file"));
+    let token = csrf_in(&page.body);
+    assert_eq!(hidden_in(&page.body, "base"), "0");
+    let post = async |form: String| http(a, "POST", "/admin/rules/threshold", Some(&boss), Some(&form)).await;
+    let body = |dash: u8| enc(&format!("dash_score = {dash}\nescalation_callouts = 3\nrepeat_window_days = 365\ndash_required = \"when_visible_high_risk\"\n"));
+
+    // Without the CSRF token: refused. Invalid: refused with the key and reason, the text kept.
+    assert_eq!(post(format!("action=save&base=0&body={}", body(12))).await.status, 403);
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", body(30))).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("threshold.dash_score: must be between 1 and 24") && r.body.contains("dash_score = 30"), "{}", r.body);
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", enc("dash_scor = 12"))).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("threshold.dash_scor"), "{}", r.body);
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", enc("dash_score = "))).await;
+    assert!(r.status == 400 && r.body.contains("line 1"), "{}", r.body);
+    assert_eq!(store.rules_version().await.unwrap(), 0, "nothing stored");
+
+    // Check shows the result without storing it.
+    let r = post(format!("csrf={token}&action=check&base=0&body={}", body(12))).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("As it would read") && r.body.contains("12 Yes answers or more"), "{}", r.body);
+    assert_eq!(store.rules_version().await.unwrap(), 0, "a check stores nothing");
+
+    // Save: a version, audited, in force at once for the web queue.
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", body(12))).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/admin/rules/threshold?done=version%201")), "{}", r.body);
+    let layer = store.rule_layer().await.unwrap();
+    assert_eq!(layer.version, 1);
+    assert!(layer.sections["threshold"].contains("dash_score = 12\n"), "stored with plain newlines: {:?}", layer.sections);
+    let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await.body;
+    let threshold = rules.split("data-section=\"threshold\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(threshold.contains("Changed here: version 1, by boss") && threshold.contains("12 Yes answers or more"), "{threshold}");
+    assert!(rules.split("data-section=\"senders\"").nth(1).unwrap().contains("From the configuration file."));
+
+    // Someone who opened the editor before that save is refused, and told by whom.
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", body(11))).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("boss changed this section") && r.body.contains("(version 1)"), "{}", r.body);
+    assert_eq!(hidden_in(&r.body, "base"), "1", "the editor now starts from the newest version");
+
+    // A second version, then the first restored, then the file's section back: each a version.
+    assert_eq!(post(format!("csrf={token}&action=save&base=1&body={}", body(13))).await.status, 303);
+    let page = http(a, "GET", "/admin/rules/threshold", Some(&boss), None).await.body;
+    assert!(page.contains("data-version=\"2\"") && page.contains("data-version=\"1\"") && page.contains("Restore version 1"));
+    assert!(!page.contains("Restore version 2"), "the version in force is not offered");
+    assert_eq!(post(format!("csrf={token}&action=restore&base=2&version=1")).await.status, 303);
+    assert!(store.rule_layer().await.unwrap().sections["threshold"].contains("dash_score = 12\n"));
+    assert_eq!(post(format!("csrf={token}&action=restore&base=3&version=99")).await.status, 404);
+    assert_eq!(post(format!("csrf={token}&action=file&base=3")).await.status, 303);
+    let layer = store.rule_layer().await.unwrap();
+    assert_eq!((layer.version, layer.sections.contains_key("threshold")), (4, false));
+    assert!(http(a, "GET", "/admin/rules", Some(&boss), None).await.body.contains("14 Yes answers or more"), "the file's threshold again");
+
+    // Every change is in the audit log with its version; a check or a refusal is not.
+    let audit = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
+    let changes: Vec<&str> = audit.lines().filter(|l| l.contains(",rules.change,")).collect();
+    assert_eq!(changes.len(), 4, "{audit}");
+    for (line, detail) in changes.iter().zip(["version 4: back to the file's section", "version 3: restored version 1", "version 2: saved", "version 1: saved"]) {
+        assert!(line.ends_with(&format!(",boss,rules.change,threshold,127.0.0.1,{detail}")), "{line}");
+    }
+
+    // Templates: a check renders the preview; an unknown placeholder is refused by name.
+    let replies = http(a, "GET", "/admin/rules/replies", Some(&boss), None).await.body;
+    assert!(replies.contains("from = &quot;marac@marac.example.test&quot;"), "{replies}");
+    let tpl = "from = \"marac@marac.example.test\"\n[acknowledgement]\nsubject = \"Received: {reference}\"\nbody = \"\"\"\nThanks. Listed for {meeting_date}.\n\"\"\"\n";
+    let r = http(a, "POST", "/admin/rules/replies", Some(&boss), Some(&format!("csrf={token}&action=check&base=0&body={}", enc(tpl)))).await;
+    assert!(r.status == 200 && r.body.contains("Received: MARAC-2025-0001") && r.body.contains("Thanks. Listed for 20"), "{}", r.body);
+    let r = http(a, "POST", "/admin/rules/replies", Some(&boss), Some(&format!("csrf={token}&action=check&base=0&body={}", enc(&tpl.replace("{reference}", "{ref}"))))).await;
+    assert!(r.status == 400 && r.body.contains("replies.acknowledgement: unknown placeholder {ref}"), "{}", r.body);
+
+    // A change made by another process (a second `serve`) reaches pages within a few seconds.
+    let before = http(a, "GET", "/meetings", Some(&coord), None).await.body;
+    assert!(before.contains("monthly"), "{before}");
+    let audit_row = marac_intake::store::accounts::Audit { at: "2026-12-01T10:00:00.000Z", actor: "other", action: "rules.change", object: None, client: None, detail: None };
+    let changed = store.change_rule("schedule", Some("kind = \"weekly\"\nweekday = \"wed\"\n"), 0, "saved", audit_row).await.unwrap();
+    assert_eq!(changed, marac_intake::store::rules::RuleChange::Saved(5));
+    let mut seen = false;
+    for _ in 0..40 {
+        if http(a, "GET", "/meetings", Some(&coord), None).await.body.contains("weekly") {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(seen, "the web queue loaded the other process's change");
+
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[test]
+fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-cli-rules-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let email = root.join("fixtures/triage/004_police_dash13_reject.eml");
+    let triage = |db: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"))
+            .args(["triage", "--json", "--config"])
+            .arg(root.join("config/samples.toml"))
+            .args(["--db", db])
+            .arg(&email)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        line["outcome"].as_str().unwrap().to_owned()
+    };
+    let plain = format!("sqlite://{}/plain.db?mode=rwc", scratch.0.display());
+    assert_eq!(triage(&plain), "rejected", "13 Yes is under the file's threshold of 14");
+
+    let changed = format!("sqlite://{}/changed.db?mode=rwc", scratch.0.display());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = marac_intake::store::Store::open(&changed).await.unwrap();
+        let audit = marac_intake::store::accounts::Audit { at: "2026-12-01T10:00:00.000Z", actor: "boss", action: "rules.change", object: None, client: None, detail: None };
+        store.change_rule("threshold", Some("dash_score = 13\n"), 0, "saved", audit).await.unwrap();
+    });
+    assert_eq!(triage(&changed), "accepted", "the database's threshold of 13 is in force");
+}

@@ -19,6 +19,8 @@ pub const MEETING_VIEW: &str = "meeting.view";
 pub const PERSON_MERGE: &str = "person.merge";
 pub const PERSON_SPLIT: &str = "person.split";
 pub const AGENDA_EXPORT: &str = "agenda.export";
+/// A rule section changed in the web console (object: the section; detail: the version).
+pub const RULES_CHANGE: &str = "rules.change";
 
 /// The audit log as CSV (RFC 4180 quoting), a header row first. Cells that a spreadsheet would
 /// read as a formula are prefixed with a quote.

@@ -21,6 +21,7 @@ pub mod server;
 pub mod templates;
 
 use crate::config::Config;
+use crate::rules::LiveConfig;
 use crate::store::Store;
 use anyhow::{anyhow, Result};
 use std::net::SocketAddr;
@@ -62,7 +63,9 @@ impl WebOptions {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub cfg: Arc<Config>,
+    /// The configuration in force; replaced when an admin changes the rules (here, or in another
+    /// process: see [`watch_rules`]).
+    pub live: Arc<LiveConfig>,
     pub templates: Arc<minijinja::Environment<'static>>,
     pub secure_cookies: bool,
     pub trust_forwarded_for: bool,
@@ -70,7 +73,18 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, cfg: Arc<Config>, opts: &WebOptions) -> AppState {
-        AppState { store, cfg, templates: Arc::new(templates::environment()), secure_cookies: opts.secure_cookies(), trust_forwarded_for: opts.trust_forwarded_for }
+        AppState {
+            store,
+            live: Arc::new(LiveConfig::new(cfg)),
+            templates: Arc::new(templates::environment()),
+            secure_cookies: opts.secure_cookies(),
+            trust_forwarded_for: opts.trust_forwarded_for,
+        }
+    }
+
+    /// The configuration in force now; a request keeps the one it started with.
+    pub fn cfg(&self) -> Arc<Config> {
+        self.live.get()
     }
 }
 
@@ -80,5 +94,30 @@ pub async fn start(cfg: Arc<Config>, store: Store, opts: &WebOptions, stop: toki
     let listener = server::Listener::bind(opts).await?;
     let url = format!("{}://{}", listener.scheme(), listener.local_addr()?);
     let state = AppState::new(store, cfg, opts);
+    tokio::spawn(watch_rules(state.live.clone(), state.store.clone(), stop.clone()));
     Ok((url, tokio::spawn(listener.serve(state, stop))))
+}
+
+/// Picks up rules changed by another process (another `serve`, say) within
+/// [`crate::rules::WATCH_INTERVAL`], until `stop`. A result that does not validate (the file was
+/// edited meanwhile) is logged once and the configuration in force kept.
+pub async fn watch_rules(live: Arc<LiveConfig>, store: Store, stop: tokio_util::sync::CancellationToken) {
+    let mut failed_at = None;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(crate::rules::WATCH_INTERVAL) => {}
+        }
+        match live.refresh(&store).await {
+            Ok(true) => tracing::info!(version = live.get().rules_version, "The web queue loaded the changed rules."),
+            Ok(false) => failed_at = None,
+            Err(e) => {
+                let version = store.rules_version().await.ok();
+                if failed_at != version {
+                    tracing::error!(error = %format!("{e:#}"), "The changed rules do not validate with the configuration file; the web queue keeps the rules in force.");
+                    failed_at = version;
+                }
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@
 use super::audit::{self as actions, to_csv};
 use super::auth::{self, cookie, session_cookie_name, stamp, Admin, Signed};
 use super::{csrf, templates, AppState};
+use crate::config::RULE_SECTIONS;
 use crate::decide::ReplyKind;
 use crate::identity::PersonName;
 use crate::mime::Envelope;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit.csv", get(audit_csv))
         .route("/admin/users", get(users_page).post(users_change))
         .route("/admin/rules", get(rules_page))
+        .route("/admin/rules/{section}", get(rule_section_page).post(rule_section_change))
         .route("/style.css", get(style))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
@@ -91,7 +93,7 @@ fn v<T: serde::Serialize>(x: T) -> minijinja::Value {
 
 fn render(state: &AppState, name: &str, signed: Option<&Signed>, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
     let base = context! {
-        area => state.cfg.file.area.clone(),
+        area => state.cfg().file.area.clone(),
         user => signed.map(|s| context! { name => s.name(), role => s.session.user.role.as_str() }),
         csrf => signed.map(|s| s.session.csrf_token.clone()),
     };
@@ -258,7 +260,7 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         _ => None,
     };
     let today = chrono::Local::now().date_naive();
-    let upcoming: Vec<String> = state.cfg.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
+    let upcoming: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     let outbox: Vec<Value> = view.outbox.iter().map(|(e, m, a)| serde_json::json!({"entry": e, "message_ref": m, "attempts": a})).collect();
     let ctx = context! {
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
@@ -277,7 +279,7 @@ struct DecideForm {
 }
 
 async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<DecideForm>) -> Page {
-    let cfg = state.cfg.clone();
+    let cfg = state.cfg();
     let mut tx = state.store.begin().await?;
     let Some(item) = tx.review_item(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Already decided", "This message is not (or no longer) waiting for a decision.");
@@ -409,7 +411,7 @@ async fn case_status(State(state): State<AppState>, signed: Signed, Path(referen
         }
         "move" => {
             let today = chrono::Local::now().date_naive();
-            let meetings = state.cfg.schedule.meetings_between(today, today + chrono::Duration::days(366));
+            let meetings = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(366));
             let Some(date) = chrono::NaiveDate::parse_from_str(form.meeting.trim(), "%Y-%m-%d").ok().filter(|d| meetings.contains(d)) else {
                 return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a meeting", "Choose one of the coming meetings of the schedule.");
             };
@@ -426,7 +428,7 @@ async fn case_status(State(state): State<AppState>, signed: Signed, Path(referen
 // ---- meetings and the agenda
 
 fn agenda_names(state: &AppState) -> crate::config::AgendaNames {
-    state.cfg.file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default()
+    state.cfg().file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default()
 }
 
 fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
@@ -437,7 +439,7 @@ fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
 async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
     let today = chrono::Local::now().date_naive();
     let listed = state.store.meetings_with_cases().await?;
-    let mut dates: Vec<String> = state.cfg.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
+    let mut dates: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     dates.extend(listed.iter().map(|m| m.date.clone()));
     dates.sort();
     dates.dedup();
@@ -445,7 +447,7 @@ async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
         .iter()
         .map(|d| serde_json::json!({ "date": d, "cases": listed.iter().find(|m| &m.date == d).map_or(0, |m| m.cases), "past": d.as_str() < today.to_string().as_str() }))
         .collect();
-    let schedule = format!("{:?}", state.cfg.file.schedule.kind).to_lowercase();
+    let schedule = format!("{:?}", state.cfg().file.schedule.kind).to_lowercase();
     Ok(render(&state, "meetings.html", Some(&signed), context! { meetings => v(&meetings), schedule })?.into_response())
 }
 
@@ -557,10 +559,46 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
 }
 
 
-/// The rules in force, from the configuration the server runs with; templates shown rendered
-/// with example values.
+/// The rules in force (the file with the sections changed here layered over it), each section
+/// shown as the service reads it, where it comes from, and a link to change it.
 async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
-    let cfg = &state.cfg;
+    refresh_rules(&state).await;
+    let cfg = state.cfg();
+    let heads = state.store.rule_heads().await?;
+    let sections: Vec<Value> = RULE_SECTIONS
+        .iter()
+        .map(|s| serde_json::json!({ "name": s, "title": section_title(s), "source": heads.iter().find(|h| h.section == *s) }))
+        .collect();
+    let ctx = context! {
+        r => v(rules_view(&cfg)), sections => v(&sections), toml => toml::to_string(&cfg.file).unwrap_or_default(),
+        file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
+    };
+    Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
+}
+
+/// Loads the rules again if another process changed them, so an admin always edits what is in
+/// force. A failure is logged by the watcher; the page shows the rules still in force.
+async fn refresh_rules(state: &AppState) {
+    if let Err(e) = state.live.refresh(&state.store).await {
+        tracing::warn!(error = %format!("{e:#}"), "The changed rules could not be loaded.");
+    }
+}
+
+fn section_title(section: &str) -> &'static str {
+    match section {
+        "threshold" => "Thresholds",
+        "senders" => "Secure senders",
+        "schedule" => "Meetings",
+        "folders" => "Mail folders",
+        "replies" => "Reply templates",
+        "synonyms" => "Label synonyms",
+        _ => "Rules",
+    }
+}
+
+/// What the rules pages show of a configuration: each rule section in words, templates rendered
+/// with example values.
+fn rules_view(cfg: &crate::config::Config) -> Value {
     let f = &cfg.file;
     let today = chrono::Local::now().date_naive();
     let meetings: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120)).iter().take(4).map(|d| d.to_string()).collect();
@@ -577,11 +615,136 @@ async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page
     let folders = vec![("accepted", &f.folders.accepted), ("rejected", &f.folders.rejected), ("review", &f.folders.review), ("quarantined", &f.folders.quarantined), ("ignored", &f.folders.ignored)];
     let fields: Vec<(String, Vec<String>)> = cfg.synonyms.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let schedule = format!("{:?} on {:?}{}", f.schedule.kind, f.schedule.weekday, f.schedule.nth.map(|n| format!(" (the {n:?} of the month)")).unwrap_or_default()).to_lowercase();
+    serde_json::json!({
+        "threshold": f.threshold, "allowlist": cfg.allowlist.describe(), "authserv": f.senders.trusted_authserv_id, "from": f.replies.from,
+        "meetings": meetings, "schedule": schedule, "folders": folders, "templates": templates, "fields": fields,
+    })
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// One section's editor: its TOML as in force, where it comes from, its versions.
+async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
+    if !RULE_SECTIONS.contains(&section.as_str()) {
+        return not_found(State(state), signed).await;
+    }
+    refresh_rules(&state).await;
+    let cfg = state.cfg();
+    let editor = Editor { body: crate::config::section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
+    rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await
+}
+
+/// What the editor shows beside the section's history.
+#[derive(Default)]
+struct Editor {
+    body: String,
+    /// The version the admin started from (None: the newest now).
+    base: Option<i64>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// The section as it would read, after a successful check.
+    preview: Option<Value>,
+}
+
+async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, status: StatusCode, e: Editor) -> Page {
+    let history = state.store.rule_history(section, 50).await?;
+    let newest = history.first().map(|h| h.id).unwrap_or(0);
+    let prefix = format!("MARAC__{}__", section.to_ascii_uppercase());
+    let overridden: Vec<String> = std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with(&prefix)).collect();
     let ctx = context! {
-        threshold => v(&f.threshold), allowlist => cfg.allowlist.describe(), authserv => f.senders.trusted_authserv_id.clone(), meetings, schedule,
-        folders => v(&folders), templates => v(&templates), fields => v(&fields), toml => toml::to_string(f).unwrap_or_default(),
+        section, title => section_title(section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
+        preview => e.preview.map(v), history => v(&history), overridden, from_database => history.first().is_some_and(|h| h.body.is_some()),
+        file => state.cfg().source.as_ref().map(|p| p.display().to_string()),
     };
-    Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
+    Ok((status, render(state, "rule_section.html", Some(signed), ctx)?).into_response())
+}
+
+#[derive(Deserialize)]
+struct RuleForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    base: i64,
+    #[serde(default)]
+    version: i64,
+}
+
+/// Longest section body accepted (the templates are the longest; a few KiB in practice).
+const MAX_RULE_BODY: usize = 64 * 1024;
+
+/// Check, save, restore a version of, or put back the file's section. Every result is validated
+/// as `check-config` validates the file (with the file and the other sections as they are now),
+/// then stored as a new version with its audit record, and the configuration in force replaced.
+async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
+    use crate::store::rules::RuleChange;
+    if !RULE_SECTIONS.contains(&section.as_str()) {
+        return not_found(State(state), signed).await;
+    }
+    let cfg = state.cfg();
+    let Some(path) = cfg.source.clone() else {
+        return message(&state, Some(&signed), StatusCode::CONFLICT, "Rules fixed", "This server was started with a configuration that was not read from a file: its rules cannot be changed here.");
+    };
+    let typed = form.body.replace("\r\n", "\n");
+    let mut editor = Editor { body: typed.clone(), base: Some(form.base), ..Editor::default() };
+    let (body, note) = match form.action.as_str() {
+        "check" | "save" if typed.len() > MAX_RULE_BODY => {
+            editor.error = Some(format!("The section is longer than {} KiB.", MAX_RULE_BODY / 1024));
+            return rule_section_view(&state, &signed, &section, StatusCode::PAYLOAD_TOO_LARGE, editor).await;
+        }
+        "check" | "save" => (Some(typed), "saved".to_owned()),
+        "restore" => match state.store.rule_version(form.version).await? {
+            Some(old) if old.section == section && old.body.is_some() => {
+                editor.body = old.body.clone().unwrap_or_default();
+                (old.body, format!("restored version {}", old.id))
+            }
+            _ => return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no such version of this section."),
+        },
+        "file" => (None, "back to the file's section".to_owned()),
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Unknown action", "Choose check, save, restore or the file's section."),
+    };
+    let text = tokio::fs::read_to_string(&path).await.map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let layer = state.store.rule_layer().await?.with(&section, body.as_deref());
+    let checked = crate::config::parse_layered(&text, &layer, std::env::vars()).and_then(|f| f.build());
+    let built = match checked {
+        Err(e) => {
+            editor.error = Some(format!("Not saved: {e}"));
+            return rule_section_view(&state, &signed, &section, StatusCode::BAD_REQUEST, editor).await;
+        }
+        Ok(built) => built,
+    };
+    if form.action == "check" {
+        editor.notice = Some("The section is valid. Nothing is saved until you save it.".into());
+        editor.preview = Some(rules_view(&built));
+        return rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await;
+    }
+    let at = stamp(auth::now());
+    let audit = signed.audit(&at, actions::RULES_CHANGE, None);
+    match state.store.change_rule(&section, body.as_deref(), form.base, &note, audit).await? {
+        RuleChange::Stale(newest) => {
+            editor.error = Some(format!(
+                "Not saved: {} changed this section at {} (version {}) after you opened it. Compare with the versions below, then save again.",
+                newest.changed_by, newest.changed_at, newest.id
+            ));
+            editor.base = Some(newest.id);
+            rule_section_view(&state, &signed, &section, StatusCode::CONFLICT, editor).await
+        }
+        RuleChange::Saved(id) => {
+            tracing::info!(user = signed.name(), section = %section, version = id, "Rules changed in the web console.");
+            // What is in force now: the file and every section as stored (another admin may
+            // have changed another section meanwhile).
+            match crate::rules::load(&path, &state.store).await {
+                Ok(now) => state.live.set(std::sync::Arc::new(now)),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "The rules as stored do not validate; the web queue keeps the rules in force."),
+            }
+            Ok(Redirect::to(&format!("/admin/rules/{section}?done=version%20{id}")).into_response())
+        }
+    }
 }
 
 async fn dashboard_page(State(state): State<AppState>, signed: Signed) -> Page {

@@ -15,7 +15,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("templates/users.html")),
     ("meetings.html", include_str!("templates/meetings.html")),
     ("meeting.html", include_str!("templates/meeting.html")),
+    ("rules_parts.html", include_str!("templates/rules_parts.html")),
     ("rules.html", include_str!("templates/rules.html")),
+    ("rule_section.html", include_str!("templates/rule_section.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
 ];
 
