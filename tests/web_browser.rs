@@ -2,8 +2,8 @@
 //! `.ci/run` installs), driven through chromedriver with fantoccini over plain HTTP on
 //! 127.0.0.1. The `marac-intake` binary itself serves a fresh SQLite database filled by triaging
 //! `fixtures/triage/`, with users made by `marac-intake user add`. Screenshots of the queue and a
-//! case page (and the dashboard) are written to `docs/` with `UPDATE_SCREENSHOTS=1` (else to a
-//! scratch folder).
+//! case page (and the dashboard and the rules) are written to `docs/` with `UPDATE_SCREENSHOTS=1`
+//! (else to a scratch folder).
 
 #[path = "support/web_fixture.rs"]
 mod web_fixture;
@@ -271,12 +271,39 @@ async fn coordinators_work_the_queue_in_chromium() {
     c.goto(&format!("{base}/case/{case_ref}")).await.unwrap();
     assert_eq!(path_of(&c).await, "/login");
 
-    // The admin reads the audit log: the views and the decision, by whom.
+    // The admin changes the DASH threshold: checks the section, sees it as it would read,
+    // saves it; the rules page shows it in force, stored as version 1 over the file.
     sign_in(&c, &base, "boss", PASSWORD).await;
+    c.goto(&format!("{base}/admin/rules")).await.unwrap();
+    c.find(Locator::Css("a[href='/admin/rules/threshold']")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "textarea#rule-body").await;
+    assert!(c.find(Locator::Css("label[for=rule-body]")).await.is_ok(), "a labelled editor");
+    let editor = c.find(Locator::Id("rule-body")).await.unwrap();
+    let text = editor.prop("value").await.unwrap().unwrap_or_default();
+    assert!(text.contains("dash_score = 14"), "{text}");
+    editor.clear().await.unwrap();
+    editor.send_keys(&text.replace("dash_score = 14", "dash_score = 12")).await.unwrap();
+    c.find(Locator::Css("form.rule-edit button[value=check]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "section.preview-section").await;
+    let preview = c.find(Locator::Css("section.preview-section")).await.unwrap().text().await.unwrap();
+    assert!(preview.contains("12 Yes answers or more"), "{preview}");
+    assert_eq!(store.rules_version().await.unwrap(), 0, "a check saves nothing");
+    screenshot("rules-edit.png", &c.screenshot().await.unwrap(), &scratch.0);
+    c.find(Locator::Css("form.rule-edit button[value=save]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "p.notice").await;
+    assert_eq!(path_of(&c).await, "/admin/rules/threshold?done=version%201");
+    assert!(store.rule_layer().await.unwrap().sections["threshold"].contains("dash_score = 12"));
+    c.goto(&format!("{base}/admin/rules")).await.unwrap();
+    let threshold = c.find(Locator::Css("section[data-section=threshold]")).await.unwrap().text().await.unwrap();
+    assert!(threshold.contains("Changed here: version 1, by boss") && threshold.contains("12 Yes answers or more"), "{threshold}");
+    screenshot("rules.png", &c.screenshot().await.unwrap(), &scratch.0);
+
+    // The admin reads the audit log: the views, the decision and the rule change, by whom.
     c.goto(&format!("{base}/admin/audit")).await.unwrap();
     let log = c.find(Locator::Css("main table")).await.unwrap().text().await.unwrap();
     assert!(log.contains(&format!("coord case.view {case_ref}")), "{log}");
     assert!(log.contains(&format!("coord review.reject {}", item.reference)));
+    assert!(log.contains("boss rules.change threshold"), "{log}");
 
     c.close().await.unwrap();
 }
