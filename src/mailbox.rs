@@ -308,7 +308,7 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
                     let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
                     let decide = async {
                         let inspection = inspection.await.context("reading the message")?;
-                        crate::triage::decide_and_commit(inspection, Some(&source), arrived, now, cfg, store).await
+                        crate::triage::decide_and_commit(inspection, raw, Some(&source), arrived, now, cfg, store).await
                     };
                     let record = match keeping_alive(session, d, decide).await {
                         Ok(record) => record,

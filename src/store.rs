@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_web.sql")),
     (6, include_str!("../migrations/0006_risk_signals.sql")),
     (7, include_str!("../migrations/0007_rule_versions.sql")),
+    (8, include_str!("../migrations/0008_message_sources.sql")),
 ];
 
 pub mod accounts;
@@ -104,6 +105,17 @@ impl Store {
     /// date and risk (see [`Store::queue_with_signals`]).
     pub async fn queue(&self) -> Result<Vec<MessageRecord>> {
         Ok(self.queue_with_signals().await?.into_iter().map(|(r, _)| r).collect())
+    }
+
+    /// The message `reference` as received, if it was kept.
+    pub async fn message_source(&self, reference: &str) -> Result<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar("SELECT s.raw FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = ?").bind(reference).fetch_optional(&self.pool).await?)
+    }
+
+    /// Whether the message `reference` was kept as received.
+    pub async fn has_message_source(&self, reference: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT s.message_row FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = ?").bind(reference).fetch_optional(&self.pool).await?;
+        Ok(found.is_some())
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -573,6 +585,12 @@ impl Tx {
     pub async fn record(&mut self, row: i64) -> Result<MessageRecord> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = ?"))).bind(row).fetch_one(&mut *self.tx).await?;
         message_record(&r)
+    }
+
+    /// Keeps the message as received, for the coordinators' downloads.
+    pub async fn keep_source(&mut self, message_row: i64, raw: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES (?, ?)").bind(message_row).bind(raw).execute(&mut *self.tx).await?;
+        Ok(())
     }
 
     pub async fn commit(self) -> Result<()> {

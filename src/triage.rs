@@ -35,12 +35,12 @@ pub fn read(raw: std::sync::Arc<Vec<u8>>, opts: InspectOptions) -> tokio::task::
 /// and commits the outcome. Sends nothing: a reply due is left in the outbox.
 pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
     let inspection = read(std::sync::Arc::new(raw.to_vec()), inspect_options(c)).await.context("reading the message")?;
-    decide_and_commit(inspection, file, arrived, now, c, store).await
+    decide_and_commit(inspection, raw, file, arrived, now, c, store).await
 }
 
 /// The history look-up, the decision and its writes for a message already read (its decisions
-/// must be made in arrival order: each may depend on the one before).
-pub async fn decide_and_commit(inspection: Inspection, file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
+/// must be made in arrival order: each may depend on the one before). `raw` is kept with them.
+pub async fn decide_and_commit(inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
     let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
     let day = arrived.date_naive();
     let referral = inspection.referral.as_ref();
@@ -91,6 +91,9 @@ pub async fn decide_and_commit(inspection: Inspection, file: Option<&str>, arriv
         attachments: inspection.attachments.iter().map(|a| (a.sha256.as_str(), format!("{:?}", a.kind).to_lowercase(), a.name.as_deref(), a.size)).collect(),
     };
     let written = tx.write(&reference, &message, &found, case).await?;
+    if raw.len() <= c.file.limits.max_message_bytes {
+        tx.keep_source(written.row, raw).await?;
+    }
 
     if decision.reply != ReplyKind::None {
         if let Some(to) = decision.reply_to.first() {
@@ -150,6 +153,9 @@ pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Optio
         attachments: Vec::new(),
     };
     let written = tx.write(&reference, &message, &crate::store::Found::default(), CaseWrite::None).await?;
+    if raw.len() <= crate::limits::Limits::default().max_message_bytes {
+        tx.keep_source(written.row, raw).await?;
+    }
     let record = tx.record(written.row).await?;
     tx.commit().await?;
     Ok(record)

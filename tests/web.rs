@@ -519,3 +519,68 @@ fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
     });
     assert_eq!(triage(&changed), "accepted", "the database's threshold of 13 is in force");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinators_download_the_original_attachments_and_each_download_is_audited() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-files-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    let (store, cfg) = fixture_store(&scratch.0).await;
+    let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
+    let stop = CancellationToken::new();
+    let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
+    let addr = url.strip_prefix("http://").unwrap().to_owned();
+    let a = addr.as_str();
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+
+    // An accepted referral with its attachments, and the file it was triaged from.
+    let history = store.history().await.unwrap();
+    let rec = history.iter().find(|m| m.outcome == "accepted" && m.file.is_some()).unwrap();
+    let file = std::fs::read(rec.file.as_deref().unwrap()).unwrap();
+    let email = marac_intake::mime::parse(&file, &marac_intake::limits::Limits::default());
+    assert!(!email.attachments.is_empty());
+    let reference = rec.reference.as_str();
+
+    // Signed out: nothing.
+    assert_eq!(http(a, "GET", &format!("/case/{reference}/attachment/0"), None, None).await.header("location"), Some("/login"));
+    assert_eq!(http(a, "GET", &format!("/case/{reference}/original.eml"), None, None).await.header("location"), Some("/login"));
+
+    let page = http(a, "GET", &format!("/case/{reference}"), Some(&coord), None).await.body;
+    for n in 0..email.attachments.len() {
+        assert!(page.contains(&format!("href=\"/case/{reference}/attachment/{n}\"")), "a link for attachment {n}: {page}");
+    }
+    for (n, expected) in email.attachments.iter().enumerate() {
+        let r = http(a, "GET", &format!("/case/{reference}/attachment/{n}"), Some(&coord), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.header("content-type"), Some("application/octet-stream"), "never rendered in our pages");
+        let disposition = r.header("content-disposition").unwrap();
+        assert!(disposition.starts_with(&format!("attachment; filename=\"{reference}-")), "{disposition}");
+        assert!(disposition[22..].trim_end_matches('"').chars().all(|c| c.is_ascii_alphanumeric() || " .-_".contains(c)), "a safe file name: {disposition}");
+        assert_eq!(r.bytes, expected.bytes, "attachment {n} byte for byte");
+    }
+    assert_eq!(http(a, "GET", &format!("/case/{reference}/attachment/{}", email.attachments.len()), Some(&coord), None).await.status, 404);
+    let eml = http(a, "GET", &format!("/case/{reference}/original.eml"), Some(&coord), None).await;
+    assert_eq!((eml.status, eml.bytes == file), (200, true), "the message as received");
+
+    // Each download is audited by position and kind, never by the file's name.
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let audit = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
+    let downloads: Vec<&str> = audit.lines().filter(|l| l.contains(&format!(",coord,attachment.download,{reference},127.0.0.1,attachment "))).collect();
+    assert_eq!(downloads.len(), email.attachments.len(), "{audit}");
+    assert!(audit.contains(&format!(",coord,message.download,{reference},127.0.0.1,")));
+    for at in &email.attachments {
+        if let Some(name) = at.name.as_deref() {
+            assert!(!audit.contains(name), "the audit log names no file: {name}");
+        }
+    }
+
+    // A message not kept as received (recorded before originals were kept) says so.
+    let other = history.iter().find(|m| m.reference != rec.reference && m.outcome == "accepted").unwrap();
+    sqlx::query("DELETE FROM message_sources WHERE message_row = ?").bind(other.row).execute(store.pool()).await.unwrap();
+    let r = http(a, "GET", &format!("/case/{}/attachment/0", other.reference), Some(&coord), None).await;
+    assert!(r.status == 404 && r.body.contains("kept as received"), "{}", r.body);
+    assert!(http(a, "GET", &format!("/case/{}", other.reference), Some(&coord), None).await.body.contains("was not kept as received"));
+
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

@@ -200,6 +200,23 @@ async fn coordinators_work_the_queue_in_chromium() {
     assert_eq!(answers.len(), 24, "the 24 DASH answers");
     assert!(c.find(Locator::Css("tr[data-kind=acknowledgement]")).await.is_ok(), "its acknowledgement is shown");
     screenshot("case.png", &c.screenshot().await.unwrap(), &scratch.0);
+    // Its first attachment downloads as it was received, byte for byte.
+    let message_ref = c.find(Locator::Css("a[href$='/original.eml']")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let message_ref = message_ref.trim_start_matches("/case/").trim_end_matches("/original.eml").to_owned();
+    let sent = store.history().await.unwrap().into_iter().find(|m| m.reference == message_ref).and_then(|m| m.file).expect("the case's message, triaged from a file");
+    let first = marac_intake::mime::parse(&std::fs::read(&sent).unwrap(), &marac_intake::limits::Limits::default()).attachments.remove(0);
+    c.find(Locator::Css(&format!("a[href='/case/{message_ref}/attachment/0']"))).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let got = loop {
+        let done: Vec<PathBuf> = std::fs::read_dir(&downloads).unwrap().map(|e| e.unwrap().path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{message_ref}-")) && !n.to_string_lossy().ends_with(".crdownload"))).collect();
+        if let Some(p) = done.first() {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            break std::fs::read(p).unwrap();
+        }
+        assert!(Instant::now() < deadline, "the attachment was not downloaded within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(got, first.bytes, "the attachment as received");
 
     // Export the agenda of that case's meeting from the meetings page; the workbook lists the
     // meeting's cases in the queue's order, under a header row.

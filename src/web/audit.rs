@@ -21,6 +21,10 @@ pub const PERSON_SPLIT: &str = "person.split";
 pub const AGENDA_EXPORT: &str = "agenda.export";
 /// A rule section changed in the web console (object: the section; detail: the version).
 pub const RULES_CHANGE: &str = "rules.change";
+/// An original attachment downloaded (object: the message; detail: its position and kind).
+pub const ATTACHMENT_DOWNLOAD: &str = "attachment.download";
+/// A message downloaded as received (object: the message).
+pub const MESSAGE_DOWNLOAD: &str = "message.download";
 
 /// The audit log as CSV (RFC 4180 quoting), a header row first. Cells that a spreadsheet would
 /// read as a formula are prefixed with a quote.

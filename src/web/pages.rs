@@ -31,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(queue))
         .route("/queue.json", get(queue_json))
         .route("/case/{reference}", get(case_page))
+        .route("/case/{reference}/attachment/{n}", get(attachment))
+        .route("/case/{reference}/original.eml", get(original))
         .route("/case/{reference}/decide", post(decide))
         .route("/case/{reference}/quarantine", post(quarantine))
         .route("/case/{reference}/status", post(case_status))
@@ -262,7 +264,12 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     let today = chrono::Local::now().date_naive();
     let upcoming: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     let outbox: Vec<Value> = view.outbox.iter().map(|(e, m, a)| serde_json::json!({"entry": e, "message_ref": m, "attempts": a})).collect();
+    let kept = match &view.message {
+        Some(m) => state.store.has_message_source(&m.reference).await?,
+        None => false,
+    };
     let ctx = context! {
+        attachments => v(i.pointer("/attachments")), kept,
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
         children => v(i.pointer("/referral/children")), answers => v(i.pointer("/dash/answers")), problems,
         messages => v(&view.messages), referrals => v(&view.referrals), outbox => v(&outbox), upcoming,
@@ -745,6 +752,70 @@ async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin
             Ok(Redirect::to(&format!("/admin/rules/{section}?done=version%20{id}")).into_response())
         }
     }
+}
+
+/// The message `reference` as received, or a page saying it was not kept.
+async fn source_of(state: &AppState, signed: &Signed, reference: &str) -> Result<Result<Vec<u8>, Response>, PageError> {
+    match state.store.message_source(reference).await? {
+        Some(raw) => Ok(Ok(raw)),
+        None => Ok(Err(message(
+            state,
+            Some(signed),
+            StatusCode::NOT_FOUND,
+            "Not kept",
+            "There is no message with that reference kept as received (one recorded before originals were kept, an imported referral, or one over the size limit). The mailbox's folders hold every message.",
+        )?)),
+    }
+}
+
+/// A download of untrusted content: never shown in our origin (no type a browser would render),
+/// named for the file system.
+fn download(bytes: Vec<u8>, filename: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, "application/octet-stream".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
+/// A file name made of the sender's name for it, kept to letters, digits, space, `.`, `-`, `_`
+/// (at most 80 characters), prefixed with our message reference; else `REF-attachment-N.EXT`.
+fn download_name(reference: &str, name: Option<&str>, n: usize, kind: crate::sniff::FileKind) -> String {
+    let cleaned: String = name.unwrap_or("").chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_') { c } else { '_' }).take(80).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.');
+    if cleaned.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return format!("{reference}-{cleaned}");
+    }
+    let ext = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_lowercase())).unwrap_or_else(|| "bin".into());
+    format!("{reference}-attachment-{}.{ext}", n + 1)
+}
+
+/// One attachment of a message as it was received (the n-th of the case page's list), audited
+/// by its position and kind (its name can be personal: not in the audit log).
+async fn attachment(State(state): State<AppState>, signed: Signed, Path((reference, n)): Path<(String, usize)>) -> Page {
+    let raw = match source_of(&state, &signed, &reference).await? {
+        Ok(raw) => raw,
+        Err(page) => return Ok(page),
+    };
+    let limits = state.cfg().file.limits.clone();
+    let email = tokio::task::spawn_blocking(move || crate::mime::parse(&raw, &limits)).await?;
+    let Some(a) = email.attachments.into_iter().nth(n) else {
+        return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That message has no such attachment.");
+    };
+    let at = stamp(auth::now());
+    let detail = format!("attachment {} ({})", a.at, serde_json::to_value(a.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default());
+    state.store.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::ATTACHMENT_DOWNLOAD, Some(&reference)) }).await?;
+    let name = download_name(&reference, a.name.as_deref(), n, a.kind);
+    Ok(download(a.bytes, &name))
+}
+
+/// The whole message as it was received (.eml), audited.
+async fn original(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>) -> Page {
+    let raw = match source_of(&state, &signed, &reference).await? {
+        Ok(raw) => raw,
+        Err(page) => return Ok(page),
+    };
+    let at = stamp(auth::now());
+    state.store.audit(&signed.audit(&at, actions::MESSAGE_DOWNLOAD, Some(&reference))).await?;
+    let name = download_name(&reference, Some("original.eml"), 0, crate::sniff::FileKind::Text);
+    Ok(download(raw, &name))
 }
 
 async fn dashboard_page(State(state): State<AppState>, signed: Signed) -> Page {
