@@ -294,8 +294,21 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&format!("csrf={boss_token}&action=disable&name=kim"))).await.status, 303);
     assert!(store.users().await.unwrap().iter().any(|u| u.name == "kim" && u.disabled));
     assert_eq!(http(a, "POST", "/admin/users", Some(&coord), Some(&format!("csrf={token}&action=add&name=x&role=admin&password=aaaaaaaaaaaaaa&password_again=aaaaaaaaaaaaaa"))).await.status, 403, "coordinators manage no one");
+    // Enabled again with a new password: the old one no longer works. (No failed sign-ins here:
+    // the throttle below counts this address's.)
+    let new_password = "another long passphrase";
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&format!("csrf={boss_token}&action=enable&name=kim"))).await.status, 303);
+    let passwd = |pw: &str, again: &str| format!("csrf={boss_token}&action=passwd&name=kim&password={}&password_again={}", enc(pw), enc(again));
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&passwd(new_password, "different"))).await.status, 400);
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&passwd("short", "short"))).await.status, 400);
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&format!("csrf={boss_token}&action=passwd&name=nobody&password={0}&password_again={0}", enc(new_password)))).await.status, 404);
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&passwd(new_password, new_password))).await.status, 303);
+    let (_, hash) = store.user_for_login("kim").await.unwrap().unwrap();
+    assert!(!auth::verify_password(PASSWORD, &hash), "the old password is gone");
+    assert!(sign_in(a, "kim", new_password).await.is_ok(), "enabled, with the new password");
     let audit = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
     assert!(audit.contains(",boss,user.add,kim,127.0.0.1,coordinator") && audit.contains(",boss,user.disable,kim,127.0.0.1,"), "{audit}");
+    assert!(audit.contains(",boss,user.enable,kim,127.0.0.1,") && audit.contains(",boss,user.passwd,kim,127.0.0.1,"), "{audit}");
 
     let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await;
     assert_eq!(rules.status, 200);

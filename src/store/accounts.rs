@@ -116,11 +116,29 @@ impl Store {
 
     /// Replaces a user's password and ends their sessions. False when there is no such user.
     pub async fn set_password(&self, name: &str, password_hash: &str, now: &str) -> Result<bool> {
+        self.set_password_by(name, password_hash, now, "cli", None).await
+    }
+
+    /// [`Store::set_password`], audited as done by `actor` from `client`.
+    pub async fn set_password_by(&self, name: &str, password_hash: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
         let mut tx = self.begin().await?;
         let id: Option<i64> = sqlx::query_scalar("UPDATE users SET password_hash = ? WHERE name = ? RETURNING id").bind(password_hash).bind(name).fetch_optional(&mut *tx.tx).await?;
         let Some(id) = id else { return Ok(false) };
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx.tx).await?;
-        tx.audit(&Audit { at: now, actor: "cli", action: "user.passwd", object: Some(name), client: None, detail: None }).await?;
+        tx.audit(&Audit { at: now, actor, action: "user.passwd", object: Some(name), client, detail: None }).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Lets a disabled user sign in again, audited as done by `actor` from `client`. False when
+    /// there is no such user.
+    pub async fn enable_user_by(&self, name: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 0 WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
+        if id.is_none() {
+            return Ok(false);
+        }
+        tx.audit(&Audit { at: now, actor, action: "user.enable", object: Some(name), client, detail: None }).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -528,7 +528,8 @@ struct UserForm {
     password_again: String,
 }
 
-/// Add a user or disable one (not oneself), audited as the admin's.
+/// Add a user, set a user's password (their sessions end), enable one, or disable one (not
+/// oneself), audited as the admin's.
 async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<UserForm>) -> Page {
     use crate::store::accounts::{valid_user_name, Role};
     let at = stamp(auth::now());
@@ -552,6 +553,25 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
             state.store.add_user_by(&name, role, &hash, &at, signed.name(), Some(&signed.client)).await?;
             Ok(Redirect::to(&format!("/admin/users?done=added%20{name}")).into_response())
         }
+        "passwd" => {
+            if form.password != form.password_again {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("The two passwords differ.")).await;
+            }
+            let password = form.password;
+            let Ok(hash) = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await? else {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("A password needs at least 12 characters.")).await;
+            };
+            if !state.store.set_password_by(&name, &hash, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=new%20password%20for%20{name}")).into_response())
+        }
+        "enable" => {
+            if !state.store.enable_user_by(&name, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=enabled%20{name}")).into_response())
+        }
         "disable" => {
             if name == signed.name() {
                 return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("You cannot disable yourself.")).await;
@@ -561,7 +581,7 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
             }
             Ok(Redirect::to(&format!("/admin/users?done=disabled%20{name}")).into_response())
         }
-        _ => users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose add or disable.")).await,
+        _ => users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose add, a new password, enable or disable.")).await,
     }
 }
 
