@@ -344,7 +344,7 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     assert!(filed_in("MARAC/Accepted-2026", 1).await, "the reloaded configuration is used; log:\n{}", daemon.log());
     // The web queue started again with the new configuration (on a new port: listen is :0).
     let log = daemon.log();
-    let listening: Vec<&str> = log.split("The web queue is listening. url=http://").skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    let listening = web_addresses(&log);
     assert_eq!(listening.len(), 2, "the web queue restarted once, on the valid reload only:\n{log}");
     let web = listening[1].to_owned();
     let login = web_get(&web, "/login");
@@ -361,7 +361,7 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     dovecot.append(SERVICE, "INBOX", &accepted[3].1, accepted[3].2).await;
     assert!(filed_in("MARAC/Accepted-web", 1).await, "the rules from the database are used; log:\n{}", daemon.log());
     let log = daemon.log();
-    let listening: Vec<&str> = log.split("The web queue is listening. url=http://").skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    let listening = web_addresses(&log);
     assert_eq!(listening.len(), 3, "the web queue restarted on each valid reload:\n{log}");
     let web = listening[2].to_owned();
     assert!(eventually(Duration::from_secs(30), async || sqlite(&db, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await[0][0] == "4").await, "four replies sent");
@@ -385,6 +385,11 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     for p in &people {
         assert!(!log.to_ascii_lowercase().contains(p.as_str()), "the log names {p}");
     }
+}
+
+/// The addresses the web queue said it listened on, in order.
+fn web_addresses(log: &str) -> Vec<&str> {
+    log.split("The web queue is listening. url=http://").skip(1).filter_map(|l| l.split_whitespace().next()).collect()
 }
 
 /// A GET on its own connection; the whole response.

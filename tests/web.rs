@@ -93,17 +93,46 @@ async fn sign_in(addr: &str, user: &str, password: &str) -> Result<String, Reply
     Ok(c.split(';').next().unwrap().to_owned())
 }
 
+/// A fresh scratch folder named `name` (removed when dropped).
+fn scratch(name: &str) -> Scratch {
+    let s = Scratch(std::env::temp_dir().join(format!("{name}-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&s.0);
+    std::fs::create_dir_all(&s.0).unwrap();
+    s
+}
+
+/// The web queue in-process on 127.0.0.1 port 0 over the triaged fixtures (users `coord` and
+/// `boss`), with the configuration read from `config/samples.toml`.
+struct Served {
+    _scratch: Scratch,
+    store: marac_intake::store::Store,
+    addr: String,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Served {
+    async fn start(name: &str) -> Served {
+        let scratch = scratch(name);
+        let (store, cfg) = fixture_store(&scratch.0).await;
+        let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
+        let stop = CancellationToken::new();
+        let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
+        let addr = url.strip_prefix("http://").unwrap().to_owned();
+        Served { _scratch: scratch, store, addr, stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_csrf_decisions_audit_timeouts_and_throttle() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    std::fs::create_dir_all(&scratch.0).unwrap();
-    let (store, cfg) = fixture_store(&scratch.0).await;
-    let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
-    let stop = CancellationToken::new();
-    let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
-    let addr = url.strip_prefix("http://").unwrap().to_owned();
-    let a = addr.as_str();
+    let served = Served::start("marac-web").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
 
     // Signed out: pages redirect to the sign-in form, data is 401, a POST is refused.
     for path in ["/", "/case/MARAC-2026-0002", "/admin/audit", "/nowhere"] {
@@ -333,15 +362,12 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     }
     assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 429);
 
-    stop.cancel();
-    task.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-tls-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    std::fs::create_dir_all(&scratch.0).unwrap();
+    let scratch = scratch("marac-web-tls");
     let (ca, crt, key) = support::mailservers::make_certificates(&scratch.0);
     let (_, cfg) = web_fixture::samples_config();
     let store = marac_intake::store::Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.unwrap();
@@ -387,16 +413,9 @@ fn hidden_in(page: &str, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_change_rules_checked_versioned_audited_and_applied() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-rules-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    std::fs::create_dir_all(&scratch.0).unwrap();
-    let (store, cfg) = fixture_store(&scratch.0).await;
-    assert!(cfg.source.is_some(), "read from config/samples.toml");
-    let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
-    let stop = CancellationToken::new();
-    let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
-    let addr = url.strip_prefix("http://").unwrap().to_owned();
-    let a = addr.as_str();
+    let served = Served::start("marac-web-rules").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
     let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
     let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
 
@@ -497,15 +516,12 @@ async fn admins_change_rules_checked_versioned_audited_and_applied() {
     }
     assert!(seen, "the web queue loaded the other process's change");
 
-    stop.cancel();
-    task.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 #[test]
 fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-cli-rules-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    std::fs::create_dir_all(&scratch.0).unwrap();
+    let scratch = scratch("marac-cli-rules");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let email = root.join("fixtures/triage/004_police_dash13_reject.eml");
     let triage = |db: &str| {
@@ -535,15 +551,9 @@ fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coordinators_download_the_original_attachments_and_each_download_is_audited() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-files-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    std::fs::create_dir_all(&scratch.0).unwrap();
-    let (store, cfg) = fixture_store(&scratch.0).await;
-    let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
-    let stop = CancellationToken::new();
-    let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
-    let addr = url.strip_prefix("http://").unwrap().to_owned();
-    let a = addr.as_str();
+    let served = Served::start("marac-web-files").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
     let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
 
     // An accepted referral with its attachments, and the file it was triaged from.
@@ -594,6 +604,5 @@ async fn coordinators_download_the_original_attachments_and_each_download_is_aud
     assert!(r.status == 404 && r.body.contains("kept as received"), "{}", r.body);
     assert!(http(a, "GET", &format!("/case/{}", other.reference), Some(&coord), None).await.body.contains("was not kept as received"));
 
-    stop.cancel();
-    task.await.unwrap().unwrap();
+    served.stop().await;
 }
