@@ -947,6 +947,14 @@ from = "marac@marac.example.test"
     }
 
     #[test]
+    fn a_hostile_section_is_refused_not_a_crash() {
+        // What an admin's browser sends is untrusted text too: deep nesting is an error.
+        for deep in [format!("a = {}", "[".repeat(60_000)), format!("a = {}", "{ b = ".repeat(60_000))] {
+            assert_eq!(parse_section("threshold", &deep).unwrap_err().key, "threshold");
+        }
+    }
+
+    #[test]
     fn only_rule_sections_can_be_layered() {
         for section in ["imap", "smtp", "web", "data_dir", "limits", "area", "case"] {
             assert_eq!(parse_section(section, "").unwrap_err().key, section);
