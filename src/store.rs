@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_risk_signals.sql")),
     (7, include_str!("../migrations/0007_rule_versions.sql")),
     (8, include_str!("../migrations/0008_message_sources.sql")),
+    (9, include_str!("../migrations/0009_audit_object.sql")),
 ];
 
 pub mod accounts;

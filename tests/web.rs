@@ -309,6 +309,36 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
         assert!(csv.body.contains(&format!(",coord,{action},{object},127.0.0.1,")), "{action} {object} audited");
     }
     assert!(!csv.body.contains("Please attach"), "the audit log names references, not content");
+    // Narrowed: by who and what, by a victim record (all of that victim's cases and messages),
+    // by days; each the same rows as the whole log narrowed here.
+    let fields = |line: &str| line.split(',').map(str::to_owned).collect::<Vec<_>>();
+    let whole: Vec<Vec<String>> = csv.body.lines().skip(1).map(fields).collect();
+    let export = async |query: &str| {
+        let r = http(a, "GET", &format!("/admin/audit.csv?{query}"), Some(&boss), None).await;
+        assert_eq!(r.status, 200, "{query}");
+        r.body.lines().skip(1).map(fields).filter(|f| f[3] != "audit.export").collect::<Vec<_>>()
+    };
+    let whole_but_exports: Vec<Vec<String>> = whole.iter().filter(|f| f[3] != "audit.export").cloned().collect();
+    let views: Vec<Vec<String>> = whole.iter().filter(|f| f[2] == "coord" && f[3] == "case.view").cloned().collect();
+    assert!(views.len() >= 3);
+    assert_eq!(export("actor=coord&action=case.view").await, views);
+    let history = store.history().await.unwrap();
+    let mut of_kept: std::collections::BTreeSet<String> = history.iter().filter(|m| m.victim_ref.as_deref() == Some(kept.as_str())).flat_map(|m| [Some(m.reference.clone()), m.case_ref.clone()]).flatten().collect();
+    of_kept.insert(kept.clone());
+    let expected: Vec<Vec<String>> = whole.iter().filter(|f| of_kept.contains(&f[4])).cloned().collect();
+    assert!(expected.iter().any(|f| f[3] == "person.merge" && f[4] == c1), "the merge of {c1} is {kept}'s: {expected:?}");
+    assert_eq!(export(&format!("reference={kept}")).await, expected);
+    // The day of the newest record (today, but for a test that runs over midnight).
+    let day = whole_but_exports[0][1][..10].to_owned();
+    let of_day: Vec<Vec<String>> = whole_but_exports.iter().filter(|f| f[1].starts_with(&day)).cloned().collect();
+    assert!(!of_day.is_empty() && of_day.len() < whole_but_exports.len(), "the fixture's users were added on 2026-02-01");
+    assert_eq!(export(&format!("from={day}&to={day}")).await, of_day);
+    assert!(export("from=2999-01-01").await.is_empty());
+    assert!(export("to=2000-01-01").await.is_empty());
+    assert_eq!(http(a, "GET", "/admin/audit?from=yesterday", Some(&boss), None).await.status, 400);
+    let page = http(a, "GET", &format!("/admin/audit?reference={kept}"), Some(&boss), None).await;
+    assert!(page.status == 200 && page.body.contains(&format!("<td>person.merge</td><td>{c1}</td>")), "{}", page.body);
+    assert!(page.body.contains(&format!("href=\"/admin/audit.csv?actor=&amp;action=&amp;reference={kept}&amp;from=&amp;to=\"")), "the export keeps the filter: {}", page.body);
     assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
     // The admin adds a user and disables one from the users page.
     let users = http(a, "GET", "/admin/users", Some(&boss), None).await;

@@ -71,6 +71,21 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// What an admin looks for in the audit log; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct AuditFilter {
+    /// Who (a user name, "cli", or the name tried at a failed sign-in).
+    pub actor: Option<String>,
+    /// What, exactly (e.g. `case.view`).
+    pub action: Option<String>,
+    /// A case, message or user reference; a victim record (`P000123`) means all of that
+    /// victim's cases and messages.
+    pub reference: Option<String>,
+    /// From this day and to this day, both included (UTC).
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
 /// User names: 1 to 64 letters, digits and `.`, `_`, `-`, `@`.
 pub fn valid_user_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
@@ -240,7 +255,44 @@ impl Store {
 
     /// The latest `limit` audit records, newest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT id, at, actor, action, object, client, detail FROM audit_log ORDER BY id DESC LIMIT ?").bind(limit).fetch_all(&self.pool).await?;
+        self.audit_search(&AuditFilter::default(), limit).await
+    }
+
+    /// The latest `limit` records that `filter` keeps, newest first.
+    pub async fn audit_search(&self, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut sql = String::from("SELECT id, at, actor, action, object, client, detail FROM audit_log WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(actor) = &filter.actor {
+            sql.push_str(" AND actor = ?");
+            binds.push(actor.clone());
+        }
+        if let Some(action) = &filter.action {
+            sql.push_str(" AND action = ?");
+            binds.push(action.clone());
+        }
+        if let Some(reference) = &filter.reference {
+            // A victim record stands for every case and message of that victim (now).
+            sql.push_str(
+                " AND (object = ? \
+                 OR object IN (SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE p.ref = ?) \
+                 OR object IN (SELECT m.ref FROM messages m JOIN people p ON p.id = m.person_id WHERE p.ref = ?))",
+            );
+            binds.extend([reference.clone(), reference.clone(), reference.clone()]);
+        }
+        if let Some(from) = filter.from {
+            sql.push_str(" AND at >= ?");
+            binds.push(from.format("%Y-%m-%d").to_string());
+        }
+        if let Some(to) = filter.to {
+            sql.push_str(" AND at < ?");
+            binds.push((to + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEntry {

@@ -487,15 +487,72 @@ async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): P
 
 // ---- admin
 
-async fn audit_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
-    let entries = state.store.audit_log(500).await?;
-    Ok(render(&state, "audit.html", Some(&signed), context! { entries => v(&entries) })?.into_response())
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
-async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin) -> Page {
-    let entries = state.store.audit_log(i64::MAX).await?;
+impl AuditQuery {
+    /// The filter, or which field is not understood.
+    fn filter(&self) -> Result<crate::store::accounts::AuditFilter, &'static str> {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let day = |s: &str, what: &'static str| match s.trim() {
+            "" => Ok(None),
+            d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map(Some).map_err(|_| what),
+        };
+        Ok(crate::store::accounts::AuditFilter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            reference: text(&self.reference),
+            from: day(&self.from, "The first day is not a date (YYYY-MM-DD).")?,
+            to: day(&self.to, "The last day is not a date (YYYY-MM-DD).")?,
+        })
+    }
+
+    /// The same query, for the export link.
+    fn encoded(&self) -> String {
+        serde_urlencoded::to_string([("actor", &self.actor), ("action", &self.action), ("reference", &self.reference), ("from", &self.from), ("to", &self.to)]).unwrap_or_default()
+    }
+}
+
+/// Every action the application records, for the filter's choice.
+const AUDIT_ACTIONS: &[&str] = &[
+    actions::QUEUE_VIEW, actions::CASE_VIEW, actions::MEETING_VIEW, actions::REVIEW_ACCEPT, actions::REVIEW_REJECT, actions::QUARANTINE_RELEASE,
+    actions::QUARANTINE_DISCARD, actions::CASE_MOVE, actions::CASE_HEARD, actions::CASE_CLOSE, actions::PERSON_MERGE, actions::PERSON_SPLIT,
+    actions::AGENDA_EXPORT, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
+    "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
+];
+
+/// The audit log, newest first, narrowed by who, what, which reference (a victim record: all
+/// of that victim's cases and messages) and which days.
+async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
+    let (entries, error, status) = match q.filter() {
+        Ok(f) => (state.store.audit_search(&f, 500).await?, None, StatusCode::OK),
+        Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
+    };
+    let ctx = context! { entries => v(&entries), q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded() };
+    Ok((status, render(&state, "audit.html", Some(&signed), ctx)?).into_response())
+}
+
+/// The audit log as CSV, narrowed as the page is; the export itself is audited with its filter.
+async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
+    let Ok(filter) = q.filter() else {
+        return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Not a date", "The days are written YYYY-MM-DD.");
+    };
+    let entries = state.store.audit_search(&filter, i64::MAX).await?;
     let at = stamp(auth::now());
-    state.store.audit(&signed.audit(&at, actions::AUDIT_EXPORT, None)).await?;
+    let detail = q.encoded();
+    let narrowed = filter != crate::store::accounts::AuditFilter::default();
+    state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_EXPORT, None) }).await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"marac-audit-log.csv\"")], to_csv(&entries)).into_response())
 }
 
