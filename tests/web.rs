@@ -636,3 +636,37 @@ async fn coordinators_download_the_original_attachments_and_each_download_is_aud
 
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_change_their_own_password_after_the_current_one() {
+    let served = Served::start("marac-web-account").await;
+    let a = served.addr.as_str();
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let other_session = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let page = http(a, "GET", "/account", Some(&coord), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<label for=\"a-current\">"), "{}", page.body);
+    let token = csrf_in(&page.body);
+    let new = "a brand new passphrase";
+    let form = |current: &str, pw: &str, again: &str| format!("csrf={token}&current={}&password={}&password_again={}", enc(current), enc(pw), enc(again));
+    assert_eq!(http(a, "POST", "/account", Some(&coord), Some(&form(PASSWORD, new, new).replace(&format!("csrf={token}&"), ""))).await.status, 403);
+    let wrong = http(a, "POST", "/account", Some(&coord), Some(&form("not my password", new, new))).await;
+    assert!(wrong.status == 401 && wrong.body.contains("The current password is wrong."), "{}", wrong.body);
+    assert_eq!(http(a, "POST", "/account", Some(&coord), Some(&form(PASSWORD, new, "something else"))).await.status, 400);
+    assert_eq!(http(a, "POST", "/account", Some(&coord), Some(&form(PASSWORD, "short", "short"))).await.status, 400);
+    let done = http(a, "POST", "/account", Some(&coord), Some(&form(PASSWORD, new, new))).await;
+    assert!(done.status == 200 && done.body.contains("Password changed"), "{}", done.body);
+    assert!(done.cookies().iter().any(|c| c.starts_with("marac_session=;") && c.contains("Max-Age=0")), "{:?}", done.cookies());
+    // Every session of the user ended; the new password signs in, the old one does not.
+    for session in [&coord, &other_session] {
+        assert_eq!(http(a, "GET", "/", Some(session), None).await.header("location"), Some("/login"));
+    }
+    assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 401);
+    let again = sign_in(a, "coord", new).await.unwrap_or_else(|r| panic!("{}", r.status));
+    assert_eq!(http(a, "GET", "/", Some(&again), None).await.status, 200);
+    // Audited: the wrong current password as a failed sign-in, the change as the user's own.
+    let log = served.store.audit_log(50).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "login.failed" && e.actor == "coord" && e.detail.as_deref() == Some("password change")));
+    assert!(log.iter().any(|e| e.action == "user.passwd" && e.actor == "coord" && e.object.as_deref() == Some("coord") && e.client.as_deref() == Some("127.0.0.1")));
+    served.stop().await;
+}

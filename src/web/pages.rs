@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
+        .route("/account", get(account_page).post(account_change))
         .route("/", get(queue))
         .route("/queue.json", get(queue_json))
         .route("/case/{reference}", get(case_page))
@@ -189,6 +190,56 @@ async fn logout(State(state): State<AppState>, signed: Signed) -> Page {
     state.store.end_session(signed.session.id, Some(signed.audit(&at, "logout", None))).await?;
     let clear = cookie(session_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0));
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+/// The signed-in user's own account: a new password.
+async fn account_page(State(state): State<AppState>, signed: Signed) -> Page {
+    account_view(&state, &signed, StatusCode::OK, None)
+}
+
+fn account_view(state: &AppState, signed: &Signed, status: StatusCode, error: Option<&str>) -> Page {
+    Ok((status, render(state, "account.html", Some(signed), context! { error })?).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+/// A new password for oneself, after the current one: a wrong current password counts as a
+/// failed sign-in (so a session left open cannot be used to guess it). Every session of the user
+/// ends, this one too.
+async fn account_change(State(state): State<AppState>, signed: Signed, Form(form): Form<PasswordForm>) -> Page {
+    let now = auth::now();
+    let at = stamp(now);
+    let name = signed.name().to_owned();
+    if auth::throttled(&state, &name, &signed.client, now).await? {
+        return account_view(&state, &signed, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts. Wait 15 minutes, or ask an admin."));
+    }
+    let Some((_, hash)) = state.store.user_for_login(&name).await? else {
+        return account_view(&state, &signed, StatusCode::NOT_FOUND, Some("Your account is gone."));
+    };
+    let current = form.current;
+    if !tokio::task::spawn_blocking(move || auth::verify_password(&current, &hash)).await? {
+        state.store.audit(&Audit { at: &at, actor: &name, action: "login.failed", object: None, client: Some(&signed.client), detail: Some("password change") }).await?;
+        return account_view(&state, &signed, StatusCode::UNAUTHORIZED, Some("The current password is wrong."));
+    }
+    if form.password != form.password_again {
+        return account_view(&state, &signed, StatusCode::BAD_REQUEST, Some("The two new passwords differ."));
+    }
+    let password = form.password;
+    let Ok(hash) = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await? else {
+        return account_view(&state, &signed, StatusCode::BAD_REQUEST, Some("A password needs at least 12 characters."));
+    };
+    state.store.set_password_by(&name, &hash, &at, &name, Some(&signed.client)).await?;
+    let clear = cookie(session_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0));
+    let page = message(&state, None, StatusCode::OK, "Password changed", "Your password was changed and every session of yours has ended. Sign in again with the new password.")?;
+    Ok(([(header::SET_COOKIE, clear)], page).into_response())
 }
 
 // ---- the queue

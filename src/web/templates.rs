@@ -13,6 +13,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("templates/message.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("users.html", include_str!("templates/users.html")),
+    ("account.html", include_str!("templates/account.html")),
     ("meetings.html", include_str!("templates/meetings.html")),
     ("meeting.html", include_str!("templates/meeting.html")),
     ("rules_parts.html", include_str!("templates/rules_parts.html")),
