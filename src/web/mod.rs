@@ -7,10 +7,11 @@
 //!   absolute timeouts), the sign-in throttle, roles, the client address;
 //! - [`csrf`]: the token every POST must carry (checked in one middleware for all of them);
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
-//! - [`pages`]: the routes; [`templates`]: the HTML.
+//! - [`pages`]: the routes; [`admin`]: the admins' console; [`templates`]: the HTML.
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
+pub mod admin;
 pub mod agenda;
 pub mod audit;
 pub mod auth;

@@ -1,0 +1,372 @@
+//! The admins' console (`/admin/*`, admins only: the [`Admin`] extractor answers 403 to others):
+//! the rules in force and their editor (sections stored in the database over the file, see
+//! [`crate::rules`]), the users, and the audit log with its filters and CSV export.
+
+use super::audit::{self as actions, to_csv};
+use super::auth::{self, stamp, Admin, Signed};
+use super::pages::{message, not_found, render, v, Page};
+use super::AppState;
+use crate::config::RULE_SECTIONS;
+use crate::store::accounts::Audit;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The console's routes (merged into [`super::pages::router`], under its CSRF guard and headers).
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/audit", get(audit_page))
+        .route("/admin/audit.csv", get(audit_csv))
+        .route("/admin/users", get(users_page).post(users_change))
+        .route("/admin/rules", get(rules_page))
+        .route("/admin/rules/{section}", get(rule_section_page).post(rule_section_change))
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl AuditQuery {
+    /// The filter, or which field is not understood.
+    fn filter(&self) -> Result<crate::store::accounts::AuditFilter, &'static str> {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let day = |s: &str, what: &'static str| match s.trim() {
+            "" => Ok(None),
+            d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map(Some).map_err(|_| what),
+        };
+        Ok(crate::store::accounts::AuditFilter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            reference: text(&self.reference),
+            from: day(&self.from, "The first day is not a date (YYYY-MM-DD).")?,
+            to: day(&self.to, "The last day is not a date (YYYY-MM-DD).")?,
+        })
+    }
+
+    /// The same query, for the export link.
+    fn encoded(&self) -> String {
+        serde_urlencoded::to_string([("actor", &self.actor), ("action", &self.action), ("reference", &self.reference), ("from", &self.from), ("to", &self.to)]).unwrap_or_default()
+    }
+}
+
+/// Every action the application records, for the filter's choice.
+const AUDIT_ACTIONS: &[&str] = &[
+    actions::QUEUE_VIEW, actions::CASE_VIEW, actions::MEETING_VIEW, actions::REVIEW_ACCEPT, actions::REVIEW_REJECT, actions::QUARANTINE_RELEASE,
+    actions::QUARANTINE_DISCARD, actions::CASE_MOVE, actions::CASE_HEARD, actions::CASE_CLOSE, actions::PERSON_MERGE, actions::PERSON_SPLIT,
+    actions::AGENDA_EXPORT, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
+    "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
+];
+
+/// The audit log, newest first, narrowed by who, what, which reference (a victim record: all
+/// of that victim's cases and messages) and which days.
+async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
+    let (entries, error, status) = match q.filter() {
+        Ok(f) => (state.store.audit_search(&f, 500).await?, None, StatusCode::OK),
+        Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
+    };
+    let ctx = context! { entries => v(&entries), q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded() };
+    Ok((status, render(&state, "audit.html", Some(&signed), ctx)?).into_response())
+}
+
+/// The audit log as CSV, narrowed as the page is; the export itself is audited with its filter.
+async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
+    let Ok(filter) = q.filter() else {
+        return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Not a date", "The days are written YYYY-MM-DD.");
+    };
+    let entries = state.store.audit_search(&filter, i64::MAX).await?;
+    let at = stamp(auth::now());
+    let detail = q.encoded();
+    let narrowed = filter != crate::store::accounts::AuditFilter::default();
+    state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_EXPORT, None) }).await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"marac-audit-log.csv\"")], to_csv(&entries)).into_response())
+}
+
+#[derive(Deserialize)]
+struct UsersQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn users_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<UsersQuery>) -> Page {
+    users_view(&state, &signed, StatusCode::OK, q.done.as_deref().map(|d| format!("Done: {d}.")), None).await
+}
+
+async fn users_view(state: &AppState, signed: &Signed, status: StatusCode, notice: Option<String>, error: Option<&str>) -> Page {
+    let users = state.store.users().await?;
+    Ok((status, render(state, "users.html", Some(signed), context! { users => v(&users), notice, error, me => signed.name() })?).into_response())
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+/// Add a user, set a user's password (their sessions end), enable one, or disable one (not
+/// oneself), audited as the admin's.
+async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<UserForm>) -> Page {
+    use crate::store::accounts::{valid_user_name, Role};
+    let at = stamp(auth::now());
+    let name = form.name.trim().to_owned();
+    match form.action.as_str() {
+        "add" => {
+            let Some(role) = Role::parse(&form.role) else { return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose a role.")).await };
+            if !valid_user_name(&name) {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("A user name is 1 to 64 letters, digits and . _ - @.")).await;
+            }
+            if form.password != form.password_again {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("The two passwords differ.")).await;
+            }
+            let password = form.password;
+            let Ok(hash) = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await? else {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("A password needs at least 12 characters.")).await;
+            };
+            if state.store.users().await?.iter().any(|u| u.name == name) {
+                return users_view(&state, &signed, StatusCode::CONFLICT, None, Some("A user of that name exists.")).await;
+            }
+            state.store.add_user_by(&name, role, &hash, &at, signed.name(), Some(&signed.client)).await?;
+            Ok(Redirect::to(&format!("/admin/users?done=added%20{name}")).into_response())
+        }
+        "passwd" => {
+            if form.password != form.password_again {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("The two passwords differ.")).await;
+            }
+            let password = form.password;
+            let Ok(hash) = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await? else {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("A password needs at least 12 characters.")).await;
+            };
+            if !state.store.set_password_by(&name, &hash, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=new%20password%20for%20{name}")).into_response())
+        }
+        "enable" => {
+            if !state.store.enable_user_by(&name, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=enabled%20{name}")).into_response())
+        }
+        "disable" => {
+            if name == signed.name() {
+                return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("You cannot disable yourself.")).await;
+            }
+            if !state.store.disable_user_by(&name, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=disabled%20{name}")).into_response())
+        }
+        _ => users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose add, a new password, enable or disable.")).await,
+    }
+}
+
+
+/// The rules in force (the file with the sections changed here layered over it), each section
+/// shown as the service reads it, where it comes from, and a link to change it.
+async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+    refresh_rules(&state).await;
+    let cfg = state.cfg();
+    let heads = state.store.rule_heads().await?;
+    let sections: Vec<Value> = RULE_SECTIONS
+        .iter()
+        .map(|s| serde_json::json!({ "name": s, "title": section_title(s), "source": heads.iter().find(|h| h.section == *s) }))
+        .collect();
+    let ctx = context! {
+        r => v(rules_view(&cfg)), sections => v(&sections), toml => toml::to_string(&cfg.file).unwrap_or_default(),
+        file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
+    };
+    Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
+}
+
+/// Loads the rules again if another process changed them, so an admin always edits what is in
+/// force. A failure is logged by the watcher; the page shows the rules still in force.
+async fn refresh_rules(state: &AppState) {
+    if let Err(e) = state.live.refresh(&state.store).await {
+        tracing::warn!(error = %format!("{e:#}"), "The changed rules could not be loaded.");
+    }
+}
+
+fn section_title(section: &str) -> &'static str {
+    match section {
+        "threshold" => "Thresholds",
+        "senders" => "Secure senders",
+        "schedule" => "Meetings",
+        "folders" => "Mail folders",
+        "replies" => "Reply templates",
+        "synonyms" => "Label synonyms",
+        _ => "Rules",
+    }
+}
+
+/// What the rules pages show of a configuration: each rule section in words, templates rendered
+/// with example values.
+fn rules_view(cfg: &crate::config::Config) -> Value {
+    let f = &cfg.file;
+    let today = chrono::Local::now().date_naive();
+    let meetings: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120)).iter().take(4).map(|d| d.to_string()).collect();
+    let sample_meeting = meetings.first().cloned().unwrap_or_else(|| "the next meeting".into());
+    let sample_reference = f.case.reference_format_example();
+    let values = [("area", f.area.as_str()), ("reference", sample_reference.as_str()), ("meeting_date", sample_meeting.as_str()), ("reasons", "- the DASH checklist is missing"), ("their_subject", "MARAC referral")];
+    let templates: Vec<Value> = [("Acknowledgement", &f.replies.acknowledgement), ("Rejection", &f.replies.rejection), ("Holding reply", &f.replies.holding)]
+        .iter()
+        .map(|(name, t)| {
+            let (subject, body) = t.render(&values);
+            serde_json::json!({ "name": name, "subject": subject, "body": body })
+        })
+        .collect();
+    let folders = vec![("accepted", &f.folders.accepted), ("rejected", &f.folders.rejected), ("review", &f.folders.review), ("quarantined", &f.folders.quarantined), ("ignored", &f.folders.ignored)];
+    let fields: Vec<(String, Vec<String>)> = cfg.synonyms.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let schedule = format!("{:?} on {:?}{}", f.schedule.kind, f.schedule.weekday, f.schedule.nth.map(|n| format!(" (the {n:?} of the month)")).unwrap_or_default()).to_lowercase();
+    serde_json::json!({
+        "threshold": f.threshold, "allowlist": cfg.allowlist.describe(), "authserv": f.senders.trusted_authserv_id, "from": f.replies.from,
+        "meetings": meetings, "schedule": schedule, "folders": folders, "templates": templates, "fields": fields,
+    })
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// One section's editor: its TOML as in force, where it comes from, its versions.
+async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
+    if !RULE_SECTIONS.contains(&section.as_str()) {
+        return not_found(State(state), signed).await;
+    }
+    refresh_rules(&state).await;
+    let cfg = state.cfg();
+    let editor = Editor { body: crate::config::section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
+    rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await
+}
+
+/// What the editor shows beside the section's history.
+#[derive(Default)]
+struct Editor {
+    body: String,
+    /// The version the admin started from (None: the newest now).
+    base: Option<i64>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// The section as it would read, after a successful check.
+    preview: Option<Value>,
+}
+
+async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, status: StatusCode, e: Editor) -> Page {
+    let history = state.store.rule_history(section, 50).await?;
+    let newest = history.first().map(|h| h.id).unwrap_or(0);
+    let prefix = format!("MARAC__{}__", section.to_ascii_uppercase());
+    let overridden: Vec<String> = std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with(&prefix)).collect();
+    let ctx = context! {
+        section, title => section_title(section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
+        preview => e.preview.map(v), history => v(&history), overridden, from_database => history.first().is_some_and(|h| h.body.is_some()),
+        file => state.cfg().source.as_ref().map(|p| p.display().to_string()),
+    };
+    Ok((status, render(state, "rule_section.html", Some(signed), ctx)?).into_response())
+}
+
+#[derive(Deserialize)]
+struct RuleForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    base: i64,
+    #[serde(default)]
+    version: i64,
+}
+
+/// Longest section body accepted (the templates are the longest; a few KiB in practice).
+const MAX_RULE_BODY: usize = 64 * 1024;
+
+/// Check, save, restore a version of, or put back the file's section. Every result is validated
+/// as `check-config` validates the file (with the file and the other sections as they are now),
+/// then stored as a new version with its audit record, and the configuration in force replaced.
+async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
+    use crate::store::rules::RuleChange;
+    if !RULE_SECTIONS.contains(&section.as_str()) {
+        return not_found(State(state), signed).await;
+    }
+    let cfg = state.cfg();
+    let Some(path) = cfg.source.clone() else {
+        return message(&state, Some(&signed), StatusCode::CONFLICT, "Rules fixed", "This server was started with a configuration that was not read from a file: its rules cannot be changed here.");
+    };
+    let typed = form.body.replace("\r\n", "\n");
+    let mut editor = Editor { body: typed.clone(), base: Some(form.base), ..Editor::default() };
+    let (body, note) = match form.action.as_str() {
+        "check" | "save" if typed.len() > MAX_RULE_BODY => {
+            editor.error = Some(format!("The section is longer than {} KiB.", MAX_RULE_BODY / 1024));
+            return rule_section_view(&state, &signed, &section, StatusCode::PAYLOAD_TOO_LARGE, editor).await;
+        }
+        "check" | "save" => (Some(typed), "saved".to_owned()),
+        "restore" => match state.store.rule_version(form.version).await? {
+            Some(old) if old.section == section && old.body.is_some() => {
+                editor.body = old.body.clone().unwrap_or_default();
+                (old.body, format!("restored version {}", old.id))
+            }
+            _ => return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no such version of this section."),
+        },
+        "file" => (None, "back to the file's section".to_owned()),
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Unknown action", "Choose check, save, restore or the file's section."),
+    };
+    let text = tokio::fs::read_to_string(&path).await.map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let layer = state.store.rule_layer().await?.with(&section, body.as_deref());
+    let checked = crate::config::parse_layered(&text, &layer, std::env::vars()).and_then(|f| f.build());
+    let built = match checked {
+        Err(e) => {
+            editor.error = Some(format!("Not saved: {e}"));
+            return rule_section_view(&state, &signed, &section, StatusCode::BAD_REQUEST, editor).await;
+        }
+        Ok(built) => built,
+    };
+    if form.action == "check" {
+        editor.notice = Some("The section is valid. Nothing is saved until you save it.".into());
+        editor.preview = Some(rules_view(&built));
+        return rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await;
+    }
+    let at = stamp(auth::now());
+    let audit = signed.audit(&at, actions::RULES_CHANGE, None);
+    match state.store.change_rule(&section, body.as_deref(), form.base, &note, audit).await? {
+        RuleChange::Stale(newest) => {
+            editor.error = Some(format!(
+                "Not saved: {} changed this section at {} (version {}) after you opened it. Compare with the versions below, then save again.",
+                newest.changed_by, newest.changed_at, newest.id
+            ));
+            editor.base = Some(newest.id);
+            rule_section_view(&state, &signed, &section, StatusCode::CONFLICT, editor).await
+        }
+        RuleChange::Saved(id) => {
+            tracing::info!(user = signed.name(), section = %section, version = id, "Rules changed in the web console.");
+            // What is in force now: the file and every section as stored (another admin may
+            // have changed another section meanwhile).
+            match crate::rules::load(&path, &state.store).await {
+                Ok(now) => state.live.set(std::sync::Arc::new(now)),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "The rules as stored do not validate; the web queue keeps the rules in force."),
+            }
+            Ok(Redirect::to(&format!("/admin/rules/{section}?done=version%20{id}")).into_response())
+        }
+    }
+}
