@@ -530,15 +530,20 @@ async fn admins_change_rules_checked_versioned_audited_and_applied() {
     let r = http(a, "POST", "/admin/rules/replies", Some(&boss), Some(&format!("csrf={token}&action=check&base=0&body={}", enc(&tpl.replace("{reference}", "{ref}"))))).await;
     assert!(r.status == 400 && r.body.contains("replies.acknowledgement: unknown placeholder {ref}"), "{}", r.body);
 
-    // A change made by another process (a second `serve`) reaches pages within a few seconds.
+    // A change saved here is in force at once for every page; one made by another process (a
+    // second `serve`) reaches them within a few seconds.
     let before = http(a, "GET", "/meetings", Some(&coord), None).await.body;
-    assert!(before.contains("monthly"), "{before}");
+    assert!(before.contains("monthly") && !before.contains("weekly"), "{before}");
+    let weekly = enc("kind = \"weekly\"\nweekday = \"wed\"\n");
+    let r = http(a, "POST", "/admin/rules/schedule", Some(&boss), Some(&format!("csrf={token}&action=save&base=0&body={weekly}"))).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/admin/rules/schedule?done=version%205")), "{}", r.body);
+    assert!(http(a, "GET", "/meetings", Some(&coord), None).await.body.contains("weekly"), "in force at once");
     let audit_row = marac_intake::store::accounts::Audit { at: "2026-12-01T10:00:00.000Z", actor: "other", action: "rules.change", object: None, client: None, detail: None };
-    let changed = store.change_rule("schedule", Some("kind = \"weekly\"\nweekday = \"wed\"\n"), 0, "saved", audit_row).await.unwrap();
-    assert_eq!(changed, marac_intake::store::rules::RuleChange::Saved(5));
+    let changed = store.change_rule("schedule", None, 5, "back to the file's section", audit_row).await.unwrap();
+    assert_eq!(changed, marac_intake::store::rules::RuleChange::Saved(6));
     let mut seen = false;
     for _ in 0..40 {
-        if http(a, "GET", "/meetings", Some(&coord), None).await.body.contains("weekly") {
+        if http(a, "GET", "/meetings", Some(&coord), None).await.body.contains("monthly") {
             seen = true;
             break;
         }
