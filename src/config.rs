@@ -549,7 +549,15 @@ pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Res
 /// [`load`] with the admins' rule sections from the database layered over the file.
 pub fn load_layered(path: &Path, rules: &RuleLayer, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
-    let mut cfg = parse_layered(&text, rules, env)?.build()?;
+    // An error in a section kept from the web console says so, and how to undo it from here.
+    let blame = |mut e: ConfigError| {
+        let section = e.key.split(['.', '[']).next().unwrap_or_default().to_owned();
+        if rules.sections.contains_key(&section) {
+            e.reason = format!("{} (the [{section}] in force was changed in the web console: correct it there, or `marac-intake rules reset {section}` puts the file's back)", e.reason.trim_end_matches(" (in the rules changed in the web console)"));
+        }
+        e
+    };
+    let mut cfg = parse_layered(&text, rules, env).and_then(ConfigFile::build).map_err(blame)?;
     cfg.source = Some(path.to_path_buf());
     cfg.rules_version = rules.version;
     Ok(cfg)

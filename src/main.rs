@@ -85,6 +85,13 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The rule sections changed in the web console (kept in the database, over the file):
+    /// list them, show one, or put the file's section back (when the web console cannot start
+    /// because a kept section no longer fits the file, say).
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Import the area's list of past referrals (CSV or XLSX) so repeats are found from day one.
     ImportHistory {
         #[command(flatten)]
@@ -127,6 +134,35 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Each rule section: from the file, or the version in force from the web console.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// A section's versions, newest first, with the TOML of each.
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        section: String,
+    },
+    /// Use the file's section again (kept as a new version, audited as the command line's).
+    Reset {
+        #[command(flatten)]
+        db: DbArgs,
+        section: String,
+    },
+}
+
+impl RulesCommand {
+    fn db(&self) -> &DbArgs {
+        match self {
+            RulesCommand::List { db } | RulesCommand::Show { db, .. } | RulesCommand::Reset { db, .. } => db,
+        }
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RoleArg {
     Coordinator,
@@ -145,6 +181,7 @@ fn main() -> ExitCode {
         Command::Run(db) => run_service(&db),
         Command::Serve { db, listen } => serve(&db, listen),
         Command::User { command } => user(command),
+        Command::Rules { command } => rules(command),
         Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
             Box::pin(async move {
                 let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
@@ -287,6 +324,60 @@ fn user(command: UserCommand) -> Result<()> {
             })
         }),
     }
+}
+
+/// Works on the database's rule sections with the file alone loaded, so that it still runs when
+/// a kept section no longer fits the file; after a change, says whether the two fit again.
+fn rules(command: RulesCommand) -> Result<()> {
+    use marac_intake::store::rules::RuleChange;
+    let db = command.db().clone();
+    let cfg = load_config(&db.config)?;
+    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let path = config_path(&db.config);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let store = Store::open(&url).await?;
+        let known = |section: &str| {
+            if config::RULE_SECTIONS.contains(&section) {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("{section:?} is not a rule section; those are {}", config::RULE_SECTIONS.join(", ")))
+            }
+        };
+        match command {
+            RulesCommand::List { .. } => {
+                let heads = store.rule_heads().await?;
+                for section in config::RULE_SECTIONS {
+                    match heads.iter().find(|h| h.section == section && h.body.is_some()) {
+                        Some(h) => println!("{section}\tversion {} by {} at {}", h.id, h.changed_by, h.changed_at),
+                        None => println!("{section}\tfrom the file"),
+                    }
+                }
+            }
+            RulesCommand::Show { section, .. } => {
+                known(&section)?;
+                for v in store.rule_history(&section, i64::MAX).await? {
+                    println!("# version {} by {} at {}", v.id, v.changed_by, v.changed_at);
+                    println!("{}\n", v.body.as_deref().unwrap_or("# (the file's section)"));
+                }
+            }
+            RulesCommand::Reset { section, .. } => {
+                known(&section)?;
+                let newest = store.rule_history(&section, 1).await?.first().map(|v| v.id).unwrap_or(0);
+                let now = marac_intake::web::auth::stamp(chrono::Utc::now());
+                let audit = marac_intake::store::accounts::Audit { at: &now, actor: "cli", action: "rules.change", object: None, client: None, detail: None };
+                match store.change_rule(&section, None, newest, "back to the file's section", audit).await? {
+                    RuleChange::Saved(id) => println!("{section}: the file's section again (version {id})"),
+                    RuleChange::Stale(v) => anyhow::bail!("{section} changed meanwhile (version {} by {}); run it again", v.id, v.changed_by),
+                }
+            }
+        }
+        match marac_intake::rules::load(&path, &store).await {
+            Ok(_) => println!("the file with these sections is valid"),
+            Err(e) => println!("the file with these sections is NOT valid: {e:#}"),
+        }
+        Ok(())
+    })
 }
 
 fn check_user_name(name: &str) -> Result<()> {

@@ -582,6 +582,35 @@ fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
         store.change_rule("threshold", Some("dash_score = 13\n"), 0, "saved", audit).await.unwrap();
     });
     assert_eq!(triage(&changed), "accepted", "the database's threshold of 13 is in force");
+
+    // A kept section that no longer fits (written by another version, say) stops the commands
+    // that decide, naming the key and the way out; `rules reset` puts the file's section back.
+    let cli = |args: &[&str], db: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake")).args(args).arg("--config").arg(root.join("config/samples.toml")).args(["--db", db]).output().unwrap()
+    };
+    let unfit = format!("sqlite://{}/unfit.db?mode=rwc", scratch.0.display());
+    rt.block_on(async {
+        let store = marac_intake::store::Store::open(&unfit).await.unwrap();
+        let audit = marac_intake::store::accounts::Audit { at: "2026-12-01T10:00:00.000Z", actor: "boss", action: "rules.change", object: None, client: None, detail: None };
+        store.change_rule("threshold", Some("dash_score = 13\n"), 0, "saved", audit).await.unwrap();
+        store.change_rule("folders", Some("acepted = \"MARAC/A\"\n"), 0, "saved", audit).await.unwrap();
+    });
+    let refused = cli(&["queue"], &unfit);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("folders.acepted") && stderr.contains("marac-intake rules reset folders"), "{stderr}");
+    let list = cli(&["rules", "list"], &unfit);
+    let out = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    assert!(out.contains("threshold\tversion 1 by boss") && out.contains("senders\tfrom the file") && out.contains("NOT valid"), "{out}");
+    let show = String::from_utf8_lossy(&cli(&["rules", "show", "folders"], &unfit).stdout).into_owned();
+    assert!(show.contains("# version 2 by boss") && show.contains("acepted = \"MARAC/A\""), "{show}");
+    assert!(!cli(&["rules", "reset", "imap"], &unfit).status.success(), "only rule sections");
+    let reset = cli(&["rules", "reset", "folders"], &unfit);
+    let out = String::from_utf8_lossy(&reset.stdout);
+    assert!(reset.status.success() && out.contains("folders: the file's section again (version 3)") && out.contains("is valid"), "{out}");
+    assert!(cli(&["queue"], &unfit).status.success());
+    let kept = rt.block_on(async { marac_intake::store::Store::open(&unfit).await.unwrap().rule_layer().await.unwrap() });
+    assert_eq!(kept.sections.keys().collect::<Vec<_>>(), ["threshold"], "the other change stays");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
