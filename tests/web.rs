@@ -661,6 +661,11 @@ async fn coordinators_download_the_original_attachments_and_each_download_is_aud
         }
     }
 
+    // A quarantined message's attachments come with a warning.
+    let held = history.iter().find(|m| m.outcome == "quarantined").expect("a quarantined message");
+    assert!(http(a, "GET", &format!("/case/{}", held.reference), Some(&coord), None).await.body.contains("its attachments may be harmful"));
+    assert!(!http(a, "GET", &format!("/case/{reference}"), Some(&coord), None).await.body.contains("may be harmful"));
+
     // A message not kept as received (recorded before originals were kept) says so.
     let other = history.iter().find(|m| m.reference != rec.reference && m.outcome == "accepted").unwrap();
     sqlx::query("DELETE FROM message_sources WHERE message_row = ?").bind(other.row).execute(store.pool()).await.unwrap();
