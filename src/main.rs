@@ -175,9 +175,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { json, files } => return run_inspect(json, &files),
         Command::CheckConfig(c) => check_config(&c),
-        Command::Triage { db, json, files } => with_store(&db, |cfg, store| Box::pin(triage(cfg, store, json, files))),
-        Command::History { db, json } => with_store(&db, |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
-        Command::Queue { db, json } => with_store(&db, |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
+        Command::Triage { db, json, files } => with_store(&db, move |cfg, store| Box::pin(triage(cfg, store, json, files))),
+        Command::History { db, json } => with_store(&db, move |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
+        Command::Queue { db, json } => with_store(&db, move |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
         Command::Run(db) => run_service(&db),
         Command::Serve { db, listen } => serve(&db, listen),
         Command::User { command } => user(command),
@@ -331,12 +331,7 @@ fn user(command: UserCommand) -> Result<()> {
 fn rules(command: RulesCommand) -> Result<()> {
     use marac_intake::store::rules::RuleChange;
     let db = command.db().clone();
-    let cfg = load_config(&db.config)?;
-    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
-    let path = config_path(&db.config);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    rt.block_on(async move {
-        let store = Store::open(&url).await?;
+    with_file_store(&db, move |path, store| Box::pin(async move {
         let known = |section: &str| {
             if config::RULE_SECTIONS.contains(&section) {
                 Ok(())
@@ -377,7 +372,7 @@ fn rules(command: RulesCommand) -> Result<()> {
             Err(e) => println!("the file with these sections is NOT valid: {e:#}"),
         }
         Ok(())
-    })
+    }))
 }
 
 fn check_user_name(name: &str) -> Result<()> {
@@ -421,15 +416,25 @@ type Job = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>>>>;
 
 /// Opens the database (the file's `data_dir`, or `--db`) and runs `job` with the configuration in
 /// force: the file with the rules changed in the web console layered over it.
-fn with_store(db: &DbArgs, job: impl FnOnce(Config, Store) -> Job) -> Result<()> {
+fn with_store(db: &DbArgs, job: impl FnOnce(Config, Store) -> Job + 'static) -> Result<()> {
+    with_file_store(db, move |path, store| {
+        Box::pin(async move {
+            let cfg = marac_intake::rules::load(&path, &store).await?;
+            job(cfg, store).await
+        })
+    })
+}
+
+/// Opens the database with the configuration file alone read (for its `data_dir`), and runs
+/// `job` with the file's path.
+fn with_file_store(db: &DbArgs, job: impl FnOnce(PathBuf, Store) -> Job) -> Result<()> {
     let cfg = load_config(&db.config)?;
     let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
     let path = config_path(&db.config);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let store = Store::open(&url).await?;
-        let cfg = marac_intake::rules::load(&path, &store).await?;
-        job(cfg, store).await
+        job(path, store).await
     })
 }
 
