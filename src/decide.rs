@@ -592,6 +592,7 @@ fn kind_sentence(kind: ProblemKind, detail: &str) -> String {
         ProblemKind::ConflictingMarks => "marked inconsistently",
         ProblemKind::InvalidDate => "holding an impossible date",
         ProblemKind::ScoreMismatch => "inconsistent",
+        ProblemKind::Uncertain => "not certain (left blank)",
     };
     format!("{what} ({detail})")
 }

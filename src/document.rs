@@ -127,12 +127,17 @@ pub enum ProblemKind {
     InvalidDate,
     /// The score stated on the form disagrees with the checklist's count.
     ScoreMismatch,
+    /// A form field whose value the reader could not be sure of (a label read where the value
+    /// belongs, a value that could be a neighbour's): it was left blank. It does not stop an
+    /// automatic acceptance, but it stops every automatic rejection that rests on that field
+    /// (see `Referral::uncertain`).
+    Uncertain,
 }
 
 impl ProblemKind {
     /// Whether this problem means the content may have been misread: such a referral needs a person.
     pub fn blocks_automatic_decision(self) -> bool {
-        !matches!(self, ProblemKind::InvalidDate)
+        !matches!(self, ProblemKind::InvalidDate | ProblemKind::Uncertain)
     }
 }
 

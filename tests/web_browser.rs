@@ -133,8 +133,30 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
     c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
     c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
-    // Signed in: every page then has the sign-out form; a refusal shows the sign-in form again.
+    // Signed in: the browser leaves the sign-in page (a refusal shows it again), and every page
+    // then has the sign-out form. The sign-in page itself may show one already (signed in as
+    // someone else), so the URL is waited for first.
+    wait_for_path(c, |p| !p.starts_with("/login"), "a page other than /login").await;
     wait_for(c, "form.signout").await;
+}
+
+/// Waits (at most 10 s) until the browser is at a path (with its query) that `want` accepts: a
+/// click's new page has arrived, not only the page it was made on.
+async fn wait_for_path(c: &Client, want: impl Fn(&str) -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let path = path_of(c).await;
+        if want(&path) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still at {path} after 10 s, waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for exactly this path and query.
+async fn wait_for_exact(c: &Client, want: &str) {
+    wait_for_path(c, |p| p == want, want).await;
 }
 
 /// Waits (at most 10 s) until the page that a click led to shows `css`.
@@ -193,6 +215,7 @@ async fn coordinators_work_the_queue_in_chromium() {
     let pending = &queue[first_pending];
     let case_ref = pending.case_ref.clone().unwrap();
     c.find(Locator::Css(&format!("a[href='/case/{case_ref}']"))).await.unwrap().click().await.unwrap();
+    wait_for_exact(&c, &format!("/case/{case_ref}")).await;
     wait_for(&c, "table.dash").await;
     assert_eq!(path_of(&c).await, format!("/case/{case_ref}"));
     assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), format!("Case {case_ref}"));
@@ -247,8 +270,8 @@ async fn coordinators_work_the_queue_in_chromium() {
     c.find(Locator::Id("d-reject")).await.unwrap().click().await.unwrap();
     c.find(Locator::Id("d-reason")).await.unwrap().send_keys("Please send the DASH again without a password.").await.unwrap();
     c.find(Locator::Css("form.decide button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_exact(&c, &format!("/case/{}?decided=reject", item.reference)).await;
     wait_for(&c, "p.notice").await;
-    assert_eq!(path_of(&c).await, format!("/case/{}?decided=reject", item.reference));
     let status = c.find(Locator::Css("tr[data-kind=rejection] td.status")).await.unwrap().text().await.unwrap();
     assert!(status.starts_with("pending"), "{status}");
     let outbox = store.outbox().await.unwrap();
@@ -261,6 +284,8 @@ async fn coordinators_work_the_queue_in_chromium() {
     c.find(Locator::Id("d-reject")).await.unwrap().click().await.unwrap();
     c.find(Locator::Id("d-reason")).await.unwrap().send_keys("x").await.unwrap();
     c.find(Locator::Css("form.decide button[type=submit]")).await.unwrap().click().await.unwrap();
+    let case_page = format!("/case/{}", other.reference);
+    wait_for_path(&c, |p| p != case_page, "the refusal page").await;
     wait_for(&c, "pre").await;
     let refused = c.source().await.unwrap();
     assert!(refused.contains("forbidden"), "refused without its token: {refused}");
@@ -293,6 +318,7 @@ async fn coordinators_work_the_queue_in_chromium() {
     sign_in(&c, &base, "boss", PASSWORD).await;
     c.goto(&format!("{base}/admin/rules")).await.unwrap();
     c.find(Locator::Css("a[href='/admin/rules/threshold']")).await.unwrap().click().await.unwrap();
+    wait_for_exact(&c, "/admin/rules/threshold").await;
     wait_for(&c, "textarea#rule-body").await;
     assert!(c.find(Locator::Css("label[for=rule-body]")).await.is_ok(), "a labelled editor");
     let editor = c.find(Locator::Id("rule-body")).await.unwrap();
@@ -307,8 +333,8 @@ async fn coordinators_work_the_queue_in_chromium() {
     assert_eq!(store.rules_version().await.unwrap(), 0, "a check saves nothing");
     screenshot("rules-edit.png", &c.screenshot().await.unwrap(), &scratch.0);
     c.find(Locator::Css("form.rule-edit button[value=save]")).await.unwrap().click().await.unwrap();
+    wait_for_exact(&c, "/admin/rules/threshold?done=version%201").await;
     wait_for(&c, "p.notice").await;
-    assert_eq!(path_of(&c).await, "/admin/rules/threshold?done=version%201");
     assert!(store.rule_layer().await.unwrap().sections["threshold"].contains("dash_score = 12"));
     c.goto(&format!("{base}/admin/rules")).await.unwrap();
     let threshold = c.find(Locator::Css("section[data-section=threshold]")).await.unwrap().text().await.unwrap();

@@ -6,7 +6,7 @@ use super::topics::words;
 use crate::document::{Block, Document, FieldKind, Problem, ProblemKind, CHECKED, UNCHECKED};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A part of the referral form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
@@ -132,6 +132,12 @@ pub struct Referral {
     pub found_at: BTreeMap<String, String>,
     /// Which attachments it was read from.
     pub attachments: Vec<String>,
+    /// Field keys (see [`FIELDS`]) whose label was found on the form with nothing written in it.
+    pub blank: BTreeSet<String>,
+    /// Field keys the reader left blank because it could not be sure of the value (a label read
+    /// as a value, a value that may belong to another section). Each has an `Uncertain` problem;
+    /// no automatic rejection may rest on these fields.
+    pub uncertain: BTreeSet<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -141,7 +147,15 @@ impl Referral {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.reasons.is_empty() && self.children.is_empty()
+        self.fields.is_empty() && self.reasons.is_empty() && self.children.is_empty() && self.blank.is_empty() && self.uncertain.is_empty()
+    }
+
+    /// Whether the form's victim was placed at all: a victim field was read, found blank, or
+    /// found but left blank in doubt. When it was not, the layout is one the reader does not
+    /// know, and nothing may be concluded from the victim's absence.
+    pub fn victim_placed(&self) -> bool {
+        let victim = |k: &String| k.starts_with("victim.");
+        self.found_at.keys().any(victim) || self.blank.iter().any(victim) || self.uncertain.iter().any(victim)
     }
 }
 
