@@ -10,6 +10,8 @@
 //! # Reading a name ([`PersonName::parse`] and [`PersonName::key`])
 //! - Surrounding whitespace is ignored. An empty name, a name without a letter or digit, and a name
 //!   longer than [`MAX_NAME_CHARS`] characters are refused.
+//! - Other names written beside the name are set aside: text in brackets (`Karen Smith (née
+//!   Jones)`) and everything after `aka`, `also known as`, `née` or `formerly`.
 //! - `SURNAME, Forename` (a comma with text on both sides) is read as `Forename SURNAME`.
 //! - Unicode compatibility forms are unfolded (NFKD) and the accents on Latin letters removed
 //!   (`Zoë` → `zoe`, `Ní` → `ni`); the Latin letters that carry a stroke or are ligatures are
@@ -45,7 +47,8 @@
 //!    forename's first and last letters (so `Louis`/`Louise`, `Paul`/`Paula`, `Maria`/`Marie`
 //!    and `Helen`/`Ellen` stay apart, and so, at the cost of a split, do `Sara`/`Sarah`), and a
 //!    replaced letter needs [`MIN_FORENAME_SUBSTITUTION_CHARS`] letters, since short forenames
-//!    one letter apart are usually different names (`Jane`/`June`, `Mark`/`Mary`).
+//!    one letter apart are usually different names (`Jane`/`June`, `Mark`/`Mary`), unless the
+//!    two letters are neighbouring keys on the keyboard (`Jsde`/`Jade`): a slip of the finger.
 //!
 //! Everything is symmetric: `same_person(a, b)` and `same_person(b, a)` give the same answer.
 //! The rules are conservative on purpose: joining two people's histories (a false merge) is worse
@@ -110,12 +113,14 @@ impl PersonName {
             return Err(NameError::TooLong { chars });
         }
 
+        // "Karen Smith (née Jones)", "Karen Smith aka Kaz": other names are not this name.
+        let own = own_name(written);
         // "SURNAME, Forename" → "Forename SURNAME". Further commas are plain separators.
-        let (text, comma_reordered) = match written.split_once(',') {
+        let (text, comma_reordered) = match own.split_once(',') {
             Some((surname, forenames)) if has_word(surname) && has_word(forenames) => {
                 (format!("{forenames} {surname}"), true)
             }
-            _ => (written.to_owned(), false),
+            _ => (own.clone(), false),
         };
 
         let mut words: Vec<Word> = text
@@ -336,6 +341,34 @@ fn has_word(s: &str) -> bool {
     s.chars().any(char::is_alphanumeric)
 }
 
+/// The name without what a form adds beside it: text in brackets ("(née Jones)", "(known as
+/// Kaz)") and everything after "aka", "a.k.a.", "also known as", "née", "nee" or "formerly".
+/// Unchanged when nothing would be left.
+fn own_name(written: &str) -> String {
+    let mut out = String::with_capacity(written.len());
+    let mut depth = 0u32;
+    for c in written.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let lower = out.to_lowercase();
+    let mut end = out.len();
+    for marker in [" aka ", " a.k.a. ", " a.k.a ", " also known as ", " née ", " nee ", " formerly "] {
+        if let Some(i) = format!("{lower} ").find(marker) {
+            // Lower-casing can change byte lengths outside ASCII: cut only where both agree.
+            if out.is_char_boundary(i) && lower.len() == out.len() {
+                end = end.min(i);
+            }
+        }
+    }
+    let own = out[..end].trim();
+    if own.chars().any(char::is_alphanumeric) { own.to_owned() } else { written.to_owned() }
+}
+
 /// Drops title tokens, unless nothing else would be left.
 fn drop_titles(words: &mut Vec<Word>) {
     let is_title = |t: &String| TITLES.contains(&t.as_str());
@@ -445,9 +478,27 @@ fn forename_typo(a: &str, b: &str) -> bool {
         return false;
     }
     match single_edit(&a, &b) {
-        Some(Edit::Substitution) => a.len() >= MIN_FORENAME_SUBSTITUTION_CHARS,
+        Some(Edit::Substitution) => a.len() >= MIN_FORENAME_SUBSTITUTION_CHARS || keyboard_slip(&a, &b),
         Some(Edit::InsertionOrDeletion | Edit::Transposition) => true,
         None => false,
+    }
+}
+
+/// The one replaced letter of two equal-length spellings was a neighbouring key on a UK (QWERTY)
+/// keyboard: a slip of the finger (`Jsde`/`Jade`), not another name (`Jane`/`June`).
+fn keyboard_slip(a: &[char], b: &[char]) -> bool {
+    const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+    let place = |c: char| ROWS.iter().enumerate().find_map(|(r, row)| row.find(c).map(|i| (r as i32, i as i32)));
+    let Some((x, y)) = a.iter().zip(b).find(|(x, y)| x != y) else { return false };
+    match (place(*x), place(*y)) {
+        (Some((r1, i1)), Some((r2, i2))) => match r2 - r1 {
+            0 => (i1 - i2).abs() == 1,
+            // The rows are staggered: a key touches the one below it and the one below-left.
+            1 => i2 == i1 || i2 == i1 - 1,
+            -1 => i1 == i2 || i1 == i2 - 1,
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -556,6 +607,16 @@ mod tests {
         // A comma with nothing on one side is only punctuation.
         assert_eq!(key("Claire Pennington,"), "claire pennington");
         assert_eq!(key(", Claire"), "claire");
+    }
+
+    #[test]
+    fn other_names_written_beside_the_name_are_not_part_of_it() {
+        assert_eq!(key("Karen Smith (née Jones)"), "karen smith");
+        assert_eq!(key("Karen Smith aka Kaz Smith"), "karen smith");
+        assert_eq!(key("SMITH, Karen (known as Kaz)"), "karen smith");
+        assert_eq!(key("Karen Smith nee Jones"), "karen smith");
+        assert_eq!(key("(not known)"), "not known", "nothing else: kept as written");
+        assert_eq!(matches("Karen Smith (née Jones)", "Karen Smith"), Some(MatchReason::Normalised));
     }
 
     #[test]
@@ -726,6 +787,10 @@ mod tests {
             Some(OneLetterTypo)
         );
         assert_eq!(matches("Helen Ward", "Helen Word"), Some(OneLetterTypo));
+        // A short forename: a neighbouring key is a slip of the finger.
+        assert_eq!(matches("Jsde Pennington", "Jade Pennington"), Some(OneLetterTypo));
+        assert_eq!(matches("Kate Pennington", "Kste Pennington"), Some(OneLetterTypo));
+        assert_eq!(matches("Amy Pennington", "Amu Pennington"), None, "three letters are too few");
         assert_eq!(
             matches("Łukasz Nowak", "Lukasz Nowak"),
             Some(MatchReason::Normalised)
@@ -749,6 +814,7 @@ mod tests {
         assert_eq!(matches("C Pennington", "Claire Pennington"), None);
         // Short names one letter apart are usually different names.
         assert_eq!(matches("Jane Pennington", "June Pennington"), None);
+        assert_eq!(matches("Jade Pennington", "Jane Pennington"), None);
         assert_eq!(matches("Mark Pennington", "Mary Pennington"), None);
         assert_eq!(matches("Eva Pennington", "Ava Pennington"), None);
         assert_eq!(matches("Claire Lee", "Claire Lea"), None);

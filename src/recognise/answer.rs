@@ -100,6 +100,35 @@ pub enum DateRead {
     NotADate,
 }
 
+/// Words a written date may carry that say nothing of the date: "14th of November 1987",
+/// "Sat 14 Nov 1987", "DOB 14/11/1987".
+const DATE_FILLER: &[&str] = &[
+    "of", "the", "on", "dob", "born", "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur",
+    "thurs", "thursday", "fri", "friday", "sat", "saturday", "sun", "sunday",
+];
+
+/// Words of an age written after a date: "(38 yrs)", "aged 38", "38 years old".
+const AGE_WORDS: &[&str] = &["age", "aged", "yrs", "yr", "years", "year", "old", "y", "o", "approx"];
+
+/// Eight digits as one date: day first (`14111987`) or year first (`19871114`), only when
+/// exactly one of the two readings is a real date.
+fn eight_digits(s: &str) -> DateRead {
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return DateRead::NotADate;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    let read = |y: Option<u32>, m: Option<u32>, d: Option<u32>| {
+        let (y, m, d) = (y?, m?, d?);
+        (1000..=9999).contains(&y).then(|| NaiveDate::from_ymd_opt(y as i32, m, d)).flatten()
+    };
+    let day_first = read(n(4..8), n(2..4), n(0..2));
+    let year_first = read(n(0..4), n(4..6), n(6..8));
+    match (day_first, year_first) {
+        (Some(d), None) | (None, Some(d)) => DateRead::Date(d),
+        _ => DateRead::NotADate,
+    }
+}
+
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 /// Reads a UK-style date: 03/07/1991, 3.7.91, 03-07-1991, 1991-07-03, 3 July 1991, 3rd Jul 1991,
@@ -110,10 +139,23 @@ pub fn parse_date(text: &str, pivot_year: i32) -> DateRead {
     if t.is_empty() || t.len() > 40 {
         return DateRead::NotADate;
     }
-    let tokens: Vec<&str> = t
+    let mut tokens: Vec<&str> = t
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty() && !DATE_FILLER.contains(s))
         .collect();
+    // "14111987": eight digits, day first, or "19871114", year first, when only one reads.
+    if let [one] = tokens.as_slice() {
+        return eight_digits(one);
+    }
+    // "14/11/1987 (38)", "14.11.87 aged 38", "14 Nov 1987 - 38 yrs": a date, then its age.
+    if tokens.len() > 3 {
+        let rest = &tokens[3..];
+        let is_age = |s: &&str| AGE_WORDS.contains(s) || (s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit()));
+        if !rest.iter().all(is_age) {
+            return DateRead::NotADate;
+        }
+        tokens.truncate(3);
+    }
     let num = |s: &str| -> Option<i64> {
         let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let suffix = &s[digits.len()..];
@@ -212,6 +254,23 @@ mod tests {
         assert_eq!(parse_date("not known", 2025), DateRead::NotADate);
         assert_eq!(parse_date("01/02/24", 2025), DateRead::Date(NaiveDate::from_ymd_opt(2024, 2, 1).unwrap()));
         assert_eq!(parse_date("01/02/30", 2025), DateRead::Date(NaiveDate::from_ymd_opt(1930, 2, 1).unwrap()));
+    }
+
+    #[test]
+    fn a_date_of_birth_in_every_uk_written_form() {
+        let d = NaiveDate::from_ymd_opt(1987, 11, 14).unwrap();
+        for s in [
+            "14/11/1987", "14.11.87", "14 November 1987", "14th Nov 1987", "1987-11-14", "14th of November 1987",
+            "14-Nov-1987", "14 Nov. 1987", "November 14th, 1987", "Sat 14 November 1987", "14/11/1987 (38)",
+            "14/11/1987 (38 yrs)", "14.11.1987 aged 38", "14 November 1987 - 38 years old", "DOB 14/11/1987",
+            "14111987", "19871114", "14 / 11 / 1987",
+        ] {
+            assert_eq!(parse_date(s, 2026), DateRead::Date(d), "{s}");
+        }
+        // Two dates, or a date with more than an age after it, is not one date of birth.
+        for s in ["14/11/1987 or 15/11/1987", "14/11/1987 approx unknown", "20111201"] {
+            assert!(!matches!(parse_date(s, 2026), DateRead::Date(_)), "{s}");
+        }
     }
 
     proptest! {
