@@ -487,9 +487,11 @@ fn build(n: u32, plan: &Plan, rng: &mut Rng, history: &mut BTreeMap<String, Vec<
         dob_fmt,
     };
     let wording = *pick(rng, &words::WORDINGS);
-    // Layouts in turn, so that a short sample already uses every one.
-    let dl = dash::LAYOUTS[n as usize % dash::LAYOUTS.len()];
-    let rl = referral::LAYOUTS[(n as usize / dash::LAYOUTS.len() + n as usize) % referral::LAYOUTS.len()];
+    // Layouts in turn, so that a short sample already uses every one, and each DASH layout meets
+    // every referral layout in turn.
+    let (d, k) = (n as usize % dash::LAYOUTS.len(), n as usize / dash::LAYOUTS.len());
+    let dl = dash::LAYOUTS[d];
+    let rl = referral::LAYOUTS[(d + k) % referral::LAYOUTS.len()];
     let arrived = {
         let t = at.and_hms_opt(8 + plan.minute / 60, plan.minute % 60, (n * 7 % 60) as u32).expect("time");
         let offset_h = if (4..=10).contains(&at.month()) { 1 } else { 0 };
