@@ -370,7 +370,9 @@ fn pdf_fillable(cx: &Ctx, seed: &str, radio: bool, rng: &mut Rng) -> Vec<u8> {
         let id = pdf.text_field(ids[0], head_names[i], Object::string_literal(v.clone()), &v, [200.0, y - 4.0, 420.0, y + 10.0], 9.0);
         annots[0].push(id);
     }
-    let exports: [&str; 3] = [["Yes", "No", "DK"], ["Y", "N", "U"], ["Yes", "No", "Not known"]][rng.below(3) as usize];
+    // Export values as form designers leave them, down to Acrobat's bare choice numbers (the
+    // column headers printed above the buttons then say which is which).
+    let exports: [&str; 3] = [["Yes", "No", "DK"], ["Y", "N", "U"], ["Yes", "No", "Not known"], ["1", "2", "3"]][rng.below(4) as usize];
     let naming = rng.below(3);
     let on = if rng.below(2) == 0 { "Yes" } else { "On" };
     let xs = [400.0, 445.0, 490.0];

@@ -10,7 +10,7 @@ use crate::gen::mail::Attachment;
 use crate::gen::odf;
 use crate::gen::pdf::{self, Canvas, Info, Pdf};
 use crate::gen::util::{Rng, Stamp};
-use lopdf::{Object, ObjectId};
+use lopdf::{dictionary, Object, ObjectId};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 pub const LAYOUTS: [(&str, &str); 9] = [
@@ -273,7 +273,7 @@ pub fn render(layout: (&'static str, &'static str), r: &Referral, rng: &mut Rng,
             att(&format!("{name}.xlsx"), "xlsx", &xlsx(title, sections(r, rng, quad, split), r, at).expect("xlsx"))
         }
         "pdf_flat" => att(&format!("{name}.pdf"), "pdf", &pdf_flat(title, r, sections(r, rng, true, split), seed, at)),
-        "pdf_fields" => att(&format!("{name}.pdf"), "pdf", &pdf_fields(title, r, seed, at)),
+        "pdf_fields" => att(&format!("{name}.pdf"), "pdf", &pdf_fields(title, r, rng.below(2) == 0, seed, at)),
         other => panic!("unknown referral layout {other}"),
     }
 }
@@ -362,7 +362,7 @@ fn pdf_flat(title: &str, r: &Referral, secs: Vec<Section>, seed: &str, at: Stamp
     pdf::save(pdf.finish(&info(title, r, at), false))
 }
 
-fn pdf_fields(title: &str, r: &Referral, seed: &str, at: Stamp) -> Vec<u8> {
+fn pdf_fields(title: &str, r: &Referral, combo: bool, seed: &str, at: Stamp) -> Vec<u8> {
     let mut pdf = Pdf::new(&format!("{seed}/ref"), true, true);
     let page = pdf.reserve();
     let mut c = Canvas::default();
@@ -390,13 +390,37 @@ fn pdf_fields(title: &str, r: &Referral, seed: &str, at: Stamp) -> Vec<u8> {
     text(&mut pdf, &mut c, &mut annots, &mut y, "Email", "Ref_Email", r.referrer.email, false);
     text(&mut pdf, &mut c, &mut annots, &mut y, "Telephone", "Ref_Tel", r.referrer.phone, false);
     text(&mut pdf, &mut c, &mut annots, &mut y, "Date of referral", "Referral_Date", &r.referral_date.slash(), false);
-    heading(&mut c, &mut y, "2. Reason for referral (tick all that apply)");
+    let chosen = [(rs.visible, "Visible high risk"), (rs.pj, "Professional judgement"), (rs.escalation, "Potential escalation"), (rs.repeat, "Repeat")];
+    let ticked: Vec<&str> = chosen.iter().filter(|(on, _)| *on).map(|(_, l)| *l).collect();
+    if ticked.len() <= 1 && combo {
+        // One reason chosen from a drop-down list (a combo box) instead of tick boxes.
+        heading(&mut c, &mut y, "2. Reason for referral");
+        c.text("F1", 8.5, 40.0, y, "Main reason for referral");
+        let value = ticked.first().copied().unwrap_or("");
+        let opts: Vec<Object> = ["", "Visible high risk", "Professional judgement", "Potential escalation", "Repeat"].iter().map(|o| Object::string_literal(*o)).collect();
+        let ap = pdf.appearance(355.0, 13.0, "0.96 0.96 0.98 rg 0 0 355 13 re f\n", false);
+        let id = pdf.doc.add_object(dictionary! {
+            "Type" => "Annot", "Subtype" => "Widget", "FT" => "Ch", "Ff" => 131_072, "F" => 4,
+            "T" => Object::string_literal("Reason_for_referral"), "V" => Object::string_literal(value), "Opt" => opts,
+            "DA" => Object::string_literal("/Helv 8 Tf 0 g"),
+            "Rect" => vec![200.into(), Object::Real(y - 3.0), 555.into(), Object::Real(y + 10.0)],
+            "P" => page, "AP" => dictionary! { "N" => ap },
+        });
+        pdf.fields.push(id);
+        annots.push(id);
+        y -= 18.0;
+    } else {
+        heading(&mut c, &mut y, "2. Reason for referral (tick all that apply)");
+    }
     for (label, field, on) in [
         ("Visible high risk (DASH 14+)", "Reason_VHR", rs.visible),
         ("Professional judgement", "Reason_PJ", rs.pj),
         ("Potential escalation", "Reason_Escalation", rs.escalation),
         ("Repeat MARAC", "Reason_Repeat", rs.repeat),
-    ] {
+    ]
+    .into_iter()
+    .filter(|_| ticked.len() > 1 || !combo)
+    {
         c.text("F1", 8.5, 58.0, y, label);
         let id = pdf.checkbox(page, field, "Yes", on, [40.0, y - 2.0, 50.0, y + 8.0], ap);
         annots.push(id);
