@@ -18,6 +18,7 @@ pub mod odf;
 pub mod pdf;
 pub mod triage;
 pub mod util;
+pub mod variation;
 pub mod xlsx;
 pub mod zipw;
 
