@@ -26,6 +26,10 @@ use fields::PageIndex;
 use fonts::deref;
 use lopdf::{Dictionary, Object, ObjectId};
 
+/// Most lines looked at above a widget for its section heading.
+const MAX_HEADING_LINES: usize = 80;
+/// Longest heading, in characters: a longer line is text, not a heading.
+const MAX_HEADING_CHARS: usize = 80;
 /// Vertical slack around a widget's band when looking for its question text, in points.
 const BAND_SLACK: f32 = 3.0;
 /// Horizontal slack: text may end this far past the widget's left edge.
@@ -61,6 +65,10 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     }
     for field in &mut form.fields {
         field.field.context = context(&field.widgets, &pages);
+    }
+    let headings = Headings::new(&form.fields, &pages);
+    for field in &mut form.fields {
+        field.field.heading = headings.above(&field.widgets, &pages);
     }
     out.blocks = pages
         .iter()
@@ -315,4 +323,111 @@ fn context(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Optio
         return None;
     }
     layout::band_text(&content.runs, y_lo - BAND_SLACK, y_hi + BAND_SLACK, x_min + LEFT_SLACK)
+}
+
+/// A widget's box in display space, and whether text is printed left of it on its line.
+struct Placed {
+    page: usize,
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+    labelled_left: bool,
+}
+
+/// One printed line of a page: its baseline, size, horizontal extent and cells.
+struct Line {
+    y: f32,
+    size: f32,
+    x0: f32,
+    x1: f32,
+    cells: Vec<String>,
+}
+
+/// The printed lines and the widget boxes of every page, for finding the heading above a field.
+struct Headings {
+    widgets: Vec<Placed>,
+    lines: Vec<Vec<Line>>,
+}
+
+/// A widget's rectangle in display space.
+fn display_box(rect: [f32; 4], base: &Matrix) -> Option<[f32; 4]> {
+    let [x0, y0, x1, y1] = rect;
+    let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    for (x, y) in [(x0, y0), (x0, y1), (x1, y0), (x1, y1)] {
+        let (dx, dy) = base.apply(x, y);
+        b = [b[0].min(dx), b[1].min(dy), b[2].max(dx), b[3].max(dy)];
+    }
+    b.iter().all(|v| v.is_finite()).then_some(b)
+}
+
+impl Headings {
+    fn new(fields: &[fields::Field], pages: &[(PageContent, Matrix)]) -> Self {
+        let mut widgets = Vec::new();
+        for w in fields.iter().flat_map(|f| &f.widgets) {
+            let (Some(page), Some(rect)) = (w.page, w.rect) else { continue };
+            let Some((content, base)) = page.checked_sub(1).and_then(|i| pages.get(i)) else { continue };
+            let Some([x0, y0, x1, y1]) = display_box(rect, base) else { continue };
+            let labelled_left =
+                layout::band_text(&content.runs, y0 - BAND_SLACK, y1 + BAND_SLACK, x0 + LEFT_SLACK).is_some();
+            widgets.push(Placed { page, x0, y0, x1, y1, labelled_left });
+        }
+        let lines = if widgets.is_empty() {
+            Vec::new()
+        } else {
+            pages
+                .iter()
+                .map(|(content, _)| {
+                    layout::lines(&content.runs)
+                        .iter()
+                        .filter_map(|line| {
+                            let cells: Vec<String> = layout::cells(line).into_iter().map(|c| c.0).collect();
+                            let first = line.first()?;
+                            Some(Line {
+                                y: first.y,
+                                size: line.iter().map(|r| r.size).fold(0.0, f32::max),
+                                x0: line.iter().map(|r| r.x0).fold(f32::INFINITY, f32::min),
+                                x1: line.iter().map(|r| r.x1).fold(f32::NEG_INFINITY, f32::max),
+                                cells,
+                            })
+                            .filter(|l| !l.cells.is_empty() && l.y.is_finite())
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        Headings { widgets, lines }
+    }
+
+    /// The nearest heading-like line above a field's first placed widget: one cell, at most
+    /// [`MAX_HEADING_CHARS`], with no widget on its line (a label beside a box) and no unlabelled
+    /// widget just under it (a label above a box).
+    fn above(&self, widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Option<String> {
+        let (page, rect) = widgets.iter().find_map(|w| Some((w.page?, w.rect?)))?;
+        let (_, base) = pages.get(page.checked_sub(1)?)?;
+        let [_, _, _, top] = display_box(rect, base)?;
+        let on_page: Vec<&Placed> = self.widgets.iter().filter(|w| w.page == page).collect();
+        let mut above: Vec<&Line> = self.lines.get(page - 1)?.iter().filter(|l| l.y > top).collect();
+        above.sort_by(|a, b| a.y.total_cmp(&b.y));
+        for line in above.into_iter().take(MAX_HEADING_LINES) {
+            let middle = line.y + 0.3 * line.size;
+            let beside = on_page.iter().any(|w| middle >= w.y0 - BAND_SLACK && middle <= w.y1 + BAND_SLACK);
+            let over = on_page.iter().any(|w| {
+                !w.labelled_left
+                    && w.y1 < line.y
+                    && line.y - w.y1 <= 1.5 * line.size + 2.0
+                    && w.x0 < line.x1
+                    && line.x0 < w.x1
+            });
+            if beside || over {
+                continue;
+            }
+            if let [one] = line.cells.as_slice() {
+                if one.chars().count() <= MAX_HEADING_CHARS {
+                    return Some(one.clone());
+                }
+            }
+        }
+        None
+    }
 }
