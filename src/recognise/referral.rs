@@ -229,7 +229,7 @@ const LABEL_WORDS: &[&str] = &[
     "tel", "telephone", "phone", "mobile", "number", "ref", "reference", "crime", "occurrence", "incident",
     "child", "children", "gender", "sex", "email", "e", "mail", "relationship", "to", "victim", "perpetrator",
     "client", "referrer", "details", "contact", "nhs", "alias", "aliases", "aka", "signature", "signed", "id",
-    "abuser", "suspect", "offender", "alleged", "dd", "mm", "yy", "yyyy",
+    "abuser", "suspect", "offender", "alleged", "dd", "mm", "yy", "yyyy", "s",
 ];
 
 /// Words that may stand beside a section's name in a heading: "3. Details of the victim".
@@ -482,6 +482,12 @@ impl Matcher {
         vocabulary || self.heading_left(text).is_some_and(|(_, left)| left == 0) || self.key_for_blank(text, None).is_some_and(|k| value_kind(k) == ValueKind::Text && tokens.len() <= 6 && self.covers(&w, k))
     }
 
+    /// Whether a short text names a field (of any kind): "Number of police call-outs", "Surname".
+    fn names_field(&self, text: &str) -> bool {
+        let count = norm(text).split(' ').filter(|w| !w.is_empty()).count();
+        (1..=12).contains(&count) && !text.contains('?') && self.key_for_blank(text, None).is_some()
+    }
+
     /// Whether the phrases of `key` cover every word of `w` but fillers: "Police reference" is
     /// all label, "Police reference KP-25-004173" is not.
     fn covers(&self, w: &str, key: &str) -> bool {
@@ -574,7 +580,7 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
         }
         return Some(out);
     }
-    let label_like: Vec<bool> = texts.iter().map(|c| m.is_label(c) || c.ends_with(':')).collect();
+    let label_like: Vec<bool> = texts.iter().map(|c| m.is_label(c) || m.names_field(c) || c.ends_with(':')).collect();
     if texts.len() >= 2 && label_like.iter().all(|l| *l) && !(texts.len() == 2 && asks_for_reason(texts[0])) {
         return None;
     }
@@ -684,6 +690,12 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                             }
                         } else if let Some((l, v)) = label_value(one) {
                             push_pair(&mut out, Pair::new(l, v, &at));
+                        } else if row.cells.len() >= 2
+                            && row.cells.first().is_some_and(|c| c.trim() == *one)
+                            && (m.is_label(one) || m.names_field(one))
+                        {
+                            // A label with its value cell left empty.
+                            push_pair(&mut out, Pair::new(one, "", &at));
                         } else {
                             out.push(Item::Line((*one).to_owned()));
                         }
@@ -1290,5 +1302,378 @@ mod tests {
         assert_eq!(r.reasons.get("visible_high_risk"), Some(&false));
         assert_eq!(r.reasons.get("professional_judgement"), Some(&true));
         assert_eq!(r.get("professional_judgement_rationale"), Some("escalating threats"));
+    }
+
+    fn text_field(name: &str, label: Option<&str>, context: Option<&str>, heading: Option<&str>, value: &str) -> FormField {
+        FormField {
+            name: name.into(),
+            label: label.map(str::to_owned),
+            context: context.map(str::to_owned),
+            heading: heading.map(str::to_owned),
+            kind: FieldKind::Text,
+            value: (!value.is_empty()).then(|| value.to_owned()),
+            options: Vec::new(),
+            at: "page 1".into(),
+        }
+    }
+
+    fn checkbox(name: &str, label: Option<&str>, ticked: bool) -> FormField {
+        FormField {
+            kind: FieldKind::Checkbox,
+            value: ticked.then(|| "Yes".to_owned()),
+            options: vec!["Yes".into()],
+            ..text_field(name, label, None, None, "")
+        }
+    }
+
+    fn fields(list: Vec<FormField>) -> Document {
+        Document { fields: list, ..Document::default() }
+    }
+
+    fn read(doc: &Document) -> Referral {
+        recognise(&[("1", doc)], &Synonyms::default(), 2025)
+    }
+
+    fn uncertain_about(r: &Referral, key: &str) -> bool {
+        r.uncertain.contains(key)
+            && r.problems.iter().any(|p| p.kind == ProblemKind::Uncertain && p.detail.starts_with(&format!("{key}: ")))
+    }
+
+    #[test]
+    fn acroform_victim_split_name_never_the_perpetrators_full_name() {
+        // Field names say the section (the form in issue 11: victim surname and forename, the
+        // perpetrator's full name below them).
+        let by_name = fields(vec![
+            text_field("Victim_Surname", None, None, None, "Hollins"),
+            text_field("Victim_Forenames", None, None, None, "Rebecca"),
+            text_field("Sec3_VictimDOB", None, None, None, "03/07/1991"),
+            text_field("Perp_FullName", None, Some("Full name"), None, "Darren Hollins"),
+            text_field("perpetrator.dob", None, None, None, "14/11/1988"),
+        ]);
+        // Generic names: the alternate names and the headings printed above say it.
+        let by_heading = fields(vec![
+            text_field("Text1", Some("Surname"), Some("Surname"), Some("3. Victim details"), "Hollins"),
+            text_field("Text2", None, Some("Forename(s)"), Some("3. Victim details"), "Rebecca"),
+            text_field("Text3", None, Some("Date of birth"), Some("3. Victim details"), "3 July 1991"),
+            text_field("Text4", Some("Full name"), None, Some("4. Alleged perpetrator"), "Darren Hollins"),
+            text_field("Text5", None, Some("Date of birth"), Some("4. Alleged perpetrator"), "14/11/1988"),
+        ]);
+        // Abbreviated prefixes: AP_ (alleged perpetrator), PCH_ (person causing harm).
+        let abbreviated = fields(vec![
+            text_field("AP_Name", None, None, None, "Darren Hollins"),
+            text_field("PCH_DOB", None, None, None, "14/11/1988"),
+            text_field("Client_FirstName", None, None, None, "Rebecca"),
+            text_field("Client_MiddleName", None, None, None, "Jane"),
+            text_field("Client_LastName", None, None, None, "Hollins"),
+            text_field("Client_DOB", None, None, None, "1991-07-03"),
+        ]);
+        for (doc, victim) in [(&by_name, "Rebecca Hollins"), (&by_heading, "Rebecca Hollins"), (&abbreviated, "Rebecca Jane Hollins")] {
+            let r = read(doc);
+            assert_eq!(r.get("victim.name"), Some(victim), "{r:#?}");
+            assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3), "{r:#?}");
+            assert_eq!(r.get("perpetrator.name"), Some("Darren Hollins"), "{r:#?}");
+            assert_eq!(r.perpetrator_dob, NaiveDate::from_ymd_opt(1988, 11, 14), "{r:#?}");
+            assert!(r.uncertain.is_empty() && r.blank.is_empty(), "{r:#?}");
+        }
+    }
+
+    #[test]
+    fn blank_victim_is_found_blank_and_never_filled_from_the_perpetrator() {
+        // AcroForm: the victim's boxes are empty, the perpetrator's are filled.
+        let acro = fields(vec![
+            text_field("Victim_Surname", None, None, None, ""),
+            text_field("Victim_Forename", None, None, None, ""),
+            text_field("Victim_DOB", None, None, None, ""),
+            text_field("Text9", Some("Name"), None, Some("Person causing harm"), "Darren Hollins"),
+            text_field("Text10", Some("Date of birth"), None, Some("Person causing harm"), "14/11/1988"),
+        ]);
+        // Two-column table with section headings.
+        let table_doc = Document {
+            blocks: vec![
+                para("Victim details"),
+                table(&[&["Name", ""], &["Date of birth", ""]]),
+                para("Alleged perpetrator"),
+                table(&[&["Name", "Darren Hollins"], &["Date of birth", "14/11/1988"]]),
+            ],
+            ..Document::default()
+        };
+        // Label-above-value table: the row of values under the labels is empty.
+        let above = Document {
+            blocks: vec![
+                para("Section 3 - Victim"),
+                table(&[&["Surname", "Forename(s)", "DOB"], &["", "", ""]]),
+                para("Section 4 - Perpetrator"),
+                table(&[&["Surname", "Forename(s)", "DOB"], &["Hollins", "Darren", "14/11/1988"]]),
+            ],
+            ..Document::default()
+        };
+        for doc in [&acro, &table_doc, &above] {
+            let r = read(doc);
+            assert_eq!(r.get("victim.name"), None, "{r:#?}");
+            assert_eq!(r.victim_dob, None, "{r:#?}");
+            assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+            assert!(r.victim_placed());
+            assert_eq!(r.get("perpetrator.name"), Some("Darren Hollins"), "{r:#?}");
+            assert_eq!(r.perpetrator_dob, NaiveDate::from_ymd_opt(1988, 11, 14));
+        }
+    }
+
+    #[test]
+    fn a_layout_with_no_victim_field_is_not_found_blank() {
+        let doc = Document {
+            blocks: vec![para("Notes about the household"), table(&[&["Worker", "A Officer"], &["Team", "North"]])],
+            fields: vec![text_field("Text1", None, None, None, "")],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert!(!r.victim_placed());
+        assert!(r.blank.is_empty() && r.uncertain.is_empty(), "{r:#?}");
+    }
+
+    #[test]
+    fn labels_read_as_values_are_doubts_not_values() {
+        // The police form of issue 11: field values that are the form's own labels.
+        let acro = fields(vec![
+            text_field("Victim_Name", None, None, None, "Name"),
+            text_field("Perp_Name", None, None, None, "DOB"),
+            text_field("Victim_DOB", None, None, None, "Crime / occurrence ref"),
+            text_field("Perp_DOB", None, None, None, "not sure"),
+            text_field("Child1Name", None, None, None, "Child 1 name"),
+        ]);
+        let r = read(&acro);
+        assert_eq!(r.get("victim.name"), None);
+        assert_eq!(r.get("perpetrator.name"), None);
+        assert_eq!(r.victim_dob, None);
+        assert!(uncertain_about(&r, "victim.name"), "{r:#?}");
+        assert!(uncertain_about(&r, "perpetrator.name"), "{r:#?}");
+        assert!(uncertain_about(&r, "victim.dob"), "{r:#?}");
+        // Not a label, not a date: the date problem as before.
+        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("perpetrator.dob")));
+        assert!(!r.blank.contains("victim.name"));
+        assert!(r.children.is_empty());
+        // No detail quotes a value.
+        assert!(r.problems.iter().all(|p| !p.detail.contains("occurrence") && !p.detail.contains("Child 1")), "{:?}", r.problems);
+
+        // A row of labels with no row of values under it: the victim's name is in doubt.
+        let table_doc = Document {
+            blocks: vec![para("Victim details"), table(&[&["Name", "Date of birth"]]), para("Perpetrator details"), table(&[&["Name", "Sam Bloggs"]])],
+            ..Document::default()
+        };
+        let r = read(&table_doc);
+        assert_eq!(r.get("victim.name"), None);
+        assert!(uncertain_about(&r, "victim.name"), "{r:#?}");
+        assert!(!r.blank.contains("victim.name"));
+        assert_eq!(r.get("perpetrator.name"), Some("Sam Bloggs"));
+
+        // "Label: value" paragraphs.
+        let paras = Document {
+            blocks: vec![para("About the victim"), para("Full name: Surname"), para("Date of birth: 03/07/1991")],
+            ..Document::default()
+        };
+        let r = read(&paras);
+        assert_eq!(r.get("victim.name"), None);
+        assert!(uncertain_about(&r, "victim.name"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3));
+    }
+
+    #[test]
+    fn printed_labels_of_a_pdf_with_fields_are_no_doubt() {
+        // The text layer of a fillable PDF: labels side by side; the values are in the fields.
+        let doc = Document {
+            blocks: vec![table(&[&["Victim details"], &["Surname", "Forename(s)"], &["Date of birth"]])],
+            fields: vec![
+                text_field("Victim_Surname", None, None, None, "Hollins"),
+                text_field("Victim_Forename", None, None, None, "Rebecca"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), Some("Rebecca Hollins"));
+        assert!(r.uncertain.is_empty() && r.problems.is_empty(), "{r:#?}");
+        assert!(!r.blank.contains("victim.dob"), "a printed label beside a box is no evidence of a blank");
+    }
+
+    #[test]
+    fn split_names_in_tables_and_paragraphs() {
+        let two_column = Document {
+            blocks: vec![
+                para("2. Client details"),
+                table(&[&["Surname", "Hollins"], &["First name", "Rebecca"], &["Middle name", "Jane"], &["DOB", "03/07/1991"]]),
+            ],
+            ..Document::default()
+        };
+        let above = Document {
+            blocks: vec![
+                para("Victim"),
+                table(&[&["Family name", "Given names", "Date of birth"], &["Hollins", "Rebecca Jane", "3rd July 1991"]]),
+            ],
+            ..Document::default()
+        };
+        let paras = Document {
+            blocks: vec![para("Victim's details"), para("Last name: Hollins"), para("Forenames: Rebecca Jane"), para("D.O.B.: 03.07.91")],
+            ..Document::default()
+        };
+        for doc in [&two_column, &above, &paras] {
+            let r = read(doc);
+            assert_eq!(r.get("victim.name"), Some("Rebecca Jane Hollins"), "{r:#?}");
+            assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3), "{r:#?}");
+        }
+        // Surname first as written stays as written.
+        let doc = Document { blocks: vec![para("Victim"), table(&[&["Name", "HOLLINS, Rebecca"]])], ..Document::default() };
+        assert_eq!(read(&doc).get("victim.name"), Some("HOLLINS, Rebecca"));
+    }
+
+    #[test]
+    fn a_second_name_label_after_a_blank_one_is_a_doubt() {
+        // The perpetrator's heading is one the reader does not know: its "Name" must not fill
+        // the victim's blank one.
+        let doc = Document {
+            blocks: vec![
+                para("Victim"),
+                table(&[&["Name", ""], &["Date of birth", ""]]),
+                para("The other party"),
+                table(&[&["Name", "Darren Hollins"], &["Date of birth", "14/11/1988"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), None, "{r:#?}");
+        assert_eq!(r.victim_dob, None, "{r:#?}");
+        assert!(uncertain_about(&r, "victim.name") && uncertain_about(&r, "victim.dob"), "{r:#?}");
+        assert!(!r.blank.contains("victim.name"));
+    }
+
+    #[test]
+    fn professional_judgement_with_its_rationale_in_every_layout() {
+        let why = "Threats to kill after separation and access to a knife; she is too frightened to answer the DASH.";
+        // DOCX: a ticked box, the rationale in the free-text box under it.
+        let ticked_then_box = Document {
+            blocks: vec![para("Reason for referral"), table(&[&["☐ Visible high risk"], &["☒ Professional judgement"], &[why], &["☐ Potential escalation"]])],
+            ..Document::default()
+        };
+        // "Yes" in a cell; the rationale under "Please explain".
+        let yes_cell = Document {
+            blocks: vec![table(&[&["Professional judgement", "Yes"], &["If professional judgement, please explain", why]])],
+            ..Document::default()
+        };
+        // Paragraphs: several boxes on one line, the rationale in the paragraph after.
+        let paragraphs = Document {
+            blocks: vec![para("Reason for referral"), para("☐ Visible high risk ☒ Professional judgement ☐ Repeat"), para(why)],
+            ..Document::default()
+        };
+        // Spreadsheet: the mark a few cells on, the rationale beside its label further on.
+        let sheet = Document {
+            blocks: vec![table(&[&["Professional judgement", "", "X"], &["Reasons for professional judgement", "", "", why]])],
+            ..Document::default()
+        };
+        // Rationale beside the ticked box.
+        let beside = Document { blocks: vec![table(&[&["☒ Professional judgement", why]])], ..Document::default() };
+        // PDF: a ticked checkbox and an unlabelled text box after it.
+        let pdf = fields(vec![
+            checkbox("Check Box 1", Some("Visible high risk"), false),
+            checkbox("Check Box 2", Some("Professional judgement"), true),
+            text_field("Text7", None, None, None, why),
+        ]);
+        // PDF: a drop-down's choice, the rationale in a box labelled for it.
+        let mut choice = text_field("ReasonForReferral", Some("Reason for referral"), None, None, "Professional judgement");
+        choice.kind = FieldKind::Choice;
+        let dropdown = fields(vec![choice, text_field("PJRationale", Some("If PJ, give details"), None, None, why)]);
+        // A typed "PJ" in the reason cell.
+        let typed = Document { blocks: vec![table(&[&["Reason for referral", "PJ"], &["Rationale", why]])], ..Document::default() };
+        for (name, doc) in [
+            ("ticked then box", &ticked_then_box),
+            ("yes cell", &yes_cell),
+            ("paragraphs", &paragraphs),
+            ("sheet", &sheet),
+            ("beside", &beside),
+            ("pdf", &pdf),
+            ("dropdown", &dropdown),
+            ("typed", &typed),
+        ] {
+            let r = read(doc);
+            assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{name}: {r:#?}");
+            assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{name}: {r:#?}");
+        }
+        let r = read(&paragraphs);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false));
+        assert_eq!(r.reasons.get("repeat"), Some(&false));
+    }
+
+    #[test]
+    fn no_rationale_is_not_invented_from_the_next_label() {
+        let doc = Document {
+            blocks: vec![
+                para("Reason for referral"),
+                table(&[
+                    &["Professional judgement", "☒"],
+                    &["If professional judgement, give your rationale"],
+                    &["Number of police call-outs in last 12 months", ""],
+                    &["Repeat MARAC", "☐"],
+                ]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true));
+        assert_eq!(r.get("professional_judgement_rationale"), None, "{r:#?}");
+        // Nor from an unticked box's neighbour.
+        let pdf = fields(vec![checkbox("PJ", Some("Professional judgement"), false), text_field("Text7", None, None, None, "Some words written in a box here")]);
+        assert_eq!(read(&pdf).get("professional_judgement_rationale"), None);
+    }
+
+    #[test]
+    fn escalation_with_its_call_outs_and_visible_high_risk_with_its_score() {
+        let doc = Document {
+            blocks: vec![table(&[&["Potential escalation", "☒", "Number of police call-outs in the last 12 months", "4"], &["Visible high risk", "Yes", "DASH score", "16"]])],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(4));
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&true));
+        assert_eq!(r.stated_dash_score, Some(16));
+    }
+
+    #[test]
+    fn children_rows_are_children_not_labels_numbers_or_questions() {
+        let doc = Document {
+            blocks: vec![
+                para("Children in the household"),
+                table(&[
+                    &["Child 1 name", "Child 1 DOB"],
+                    &["Ruby Hollins", "03/06/2021"],
+                    &["24", "Yes"],
+                    &["03/06/2019", "x"],
+                    &["Child 2 name", ""],
+                    &["Alfie Hollins", "7 Nov 2019", "St Mary's"],
+                ]),
+                para("Is there conflict over contact with the children?"),
+                table(&[&["24", "Has the abuser ever been in trouble with the police?", "Yes"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(
+            r.children,
+            vec![
+                Child { name: "Ruby Hollins".into(), dob: NaiveDate::from_ymd_opt(2021, 6, 3) },
+                Child { name: "Alfie Hollins".into(), dob: NaiveDate::from_ymd_opt(2019, 11, 7) },
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_are_headings_and_labels_are_not() {
+        let m = Matcher::new(&Synonyms::default());
+        assert_eq!(m.heading("3. Details of the victim"), Some(Section::Victim));
+        assert_eq!(m.heading("Section E - Children in the household"), Some(Section::Children));
+        assert_eq!(m.heading("5. Children and other household members (name / date of birth)"), Some(Section::Children));
+        assert_eq!(m.heading("Victim's details"), Some(Section::Victim));
+        assert_eq!(m.heading("Suspect details"), Some(Section::Perpetrator));
+        assert_eq!(m.heading("Relationship to victim"), None);
+        assert_eq!(m.heading("Victim name"), None);
+        assert_eq!(m.heading("Is there conflict over contact with the children?"), None);
+        assert!(m.is_label("Crime / occurrence ref") && m.is_label("DOB") && m.is_label("Child 1 name"));
+        assert!(!m.is_label("Same as victim") && !m.is_label("Rose Child") && !m.is_label("Ref 123456"));
     }
 }
