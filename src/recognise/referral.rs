@@ -14,7 +14,8 @@ use super::topics::words;
 use crate::document::{Block, Document, FieldKind, FormField, Problem, ProblemKind, CHECKED, UNCHECKED};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A part of the referral form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
@@ -470,6 +471,18 @@ impl Matcher {
     /// Whether a short text reads as a label of the form: it names a field, or it is made of
     /// label words only ("Child 1 name", "DOB", "Crime / occurrence ref").
     fn is_label(&self, text: &str) -> bool {
+        if let Some(seen) = self.labels_seen.borrow().get(text) {
+            return *seen;
+        }
+        let answer = self.is_label_uncached(text);
+        let mut seen = self.labels_seen.borrow_mut();
+        if seen.len() < 100_000 {
+            seen.insert(text.to_owned(), answer);
+        }
+        answer
+    }
+
+    fn is_label_uncached(&self, text: &str) -> bool {
         let w = norm(text);
         let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
         if tokens.is_empty() || tokens.len() > 10 || text.contains([CHECKED, UNCHECKED]) {
@@ -581,7 +594,7 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
         return Some(out);
     }
     let label_like: Vec<bool> = texts.iter().map(|c| m.is_label(c) || m.names_field(c) || c.ends_with(':')).collect();
-    if texts.len() >= 2 && label_like.iter().all(|l| *l) && !(texts.len() == 2 && asks_for_reason(texts[0])) {
+    if texts.len() >= 2 && label_like.iter().all(|l| *l) && !(texts.len() == 2 && texts.first().is_some_and(|t| asks_for_reason(t))) {
         return None;
     }
     let mut open: Option<Pair> = None;
@@ -783,6 +796,10 @@ struct Matcher {
     phrases: Vec<(String, Option<Section>, String)>,
     /// Field keys in declaration order, for ties.
     order: Vec<String>,
+    /// Phrases by their first word: a label is only compared with the phrases its words start.
+    by_first: HashMap<String, Vec<usize>>,
+    /// What [`Matcher::is_label`] said of each text seen, for the many cells read twice.
+    labels_seen: RefCell<HashMap<String, bool>>,
 }
 
 /// The kind of value a field holds: a label only matches when its value fits.
@@ -835,7 +852,13 @@ impl Matcher {
                 phrases.push((key.clone(), section, pad(&norm(label))));
             }
         }
-        Matcher { sections, phrases, order }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (_, _, phrase)) in phrases.iter().enumerate() {
+            if let Some(first) = phrase.split(' ').find(|t| !t.is_empty()) {
+                by_first.entry(first.to_owned()).or_default().push(i);
+            }
+        }
+        Matcher { sections, phrases, order, by_first, labels_seen: RefCell::new(HashMap::new()) }
     }
 
     /// The section a heading opens, or the person a label is about.
@@ -862,7 +885,11 @@ impl Matcher {
     /// Fields ranked for a (padded) label read under `subject`: phrase lengths added up per field.
     fn ranked(&self, w: &str, subject: Option<Section>) -> Vec<(usize, usize, &str)> {
         let mut scores: Vec<(usize, usize, &str)> = Vec::new();
-        for (key, need, phrase) in &self.phrases {
+        let mut candidates: Vec<usize> =
+            w.split(' ').filter(|t| !t.is_empty()).filter_map(|t| self.by_first.get(t)).flatten().copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for (key, need, phrase) in candidates.into_iter().filter_map(|i| self.phrases.get(i)) {
             if need.is_some() && *need != subject {
                 continue;
             }

@@ -26,8 +26,6 @@ use fields::PageIndex;
 use fonts::deref;
 use lopdf::{Dictionary, Object, ObjectId};
 
-/// Most lines looked at above a widget for its section heading.
-const MAX_HEADING_LINES: usize = 80;
 /// Longest heading, in characters: a longer line is text, not a heading.
 const MAX_HEADING_CHARS: usize = 80;
 /// Vertical slack around a widget's band when looking for its question text, in points.
@@ -335,19 +333,10 @@ struct Placed {
     labelled_left: bool,
 }
 
-/// One printed line of a page: its baseline, size, horizontal extent and cells.
-struct Line {
-    y: f32,
-    size: f32,
-    x0: f32,
-    x1: f32,
-    cells: Vec<String>,
-}
-
-/// The printed lines and the widget boxes of every page, for finding the heading above a field.
+/// The printed lines and the widget boxes of every page, for finding the heading above a field:
+/// per page, the heading-like lines (baseline, text), lowest first.
 struct Headings {
-    widgets: Vec<Placed>,
-    lines: Vec<Vec<Line>>,
+    pages: Vec<Vec<(f32, String)>>,
 }
 
 /// A widget's rectangle in display space.
@@ -362,8 +351,11 @@ fn display_box(rect: [f32; 4], base: &Matrix) -> Option<[f32; 4]> {
 }
 
 impl Headings {
+    /// A line is heading-like when it is one cell of at most [`MAX_HEADING_CHARS`], with no
+    /// widget on its line (a label beside a box) and no unlabelled widget just under it (a
+    /// label above a box).
     fn new(fields: &[fields::Field], pages: &[(PageContent, Matrix)]) -> Self {
-        let mut widgets = Vec::new();
+        let mut widgets: Vec<Placed> = Vec::new();
         for w in fields.iter().flat_map(|f| &f.widgets) {
             let (Some(page), Some(rect)) = (w.page, w.rect) else { continue };
             let Some((content, base)) = page.checked_sub(1).and_then(|i| pages.get(i)) else { continue };
@@ -372,62 +364,53 @@ impl Headings {
                 layout::band_text(&content.runs, y0 - BAND_SLACK, y1 + BAND_SLACK, x0 + LEFT_SLACK).is_some();
             widgets.push(Placed { page, x0, y0, x1, y1, labelled_left });
         }
-        let lines = if widgets.is_empty() {
-            Vec::new()
-        } else {
-            pages
-                .iter()
-                .map(|(content, _)| {
-                    layout::lines(&content.runs)
-                        .iter()
-                        .filter_map(|line| {
-                            let cells: Vec<String> = layout::cells(line).into_iter().map(|c| c.0).collect();
-                            let first = line.first()?;
-                            Some(Line {
-                                y: first.y,
-                                size: line.iter().map(|r| r.size).fold(0.0, f32::max),
-                                x0: line.iter().map(|r| r.x0).fold(f32::INFINITY, f32::min),
-                                x1: line.iter().map(|r| r.x1).fold(f32::NEG_INFINITY, f32::max),
-                                cells,
-                            })
-                            .filter(|l| !l.cells.is_empty() && l.y.is_finite())
-                        })
-                        .collect()
-                })
-                .collect()
-        };
-        Headings { widgets, lines }
+        if widgets.is_empty() {
+            return Headings { pages: Vec::new() };
+        }
+        let pages = pages
+            .iter()
+            .enumerate()
+            .map(|(i, (content, _))| {
+                let on_page: Vec<&Placed> = widgets.iter().filter(|w| w.page == i + 1).collect();
+                if on_page.is_empty() {
+                    return Vec::new();
+                }
+                let mut found: Vec<(f32, String)> = layout::lines(&content.runs)
+                    .iter()
+                    .filter_map(|line| {
+                        let first = line.first()?;
+                        let y = first.y;
+                        let size = line.iter().map(|r| r.size).fold(0.0, f32::max);
+                        let x0 = line.iter().map(|r| r.x0).fold(f32::INFINITY, f32::min);
+                        let x1 = line.iter().map(|r| r.x1).fold(f32::NEG_INFINITY, f32::max);
+                        let middle = y + 0.3 * size;
+                        let beside = on_page.iter().any(|w| middle >= w.y0 - BAND_SLACK && middle <= w.y1 + BAND_SLACK);
+                        let over = on_page.iter().any(|w| {
+                            !w.labelled_left && w.y1 < y && y - w.y1 <= 1.5 * size + 2.0 && w.x0 < x1 && x0 < w.x1
+                        });
+                        if beside || over || !y.is_finite() {
+                            return None;
+                        }
+                        match layout::cells(line).as_slice() {
+                            [(one, _)] if one.chars().count() <= MAX_HEADING_CHARS => Some((y, one.clone())),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                found.sort_by(|a, b| a.0.total_cmp(&b.0));
+                found
+            })
+            .collect();
+        Headings { pages }
     }
 
-    /// The nearest heading-like line above a field's first placed widget: one cell, at most
-    /// [`MAX_HEADING_CHARS`], with no widget on its line (a label beside a box) and no unlabelled
-    /// widget just under it (a label above a box).
+    /// The nearest heading-like line above a field's first placed widget.
     fn above(&self, widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Option<String> {
         let (page, rect) = widgets.iter().find_map(|w| Some((w.page?, w.rect?)))?;
         let (_, base) = pages.get(page.checked_sub(1)?)?;
         let [_, _, _, top] = display_box(rect, base)?;
-        let on_page: Vec<&Placed> = self.widgets.iter().filter(|w| w.page == page).collect();
-        let mut above: Vec<&Line> = self.lines.get(page - 1)?.iter().filter(|l| l.y > top).collect();
-        above.sort_by(|a, b| a.y.total_cmp(&b.y));
-        for line in above.into_iter().take(MAX_HEADING_LINES) {
-            let middle = line.y + 0.3 * line.size;
-            let beside = on_page.iter().any(|w| middle >= w.y0 - BAND_SLACK && middle <= w.y1 + BAND_SLACK);
-            let over = on_page.iter().any(|w| {
-                !w.labelled_left
-                    && w.y1 < line.y
-                    && line.y - w.y1 <= 1.5 * line.size + 2.0
-                    && w.x0 < line.x1
-                    && line.x0 < w.x1
-            });
-            if beside || over {
-                continue;
-            }
-            if let [one] = line.cells.as_slice() {
-                if one.chars().count() <= MAX_HEADING_CHARS {
-                    return Some(one.clone());
-                }
-            }
-        }
-        None
+        let lines = self.pages.get(page - 1)?;
+        let first_above = lines.partition_point(|(y, _)| *y <= top);
+        lines.get(first_above).map(|(_, text)| text.clone())
     }
 }
