@@ -976,6 +976,26 @@ struct Reading {
     blank: BTreeMap<String, Vec<String>>,
     /// Professional judgement was just ticked: the free text that follows is its rationale.
     pj_open: bool,
+    /// Numbered child fields ("Child 1 name", "Child1DOB"): name and date of birth by number.
+    numbered_children: BTreeMap<u32, (Option<String>, Option<NaiveDate>)>,
+}
+
+/// A numbered child's field: its number, and whether it holds the name (else the date of birth).
+fn numbered_child(label: &str) -> Option<(u32, bool)> {
+    let w = name_words(label);
+    let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
+    // A question about children ("... (name of abuser) ... children?") is not a child's field.
+    if label.contains('?') || tokens.len() > 6 || !tokens.iter().any(|t| matches!(*t, "child" | "children")) {
+        return None;
+    }
+    let n = tokens.iter().find_map(|t| t.parse::<u32>().ok())?;
+    let dob = tokens.iter().any(|t| matches!(*t, "dob" | "birth"));
+    let name = tokens.iter().any(|t| matches!(*t, "name" | "names" | "fullname"));
+    match (name, dob) {
+        (true, false) => Some((n, true)),
+        (false, true) => Some((n, false)),
+        _ => None,
+    }
 }
 
 /// Reads the referral form fields from the documents of one email, in attachment order.
@@ -1075,6 +1095,22 @@ fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pi
                 g.pj_open = named.contains(&"professional_judgement");
                 return;
             }
+        }
+    }
+    if key.is_none() {
+        if let Some((n, is_name)) = std::iter::once(&p.label).chain(&p.more).find_map(|l| numbered_child(l)) {
+            let value = p.value.trim();
+            let entry = g.numbered_children.entry(n).or_default();
+            if is_name {
+                let letters = value.chars().filter(|c| c.is_alphabetic()).count();
+                let answer = normalise_answer(value).is_some();
+                if letters >= 2 && !answer && !m.is_label(value) && matches!(parse_date(value, pivot_year), DateRead::NotADate) {
+                    entry.0.get_or_insert_with(|| value.to_owned());
+                }
+            } else if let DateRead::Date(d) = parse_date(value, pivot_year) {
+                entry.1.get_or_insert(d);
+            }
+            return;
         }
     }
     let Some(key) = key else {
@@ -1206,6 +1242,11 @@ fn finish(mut g: Reading) -> Referral {
             let at = parts.iter().map(|(_, at)| at.as_str()).collect::<Vec<_>>().join("; ");
             g.r.fields.insert(key.clone(), name);
             g.r.found_at.insert(key, at);
+        }
+    }
+    for (name, dob) in std::mem::take(&mut g.numbered_children).into_values() {
+        if let Some(name) = name.filter(|n| !g.r.children.iter().any(|c| &c.name == n)) {
+            g.r.children.push(Child { name, dob });
         }
     }
     let found: BTreeSet<String> = g.r.found_at.keys().cloned().collect();
@@ -1687,6 +1728,26 @@ mod tests {
                 Child { name: "Alfie Hollins".into(), dob: NaiveDate::from_ymd_opt(2019, 11, 7) },
             ]
         );
+    }
+
+    #[test]
+    fn numbered_child_fields_are_children_and_their_labels_are_not() {
+        let acro = fields(vec![
+            text_field("Child1Name", None, None, None, "Ruby Hollins"),
+            text_field("Child1DOB", None, None, None, "03/06/2021"),
+            text_field("Child_2_Name", None, None, None, "Child 2 name"),
+            text_field("Child_2_DOB", None, None, None, ""),
+            text_field("Child3Name", None, None, None, "24"),
+            text_field("q18", Some("18. Do you know if (name of abuser) has hurt anyone else (children, siblings)?"), None, None, "No"),
+        ]);
+        let two_column = Document {
+            blocks: vec![table(&[&["Child 1 name", "Ruby Hollins"], &["Child 1 date of birth", "3 June 2021"], &["Child 2 name", ""]])],
+            ..Document::default()
+        };
+        for doc in [&acro, &two_column] {
+            let r = read(doc);
+            assert_eq!(r.children, vec![Child { name: "Ruby Hollins".into(), dob: NaiveDate::from_ymd_opt(2021, 6, 3) }], "{r:#?}");
+        }
     }
 
     #[test]
