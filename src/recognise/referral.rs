@@ -1074,7 +1074,13 @@ fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pi
     let value_is_mark = p.value.starts_with([CHECKED, UNCHECKED]);
     let in_section = p.section.or(*section);
     let row_subject = p.before.as_deref().and_then(|b| m.subject(b));
-    let labels = [p.label.clone()];
+    // A form field's labels in turn (alternate name, own name, printed label) while they name
+    // no field at all; a printed question or a long line is not a label.
+    let mut labels = vec![p.label.clone()];
+    labels.extend(p.more.iter().filter(|l| !l.contains('?') && norm(l).split(' ').count() <= 8).cloned());
+    let names_a_field = |l: &String| m.key_for_blank(l, in_section).is_some() || m.key_for_blank(l, row_subject).is_some();
+    let last = labels.iter().position(names_a_field).unwrap_or(0);
+    labels.truncate(last + 1);
     let key = labels.iter().find_map(|l| {
         let found = m.key(l, &p.value, in_section).or_else(|| m.key(l, &p.value, row_subject));
         match found {
@@ -1383,6 +1389,18 @@ mod tests {
             options: Vec::new(),
             at: "page 1".into(),
         }
+    }
+
+    #[test]
+    fn a_cryptic_field_name_gives_way_to_the_printed_label() {
+        let doc = fields(vec![
+            text_field("S3_F1", None, Some("Surname"), Some("Victim details"), "Hollins"),
+            text_field("S3_F2", None, Some("Forename"), Some("Victim details"), "Rebecca"),
+            text_field("q01", Some("Question 1"), Some("Has the current incident resulted in injury?"), None, "Yes"),
+        ]);
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), Some("Rebecca Hollins"), "{r:#?}");
+        assert_eq!(r.get("risk_summary"), None, "{r:#?}");
     }
 
     fn checkbox(name: &str, label: Option<&str>, ticked: bool) -> FormField {
