@@ -707,8 +707,9 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                             && row.cells.first().is_some_and(|c| c.trim() == *one)
                             && (m.is_label(one) || m.names_field(one))
                         {
-                            // A label with its value cell left empty.
-                            push_pair(&mut out, Pair::new(one, "", &at));
+                            // A label with its value cell left empty, or a label (merged across
+                            // the row) with its value in the row under it: the next row says.
+                            header = Some((row.cells.clone(), at));
                         } else {
                             out.push(Item::Line((*one).to_owned()));
                         }
@@ -758,6 +759,40 @@ fn flush_header(
     has_fields: bool,
 ) -> bool {
     let value_row = !values.is_empty() && values.iter().all(|v| v.trim().is_empty() || !m.is_label(v));
+    let label_texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let value_texts: Vec<&str> = values.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    if let [label] = label_texts.as_slice() {
+        // One label on its row: the value under it is a short text that is not a label, a
+        // heading or an instruction; a label or a heading under it (or nothing) leaves it blank;
+        // anything else says nothing.
+        let next = value_texts.as_slice();
+        let short_value = match next {
+            [v] => {
+                let w = pad(&norm(v));
+                norm(v).split(' ').count() <= 12
+                    && !v.ends_with(':')
+                    && !v.contains('?')
+                    && !v.starts_with([CHECKED, UNCHECKED])
+                    && ![" please ", " tick ", " complete ", " if "].iter().any(|x| w.contains(x))
+                    && !m.is_label(v)
+                    && !m.names_field(v)
+                    && m.heading(v).is_none()
+            }
+            _ => false,
+        };
+        let labelled_next = next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
+        let mut p = match next {
+            [v] if short_value => Pair::new(label, v, values_at),
+            _ if labelled_next => Pair::new(label, "", header_at),
+            _ => return false,
+        };
+        if has_fields {
+            p.blank_is_evidence = false;
+            p.quiet = true;
+        }
+        out.push(Item::Pair(p));
+        return short_value;
+    }
     let mut emit = |mut p: Pair| {
         if has_fields {
             p.blank_is_evidence = false;
@@ -1607,6 +1642,24 @@ mod tests {
         // Surname first as written stays as written.
         let doc = Document { blocks: vec![para("Victim"), table(&[&["Name", "HOLLINS, Rebecca"]])], ..Document::default() };
         assert_eq!(read(&doc).get("victim.name"), Some("HOLLINS, Rebecca"));
+    }
+
+    #[test]
+    fn a_label_merged_across_its_row_has_its_value_under_it() {
+        // Word tables with the label merged across the row and the value in the row under it.
+        let doc = Document {
+            blocks: vec![
+                para("Victim details"),
+                table(&[&["Full name", ""], &["Rebecca Hollins", ""], &["Date of birth", ""], &["03/07/1991", ""], &["Address", ""], &["Please complete all fields", ""]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), Some("Rebecca Hollins"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3));
+        // An instruction under a label is neither its value nor evidence of a blank.
+        assert_eq!(r.get("victim.address"), None);
+        assert!(r.blank.is_empty(), "{r:#?}");
     }
 
     #[test]
