@@ -68,6 +68,11 @@ pub struct FormField {
     pub label: Option<String>,
     /// Text printed on the page on the same line as the field's widget(s), left of them.
     pub context: Option<String>,
+    /// The nearest heading-like line printed above the field's first widget on its page (a line
+    /// of one cell with no field beside it and no field directly under it): the section the
+    /// field sits in, for the recognisers to name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
     pub kind: FieldKind,
     /// Text value; for checkboxes and radio groups the selected export value (None when off).
     pub value: Option<String>,

@@ -594,6 +594,7 @@ mod tests {
             name: name.into(),
             label: None,
             context: context.map(str::to_owned),
+            heading: None,
             kind,
             value: value.map(str::to_owned),
             options: options.iter().map(|s| (*s).to_owned()).collect(),

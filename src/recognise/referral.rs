@@ -1,12 +1,21 @@
 //! The MARAC referral form recogniser: fields found by label synonyms within sections, whatever
-//! the layout (two-column tables, "Label: value" paragraphs, PDF form fields).
+//! the layout (two-column tables, label-above-value tables, "Label: value" paragraphs, PDF form
+//! fields).
+//!
+//! A field belongs to the section it sits in: a table row or paragraph to the heading above it, a
+//! PDF form field to what its own name, its alternate name and the heading printed above its box
+//! say. A wrong value is worse than a blank: a value that is itself a label of the form is left
+//! blank with an `Uncertain` problem, the victim's identity is never read from a field that names
+//! the perpetrator, and a field is reported found-blank only where its label was found with an
+//! empty value beside or under it.
 
 use super::answer::{inline_checked, normalise_answer, parse_date, Answer, DateRead};
 use super::topics::words;
-use crate::document::{Block, Document, FieldKind, Problem, ProblemKind, CHECKED, UNCHECKED};
+use crate::document::{Block, Document, FieldKind, FormField, Problem, ProblemKind, CHECKED, UNCHECKED};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A part of the referral form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
@@ -47,9 +56,9 @@ impl Default for Synonyms {
         let sections = BTreeMap::from([
             (Section::Referrer, s(&["referrer", "referring agency details", "referrer details", "details of referrer", "about you", "referring professional", "referring officer"])),
             (Section::Reason, s(&["reason for referral", "referral criteria", "reason for marac referral", "criteria"])),
-            (Section::Victim, s(&["victim", "client", "person at risk", "survivor", "service user", "adult at risk", "young person at risk", "victim details"])),
-            (Section::Perpetrator, s(&["perpetrator", "alleged abuser", "alleged perpetrator", "person causing harm", "abuser", "person using harm", "harm causer"])),
-            (Section::Children, s(&["children", "household members", "children and other household members", "children in the household", "child"])),
+            (Section::Victim, s(&["victim", "client", "person at risk", "survivor", "service user", "adult at risk", "young person at risk", "victim details", "injured party", "victim survivor", "adult experiencing harm"])),
+            (Section::Perpetrator, s(&["perpetrator", "alleged abuser", "alleged perpetrator", "person causing harm", "abuser", "person using harm", "harm causer", "suspect", "offender", "alleged offender", "accused", "person causing concern", "person harming"])),
+            (Section::Children, s(&["children", "household members", "children and other household members", "children in the household", "child", "dependants", "dependents", "children and young people"])),
             (Section::Risk, s(&["risk summary", "summary of risk", "current incident", "risk information", "risk"])),
         ]);
         // Phrases a label contains. "victim: name" counts only when the label or its section is
@@ -62,13 +71,13 @@ impl Default for Synonyms {
             ("referrer.phone", &["referrer: telephone", "referrer: phone", "referrer: tel", "referrer: contact number", "referrer: mobile"]),
             ("referral_date", &["date of referral", "referral date", "date referred", "referrer: date"]),
             ("reason.visible_high_risk", &["visible high risk", "high risk dash", "14 or more"]),
-            ("reason.professional_judgement", &["professional judgement", "professional judgment"]),
+            ("reason.professional_judgement", &["professional judgement", "professional judgment", "prof judgement", "prof judgment", "pj"]),
             ("reason.potential_escalation", &["potential escalation", "escalation"]),
             ("reason.repeat", &["repeat marac", "repeat referral", "repeat"]),
             ("stated_dash_score", &["dash score", "score", "number of yes", "yes ticks", "yes answers", "number of ticks", "ticks", "total", "dash total", "how many yes"]),
             ("police_callouts", &["call outs", "callouts", "call out", "police incidents", "number of incidents", "incidents in the last 12 months", "police attendances", "attendances"]),
-            ("professional_judgement_rationale", &["rationale", "professional judgement", "professional judgment", "explain", "why", "reasons for", "describe", "concerns"]),
-            ("victim.name", &["victim: name", "victim: full name", "victim: forename"]),
+            ("professional_judgement_rationale", &["rationale", "professional judgement", "professional judgment", "explain", "why", "reasons for", "describe", "concerns", "give details", "provide details", "if pj", "justification"]),
+            ("victim.name", &["victim: name", "victim: full name", "victim: forename", "victim: forenames", "victim: surname", "victim: first name", "victim: last name", "victim: family name", "victim: given name", "victim: given names", "victim: middle name", "victim: christian name"]),
             ("victim.aliases", &["victim: alias", "victim: aliases", "victim: also known as", "victim: other names", "victim: known as", "victim: aka", "victim: previous names"]),
             ("victim.dob", &["victim: date of birth", "victim: dob", "victim: d o b", "victim: birth"]),
             ("victim.gender", &["victim: gender", "victim: sex"]),
@@ -78,7 +87,7 @@ impl Default for Synonyms {
             ("victim.safe_to_leave_message", &["leave message", "leave a message", "leave messages", "voicemail", "victim: safe to leave"]),
             ("victim.aware_of_referral", &["aware of the referral", "aware of referral", "victim: aware", "know about the referral", "knows about the referral", "victim: consent"]),
             ("victim.interpreter", &["interpreter", "victim: language", "victim: first language"]),
-            ("perpetrator.name", &["perpetrator: name", "perpetrator: full name"]),
+            ("perpetrator.name", &["perpetrator: name", "perpetrator: full name", "perpetrator: forename", "perpetrator: forenames", "perpetrator: surname", "perpetrator: first name", "perpetrator: last name", "perpetrator: family name", "perpetrator: given name", "perpetrator: given names", "perpetrator: middle name", "perpetrator: christian name"]),
             ("perpetrator.aliases", &["perpetrator: alias", "perpetrator: aliases", "perpetrator: also known as", "perpetrator: other names", "perpetrator: known as", "perpetrator: aka"]),
             ("perpetrator.dob", &["perpetrator: date of birth", "perpetrator: dob", "perpetrator: d o b", "perpetrator: birth"]),
             ("perpetrator.address", &["perpetrator: address"]),
@@ -167,83 +176,569 @@ struct Pair {
     /// The label of the cell before in the same row: "Name of victim: A | Date of birth: B"
     /// makes the date of birth the victim's.
     before: Option<String>,
+    /// The section the source itself names (a form field's name, its alternate name or the
+    /// heading printed above it), which outranks the section of the headings read so far.
+    section: Option<Section>,
+    /// Other labels of the same value (a form field's alternate name, the text beside it, its
+    /// own name), tried in turn when `label` names no field.
+    more: Vec<String>,
+    /// Something about the source names the perpetrator: never a victim's identity.
+    names_perpetrator: bool,
+    /// An empty value here means the form was left blank (a text box, a table cell), not that
+    /// the value lies somewhere the reader does not see (a PDF's printed label beside a box).
+    blank_is_evidence: bool,
+    /// The printed text of a PDF that has form fields: its labels stand beside the boxes that
+    /// hold the values, so a label read where a value belongs is expected and dropped quietly
+    /// (no doubt recorded).
+    quiet: bool,
+}
+
+impl Pair {
+    fn new(label: &str, value: &str, at: &str) -> Self {
+        Pair {
+            label: label.trim().to_owned(),
+            value: value.trim().to_owned(),
+            at: at.to_owned(),
+            before: None,
+            section: None,
+            more: Vec::new(),
+            names_perpetrator: false,
+            blank_is_evidence: true,
+            quiet: false,
+        }
+    }
 }
 
 enum Item {
-    Heading(String),
+    /// A line on its own: a heading when it is heading-like, else free text.
+    Line(String),
     Pair(Pair),
-    /// A table row below a children heading: cells as written.
+    /// A table row: cells as written (children rows under a children heading).
     Row(Vec<String>),
 }
 
-fn items(doc: &Document) -> Vec<Item> {
+/// Words that say a label, a field name or a heading is about the perpetrator.
+const PERPETRATOR_WORDS: &[&str] = &[
+    " perpetrator ", " perpetrators ", " perp ", " abuser ", " abusers ", " alleged ", " suspect ", " offender ",
+    " person causing harm ", " person using harm ", " harm causer ", " accused ", " pch ", " puh ", " ap ",
+];
+
+/// Words a label is made of (and a name is not): a value made only of these is a label.
+const LABEL_WORDS: &[&str] = &[
+    "name", "names", "surname", "forename", "forenames", "first", "last", "family", "given", "middle", "full",
+    "christian", "dob", "d", "o", "b", "date", "of", "birth", "age", "address", "postcode", "post", "code",
+    "tel", "telephone", "phone", "mobile", "number", "ref", "reference", "crime", "occurrence", "incident",
+    "child", "children", "gender", "sex", "email", "e", "mail", "relationship", "to", "victim", "perpetrator",
+    "client", "referrer", "details", "contact", "nhs", "alias", "aliases", "aka", "signature", "signed", "id",
+    "abuser", "suspect", "offender", "alleged", "dd", "mm", "yy", "yyyy", "s",
+];
+
+/// Words that may stand beside a section's name in a heading: "3. Details of the victim".
+const HEADING_FILLER: &[&str] = &[
+    "details", "detail", "information", "info", "of", "the", "and", "or", "about", "for", "a", "an", "to",
+    "be", "completed", "by", "your", "their", "her", "his", "form", "section", "part", "personal",
+    "particulars", "data", "other", "members", "member", "s", "including", "main", "known", "any",
+];
+
+/// Words that make a line a field's label rather than a heading: "Victim name", "Relationship to victim".
+const FIELD_WORDS: &[&str] = &[
+    "name", "names", "surname", "forename", "forenames", "dob", "date", "birth", "age", "address", "postcode",
+    "relationship", "phone", "telephone", "tel", "mobile", "number", "email", "gender", "sex", "school",
+    "score", "aware", "consent", "language", "interpreter", "alias", "aliases", "ref", "reference",
+];
+
+/// Heading words spelt with a possessive s ("Victim's details" reads "victims details").
+fn depossess(word: &str) -> &str {
+    match word {
+        "victims" | "perpetrators" | "abusers" | "referrers" | "clients" | "survivors" | "offenders" | "suspects" => {
+            word.strip_suffix('s').unwrap_or(word)
+        }
+        _ => word,
+    }
+}
+
+fn mark_text(mark: char) -> String {
+    mark.to_string()
+}
+
+/// A cell or paragraph with inline checkboxes, split into (mark, label) pairs:
+/// "☐ Visible high risk ☒ Professional judgement" gives two. `None` when it holds no box or
+/// does not start with one.
+fn split_marks(text: &str) -> Option<Vec<(char, String)>> {
+    let t = text.trim();
+    if !t.starts_with([CHECKED, UNCHECKED]) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = t;
+    while let Some(mark) = rest.chars().next().filter(|c| *c == CHECKED || *c == UNCHECKED) {
+        let after = &rest[mark.len_utf8()..];
+        let end = after.find([CHECKED, UNCHECKED]).unwrap_or(after.len());
+        out.push((mark, after[..end].trim().to_owned()));
+        rest = &after[end..];
+    }
+    Some(out)
+}
+
+/// A form field's own name as words, its parts and abbreviations spelt out:
+/// `Sec3_VictimDOB` → "sec 3 victim dob", `Perp_FullName` → "perpetrator full name".
+fn name_words(name: &str) -> String {
+    let mut spaced = String::new();
+    let mut prev: Option<char> = None;
+    for ch in name.chars() {
+        if let Some(p) = prev {
+            let camel = ch.is_uppercase() && p.is_lowercase();
+            let digit = ch.is_ascii_digit() != p.is_ascii_digit() && ch.is_alphanumeric() && p.is_alphanumeric();
+            if camel || digit {
+                spaced.push(' ');
+            }
+        }
+        spaced.push(ch);
+        prev = Some(ch);
+    }
+    let w = norm(&spaced);
+    let expanded: Vec<&str> = w
+        .split(' ')
+        .map(|t| match t {
+            "perp" | "perps" => "perpetrator",
+            "ap" => "alleged perpetrator",
+            "pch" => "person causing harm",
+            "puh" => "person using harm",
+            "vic" | "ip" => "victim",
+            "fname" | "firstname" => "first name",
+            "sname" | "lname" | "lastname" => "surname",
+            "forename" | "forenames" => t,
+            "ref" => "ref",
+            other => other,
+        })
+        .collect();
+    expanded.join(" ")
+}
+
+fn norm(s: &str) -> String {
+    words(s).trim().to_owned()
+}
+
+/// Whether a label (already padded words) names the perpetrator.
+fn says_perpetrator(padded: &str) -> bool {
+    PERPETRATOR_WORDS.iter().any(|w| padded.contains(w))
+}
+
+/// The section a PDF form field's own name names: `Victim_Surname`, `perpetrator.dob`, `AP_Name`.
+fn name_section(m: &Matcher, name: &str) -> Option<Section> {
+    let w = pad(&name_words(name));
+    if says_perpetrator(&w) {
+        return Some(Section::Perpetrator);
+    }
+    m.section(&w)
+}
+
+/// Which part of a person's name a label asks for.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum NamePart {
+    Forenames,
+    Middle,
+    Surname,
+}
+
+fn name_part(label: &str) -> Option<NamePart> {
+    let w = pad(&norm(label));
+    let has = |list: &[&str]| list.iter().any(|p| w.contains(p));
+    let surname = has(&[" surname ", " last name ", " family name ", " lastname "]);
+    let forenames = has(&[" forename ", " forenames ", " first name ", " first names ", " given name ", " given names ", " christian name ", " firstname "]);
+    let middle = has(&[" middle name ", " middle names "]);
+    match (forenames, middle, surname) {
+        (true, false, false) => Some(NamePart::Forenames),
+        (false, true, false) => Some(NamePart::Middle),
+        (false, false, true) => Some(NamePart::Surname),
+        _ => None,
+    }
+}
+
+/// The reasons for referral a value names: a drop-down's choice, a typed "PJ".
+fn reasons_named(value: &str) -> Vec<&'static str> {
+    let w = pad(&norm(value));
+    let mut out = Vec::new();
+    let any = |list: &[&str]| list.iter().any(|p| w.contains(p));
+    if any(&[" professional judgement ", " professional judgment ", " prof judgement ", " prof judgment ", " pj "]) {
+        out.push("professional_judgement");
+    }
+    if any(&[" visible high risk ", " high risk ", " dash score ", " 14 or more "]) {
+        out.push("visible_high_risk");
+    }
+    if any(&[" potential escalation ", " escalation "]) {
+        out.push("potential_escalation");
+    }
+    if any(&[" repeat "]) {
+        out.push("repeat");
+    }
+    out
+}
+
+/// A label that asks which reason applies: "Reason for referral", "Criteria met".
+fn asks_for_reason(label: &str) -> bool {
+    let w = pad(&norm(label));
+    [" reason ", " reasons ", " criteria ", " criterion ", " grounds ", " basis "].iter().any(|p| w.contains(p))
+        && w.split(' ').filter(|t| !t.is_empty()).count() <= 8
+}
+
+impl Matcher {
+    /// The section a heading-like line opens. Stricter than [`Matcher::section`]: the line is
+    /// short, not a question, and says little besides a section's name ("3. Details of the
+    /// victim", "Section E - Children in the household"); a field's label ("Victim name",
+    /// "Relationship to victim") is not a heading.
+    fn heading(&self, text: &str) -> Option<Section> {
+        self.heading_left(text).filter(|(_, left)| *left <= 1).map(|(s, _)| s)
+    }
+
+    /// The section a line names, with how many words it says besides (fillers aside).
+    fn heading_left(&self, text: &str) -> Option<(Section, usize)> {
+        if text.contains('?') || text.contains(CHECKED) || text.contains(UNCHECKED) {
+            return None;
+        }
+        // What a heading says in brackets is a note on what to fill in: "(name / date of birth)".
+        let mut plain = String::with_capacity(text.len());
+        let mut depth = 0usize;
+        for ch in text.chars() {
+            match ch {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => plain.push(ch),
+                _ => {}
+            }
+        }
+        let w = norm(&plain);
+        let mut tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).map(depossess).collect();
+        // Leading numbering: "3", "section c", "part 2", "a".
+        while let Some(first) = tokens.first() {
+            let numbering = first.chars().all(|c| c.is_ascii_digit())
+                || (first.len() == 1 && tokens.len() > 1)
+                || matches!(*first, "section" | "part" | "sec");
+            if !numbering {
+                break;
+            }
+            tokens.remove(0);
+            if matches!(tokens.first(), Some(t) if t.len() <= 2 && tokens.len() > 1) {
+                tokens.remove(0);
+            }
+        }
+        if tokens.is_empty() || tokens.len() > 10 {
+            return None;
+        }
+        let joined = pad(&tokens.join(" "));
+        let mut best: Option<(usize, Section)> = None;
+        for (s, names) in &self.sections {
+            let covered: usize = names.iter().filter(|n| contains_words(&joined, n)).map(|n| n.trim().split(' ').count()).max().unwrap_or(0);
+            if covered > 0 && best.is_none_or(|b| covered > b.0) {
+                best = Some((covered, *s));
+            }
+        }
+        let (_, section) = best?;
+        let names: Vec<&String> = self.sections.iter().filter(|(s, _)| *s == section).flat_map(|(_, n)| n).collect();
+        let mut covered = vec![false; tokens.len()];
+        for n in names.iter().filter(|n| contains_words(&joined, n)) {
+            let words: Vec<&str> = n.trim().split(' ').collect();
+            for start in 0..tokens.len() {
+                if tokens.get(start..start + words.len()).is_some_and(|t| t == words.as_slice()) {
+                    for c in covered.iter_mut().skip(start).take(words.len()) {
+                        *c = true;
+                    }
+                }
+            }
+        }
+        let left: Vec<&str> =
+            tokens.iter().zip(&covered).filter(|(t, c)| !**c && !HEADING_FILLER.contains(t)).map(|(t, _)| *t).collect();
+        if left.iter().any(|t| FIELD_WORDS.contains(t)) {
+            return None;
+        }
+        Some((section, left.len()))
+    }
+
+    /// The field a label names whatever its value (for a blank value): the best-ranked one.
+    fn key_for_blank(&self, label: &str, section: Option<Section>) -> Option<&str> {
+        let w = norm(label);
+        if w.is_empty() || w.len() > 160 {
+            return None;
+        }
+        let w = pad(&w);
+        let mut tries = vec![self.subject(label)];
+        if !tries.contains(&section) {
+            tries.push(section);
+        }
+        tries.into_iter().find_map(|s| self.ranked(&w, s).first().map(|r| r.2))
+    }
+
+    /// Whether a short text reads as a label of the form: it names a field, or it is made of
+    /// label words only ("Child 1 name", "DOB", "Crime / occurrence ref").
+    fn is_label(&self, text: &str) -> bool {
+        if let Some(seen) = self.labels_seen.borrow().get(text) {
+            return *seen;
+        }
+        let answer = self.is_label_uncached(text);
+        let mut seen = self.labels_seen.borrow_mut();
+        if seen.len() < 100_000 {
+            seen.insert(text.to_owned(), answer);
+        }
+        answer
+    }
+
+    fn is_label_uncached(&self, text: &str) -> bool {
+        let w = norm(text);
+        let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
+        if tokens.is_empty() || tokens.len() > 10 || text.contains([CHECKED, UNCHECKED]) {
+            return false;
+        }
+        if tokens.iter().all(|t| t.chars().all(|c| c.is_ascii_digit())) {
+            return false;
+        }
+        let vocabulary = tokens.iter().all(|t| LABEL_WORDS.contains(t) || (t.len() <= 2 && t.chars().all(|c| c.is_ascii_digit())));
+        vocabulary || self.heading_left(text).is_some_and(|(_, left)| left == 0) || self.key_for_blank(text, None).is_some_and(|k| value_kind(k) == ValueKind::Text && tokens.len() <= 6 && self.covers(&w, k))
+    }
+
+    /// Whether a short text names a field (of any kind): "Number of police call-outs", "Surname".
+    fn names_field(&self, text: &str) -> bool {
+        let count = norm(text).split(' ').filter(|w| !w.is_empty()).count();
+        (1..=12).contains(&count) && !text.contains('?') && self.key_for_blank(text, None).is_some()
+    }
+
+    /// Whether the phrases of `key` cover every word of `w` but fillers: "Police reference" is
+    /// all label, "Police reference KP-25-004173" is not.
+    fn covers(&self, w: &str, key: &str) -> bool {
+        let padded = pad(w);
+        let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
+        let mut covered = vec![false; tokens.len()];
+        for (_, _, phrase) in self.phrases.iter().filter(|(k, _, p)| k == key && contains_words(&padded, p)) {
+            let words: Vec<&str> = phrase.trim().split(' ').collect();
+            for start in 0..tokens.len() {
+                if tokens.get(start..start + words.len()).is_some_and(|t| t == words.as_slice()) {
+                    for c in covered.iter_mut().skip(start).take(words.len()) {
+                        *c = true;
+                    }
+                }
+            }
+        }
+        tokens.iter().zip(&covered).all(|(t, c)| *c || HEADING_FILLER.contains(t) || LABEL_WORDS.contains(t))
+    }
+}
+
+/// Whether a field's label or name says anything: "Text12", "Check Box 3", "undefined" do not.
+fn meaningful(label: &str) -> bool {
+    const GENERIC: &[&str] = &[
+        "text", "field", "textfield", "fill", "check", "box", "checkbox", "untitled", "undefined", "dropdown",
+        "combo", "list", "radio", "button", "group", "form", "page", "row", "p", "f", "t", "tf", "cb", "txt",
+    ];
+    let w = norm(label);
+    w.len() > 2 && w.split(' ').any(|t| !t.is_empty() && !GENERIC.contains(&t) && !t.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A PDF form field as a pair: its value (a tick for a checkbox), its labels (alternate name,
+/// the text beside it, its own name as words) and the section its name, alternate name or the
+/// heading above it names.
+fn field_pair(m: &Matcher, f: &FormField) -> Pair {
+    let value = match f.kind {
+        FieldKind::Checkbox | FieldKind::Radio => match f.value.as_deref() {
+            Some(v) if !v.eq_ignore_ascii_case("off") => {
+                if f.kind == FieldKind::Radio { v.to_owned() } else { mark_text(CHECKED) }
+            }
+            _ => if f.kind == FieldKind::Radio { String::new() } else { mark_text(UNCHECKED) },
+        },
+        _ => f.value.clone().unwrap_or_default(),
+    };
+    let own = name_words(&f.name);
+    // The alternate name says what the field is; a field's own name often does too
+    // (`victim_dob`); the printed text left of the box may also hold its neighbours' labels.
+    let mut labels: Vec<String> = Vec::new();
+    for l in [f.label.clone(), Some(own.clone()), f.context.clone()].into_iter().flatten() {
+        let l = l.trim().trim_end_matches(':').trim().to_owned();
+        if meaningful(&l) && !labels.contains(&l) {
+            labels.push(l);
+        }
+    }
+    let heading = f.heading.as_deref().and_then(|h| m.heading(h));
+    let tu = f.label.as_deref().and_then(|l| m.subject(l));
+    let section = name_section(m, &f.name).or(tu).or(heading);
+    let all = pad(&labels.iter().map(|l| norm(l)).collect::<Vec<_>>().join(" "));
+    let names_perpetrator = says_perpetrator(&all) || section == Some(Section::Perpetrator);
+    let mut labels = labels.into_iter();
+    let label = labels.next().unwrap_or_default();
+    Pair {
+        label,
+        value,
+        at: format!("{}, field {}", f.at, f.name),
+        before: None,
+        section,
+        more: labels.collect(),
+        names_perpetrator,
+        blank_is_evidence: matches!(f.kind, FieldKind::Text | FieldKind::Choice),
+        quiet: false,
+    }
+}
+
+/// A table row or a paragraph as pairs: "Label: value" cells, label | value | label | value,
+/// a label with its value a few empty cells on (spreadsheets), ticked boxes with their labels.
+/// A row of labels only is returned as `None`: it may head the row of values under it.
+fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
+    let texts: Vec<&str> = cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let mut out = Vec::new();
+    if !texts.is_empty() && texts.iter().all(|c| label_value(c).is_some()) {
+        // "Name of victim: A | Date of birth: B" - each cell its own pair.
+        let mut before: Option<String> = None;
+        for c in &texts {
+            if let Some((l, v)) = label_value(c) {
+                let mut p = Pair::new(l, v, at);
+                p.before = before.clone();
+                before = Some(l.to_owned());
+                out.push(p);
+            }
+        }
+        return Some(out);
+    }
+    let label_like: Vec<bool> = texts.iter().map(|c| m.is_label(c) || m.names_field(c) || c.ends_with(':')).collect();
+    if texts.len() >= 2 && label_like.iter().all(|l| *l) && !(texts.len() == 2 && texts.first().is_some_and(|t| asks_for_reason(t))) {
+        return None;
+    }
+    let mut open: Option<Pair> = None;
+    for (i, c) in texts.iter().enumerate() {
+        let waiting = open.as_ref().is_some_and(|p| p.value.is_empty());
+        let marks = split_marks(c);
+        // "☒" or "☒ Yes ☐ No" beside a label is its value.
+        let answer_marks =
+            marks.as_ref().is_some_and(|ms| ms.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some()));
+        if let Some(marks) = marks.filter(|_| !(waiting && answer_marks)) {
+            if let Some(p) = open.take() {
+                out.push(p);
+            }
+            for (mark, label) in marks {
+                if !label.is_empty() {
+                    out.push(Pair::new(&label, &mark_text(mark), at));
+                }
+            }
+            continue;
+        }
+        let starts_pair = i == 0 || label_like.get(i).copied().unwrap_or(false);
+        match open.as_mut() {
+            Some(p) if p.value.is_empty() && !(starts_pair && i > 0 && !asks_for_reason(&p.label)) => {
+                p.value = (*c).to_owned();
+                out.extend(open.take());
+            }
+            _ => {
+                if let Some(p) = open.take() {
+                    out.push(p);
+                }
+                if let Some((l, v)) = label_value(c) {
+                    out.push(Pair::new(l, v, at));
+                } else if starts_pair {
+                    open = Some(Pair::new(c.trim_end_matches(':'), "", at));
+                } else if let Some(last) = out.last_mut() {
+                    // Text beside a ticked box: "☒ Professional judgement | because ...".
+                    if last.value.starts_with([CHECKED, UNCHECKED]) {
+                        out.push(Pair::new("", c, at));
+                    }
+                }
+            }
+        }
+    }
+    out.extend(open);
+    // A label whose value cell is empty in a grid: the row had empty cells after the label.
+    Some(out)
+}
+
+fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
     let mut out = Vec::new();
     for f in &doc.fields {
-        let label = f.label.clone().filter(|l| l.len() > 2).unwrap_or_else(|| humanise(&f.name));
-        let value = match f.kind {
-            FieldKind::Checkbox | FieldKind::Radio => match f.value.as_deref() {
-                Some(v) if !v.eq_ignore_ascii_case("off") => {
-                    if f.kind == FieldKind::Radio { v.to_owned() } else { CHECKED.to_string() }
-                }
-                _ => if f.kind == FieldKind::Radio { String::new() } else { UNCHECKED.to_string() },
-            },
-            _ => f.value.clone().unwrap_or_default(),
-        };
-        out.push(Item::Pair(Pair { label, value, at: format!("{}, field {}", f.at, f.name), before: None }));
+        out.push(Item::Pair(field_pair(m, f)));
     }
+    // The printed labels of a form with fields stand beside the boxes that hold the values.
+    let has_fields = !doc.fields.is_empty();
+    let push_pair = |out: &mut Vec<Item>, mut p: Pair| {
+        if has_fields {
+            p.blank_is_evidence = false;
+            p.quiet = true;
+        }
+        out.push(Item::Pair(p));
+    };
     for block in &doc.blocks {
         match block {
             Block::Paragraph(p) => {
                 let t = p.text.trim();
-                match t.split_once(':') {
-                    Some((l, v)) if !l.trim().is_empty() && l.len() <= 60 && !v.trim().is_empty() => {
-                        out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at: p.at.clone(), before: None }))
+                if let Some(marks) = split_marks(t) {
+                    for (mark, label) in marks {
+                        if !label.is_empty() {
+                            push_pair(&mut out, Pair::new(&label, &mark_text(mark), &p.at));
+                        }
                     }
-                    _ if !t.is_empty() && t.len() <= 80 => out.push(Item::Heading(t.to_owned())),
-                    _ => {}
+                } else if let Some((l, v)) = label_value(t) {
+                    push_pair(&mut out, Pair::new(l, v, &p.at));
+                } else if !t.is_empty() {
+                    out.push(Item::Line(t.to_owned()));
                 }
             }
             Block::Table(t) => {
+                // A row of labels waiting for the row of values under it.
+                let mut header: Option<(Vec<String>, String)> = None;
                 for row in &t.rows {
                     let at = format!("{}, {}", t.at, row.at);
-                    let cells: Vec<&str> = row.cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
-                    match cells.as_slice() {
-                        [] => {}
-                        [one] => match one.split_once(':') {
-                            Some((l, v)) if l.len() <= 60 && !v.trim().is_empty() => {
-                                out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at, before: None }))
-                            }
-                            _ if one.starts_with([CHECKED, UNCHECKED]) => out.push(Item::Pair(Pair {
-                                label: one.trim_start_matches([CHECKED, UNCHECKED]).trim().to_owned(),
-                                value: one.chars().next().map(String::from).unwrap_or_default(),
-                                at,
-                                before: None,
-                            })),
-                            _ => out.push(Item::Heading((*one).to_owned())),
-                        },
-                        _ if cells.iter().all(|c| label_value(c).is_some()) => {
-                            // "Name of victim: A | Date of birth: B" - each cell its own pair.
-                            out.push(Item::Row(row.cells.clone()));
-                            let mut before = None;
-                            for c in &cells {
-                                if let Some((l, v)) = label_value(c) {
-                                    out.push(Item::Pair(Pair { label: l.to_owned(), value: v.to_owned(), at: at.clone(), before: before.clone() }));
-                                    before = Some(l.to_owned());
-                                }
+                    let texts: Vec<&str> = row.cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+                    if texts.is_empty() {
+                        // An empty row of values under a row of labels: the form was left blank.
+                        if let Some((labels, hat)) = header.take() {
+                            for l in labels.iter().filter(|l| !l.trim().is_empty()) {
+                                push_pair(&mut out, Pair::new(l, "", &hat));
                             }
                         }
-                        _ => {
-                            out.push(Item::Row(row.cells.clone()));
-                            // label | value | label | value
-                            for pair in row.cells.chunks(2) {
-                                if let [l, v] = pair {
-                                    if !l.trim().is_empty() {
-                                        out.push(Item::Pair(Pair { label: l.trim().to_owned(), value: v.trim().to_owned(), at: at.clone(), before: None }));
-                                    }
+                        continue;
+                    }
+                    if let [one] = texts.as_slice() {
+                        if let Some((labels, hat)) = header.take() {
+                            if flush_header(m, &mut out, &labels, &row.cells, &hat, &at, has_fields) {
+                                out.push(Item::Row(row.cells.clone()));
+                                continue;
+                            }
+                        }
+                        if let Some(marks) = split_marks(one) {
+                            for (mark, label) in marks {
+                                if !label.is_empty() {
+                                    push_pair(&mut out, Pair::new(&label, &mark_text(mark), &at));
                                 }
+                            }
+                        } else if let Some((l, v)) = label_value(one) {
+                            push_pair(&mut out, Pair::new(l, v, &at));
+                        } else if row.cells.len() >= 2
+                            && row.cells.first().is_some_and(|c| c.trim() == *one)
+                            && (m.is_label(one) || m.names_field(one))
+                        {
+                            // A label with its value cell left empty, or a label (merged across
+                            // the row) with its value in the row under it: the next row says.
+                            header = Some((row.cells.clone(), at));
+                        } else {
+                            out.push(Item::Line((*one).to_owned()));
+                        }
+                        continue;
+                    }
+                    match row_pairs(m, &row.cells, &at) {
+                        None => {
+                            if let Some((labels, hat)) = header.take() {
+                                let _ = flush_header(m, &mut out, &labels, &[], &hat, &at, has_fields);
+                            }
+                            out.push(Item::Row(row.cells.clone()));
+                            header = Some((row.cells.clone(), at));
+                        }
+                        Some(pairs) => {
+                            if let Some((labels, hat)) = header.take() {
+                                if flush_header(m, &mut out, &labels, &row.cells, &hat, &at, has_fields) {
+                                    out.push(Item::Row(row.cells.clone()));
+                                    continue;
+                                }
+                            }
+                            out.push(Item::Row(row.cells.clone()));
+                            for p in pairs {
+                                push_pair(&mut out, p);
                             }
                         }
                     }
+                }
+                if let Some((labels, hat)) = header.take() {
+                    let _ = flush_header(m, &mut out, &labels, &[], &hat, &hat, has_fields);
                 }
             }
         }
@@ -251,28 +746,83 @@ fn items(doc: &Document) -> Vec<Item> {
     out
 }
 
+/// A row of labels with the row under it: values by column when that row holds values. A row
+/// of labels with no values under it is read as written: "Name | DOB" gives the name the
+/// value "DOB", which the reader then knows is a label (a doubt, not a value).
+fn flush_header(
+    m: &Matcher,
+    out: &mut Vec<Item>,
+    labels: &[String],
+    values: &[String],
+    header_at: &str,
+    values_at: &str,
+    has_fields: bool,
+) -> bool {
+    let value_row = !values.is_empty() && values.iter().all(|v| v.trim().is_empty() || !m.is_label(v));
+    let label_texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let value_texts: Vec<&str> = values.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    if let [label] = label_texts.as_slice() {
+        // One label on its row: the value under it is a short text that is not a label, a
+        // heading or an instruction; a label or a heading under it (or nothing) leaves it blank;
+        // anything else says nothing.
+        let next = value_texts.as_slice();
+        let short_value = match next {
+            [v] => {
+                let w = pad(&norm(v));
+                norm(v).split(' ').count() <= 12
+                    && !v.ends_with(':')
+                    && !v.contains('?')
+                    && !v.starts_with([CHECKED, UNCHECKED])
+                    && ![" please ", " tick ", " complete ", " if "].iter().any(|x| w.contains(x))
+                    && !m.is_label(v)
+                    && !m.names_field(v)
+                    && m.heading(v).is_none()
+            }
+            _ => false,
+        };
+        let labelled_next = next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
+        let mut p = match next {
+            [v] if short_value => Pair::new(label, v, values_at),
+            _ if labelled_next => Pair::new(label, "", header_at),
+            _ => return false,
+        };
+        if has_fields {
+            p.blank_is_evidence = false;
+            p.quiet = true;
+        }
+        out.push(Item::Pair(p));
+        return short_value;
+    }
+    let mut emit = |mut p: Pair| {
+        if has_fields {
+            p.blank_is_evidence = false;
+            p.quiet = true;
+        }
+        out.push(Item::Pair(p));
+    };
+    if value_row {
+        for (i, l) in labels.iter().enumerate() {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let v = values.get(i).map(|v| v.trim()).unwrap_or_default();
+            emit(Pair::new(l, v, values_at));
+        }
+    } else {
+        let texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+        if let [l, v] = texts.as_slice() {
+            let mut p = Pair::new(l, v, header_at);
+            p.blank_is_evidence = false;
+            emit(p);
+        }
+    }
+    value_row
+}
 /// "Label: value" within one cell or paragraph.
 fn label_value(text: &str) -> Option<(&str, &str)> {
     let (l, v) = text.split_once(':')?;
     let (l, v) = (l.trim(), v.trim());
     (!l.is_empty() && l.len() <= 60 && !v.is_empty()).then_some((l, v))
-}
-
-fn humanise(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for ch in name.rsplit('.').next().unwrap_or(name).chars() {
-        if ch.is_uppercase() && prev_lower {
-            out.push(' ');
-        }
-        prev_lower = ch.is_lowercase();
-        out.push(if matches!(ch, '_' | '-') { ' ' } else { ch });
-    }
-    out
-}
-
-fn norm(s: &str) -> String {
-    words(s).trim().to_owned()
 }
 
 struct Matcher {
@@ -281,6 +831,10 @@ struct Matcher {
     phrases: Vec<(String, Option<Section>, String)>,
     /// Field keys in declaration order, for ties.
     order: Vec<String>,
+    /// Phrases by their first word: a label is only compared with the phrases its words start.
+    by_first: HashMap<String, Vec<usize>>,
+    /// What [`Matcher::is_label`] said of each text seen, for the many cells read twice.
+    labels_seen: RefCell<HashMap<String, bool>>,
 }
 
 /// The kind of value a field holds: a label only matches when its value fits.
@@ -333,7 +887,13 @@ impl Matcher {
                 phrases.push((key.clone(), section, pad(&norm(label))));
             }
         }
-        Matcher { sections, phrases, order }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (_, _, phrase)) in phrases.iter().enumerate() {
+            if let Some(first) = phrase.split(' ').find(|t| !t.is_empty()) {
+                by_first.entry(first.to_owned()).or_default().push(i);
+            }
+        }
+        Matcher { sections, phrases, order, by_first, labels_seen: RefCell::new(HashMap::new()) }
     }
 
     /// The section a heading opens, or the person a label is about.
@@ -360,7 +920,11 @@ impl Matcher {
     /// Fields ranked for a (padded) label read under `subject`: phrase lengths added up per field.
     fn ranked(&self, w: &str, subject: Option<Section>) -> Vec<(usize, usize, &str)> {
         let mut scores: Vec<(usize, usize, &str)> = Vec::new();
-        for (key, need, phrase) in &self.phrases {
+        let mut candidates: Vec<usize> =
+            w.split(' ').filter(|t| !t.is_empty()).filter_map(|t| self.by_first.get(t)).flatten().copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for (key, need, phrase) in candidates.into_iter().filter_map(|i| self.phrases.get(i)) {
             if need.is_some() && *need != subject {
                 continue;
             }
@@ -433,49 +997,324 @@ fn number(value: &str) -> Option<u32> {
     words.iter().position(|x| *x == first).map(|n| n as u32)
 }
 
+/// Keys that say who the victim is: never read from a source that names the perpetrator.
+const VICTIM_IDENTITY: &[&str] =
+    &["victim.name", "victim.aliases", "victim.dob", "victim.gender", "victim.address", "victim.postcode", "victim.phone"];
+
+/// What one pass over the documents gathers before it becomes a [`Referral`].
+#[derive(Default)]
+struct Reading {
+    r: Referral,
+    /// Name parts per person ("victim" / "perpetrator"), first found kept.
+    parts: BTreeMap<(String, NamePart), (String, String)>,
+    /// Keys whose label was found with an empty value, with those labels (as words).
+    blank: BTreeMap<String, Vec<String>>,
+    /// Professional judgement was just ticked: the free text that follows is its rationale.
+    pj_open: bool,
+    /// Numbered child fields ("Child 1 name", "Child1DOB"): name and date of birth by number.
+    numbered_children: BTreeMap<u32, (Option<String>, Option<NaiveDate>)>,
+}
+
+/// A numbered child's field: its number, and whether it holds the name (else the date of birth).
+fn numbered_child(label: &str) -> Option<(u32, bool)> {
+    let w = name_words(label);
+    let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
+    // A question about children ("... (name of abuser) ... children?") is not a child's field.
+    if label.contains('?') || tokens.len() > 6 || !tokens.iter().any(|t| matches!(*t, "child" | "children")) {
+        return None;
+    }
+    let n = tokens.iter().find_map(|t| t.parse::<u32>().ok())?;
+    let dob = tokens.iter().any(|t| matches!(*t, "dob" | "birth"));
+    let name = tokens.iter().any(|t| matches!(*t, "name" | "names" | "fullname"));
+    match (name, dob) {
+        (true, false) => Some((n, true)),
+        (false, true) => Some((n, false)),
+        _ => None,
+    }
+}
+
 /// Reads the referral form fields from the documents of one email, in attachment order.
 /// `pivot_year` places two-digit years (the year the message arrived).
 pub fn recognise(docs: &[(&str, &Document)], syn: &Synonyms, pivot_year: i32) -> Referral {
     let m = Matcher::new(syn);
-    let mut r = Referral::default();
+    let mut g = Reading::default();
     for (attachment, doc) in docs {
-        let before = r.found_at.len() + r.children.len();
+        let before = g.r.found_at.len() + g.r.children.len() + g.parts.len();
         let mut section = None;
-        for item in items(doc) {
+        for item in items(&m, doc) {
             match item {
-                Item::Heading(h) => {
-                    if let Some(s) = m.section(&h) {
+                Item::Line(text) => {
+                    if let Some(s) = m.heading(&text) {
                         section = Some(s);
+                        g.pj_open = false;
+                    } else if numbered_heading(&text) {
+                        // A numbered heading of a section the reader does not know ends the last one.
+                        section = None;
+                        g.pj_open = false;
+                    } else if g.pj_open && is_free_text(&m, &text) {
+                        rationale(&mut g, &text, "");
                     }
                 }
-                Item::Row(cells) if section == Some(Section::Children) => child(&mut r, &cells, pivot_year),
+                Item::Row(cells) if section == Some(Section::Children) => child(&m, &mut g.r, &cells, pivot_year),
                 Item::Row(..) => {}
-                Item::Pair(p) => {
-                    let row_subject = p.before.as_deref().and_then(|b| m.subject(b));
-                    if let Some(key) = m.key(&p.label, &p.value, section).or_else(|| m.key(&p.label, &p.value, row_subject)) {
-                        let key = key.to_owned();
-                        store(&mut r, &key, &p, pivot_year);
-                    } else if let Some(s) = m.section(&p.label).filter(|_| p.value.is_empty() || norm(&p.label).len() > 12) {
-                        // A heading written as a table row with an empty value cell.
-                        if p.value.is_empty() {
-                            section = Some(s);
-                        }
-                    }
-                }
+                Item::Pair(p) => pair(&m, &mut g, &mut section, p, pivot_year),
             }
         }
-        if r.found_at.len() + r.children.len() > before {
-            r.attachments.push((*attachment).to_owned());
+        if g.r.found_at.len() + g.r.children.len() + g.parts.len() > before {
+            g.r.attachments.push((*attachment).to_owned());
         }
     }
-    r
+    finish(g)
 }
 
-fn child(r: &mut Referral, cells: &[String], pivot_year: i32) {
+/// "6. Other information", "Section F": a heading by its numbering, whatever it names.
+fn numbered_heading(text: &str) -> bool {
+    let t = text.trim();
+    let w = norm(t);
+    let tokens: Vec<&str> = w.split(' ').filter(|x| !x.is_empty()).collect();
+    if tokens.len() < 2 || tokens.len() > 8 || t.contains('?') || t.contains(':') {
+        return false;
+    }
+    let first = tokens.first().copied().unwrap_or_default();
+    let numbered = (first.chars().all(|c| c.is_ascii_digit()) && t.starts_with(|c: char| c.is_ascii_digit()))
+        || matches!(first, "section" | "part");
+    numbered && !tokens.iter().skip(1).any(|t| FIELD_WORDS.contains(t))
+}
+
+/// Text that can be a rationale: a few words of prose, not a label or a heading.
+/// Prose of a dozen words or more is never a label; a shorter text must name no field at all
+/// ("Number of police call-outs in last 12 months" is the next label, not a rationale).
+fn is_free_text(m: &Matcher, text: &str) -> bool {
+    let t = text.trim();
+    let count = norm(t).split(' ').filter(|w| !w.is_empty()).count();
+    let prose = t.chars().filter(|c| c.is_alphabetic()).count() >= 10
+        && count >= 3
+        && !t.ends_with(':')
+        && !t.starts_with([CHECKED, UNCHECKED])
+        && !m.is_label(t);
+    prose && (count >= 12 || (m.key_for_blank(t, None).is_none() && m.heading(t).is_none() && !numbered_heading(t)))
+}
+
+fn rationale(g: &mut Reading, text: &str, at: &str) {
+    g.pj_open = false;
+    if g.r.found_at.contains_key("professional_judgement_rationale") {
+        return;
+    }
+    g.r.fields.insert("professional_judgement_rationale".to_owned(), text.trim().to_owned());
+    g.r.found_at.insert("professional_judgement_rationale".to_owned(), at.to_owned());
+}
+
+fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pivot_year: i32) {
+    // Free text beside or under a ticked professional judgement, with no label or an unknown one.
+    let value_is_mark = p.value.starts_with([CHECKED, UNCHECKED]);
+    let in_section = p.section.or(*section);
+    let row_subject = p.before.as_deref().and_then(|b| m.subject(b));
+    // A form field's labels in turn (alternate name, own name, printed label) while they name
+    // no field at all; a printed question or a long line is not a label.
+    let mut labels = vec![p.label.clone()];
+    labels.extend(p.more.iter().filter(|l| !l.contains('?') && norm(l).split(' ').count() <= 8).cloned());
+    let names_a_field = |l: &String| m.key_for_blank(l, in_section).is_some() || m.key_for_blank(l, row_subject).is_some();
+    let last = labels.iter().position(names_a_field).unwrap_or(0);
+    labels.truncate(last + 1);
+    let key = labels.iter().find_map(|l| {
+        let found = m.key(l, &p.value, in_section).or_else(|| m.key(l, &p.value, row_subject));
+        match found {
+            Some(k) => Some(k.to_owned()),
+            None if p.value.trim().is_empty() => m.key_for_blank(l, in_section).map(str::to_owned),
+            None => None,
+        }
+    });
+    // A drop-down or a typed reason: "Reason for referral: Professional judgement", "PJ".
+    if key.is_none() || key.as_deref().is_some_and(|k| k.starts_with("reason.") && tick(&p.value).is_none()) {
+        if !value_is_mark && labels.iter().any(|l| asks_for_reason(l)) {
+            let named = reasons_named(&p.value);
+            if !named.is_empty() {
+                for reason in &named {
+                    g.r.reasons.insert((*reason).to_owned(), true);
+                    g.r.found_at.entry(format!("reason.{reason}")).or_insert_with(|| p.at.clone());
+                }
+                g.pj_open = named.contains(&"professional_judgement");
+                return;
+            }
+        }
+    }
+    if key.is_none() {
+        if let Some((n, is_name)) = std::iter::once(&p.label).chain(&p.more).find_map(|l| numbered_child(l)) {
+            let value = p.value.trim();
+            let entry = g.numbered_children.entry(n).or_default();
+            if is_name {
+                let letters = value.chars().filter(|c| c.is_alphabetic()).count();
+                let answer = normalise_answer(value).is_some();
+                if letters >= 2 && !answer && !m.is_label(value) && matches!(parse_date(value, pivot_year), DateRead::NotADate) {
+                    entry.0.get_or_insert_with(|| value.to_owned());
+                }
+            } else if let DateRead::Date(d) = parse_date(value, pivot_year) {
+                entry.1.get_or_insert(d);
+            }
+            return;
+        }
+    }
+    let Some(key) = key else {
+        if g.pj_open && !value_is_mark && is_free_text(m, &p.value) {
+            rationale(g, &p.value, &p.at);
+            return;
+        }
+        if p.label.is_empty() {
+            return;
+        }
+        if p.value.is_empty() {
+            // A heading written as a table row with an empty value cell.
+            if let Some(s) = m.heading(&p.label) {
+                *section = Some(s);
+                g.pj_open = false;
+            }
+        }
+        return;
+    };
+    if key == "reason.professional_judgement" && tick(&p.value) == Some(true) {
+        store(m, g, &key, &p, pivot_year);
+        g.pj_open = true;
+        return;
+    }
+    if key == "professional_judgement_rationale" || key.starts_with("reason.") {
+        store(m, g, &key, &p, pivot_year);
+        if key == "professional_judgement_rationale" && !p.value.is_empty() {
+            g.pj_open = false;
+        }
+        return;
+    }
+    g.pj_open = false;
+    store(m, g, &key, &p, pivot_year);
+}
+
+/// Leaves a field blank because its value is in doubt, saying why (structure only).
+fn doubt(g: &mut Reading, key: &str, why: &str, at: &str) {
+    if g.r.uncertain.insert(key.to_owned()) {
+        g.r.problems.push(Problem::new(ProblemKind::Uncertain, format!("{key}: {why} ({at})")));
+    }
+}
+
+fn store(m: &Matcher, g: &mut Reading, key: &str, p: &Pair, pivot_year: i32) {
+    if VICTIM_IDENTITY.contains(&key) && (p.names_perpetrator || says_perpetrator(&pad(&norm(&p.label)))) {
+        return;
+    }
+    let value = p.value.trim();
+    let text_key = value_kind(key) == ValueKind::Text;
+    if text_key && (value.is_empty() || value == mark_text(UNCHECKED)) {
+        if p.blank_is_evidence {
+            g.blank.entry(key.to_owned()).or_default().push(norm(&p.label));
+        }
+        return;
+    }
+    let person = key.strip_suffix(".name").filter(|who| matches!(*who, "victim" | "perpetrator"));
+    if text_key && key != "risk_summary" && key != "professional_judgement_rationale" && m.is_label(value) {
+        if !p.quiet {
+            doubt(g, key, "the value is the text of a label on the form", &p.at);
+        }
+        return;
+    }
+    // The same label again after it was found blank ("Name" under a heading the reader does not
+    // know): the value may be someone else's.
+    if VICTIM_IDENTITY.contains(&key) && g.blank.get(key).is_some_and(|seen| seen.contains(&norm(&p.label))) {
+        if !p.quiet {
+            doubt(g, key, "a second label of this field follows one left blank; the value may be another person's", &p.at);
+        }
+        return;
+    }
+    if let Some(who) = person {
+        if let Some(part) = name_part(&p.label).or_else(|| p.more.iter().find_map(|l| name_part(l))) {
+            g.parts.entry((who.to_owned(), part)).or_insert_with(|| (value.to_owned(), p.at.clone()));
+            return;
+        }
+    }
+    if g.r.found_at.contains_key(key) {
+        return;
+    }
+    match key {
+        k if k.starts_with("reason.") => {
+            let Some(t) = tick(value) else { return };
+            g.r.reasons.insert(k.trim_start_matches("reason.").to_owned(), t);
+        }
+        "stated_dash_score" => match number(value) {
+            Some(n) if n <= 24 => g.r.stated_dash_score = Some(n),
+            _ => return,
+        },
+        "police_callouts" => match number(value) {
+            Some(n) => g.r.police_callouts = Some(n),
+            None => return,
+        },
+        "victim.dob" | "perpetrator.dob" => {
+            match parse_date(value, pivot_year) {
+                DateRead::Date(d) => {
+                    if key == "victim.dob" {
+                        g.r.victim_dob = Some(d)
+                    } else {
+                        g.r.perpetrator_dob = Some(d)
+                    }
+                }
+                DateRead::Impossible => g.r.problems.push(Problem::new(
+                    ProblemKind::InvalidDate,
+                    format!("{key}: the date written does not exist ({})", p.at),
+                )),
+                DateRead::NotADate => g.r.problems.push(Problem::new(
+                    ProblemKind::InvalidDate,
+                    format!("{key}: not a date ({})", p.at),
+                )),
+            }
+            g.r.fields.insert(key.to_owned(), value.to_owned());
+        }
+        _ => {
+            g.r.fields.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    g.r.found_at.insert(key.to_owned(), p.at.clone());
+}
+
+/// Names from their parts (forenames first), found-blank and doubtful keys made true.
+fn finish(mut g: Reading) -> Referral {
+    for who in ["victim", "perpetrator"] {
+        let key = format!("{who}.name");
+        let parts: Vec<&(String, String)> = [NamePart::Forenames, NamePart::Middle, NamePart::Surname]
+            .iter()
+            .filter_map(|part| g.parts.get(&(who.to_owned(), *part)))
+            .collect();
+        if !g.r.found_at.contains_key(&key) && !parts.is_empty() {
+            let name = parts.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" ");
+            let at = parts.iter().map(|(_, at)| at.as_str()).collect::<Vec<_>>().join("; ");
+            g.r.fields.insert(key.clone(), name);
+            g.r.found_at.insert(key, at);
+        }
+    }
+    for (name, dob) in std::mem::take(&mut g.numbered_children).into_values() {
+        if let Some(name) = name.filter(|n| !g.r.children.iter().any(|c| &c.name == n)) {
+            g.r.children.push(Child { name, dob });
+        }
+    }
+    let found: BTreeSet<String> = g.r.found_at.keys().cloned().collect();
+    // A value read elsewhere settles a doubt; a doubt is not a blank.
+    let settled: Vec<String> = g.r.uncertain.intersection(&found).cloned().collect();
+    for key in settled {
+        g.r.uncertain.remove(&key);
+        let prefix = format!("{key}: ");
+        g.r.problems.retain(|p| !(p.kind == ProblemKind::Uncertain && p.detail.starts_with(&prefix)));
+    }
+    g.r.blank = g.blank.into_keys().filter(|k| !found.contains(k) && !g.r.uncertain.contains(k)).collect();
+    g.r
+}
+
+fn child(m: &Matcher, r: &mut Referral, cells: &[String], pivot_year: i32) {
     let texts: Vec<&str> = cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     let Some(name) = texts.first() else { return };
     let header = norm(name);
-    if ["name", "child", "children", "child name", "name of child", "full name"].contains(&header.as_str()) {
+    if ["name", "child", "children", "child name", "name of child", "full name", "none", "none known", "n a", "not applicable"]
+        .contains(&header.as_str())
+    {
+        return;
+    }
+    // A child's name has letters, is not a label, a number, a date, a tick or a question.
+    let letters = name.chars().filter(|c| c.is_alphabetic()).count();
+    let is_date = !matches!(parse_date(name, pivot_year), DateRead::NotADate);
+    if letters < 2 || is_date || m.is_label(name) || name.contains('?') || name.starts_with([CHECKED, UNCHECKED]) || name.split_whitespace().count() > 6 {
         return;
     }
     let dob = texts.iter().skip(1).find_map(|t| match parse_date(t, pivot_year) {
@@ -486,58 +1325,6 @@ fn child(r: &mut Referral, cells: &[String], pivot_year: i32) {
         r.children.push(Child { name: (*name).to_owned(), dob });
     }
 }
-
-fn store(r: &mut Referral, key: &str, p: &Pair, pivot_year: i32) {
-    if r.found_at.contains_key(key) {
-        return;
-    }
-    let value = p.value.trim();
-    match key {
-        k if k.starts_with("reason.") => {
-            let Some(t) = tick(value) else { return };
-            r.reasons.insert(k.trim_start_matches("reason.").to_owned(), t);
-        }
-        "stated_dash_score" => match number(value) {
-            Some(n) if n <= 24 => r.stated_dash_score = Some(n),
-            _ => return,
-        },
-        "police_callouts" => match number(value) {
-            Some(n) => r.police_callouts = Some(n),
-            None => return,
-        },
-        "victim.dob" | "perpetrator.dob" => {
-            if value.is_empty() {
-                return;
-            }
-            match parse_date(value, pivot_year) {
-                DateRead::Date(d) => {
-                    if key == "victim.dob" {
-                        r.victim_dob = Some(d)
-                    } else {
-                        r.perpetrator_dob = Some(d)
-                    }
-                }
-                DateRead::Impossible => r.problems.push(Problem::new(
-                    ProblemKind::InvalidDate,
-                    format!("{key}: the date written does not exist ({})", p.at),
-                )),
-                DateRead::NotADate => r.problems.push(Problem::new(
-                    ProblemKind::InvalidDate,
-                    format!("{key}: not a date ({})", p.at),
-                )),
-            }
-            r.fields.insert(key.to_owned(), value.to_owned());
-        }
-        _ => {
-            if value.is_empty() || value == UNCHECKED.to_string() {
-                return;
-            }
-            r.fields.insert(key.to_owned(), value.to_owned());
-        }
-    }
-    r.found_at.insert(key.to_owned(), p.at.clone());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,5 +1411,428 @@ mod tests {
         assert_eq!(r.reasons.get("visible_high_risk"), Some(&false));
         assert_eq!(r.reasons.get("professional_judgement"), Some(&true));
         assert_eq!(r.get("professional_judgement_rationale"), Some("escalating threats"));
+    }
+
+    fn text_field(name: &str, label: Option<&str>, context: Option<&str>, heading: Option<&str>, value: &str) -> FormField {
+        FormField {
+            name: name.into(),
+            label: label.map(str::to_owned),
+            context: context.map(str::to_owned),
+            heading: heading.map(str::to_owned),
+            kind: FieldKind::Text,
+            value: (!value.is_empty()).then(|| value.to_owned()),
+            options: Vec::new(),
+            at: "page 1".into(),
+        }
+    }
+
+    #[test]
+    fn a_cryptic_field_name_gives_way_to_the_printed_label() {
+        let doc = fields(vec![
+            text_field("S3_F1", None, Some("Surname"), Some("Victim details"), "Hollins"),
+            text_field("S3_F2", None, Some("Forename"), Some("Victim details"), "Rebecca"),
+            text_field("q01", Some("Question 1"), Some("Has the current incident resulted in injury?"), None, "Yes"),
+        ]);
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), Some("Rebecca Hollins"), "{r:#?}");
+        assert_eq!(r.get("risk_summary"), None, "{r:#?}");
+    }
+
+    fn checkbox(name: &str, label: Option<&str>, ticked: bool) -> FormField {
+        FormField {
+            kind: FieldKind::Checkbox,
+            value: ticked.then(|| "Yes".to_owned()),
+            options: vec!["Yes".into()],
+            ..text_field(name, label, None, None, "")
+        }
+    }
+
+    fn fields(list: Vec<FormField>) -> Document {
+        Document { fields: list, ..Document::default() }
+    }
+
+    fn read(doc: &Document) -> Referral {
+        recognise(&[("1", doc)], &Synonyms::default(), 2025)
+    }
+
+    fn uncertain_about(r: &Referral, key: &str) -> bool {
+        r.uncertain.contains(key)
+            && r.problems.iter().any(|p| p.kind == ProblemKind::Uncertain && p.detail.starts_with(&format!("{key}: ")))
+    }
+
+    #[test]
+    fn acroform_victim_split_name_never_the_perpetrators_full_name() {
+        // Field names say the section (the form in issue 11: victim surname and forename, the
+        // perpetrator's full name below them).
+        let by_name = fields(vec![
+            text_field("Victim_Surname", None, None, None, "Hollins"),
+            text_field("Victim_Forenames", None, None, None, "Rebecca"),
+            text_field("Sec3_VictimDOB", None, None, None, "03/07/1991"),
+            text_field("Perp_FullName", None, Some("Full name"), None, "Darren Hollins"),
+            text_field("perpetrator.dob", None, None, None, "14/11/1988"),
+        ]);
+        // Generic names: the alternate names and the headings printed above say it.
+        let by_heading = fields(vec![
+            text_field("Text1", Some("Surname"), Some("Surname"), Some("3. Victim details"), "Hollins"),
+            text_field("Text2", None, Some("Forename(s)"), Some("3. Victim details"), "Rebecca"),
+            text_field("Text3", None, Some("Date of birth"), Some("3. Victim details"), "3 July 1991"),
+            text_field("Text4", Some("Full name"), None, Some("4. Alleged perpetrator"), "Darren Hollins"),
+            text_field("Text5", None, Some("Date of birth"), Some("4. Alleged perpetrator"), "14/11/1988"),
+        ]);
+        // Abbreviated prefixes: AP_ (alleged perpetrator), PCH_ (person causing harm).
+        let abbreviated = fields(vec![
+            text_field("AP_Name", None, None, None, "Darren Hollins"),
+            text_field("PCH_DOB", None, None, None, "14/11/1988"),
+            text_field("Client_FirstName", None, None, None, "Rebecca"),
+            text_field("Client_MiddleName", None, None, None, "Jane"),
+            text_field("Client_LastName", None, None, None, "Hollins"),
+            text_field("Client_DOB", None, None, None, "1991-07-03"),
+        ]);
+        for (doc, victim) in [(&by_name, "Rebecca Hollins"), (&by_heading, "Rebecca Hollins"), (&abbreviated, "Rebecca Jane Hollins")] {
+            let r = read(doc);
+            assert_eq!(r.get("victim.name"), Some(victim), "{r:#?}");
+            assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3), "{r:#?}");
+            assert_eq!(r.get("perpetrator.name"), Some("Darren Hollins"), "{r:#?}");
+            assert_eq!(r.perpetrator_dob, NaiveDate::from_ymd_opt(1988, 11, 14), "{r:#?}");
+            assert!(r.uncertain.is_empty() && r.blank.is_empty(), "{r:#?}");
+        }
+    }
+
+    #[test]
+    fn blank_victim_is_found_blank_and_never_filled_from_the_perpetrator() {
+        // AcroForm: the victim's boxes are empty, the perpetrator's are filled.
+        let acro = fields(vec![
+            text_field("Victim_Surname", None, None, None, ""),
+            text_field("Victim_Forename", None, None, None, ""),
+            text_field("Victim_DOB", None, None, None, ""),
+            text_field("Text9", Some("Name"), None, Some("Person causing harm"), "Darren Hollins"),
+            text_field("Text10", Some("Date of birth"), None, Some("Person causing harm"), "14/11/1988"),
+        ]);
+        // Two-column table with section headings.
+        let table_doc = Document {
+            blocks: vec![
+                para("Victim details"),
+                table(&[&["Name", ""], &["Date of birth", ""]]),
+                para("Alleged perpetrator"),
+                table(&[&["Name", "Darren Hollins"], &["Date of birth", "14/11/1988"]]),
+            ],
+            ..Document::default()
+        };
+        // Label-above-value table: the row of values under the labels is empty.
+        let above = Document {
+            blocks: vec![
+                para("Section 3 - Victim"),
+                table(&[&["Surname", "Forename(s)", "DOB"], &["", "", ""]]),
+                para("Section 4 - Perpetrator"),
+                table(&[&["Surname", "Forename(s)", "DOB"], &["Hollins", "Darren", "14/11/1988"]]),
+            ],
+            ..Document::default()
+        };
+        for doc in [&acro, &table_doc, &above] {
+            let r = read(doc);
+            assert_eq!(r.get("victim.name"), None, "{r:#?}");
+            assert_eq!(r.victim_dob, None, "{r:#?}");
+            assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+            assert!(r.victim_placed());
+            assert_eq!(r.get("perpetrator.name"), Some("Darren Hollins"), "{r:#?}");
+            assert_eq!(r.perpetrator_dob, NaiveDate::from_ymd_opt(1988, 11, 14));
+        }
+    }
+
+    #[test]
+    fn a_layout_with_no_victim_field_is_not_found_blank() {
+        let doc = Document {
+            blocks: vec![para("Notes about the household"), table(&[&["Worker", "A Officer"], &["Team", "North"]])],
+            fields: vec![text_field("Text1", None, None, None, "")],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert!(!r.victim_placed());
+        assert!(r.blank.is_empty() && r.uncertain.is_empty(), "{r:#?}");
+    }
+
+    #[test]
+    fn labels_read_as_values_are_doubts_not_values() {
+        // The police form of issue 11: field values that are the form's own labels.
+        let acro = fields(vec![
+            text_field("Victim_Name", None, None, None, "Name"),
+            text_field("Perp_Name", None, None, None, "DOB"),
+            text_field("Victim_DOB", None, None, None, "Crime / occurrence ref"),
+            text_field("Perp_DOB", None, None, None, "not sure"),
+            text_field("Child1Name", None, None, None, "Child 1 name"),
+        ]);
+        let r = read(&acro);
+        assert_eq!(r.get("victim.name"), None);
+        assert_eq!(r.get("perpetrator.name"), None);
+        assert_eq!(r.victim_dob, None);
+        assert!(uncertain_about(&r, "victim.name"), "{r:#?}");
+        assert!(uncertain_about(&r, "perpetrator.name"), "{r:#?}");
+        assert!(uncertain_about(&r, "victim.dob"), "{r:#?}");
+        // Not a label, not a date: the date problem as before.
+        assert!(r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("perpetrator.dob")));
+        assert!(!r.blank.contains("victim.name"));
+        assert!(r.children.is_empty());
+        // No detail quotes a value.
+        assert!(r.problems.iter().all(|p| !p.detail.contains("occurrence") && !p.detail.contains("Child 1")), "{:?}", r.problems);
+
+        // A row of labels with no row of values under it: the victim's name is in doubt.
+        let table_doc = Document {
+            blocks: vec![para("Victim details"), table(&[&["Name", "Date of birth"]]), para("Perpetrator details"), table(&[&["Name", "Sam Bloggs"]])],
+            ..Document::default()
+        };
+        let r = read(&table_doc);
+        assert_eq!(r.get("victim.name"), None);
+        assert!(uncertain_about(&r, "victim.name"), "{r:#?}");
+        assert!(!r.blank.contains("victim.name"));
+        assert_eq!(r.get("perpetrator.name"), Some("Sam Bloggs"));
+
+        // "Label: value" paragraphs.
+        let paras = Document {
+            blocks: vec![para("About the victim"), para("Full name: Surname"), para("Date of birth: 03/07/1991")],
+            ..Document::default()
+        };
+        let r = read(&paras);
+        assert_eq!(r.get("victim.name"), None);
+        assert!(uncertain_about(&r, "victim.name"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3));
+    }
+
+    #[test]
+    fn printed_labels_of_a_pdf_with_fields_are_no_doubt() {
+        // The text layer of a fillable PDF: labels side by side; the values are in the fields.
+        let doc = Document {
+            blocks: vec![table(&[&["Victim details"], &["Surname", "Forename(s)"], &["Date of birth"]])],
+            fields: vec![
+                text_field("Victim_Surname", None, None, None, "Hollins"),
+                text_field("Victim_Forename", None, None, None, "Rebecca"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), Some("Rebecca Hollins"));
+        assert!(r.uncertain.is_empty() && r.problems.is_empty(), "{r:#?}");
+        assert!(!r.blank.contains("victim.dob"), "a printed label beside a box is no evidence of a blank");
+    }
+
+    #[test]
+    fn split_names_in_tables_and_paragraphs() {
+        let two_column = Document {
+            blocks: vec![
+                para("2. Client details"),
+                table(&[&["Surname", "Hollins"], &["First name", "Rebecca"], &["Middle name", "Jane"], &["DOB", "03/07/1991"]]),
+            ],
+            ..Document::default()
+        };
+        let above = Document {
+            blocks: vec![
+                para("Victim"),
+                table(&[&["Family name", "Given names", "Date of birth"], &["Hollins", "Rebecca Jane", "3rd July 1991"]]),
+            ],
+            ..Document::default()
+        };
+        let paras = Document {
+            blocks: vec![para("Victim's details"), para("Last name: Hollins"), para("Forenames: Rebecca Jane"), para("D.O.B.: 03.07.91")],
+            ..Document::default()
+        };
+        for doc in [&two_column, &above, &paras] {
+            let r = read(doc);
+            assert_eq!(r.get("victim.name"), Some("Rebecca Jane Hollins"), "{r:#?}");
+            assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3), "{r:#?}");
+        }
+        // Surname first as written stays as written.
+        let doc = Document { blocks: vec![para("Victim"), table(&[&["Name", "HOLLINS, Rebecca"]])], ..Document::default() };
+        assert_eq!(read(&doc).get("victim.name"), Some("HOLLINS, Rebecca"));
+    }
+
+    #[test]
+    fn a_label_merged_across_its_row_has_its_value_under_it() {
+        // Word tables with the label merged across the row and the value in the row under it.
+        let doc = Document {
+            blocks: vec![
+                para("Victim details"),
+                table(&[&["Full name", ""], &["Rebecca Hollins", ""], &["Date of birth", ""], &["03/07/1991", ""], &["Address", ""], &["Please complete all fields", ""]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), Some("Rebecca Hollins"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1991, 7, 3));
+        // An instruction under a label is neither its value nor evidence of a blank.
+        assert_eq!(r.get("victim.address"), None);
+        assert!(r.blank.is_empty(), "{r:#?}");
+    }
+
+    #[test]
+    fn a_second_name_label_after_a_blank_one_is_a_doubt() {
+        // The perpetrator's heading is one the reader does not know: its "Name" must not fill
+        // the victim's blank one.
+        let doc = Document {
+            blocks: vec![
+                para("Victim"),
+                table(&[&["Name", ""], &["Date of birth", ""]]),
+                para("The other party"),
+                table(&[&["Name", "Darren Hollins"], &["Date of birth", "14/11/1988"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("victim.name"), None, "{r:#?}");
+        assert_eq!(r.victim_dob, None, "{r:#?}");
+        assert!(uncertain_about(&r, "victim.name") && uncertain_about(&r, "victim.dob"), "{r:#?}");
+        assert!(!r.blank.contains("victim.name"));
+    }
+
+    #[test]
+    fn professional_judgement_with_its_rationale_in_every_layout() {
+        let why = "Threats to kill after separation and access to a knife; she is too frightened to answer the DASH.";
+        // DOCX: a ticked box, the rationale in the free-text box under it.
+        let ticked_then_box = Document {
+            blocks: vec![para("Reason for referral"), table(&[&["☐ Visible high risk"], &["☒ Professional judgement"], &[why], &["☐ Potential escalation"]])],
+            ..Document::default()
+        };
+        // "Yes" in a cell; the rationale under "Please explain".
+        let yes_cell = Document {
+            blocks: vec![table(&[&["Professional judgement", "Yes"], &["If professional judgement, please explain", why]])],
+            ..Document::default()
+        };
+        // Paragraphs: several boxes on one line, the rationale in the paragraph after.
+        let paragraphs = Document {
+            blocks: vec![para("Reason for referral"), para("☐ Visible high risk ☒ Professional judgement ☐ Repeat"), para(why)],
+            ..Document::default()
+        };
+        // Spreadsheet: the mark a few cells on, the rationale beside its label further on.
+        let sheet = Document {
+            blocks: vec![table(&[&["Professional judgement", "", "X"], &["Reasons for professional judgement", "", "", why]])],
+            ..Document::default()
+        };
+        // Rationale beside the ticked box.
+        let beside = Document { blocks: vec![table(&[&["☒ Professional judgement", why]])], ..Document::default() };
+        // PDF: a ticked checkbox and an unlabelled text box after it.
+        let pdf = fields(vec![
+            checkbox("Check Box 1", Some("Visible high risk"), false),
+            checkbox("Check Box 2", Some("Professional judgement"), true),
+            text_field("Text7", None, None, None, why),
+        ]);
+        // PDF: a drop-down's choice, the rationale in a box labelled for it.
+        let mut choice = text_field("ReasonForReferral", Some("Reason for referral"), None, None, "Professional judgement");
+        choice.kind = FieldKind::Choice;
+        let dropdown = fields(vec![choice, text_field("PJRationale", Some("If PJ, give details"), None, None, why)]);
+        // A typed "PJ" in the reason cell.
+        let typed = Document { blocks: vec![table(&[&["Reason for referral", "PJ"], &["Rationale", why]])], ..Document::default() };
+        for (name, doc) in [
+            ("ticked then box", &ticked_then_box),
+            ("yes cell", &yes_cell),
+            ("paragraphs", &paragraphs),
+            ("sheet", &sheet),
+            ("beside", &beside),
+            ("pdf", &pdf),
+            ("dropdown", &dropdown),
+            ("typed", &typed),
+        ] {
+            let r = read(doc);
+            assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{name}: {r:#?}");
+            assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{name}: {r:#?}");
+        }
+        let r = read(&paragraphs);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false));
+        assert_eq!(r.reasons.get("repeat"), Some(&false));
+    }
+
+    #[test]
+    fn no_rationale_is_not_invented_from_the_next_label() {
+        let doc = Document {
+            blocks: vec![
+                para("Reason for referral"),
+                table(&[
+                    &["Professional judgement", "☒"],
+                    &["If professional judgement, give your rationale"],
+                    &["Number of police call-outs in last 12 months", ""],
+                    &["Repeat MARAC", "☐"],
+                ]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true));
+        assert_eq!(r.get("professional_judgement_rationale"), None, "{r:#?}");
+        // Nor from an unticked box's neighbour.
+        let pdf = fields(vec![checkbox("PJ", Some("Professional judgement"), false), text_field("Text7", None, None, None, "Some words written in a box here")]);
+        assert_eq!(read(&pdf).get("professional_judgement_rationale"), None);
+    }
+
+    #[test]
+    fn escalation_with_its_call_outs_and_visible_high_risk_with_its_score() {
+        let doc = Document {
+            blocks: vec![table(&[&["Potential escalation", "☒", "Number of police call-outs in the last 12 months", "4"], &["Visible high risk", "Yes", "DASH score", "16"]])],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(4));
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&true));
+        assert_eq!(r.stated_dash_score, Some(16));
+    }
+
+    #[test]
+    fn children_rows_are_children_not_labels_numbers_or_questions() {
+        let doc = Document {
+            blocks: vec![
+                para("Children in the household"),
+                table(&[
+                    &["Child 1 name", "Child 1 DOB"],
+                    &["Ruby Hollins", "03/06/2021"],
+                    &["24", "Yes"],
+                    &["03/06/2019", "x"],
+                    &["Child 2 name", ""],
+                    &["Alfie Hollins", "7 Nov 2019", "St Mary's"],
+                ]),
+                para("Is there conflict over contact with the children?"),
+                table(&[&["24", "Has the abuser ever been in trouble with the police?", "Yes"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(
+            r.children,
+            vec![
+                Child { name: "Ruby Hollins".into(), dob: NaiveDate::from_ymd_opt(2021, 6, 3) },
+                Child { name: "Alfie Hollins".into(), dob: NaiveDate::from_ymd_opt(2019, 11, 7) },
+            ]
+        );
+    }
+
+    #[test]
+    fn numbered_child_fields_are_children_and_their_labels_are_not() {
+        let acro = fields(vec![
+            text_field("Child1Name", None, None, None, "Ruby Hollins"),
+            text_field("Child1DOB", None, None, None, "03/06/2021"),
+            text_field("Child_2_Name", None, None, None, "Child 2 name"),
+            text_field("Child_2_DOB", None, None, None, ""),
+            text_field("Child3Name", None, None, None, "24"),
+            text_field("q18", Some("18. Do you know if (name of abuser) has hurt anyone else (children, siblings)?"), None, None, "No"),
+        ]);
+        let two_column = Document {
+            blocks: vec![table(&[&["Child 1 name", "Ruby Hollins"], &["Child 1 date of birth", "3 June 2021"], &["Child 2 name", ""]])],
+            ..Document::default()
+        };
+        for doc in [&acro, &two_column] {
+            let r = read(doc);
+            assert_eq!(r.children, vec![Child { name: "Ruby Hollins".into(), dob: NaiveDate::from_ymd_opt(2021, 6, 3) }], "{r:#?}");
+        }
+    }
+
+    #[test]
+    fn headings_are_headings_and_labels_are_not() {
+        let m = Matcher::new(&Synonyms::default());
+        assert_eq!(m.heading("3. Details of the victim"), Some(Section::Victim));
+        assert_eq!(m.heading("Section E - Children in the household"), Some(Section::Children));
+        assert_eq!(m.heading("5. Children and other household members (name / date of birth)"), Some(Section::Children));
+        assert_eq!(m.heading("Victim's details"), Some(Section::Victim));
+        assert_eq!(m.heading("Suspect details"), Some(Section::Perpetrator));
+        assert_eq!(m.heading("Relationship to victim"), None);
+        assert_eq!(m.heading("Victim name"), None);
+        assert_eq!(m.heading("Is there conflict over contact with the children?"), None);
+        assert!(m.is_label("Crime / occurrence ref") && m.is_label("DOB") && m.is_label("Child 1 name"));
+        assert!(!m.is_label("Same as victim") && !m.is_label("Rose Child") && !m.is_label("Ref 123456"));
     }
 }

@@ -354,7 +354,7 @@ impl<'a> Walk<'a, '_> {
             Some(p) => format!("page {p}"),
             None => "page ?".to_string(),
         };
-        Field { field: FormField { name, label, context: None, kind, value, options, at }, widgets: boxes }
+        Field { field: FormField { name, label, context: None, heading: None, kind, value, options, at }, widgets: boxes }
     }
 
     fn value_text(&self, v: &'a Object) -> Option<String> {

@@ -26,6 +26,8 @@ use fields::PageIndex;
 use fonts::deref;
 use lopdf::{Dictionary, Object, ObjectId};
 
+/// Longest heading, in characters: a longer line is text, not a heading.
+const MAX_HEADING_CHARS: usize = 80;
 /// Vertical slack around a widget's band when looking for its question text, in points.
 const BAND_SLACK: f32 = 3.0;
 /// Horizontal slack: text may end this far past the widget's left edge.
@@ -61,6 +63,10 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     }
     for field in &mut form.fields {
         field.field.context = context(&field.widgets, &pages);
+    }
+    let headings = Headings::new(&form.fields, &pages);
+    for field in &mut form.fields {
+        field.field.heading = headings.above(&field.widgets, &pages);
     }
     out.blocks = pages
         .iter()
@@ -315,4 +321,96 @@ fn context(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Optio
         return None;
     }
     layout::band_text(&content.runs, y_lo - BAND_SLACK, y_hi + BAND_SLACK, x_min + LEFT_SLACK)
+}
+
+/// A widget's box in display space, and whether text is printed left of it on its line.
+struct Placed {
+    page: usize,
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+    labelled_left: bool,
+}
+
+/// The printed lines and the widget boxes of every page, for finding the heading above a field:
+/// per page, the heading-like lines (baseline, text), lowest first.
+struct Headings {
+    pages: Vec<Vec<(f32, String)>>,
+}
+
+/// A widget's rectangle in display space.
+fn display_box(rect: [f32; 4], base: &Matrix) -> Option<[f32; 4]> {
+    let [x0, y0, x1, y1] = rect;
+    let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    for (x, y) in [(x0, y0), (x0, y1), (x1, y0), (x1, y1)] {
+        let (dx, dy) = base.apply(x, y);
+        b = [b[0].min(dx), b[1].min(dy), b[2].max(dx), b[3].max(dy)];
+    }
+    b.iter().all(|v| v.is_finite()).then_some(b)
+}
+
+impl Headings {
+    /// A line is heading-like when it is one cell of at most [`MAX_HEADING_CHARS`], with no
+    /// widget on its line (a label beside a box) and no unlabelled widget just under it (a
+    /// label above a box).
+    fn new(fields: &[fields::Field], pages: &[(PageContent, Matrix)]) -> Self {
+        let mut widgets: Vec<Placed> = Vec::new();
+        for w in fields.iter().flat_map(|f| &f.widgets) {
+            let (Some(page), Some(rect)) = (w.page, w.rect) else { continue };
+            let Some((content, base)) = page.checked_sub(1).and_then(|i| pages.get(i)) else { continue };
+            let Some([x0, y0, x1, y1]) = display_box(rect, base) else { continue };
+            let labelled_left =
+                layout::band_text(&content.runs, y0 - BAND_SLACK, y1 + BAND_SLACK, x0 + LEFT_SLACK).is_some();
+            widgets.push(Placed { page, x0, y0, x1, y1, labelled_left });
+        }
+        if widgets.is_empty() {
+            return Headings { pages: Vec::new() };
+        }
+        let pages = pages
+            .iter()
+            .enumerate()
+            .map(|(i, (content, _))| {
+                let on_page: Vec<&Placed> = widgets.iter().filter(|w| w.page == i + 1).collect();
+                if on_page.is_empty() {
+                    return Vec::new();
+                }
+                let mut found: Vec<(f32, String)> = layout::lines(&content.runs)
+                    .iter()
+                    .filter_map(|line| {
+                        let first = line.first()?;
+                        let y = first.y;
+                        let size = line.iter().map(|r| r.size).fold(0.0, f32::max);
+                        let x0 = line.iter().map(|r| r.x0).fold(f32::INFINITY, f32::min);
+                        let x1 = line.iter().map(|r| r.x1).fold(f32::NEG_INFINITY, f32::max);
+                        let middle = y + 0.3 * size;
+                        let beside = on_page.iter().any(|w| middle >= w.y0 - BAND_SLACK && middle <= w.y1 + BAND_SLACK);
+                        let over = on_page.iter().any(|w| {
+                            !w.labelled_left && w.y1 < y && y - w.y1 <= 1.5 * size + 2.0 && w.x0 < x1 && x0 < w.x1
+                        });
+                        if beside || over || !y.is_finite() {
+                            return None;
+                        }
+                        match layout::cells(line).as_slice() {
+                            [(one, _)] if one.chars().count() <= MAX_HEADING_CHARS => Some((y, one.clone())),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                found.sort_by(|a, b| a.0.total_cmp(&b.0));
+                found
+            })
+            .collect();
+        Headings { pages }
+    }
+
+    /// The nearest heading-like line above a field's first placed widget.
+    fn above(&self, widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Option<String> {
+        let (page, rect) = widgets.iter().find_map(|w| Some((w.page?, w.rect?)))?;
+        let (_, base) = pages.get(page.checked_sub(1)?)?;
+        let [_, _, _, top] = display_box(rect, base)?;
+        let lines = self.pages.get(page - 1)?;
+        let first_above = lines.partition_point(|(y, _)| *y <= top);
+        lines.get(first_above).map(|(_, text)| text.clone())
+    }
 }

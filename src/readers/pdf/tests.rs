@@ -790,3 +790,43 @@ fn damaged_content_stream_keeps_what_came_before_and_says_so() {
     assert_eq!(rows(&doc, 1), [vec!["Before"]]);
     assert_eq!(kinds(&doc), [ProblemKind::Corrupt]);
 }
+
+/// A text field `t` with value `v` and one widget at `r` on `page`.
+fn text_field(b: &mut Builder, page: ObjectId, t: &str, v: &str, r: [f32; 4]) {
+    let w = b.widget(page, r, "On", "Off");
+    b.field(dictionary! { "FT" => "Tx", "T" => string(t), "V" => string(v) }, &[w]);
+}
+
+#[test]
+fn heading_is_the_section_line_above_the_widget_not_a_label() {
+    // Victim details: labels left of the boxes; Alleged perpetrator: labels above the boxes,
+    // two rows of them; then a second page with no heading at all.
+    let mut b = Builder::new();
+    let page = b.page(
+        "BT /F1 12 Tf 1 0 0 1 42 780 Tm (3. Victim details) Tj ET
+         BT /F1 9 Tf 1 0 0 1 42 760 Tm (Surname) Tj ET
+         BT /F1 9 Tf 1 0 0 1 42 740 Tm (Forename\\(s\\)) Tj ET
+         BT /F1 12 Tf 1 0 0 1 42 700 Tm (4. Alleged perpetrator) Tj ET
+         BT /F1 9 Tf 1 0 0 1 42 680 Tm (Full name) Tj ET
+         BT /F1 9 Tf 1 0 0 1 300 680 Tm (Date of birth) Tj ET
+         BT /F1 9 Tf 1 0 0 1 42 650 Tm (Address) Tj ET",
+    );
+    text_field(&mut b, page, "Text1", "Hollins", [150.0, 756.0, 400.0, 770.0]);
+    text_field(&mut b, page, "Text2", "Rebecca", [150.0, 736.0, 400.0, 750.0]);
+    text_field(&mut b, page, "Text3", "Darren Hollins", [42.0, 664.0, 280.0, 678.0]);
+    text_field(&mut b, page, "Text4", "14/11/1988", [300.0, 664.0, 500.0, 678.0]);
+    text_field(&mut b, page, "Text5", "No fixed abode", [42.0, 634.0, 280.0, 648.0]);
+    let blank = b.page("BT /F1 9 Tf 1 0 0 1 42 760 Tm (Notes) Tj ET");
+    text_field(&mut b, blank, "Text6", "", [150.0, 756.0, 400.0, 770.0]);
+    let doc = read_default(&b.finish());
+    let heading = |name: &str| field(&doc, name).heading.clone();
+    assert_eq!(heading("Text1").as_deref(), Some("3. Victim details"));
+    assert_eq!(heading("Text2").as_deref(), Some("3. Victim details"));
+    assert_eq!(field(&doc, "Text2").context.as_deref(), Some("Forename(s)"));
+    // "Full name" / "Date of birth" / "Address" are labels above boxes, not headings.
+    assert_eq!(heading("Text3").as_deref(), Some("4. Alleged perpetrator"));
+    assert_eq!(heading("Text4").as_deref(), Some("4. Alleged perpetrator"));
+    assert_eq!(heading("Text5").as_deref(), Some("4. Alleged perpetrator"));
+    // "Notes" is beside the box (a label), and nothing is above it: no heading.
+    assert_eq!(heading("Text6"), None);
+}
