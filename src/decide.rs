@@ -41,7 +41,8 @@
 //!      may be the missing form), or, with visible high risk claimed and no DASH read, any
 //!      attachment left unrecognised;
 //!    - a field of the grounds read in doubt (`Referral::uncertain`): the victim's name or date
-//!      of birth, a required field, or any field that could have met a criterion;
+//!      of birth, a required field, or any field that could have met a criterion; and the
+//!      stated DASH score beside a DASH, whatever the grounds (rule 5's check was not made);
 //!    - the victim not found blank: no referral form recognised, no victim placed on it, or
 //!      the name and date of birth not both found blank;
 //!    - the professional judgement box not found on the form (its tick may be missed);
@@ -564,8 +565,14 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
         ),
         Some(r) => {
             // Fields read in doubt, named (never their values).
-            let uncertain: std::collections::BTreeSet<&str> =
+            let mut uncertain: std::collections::BTreeSet<&str> =
                 grounds.iter().flat_map(Ground::rests_on).filter(|f| r.uncertain.contains(*f)).collect();
+            // The stated score is the check on the DASH's count (rule 5) that every later rule
+            // relies on: read in doubt beside a DASH, that check was not made, so no rejection
+            // goes out (an acceptance still may).
+            if i.dash.is_some() && r.uncertain.contains("stated_dash_score") {
+                uncertain.insert("stated_dash_score");
+            }
             if !uncertain.is_empty() {
                 let names: Vec<String> = uncertain.iter().map(|f| field_words(f)).collect();
                 out.push(format!("the referral form's {} could not be read for certain: a coordinator will read it", names.join(", ")));
@@ -889,8 +896,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn config(threshold: u8, callouts: u32) -> Config {
+        config_with(threshold, callouts, "")
+    }
+
+    /// `config` with more `[threshold]` keys (`extra`, TOML lines).
+    fn config_with(threshold: u8, callouts: u32, extra: &str) -> Config {
         let text = format!(
-            "area = \"T\"\n[threshold]\ndash_score = {threshold}\nescalation_callouts = {callouts}\n\
+            "area = \"T\"\n[threshold]\ndash_score = {threshold}\nescalation_callouts = {callouts}\n{extra}\n\
              [senders]\nallow = [\"*.pnn.police.example.test\"]\ntrusted_authserv_id = \"mx.example.test\"\n\
              [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@example.test\"\n"
         );
@@ -1149,5 +1161,628 @@ mod tests {
         let mut repeat = referral(5, None, None);
         repeat.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
         assert_eq!(notice_category(&decide(&repeat, &none, &c, day())), Some(Category::NeedsDecision));
+    }
+
+    // ---- Issue 11: doubt is never a rejection ----
+
+    use crate::document::Problem;
+    use crate::inspect::Located;
+    use crate::recognise::answer::Answer;
+    use crate::recognise::dash::DashAnswer;
+
+    fn report(at: &str, kind: FileKind, found: &[&'static str]) -> AttachmentReport {
+        AttachmentReport {
+            at: at.into(),
+            name: Some("Jane Victim referral.docx".into()),
+            declared_type: "application/octet-stream".into(),
+            inline: false,
+            kind,
+            size: 1,
+            sha256: String::new(),
+            outcome: ReadOutcome::Read,
+            problems: vec![],
+            recognised: found.to_vec(),
+            blocks: 1,
+            fields: 0,
+        }
+    }
+
+    /// Sample 005's shape: one Word attachment recognised as the referral form, visible high risk
+    /// ticked with a stated score of 15, no DASH.
+    fn form_alone() -> Inspection {
+        let mut i = referral(0, None, None);
+        i.dash = None;
+        i.attachments = vec![report("1", FileKind::Docx, &["referral"])];
+        let r = i.referral.as_mut().unwrap();
+        r.reasons.insert("visible_high_risk".into(), true);
+        r.stated_dash_score = Some(15);
+        i
+    }
+
+    /// Leaves a referral field blank in doubt, as the reader does: value gone, key in `uncertain`,
+    /// an `Uncertain` problem.
+    fn doubt(i: &mut Inspection, key: &str) {
+        let r = i.referral.as_mut().unwrap();
+        r.fields.remove(key);
+        r.found_at.remove(key);
+        r.blank.remove(key);
+        match key {
+            "victim.dob" => r.victim_dob = None,
+            "stated_dash_score" => r.stated_dash_score = None,
+            "police_callouts" => r.police_callouts = None,
+            k => {
+                if let Some(reason) = k.strip_prefix("reason.") {
+                    r.reasons.remove(reason);
+                }
+            }
+        }
+        r.uncertain.insert(key.to_owned());
+        let p = Problem::new(ProblemKind::Uncertain, format!("{key}: the value is the text of a label on the form"));
+        r.problems.push(p.clone());
+        i.problems.push(Located { at: "referral".into(), problem: p });
+    }
+
+    /// Leaves a referral field found blank on the form: value gone, key in `blank`.
+    fn blank(i: &mut Inspection, key: &str) {
+        let r = i.referral.as_mut().unwrap();
+        r.fields.remove(key);
+        r.found_at.remove(key);
+        match key {
+            "victim.dob" => r.victim_dob = None,
+            "police_callouts" => r.police_callouts = None,
+            _ => {}
+        }
+        r.blank.insert(key.to_owned());
+    }
+
+    fn go(i: &Inspection) -> Decision {
+        decide(i, &History::default(), &config(14, 3), day())
+    }
+
+    fn all_reasons(d: &Decision) -> String {
+        d.reasons.join(" | ")
+    }
+
+    #[test]
+    fn a_form_alone_claiming_high_risk_is_still_rejected_for_the_missing_dash() {
+        let d = go(&form_alone());
+        assert_eq!((d.outcome, d.reply), (Outcome::Rejected, ReplyKind::Rejection), "{:?}", d.reasons);
+        assert_eq!(d.grounds, vec![Ground::DashMissing]);
+        let text = all_reasons(&d).to_lowercase();
+        assert!(text.contains("dash") && text.contains("checklist") && text.contains("missing"), "{text}");
+    }
+
+    #[test]
+    fn an_unrecognised_document_turns_the_missing_dash_rejection_into_a_review_naming_it() {
+        let mut i = form_alone();
+        i.attachments.push(report("2", FileKind::Docx, &[]));
+        let d = go(&i);
+        assert_eq!((d.outcome, d.reply, d.category), (Outcome::Review, ReplyKind::Holding, Some(Category::NeedsDecision)));
+        assert!(d.grounds.is_empty(), "a review has no grounds");
+        let text = all_reasons(&d);
+        assert!(text.contains("attachment 2 (a Word document) could not be recognised as a MARAC referral form or a DASH checklist"), "{text}");
+        assert!(text.contains("a coordinator will read it") && text.contains("Word or PDF"), "{text}");
+        assert!(!text.to_lowercase().contains("missing"), "never told the DASH is missing: {text}");
+        assert!(!text.contains("Jane") && !text.contains(".docx"), "the attachment by position and type, never its file name: {text}");
+    }
+
+    #[test]
+    fn an_unrecognised_document_turns_any_rejection_into_a_review() {
+        let mut below = referral(5, None, None);
+        assert_eq!(go(&below).outcome, Outcome::Rejected);
+        below.attachments.push(report("3", FileKind::Pdf, &[]));
+        let d = go(&below);
+        assert_eq!(d.outcome, Outcome::Review);
+        assert!(all_reasons(&d).contains("attachment 3 (a PDF)"), "{:?}", d.reasons);
+        // It stops no acceptance.
+        let mut high = referral(16, None, None);
+        high.attachments.push(report("3", FileKind::Pdf, &[]));
+        assert_eq!(go(&high).outcome, Outcome::Accepted);
+    }
+
+    #[test]
+    fn high_risk_claimed_without_a_dash_and_any_attachment_unrecognised_is_a_review() {
+        // A text file is not a document kind, but with visible high risk claimed and no DASH read
+        // it may be the checklist.
+        let mut i = form_alone();
+        i.attachments.push(report("2", FileKind::Text, &[]));
+        let d = go(&i);
+        assert_eq!(d.outcome, Outcome::Review, "{:?}", d.reasons);
+        assert!(all_reasons(&d).contains("attachment 2 (a text file)") && all_reasons(&d).contains("visible high risk is claimed"), "{:?}", d.reasons);
+        // Without the claim, a text file beside a complete referral changes nothing.
+        let mut low = referral(5, None, None);
+        low.attachments.push(report("3", FileKind::Text, &[]));
+        assert_eq!(go(&low).outcome, Outcome::Rejected);
+    }
+
+    #[test]
+    fn a_dash_read_only_in_part_is_a_review_never_dash_missing() {
+        let mut i = referral(9, None, None);
+        let d = i.dash.as_mut().unwrap();
+        d.no -= 10;
+        d.blank = 10;
+        d.unknown = 10;
+        for q in 15..=24 {
+            let p = Problem::new(ProblemKind::Unrecognised, format!("question {q} was not found on the checklist; counted as unknown"));
+            d.problems.push(p.clone());
+            i.problems.push(Located { at: "dash".into(), problem: p });
+        }
+        let r = i.referral.as_mut().unwrap();
+        r.reasons.insert("visible_high_risk".into(), true);
+        let d = go(&i);
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding));
+        assert!(!all_reasons(&d).to_lowercase().contains("missing"), "{:?}", d.reasons);
+        // And reported against its attachment with no DASH at all: still no rejection.
+        let mut j = form_alone();
+        j.attachments.push(report("2", FileKind::Xlsx, &[]));
+        j.problems.push(Located { at: "attachment 2".into(), problem: Problem::new(ProblemKind::Unrecognised, "looks like a DASH checklist; 6 of 24 answers read") });
+        assert_eq!(go(&j).outcome, Outcome::Review);
+    }
+
+    #[test]
+    fn blank_victim_name_and_date_of_birth_are_rejected_asking_for_them() {
+        let mut i = referral(16, None, None);
+        blank(&mut i, "victim.name");
+        blank(&mut i, "victim.dob");
+        let d = go(&i);
+        assert_eq!((d.outcome, d.reply), (Outcome::Rejected, ReplyKind::Rejection), "{:?}", d.reasons);
+        assert_eq!(d.grounds, vec![Ground::VictimMissing]);
+        let text = all_reasons(&d);
+        assert!(text.contains("we cannot tell who the victim is") && text.contains("victim's name and date of birth"), "{text}");
+    }
+
+    #[test]
+    fn a_victim_not_found_blank_is_a_review_never_a_rejection() {
+        // No victim field placed at all: a layout the reader does not know.
+        let mut unplaced = referral(16, None, None);
+        let r = unplaced.referral.as_mut().unwrap();
+        r.fields.remove("victim.name");
+        r.found_at.remove("victim.name");
+        assert!(!r.victim_placed());
+        let d = go(&unplaced);
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding));
+        assert!(all_reasons(&d).contains("the victim's details could not be found on the referral form: a coordinator will read it"), "{:?}", d.reasons);
+        // The victim placed, the name found blank, the date of birth not found at all.
+        let mut half = referral(16, None, None);
+        blank(&mut half, "victim.name");
+        assert_eq!(go(&half).outcome, Outcome::Review);
+        // No referral form recognised, only a DASH.
+        let mut dash_only = referral(16, None, None);
+        dash_only.referral = None;
+        dash_only.attachments.remove(0);
+        let d = go(&dash_only);
+        assert_eq!(d.outcome, Outcome::Review);
+        assert!(all_reasons(&d).contains("no MARAC referral form was recognised"), "{:?}", d.reasons);
+    }
+
+    #[test]
+    fn no_attachments_is_still_rejected() {
+        let mut i = referral(0, None, None);
+        i.attachments.clear();
+        i.dash = None;
+        i.referral = None;
+        let d = go(&i);
+        assert_eq!((d.outcome, d.grounds.clone()), (Outcome::Rejected, vec![Ground::NoAttachments]));
+        assert!(all_reasons(&d).contains("attach"));
+    }
+
+    #[test]
+    fn an_uncertain_victim_name_blocks_the_victim_rejection() {
+        let mut i = referral(16, None, None);
+        doubt(&mut i, "victim.name");
+        blank(&mut i, "victim.dob");
+        let d = go(&i);
+        assert_eq!(d.outcome, Outcome::Review);
+        let text = all_reasons(&d);
+        assert!(text.contains("victim's name could not be read for certain"), "{text}");
+        assert!(!text.contains("A Person"), "field names only, never values: {text}");
+    }
+
+    #[test]
+    fn an_uncertain_required_field_blocks_its_rejection() {
+        let c = config_with(14, 3, "required_fields = [\"referrer.email\"]");
+        let missing = decide(&referral(16, None, None), &History::default(), &c, day());
+        assert_eq!((missing.outcome, missing.grounds.clone()), (Outcome::Rejected, vec![Ground::RequiredField("referrer.email".into())]));
+        let mut i = referral(16, None, None);
+        doubt(&mut i, "referrer.email");
+        let d = decide(&i, &History::default(), &c, day());
+        assert_eq!(d.outcome, Outcome::Review);
+        assert!(all_reasons(&d).contains("\"referrer email\" could not be read for certain"), "{:?}", d.reasons);
+        // A required victim field with no victim placed is not certain either.
+        let c = config_with(14, 3, "required_fields = [\"victim.postcode\"]");
+        let mut unplaced = referral(16, None, None);
+        unplaced.referral.as_mut().unwrap().victim_dob = NaiveDate::from_ymd_opt(1990, 1, 1);
+        unplaced.referral.as_mut().unwrap().found_at.clear();
+        assert_eq!(decide(&unplaced, &History::default(), &c, day()).outcome, Outcome::Review);
+    }
+
+    #[test]
+    fn an_uncertain_field_that_could_meet_a_criterion_blocks_the_no_criterion_rejection() {
+        for key in CRITERION_FIELDS {
+            let mut i = referral(5, None, None);
+            doubt(&mut i, key);
+            let d = go(&i);
+            assert_eq!(d.outcome, Outcome::Review, "{key}: {:?}", d.reasons);
+            assert!(all_reasons(&d).contains("could not be read for certain"), "{key}: {:?}", d.reasons);
+        }
+    }
+
+    #[test]
+    fn an_uncertain_field_no_ground_rests_on_neither_blocks_a_rejection_nor_an_acceptance() {
+        let mut low = referral(5, None, None);
+        doubt(&mut low, "perpetrator.name");
+        let d = go(&low);
+        assert_eq!((d.outcome, d.grounds.clone()), (Outcome::Rejected, vec![Ground::BelowThreshold]));
+        let mut high = referral(16, None, None);
+        doubt(&mut high, "victim.dob");
+        doubt(&mut high, "professional_judgement_rationale");
+        assert_eq!(go(&high).outcome, Outcome::Accepted);
+    }
+
+    #[test]
+    fn a_professional_judgement_box_not_found_blocks_the_no_criterion_rejection() {
+        let mut i = referral(5, None, None);
+        i.referral.as_mut().unwrap().reasons.remove("professional_judgement");
+        let d = go(&i);
+        assert_eq!(d.outcome, Outcome::Review);
+        assert!(all_reasons(&d).contains("professional judgement box could not be found"), "{:?}", d.reasons);
+        // Found and left unticked: a certain rejection.
+        let mut unticked = referral(5, None, None);
+        blank(&mut unticked, "reason.professional_judgement");
+        unticked.referral.as_mut().unwrap().reasons.remove("professional_judgement");
+        assert_eq!(go(&unticked).outcome, Outcome::Rejected);
+    }
+
+    #[test]
+    fn a_certain_hard_ground_does_not_hide_a_doubt_about_the_criteria() {
+        // A repeat the history does not know is a review; blanking the victim's details must not
+        // turn it into a rejection.
+        let mut i = referral(5, None, None);
+        i.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
+        assert_eq!(go(&i).outcome, Outcome::Review);
+        blank(&mut i, "victim.name");
+        blank(&mut i, "victim.dob");
+        assert_eq!(go(&i).outcome, Outcome::Review);
+    }
+
+    #[test]
+    fn a_damaged_file_is_called_damaged_or_unreadable() {
+        for kind in [ProblemKind::Corrupt, ProblemKind::Truncated] {
+            let mut i = referral(16, None, None);
+            i.problems.push(Located { at: "attachment 2".into(), problem: Problem::new(kind, "not a valid workbook") });
+            let d = go(&i);
+            assert_eq!((d.outcome, d.category), (Outcome::Review, Some(Category::UnreadableAttachment)));
+            assert!(all_reasons(&d).contains("attachment 2 (a PDF): damaged or unreadable"), "{:?}", d.reasons);
+        }
+    }
+
+    #[test]
+    fn a_stated_score_read_in_doubt_beside_a_dash_blocks_every_rejection() {
+        // Found by the property below: the form's score disagreed with the DASH (a review); read
+        // in doubt instead, the disagreement was gone and a blank victim was rejected.
+        let mut i = referral(23, None, None);
+        i.referral.as_mut().unwrap().stated_dash_score = Some(0);
+        blank(&mut i, "victim.name");
+        blank(&mut i, "victim.dob");
+        assert_eq!(go(&i).outcome, Outcome::Review);
+        doubt(&mut i, "stated_dash_score");
+        let d = go(&i);
+        assert_eq!(d.outcome, Outcome::Review, "{:?}", d.reasons);
+        assert!(all_reasons(&d).contains("stated DASH score could not be read for certain"), "{:?}", d.reasons);
+        // It still stops no acceptance.
+        let mut high = referral(16, None, None);
+        doubt(&mut high, "stated_dash_score");
+        assert_eq!(go(&high).outcome, Outcome::Accepted);
+    }
+
+    #[test]
+    fn grounds_serialise_with_the_field_they_name() {
+        let json = serde_json::to_value(vec![Ground::DashMissing, Ground::RequiredField("referrer.email".into())]).unwrap();
+        assert_eq!(json, serde_json::json!([{ "ground": "dash_missing" }, { "ground": "required_field", "field": "referrer.email" }]));
+    }
+
+    // ---- The property: mutations that only remove information or add doubt ----
+
+    /// A referral as a referrer sends it: the parts the generator varies.
+    #[derive(Debug, Clone)]
+    struct Sent {
+        yes: Option<u8>,
+        vhr: bool,
+        stated: Option<u32>,
+        /// Professional judgement: not ticked, ticked with a rationale, ticked without.
+        pj: Option<bool>,
+        escalation: bool,
+        callouts: Option<u32>,
+        repeat: bool,
+        name: bool,
+        dob: bool,
+        email: bool,
+        /// 0: unknown person; 1: heard 100 days ago; 2: heard 500 days ago; 3: a pending case.
+        history: u8,
+        required_email: bool,
+        dash_always: bool,
+    }
+
+    fn sent() -> impl Strategy<Value = Sent> {
+        (
+            (proptest::option::weighted(0.8, 0u8..=24), any::<bool>(), proptest::option::of(0u32..=24), proptest::option::of(any::<bool>())),
+            (any::<bool>(), proptest::option::of(0u32..=6), proptest::bool::weighted(0.2)),
+            (proptest::bool::weighted(0.85), proptest::bool::weighted(0.85), any::<bool>()),
+            (0u8..4, proptest::bool::weighted(0.3), proptest::bool::weighted(0.2)),
+        )
+            .prop_map(|((yes, vhr, stated, pj), (escalation, callouts, repeat), (name, dob, email), (history, required_email, dash_always))| Sent {
+                yes,
+                vhr,
+                stated,
+                pj,
+                escalation,
+                callouts,
+                repeat,
+                name,
+                dob,
+                email,
+                history,
+                required_email,
+                dash_always,
+            })
+    }
+
+    fn inspection_of(s: &Sent) -> Inspection {
+        let mut i = referral(s.yes.unwrap_or(0), s.callouts, None);
+        let r = i.referral.as_mut().unwrap();
+        r.reasons.insert("visible_high_risk".into(), s.vhr);
+        r.reasons.insert("potential_escalation".into(), s.escalation);
+        r.reasons.insert("repeat".into(), s.repeat);
+        r.stated_dash_score = s.stated;
+        if let Some(with_rationale) = s.pj {
+            r.reasons.insert("professional_judgement".into(), true);
+            if with_rationale {
+                r.fields.insert("professional_judgement_rationale".into(), "escalating threats since the separation".into());
+            } else {
+                r.blank.insert("professional_judgement_rationale".into());
+            }
+        }
+        if s.dob {
+            r.victim_dob = NaiveDate::from_ymd_opt(1990, 5, 17);
+            r.found_at.insert("victim.dob".into(), "table 3, row 2".into());
+        } else {
+            r.blank.insert("victim.dob".into());
+        }
+        if !s.name {
+            r.fields.remove("victim.name");
+            r.found_at.remove("victim.name");
+            r.blank.insert("victim.name".into());
+        }
+        if s.email {
+            r.fields.insert("referrer.email".into(), "pc@x.pnn.police.example.test".into());
+            r.found_at.insert("referrer.email".into(), "table 1, row 4".into());
+        } else {
+            r.blank.insert("referrer.email".into());
+        }
+        match &mut i.dash {
+            Some(d) if s.yes.is_some() => {
+                d.answers = (1..=24u8)
+                    .map(|q| DashAnswer {
+                        question: q,
+                        topic: crate::recognise::topics::TOPICS[usize::from(q) - 1],
+                        answer: if q <= d.yes { Answer::Yes } else { Answer::No },
+                        comment: None,
+                        at: format!("row {q}"),
+                    })
+                    .collect();
+            }
+            _ => {
+                i.dash = None;
+                i.attachments.truncate(1);
+            }
+        }
+        i
+    }
+
+    fn history_of(s: &Sent) -> History {
+        let ago = |days| Some((day() - chrono::Duration::days(days), true));
+        let person = |last_referral, pending_case| Some(PersonHistory { pending_case, last_referral });
+        History {
+            person: match s.history {
+                1 => person(ago(100), None),
+                2 => person(ago(500), None),
+                3 => person(ago(20), Some(CaseSummary { reference: "MARAC-2025-0001".into(), meeting_date: None })),
+                _ => None,
+            },
+            ..History::default()
+        }
+    }
+
+    fn config_of(s: &Sent) -> Config {
+        let mut extra = String::new();
+        if s.required_email {
+            extra.push_str("required_fields = [\"referrer.email\"]\n");
+        }
+        if s.dash_always {
+            extra.push_str("dash_required = \"always\"\n");
+        }
+        config_with(14, 3, &extra)
+    }
+
+    /// Fields a mutation may find blank (only when they were read).
+    const BLANKABLE: &[&str] = &["victim.name", "victim.dob", "professional_judgement_rationale", "police_callouts", "referrer.email"];
+    /// Fields a mutation may leave blank in doubt.
+    const DOUBTABLE: &[&str] = &[
+        "victim.name",
+        "victim.dob",
+        "referrer.email",
+        "perpetrator.name",
+        "reason.visible_high_risk",
+        "reason.professional_judgement",
+        "reason.potential_escalation",
+        "reason.repeat",
+        "stated_dash_score",
+        "police_callouts",
+        "professional_judgement_rationale",
+    ];
+    const BLOCKING: &[ProblemKind] = &[
+        ProblemKind::Encrypted,
+        ProblemKind::Scanned,
+        ProblemKind::Corrupt,
+        ProblemKind::Truncated,
+        ProblemKind::LimitExceeded,
+        ProblemKind::Unsupported,
+        ProblemKind::ParserPanic,
+        ProblemKind::Timeout,
+        ProblemKind::Unrecognised,
+        ProblemKind::ConflictingMarks,
+        ProblemKind::ScoreMismatch,
+    ];
+    const PLACES: &[&str] = &["attachment 1", "attachment 2", "dash", "referral", "message"];
+
+    /// A change that only removes information or adds doubt.
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        /// These questions' answers were not read: each becomes blank with an `Unrecognised` problem.
+        DropAnswers(Vec<u8>),
+        /// The DASH was not recognised at all (its attachment is then recognised as nothing).
+        LoseDash,
+        /// A field that was read is found blank instead.
+        Blank(usize),
+        /// A field is left blank in doubt, with its `Uncertain` problem.
+        Doubt(usize),
+        /// An attachment is recognised as nothing.
+        Unrecognise(usize),
+        /// A blocking problem somewhere.
+        Block(usize, usize),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            proptest::collection::vec(1u8..=24, 1..24).prop_map(Mutation::DropAnswers),
+            Just(Mutation::LoseDash),
+            (0..BLANKABLE.len()).prop_map(Mutation::Blank),
+            (0..DOUBTABLE.len()).prop_map(Mutation::Doubt),
+            (0usize..2).prop_map(Mutation::Unrecognise),
+            (0..BLOCKING.len(), 0..PLACES.len()).prop_map(|(k, p)| Mutation::Block(k, p)),
+        ]
+    }
+
+    fn mutate(i: &mut Inspection, m: &Mutation) {
+        match m {
+            Mutation::DropAnswers(questions) => {
+                let Some(d) = i.dash.as_mut() else { return };
+                for q in questions {
+                    let a = &mut d.answers[usize::from(*q) - 1];
+                    match a.answer {
+                        Answer::Blank => continue,
+                        Answer::Yes => d.yes -= 1,
+                        Answer::No => d.no -= 1,
+                        Answer::DontKnow => {
+                            d.dont_know -= 1;
+                            d.unknown -= 1;
+                        }
+                    }
+                    a.answer = Answer::Blank;
+                    d.blank += 1;
+                    d.unknown += 1;
+                    let p = Problem::new(ProblemKind::Unrecognised, format!("the answer to question {q} could not be read"));
+                    d.problems.push(p.clone());
+                    i.problems.push(Located { at: "dash".into(), problem: p });
+                }
+            }
+            Mutation::LoseDash => {
+                if let Some(d) = i.dash.take() {
+                    for a in i.attachments.iter_mut().filter(|a| a.at == d.attachment) {
+                        a.recognised.retain(|r| *r != "dash");
+                    }
+                }
+            }
+            Mutation::Blank(k) => {
+                let key = BLANKABLE[*k];
+                let r = i.referral.as_ref().unwrap();
+                let read = match key {
+                    "victim.dob" => r.victim_dob.is_some(),
+                    "police_callouts" => r.police_callouts.is_some(),
+                    k => r.fields.contains_key(k),
+                };
+                if read && !r.uncertain.contains(key) {
+                    blank(i, key);
+                }
+            }
+            Mutation::Doubt(k) => doubt(i, DOUBTABLE[*k]),
+            Mutation::Unrecognise(n) => {
+                if let Some(a) = i.attachments.get_mut(*n) {
+                    a.recognised.clear();
+                }
+            }
+            Mutation::Block(k, p) => {
+                let problem = Problem::new(BLOCKING[*k], "added by the property test");
+                if PLACES[*p] == "dash" {
+                    if let Some(d) = i.dash.as_mut() {
+                        d.problems.push(problem.clone());
+                    }
+                }
+                i.problems.push(Located { at: PLACES[*p].into(), problem });
+            }
+        }
+    }
+
+    /// Every rejection rests only on what was read for certain; no other decision has grounds.
+    fn grounds_are_certain(i: &Inspection, d: &Decision) -> Result<(), TestCaseError> {
+        if d.outcome != Outcome::Rejected {
+            prop_assert!(d.grounds.is_empty(), "a {:?} with grounds {:?}", d.outcome, d.grounds);
+            return Ok(());
+        }
+        prop_assert!(!d.grounds.is_empty(), "a rejection without grounds: {:?}", d.reasons);
+        prop_assert_eq!(d.grounds.len(), d.reasons.len(), "one reason per ground");
+        let uncertain = i.referral.as_ref().map(|r| r.uncertain.clone()).unwrap_or_default();
+        let blocking = |ps: &[Problem]| ps.iter().any(|p| p.kind.blocks_automatic_decision());
+        for g in &d.grounds {
+            for f in g.rests_on() {
+                prop_assert!(!uncertain.contains(f), "{:?} rests on {} read in doubt", g, f);
+            }
+            match g {
+                Ground::DashMissing => {
+                    prop_assert!(i.dash.is_none());
+                    prop_assert!(
+                        i.attachments.iter().filter(|a| DOCUMENT_KINDS.contains(&a.kind)).all(|a| !a.recognised.is_empty()),
+                        "DASH missing with an attachment nobody recognised"
+                    );
+                    prop_assert!(!partial_dash(i), "DASH missing beside a DASH read in part");
+                }
+                Ground::BelowThreshold => {
+                    let dash = i.dash.as_ref();
+                    prop_assert!(dash.is_some_and(|d| !blocking(&d.problems)), "below the threshold on a DASH not read in full");
+                    prop_assert!(!i.has_blocking_problem());
+                }
+                Ground::VictimMissing => {
+                    let r = i.referral.as_ref().unwrap();
+                    prop_assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "victim missing without both found blank");
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// No mutation that only removes information or adds doubt turns a review into a
+        /// rejection, and every rejection on the way rests only on certain things.
+        #[test]
+        fn doubt_never_turns_a_review_into_a_rejection(s in sent(), mutations in proptest::collection::vec(mutation(), 1..5)) {
+            let (h, c) = (history_of(&s), config_of(&s));
+            let mut i = inspection_of(&s);
+            let first = decide(&i, &h, &c, day());
+            grounds_are_certain(&i, &first)?;
+            // Once a review, at any step, never a rejection after more mutations.
+            let mut reviewed = first.outcome == Outcome::Review;
+            for m in &mutations {
+                mutate(&mut i, m);
+                let after = decide(&i, &h, &c, day());
+                grounds_are_certain(&i, &after)?;
+                if reviewed {
+                    prop_assert_ne!(after.outcome, Outcome::Rejected, "{:?} after {:?}: {:?}", s, mutations, after.reasons);
+                }
+                reviewed |= after.outcome == Outcome::Review;
+            }
+        }
     }
 }
