@@ -278,7 +278,7 @@ pub fn leading_number(text: &str) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The SafeLives wording, the police wording, and local variants with a name typed in.
