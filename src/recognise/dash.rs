@@ -597,11 +597,17 @@ fn fit(c: &Candidate, q: usize, dense: bool) -> Option<(i32, FoundBy)> {
 /// question by question (the best row per question) when that places clearly more.
 fn place(cands: &[Candidate]) -> Vec<Reading> {
     let n = cands.len();
-    let mut dense_groups = std::collections::HashMap::new();
+    // The questions each table (or run of paragraphs) names, in one pass.
+    let mut named: std::collections::HashMap<usize, [bool; 25]> = std::collections::HashMap::new();
     for c in cands {
-        dense_groups.entry(c.group).or_insert_with(|| distinct_wording(&cands.iter().filter(|o| o.group == c.group).cloned().collect::<Vec<_>>()) >= MIN_TABLE_QUESTIONS);
+        if let Some((q, _)) = c.wording {
+            named.entry(c.group).or_insert([false; 25])[q] = true;
+        }
     }
-    let dense = |c: &Candidate| dense_groups.get(&c.group).copied().unwrap_or(false);
+    let dense: Vec<bool> = cands
+        .iter()
+        .map(|c| named.get(&c.group).is_some_and(|seen| seen.iter().filter(|s| **s).count() >= MIN_TABLE_QUESTIONS))
+        .collect();
     // score[i][q]: best over the first i candidates and the first q questions; O(candidates × 24).
     const SKIP_CANDIDATE: u8 = 0;
     const SKIP_QUESTION: u8 = 1;
@@ -614,7 +620,7 @@ fn place(cands: &[Candidate]) -> Vec<Reading> {
             if score[i][q - 1] > best.0 {
                 best = (score[i][q - 1], SKIP_QUESTION);
             }
-            if let Some((m, _)) = fit(&cands[i - 1], q, dense(&cands[i - 1])) {
+            if let Some((m, _)) = fit(&cands[i - 1], q, dense[i - 1]) {
                 if score[i - 1][q - 1] + m > best.0 {
                     best = (score[i - 1][q - 1] + m, MATCH);
                 }
@@ -628,7 +634,7 @@ fn place(cands: &[Candidate]) -> Vec<Reading> {
     while i > 0 && q > 0 {
         match step[i][q] {
             MATCH => {
-                if let Some((_, by)) = fit(&cands[i - 1], q, dense(&cands[i - 1])) {
+                if let Some((_, by)) = fit(&cands[i - 1], q, dense[i - 1]) {
                     matched.push((i - 1, q, by));
                 }
                 i -= 1;
@@ -1259,6 +1265,32 @@ mod tests {
         let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
         assert!(d.problems.is_empty(), "{:?}", d.problems);
         assert_eq!((d.answers[6].answer, d.answers[6].found_by), (Answer::No, Some(FoundBy::Wording)));
+    }
+
+    #[test]
+    fn a_numbered_question_in_words_we_do_not_know_is_placed_by_its_number() {
+        let mut rows = vec![row(1, &["No", "Question", "Answer"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let q = if k == 11 { "Does he go through her phone and tell her what to wear?" } else { q };
+            rows.push(row(k + 2, &[&(k + 1).to_string(), q, if k == 11 { "Yes" } else { "No" }]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!((d.answers[11].answer, d.answers[11].found_by), (Answer::Yes, Some(FoundBy::Number)));
+        assert_eq!(d.answers[11].at, "table 1, row 13");
+    }
+
+    #[test]
+    fn the_checklist_s_own_rows_win_over_a_referral_form_s_risk_questions_before_it() {
+        let referral = Table {
+            at: "table 1".into(),
+            rows: vec![row(1, &["Victim name", "A Person"]), row(2, &["Is the victim pregnant?", "No"]), row(3, &["Is the abuse getting worse?", "No"])],
+        };
+        let dash_rows = QUESTIONS.iter().enumerate().map(|(k, q)| row(k + 1, &[q, "Yes"])).collect();
+        let d = recognise(&doc(vec![referral, Table { at: "table 2".into(), rows: dash_rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(d.yes, 24);
+        assert!(d.answers.iter().all(|a| a.at.starts_with("table 2")));
     }
 
     /// A legacy Word form check box (`FORMCHECKBOX`): `checked` None = no `w:checked` element.
