@@ -649,7 +649,7 @@ fn place(cands: &[Candidate]) -> Vec<Reading> {
     let anchors = matched.iter().filter(|m| m.2 != FoundBy::Position).count();
 
     // The best row per question, in any order.
-    let by_question = best_per_question(cands);
+    let by_question = best_per_question(cands, &dense);
     let placed_any_order = by_question.iter().filter(|c| c.is_some()).count();
     let mut chosen: [Option<(usize, FoundBy)>; 25] = [None; 25];
     if anchors + 2 < placed_any_order {
@@ -712,11 +712,13 @@ fn anchored(cands: &[Candidate], matched: Vec<(usize, usize, FoundBy)>) -> Vec<(
 
 /// For each question, the candidate that names it best by wording (or, failing that, by number):
 /// the placement when the form is printed in another order.
-fn best_per_question(cands: &[Candidate]) -> [Option<usize>; 25] {
+/// A row in the checklist's own table wins over a like-worded row elsewhere.
+fn best_per_question(cands: &[Candidate], dense: &[bool]) -> [Option<usize>; 25] {
     let mut best: [Option<(usize, i32)>; 25] = [None; 25];
     for (i, c) in cands.iter().enumerate() {
+        let own = if dense[i] { 3 } else { 0 };
         let claim = match (c.wording, c.number) {
-            (Some((q, score)), n) => Some((q, 10 + score + if n == Some(q) { 5 } else { 0 })),
+            (Some((q, score)), n) => Some((q, 10 + score + own + if n == Some(q) { 5 } else { 0 })),
             (None, Some(q)) => Some((q, 1)),
             (None, None) => None,
         };
@@ -1291,6 +1293,16 @@ mod tests {
         assert!(d.problems.is_empty(), "{:?}", d.problems);
         assert_eq!(d.yes, 24);
         assert!(d.answers.iter().all(|a| a.at.starts_with("table 2")));
+    }
+
+    #[test]
+    fn printed_in_another_order_after_a_referral_form_the_checklist_s_rows_still_win() {
+        let referral = Table { at: "table 1".into(), rows: vec![row(1, &["Is the victim pregnant?", "No"]), row(2, &["Is the abuse getting worse?", "No"])] };
+        // Unnumbered and in reverse: only the wording places them, and the referral's rows word
+        // two of them the same way.
+        let rows = QUESTIONS.iter().enumerate().rev().map(|(k, q)| row(k + 1, &[q, "Yes"])).collect();
+        let d = recognise(&doc(vec![referral, Table { at: "table 2".into(), rows }]), "1").unwrap();
+        assert_eq!(d.yes, 24, "{:?}", d.answers.iter().map(|a| &a.at).collect::<Vec<_>>());
     }
 
     /// A legacy Word form check box (`FORMCHECKBOX`): `checked` None = no `w:checked` element.
