@@ -1305,6 +1305,46 @@ mod tests {
         assert_eq!(d.yes, 24, "{:?}", d.answers.iter().map(|a| &a.at).collect::<Vec<_>>());
     }
 
+    proptest::proptest! {
+        /// Whatever rows, paragraphs and marks a document holds, recognition never panics, counts
+        /// 24 answers, and places a question by position only between two placed by wording or number.
+        #[test]
+        fn any_document_gives_24_answers_and_anchored_positions(
+            picks in proptest::collection::vec((0usize..60, 0usize..14, proptest::bool::ANY), 0..60)
+        ) {
+            let marks = ["Yes", "No", "DK", "", "x", "✗", "N/A", "☐ Yes ☒ No ☐ DK", "☒", "Yes / No", "Total 12", "12", "?", "Y"];
+            let mut blocks = Vec::new();
+            let mut rows = Vec::new();
+            for (k, (q, m, in_paragraph)) in picks.iter().enumerate() {
+                let text = match q {
+                    0..=23 => QUESTIONS[*q],
+                    24..=47 => LABELS[q - 24],
+                    48 => "DASH Risk Identification Checklist",
+                    49 => "Does he go through her phone?",
+                    50 => "Section 2",
+                    _ => "Some other question we do not know?",
+                };
+                if *in_paragraph {
+                    blocks.push(para(k, &format!("{text} {}", marks[*m])));
+                } else {
+                    rows.push(row(k, &[text, marks[*m]]));
+                }
+            }
+            blocks.push(Block::Table(Table { at: "table 1".into(), rows }));
+            if let Some(d) = recognise(&Document { blocks, ..Document::default() }, "1") {
+                proptest::prop_assert_eq!(d.answers.len(), 24);
+                proptest::prop_assert_eq!(usize::from(d.yes + d.no + d.unknown), 24);
+                let placed: Vec<(usize, Option<FoundBy>)> = d.answers.iter().map(|a| (a.question as usize, a.found_by)).collect();
+                for (q, by) in &placed {
+                    if *by == Some(FoundBy::Position) {
+                        let anchor = |r: &[(usize, Option<FoundBy>)]| r.iter().any(|(_, b)| matches!(b, Some(FoundBy::Wording | FoundBy::Number)));
+                        proptest::prop_assert!(anchor(&placed[..q - 1]) && anchor(&placed[*q..]));
+                    }
+                }
+            }
+        }
+    }
+
     /// A legacy Word form check box (`FORMCHECKBOX`): `checked` None = no `w:checked` element.
     fn ff(checked: Option<&str>, default: &str) -> String {
         let checked = match checked {
