@@ -36,6 +36,19 @@ pub struct Dash {
     pub problems: Vec<Problem>,
 }
 
+impl Dash {
+    /// How many of the 24 questions were placed on the checklist (the rest are blank, each with a
+    /// problem).
+    pub fn questions_placed(&self) -> usize {
+        self.answers.iter().filter(|a| a.found_by.is_some()).count()
+    }
+
+    /// Read in part only: a document that looks like a DASH but gave fewer than [`MIN_QUESTIONS`].
+    pub fn is_partial(&self) -> bool {
+        self.questions_placed() < MIN_QUESTIONS
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DashAnswer {
     pub question: u8,
