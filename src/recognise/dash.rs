@@ -1,5 +1,12 @@
-//! The DASH RIC recogniser: 24 questions found by topic in form fields or table rows, answers
-//! normalised, each with its comment and where it was read.
+//! The DASH RIC recogniser: the 24 questions in form fields, table rows or paragraphs, answers
+//! read strictly, each with its comment, where it was read and how it was placed.
+//!
+//! Rows and paragraphs are candidates in reading order; they are placed on the 24 questions by a
+//! monotone alignment (wording, printed number, order), so that an unknown wording between two
+//! placed questions is placed by position, and sub-headings, totals and comments are skipped; a
+//! form printed in another order is placed question by question. What cannot be placed or read is
+//! blank with a problem, never guessed, and a document that looks like a DASH but cannot be read in
+//! full is a DASH with problems, never "no DASH".
 
 use super::answer::{dash_answer, dash_checked, inline_checked, is_mark, normalise_answer, Answer};
 use super::topics::{self, TOPICS};
