@@ -799,8 +799,10 @@ fn read_row(cells: &[String], qcell: Option<usize>, cols: Option<&Columns>) -> (
         for (col, a) in [(c.yes, Answer::Yes), (c.no, Answer::No), (c.dont_know, Answer::DontKnow)] {
             let Some(text) = cell(col) else { continue };
             // Labelled boxes in one cell spanning the columns ("☐ Yes ☒ No ☐ DK"): the labels
-            // say which answer, not the column the cell starts in.
-            if let Some((v, unread)) = dash_checked(text).filter(|_| text.contains(char::is_alphabetic)) {
+            // say which answer, not the column the cell starts in. One box in a column ("☒",
+            // "☒ ticked") is that column's mark.
+            let several_boxes = text.chars().filter(|c| *c == CHECKED || *c == UNCHECKED).count() >= 2;
+            if let Some((v, unread)) = dash_checked(text).filter(|_| several_boxes) {
                 unreadable |= unread;
                 answers.extend(v.into_iter().filter(|x| !answers.contains(x)).collect::<Vec<_>>());
                 continue;
@@ -1231,10 +1233,15 @@ mod tests {
     fn labelled_boxes_in_a_cell_spanning_yes_no_dk_columns_go_by_their_labels() {
         let mut rows = vec![row(1, &["Question", "Yes", "No", "DK"])];
         for (k, q) in QUESTIONS.iter().enumerate() {
-            rows.push(row(k + 2, &[q, if k < 4 { "☐ Yes ☒ No ☐ DK" } else { "☒ Yes ☐ No ☐ DK" }, "", ""]));
+            let cells: [&str; 3] = match k {
+                0..=3 => ["☐ Yes ☒ No ☐ DK", "", ""],
+                4..=5 => ["☐", "☒ ticked", "☐"],
+                _ => ["☒ Yes ☐ No ☐ DK", "", ""],
+            };
+            rows.push(row(k + 2, &[q, cells[0], cells[1], cells[2]]));
         }
         let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
-        assert_eq!(counts(&d), (20, 4, 0));
+        assert_eq!(counts(&d), (18, 6, 0));
     }
 
     #[test]
