@@ -16,37 +16,67 @@ pub enum Answer {
 /// Lower-cases, folds typographic quotes and drops surrounding punctuation.
 fn fold(s: &str) -> String {
     let s = s.trim().to_lowercase().replace(['’', '‘', '`'], "'");
-    s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | ';' | ',' | '*' | '-' | '–' | '(' | ')' | '[' | ']'))
+    s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | ';' | ',' | '*' | '-' | '–' | '(' | ')' | '[' | ']' | '!'))
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
+/// A whole answer written as a word. Not here, on purpose, because they are not safe to read:
+/// "N/A" and "not applicable" (not a No: the question may not have been asked), and a lone "x" or
+/// "✗" typed as the answer (a cross may mean ticked or may mean no). Under a Yes / No / Don't know
+/// header a cross is a mark ([`is_mark`]). Welsh "ie" / "nage" are read; Welsh "na" is not, as
+/// it is also how "N/A" is typed.
 fn word(s: &str) -> Option<Answer> {
     Some(match s {
         "" => Answer::Blank,
-        "yes" | "y" | "yes." | "✓" | "✔" | "☑" | "☒" | "x" | "ticked" | "tick" | "true" | "yes, ticked" | "checked" | "selected" => Answer::Yes,
-        "no" | "n" | "false" | "n/a" | "na" | "not applicable" | "none" | "nil" | "not ticked" | "unticked" | "not checked"
-        | "unchecked" | "not selected" => Answer::No,
-        "don't know" | "dont know" | "do not know" | "don't know/not known" | "dk" | "d/k" | "d.k" | "not known"
-        | "n/k" | "nk" | "unknown" | "unsure" | "not sure" | "don't know / not known" | "?" | "dnk" => {
-            Answer::DontKnow
-        }
+        "yes" | "y" | "yes." | "✓" | "✔" | "☑" | "☒" | "ticked" | "tick" | "true" | "yes, ticked" | "checked" | "selected" | "yeah"
+        | "yep" | "yup" | "ie" => Answer::Yes,
+        "no" | "n" | "false" | "none" | "nil" | "not ticked" | "unticked" | "not checked" | "unchecked" | "not selected" | "nope"
+        | "nah" | "nage" => Answer::No,
+        "don't know" | "dont know" | "do not know" | "don't know/not known" | "dk" | "d/k" | "d.k" | "d k" | "not known"
+        | "n/k" | "nk" | "n.k" | "unknown" | "unsure" | "not sure" | "don't know / not known" | "?" | "dnk" | "don't knw"
+        | "dont no" | "don't no" | "unkown" | "unknwn" | "not know" | "dont' know" | "d/n" | "do not know/not known" => Answer::DontKnow,
         _ => return None,
     })
 }
 
-/// Reads an answer written as text. `None` when the text is not an answer at all (it may be a
-/// comment or an unreadable mark); a person must then look.
+/// A tick-box value on a referral form: there a lone "x" is a tick and "N/A" is not ticked.
+fn tick_word(s: &str) -> Option<Answer> {
+    word(s).or(match s {
+        "x" | "✗" | "✘" => Some(Answer::Yes),
+        "n/a" | "na" | "not applicable" => Some(Answer::No),
+        _ => None,
+    })
+}
+
+/// Reads a tick-box value or a Yes / No written as text on a referral form. `None` when the text
+/// is not an answer at all or names two answers ("Yes / No", an untouched template).
 pub fn normalise_answer(text: &str) -> Option<Answer> {
+    read_with(text, tick_word)
+}
+
+/// Reads a DASH answer written as text (a typed answer column, a text field). `None` when the text
+/// is not an answer, is not safe to read (N/A, a lone cross) or names two answers: a person must
+/// then look.
+pub fn dash_answer(text: &str) -> Option<Answer> {
+    read_with(text, word)
+}
+
+fn read_with(text: &str, words: fn(&str) -> Option<Answer>) -> Option<Answer> {
     let f = fold(text);
-    if let Some(a) = word(&f) {
+    if let Some(a) = words(&f) {
         return Some(a);
     }
     // "Yes - broken wrist", "No (not since May)", "Don't know, will check": the answer comes first.
     for sep in [" - ", " – ", " (", ", ", ": ", "; ", " / "] {
-        if let Some((head, _)) = f.split_once(sep) {
-            if let Some(a) = word(fold(head).as_str()).filter(|a| *a != Answer::Blank) {
+        if let Some((head, tail)) = f.split_once(sep) {
+            if let Some(a) = words(fold(head).as_str()).filter(|a| *a != Answer::Blank) {
+                // "Yes / No", "Y - N": two answers named, none chosen.
+                let next = fold(tail.split([' ', '/', ',', ')']).next().unwrap_or(""));
+                if words(&next).is_some_and(|b| b != a && b != Answer::Blank) {
+                    return None;
+                }
                 return Some(a);
             }
         }
@@ -66,28 +96,58 @@ pub fn is_mark(text: &str) -> Option<bool> {
     }
 }
 
-/// Inline checkboxes in a cell ("☒ Yes ☐ No ☐ Don't know"): the answers whose box is ticked.
-/// `None` when the text holds no checkbox at all.
+/// Inline checkboxes in a cell ("☒ Yes ☐ No ☐ Don't know"): the answers whose box is ticked (a
+/// ticked box with no answer word after it is a Yes: a tick box on its own). `None` when the text
+/// holds no checkbox at all.
 pub fn inline_checked(text: &str) -> Option<Vec<Answer>> {
+    let mut ticked: Vec<Answer> = boxes(text)?
+        .into_iter()
+        .filter(|(checked, _)| *checked)
+        .map(|(_, label)| match normalise_answer(label) {
+            Some(Answer::Blank) | None => Answer::Yes,
+            Some(a) => a,
+        })
+        .collect();
+    ticked.dedup();
+    Some(ticked)
+}
+
+/// Inline checkboxes on a DASH answer ("☐ Yes ☐ No ☒ DK"): the answers ticked, and whether a
+/// ticked box's label could not be read as an answer ("☒ N/A", "☒ Maybe": a person must look).
+/// A ticked box with no label at all is a Yes (a one-box answer). `None` without any checkbox.
+pub fn dash_checked(text: &str) -> Option<(Vec<Answer>, bool)> {
+    let mut ticked = Vec::new();
+    let mut unread = false;
+    for (checked, label) in boxes(text)? {
+        if !checked {
+            continue;
+        }
+        // The label is the first words after the box: "☒ Yes (see notes)" is a Yes.
+        match dash_answer(label) {
+            Some(Answer::Blank) => ticked.push(Answer::Yes),
+            Some(a) => ticked.push(a),
+            None => unread = true,
+        }
+    }
+    ticked.dedup();
+    Some((ticked, unread))
+}
+
+/// The checkboxes of a text with the label after each, up to the next box.
+fn boxes(text: &str) -> Option<Vec<(bool, &str)>> {
     if !text.contains(CHECKED) && !text.contains(UNCHECKED) {
         return None;
     }
-    let mut ticked = Vec::new();
+    let mut out = Vec::new();
     let mut rest = text;
     while let Some(pos) = rest.find([CHECKED, UNCHECKED]) {
         let checked = rest[pos..].starts_with(CHECKED);
         let after = &rest[pos + CHECKED.len_utf8()..];
         let end = after.find([CHECKED, UNCHECKED]).unwrap_or(after.len());
-        if checked {
-            match normalise_answer(&after[..end]) {
-                Some(Answer::Blank) | None => ticked.push(Answer::Yes),
-                Some(a) => ticked.push(a),
-            }
-        }
+        out.push((checked, &after[..end]));
         rest = after;
     }
-    ticked.dedup();
-    Some(ticked)
+    Some(out)
 }
 
 /// A date read from a form.
@@ -220,18 +280,40 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for s in ["Yes", "YES", "y", "✓", "✔", "X", "☒", "ticked", " yes ", "Yes - broken wrist"] {
+        for s in ["Yes", "YES", "YES.", "Yes!", "y", "✓", "✔", "☒", "ticked", " yes ", "Yes - broken wrist", "yep", "Yeah"] {
+            assert_eq!(dash_answer(s), Some(Answer::Yes), "{s}");
             assert_eq!(normalise_answer(s), Some(Answer::Yes), "{s}");
         }
-        for s in ["No", "N", "no.", "No (not since May)"] {
-            assert_eq!(normalise_answer(s), Some(Answer::No), "{s}");
+        for s in ["No", "N", "no.", "No (not since May)", "Nope", "None"] {
+            assert_eq!(dash_answer(s), Some(Answer::No), "{s}");
         }
-        for s in ["Don't know", "DON’T KNOW", "DK", "Not known", "Unknown", "n/k", "Dont know"] {
-            assert_eq!(normalise_answer(s), Some(Answer::DontKnow), "{s}");
+        for s in ["Don't know", "DON’T KNOW", "DK", "Not known", "Unknown", "n/k", "Dont know", "D/K", "N/K", "not known.", "unkown"] {
+            assert_eq!(dash_answer(s), Some(Answer::DontKnow), "{s}");
         }
         assert_eq!(normalise_answer(""), Some(Answer::Blank));
         assert_eq!(normalise_answer("  "), Some(Answer::Blank));
         assert_eq!(normalise_answer("perhaps later"), None);
+    }
+
+    #[test]
+    fn doubtful_spellings_are_not_read() {
+        // N/A is not a No; a lone cross typed as the answer may mean ticked or no; a template left
+        // as it was names every answer and chooses none.
+        for s in ["N/A", "n/a", "NA", "not applicable", "N/A - male victim", "x", "X", "✗", "✘", "Yes / No", "Y / N", "Yes/No/DK",
+            "Yes / No / Don't know", "No, yes", "maybe", "possibly", "probably"] {
+            assert_eq!(dash_answer(s), None, "{s}");
+        }
+        // Beside a referral form's tick box, a cross is a tick and N/A is not ticked; a template
+        // left as it was is still no answer.
+        assert_eq!(normalise_answer("X"), Some(Answer::Yes));
+        assert_eq!(normalise_answer("N/A"), Some(Answer::No));
+        assert_eq!(normalise_answer("Yes / No"), None);
+        // Under a Yes / No / Don't know header a cross is a mark.
+        for s in ["x", "X", "✗", "✘", "✓", "✔", "☒"] {
+            assert_eq!(is_mark(s), Some(true), "{s}");
+        }
+        assert_eq!(is_mark("N/A"), None);
+        assert_eq!(is_mark(""), Some(false));
     }
 
     #[test]
@@ -241,6 +323,12 @@ mod tests {
         assert_eq!(inline_checked("☐ Yes ☐ No ☐ DK"), Some(vec![]));
         assert_eq!(inline_checked("☒ Yes ☒ No"), Some(vec![Answer::Yes, Answer::No]));
         assert_eq!(inline_checked("Yes"), None);
+        assert_eq!(dash_checked("☐ Yes ☐ No ☒ DK"), Some((vec![Answer::DontKnow], false)));
+        assert_eq!(dash_checked("☐\nYes\n☒\nNo\n☐\nDon't know"), Some((vec![Answer::No], false)));
+        assert_eq!(dash_checked("☒"), Some((vec![Answer::Yes], false)));
+        assert_eq!(dash_checked("☐ Yes ☐ No ☒ N/A"), Some((vec![], true)));
+        assert_eq!(dash_checked("☐ Yes ☐ No"), Some((vec![], false)));
+        assert_eq!(dash_checked("Yes"), None);
     }
 
     #[test]
@@ -287,8 +375,10 @@ mod tests {
         #[test]
         fn answers_never_panic(s in "\\PC{0,40}") {
             let _ = normalise_answer(&s);
+            let _ = dash_answer(&s);
             let _ = is_mark(&s);
             let _ = inline_checked(&s);
+            let _ = dash_checked(&s);
             let _ = parse_date(&s, 2025);
         }
 

@@ -1,15 +1,28 @@
-//! The DASH RIC recogniser: 24 questions found by topic in form fields or table rows, answers
-//! normalised, each with its comment and where it was read.
+//! The DASH RIC recogniser: the 24 questions in form fields, table rows or paragraphs, answers
+//! read strictly, each with its comment, where it was read and how it was placed.
+//!
+//! Rows and paragraphs are candidates in reading order; they are placed on the 24 questions by a
+//! monotone alignment (wording, printed number, order), so that an unknown wording between two
+//! placed questions is placed by position, and sub-headings, totals and comments are skipped; a
+//! form printed in another order is placed question by question. What cannot be placed or read is
+//! blank with a problem, never guessed, and a document that looks like a DASH but cannot be read in
+//! full is a DASH with problems, never "no DASH".
 
-use super::answer::{inline_checked, is_mark, normalise_answer, Answer};
+use super::answer::{dash_answer, dash_checked, inline_checked, is_mark, normalise_answer, Answer};
 use super::topics::{self, TOPICS};
-use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Row, Table};
+use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Row, Table, CHECKED, UNCHECKED};
 use serde::Serialize;
 
 /// Fewer recognised questions than this and a document is not taken for a DASH.
 const MIN_QUESTIONS: usize = 12;
-/// Fewer distinct questions than this in one table and the table is not a DASH table.
+/// A table (or run of paragraphs) naming this many questions holds the checklist: its rows are
+/// preferred over a like-worded row elsewhere (a referral form's own risk questions).
 const MIN_TABLE_QUESTIONS: usize = 6;
+/// This many questions asked (with an answer or a question mark) and a document looks like a DASH
+/// even when fewer than [`MIN_QUESTIONS`] could be placed.
+const LOOKS_LIKE_QUESTIONS: usize = 6;
+/// A DASH title is looked for in the first blocks only (a referral form names the DASH further down).
+const TITLE_BLOCKS: usize = 4;
 /// Longer cells are free text (a risk summary), not a question.
 const MAX_QUESTION_CHARS: usize = 400;
 
@@ -30,43 +43,120 @@ pub struct Dash {
     pub problems: Vec<Problem>,
 }
 
+impl Dash {
+    /// How many of the 24 questions were placed on the checklist (the rest are blank, each with a
+    /// problem).
+    pub fn questions_placed(&self) -> usize {
+        self.answers.iter().filter(|a| a.found_by.is_some()).count()
+    }
+
+    /// Read in part only: a document that looks like a DASH but gave fewer than [`MIN_QUESTIONS`].
+    pub fn is_partial(&self) -> bool {
+        self.questions_placed() < MIN_QUESTIONS
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DashAnswer {
     pub question: u8,
     pub topic: &'static str,
     pub answer: Answer,
     pub comment: Option<String>,
-    /// Where it was read, for the coordinator: "page 1, field q01", "sheet 'DASH', row 14".
+    /// How the question was placed; `None` when it was not found.
+    pub found_by: Option<FoundBy>,
+    /// Where it was read, for the coordinator: "page 1, field q01", "sheet 'DASH', row 14"; it ends
+    /// with " (by position)" when only its place between two known questions placed it.
     pub at: String,
+}
+
+/// How a question was placed on the checklist.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundBy {
+    /// Its wording names the question's topic.
+    Wording,
+    /// Only the question number printed with it.
+    Number,
+    /// Neither: it sits, in order, between two questions placed by wording or number.
+    Position,
+    /// A form field (PDF AcroForm), by its name, label or the text beside it.
+    Field,
 }
 
 /// One question's reading before the 24 are put together.
 #[derive(Debug, Clone)]
 struct Reading {
-    /// The question's text as read (several lines joined when it wraps).
-    text: String,
     question: usize,
-    score: i32,
+    found_by: FoundBy,
     answers: Vec<Answer>,
     unreadable: bool,
     comment: Option<String>,
     at: String,
 }
 
-/// Reads a DASH from one document, if it holds one.
+/// Reads a DASH from one document, if it holds one. A document that looks like a DASH (its title,
+/// or several of the questions with answers) but could not be read in full is still a DASH, with a
+/// problem per question not read: never "no DASH".
 pub fn recognise(doc: &Document, attachment: &str) -> Option<Dash> {
     let (from_fields, fields_total) = from_fields(&doc.fields);
-    let (from_tables, tables_total) = from_tables(doc);
+    let (cands, tables_total) = candidates(doc);
+    let from_tables = place(&cands);
     let (readings, stated_total) = if distinct(&from_fields) >= distinct(&from_tables) {
         (from_fields, fields_total.or(tables_total))
     } else {
         (from_tables, tables_total.or(fields_total))
     };
-    if distinct(&readings) < MIN_QUESTIONS {
+    let found = distinct(&readings);
+    if found >= MIN_QUESTIONS {
+        return Some(assemble(readings, stated_total, attachment));
+    }
+    let asked = cands.iter().filter(|c| c.question_like && c.wording.is_some()).cloned().collect::<Vec<_>>();
+    if !has_dash_title(doc) && distinct_wording(&asked) < LOOKS_LIKE_QUESTIONS {
         return None;
     }
-    Some(assemble(readings, stated_total, attachment))
+    let mut dash = assemble(readings, stated_total, attachment);
+    dash.problems.insert(
+        0,
+        Problem::new(
+            ProblemKind::Unrecognised,
+            format!("the attachment looks like a DASH checklist but only {found} of its 24 questions could be read"),
+        ),
+    );
+    Some(dash)
 }
+
+/// A DASH title near the top of the document: "DASH Risk Identification Checklist", "DASH RIC",
+/// "... (DASH) Risk Identification Checklist". A referral form that mentions the DASH ("DASH
+/// score", "please attach the DASH RIC", "DASH completed") is not one.
+fn has_dash_title(doc: &Document) -> bool {
+    let texts = doc.blocks.iter().take(TITLE_BLOCKS).flat_map(|b| match b {
+        crate::document::Block::Paragraph(p) => vec![p.text.as_str()],
+        crate::document::Block::Table(t) => t.rows.iter().take(2).flat_map(|r| r.cells.iter().map(String::as_str)).collect(),
+    });
+    texts.into_iter().any(is_dash_title)
+}
+
+fn is_dash_title(text: &str) -> bool {
+    let w = topics::words(text);
+    let count = w.split(' ').filter(|x| !x.is_empty()).count();
+    let has = |k: &str| w.contains(k);
+    let named = has(" dash ") || w.ends_with(" dash") || has(" domestic abuse stalking");
+    let checklist = has(" risk identification checklist") || has(" ric") && (w.ends_with(" ric") || has(" ric ")) || has(" checklist") || has(" risk checklist");
+    let mention = [" score", " attach", " completed", " date", " please", " total", " referral", " enclosed", " see ", " yes", " no "]
+        .iter()
+        .any(|k| has(k) || w.ends_with(k.trim_end()));
+    // A title is made of the title's own words: a sentence that names the DASH ("Send with the
+    // DASH RIC to ...") is not one.
+    let other = w.split(' ').filter(|x| !x.is_empty() && !TITLE_WORDS.contains(x)).count();
+    named && checklist && !mention && count <= 24 && other <= 3 && !text.contains('?') && !text.contains(':') && !text.contains('@')
+}
+
+/// Words of the DASH's titles as areas print them.
+const TITLE_WORDS: [&str; 31] = [
+    "dash", "domestic", "abuse", "stalking", "and", "harassment", "honour", "based", "violence", "hbv", "risk", "identification",
+    "checklist", "ric", "safelives", "the", "of", "form", "version", "v", "assessment", "caada", "2009", "model", "questions",
+    "for", "use", "by", "idvas", "idva", "marac",
+];
 
 fn distinct(readings: &[Reading]) -> usize {
     let mut seen = [false; 25];
@@ -74,10 +164,9 @@ fn distinct(readings: &[Reading]) -> usize {
     seen.iter().filter(|s| **s).count()
 }
 
-fn assemble(mut readings: Vec<Reading>, stated_total: Option<u32>, attachment: &str) -> Dash {
+fn assemble(readings: Vec<Reading>, stated_total: Option<u32>, attachment: &str) -> Dash {
     let mut problems = Vec::new();
     let mut answers = Vec::with_capacity(24);
-    readings.sort_by_key(|r| std::cmp::Reverse(r.score));
     for q in 1..=24usize {
         let mine: Vec<&Reading> = readings.iter().filter(|r| r.question == q).collect();
         if mine.is_empty() {
@@ -85,7 +174,14 @@ fn assemble(mut readings: Vec<Reading>, stated_total: Option<u32>, attachment: &
                 ProblemKind::Unrecognised,
                 format!("question {q} ({}) was not found on the checklist; counted as unknown", TOPICS[q - 1]),
             ));
-            answers.push(DashAnswer { question: q as u8, topic: TOPICS[q - 1], answer: Answer::Blank, comment: None, at: String::new() });
+            answers.push(DashAnswer {
+                question: q as u8,
+                topic: TOPICS[q - 1],
+                answer: Answer::Blank,
+                comment: None,
+                found_by: None,
+                at: String::new(),
+            });
             continue;
         };
         let mut marked: Vec<Answer> = Vec::new();
@@ -123,7 +219,8 @@ fn assemble(mut readings: Vec<Reading>, stated_total: Option<u32>, attachment: &
                 format!("the answer to question {q} ({}) could not be read", TOPICS[q - 1]),
             ));
         }
-        answers.push(DashAnswer { question: q as u8, topic: TOPICS[q - 1], answer, comment, at: at.join("; ") });
+        let found_by = Some(mine[0].found_by);
+        answers.push(DashAnswer { question: q as u8, topic: TOPICS[q - 1], answer, comment, found_by, at: at.join("; ") });
     }
     let count = |a: Answer| answers.iter().filter(|x| x.answer == a).count() as u8;
     let (yes, no, dont_know, blank) = (count(Answer::Yes), count(Answer::No), count(Answer::DontKnow), count(Answer::Blank));
@@ -157,12 +254,19 @@ fn humanise(name: &str) -> String {
 }
 
 /// The answer a checkbox stands for, from the last word of its name or label ("Q3_Yes", "q3.dk").
-fn answer_word_in(name: &str) -> Option<Answer> {
+/// `Some(None)`: the word is one the DASH does not read ("Q3_NA").
+fn answer_word_in(name: &str) -> Option<Option<Answer>> {
     let last = name.rsplit(['_', '.', ' ', '-']).next().unwrap_or("");
-    match normalise_answer(last) {
-        Some(Answer::Blank) | None => None,
-        some => some,
+    match dash_answer(last) {
+        Some(Answer::Blank) => None,
+        None if is_not_applicable(last) => Some(None),
+        None => None,
+        some => Some(some),
     }
+}
+
+fn is_not_applicable(s: &str) -> bool {
+    matches!(s.trim().to_lowercase().as_str(), "na" | "n/a" | "n.a" | "not applicable" | "notapplicable")
 }
 
 fn is_comment_name(s: &str) -> bool {
@@ -202,7 +306,7 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
             }
             continue;
         }
-        let Some((question, score)) = field_question(f, &mut seen) else { continue };
+        let Some((question, _)) = field_question(f, &mut seen) else { continue };
         let at = format!("{}, field {}", f.at, f.name);
         if f.kind == FieldKind::Text && is_comment_name(&name_and_label) {
             if let Some(v) = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -215,22 +319,28 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
             FieldKind::Checkbox => {
                 let meaning = answer_word_in(&f.name)
                     .or_else(|| f.label.as_deref().and_then(answer_word_in))
-                    .or_else(|| f.options.first().and_then(|o| normalise_answer(o)).filter(|a| *a != Answer::Blank && *a != Answer::Yes))
-                    .unwrap_or(Answer::Yes);
-                (if value.is_some() { vec![meaning] } else { vec![] }, false)
+                    .or_else(|| f.options.first().and_then(|o| dash_answer(o)).filter(|a| *a != Answer::Blank && *a != Answer::Yes).map(Some))
+                    .unwrap_or(Some(Answer::Yes));
+                match (value, meaning) {
+                    (None, _) => (vec![], false),
+                    (Some(_), Some(a)) => (vec![a], false),
+                    // A ticked "N/A" box: not a No, not a Yes.
+                    (Some(_), None) => (vec![], true),
+                }
             }
             FieldKind::Radio | FieldKind::Choice | FieldKind::Text => match value {
                 None => (vec![], false),
-                Some(v) => match normalise_answer(v).or_else(|| normalise_answer(&v.to_lowercase().replace(['_', '-'], " "))) {
+                Some(v) => match dash_answer(v).or_else(|| dash_answer(&v.to_lowercase().replace(['_', '-'], " "))) {
                     Some(Answer::Blank) => (vec![], false),
                     Some(a) => (vec![a], false),
-                    None if f.kind == FieldKind::Text => continue,
+                    // Free text in a text field is not its answer; a short mark or N/A is unread.
+                    None if f.kind == FieldKind::Text && v.chars().count() > 3 && !is_not_applicable(v) => continue,
                     None => (vec![], true),
                 },
             },
             FieldKind::Other => continue,
         };
-        readings.push(Reading { text: String::new(), question, score, answers, unreadable, comment: None, at });
+        readings.push(Reading { question, found_by: FoundBy::Field, answers, unreadable, comment: None, at });
     }
     for (q, c) in comments {
         if let Some(r) = readings.iter_mut().find(|r| r.question == q && r.comment.is_none()) {
@@ -260,7 +370,13 @@ impl Columns {
     }
 }
 
+/// A header row: Yes / No / Don't know columns, or an answer column. A row holding check boxes is
+/// never a header: "☐ Yes ☐ No ☒ DK" is an answer, though its words are a header's (issue 11: every
+/// answer row of a DOCX with legacy check boxes was taken for a header, and no question was left).
 fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
+    if cells.iter().any(|c| c.contains([CHECKED, UNCHECKED])) {
+        return None;
+    }
     let mut cols = Columns { spans: spans.to_vec(), ..Columns::default() };
     for (i, cell) in cells.iter().enumerate() {
         let w = topics::words(cell);
@@ -278,34 +394,75 @@ fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
             _ => {}
         }
     }
-    (cols.has_marks() || cols.answer.is_some()).then_some(cols)
+    let is_header = cols.has_marks() || cols.answer.is_some();
+    // A question with "Yes / No" typed beside it is a row, not a header.
+    (is_header && !cells.iter().any(|c| topics::best(c).is_some())).then_some(cols)
 }
 
-fn from_tables(doc: &Document) -> (Vec<Reading>, Option<u32>) {
-    let mut all = Vec::new();
+/// A row of a table, or a paragraph, that may hold one question and its answer.
+#[derive(Debug, Clone)]
+struct Candidate {
+    /// The question's text as read (several lines joined when it wraps).
+    text: String,
+    /// The question its wording names, with the clues' score.
+    wording: Option<(usize, i32)>,
+    /// The question number printed with it.
+    number: Option<usize>,
+    /// Worded like a question or carrying an answer: it can be placed by position.
+    question_like: bool,
+    answers: Vec<Answer>,
+    unreadable: bool,
+    comment: Option<String>,
+    at: String,
+    /// The table (or run of paragraphs) it is in.
+    group: usize,
+}
+
+/// The candidates of a document in reading order (tables and paragraphs), with the total written
+/// on it.
+fn candidates(doc: &Document) -> (Vec<Candidate>, Option<u32>) {
+    let mut out: Vec<Candidate> = Vec::new();
     let mut total = None;
     let mut carried: Option<Columns> = None;
-    for table in doc.blocks.iter().filter_map(|b| match b {
-        crate::document::Block::Table(t) => Some(t),
-        _ => None,
-    }) {
-        let (readings, cols, t) = from_table(table, carried.clone());
-        total = total.or(t);
-        if distinct(&readings) >= MIN_TABLE_QUESTIONS {
-            all.extend(readings);
-            if cols.is_some() {
-                carried = cols;
+    let mut group = 0;
+    let mut last_was_paragraph = false;
+    for block in &doc.blocks {
+        match block {
+            crate::document::Block::Table(table) => {
+                group += 1;
+                last_was_paragraph = false;
+                let start = out.len();
+                let (cols, t) = from_table(table, carried.clone(), group, &mut out);
+                total = total.or(t);
+                // The header carries to a continuation table only from a table of questions.
+                if cols.is_some() && distinct_wording(&out[start..]) >= 3 {
+                    carried = cols;
+                }
+            }
+            crate::document::Block::Paragraph(p) => {
+                if !last_was_paragraph {
+                    group += 1;
+                }
+                last_was_paragraph = true;
+                from_line(&p.text, &p.at, group, &mut out);
             }
         }
     }
-    (assign(all), total)
+    (out, total)
 }
 
-fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<Columns>, Option<u32>) {
+fn distinct_wording(cands: &[Candidate]) -> usize {
+    let mut seen = [false; 25];
+    cands.iter().filter_map(|c| c.wording).for_each(|w| seen[w.0] = true);
+    seen.iter().filter(|s| **s).count()
+}
+
+fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut Vec<Candidate>) -> (Option<Columns>, Option<u32>) {
     let mut cols = carried;
-    let mut readings: Vec<Reading> = Vec::new();
     let mut total = None;
-    for row in &table.rows {
+    let first_here = out.len();
+    let mut previous_row: Option<usize> = None;
+    for (r, row) in table.rows.iter().enumerate() {
         if let Some(h) = header(&row.cells, &row.spans) {
             cols = Some(h);
             continue;
@@ -318,46 +475,280 @@ fn from_table(table: &Table, carried: Option<Columns>) -> (Vec<Reading>, Option<
             }
             None => row,
         };
-        // A question cell: the best-scoring cell that is not an answer column.
-        let mut best: Option<(usize, usize, i32)> = None;
-        for (i, cell) in row.cells.iter().enumerate() {
-            if cell.chars().count() > MAX_QUESTION_CHARS || cols.as_ref().is_some_and(|c| Some(i) == c.comment) {
-                continue;
-            }
-            let found = topics::best(cell).or_else(|| {
-                // A numbered question whose wording we do not know: only its number speaks.
-                (cell.len() > 15 && cell.contains('?')).then(|| topics::leading_number(cell).map(|n| (n, 1))).flatten()
-            });
-            if let Some((q, score)) = found {
-                if best.is_none_or(|b| score > b.2) {
-                    best = Some((i, q, score));
-                }
-            }
-        }
+        let at = format!("{}, {}", table.at, row.at);
+        let qcell = question_cell(&row.cells, cols.as_ref());
         // A wrapped question: a lone line with no number and no mark continues the row above.
         let filled: Vec<&String> = row.cells.iter().filter(|c| !c.trim().is_empty()).collect();
-        if let (Some(prev), [line]) = (readings.last_mut(), filled.as_slice()) {
+        if let (true, [line]) = (out.len() > first_here, filled.as_slice()) {
             let text = line.trim();
-            if topics::leading_number(text).is_none() && normalise_answer(text).is_none() && inline_checked(text).is_none() && !prev.text.is_empty() {
-                let joined = format!("{} {text}", prev.text);
-                if let Some((q, sc)) = topics::best(&joined) {
-                    prev.question = q;
-                    prev.score = sc;
+            let prev = out.last_mut().filter(|p| !p.text.is_empty());
+            if let Some(prev) = prev {
+                if topics::leading_number(text).is_none() && normalise_answer(text).is_none() && inline_checked(text).is_none() {
+                    let joined = format!("{} {text}", prev.text);
+                    if let Some(found) = topics::best(&joined) {
+                        prev.wording = Some(found);
+                    }
+                    prev.question_like |= joined.contains('?');
+                    prev.text = joined;
+                    previous_row = Some(r);
+                    continue;
                 }
-                prev.text = joined;
-                continue;
             }
         }
-        let Some((qcell, question, score)) = best else {
+        let Some((q, wording, number)) = qcell else {
+            // An answer on the line below its question.
+            if let Some(prev) = out.last_mut().filter(|p| previous_row == Some(r.wrapping_sub(1)) && p.answers.is_empty() && !p.unreadable) {
+                let (answers, unreadable, _) = read_row(&row.cells, None, cols.as_ref());
+                if !answers.is_empty() || unreadable {
+                    prev.answers = answers;
+                    prev.unreadable = unreadable;
+                    prev.question_like = true;
+                    continue;
+                }
+            }
             if total.is_none() {
                 total = row_total(&row.cells);
             }
             continue;
         };
-        let (answers, unreadable, comment) = read_row(&row.cells, qcell, cols.as_ref());
-        readings.push(Reading { text: row.cells[qcell].clone(), question, score, answers, unreadable, comment, at: format!("{}, {}", table.at, row.at) });
+        let (answers, unreadable, comment) = read_row(&row.cells, Some(q), cols.as_ref());
+        let text = row.cells[q].clone();
+        let question_like = text.contains('?') || !answers.is_empty() || unreadable;
+        out.push(Candidate { text, wording, number, question_like, answers, unreadable, comment, at, group });
+        previous_row = Some(r);
     }
-    (readings, cols, total)
+    (cols, total)
+}
+
+/// A paragraph: a question with its answer on the line ("1. Is the abuse getting worse? ☒ Yes ☐
+/// No"), a question whose answer is on the next line, that answer, or the rest of a wrapped question.
+fn from_line(text: &str, at: &str, group: usize, out: &mut Vec<Candidate>) {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_QUESTION_CHARS || is_dash_title(text) {
+        return;
+    }
+    let cells = [text.to_owned()];
+    let prev = out.last_mut().filter(|p| p.group == group && p.answers.is_empty() && !p.unreadable);
+    let found = question_cell(&cells, None);
+    if let Some(prev) = prev {
+        // The answer on its own line under the question.
+        if found.as_ref().is_none_or(|f| f.1.is_none() && f.2.is_none()) {
+            let (answers, unreadable, _) = read_row(&cells, None, None);
+            if !answers.is_empty() || unreadable {
+                prev.answers = answers;
+                prev.unreadable = unreadable;
+                prev.question_like = true;
+                return;
+            }
+        }
+        // The rest of a question that wrapped onto the next paragraph.
+        if found.as_ref().is_none_or(|f| f.1.is_none() && f.2.is_none()) && !prev.text.trim_end().ends_with('?') && prev.wording.is_none() {
+            let joined = format!("{} {text}", prev.text);
+            prev.wording = topics::best(&joined);
+            prev.question_like |= joined.contains('?');
+            prev.text = joined;
+            return;
+        }
+    }
+    let Some((_, wording, number)) = found else { return };
+    let (answers, unreadable, comment) = read_row(&cells, Some(0), None);
+    let question_like = text.contains('?') || !answers.is_empty() || unreadable;
+    // A paragraph is a candidate when it asks or names something; prose that does neither is not.
+    if wording.is_none() && number.is_none() && !question_like {
+        return;
+    }
+    out.push(Candidate { text: text.to_owned(), wording, number, question_like, answers, unreadable, comment, at: at.to_owned(), group });
+}
+
+/// The cell of a row that holds the question: the one whose wording names a question best, else a
+/// numbered question we cannot word, else the longest text that is not an answer. With the
+/// question its wording names and the number printed with it.
+fn question_cell(cells: &[String], cols: Option<&Columns>) -> Option<(usize, Option<(usize, i32)>, Option<usize>)> {
+    let answer_columns = |i: usize| cols.is_some_and(|c| [c.comment, c.yes, c.no, c.dont_know, c.answer].contains(&Some(i)));
+    let mut best: Option<(usize, usize, i32)> = None;
+    let mut longest: Option<(usize, usize)> = None;
+    for (i, cell) in cells.iter().enumerate() {
+        let chars = cell.chars().count();
+        if chars > MAX_QUESTION_CHARS || answer_columns(i) {
+            continue;
+        }
+        if let Some((q, score)) = topics::best(cell) {
+            if best.is_none_or(|b| score > b.2) {
+                best = Some((i, q, score));
+            }
+        }
+        let letters = cell.chars().filter(|c| c.is_alphabetic()).count();
+        if letters >= 8 && dash_answer(cell).is_none() && !is_total_name(cell) && longest.is_none_or(|l| chars > l.1) {
+            longest = Some((i, chars));
+        }
+    }
+    let number_at = |q: usize| -> Option<usize> {
+        // "12. Is the abuse ...", or a short number cell before the question: "12", "Q12", "12)".
+        topics::leading_number(&cells[q]).or_else(|| {
+            cells[..q].iter().rev().map(|c| c.trim()).find(|c| !c.is_empty() && c.len() <= 4).and_then(topics::leading_number)
+        })
+    };
+    if let Some((i, q, score)) = best {
+        return Some((i, Some((q, score)), number_at(i)));
+    }
+    let (i, _) = longest?;
+    // A numbered question whose wording we do not know: only its number speaks, and only when it
+    // reads as a question.
+    let number = number_at(i).filter(|_| cells[i].len() > 15 && cells[i].contains('?'));
+    Some((i, None, number))
+}
+
+/// How well a candidate fits a question, and by what; `None` when it must not be placed there.
+fn fit(c: &Candidate, q: usize, dense: bool) -> Option<(i32, FoundBy)> {
+    let bonus = if dense { 3 } else { 0 } + if c.number == Some(q) { 10 } else { 0 };
+    match c.wording {
+        Some((w, score)) if w == q => Some((20 + score.min(20) + bonus, FoundBy::Wording)),
+        // Worded as another question: never placed here, whatever its number or position.
+        Some(_) => None,
+        None if c.number == Some(q) => Some((15 + bonus, FoundBy::Number)),
+        None if c.question_like => Some((1, FoundBy::Position)),
+        None => None,
+    }
+}
+
+/// Places candidates on the 24 questions: a monotone alignment (questions come in order) scored by
+/// wording, printed number and order, so that a question worded in a way we do not know, sitting
+/// between two placed ones, is placed by its position. A form printed in another order is placed
+/// question by question (the best row per question) when that places clearly more.
+fn place(cands: &[Candidate]) -> Vec<Reading> {
+    let n = cands.len();
+    // The questions each table (or run of paragraphs) names, in one pass.
+    let mut named: std::collections::HashMap<usize, [bool; 25]> = std::collections::HashMap::new();
+    for c in cands {
+        if let Some((q, _)) = c.wording {
+            named.entry(c.group).or_insert([false; 25])[q] = true;
+        }
+    }
+    let dense: Vec<bool> = cands
+        .iter()
+        .map(|c| named.get(&c.group).is_some_and(|seen| seen.iter().filter(|s| **s).count() >= MIN_TABLE_QUESTIONS))
+        .collect();
+    // score[i][q]: best over the first i candidates and the first q questions; O(candidates × 24).
+    const SKIP_CANDIDATE: u8 = 0;
+    const SKIP_QUESTION: u8 = 1;
+    const MATCH: u8 = 2;
+    let mut score = vec![[0i32; 25]; n + 1];
+    let mut step = vec![[SKIP_CANDIDATE; 25]; n + 1];
+    for i in 1..=n {
+        for q in 1..=24 {
+            let mut best = (score[i - 1][q], SKIP_CANDIDATE);
+            if score[i][q - 1] > best.0 {
+                best = (score[i][q - 1], SKIP_QUESTION);
+            }
+            if let Some((m, _)) = fit(&cands[i - 1], q, dense[i - 1]) {
+                if score[i - 1][q - 1] + m > best.0 {
+                    best = (score[i - 1][q - 1] + m, MATCH);
+                }
+            }
+            score[i][q] = best.0;
+            step[i][q] = best.1;
+        }
+    }
+    let mut matched: Vec<(usize, usize, FoundBy)> = Vec::new();
+    let (mut i, mut q) = (n, 24);
+    while i > 0 && q > 0 {
+        match step[i][q] {
+            MATCH => {
+                if let Some((_, by)) = fit(&cands[i - 1], q, dense[i - 1]) {
+                    matched.push((i - 1, q, by));
+                }
+                i -= 1;
+                q -= 1;
+            }
+            SKIP_QUESTION => q -= 1,
+            _ => i -= 1,
+        }
+    }
+    matched.reverse();
+    let matched = anchored(cands, matched);
+    let anchors = matched.iter().filter(|m| m.2 != FoundBy::Position).count();
+
+    // The best row per question, in any order.
+    let by_question = best_per_question(cands, &dense);
+    let placed_any_order = by_question.iter().filter(|c| c.is_some()).count();
+    let mut chosen: [Option<(usize, FoundBy)>; 25] = [None; 25];
+    if anchors + 2 < placed_any_order {
+        for (q, c) in by_question.iter().enumerate() {
+            chosen[q] = c.map(|i| (i, found_by(&cands[i], q)));
+        }
+    } else {
+        for (i, q, by) in &matched {
+            chosen[*q] = Some((*i, *by));
+        }
+        // A question printed out of order, or placed by position where its own wording is elsewhere.
+        let used: std::collections::HashSet<usize> = matched.iter().map(|m| m.0).collect();
+        for (q, c) in by_question.iter().enumerate() {
+            if let Some(i) = c.filter(|i| !used.contains(i)) {
+                if chosen[q].is_none_or(|(_, by)| by == FoundBy::Position) {
+                    chosen[q] = Some((i, found_by(&cands[i], q)));
+                }
+            }
+        }
+    }
+    chosen
+        .iter()
+        .enumerate()
+        .filter_map(|(q, c)| c.map(|(i, by)| (q, i, by)))
+        .map(|(q, i, by)| {
+            let c = &cands[i];
+            let at = if by == FoundBy::Position { format!("{} (by position)", c.at) } else { c.at.clone() };
+            Reading { question: q, found_by: by, answers: c.answers.clone(), unreadable: c.unreadable, comment: c.comment.clone(), at }
+        })
+        .collect()
+}
+
+fn found_by(c: &Candidate, q: usize) -> FoundBy {
+    if c.wording.is_some_and(|w| w.0 == q) {
+        FoundBy::Wording
+    } else {
+        FoundBy::Number
+    }
+}
+
+/// Keeps a question placed by position only where it sits between two questions placed by wording
+/// or number, and only when the candidates between those two fill exactly the questions between
+/// them (one each, in order); otherwise those questions stay unplaced, for a person.
+fn anchored(cands: &[Candidate], matched: Vec<(usize, usize, FoundBy)>) -> Vec<(usize, usize, FoundBy)> {
+    let anchors: Vec<(usize, usize)> = matched.iter().filter(|m| m.2 != FoundBy::Position).map(|m| (m.0, m.1)).collect();
+    matched
+        .into_iter()
+        .filter(|&(i, _, by)| {
+            if by != FoundBy::Position {
+                return true;
+            }
+            let before = anchors.iter().rev().find(|a| a.0 < i);
+            let after = anchors.iter().find(|a| a.0 > i);
+            let (Some(&(ia, qa)), Some(&(ib, qb))) = (before, after) else { return false };
+            let between = cands[ia + 1..ib].iter().filter(|c| c.wording.is_none() && c.number.is_none() && c.question_like).count();
+            between == qb - qa - 1
+        })
+        .collect()
+}
+
+/// For each question, the candidate that names it best by wording (or, failing that, by number):
+/// the placement when the form is printed in another order.
+/// A row in the checklist's own table wins over a like-worded row elsewhere.
+fn best_per_question(cands: &[Candidate], dense: &[bool]) -> [Option<usize>; 25] {
+    let mut best: [Option<(usize, i32)>; 25] = [None; 25];
+    for (i, c) in cands.iter().enumerate() {
+        let own = if dense[i] { 3 } else { 0 };
+        let claim = match (c.wording, c.number) {
+            (Some((q, score)), n) => Some((q, 10 + score + own + if n == Some(q) { 5 } else { 0 })),
+            (None, Some(q)) => Some((q, 1)),
+            (None, None) => None,
+        };
+        if let Some((q, score)) = claim {
+            if best[q].is_none_or(|b| score > b.1) {
+                best[q] = Some((i, score));
+            }
+        }
+    }
+    best.map(|b| b.map(|(i, _)| i))
 }
 
 /// Places the cells of a gridless row (PDF text) under the header cells they sit below: each cell
@@ -397,70 +788,113 @@ fn row_total(cells: &[String]) -> Option<u32> {
         .filter(|n| *n <= 24)
 }
 
-fn read_row(cells: &[String], qcell: usize, cols: Option<&Columns>) -> (Vec<Answer>, bool, Option<String>) {
+/// The answer, whether a mark could not be read, and the comment of a row whose question is in
+/// cell `qcell` (`None`: a row holding only an answer, under its question).
+fn read_row(cells: &[String], qcell: Option<usize>, cols: Option<&Columns>) -> (Vec<Answer>, bool, Option<String>) {
     let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(String::as_str);
     let mut comment = cols.and_then(|c| cell(c.comment)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if let Some(c) = cols.filter(|c| c.has_marks()) {
         let mut answers = Vec::new();
         let mut unreadable = false;
         for (col, a) in [(c.yes, Answer::Yes), (c.no, Answer::No), (c.dont_know, Answer::DontKnow)] {
-            match cell(col).map(|t| inline_checked(t).map(|v| !v.is_empty()).or_else(|| is_mark(t))) {
-                Some(Some(true)) => answers.push(a),
-                Some(None) => unreadable = true,
-                _ => {}
+            let Some(text) = cell(col) else { continue };
+            // Labelled boxes in one cell spanning the columns ("☐ Yes ☒ No ☐ DK"): the labels
+            // say which answer, not the column the cell starts in. One box in a column ("☒",
+            // "☒ ticked") is that column's mark.
+            let several_boxes = text.chars().filter(|c| *c == CHECKED || *c == UNCHECKED).count() >= 2;
+            if let Some((v, unread)) = dash_checked(text).filter(|_| several_boxes) {
+                unreadable |= unread;
+                answers.extend(v.into_iter().filter(|x| !answers.contains(x)).collect::<Vec<_>>());
+                continue;
+            }
+            match dash_checked(text).map(|(v, _)| Some(!v.is_empty())).unwrap_or_else(|| is_mark(text)) {
+                Some(true) => {
+                    if !answers.contains(&a) {
+                        answers.push(a);
+                    }
+                }
+                None => unreadable = true,
+                Some(false) => {}
             }
         }
         let unreadable = unreadable && answers.is_empty();
         return (answers, unreadable, comment);
     }
     if let Some(text) = cols.and_then(|c| cell(c.answer)) {
-        return match inline_checked(text).or_else(|| normalise_answer(text).map(|a| vec![a])) {
-            Some(v) => (v.into_iter().filter(|a| *a != Answer::Blank).collect(), false, comment),
-            None => (vec![], true, comment),
+        return match dash_checked(text) {
+            Some((v, unread)) => (v, unread, comment),
+            None => match dash_answer(text) {
+                Some(a) => (Some(a).filter(|a| *a != Answer::Blank).into_iter().collect(), false, comment),
+                None => (vec![], true, comment),
+            },
         };
     }
-    // No header: the first cell after the question that reads as an answer or holds checkboxes.
-    let mut answers = None;
-    for (i, text) in cells.iter().enumerate().skip(qcell + 1) {
-        if answers.is_none() {
-            if let Some(v) = inline_checked(text) {
-                answers = Some(v);
-                continue;
+    // No header: the cells after the question. Every cell of check boxes counts ("☐ Yes" | "☒ No"
+    // | "☐ DK" in three cells); else the first cell that reads as an answer; a short mark that
+    // does not ("x", "✗", "N/A") is unread.
+    let from = qcell.map_or(0, |q| q + 1);
+    let mut answers: Option<Vec<Answer>> = None;
+    let mut unreadable = false;
+    let mut boxes_seen = false;
+    for text in cells.iter().skip(from) {
+        if let Some((v, unread)) = dash_checked(text) {
+            boxes_seen = true;
+            unreadable |= unread;
+            let all = answers.get_or_insert_with(Vec::new);
+            for a in v {
+                if !all.contains(&a) {
+                    all.push(a);
+                }
             }
-            match normalise_answer(text) {
+            continue;
+        }
+        if answers.is_none() && !boxes_seen {
+            match dash_answer(text) {
                 Some(Answer::Blank) => continue,
                 Some(a) if text.chars().count() <= 40 => {
                     answers = Some(vec![a]);
                     continue;
                 }
+                None if text.trim().chars().count() <= 3 || names_answers(text) => {
+                    unreadable = true;
+                    continue;
+                }
                 _ => {}
             }
         }
-        if comment.is_none() && !text.trim().is_empty() && i != qcell {
+        if comment.is_none() && !text.trim().is_empty() {
             comment = Some(text.trim().to_owned());
         }
     }
     // The answer may sit in the question cell itself: "... harass you? ☒ Yes ☐ No" or "...? Yes".
-    let answers = answers.or_else(|| inline_checked(&cells[qcell])).or_else(|| {
-        let tail = cells[qcell].rsplit_once('?').map(|(_, t)| t.trim())?;
-        normalise_answer(tail).filter(|a| *a != Answer::Blank).map(|a| vec![a])
-    });
-    (answers.unwrap_or_default(), false, comment)
-}
-
-/// One row per question: the best-scoring row keeps a question; a row that loses its question to
-/// a better one is dropped (it is counted once, and a missing question is reported later).
-fn assign(mut readings: Vec<Reading>) -> Vec<Reading> {
-    readings.sort_by_key(|r| std::cmp::Reverse(r.score));
-    let mut taken = [false; 25];
-    let mut out = Vec::with_capacity(24);
-    for r in readings {
-        if !taken[r.question] {
-            taken[r.question] = true;
-            out.push(r);
+    if answers.is_none() && !unreadable {
+        if let Some(q) = qcell.and_then(|q| cells.get(q)) {
+            if let Some((v, unread)) = dash_checked(q) {
+                return (v, unread, comment);
+            }
+            if let Some(tail) = q.rsplit_once('?').map(|(_, t)| t.trim()).filter(|t| !t.is_empty()) {
+                match dash_answer(tail) {
+                    Some(Answer::Blank) => {}
+                    Some(a) => answers = Some(vec![a]),
+                    None if tail.chars().count() <= 3 => unreadable = true,
+                    None => {}
+                }
+            }
         }
     }
-    out
+    let answers = answers.unwrap_or_default();
+    let unreadable = unreadable && answers.is_empty();
+    (answers, unreadable, comment)
+}
+
+/// A short text that names answers without being one ("Yes / No", "Y/N/DK" left as printed,
+/// "yes or no"): not a comment, an answer nobody can read.
+fn names_answers(text: &str) -> bool {
+    let w = topics::words(text);
+    let mut words = w.split(' ').filter(|w| !w.is_empty()).peekable();
+    text.chars().count() <= 40
+        && words.peek().is_some()
+        && words.all(|w| matches!(w, "yes" | "no" | "y" | "n" | "dk" | "na" | "don" | "dont" | "t" | "know" | "not" | "known" | "unknown" | "or"))
 }
 
 #[cfg(test)]
@@ -641,5 +1075,358 @@ mod tests {
         let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
         assert_eq!(counts(&d), (23, 0, 1));
         assert!(d.problems.iter().any(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("question 1 ")));
+    }
+
+    use crate::recognise::topics::tests::{LABELS, THIRD_PERSON};
+
+    fn all_by(d: &Dash, by: FoundBy) -> bool {
+        d.answers.iter().all(|a| a.found_by == Some(by))
+    }
+
+    #[test]
+    fn the_three_wordings_give_all_24_questions() {
+        for (name, set) in [("second person", &QUESTIONS), ("third person", &THIRD_PERSON), ("labels", &LABELS)] {
+            // Unnumbered, so that only the wording places them.
+            let rows = set.iter().enumerate().map(|(k, q)| row(k + 1, &[q, if k < 15 { "Yes" } else { "No" }])).collect();
+            let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap_or_else(|| panic!("{name}: no DASH"));
+            assert_eq!(counts(&d), (15, 9, 0), "{name}: {:?}", d.problems);
+            assert!(d.problems.is_empty(), "{name}: {:?}", d.problems);
+            assert!(all_by(&d, FoundBy::Wording), "{name}");
+            assert_eq!(d.answers[17].at, "table 1, row 18", "{name}: question 18 on its own row");
+        }
+    }
+
+    #[test]
+    fn an_unknown_wording_between_two_known_questions_is_placed_by_position() {
+        let mut qs: Vec<&str> = QUESTIONS.to_vec();
+        qs[17] = "Has he ever gone for anybody in the family or a former girlfriend?";
+        qs[9] = "Is it happening every week now?";
+        let rows = qs.iter().enumerate().map(|(k, q)| row(k + 1, &[q, if k == 17 || k == 9 { "Yes" } else { "No" }])).collect();
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(counts(&d), (2, 22, 0));
+        for q in [10, 18] {
+            let a = &d.answers[q - 1];
+            assert_eq!((a.answer, a.found_by), (Answer::Yes, Some(FoundBy::Position)), "question {q}");
+            assert_eq!(a.at, format!("table 1, row {q} (by position)"));
+        }
+        assert_eq!(d.answers[0].found_by, Some(FoundBy::Wording));
+    }
+
+    #[test]
+    fn nothing_is_placed_by_position_at_the_ends_or_where_rows_and_gaps_differ() {
+        let mut qs: Vec<&str> = QUESTIONS.to_vec();
+        // First and last questions in words we do not know: nothing anchors them on one side.
+        qs[0] = "Was she hurt in what happened this time?";
+        qs[23] = "Any previous for him?";
+        let mut rows: Vec<Row> = qs.iter().enumerate().map(|(k, q)| row(k + 1, &[q, "Yes"])).collect();
+        // Question 12's row is lost and an extra unknown row sits between 11 and 13: two rows of
+        // unknown wording (one is not a question) for one gap would be a guess.
+        rows[11] = row(12, &["Does he go through her phone?", "Yes"]);
+        rows.insert(12, row(99, &["Anything else you want to add?", "No"]));
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        for q in [1, 12, 24] {
+            assert_eq!(d.answers[q - 1].found_by, None, "question {q}");
+            assert_eq!(d.answers[q - 1].answer, Answer::Blank);
+            assert!(d.problems.iter().any(|p| p.detail.starts_with(&format!("question {q} "))), "{q}: {:?}", d.problems);
+        }
+        assert_eq!(d.yes, 21);
+    }
+
+    #[test]
+    fn sub_headings_totals_and_comments_between_questions_are_skipped() {
+        let mut rows = vec![row(1, &["Question", "Yes", "No", "Don't know", "Comments"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            if k == 8 {
+                rows.push(row(100, &["Section 2: about the abuser", "", "", "", ""]));
+            }
+            if k == 16 {
+                rows.push(row(101, &["Please record anything else the victim told you below.", "", "", "", ""]));
+            }
+            rows.push(row(k + 2, &[q, if k % 2 == 0 { "✗" } else { "" }, if k % 2 == 1 { "x" } else { "" }, "", ""]));
+        }
+        rows.push(row(200, &["Total 'yes' answers", "12", "", "", ""]));
+        let d = recognise(&doc(vec![Table { at: "page 1".into(), rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(counts(&d), (12, 12, 0), "✗ under the Yes column is a mark");
+        assert_eq!(d.stated_total, Some(12));
+    }
+
+    #[test]
+    fn a_checklist_split_over_small_tables_and_paragraphs_is_one_checklist() {
+        // Five tables of at most five questions, each under its own section heading.
+        let mut blocks = vec![Block::Paragraph(crate::document::Paragraph { text: "DASH Risk Identification Checklist".into(), at: "paragraph 1".into() })];
+        for (t, chunk) in THIRD_PERSON.chunks(5).enumerate() {
+            blocks.push(Block::Paragraph(crate::document::Paragraph { text: format!("Section {}", t + 1), at: format!("paragraph {}", t + 2) }));
+            let rows = chunk.iter().enumerate().map(|(k, q)| row(k + 1, &[q, "☐ Yes ☒ No ☐ DK"])).collect();
+            blocks.push(Block::Table(Table { at: format!("table {}", t + 1), rows }));
+        }
+        let d = recognise(&Document { blocks, ..Document::default() }, "1").expect("a DASH");
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(counts(&d), (0, 24, 0));
+    }
+
+    fn para(i: usize, text: &str) -> Block {
+        Block::Paragraph(crate::document::Paragraph { text: text.into(), at: format!("paragraph {i}") })
+    }
+
+    #[test]
+    fn a_flat_print_out_in_paragraphs_with_answers_on_the_line_or_below() {
+        let mut blocks = vec![para(0, "DASH RIC"), para(0, "Please tick one box for each question.")];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            match k % 3 {
+                0 => blocks.push(para(k, &format!("{}. {q} ☒ Yes ☐ No ☐ Don't know", k + 1))),
+                1 => {
+                    blocks.push(para(k, &format!("{}. {q}", k + 1)));
+                    blocks.push(para(k, "☐ Yes ☒ No ☐ Don't know"));
+                }
+                _ => {
+                    blocks.push(para(k, &format!("Q{} {q}", k + 1)));
+                    blocks.push(para(k, "Don't know"));
+                }
+            }
+        }
+        let d = recognise(&Document { blocks, ..Document::default() }, "1").expect("a DASH");
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!((d.yes, d.no, d.dont_know), (8, 8, 8));
+    }
+
+    #[test]
+    fn every_way_of_marking_an_answer_in_a_table() {
+        // (answer cells after the question, expected answer; None = unread, a problem)
+        let cases: [(&[&str], Option<Answer>); 16] = [
+            (&["☐ Yes", "☒ No", "☐ DK"], Some(Answer::No)),
+            (&["☒ Yes", "☐ No", "☐ DK"], Some(Answer::Yes)),
+            (&["☐\nYes\n☐\nNo\n☒\nDK"], Some(Answer::DontKnow)),
+            (&["YES."], Some(Answer::Yes)),
+            (&["N/K"], Some(Answer::DontKnow)),
+            (&["D/K"], Some(Answer::DontKnow)),
+            (&["not known"], Some(Answer::DontKnow)),
+            (&["Unknown"], Some(Answer::DontKnow)),
+            (&["Y"], Some(Answer::Yes)),
+            (&["✔"], Some(Answer::Yes)),
+            (&["N/A"], None),
+            (&["✗"], None),
+            (&["X"], None),
+            (&["Yes / No"], None),
+            (&["☐ Yes ☐ No ☒ N/A"], None),
+            (&["No", "see notes"], Some(Answer::No)),
+        ];
+        assert!(names_answers("Y / N / DK") && names_answers("yes or no") && !names_answers("no contact since May"));
+        let mut rows = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let mut cells = vec![*q];
+            cells.extend_from_slice(cases.get(k).map_or(&["Yes"][..], |c| c.0));
+            rows.push(row(k + 1, &cells));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        for (k, (cells, want)) in cases.iter().enumerate() {
+            let got = d.answers[k].answer;
+            let problem = d.problems.iter().any(|p| p.detail.starts_with(&format!("the answer to question {} ", k + 1)));
+            match want {
+                Some(a) => assert!(got == *a && !problem, "{cells:?}: {got:?}"),
+                None => assert!(got == Answer::Blank && problem, "{cells:?}: {got:?}, {:?}", d.problems),
+            }
+        }
+    }
+
+    #[test]
+    fn labelled_boxes_in_a_cell_spanning_yes_no_dk_columns_go_by_their_labels() {
+        let mut rows = vec![row(1, &["Question", "Yes", "No", "DK"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let cells: [&str; 3] = match k {
+                0..=3 => ["☐ Yes ☒ No ☐ DK", "", ""],
+                4..=5 => ["☐", "☒ ticked", "☐"],
+                _ => ["☒ Yes ☐ No ☐ DK", "", ""],
+            };
+            rows.push(row(k + 2, &[q, cells[0], cells[1], cells[2]]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert_eq!(counts(&d), (18, 6, 0));
+    }
+
+    #[test]
+    fn a_dash_title_with_too_few_answers_is_a_dash_with_problems_not_no_dash() {
+        for title in ["DASH Risk Identification Checklist", "DASH RIC",
+            "Domestic Abuse, Stalking and Harassment and Honour Based Violence (DASH) Risk Identification Checklist",
+            "SafeLives DASH Risk Checklist (2009)"] {
+            let blocks = vec![para(1, title), para(2, "Name of victim"), para(3, "Signed")];
+            let d = recognise(&Document { blocks, ..Document::default() }, "2").unwrap_or_else(|| panic!("{title}: no DASH"));
+            assert_eq!((d.yes, d.unknown), (0, 24));
+            assert!(d.problems[0].detail.contains("looks like a DASH") && d.problems[0].kind == ProblemKind::Unrecognised);
+            assert_eq!(d.problems.iter().filter(|p| p.detail.contains("was not found")).count(), 24);
+        }
+        // Eight questions with answers and no title: several topics make it a DASH too.
+        let rows = QUESTIONS.iter().take(8).enumerate().map(|(k, q)| row(k, &[q, "Yes"])).collect();
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").expect("looks like a DASH");
+        assert_eq!(d.yes, 8);
+        assert!(d.problems.iter().any(|p| p.detail.contains("only 8 of its 24")));
+    }
+
+    #[test]
+    fn a_referral_form_that_mentions_the_dash_is_not_a_dash() {
+        let blocks = vec![
+            para(1, "MARAC Referral Form"),
+            para(2, "Please attach the DASH RIC"),
+            Block::Table(Table {
+                at: "table 1".into(),
+                rows: vec![
+                    row(1, &["DASH score", "15"]),
+                    row(2, &["DASH Risk Identification Checklist completed?", "Yes"]),
+                    row(3, &["Date DASH completed", "01/02/2025"]),
+                    row(4, &["Summary of risk", "He threatened to kill her and she is very frightened; he has been stalking her."]),
+                    row(5, &["Is the victim pregnant?", "No"]),
+                ],
+            }),
+        ];
+        assert!(recognise(&Document { blocks: blocks.clone(), ..Document::default() }, "1").is_none());
+        for text in ["DASH score: 16", "Please attach the DASH RIC", "DASH RIC completed", "See attached DASH checklist", "DASH",
+            "OFFICIAL-SENSITIVE when complete. Send with the DASH RIC to marac@example.test (secure e-mail only).",
+            "Has a DASH risk checklist been done with the victim?", "MARAC referral form and DASH RIC"] {
+            assert!(!is_dash_title(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn out_of_order_numbered_rows_and_an_out_of_order_row_in_an_ordered_form() {
+        // One question printed at the end, out of order: placed by its wording.
+        let mut rows: Vec<Row> = QUESTIONS.iter().enumerate().filter(|(k, _)| *k != 6).map(|(k, q)| row(k, &[q, "Yes"])).collect();
+        rows.push(row(30, &[QUESTIONS[6], "No"]));
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!((d.answers[6].answer, d.answers[6].found_by), (Answer::No, Some(FoundBy::Wording)));
+    }
+
+    #[test]
+    fn a_numbered_question_in_words_we_do_not_know_is_placed_by_its_number() {
+        let mut rows = vec![row(1, &["No", "Question", "Answer"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let q = if k == 11 { "Does he go through her phone and tell her what to wear?" } else { q };
+            rows.push(row(k + 2, &[&(k + 1).to_string(), q, if k == 11 { "Yes" } else { "No" }]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!((d.answers[11].answer, d.answers[11].found_by), (Answer::Yes, Some(FoundBy::Number)));
+        assert_eq!(d.answers[11].at, "table 1, row 13");
+    }
+
+    #[test]
+    fn the_checklist_s_own_rows_win_over_a_referral_form_s_risk_questions_before_it() {
+        let referral = Table {
+            at: "table 1".into(),
+            rows: vec![row(1, &["Victim name", "A Person"]), row(2, &["Is the victim pregnant?", "No"]), row(3, &["Is the abuse getting worse?", "No"])],
+        };
+        let dash_rows = QUESTIONS.iter().enumerate().map(|(k, q)| row(k + 1, &[q, "Yes"])).collect();
+        let d = recognise(&doc(vec![referral, Table { at: "table 2".into(), rows: dash_rows }]), "1").unwrap();
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(d.yes, 24);
+        assert!(d.answers.iter().all(|a| a.at.starts_with("table 2")));
+    }
+
+    #[test]
+    fn printed_in_another_order_after_a_referral_form_the_checklist_s_rows_still_win() {
+        let referral = Table { at: "table 1".into(), rows: vec![row(1, &["Is the victim pregnant?", "No"]), row(2, &["Is the abuse getting worse?", "No"])] };
+        // Unnumbered and in reverse: only the wording places them, and the referral's rows word
+        // two of them the same way.
+        let rows = QUESTIONS.iter().enumerate().rev().map(|(k, q)| row(k + 1, &[q, "Yes"])).collect();
+        let d = recognise(&doc(vec![referral, Table { at: "table 2".into(), rows }]), "1").unwrap();
+        assert_eq!(d.yes, 24, "{:?}", d.answers.iter().map(|a| &a.at).collect::<Vec<_>>());
+    }
+
+    proptest::proptest! {
+        /// Whatever rows, paragraphs and marks a document holds, recognition never panics, counts
+        /// 24 answers, and places a question by position only between two placed by wording or number.
+        #[test]
+        fn any_document_gives_24_answers_and_anchored_positions(
+            picks in proptest::collection::vec((0usize..60, 0usize..14, proptest::bool::ANY), 0..60)
+        ) {
+            let marks = ["Yes", "No", "DK", "", "x", "✗", "N/A", "☐ Yes ☒ No ☐ DK", "☒", "Yes / No", "Total 12", "12", "?", "Y"];
+            let mut blocks = Vec::new();
+            let mut rows = Vec::new();
+            for (k, (q, m, in_paragraph)) in picks.iter().enumerate() {
+                let text = match q {
+                    0..=23 => QUESTIONS[*q],
+                    24..=47 => LABELS[q - 24],
+                    48 => "DASH Risk Identification Checklist",
+                    49 => "Does he go through her phone?",
+                    50 => "Section 2",
+                    _ => "Some other question we do not know?",
+                };
+                if *in_paragraph {
+                    blocks.push(para(k, &format!("{text} {}", marks[*m])));
+                } else {
+                    rows.push(row(k, &[text, marks[*m]]));
+                }
+            }
+            blocks.push(Block::Table(Table { at: "table 1".into(), rows }));
+            if let Some(d) = recognise(&Document { blocks, ..Document::default() }, "1") {
+                proptest::prop_assert_eq!(d.answers.len(), 24);
+                proptest::prop_assert_eq!(usize::from(d.yes + d.no + d.unknown), 24);
+                let placed: Vec<(usize, Option<FoundBy>)> = d.answers.iter().map(|a| (a.question as usize, a.found_by)).collect();
+                for (q, by) in &placed {
+                    if *by == Some(FoundBy::Position) {
+                        let anchor = |r: &[(usize, Option<FoundBy>)]| r.iter().any(|(_, b)| matches!(b, Some(FoundBy::Wording | FoundBy::Number)));
+                        proptest::prop_assert!(anchor(&placed[..q - 1]) && anchor(&placed[*q..]));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A legacy Word form check box (`FORMCHECKBOX`): `checked` None = no `w:checked` element.
+    fn ff(checked: Option<&str>, default: &str) -> String {
+        let checked = match checked {
+            None => String::new(),
+            Some("") => "<w:checked/>".to_owned(),
+            Some(v) => format!(r#"<w:checked w:val="{v}"/>"#),
+        };
+        format!(
+            r#"<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Check1"/><w:enabled/><w:calcOnExit w:val="0"/><w:checkBox><w:sizeAuto/><w:default w:val="{default}"/>{checked}</w:checkBox></w:ffData></w:fldChar></w:r><w:r><w:instrText xml:space="preserve"> FORMCHECKBOX </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t></w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>"#
+        )
+    }
+
+    fn wt(text: &str) -> String {
+        format!(r#"<w:r><w:t xml:space="preserve">{text}</w:t></w:r>"#)
+    }
+
+    fn wtc(inner: &str) -> String {
+        format!(r#"<w:tc><w:tcPr><w:tcW w:w="3000" w:type="dxa"/></w:tcPr>{inner}</w:tc>"#)
+    }
+
+    /// Issue 11: a DOCX DASH whose answers are three legacy FORMCHECKBOX fields in one cell, each
+    /// followed by its label, was read but not recognised as a DASH, with no problem reported.
+    #[test]
+    fn docx_dash_with_three_legacy_form_checkboxes_in_one_cell() {
+        use crate::limits::{Deadline, Limits};
+        // One answer ticked per row, in every way Word writes a ticked or an empty box.
+        let ticked = [ff(Some(""), "0"), ff(Some("1"), "0"), ff(Some("true"), "0"), ff(None, "1")];
+        let empty = [ff(Some("0"), "1"), ff(Some("false"), "0"), ff(None, "0")];
+        let mut rows = format!("<w:tr>{}{}{}</w:tr>", wtc(&format!("<w:p>{}</w:p>", wt("Question"))), wtc(&format!("<w:p>{}</w:p>", wt("Yes / No / DK"))), wtc(&format!("<w:p>{}</w:p>", wt("Comments"))));
+        for (k, q) in THIRD_PERSON.iter().enumerate() {
+            let pick = k % 3; // 0 Yes, 1 No, 2 DK
+            let boxes: Vec<String> = (0..3).map(|b| if b == pick { ticked[k % 4].clone() } else { empty[(k + b) % 3].clone() }).collect();
+            // Half the rows in one paragraph, half with each box and label in its own paragraph.
+            let cell = if k % 2 == 0 {
+                format!("<w:p>{}{}{}{}{}{}</w:p>", boxes[0], wt(" Yes "), boxes[1], wt(" No "), boxes[2], wt(" DK"))
+            } else {
+                format!("<w:p>{}{}</w:p><w:p>{}{}</w:p><w:p>{}{}</w:p>", boxes[0], wt("Yes"), boxes[1], wt("No"), boxes[2], wt("DK"))
+            };
+            rows.push_str(&format!("<w:tr>{}{}{}</w:tr>", wtc(&format!("<w:p>{}</w:p>", wt(&format!("{}. {q}", k + 1)))), wtc(&cell), wtc("<w:p/>")));
+        }
+        let body = format!(
+            "<w:p>{}</w:p><w:p>{}</w:p><w:tbl>{rows}</w:tbl><w:p>{}</w:p><w:p>{}</w:p><w:p>{}</w:p>",
+            wt("DASH Risk Identification Checklist"),
+            wt("To be completed with the victim."),
+            wt("Total number of yes answers"),
+            wt("Signed"),
+            wt("Date")
+        );
+        let bytes = crate::readers::word::tests::docx_with("", &body);
+        let read = crate::readers::word::read_docx(&bytes, &Limits::default(), Deadline::after(std::time::Duration::from_secs(10)));
+        assert_eq!(read.blocks.len(), 6, "the issue's shape: six blocks");
+        let d = recognise(&read, "2").expect("a DASH");
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!((d.yes, d.no, d.dont_know), (8, 8, 8));
+        assert!(all_by(&d, FoundBy::Wording));
     }
 }
