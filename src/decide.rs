@@ -1568,6 +1568,7 @@ mod tests {
                         answer: if q <= d.yes { Answer::Yes } else { Answer::No },
                         comment: None,
                         at: format!("row {q}"),
+                        found_by: Some(crate::recognise::dash::FoundBy::Wording),
                     })
                     .collect();
             }
