@@ -47,6 +47,8 @@
 //!      the name and date of birth not both found blank;
 //!    - the professional judgement box not found on the form (its tick may be missed);
 //!    - a repeat claimed for a person the history does not know (it may be incomplete);
+//!    - an earlier referral of the same victim still waiting for a coordinator's review
+//!      (`History::earlier_review`): they are decided together;
 //!    - a DASH read only in part (already rule 5).
 //!
 //! A rejection rests only on what was read for certain: every rejection carries its typed
@@ -119,6 +121,9 @@ pub struct History {
     pub own_reply: Option<OurReply>,
     /// Our replies and notices among the Message-IDs the message refers to, and how it names them.
     pub referred: Vec<(OurReply, Link)>,
+    /// An earlier referral naming the same victim (matched as people are) is still waiting for
+    /// a coordinator's review: this one is not rejected while it waits.
+    pub earlier_review: bool,
 }
 
 /// One message of ours in the outbox, found by its Message-ID.
@@ -598,6 +603,11 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
             }
         }
     }
+    // An earlier referral of this victim waits for a coordinator: the two are decided together.
+    // Worded so that the holding reply says nothing of who is known.
+    if h.earlier_review {
+        out.push("a coordinator will read this referral together with the referrals already received before it is decided".to_owned());
+    }
     let mut seen = std::collections::BTreeSet::new();
     out.into_iter().filter(|s| seen.insert(s.clone())).map(|s| (Category::NeedsDecision, s)).collect()
 }
@@ -1038,6 +1048,17 @@ mod tests {
             ..History::default()
         };
         assert_eq!(decide(&i, &known_but_old, &config(14, 3), day()).outcome, Outcome::Rejected);
+    }
+
+    #[test]
+    fn a_referral_is_not_rejected_while_an_earlier_one_of_the_same_victim_waits_for_review() {
+        let h = History { earlier_review: true, ..History::default() };
+        let d = decide(&referral(3, None, None), &h, &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding));
+        assert!(d.grounds.is_empty());
+        assert!(!d.reasons.iter().any(|r| r.contains("known") || r.contains("earlier referral of this")), "the holding reply names nobody: {:?}", d.reasons);
+        // One that qualifies on its own is accepted as before.
+        assert_eq!(decide(&referral(16, None, None), &h, &config(14, 3), day()).outcome, Outcome::Accepted);
     }
 
     #[test]

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_rule_versions.sql")),
     (8, include_str!("../migrations/0008_message_sources.sql")),
     (9, include_str!("../migrations/0009_audit_object.sql")),
+    (10, include_str!("../migrations/0010_review_victims.sql")),
 ];
 
 pub mod accounts;
@@ -355,6 +356,23 @@ impl Tx {
                 }
             }
         }
+        if let (Some(name), Some(dob)) = (&victim.name, victim.dob) {
+            // An earlier referral of this victim still waiting for a coordinator's review.
+            let rows = sqlx::query(
+                "SELECT v.name FROM review_victims v JOIN messages m ON m.id = v.message_row \
+                 WHERE v.dob = ? AND m.outcome = 'review' ORDER BY v.message_row DESC LIMIT 50",
+            )
+            .bind(crate::identity::candidates_key(dob))
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for r in rows {
+                let known: String = r.try_get("name")?;
+                if PersonName::parse(&known).is_ok_and(|known| same_person(name, dob, &known, dob).is_some()) {
+                    found.history.earlier_review = true;
+                    break;
+                }
+            }
+        }
         if let Some(p) = &found.person {
             let today = arrived.to_string();
             let pending = sqlx::query(
@@ -562,6 +580,18 @@ impl Tx {
             meeting: case_row.and_then(|c| c.2),
             person_ref: person.map(|p| p.1),
         })
+    }
+
+    /// Keeps the victim a review item names (when it matched nobody), so that a later referral
+    /// of the same person is not decided as if this one had not arrived.
+    pub async fn keep_review_victim(&mut self, message_row: i64, name: &PersonName, dob: NaiveDate) -> Result<()> {
+        sqlx::query("INSERT INTO review_victims (message_row, name, dob) VALUES (?, ?, ?) ON CONFLICT (message_row) DO NOTHING")
+            .bind(message_row)
+            .bind(name.as_written())
+            .bind(crate::identity::candidates_key(dob))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     /// Adds the reply (or a coordinators' notice) to the outbox, in the same transaction as the
@@ -935,6 +965,33 @@ mod tests {
         assert_eq!(first.kind, "acknowledgement");
         let second = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
         assert_eq!(second.kind, "notice");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_victim_whose_referral_waits_for_review_is_found_by_a_later_referral_until_it_is_decided() {
+        let (_dir, url) = scratch("review-victim");
+        let store = Store::open(&url).await.unwrap();
+        let dob = NaiveDate::from_ymd_opt(1987, 11, 14).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
+        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = ?").bind(row).execute(&mut *tx.tx).await.unwrap();
+        tx.keep_review_victim(row, &PersonName::parse("Shannon Pennington").unwrap(), dob).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let look = |name: &str, dob: NaiveDate| Victim { name: Some(PersonName::parse(name).unwrap()), dob: Some(dob) };
+        let mut tx = store.begin().await.unwrap();
+        let typo = tx.look_up(None, &Refers::default(), "a", &[], &look("Shanon Pennington", dob), day).await.unwrap();
+        assert!(typo.history.earlier_review, "the same person, spelt with a typo");
+        assert!(typo.person.is_none(), "no person was recorded for a review item");
+        let other_dob = tx.look_up(None, &Refers::default(), "b", &[], &look("Shannon Pennington", dob.succ_opt().unwrap()), day).await.unwrap();
+        assert!(!other_dob.history.earlier_review, "another date of birth is another person");
+        let other_name = tx.look_up(None, &Refers::default(), "c", &[], &look("Jade Pennington", dob), day).await.unwrap();
+        assert!(!other_name.history.earlier_review);
+        // Once a coordinator has decided the earlier one, it no longer holds the later ones back.
+        sqlx::query("UPDATE messages SET outcome = 'rejected' WHERE id = ?").bind(row).execute(&mut *tx.tx).await.unwrap();
+        let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), day).await.unwrap();
+        assert!(!decided.history.earlier_review);
     }
 
     #[tokio::test(flavor = "current_thread")]

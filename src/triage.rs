@@ -5,7 +5,7 @@
 //! through [`triage_message`].
 
 use crate::config::Config;
-use crate::decide::{decide, notice_category, CaseAction, Category, Decision, ReplyKind};
+use crate::decide::{decide, notice_category, CaseAction, Category, Decision, Outcome, ReplyKind};
 use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
 use crate::reply::{compose, compose_notice, NoticeInput, ReplyInput};
@@ -91,6 +91,9 @@ pub async fn decide_and_commit(inspection: Inspection, raw: &[u8], file: Option<
         attachments: inspection.attachments.iter().map(|a| (a.sha256.as_str(), format!("{:?}", a.kind).to_lowercase(), a.name.as_deref(), a.size)).collect(),
     };
     let written = tx.write(&reference, &message, &found, case).await?;
+    if let (Outcome::Review, None, Some(name), Some(dob)) = (decision.outcome, &written.person_ref, &victim.name, victim.dob) {
+        tx.keep_review_victim(written.row, name, dob).await?;
+    }
     if raw.len() <= c.file.limits.max_message_bytes {
         tx.keep_source(written.row, raw).await?;
     }
