@@ -12,6 +12,7 @@ use super::answer::{dash_answer, dash_checked, inline_checked, is_mark, normalis
 use super::topics::{self, TOPICS};
 use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Row, Table, CHECKED, UNCHECKED};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Fewer recognised questions than this and a document is not taken for a DASH.
 const MIN_QUESTIONS: usize = 12;
@@ -98,7 +99,7 @@ struct Reading {
 /// or several of the questions with answers) but could not be read in full is still a DASH, with a
 /// problem per question not read: never "no DASH".
 pub fn recognise(doc: &Document, attachment: &str) -> Option<Dash> {
-    let (from_fields, fields_total) = from_fields(&doc.fields);
+    let (from_fields, fields_total) = from_fields(doc);
     let (cands, tables_total) = candidates(doc);
     let from_tables = place(&cands);
     let (readings, stated_total) = if distinct(&from_fields) >= distinct(&from_tables) {
@@ -253,16 +254,118 @@ fn humanise(name: &str) -> String {
     out
 }
 
-/// The answer a checkbox stands for, from the last word of its name or label ("Q3_Yes", "q3.dk").
-/// `Some(None)`: the word is one the DASH does not read ("Q3_NA").
+/// The answer a checkbox stands for, from the last word of its name or label ("Q3_Yes", "q3.dk"),
+/// or the letters after its question number ("q03n", "Q3DK"). `Some(None)`: the word is one the
+/// DASH does not read ("Q3_NA").
 fn answer_word_in(name: &str) -> Option<Option<Answer>> {
     let last = name.rsplit(['_', '.', ' ', '-']).next().unwrap_or("");
-    match dash_answer(last) {
+    let word = |w: &str| match dash_answer(w) {
         Some(Answer::Blank) => None,
-        None if is_not_applicable(last) => Some(None),
+        None if is_not_applicable(w) => Some(None),
         None => None,
         some => Some(some),
+    };
+    word(last).or_else(|| {
+        // "q01dk": the letters after the last digit, when a number comes before them.
+        let after = last.rfind(|c: char| c.is_ascii_digit()).map(|i| &last[i + 1..])?;
+        (!after.is_empty() && after.chars().all(|c| c.is_ascii_alphabetic())).then(|| word(after)).flatten()
+    })
+}
+
+/// The Yes / No / Don't know column headers printed on each page ("page 2" → the headers' spans),
+/// for reading a button by where its widget sits, as marks are read in a flat PDF.
+fn column_headers(doc: &Document) -> HashMap<&str, Vec<Columns>> {
+    let mut out: HashMap<&str, Vec<Columns>> = HashMap::new();
+    for block in &doc.blocks {
+        let crate::document::Block::Table(t) = block else { continue };
+        for row in &t.rows {
+            if row.spans.len() != row.cells.len() || row.spans.is_empty() {
+                continue;
+            }
+            if let Some(cols) = header(&row.cells, &row.spans).filter(Columns::has_marks) {
+                out.entry(t.at.as_str()).or_default().push(cols);
+            }
+        }
     }
+    out
+}
+
+/// Farthest a widget's middle may lie from the header word above it, in points.
+const COLUMN_REACH: f32 = 12.0;
+
+/// The answer whose column header is printed above a widget spanning `x`: every header on the
+/// page must agree, and the nearest column must be clearly nearer than the next.
+fn answer_by_column(x: [f32; 2], headers: &[Columns]) -> Option<Answer> {
+    let middle = (x[0] + x[1]) / 2.0;
+    let mut found: Option<Answer> = None;
+    for cols in headers {
+        let mut near: Vec<(f32, Answer)> = [(cols.yes, Answer::Yes), (cols.no, Answer::No), (cols.dont_know, Answer::DontKnow)]
+            .into_iter()
+            .filter_map(|(i, a)| {
+                let [h0, h1] = *cols.spans.get(i?)?;
+                let d = if middle < h0 { h0 - middle } else if middle > h1 { middle - h1 } else { 0.0 };
+                Some((d, a))
+            })
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let here = match near.as_slice() {
+            [(d, a), rest @ ..] if *d <= COLUMN_REACH && rest.first().is_none_or(|(d2, _)| *d2 - *d > COLUMN_REACH / 2.0) => *a,
+            _ => return None,
+        };
+        if found.is_some_and(|f| f != here) {
+            return None;
+        }
+        found = Some(here);
+    }
+    found
+}
+
+/// What a ticked box of question `question` stands for. A box's own on-state says nothing when
+/// every box of the question has the same one ("Yes", "On"): its name, its /TU, its own distinct
+/// export value or the column header printed above it tell; else a lone box is a Yes (a tick box
+/// on its own) and one of several is unread (`Err`): never a guessed Yes.
+fn checkbox_meaning(f: &FormField, siblings: &[&FormField], headers: Option<&Vec<Columns>>) -> Result<Option<Answer>, ()> {
+    if let Some(m) = answer_word_in(&f.name).or_else(|| f.label.as_deref().and_then(answer_word_in)) {
+        return Ok(m);
+    }
+    // Distinct export values across the question's boxes ("Yes" / "No" / "DK") name them.
+    let export = |g: &FormField| g.options.first().and_then(|o| dash_answer(o)).filter(|a| *a != Answer::Blank);
+    let exports: Vec<Option<Answer>> = siblings.iter().map(|g| export(g)).collect();
+    let distinct = exports.iter().all(Option::is_some)
+        && exports.iter().enumerate().all(|(i, a)| !exports[..i].contains(a));
+    if siblings.len() > 1 && distinct {
+        if let Some(a) = export(f) {
+            return Ok(Some(a));
+        }
+    }
+    // An export value other than a bare "Yes" ("No", "DK") names its box even alone.
+    if let Some(a) = export(f).filter(|a| *a != Answer::Yes) {
+        return Ok(Some(a));
+    }
+    if let (Some(headers), [w]) = (headers, f.widgets.as_slice()) {
+        if let Some(a) = answer_by_column(w.x, headers) {
+            return Ok(Some(a));
+        }
+    }
+    if siblings.len() <= 1 {
+        return Ok(Some(Answer::Yes));
+    }
+    Err(())
+}
+
+/// A radio group's chosen export value read by the column its widget sits in, when the value
+/// itself is not an answer ("1" / "2" / "3", "Choice2").
+fn radio_by_column(f: &FormField, value: &str, headers: Option<&Vec<Columns>>) -> Option<Answer> {
+    let headers = headers?;
+    let mut chosen = f.widgets.iter().filter(|w| w.export.as_deref().is_some_and(|e| e.trim() == value));
+    let w = chosen.next()?;
+    if chosen.next().is_some() {
+        return None;
+    }
+    // Every widget of the group must sit in its own column, or the columns tell nothing.
+    let columns: Vec<Answer> = f.widgets.iter().filter_map(|w| answer_by_column(w.x, headers)).collect();
+    let all_distinct = columns.len() == f.widgets.len() && columns.iter().enumerate().all(|(i, a)| !columns[..i].contains(a));
+    all_distinct.then(|| answer_by_column(w.x, headers)).flatten()
 }
 
 fn is_not_applicable(s: &str) -> bool {
@@ -279,7 +382,7 @@ fn is_total_name(s: &str) -> bool {
     [" total", " score", " number of yes"].iter().any(|k| w.contains(k))
 }
 
-fn field_question(f: &FormField, seen: &mut std::collections::HashMap<String, Option<(usize, i32)>>) -> Option<(usize, i32)> {
+fn field_question(f: &FormField, seen: &mut HashMap<String, Option<(usize, i32)>>) -> Option<(usize, i32)> {
     let name = humanise(&f.name);
     let texts = [f.label.as_deref(), Some(name.as_str()), f.context.as_deref()];
     // Widgets of one row share their context; score each text once.
@@ -293,11 +396,16 @@ fn field_question(f: &FormField, seen: &mut std::collections::HashMap<String, Op
     })
 }
 
-fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
+fn from_fields(doc: &Document) -> (Vec<Reading>, Option<u32>) {
+    let fields = &doc.fields;
+    let headers = column_headers(doc);
     let mut readings = Vec::new();
     let mut total = None;
     let mut comments: Vec<(usize, String)> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = HashMap::new();
+    // The fields that give answers, with their question; check boxes are read against the
+    // other boxes of their question.
+    let mut placed: Vec<(&FormField, usize)> = Vec::new();
     for f in fields {
         let name_and_label = format!("{} {}", humanise(&f.name), f.label.as_deref().unwrap_or(""));
         if f.kind == FieldKind::Text && is_total_name(&name_and_label) && topics::number_in(&f.name).is_none() {
@@ -307,25 +415,27 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
             continue;
         }
         let Some((question, _)) = field_question(f, &mut seen) else { continue };
-        let at = format!("{}, field {}", f.at, f.name);
         if f.kind == FieldKind::Text && is_comment_name(&name_and_label) {
             if let Some(v) = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 comments.push((question, v.to_owned()));
             }
             continue;
         }
+        placed.push((f, question));
+    }
+    for &(f, question) in &placed {
+        let at = format!("{}, field {}", f.at, f.name);
+        let page_headers = headers.get(f.at.as_str());
         let value = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("off"));
         let (answers, unreadable) = match f.kind {
             FieldKind::Checkbox => {
-                let meaning = answer_word_in(&f.name)
-                    .or_else(|| f.label.as_deref().and_then(answer_word_in))
-                    .or_else(|| f.options.first().and_then(|o| dash_answer(o)).filter(|a| *a != Answer::Blank && *a != Answer::Yes).map(Some))
-                    .unwrap_or(Some(Answer::Yes));
-                match (value, meaning) {
+                let siblings: Vec<&FormField> =
+                    placed.iter().filter(|(g, q)| *q == question && g.kind == FieldKind::Checkbox).map(|(g, _)| *g).collect();
+                match (value, checkbox_meaning(f, &siblings, page_headers)) {
                     (None, _) => (vec![], false),
-                    (Some(_), Some(a)) => (vec![a], false),
-                    // A ticked "N/A" box: not a No, not a Yes.
-                    (Some(_), None) => (vec![], true),
+                    (Some(_), Ok(Some(a))) => (vec![a], false),
+                    // A ticked "N/A" box: not a No, not a Yes; a ticked box nothing names.
+                    (Some(_), Ok(None) | Err(())) => (vec![], true),
                 }
             }
             FieldKind::Radio | FieldKind::Choice | FieldKind::Text => match value {
@@ -335,7 +445,10 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
                     Some(a) => (vec![a], false),
                     // Free text in a text field is not its answer; a short mark or N/A is unread.
                     None if f.kind == FieldKind::Text && v.chars().count() > 3 && !is_not_applicable(v) => continue,
-                    None => (vec![], true),
+                    None => match radio_by_column(f, v, page_headers).filter(|_| f.kind == FieldKind::Radio) {
+                        Some(a) => (vec![a], false),
+                        None => (vec![], true),
+                    },
                 },
             },
             FieldKind::Other => continue,
@@ -900,7 +1013,7 @@ fn names_answers(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Block, Row, Table};
+    use crate::document::{Block, Row, Table, WidgetBox};
 
     /// The SafeLives wording with the abuser's name typed in.
     pub(crate) const QUESTIONS: [&str; 24] = [
@@ -1032,6 +1145,7 @@ mod tests {
             kind,
             value: value.map(str::to_owned),
             options: options.iter().map(|s| (*s).to_owned()).collect(),
+            widgets: Vec::new(),
             at: "page 1".into(),
         }
     }
@@ -1075,6 +1189,128 @@ mod tests {
         let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
         assert_eq!(counts(&d), (23, 0, 1));
         assert!(d.problems.iter().any(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("question 1 ")));
+    }
+
+    /// A PDF page's printed header "Question | Yes | No | Don't know" with its cells' extents.
+    fn header_page(page: usize) -> Block {
+        Block::Table(Table {
+            at: format!("page {page}"),
+            rows: vec![Row {
+                at: "line 1".into(),
+                cells: vec!["Question".into(), "Yes".into(), "No".into(), "Don't know".into()],
+                spans: vec![[62.0, 100.0], [398.0, 410.0], [443.0, 453.0], [488.0, 525.0]],
+            }],
+        })
+    }
+
+    /// Widgets at the generator's columns: x = 400, 445, 490, 11 points wide.
+    fn at_column(k: usize, export: &str) -> WidgetBox {
+        let x = [400.0, 445.0, 490.0][k];
+        WidgetBox { export: Some(export.into()), x: [x, x + 11.0] }
+    }
+
+    /// The answers as columns 0 / 1 / 2 (Yes / No / Don't know) for question k.
+    fn column_of(k: usize) -> usize {
+        [0, 1, 1, 2][k % 4]
+    }
+
+    /// 24 questions of three check boxes each, every box's on-state "Yes", named only by number.
+    fn anonymous_check_boxes() -> Vec<FormField> {
+        let mut fields = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            for col in 0..3 {
+                let ticked = column_of(k) == col;
+                let mut f = field(&format!("Check Box {}", k * 3 + col + 1), FieldKind::Checkbox, ticked.then_some("Yes"), &["Yes"], Some(q));
+                f.widgets = vec![at_column(col, "Yes")];
+                fields.push(f);
+            }
+        }
+        fields
+    }
+
+    #[test]
+    fn check_boxes_whose_on_state_is_yes_are_read_by_the_column_header_above_them() {
+        // Regression (pdf_checkboxes): every box's export value is "Yes", so all 24 read as Yes.
+        let doc = Document { blocks: vec![header_page(1)], fields: anonymous_check_boxes(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+        assert!(d.problems.is_empty(), "{:#?}", d.problems);
+        assert_eq!(d.answers[1].answer, Answer::No);
+        assert_eq!(d.answers[3].answer, Answer::DontKnow);
+    }
+
+    #[test]
+    fn check_boxes_nothing_names_are_unread_never_yes() {
+        // The same boxes with no header printed on their page: nothing says which box is which.
+        let doc = Document { blocks: vec![header_page(2)], fields: anonymous_check_boxes(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!(d.yes, 0, "a box nothing names must never count as Yes");
+        assert_eq!(d.problems.iter().filter(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("could not be read")).count(), 24);
+    }
+
+    #[test]
+    fn check_box_names_with_the_answer_after_the_question_number() {
+        // "q01y" / "q01n" / "q01dk", on-state "Yes" for all: the letters after the number tell.
+        let mut fields = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            for (col, suffix) in ["y", "n", "dk"].iter().enumerate() {
+                let ticked = column_of(k) == col;
+                fields.push(field(&format!("q{:02}{suffix}", k + 1), FieldKind::Checkbox, ticked.then_some("Yes"), &["Yes"], Some(q)));
+            }
+        }
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+        assert_eq!(answer_word_in("q01dk"), Some(Some(Answer::DontKnow)));
+        assert_eq!(answer_word_in("Check Box 37"), None);
+    }
+
+    #[test]
+    fn distinct_export_values_name_the_boxes_of_a_question() {
+        // One box per answer, each with its own on-state (Yes / No / DK), names saying nothing.
+        let mut fields = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            for (col, export) in ["Yes", "No", "DK"].iter().enumerate() {
+                let ticked = column_of(k) == col;
+                fields.push(field(&format!("Box{}", k * 3 + col), FieldKind::Checkbox, ticked.then_some(*export), &[export], Some(q)));
+            }
+        }
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+    }
+
+    fn numbered_radios() -> Vec<FormField> {
+        QUESTIONS
+            .iter()
+            .enumerate()
+            .map(|(k, q)| {
+                let chosen = ["1", "2", "3"][column_of(k)];
+                let mut f = field(&format!("q{:02}", k + 1), FieldKind::Radio, Some(chosen), &["1", "2", "3"], Some(q));
+                f.widgets = (0..3).map(|c| at_column(c, ["1", "2", "3"][c])).collect();
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn radio_groups_with_bare_choice_numbers_are_read_by_their_columns() {
+        let doc = Document { blocks: vec![header_page(1)], fields: numbered_radios(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+        assert!(d.problems.is_empty(), "{:#?}", d.problems);
+    }
+
+    #[test]
+    fn radio_groups_with_bare_choice_numbers_and_no_header_stay_unread() {
+        // No header on their page, or two widgets under one header word: the numbers tell nothing.
+        let doc = Document { blocks: vec![header_page(3)], fields: numbered_radios(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!((d.yes, d.no, d.dont_know), (0, 0, 0));
+        let mut squeezed = numbered_radios();
+        for f in &mut squeezed {
+            f.widgets[2] = at_column(1, "3");
+        }
+        let d = recognise(&Document { blocks: vec![header_page(1)], fields: squeezed, ..Document::default() }, "1").unwrap();
+        assert_eq!((d.yes, d.no, d.dont_know), (0, 0, 0), "{:#?}", d.answers);
     }
 
     use crate::recognise::topics::tests::{LABELS, THIRD_PERSON};
