@@ -353,6 +353,20 @@ fn checkbox_meaning(f: &FormField, siblings: &[&FormField], headers: Option<&Vec
     Err(())
 }
 
+/// A button's value that is the third state beside a Yes and a No ("Y" / "N" / "U"): the DASH has
+/// one other answer, and an unknown-style letter or abbreviation names it. N/A, or anything
+/// longer, stays unread.
+fn third_of_yes_no(f: &FormField, value: &str) -> Option<Answer> {
+    if !matches!(f.kind, FieldKind::Radio | FieldKind::Choice) || f.options.len() != 3 {
+        return None;
+    }
+    let read: Vec<Option<Answer>> = f.options.iter().map(|o| dash_answer(o)).collect();
+    let others_yes_no = read.contains(&Some(Answer::Yes)) && read.contains(&Some(Answer::No));
+    let is_third = f.options.iter().zip(&read).any(|(o, a)| o.trim() == value && a.is_none());
+    let unknown_like = matches!(value.trim().to_lowercase().as_str(), "u" | "unk" | "d" | "nk" | "?" | "k" | "dunno");
+    (others_yes_no && is_third && unknown_like).then_some(Answer::DontKnow)
+}
+
 /// A radio group's chosen export value read by the column its widget sits in, when the value
 /// itself is not an answer ("1" / "2" / "3", "Choice2").
 fn radio_by_column(f: &FormField, value: &str, headers: Option<&Vec<Columns>>) -> Option<Answer> {
@@ -445,7 +459,10 @@ fn from_fields(doc: &Document) -> (Vec<Reading>, Option<u32>) {
                     Some(a) => (vec![a], false),
                     // Free text in a text field is not its answer; a short mark or N/A is unread.
                     None if f.kind == FieldKind::Text && v.chars().count() > 3 && !is_not_applicable(v) => continue,
-                    None => match radio_by_column(f, v, page_headers).filter(|_| f.kind == FieldKind::Radio) {
+                    None => match radio_by_column(f, v, page_headers)
+                        .filter(|_| f.kind == FieldKind::Radio)
+                        .or_else(|| third_of_yes_no(f, v))
+                    {
                         Some(a) => (vec![a], false),
                         None => (vec![], true),
                     },
@@ -500,7 +517,8 @@ fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
             "don t know" | "dont know" | "dk" | "not known" | "unknown" | "don t know not known" | "n k" | "do not know" => {
                 cols.dont_know = Some(i)
             }
-            "answer" | "response" | "yes no" | "yes no dk" | "yes no don t know" | "y n dk" | "y n" => cols.answer = Some(i),
+            "answer" | "response" => cols.answer = Some(i),
+            _ if names_the_answers(w) => cols.answer = Some(i),
             _ if w.starts_with("comment") || w.starts_with("notes") || w.starts_with("details") || w.starts_with("further info") => {
                 cols.comment = Some(i)
             }
@@ -510,6 +528,17 @@ fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
     let is_header = cols.has_marks() || cols.answer.is_some();
     // A question with "Yes / No" typed beside it is a row, not a header.
     (is_header && !cells.iter().any(|c| topics::best(c).is_some())).then_some(cols)
+}
+
+/// A header cell that lists the answers in one column: "Yes/No/Don't know", "Y / N / DK", "Yes or
+/// No": answer words only, Yes and No among them (`w` as [`topics::words`] gives it).
+fn names_the_answers(w: &str) -> bool {
+    const ANSWER_WORDS: [&str; 16] =
+        ["yes", "y", "no", "n", "dk", "don", "dont", "t", "do", "not", "know", "known", "unknown", "nk", "u", "or"];
+    let list: Vec<&str> = w.split_whitespace().collect();
+    list.iter().all(|x| ANSWER_WORDS.contains(x))
+        && list.iter().any(|x| matches!(*x, "yes" | "y"))
+        && list.iter().any(|x| matches!(*x, "no" | "n"))
 }
 
 /// A row of a table, or a paragraph, that may hold one question and its answer.
@@ -596,7 +625,11 @@ fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut V
             let text = line.trim();
             let prev = out.last_mut().filter(|p| !p.text.is_empty());
             if let Some(prev) = prev {
-                if topics::leading_number(text).is_none() && normalise_answer(text).is_none() && inline_checked(text).is_none() {
+                if topics::leading_number(text).is_none()
+                    && normalise_answer(text).is_none()
+                    && inline_checked(text).is_none()
+                    && !starts_another_question(text, prev.wording, row.spans.is_empty())
+                {
                     let joined = format!("{} {text}", prev.text);
                     if let Some(found) = topics::best(&joined) {
                         prev.wording = Some(found);
@@ -609,8 +642,12 @@ fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut V
             }
         }
         let Some((q, wording, number)) = qcell else {
+            // A total row is never the answer of the question above it.
+            let is_total = row_total(&row.cells).is_some() || row.cells.iter().any(|c| is_total_name(c) && c.len() < 60);
             // An answer on the line below its question.
-            if let Some(prev) = out.last_mut().filter(|p| previous_row == Some(r.wrapping_sub(1)) && p.answers.is_empty() && !p.unreadable) {
+            if let Some(prev) =
+                out.last_mut().filter(|p| !is_total && previous_row == Some(r.wrapping_sub(1)) && p.answers.is_empty() && !p.unreadable)
+            {
                 let (answers, unreadable, _) = read_row(&row.cells, None, cols.as_ref());
                 if !answers.is_empty() || unreadable {
                     prev.answers = answers;
@@ -631,6 +668,19 @@ fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut V
         previous_row = Some(r);
     }
     (cols, total)
+}
+
+/// Whether a lone line under a question is a question of its own rather than the rest of the one
+/// above: it starts with a capital and names another question, or (in a table with a grid, where
+/// a wrapped question stays in its cell) it is a whole question ending in "?". A question left
+/// unanswered is still a row ("Has ... mistreated an animal?" with no mark is not the end of the
+/// question above it).
+fn starts_another_question(text: &str, above: Option<(usize, i32)>, grid: bool) -> bool {
+    if !text.chars().next().is_some_and(char::is_uppercase) {
+        return false;
+    }
+    let names_another = topics::best(text).is_some_and(|(q, _)| above.is_none_or(|(a, _)| a != q));
+    names_another || (grid && text.trim_end().ends_with('?'))
 }
 
 /// A paragraph: a question with its answer on the line ("1. Is the abuse getting worse? ☒ Yes ☐
@@ -676,6 +726,11 @@ fn from_line(text: &str, at: &str, group: usize, out: &mut Vec<Candidate>) {
 /// The cell of a row that holds the question: the one whose wording names a question best, else a
 /// numbered question we cannot word, else the longest text that is not an answer. With the
 /// question its wording names and the number printed with it.
+/// A cell that holds an answer: a word ("Yes", "DK"), a mark ("✔", "X") or ticked boxes.
+fn is_answer_cell(cell: &str) -> bool {
+    dash_answer(cell).is_some_and(|a| a != Answer::Blank) || is_mark(cell) == Some(true) || inline_checked(cell).is_some()
+}
+
 fn question_cell(cells: &[String], cols: Option<&Columns>) -> Option<(usize, Option<(usize, i32)>, Option<usize>)> {
     let answer_columns = |i: usize| cols.is_some_and(|c| [c.comment, c.yes, c.no, c.dont_know, c.answer].contains(&Some(i)));
     let mut best: Option<(usize, usize, i32)> = None;
@@ -684,6 +739,11 @@ fn question_cell(cells: &[String], cols: Option<&Columns>) -> Option<(usize, Opt
         let chars = cell.chars().count();
         if chars > MAX_QUESTION_CHARS || answer_columns(i) {
             continue;
+        }
+        // After a question and its answer comes the comment: its words ("breached the order")
+        // never make it the row's question.
+        if best.is_some() && is_answer_cell(cell) {
+            break;
         }
         if let Some((q, score)) = topics::best(cell) {
             if best.is_none_or(|b| score > b.2) {
@@ -1311,6 +1371,109 @@ mod tests {
         }
         let d = recognise(&Document { blocks: vec![header_page(1)], fields: squeezed, ..Document::default() }, "1").unwrap();
         assert_eq!((d.yes, d.no, d.dont_know), (0, 0, 0), "{:#?}", d.answers);
+    }
+
+    /// The checklist as a sheet: header, then one row per question with `answer(k)` and, when
+    /// given, a comment.
+    fn answer_column_sheet(header: &[&str], answer: impl Fn(usize) -> &'static str, comment: impl Fn(usize) -> &'static str) -> Table {
+        let mut rows = vec![row(1, header)];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            rows.push(row(k + 2, &[q, answer(k), comment(k)]));
+        }
+        Table { at: "sheet 'DASH'".into(), rows }
+    }
+
+    #[test]
+    fn a_yes_no_dont_know_header_with_an_apostrophe_is_an_answer_column() {
+        // "Yes/No/Don't know" folds to "yes no dont know": it was not taken for a header, so a
+        // comment naming another question ("breached the order") became the row's question.
+        let t = answer_column_sheet(&["Question", "Yes/No/Don't know", "Comment"], |k| if k == 4 { "Yes" } else { "No" }, |k| {
+            if k == 4 { "breached non-molestation order twice" } else { "" }
+        });
+        let d = recognise(&doc(vec![t]), "1").unwrap();
+        assert_eq!(counts(&d), (1, 23, 0), "{:#?}", d.problems);
+        assert_eq!(d.answers[4].answer, Answer::Yes);
+        for h in ["Y / N / DK", "Yes or No", "yes no don t know"] {
+            assert!(names_the_answers(&topics::words(h)), "{h}");
+        }
+        for h in ["Yes", "Notes", "Known to police"] {
+            assert!(!names_the_answers(&topics::words(h)), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_comment_after_the_answer_never_names_the_row_s_question() {
+        // No header at all: question | answer | comment, the comment worded like question 23.
+        let mut rows = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let comment = if k == 4 { "breached non-molestation order twice" } else { "" };
+            rows.push(row(k + 1, &[q, if k == 4 { "Yes" } else { "No" }, comment]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert_eq!(counts(&d), (1, 23, 0), "{:#?}", d.problems);
+        assert_eq!(d.answers[4].comment.as_deref(), Some("breached non-molestation order twice"));
+    }
+
+    #[test]
+    fn an_unanswered_question_is_its_own_row_not_the_end_of_the_one_above() {
+        // Questions 17 and 19 left unmarked in a grid: each was joined to the question above as
+        // if it wrapped, and the question above was then placed as the wrong one.
+        let mut rows = vec![row(1, &["Question", "Yes", "No", "Don't know"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let marks: [&str; 3] = match k {
+                16 | 18 => ["", "", ""],
+                _ if k % 3 == 0 => ["✔", "", ""],
+                _ => ["", "✔", ""],
+            };
+            rows.push(row(k + 2, &[q, marks[0], marks[1], marks[2]]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert_eq!(d.answers[15].answer, Answer::Yes, "question 16 keeps its own row: {:#?}", d.answers[15]);
+        assert_eq!(d.answers[16].found_by, Some(FoundBy::Wording));
+        assert_eq!(d.answers[18].found_by, Some(FoundBy::Wording));
+        assert_eq!((d.answers[16].answer, d.answers[18].answer), (Answer::Blank, Answer::Blank));
+        assert!(d.problems.iter().all(|p| !p.detail.contains("not found")), "{:#?}", d.problems);
+        // A real wrap still joins: a lower-case continuation line.
+        let wrapped = Table {
+            at: "page 1".into(),
+            rows: vec![row(1, &["Is the abuse getting", "Yes"]), row(2, &["worse?"])],
+        };
+        let mut out = Vec::new();
+        from_table(&wrapped, None, 1, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].text, "Is the abuse getting worse?");
+    }
+
+    #[test]
+    fn a_total_row_is_not_the_answer_of_the_last_question() {
+        // Question 24 printed with no answer, then "Total score | 13": the 13 was read as its
+        // answer, which could not be read.
+        let mut rows = vec![row(1, &["#", "Question", "Response"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let n = (k + 1).to_string();
+            rows.push(row(k + 2, &[&n, q, if k == 23 { "" } else if k < 13 { "Yes" } else { "No" }]));
+        }
+        rows.push(row(26, &["", "Total score (number of Yes responses)", "13"]));
+        let d = recognise(&doc(vec![Table { at: "page 1".into(), rows }]), "1").unwrap();
+        assert_eq!(d.answers[23].answer, Answer::Blank);
+        assert!(!d.problems.iter().any(|p| p.detail.contains("could not be read")), "{:#?}", d.problems);
+        assert_eq!(d.stated_total, Some(13));
+    }
+
+    #[test]
+    fn a_third_radio_state_beside_y_and_n_is_don_t_know() {
+        let fields: Vec<FormField> = QUESTIONS
+            .iter()
+            .enumerate()
+            .map(|(k, q)| field(&format!("dash_q{}", k + 1), FieldKind::Radio, Some(["Y", "N", "U"][k % 3]), &["Y", "N", "U"], Some(q)))
+            .collect();
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!((d.yes, d.no, d.dont_know), (8, 8, 8), "{:#?}", d.problems);
+        // N/A beside Y and N, or a third state with no yes/no beside it, stays unread.
+        let odd = field("q1", FieldKind::Radio, Some("NA"), &["Y", "N", "NA"], None);
+        assert_eq!(third_of_yes_no(&odd, "NA"), None);
+        let odd = field("q1", FieldKind::Radio, Some("U"), &["A", "B", "U"], None);
+        assert_eq!(third_of_yes_no(&odd, "U"), None);
     }
 
     use crate::recognise::topics::tests::{LABELS, THIRD_PERSON};
