@@ -78,8 +78,23 @@ pub struct FormField {
     pub value: Option<String>,
     /// For buttons: the export values of its widgets ("Yes", "No", "DK", "On", ...).
     pub options: Vec<String>,
+    /// For buttons: each widget on the field's page with its own export value and where it lies
+    /// across the page, so that a box whose name and export value say nothing ("Check Box 37",
+    /// on-state "Yes"; a radio's bare "1" / "2" / "3") is read by the column header printed
+    /// above it, as marks in a flat PDF are. Empty for other fields and formats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widgets: Vec<WidgetBox>,
     /// Where it was found, for a person: "page 1".
     pub at: String,
+}
+
+/// One widget (box on the page) of a button field.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WidgetBox {
+    /// The widget's on-state export value ("Yes", "2", "Choice1"), when it has one.
+    pub export: Option<String>,
+    /// Its extent across the page, [x0, x1] in points, in the space of [`Row::spans`].
+    pub x: [f32; 2],
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

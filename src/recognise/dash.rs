@@ -12,6 +12,7 @@ use super::answer::{dash_answer, dash_checked, inline_checked, is_mark, normalis
 use super::topics::{self, TOPICS};
 use crate::document::{Document, FieldKind, FormField, Problem, ProblemKind, Row, Table, CHECKED, UNCHECKED};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Fewer recognised questions than this and a document is not taken for a DASH.
 const MIN_QUESTIONS: usize = 12;
@@ -98,7 +99,7 @@ struct Reading {
 /// or several of the questions with answers) but could not be read in full is still a DASH, with a
 /// problem per question not read: never "no DASH".
 pub fn recognise(doc: &Document, attachment: &str) -> Option<Dash> {
-    let (from_fields, fields_total) = from_fields(&doc.fields);
+    let (from_fields, fields_total) = from_fields(doc);
     let (cands, tables_total) = candidates(doc);
     let from_tables = place(&cands);
     let (readings, stated_total) = if distinct(&from_fields) >= distinct(&from_tables) {
@@ -253,16 +254,132 @@ fn humanise(name: &str) -> String {
     out
 }
 
-/// The answer a checkbox stands for, from the last word of its name or label ("Q3_Yes", "q3.dk").
-/// `Some(None)`: the word is one the DASH does not read ("Q3_NA").
+/// The answer a checkbox stands for, from the last word of its name or label ("Q3_Yes", "q3.dk"),
+/// or the letters after its question number ("q03n", "Q3DK"). `Some(None)`: the word is one the
+/// DASH does not read ("Q3_NA").
 fn answer_word_in(name: &str) -> Option<Option<Answer>> {
     let last = name.rsplit(['_', '.', ' ', '-']).next().unwrap_or("");
-    match dash_answer(last) {
+    let word = |w: &str| match dash_answer(w) {
         Some(Answer::Blank) => None,
-        None if is_not_applicable(last) => Some(None),
+        None if is_not_applicable(w) => Some(None),
         None => None,
         some => Some(some),
+    };
+    word(last).or_else(|| {
+        // "q01dk": the letters after the last digit, when a number comes before them.
+        let after = last.rfind(|c: char| c.is_ascii_digit()).map(|i| &last[i + 1..])?;
+        (!after.is_empty() && after.chars().all(|c| c.is_ascii_alphabetic())).then(|| word(after)).flatten()
+    })
+}
+
+/// The Yes / No / Don't know column headers printed on each page ("page 2" → the headers' spans),
+/// for reading a button by where its widget sits, as marks are read in a flat PDF.
+fn column_headers(doc: &Document) -> HashMap<&str, Vec<Columns>> {
+    let mut out: HashMap<&str, Vec<Columns>> = HashMap::new();
+    for block in &doc.blocks {
+        let crate::document::Block::Table(t) = block else { continue };
+        for row in &t.rows {
+            if row.spans.len() != row.cells.len() || row.spans.is_empty() {
+                continue;
+            }
+            if let Some(cols) = header(&row.cells, &row.spans).filter(Columns::has_marks) {
+                out.entry(t.at.as_str()).or_default().push(cols);
+            }
+        }
     }
+    out
+}
+
+/// Farthest a widget's middle may lie from the header word above it, in points.
+const COLUMN_REACH: f32 = 12.0;
+
+/// The answer whose column header is printed above a widget spanning `x`: every header on the
+/// page must agree, and the nearest column must be clearly nearer than the next.
+fn answer_by_column(x: [f32; 2], headers: &[Columns]) -> Option<Answer> {
+    let middle = (x[0] + x[1]) / 2.0;
+    let mut found: Option<Answer> = None;
+    for cols in headers {
+        let mut near: Vec<(f32, Answer)> = [(cols.yes, Answer::Yes), (cols.no, Answer::No), (cols.dont_know, Answer::DontKnow)]
+            .into_iter()
+            .filter_map(|(i, a)| {
+                let [h0, h1] = *cols.spans.get(i?)?;
+                let d = if middle < h0 { h0 - middle } else if middle > h1 { middle - h1 } else { 0.0 };
+                Some((d, a))
+            })
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let here = match near.as_slice() {
+            [(d, a), rest @ ..] if *d <= COLUMN_REACH && rest.first().is_none_or(|(d2, _)| *d2 - *d > COLUMN_REACH / 2.0) => *a,
+            _ => return None,
+        };
+        if found.is_some_and(|f| f != here) {
+            return None;
+        }
+        found = Some(here);
+    }
+    found
+}
+
+/// What a ticked box of question `question` stands for. A box's own on-state says nothing when
+/// every box of the question has the same one ("Yes", "On"): its name, its /TU, its own distinct
+/// export value or the column header printed above it tell; else a lone box is a Yes (a tick box
+/// on its own) and one of several is unread (`Err`): never a guessed Yes.
+fn checkbox_meaning(f: &FormField, siblings: &[&FormField], headers: Option<&Vec<Columns>>) -> Result<Option<Answer>, ()> {
+    if let Some(m) = answer_word_in(&f.name).or_else(|| f.label.as_deref().and_then(answer_word_in)) {
+        return Ok(m);
+    }
+    // Distinct export values across the question's boxes ("Yes" / "No" / "DK") name them.
+    let export = |g: &FormField| g.options.first().and_then(|o| dash_answer(o)).filter(|a| *a != Answer::Blank);
+    let exports: Vec<Option<Answer>> = siblings.iter().map(|g| export(g)).collect();
+    let distinct = exports.iter().all(Option::is_some)
+        && exports.iter().enumerate().all(|(i, a)| !exports[..i].contains(a));
+    if siblings.len() > 1 && distinct {
+        if let Some(a) = export(f) {
+            return Ok(Some(a));
+        }
+    }
+    // An export value other than a bare "Yes" ("No", "DK") names its box even alone.
+    if let Some(a) = export(f).filter(|a| *a != Answer::Yes) {
+        return Ok(Some(a));
+    }
+    if let (Some(headers), [w]) = (headers, f.widgets.as_slice()) {
+        if let Some(a) = answer_by_column(w.x, headers) {
+            return Ok(Some(a));
+        }
+    }
+    if siblings.len() <= 1 {
+        return Ok(Some(Answer::Yes));
+    }
+    Err(())
+}
+
+/// A button's value that is the third state beside a Yes and a No ("Y" / "N" / "U"): the DASH has
+/// one other answer, and an unknown-style letter or abbreviation names it. N/A, or anything
+/// longer, stays unread.
+fn third_of_yes_no(f: &FormField, value: &str) -> Option<Answer> {
+    if !matches!(f.kind, FieldKind::Radio | FieldKind::Choice) || f.options.len() != 3 {
+        return None;
+    }
+    let read: Vec<Option<Answer>> = f.options.iter().map(|o| dash_answer(o)).collect();
+    let others_yes_no = read.contains(&Some(Answer::Yes)) && read.contains(&Some(Answer::No));
+    let is_third = f.options.iter().zip(&read).any(|(o, a)| o.trim() == value && a.is_none());
+    let unknown_like = matches!(value.trim().to_lowercase().as_str(), "u" | "unk" | "d" | "nk" | "?" | "k" | "dunno");
+    (others_yes_no && is_third && unknown_like).then_some(Answer::DontKnow)
+}
+
+/// A radio group's chosen export value read by the column its widget sits in, when the value
+/// itself is not an answer ("1" / "2" / "3", "Choice2").
+fn radio_by_column(f: &FormField, value: &str, headers: Option<&Vec<Columns>>) -> Option<Answer> {
+    let headers = headers?;
+    let mut chosen = f.widgets.iter().filter(|w| w.export.as_deref().is_some_and(|e| e.trim() == value));
+    let w = chosen.next()?;
+    if chosen.next().is_some() {
+        return None;
+    }
+    // Every widget of the group must sit in its own column, or the columns tell nothing.
+    let columns: Vec<Answer> = f.widgets.iter().filter_map(|w| answer_by_column(w.x, headers)).collect();
+    let all_distinct = columns.len() == f.widgets.len() && columns.iter().enumerate().all(|(i, a)| !columns[..i].contains(a));
+    all_distinct.then(|| answer_by_column(w.x, headers)).flatten()
 }
 
 fn is_not_applicable(s: &str) -> bool {
@@ -279,7 +396,7 @@ fn is_total_name(s: &str) -> bool {
     [" total", " score", " number of yes"].iter().any(|k| w.contains(k))
 }
 
-fn field_question(f: &FormField, seen: &mut std::collections::HashMap<String, Option<(usize, i32)>>) -> Option<(usize, i32)> {
+fn field_question(f: &FormField, seen: &mut HashMap<String, Option<(usize, i32)>>) -> Option<(usize, i32)> {
     let name = humanise(&f.name);
     let texts = [f.label.as_deref(), Some(name.as_str()), f.context.as_deref()];
     // Widgets of one row share their context; score each text once.
@@ -293,11 +410,16 @@ fn field_question(f: &FormField, seen: &mut std::collections::HashMap<String, Op
     })
 }
 
-fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
+fn from_fields(doc: &Document) -> (Vec<Reading>, Option<u32>) {
+    let fields = &doc.fields;
+    let headers = column_headers(doc);
     let mut readings = Vec::new();
     let mut total = None;
     let mut comments: Vec<(usize, String)> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = HashMap::new();
+    // The fields that give answers, with their question; check boxes are read against the
+    // other boxes of their question.
+    let mut placed: Vec<(&FormField, usize)> = Vec::new();
     for f in fields {
         let name_and_label = format!("{} {}", humanise(&f.name), f.label.as_deref().unwrap_or(""));
         if f.kind == FieldKind::Text && is_total_name(&name_and_label) && topics::number_in(&f.name).is_none() {
@@ -307,25 +429,27 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
             continue;
         }
         let Some((question, _)) = field_question(f, &mut seen) else { continue };
-        let at = format!("{}, field {}", f.at, f.name);
         if f.kind == FieldKind::Text && is_comment_name(&name_and_label) {
             if let Some(v) = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 comments.push((question, v.to_owned()));
             }
             continue;
         }
+        placed.push((f, question));
+    }
+    for &(f, question) in &placed {
+        let at = format!("{}, field {}", f.at, f.name);
+        let page_headers = headers.get(f.at.as_str());
         let value = f.value.as_deref().map(str::trim).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("off"));
         let (answers, unreadable) = match f.kind {
             FieldKind::Checkbox => {
-                let meaning = answer_word_in(&f.name)
-                    .or_else(|| f.label.as_deref().and_then(answer_word_in))
-                    .or_else(|| f.options.first().and_then(|o| dash_answer(o)).filter(|a| *a != Answer::Blank && *a != Answer::Yes).map(Some))
-                    .unwrap_or(Some(Answer::Yes));
-                match (value, meaning) {
+                let siblings: Vec<&FormField> =
+                    placed.iter().filter(|(g, q)| *q == question && g.kind == FieldKind::Checkbox).map(|(g, _)| *g).collect();
+                match (value, checkbox_meaning(f, &siblings, page_headers)) {
                     (None, _) => (vec![], false),
-                    (Some(_), Some(a)) => (vec![a], false),
-                    // A ticked "N/A" box: not a No, not a Yes.
-                    (Some(_), None) => (vec![], true),
+                    (Some(_), Ok(Some(a))) => (vec![a], false),
+                    // A ticked "N/A" box: not a No, not a Yes; a ticked box nothing names.
+                    (Some(_), Ok(None) | Err(())) => (vec![], true),
                 }
             }
             FieldKind::Radio | FieldKind::Choice | FieldKind::Text => match value {
@@ -335,7 +459,13 @@ fn from_fields(fields: &[FormField]) -> (Vec<Reading>, Option<u32>) {
                     Some(a) => (vec![a], false),
                     // Free text in a text field is not its answer; a short mark or N/A is unread.
                     None if f.kind == FieldKind::Text && v.chars().count() > 3 && !is_not_applicable(v) => continue,
-                    None => (vec![], true),
+                    None => match radio_by_column(f, v, page_headers)
+                        .filter(|_| f.kind == FieldKind::Radio)
+                        .or_else(|| third_of_yes_no(f, v))
+                    {
+                        Some(a) => (vec![a], false),
+                        None => (vec![], true),
+                    },
                 },
             },
             FieldKind::Other => continue,
@@ -387,7 +517,8 @@ fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
             "don t know" | "dont know" | "dk" | "not known" | "unknown" | "don t know not known" | "n k" | "do not know" => {
                 cols.dont_know = Some(i)
             }
-            "answer" | "response" | "yes no" | "yes no dk" | "yes no don t know" | "y n dk" | "y n" => cols.answer = Some(i),
+            "answer" | "response" => cols.answer = Some(i),
+            _ if names_the_answers(w) => cols.answer = Some(i),
             _ if w.starts_with("comment") || w.starts_with("notes") || w.starts_with("details") || w.starts_with("further info") => {
                 cols.comment = Some(i)
             }
@@ -397,6 +528,17 @@ fn header(cells: &[String], spans: &[[f32; 2]]) -> Option<Columns> {
     let is_header = cols.has_marks() || cols.answer.is_some();
     // A question with "Yes / No" typed beside it is a row, not a header.
     (is_header && !cells.iter().any(|c| topics::best(c).is_some())).then_some(cols)
+}
+
+/// A header cell that lists the answers in one column: "Yes/No/Don't know", "Y / N / DK", "Yes or
+/// No": answer words only, Yes and No among them (`w` as [`topics::words`] gives it).
+fn names_the_answers(w: &str) -> bool {
+    const ANSWER_WORDS: [&str; 16] =
+        ["yes", "y", "no", "n", "dk", "don", "dont", "t", "do", "not", "know", "known", "unknown", "nk", "u", "or"];
+    let list: Vec<&str> = w.split_whitespace().collect();
+    list.iter().all(|x| ANSWER_WORDS.contains(x))
+        && list.iter().any(|x| matches!(*x, "yes" | "y"))
+        && list.iter().any(|x| matches!(*x, "no" | "n"))
 }
 
 /// A row of a table, or a paragraph, that may hold one question and its answer.
@@ -483,7 +625,11 @@ fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut V
             let text = line.trim();
             let prev = out.last_mut().filter(|p| !p.text.is_empty());
             if let Some(prev) = prev {
-                if topics::leading_number(text).is_none() && normalise_answer(text).is_none() && inline_checked(text).is_none() {
+                if topics::leading_number(text).is_none()
+                    && normalise_answer(text).is_none()
+                    && inline_checked(text).is_none()
+                    && !starts_another_question(text, prev.wording, row.spans.is_empty())
+                {
                     let joined = format!("{} {text}", prev.text);
                     if let Some(found) = topics::best(&joined) {
                         prev.wording = Some(found);
@@ -496,8 +642,12 @@ fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut V
             }
         }
         let Some((q, wording, number)) = qcell else {
+            // A total row is never the answer of the question above it.
+            let is_total = row_total(&row.cells).is_some() || row.cells.iter().any(|c| is_total_name(c) && c.len() < 60);
             // An answer on the line below its question.
-            if let Some(prev) = out.last_mut().filter(|p| previous_row == Some(r.wrapping_sub(1)) && p.answers.is_empty() && !p.unreadable) {
+            if let Some(prev) =
+                out.last_mut().filter(|p| !is_total && previous_row == Some(r.wrapping_sub(1)) && p.answers.is_empty() && !p.unreadable)
+            {
                 let (answers, unreadable, _) = read_row(&row.cells, None, cols.as_ref());
                 if !answers.is_empty() || unreadable {
                     prev.answers = answers;
@@ -518,6 +668,19 @@ fn from_table(table: &Table, carried: Option<Columns>, group: usize, out: &mut V
         previous_row = Some(r);
     }
     (cols, total)
+}
+
+/// Whether a lone line under a question is a question of its own rather than the rest of the one
+/// above: it starts with a capital and names another question, or (in a table with a grid, where
+/// a wrapped question stays in its cell) it is a whole question ending in "?". A question left
+/// unanswered is still a row ("Has ... mistreated an animal?" with no mark is not the end of the
+/// question above it).
+fn starts_another_question(text: &str, above: Option<(usize, i32)>, grid: bool) -> bool {
+    if !text.chars().next().is_some_and(char::is_uppercase) {
+        return false;
+    }
+    let names_another = topics::best(text).is_some_and(|(q, _)| above.is_none_or(|(a, _)| a != q));
+    names_another || (grid && text.trim_end().ends_with('?'))
 }
 
 /// A paragraph: a question with its answer on the line ("1. Is the abuse getting worse? ☒ Yes ☐
@@ -563,6 +726,11 @@ fn from_line(text: &str, at: &str, group: usize, out: &mut Vec<Candidate>) {
 /// The cell of a row that holds the question: the one whose wording names a question best, else a
 /// numbered question we cannot word, else the longest text that is not an answer. With the
 /// question its wording names and the number printed with it.
+/// A cell that holds an answer: a word ("Yes", "DK"), a mark ("✔", "X") or ticked boxes.
+fn is_answer_cell(cell: &str) -> bool {
+    dash_answer(cell).is_some_and(|a| a != Answer::Blank) || is_mark(cell) == Some(true) || inline_checked(cell).is_some()
+}
+
 fn question_cell(cells: &[String], cols: Option<&Columns>) -> Option<(usize, Option<(usize, i32)>, Option<usize>)> {
     let answer_columns = |i: usize| cols.is_some_and(|c| [c.comment, c.yes, c.no, c.dont_know, c.answer].contains(&Some(i)));
     let mut best: Option<(usize, usize, i32)> = None;
@@ -571,6 +739,11 @@ fn question_cell(cells: &[String], cols: Option<&Columns>) -> Option<(usize, Opt
         let chars = cell.chars().count();
         if chars > MAX_QUESTION_CHARS || answer_columns(i) {
             continue;
+        }
+        // After a question and its answer comes the comment: its words ("breached the order")
+        // never make it the row's question.
+        if best.is_some() && is_answer_cell(cell) {
+            break;
         }
         if let Some((q, score)) = topics::best(cell) {
             if best.is_none_or(|b| score > b.2) {
@@ -900,7 +1073,7 @@ fn names_answers(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Block, Row, Table};
+    use crate::document::{Block, Row, Table, WidgetBox};
 
     /// The SafeLives wording with the abuser's name typed in.
     pub(crate) const QUESTIONS: [&str; 24] = [
@@ -1032,6 +1205,7 @@ mod tests {
             kind,
             value: value.map(str::to_owned),
             options: options.iter().map(|s| (*s).to_owned()).collect(),
+            widgets: Vec::new(),
             at: "page 1".into(),
         }
     }
@@ -1075,6 +1249,231 @@ mod tests {
         let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
         assert_eq!(counts(&d), (23, 0, 1));
         assert!(d.problems.iter().any(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("question 1 ")));
+    }
+
+    /// A PDF page's printed header "Question | Yes | No | Don't know" with its cells' extents.
+    fn header_page(page: usize) -> Block {
+        Block::Table(Table {
+            at: format!("page {page}"),
+            rows: vec![Row {
+                at: "line 1".into(),
+                cells: vec!["Question".into(), "Yes".into(), "No".into(), "Don't know".into()],
+                spans: vec![[62.0, 100.0], [398.0, 410.0], [443.0, 453.0], [488.0, 525.0]],
+            }],
+        })
+    }
+
+    /// Widgets at the generator's columns: x = 400, 445, 490, 11 points wide.
+    fn at_column(k: usize, export: &str) -> WidgetBox {
+        let x = [400.0, 445.0, 490.0][k];
+        WidgetBox { export: Some(export.into()), x: [x, x + 11.0] }
+    }
+
+    /// The answers as columns 0 / 1 / 2 (Yes / No / Don't know) for question k.
+    fn column_of(k: usize) -> usize {
+        [0, 1, 1, 2][k % 4]
+    }
+
+    /// 24 questions of three check boxes each, every box's on-state "Yes", named only by number.
+    fn anonymous_check_boxes() -> Vec<FormField> {
+        let mut fields = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            for col in 0..3 {
+                let ticked = column_of(k) == col;
+                let mut f = field(&format!("Check Box {}", k * 3 + col + 1), FieldKind::Checkbox, ticked.then_some("Yes"), &["Yes"], Some(q));
+                f.widgets = vec![at_column(col, "Yes")];
+                fields.push(f);
+            }
+        }
+        fields
+    }
+
+    #[test]
+    fn check_boxes_whose_on_state_is_yes_are_read_by_the_column_header_above_them() {
+        // Regression (pdf_checkboxes): every box's export value is "Yes", so all 24 read as Yes.
+        let doc = Document { blocks: vec![header_page(1)], fields: anonymous_check_boxes(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+        assert!(d.problems.is_empty(), "{:#?}", d.problems);
+        assert_eq!(d.answers[1].answer, Answer::No);
+        assert_eq!(d.answers[3].answer, Answer::DontKnow);
+    }
+
+    #[test]
+    fn check_boxes_nothing_names_are_unread_never_yes() {
+        // The same boxes with no header printed on their page: nothing says which box is which.
+        let doc = Document { blocks: vec![header_page(2)], fields: anonymous_check_boxes(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!(d.yes, 0, "a box nothing names must never count as Yes");
+        assert_eq!(d.problems.iter().filter(|p| p.kind == ProblemKind::Unrecognised && p.detail.contains("could not be read")).count(), 24);
+    }
+
+    #[test]
+    fn check_box_names_with_the_answer_after_the_question_number() {
+        // "q01y" / "q01n" / "q01dk", on-state "Yes" for all: the letters after the number tell.
+        let mut fields = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            for (col, suffix) in ["y", "n", "dk"].iter().enumerate() {
+                let ticked = column_of(k) == col;
+                fields.push(field(&format!("q{:02}{suffix}", k + 1), FieldKind::Checkbox, ticked.then_some("Yes"), &["Yes"], Some(q)));
+            }
+        }
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+        assert_eq!(answer_word_in("q01dk"), Some(Some(Answer::DontKnow)));
+        assert_eq!(answer_word_in("Check Box 37"), None);
+    }
+
+    #[test]
+    fn distinct_export_values_name_the_boxes_of_a_question() {
+        // One box per answer, each with its own on-state (Yes / No / DK), names saying nothing.
+        let mut fields = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            for (col, export) in ["Yes", "No", "DK"].iter().enumerate() {
+                let ticked = column_of(k) == col;
+                fields.push(field(&format!("Box{}", k * 3 + col), FieldKind::Checkbox, ticked.then_some(*export), &[export], Some(q)));
+            }
+        }
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+    }
+
+    fn numbered_radios() -> Vec<FormField> {
+        QUESTIONS
+            .iter()
+            .enumerate()
+            .map(|(k, q)| {
+                let chosen = ["1", "2", "3"][column_of(k)];
+                let mut f = field(&format!("q{:02}", k + 1), FieldKind::Radio, Some(chosen), &["1", "2", "3"], Some(q));
+                f.widgets = (0..3).map(|c| at_column(c, ["1", "2", "3"][c])).collect();
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn radio_groups_with_bare_choice_numbers_are_read_by_their_columns() {
+        let doc = Document { blocks: vec![header_page(1)], fields: numbered_radios(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!(counts(&d), (6, 12, 6), "{:#?}", d.problems);
+        assert!(d.problems.is_empty(), "{:#?}", d.problems);
+    }
+
+    #[test]
+    fn radio_groups_with_bare_choice_numbers_and_no_header_stay_unread() {
+        // No header on their page, or two widgets under one header word: the numbers tell nothing.
+        let doc = Document { blocks: vec![header_page(3)], fields: numbered_radios(), ..Document::default() };
+        let d = recognise(&doc, "1").unwrap();
+        assert_eq!((d.yes, d.no, d.dont_know), (0, 0, 0));
+        let mut squeezed = numbered_radios();
+        for f in &mut squeezed {
+            f.widgets[2] = at_column(1, "3");
+        }
+        let d = recognise(&Document { blocks: vec![header_page(1)], fields: squeezed, ..Document::default() }, "1").unwrap();
+        assert_eq!((d.yes, d.no, d.dont_know), (0, 0, 0), "{:#?}", d.answers);
+    }
+
+    /// The checklist as a sheet: header, then one row per question with `answer(k)` and, when
+    /// given, a comment.
+    fn answer_column_sheet(header: &[&str], answer: impl Fn(usize) -> &'static str, comment: impl Fn(usize) -> &'static str) -> Table {
+        let mut rows = vec![row(1, header)];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            rows.push(row(k + 2, &[q, answer(k), comment(k)]));
+        }
+        Table { at: "sheet 'DASH'".into(), rows }
+    }
+
+    #[test]
+    fn a_yes_no_dont_know_header_with_an_apostrophe_is_an_answer_column() {
+        // "Yes/No/Don't know" folds to "yes no dont know": it was not taken for a header, so a
+        // comment naming another question ("breached the order") became the row's question.
+        let t = answer_column_sheet(&["Question", "Yes/No/Don't know", "Comment"], |k| if k == 4 { "Yes" } else { "No" }, |k| {
+            if k == 4 { "breached non-molestation order twice" } else { "" }
+        });
+        let d = recognise(&doc(vec![t]), "1").unwrap();
+        assert_eq!(counts(&d), (1, 23, 0), "{:#?}", d.problems);
+        assert_eq!(d.answers[4].answer, Answer::Yes);
+        for h in ["Y / N / DK", "Yes or No", "yes no don t know"] {
+            assert!(names_the_answers(&topics::words(h)), "{h}");
+        }
+        for h in ["Yes", "Notes", "Known to police"] {
+            assert!(!names_the_answers(&topics::words(h)), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_comment_after_the_answer_never_names_the_row_s_question() {
+        // No header at all: question | answer | comment, the comment worded like question 23.
+        let mut rows = Vec::new();
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let comment = if k == 4 { "breached non-molestation order twice" } else { "" };
+            rows.push(row(k + 1, &[q, if k == 4 { "Yes" } else { "No" }, comment]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert_eq!(counts(&d), (1, 23, 0), "{:#?}", d.problems);
+        assert_eq!(d.answers[4].comment.as_deref(), Some("breached non-molestation order twice"));
+    }
+
+    #[test]
+    fn an_unanswered_question_is_its_own_row_not_the_end_of_the_one_above() {
+        // Questions 17 and 19 left unmarked in a grid: each was joined to the question above as
+        // if it wrapped, and the question above was then placed as the wrong one.
+        let mut rows = vec![row(1, &["Question", "Yes", "No", "Don't know"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let marks: [&str; 3] = match k {
+                16 | 18 => ["", "", ""],
+                _ if k % 3 == 0 => ["✔", "", ""],
+                _ => ["", "✔", ""],
+            };
+            rows.push(row(k + 2, &[q, marks[0], marks[1], marks[2]]));
+        }
+        let d = recognise(&doc(vec![Table { at: "table 1".into(), rows }]), "1").unwrap();
+        assert_eq!(d.answers[15].answer, Answer::Yes, "question 16 keeps its own row: {:#?}", d.answers[15]);
+        assert_eq!(d.answers[16].found_by, Some(FoundBy::Wording));
+        assert_eq!(d.answers[18].found_by, Some(FoundBy::Wording));
+        assert_eq!((d.answers[16].answer, d.answers[18].answer), (Answer::Blank, Answer::Blank));
+        assert!(d.problems.iter().all(|p| !p.detail.contains("not found")), "{:#?}", d.problems);
+        // A real wrap still joins: a lower-case continuation line.
+        let wrapped = Table {
+            at: "page 1".into(),
+            rows: vec![row(1, &["Is the abuse getting", "Yes"]), row(2, &["worse?"])],
+        };
+        let mut out = Vec::new();
+        from_table(&wrapped, None, 1, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].text, "Is the abuse getting worse?");
+    }
+
+    #[test]
+    fn a_total_row_is_not_the_answer_of_the_last_question() {
+        // Question 24 printed with no answer, then "Total score | 13": the 13 was read as its
+        // answer, which could not be read.
+        let mut rows = vec![row(1, &["#", "Question", "Response"])];
+        for (k, q) in QUESTIONS.iter().enumerate() {
+            let n = (k + 1).to_string();
+            rows.push(row(k + 2, &[&n, q, if k == 23 { "" } else if k < 13 { "Yes" } else { "No" }]));
+        }
+        rows.push(row(26, &["", "Total score (number of Yes responses)", "13"]));
+        let d = recognise(&doc(vec![Table { at: "page 1".into(), rows }]), "1").unwrap();
+        assert_eq!(d.answers[23].answer, Answer::Blank);
+        assert!(!d.problems.iter().any(|p| p.detail.contains("could not be read")), "{:#?}", d.problems);
+        assert_eq!(d.stated_total, Some(13));
+    }
+
+    #[test]
+    fn a_third_radio_state_beside_y_and_n_is_don_t_know() {
+        let fields: Vec<FormField> = QUESTIONS
+            .iter()
+            .enumerate()
+            .map(|(k, q)| field(&format!("dash_q{}", k + 1), FieldKind::Radio, Some(["Y", "N", "U"][k % 3]), &["Y", "N", "U"], Some(q)))
+            .collect();
+        let d = recognise(&Document { fields, ..Document::default() }, "1").unwrap();
+        assert_eq!((d.yes, d.no, d.dont_know), (8, 8, 8), "{:#?}", d.problems);
+        // N/A beside Y and N, or a third state with no yes/no beside it, stays unread.
+        let odd = field("q1", FieldKind::Radio, Some("NA"), &["Y", "N", "NA"], None);
+        assert_eq!(third_of_yes_no(&odd, "NA"), None);
+        let odd = field("q1", FieldKind::Radio, Some("U"), &["A", "B", "U"], None);
+        assert_eq!(third_of_yes_no(&odd, "U"), None);
     }
 
     use crate::recognise::topics::tests::{LABELS, THIRD_PERSON};

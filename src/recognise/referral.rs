@@ -1422,6 +1422,7 @@ mod tests {
             kind: FieldKind::Text,
             value: (!value.is_empty()).then(|| value.to_owned()),
             options: Vec::new(),
+            widgets: Vec::new(),
             at: "page 1".into(),
         }
     }

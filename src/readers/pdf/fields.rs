@@ -33,10 +33,12 @@ pub(super) struct PageIndex {
 }
 
 /// A widget box: its page (1-based) when known, and its rectangle in default user space.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct Widget {
     pub page: Option<usize>,
     pub rect: Option<[f32; 4]>,
+    /// A button widget's on-state export value (by index through /Opt when the states are numbers).
+    pub export: Option<String>,
 }
 
 /// One terminal field with the widgets it was found through.
@@ -348,13 +350,20 @@ impl<'a> Walk<'a, '_> {
             FieldKind::Other => (None, Vec::new()),
         };
         let label = deref(doc, dict.get(b"TU").ok()).map(text).filter(|s| !s.trim().is_empty());
-        let boxes: Vec<Widget> =
-            widgets.iter().map(|(id, w)| Widget { page: self.page_of(*id, w), rect: rect(doc, w) }).collect();
+        let is_button = matches!(kind, FieldKind::Checkbox | FieldKind::Radio);
+        let boxes: Vec<Widget> = widgets
+            .iter()
+            .map(|(id, w)| Widget {
+                page: self.page_of(*id, w),
+                rect: rect(doc, w),
+                export: if is_button { on_states(doc, w).into_iter().next().map(by_index) } else { None },
+            })
+            .collect();
         let at = match boxes.iter().find_map(|w| w.page) {
             Some(p) => format!("page {p}"),
             None => "page ?".to_string(),
         };
-        Field { field: FormField { name, label, context: None, heading: None, kind, value, options, at }, widgets: boxes }
+        Field { field: FormField { name, label, context: None, heading: None, kind, value, options, widgets: Vec::new(), at }, widgets: boxes }
     }
 
     fn value_text(&self, v: &'a Object) -> Option<String> {

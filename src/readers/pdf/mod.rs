@@ -19,7 +19,7 @@ mod layout;
 #[cfg(test)]
 mod tests;
 
-use crate::document::{Block, Document, Problem, ProblemKind};
+use crate::document::{Block, Document, FieldKind, Problem, ProblemKind, WidgetBox};
 use crate::limits::{Deadline, Limits};
 use content::{Interpreter, Matrix, PageContent};
 use fields::PageIndex;
@@ -63,6 +63,9 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     }
     for field in &mut form.fields {
         field.field.context = context(&field.widgets, &pages);
+        if matches!(field.field.kind, FieldKind::Checkbox | FieldKind::Radio) {
+            field.field.widgets = widget_boxes(&field.widgets, &pages);
+        }
     }
     let headings = Headings::new(&form.fields, &pages);
     for field in &mut form.fields {
@@ -321,6 +324,21 @@ fn context(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Optio
         return None;
     }
     layout::band_text(&content.runs, y_lo - BAND_SLACK, y_hi + BAND_SLACK, x_min + LEFT_SLACK)
+}
+
+/// The widgets of a button on the page of its first placed widget, with their export values and
+/// their extents across the page in display space (where the header words' spans are).
+fn widget_boxes(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Vec<WidgetBox> {
+    let Some(page) = widgets.iter().find_map(|w| w.page.filter(|_| w.rect.is_some())) else { return Vec::new() };
+    let Some((_, base)) = page.checked_sub(1).and_then(|i| pages.get(i)) else { return Vec::new() };
+    widgets
+        .iter()
+        .filter(|w| w.page == Some(page))
+        .filter_map(|w| {
+            let [x0, _, x1, _] = display_box(w.rect?, base)?;
+            Some(WidgetBox { export: w.export.clone(), x: [x0, x1] })
+        })
+        .collect()
 }
 
 /// A widget's box in display space, and whether text is printed left of it on its line.

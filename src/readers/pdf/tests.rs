@@ -830,3 +830,31 @@ fn heading_is_the_section_line_above_the_widget_not_a_label() {
     // "Notes" is beside the box (a label), and nothing is above it: no heading.
     assert_eq!(heading("Text6"), None);
 }
+
+#[test]
+fn button_widgets_carry_their_own_export_value_and_place_across_the_page() {
+    // A radio group with Acrobat's bare choice numbers under a printed Yes / No / Don't know
+    // header: the recogniser needs each widget's export value and where it sits.
+    let mut b = Builder::new();
+    let page = b.page(
+        "BT /F1 8 Tf 1 0 0 1 358 720 Tm (Yes) Tj ET
+         BT /F1 8 Tf 1 0 0 1 388 720 Tm (No) Tj ET
+         BT /F1 8 Tf 1 0 0 1 414 720 Tm (Don't know) Tj ET
+         BT /F1 8 Tf 1 0 0 1 65 700 Tm (Has the current incident resulted in injury?) Tj ET",
+    );
+    let r = row_rects(&[360.0, 388.0, 416.0], 697.0);
+    b.radio(page, "q01", Some("2"), &[("1", r[0]), ("2", r[1]), ("3", r[2])]);
+    let doc = read_default(&b.finish());
+    let q1 = field(&doc, "q01");
+    let exports: Vec<Option<&str>> = q1.widgets.iter().map(|w| w.export.as_deref()).collect();
+    assert_eq!(exports, [Some("1"), Some("2"), Some("3")]);
+    let Some(Block::Table(t)) = doc.blocks.first() else { panic!("no table: {doc:#?}") };
+    let header = &t.rows[0];
+    assert_eq!(header.cells, ["Yes", "No", "Don't know"]);
+    for (w, span) in q1.widgets.iter().zip(&header.spans) {
+        let middle = (w.x[0] + w.x[1]) / 2.0;
+        assert!(middle >= span[0] - 6.0 && middle <= span[1] + 6.0, "widget {:?} not under header {:?}", w.x, span);
+    }
+    // A text field has no widget boxes to carry.
+    assert!(doc.fields.iter().all(|f| f.kind != FieldKind::Text || f.widgets.is_empty()));
+}
