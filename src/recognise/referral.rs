@@ -685,7 +685,36 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
         }
         out.push(Item::Pair(p));
     };
-    for block in &doc.blocks {
+    // A label on a line of its own, waiting for its value on the next line ("label above" forms).
+    let mut above: Option<(String, String)> = None;
+    // A label with nothing under it but the next label or a heading: not known to be blank (the
+    // value may stand where this reader does not look), though an unticked reason reads false.
+    let unanswered = |out: &mut Vec<Item>, (label, at): (String, String)| {
+        let mut pair = Pair::new(&label, "", &at);
+        pair.blank_is_evidence = false;
+        push_pair(out, pair);
+    };
+    let owned: Vec<Block>;
+    let blocks: &[Block] = if doc.blocks.iter().any(block_has_bracket_mark) {
+        owned = doc.blocks.iter().cloned().map(bracket_marks_in).collect();
+        &owned
+    } else {
+        &doc.blocks
+    };
+    for block in blocks {
+        if let Some(pending) = above.take() {
+            let t = match block {
+                Block::Paragraph(p) => Some((p.text.trim(), &p.at)),
+                Block::Table(_) => None,
+            };
+            match t.filter(|(t, _)| value_under(m, t)) {
+                Some((value, at)) => {
+                    push_pair(&mut out, Pair::new(&pending.0, value, at));
+                    continue;
+                }
+                None => unanswered(&mut out, pending),
+            }
+        }
         match block {
             Block::Paragraph(p) => {
                 let t = p.text.trim();
@@ -702,6 +731,8 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                 } else if let Some(l) = t.strip_suffix(':').map(str::trim).filter(|l| m.names_field(l)) {
                     // "Professional judgement:" with nothing after it: the form was left blank there.
                     push_pair(&mut out, Pair::new(l, "", &p.at));
+                } else if label_above(m, t) {
+                    above = Some((t.to_owned(), p.at.clone()));
                 } else if !t.is_empty() {
                     out.push(Item::Line(t.to_owned()));
                 }
@@ -778,7 +809,63 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
             }
         }
     }
+    if let Some(pending) = above.take() {
+        unanswered(&mut out, pending);
+    }
     out
+}
+
+/// Boxes typed as text: "[X]", "[x]", "[✓]" ticked, "[ ]", "[]" not.
+const BRACKET_MARKS: [(&str, char); 6] = [("[X]", CHECKED), ("[x]", CHECKED), ("[✓]", CHECKED), ("[✔]", CHECKED), ("[ ]", UNCHECKED), ("[]", UNCHECKED)];
+
+fn has_bracket_mark(text: &str) -> bool {
+    text.contains('[') && BRACKET_MARKS.iter().any(|(b, _)| text.contains(b))
+}
+
+fn block_has_bracket_mark(block: &Block) -> bool {
+    match block {
+        Block::Paragraph(p) => has_bracket_mark(&p.text),
+        Block::Table(t) => t.rows.iter().any(|r| r.cells.iter().any(|c| has_bracket_mark(c))),
+    }
+}
+
+/// Boxes typed as text become the inline marks the readers write for real check boxes.
+fn bracket_marks_in(mut block: Block) -> Block {
+    let swap = |text: &mut String| {
+        if has_bracket_mark(text) {
+            for (b, mark) in BRACKET_MARKS {
+                *text = text.replace(b, &mark.to_string());
+            }
+        }
+    };
+    match &mut block {
+        Block::Paragraph(p) => swap(&mut p.text),
+        Block::Table(t) => t.rows.iter_mut().flat_map(|r| r.cells.iter_mut()).for_each(swap),
+    }
+    block
+}
+
+/// A line that is a field's label and nothing else: short, no colon or question, not a heading.
+fn label_above(m: &Matcher, t: &str) -> bool {
+    !t.is_empty()
+        && !t.contains([':', '?', CHECKED, UNCHECKED])
+        && norm(t).split(' ').filter(|w| !w.is_empty()).count() <= 12
+        && m.heading(t).is_none()
+        && !numbered_heading(t)
+        && (m.names_field(t) || m.is_label(t))
+}
+
+/// Whether the line under a label is its value: not another label, a heading, a pair of its own
+/// or a list of boxes with labels ("☒" and "☒ Yes ☐ No" are values).
+fn value_under(m: &Matcher, t: &str) -> bool {
+    if t.is_empty() {
+        return false;
+    }
+    if let Some(marks) = split_marks(t) {
+        return marks.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some());
+    }
+    let own_pair = label_value(t).is_some_and(|(l, _)| m.names_field(l) || m.is_label(l));
+    !label_above(m, t) && m.heading(t).is_none() && !numbered_heading(t) && !own_pair
 }
 
 /// A row of labels with the row under it: values by column when that row holds values. A row
@@ -818,7 +905,17 @@ fn flush_header(
             }
             _ => false,
         };
-        let labelled_next = next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
+        // The next row a label and value of its own ("Aliases / other names | None known") while
+        // this label had an empty value cell beside it: this one was left blank.
+        let label_words = |v: &str| {
+            v.ends_with(['?', ':'])
+                || norm(v).split(' ').any(|t| !t.is_empty() && (LABEL_WORDS.contains(&t) || FIELD_WORDS.contains(&t)))
+        };
+        let own_row = next.len() >= 2
+            && labels.len() >= 2
+            && values.first().is_some_and(|v| !v.trim().is_empty() && label_words(v));
+        let labelled_next =
+            own_row || next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
         let mut p = match next {
             [v] if short_value => Pair::new(label, v, values_at),
             _ if labelled_next => Pair::new(label, "", header_at),
@@ -850,7 +947,7 @@ fn flush_header(
         let texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
         if let [l, v] = texts.as_slice() {
             let reason = |t: &str| m.key_for_blank(t, None).is_some_and(|k| k.starts_with("reason."));
-            if reason(l) && (m.is_label(v) || m.names_field(v)) {
+            if reason(l) && label_value(v).is_none() && !v.starts_with([CHECKED, UNCHECKED]) && (m.is_label(v) || m.names_field(v)) {
                 // "Professional judgement | Rationale ..." with nothing in either: both blank.
                 emit(Pair::new(l, "", header_at));
                 emit(Pair::new(v, "", header_at));
@@ -2256,5 +2353,91 @@ mod tests {
         let r = recognise(&[("1", &dash), ("2", &same)], &Synonyms::default(), 2025);
         assert_eq!(r.get("victim.name"), Some("Jane Smith"), "{r:#?}");
         assert!(r.uncertain.is_empty(), "{r:#?}");
+    }
+
+    #[test]
+    fn labels_on_their_own_lines_with_values_under_them() {
+        let why = "She minimises what happens; he was released from custody last week.";
+        let doc = Document {
+            blocks: vec![
+                para("About you (the referrer)"),
+                para("Referrer name"),
+                para("DC Owen Pryor"),
+                para("Referral criteria"),
+                para("Visible high risk (14 or more ticks on the DASH)"),
+                para("Professional judgement"),
+                para("☒"),
+                para("If professional judgement, please explain why"),
+                para(why),
+                para("Potential escalation"),
+                para("Repeat MARAC referral"),
+                para("Yes"),
+                para("Number of police call-outs in the last 12 months"),
+                para("2"),
+                para("Person at risk"),
+                para("Surname"),
+                para("Pilkington"),
+                para("Forename(s)"),
+                para("Megan"),
+                para("Date of birth"),
+                para("15th Jan 1963"),
+                para("Person causing harm"),
+                para("Name"),
+                para("CRANE Lee"),
+                para("Date of birth"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("referrer.name"), Some("DC Owen Pryor"), "{r:#?}");
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{r:#?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(2));
+        assert_eq!(r.get("victim.name"), Some("Megan Pilkington"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1963, 1, 15));
+        assert_eq!(r.get("perpetrator.name"), Some("CRANE Lee"), "{r:#?}");
+        // The perpetrator's date of birth with nothing under it: not read, and not claimed blank.
+        assert_eq!(r.perpetrator_dob, None);
+        assert!(!r.blank.contains("perpetrator.dob"), "{r:#?}");
+    }
+
+    #[test]
+    fn a_label_with_an_empty_value_cell_before_a_row_of_its_own_is_blank() {
+        let doc = Document {
+            blocks: vec![
+                para("3. Victim details"),
+                table(&[&["Name", ""], &["Aliases / other names", "None known"], &["Date of birth", ""], &["Gender", "Female"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+        // Values under a label merged across its row are values, not a row of their own.
+        let split = Document { blocks: vec![para("3. Victim details"), table(&[&["Name", ""], &["Jane", "Smith"]])], ..Document::default() };
+        assert!(!read(&split).blank.contains("victim.name"));
+    }
+
+    #[test]
+    fn boxes_typed_in_brackets_are_boxes() {
+        let doc = Document {
+            blocks: vec![table(&[
+                &["REASON FOR REFERRAL"],
+                &["Visible high risk", "[ ] DASH score: 12"],
+                &["Professional judgement", "[ ]"],
+                &["Rationale"],
+                &["Potential escalation", "[X] Call-outs (12 months): 3"],
+                &["Repeat", "[ ]"],
+            ])],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(3), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(12), "{r:#?}");
     }
 }
