@@ -707,7 +707,7 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                 Block::Paragraph(p) => Some((p.text.trim(), &p.at)),
                 Block::Table(_) => None,
             };
-            match t.filter(|(t, _)| value_under(m, t)) {
+            match t.filter(|(t, _)| value_under(m, &pending.0, t)) {
                 Some((value, at)) => {
                     push_pair(&mut out, Pair::new(&pending.0, value, at));
                     continue;
@@ -769,6 +769,8 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                             for (l, v) in pairs_in(one) {
                                 push_pair(&mut out, Pair::new(l, v, &at));
                             }
+                        } else if let Some((l, n)) = glued_number(m, one) {
+                            push_pair(&mut out, Pair::new(l, n, &at));
                         } else if row.cells.len() >= 2
                             && row.cells.first().is_some_and(|c| c.trim() == *one)
                             && (m.is_label(one) || m.names_field(one))
@@ -845,24 +847,39 @@ fn bracket_marks_in(mut block: Block) -> Block {
     block
 }
 
+/// A count printed against its label with no space, as flat PDFs extract it: "Number of police
+/// call-outs in the last 12 months3" is the label and 3.
+fn glued_number<'a>(m: &Matcher, text: &'a str) -> Option<(&'a str, &'a str)> {
+    let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (label, n) = text.split_at(text.len() - digits);
+    let glued = digits > 0 && digits <= 2 && label.ends_with(|c: char| c.is_alphabetic());
+    (glued && m.key(label, n, None).is_some_and(|k| value_kind(k) == ValueKind::Number)).then_some((label, n))
+}
+
 /// A line that is a field's label and nothing else: short, no colon or question, not a heading.
 fn label_above(m: &Matcher, t: &str) -> bool {
     !t.is_empty()
         && !t.contains([':', '?', CHECKED, UNCHECKED])
         && norm(t).split(' ').filter(|w| !w.is_empty()).count() <= 12
-        && m.heading(t).is_none()
         && !numbered_heading(t)
-        && (m.names_field(t) || m.is_label(t))
+        // "Referral criteria met (VHR / PJ / Escalation / Repeat)" reads as a heading but asks
+        // for the reasons chosen on the line under it.
+        && ((m.heading(t).is_none() && (m.names_field(t) || m.is_label(t))) || (asks_for_reason(t) && reasons_named(t).len() >= 2))
 }
 
 /// Whether the line under a label is its value: not another label, a heading, a pair of its own
 /// or a list of boxes with labels ("☒" and "☒ Yes ☐ No" are values).
-fn value_under(m: &Matcher, t: &str) -> bool {
+fn value_under(m: &Matcher, label: &str, t: &str) -> bool {
     if t.is_empty() {
         return false;
     }
     if let Some(marks) = split_marks(t) {
         return marks.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some());
+    }
+    // The reasons chosen, under the label that asks for them: "PJ", "VHR, Repeat".
+    let names_other_field = m.key_for_blank(t, None).is_some_and(|k| !k.starts_with("reason."));
+    if asks_for_reason(label) && norm(t).split(' ').count() <= 6 && !reasons_named(t).is_empty() && label_value(t).is_none() && !names_other_field {
+        return true;
     }
     let own_pair = label_value(t).is_some_and(|(l, _)| m.names_field(l) || m.is_label(l));
     !label_above(m, t) && m.heading(t).is_none() && !numbered_heading(t) && !own_pair
@@ -1369,6 +1386,11 @@ fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pi
                 g.blank.entry(format!("reason.{reason}")).or_default().push(norm(&p.label));
             }
             g.pj_open = false;
+            return;
+        }
+        // A label that lists the reasons to choose from ("Referral criteria met (VHR / PJ /
+        // Escalation / Repeat)") is never one reason's tick box.
+        if labels.iter().any(|l| reasons_named(l).len() >= 2) {
             return;
         }
     }
@@ -2439,5 +2461,39 @@ mod tests {
         assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
         assert_eq!(r.police_callouts, Some(3), "{r:#?}");
         assert_eq!(r.stated_dash_score, Some(12), "{r:#?}");
+    }
+
+    #[test]
+    fn a_list_of_reasons_is_no_tick_and_its_choice_may_stand_under_it() {
+        let doc = Document {
+            blocks: vec![
+                para("Referral criteria"),
+                para("Referral criteria met (VHR / PJ / Escalation / Repeat)"),
+                para("PJ"),
+                para("Rationale (required for PJ)"),
+                para("She is isolated, pregnant and terrified; the score does not reflect the control."),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&false), "{r:#?}");
+        assert!(r.get("professional_judgement_rationale").is_some(), "{r:#?}");
+        // The list's label with nothing under it says nothing about any one reason.
+        let empty = Document {
+            blocks: vec![para("Referral criteria met (VHR / PJ / Escalation / Repeat)"), para("DASH score"), para("12")],
+            ..Document::default()
+        };
+        let r = read(&empty);
+        assert!(r.reasons.is_empty(), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(12));
+    }
+
+    #[test]
+    fn a_count_glued_to_its_label() {
+        let doc = Document { blocks: vec![table(&[&["Number of police call-outs in the last 12 months3"]])], ..Document::default() };
+        assert_eq!(read(&doc).police_callouts, Some(3));
+        let prose = Document { blocks: vec![table(&[&["Seen by Dr Jones at clinic B2"]])], ..Document::default() };
+        assert_eq!(read(&prose).police_callouts, None);
     }
 }
