@@ -355,24 +355,38 @@ fn name_part(label: &str) -> Option<NamePart> {
     }
 }
 
-/// The reasons for referral a value names: a drop-down's choice, a typed "PJ".
+/// The four reasons for referral, as keys of [`Referral::reasons`].
+const REASONS: [&str; 4] = ["visible_high_risk", "professional_judgement", "potential_escalation", "repeat"];
+
+/// The reasons for referral a value names: a drop-down's choice, a typed "PJ", a list of codes
+/// ("VHR, PE", "R").
 fn reasons_named(value: &str) -> Vec<&'static str> {
     let w = pad(&norm(value));
     let mut out = Vec::new();
     let any = |list: &[&str]| list.iter().any(|p| w.contains(p));
+    // One-letter and two-letter codes count only in a short list of codes, not in a sentence.
+    let codes = norm(value).split(' ').filter(|t| !t.is_empty()).count() <= 6;
     if any(&[" professional judgement ", " professional judgment ", " prof judgement ", " prof judgment ", " pj "]) {
         out.push("professional_judgement");
     }
-    if any(&[" visible high risk ", " high risk ", " dash score ", " 14 or more "]) {
+    if any(&[" visible high risk ", " high risk ", " dash score ", " 14 or more ", " vhr "]) {
         out.push("visible_high_risk");
     }
-    if any(&[" potential escalation ", " escalation "]) {
+    if any(&[" potential escalation ", " escalation "]) || (codes && any(&[" pe "])) {
         out.push("potential_escalation");
     }
-    if any(&[" repeat "]) {
+    if any(&[" repeat "]) || (codes && any(&[" r ", " rep "])) {
         out.push("repeat");
     }
     out
+}
+
+/// A chosen value that chooses nothing: an empty drop-down, Word's placeholder text.
+fn nothing_chosen(value: &str) -> bool {
+    let w = norm(value);
+    w.is_empty()
+        || ["choose an item", "select", "please select", "select one", "select an option", "click or tap here to enter text", "none selected"]
+            .contains(&w.as_str())
 }
 
 /// A label that asks which reason applies: "Reason for referral", "Criteria met".
@@ -584,7 +598,7 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
         // "Name of victim: A | Date of birth: B" - each cell its own pair.
         let mut before: Option<String> = None;
         for c in &texts {
-            if let Some((l, v)) = label_value(c) {
+            for (l, v) in pairs_in(c) {
                 let mut p = Pair::new(l, v, at);
                 p.before = before.clone();
                 before = Some(l.to_owned());
@@ -593,7 +607,8 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
         }
         return Some(out);
     }
-    let label_like: Vec<bool> = texts.iter().map(|c| m.is_label(c) || m.names_field(c) || c.ends_with(':')).collect();
+    let label_like: Vec<bool> =
+        texts.iter().map(|c| !c.starts_with([CHECKED, UNCHECKED]) && (m.is_label(c) || m.names_field(c) || c.ends_with(':'))).collect();
     if texts.len() >= 2 && label_like.iter().all(|l| *l) && !(texts.len() == 2 && texts.first().is_some_and(|t| asks_for_reason(t))) {
         return None;
     }
@@ -601,6 +616,17 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
     for (i, c) in texts.iter().enumerate() {
         let waiting = open.as_ref().is_some_and(|p| p.value.is_empty());
         let marks = split_marks(c);
+        // "☐  DASH score: 6" beside a label: the box is that label's value, the pair after it its own.
+        if let Some([(mark, rest)]) = marks.as_deref().filter(|_| waiting && split_marks(c).is_some_and(|ms| ms.len() == 1)) {
+            if let Some(mut p) = open.take_if(|_| label_value(rest).is_some()) {
+                p.value = mark_text(*mark);
+                out.push(p);
+                for (l, v) in pairs_in(rest) {
+                    out.push(Pair::new(l, v, at));
+                }
+                continue;
+            }
+        }
         // "☒" or "☒ Yes ☐ No" beside a label is its value.
         let answer_marks =
             marks.as_ref().is_some_and(|ms| ms.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some()));
@@ -625,13 +651,15 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
                 if let Some(p) = open.take() {
                     out.push(p);
                 }
-                if let Some((l, v)) = label_value(c) {
-                    out.push(Pair::new(l, v, at));
+                if label_value(c).is_some() {
+                    out.extend(pairs_in(c).into_iter().map(|(l, v)| Pair::new(l, v, at)));
                 } else if starts_pair {
                     open = Some(Pair::new(c.trim_end_matches(':'), "", at));
                 } else if let Some(last) = out.last_mut() {
-                    // Text beside a ticked box: "☒ Professional judgement | because ...".
-                    if last.value.starts_with([CHECKED, UNCHECKED]) {
+                    // Text beside a ticked box or a reason's Yes / No: "☒ Professional judgement |
+                    // because ...", "Professional judgement | Yes | details".
+                    let reason = m.key_for_blank(&last.label, None).is_some_and(|k| k.starts_with("reason."));
+                    if last.value.starts_with([CHECKED, UNCHECKED]) || (reason && tick(&last.value).is_some()) {
                         out.push(Pair::new("", c, at));
                     }
                 }
@@ -657,7 +685,36 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
         }
         out.push(Item::Pair(p));
     };
-    for block in &doc.blocks {
+    // A label on a line of its own, waiting for its value on the next line ("label above" forms).
+    let mut above: Option<(String, String)> = None;
+    // A label with nothing under it but the next label or a heading: not known to be blank (the
+    // value may stand where this reader does not look), though an unticked reason reads false.
+    let unanswered = |out: &mut Vec<Item>, (label, at): (String, String)| {
+        let mut pair = Pair::new(&label, "", &at);
+        pair.blank_is_evidence = false;
+        push_pair(out, pair);
+    };
+    let owned: Vec<Block>;
+    let blocks: &[Block] = if doc.blocks.iter().any(block_has_bracket_mark) {
+        owned = doc.blocks.iter().cloned().map(bracket_marks_in).collect();
+        &owned
+    } else {
+        &doc.blocks
+    };
+    for block in blocks {
+        if let Some(pending) = above.take() {
+            let t = match block {
+                Block::Paragraph(p) => Some((p.text.trim(), &p.at)),
+                Block::Table(_) => None,
+            };
+            match t.filter(|(t, _)| value_under(m, &pending.0, t)) {
+                Some((value, at)) => {
+                    push_pair(&mut out, Pair::new(&pending.0, value, at));
+                    continue;
+                }
+                None => unanswered(&mut out, pending),
+            }
+        }
         match block {
             Block::Paragraph(p) => {
                 let t = p.text.trim();
@@ -667,8 +724,15 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                             push_pair(&mut out, Pair::new(&label, &mark_text(mark), &p.at));
                         }
                     }
-                } else if let Some((l, v)) = label_value(t) {
-                    push_pair(&mut out, Pair::new(l, v, &p.at));
+                } else if label_value(t).is_some() {
+                    for (l, v) in pairs_in(t) {
+                        push_pair(&mut out, Pair::new(l, v, &p.at));
+                    }
+                } else if let Some(l) = t.strip_suffix(':').map(str::trim).filter(|l| m.names_field(l)) {
+                    // "Professional judgement:" with nothing after it: the form was left blank there.
+                    push_pair(&mut out, Pair::new(l, "", &p.at));
+                } else if label_above(m, t) {
+                    above = Some((t.to_owned(), p.at.clone()));
                 } else if !t.is_empty() {
                     out.push(Item::Line(t.to_owned()));
                 }
@@ -701,8 +765,12 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                                     push_pair(&mut out, Pair::new(&label, &mark_text(mark), &at));
                                 }
                             }
-                        } else if let Some((l, v)) = label_value(one) {
-                            push_pair(&mut out, Pair::new(l, v, &at));
+                        } else if label_value(one).is_some() {
+                            for (l, v) in pairs_in(one) {
+                                push_pair(&mut out, Pair::new(l, v, &at));
+                            }
+                        } else if let Some((l, n)) = glued_number(m, one) {
+                            push_pair(&mut out, Pair::new(l, n, &at));
                         } else if row.cells.len() >= 2
                             && row.cells.first().is_some_and(|c| c.trim() == *one)
                             && (m.is_label(one) || m.names_field(one))
@@ -743,7 +811,78 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
             }
         }
     }
+    if let Some(pending) = above.take() {
+        unanswered(&mut out, pending);
+    }
     out
+}
+
+/// Boxes typed as text: "[X]", "[x]", "[✓]" ticked, "[ ]", "[]" not.
+const BRACKET_MARKS: [(&str, char); 6] = [("[X]", CHECKED), ("[x]", CHECKED), ("[✓]", CHECKED), ("[✔]", CHECKED), ("[ ]", UNCHECKED), ("[]", UNCHECKED)];
+
+fn has_bracket_mark(text: &str) -> bool {
+    text.contains('[') && BRACKET_MARKS.iter().any(|(b, _)| text.contains(b))
+}
+
+fn block_has_bracket_mark(block: &Block) -> bool {
+    match block {
+        Block::Paragraph(p) => has_bracket_mark(&p.text),
+        Block::Table(t) => t.rows.iter().any(|r| r.cells.iter().any(|c| has_bracket_mark(c))),
+    }
+}
+
+/// Boxes typed as text become the inline marks the readers write for real check boxes.
+fn bracket_marks_in(mut block: Block) -> Block {
+    let swap = |text: &mut String| {
+        if has_bracket_mark(text) {
+            for (b, mark) in BRACKET_MARKS {
+                *text = text.replace(b, &mark.to_string());
+            }
+        }
+    };
+    match &mut block {
+        Block::Paragraph(p) => swap(&mut p.text),
+        Block::Table(t) => t.rows.iter_mut().flat_map(|r| r.cells.iter_mut()).for_each(swap),
+    }
+    block
+}
+
+/// A count printed against its label with no space, as flat PDFs extract it: "Number of police
+/// call-outs in the last 12 months3" is the label and 3.
+fn glued_number<'a>(m: &Matcher, text: &'a str) -> Option<(&'a str, &'a str)> {
+    let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (label, n) = text.split_at(text.len() - digits);
+    let glued = digits > 0 && digits <= 2 && label.ends_with(|c: char| c.is_alphabetic());
+    (glued && m.key(label, n, None).is_some_and(|k| value_kind(k) == ValueKind::Number)).then_some((label, n))
+}
+
+/// A line that is a field's label and nothing else: short, no colon or question, not a heading.
+fn label_above(m: &Matcher, t: &str) -> bool {
+    !t.is_empty()
+        && !t.contains([':', '?', CHECKED, UNCHECKED])
+        && norm(t).split(' ').filter(|w| !w.is_empty()).count() <= 12
+        && !numbered_heading(t)
+        // "Referral criteria met (VHR / PJ / Escalation / Repeat)" reads as a heading but asks
+        // for the reasons chosen on the line under it.
+        && ((m.heading(t).is_none() && (m.names_field(t) || m.is_label(t))) || (asks_for_reason(t) && reasons_named(t).len() >= 2))
+}
+
+/// Whether the line under a label is its value: not another label, a heading, a pair of its own
+/// or a list of boxes with labels ("☒" and "☒ Yes ☐ No" are values).
+fn value_under(m: &Matcher, label: &str, t: &str) -> bool {
+    if t.is_empty() {
+        return false;
+    }
+    if let Some(marks) = split_marks(t) {
+        return marks.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some());
+    }
+    // The reasons chosen, under the label that asks for them: "PJ", "VHR, Repeat".
+    let names_other_field = m.key_for_blank(t, None).is_some_and(|k| !k.starts_with("reason."));
+    if asks_for_reason(label) && norm(t).split(' ').count() <= 6 && !reasons_named(t).is_empty() && label_value(t).is_none() && !names_other_field {
+        return true;
+    }
+    let own_pair = label_value(t).is_some_and(|(l, _)| m.names_field(l) || m.is_label(l));
+    !label_above(m, t) && m.heading(t).is_none() && !numbered_heading(t) && !own_pair
 }
 
 /// A row of labels with the row under it: values by column when that row holds values. A row
@@ -758,7 +897,10 @@ fn flush_header(
     values_at: &str,
     has_fields: bool,
 ) -> bool {
-    let value_row = !values.is_empty() && values.iter().all(|v| v.trim().is_empty() || !m.is_label(v));
+    // Two rows that each open with a reason's label are sibling rows of ticks, not labels and values.
+    let reason = |t: Option<&String>| t.is_some_and(|t| m.key_for_blank(t, None).is_some_and(|k| k.starts_with("reason.")));
+    let siblings = reason(labels.first()) && reason(values.first());
+    let value_row = !values.is_empty() && !siblings && values.iter().all(|v| v.trim().is_empty() || !m.is_label(v));
     let label_texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     let value_texts: Vec<&str> = values.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     if let [label] = label_texts.as_slice() {
@@ -780,7 +922,17 @@ fn flush_header(
             }
             _ => false,
         };
-        let labelled_next = next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
+        // The next row a label and value of its own ("Aliases / other names | None known") while
+        // this label had an empty value cell beside it: this one was left blank.
+        let label_words = |v: &str| {
+            v.ends_with(['?', ':'])
+                || norm(v).split(' ').any(|t| !t.is_empty() && (LABEL_WORDS.contains(&t) || FIELD_WORDS.contains(&t)))
+        };
+        let own_row = next.len() >= 2
+            && labels.len() >= 2
+            && values.first().is_some_and(|v| !v.trim().is_empty() && label_words(v));
+        let labelled_next =
+            own_row || next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
         let mut p = match next {
             [v] if short_value => Pair::new(label, v, values_at),
             _ if labelled_next => Pair::new(label, "", header_at),
@@ -811,13 +963,84 @@ fn flush_header(
     } else {
         let texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
         if let [l, v] = texts.as_slice() {
-            let mut p = Pair::new(l, v, header_at);
-            p.blank_is_evidence = false;
-            emit(p);
+            let reason = |t: &str| m.key_for_blank(t, None).is_some_and(|k| k.starts_with("reason."));
+            if reason(l) && label_value(v).is_none() && !v.starts_with([CHECKED, UNCHECKED]) && (m.is_label(v) || m.names_field(v)) {
+                // "Professional judgement | Rationale ..." with nothing in either: both blank.
+                emit(Pair::new(l, "", header_at));
+                emit(Pair::new(v, "", header_at));
+            } else {
+                let mut p = Pair::new(l, v, header_at);
+                p.blank_is_evidence = false;
+                emit(p);
+            }
         }
     }
     value_row
 }
+/// Every "Label: value" pair of one cell or paragraph: a line may hold two, set apart by a run
+/// of spaces or a tab ("Name of victim: K.B.      Date: 26/06/2025"), and a value may carry
+/// another in brackets ("Yes (police call-outs in last 12 months: 8)"), which is read as well.
+fn pairs_in(text: &str) -> Vec<(&str, &str)> {
+    let mut segments: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let gap = bytes.get(i) == Some(&b'\t') || (bytes.get(i) == Some(&b' ') && bytes.get(i + 1) == Some(&b' '));
+        if gap {
+            let mut j = i;
+            while matches!(bytes.get(j), Some(b' ') | Some(b'\t')) {
+                j += 1;
+            }
+            if let Some(seg) = text.get(start..i) {
+                segments.push(seg);
+            }
+            start = j;
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    if let Some(seg) = text.get(start..) {
+        segments.push(seg);
+    }
+    // Segments that are not a pair of their own belong to the value before them; a cut is made
+    // only where the text before it is a whole pair too.
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let mut cut: Vec<usize> = vec![0];
+    let mut offset = 0;
+    for seg in &segments {
+        let at = text.get(offset..).and_then(|rest| rest.find(seg)).map(|p| p + offset).unwrap_or(offset);
+        offset = at + seg.len();
+        let last = cut.last().copied().unwrap_or(0);
+        let whole_before = at > last && text.get(last..at).and_then(label_value).is_some();
+        if whole_before && label_value(seg).is_some_and(|(l, _)| norm(l).split(' ').count() <= 6) {
+            cut.push(at);
+        }
+    }
+    cut.push(text.len());
+    for w in cut.windows(2) {
+        if let [a, b] = w {
+            if let Some(pair) = text.get(*a..*b).and_then(label_value) {
+                out.push(pair);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.extend(label_value(text));
+    }
+    let inner: Vec<(&str, &str)> = out
+        .iter()
+        .filter_map(|(_, v)| {
+            let open = v.find('(')?;
+            let close = v.rfind(')').filter(|c| *c > open)?;
+            v.get(open + 1..close).and_then(label_value)
+        })
+        .collect();
+    out.extend(inner);
+    out
+}
+
 /// "Label: value" within one cell or paragraph.
 fn label_value(text: &str) -> Option<(&str, &str)> {
     let (l, v) = text.split_once(':')?;
@@ -900,7 +1123,9 @@ impl Matcher {
     fn section(&self, heading: &str) -> Option<Section> {
         let w = norm(heading);
         // Strip a leading section number or letter: "3. Victim details", "Section C - Client".
-        let w = pad(w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' '));
+        // A possessive names the person too: "Victim's date of birth".
+        let w = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        let w = pad(&w.split(' ').map(depossess).collect::<Vec<_>>().join(" "));
         let mut best: Option<(usize, Section)> = None;
         for (s, names) in &self.sections {
             for n in names {
@@ -1011,6 +1236,21 @@ struct Reading {
     blank: BTreeMap<String, Vec<String>>,
     /// Professional judgement was just ticked: the free text that follows is its rationale.
     pj_open: bool,
+    /// Reasons not chosen where the form gives its reasons as values chosen from a list, with
+    /// where that list was read: false unless read otherwise.
+    not_chosen: BTreeMap<String, String>,
+    /// The attachment being read (its place in the email) and whether the pair being stored
+    /// sits in the victim's section (by heading, or its own label or field name).
+    attachment: usize,
+    in_victim: bool,
+    /// Where the victim's name and date of birth were read: (attachment, in the victim's section).
+    /// A header line of the DASH ("Name of victim: ...") gives way to the referral form's
+    /// victim section; two sources alike in standing that disagree leave the field in doubt.
+    identity_from: BTreeMap<String, (usize, bool)>,
+    /// The same for the victim's name parts (surname, forenames).
+    parts_from: Option<(usize, bool)>,
+    /// Identity fields two attachments of equal standing give differently, with where.
+    conflicts: BTreeMap<String, String>,
     /// Numbered child fields ("Child 1 name", "Child1DOB"): name and date of birth by number.
     numbered_children: BTreeMap<u32, (Option<String>, Option<NaiveDate>)>,
 }
@@ -1038,7 +1278,8 @@ fn numbered_child(label: &str) -> Option<(u32, bool)> {
 pub fn recognise(docs: &[(&str, &Document)], syn: &Synonyms, pivot_year: i32) -> Referral {
     let m = Matcher::new(syn);
     let mut g = Reading::default();
-    for (attachment, doc) in docs {
+    for (index, (attachment, doc)) in docs.iter().enumerate() {
+        g.attachment = index;
         let before = g.r.found_at.len() + g.r.children.len() + g.parts.len();
         let mut section = None;
         for item in items(&m, doc) {
@@ -1124,18 +1365,33 @@ fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pi
             None => None,
         }
     });
-    // A drop-down or a typed reason: "Reason for referral: Professional judgement", "PJ".
-    if key.is_none() || key.as_deref().is_some_and(|k| k.starts_with("reason.") && tick(&p.value).is_none()) {
-        if !value_is_mark && labels.iter().any(|l| asks_for_reason(l)) {
-            let named = reasons_named(&p.value);
-            if !named.is_empty() {
-                for reason in &named {
-                    g.r.reasons.insert((*reason).to_owned(), true);
-                    g.r.found_at.entry(format!("reason.{reason}")).or_insert_with(|| p.at.clone());
-                }
-                g.pj_open = named.contains(&"professional_judgement");
-                return;
+    // A drop-down or a typed reason: "Reason for referral: Professional judgement", "PJ". The
+    // form gives its reasons as the values chosen from a list, so the others were not chosen
+    // (read as false unless a tick elsewhere says otherwise); nothing chosen leaves all four blank.
+    if !value_is_mark && labels.iter().any(|l| asks_for_reason(l)) {
+        let named = reasons_named(&p.value);
+        if !named.is_empty() {
+            for reason in &named {
+                g.r.reasons.insert((*reason).to_owned(), true);
+                g.r.found_at.entry(format!("reason.{reason}")).or_insert_with(|| p.at.clone());
             }
+            for reason in REASONS.iter().filter(|r| !named.contains(r)) {
+                g.not_chosen.entry((*reason).to_owned()).or_insert_with(|| p.at.clone());
+            }
+            g.pj_open = named.contains(&"professional_judgement");
+            return;
+        }
+        if nothing_chosen(&p.value) && p.blank_is_evidence && (key.is_none() || key.as_deref().is_some_and(|k| k.starts_with("reason."))) {
+            for reason in REASONS {
+                g.blank.entry(format!("reason.{reason}")).or_default().push(norm(&p.label));
+            }
+            g.pj_open = false;
+            return;
+        }
+        // A label that lists the reasons to choose from ("Referral criteria met (VHR / PJ /
+        // Escalation / Repeat)") is never one reason's tick box.
+        if labels.iter().any(|l| reasons_named(l).len() >= 2) {
+            return;
         }
     }
     if key.is_none() {
@@ -1171,6 +1427,7 @@ fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pi
         }
         return;
     };
+    g.in_victim = in_section == Some(Section::Victim);
     if key == "reason.professional_judgement" && tick(&p.value) == Some(true) {
         store(m, g, &key, &p, pivot_year);
         g.pj_open = true;
@@ -1221,11 +1478,45 @@ fn store(m: &Matcher, g: &mut Reading, key: &str, p: &Pair, pivot_year: i32) {
         }
         return;
     }
+    if key == "victim.name" && initials_only(value) {
+        if !p.quiet {
+            doubt(g, key, "the value is initials only, not a name", &p.at);
+        }
+        return;
+    }
     if let Some(who) = person {
         if let Some(part) = name_part(&p.label).or_else(|| p.more.iter().find_map(|l| name_part(l))) {
+            if who == "victim" {
+                g.parts_from.get_or_insert((g.attachment, g.in_victim));
+            }
             g.parts.entry((who.to_owned(), part)).or_insert_with(|| (value.to_owned(), p.at.clone()));
             return;
         }
+    }
+    if matches!(key, "victim.name" | "victim.dob") {
+        let here = (g.attachment, g.in_victim);
+        if let Some(&(attachment, in_victim)) = g.identity_from.get(key) {
+            if attachment == here.0 || same_value(key, g.r.fields.get(key).map(String::as_str).unwrap_or_default(), value, pivot_year) {
+                return;
+            }
+            match (in_victim, here.1) {
+                // The attachment where the victim section was placed wins.
+                (true, false) => return,
+                (false, true) => {
+                    g.r.fields.remove(key);
+                    g.r.found_at.remove(key);
+                    if key == "victim.dob" {
+                        g.r.victim_dob = None;
+                    }
+                }
+                _ => {
+                    let at = g.r.found_at.get(key).cloned().unwrap_or_default();
+                    g.conflicts.insert(key.to_owned(), format!("{at}; {}", p.at));
+                    return;
+                }
+            }
+        }
+        g.identity_from.insert(key.to_owned(), here);
     }
     if g.r.found_at.contains_key(key) {
         return;
@@ -1270,6 +1561,31 @@ fn store(m: &Matcher, g: &mut Reading, key: &str, p: &Pair, pivot_year: i32) {
     g.r.found_at.insert(key.to_owned(), p.at.clone());
 }
 
+/// Whether two readings of an identity field say the same: equal dates, or equal names but for
+/// case, spacing, punctuation and order ("PILKINGTON Megan" and "Megan Pilkington").
+fn same_value(key: &str, a: &str, b: &str, pivot_year: i32) -> bool {
+    if key.ends_with(".dob") {
+        return match (parse_date(a, pivot_year), parse_date(b, pivot_year)) {
+            (DateRead::Date(x), DateRead::Date(y)) => x == y,
+            _ => norm(a) == norm(b),
+        };
+    }
+    let sorted = |v: &str| {
+        let mut w: Vec<String> = norm(v).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+        w.sort();
+        w
+    };
+    sorted(a) == sorted(b)
+}
+
+/// A name written as initials only ("K.B.", "K B", "KB"): not a name the reader can use.
+fn initials_only(value: &str) -> bool {
+    let tokens: Vec<&str> = value.split(|c: char| !c.is_alphabetic()).filter(|t| !t.is_empty()).collect();
+    !tokens.is_empty()
+        && (tokens.iter().all(|t| t.chars().count() == 1)
+            || (tokens.len() == 1 && tokens.iter().all(|t| t.chars().count() <= 3 && t.chars().all(char::is_uppercase))))
+}
+
 /// Names from their parts (forenames first), found-blank and doubtful keys made true.
 fn finish(mut g: Reading) -> Referral {
     for who in ["victim", "perpetrator"] {
@@ -1278,16 +1594,58 @@ fn finish(mut g: Reading) -> Referral {
             .iter()
             .filter_map(|part| g.parts.get(&(who.to_owned(), *part)))
             .collect();
-        if !g.r.found_at.contains_key(&key) && !parts.is_empty() {
-            let name = parts.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" ");
-            let at = parts.iter().map(|(_, at)| at.as_str()).collect::<Vec<_>>().join("; ");
+        if parts.is_empty() {
+            continue;
+        }
+        let name = parts.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" ");
+        let at = parts.iter().map(|(_, at)| at.as_str()).collect::<Vec<_>>().join("; ");
+        if who == "victim" && g.r.found_at.contains_key(&key) {
+            // A full name read elsewhere too: the victim's section wins; equals in doubt.
+            let full = (g.identity_from.get(&key).copied(), g.parts_from);
+            let differ = !same_value(&key, g.r.fields.get(&key).map(String::as_str).unwrap_or_default(), &name, 0);
+            match full {
+                (Some((a, _)), Some((b, _))) if differ && a != b => match (full.0.is_some_and(|f| f.1), full.1.is_some_and(|f| f.1)) {
+                    (true, false) => {}
+                    (false, true) => {
+                        g.r.fields.insert(key.clone(), name);
+                        g.r.found_at.insert(key, at);
+                    }
+                    _ => {
+                        let was = g.r.found_at.get(&key).cloned().unwrap_or_default();
+                        g.conflicts.insert(key, format!("{was}; {at}"));
+                    }
+                },
+                _ => {}
+            }
+            continue;
+        }
+        if !g.r.found_at.contains_key(&key) {
             g.r.fields.insert(key.clone(), name);
             g.r.found_at.insert(key, at);
+        }
+    }
+    for (key, at) in std::mem::take(&mut g.conflicts) {
+        g.r.fields.remove(&key);
+        g.r.found_at.remove(&key);
+        if key == "victim.dob" {
+            g.r.victim_dob = None;
+        }
+        if g.r.uncertain.insert(key.clone()) {
+            g.r.problems.push(Problem::new(
+                ProblemKind::Uncertain,
+                format!("{key}: two attachments give different values and neither is the referral form's victim section ({at})"),
+            ));
         }
     }
     for (name, dob) in std::mem::take(&mut g.numbered_children).into_values() {
         if let Some(name) = name.filter(|n| !g.r.children.iter().any(|c| &c.name == n)) {
             g.r.children.push(Child { name, dob });
+        }
+    }
+    for (reason, at) in std::mem::take(&mut g.not_chosen) {
+        if !g.r.reasons.contains_key(&reason) {
+            g.r.reasons.insert(reason.clone(), false);
+            g.r.found_at.insert(format!("reason.{reason}"), format!("{at} (not the reason chosen)"));
         }
     }
     let found: BTreeSet<String> = g.r.found_at.keys().cloned().collect();
@@ -1835,5 +2193,308 @@ mod tests {
         assert_eq!(m.heading("Is there conflict over contact with the children?"), None);
         assert!(m.is_label("Crime / occurrence ref") && m.is_label("DOB") && m.is_label("Child 1 name"));
         assert!(!m.is_label("Same as victim") && !m.is_label("Rose Child") && !m.is_label("Ref 123456"));
+    }
+
+    #[test]
+    fn one_reason_chosen_from_a_list_makes_the_others_not_chosen() {
+        for (value, chosen) in [
+            ("Potential escalation", "potential_escalation"),
+            ("Escalation", "potential_escalation"),
+            ("VHR", "visible_high_risk"),
+            ("PE", "potential_escalation"),
+            ("R", "repeat"),
+            ("Repeat", "repeat"),
+        ] {
+            let doc = Document {
+                blocks: vec![para("Referral criteria"), table(&[&["Reason for referral", value], &["DASH score", "5"]])],
+                ..Document::default()
+            };
+            let r = read(&doc);
+            for reason in REASONS {
+                assert_eq!(r.reasons.get(reason), Some(&(reason == chosen)), "{value}: {reason}: {r:#?}");
+                assert!(r.found_at.contains_key(&format!("reason.{reason}")), "{value}: {reason} has no place: {r:#?}");
+            }
+        }
+        // A tick read elsewhere outranks "not chosen".
+        let doc = Document {
+            blocks: vec![table(&[&["Reason for referral", "Escalation"], &["Professional judgement", "☒"]])],
+            ..Document::default()
+        };
+        assert_eq!(read(&doc).reasons.get("professional_judgement"), Some(&true));
+    }
+
+    #[test]
+    fn a_reason_list_with_nothing_chosen_is_found_blank() {
+        let word = Document { blocks: vec![table(&[&["Reason for referral", "Choose an item."]])], ..Document::default() };
+        let mut choice = text_field("Reason_for_referral", None, None, None, "");
+        choice.kind = FieldKind::Choice;
+        let pdf = fields(vec![choice]);
+        for (name, doc) in [("word", &word), ("pdf", &pdf)] {
+            let r = read(doc);
+            assert!(r.reasons.values().all(|v| !v), "{name}: {r:#?}");
+            for reason in REASONS {
+                let key = format!("reason.{reason}");
+                assert!(r.blank.contains(&key) || r.reasons.get(reason) == Some(&false), "{name}: {key}: {r:#?}");
+            }
+        }
+    }
+
+    #[test]
+    fn reason_labels_left_empty_are_read_as_not_ticked() {
+        // "Label:" paragraphs with nothing after them (a Yes-cell form printed as lines).
+        let colon = Document {
+            blocks: vec![
+                para("Reason for referral"),
+                para("Visible high risk (14 or more ticks on the DASH):"),
+                para("Professional judgement:"),
+                para("If professional judgement, please explain why:"),
+                para("Potential escalation: Yes"),
+                para("Number of police call-outs in the last 12 months: 4"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&colon);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(4));
+        assert_eq!(r.get("professional_judgement_rationale"), None);
+        // A flat print-out: the label and the rationale's label side by side, nothing under them.
+        let flat = Document {
+            blocks: vec![table(&[
+                &["Visible high risk (14 or more ticks on the DASH)", "", "", ""],
+                &["Professional judgement", "", "Rationale for professional judgement", ""],
+                &["Potential escalation", "X", "", ""],
+            ])],
+            ..Document::default()
+        };
+        let r = read(&flat);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.get("professional_judgement_rationale"), None, "{r:#?}");
+    }
+
+    #[test]
+    fn a_box_followed_by_its_own_label_and_value_in_one_cell() {
+        let doc = Document {
+            blocks: vec![
+                para("2. Reason for referral"),
+                table(&[
+                    &["Visible high risk (14 or more ticks on the DASH RIC)", "☐  DASH score: 6"],
+                    &["Professional judgement", "☒"],
+                    &["If professional judgement, please give your rationale", "Threats from the extended family after a refused marriage."],
+                    &["Potential escalation (3 or more police call-outs in 12 months)", "☐  Number of call-outs: 2"],
+                ]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&false), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(6));
+        assert_eq!(r.police_callouts, Some(2));
+        assert!(r.get("professional_judgement_rationale").is_some());
+    }
+
+    #[test]
+    fn details_beside_a_reasons_yes_and_a_count_in_brackets() {
+        let why = "He has bought a crossbow and threatened her if she leaves; she minimised throughout.";
+        let grid = Document {
+            blocks: vec![
+                para("Referral criteria"),
+                table(&[
+                    &["Criterion", "Yes / No", "Details"],
+                    &["Visible high risk", "No", "DASH score 6"],
+                    &["Professional judgement", "Yes", why],
+                    &["Potential escalation", "No", "0 police call-outs in the last 12 months"],
+                ]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&grid);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{r:#?}");
+        let lines = Document {
+            blocks: vec![
+                para("Referral criteria"),
+                para("Professional judgement: No"),
+                para("Potential escalation: Yes (police call-outs in last 12 months: 8)"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&lines);
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(8), "{r:#?}");
+    }
+
+    #[test]
+    fn a_dash_header_line_never_names_the_victim_over_the_referral_form() {
+        let dash = Document {
+            blocks: vec![para("SafeLives DASH Risk Identification Checklist"), para("Name of victim: K.B.        Date: 26/06/2025")],
+            ..Document::default()
+        };
+        let referral = Document {
+            blocks: vec![para("Victim details"), table(&[&["Full name", "Katharine Bell"], &["Date of birth", "12/03/1984"]])],
+            ..Document::default()
+        };
+        // Either order of attachments: the referral form's victim section wins.
+        for docs in [[("1", &dash), ("2", &referral)], [("1", &referral), ("2", &dash)]] {
+            let r = recognise(&docs, &Synonyms::default(), 2025);
+            assert_eq!(r.get("victim.name"), Some("Katharine Bell"), "{r:#?}");
+            assert!(!r.uncertain.contains("victim.name"), "{r:#?}");
+        }
+        // Initials alone are no name: in doubt, never the value.
+        let r = recognise(&[("1", &dash)], &Synonyms::default(), 2025);
+        assert_eq!(r.get("victim.name"), None, "{r:#?}");
+        assert!(r.uncertain.contains("victim.name"), "{r:#?}");
+        // Two pairs on one line are both read.
+        assert_eq!(pairs_in("Name of victim: K.B.        Date: 26/06/2025"), vec![("Name of victim", "K.B."), ("Date", "26/06/2025")]);
+        assert_eq!(pairs_in("Summary:  he said: leave"), vec![("Summary", "he said: leave")]);
+    }
+
+    #[test]
+    fn two_attachments_that_disagree_on_the_victim_leave_it_in_doubt() {
+        let dash = Document {
+            blocks: vec![para("DASH RIC"), para("Name of victim: Jane Smith"), para("Victim's date of birth: 01/02/1980")],
+            ..Document::default()
+        };
+        let referral = Document {
+            blocks: vec![para("Victim details"), table(&[&["Surname", "Brown"], &["Forename(s)", "Ann"], &["Date of birth", "03/04/1985"]])],
+            ..Document::default()
+        };
+        let r = recognise(&[("1", &dash), ("2", &referral)], &Synonyms::default(), 2025);
+        assert_eq!(r.get("victim.name"), Some("Ann Brown"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1985, 4, 3), "{r:#?}");
+        // Neither in a victim section: a disagreement nobody can settle.
+        let other = Document { blocks: vec![para("Name of victim: Ann Brown"), para("Victim's date of birth: 03/04/1985")], ..Document::default() };
+        let r = recognise(&[("1", &dash), ("2", &other)], &Synonyms::default(), 2025);
+        assert_eq!(r.get("victim.name"), None, "{r:#?}");
+        assert_eq!(r.victim_dob, None, "{r:#?}");
+        assert!(r.uncertain.contains("victim.name") && r.uncertain.contains("victim.dob"), "{r:#?}");
+        // The same person written two ways is no disagreement.
+        let same = Document { blocks: vec![para("Name of victim: SMITH Jane"), para("Victim's date of birth: 1 February 1980")], ..Document::default() };
+        let r = recognise(&[("1", &dash), ("2", &same)], &Synonyms::default(), 2025);
+        assert_eq!(r.get("victim.name"), Some("Jane Smith"), "{r:#?}");
+        assert!(r.uncertain.is_empty(), "{r:#?}");
+    }
+
+    #[test]
+    fn labels_on_their_own_lines_with_values_under_them() {
+        let why = "She minimises what happens; he was released from custody last week.";
+        let doc = Document {
+            blocks: vec![
+                para("About you (the referrer)"),
+                para("Referrer name"),
+                para("DC Owen Pryor"),
+                para("Referral criteria"),
+                para("Visible high risk (14 or more ticks on the DASH)"),
+                para("Professional judgement"),
+                para("☒"),
+                para("If professional judgement, please explain why"),
+                para(why),
+                para("Potential escalation"),
+                para("Repeat MARAC referral"),
+                para("Yes"),
+                para("Number of police call-outs in the last 12 months"),
+                para("2"),
+                para("Person at risk"),
+                para("Surname"),
+                para("Pilkington"),
+                para("Forename(s)"),
+                para("Megan"),
+                para("Date of birth"),
+                para("15th Jan 1963"),
+                para("Person causing harm"),
+                para("Name"),
+                para("CRANE Lee"),
+                para("Date of birth"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.get("referrer.name"), Some("DC Owen Pryor"), "{r:#?}");
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{r:#?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(2));
+        assert_eq!(r.get("victim.name"), Some("Megan Pilkington"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1963, 1, 15));
+        assert_eq!(r.get("perpetrator.name"), Some("CRANE Lee"), "{r:#?}");
+        // The perpetrator's date of birth with nothing under it: not read, and not claimed blank.
+        assert_eq!(r.perpetrator_dob, None);
+        assert!(!r.blank.contains("perpetrator.dob"), "{r:#?}");
+    }
+
+    #[test]
+    fn a_label_with_an_empty_value_cell_before_a_row_of_its_own_is_blank() {
+        let doc = Document {
+            blocks: vec![
+                para("3. Victim details"),
+                table(&[&["Name", ""], &["Aliases / other names", "None known"], &["Date of birth", ""], &["Gender", "Female"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+        // Values under a label merged across its row are values, not a row of their own.
+        let split = Document { blocks: vec![para("3. Victim details"), table(&[&["Name", ""], &["Jane", "Smith"]])], ..Document::default() };
+        assert!(!read(&split).blank.contains("victim.name"));
+    }
+
+    #[test]
+    fn boxes_typed_in_brackets_are_boxes() {
+        let doc = Document {
+            blocks: vec![table(&[
+                &["REASON FOR REFERRAL"],
+                &["Visible high risk", "[ ] DASH score: 12"],
+                &["Professional judgement", "[ ]"],
+                &["Rationale"],
+                &["Potential escalation", "[X] Call-outs (12 months): 3"],
+                &["Repeat", "[ ]"],
+            ])],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(3), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(12), "{r:#?}");
+    }
+
+    #[test]
+    fn a_list_of_reasons_is_no_tick_and_its_choice_may_stand_under_it() {
+        let doc = Document {
+            blocks: vec![
+                para("Referral criteria"),
+                para("Referral criteria met (VHR / PJ / Escalation / Repeat)"),
+                para("PJ"),
+                para("Rationale (required for PJ)"),
+                para("She is isolated, pregnant and terrified; the score does not reflect the control."),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&false), "{r:#?}");
+        assert!(r.get("professional_judgement_rationale").is_some(), "{r:#?}");
+        // The list's label with nothing under it says nothing about any one reason.
+        let empty = Document {
+            blocks: vec![para("Referral criteria met (VHR / PJ / Escalation / Repeat)"), para("DASH score"), para("12")],
+            ..Document::default()
+        };
+        let r = read(&empty);
+        assert!(r.reasons.is_empty(), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(12));
+    }
+
+    #[test]
+    fn a_count_glued_to_its_label() {
+        let doc = Document { blocks: vec![table(&[&["Number of police call-outs in the last 12 months3"]])], ..Document::default() };
+        assert_eq!(read(&doc).police_callouts, Some(3));
+        let prose = Document { blocks: vec![table(&[&["Seen by Dr Jones at clinic B2"]])], ..Document::default() };
+        assert_eq!(read(&prose).police_callouts, None);
     }
 }
