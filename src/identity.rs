@@ -43,7 +43,8 @@
 //!    or swapped with its neighbour (`Clare`/`Claire`, `Penington`/`Pennington`). Both spellings
 //!    must have at least [`MIN_TYPO_CHARS`] letters, so an initial never matches a full name and
 //!    `Lee` never matches `Lea`. A forename is held to more, because twins share a surname and a
-//!    date of birth and are often named in pairs one letter apart: the edit must keep the
+//!    date of birth and are often named in pairs one letter apart: unless it swaps two
+//!    neighbouring letters (`Amelai`/`Amelia`), the edit must keep the
 //!    forename's first and last letters (so `Louis`/`Louise`, `Paul`/`Paula`, `Maria`/`Marie`
 //!    and `Helen`/`Ellen` stay apart, and so, at the cost of a split, do `Sara`/`Sarah`), and a
 //!    replaced letter needs [`MIN_FORENAME_SUBSTITUTION_CHARS`] letters, since short forenames
@@ -474,7 +475,15 @@ fn surname_typo(a: &str, b: &str) -> bool {
 /// replacement only in forenames of [`MIN_FORENAME_SUBSTITUTION_CHARS`] or more.
 fn forename_typo(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().min(b.len()) < MIN_TYPO_CHARS || a.first() != b.first() || a.last() != b.last() {
+    if a.len().min(b.len()) < MIN_TYPO_CHARS {
+        return false;
+    }
+    // Two neighbouring letters swapped, anywhere (`Amelai`/`Amelia`): the same letters, which no
+    // pair of twins' names is.
+    if single_edit(&a, &b) == Some(Edit::Transposition) {
+        return true;
+    }
+    if a.first() != b.first() || a.last() != b.last() {
         return false;
     }
     match single_edit(&a, &b) {
@@ -789,6 +798,9 @@ mod tests {
         assert_eq!(matches("Helen Ward", "Helen Word"), Some(OneLetterTypo));
         // A short forename: a neighbouring key is a slip of the finger.
         assert_eq!(matches("Jsde Pennington", "Jade Pennington"), Some(OneLetterTypo));
+        // Two letters swapped at the end, with the surname written first.
+        assert_eq!(matches("GALLAGHER, Amelia", "Amelai Gallagher"), Some(OneLetterTypo));
+        assert_eq!(matches("Kimberley Gallagher", "Kimberlye Gallagher"), Some(OneLetterTypo));
         assert_eq!(matches("Kate Pennington", "Kste Pennington"), Some(OneLetterTypo));
         assert_eq!(matches("Amy Pennington", "Amu Pennington"), None, "three letters are too few");
         assert_eq!(
