@@ -122,7 +122,8 @@ pub struct History {
     /// Our replies and notices among the Message-IDs the message refers to, and how it names them.
     pub referred: Vec<(OurReply, Link)>,
     /// An earlier referral naming the same victim (matched as people are) is still waiting for
-    /// a coordinator's review: this one is not rejected while it waits.
+    /// a coordinator's review, or a person of the same name was recorded without a date of
+    /// birth: this one is not rejected automatically.
     pub earlier_review: bool,
 }
 

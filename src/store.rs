@@ -373,6 +373,18 @@ impl Tx {
                 }
             }
         }
+        if let (None, Some(name), Some(dob)) = (&found.person, &victim.name, victim.dob) {
+            // A person recorded without a date of birth (a form left it blank) may be this one:
+            // the name alone cannot say, so a person decides rather than a rejection.
+            let rows = sqlx::query("SELECT name FROM people WHERE dob IS NULL ORDER BY id DESC LIMIT 200").fetch_all(&mut *self.tx).await?;
+            for r in rows {
+                let known: String = r.try_get("name")?;
+                if PersonName::parse(&known).is_ok_and(|known| same_person(name, dob, &known, dob).is_some()) {
+                    found.history.earlier_review = true;
+                    break;
+                }
+            }
+        }
         if let Some(p) = &found.person {
             let today = arrived.to_string();
             let pending = sqlx::query(
