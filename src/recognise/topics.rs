@@ -222,12 +222,38 @@ pub fn scores(text: &str) -> [i32; 24] {
     out
 }
 
+/// Texts kept in [`best`]'s per-thread memo before it is emptied: a form's cells are asked about
+/// several times (header, question, wrapped line), and the answer never changes.
+const BEST_MEMO_ENTRIES: usize = 4096;
+
+thread_local! {
+    static BEST_MEMO: std::cell::RefCell<std::collections::HashMap<String, Option<(usize, i32)>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// The question a text asks, as (number 1..=24, score), when one question clearly wins.
 pub fn best(text: &str) -> Option<(usize, i32)> {
     // Short risk-factor labels ("Injury", "Pet") are questions too; shorter texts are not.
     if text.len() < 3 || !text.contains(char::is_alphabetic) {
         return None;
     }
+    if let Some(known) = BEST_MEMO.with(|m| m.borrow().get(text).copied()) {
+        return known;
+    }
+    let found = best_uncached(text);
+    BEST_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= BEST_MEMO_ENTRIES {
+            m.clear();
+        }
+        if text.len() <= 1024 {
+            m.insert(text.to_owned(), found);
+        }
+    });
+    found
+}
+
+fn best_uncached(text: &str) -> Option<(usize, i32)> {
     let s = scores(text);
     let mut order: Vec<usize> = (0..24).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(s[i]));
