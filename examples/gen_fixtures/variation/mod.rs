@@ -115,14 +115,8 @@ pub struct Referral {
     pub dob_fmt: DateFmt,
 }
 
-#[derive(Clone, Debug)]
-pub struct Referrer {
-    pub name: &'static str,
-    pub role: &'static str,
-    pub agency: &'static str,
-    pub email: &'static str,
-    pub phone: &'static str,
-}
+/// The generator's referrer, the same professional the golden fixtures use.
+pub use crate::gen::data::Referrer;
 
 pub const REFERRERS: [Referrer; 6] = [
     Referrer { name: "DC Owen Pryor", role: "Detective Constable", agency: "Kingsmere Police", email: "owen.pryor@kingsmere.pnn.police.example.test", phone: "01632 960611" },
