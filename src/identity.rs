@@ -346,16 +346,7 @@ fn has_word(s: &str) -> bool {
 /// Kaz)") and everything after "aka", "a.k.a.", "also known as", "née", "nee" or "formerly".
 /// Unchanged when nothing would be left.
 fn own_name(written: &str) -> String {
-    let mut out = String::with_capacity(written.len());
-    let mut depth = 0u32;
-    for c in written.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
+    let out = crate::text::outside_brackets(written);
     let lower = out.to_lowercase();
     let mut end = out.len();
     for marker in [" aka ", " a.k.a. ", " a.k.a ", " also known as ", " née ", " nee ", " formerly "] {

@@ -36,6 +36,7 @@ pub mod schedule;
 pub mod service;
 pub mod sniff;
 pub mod store;
+pub mod text;
 pub mod triage;
 pub mod web;
 

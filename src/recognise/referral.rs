@@ -411,17 +411,7 @@ impl Matcher {
             return None;
         }
         // What a heading says in brackets is a note on what to fill in: "(name / date of birth)".
-        let mut plain = String::with_capacity(text.len());
-        let mut depth = 0usize;
-        for ch in text.chars() {
-            match ch {
-                '(' | '[' => depth += 1,
-                ')' | ']' => depth = depth.saturating_sub(1),
-                _ if depth == 0 => plain.push(ch),
-                _ => {}
-            }
-        }
-        let w = norm(&plain);
+        let w = norm(&crate::text::outside_brackets(text));
         let mut tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).map(depossess).collect();
         // Leading numbering: "3", "section c", "part 2", "a".
         while let Some(first) = tokens.first() {
