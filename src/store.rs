@@ -365,24 +365,16 @@ impl Tx {
             .bind(crate::identity::candidates_key(dob))
             .fetch_all(&mut *self.tx)
             .await?;
-            for r in rows {
-                let known: String = r.try_get("name")?;
-                if PersonName::parse(&known).is_ok_and(|known| same_person(name, dob, &known, dob).is_some()) {
-                    found.history.earlier_review = true;
-                    break;
-                }
+            if any_same_person(&rows, name, dob)? {
+                found.history.earlier_review = true;
             }
         }
         if let (None, Some(name), Some(dob)) = (&found.person, &victim.name, victim.dob) {
             // A person recorded without a date of birth (a form left it blank) may be this one:
             // the name alone cannot say, so a person decides rather than a rejection.
             let rows = sqlx::query("SELECT name FROM people WHERE dob IS NULL ORDER BY id DESC LIMIT 200").fetch_all(&mut *self.tx).await?;
-            for r in rows {
-                let known: String = r.try_get("name")?;
-                if PersonName::parse(&known).is_ok_and(|known| same_person(name, dob, &known, dob).is_some()) {
-                    found.history.earlier_review = true;
-                    break;
-                }
+            if any_same_person(&rows, name, dob)? {
+                found.history.earlier_review = true;
             }
         }
         if let Some(p) = &found.person {
@@ -704,6 +696,17 @@ impl Tx {
         counts.referrals += 1;
         Ok(())
     }
+}
+
+/// Whether any row's `name` names the same person as `name`, both taken as born on `dob`.
+fn any_same_person(rows: &[sqlx::sqlite::SqliteRow], name: &PersonName, dob: NaiveDate) -> Result<bool> {
+    for r in rows {
+        let known: String = r.try_get("name")?;
+        if PersonName::parse(&known).is_ok_and(|known| same_person(name, dob, &known, dob).is_some()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn parse_date(s: Option<String>) -> Option<NaiveDate> {
