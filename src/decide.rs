@@ -1629,20 +1629,11 @@ mod tests {
 
     /// Fields a mutation may find blank (only when they were read).
     const BLANKABLE: &[&str] = &["victim.name", "victim.dob", "professional_judgement_rationale", "police_callouts", "referrer.email"];
-    /// Fields a mutation may leave blank in doubt.
-    const DOUBTABLE: &[&str] = &[
-        "victim.name",
-        "victim.dob",
-        "referrer.email",
-        "perpetrator.name",
-        "reason.visible_high_risk",
-        "reason.professional_judgement",
-        "reason.potential_escalation",
-        "reason.repeat",
-        "stated_dash_score",
-        "police_callouts",
-        "professional_judgement_rationale",
-    ];
+    /// Fields a mutation may leave blank in doubt: the victim's and two others, then every field
+    /// a criterion is read from.
+    fn doubtable() -> Vec<&'static str> {
+        [&["victim.name", "victim.dob", "referrer.email", "perpetrator.name"][..], CRITERION_FIELDS].concat()
+    }
     const BLOCKING: &[ProblemKind] = &[
         ProblemKind::Encrypted,
         ProblemKind::Scanned,
@@ -1680,7 +1671,7 @@ mod tests {
             proptest::collection::vec(1u8..=24, 1..24).prop_map(Mutation::DropAnswers),
             Just(Mutation::LoseDash),
             (0..BLANKABLE.len()).prop_map(Mutation::Blank),
-            (0..DOUBTABLE.len()).prop_map(Mutation::Doubt),
+            (0..doubtable().len()).prop_map(Mutation::Doubt),
             (0usize..2).prop_map(Mutation::Unrecognise),
             (0..BLOCKING.len(), 0..PLACES.len()).prop_map(|(k, p)| Mutation::Block(k, p)),
         ]
@@ -1728,7 +1719,7 @@ mod tests {
                     blank(i, key);
                 }
             }
-            Mutation::Doubt(k) => doubt(i, DOUBTABLE[*k]),
+            Mutation::Doubt(k) => doubt(i, doubtable()[*k]),
             Mutation::Unrecognise(n) => {
                 if let Some(a) = i.attachments.get_mut(*n) {
                     a.recognised.clear();
