@@ -734,7 +734,7 @@ async fn users_change_their_own_password_after_the_current_one() {
     for session in [&coord, &other_session] {
         assert_eq!(http(a, "GET", "/", Some(session), None).await.header("location"), Some("/login"));
     }
-    assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 401);
+    assert_eq!(sign_in_from(std::net::Ipv4Addr::LOCALHOST, a, "coord", PASSWORD, "000000").await.unwrap_err().status, 401);
     let again = sign_in(a, "coord", new).await.unwrap_or_else(|r| panic!("{}", r.status));
     assert_eq!(http(a, "GET", "/", Some(&again), None).await.status, 200);
     // Audited: the wrong current password as a failed sign-in, the change as the user's own.
