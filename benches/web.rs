@@ -7,6 +7,8 @@
 #[path = "../examples/gen_fixtures/mod.rs"]
 #[allow(dead_code)]
 mod gen;
+#[path = "../tests/support/totp.rs"]
+mod totp;
 
 use marac_intake::config;
 use marac_intake::store::accounts::Role;
@@ -68,7 +70,7 @@ fn main() {
         }
         let (cases, queued): (i64, usize) = (sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(store.pool()).await.unwrap(), store.queue().await.unwrap().len());
         println!("{cases} cases in the database, {queued} items in the queue");
-        store.add_user("bench", Role::Coordinator, &auth::hash_password("bench password here").unwrap(), &auth::stamp(chrono::Utc::now())).await.unwrap();
+        store.add_user("bench", Role::Coordinator, &auth::hash_password("bench password here").unwrap(), Some(totp::SECRET), &auth::stamp(chrono::Utc::now())).await.unwrap();
 
         let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
         let stop = tokio_util::sync::CancellationToken::new();
@@ -76,7 +78,7 @@ fn main() {
         let addr = url.trim_start_matches("http://").to_owned();
         let (_, page, cookies) = get(&addr, "/login", "", None).await;
         let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-        let (status, _, session) = get(&addr, "/login", &cookies[0], Some(&format!("csrf={token}&username=bench&password=bench+password+here"))).await;
+        let (status, _, session) = get(&addr, "/login", &cookies[0], Some(&format!("csrf={token}&username=bench&password=bench+password+here&code={}", totp::code(&addr, "bench", totp::SECRET).await))).await;
         assert_eq!(status, 303, "signed in");
         let cookie = session.into_iter().find(|c| c.starts_with("marac_session=")).unwrap();
         let case = store.queue().await.unwrap().into_iter().find(|r| r.case_ref.is_some()).and_then(|r| r.case_ref).unwrap();

@@ -103,7 +103,8 @@ enum Command {
 #[derive(Subcommand)]
 enum UserCommand {
     /// Add a user. The password comes from --password-file, else standard input when it is not
-    /// a terminal, else a prompt (asked twice).
+    /// a terminal, else a prompt (asked twice). Without --totp-secret-file the user sets up their
+    /// authenticator app at their first sign-in.
     Add {
         #[command(flatten)]
         db: DbArgs,
@@ -112,6 +113,10 @@ enum UserCommand {
         role: RoleArg,
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        /// A file holding the user's TOTP secret in base32 (at least 128 bits), enrolled at
+        /// once: for provisioning the authenticator app another way.
+        #[arg(long, value_name = "FILE")]
+        totp_secret_file: Option<PathBuf>,
     },
     /// Disable a user: they cannot sign in, and their sessions end at once.
     Disable {
@@ -126,6 +131,13 @@ enum UserCommand {
         name: String,
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+    },
+    /// Forget a user's authenticator app and recovery codes (a lost phone); their sessions end,
+    /// and they set up a new app at their next sign-in, after their password.
+    ResetTotp {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
     },
     /// Every user, with role and state.
     List {
@@ -279,8 +291,15 @@ fn user(command: UserCommand) -> Result<()> {
     use marac_intake::web::auth::{hash_password, stamp};
     let now = stamp(chrono::Utc::now());
     match command {
-        UserCommand::Add { db, name, role, password_file } => {
+        UserCommand::Add { db, name, role, password_file, totp_secret_file } => {
             check_user_name(&name)?;
+            let totp = match totp_secret_file {
+                Some(f) => {
+                    let text = config::read_secret(&f).with_context(|| format!("reading {}", f.display()))?;
+                    Some(marac_intake::web::totp::Secret::from_base32(&text).with_context(|| format!("the TOTP secret in {}", f.display()))?.to_base32())
+                }
+                None => None,
+            };
             let hash = hash_password(&read_password(password_file.as_deref())?)?;
             let role = match role {
                 RoleArg::Coordinator => Role::Coordinator,
@@ -288,8 +307,9 @@ fn user(command: UserCommand) -> Result<()> {
             };
             with_store(&db, move |_, store| {
                 Box::pin(async move {
-                    store.add_user(&name, role, &hash, &now).await?;
-                    println!("added {name} ({})", role.as_str());
+                    store.add_user(&name, role, &hash, totp.as_deref(), &now).await?;
+                    let second = if totp.is_some() { "authenticator app enrolled" } else { "sets up the authenticator app at first sign-in" };
+                    println!("added {name} ({}; {second})", role.as_str());
                     Ok(())
                 })
             })
@@ -315,10 +335,20 @@ fn user(command: UserCommand) -> Result<()> {
                 })
             })
         }
+        UserCommand::ResetTotp { db, name } => with_store(&db, move |_, store| {
+            Box::pin(async move {
+                if !store.reset_totp_by(&name, &now, "cli", None).await? {
+                    anyhow::bail!("no user named {name:?}");
+                }
+                println!("authenticator app reset for {name}; their sessions have ended; they set up a new one at their next sign-in");
+                Ok(())
+            })
+        }),
         UserCommand::List { db } => with_store(&db, |_, store| {
             Box::pin(async move {
                 for u in store.users().await? {
-                    println!("{}\t{}\t{}\tadded {}", u.name, u.role.as_str(), if u.disabled { "disabled" } else { "active" }, u.created_at.get(..10).unwrap_or(&u.created_at));
+                    let totp = if u.totp { "authenticator app" } else { "no authenticator app yet" };
+                    println!("{}\t{}\t{}\t{totp}\tadded {}", u.name, u.role.as_str(), if u.disabled { "disabled" } else { "active" }, u.created_at.get(..10).unwrap_or(&u.created_at));
                 }
                 Ok(())
             })

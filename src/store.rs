@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_message_sources.sql")),
     (9, include_str!("../migrations/0009_audit_object.sql")),
     (10, include_str!("../migrations/0010_review_victims.sql")),
+    (11, include_str!("../migrations/0011_sign_in.sql")),
 ];
 
 pub mod accounts;

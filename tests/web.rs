@@ -6,6 +6,8 @@
 mod support;
 #[path = "support/web_fixture.rs"]
 mod web_fixture;
+#[path = "support/totp.rs"]
+mod totp;
 
 use web_fixture::{fixture_store, PASSWORD};
 use marac_intake::web::{self, auth, WebOptions};
@@ -45,6 +47,14 @@ async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, form: 
     exchange(s, addr, method, path, cookie, form).await
 }
 
+/// [`http`] from another loopback address (`127.0.0.N`): another client, as the server sees it.
+async fn http_from(from: std::net::Ipv4Addr, addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((from, 0).into()).expect("bind a loopback source address");
+    let s = socket.connect(addr.parse().unwrap()).await.expect("connect to the web server");
+    exchange(s, addr, method, path, cookie, form).await
+}
+
 async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut s: S, addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(c) = cookie {
@@ -78,14 +88,33 @@ fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
-/// Signs in; returns the session cookie (`name=value`) or the failed reply.
+/// Signs in with the password and the code of the user's authenticator app (setting one up
+/// from the page shown at a first sign-in); returns the session cookie (`name=value`) or the
+/// failed reply.
 async fn sign_in(addr: &str, user: &str, password: &str) -> Result<String, Reply> {
-    let page = http(addr, "GET", "/login", None, None).await;
+    let code = totp::code(addr, user, &totp::secret_of(addr, user)).await;
+    sign_in_from(std::net::Ipv4Addr::LOCALHOST, addr, user, password, &code).await
+}
+
+/// [`sign_in`] from the loopback address `from` with this `code`.
+async fn sign_in_from(from: std::net::Ipv4Addr, addr: &str, user: &str, password: &str, code: &str) -> Result<String, Reply> {
+    let page = http_from(from, addr, "GET", "/login", None, None).await;
     assert_eq!(page.status, 200);
     let login_cookie = page.cookies().iter().find(|c| c.starts_with("marac_login=")).expect("the sign-in form sets its cookie").split(';').next().unwrap().to_owned();
-    let form = format!("csrf={}&username={}&password={}", csrf_in(&page.body), enc(user), enc(password));
-    let r = http(addr, "POST", "/login", Some(&login_cookie), Some(&form)).await;
-    if r.status != 303 {
+    let form = format!("csrf={}&username={}&password={}&code={}", csrf_in(&page.body), enc(user), enc(password), enc(code));
+    let mut r = http_from(from, addr, "POST", "/login", Some(&login_cookie), Some(&form)).await;
+    if r.status == 200 && r.body.contains("class=\"enrol\"") {
+        // A first sign-in: the authenticator app is set up from the key on the page.
+        let secret = r.body.split("id=\"totp-secret\" class=\"totp-secret\">").nth(1).and_then(|t| t.split('<').next()).expect("the key as text").replace(' ', "");
+        totp::remember(addr, user, &secret);
+        let enrol_cookie = r.cookies().into_iter().find(|c| c.starts_with("marac_enrol=")).expect("an enrolment cookie").split(';').next().unwrap().to_owned();
+        let code = totp::code(addr, user, &secret).await;
+        let form = format!("csrf={}&step=enrol&code={code}", csrf_in(&r.body));
+        r = http_from(from, addr, "POST", "/login", Some(&format!("{login_cookie}; {enrol_cookie}")), Some(&form)).await;
+        if r.status != 200 || !r.body.contains("class=\"recovery-codes\"") {
+            return Err(r);
+        }
+    } else if r.status != 303 {
         return Err(r);
     }
     let c = r.cookies().into_iter().find(|c| c.starts_with("marac_session=")).expect("a session cookie").to_owned();
@@ -385,12 +414,17 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     store.disable_user("boss", &auth::stamp(chrono::Utc::now())).await.unwrap();
     assert_eq!(sign_in(a, "boss", PASSWORD).await.unwrap_err().status, 401);
 
-    // Throttle: after 5 failures in 15 minutes (for the account, or from the address: the
-    // disabled account's attempt counts for the address) even the right password is refused.
-    for _ in 0..4 {
-        assert_eq!(sign_in(a, "coord", "wrong password here").await.unwrap_err().status, 401);
+    // Throttle: after 5 failures of the account from this address, even the right password
+    // (and code) is refused for a while, and the refusal is audited once, not once per try.
+    for _ in 0..5 {
+        assert_eq!(sign_in_from(std::net::Ipv4Addr::LOCALHOST, a, "coord", "wrong password here", "000000").await.unwrap_err().status, 401);
     }
-    assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 429);
+    for _ in 0..3 {
+        let r = sign_in_from(std::net::Ipv4Addr::LOCALHOST, a, "coord", PASSWORD, "000000").await.unwrap_err();
+        assert!(r.status == 429 && r.body.contains("Try again in ") && r.body.contains(" seconds, or ask an admin."), "{} {}", r.status, r.body);
+    }
+    let throttled = store.audit_log(100).await.unwrap().into_iter().filter(|e| e.action == "login.throttled").count();
+    assert_eq!(throttled, 1, "one record for the three refusals");
 
     served.stop().await;
 }
@@ -700,12 +734,162 @@ async fn users_change_their_own_password_after_the_current_one() {
     for session in [&coord, &other_session] {
         assert_eq!(http(a, "GET", "/", Some(session), None).await.header("location"), Some("/login"));
     }
-    assert_eq!(sign_in(a, "coord", PASSWORD).await.unwrap_err().status, 401);
+    assert_eq!(sign_in_from(std::net::Ipv4Addr::LOCALHOST, a, "coord", PASSWORD, "000000").await.unwrap_err().status, 401);
     let again = sign_in(a, "coord", new).await.unwrap_or_else(|r| panic!("{}", r.status));
     assert_eq!(http(a, "GET", "/", Some(&again), None).await.status, 200);
     // Audited: the wrong current password as a failed sign-in, the change as the user's own.
     let log = served.store.audit_log(50).await.unwrap();
     assert!(log.iter().any(|e| e.action == "login.failed" && e.actor == "coord" && e.detail.as_deref() == Some("password change")));
     assert!(log.iter().any(|e| e.action == "user.passwd" && e.actor == "coord" && e.object.as_deref() == Some("coord") && e.client.as_deref() == Some("127.0.0.1")));
+    served.stop().await;
+}
+
+/// The one sign-in form and its cookie, for many guesses at once.
+async fn login_form(addr: &str) -> (String, String) {
+    let page = http(addr, "GET", "/login", None, None).await;
+    let cookie = page.cookies().iter().find(|c| c.starts_with("marac_login=")).unwrap().split(';').next().unwrap().to_owned();
+    (cookie, csrf_in(&page.body))
+}
+
+fn guess(token: &str, user: &str, n: usize) -> String {
+    format!("csrf={token}&username={user}&password=guess+number+{n}&code=000000")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_guesses_checks_few_passwords_and_locks_no_one_out() {
+    let served = Served::start("marac-web-flood").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let since = auth::stamp(chrono::Utc::now() - chrono::Duration::minutes(5));
+    let (cookie, token) = login_form(&a).await;
+
+    // 100 guesses at coord's password at once, from one address: the attempts are counted before
+    // any password is checked, so at most 5 are checked, whatever the interleaving.
+    let tasks: Vec<_> = (0..100)
+        .map(|n| {
+            let (a, cookie, form) = (a.clone(), cookie.clone(), guess(&token, "coord", n));
+            tokio::spawn(async move { http(&a, "POST", "/login", Some(&cookie), Some(&form)).await.status })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for t in tasks {
+        *statuses.entry(t.await.unwrap()).or_insert(0) += 1;
+    }
+    assert!(statuses.keys().all(|s| [401, 429, 503].contains(s)), "{statuses:?}");
+    assert!(statuses.get(&429).copied().unwrap_or(0) >= 95, "{statuses:?}");
+    let checked = store.attempts_checked("coord", &since).await.unwrap();
+    assert!((1..=auth::PAIR_FAILURES).contains(&checked), "{checked} passwords checked");
+    assert_eq!(sign_in_from(std::net::Ipv4Addr::LOCALHOST, &a, "coord", PASSWORD, "000000").await.unwrap_err().status, 429, "this address waits");
+
+    // The real user, from their own address, is not locked out by the stranger's failures.
+    let code = totp::code(&a, "coord", totp::SECRET).await;
+    let real = sign_in_from(std::net::Ipv4Addr::new(127, 0, 0, 2), &a, "coord", PASSWORD, &code).await.unwrap_or_else(|r| panic!("{} {}", r.status, r.body));
+    assert_eq!(http(&a, "GET", "/", Some(&real), None).await.status, 200);
+
+    // A flood from one address is throttled whatever accounts it names: at most 20 checked.
+    let from = std::net::Ipv4Addr::new(127, 0, 0, 3);
+    let page = http_from(from, &a, "GET", "/login", None, None).await;
+    let cookie3 = page.cookies().iter().find(|c| c.starts_with("marac_login=")).unwrap().split(';').next().unwrap().to_owned();
+    let token3 = csrf_in(&page.body);
+    let tasks: Vec<_> = (0..100)
+        .map(|n| {
+            let (a, cookie, form) = (a.clone(), cookie3.clone(), guess(&token3, &format!("user{n}"), n));
+            tokio::spawn(async move { http_from(from, &a, "POST", "/login", Some(&cookie), Some(&form)).await.status })
+        })
+        .collect();
+    for t in tasks {
+        assert!([401, 429, 503].contains(&t.await.unwrap()));
+    }
+    let from_there: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE client = '127.0.0.3' AND outcome <> 'unchecked'").fetch_one(store.pool()).await.unwrap();
+    assert!((1..=auth::ADDRESS_FAILURES).contains(&from_there), "{from_there} passwords checked from one address");
+    assert_eq!(sign_in_from(from, &a, "boss", PASSWORD, "000000").await.unwrap_err().status, 429, "even another account, from there");
+
+    // Guesses from 40 addresses at once are all admitted, but at most a few passwords are
+    // checked at a time (argon2 takes about 19 MiB each): the rest wait, or are told to try again.
+    let tasks: Vec<_> = (0..40u8)
+        .map(|n| {
+            let a = a.clone();
+            tokio::spawn(async move {
+                let from = std::net::Ipv4Addr::new(127, 0, 1, n + 1);
+                let page = http_from(from, &a, "GET", "/login", None, None).await;
+                let cookie = page.cookies().iter().find(|c| c.starts_with("marac_login=")).unwrap().split(';').next().unwrap().to_owned();
+                http_from(from, &a, "POST", "/login", Some(&cookie), Some(&guess(&csrf_in(&page.body), "boss", n.into()))).await.status
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!([401, 503].contains(&t.await.unwrap()));
+    }
+    assert!((1..=auth::PASSWORD_CHECKS).contains(&auth::argon2_peak()), "{} at once", auth::argon2_peak());
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE account = 'boss' AND client LIKE '127.0.1.%'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(rows, 40, "each counted once");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_account_needs_a_code_used_once_with_recovery_codes_and_an_admin_reset() {
+    let served = Served::start("marac-web-totp").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let here = std::net::Ipv4Addr::LOCALHOST;
+    let secret = marac_intake::web::totp::Secret::from_base32(totp::SECRET).unwrap();
+    let now = marac_intake::web::totp::step_at(chrono::Utc::now().timestamp() as u64);
+
+    // The right password without the code, or with a code of another time, is refused with the
+    // answer a wrong password gets.
+    for code in ["", &secret.code(now + 5), &secret.code(now - 3)] {
+        let r = sign_in_from(here, a, "coord", PASSWORD, code).await.unwrap_err();
+        assert!(r.status == 401 && r.body.contains("The user name, password or code is wrong"), "{} {}", r.status, r.body);
+    }
+    // A code signs in once: the same code again is a replay, refused.
+    let code = totp::code(a, "coord", totp::SECRET).await;
+    let coord = sign_in_from(here, a, "coord", PASSWORD, &code).await.unwrap_or_else(|r| panic!("{} {}", r.status, r.body));
+    assert_eq!(sign_in_from(here, a, "coord", PASSWORD, &code).await.unwrap_err().status, 401);
+    let log = store.audit_log(50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "login.failed" && e.actor == "coord" && e.detail.as_deref() == Some("code")).count(), 4);
+
+    // An admin resets coord's authenticator app (a lost phone): coord's sessions end.
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let users = http(a, "GET", "/admin/users", Some(&boss), None).await;
+    assert!(users.body.contains("<td>set up</td>"), "{}", users.body);
+    let reset = format!("csrf={}&action=totp_reset&name=coord", csrf_in(&users.body));
+    assert_eq!(http(a, "POST", "/admin/users", Some(&coord), Some(&reset)).await.status, 403, "coordinators reset no one");
+    assert_eq!(http(a, "POST", "/admin/users", Some(&boss), Some(&reset)).await.status, 303);
+    assert_eq!(http(a, "GET", "/", Some(&coord), None).await.header("location"), Some("/login"));
+    assert!(store.users().await.unwrap().iter().any(|u| u.name == "coord" && !u.totp));
+
+    // At the next sign-in, after the password, coord sets up a new app from a QR code and the
+    // key as text, confirmed by a code; the ten recovery codes are shown once.
+    let (login_cookie, token) = login_form(a).await;
+    let form = format!("csrf={token}&username=coord&password={}&code=", enc(PASSWORD));
+    let page = http(a, "POST", "/login", Some(&login_cookie), Some(&form)).await;
+    assert!(page.status == 200 && page.body.contains("<svg ") && page.body.contains("name=\"code\""), "{}", page.body);
+    assert!(page.cookies().iter().all(|c| !c.starts_with("marac_session=")), "no session before the code");
+    let key = page.body.split("class=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+    assert_ne!(key, totp::SECRET, "a new secret");
+    let enrol_cookie = page.cookies().into_iter().find(|c| c.starts_with("marac_enrol=")).unwrap().split(';').next().unwrap().to_owned();
+    let cookies = format!("{login_cookie}; {enrol_cookie}");
+    let wrong = http(a, "POST", "/login", Some(&cookies), Some(&format!("csrf={token}&step=enrol&code=000000"))).await;
+    assert!(wrong.status == 401 && wrong.body.contains("class=\"totp-secret\">"), "{}", wrong.body);
+    totp::remember(a, "coord", &key);
+    let code = totp::code(a, "coord", &key).await;
+    let done = http(a, "POST", "/login", Some(&cookies), Some(&format!("csrf={token}&step=enrol&code={code}"))).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let recovery: Vec<String> = done.body.split("<li><code>").skip(1).map(|c| c.split('<').next().unwrap().to_owned()).collect();
+    assert_eq!(recovery.len(), 10);
+    let session = done.cookies().into_iter().find(|c| c.starts_with("marac_session=")).unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(http(a, "GET", "/", Some(&session), None).await.status, 200);
+    assert_eq!(http(a, "POST", "/login", Some(&cookies), Some(&format!("csrf={token}&step=enrol&code={code}"))).await.status, 400, "the enrolment is used up");
+
+    // A recovery code signs in once, in place of the app's code; the account page counts them.
+    let r = sign_in_from(here, a, "coord", PASSWORD, &recovery[3].to_uppercase()).await.unwrap_or_else(|r| panic!("{} {}", r.status, r.body));
+    let account = http(a, "GET", "/account", Some(&r), None).await;
+    assert!(account.body.contains("<strong class=\"recovery-left\">9</strong>"), "{}", account.body);
+    assert_eq!(sign_in_from(here, a, "coord", PASSWORD, &recovery[3]).await.unwrap_err().status, 401);
+
+    // Audited, and neither the secret nor a recovery code is in the audit log.
+    let csv = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
+    assert!(csv.contains(",boss,user.totp_reset,coord,127.0.0.1,") && csv.contains(",coord,user.totp_enrol,coord,127.0.0.1,"), "{csv}");
+    assert!(csv.contains(",coord,login,,127.0.0.1,recovery code (9 left)"), "{csv}");
+    assert!(!csv.contains(&key) && !csv.contains(totp::SECRET) && recovery.iter().all(|c| !csv.contains(c.as_str())));
     served.stop().await;
 }

@@ -7,6 +7,8 @@
 
 #[path = "support/web_fixture.rs"]
 mod web_fixture;
+#[path = "support/totp.rs"]
+mod totp;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::io::{BufRead, BufReader, Write};
@@ -44,12 +46,16 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_marac-intake")
 }
 
-/// `marac-intake user add`, the password through `--password-file` or piped on standard input.
-fn add_user(config: &Path, db: &str, name: &str, role: &str, password_file: Option<&Path>) {
+/// `marac-intake user add`, the password through `--password-file` or piped on standard input,
+/// the TOTP secret through `--totp-secret-file` when given.
+fn add_user(config: &Path, db: &str, name: &str, role: &str, password_file: Option<&Path>, totp_secret_file: Option<&Path>) {
     let mut cmd = Command::new(bin());
     cmd.args(["user", "add", name, "--role", role, "--config"]).arg(config).args(["--db", db]);
     if let Some(f) = password_file {
         cmd.arg("--password-file").arg(f);
+    }
+    if let Some(f) = totp_secret_file {
+        cmd.arg("--totp-secret-file").arg(f);
     }
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     if password_file.is_none() {
@@ -128,10 +134,14 @@ async fn path_of(c: &Client) -> String {
     }
 }
 
+/// Signs in with the password and the code of the authenticator app, computed from the secret
+/// the user enrolled (`totp::SECRET` unless they set up another).
 async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
+    let code = totp::code(base, user, &totp::secret_of(base, user)).await;
+    c.find(Locator::Css("input[name=code]")).await.unwrap().send_keys(&code).await.unwrap();
     c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
     // Signed in: the browser leaves the sign-in page (a refusal shows it again), and every page
     // then has the sign-out form. The sign-in page itself may show one already (signed in as
@@ -181,8 +191,10 @@ async fn coordinators_work_the_queue_in_chromium() {
     let (config, _) = samples_config();
     let pw = scratch.0.join("coord-password");
     std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
-    add_user(&config, &db, "coord", "coordinator", Some(&pw));
-    add_user(&config, &db, "boss", "admin", None);
+    let secret = scratch.0.join("totp-secret");
+    std::fs::write(&secret, format!("{}\n", totp::SECRET)).unwrap();
+    add_user(&config, &db, "coord", "coordinator", Some(&pw), Some(&secret));
+    add_user(&config, &db, "boss", "admin", None, Some(&secret));
 
     let (_server, base) = serve(&config, &db);
     let (_driver, port) = chromedriver();
@@ -347,6 +359,44 @@ async fn coordinators_work_the_queue_in_chromium() {
     assert!(log.contains(&format!("coord case.view {case_ref}")), "{log}");
     assert!(log.contains(&format!("coord review.reject {}", item.reference)));
     assert!(log.contains("boss rules.change threshold"), "{log}");
+
+    // A user whose authenticator app was reset on the command line (a lost phone) sets up a new
+    // one at their next sign-in: after the password, a QR code and the key as text; a code
+    // computed from that key confirms it; the ten recovery codes are shown once.
+    add_user(&config, &db, "kim", "coordinator", Some(&pw), Some(&secret));
+    let out = Command::new(bin()).args(["user", "reset-totp", "kim", "--config"]).arg(&config).args(["--db", &db]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(store.users().await.unwrap().iter().any(|u| u.name == "kim" && !u.totp));
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "form.login").await;
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("kim").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "form.enrol").await;
+    assert!(c.find(Locator::Css("figure.totp-qr svg[role=img]")).await.is_ok(), "the QR code");
+    let key = c.find(Locator::Id("totp-secret")).await.unwrap().text().await.unwrap().replace(' ', "");
+    assert_ne!(key, totp::SECRET, "a new secret");
+    screenshot("enrol.png", &c.screenshot().await.unwrap(), &scratch.0);
+    c.find(Locator::Css("form.enrol input[name=code]")).await.unwrap().send_keys("000000").await.unwrap();
+    c.find(Locator::Css("form.enrol button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "p.error").await;
+    assert!(c.find(Locator::Css("form.enrol")).await.is_ok(), "a wrong code: the same page, with the error");
+    totp::remember(&base, "kim", &key);
+    let code = totp::code(&base, "kim", &key).await;
+    c.find(Locator::Css("form.enrol input[name=code]")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("form.enrol button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "ol.recovery-codes").await;
+    assert_eq!(c.find_all(Locator::Css("ol.recovery-codes li code")).await.unwrap().len(), 10);
+    c.find(Locator::Css("a.continue")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "h2#review").await;
+    assert_eq!(path_of(&c).await, "/");
+    // Signed out, kim signs in again with the password and the app's next code.
+    c.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "form.login").await;
+    sign_in(&c, &base, "kim", PASSWORD).await;
+    assert_eq!(path_of(&c).await, "/");
+    assert!(store.audit_log(20).await.unwrap().iter().any(|e| e.action == "user.totp_reset" && e.actor == "cli" && e.object.as_deref() == Some("kim")));
 
     c.close().await.unwrap();
 }

@@ -36,6 +36,9 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub created_at: String,
+    /// Whether the user has enrolled their second factor (TOTP). The secret itself is never
+    /// read into this struct.
+    pub totp: bool,
 }
 
 /// A signed-in browser's session, with its user.
@@ -99,30 +102,98 @@ fn user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
         role: Role::parse(&role).with_context(|| format!("unknown role {role:?} in users"))?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: r.try_get("created_at")?,
+        totp: r.try_get::<i64, _>("totp")? != 0,
     })
 }
+
+/// The columns [`user`] reads, from `users` (no alias).
+const USER_COLUMNS: &str = "id, name, role, disabled, created_at, (totp_secret IS NOT NULL) AS totp";
+
+/// The failures the sign-in throttle weighs for one attempt, counted over its window. An attempt
+/// whose password is still being checked counts as a failure, so parallel guesses cannot outrun
+/// the count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptCounts {
+    /// This account from this address, since the last success there.
+    pub pair: i64,
+    /// When the last of those was.
+    pub pair_last: Option<String>,
+    /// This address, whatever account it tried.
+    pub address: i64,
+    pub address_last: Option<String>,
+    /// This account, from every address.
+    pub account: i64,
+}
+
+/// Why an attempt is not let through, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub wait: std::time::Duration,
+    /// Refused for the address's failures whatever the account (else for this account's).
+    pub address_wide: bool,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Ok,
+    Failed,
+    /// The server was too busy to check the password: not counted.
+    Unchecked,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Ok => "ok",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// A finished enrolment of the second factor, to record with the session it opens.
+pub struct Enrolment<'a> {
+    pub enrolment_token_hash: &'a str,
+    pub user: &'a User,
+    /// Base32.
+    pub secret: &'a str,
+    /// The step of the code that confirmed it (never accepted again).
+    pub step: i64,
+    pub recovery_hashes: &'a [String],
+    pub session_token_hash: &'a str,
+    pub csrf_token: &'a str,
+    pub now: &'a str,
+    pub client: &'a str,
+}
+
+/// Failures, from `login_attempts`: neither a success nor an unchecked attempt.
+const FAILED: &str = "outcome IN ('checking', 'failed')";
 
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor, action, object, client, detail) VALUES (?, ?, ?, ?, ?, ?)";
 
 impl Store {
     /// Adds a user from the command line; fails when the name is taken.
-    pub async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
-        self.add_user_by(name, role, password_hash, now, "cli", None).await
+    /// `totp_secret` (base32, checked by the caller) enrols the second factor at once; without
+    /// it the user enrols at their first sign-in.
+    pub async fn add_user(&self, name: &str, role: Role, password_hash: &str, totp_secret: Option<&str>, now: &str) -> Result<()> {
+        self.add_user_by(name, role, password_hash, totp_secret, now, "cli", None).await
     }
 
     /// Adds a user, audited as done by `actor` from `client`; fails when the name is taken.
-    pub async fn add_user_by(&self, name: &str, role: Role, password_hash: &str, now: &str, actor: &str, client: Option<&str>) -> Result<()> {
+    pub async fn add_user_by(&self, name: &str, role: Role, password_hash: &str, totp_secret: Option<&str>, now: &str, actor: &str, client: Option<&str>) -> Result<()> {
         anyhow::ensure!(valid_user_name(name), "a user name is 1 to 64 letters, digits and . _ - @");
         let mut tx = self.begin().await?;
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await?;
         if taken.is_some() {
             anyhow::bail!("a user named {name:?} already exists");
         }
-        sqlx::query("INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, 0, ?)")
+        sqlx::query("INSERT INTO users (name, role, password_hash, disabled, created_at, totp_secret) VALUES (?, ?, ?, 0, ?, ?)")
             .bind(name)
             .bind(role.as_str())
             .bind(password_hash)
             .bind(now)
+            .bind(totp_secret)
             .execute(&mut *tx.tx)
             .await?;
         tx.audit(&Audit { at: now, actor, action: "user.add", object: Some(name), client, detail: Some(role.as_str()) }).await?;
@@ -175,36 +246,28 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, name, role, disabled, created_at FROM users ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))).fetch_all(&self.pool).await?;
         rows.iter().map(user).collect()
     }
 
     /// The user of that name with their password hash, for signing in.
     pub async fn user_for_login(&self, name: &str) -> Result<Option<(User, String)>> {
-        let r = sqlx::query("SELECT id, name, role, disabled, created_at, password_hash FROM users WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = ?"))).bind(name).fetch_optional(&self.pool).await?;
         r.map(|r| Ok((user(&r)?, r.try_get("password_hash")?))).transpose()
     }
 
-    /// Opens a session and audits the sign-in, together.
-    pub async fn create_session(&self, user: &User, token_hash: &str, csrf_token: &str, now: &str, client: &str) -> Result<()> {
+    /// Opens a session and audits the sign-in (`detail`: how, when not the usual way), together.
+    pub async fn create_session(&self, user: &User, token_hash: &str, csrf_token: &str, now: &str, client: &str, detail: Option<&str>) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, client) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(token_hash)
-            .bind(user.id)
-            .bind(csrf_token)
-            .bind(now)
-            .bind(now)
-            .bind(client)
-            .execute(&mut *tx.tx)
-            .await?;
-        tx.audit(&Audit { at: now, actor: &user.name, action: "login", object: None, client: Some(client), detail: None }).await?;
+        tx.create_session(user, token_hash, csrf_token, now, client, detail).await?;
         tx.commit().await
     }
 
     /// The session with this token hash, if its user is still enabled.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
         let r = sqlx::query(
-            "SELECT s.id AS sid, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id, u.name, u.role, u.disabled, u.created_at \
+            "SELECT s.id AS sid, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id, u.name, u.role, u.disabled, u.created_at, \
+             (u.totp_secret IS NOT NULL) AS totp \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.disabled = 0",
         )
         .bind(token_hash)
@@ -241,16 +304,6 @@ impl Store {
     pub async fn audit(&self, a: &Audit<'_>) -> Result<()> {
         sqlx::query(INSERT_AUDIT).bind(a.at).bind(a.actor).bind(a.action).bind(a.object).bind(a.client).bind(a.detail).execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// How many `action` records `actor` has since `since` (indexed).
-    pub async fn audit_count_by_actor(&self, action: &str, actor: &str, since: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = ? AND actor = ? AND at >= ?").bind(action).bind(actor).bind(since).fetch_one(&self.pool).await?)
-    }
-
-    /// How many `action` records came from `client` since `since` (indexed).
-    pub async fn audit_count_by_client(&self, action: &str, client: &str, since: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = ? AND client = ? AND at >= ?").bind(action).bind(client).bind(since).fetch_one(&self.pool).await?)
     }
 
     /// The latest `limit` audit records, newest first.
@@ -309,7 +362,199 @@ impl Store {
     }
 }
 
+/// The sign-in throttle's records and the second factor.
+impl Store {
+    /// Records a sign-in attempt for `account` from `client` at `at`, if `admit` lets it through
+    /// given the failures since `since`: the count and the record are one transaction holding the
+    /// write lock, so no two attempts are counted against the same figures. Returns the
+    /// attempt's id (finish it with [`Store::finish_attempt`]), or the refusal. A refusal records
+    /// no attempt; it is audited (`login.throttled`) once per address (or per account and
+    /// address) after each failure, so a flood of refusals writes no flood of records.
+    pub async fn begin_attempt(&self, account: &str, client: &str, at: &str, since: &str, admit: impl FnOnce(&AttemptCounts) -> Option<Refusal>) -> Result<Result<i64, Refusal>> {
+        let mut tx = self.begin().await?;
+        let last_ok: Option<String> = sqlx::query_scalar("SELECT MAX(at) FROM login_attempts WHERE account = ? AND client = ? AND outcome = 'ok' AND at >= ?")
+            .bind(account)
+            .bind(client)
+            .bind(since)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        let (pair, pair_last): (i64, Option<String>) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE account = ? AND client = ? AND at >= ? AND at > ? AND {FAILED}"
+        )))
+        .bind(account)
+        .bind(client)
+        .bind(since)
+        .bind(last_ok.unwrap_or_default())
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        let (address, address_last): (i64, Option<String>) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*), MAX(at) FROM login_attempts WHERE client = ? AND at >= ? AND {FAILED}"))).bind(client).bind(since).fetch_one(&mut *tx.tx).await?;
+        let account_failures: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM login_attempts WHERE account = ? AND at >= ? AND {FAILED}"))).bind(account).bind(since).fetch_one(&mut *tx.tx).await?;
+        let counts = AttemptCounts { pair, pair_last, address, address_last, account: account_failures };
+        if let Some(refusal) = admit(&counts) {
+            let told: i64 = if refusal.address_wide {
+                let after = counts.address_last.clone().unwrap_or_else(|| since.to_owned());
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.throttled' AND client = ? AND at >= ?").bind(client).bind(after).fetch_one(&mut *tx.tx).await?
+            } else {
+                let after = counts.pair_last.clone().unwrap_or_else(|| since.to_owned());
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.throttled' AND actor = ? AND at >= ? AND client = ?")
+                    .bind(account)
+                    .bind(after)
+                    .bind(client)
+                    .fetch_one(&mut *tx.tx)
+                    .await?
+            };
+            if told == 0 {
+                let detail = if refusal.address_wide { "address" } else { "account" };
+                tx.audit(&Audit { at, actor: account, action: "login.throttled", object: None, client: Some(client), detail: Some(detail) }).await?;
+            }
+            tx.commit().await?;
+            return Ok(Err(refusal));
+        }
+        let id: i64 = sqlx::query_scalar("INSERT INTO login_attempts (at, account, client, outcome) VALUES (?, ?, ?, 'checking') RETURNING id")
+            .bind(at)
+            .bind(account)
+            .bind(client)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// How attempt `id` ended. One left `checking` (the request was dropped) stays a failure.
+    pub async fn finish_attempt(&self, id: i64, outcome: AttemptOutcome) -> Result<()> {
+        sqlx::query("UPDATE login_attempts SET outcome = ? WHERE id = ? AND outcome = 'checking'").bind(outcome.as_str()).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// How many attempts for `account` (from anywhere) had their password checked, or are being
+    /// checked, since `since`: what a flood of guesses got evaluated.
+    pub async fn attempts_checked(&self, account: &str, since: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE account = ? AND at >= ? AND outcome <> 'unchecked'").bind(account).bind(since).fetch_one(&self.pool).await?)
+    }
+
+    /// The user's TOTP secret (base32), if they enrolled.
+    pub async fn totp_secret(&self, user_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = ?").bind(user_id).fetch_optional(&self.pool).await?.flatten())
+    }
+
+    /// Takes the code of `step` for the user: false when a code of this step or a later one
+    /// was accepted already (a replay). One statement, so two requests cannot both take it.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let taken: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?) RETURNING id",
+        )
+        .bind(step)
+        .bind(user_id)
+        .bind(step)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(taken.is_some())
+    }
+
+    /// Uses one of the user's recovery codes (by its hash): the number left after it, or None
+    /// when there is no such unused code.
+    pub async fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: &str) -> Result<Option<i64>> {
+        let mut tx = self.begin().await?;
+        let used: Option<i64> = sqlx::query_scalar(
+            "UPDATE totp_recovery_codes SET used_at = ? WHERE id = (SELECT id FROM totp_recovery_codes WHERE user_id = ? AND code_hash = ? AND used_at IS NULL LIMIT 1) RETURNING id",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        if used.is_none() {
+            return Ok(None);
+        }
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = ? AND used_at IS NULL").bind(user_id).fetch_one(&mut *tx.tx).await?;
+        tx.commit().await?;
+        Ok(Some(left))
+    }
+
+    /// How many unused recovery codes the user has.
+    pub async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = ? AND used_at IS NULL").bind(user_id).fetch_one(&self.pool).await?)
+    }
+
+    /// Keeps an enrolment under way (the user's earlier ones are dropped).
+    pub async fn start_enrolment(&self, user_id: i64, token_hash: &str, secret: &str, now: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM totp_enrolments WHERE user_id = ?").bind(user_id).execute(&mut *tx.tx).await?;
+        sqlx::query("INSERT INTO totp_enrolments (token_hash, user_id, secret, created_at) VALUES (?, ?, ?, ?)").bind(token_hash).bind(user_id).bind(secret).bind(now).execute(&mut *tx.tx).await?;
+        tx.commit().await
+    }
+
+    /// The enrolment under way with this token, begun since `since`, of a user still enabled
+    /// and not enrolled: the user and the secret (base32).
+    pub async fn enrolment(&self, token_hash: &str, since: &str) -> Result<Option<(User, String)>> {
+        let r = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.disabled, u.created_at, 0 AS totp, e.secret FROM totp_enrolments e JOIN users u ON u.id = e.user_id \
+             WHERE e.token_hash = ? AND e.created_at >= ? AND u.disabled = 0 AND u.totp_secret IS NULL",
+        )
+        .bind(token_hash)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(|r| Ok((user(&r)?, r.try_get("secret")?))).transpose()
+    }
+
+    /// Enrols the second factor with its recovery codes and opens the session, audited
+    /// (`user.totp_enrol`, then `login`), in one transaction. False when the user enrolled
+    /// meanwhile (another tab) or the enrolment is gone.
+    pub async fn complete_enrolment(&self, e: &Enrolment<'_>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query("DELETE FROM totp_enrolments WHERE token_hash = ? AND user_id = ?").bind(e.enrolment_token_hash).bind(e.user.id).execute(&mut *tx.tx).await?.rows_affected() == 0;
+        let set: Option<i64> = sqlx::query_scalar("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ? AND totp_secret IS NULL AND disabled = 0 RETURNING id")
+            .bind(e.secret)
+            .bind(e.step)
+            .bind(e.user.id)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        if gone || set.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM totp_recovery_codes WHERE user_id = ?").bind(e.user.id).execute(&mut *tx.tx).await?;
+        for h in e.recovery_hashes {
+            sqlx::query("INSERT INTO totp_recovery_codes (user_id, code_hash) VALUES (?, ?)").bind(e.user.id).bind(h).execute(&mut *tx.tx).await?;
+        }
+        tx.audit(&Audit { at: e.now, actor: &e.user.name, action: "user.totp_enrol", object: Some(&e.user.name), client: Some(e.client), detail: None }).await?;
+        tx.create_session(e.user, e.session_token_hash, e.csrf_token, e.now, e.client, None).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Forgets a user's second factor and recovery codes and ends their sessions: they enrol
+    /// again at their next sign-in (after their password). Audited as `user.totp_reset` by
+    /// `actor` from `client`. False when there is no such user.
+    pub async fn reset_totp_by(&self, name: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let Some(id) = id else { return Ok(false) };
+        for sql in ["DELETE FROM totp_recovery_codes WHERE user_id = ?", "DELETE FROM totp_enrolments WHERE user_id = ?", "DELETE FROM sessions WHERE user_id = ?"] {
+            sqlx::query(sql).bind(id).execute(&mut *tx.tx).await?;
+        }
+        tx.audit(&Audit { at: now, actor, action: "user.totp_reset", object: Some(name), client, detail: None }).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
 impl Tx {
+    async fn create_session(&mut self, user: &User, token_hash: &str, csrf_token: &str, now: &str, client: &str, detail: Option<&str>) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, client) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user.id)
+            .bind(csrf_token)
+            .bind(now)
+            .bind(now)
+            .bind(client)
+            .execute(&mut *self.tx)
+            .await?;
+        self.audit(&Audit { at: now, actor: &user.name, action: "login", object: None, client: Some(client), detail }).await
+    }
+
     /// Appends one audit record inside this transaction: the change and its record commit together.
     pub async fn audit(&mut self, a: &Audit<'_>) -> Result<()> {
         sqlx::query(INSERT_AUDIT).bind(a.at).bind(a.actor).bind(a.action).bind(a.object).bind(a.client).bind(a.detail).execute(&mut *self.tx).await?;

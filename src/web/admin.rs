@@ -70,6 +70,7 @@ const AUDIT_ACTIONS: &[&str] = &[
     actions::QUARANTINE_DISCARD, actions::CASE_MOVE, actions::CASE_HEARD, actions::CASE_CLOSE, actions::PERSON_MERGE, actions::PERSON_SPLIT,
     actions::AGENDA_EXPORT, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
     "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
+    "user.totp_enrol", "user.totp_reset",
 ];
 
 /// The audit log, newest first, narrowed by who, what, which reference (a victim record: all
@@ -125,8 +126,9 @@ struct UserForm {
     password_again: String,
 }
 
-/// Add a user, set a user's password (their sessions end), enable one, or disable one (not
-/// oneself), audited as the admin's.
+/// Add a user, set a user's password (their sessions end), reset a user's authenticator app
+/// (their sessions end; they set up a new one at their next sign-in), enable one, or disable one
+/// (not oneself), audited as the admin's.
 async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<UserForm>) -> Page {
     use crate::store::accounts::{valid_user_name, Role};
     let at = stamp(auth::now());
@@ -147,7 +149,7 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
             if state.store.users().await?.iter().any(|u| u.name == name) {
                 return users_view(&state, &signed, StatusCode::CONFLICT, None, Some("A user of that name exists.")).await;
             }
-            state.store.add_user_by(&name, role, &hash, &at, signed.name(), Some(&signed.client)).await?;
+            state.store.add_user_by(&name, role, &hash, None, &at, signed.name(), Some(&signed.client)).await?;
             Ok(Redirect::to(&format!("/admin/users?done=added%20{name}")).into_response())
         }
         "passwd" => {
@@ -162,6 +164,12 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
                 return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
             }
             Ok(Redirect::to(&format!("/admin/users?done=new%20password%20for%20{name}")).into_response())
+        }
+        "totp_reset" => {
+            if !state.store.reset_totp_by(&name, &at, signed.name(), Some(&signed.client)).await? {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/users?done=authenticator%20app%20reset%20for%20{name}")).into_response())
         }
         "enable" => {
             if !state.store.enable_user_by(&name, &at, signed.name(), Some(&signed.client)).await? {
@@ -178,7 +186,7 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
             }
             Ok(Redirect::to(&format!("/admin/users?done=disabled%20{name}")).into_response())
         }
-        _ => users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose add, a new password, enable or disable.")).await,
+        _ => users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("Choose add, a new password, an authenticator reset, enable or disable.")).await,
     }
 }
 

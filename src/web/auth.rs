@@ -1,5 +1,6 @@
-//! Who is asking: passwords (argon2id), sessions and their timeouts, the sign-in throttle, roles
-//! and the client address.
+//! Who is asking: passwords (argon2id, a few checks at a time), sessions and their timeouts, the
+//! sign-in throttle, roles and the client address. The second factor's codes are in
+//! [`super::totp`].
 //!
 //! A session token is 256 random bits, sent only in an HttpOnly, SameSite=Strict cookie (Secure
 //! unless the browser talks plain HTTP to us on loopback); the database keeps its sha256 only. A
@@ -7,7 +8,7 @@
 //! when its user is disabled or their password changed.
 
 use super::AppState;
-use crate::store::accounts::{Audit, Role, SessionRow};
+use crate::store::accounts::{AttemptCounts, Audit, Refusal, Role, SessionRow};
 use anyhow::{anyhow, Result};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -17,14 +18,33 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 pub const ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
-/// Failed sign-ins allowed per account, and per client address, within [`THROTTLE_WINDOW`].
-pub const THROTTLE_FAILURES: i64 = 5;
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// The throttle counts failures over this window (see [`admit`]).
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// Failures of one account from one address before it must wait.
+pub const PAIR_FAILURES: i64 = 5;
+/// Failures from one address, on any accounts, before it must wait.
+pub const ADDRESS_FAILURES: i64 = 20;
+/// Failures of one account from all addresses before every address that failed on it must wait.
+pub const ACCOUNT_FAILURES: i64 = 20;
+/// The first wait; each further failure doubles it, up to [`BACKOFF_MAX`].
+pub const BACKOFF_FIRST: Duration = Duration::from_secs(30);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+
+/// Password checks (argon2id: about 19 MiB and some CPU each) run at once in this process, at
+/// most; a flood of sign-ins waits for these instead of taking the memory.
+pub const PASSWORD_CHECKS: usize = 2;
+/// How long a sign-in waits for a password check before it is told to try again.
+pub const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(3);
+/// How long an enrolment of the second factor, begun after the password, may take.
+pub const ENROLMENT_TIME: Duration = Duration::from_secs(10 * 60);
 
 /// An argon2id hash (PHC string) with its own random salt.
 pub fn hash_password(password: &str) -> Result<String> {
@@ -36,6 +56,121 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+static CHECKS: Semaphore = Semaphore::const_new(PASSWORD_CHECKS);
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// [`PASSWORD_CHECKS`] long-lived threads that do every argon2 operation of the web server. Not
+/// tokio's blocking pool: its threads come and go, and each new one may take its own malloc
+/// arena and keep the 19 MiB it freed there (300 guesses at once from 300 addresses left the
+/// server at 439 MB that way, with no more than 2 checks at a time); a fixed set of threads
+/// keeps what argon2 takes to a few times 19 MiB.
+fn argon2_threads() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
+    static POOL: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..PASSWORD_CHECKS {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .expect("starting a password-check thread");
+        }
+        std::sync::Mutex::new(tx)
+    })
+}
+
+/// Runs `f` (an argon2 hash or verification) on one of the [`PASSWORD_CHECKS`] password-check
+/// threads once one is free: None when none came within [`PASSWORD_CHECK_WAIT`] (say "try
+/// again"; nothing was checked). The slot is held until `f` returns, even when the request that
+/// asked has gone.
+pub async fn argon2_bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<Option<T>> {
+    let Ok(Ok(permit)) = tokio::time::timeout(PASSWORD_CHECK_WAIT, CHECKS.acquire()).await else { return Ok(None) };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+        let _ = tx.send(out);
+    });
+    argon2_threads().lock().map_err(|_| anyhow!("the password-check threads are gone"))?.send(job).map_err(|_| anyhow!("the password-check threads are gone"))?;
+    match rx.await {
+        Ok(Ok(out)) => Ok(Some(out)),
+        Ok(Err(_)) => Err(anyhow!("a password check panicked")),
+        Err(_) => Err(anyhow!("a password check was dropped")),
+    }
+}
+
+/// The most argon2 operations [`argon2_bounded`] ever ran at once in this process.
+pub fn argon2_peak() -> usize {
+    PEAK.load(Ordering::SeqCst)
+}
+
+/// The sign-in throttle, applied to the counts of [`crate::store::Store::begin_attempt`] before
+/// any password is checked. Failures are counted over [`THROTTLE_WINDOW`]. An attempt is
+/// refused when:
+/// 1. its address has failed [`ADDRESS_FAILURES`] times or more, on any accounts, and the
+///    backoff since the address's last failure has not passed: a flood from one address is
+///    throttled whatever account it targets;
+/// 2. the account has failed [`PAIR_FAILURES`] times or more from this address (since the last
+///    success there), and the backoff since the last of them has not passed;
+/// 3. the account has failed [`ACCOUNT_FAILURES`] times or more from all addresses (someone
+///    guesses from many), this address has failed on it at least once, and the backoff since
+///    then has not passed.
+///
+/// So an address that never failed on an account is never refused for strangers' failures on
+/// it: the real user signing in from their own address is not locked out. The backoff after
+/// the n-th failure at or over a limit is [`BACKOFF_FIRST`] × 2ⁿ, at most [`BACKOFF_MAX`].
+pub fn admit(c: &AttemptCounts, now: DateTime<Utc>) -> Option<Refusal> {
+    let wait = |over: i64, last: &Option<String>| -> Option<Duration> {
+        let last = last.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok())?.to_utc();
+        let backoff = BACKOFF_FIRST.saturating_mul(1u32 << over.clamp(0, 16) as u32).min(BACKOFF_MAX);
+        let until = last + chrono::Duration::from_std(backoff).ok()?;
+        (until > now).then(|| (until - now).to_std().unwrap_or(BACKOFF_FIRST))
+    };
+    if c.address >= ADDRESS_FAILURES {
+        if let Some(wait) = wait(c.address - ADDRESS_FAILURES, &c.address_last) {
+            return Some(Refusal { wait, address_wide: true });
+        }
+    }
+    if c.pair >= PAIR_FAILURES {
+        if let Some(wait) = wait(c.pair - PAIR_FAILURES, &c.pair_last) {
+            return Some(Refusal { wait, address_wide: false });
+        }
+    }
+    if c.account >= ACCOUNT_FAILURES && c.pair >= 1 {
+        if let Some(wait) = wait(c.pair - 1, &c.pair_last) {
+            return Some(Refusal { wait, address_wide: false });
+        }
+    }
+    None
+}
+
+/// A wait in words: "30 seconds", "4 minutes".
+pub fn wait_in_words(d: Duration) -> String {
+    let s = d.as_secs().max(1);
+    match s {
+        1 => "a second".into(),
+        2..=59 => format!("{s} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", s.div_ceil(60)),
+    }
 }
 
 /// 256 random bits, hex.
@@ -222,11 +357,19 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// Whether the account or the address has failed too often lately.
-pub async fn throttled(state: &AppState, username: &str, client: &str, now: DateTime<Utc>) -> Result<bool> {
+/// Counts a sign-in attempt (or a check of the current password) for `account` from `client`
+/// before anything is checked: its id, or how long to wait. See [`admit`].
+pub async fn begin_attempt(state: &AppState, account: &str, client: &str, now: DateTime<Utc>) -> Result<Result<i64, Refusal>> {
     let since = stamp(now - chrono::Duration::from_std(THROTTLE_WINDOW).expect("small"));
-    Ok(state.store.audit_count_by_actor("login.failed", username, &since).await? >= THROTTLE_FAILURES
-        || state.store.audit_count_by_client("login.failed", client, &since).await? >= THROTTLE_FAILURES)
+    state.store.begin_attempt(account, client, &stamp(now), &since, |c| admit(c, now)).await
+}
+
+pub fn enrol_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-marac_enrol"
+    } else {
+        "marac_enrol"
+    }
 }
 
 #[cfg(test)]
@@ -265,7 +408,7 @@ mod tests {
 
     #[test]
     fn sessions_end_after_30_idle_minutes_or_12_hours() {
-        let user = crate::store::accounts::User { id: 1, name: "c".into(), role: Role::Coordinator, disabled: false, created_at: String::new() };
+        let user = crate::store::accounts::User { id: 1, name: "c".into(), role: Role::Coordinator, disabled: false, created_at: String::new(), totp: true };
         let t0: DateTime<Utc> = "2026-01-01T08:00:00Z".parse().unwrap();
         let s = |created: DateTime<Utc>, seen: DateTime<Utc>| SessionRow { id: 1, user: user.clone(), csrf_token: String::new(), created_at: stamp(created), last_seen_at: stamp(seen) };
         let m = chrono::Duration::minutes;
@@ -273,6 +416,52 @@ mod tests {
         assert!(!session_alive(&s(t0, t0), t0 + m(30)));
         assert!(session_alive(&s(t0, t0 + m(700)), t0 + m(710)));
         assert!(!session_alive(&s(t0, t0 + m(715)), t0 + m(720)));
+    }
+
+    #[test]
+    fn the_throttle_weighs_the_address_the_pair_and_the_account_with_backoff() {
+        let now: DateTime<Utc> = "2026-01-01T08:00:00Z".parse().unwrap();
+        let ago = |s: i64| Some(stamp(now - chrono::Duration::seconds(s)));
+        let quiet = AttemptCounts::default();
+        assert_eq!(admit(&quiet, now), None);
+        // Four failures of the pair: the fifth attempt is let through; five: wait 30 s.
+        assert_eq!(admit(&AttemptCounts { pair: 4, pair_last: ago(1), address: 4, address_last: ago(1), account: 4 }, now), None);
+        let five = AttemptCounts { pair: 5, pair_last: ago(1), address: 5, address_last: ago(1), account: 5 };
+        assert_eq!(admit(&five, now), Some(Refusal { wait: Duration::from_secs(29), address_wide: false }));
+        assert_eq!(admit(&AttemptCounts { pair_last: ago(30), ..five.clone() }, now), None, "the backoff has passed");
+        // Each further failure doubles the wait, up to 15 minutes.
+        assert_eq!(admit(&AttemptCounts { pair: 7, pair_last: ago(0), ..five.clone() }, now).unwrap().wait, Duration::from_secs(120));
+        assert_eq!(admit(&AttemptCounts { pair: 40, pair_last: ago(0), ..five.clone() }, now).unwrap().wait, BACKOFF_MAX);
+        // A flood from one address is refused whatever account it names next.
+        let flood = AttemptCounts { pair: 0, pair_last: None, address: 20, address_last: ago(1), account: 0 };
+        assert!(admit(&flood, now).is_some_and(|r| r.address_wide));
+        // Strangers' failures on the account do not refuse an address that never failed on it,
+        assert_eq!(admit(&AttemptCounts { account: 500, ..quiet.clone() }, now), None);
+        // but one that did fail on it waits as soon as the account is under attack.
+        assert!(admit(&AttemptCounts { account: 20, pair: 1, pair_last: ago(1), address: 1, address_last: ago(1) }, now).is_some());
+        assert_eq!(admit(&AttemptCounts { account: 19, pair: 1, pair_last: ago(1), address: 1, address_last: ago(1) }, now), None);
+        assert_eq!(wait_in_words(Duration::from_secs(29)), "29 seconds");
+        assert_eq!(wait_in_words(Duration::from_secs(900)), "15 minutes");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_a_few_password_checks_run_at_once() {
+        let hash = hash_password("correct horse battery").unwrap();
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let hash = hash.clone();
+                tokio::spawn(async move { argon2_bounded(move || verify_password("correct horse battery", &hash)).await.unwrap() })
+            })
+            .collect();
+        let mut checked = 0;
+        for t in tasks {
+            if let Some(ok) = t.await.unwrap() {
+                assert!(ok);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 1, "some were checked");
+        assert!((1..=PASSWORD_CHECKS).contains(&argon2_peak()), "peak {}", argon2_peak());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //!   connection loop, stopped by a cancellation token;
 //! - [`auth`]: passwords (argon2id), sessions (256-bit random tokens stored hashed; idle and
 //!   absolute timeouts), the sign-in throttle, roles, the client address;
+//! - [`totp`]: the second factor every account has (RFC 6238 codes, QR code, recovery codes);
 //! - [`csrf`]: the token every POST must carry (checked in one middleware for all of them);
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
 //! - [`pages`]: the routes; [`admin`]: the admins' console; [`templates`]: the HTML.
@@ -20,6 +21,7 @@ pub mod dashboard;
 pub mod pages;
 pub mod server;
 pub mod templates;
+pub mod totp;
 
 use crate::config::Config;
 use crate::rules::LiveConfig;

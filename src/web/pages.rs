@@ -9,7 +9,8 @@ use crate::decide::ReplyKind;
 use crate::identity::PersonName;
 use crate::mime::Envelope;
 use crate::reply::{compose, ReplyInput};
-use crate::store::accounts::Audit;
+use super::totp;
+use crate::store::accounts::{AttemptOutcome, Audit, Enrolment, Refusal, User};
 use crate::store::cases::{QueueFilter, RiskSignals};
 use crate::store::{MessageRecord, Victim};
 use axum::extract::{Form, Path, Query, Request, State};
@@ -133,8 +134,16 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, kept: O
 
 #[derive(Deserialize)]
 struct LoginForm {
+    /// `enrol` on the page that confirms a new authenticator app; else the sign-in form.
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    /// The authenticator app's code, or a recovery code.
+    #[serde(default)]
+    code: String,
 }
 
 /// A hash to verify against when the user does not exist, so that the answer takes as long.
@@ -143,39 +152,162 @@ fn dummy_hash() -> &'static str {
     H.get_or_init(|| auth::hash_password("not anybody's password at all").expect("hashing"))
 }
 
+const WRONG: &str = "The user name, password or code is wrong, or the account is disabled.";
+const BUSY: &str = "The server is busy. Try again in a moment.";
+
+fn too_many(r: &Refusal) -> String {
+    format!("Too many failed attempts. Try again in {}, or ask an admin.", auth::wait_in_words(r.wait))
+}
+
+/// Signing in: the attempt is counted first (refused when the throttle says so: see
+/// [`auth::admit`]), then the password is checked (a few at a time), then the second factor: the
+/// code of the user's authenticator app (each code accepted once) or one of their recovery codes.
+/// A user who has not set up an authenticator app is shown its QR code and secret instead, and
+/// signs in by confirming a code from it ([`enrol`]). Every failure gets the same answer.
 async fn login(State(state): State<AppState>, req: Request) -> Page {
     let (parts, body) = req.into_parts();
     let client = auth::client_of(&parts, &state);
+    // The CSRF guard let this through, so the sign-in cookie is there and equals the form's token.
+    let login_token = auth::read_cookie(&parts.headers, csrf::login_cookie_name(state.secure_cookies)).map(str::to_owned);
+    let enrol_token = auth::read_cookie(&parts.headers, auth::enrol_cookie_name(state.secure_cookies)).map(str::to_owned);
     let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &state).await else {
         return login_page(&state, StatusCode::BAD_REQUEST, Some("Enter your user name and password."), None);
     };
+    if form.step == "enrol" {
+        return enrol(&state, &client, enrol_token, login_token, &form.code).await;
+    }
     let username: String = form.username.trim().chars().take(64).collect();
+    if username.is_empty() {
+        return login_page(&state, StatusCode::BAD_REQUEST, Some("Enter your user name and password."), None);
+    }
     let now = auth::now();
     let at = stamp(now);
-    if auth::throttled(&state, &username, &client, now).await? {
-        state.store.audit(&Audit { at: &at, actor: &username, action: "login.throttled", object: None, client: Some(&client), detail: None }).await?;
-        tracing::warn!("A sign-in was refused: too many failures for the account or the address.");
-        return login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts. Wait 15 minutes, or ask an admin."), None);
-    }
+    let attempt = match auth::begin_attempt(&state, &username, &client, now).await? {
+        Ok(id) => id,
+        Err(refused) => {
+            tracing::warn!(address_wide = refused.address_wide, "A sign-in was refused: too many failures for the account or the address.");
+            return login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some(&too_many(&refused)), None);
+        }
+    };
     let found = state.store.user_for_login(&username).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_owned());
     let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await?;
-    match found {
-        Some((user, _)) if ok && !user.disabled => {
-            let token = auth::random_token();
-            state.store.create_session(&user, &auth::token_hash(&token), &auth::random_token(), &at, &client).await?;
-            let mut res = Redirect::to("/").into_response();
-            let h = res.headers_mut();
-            h.append(header::SET_COOKIE, cookie(session_cookie_name(state.secure_cookies), &token, state.secure_cookies, None).parse()?);
-            h.append(header::SET_COOKIE, cookie(csrf::login_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0)).parse()?);
-            Ok(res)
+    let Some(ok) = auth::argon2_bounded(move || auth::verify_password(&password, &hash)).await? else {
+        state.store.finish_attempt(attempt, AttemptOutcome::Unchecked).await?;
+        tracing::warn!("A sign-in was refused: every password check was busy.");
+        return login_page(&state, StatusCode::SERVICE_UNAVAILABLE, Some(BUSY), None);
+    };
+    let failed = |detail: Option<&'static str>| {
+        let (state, username, client, at) = (state.clone(), username.clone(), client.clone(), at.clone());
+        async move {
+            state.store.finish_attempt(attempt, AttemptOutcome::Failed).await?;
+            state.store.audit(&Audit { at: &at, actor: &username, action: "login.failed", object: None, client: Some(&client), detail }).await?;
+            login_page(&state, StatusCode::UNAUTHORIZED, Some(WRONG), None)
         }
-        _ => {
-            state.store.audit(&Audit { at: &at, actor: &username, action: "login.failed", object: None, client: Some(&client), detail: None }).await?;
-            login_page(&state, StatusCode::UNAUTHORIZED, Some("The user name or password is wrong, or the account is disabled."), None)
+    };
+    let user = match found {
+        Some((user, _)) if ok && !user.disabled => user,
+        _ => return failed(None).await,
+    };
+    let Some(secret) = state.store.totp_secret(user.id).await? else {
+        state.store.finish_attempt(attempt, AttemptOutcome::Ok).await?;
+        return start_enrolment(&state, &user, login_token, &at).await;
+    };
+    let secret = totp::Secret::from_base32(&secret).map_err(|e| anyhow::anyhow!("the stored TOTP secret of a user: {e}"))?;
+    let signed_in_by = if totp::is_recovery_code(&form.code) {
+        state.store.use_recovery_code(user.id, &totp::recovery_hash(&form.code), &at).await?.map(|left| Some(format!("recovery code ({left} left)")))
+    } else {
+        match secret.matching_step(&form.code, now.timestamp().max(0) as u64) {
+            Some(step) if state.store.use_totp_step(user.id, step as i64).await? => Some(None),
+            _ => None,
         }
+    };
+    let Some(detail) = signed_in_by else { return failed(Some("code")).await };
+    state.store.finish_attempt(attempt, AttemptOutcome::Ok).await?;
+    let token = auth::random_token();
+    state.store.create_session(&user, &auth::token_hash(&token), &auth::random_token(), &at, &client, detail.as_deref()).await?;
+    // After a recovery code, the account page says how many are left.
+    let mut res = Redirect::to(if detail.is_some() { "/account" } else { "/" }).into_response();
+    let h = res.headers_mut();
+    h.append(header::SET_COOKIE, cookie(session_cookie_name(state.secure_cookies), &token, state.secure_cookies, None).parse()?);
+    h.append(header::SET_COOKIE, cookie(csrf::login_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0)).parse()?);
+    Ok(res)
+}
+
+/// The first sign-in after the password: a new secret, shown as a QR code and as text, kept
+/// with a token in the browser's enrolment cookie until a code from it confirms it.
+async fn start_enrolment(state: &AppState, user: &User, login_token: Option<String>, at: &str) -> Page {
+    let secret = totp::Secret::generate();
+    let token = auth::random_token();
+    state.store.start_enrolment(user.id, &auth::token_hash(&token), &secret.to_base32(), at).await?;
+    let set = cookie(auth::enrol_cookie_name(state.secure_cookies), &token, state.secure_cookies, Some(auth::ENROLMENT_TIME.as_secs()));
+    let page = enrol_page(state, StatusCode::OK, &user.name, &secret, login_token, None)?;
+    Ok(([(header::SET_COOKIE, set)], page).into_response())
+}
+
+fn enrol_page(state: &AppState, status: StatusCode, name: &str, secret: &totp::Secret, login_token: Option<String>, error: Option<&str>) -> Page {
+    let issuer = format!("MARAC {}", state.cfg().file.area);
+    let qr = totp::qr_svg(&secret.otpauth_uri(&issuer, name))?;
+    let text = secret.to_base32();
+    let grouped: Vec<&str> = text.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    let login_csrf = login_token.unwrap_or_default();
+    let ctx = context! { qr => minijinja::Value::from_safe_string(qr), secret => grouped.join(" "), name, issuer, login_csrf, error };
+    Ok((status, render(state, "enrol.html", None, ctx)?).into_response())
+}
+
+/// Confirms the authenticator app with a code from it: the second factor is kept, ten
+/// recovery codes are made and shown (once), and the session opens. Counted by the throttle as a
+/// sign-in attempt.
+async fn enrol(state: &AppState, client: &str, enrol_token: Option<String>, login_token: Option<String>, code: &str) -> Page {
+    let now = auth::now();
+    let at = stamp(now);
+    let since = stamp(now - chrono::Duration::from_std(auth::ENROLMENT_TIME).expect("small"));
+    let found = match &enrol_token {
+        Some(t) => state.store.enrolment(&auth::token_hash(t), &since).await?,
+        None => None,
+    };
+    let (Some(token), Some((user, secret))) = (enrol_token, found) else {
+        return login_page(state, StatusCode::BAD_REQUEST, Some("The setup of your authenticator app has expired. Sign in again."), None);
+    };
+    let attempt = match auth::begin_attempt(state, &user.name, client, now).await? {
+        Ok(id) => id,
+        Err(refused) => return login_page(state, StatusCode::TOO_MANY_REQUESTS, Some(&too_many(&refused)), None),
+    };
+    let secret = totp::Secret::from_base32(&secret).map_err(|e| anyhow::anyhow!("the TOTP secret of an enrolment: {e}"))?;
+    let Some(step) = secret.matching_step(code, now.timestamp().max(0) as u64) else {
+        state.store.finish_attempt(attempt, AttemptOutcome::Failed).await?;
+        state.store.audit(&Audit { at: &at, actor: &user.name, action: "login.failed", object: None, client: Some(client), detail: Some("enrolment code") }).await?;
+        let error = "That code is not the one the app shows now. Check that your phone's clock is right, and type the code shown now.";
+        return enrol_page(state, StatusCode::UNAUTHORIZED, &user.name, &secret, login_token, Some(error));
+    };
+    let codes = totp::recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_hash(c)).collect();
+    let session = auth::random_token();
+    let (session_hash, csrf_token) = (auth::token_hash(&session), auth::random_token());
+    let enrolment = Enrolment {
+        enrolment_token_hash: &auth::token_hash(&token),
+        user: &user,
+        secret: &secret.to_base32(),
+        step: step as i64,
+        recovery_hashes: &hashes,
+        session_token_hash: &session_hash,
+        csrf_token: &csrf_token,
+        now: &at,
+        client,
+    };
+    if !state.store.complete_enrolment(&enrolment).await? {
+        state.store.finish_attempt(attempt, AttemptOutcome::Failed).await?;
+        return login_page(state, StatusCode::CONFLICT, Some("Your authenticator app was set up meanwhile (in another window?). Sign in again."), None);
     }
+    state.store.finish_attempt(attempt, AttemptOutcome::Ok).await?;
+    tracing::info!(user = %user.name, "A user set up their authenticator app.");
+    let html = render(state, "recovery.html", None, context! { codes })?;
+    let mut res = (StatusCode::OK, html).into_response();
+    let h = res.headers_mut();
+    h.append(header::SET_COOKIE, cookie(session_cookie_name(state.secure_cookies), &session, state.secure_cookies, None).parse()?);
+    h.append(header::SET_COOKIE, cookie(csrf::login_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0)).parse()?);
+    h.append(header::SET_COOKIE, cookie(auth::enrol_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0)).parse()?);
+    Ok(res)
 }
 
 use axum::extract::FromRequest;
@@ -187,13 +319,14 @@ async fn logout(State(state): State<AppState>, signed: Signed) -> Page {
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
 }
 
-/// The signed-in user's own account: a new password.
+/// The signed-in user's own account: a new password, and how many recovery codes are left.
 async fn account_page(State(state): State<AppState>, signed: Signed) -> Page {
-    account_view(&state, &signed, StatusCode::OK, None)
+    account_view(&state, &signed, StatusCode::OK, None).await
 }
 
-fn account_view(state: &AppState, signed: &Signed, status: StatusCode, error: Option<&str>) -> Page {
-    Ok((status, render(state, "account.html", Some(signed), context! { error })?).into_response())
+async fn account_view(state: &AppState, signed: &Signed, status: StatusCode, error: Option<&str>) -> Page {
+    let recovery_left = state.store.recovery_codes_left(signed.session.user.id).await?;
+    Ok((status, render(state, "account.html", Some(signed), context! { error, recovery_left })?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -206,30 +339,42 @@ struct PasswordForm {
     password_again: String,
 }
 
-/// A new password for oneself, after the current one: a wrong current password counts as a
-/// failed sign-in (so a session left open cannot be used to guess it). Every session of the user
-/// ends, this one too.
+/// A new password for oneself, after the current one. The check of the current password is a
+/// sign-in attempt: counted before it is made, throttled, a few at a time, and a wrong one is a
+/// failure (so a session left open cannot be used to guess it). Every session of the user ends,
+/// this one too.
 async fn account_change(State(state): State<AppState>, signed: Signed, Form(form): Form<PasswordForm>) -> Page {
     let now = auth::now();
     let at = stamp(now);
     let name = signed.name().to_owned();
-    if auth::throttled(&state, &name, &signed.client, now).await? {
-        return account_view(&state, &signed, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts. Wait 15 minutes, or ask an admin."));
-    }
+    let attempt = match auth::begin_attempt(&state, &name, &signed.client, now).await? {
+        Ok(id) => id,
+        Err(refused) => return account_view(&state, &signed, StatusCode::TOO_MANY_REQUESTS, Some(&too_many(&refused))).await,
+    };
     let Some((_, hash)) = state.store.user_for_login(&name).await? else {
-        return account_view(&state, &signed, StatusCode::NOT_FOUND, Some("Your account is gone."));
+        state.store.finish_attempt(attempt, AttemptOutcome::Unchecked).await?;
+        return account_view(&state, &signed, StatusCode::NOT_FOUND, Some("Your account is gone.")).await;
     };
     let current = form.current;
-    if !tokio::task::spawn_blocking(move || auth::verify_password(&current, &hash)).await? {
+    let Some(ok) = auth::argon2_bounded(move || auth::verify_password(&current, &hash)).await? else {
+        state.store.finish_attempt(attempt, AttemptOutcome::Unchecked).await?;
+        return account_view(&state, &signed, StatusCode::SERVICE_UNAVAILABLE, Some(BUSY)).await;
+    };
+    if !ok {
+        state.store.finish_attempt(attempt, AttemptOutcome::Failed).await?;
         state.store.audit(&Audit { at: &at, actor: &name, action: "login.failed", object: None, client: Some(&signed.client), detail: Some("password change") }).await?;
-        return account_view(&state, &signed, StatusCode::UNAUTHORIZED, Some("The current password is wrong."));
+        return account_view(&state, &signed, StatusCode::UNAUTHORIZED, Some("The current password is wrong.")).await;
     }
+    state.store.finish_attempt(attempt, AttemptOutcome::Ok).await?;
     if form.password != form.password_again {
-        return account_view(&state, &signed, StatusCode::BAD_REQUEST, Some("The two new passwords differ."));
+        return account_view(&state, &signed, StatusCode::BAD_REQUEST, Some("The two new passwords differ.")).await;
     }
     let password = form.password;
-    let Ok(hash) = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await? else {
-        return account_view(&state, &signed, StatusCode::BAD_REQUEST, Some("A password needs at least 12 characters."));
+    let Some(hashed) = auth::argon2_bounded(move || auth::hash_password(&password)).await? else {
+        return account_view(&state, &signed, StatusCode::SERVICE_UNAVAILABLE, Some(BUSY)).await;
+    };
+    let Ok(hash) = hashed else {
+        return account_view(&state, &signed, StatusCode::BAD_REQUEST, Some("A password needs at least 12 characters.")).await;
     };
     state.store.set_password_by(&name, &hash, &at, &name, Some(&signed.client)).await?;
     let clear = cookie(session_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0));

@@ -8,6 +8,8 @@ pub const STYLE: &str = include_str!("templates/style.css");
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
+    ("enrol.html", include_str!("templates/enrol.html")),
+    ("recovery.html", include_str!("templates/recovery.html")),
     ("queue.html", include_str!("templates/queue.html")),
     ("case.html", include_str!("templates/case.html")),
     ("message.html", include_str!("templates/message.html")),

@@ -29,13 +29,15 @@ pub async fn triaged_store(db: &str) -> (Store, marac_intake::config::Config) {
     (store, cfg)
 }
 
-/// [`triaged_store`] in `dir`, with a coordinator `coord` and an admin `boss`.
+/// [`triaged_store`] in `dir`, with a coordinator `coord` and an admin `boss`, both with the
+/// password [`PASSWORD`] and the TOTP secret `totp::SECRET` enrolled.
 #[allow(dead_code)]
 pub async fn fixture_store(dir: &Path) -> (Store, marac_intake::config::Config) {
     let (store, cfg) = triaged_store(&format!("sqlite://{}/t.db", dir.display())).await;
     let hash = auth::hash_password(PASSWORD).unwrap();
-    store.add_user("coord", Role::Coordinator, &hash, "2026-02-01T12:00:00.000Z").await.unwrap();
-    store.add_user("boss", Role::Admin, &hash, "2026-02-01T12:00:00.000Z").await.unwrap();
+    let secret = Some(crate::totp::SECRET);
+    store.add_user("coord", Role::Coordinator, &hash, secret, "2026-02-01T12:00:00.000Z").await.unwrap();
+    store.add_user("boss", Role::Admin, &hash, secret, "2026-02-01T12:00:00.000Z").await.unwrap();
     (store, cfg)
 }
 
