@@ -16,9 +16,9 @@
 //!    already processed. No reply.
 //!    (A message whose only sign is `X-Auto-Response-Suppress` but which carries attachments goes
 //!    to `review` with no reply instead: it may be a referral sent by a system.)
-//! 4. `quarantined` — sender not on the allowlist, or authentication failed in the topmost
-//!    `Authentication-Results` header from the trusted authserv-id (`dmarc=fail`, or `spf=fail`
-//!    with no passing DKIM). Other authserv-ids are ignored. No reply.
+//! 4. `quarantined` — sender not on the allowlist, or not proven: anything but an aligned
+//!    `dmarc=pass` for the From domain recorded by the receiving server (or a trusted ARC
+//!    sealer), with exactly one From (see [`crate::trust`]: fails closed). No reply.
 //! 5. `review` — the content could not be read or decided safely (unreadable attachment, a
 //!    contained parser panic, a limit hit, conflicting marks, an unrecognised question or a DASH
 //!    read only in part, a stated score that disagrees with the checklist, an impossible date of
@@ -745,27 +745,23 @@ fn quarantine_reasons(i: &Inspection, c: &Config) -> Vec<(Category, String)> {
             out.push((sender, "the Sender header names an address that is not on the secure-sender allowlist".to_owned()));
         }
     }
-    let trusted = c.file.senders.trusted_authserv_id.to_ascii_lowercase();
-    if let Some(ar) = env.authentication_results.iter().find(|a| a.authserv_id == trusted) {
-        let failed = |m: &str| ar.of(m).any(|r| r.result == "fail");
-        let passed = |m: &str| ar.of(m).any(|r| r.result == "pass");
-        let auth = Category::AuthenticationFailed;
-        if failed("dmarc") {
-            out.push((auth, "sender authentication failed: dmarc=fail".to_owned()));
-        } else if failed("spf") && !passed("dkim") {
-            out.push((auth, "sender authentication failed: spf=fail and no passing DKIM signature".to_owned()));
-        }
+    // Fail closed: only proof of the sender counts (see `crate::trust`).
+    if let Err(why) = crate::trust::verify(env, &c.file.senders) {
+        out.push((Category::AuthenticationFailed, why.0));
     }
     out
 }
 
-/// Reply-To when that address is itself allowlisted, else the sender. Never a Cc.
+/// The From (proven by `quarantine_reasons` before any reply is due), or a Reply-To that is
+/// allowlisted and in the same organisation's domain as the From. Never a Cc, never another
+/// organisation: a forged From with a Reply-To elsewhere would otherwise learn about a case.
 fn reply_address(i: &Inspection, c: &Config) -> Vec<String> {
     let env = &i.envelope;
-    if let Some(rt) = env.reply_to.iter().find(|m| c.allowlist.allows(&m.address)) {
+    let Some(from) = env.from.as_ref().filter(|f| c.allowlist.allows(&f.address)) else { return Vec::new() };
+    if let Some(rt) = env.reply_to.iter().find(|m| c.allowlist.allows(&m.address) && crate::trust::same_organisation(&from.address, &m.address, &c.allowlist)) {
         return vec![rt.address.to_ascii_lowercase()];
     }
-    env.from.iter().filter(|f| c.allowlist.allows(&f.address)).map(|f| f.address.to_ascii_lowercase()).collect()
+    vec![from.address.to_ascii_lowercase()]
 }
 
 const DOCUMENT_KINDS: &[FileKind] = &[
