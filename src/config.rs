@@ -997,6 +997,35 @@ from = "marac@marac.example.test"
     }
 
     #[test]
+    fn free_mail_and_public_suffixes_on_the_allowlist_are_warned_about() {
+        let warned = |p: &str| Allowlist::new(&[p.to_owned()]).unwrap().warnings();
+        for p in ["gmail.com", "outlook.com", "hotmail.co.uk", "hotmail.com", "yahoo.fr", "icloud.com", "aol.com", "protonmail.com", "someone@gmail.com"] {
+            let w = warned(p);
+            assert_eq!(w.len(), 1, "{p}");
+            assert!(w[0].contains("free-mail"), "{p}: {w:?}");
+        }
+        for p in ["*.co.uk", "co.uk", "*.gov.uk", "*.nhs.uk", "*.police.uk", "gov.uk"] {
+            let w = warned(p);
+            assert!(w.len() == 1 && w[0].contains("too broad"), "{p}: {w:?}");
+        }
+        for p in ["*.pnn.police.uk", "nhs.net", "*.cjsm.net", "kingsmere.gov.uk", "hotmailer.com", "idva@charity.org.uk", "outlookhealth.org.uk"] {
+            assert!(warned(p).is_empty(), "{p}: {:?}", warned(p));
+        }
+    }
+
+    #[test]
+    fn sender_policy_keys_default_to_closed_and_are_checked() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        let s = &c.file.senders;
+        assert_eq!((s.receiving_server, s.authserv_headers, s.trusted_arc_sealers.is_empty()), (ReceivingServer::Rfc8601, 1, true));
+        let with = |extra: &str| parse(&MINIMAL.replace("[schedule]", &format!("{extra}\n[schedule]")), no_env()).and_then(|f| f.build());
+        assert_eq!(with("receiving_server = \"exchange_online\"").unwrap().file.senders.receiving_server, ReceivingServer::ExchangeOnline);
+        assert_eq!(with("authserv_headers = 0").unwrap_err().key, "senders.authserv_headers");
+        assert_eq!(with("trusted_arc_sealers = [\"not a domain\"]").unwrap_err().key, "senders.trusted_arc_sealers[0]");
+        assert!(with("receiving_server = \"sendmail\"").is_err());
+    }
+
+    #[test]
     fn allowlist_patterns_and_look_alikes() {
         let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
         let a = &c.allowlist;

@@ -951,6 +951,9 @@ mod tests {
             size: 0,
             envelope: Envelope {
                 from: Some(Mailbox { name: None, address: "pc@x.pnn.police.example.test".into() }),
+                // Proven: the receiving server recorded an aligned DMARC pass.
+                authentication_results: vec![crate::mime::parse_authentication_results("mx.example.test; dmarc=pass header.from=x.pnn.police.example.test").unwrap()],
+                originators: crate::mime::Originators { from_headers: 1, from_addresses: 1, sender_headers: 0, reply_to_headers: 0 },
                 ..Envelope::default()
             },
             signals: vec![],
@@ -1143,6 +1146,49 @@ mod tests {
         ooo.signals = vec![crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() }];
         let d = decide(&ooo, &h, &c, day());
         assert_eq!((d.outcome, d.bounced.len()), (Outcome::Ignored, 0));
+    }
+
+    #[test]
+    fn an_unproven_sender_is_quarantined_with_no_reply() {
+        let (c, none) = (config(14, 3), History::default());
+        let proven = referral(16, None, None);
+        assert_eq!(decide(&proven, &none, &c, day()).outcome, Outcome::Accepted);
+        let headers = |h: &[&str]| {
+            let mut i = proven.clone();
+            i.envelope.authentication_results = h.iter().map(|h| crate::mime::parse_authentication_results(h).unwrap()).collect();
+            i
+        };
+        for (i, why) in [
+            (headers(&[]), "no authentication results"),
+            (headers(&["mx.example.test; spf=softfail smtp.mailfrom=x.pnn.police.example.test; dmarc=none header.from=x.pnn.police.example.test"]), "dmarc=none"),
+            (headers(&["mx.example.test; dmarc=temperror header.from=x.pnn.police.example.test"]), "dmarc=temperror"),
+            (headers(&["mx.elsewhere.test; dmarc=pass header.from=x.pnn.police.example.test"]), "no authentication results"),
+            (headers(&["mx.example.test; dmarc=pass header.from=y.pnn.police.example.test"]), "another domain"),
+            (headers(&["mx.example.test; spf=pass smtp.mailfrom=x.pnn.police.example.test; dkim=pass header.d=x.pnn.police.example.test"]), "no DMARC pass"),
+        ] {
+            let d = decide(&i, &none, &c, day());
+            assert_eq!((d.outcome, d.reply, d.category), (Outcome::Quarantined, ReplyKind::None, Some(Category::AuthenticationFailed)), "{why}");
+            assert!(d.reply_to.is_empty(), "{why}");
+            assert!(d.reasons.iter().any(|r| r.starts_with("the sender could not be verified") && r.contains(why)), "{why}: {:?}", d.reasons);
+        }
+        let mut two_from = proven.clone();
+        two_from.envelope.originators.from_headers = 2;
+        let d = decide(&two_from, &none, &c, day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Quarantined, ReplyKind::None));
+    }
+
+    #[test]
+    fn a_reply_to_goes_only_to_the_same_organisation() {
+        let (c, none) = (config(14, 3), History::default());
+        let with_reply_to = |a: &str| {
+            let mut i = referral(16, None, None);
+            i.envelope.reply_to = vec![Mailbox { name: None, address: a.into() }];
+            i.envelope.originators.reply_to_headers = 1;
+            decide(&i, &none, &c, day()).reply_to
+        };
+        assert_eq!(with_reply_to("Team@x.pnn.police.example.test"), vec!["team@x.pnn.police.example.test"]);
+        assert_eq!(with_reply_to("dmo@othershire.pnn.police.example.test"), vec!["pc@x.pnn.police.example.test"], "another allowlisted organisation: the From");
+        assert_eq!(with_reply_to("me@webmail.test"), vec!["pc@x.pnn.police.example.test"]);
     }
 
     #[test]

@@ -893,6 +893,50 @@ Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
     }
 
     #[test]
+    fn exchange_online_results_without_an_authserv_id_are_read() {
+        let r = parse_authentication_results(
+            "spf=pass (sender IP is 198.51.100.7)\r\n smtp.mailfrom=x.test; dkim=pass (signature was verified)\r\n header.d=x.test;dmarc=pass action=none\r\n header.from=x.test;compauth=pass reason=100",
+        )
+        .unwrap();
+        assert_eq!(r.authserv_id, "", "none written");
+        let methods: Vec<_> = r.results.iter().map(|r| (r.method.as_str(), r.result.as_str())).collect();
+        assert_eq!(methods, vec![("spf", "pass"), ("dkim", "pass"), ("dmarc", "pass"), ("compauth", "pass")]);
+        assert!(r.results[2].properties.contains(&("header.from".into(), "x.test".into())));
+    }
+
+    #[test]
+    fn the_first_from_is_read_and_repeated_originators_counted() {
+        let m = "Authentication-Results: mx.test; dmarc=pass header.from=a.test\r\n\
+Authentication-Results: mx.test; dmarc=pass header.from=forged.test\r\n\
+From: First <one@a.test>\r\nFrom: Second <two@b.test>\r\nReply-To: r@a.test\r\nReply-To: s@b.test\r\nSender: x@a.test\r\n\r\nHi\r\n";
+        let e = parse(m.as_bytes(), &Limits::default()).envelope;
+        assert_eq!(e.from.unwrap().address, "one@a.test", "the From a DMARC checker judges");
+        assert_eq!(e.originators, Originators { from_headers: 2, from_addresses: 1, sender_headers: 1, reply_to_headers: 2 });
+        assert_eq!(e.reply_to[0].address, "r@a.test");
+        let order: Vec<_> = e.authentication_results.iter().map(|a| a.results[0].properties[0].1.as_str()).collect();
+        assert_eq!(order, vec!["a.test", "forged.test"], "every header, topmost first, none merged");
+
+        let group = "From: one@a.test, two@b.test\r\n\r\nHi\r\n";
+        assert_eq!(parse(group.as_bytes(), &Limits::default()).envelope.originators.from_addresses, 2);
+    }
+
+    #[test]
+    fn arc_sets_are_read() {
+        let m = "ARC-Seal: i=2; a=rsa-sha256; t=1; cv=pass;\r\n d=Hub.example.test; s=s1; b=abc\r\n\
+ARC-Authentication-Results: i=2; mx.hub.example.test; dkim=pass header.d=a.test; dmarc=pass header.from=a.test\r\n\
+ARC-Seal: i=1; cv=none; d=first.example.test; s=s; b=x\r\n\
+ARC-Seal: i=99; cv=none; d=bogus.test; b=x\r\n\
+From: one@a.test\r\n\r\nHi\r\n";
+        let arc = parse(m.as_bytes(), &Limits::default()).envelope.arc;
+        assert_eq!(arc.seals, vec![
+            ArcSeal { instance: 2, domain: "hub.example.test".into(), cv: "pass".into() },
+            ArcSeal { instance: 1, domain: "first.example.test".into(), cv: "none".into() },
+        ], "an instance over 50 is not one");
+        assert_eq!(arc.results.len(), 1);
+        assert_eq!((arc.results[0].0, arc.results[0].1.authserv_id.as_str()), (2, "mx.hub.example.test"));
+    }
+
+    #[test]
     fn auto_replies_bounces_and_lists_are_signalled() {
         let ooo = "From: a@x.test\r\nAuto-Submitted: auto-replied\r\nSubject: Automatic reply: referral\r\n\r\nAway\r\n";
         let e = parse(ooo.as_bytes(), &Limits::default());

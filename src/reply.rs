@@ -244,6 +244,28 @@ mod tests {
     }
 
     #[test]
+    fn no_template_can_name_a_case_reference() {
+        // `{reference}` is the message's own reference, whatever the template says: the input
+        // has no other reference to give it.
+        let mut c = config();
+        c.file.replies.acknowledgement = Template { subject: "Ref {reference}".into(), body: "{reference} on {meeting_date}".into() };
+        let original = Envelope::default();
+        let input = ReplyInput {
+            kind: ReplyKind::Acknowledgement,
+            to: "a@nhs.example.test",
+            original: &original,
+            message_ref: "IN-2026-00009",
+            meeting: NaiveDate::from_ymd_opt(2026, 2, 10),
+            reasons: &[],
+            now: now(),
+        };
+        let r = compose(&input, &c).unwrap();
+        assert_eq!(r.subject, "Ref IN-2026-00009");
+        assert!(r.raw.contains("IN-2026-00009 on Tuesday 10 February 2026"), "{}", r.raw);
+        assert_eq!(crate::config::PLACEHOLDERS, &["area", "reference", "meeting_date", "reasons", "their_subject"], "no placeholder for a case");
+    }
+
+    #[test]
     fn a_notice_carries_the_reference_and_category_and_nothing_personal() {
         let c = config();
         let input = NoticeInput { to: "coordinators@marac.example.test", message_ref: "IN-2026-00004", outcome: Outcome::Review, category: Category::ReplyBounced, now: now() };
