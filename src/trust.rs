@@ -73,8 +73,14 @@ pub fn verify(env: &Envelope, s: &SendersConfig) -> Result<Proof, Unverified> {
     if let Some(sealer) = trusted_arc_pass(env, s, &server, &domain) {
         return Ok(Proof::Arc(sealer));
     }
+    let recorded: Vec<String> = server
+        .iter()
+        .flat_map(|a| a.results.iter())
+        .filter(|r| ["dmarc", "spf", "dkim", "arc", "compauth"].contains(&r.method.as_str()))
+        .map(|r| format!("{}={}", r.method, short(&r.result)))
+        .collect();
     match own {
-        Err(why) => Err(unverified(format!("{name}{id} {why}"))),
+        Err(why) => Err(unverified(format!("{name}{id} {why} (it recorded: {})", recorded.join(", ")))),
         Ok(()) => Err(unverified(format!("{name} recorded a DMARC pass but no compauth=pass"))),
     }
 }
