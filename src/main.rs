@@ -516,7 +516,11 @@ fn check_config(c: &ConfigArg) -> Result<()> {
     println!("secure senders:       {}", cfg.allowlist.describe().join("; "));
     println!("trusted authserv-id:  {}", f.senders.trusted_authserv_id);
     let sealers = if f.senders.trusted_arc_sealers.is_empty() { "none".to_owned() } else { f.senders.trusted_arc_sealers.join(", ") };
-    println!("sender proof:         aligned dmarc=pass from {:?} (topmost {} header(s)); ARC sealers trusted: {sealers}", f.senders.receiving_server, f.senders.authserv_headers);
+    let server = match f.senders.receiving_server {
+        config::ReceivingServer::Rfc8601 => format!("the receiving server's topmost {} header(s) naming {}", f.senders.authserv_headers, f.senders.trusted_authserv_id),
+        config::ReceivingServer::ExchangeOnline => format!("Exchange Online's topmost {} header(s), with compauth=pass", f.senders.authserv_headers),
+    };
+    println!("sender proof:         an aligned dmarc=pass in {server}; ARC sealers trusted: {sealers}");
     let today = chrono::Local::now().date_naive();
     let upcoming = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120));
     println!("meetings:             {:?}; next: {}", f.schedule.kind, upcoming.iter().take(4).map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
