@@ -321,8 +321,40 @@ pub struct SendersConfig {
     /// Secure senders: `*.pnn.police.uk` (any subdomain), `nhs.net` (that domain exactly),
     /// `person@charity.org.uk` (that address). Case-insensitive.
     pub allow: Vec<String>,
-    /// Only `Authentication-Results` headers from this server count.
+    /// Only `Authentication-Results` headers from this server count (the topmost
+    /// `authserv_headers` of them: the ones it added above the sender's own headers).
     pub trusted_authserv_id: String,
+    /// How the receiving server records its checks: `rfc8601` (default: headers naming
+    /// `trusted_authserv_id`) or `exchange_online` (Exchange Online's headers, which name no
+    /// authserv-id and carry `compauth`).
+    #[serde(default)]
+    pub receiving_server: ReceivingServer,
+    /// How many `Authentication-Results` headers the receiving server adds to every message
+    /// (default 1). Only that many, counted from the top, are read: anything below can be
+    /// written by the sender.
+    #[serde(default = "default_authserv_headers")]
+    pub authserv_headers: usize,
+    /// Hubs whose ARC results are trusted for mail forwarded through them, by the sealing
+    /// domain (`d=` of their `ARC-Seal`). Default none. Their results count only when the
+    /// receiving server's own results say `arc=pass`.
+    #[serde(default)]
+    pub trusted_arc_sealers: Vec<String>,
+}
+
+fn default_authserv_headers() -> usize {
+    1
+}
+
+/// The receiving server's way of writing `Authentication-Results`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceivingServer {
+    /// RFC 8601 headers naming `senders.trusted_authserv_id` (Postfix with OpenDKIM/OpenDMARC,
+    /// rspamd, Exim, Google Workspace, ...).
+    #[default]
+    Rfc8601,
+    /// Exchange Online (Microsoft 365): no authserv-id, `compauth=pass` beside `dmarc=pass`.
+    ExchangeOnline,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -693,6 +725,14 @@ impl ConfigFile {
         if self.senders.trusted_authserv_id.trim().is_empty() || self.senders.trusted_authserv_id.contains(char::is_whitespace) {
             return Err(err("senders.trusted_authserv_id", "must be the receiving server's authserv-id, one word"));
         }
+        if !(1..=8).contains(&self.senders.authserv_headers) {
+            return Err(err("senders.authserv_headers", "must be between 1 and 8: how many Authentication-Results headers the receiving server adds"));
+        }
+        for (i, d) in self.senders.trusted_arc_sealers.iter().enumerate() {
+            if !valid_domain(&d.trim().to_ascii_lowercase()) {
+                return Err(err(format!("senders.trusted_arc_sealers[{i}]"), format!("{d:?} is not a domain (the d= of the hub's ARC-Seal)")));
+            }
+        }
         if !looks_like_address(&self.replies.from) {
             return Err(err("replies.from", "must be an email address"));
         }
@@ -759,6 +799,39 @@ fn looks_like_address(s: &str) -> bool {
     }
 }
 
+/// Public suffixes that no organisation owns as a whole: an allowlist entry, or a reply's
+/// organisation, is never one of these. A short embedded list (no download): the UK's
+/// second-level domains and the common generic ones.
+const PUBLIC_SUFFIXES: &[&str] = &[
+    "uk", "co.uk", "org.uk", "me.uk", "net.uk", "ltd.uk", "plc.uk", "ac.uk", "sch.uk", "gov.uk", "nhs.uk", "police.uk", "mod.uk",
+    "com", "net", "org", "info", "biz", "gov", "edu", "int", "eu", "io", "co", "me", "scot", "wales", "cymru", "london",
+    "ie", "gov.ie", "gg", "je", "im", "gov.scot", "gov.wales", "llyw.cymru", "example", "test", "invalid", "localhost",
+];
+
+/// Free-mail providers, by domain; an entry ending `.*` stands for every top-level domain.
+const FREE_MAIL: &[&str] = &[
+    "gmail.com", "googlemail.com", "outlook.*", "hotmail.*", "live.*", "msn.com", "windowslive.com", "yahoo.*", "ymail.com",
+    "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.*", "aim.com", "protonmail.*", "proton.me", "pm.me", "gmx.*",
+    "mail.com", "zoho.com", "yandex.*", "tutanota.com", "tuta.io", "btinternet.com", "sky.com", "virginmedia.com",
+    "talktalk.net", "ntlworld.com", "blueyonder.co.uk", "tiscali.co.uk", "mail.ru", "qq.com", "fastmail.com",
+];
+
+/// Whether `domain` is one of the embedded public suffixes (see [`PUBLIC_SUFFIXES`]).
+pub fn is_public_suffix(domain: &str) -> bool {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    PUBLIC_SUFFIXES.contains(&d.as_str())
+}
+
+/// Whether `domain` (or a domain it is a subdomain of) is a free-mail provider.
+pub fn is_free_mail(domain: &str) -> bool {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    FREE_MAIL.iter().any(|f| match f.strip_suffix(".*") {
+        // hotmail.co.uk, hotmail.com, hotmail.fr: the provider's label, then a public suffix.
+        Some(label) => d.split_once('.').is_some_and(|(first, rest)| first == label && (is_public_suffix(rest) || rest.len() == 2)),
+        None => d == *f || d.ends_with(&format!(".{f}")),
+    })
+}
+
 /// The secure-sender allowlist, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Allowlist {
@@ -822,6 +895,31 @@ impl Allowlist {
             AllowEntry::Domain(d) => domain == d,
             AllowEntry::Address(x) => a == *x,
         })
+    }
+
+    /// Whether an entry opens every subdomain of `domain` (`*.pnn.police.uk` for `pnn.police.uk`).
+    pub fn opens_subdomains_of(&self, domain: &str) -> bool {
+        let d = format!(".{}", domain.trim_end_matches('.').to_ascii_lowercase());
+        self.entries.iter().any(|e| matches!(e, AllowEntry::Subdomains(s) if *s == d))
+    }
+
+    /// What `check-config` warns about: entries that let anyone with a free-mail account, or
+    /// every organisation under a public suffix, count as a secure sender.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            let (shown, domain) = match e {
+                AllowEntry::Subdomains(s) => (format!("*{s}"), s.trim_start_matches('.').to_owned()),
+                AllowEntry::Domain(d) => (d.clone(), d.clone()),
+                AllowEntry::Address(a) => (a.clone(), a.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default()),
+            };
+            if is_free_mail(&domain) {
+                out.push(format!("senders.allow: {shown:?} is a free-mail provider: anyone can open an account there, so a message from it proves nothing about the sender's organisation; list the secure domains of the agencies instead"));
+            } else if is_public_suffix(&domain) {
+                out.push(format!("senders.allow: {shown:?} is too broad: it covers every organisation under a public suffix; list each agency's own domain (a force's *.pnn.police.uk style name is fine)"));
+            }
+        }
+        out
     }
 
     pub fn describe(&self) -> Vec<String> {
@@ -896,6 +994,35 @@ from = "marac@marac.example.test"
         let bad_tpl = MINIMAL.replace("[replies]\n", "[replies]\nholding = { subject = \"{ref}\", body = \"x\" }\n");
         let e = parse(&bad_tpl, no_env()).unwrap().build().unwrap_err();
         assert_eq!(e.key, "replies.holding");
+    }
+
+    #[test]
+    fn free_mail_and_public_suffixes_on_the_allowlist_are_warned_about() {
+        let warned = |p: &str| Allowlist::new(&[p.to_owned()]).unwrap().warnings();
+        for p in ["gmail.com", "outlook.com", "hotmail.co.uk", "hotmail.com", "yahoo.fr", "icloud.com", "aol.com", "protonmail.com", "someone@gmail.com"] {
+            let w = warned(p);
+            assert_eq!(w.len(), 1, "{p}");
+            assert!(w[0].contains("free-mail"), "{p}: {w:?}");
+        }
+        for p in ["*.co.uk", "co.uk", "*.gov.uk", "*.nhs.uk", "*.police.uk", "gov.uk"] {
+            let w = warned(p);
+            assert!(w.len() == 1 && w[0].contains("too broad"), "{p}: {w:?}");
+        }
+        for p in ["*.pnn.police.uk", "nhs.net", "*.cjsm.net", "kingsmere.gov.uk", "hotmailer.com", "idva@charity.org.uk", "outlookhealth.org.uk"] {
+            assert!(warned(p).is_empty(), "{p}: {:?}", warned(p));
+        }
+    }
+
+    #[test]
+    fn sender_policy_keys_default_to_closed_and_are_checked() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        let s = &c.file.senders;
+        assert_eq!((s.receiving_server, s.authserv_headers, s.trusted_arc_sealers.is_empty()), (ReceivingServer::Rfc8601, 1, true));
+        let with = |extra: &str| parse(&MINIMAL.replace("[schedule]", &format!("{extra}\n[schedule]")), no_env()).and_then(|f| f.build());
+        assert_eq!(with("receiving_server = \"exchange_online\"").unwrap().file.senders.receiving_server, ReceivingServer::ExchangeOnline);
+        assert_eq!(with("authserv_headers = 0").unwrap_err().key, "senders.authserv_headers");
+        assert_eq!(with("trusted_arc_sealers = [\"not a domain\"]").unwrap_err().key, "senders.trusted_arc_sealers[0]");
+        assert!(with("receiving_server = \"sendmail\"").is_err());
     }
 
     #[test]

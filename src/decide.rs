@@ -16,9 +16,9 @@
 //!    already processed. No reply.
 //!    (A message whose only sign is `X-Auto-Response-Suppress` but which carries attachments goes
 //!    to `review` with no reply instead: it may be a referral sent by a system.)
-//! 4. `quarantined` — sender not on the allowlist, or authentication failed in the topmost
-//!    `Authentication-Results` header from the trusted authserv-id (`dmarc=fail`, or `spf=fail`
-//!    with no passing DKIM). Other authserv-ids are ignored. No reply.
+//! 4. `quarantined` — sender not on the allowlist, or not proven: anything but an aligned
+//!    `dmarc=pass` for the From domain recorded by the receiving server (or a trusted ARC
+//!    sealer), with exactly one From (see [`crate::trust`]: fails closed). No reply.
 //! 5. `review` — the content could not be read or decided safely (unreadable attachment, a
 //!    contained parser panic, a limit hit, conflicting marks, an unrecognised question or a DASH
 //!    read only in part, a stated score that disagrees with the checklist, an impossible date of
@@ -745,27 +745,23 @@ fn quarantine_reasons(i: &Inspection, c: &Config) -> Vec<(Category, String)> {
             out.push((sender, "the Sender header names an address that is not on the secure-sender allowlist".to_owned()));
         }
     }
-    let trusted = c.file.senders.trusted_authserv_id.to_ascii_lowercase();
-    if let Some(ar) = env.authentication_results.iter().find(|a| a.authserv_id == trusted) {
-        let failed = |m: &str| ar.of(m).any(|r| r.result == "fail");
-        let passed = |m: &str| ar.of(m).any(|r| r.result == "pass");
-        let auth = Category::AuthenticationFailed;
-        if failed("dmarc") {
-            out.push((auth, "sender authentication failed: dmarc=fail".to_owned()));
-        } else if failed("spf") && !passed("dkim") {
-            out.push((auth, "sender authentication failed: spf=fail and no passing DKIM signature".to_owned()));
-        }
+    // Fail closed: only proof of the sender counts (see `crate::trust`).
+    if let Err(why) = crate::trust::verify(env, &c.file.senders) {
+        out.push((Category::AuthenticationFailed, why.0));
     }
     out
 }
 
-/// Reply-To when that address is itself allowlisted, else the sender. Never a Cc.
+/// The From (proven by `quarantine_reasons` before any reply is due), or a Reply-To that is
+/// allowlisted and in the same organisation's domain as the From. Never a Cc, never another
+/// organisation: a forged From with a Reply-To elsewhere would otherwise learn about a case.
 fn reply_address(i: &Inspection, c: &Config) -> Vec<String> {
     let env = &i.envelope;
-    if let Some(rt) = env.reply_to.iter().find(|m| c.allowlist.allows(&m.address)) {
+    let Some(from) = env.from.as_ref().filter(|f| c.allowlist.allows(&f.address)) else { return Vec::new() };
+    if let Some(rt) = env.reply_to.iter().find(|m| c.allowlist.allows(&m.address) && crate::trust::same_organisation(&from.address, &m.address, &c.allowlist)) {
         return vec![rt.address.to_ascii_lowercase()];
     }
-    env.from.iter().filter(|f| c.allowlist.allows(&f.address)).map(|f| f.address.to_ascii_lowercase()).collect()
+    vec![from.address.to_ascii_lowercase()]
 }
 
 const DOCUMENT_KINDS: &[FileKind] = &[
@@ -955,6 +951,9 @@ mod tests {
             size: 0,
             envelope: Envelope {
                 from: Some(Mailbox { name: None, address: "pc@x.pnn.police.example.test".into() }),
+                // Proven: the receiving server recorded an aligned DMARC pass.
+                authentication_results: vec![crate::mime::parse_authentication_results("mx.example.test; dmarc=pass header.from=x.pnn.police.example.test").unwrap()],
+                originators: crate::mime::Originators { from_headers: 1, from_addresses: 1, sender_headers: 0, reply_to_headers: 0 },
                 ..Envelope::default()
             },
             signals: vec![],
@@ -1147,6 +1146,49 @@ mod tests {
         ooo.signals = vec![crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() }];
         let d = decide(&ooo, &h, &c, day());
         assert_eq!((d.outcome, d.bounced.len()), (Outcome::Ignored, 0));
+    }
+
+    #[test]
+    fn an_unproven_sender_is_quarantined_with_no_reply() {
+        let (c, none) = (config(14, 3), History::default());
+        let proven = referral(16, None, None);
+        assert_eq!(decide(&proven, &none, &c, day()).outcome, Outcome::Accepted);
+        let headers = |h: &[&str]| {
+            let mut i = proven.clone();
+            i.envelope.authentication_results = h.iter().map(|h| crate::mime::parse_authentication_results(h).unwrap()).collect();
+            i
+        };
+        for (i, why) in [
+            (headers(&[]), "no authentication results"),
+            (headers(&["mx.example.test; spf=softfail smtp.mailfrom=x.pnn.police.example.test; dmarc=none header.from=x.pnn.police.example.test"]), "dmarc=none"),
+            (headers(&["mx.example.test; dmarc=temperror header.from=x.pnn.police.example.test"]), "dmarc=temperror"),
+            (headers(&["mx.elsewhere.test; dmarc=pass header.from=x.pnn.police.example.test"]), "no authentication results"),
+            (headers(&["mx.example.test; dmarc=pass header.from=y.pnn.police.example.test"]), "another domain"),
+            (headers(&["mx.example.test; spf=pass smtp.mailfrom=x.pnn.police.example.test; dkim=pass header.d=x.pnn.police.example.test"]), "no DMARC pass"),
+        ] {
+            let d = decide(&i, &none, &c, day());
+            assert_eq!((d.outcome, d.reply, d.category), (Outcome::Quarantined, ReplyKind::None, Some(Category::AuthenticationFailed)), "{why}");
+            assert!(d.reply_to.is_empty(), "{why}");
+            assert!(d.reasons.iter().any(|r| r.starts_with("the sender could not be verified") && r.contains(why)), "{why}: {:?}", d.reasons);
+        }
+        let mut two_from = proven.clone();
+        two_from.envelope.originators.from_headers = 2;
+        let d = decide(&two_from, &none, &c, day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Quarantined, ReplyKind::None));
+    }
+
+    #[test]
+    fn a_reply_to_goes_only_to_the_same_organisation() {
+        let (c, none) = (config(14, 3), History::default());
+        let with_reply_to = |a: &str| {
+            let mut i = referral(16, None, None);
+            i.envelope.reply_to = vec![Mailbox { name: None, address: a.into() }];
+            i.envelope.originators.reply_to_headers = 1;
+            decide(&i, &none, &c, day()).reply_to
+        };
+        assert_eq!(with_reply_to("Team@x.pnn.police.example.test"), vec!["team@x.pnn.police.example.test"]);
+        assert_eq!(with_reply_to("dmo@othershire.pnn.police.example.test"), vec!["pc@x.pnn.police.example.test"], "another allowlisted organisation: the From");
+        assert_eq!(with_reply_to("me@webmail.test"), vec!["pc@x.pnn.police.example.test"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`recognise`]: documents → a DASH RIC and a referral form.
 //! - [`inspect`]: wires the stages above for one message; pure, panics contained.
 //!
+//! - [`trust`]: whether the sender is proven (an aligned DMARC pass the receiving server recorded).
 //! - [`decide`] and [`triage`]: one message → a decision committed with its reply ([`store`]).
 //! - [`mailbox`] (IMAP in), [`outbox`] (SMTP out) and [`service`] (`run`): the I/O edges.
 //! - [`web`] (`serve`): the coordinators' queue and the admins' console over the same store.
@@ -38,6 +39,7 @@ pub mod sniff;
 pub mod store;
 pub mod text;
 pub mod triage;
+pub mod trust;
 pub mod web;
 
 /// Replaces the default panic message, which can quote the data being parsed (a string slice

@@ -545,6 +545,12 @@ fn check_config(c: &ConfigArg) -> Result<()> {
     println!("required fields:      {}", if f.threshold.required_fields.is_empty() { "(none beyond victim name or date of birth)".into() } else { f.threshold.required_fields.join(", ") });
     println!("secure senders:       {}", cfg.allowlist.describe().join("; "));
     println!("trusted authserv-id:  {}", f.senders.trusted_authserv_id);
+    let sealers = if f.senders.trusted_arc_sealers.is_empty() { "none".to_owned() } else { f.senders.trusted_arc_sealers.join(", ") };
+    let server = match f.senders.receiving_server {
+        config::ReceivingServer::Rfc8601 => format!("the receiving server's topmost {} header(s) naming {}", f.senders.authserv_headers, f.senders.trusted_authserv_id),
+        config::ReceivingServer::ExchangeOnline => format!("Exchange Online's topmost {} header(s), with compauth=pass", f.senders.authserv_headers),
+    };
+    println!("sender proof:         an aligned dmarc=pass in {server}; ARC sealers trusted: {sealers}");
     let today = chrono::Local::now().date_naive();
     let upcoming = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120));
     println!("meetings:             {:?}; next: {}", f.schedule.kind, upcoming.iter().take(4).map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
@@ -552,6 +558,9 @@ fn check_config(c: &ConfigArg) -> Result<()> {
     println!("case references:      {} (e.g. {})", f.case.reference_format, f.case.reference_format_example());
     println!("folders:              accepted {}, rejected {}, review {}, quarantined {}, ignored {}", f.folders.accepted, f.folders.rejected, f.folders.review, f.folders.quarantined, f.folders.ignored);
     println!("extra label synonyms: {} fields, {} sections", f.synonyms.fields.len(), f.synonyms.sections.len());
+    for w in cfg.allowlist.warnings() {
+        println!("warning: {w}");
+    }
     Ok(())
 }
 

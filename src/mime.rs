@@ -45,9 +45,52 @@ pub struct Envelope {
     /// The date of the topmost Received: header: when our own server accepted the message.
     pub received: Option<DateTime<FixedOffset>>,
     pub return_path: Option<String>,
-    /// Every Authentication-Results header, topmost first. Which authserv-id to trust is decided
-    /// later, from the configuration.
+    /// Every Authentication-Results header, topmost first, in the order they were written (none
+    /// dropped or merged: which ones the receiving server wrote is decided later, by position,
+    /// from the configuration).
     pub authentication_results: Vec<AuthResults>,
+    /// The ARC sets (RFC 8617) a hub added, if any.
+    #[serde(skip_serializing_if = "ArcHeaders::is_empty")]
+    pub arc: ArcHeaders,
+    /// How many originator headers the message has: more than one From (or Sender, or
+    /// Reply-To) is a forgery's sign, since checkers and readers may judge different ones.
+    pub originators: Originators,
+}
+
+/// Counts of the originator headers (RFC 5322 §3.6 allows one of each).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Originators {
+    pub from_headers: usize,
+    /// Addresses in the first From header (a From listing several is refused by DMARC).
+    pub from_addresses: usize,
+    pub sender_headers: usize,
+    pub reply_to_headers: usize,
+}
+
+/// The ARC headers of a message (RFC 8617), as written: which instance a trusted sealer added
+/// is decided later, from the configuration. Not verified here: the receiving server's
+/// `arc=` result says whether the chain holds.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ArcHeaders {
+    /// (instance `i=`, sealing domain `d=`, chain validation `cv=`), topmost first.
+    pub seals: Vec<ArcSeal>,
+    /// `ARC-Authentication-Results`, each with its instance, topmost first.
+    pub results: Vec<(u32, AuthResults)>,
+}
+
+impl ArcHeaders {
+    pub fn is_empty(&self) -> bool {
+        self.seals.is_empty() && self.results.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ArcSeal {
+    pub instance: u32,
+    /// The sealer's domain, lower-cased.
+    pub domain: String,
+    /// `none`, `pass` or `fail`, lower-cased.
+    pub cv: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -66,6 +109,7 @@ impl Mailbox {
 /// One Authentication-Results header (RFC 8601).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AuthResults {
+    /// Lower-cased; empty when the header names none (Exchange Online writes it so).
     pub authserv_id: String,
     pub results: Vec<AuthResult>,
 }
@@ -358,10 +402,15 @@ fn clean_name(name: &str) -> String {
 }
 
 fn envelope(msg: &Message<'_>) -> Envelope {
+    // mail-parser's accessors return the last of repeated headers; a DMARC checker judges the
+    // first From, so the first is the one read (and repeats are counted).
+    let first = |is: fn(&HeaderName<'_>) -> bool| msg.headers().iter().find(|h| is(&h.name)).and_then(|h| h.value().as_address());
+    let count = |name: &str| msg.headers_raw().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count();
+    let from = first(|n| matches!(n, HeaderName::From));
     Envelope {
-        from: msg.from().and_then(first_mailbox),
-        sender: msg.sender().and_then(first_mailbox),
-        reply_to: msg.reply_to().map(mailboxes).unwrap_or_default(),
+        from: from.and_then(first_mailbox),
+        sender: first(|n| matches!(n, HeaderName::Sender)).and_then(first_mailbox),
+        reply_to: first(|n| matches!(n, HeaderName::ReplyTo)).map(mailboxes).unwrap_or_default(),
         to: msg.to().map(mailboxes).unwrap_or_default(),
         cc: msg.cc().map(mailboxes).unwrap_or_default(),
         subject: msg.subject().map(str::to_owned),
@@ -375,22 +424,48 @@ fn envelope(msg: &Message<'_>) -> Envelope {
             HeaderValue::TextList(l) => l.first().map(|t| t.to_string()),
             _ => msg.header_raw(HeaderName::ReturnPath).map(|r| r.trim().trim_matches(['<', '>']).to_owned()),
         },
-        authentication_results: msg
-            .header_values("Authentication-Results")
-            .filter_map(|v| match v {
-                HeaderValue::Text(t) => Some(t.to_string()),
-                HeaderValue::TextList(l) => Some(l.join(", ")),
-                _ => None,
-            })
-            .chain(raw_values(msg, "Authentication-Results").into_iter())
-            .filter_map(|h| parse_authentication_results(&h))
-            .fold(Vec::new(), |mut all: Vec<AuthResults>, r| {
-                if !all.contains(&r) {
-                    all.push(r);
-                }
-                all
-            }),
+        authentication_results: raw_values(msg, "Authentication-Results").iter().filter_map(|h| parse_authentication_results(h)).collect(),
+        arc: arc_headers(msg),
+        originators: Originators {
+            from_headers: count("From"),
+            from_addresses: from.map(|a| a.iter().count()).unwrap_or(0),
+            sender_headers: count("Sender"),
+            reply_to_headers: count("Reply-To"),
+        },
     }
+}
+
+/// The ARC-Seal and ARC-Authentication-Results headers, topmost first, at most 50 of each
+/// (RFC 8617 allows instances 1 to 50).
+fn arc_headers(msg: &Message<'_>) -> ArcHeaders {
+    const MAX_INSTANCES: usize = 50;
+    let instance = |tag: &str| tag.trim().strip_prefix("i=").and_then(|n| n.trim().parse::<u32>().ok()).filter(|n| (1..=50).contains(n));
+    let mut arc = ArcHeaders::default();
+    for v in raw_values(msg, "ARC-Seal").iter().take(MAX_INSTANCES) {
+        let clean = strip_comments(v);
+        let mut seal = ArcSeal { instance: 0, domain: String::new(), cv: String::new() };
+        for tag in clean.split(';') {
+            let Some((k, val)) = tag.split_once('=') else { continue };
+            let val: String = val.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            match k.trim().to_ascii_lowercase().as_str() {
+                "i" => seal.instance = instance(&format!("i={val}")).unwrap_or(0),
+                "d" => seal.domain = val,
+                "cv" => seal.cv = val,
+                _ => {}
+            }
+        }
+        if seal.instance > 0 && !seal.domain.is_empty() {
+            arc.seals.push(seal);
+        }
+    }
+    for v in raw_values(msg, "ARC-Authentication-Results").iter().take(MAX_INSTANCES) {
+        // "i=1; authserv-id; method=result ..."
+        let Some((i, rest)) = v.split_once(';') else { continue };
+        if let (Some(i), Some(results)) = (instance(i), parse_authentication_results(rest)) {
+            arc.results.push((i, results));
+        }
+    }
+    arc
 }
 
 /// Raw values of a header that mail-parser may not have parsed as text.
@@ -665,15 +740,20 @@ fn short(v: &str) -> String {
 }
 
 /// Parses one Authentication-Results header value (RFC 8601). Comments are dropped; unknown
-/// syntax is skipped rather than guessed. Returns None when there is no authserv-id.
+/// syntax is skipped rather than guessed. A header that starts with a result instead of an
+/// authserv-id (Exchange Online's form: `spf=pass ...; dmarc=pass ...; compauth=pass ...`) is
+/// read with an empty `authserv_id`. None only when the value is empty.
 pub fn parse_authentication_results(value: &str) -> Option<AuthResults> {
     let clean = strip_comments(value);
-    let mut parts = split_outside_quotes(&clean, ';').into_iter();
-    let head = parts.next()?;
-    let authserv_id = head.split_whitespace().next()?.to_ascii_lowercase();
-    if authserv_id.contains('=') {
-        return None;
-    }
+    let mut parts = split_outside_quotes(&clean, ';');
+    let head = parts.first()?.clone();
+    let first_word = head.split_whitespace().next()?.to_ascii_lowercase();
+    let authserv_id = if first_word.contains('=') {
+        String::new()
+    } else {
+        parts.remove(0);
+        first_word
+    };
     let mut results = Vec::new();
     for resinfo in parts {
         let mut tokens = split_outside_quotes(&resinfo, ' ').into_iter().filter(|t| !t.is_empty());
@@ -810,6 +890,50 @@ Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
         assert_eq!(methods, vec![("dkim", "pass"), ("spf", "fail"), ("dmarc", "fail")]);
         assert_eq!(r.results[1].properties[0].1, "x;y@a.test");
         assert!(parse_authentication_results("mx.example.test; none").unwrap().results.is_empty());
+    }
+
+    #[test]
+    fn exchange_online_results_without_an_authserv_id_are_read() {
+        let r = parse_authentication_results(
+            "spf=pass (sender IP is 198.51.100.7)\r\n smtp.mailfrom=x.test; dkim=pass (signature was verified)\r\n header.d=x.test;dmarc=pass action=none\r\n header.from=x.test;compauth=pass reason=100",
+        )
+        .unwrap();
+        assert_eq!(r.authserv_id, "", "none written");
+        let methods: Vec<_> = r.results.iter().map(|r| (r.method.as_str(), r.result.as_str())).collect();
+        assert_eq!(methods, vec![("spf", "pass"), ("dkim", "pass"), ("dmarc", "pass"), ("compauth", "pass")]);
+        assert!(r.results[2].properties.contains(&("header.from".into(), "x.test".into())));
+    }
+
+    #[test]
+    fn the_first_from_is_read_and_repeated_originators_counted() {
+        let m = "Authentication-Results: mx.test; dmarc=pass header.from=a.test\r\n\
+Authentication-Results: mx.test; dmarc=pass header.from=forged.test\r\n\
+From: First <one@a.test>\r\nFrom: Second <two@b.test>\r\nReply-To: r@a.test\r\nReply-To: s@b.test\r\nSender: x@a.test\r\n\r\nHi\r\n";
+        let e = parse(m.as_bytes(), &Limits::default()).envelope;
+        assert_eq!(e.from.unwrap().address, "one@a.test", "the From a DMARC checker judges");
+        assert_eq!(e.originators, Originators { from_headers: 2, from_addresses: 1, sender_headers: 1, reply_to_headers: 2 });
+        assert_eq!(e.reply_to[0].address, "r@a.test");
+        let order: Vec<_> = e.authentication_results.iter().map(|a| a.results[0].properties[0].1.as_str()).collect();
+        assert_eq!(order, vec!["a.test", "forged.test"], "every header, topmost first, none merged");
+
+        let group = "From: one@a.test, two@b.test\r\n\r\nHi\r\n";
+        assert_eq!(parse(group.as_bytes(), &Limits::default()).envelope.originators.from_addresses, 2);
+    }
+
+    #[test]
+    fn arc_sets_are_read() {
+        let m = "ARC-Seal: i=2; a=rsa-sha256; t=1; cv=pass;\r\n d=Hub.example.test; s=s1; b=abc\r\n\
+ARC-Authentication-Results: i=2; mx.hub.example.test; dkim=pass header.d=a.test; dmarc=pass header.from=a.test\r\n\
+ARC-Seal: i=1; cv=none; d=first.example.test; s=s; b=x\r\n\
+ARC-Seal: i=99; cv=none; d=bogus.test; b=x\r\n\
+From: one@a.test\r\n\r\nHi\r\n";
+        let arc = parse(m.as_bytes(), &Limits::default()).envelope.arc;
+        assert_eq!(arc.seals, vec![
+            ArcSeal { instance: 2, domain: "hub.example.test".into(), cv: "pass".into() },
+            ArcSeal { instance: 1, domain: "first.example.test".into(), cv: "none".into() },
+        ], "an instance over 50 is not one");
+        assert_eq!(arc.results.len(), 1);
+        assert_eq!((arc.results[0].0, arc.results[0].1.authserv_id.as_str()), (2, "mx.hub.example.test"));
     }
 
     #[test]

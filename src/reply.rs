@@ -2,7 +2,9 @@
 //! built with lettre's message builder. Addressed only to the decided recipient (never a Cc),
 //! threaded with `In-Reply-To`/`References`, marked `Auto-Submitted: auto-replied` (RFC 3834) so
 //! auto-responders do not answer it, and carrying no personal data beyond what the referrer sent:
-//! the reference, the meeting date and the reasons.
+//! our reference for their message, the meeting date and the reasons. No placeholder can name
+//! an existing case: `{reference}` is always the message's own reference, so an acknowledgement
+//! reads the same whether or not the victim was already known.
 //!
 //! Also the coordinators' notice ([`compose_notice`]): to `smtp.coordinators_notice_to` only,
 //! `Auto-Submitted: auto-generated`, carrying our message reference and a reason category and
@@ -87,10 +89,11 @@ pub struct ReplyInput<'a> {
     pub kind: ReplyKind,
     pub to: &'a str,
     pub original: &'a Envelope,
-    /// The case reference (accepted) or our reference for the message (rejected, review).
-    pub reference: &'a str,
-    /// Our reference for the incoming message: makes the reply's Message-ID unique.
+    /// Our reference for the incoming message: the `{reference}` every reply carries (never a
+    /// case's: an acknowledgement must not tell whether the victim already had one), and what
+    /// makes the reply's Message-ID unique.
     pub message_ref: &'a str,
+    /// The meeting an acknowledgement names: the one a new case arriving now would go to.
     pub meeting: Option<NaiveDate>,
     pub reasons: &'a [String],
     pub now: DateTime<FixedOffset>,
@@ -118,7 +121,7 @@ pub fn compose(input: &ReplyInput<'_>, c: &Config) -> Result<Reply, ReplyError> 
     let their_subject = input.original.subject.clone().unwrap_or_default();
     let (subject, body) = template.render(&[
         ("area", c.file.area.as_str()),
-        ("reference", input.reference),
+        ("reference", input.message_ref),
         ("meeting_date", meeting.as_str()),
         ("reasons", reasons.as_str()),
         ("their_subject", their_subject.as_str()),
@@ -228,7 +231,6 @@ mod tests {
             kind: ReplyKind::Holding,
             to: "a@nhs.example.test",
             original: &original,
-            reference: "IN-2026-00003",
             message_ref: "IN-2026-00003",
             meeting: None,
             reasons: &[],
@@ -239,6 +241,28 @@ mod tests {
         assert!(r.raw.contains(&format!("Message-ID: {}", r.message_id)), "{}", r.raw);
         assert_eq!(crate::mime::header_message_id(r.raw.as_bytes()).as_deref(), Some("holding.in-2026-00003@marac.example.test"));
         assert!(r.raw.contains("Auto-Submitted: auto-replied"));
+    }
+
+    #[test]
+    fn no_template_can_name_a_case_reference() {
+        // `{reference}` is the message's own reference, whatever the template says: the input
+        // has no other reference to give it.
+        let mut c = config();
+        c.file.replies.acknowledgement = Template { subject: "Ref {reference}".into(), body: "{reference} on {meeting_date}".into() };
+        let original = Envelope::default();
+        let input = ReplyInput {
+            kind: ReplyKind::Acknowledgement,
+            to: "a@nhs.example.test",
+            original: &original,
+            message_ref: "IN-2026-00009",
+            meeting: NaiveDate::from_ymd_opt(2026, 2, 10),
+            reasons: &[],
+            now: now(),
+        };
+        let r = compose(&input, &c).unwrap();
+        assert_eq!(r.subject, "Ref IN-2026-00009");
+        assert!(r.raw.contains("IN-2026-00009 on Tuesday 10 February 2026"), "{}", r.raw);
+        assert_eq!(crate::config::PLACEHOLDERS, &["area", "reference", "meeting_date", "reasons", "their_subject"], "no placeholder for a case");
     }
 
     #[test]

@@ -100,15 +100,18 @@ pub async fn decide_and_commit(inspection: Inspection, raw: &[u8], file: Option<
 
     if decision.reply != ReplyKind::None {
         if let Some(to) = decision.reply_to.first() {
-            let reasons: &[String] = if decision.reply == ReplyKind::Acknowledgement { &[] } else { &decision.reasons };
+            // An acknowledgement reads the same whether the victim was known or not: this
+            // message's own reference and the meeting a new case arriving today would go to,
+            // never a linked case's reference or date (coordinators see the link in the queue).
+            let ack = decision.reply == ReplyKind::Acknowledgement;
+            let reasons: &[String] = if ack { &[] } else { &decision.reasons };
             let reply = compose(
                 &ReplyInput {
                     kind: decision.reply,
                     to,
                     original: &inspection.envelope,
-                    reference: written.case_ref.as_deref().unwrap_or(&written.reference),
                     message_ref: &written.reference,
-                    meeting: written.meeting,
+                    meeting: if ack { c.schedule.next_meeting(day) } else { None },
                     reasons,
                     now,
                 },

@@ -251,9 +251,13 @@ async fn every_triage_scenario_is_decided_as_labelled() {
             p(format!("In-Reply-To {:?} does not name the referral's Message-ID {original}", field(&h, "in-reply-to")));
         }
         if reply == "acknowledgement" {
-            match &got.case_ref {
-                Some(r) if subject.contains(r.as_str()) => {}
-                r => p(format!("acknowledgement subject {subject:?} does not quote the case reference {r:?}")),
+            // The message's own reference, never a case's: an acknowledgement must not tell
+            // whether the victim already had a case (the coordinators see the link).
+            if !subject.contains(got.reference.as_str()) {
+                p(format!("acknowledgement subject {subject:?} does not quote the message's reference {}", got.reference));
+            }
+            if let Some(r) = got.case_ref.as_deref().filter(|r| raw.contains(r)) {
+                p(format!("acknowledgement names the case reference {r}"));
             }
         }
         // A Cc of the referral never receives anything, not even a mention.

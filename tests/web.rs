@@ -271,7 +271,8 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(rec.case_ref.is_some());
     let ack = store.outbox().await.unwrap().into_iter().find(|o| o.kind == "acknowledgement" && o.message_row == rec.row).expect("an acknowledgement in the outbox");
     let raw: String = sqlx::query_scalar("SELECT raw FROM outbox WHERE id = ?").bind(ack.id).fetch_one(store.pool()).await.unwrap();
-    assert!(raw.contains(rec.case_ref.as_deref().unwrap()), "the acknowledgement quotes the case reference");
+    assert!(raw.contains(&rec.reference), "the acknowledgement quotes the message's own reference");
+    assert!(!raw.contains(rec.case_ref.as_deref().unwrap()), "never a case reference: it would tell whether the victim was known");
     // A bounce report under review names no victim: it cannot be accepted.
     if let Some(bounce) = queue.iter().find(|r| r.outcome == "review" && r.reply_to.is_empty()) {
         assert_eq!(http(a, "POST", &format!("/case/{}/decide", bounce.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await.status, 400);
@@ -401,7 +402,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await;
     assert_eq!(rules.status, 200);
     assert!(rules.body.contains("<h1>Rules in force</h1>") && rules.body.contains("(any subdomain)"), "the live allowlist");
-    assert!(rules.body.contains("MARAC referral received - MARAC-2025-0001"), "templates shown rendered: {}", rules.body);
+    assert!(rules.body.contains("MARAC referral received - IN-2025-00001"), "templates shown rendered with a message reference, never a case's: {}", rules.body);
 
     // Sign-out ends the session; a session idle for 30 minutes has ended too.
     let logout = http(a, "POST", "/logout", Some(&boss), Some(&format!("csrf={}", csrf_in(&http(a, "GET", "/", Some(&boss), None).await.body)))).await;
@@ -560,7 +561,7 @@ async fn admins_change_rules_checked_versioned_audited_and_applied() {
     assert!(replies.contains("from = &quot;marac@marac.example.test&quot;"), "{replies}");
     let tpl = "from = \"marac@marac.example.test\"\n[acknowledgement]\nsubject = \"Received: {reference}\"\nbody = \"\"\"\nThanks. Listed for {meeting_date}.\n\"\"\"\n";
     let r = http(a, "POST", "/admin/rules/replies", Some(&boss), Some(&format!("csrf={token}&action=check&base=0&body={}", enc(tpl)))).await;
-    assert!(r.status == 200 && r.body.contains("Received: MARAC-2025-0001") && r.body.contains("Thanks. Listed for 20"), "{}", r.body);
+    assert!(r.status == 200 && r.body.contains("Received: IN-2025-00001") && r.body.contains("Thanks. Listed for 20"), "{}", r.body);
     let r = http(a, "POST", "/admin/rules/replies", Some(&boss), Some(&format!("csrf={token}&action=check&base=0&body={}", enc(&tpl.replace("{reference}", "{ref}"))))).await;
     assert!(r.status == 400 && r.body.contains("replies.acknowledgement: unknown placeholder {ref}"), "{}", r.body);
 

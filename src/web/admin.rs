@@ -235,7 +235,8 @@ fn rules_view(cfg: &crate::config::Config) -> Value {
     let today = chrono::Local::now().date_naive();
     let meetings: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120)).iter().take(4).map(|d| d.to_string()).collect();
     let sample_meeting = meetings.first().cloned().unwrap_or_else(|| "the next meeting".into());
-    let sample_reference = f.case.reference_format_example();
+    // Replies quote our reference for the referral's message, never a case's.
+    let sample_reference = "IN-2025-00001".to_owned();
     let values = [("area", f.area.as_str()), ("reference", sample_reference.as_str()), ("meeting_date", sample_meeting.as_str()), ("reasons", "- the DASH checklist is missing"), ("their_subject", "MARAC referral")];
     let templates: Vec<Value> = [("Acknowledgement", &f.replies.acknowledgement), ("Rejection", &f.replies.rejection), ("Holding reply", &f.replies.holding)]
         .iter()

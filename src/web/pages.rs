@@ -491,7 +491,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         references: i.pointer("/envelope/references").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
         ..Envelope::default()
     };
-    let (kind, reference_for_reply, meeting, reasons, action, detail) = match form.decision.as_str() {
+    let (kind, meeting, reasons, action, detail) = match form.decision.as_str() {
         "accept" => {
             let name = i.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| PersonName::parse(n).ok());
             let dob = i.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -503,7 +503,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
             let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
             let key = name.as_ref().map(PersonName::key).unwrap_or_default();
             let accepted = tx.accept_review(&item, &victim, &written, &key, cfg.schedule.next_meeting(today), &cfg.file.case, signed.name(), &at, today).await?;
-            (ReplyKind::Acknowledgement, accepted.case_ref.clone(), accepted.meeting, Vec::new(), actions::REVIEW_ACCEPT, accepted.case_ref)
+            (ReplyKind::Acknowledgement, accepted.meeting, Vec::new(), actions::REVIEW_ACCEPT, accepted.case_ref)
         }
         "reject" => {
             let reason = form.reason.trim();
@@ -512,12 +512,12 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
             }
             let reasons = vec![reason.to_owned()];
             tx.reject_review(&item, &reasons, signed.name(), &at).await?;
-            (ReplyKind::Rejection, item.record.reference.clone(), None, reasons, actions::REVIEW_REJECT, String::new())
+            (ReplyKind::Rejection, None, reasons, actions::REVIEW_REJECT, String::new())
         }
         _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a decision", "Choose accept or reject."),
     };
     if let Some(to) = item.record.reply_to.first() {
-        let input = ReplyInput { kind, to, original: &original, reference: &reference_for_reply, message_ref: &item.record.reference, meeting, reasons: &reasons, now: now.fixed_offset() };
+        let input = ReplyInput { kind, to, original: &original, message_ref: &item.record.reference, meeting, reasons: &reasons, now: now.fixed_offset() };
         let reply = compose(&input, &cfg)?;
         tx.queue_reply(item.record.row, &reply).await?;
     }
