@@ -230,6 +230,22 @@ pub struct Decision {
     pub grounds: Vec<Ground>,
 }
 
+impl Decision {
+    /// The reasons a reply to the referrer may carry: every reason but those that rest on what
+    /// the history holds about the person, which are said in words that hold for anyone. A reply
+    /// never tells the referrer whether the person is already known.
+    pub fn reasons_for_referrer(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &self.reasons {
+            let r = if r == READ_WITH_EARLIER { BEFORE_DECIDED } else { r.as_str() };
+            if !out.iter().any(|o| o == r) {
+                out.push(r.to_owned());
+            }
+        }
+        out
+    }
+}
+
 /// One ground of a rejection: a thing read for certain that the referral fails on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "ground", content = "field", rename_all = "snake_case")]
@@ -533,6 +549,14 @@ fn criterion_grounds(i: &Inspection, c: &Config) -> Vec<(Ground, String)> {
     out
 }
 
+/// A claimed repeat that the history does not confirm: said whatever the history holds.
+const REPEAT_TO_CHECK: &str = "repeat MARAC is ticked: a coordinator will check it against the earlier cases before this referral is decided";
+/// An earlier referral of the same victim waits for a coordinator. For coordinators only: a
+/// reply to the referrer says [`BEFORE_DECIDED`] instead (see [`Decision::reasons_for_referrer`]).
+const READ_WITH_EARLIER: &str = "a coordinator will read this referral together with the referrals of the same person already received before it is decided";
+/// What the referrer reads in place of a reason that rests on the history.
+const BEFORE_DECIDED: &str = "a coordinator will read this referral before it is decided";
+
 /// Everything that puts a would-be rejection on these grounds in doubt, each in plain words for
 /// the referrer and the coordinator (fields and attachments by name and position, never a value).
 /// Empty when the rejection rests only on what was read for certain.
@@ -596,10 +620,13 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
                 if c.enabled(Criterion::ProfessionalJudgement) && !known("professional_judgement") {
                     out.push("the professional judgement box could not be found on the referral form, so the reasons for referral are not certain: a coordinator will read it".to_owned());
                 }
-                // A repeat claimed for a person the history does not know may be a gap in the
-                // history (not yet imported, a name written differently): a person checks.
-                if has(&Ground::RepeatNotFound) && h.person.is_none() {
-                    out.push("a repeat referral is claimed but no earlier referral of this person was found in the history: a coordinator will check the earlier case".to_owned());
+                // A repeat claimed but not found may be a gap in the history (not yet imported,
+                // a name written differently): a person checks. Whatever the history holds, so
+                // that neither the outcome nor the words tell the referrer whether the person
+                // is known (a rejection here for a known person and a review for an unknown
+                // one would answer that question).
+                if has(&Ground::RepeatNotFound) {
+                    out.push(REPEAT_TO_CHECK.to_owned());
                 }
             }
         }
@@ -607,7 +634,7 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
     // An earlier referral of this victim waits for a coordinator: the two are decided together.
     // Worded so that the holding reply says nothing of who is known.
     if h.earlier_review {
-        out.push("a coordinator will read this referral together with the referrals already received before it is decided".to_owned());
+        out.push(READ_WITH_EARLIER.to_owned());
     }
     let mut seen = std::collections::BTreeSet::new();
     out.into_iter().filter(|s| seen.insert(s.clone())).map(|s| (Category::NeedsDecision, s)).collect()
@@ -1037,17 +1064,33 @@ mod tests {
         assert_eq!(decide(&i, &History::default(), &config(14, 3), day()).outcome, Outcome::Ignored);
     }
 
+    /// A claimed repeat the history does not confirm goes to a person, and the referrer cannot
+    /// tell from the outcome or the words whether the person is known: an unknown person and
+    /// one last referred too long ago get the same decision and the same reply.
     #[test]
-    fn an_unknown_repeat_goes_to_a_person() {
+    fn an_unconfirmed_repeat_goes_to_a_person_whatever_the_history_holds() {
         let mut i = referral(5, None, None);
         i.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
-        let d = decide(&i, &History::default(), &config(14, 3), day());
-        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding));
+        let unknown = decide(&i, &History::default(), &config(14, 3), day());
+        assert_eq!((unknown.outcome, unknown.reply), (Outcome::Review, ReplyKind::Holding));
         let known_but_old = History {
             person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(400), true)) }),
             ..History::default()
         };
-        assert_eq!(decide(&i, &known_but_old, &config(14, 3), day()).outcome, Outcome::Rejected);
+        let known = decide(&i, &known_but_old, &config(14, 3), day());
+        assert_eq!((known.outcome, known.reply), (Outcome::Review, ReplyKind::Holding));
+        assert_eq!(known.reasons_for_referrer(), unknown.reasons_for_referrer());
+        assert!(known.reasons.iter().any(|r| r == REPEAT_TO_CHECK));
+    }
+
+    #[test]
+    fn a_holding_reply_never_says_an_earlier_referral_of_the_person_waits() {
+        let h = History { earlier_review: true, ..History::default() };
+        let d = decide(&referral(3, None, None), &h, &config(14, 3), day());
+        assert!(d.reasons.iter().any(|r| r == READ_WITH_EARLIER), "coordinators see why: {:?}", d.reasons);
+        let told = d.reasons_for_referrer();
+        assert!(!told.iter().any(|r| r == READ_WITH_EARLIER || r.contains("same person") || r.contains("already received")), "{told:?}");
+        assert!(told.iter().any(|r| r == BEFORE_DECIDED));
     }
 
     #[test]

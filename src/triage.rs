@@ -104,7 +104,8 @@ pub async fn decide_and_commit(inspection: Inspection, raw: &[u8], file: Option<
             // message's own reference and the meeting a new case arriving today would go to,
             // never a linked case's reference or date (coordinators see the link in the queue).
             let ack = decision.reply == ReplyKind::Acknowledgement;
-            let reasons: &[String] = if ack { &[] } else { &decision.reasons };
+            let for_referrer = decision.reasons_for_referrer();
+            let reasons: &[String] = if ack { &[] } else { &for_referrer };
             let reply = compose(
                 &ReplyInput {
                     kind: decision.reply,

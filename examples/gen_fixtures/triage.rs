@@ -109,7 +109,7 @@ pub fn all() -> Vec<Scenario> {
         ("idva_conflicting_marks_review", Kind::Plain(s_conflicting)),
         ("police_reply_to_secure_cc_accept", Kind::Plain(s_reply_to_secure)),
         ("nhs_reply_to_webmail_cc_accept", Kind::Plain(s_reply_to_webmail)),
-        ("nhs_victim_w_366_days_reject", Kind::Plain(s_w_366)),
+        ("nhs_victim_w_366_days_repeat_review", Kind::Plain(s_w_366)),
         ("idva_victim_l_364_days_repeat", Kind::Plain(s_l_364)),
         ("idva_victim_t_accept15", Kind::Plain(s_t)),
         ("our_acknowledgement_looped_back_ignored", follow(s_looped_back)),
@@ -981,7 +981,7 @@ fn s_w_366(n: u32, slug: &str) -> Built {
     let e = env(n, slug, at, &c.referrer, &subject(&c));
     let text = body(&c.referrer, "Repeat referral for B.C., who was discussed at MARAC last January. A further incident this week; DASH 5.");
     let eml = with_atts(&e, &text, vec![referral(&c, at, &KINGSMERE, &[]), dash_xlsx(&c, &d, at)]);
-    (eml, at, c.referrer.email.into(), rejected(Some(&d), Some("W"), c.referrer.email, &["repeat"]), "W again on 9 January 2026, 366 days after her last referral (8 January 2025): outside the 365-day repeat window, so judged on its own; DASH 5 and no other criterion: rejected. The referrer ticked 'repeat', so the reason must say why it does not count as one.")
+    (eml, at, c.referrer.email.into(), review(Some(&d), "W", c.referrer.email, &["repeat", "coordinator"]), "W again on 9 January 2026, 366 days after her last referral (8 January 2025): outside the 365-day repeat window, DASH 5 and no other criterion. The referrer ticked 'repeat' and the history does not confirm it: a coordinator checks (review, holding reply), exactly as for a person the history does not know, so that the reply does not tell the referrer whether the person is known (issue 12).")
 }
 
 fn s_l_364(n: u32, slug: &str) -> Built {
