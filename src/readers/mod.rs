@@ -61,3 +61,12 @@ fn text(bytes: &[u8]) -> Document {
         .collect();
     Document { blocks, ..Document::default() }
 }
+
+/// The number of a body paragraph in its document, from its place: "paragraph N" (the Word and
+/// OpenDocument readers) or "line N" (plain text). Those readers count the empty paragraphs and
+/// lines they do not emit, so two paragraphs whose numbers are more than one apart had an empty
+/// one between them: a value left blank under its label.
+pub fn paragraph_number(at: &str) -> Option<u64> {
+    let n = at.strip_prefix("paragraph ").or_else(|| at.strip_prefix("line "))?;
+    n.parse().ok()
+}

@@ -691,16 +691,25 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
     } else {
         &doc.blocks
     };
-    for block in blocks {
+    for (i, block) in blocks.iter().enumerate() {
         if let Some(pending) = above.take() {
             let t = match block {
                 Block::Paragraph(p) => Some((p.text.trim(), &p.at)),
                 Block::Table(_) => None,
             };
-            match t.filter(|(t, _)| value_under(m, &pending.0, t)) {
+            let after = match blocks.get(i + 1) {
+                Some(Block::Paragraph(p)) => Some(p.text.trim()),
+                _ => None,
+            };
+            match t.filter(|(t, _)| value_under(m, &pending.0, t, after)) {
                 Some((value, at)) => {
                     push_pair(&mut out, Pair::new(&pending.0, value, at));
                     continue;
+                }
+                // An empty paragraph under the label before the next label or heading: the
+                // form was left blank there.
+                None if t.is_some_and(|(_, at)| empty_between(&pending.1, at)) => {
+                    push_pair(&mut out, Pair::new(&pending.0, "", &pending.1));
                 }
                 None => unanswered(&mut out, pending),
             }
@@ -718,10 +727,10 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                     for (l, v) in pairs_in(t) {
                         push_pair(&mut out, Pair::new(l, v, &p.at));
                     }
-                } else if let Some(l) = t.strip_suffix(':').map(str::trim).filter(|l| m.names_field(l)) {
+                } else if let Some(l) = t.strip_suffix(':').map(str::trim).filter(|l| m.names_field(l) || m.is_label(l)) {
                     // "Professional judgement:" with nothing after it: the form was left blank there.
                     push_pair(&mut out, Pair::new(l, "", &p.at));
-                } else if label_above(m, t) {
+                } else if label_above(m, t) || repeats_reason_heading(m, out.last(), t) {
                     above = Some((t.to_owned(), p.at.clone()));
                 } else if !t.is_empty() {
                     out.push(Item::Line(t.to_owned()));
@@ -730,8 +739,15 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
             Block::Table(t) => {
                 // A row of labels waiting for the row of values under it.
                 let mut header: Option<(Vec<String>, String)> = None;
+                // Where the rows of a PDF page start, in points: its labels stand there, and a
+                // line that starts further right is the wrap of a value, not a label.
+                let mut left = f32::INFINITY;
                 for row in &t.rows {
                     let at = format!("{}, {}", t.at, row.at);
+                    let starts_left = row.spans.first().is_none_or(|s| s[0] <= left + LABEL_COLUMN_SLACK);
+                    if let Some(s) = row.spans.first() {
+                        left = left.min(s[0]);
+                    }
                     let texts: Vec<&str> = row.cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
                     if texts.is_empty() {
                         // An empty row of values under a row of labels: the form was left blank.
@@ -759,14 +775,14 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                             for (l, v) in pairs_in(one) {
                                 push_pair(&mut out, Pair::new(l, v, &at));
                             }
-                        } else if let Some((l, n)) = glued_number(m, one) {
+                        } else if let Some((l, n)) = glued_number(m, one).or_else(|| glued_after_bracket(m, one)) {
                             push_pair(&mut out, Pair::new(l, n, &at));
-                        } else if row.cells.len() >= 2
-                            && row.cells.first().is_some_and(|c| c.trim() == *one)
-                            && (m.is_label(one) || m.names_field(one))
+                        } else if row.cells.first().is_some_and(|c| c.trim() == *one)
+                            && if row.cells.len() >= 2 { m.is_label(one) || m.names_field(one) } else { starts_left && label_above(m, one) }
                         {
-                            // A label with its value cell left empty, or a label (merged across
-                            // the row) with its value in the row under it: the next row says.
+                            // A label with its value cell left empty (a sheet or a PDF line gives
+                            // no cell for it at all), or a label (merged across the row) with its
+                            // value in the row under it: the next row says.
                             header = Some((row.cells.clone(), at));
                         } else {
                             out.push(Item::Line((*one).to_owned()));
@@ -776,7 +792,7 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                     match row_pairs(m, &row.cells, &at) {
                         None => {
                             if let Some((labels, hat)) = header.take() {
-                                let _ = flush_header(m, &mut out, &labels, &[], &hat, &at, has_fields);
+                                let _ = flush_header(m, &mut out, &labels, &row.cells, &hat, &at, has_fields);
                             }
                             out.push(Item::Row(row.cells.clone()));
                             header = Some((row.cells.clone(), at));
@@ -846,6 +862,19 @@ fn glued_number<'a>(m: &Matcher, text: &'a str) -> Option<(&'a str, &'a str)> {
     (glued && m.key(label, n, None).is_some_and(|k| value_kind(k) == ValueKind::Number)).then_some((label, n))
 }
 
+/// A value printed against the closing bracket of its label, as flat PDFs extract a long label
+/// that runs into its value's column: "Referral criteria met (VHR / PJ / Repeat)VHR, PJ" is the
+/// label and "VHR, PJ". Only where the text before the bracket names a field.
+fn glued_after_bracket<'a>(m: &Matcher, text: &'a str) -> Option<(&'a str, &'a str)> {
+    let close = text.match_indices(')').map(|(i, _)| i).find(|i| text.get(i + 1..).is_some_and(|v| v.starts_with(char::is_alphanumeric)))?;
+    let (label, value) = (text.get(..=close)?, text.get(close + 1..)?);
+    let glued = !label.contains(':');
+    (glued && (m.names_field(label) || asks_for_reason(label))).then_some((label.trim(), value.trim()))
+}
+
+/// How far right of a PDF page's left edge of text a label may start, in points.
+const LABEL_COLUMN_SLACK: f32 = 12.0;
+
 /// A line that is a field's label and nothing else: short, no colon or question, not a heading.
 fn label_above(m: &Matcher, t: &str) -> bool {
     !t.is_empty()
@@ -857,18 +886,42 @@ fn label_above(m: &Matcher, t: &str) -> bool {
         && ((m.heading(t).is_none() && (m.names_field(t) || m.is_label(t))) || (asks_for_reason(t) && reasons_named(t).len() >= 2))
 }
 
+/// Whether an empty paragraph stood between two paragraphs, by their numbers (the Word and
+/// OpenDocument readers count the empty ones they leave out).
+fn empty_between(before: &str, after: &str) -> bool {
+    use crate::readers::paragraph_number;
+    paragraph_number(before).zip(paragraph_number(after)).is_some_and(|(a, b)| b > a.saturating_add(1))
+}
+
+/// A line asking for the reasons right under the heading of the reasons' section ("Referral
+/// criteria", then "Reason for referral"): a section opened with nothing in it is not opened
+/// again, so the second line is the label of the choice written under it.
+fn repeats_reason_heading(m: &Matcher, last: Option<&Item>, t: &str) -> bool {
+    let reason_heading = |text: &str| m.heading(text) == Some(Section::Reason);
+    matches!(last, Some(Item::Line(prev)) if reason_heading(prev)) && reason_heading(t) && asks_for_reason(t) && !t.contains(':')
+}
+
 /// Whether the line under a label is its value: not another label, a heading, a pair of its own
 /// or a list of boxes with labels ("☒" and "☒ Yes ☐ No" are values).
-fn value_under(m: &Matcher, label: &str, t: &str) -> bool {
+fn value_under(m: &Matcher, label: &str, t: &str, after: Option<&str>) -> bool {
     if t.is_empty() {
         return false;
     }
-    if let Some(marks) = split_marks(t) {
-        return marks.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some());
+    let is_mark = |t: &str| split_marks(t).is_some_and(|marks| marks.iter().all(|(_, l)| l.is_empty() || normalise_answer(l).is_some()));
+    if split_marks(t).is_some() {
+        return is_mark(t);
     }
-    // The reasons chosen, under the label that asks for them: "PJ", "VHR, Repeat".
+    // The reasons chosen, under the label that asks for them: "PJ", "VHR, Repeat". A reason with
+    // its own box or Yes / No under it is that box's label, not the choice.
     let names_other_field = m.key_for_blank(t, None).is_some_and(|k| !k.starts_with("reason."));
-    if asks_for_reason(label) && norm(t).split(' ').count() <= 6 && !reasons_named(t).is_empty() && label_value(t).is_none() && !names_other_field {
+    let ticked_under = after.is_some_and(|a| is_mark(a) || normalise_answer(a).is_some());
+    if asks_for_reason(label)
+        && norm(t).split(' ').count() <= 6
+        && !reasons_named(t).is_empty()
+        && label_value(t).is_none()
+        && !names_other_field
+        && !ticked_under
+    {
         return true;
     }
     let own_pair = label_value(t).is_some_and(|(l, _)| m.names_field(l) || m.is_label(l));
@@ -952,7 +1005,15 @@ fn flush_header(
         }
     } else {
         let texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
-        if let [l, v] = texts.as_slice() {
+        let is_label = |t: &str| !t.starts_with([CHECKED, UNCHECKED]) && label_value(t).is_none() && (m.is_label(t) || m.names_field(t));
+        let next_labelled = value_texts.first().is_some_and(|v| is_label(v) || m.heading(v).is_some());
+        if texts.len() >= 2 && texts.iter().all(|t| is_label(t)) && next_labelled {
+            // A row of labels with nothing beside or under them ("Surname | | Forename(s) |"),
+            // then a row that opens with a label of its own: each was left blank.
+            for l in texts {
+                emit(Pair::new(l, "", header_at));
+            }
+        } else if let [l, v] = texts.as_slice() {
             let reason = |t: &str| m.key_for_blank(t, None).is_some_and(|k| k.starts_with("reason."));
             if reason(l) && label_value(v).is_none() && !v.starts_with([CHECKED, UNCHECKED]) && (m.is_label(v) || m.names_field(v)) {
                 // "Professional judgement | Rationale ..." with nothing in either: both blank.
@@ -1309,7 +1370,13 @@ fn numbered_heading(text: &str) -> bool {
     let first = tokens.first().copied().unwrap_or_default();
     let numbered = (first.chars().all(|c| c.is_ascii_digit()) && t.starts_with(|c: char| c.is_ascii_digit()))
         || matches!(first, "section" | "part");
-    numbered && !tokens.iter().skip(1).any(|t| FIELD_WORDS.contains(t))
+    // A heading names something after its number; a date ("18.12.72", "1963-04-12", "3 July
+    // 1991") is a value, never a heading.
+    let names_something = matches!(first, "section" | "part") || tokens.iter().skip(1).any(|t| t.chars().any(char::is_alphabetic));
+    numbered
+        && names_something
+        && !tokens.iter().skip(1).any(|t| FIELD_WORDS.contains(t))
+        && matches!(parse_date(t, 2000), DateRead::NotADate)
 }
 
 /// Text that can be a rationale: a few words of prose, not a label or a heading.
@@ -2486,5 +2553,172 @@ mod tests {
         assert_eq!(read(&doc).police_callouts, Some(3));
         let prose = Document { blocks: vec![table(&[&["Seen by Dr Jones at clinic B2"]])], ..Document::default() };
         assert_eq!(read(&prose).police_callouts, None);
+    }
+
+    /// Paragraphs numbered as the Word reader numbers them: `None` is an empty paragraph, counted
+    /// but not delivered.
+    fn numbered(texts: &[Option<&str>]) -> Document {
+        let blocks = texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.map(|t| Block::Paragraph(Paragraph { text: t.into(), at: format!("paragraph {}", i + 1) })))
+            .collect();
+        Document { blocks, ..Document::default() }
+    }
+
+    /// The lines of a flat PDF page: each cell with where it starts.
+    fn pdf_lines(rows: &[&[(f32, &str)]]) -> Block {
+        Block::Table(Table {
+            at: "page 1".into(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Row {
+                    at: format!("line {}", i + 1),
+                    cells: r.iter().map(|(_, t)| (*t).to_owned()).collect(),
+                    spans: r.iter().map(|(x, t)| [*x, *x + 4.0 * t.len() as f32]).collect(),
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn a_date_under_its_label_is_a_value_not_a_numbered_heading() {
+        for (written, date) in [("18.12.72", (1972, 12, 18)), ("1963-04-12", (1963, 4, 12)), ("3 July 1991", (1991, 7, 3))] {
+            let doc = Document { blocks: vec![para("Person at risk"), para("Name of victim"), para("Jane Smith"), para("Date of birth"), para(written), para("Gender"), para("Female")], ..Document::default() };
+            let r = read(&doc);
+            assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(date.0, date.1, date.2), "{written}: {r:#?}");
+        }
+        // Numbered headings are still headings: the name under "6. Other information" is nobody's.
+        assert!(numbered_heading("6. Other information") && numbered_heading("Section 3") && !numbered_heading("18.12.72"));
+    }
+
+    #[test]
+    fn an_empty_paragraph_under_a_label_is_a_blank_field() {
+        let doc = numbered(&[
+            Some("Referral criteria"),
+            Some("Referral criteria met (VHR / PJ / Escalation / Repeat)"),
+            None,
+            Some("Rationale (required for PJ)"),
+            None,
+            Some("Person at risk"),
+            Some("Surname"),
+            None,
+            Some("Forename(s)"),
+            None,
+            Some("Date of birth"),
+            None,
+            Some("Gender"),
+            Some("Female"),
+        ]);
+        let r = read(&doc);
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+        assert!(REASONS.iter().all(|k| r.blank.contains(&format!("reason.{k}"))), "{r:#?}");
+        assert_eq!(r.get("victim.gender"), Some("Female"));
+        // A label straight after a label, with no empty paragraph between: not known to be blank.
+        let close = numbered(&[Some("Person at risk"), Some("Surname"), Some("Forename(s)"), Some("Date of birth"), Some("Gender"), Some("Female")]);
+        let r = read(&close);
+        assert!(!r.blank.contains("victim.name") && !r.blank.contains("victim.dob"), "{r:#?}");
+    }
+
+    #[test]
+    fn a_reason_label_repeating_its_section_heading_takes_the_choice_under_it() {
+        let chosen = numbered(&[Some("Referral criteria"), Some("Reason for referral"), Some("Professional judgement"), Some("Professional judgement rationale"), Some("She is terrified of him.")]);
+        let r = read(&chosen);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        let none = numbered(&[Some("Reason for referral"), Some("Reason for referral"), Some("Choose an item."), Some("DASH score"), Some("4")]);
+        let r = read(&none);
+        assert!(REASONS.iter().all(|k| r.blank.contains(&format!("reason.{k}"))), "{r:#?}");
+        // A reason with its own box under it is that box's label, never the choice.
+        let boxes = numbered(&[Some("Reason for referral"), Some("Reason for referral"), Some("Visible high risk"), Some("☐"), Some("Professional judgement"), Some("☒")]);
+        let r = read(&boxes);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+    }
+
+    #[test]
+    fn a_label_and_colon_with_nothing_after_it_is_blank() {
+        let doc = Document { blocks: vec![para("Client details"), para("Surname:"), para("Forename(s):"), para("Date of birth:"), para("Gender: Female")], ..Document::default() };
+        let r = read(&doc);
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+    }
+
+    #[test]
+    fn a_label_alone_on_its_row_with_a_label_under_it_is_blank() {
+        // A sheet or an OpenDocument table gives no cell for an empty value.
+        let doc = Document {
+            blocks: vec![
+                para("Referral criteria"),
+                table(&[&["Visible high risk (14 or more ticks on the DASH)"], &["Professional judgement"], &["If professional judgement, please explain why"], &["DASH score", "9"]]),
+                para("Victim details"),
+                table(&[&["Surname"], &["Forename(s)"], &["Date of birth"], &["Gender", "Female"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&false), "{r:#?}");
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+        // A reason list alone on its row (it reads like a heading) with a label under it.
+        let list = Document { blocks: vec![table(&[&["Referral criteria"], &["Referral criteria met (VHR / PJ / Escalation / Repeat)"], &["Rationale (required for PJ)"], &["DASH score", "7"]])], ..Document::default() };
+        let r = read(&list);
+        assert!(REASONS.iter().all(|k| r.blank.contains(&format!("reason.{k}"))), "{r:#?}");
+        // Its value under it is still its value.
+        let above = Document { blocks: vec![para("Victim details"), table(&[&["Surname"], &["Pilkington"], &["Date of birth"], &["15/01/1963"]])], ..Document::default() };
+        let r = read(&above);
+        assert_eq!(r.get("victim.name"), Some("Pilkington"), "{r:#?}");
+        assert_eq!(r.victim_dob, NaiveDate::from_ymd_opt(1963, 1, 15));
+    }
+
+    #[test]
+    fn a_row_of_labels_with_nothing_beside_them_before_a_row_of_its_own_is_blank() {
+        let word = Document { blocks: vec![table(&[&["Victim details", "", "", ""], &["Surname", "", "Forename(s)", ""], &["Date of birth", "", "Gender", "Female"]])], ..Document::default() };
+        let r = read(&word);
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+        assert!(!r.uncertain.contains("victim.name"), "{r:#?}");
+        let pdf = Document {
+            blocks: vec![pdf_lines(&[&[(40.0, "Client details")], &[(40.0, "Surname"), (300.0, "Forename(s)")], &[(40.0, "Date of birth"), (300.0, "Gender"), (430.0, "Female")]])],
+            ..Document::default()
+        };
+        let r = read(&pdf);
+        assert!(r.blank.contains("victim.name") && r.blank.contains("victim.dob"), "{r:#?}");
+        // A row of labels with its values under it is read by column.
+        let values = Document { blocks: vec![para("Victim details"), table(&[&["Surname", "Forename(s)"], &["Pilkington", "Megan"]])], ..Document::default() };
+        assert_eq!(read(&values).get("victim.name"), Some("Megan Pilkington"));
+    }
+
+    #[test]
+    fn the_wrapped_line_of_a_pdf_value_is_not_a_label() {
+        // The rationale beside the ticked box wraps onto lines that start at its column, between
+        // the labels of the next rows; one of them names a field ("score"). Read as a label, it
+        // ended the professional judgement and its rationale was lost.
+        let doc = Document {
+            blocks: vec![pdf_lines(&[
+                &[(40.0, "Reason for referral")],
+                &[(40.0, "Visible high risk (14 or more ticks on the DASH)")],
+                &[(40.0, "Professional judgement"), (170.0, "X"), (300.0, "Rationale for professional judgement")],
+                &[(430.0, "and terrified; the score does")],
+                &[(40.0, "Potential escalation")],
+                &[(430.0, "not reflect the coercive")],
+            ])],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert!(r.found_at.contains_key("professional_judgement_rationale"), "{r:#?}");
+        assert_eq!(r.stated_dash_score, None);
+    }
+
+    #[test]
+    fn a_value_glued_to_its_labels_closing_bracket() {
+        let doc = Document { blocks: vec![table(&[&["Referral criteria met (VHR / PJ / Escalation / Repeat)VHR, PJ"]])], ..Document::default() };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&false), "{r:#?}");
+        // Prose with a bracket is not a label and its value.
+        let prose = Document { blocks: vec![table(&[&["Seen at clinic (B2)Tuesday"]])], ..Document::default() };
+        assert!(read(&prose).reasons.is_empty());
     }
 }

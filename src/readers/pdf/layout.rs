@@ -127,7 +127,10 @@ pub(super) fn cells(line: &[&Run]) -> Vec<(String, [f32; 2])> {
             let gap = run.x0 - end;
             let is_leader = leader.get(i).copied().unwrap_or(false);
             let even = justified(&sorted, gaps.get(i).copied().unwrap_or(f32::NAN), size);
-            if gap > cell_gap(size) && !is_leader && !even {
+            // A word that starts well inside the text before it and runs on past it was placed on
+            // its own: a value printed at its column over a label too long for its own.
+            let placed_over = -gap > 0.5 * size && run.x1 > end + 0.5 * size && !cell.trim().is_empty();
+            if (gap > cell_gap(size) && !is_leader && !even) || placed_over {
                 cells.push((std::mem::take(&mut cell), [start, end]));
                 start = f32::NAN;
             } else if gap > space_gap(size) && !cell.ends_with(' ') {
@@ -222,6 +225,18 @@ mod tests {
         assert_eq!(t.rows[0].cells, ["1", "Has the incident?", "Yes"]);
         assert_eq!(t.rows[0].at, "line 1");
         assert_eq!(t.rows[1].cells, ["next"]);
+    }
+
+    #[test]
+    fn a_value_printed_over_the_end_of_a_long_label_is_a_cell_of_its_own() {
+        // The label runs to x = 238; its value was placed at its column, x = 230.
+        let label = [run(40.0, 120.0, 700.0, "Referral"), run(124.0, 205.0, 700.0, "criteria"), run(209.0, 238.0, 700.0, "met")];
+        let line = [&label[0], &label[1], &label[2], &run(230.0, 250.0, 700.0, "VHR,"), &run(252.0, 262.0, 700.0, "PJ")];
+        let got: Vec<String> = cells(&line).into_iter().map(|c| c.0).collect();
+        assert_eq!(got, ["Referral criteria met", "VHR, PJ"]);
+        // A mark printed inside the glyph before it (an overprinted box) stays where it is.
+        let boxed = [&run(40.0, 48.0, 700.0, "\u{2610}"), &run(41.0, 47.0, 700.0, "X"), &run(52.0, 90.0, 700.0, "Repeat")];
+        assert_eq!(cells(&boxed).len(), 1);
     }
 
     #[test]
