@@ -139,10 +139,16 @@ fn cut_problem(cut: census::Cut, limits: &Limits) -> Problem {
     Problem::new(ProblemKind::LimitExceeded, detail)
 }
 
-/// A byte count for people: "64 MB" (MiB, as the limits are written).
-pub(crate) fn megabytes(bytes: u64) -> String {
+/// A byte count for people: "64 MB", "1.5 MB", "256 KB" (binary units, as the limits are written).
+fn megabytes(bytes: u64) -> String {
     let mb = bytes as f64 / (1024.0 * 1024.0);
-    if mb >= 10.0 || mb.fract() == 0.0 { format!("{mb:.0} MB") } else { format!("{mb:.1} MB") }
+    if mb < 1.0 {
+        format!("{} KB", bytes / 1024)
+    } else if mb >= 10.0 || mb.fract() == 0.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
 }
 
 /// The pages to read, in order: the page tree is walked (its /Count is never trusted) and
