@@ -66,6 +66,18 @@ impl Limits {
     }
 }
 
+/// A byte count for people: "64 MB", "1.5 MB", "256 KB" (binary units, as the limits are written).
+pub fn in_megabytes(bytes: u64) -> String {
+    let mb = bytes as f64 / (1024.0 * 1024.0);
+    if mb < 1.0 {
+        format!("{} KB", bytes / 1024)
+    } else if mb >= 10.0 || mb.fract() == 0.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
+}
+
 /// The moment a reader must give up. Readers check it in their loops; reaching it is a
 /// [`crate::document::ProblemKind::Timeout`].
 #[derive(Debug, Clone, Copy)]

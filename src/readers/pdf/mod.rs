@@ -46,6 +46,19 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
         Ok(opened) => opened,
         Err(problem) => return Document { problems: vec![problem], ..Document::default() },
     };
+    let out = read_document(&doc, bytes, limits, deadline, &mut allowance);
+    let granted = usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX);
+    super::meter::add(granted.saturating_sub(allowance) as u64);
+    out
+}
+
+fn read_document(
+    doc: &lopdf::Document,
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Deadline,
+    allowance: &mut usize,
+) -> Document {
     let mut out = Document::default();
     if !has_eof_marker(bytes) {
         out.problems.push(Problem::new(
@@ -53,11 +66,11 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
             "PDF ends early: no end-of-file marker; content may be missing",
         ));
     }
-    let page_ids = pages_to_read(&doc, limits, &mut out.problems);
-    let (pages, pages_timed_out) = read_pages(&doc, &page_ids, limits, deadline, &mut allowance, &mut out.problems);
+    let page_ids = pages_to_read(doc, limits, &mut out.problems);
+    let (pages, pages_timed_out) = read_pages(doc, &page_ids, limits, deadline, allowance, &mut out.problems);
 
-    let index = page_index(&doc, &page_ids);
-    let mut form = fields::read(&doc, &index, limits, deadline, &mut allowance, &mut out.problems);
+    let index = page_index(doc, &page_ids);
+    let mut form = fields::read(doc, &index, limits, deadline, allowance, &mut out.problems);
     let timed_out = pages_timed_out || form.timed_out;
     if timed_out {
         out.problems.push(Problem::new(
@@ -129,26 +142,14 @@ fn cut_problem(cut: census::Cut, limits: &Limits) -> Problem {
         census::Cut::Objects => format!("PDF has more than {} objects: it was not read", limits.max_pdf_objects),
         census::Cut::ObjectBytes => format!(
             "PDF's objects would take more than {} in memory once parsed: it was not read",
-            megabytes(limits.max_pdf_object_bytes)
+            crate::limits::in_megabytes(limits.max_pdf_object_bytes)
         ),
         census::Cut::Decompressed => format!(
             "PDF's object streams decompress to more than {} in all: it was not read",
-            megabytes(limits.max_decompressed_bytes)
+            crate::limits::in_megabytes(limits.max_decompressed_bytes)
         ),
     };
     Problem::new(ProblemKind::LimitExceeded, detail)
-}
-
-/// A byte count for people: "64 MB", "1.5 MB", "256 KB" (binary units, as the limits are written).
-fn megabytes(bytes: u64) -> String {
-    let mb = bytes as f64 / (1024.0 * 1024.0);
-    if mb < 1.0 {
-        format!("{} KB", bytes / 1024)
-    } else if mb >= 10.0 || mb.fract() == 0.0 {
-        format!("{mb:.0} MB")
-    } else {
-        format!("{mb:.1} MB")
-    }
 }
 
 /// The pages to read, in order: the page tree is walked (its /Count is never trusted) and
@@ -203,7 +204,7 @@ fn read_pages(
                 ProblemKind::LimitExceeded,
                 format!(
                     "the PDF decompresses to more than {} in all: reading stopped on page {} of {}",
-                    megabytes(limits.max_decompressed_bytes),
+                    crate::limits::in_megabytes(limits.max_decompressed_bytes),
                     pages.len(),
                     page_ids.len()
                 ),
