@@ -3,7 +3,7 @@
 //! attachment becomes a typed problem and never stops the caller.
 
 use crate::document::{Document, Problem, ProblemKind};
-use crate::limits::{Deadline, Limits};
+use crate::limits::{in_megabytes, Deadline, Limits};
 use crate::mime::{self, Email, Envelope, Refers, Signal};
 use crate::readers;
 use crate::recognise::dash::Dash;
@@ -85,13 +85,14 @@ impl Inspection {
 /// Reads one raw message.
 pub fn inspect(raw: &[u8], opts: &InspectOptions) -> Inspection {
     let email = mime::parse(raw, &opts.limits);
+    let mut budget = EmailBudget::new(&opts.limits);
     let docs: Vec<Document> = email
         .attachments
         .iter()
         .map(|a| match a.kind {
             // An inline logo or signature image is part of the body, not a form sent to us.
             FileKind::Image if a.inline => Document::default(),
-            kind => read_contained(kind, &a.bytes, &opts.limits),
+            kind => budget.read(kind, &a.bytes),
         })
         .collect();
     let pivot_year = email.envelope.received.or(email.envelope.date).map(|d| d.year()).unwrap_or(2099);
@@ -100,31 +101,77 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions) -> Inspection {
     assemble(email, docs, recognised)
 }
 
+/// The decompression budget of one message: its attachments are read in turn, each within what
+/// the earlier ones left (and within the per-document `max_decompressed_bytes`), so that one
+/// message cannot make the service hold or work through more than `max_email_decompressed_bytes`.
+struct EmailBudget<'a> {
+    limits: &'a Limits,
+    left: u64,
+}
+
+impl<'a> EmailBudget<'a> {
+    fn new(limits: &'a Limits) -> Self {
+        EmailBudget { limits, left: limits.max_email_decompressed_bytes }
+    }
+
+    fn read(&mut self, kind: FileKind, bytes: &[u8]) -> Document {
+        let email_limit = self.limits.max_email_decompressed_bytes;
+        let said = format!("the message's attachments decompress to more than {} in all", in_megabytes(email_limit));
+        if self.left == 0 {
+            return Document::with_problem(ProblemKind::LimitExceeded, format!("{said}: this attachment was not read"));
+        }
+        let narrowed = self.left < self.limits.max_decompressed_bytes;
+        let limits = Limits { max_decompressed_bytes: self.limits.max_decompressed_bytes.min(self.left), ..self.limits.clone() };
+        let (mut doc, spent) = read_metered(kind, bytes, &limits);
+        self.left = self.left.saturating_sub(spent);
+        if narrowed && doc.problems.iter().any(|p| p.kind == ProblemKind::LimitExceeded) {
+            doc.problems.push(Problem::new(
+                ProblemKind::LimitExceeded,
+                format!("{said}: this attachment was read within the {} the others left", in_megabytes(limits.max_decompressed_bytes)),
+            ));
+        }
+        doc
+    }
+}
+
 /// Runs a reader on its own thread: a panic is contained, and a reader still running at its time
 /// limit is abandoned (it stops at its own deadline check) and reported as a timeout.
 pub fn read_contained(kind: FileKind, bytes: &[u8], limits: &Limits) -> Document {
+    read_metered(kind, bytes, limits).0
+}
+
+/// [`read_contained`], with the bytes the reader decompressed. A reader that panicked or was
+/// abandoned is charged all it was allowed.
+fn read_metered(kind: FileKind, bytes: &[u8], limits: &Limits) -> (Document, u64) {
     let limit = limits.time_per_attachment();
     let (tx, rx) = mpsc::channel();
     let owned = bytes.to_vec();
     let lim = limits.clone();
     let spawned = std::thread::Builder::new().name("reader".into()).spawn(move || {
         let deadline = Deadline::after(lim.time_per_attachment());
-        let doc = catch_unwind(AssertUnwindSafe(|| readers::read(kind, &owned, &lim, deadline)));
-        let _ = tx.send(doc);
+        let read = catch_unwind(AssertUnwindSafe(|| readers::read_metered(kind, &owned, &lim, deadline)));
+        let _ = tx.send(read);
     });
     if spawned.is_err() {
-        return Document::with_problem(ProblemKind::LimitExceeded, "no thread available to read the attachment");
+        return (Document::with_problem(ProblemKind::LimitExceeded, "no thread available to read the attachment"), 0);
     }
+    let all = limits.max_decompressed_bytes;
     // A grace period beyond the reader's own deadline, for its last check to come round.
     match rx.recv_timeout(limit + limit / 2) {
-        Ok(Ok(doc)) => doc,
-        Ok(Err(_)) => Document::with_problem(
-            ProblemKind::ParserPanic,
-            format!("the {kind:?} reader failed on this file; it needs a person to read it"),
+        Ok(Ok(read)) => read,
+        Ok(Err(_)) => (
+            Document::with_problem(
+                ProblemKind::ParserPanic,
+                format!("the {kind:?} reader failed on this file; it needs a person to read it"),
+            ),
+            all,
         ),
-        Err(_) => Document::with_problem(
-            ProblemKind::Timeout,
-            format!("reading took longer than {} ms", limits.max_millis_per_attachment),
+        Err(_) => (
+            Document::with_problem(
+                ProblemKind::Timeout,
+                format!("reading took longer than {} ms", limits.max_millis_per_attachment),
+            ),
+            all,
         ),
     }
 }
@@ -178,5 +225,75 @@ fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspec
         dash: recognised.dash,
         referral: recognised.referral,
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readers::word::tests::zip;
+
+    /// A DOCX whose main part is `paragraphs` numbered paragraphs: text that compresses about
+    /// tenfold, under the ratio limit.
+    fn docx(paragraphs: usize) -> (Vec<u8>, u64) {
+        let mut xml = String::from(
+            r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
+        );
+        for i in 0..paragraphs {
+            xml.push_str(&format!("<w:p><w:r><w:t>Paragraph {i}</w:t></w:r></w:p>"));
+        }
+        xml.push_str("</w:body></w:document>");
+        (zip(&[("word/document.xml", xml.as_bytes())]), xml.len() as u64)
+    }
+
+    #[test]
+    fn attachments_of_one_message_draw_from_one_decompression_budget() {
+        let (bytes, size) = docx(2_000);
+        // Room for exactly one: the second attachment finds nothing left.
+        let limits = Limits { max_email_decompressed_bytes: size, ..Limits::default() };
+        let mut budget = EmailBudget::new(&limits);
+        let first = budget.read(FileKind::Docx, &bytes);
+        assert!(first.problems.is_empty(), "{:?}", first.problems);
+        assert_eq!(first.blocks.len(), 2_000);
+        let second = budget.read(FileKind::Docx, &bytes);
+        assert!(second.blocks.is_empty());
+        let limit = in_megabytes(size);
+        assert_eq!(
+            second.problems,
+            [Problem::new(
+                ProblemKind::LimitExceeded,
+                format!("the message's attachments decompress to more than {limit} in all: this attachment was not read")
+            )]
+        );
+
+        // Room for one and a half: the second is read within what is left, and both limits say so.
+        let limits = Limits { max_email_decompressed_bytes: size + size / 2, ..Limits::default() };
+        let mut budget = EmailBudget::new(&limits);
+        assert!(budget.read(FileKind::Docx, &bytes).problems.is_empty());
+        let second = budget.read(FileKind::Docx, &bytes);
+        let details: Vec<&str> = second.problems.iter().map(|p| p.detail.as_str()).collect();
+        assert!(second.problems.iter().all(|p| p.kind == ProblemKind::LimitExceeded), "{details:?}");
+        assert!(details.iter().any(|d| d.starts_with("archive expands to more than")), "{details:?}");
+        assert!(
+            details.contains(&format!(
+                "the message's attachments decompress to more than {} in all: this attachment was read within the {} the others left",
+                in_megabytes(size + size / 2),
+                in_megabytes(size / 2)
+            ).as_str()),
+            "{details:?}"
+        );
+    }
+
+    #[test]
+    fn a_message_within_its_budget_reads_every_attachment_whole() {
+        let (bytes, size) = docx(500);
+        let limits = Limits { max_email_decompressed_bytes: 3 * size, ..Limits::default() };
+        let mut budget = EmailBudget::new(&limits);
+        for _ in 0..3 {
+            let doc = budget.read(FileKind::Docx, &bytes);
+            assert!(doc.problems.is_empty(), "{:?}", doc.problems);
+            assert_eq!(doc.blocks.len(), 500);
+        }
+        assert_eq!(budget.left, 0);
     }
 }

@@ -13,14 +13,23 @@ pub struct Limits {
     pub max_attachments: usize,
     /// Largest single attachment, in bytes (decoded).
     pub max_attachment_bytes: usize,
-    /// Most bytes decompressed from one archive (DOCX, XLSX, ODS, ODT are zip files).
+    /// Most bytes decompressed from one document, all its parts together: the entries of an
+    /// archive (DOCX, XLSX, ODS, ODT are zip files); a PDF's object streams, page contents, form
+    /// XObjects, fonts and field values.
     pub max_decompressed_bytes: u64,
+    /// Most bytes decompressed from all the attachments of one message together; each attachment
+    /// is read within what is left of it (and within `max_decompressed_bytes`).
+    pub max_email_decompressed_bytes: u64,
     /// Largest ratio of decompressed to compressed size for one zip entry.
     pub max_compression_ratio: u64,
     /// Most entries in one zip archive.
     pub max_zip_entries: usize,
-    /// Most indirect objects in one PDF.
+    /// Most indirect objects in one PDF (those inside object streams included).
     pub max_pdf_objects: usize,
+    /// Most memory the parsed objects of one PDF may take, estimated while it loads (a fixed cost
+    /// per value, plus the bytes of names, strings and streams). A file past it is refused before
+    /// it is parsed further: a small file of many small objects parses to many times its size.
+    pub max_pdf_object_bytes: u64,
     /// Most pages read from one PDF.
     pub max_pdf_pages: usize,
     /// Most non-empty cells read from one workbook (all sheets).
@@ -38,9 +47,11 @@ impl Default for Limits {
             max_attachments: 20,
             max_attachment_bytes: 25 * 1024 * 1024,
             max_decompressed_bytes: 64 * 1024 * 1024,
+            max_email_decompressed_bytes: 96 * 1024 * 1024,
             max_compression_ratio: 200,
             max_zip_entries: 2_000,
             max_pdf_objects: 200_000,
+            max_pdf_object_bytes: 40 * 1024 * 1024,
             max_pdf_pages: 200,
             max_sheet_cells: 500_000,
             max_depth: 32,
@@ -52,6 +63,18 @@ impl Default for Limits {
 impl Limits {
     pub fn time_per_attachment(&self) -> Duration {
         Duration::from_millis(self.max_millis_per_attachment)
+    }
+}
+
+/// A byte count for people: "64 MB", "1.5 MB", "256 KB" (binary units, as the limits are written).
+pub fn in_megabytes(bytes: u64) -> String {
+    let mb = bytes as f64 / (1024.0 * 1024.0);
+    if mb < 1.0 {
+        format!("{} KB", bytes / 1024)
+    } else if mb >= 10.0 || mb.fract() == 0.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
     }
 }
 

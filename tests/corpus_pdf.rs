@@ -169,3 +169,114 @@ fn sample_dash_pdfs_read_their_radio_groups_and_question_text() {
     eprintln!("sample DASH PDFs checked against labels: {checked}");
     assert!(checked >= 3, "expected the PDF samples to be checked, got {checked}");
 }
+
+/// The corpus PDFs that took `inspect` highest in memory (issue 12): the first took it to 480 MB.
+const HEAVIEST: [&str; 5] = [
+    "pdfjs-bug1978317.pdf",
+    "pdfjs-Brotli-Prototype-FileA.pdf",
+    "tika-testPDF_protected.pdf",
+    "pdfjs-comments.pdf",
+    "pdfjs-xfa_filled_imm1344e.pdf",
+];
+/// The bound on the peak resident memory of `inspect` reading any one email (issue 2 and 12).
+const MAX_PEAK_RSS_KIB: u64 = 100 * 1024;
+
+/// `bytes` as the one attachment of a referral email.
+fn email_with(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut eml = format!(
+        "From: referrer@police.example\r\nTo: marac@council.example\r\nSubject: referral\r\n\
+         Message-ID: <rss@police.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    .into_bytes();
+    for line in base64(bytes).as_bytes().chunks(76) {
+        eml.extend_from_slice(line);
+        eml.extend_from_slice(b"\r\n");
+    }
+    eml.extend_from_slice(b"--b--\r\n");
+    eml
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() / 3 * 4 + 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Peak resident memory of `marac-intake inspect FILE`, in KiB: from `/usr/bin/time` when the
+/// machine has it, or else the child's VmHWM read from /proc while it runs (then a lower bound).
+fn peak_rss_kib(file: &Path) -> u64 {
+    let bin = env!("CARGO_BIN_EXE_marac-intake");
+    let time = Path::new("/usr/bin/time");
+    if time.is_file() {
+        let report = file.with_extension("rss");
+        let status = std::process::Command::new(time)
+            .args(["-f", "%M", "-o"])
+            .arg(&report)
+            .arg(bin)
+            .arg("inspect")
+            .arg(file)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("/usr/bin/time runs");
+        assert!(status.success(), "inspect failed on {}: {status}", file.display());
+        let text = std::fs::read_to_string(&report).expect("time's report");
+        let _ = std::fs::remove_file(&report);
+        return text.trim().lines().last().and_then(|l| l.trim().parse().ok()).expect("a number of KiB");
+    }
+    let mut child = std::process::Command::new(bin)
+        .arg("inspect")
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("inspect starts");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        let hwm = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+        peak = peak.max(hwm.unwrap_or(0));
+        if let Some(status) = child.try_wait().expect("inspect waits") {
+            assert!(status.success(), "inspect failed on {}: {status}", file.display());
+            return peak;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn inspect_stays_under_100_mb_on_the_heaviest_corpus_pdfs() {
+    let dir = Path::new(CORPUS);
+    if !dir.is_dir() {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    }
+    let scratch = std::env::temp_dir().join(format!("marac-rss-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let mut over = Vec::new();
+    for name in HEAVIEST {
+        let bytes = std::fs::read(dir.join(name)).expect("corpus file readable");
+        let eml = scratch.join(format!("{name}.eml"));
+        std::fs::write(&eml, email_with(name, &bytes)).expect("email written");
+        let kib = peak_rss_kib(&eml);
+        eprintln!("{name}: peak RSS {:.1} MB", kib as f64 / 1024.0);
+        if kib > MAX_PEAK_RSS_KIB {
+            over.push(format!("{name}: {kib} KiB"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(over.is_empty(), "inspect passed {MAX_PEAK_RSS_KIB} KiB peak RSS on: {over:?}");
+}

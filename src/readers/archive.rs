@@ -61,6 +61,8 @@ impl<'a> Archive<'a> {
         if total > self.limits.max_decompressed_bytes {
             return Err(self.too_big(total));
         }
+        // The third-party reader decompresses them; the message's budget counts them now.
+        super::meter::add(total);
         Ok(())
     }
 
@@ -93,6 +95,7 @@ impl<'a> Archive<'a> {
             });
         }
         self.spent += n;
+        super::meter::add(n);
         Ok(Some(out))
     }
 

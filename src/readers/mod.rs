@@ -11,6 +11,37 @@ use crate::document::{Document, ProblemKind};
 use crate::limits::{Deadline, Limits};
 use crate::sniff::FileKind;
 
+/// Reads one attachment and says how many bytes reading it decompressed (zip entries, PDF
+/// streams), which the message's own budget is charged with.
+pub fn read_metered(kind: FileKind, bytes: &[u8], limits: &Limits, deadline: Deadline) -> (Document, u64) {
+    meter::reset();
+    let doc = read(kind, bytes, limits, deadline);
+    (doc, meter::spent())
+}
+
+/// The bytes decompressed by the reader running on this thread, for [`read_metered`]. The readers
+/// charge it where they decompress (`archive`, `pdf`); a thread-local, because each attachment is
+/// read on a thread of its own and the zip readers hold their archive inside.
+pub(crate) mod meter {
+    use std::cell::Cell;
+
+    thread_local! {
+        static SPENT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn add(bytes: u64) {
+        SPENT.set(SPENT.get().saturating_add(bytes));
+    }
+
+    pub(super) fn reset() {
+        SPENT.set(0);
+    }
+
+    pub(super) fn spent() -> u64 {
+        SPENT.get()
+    }
+}
+
 /// Reads one attachment of a known kind.
 pub fn read(kind: FileKind, bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     if bytes.len() > limits.max_attachment_bytes {

@@ -4,7 +4,8 @@
 //!
 //! Bounded: the operator loop checks the deadline, form XObjects are followed to
 //! `limits.max_depth` with a stack of the forms being painted (cycles are cut), the number of
-//! form paintings, the q/Q stack, the decompressed bytes and the number of runs are capped.
+//! form paintings, the q/Q stack and the number of runs are capped, and the decompressed bytes
+//! (page contents, form XObjects, fonts) are drawn from the document's one allowance.
 
 use super::fonts::{deref, number, stream_bytes, Font, StreamError};
 use crate::document::{Problem, ProblemKind};
@@ -152,11 +153,12 @@ pub(super) struct Interpreter<'a> {
     fallback: Rc<Font>,
     /// Decoded form XObjects of the current page.
     forms: HashMap<ObjectId, Rc<Vec<u8>>>,
-    max_bytes: usize,
-    /// Decompressed bytes still allowed for the current page (content and forms).
+    /// Decompressed bytes still allowed for the rest of the document: page contents, form
+    /// XObjects and fonts all draw from it.
     budget: usize,
-    /// Decompressed bytes still allowed for font maps, which are kept for the whole document.
-    font_budget: usize,
+    /// A stream did not fit in what was left of the allowance: the pages after this one are not
+    /// read.
+    pub spent_out: bool,
     form_paints: usize,
     runs_total: usize,
     ops: u32,
@@ -165,7 +167,8 @@ pub(super) struct Interpreter<'a> {
 }
 
 impl<'a> Interpreter<'a> {
-    pub fn new(doc: &'a Document, limits: &Limits, deadline: Deadline) -> Self {
+    /// `allowance`: the decompressed bytes the document may still use.
+    pub fn new(doc: &'a Document, limits: &Limits, deadline: Deadline, allowance: usize) -> Self {
         Interpreter {
             doc,
             max_depth: limits.max_depth,
@@ -174,15 +177,19 @@ impl<'a> Interpreter<'a> {
             inline_fonts: HashMap::new(),
             fallback: Rc::new(Font::fallback()),
             forms: HashMap::new(),
-            max_bytes: usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX),
-            budget: usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX),
-            font_budget: usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX),
+            budget: allowance,
+            spent_out: false,
             form_paints: 0,
             runs_total: 0,
             ops: 0,
             timed_out: false,
             problems: Vec::new(),
         }
+    }
+
+    /// The decompressed bytes the document may still use.
+    pub fn allowance(&self) -> usize {
+        self.budget
     }
 
     fn problem(&mut self, kind: ProblemKind, detail: String) {
@@ -194,15 +201,12 @@ impl<'a> Interpreter<'a> {
     /// Interprets one page's content streams. `base` maps default user space to display space.
     pub fn page(&mut self, page_id: ObjectId, resources: Option<&'a Dictionary>, base: Matrix) -> PageContent {
         let mut out = PageContent::default();
-        self.budget = self.max_bytes;
         self.forms.clear();
         let data = match self.doc.get_page_content_with_limit(page_id, self.budget) {
             Ok(data) => data,
             Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
-                self.problem(
-                    ProblemKind::LimitExceeded,
-                    format!("page content decompresses beyond the remaining {} bytes allowed", self.budget),
-                );
+                // Said once for the document, by the caller, with the page it stopped on.
+                self.spent_out = true;
                 return out;
             }
             Err(_) => return out,
@@ -356,7 +360,7 @@ impl<'a> Interpreter<'a> {
                     return Rc::clone(font);
                 }
                 let font = match doc.get_object(*id).and_then(Object::as_dict) {
-                    Ok(dict) => Rc::new(Font::load(doc, dict, &mut self.font_budget)),
+                    Ok(dict) => Rc::new(Font::load(doc, dict, &mut self.budget)),
                     Err(_) => Rc::clone(&self.fallback),
                 };
                 self.fonts.insert(*id, Rc::clone(&font));
@@ -367,7 +371,7 @@ impl<'a> Interpreter<'a> {
                 if let Some(font) = self.inline_fonts.get(&key) {
                     return Rc::clone(font);
                 }
-                let font = Rc::new(Font::load(doc, dict, &mut self.font_budget));
+                let font = Rc::new(Font::load(doc, dict, &mut self.budget));
                 self.inline_fonts.insert(key, Rc::clone(&font));
                 font
             }
@@ -490,10 +494,7 @@ impl<'a> Interpreter<'a> {
                 let bytes = match stream_bytes(stream, usize::MAX, &mut self.budget) {
                     Ok(bytes) => bytes,
                     Err(StreamError::TooLarge) => {
-                        self.problem(
-                            ProblemKind::LimitExceeded,
-                            "form XObject content decompresses beyond the bytes allowed".to_string(),
-                        );
+                        self.spent_out = true;
                         return;
                     }
                     Err(StreamError::Broken) => return,

@@ -76,6 +76,8 @@ struct Walk<'a, 'p> {
     deadline: Deadline,
     visited: HashSet<ObjectId>,
     form: Form,
+    /// Decompressed bytes the document may still use (a value kept in a stream draws from it).
+    allowance: &'p mut usize,
     problems: &'p mut Vec<Problem>,
 }
 
@@ -84,6 +86,7 @@ pub(super) fn read(
     pages: &PageIndex,
     limits: &Limits,
     deadline: Deadline,
+    allowance: &mut usize,
     problems: &mut Vec<Problem>,
 ) -> Form {
     let Some(acroform) =
@@ -98,6 +101,7 @@ pub(super) fn read(
         deadline,
         visited: HashSet::new(),
         form: Form { xfa: acroform.has(b"XFA"), ..Form::default() },
+        allowance,
         problems,
     };
     if let Some(fields) = deref(doc, acroform.get(b"Fields").ok()).and_then(|o| o.as_array().ok()) {
@@ -279,7 +283,7 @@ impl<'a> Walk<'a, '_> {
     }
 
     fn terminal(
-        &self,
+        &mut self,
         dict: &'a Dictionary,
         name: String,
         inherited: &Inherited<'a>,
@@ -366,7 +370,7 @@ impl<'a> Walk<'a, '_> {
         Field { field: FormField { name, label, context: None, heading: None, kind, value, options, widgets: Vec::new(), at }, widgets: boxes }
     }
 
-    fn value_text(&self, v: &'a Object) -> Option<String> {
+    fn value_text(&mut self, v: &'a Object) -> Option<String> {
         let doc = self.doc;
         match deref(doc, Some(v))? {
             s @ Object::String(..) => Some(text(s)),
@@ -383,8 +387,7 @@ impl<'a> Walk<'a, '_> {
                 Some(parts.join(", "))
             }
             Object::Stream(s) => {
-                let mut budget = MAX_VALUE_BYTES;
-                let bytes = stream_bytes(s, MAX_VALUE_BYTES, &mut budget).ok()?;
+                let bytes = stream_bytes(s, MAX_VALUE_BYTES, self.allowance).ok()?;
                 Some(text(&Object::String(bytes, lopdf::StringFormat::Literal)))
             }
             _ => None,

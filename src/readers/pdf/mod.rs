@@ -9,8 +9,12 @@
 //! - `problems`: encrypted, scanned, XFA-only, damaged, truncated, limits, time.
 //!
 //! Bounded: objects, pages, nesting, decompressed bytes, words and time are all capped by
-//! [`Limits`] and the [`Deadline`]; nothing is allocated from a length read from the file.
+//! [`Limits`] and the [`Deadline`]; nothing is allocated from a length read from the file. The
+//! decompressed bytes and the parsed objects are budgets for the whole document: the load
+//! (`census`), every page, form XObject and font, and the field values all draw from one
+//! allowance of `max_decompressed_bytes`.
 
+mod census;
 mod cmap;
 mod content;
 mod fields;
@@ -38,10 +42,23 @@ const MANY_PATHS: usize = 50;
 /// Reads one PDF. Never panics on its own account and never fails outright: what could not be
 /// read is in `problems`, and what was read before a limit or the deadline is kept.
 pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
-    let doc = match open(bytes, limits) {
-        Ok(doc) => doc,
+    let (doc, mut allowance) = match open(bytes, limits) {
+        Ok(opened) => opened,
         Err(problem) => return Document { problems: vec![problem], ..Document::default() },
     };
+    let out = read_document(&doc, bytes, limits, deadline, &mut allowance);
+    let granted = usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX);
+    super::meter::add(granted.saturating_sub(allowance) as u64);
+    out
+}
+
+fn read_document(
+    doc: &lopdf::Document,
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Deadline,
+    allowance: &mut usize,
+) -> Document {
     let mut out = Document::default();
     if !has_eof_marker(bytes) {
         out.problems.push(Problem::new(
@@ -49,11 +66,11 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
             "PDF ends early: no end-of-file marker; content may be missing",
         ));
     }
-    let page_ids = pages_to_read(&doc, limits, &mut out.problems);
-    let (pages, pages_timed_out) = read_pages(&doc, &page_ids, limits, deadline, &mut out.problems);
+    let page_ids = pages_to_read(doc, limits, &mut out.problems);
+    let (pages, pages_timed_out) = read_pages(doc, &page_ids, limits, deadline, allowance, &mut out.problems);
 
-    let index = page_index(&doc, &page_ids);
-    let mut form = fields::read(&doc, &index, limits, deadline, &mut out.problems);
+    let index = page_index(doc, &page_ids);
+    let mut form = fields::read(doc, &index, limits, deadline, allowance, &mut out.problems);
     let timed_out = pages_timed_out || form.timed_out;
     if timed_out {
         out.problems.push(Problem::new(
@@ -93,9 +110,15 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
 }
 
 /// Loads the document and refuses what must not be read further: a file lopdf cannot load,
-/// one it could not decrypt with the empty password, one with too many objects.
-fn open(bytes: &[u8], limits: &Limits) -> Result<lopdf::Document, Problem> {
-    let doc = load(bytes, limits)?;
+/// one it could not decrypt with the empty password, one with too many objects or objects too
+/// large in all. Returns the document and the decompression allowance its load left.
+fn open(bytes: &[u8], limits: &Limits) -> Result<(lopdf::Document, usize), Problem> {
+    let loaded = census::load(bytes, limits).map_err(|failed| match failed {
+        census::Failed::Cut(cut) => cut_problem(cut, limits),
+        census::Failed::Lopdf(e) => load_problem(&e, bytes, limits),
+    })?;
+    let doc = loaded.doc;
+    let allowance = usize::try_from(limits.max_decompressed_bytes.saturating_sub(loaded.decompressed)).unwrap_or(usize::MAX);
     // lopdf opens files whose user password is empty and then drops /Encrypt from the trailer.
     if doc.trailer.has(b"Encrypt") {
         return Err(Problem::new(
@@ -109,7 +132,24 @@ fn open(bytes: &[u8], limits: &Limits) -> Result<lopdf::Document, Problem> {
             format!("PDF has {} objects, limit {}", doc.objects.len(), limits.max_pdf_objects),
         ));
     }
-    Ok(doc)
+    Ok((doc, allowance))
+}
+
+/// A load stopped by the document's budget. The whole file is refused: what lopdf had parsed
+/// up to there is not a document.
+fn cut_problem(cut: census::Cut, limits: &Limits) -> Problem {
+    let detail = match cut {
+        census::Cut::Objects => format!("PDF has more than {} objects: it was not read", limits.max_pdf_objects),
+        census::Cut::ObjectBytes => format!(
+            "PDF's objects would take more than {} in memory once parsed: it was not read",
+            crate::limits::in_megabytes(limits.max_pdf_object_bytes)
+        ),
+        census::Cut::Decompressed => format!(
+            "PDF's object streams decompress to more than {} in all: it was not read",
+            crate::limits::in_megabytes(limits.max_decompressed_bytes)
+        ),
+    };
+    Problem::new(ProblemKind::LimitExceeded, detail)
 }
 
 /// The pages to read, in order: the page tree is walked (its /Count is never trusted) and
@@ -137,9 +177,10 @@ fn read_pages(
     page_ids: &[ObjectId],
     limits: &Limits,
     deadline: Deadline,
+    allowance: &mut usize,
     problems: &mut Vec<Problem>,
 ) -> (Vec<(PageContent, Matrix)>, bool) {
-    let mut interpreter = Interpreter::new(doc, limits, deadline);
+    let mut interpreter = Interpreter::new(doc, limits, deadline, *allowance);
     let mut pages = Vec::with_capacity(page_ids.len().min(1024));
     let mut timed_out = false;
     for page_id in page_ids {
@@ -158,7 +199,20 @@ fn read_pages(
             timed_out = true;
             break;
         }
+        if interpreter.spent_out {
+            problems.push(Problem::new(
+                ProblemKind::LimitExceeded,
+                format!(
+                    "the PDF decompresses to more than {} in all: reading stopped on page {} of {}",
+                    crate::limits::in_megabytes(limits.max_decompressed_bytes),
+                    pages.len(),
+                    page_ids.len()
+                ),
+            ));
+            break;
+        }
     }
+    *allowance = interpreter.allowance();
     problems.append(&mut interpreter.problems);
     (pages, timed_out)
 }
@@ -222,14 +276,6 @@ fn classify(
         // A blank form: its empty fields are the content; the recognisers report what is missing.
         return None;
     })
-}
-
-fn load(bytes: &[u8], limits: &Limits) -> Result<lopdf::Document, Problem> {
-    let options = lopdf::LoadOptions {
-        max_decompressed_size: Some(usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX)),
-        ..lopdf::LoadOptions::default()
-    };
-    lopdf::Document::load_mem_with_options(bytes, options).map_err(|e| load_problem(&e, bytes, limits))
 }
 
 /// A load error as a problem. The detail names the kind of damage, never lopdf's message

@@ -858,3 +858,100 @@ fn button_widgets_carry_their_own_export_value_and_place_across_the_page() {
     // A text field has no widget boxes to carry.
     assert!(doc.fields.iter().all(|f| f.kind != FieldKind::Text || f.widgets.is_empty()));
 }
+
+/// A page whose content stream is compressed and decompresses to `size` bytes: its text, then
+/// spaces.
+fn padded_page(b: &mut Builder, text: &str, size: usize) {
+    let mut content = format!("BT /F1 10 Tf 50 700 Td ({text}) Tj ET\n").into_bytes();
+    content.resize(size, b' ');
+    let mut stream = Stream::new(Dictionary::new(), content);
+    stream.compress().expect("test stream compresses");
+    let content_id = b.doc.add_object(stream);
+    let id = b.doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => b.pages_id,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Contents" => content_id,
+        "Resources" => b.resources(),
+    });
+    b.pages.push(id);
+}
+
+#[test]
+fn decompressed_bytes_are_one_budget_for_the_whole_document_not_one_per_page() {
+    // Each page decompresses to just under the limit, which used to be granted afresh per page.
+    let limit = 256 * 1024;
+    let mut b = Builder::new();
+    for i in 1..=6 {
+        padded_page(&mut b, &format!("Page {i}"), limit - 1024);
+    }
+    let bytes = b.finish();
+    assert!(bytes.len() < limit, "the file itself is small: {} bytes", bytes.len());
+    let limits = Limits { max_decompressed_bytes: limit as u64, ..Limits::default() };
+    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30)));
+    // The first page fits; the second would pass the document's total and stops the reading.
+    assert_eq!(rows(&doc, 1), [vec!["Page 1"]]);
+    assert_eq!(doc.blocks.len(), 1, "{:?}", doc.blocks);
+    let limit_problems: Vec<&str> =
+        doc.problems.iter().filter(|p| p.kind == ProblemKind::LimitExceeded).map(|p| p.detail.as_str()).collect();
+    assert_eq!(limit_problems, ["the PDF decompresses to more than 256 KB in all: reading stopped on page 2 of 6"]);
+
+    // With room for all of them, all are read and nothing is said.
+    let roomy = Limits { max_decompressed_bytes: 6 * limit as u64, ..Limits::default() };
+    let doc = read(&bytes, &roomy, Deadline::after(Duration::from_secs(30)));
+    assert_eq!(doc.blocks.len(), 6);
+    assert_eq!(rows(&doc, 6), [vec!["Page 6"]]);
+    assert!(doc.problems.is_empty(), "{:?}", doc.problems);
+}
+
+/// A one-page PDF written with object streams, holding `annots` link annotations on its page.
+fn object_stream_pdf(annots: usize) -> Vec<u8> {
+    let mut b = Builder::new();
+    let page = b.page("BT /F1 10 Tf 50 700 Td (Hello) Tj ET");
+    for i in 0..annots {
+        let annot = b.doc.add_object(dictionary! {
+            "Type" => "Annot",
+            "Subtype" => "Link",
+            "StructParent" => i as i64,
+            "Rect" => rect([42.0, 746.0, 44.0, 750.0]),
+            "QuadPoints" => rect([42.0, 749.75, 43.3375, 749.75]),
+            "A" => dictionary! { "Type" => "Action", "S" => "URI", "URI" => string("https://example.com/") },
+        });
+        b.add_annot(page, annot);
+    }
+    let plain = b.finish();
+    let mut doc = lopdf::Document::load_mem(&plain).expect("test PDF reloads");
+    let mut bytes = Vec::new();
+    doc.save_modern(&mut bytes).expect("test PDF is written with object streams");
+    bytes
+}
+
+#[test]
+fn objects_in_object_streams_are_read() {
+    let bytes = object_stream_pdf(20);
+    assert!(crate::sniff::find(&bytes, b"/ObjStm").is_some(), "the test PDF has object streams");
+    let doc = read_default(&bytes);
+    assert_eq!(rows(&doc, 1), [vec!["Hello"]]);
+    assert!(doc.problems.is_empty(), "{:?}", doc.problems);
+}
+
+#[test]
+fn many_small_objects_in_an_object_stream_are_refused_before_they_are_parsed() {
+    // The shape of pdfjs-bug1978317.pdf: a small file whose object streams hold thousands of
+    // small dictionaries, each many times its text once parsed.
+    let bytes = object_stream_pdf(3_000);
+    let limits = Limits { max_pdf_object_bytes: 1024 * 1024, ..Limits::default() };
+    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30)));
+    assert!(doc.blocks.is_empty() && doc.fields.is_empty());
+    assert_eq!(doc.problems.len(), 1, "{:?}", doc.problems);
+    assert_eq!(doc.problems[0].kind, ProblemKind::LimitExceeded);
+    assert_eq!(doc.problems[0].detail, "PDF's objects would take more than 1 MB in memory once parsed: it was not read");
+
+    let limits = Limits { max_pdf_objects: 1_000, ..Limits::default() };
+    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30)));
+    assert_eq!(doc.problems[0].detail, "PDF has more than 1000 objects: it was not read");
+
+    // The same file within the default budget is read.
+    let doc = read_default(&bytes);
+    assert_eq!(rows(&doc, 1), [vec!["Hello"]]);
+}
