@@ -177,9 +177,19 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
     assert_eq!(rows[0][0].to_string(), "Reference");
     assert_eq!(rows[1..].iter().map(|r| r[0].to_string()).collect::<Vec<_>>(), listed);
-    assert!(rows[1..].iter().all(|r| matches!(r[2], calamine::Data::DateTime(_) | calamine::Data::Empty)), "dates of birth are dates");
+    // Initials (the samples' setting) for every person, and the year of birth alone.
+    assert_eq!(rows[0][2].to_string(), "Year of birth");
+    assert!(rows[1..].iter().all(|r| matches!(r[2], calamine::Data::Float(y) if (1900.0..2030.0).contains(&y) && y.fract() == 0.0) || r[2] == calamine::Data::Empty), "years of birth: {rows:?}");
+    assert!(rows[1..].iter().any(|r| r[2] != calamine::Data::Empty));
+    assert!(rows[1..].iter().all(|r| [&r[1], &r[3]].iter().all(|c| c.to_string().is_empty() || c.to_string().ends_with('.'))), "people by initials: {rows:?}");
+    assert!(rows[1..].iter().any(|r| !r[3].to_string().is_empty()), "a perpetrator named, by initials");
     let csv = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
     assert_eq!(csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect::<Vec<_>>(), listed);
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert!(cells[2].is_empty() || (cells[2].len() == 4 && cells[2].parse::<u16>().is_ok()), "the year of birth only: {line}");
+        assert!(cells[3].is_empty() || cells[3].ends_with('.'), "the perpetrator by initials: {line}");
+    }
 
     // The dashboard counts what the history holds and draws the weeks.
     let history = store.history().await.unwrap();

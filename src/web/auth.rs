@@ -219,6 +219,11 @@ impl FromRequestParts<AppState> for Admin {
         if s.is_admin() {
             Ok(Admin(s))
         } else {
+            // Refused with the actor known: audited as theirs.
+            let (at, path) = (stamp(now()), super::refusals::truncated(parts.uri.path()));
+            if let Err(e) = state.store.audit(&s.audit(&at, super::audit::ACCESS_REFUSED, Some(&path))).await {
+                tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
+            }
             Err(Refused::Forbidden)
         }
     }

@@ -39,11 +39,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return (StatusCode::PAYLOAD_TOO_LARGE, "form too large\n").into_response();
     };
     let sent = form_field(&bytes, FIELD);
+    let mut actor = None;
     let expected = if parts.uri.path() == "/login" {
         read_cookie(&parts.headers, login_cookie_name(state.secure_cookies)).map(str::to_owned)
     } else {
         match auth::session_of(&parts, &state).await {
-            Ok(s) => s.map(|s| s.csrf_token),
+            Ok(s) => s.map(|s| {
+                actor = Some(s.user.name);
+                s.csrf_token
+            }),
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "Reading a web session failed.");
                 None
@@ -55,7 +59,18 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         _ => {
             let client = auth::client_of(&parts, &state);
             let kind = if sent.is_none() { Kind::CsrfMissing } else { Kind::CsrfWrong };
-            state.refusals.record(&state.store, kind, &client, Some(parts.uri.path())).await;
+            match &actor {
+                // A signed-in user is known: their refusal is theirs, one row each.
+                Some(name) => {
+                    let (at, path) = (auth::stamp(auth::now()), super::refusals::truncated(parts.uri.path()));
+                    let detail = if sent.is_none() { "no token" } else { "wrong token" };
+                    let audit = crate::store::accounts::Audit { at: &at, actor: name, action: kind.action(), object: Some(&path), client: Some(&client), detail: Some(detail) };
+                    if let Err(e) = state.store.audit(&audit).await {
+                        tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
+                    }
+                }
+                None => state.refusals.record(&state.store, kind, &client, Some(parts.uri.path())).await,
+            }
             (StatusCode::FORBIDDEN, "forbidden: this form's security token is missing or out of date; reload the page and try again\n").into_response()
         }
     }
