@@ -149,6 +149,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let page = http(a, "GET", "/", Some(&coord), None).await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("strict-transport-security"), None, "no HSTS over plain loopback HTTP");
     assert!(page.header("content-security-policy").is_some_and(|c| c.contains("frame-ancestors 'none'")));
     // The page lists the queue in the store's order (the CLI's), and /queue.json is the CLI's list.
     let queue = store.queue().await.unwrap();
@@ -430,6 +431,7 @@ async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.expect("a TLS handshake with the configured certificate");
     let r = exchange(tls, &addr, "GET", "/login", None, None).await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"), "HSTS over TLS");
     let c = r.cookies().into_iter().find(|c| c.starts_with("__Host-marac_login=")).expect("a __Host- cookie over TLS").to_owned();
     assert!(c.contains("; Secure") && c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
 
