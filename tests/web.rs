@@ -351,6 +351,23 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(page.status == 200 && page.body.contains(&format!("<td>person.merge</td><td>{c1}</td>")), "{}", page.body);
     assert!(page.body.contains(&format!("href=\"/admin/audit.csv?actor=&amp;action=&amp;reference={kept}&amp;from=&amp;to=\"")), "the export keeps the filter: {}", page.body);
     assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
+    assert_eq!(http(a, "GET", "/admin/rules", Some(&boss), None).await.status, 200);
+    // Admin views are audited, one row each with the admin's name; the coordinators' refusals
+    // above with theirs.
+    let rows = |action: &'static str| {
+        let store = store.clone();
+        async move { store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some(action.into()), ..Default::default() }, 100).await.unwrap() }
+    };
+    let views = rows("audit.view").await;
+    assert!(views.iter().any(|r| r.actor == "boss" && r.detail.as_deref() == Some(&format!("actor=&action=&reference={kept}&from=&to=")[..])), "{views:?}");
+    assert!(views.iter().all(|r| r.actor == "boss" && r.client.as_deref() == Some("127.0.0.1")));
+    assert!(rows("users.view").await.iter().any(|r| r.actor == "boss"));
+    assert_eq!(rows("rules.view").await.iter().filter(|r| r.actor == "boss").count(), 1);
+    let refused = rows("access.refused").await;
+    let refused_paths: Vec<_> = refused.iter().filter(|r| r.actor == "coord").filter_map(|r| r.object.clone()).collect();
+    for path in ["/admin/audit", "/admin/audit.csv", "/admin/users", "/admin/rules"] {
+        assert!(refused_paths.iter().any(|p| p == path), "{path} refused to coord: {refused:?}");
+    }
     // The admin adds a user and disables one from the users page.
     let users = http(a, "GET", "/admin/users", Some(&boss), None).await;
     let boss_token = csrf_in(&users.body);
