@@ -122,7 +122,7 @@ impl Refusals {
         due.into_iter()
             .filter_map(|key| {
                 let t = open.remove(&key)?;
-                (t.more > 0).then(|| Row { kind: key.0, client: key.1, path: t.path, count: t.more })
+                (t.more > 0).then_some(Row { kind: key.0, client: key.1, path: t.path, count: t.more })
             })
             .collect()
     }
