@@ -63,6 +63,20 @@ pub struct WebConfig {
     /// Whether the client address is read from the last `X-Forwarded-For` entry (set by a reverse
     /// proxy in front). Required: the choice is the admin's, never a default.
     pub trust_forwarded_for: bool,
+    /// The addresses of the reverse proxies whose `X-Forwarded-For` is read. Empty: loopback peers
+    /// only, and then `trust_forwarded_for` needs a loopback `listen`.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Connections served at once; one more is closed as soon as it is accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Longest a request may take from its headers to its answer, its body included (a client
+    /// dripping a form byte by byte is cut off): 408.
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: u64,
+    /// Longest wait for a request's headers, and for the next request on a kept-alive connection.
+    #[serde(default = "default_idle_timeout_secs")]
+    pub idle_timeout_secs: u64,
     /// How the meeting agenda (XLSX, CSV) names victims: `initials` (default) or `full`.
     #[serde(default)]
     pub agenda_names: AgendaNames,
@@ -77,10 +91,51 @@ pub enum AgendaNames {
     Full,
 }
 
+fn default_max_connections() -> usize {
+    64
+}
+
+fn default_request_timeout_secs() -> u64 {
+    30
+}
+
+fn default_idle_timeout_secs() -> u64 {
+    30
+}
+
 impl WebConfig {
     pub fn tls(&self) -> bool {
         self.tls_cert_file.is_some()
     }
+
+    /// The edge's bounds, with the defaults where there is no `[web]`.
+    pub fn edge(web: Option<&WebConfig>) -> WebEdge {
+        WebEdge {
+            max_connections: web.map_or_else(default_max_connections, |w| w.max_connections),
+            request_timeout: std::time::Duration::from_secs(web.map_or_else(default_request_timeout_secs, |w| w.request_timeout_secs)),
+            idle_timeout: std::time::Duration::from_secs(web.map_or_else(default_idle_timeout_secs, |w| w.idle_timeout_secs)),
+        }
+    }
+}
+
+/// The web edge's bounds (see [`WebConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebEdge {
+    pub max_connections: usize,
+    pub request_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
+}
+
+/// Checks that `X-Forwarded-For` is trusted only from a proxy that can be named: on a loopback
+/// listener, or from the configured `trusted_proxies`. `key` names the listen address.
+pub fn check_forwarded_for(key: &str, listen: std::net::SocketAddr, trust_forwarded_for: bool, trusted_proxies: &[std::net::IpAddr]) -> Result<(), ConfigError> {
+    if trust_forwarded_for && trusted_proxies.is_empty() && !listen.ip().is_loopback() {
+        return Err(err(
+            "web.trusted_proxies",
+            format!("trust_forwarded_for on a listener that is not loopback ({key} {listen}) needs the reverse proxy's address in web.trusted_proxies: anyone else could forge X-Forwarded-For"),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a web listen address: `key` names it in the error. Plain HTTP only on loopback.
@@ -781,7 +836,11 @@ impl ConfigFile {
                 return Err(err(if w.tls_cert_file.is_some() { "web.tls_key_file" } else { "web.tls_cert_file" }, "tls_cert_file and tls_key_file go together"));
             }
             if let Some(l) = &w.listen {
-                check_listen("web.listen", l, w.tls())?;
+                let addr = check_listen("web.listen", l, w.tls())?;
+                check_forwarded_for("web.listen", addr, w.trust_forwarded_for, &w.trusted_proxies)?;
+            }
+            if w.max_connections == 0 || w.request_timeout_secs == 0 || w.idle_timeout_secs == 0 {
+                return Err(err("web", "max_connections, request_timeout_secs and idle_timeout_secs must be greater than zero"));
             }
         }
         let l = &self.limits;
@@ -1125,6 +1184,19 @@ from = "marac@marac.example.test"
     }
 
     #[test]
+    fn forwarded_for_is_trusted_on_a_public_listener_only_with_the_proxies_named() {
+        let web = |body: &str| format!("{MINIMAL}\n[web]\ntls_cert_file = \"c.pem\"\ntls_key_file = \"k.pem\"\n{body}\n");
+        let e = parse(&web("listen = \"0.0.0.0:8443\"\ntrust_forwarded_for = true"), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "web.trusted_proxies");
+        let c = parse(&web("listen = \"0.0.0.0:8443\"\ntrust_forwarded_for = true\ntrusted_proxies = [\"192.0.2.10\"]"), no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.web.unwrap().trusted_proxies, vec!["192.0.2.10".parse::<std::net::IpAddr>().unwrap()]);
+        assert!(parse(&web("listen = \"127.0.0.1:8443\"\ntrust_forwarded_for = true"), no_env()).unwrap().build().is_ok());
+        assert!(parse(&web("trust_forwarded_for = true\ntrusted_proxies = [\"proxy.example\"]"), no_env()).unwrap_err().key.starts_with("web.trusted_proxies"), "a proxy is an address");
+        assert!(check_forwarded_for("--listen", "0.0.0.0:8443".parse().unwrap(), true, &[]).is_err());
+        assert!(check_forwarded_for("--listen", "0.0.0.0:8443".parse().unwrap(), false, &[]).is_ok());
+    }
+
+    #[test]
     fn web_plain_http_only_on_loopback_and_every_key_from_the_environment() {
         let web = |body: &str| format!("{MINIMAL}\n[web]\n{body}\n");
         let c = parse(&web("listen = \"127.0.0.1:8080\"\ntrust_forwarded_for = true"), no_env()).unwrap().build().unwrap();
@@ -1143,6 +1215,9 @@ from = "marac@marac.example.test"
         assert_eq!(parse(&web("trust_forwarded_for = false\nagenda_names = \"full\""), no_env()).unwrap().web.unwrap().agenda_names, AgendaNames::Full);
         assert_eq!(parse(&web("trust_forwarded_for = false\nagenda_names = \"surnames\""), no_env()).unwrap_err().key, "web.agenda_names");
         assert!(check_listen("--listen", "192.0.2.1:80", false).is_err());
+        assert_eq!(WebConfig::edge(None), WebEdge { max_connections: 64, request_timeout: std::time::Duration::from_secs(30), idle_timeout: std::time::Duration::from_secs(30) });
+        assert_eq!(parse(&web("trust_forwarded_for = false\nmax_connections = 0"), no_env()).unwrap().build().unwrap_err().key, "web");
+        assert_eq!(WebConfig::edge(parse(&web("trust_forwarded_for = false\nmax_connections = 5\nrequest_timeout_secs = 2"), no_env()).unwrap().web.as_ref()).max_connections, 5);
         assert!(check_listen("--listen", "localhost:80", false).is_err(), "a name is not an address");
     }
 }

@@ -34,6 +34,24 @@ pub mod accounts;
 pub mod rules;
 pub mod cases;
 
+/// Creates the database's directory (0700) and the database file itself (0600) if missing, so
+/// that they are private whatever the process umask: SQLite then gives its `-wal` and `-shm`
+/// files the database's own mode. Existing files and directories keep theirs.
+fn private_file(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -51,8 +69,8 @@ impl Store {
             .foreign_keys(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            private_file(opts.get_filename())?;
         }
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.context("opening the database")?;
         let store = Store { pool };

@@ -178,6 +178,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let page = http(a, "GET", "/", Some(&coord), None).await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("strict-transport-security"), None, "no HSTS over plain loopback HTTP");
     assert!(page.header("content-security-policy").is_some_and(|c| c.contains("frame-ancestors 'none'")));
     // The page lists the queue in the store's order (the CLI's), and /queue.json is the CLI's list.
     let queue = store.queue().await.unwrap();
@@ -206,9 +207,19 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
     assert_eq!(rows[0][0].to_string(), "Reference");
     assert_eq!(rows[1..].iter().map(|r| r[0].to_string()).collect::<Vec<_>>(), listed);
-    assert!(rows[1..].iter().all(|r| matches!(r[2], calamine::Data::DateTime(_) | calamine::Data::Empty)), "dates of birth are dates");
+    // Initials (the samples' setting) for every person, and the year of birth alone.
+    assert_eq!(rows[0][2].to_string(), "Year of birth");
+    assert!(rows[1..].iter().all(|r| matches!(r[2], calamine::Data::Float(y) if (1900.0..2030.0).contains(&y) && y.fract() == 0.0) || r[2] == calamine::Data::Empty), "years of birth: {rows:?}");
+    assert!(rows[1..].iter().any(|r| r[2] != calamine::Data::Empty));
+    assert!(rows[1..].iter().all(|r| [&r[1], &r[3]].iter().all(|c| c.to_string().is_empty() || c.to_string().ends_with('.'))), "people by initials: {rows:?}");
+    assert!(rows[1..].iter().any(|r| !r[3].to_string().is_empty()), "a perpetrator named, by initials");
     let csv = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
     assert_eq!(csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect::<Vec<_>>(), listed);
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert!(cells[2].is_empty() || (cells[2].len() == 4 && cells[2].parse::<u16>().is_ok()), "the year of birth only: {line}");
+        assert!(cells[3].is_empty() || cells[3].ends_with('.'), "the perpetrator by initials: {line}");
+    }
 
     // The dashboard counts what the history holds and draws the weeks.
     let history = store.history().await.unwrap();
@@ -370,6 +381,23 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(page.status == 200 && page.body.contains(&format!("<td>person.merge</td><td>{c1}</td>")), "{}", page.body);
     assert!(page.body.contains(&format!("href=\"/admin/audit.csv?actor=&amp;action=&amp;reference={kept}&amp;from=&amp;to=\"")), "the export keeps the filter: {}", page.body);
     assert_eq!(http(a, "GET", "/admin/users", Some(&boss), None).await.status, 200);
+    assert_eq!(http(a, "GET", "/admin/rules", Some(&boss), None).await.status, 200);
+    // Admin views are audited, one row each with the admin's name; the coordinators' refusals
+    // above with theirs.
+    let rows = |action: &'static str| {
+        let store = store.clone();
+        async move { store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some(action.into()), ..Default::default() }, 100).await.unwrap() }
+    };
+    let views = rows("audit.view").await;
+    assert!(views.iter().any(|r| r.actor == "boss" && r.detail.as_deref() == Some(&format!("actor=&action=&reference={kept}&from=&to=")[..])), "{views:?}");
+    assert!(views.iter().all(|r| r.actor == "boss" && r.client.as_deref() == Some("127.0.0.1")));
+    assert!(rows("users.view").await.iter().any(|r| r.actor == "boss"));
+    assert_eq!(rows("rules.view").await.iter().filter(|r| r.actor == "boss").count(), 1);
+    let refused = rows("access.refused").await;
+    let refused_paths: Vec<_> = refused.iter().filter(|r| r.actor == "coord").filter_map(|r| r.object.clone()).collect();
+    for path in ["/admin/audit", "/admin/audit.csv", "/admin/users", "/admin/rules"] {
+        assert!(refused_paths.iter().any(|p| p == path), "{path} refused to coord: {refused:?}");
+    }
     // The admin adds a user and disables one from the users page.
     let users = http(a, "GET", "/admin/users", Some(&boss), None).await;
     let boss_token = csrf_in(&users.body);
@@ -455,6 +483,7 @@ async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.expect("a TLS handshake with the configured certificate");
     let r = exchange(tls, &addr, "GET", "/login", None, None).await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"), "HSTS over TLS");
     let c = r.cookies().into_iter().find(|c| c.starts_with("__Host-marac_login=")).expect("a __Host- cookie over TLS").to_owned();
     assert!(c.contains("; Secure") && c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
 

@@ -269,7 +269,7 @@ async fn coordinators_work_the_queue_in_chromium() {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&file).expect("the downloaded agenda opens");
     let range = wb.worksheet_range(&format!("MARAC {meeting}")).unwrap();
     let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
-    assert_eq!(rows[0][..3], ["Reference", "Victim", "Date of birth"]);
+    assert_eq!(rows[0][..3], ["Reference", "Victim", "Year of birth"]);
     let listed: Vec<String> = queue.iter().filter(|r| r.outcome == "accepted" && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
     assert_eq!(rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), listed);
     assert!(rows[1..].iter().all(|r| r[1].ends_with('.')), "victims by initials: {rows:?}");

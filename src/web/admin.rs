@@ -69,6 +69,7 @@ const AUDIT_ACTIONS: &[&str] = &[
     actions::QUEUE_VIEW, actions::CASE_VIEW, actions::MEETING_VIEW, actions::REVIEW_ACCEPT, actions::REVIEW_REJECT, actions::QUARANTINE_RELEASE,
     actions::QUARANTINE_DISCARD, actions::CASE_MOVE, actions::CASE_HEARD, actions::CASE_CLOSE, actions::PERSON_MERGE, actions::PERSON_SPLIT,
     actions::AGENDA_EXPORT, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
+    actions::AUDIT_VIEW, actions::USERS_VIEW, actions::RULES_VIEW, actions::ACCESS_REFUSED, "request.too_large", "request.timeout", "connection.refused",
     "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
     "user.totp_enrol", "user.totp_reset",
 ];
@@ -77,7 +78,13 @@ const AUDIT_ACTIONS: &[&str] = &[
 /// of that victim's cases and messages) and which days.
 async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
     let (entries, error, status) = match q.filter() {
-        Ok(f) => (state.store.audit_search(&f, 500).await?, None, StatusCode::OK),
+        Ok(f) => {
+            let at = stamp(auth::now());
+            let detail = q.encoded();
+            let narrowed = f != crate::store::accounts::AuditFilter::default();
+            state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_VIEW, None) }).await?;
+            (state.store.audit_search(&f, 500).await?, None, StatusCode::OK)
+        }
         Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
     };
     let ctx = context! { entries => v(&entries), q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded() };
@@ -104,6 +111,7 @@ struct UsersQuery {
 }
 
 async fn users_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<UsersQuery>) -> Page {
+    state.store.audit(&signed.audit(&stamp(auth::now()), actions::USERS_VIEW, None)).await?;
     users_view(&state, &signed, StatusCode::OK, q.done.as_deref().map(|d| format!("Done: {d}.")), None).await
 }
 
@@ -194,6 +202,7 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
 /// The rules in force (the file with the sections changed here layered over it), each section
 /// shown as the service reads it, where it comes from, and a link to change it.
 async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+    state.store.audit(&signed.audit(&stamp(auth::now()), actions::RULES_VIEW, None)).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
     let heads = state.store.rule_heads().await?;
@@ -202,10 +211,38 @@ async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page
         .map(|s| serde_json::json!({ "name": s, "title": section_title(s), "source": heads.iter().find(|h| h.section == *s) }))
         .collect();
     let ctx = context! {
-        r => v(rules_view(&cfg)), sections => v(&sections), toml => toml::to_string(&cfg.file).unwrap_or_default(),
+        r => v(rules_view(&cfg)), sections => v(&sections), toml => redacted_toml(&cfg.file),
         file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
     };
     Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
+}
+
+/// The configuration as TOML with every value that is, or leads to, a secret replaced by
+/// "(set)": passwords, tokens, secrets, keys, and any command (`token_command`, say), whatever
+/// the section. Numbers and switches (`command_timeout_secs`) stay.
+fn redacted_toml(file: &crate::config::ConfigFile) -> String {
+    fn secret(key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        ["password", "token", "secret", "command", "key", "credential"].iter().any(|w| k.contains(w))
+    }
+    fn redact(v: &mut toml::Value) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t.iter_mut() {
+                    if secret(k) && matches!(v, toml::Value::String(_) | toml::Value::Array(_) | toml::Value::Table(_)) {
+                        *v = toml::Value::String("(set)".into());
+                    } else {
+                        redact(v);
+                    }
+                }
+            }
+            toml::Value::Array(a) => a.iter_mut().for_each(redact),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = toml::Value::try_from(file) else { return String::new() };
+    redact(&mut value);
+    toml::to_string(&value).unwrap_or_default()
 }
 
 /// Loads the rules again if another process changed them, so an admin always edits what is in
@@ -265,6 +302,7 @@ async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, 
     if !RULE_SECTIONS.contains(&section.as_str()) {
         return not_found(State(state), signed).await;
     }
+    state.store.audit(&signed.audit(&stamp(auth::now()), actions::RULES_VIEW, Some(&section))).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
     let editor = Editor { body: crate::config::section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
@@ -294,6 +332,23 @@ async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, sta
         file => state.cfg().source.as_ref().map(|p| p.display().to_string()),
     };
     Ok((status, render(state, "rule_section.html", Some(signed), ctx)?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_configuration_shown_names_no_secret_and_no_command() {
+        let text = format!(
+            "{}\n[imap]\nhost = \"127.0.0.1\"\nport = 993\nusername = \"marac@example.test\"\ntls = \"implicit\"\nauth = \"xoauth2\"\ntoken_command = \"/usr/bin/get-token --secret s3cr3t-value\"\n",
+            include_str!("../../config/samples.toml")
+        );
+        let file = crate::config::parse(&text, Vec::<(String, String)>::new()).expect("the samples with an [imap]");
+        let shown = super::redacted_toml(&file);
+        assert!(!shown.contains("s3cr3t-value") && !shown.contains("get-token"), "{shown}");
+        assert!(shown.contains("token_command = \"(set)\""), "{shown}");
+        assert!(shown.contains("command_timeout_secs"), "numbers stay: {shown}");
+        assert!(shown.contains("marac@example.test"), "the rest is shown: {shown}");
+    }
 }
 
 #[derive(Deserialize)]

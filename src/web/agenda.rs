@@ -1,5 +1,9 @@
 //! A meeting's agenda for the agencies' representatives, as XLSX (rust_xlsxwriter: a header row,
 //! frozen under it, column widths, dates of birth as real dates) and CSV. Pure: rows in, bytes out.
+//!
+//! With `agenda_names = "initials"` (the default: the agenda leaves the building) every person
+//! it names, victim and perpetrator, is given by initials, and the victim's date of birth by its
+//! year alone (the column is then headed "Year of birth"). `full` gives names and dates whole.
 
 use super::audit::csv_cell;
 use crate::config::AgendaNames;
@@ -26,11 +30,24 @@ pub fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphabetic())).map(|c| format!("{}.", c.to_uppercase())).collect::<Vec<_>>().join(" ")
 }
 
-fn victim(row: &AgendaRow, names: AgendaNames) -> String {
+/// The column titles: [`COLUMNS`], with "Year of birth" where only the year is given.
+pub fn titles(names: AgendaNames) -> Vec<&'static str> {
+    COLUMNS.iter().map(|(t, _)| if *t == "Date of birth" && names == AgendaNames::Initials { "Year of birth" } else { *t }).collect()
+}
+
+fn person(name: &str, names: AgendaNames) -> String {
     match names {
-        AgendaNames::Full => row.victim_name.clone(),
-        AgendaNames::Initials => initials(&row.victim_name),
+        AgendaNames::Full => name.to_owned(),
+        AgendaNames::Initials => initials(name),
     }
+}
+
+fn victim(row: &AgendaRow, names: AgendaNames) -> String {
+    person(&row.victim_name, names)
+}
+
+fn perpetrator(row: &AgendaRow, names: AgendaNames) -> String {
+    row.perpetrator.as_deref().map(|p| person(p, names)).unwrap_or_default()
 }
 
 fn criteria(row: &AgendaRow) -> String {
@@ -43,8 +60,8 @@ pub fn xlsx(meeting: NaiveDate, rows: &[AgendaRow], names: AgendaNames) -> Resul
     ws.set_name(format!("MARAC {meeting}"))?;
     let header = Format::new().set_bold().set_background_color("D9E1F2").set_border_bottom(FormatBorder::Thin);
     let date = Format::new().set_num_format("dd/mm/yyyy");
-    for (col, (title, width)) in COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, *title, &header)?;
+    for (col, ((_, width), title)) in COLUMNS.iter().zip(titles(names)).enumerate() {
+        ws.write_string_with_format(0, col as u16, title, &header)?;
         ws.set_column_width(col as u16, *width)?;
     }
     ws.set_freeze_panes(1, 0)?;
@@ -52,10 +69,16 @@ pub fn xlsx(meeting: NaiveDate, rows: &[AgendaRow], names: AgendaNames) -> Resul
         let row = i as u32 + 1;
         ws.write_string(row, 0, &r.case_ref)?;
         ws.write_string(row, 1, victim(r, names))?;
-        if let Some(d) = r.victim_dob {
-            ws.write_datetime_with_format(row, 2, ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?, &date)?;
+        match (r.victim_dob, names) {
+            (Some(d), AgendaNames::Full) => {
+                ws.write_datetime_with_format(row, 2, ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?, &date)?;
+            }
+            (Some(d), AgendaNames::Initials) => {
+                ws.write_number(row, 2, d.year() as f64)?;
+            }
+            (None, _) => {}
         }
-        ws.write_string(row, 3, r.perpetrator.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 3, perpetrator(r, names))?;
         ws.write_number(row, 4, r.children as f64)?;
         ws.write_string(row, 5, r.agency.as_deref().unwrap_or(""))?;
         ws.write_string(row, 6, criteria(r))?;
@@ -67,17 +90,17 @@ pub fn xlsx(meeting: NaiveDate, rows: &[AgendaRow], names: AgendaNames) -> Resul
     Ok(wb.save_to_buffer()?)
 }
 
-/// The same columns as CSV (RFC 4180; dates as YYYY-MM-DD; cells a spreadsheet would read as a
+/// The same columns as CSV (RFC 4180; dates as YYYY-MM-DD, or the year alone; cells a spreadsheet would read as a
 /// formula are defused).
 pub fn csv(rows: &[AgendaRow], names: AgendaNames) -> String {
-    let mut out = COLUMNS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(",");
+    let mut out = titles(names).join(",");
     out.push_str("\r\n");
     for r in rows {
         let cells = [
             r.case_ref.clone(),
             victim(r, names),
-            r.victim_dob.map(|d| d.to_string()).unwrap_or_default(),
-            r.perpetrator.clone().unwrap_or_default(),
+            r.victim_dob.map(|d| if names == AgendaNames::Initials { d.year().to_string() } else { d.to_string() }).unwrap_or_default(),
+            perpetrator(r, names),
             r.children.to_string(),
             r.agency.clone().unwrap_or_default(),
             criteria(r),
@@ -115,22 +138,36 @@ mod tests {
         assert_eq!(initials("Rebecca  Hollins"), "R. H.");
         assert_eq!(initials("ÉLODIE o'neil-smith 3"), "É. O.");
         let c = csv(&[row()], AgendaNames::Initials);
-        assert!(c.starts_with("Reference,Victim,Date of birth,Perpetrator,Children,Referring agency,Criteria,Repeat,DASH score\r\n"));
-        assert!(c.contains("MARAC-2026-0001,R. H.,1991-07-03,'=Darren Hollins,2,Kingsmere Police,\"visible high risk, repeat\",Yes,15\r\n"), "{c}");
-        assert!(!c.contains("Rebecca"));
-        assert!(csv(&[row()], AgendaNames::Full).contains(",Rebecca  Hollins,"));
+        assert!(c.starts_with("Reference,Victim,Year of birth,Perpetrator,Children,Referring agency,Criteria,Repeat,DASH score\r\n"));
+        assert!(c.contains("MARAC-2026-0001,R. H.,1991,D. H.,2,Kingsmere Police,\"visible high risk, repeat\",Yes,15\r\n"), "{c}");
+        for whole in ["Rebecca", "Darren", "Hollins", "07-03", "1991-"] {
+            assert!(!c.contains(whole), "{whole} in {c}");
+        }
+        let full = csv(&[row()], AgendaNames::Full);
+        assert!(full.starts_with("Reference,Victim,Date of birth,"));
+        assert!(full.contains(",Rebecca  Hollins,1991-07-03,'=Darren Hollins,"), "{full}");
+    }
+
+    #[test]
+    fn the_initials_workbook_gives_initials_and_the_year_of_birth_only() {
+        let bytes = xlsx(NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(), &[row()], AgendaNames::Initials).unwrap();
+        let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range("MARAC 2026-02-10").unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        assert_eq!(rows[0][2], Data::String("Year of birth".into()));
+        assert_eq!((&rows[1][1], &rows[1][2], &rows[1][3]), (&Data::String("R. H.".into()), &Data::Float(1991.0), &Data::String("D. H.".into())));
     }
 
     #[test]
     fn the_workbook_reads_back_with_a_header_and_real_dates() {
-        let bytes = xlsx(NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(), &[row()], AgendaNames::Initials).unwrap();
+        let bytes = xlsx(NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(), &[row()], AgendaNames::Full).unwrap();
         let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
         let range = wb.worksheet_range("MARAC 2026-02-10").unwrap();
         let rows: Vec<&[Data]> = range.rows().collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(), COLUMNS.iter().map(|(t, _)| t.to_string()).collect::<Vec<_>>());
         assert_eq!(rows[1][0], Data::String("MARAC-2026-0001".into()));
-        assert_eq!(rows[1][1], Data::String("R. H.".into()));
+        assert_eq!(rows[1][1], Data::String("Rebecca  Hollins".into()));
         match &rows[1][2] {
             Data::DateTime(d) => {
                 assert!(d.is_datetime());

@@ -23,6 +23,13 @@ pub const AGENDA_EXPORT: &str = "agenda.export";
 pub const RULES_CHANGE: &str = "rules.change";
 /// An original attachment downloaded (object: the message; detail: its position and kind).
 pub const ATTACHMENT_DOWNLOAD: &str = "attachment.download";
+/// Admin views: the audit log (detail: its filter), the users, the rules in force (object: a
+/// section when one is opened).
+pub const AUDIT_VIEW: &str = "audit.view";
+pub const USERS_VIEW: &str = "users.view";
+pub const RULES_VIEW: &str = "rules.view";
+/// A signed-in user refused a page their role does not open (object: the path).
+pub const ACCESS_REFUSED: &str = "access.refused";
 /// A message downloaded as received (object: the message).
 pub const MESSAGE_DOWNLOAD: &str = "message.download";
 
@@ -38,8 +45,10 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
     out
 }
 
+/// One CSV cell, quoted when needed. A cell a spreadsheet could read as a formula (a leading
+/// `=`, `+`, `-`, `@`, TAB or CR: OWASP's list) is prefixed with a quote.
 pub fn csv_cell(c: &str) -> String {
-    let c = if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c.to_owned() };
+    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{c}") } else { c.to_owned() };
     if c.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", c.replace('"', "\"\""))
     } else {
@@ -54,6 +63,11 @@ mod tests {
         assert_eq!(super::csv_cell("a,b"), "\"a,b\"");
         assert_eq!(super::csv_cell("say \"x\""), "\"say \"\"x\"\"\"");
         assert_eq!(super::csv_cell("=1+1"), "'=1+1");
+        for formula in ["+1", "-1", "@SUM(A1)", "\t=1+1"] {
+            assert_eq!(super::csv_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(super::csv_cell("\r=1+1"), "\"'\r=1+1\"", "defused, then quoted for its CR");
+        assert_eq!(super::csv_cell("a-b"), "a-b", "only a leading sign");
         assert_eq!(super::csv_cell("plain"), "plain");
     }
 }

@@ -234,9 +234,11 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The client's address: the peer, or with `trust_forwarded_for` the last `X-Forwarded-For`
-/// entry (the one the reverse proxy in front appended).
-pub fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for {
+/// entry (the one the reverse proxy in front appended) when the peer is that proxy: one of
+/// `trusted_proxies`, or (none configured) a loopback address. Anyone else's header is ignored.
+pub fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool, trusted_proxies: &[std::net::IpAddr]) -> String {
+    let from_proxy = peer.is_some_and(|p| if trusted_proxies.is_empty() { p.ip().is_loopback() } else { trusted_proxies.contains(&p.ip()) });
+    if trust_forwarded_for && from_proxy {
         let forwarded = parts_headers
             .get_all("x-forwarded-for")
             .iter()
@@ -304,7 +306,7 @@ impl IntoResponse for Refused {
 
 pub fn client_of(parts: &Parts, state: &AppState) -> String {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    client_address(&parts.headers, peer, state.trust_forwarded_for)
+    client_address(&parts.headers, peer, state.trust_forwarded_for, &state.trusted_proxies)
 }
 
 /// The session of this request, if valid; an expired one is ended (and the timeout audited).
@@ -352,6 +354,11 @@ impl FromRequestParts<AppState> for Admin {
         if s.is_admin() {
             Ok(Admin(s))
         } else {
+            // Refused with the actor known: audited as theirs.
+            let (at, path) = (stamp(now()), super::refusals::truncated(parts.uri.path()));
+            if let Err(e) = state.store.audit(&s.audit(&at, super::audit::ACCESS_REFUSED, Some(&path))).await {
+                tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
+            }
             Err(Refused::Forbidden)
         }
     }
@@ -400,10 +407,17 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
         let peer = Some("127.0.0.1:5000".parse().unwrap());
-        assert_eq!(client_address(&h, peer, false), "127.0.0.1");
-        assert_eq!(client_address(&h, peer, true), "198.51.100.7");
+        assert_eq!(client_address(&h, peer, false, &[]), "127.0.0.1");
+        assert_eq!(client_address(&h, peer, true, &[]), "198.51.100.7");
+        // Only from the proxy: a loopback peer when none is named, else one of those named.
+        let stranger = Some("192.0.2.50:5000".parse().unwrap());
+        assert_eq!(client_address(&h, stranger, true, &[]), "192.0.2.50");
+        let proxy: std::net::IpAddr = "192.0.2.10".parse().unwrap();
+        assert_eq!(client_address(&h, stranger, true, &[proxy]), "192.0.2.50");
+        assert_eq!(client_address(&h, Some("192.0.2.10:443".parse().unwrap()), true, &[proxy]), "198.51.100.7");
+        assert_eq!(client_address(&h, peer, true, &[proxy]), "127.0.0.1", "loopback is not the named proxy");
         h.insert("x-forwarded-for", "not an address".parse().unwrap());
-        assert_eq!(client_address(&h, peer, true), "127.0.0.1");
+        assert_eq!(client_address(&h, peer, true, &[]), "127.0.0.1");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! CSRF tokens. Every POST, whatever its route, passes [`guard`]: its form must carry the field
 //! `csrf` equal to the session's token (or, for the sign-in form, before any session exists, to
-//! the one-time value of the sign-in cookie). Missing or wrong: 403, audited.
+//! the one-time value of the sign-in cookie). Missing or wrong: 403, audited in aggregate
+//! ([`super::refusals`]). A body over [`MAX_FORM_BYTES`]: 413.
 
 use super::auth::{self, read_cookie};
+use super::refusals::Kind;
 use super::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -33,14 +35,19 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        state.refusals.record(&state.store, Kind::BodyTooLarge, &auth::client_of(&parts, &state), Some(parts.uri.path())).await;
         return (StatusCode::PAYLOAD_TOO_LARGE, "form too large\n").into_response();
     };
     let sent = form_field(&bytes, FIELD);
+    let mut actor = None;
     let expected = if parts.uri.path() == "/login" {
         read_cookie(&parts.headers, login_cookie_name(state.secure_cookies)).map(str::to_owned)
     } else {
         match auth::session_of(&parts, &state).await {
-            Ok(s) => s.map(|s| s.csrf_token),
+            Ok(s) => s.map(|s| {
+                actor = Some(s.user.name);
+                s.csrf_token
+            }),
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "Reading a web session failed.");
                 None
@@ -51,14 +58,19 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         (Some(sent), Some(expected)) if !expected.is_empty() && auth::same(sent, expected) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         _ => {
             let client = auth::client_of(&parts, &state);
-            let at = auth::stamp(auth::now());
-            let path = parts.uri.path().to_owned();
-            let detail = if sent.is_none() { "no token" } else { "wrong token" };
-            let audit = crate::store::accounts::Audit { at: &at, actor: "(unknown)", action: "csrf.refused", object: Some(&path), client: Some(&client), detail: Some(detail) };
-            if let Err(e) = state.store.audit(&audit).await {
-                tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
+            let kind = if sent.is_none() { Kind::CsrfMissing } else { Kind::CsrfWrong };
+            match &actor {
+                // A signed-in user is known: their refusal is theirs, one row each.
+                Some(name) => {
+                    let (at, path) = (auth::stamp(auth::now()), super::refusals::truncated(parts.uri.path()));
+                    let detail = if sent.is_none() { "no token" } else { "wrong token" };
+                    let audit = crate::store::accounts::Audit { at: &at, actor: name, action: kind.action(), object: Some(&path), client: Some(&client), detail: Some(detail) };
+                    if let Err(e) = state.store.audit(&audit).await {
+                        tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
+                    }
+                }
+                None => state.refusals.record(&state.store, kind, &client, Some(parts.uri.path())).await,
             }
-            tracing::warn!(path = %path, "A form without its CSRF token was refused.");
             (StatusCode::FORBIDDEN, "forbidden: this form's security token is missing or out of date; reload the page and try again\n").into_response()
         }
     }

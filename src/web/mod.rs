@@ -2,11 +2,14 @@
 //! `[web] listen` is set): server-rendered HTML (minijinja templates embedded in the binary),
 //! usable without JavaScript. A thin edge over [`crate::store`], one module per concern:
 //! - [`server`]: the listener (plain HTTP on loopback only, else TLS through rustls) and the
-//!   connection loop, stopped by a cancellation token;
+//!   connection loop, bounded (connections at once, header, idle and request timeouts, body
+//!   size), stopped by a cancellation token;
 //! - [`auth`]: passwords (argon2id), sessions (256-bit random tokens stored hashed; idle and
 //!   absolute timeouts), the sign-in throttle, roles, the client address;
 //! - [`totp`]: the second factor every account has (RFC 6238 codes, QR code, recovery codes);
 //! - [`csrf`]: the token every POST must carry (checked in one middleware for all of them);
+//! - [`refusals`]: what an anonymous client can make us refuse (no CSRF token, a body too large
+//!   or too slow, one connection too many), counted per client and minute, never a row each;
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
 //! - [`pages`]: the routes; [`admin`]: the admins' console; [`templates`]: the HTML.
 //!
@@ -19,6 +22,7 @@ pub mod auth;
 pub mod csrf;
 pub mod dashboard;
 pub mod pages;
+pub mod refusals;
 pub mod server;
 pub mod templates;
 pub mod totp;
@@ -52,13 +56,21 @@ impl WebOptions {
             (None, None) => return Ok(None),
         };
         let listen = crate::config::check_listen(key, addr, tls.is_some()).map_err(|e| anyhow!("{e}"))?;
-        Ok(Some(WebOptions { listen, tls, trust_forwarded_for: web.is_some_and(|w| w.trust_forwarded_for) }))
+        let trust_forwarded_for = web.is_some_and(|w| w.trust_forwarded_for);
+        crate::config::check_forwarded_for(key, listen, trust_forwarded_for, web.map_or(&[][..], |w| &w.trusted_proxies)).map_err(|e| anyhow!("{e}"))?;
+        Ok(Some(WebOptions { listen, tls, trust_forwarded_for }))
     }
 
     /// Cookies are marked Secure unless the browser talks plain HTTP to us on loopback: with TLS
     /// here, or behind a reverse proxy (which terminates TLS), they are.
     pub fn secure_cookies(&self) -> bool {
         self.tls.is_some() || self.trust_forwarded_for || !self.listen.ip().is_loopback()
+    }
+
+    /// Browsers are told to come back only over HTTPS (HSTS) when they reach us over TLS: ours,
+    /// or the reverse proxy's in front. Never on plain loopback HTTP.
+    pub fn hsts(&self) -> bool {
+        self.tls.is_some() || self.trust_forwarded_for
     }
 }
 
@@ -72,11 +84,24 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     pub secure_cookies: bool,
     pub trust_forwarded_for: bool,
+    /// Whose `X-Forwarded-For` is read (empty: loopback peers); see [`auth::client_address`].
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Whether responses carry `Strict-Transport-Security` ([`WebOptions::hsts`]).
+    pub hsts: bool,
+    /// The edge's bounds, from `[web]`.
+    pub edge: crate::config::WebEdge,
+    /// Refusals an anonymous client can cause, counted and audited in aggregate.
+    pub refusals: Arc<refusals::Refusals>,
 }
 
 impl AppState {
     pub fn new(store: Store, cfg: Arc<Config>, opts: &WebOptions) -> AppState {
+        let web = cfg.file.web.as_ref();
         AppState {
+            trusted_proxies: web.map(|w| w.trusted_proxies.clone()).unwrap_or_default().into(),
+            hsts: opts.hsts(),
+            edge: crate::config::WebConfig::edge(web),
+            refusals: Arc::new(refusals::Refusals::default()),
             store,
             live: Arc::new(LiveConfig::new(cfg)),
             templates: Arc::new(templates::environment()),

@@ -4,7 +4,7 @@
 
 use super::audit as actions;
 use super::auth::{self, cookie, session_cookie_name, stamp, Signed};
-use super::{admin, csrf, templates, AppState};
+use super::{admin, csrf, server, templates, AppState};
 use crate::decide::ReplyKind;
 use crate::identity::PersonName;
 use crate::mime::Envelope;
@@ -48,13 +48,19 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), server::bounded))
         .with_state(state)
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+/// Headers on every response: no scripts, frames, sniffing, referrers or caching (case pages and
+/// exports included), and HSTS when the browser reached us over TLS ([`super::WebOptions::hsts`]).
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if state.hsts {
+        h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
+    }
     for (name, value) in [
         ("content-security-policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ("x-content-type-options", "nosniff"),

@@ -1,10 +1,24 @@
 //! The listener and the connection loop: HTTP/1.1 through hyper, over TLS (rustls, ring) when a
 //! certificate is configured. Each connection gets its peer address as axum's `ConnectInfo`.
 //! A stop finishes the requests in hand (at most [`DRAIN`]) and closes the connections.
+//!
+//! The edge is bounded (`[web]`, see [`crate::config::WebEdge`]):
+//! - at most `max_connections` connections (TLS handshakes included) at once: one more is closed
+//!   as soon as it is accepted, never queued;
+//! - a TLS handshake within [`HANDSHAKE`]; each request's headers, and on a kept-alive connection
+//!   the next request, within `idle_timeout_secs` (hyper's header timeout runs while idle too);
+//! - a request, body included, answered within `request_timeout_secs` ([`bounded`]: 408), and a
+//!   body over [`csrf::MAX_FORM_BYTES`] refused (413) from its `Content-Length`, or when read;
+//! - each refusal counted in aggregate ([`super::refusals`]), flushed every
+//!   [`super::refusals::FLUSH`] and at stop.
 
-use super::{pages, AppState, WebOptions};
+use super::refusals::Kind;
+use super::{auth, csrf, pages, AppState, WebOptions};
 use anyhow::{Context, Result};
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -19,8 +33,7 @@ use tower::ServiceExt;
 
 /// Longest wait for requests in hand after a stop.
 pub const DRAIN: Duration = Duration::from_secs(5);
-const HANDSHAKE: Duration = Duration::from_secs(10);
-const HEADER_READ: Duration = Duration::from_secs(30);
+pub const HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// A bound listener, ready to serve.
 pub struct Listener {
@@ -53,11 +66,18 @@ impl Listener {
 
     /// Serves until `stop` is cancelled.
     pub async fn serve(self, state: AppState, stop: CancellationToken) -> Result<()> {
-        let app = pages::router(state);
+        let edge = state.edge;
+        let app = pages::router(state.clone());
+        let permits = Arc::new(tokio::sync::Semaphore::new(edge.max_connections));
+        let mut flush = tokio::time::interval(super::refusals::FLUSH);
         let mut conns = tokio::task::JoinSet::new();
         loop {
             let (tcp, peer) = tokio::select! {
                 _ = stop.cancelled() => break,
+                _ = flush.tick() => {
+                    state.refusals.flush(&state.store, false).await;
+                    continue;
+                }
                 accepted = self.tcp.accept() => match accepted {
                     Ok(a) => a,
                     Err(e) => {
@@ -67,12 +87,19 @@ impl Listener {
                     }
                 },
             };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                drop(tcp);
+                let state = state.clone();
+                tokio::spawn(async move { state.refusals.record(&state.store, Kind::TooManyConnections, &peer.ip().to_string(), None).await });
+                continue;
+            };
             let (app, tls, stop) = (app.clone(), self.tls.clone(), stop.clone());
             conns.spawn(async move {
+                let _permit = permit;
                 match tls {
-                    None => connection(tcp, peer, app, stop).await,
+                    None => connection(tcp, peer, app, edge.idle_timeout, stop).await,
                     Some(tls) => match tokio::time::timeout(HANDSHAKE, tls.accept(tcp)).await {
-                        Ok(Ok(stream)) => connection(stream, peer, app, stop).await,
+                        Ok(Ok(stream)) => connection(stream, peer, app, edge.idle_timeout, stop).await,
                         _ => tracing::debug!("A TLS handshake failed or timed out."),
                     },
                 }
@@ -83,18 +110,19 @@ impl Listener {
         if tokio::time::timeout(DRAIN, drained).await.is_err() {
             conns.abort_all();
         }
+        state.refusals.flush(&state.store, true).await;
         Ok(())
     }
 }
 
-async fn connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, peer: SocketAddr, app: axum::Router, stop: CancellationToken) {
+async fn connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, peer: SocketAddr, app: axum::Router, idle: Duration, stop: CancellationToken) {
     let svc = app.map_request(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ)
+        .header_read_timeout(idle)
         .serve_connection(TokioIo::new(io), TowerToHyperService::new(svc));
     tokio::pin!(conn);
     tokio::select! {
@@ -102,6 +130,26 @@ async fn connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, p
         _ = stop.cancelled() => {
             conn.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(DRAIN, conn).await;
+        }
+    }
+}
+
+/// The outermost layer of every route: a body announced over [`csrf::MAX_FORM_BYTES`] is refused
+/// (413) before it is read, and a request not answered within `request_timeout_secs` (a body
+/// dripping in, say) is cut off (408). Both close the connection and are counted.
+pub(super) async fn bounded(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let announced = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > csrf::MAX_FORM_BYTES as u64) {
+        state.refusals.record(&state.store, Kind::BodyTooLarge, &auth::client_of(&parts, &state), Some(parts.uri.path())).await;
+        return (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONNECTION, "close")], "request body too large\n").into_response();
+    }
+    let (client, path) = (auth::client_of(&parts, &state), parts.uri.path().to_owned());
+    match tokio::time::timeout(state.edge.request_timeout, next.run(Request::from_parts(parts, body))).await {
+        Ok(res) => res,
+        Err(_) => {
+            state.refusals.record(&state.store, Kind::RequestTimeout, &client, Some(&path)).await;
+            (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], "request timeout\n").into_response()
         }
     }
 }
