@@ -6,6 +6,8 @@
 
 #[path = "support/web_fixture.rs"]
 mod web_fixture;
+#[path = "support/totp.rs"]
+mod totp;
 
 use marac_intake::store::accounts::{AuditEntry, AuditFilter};
 use marac_intake::store::Store;
