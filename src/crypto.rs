@@ -37,8 +37,8 @@ impl fmt::Debug for Key {
 /// Why a key file could not be used. Says which file and what is wrong, never what it holds.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("the key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("the key file {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("the key file {path} must hold 64 hexadecimal characters (a 256-bit key), e.g. from `openssl rand -hex 32`")]
     Malformed { path: String },
 }
@@ -70,7 +70,7 @@ impl Key {
     /// that is set (as every secret file of the configuration is).
     pub fn read_file(path: &Path) -> Result<Key, KeyError> {
         let shown = path.display().to_string();
-        let text = crate::config::read_secret(path).map_err(|source| KeyError::Io { path: shown.clone(), source })?;
+        let text = crate::config::read_secret(path).map_err(|error| KeyError::Io { path: shown.clone(), error })?;
         Key::from_hex(&text).ok_or(KeyError::Malformed { path: shown })
     }
 
@@ -115,7 +115,7 @@ impl Keys {
         let made_db = make_if_missing(&database)?;
         let made_data = make_if_missing(&data)?;
         let read = |path: &Path| {
-            let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|error| KeyError::Io { path: path.display().to_string(), error })?;
             Key::from_hex(&text).ok_or(KeyError::Malformed { path: path.display().to_string() })
         };
         Ok((Keys { database: read(&database)?, data: read(&data)? }, made_db || made_data))
@@ -132,7 +132,7 @@ fn make_if_missing(path: &Path) -> Result<bool, KeyError> {
         return Ok(false);
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: shown(), source })?;
+        std::fs::create_dir_all(dir).map_err(|error| KeyError::Io { path: shown(), error })?;
     }
     let tmp = path.with_file_name(format!(".{}.{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::process::id()));
     let write = || -> std::io::Result<()> {
@@ -145,7 +145,7 @@ fn make_if_missing(path: &Path) -> Result<bool, KeyError> {
     match linked {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(source) => Err(KeyError::Io { path: shown(), source }),
+        Err(error) => Err(KeyError::Io { path: shown(), error }),
     }
 }
 
