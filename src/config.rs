@@ -953,6 +953,17 @@ from = "marac@marac.example.test"
     }
 
     #[test]
+    fn the_keys_at_rest_are_named_files_both_or_neither_never_keys() {
+        let e = parse(&format!("{MINIMAL}\n[storage]\ndb_key_file = \"db-key\"\n"), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "storage.data_key_file");
+        let e = parse(&format!("{MINIMAL}\n[storage]\ndb_key = \"00\"\n"), no_env()).unwrap_err();
+        assert!(e.key.starts_with("storage"), "{e}");
+        let both = parse(&format!("{MINIMAL}\n[storage]\ndb_key_file = \"db-key\"\ndata_key_file = \"data-key\"\n"), no_env()).unwrap().build().unwrap();
+        assert_eq!(both.file.storage.data_key_file.as_deref(), Some(Path::new("data-key")));
+        assert_eq!(parse(MINIMAL, no_env()).unwrap().build().unwrap().file.storage, StorageConfig::default());
+    }
+
+    #[test]
     fn rule_sections_from_the_database_replace_the_files_and_the_environment_still_wins() {
         let file = format!("{MINIMAL}\n[threshold]\ndash_score = 10\nescalation_callouts = 5\n");
         let rules = RuleLayer { version: 7, sections: [("threshold".to_owned(), "dash_score = 12\n".to_owned())].into() };
