@@ -152,12 +152,13 @@ fn main() {
         let before = seen.len();
         let started = Instant::now();
         let (stop, service) = bench.service(root, "drain.db");
-        // Read-only look at the service's database, once the service has created it.
+        // A look at the service's database, once the service has created it.
         while !db.exists() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", db.display())).await.unwrap();
+        // The database is encrypted: opened as the store opens it (the keys beside it).
+        let pool = marac_intake::store::Store::open(&format!("sqlite://{}", db.display())).await.unwrap().pool().clone();
         let mut decided_at = None;
         let deadline = Instant::now() + Duration::from_secs(600);
         while Instant::now() < deadline {

@@ -45,6 +45,24 @@ pub struct ConfigFile {
     /// The coordinators' web queue (`serve`; also started by `run` when `listen` is set).
     #[serde(default)]
     pub web: Option<WebConfig>,
+    /// The keys of encryption at rest.
+    #[serde(default)]
+    pub storage: StorageConfig,
+}
+
+/// The two keys of encryption at rest, each a file of 64 hexadecimal characters: a relative path
+/// is a systemd credential in `$CREDENTIALS_DIRECTORY` (`LoadCredentialEncrypted=`). Keys are
+/// never written in the configuration. Both or neither: with neither, the keys are generated
+/// beside the database on first use (mode 0600), which is for trying the product out only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The SQLCipher key of the database file.
+    #[serde(default)]
+    pub db_key_file: Option<PathBuf>,
+    /// The key that seals each message kept whole (as received, and each reply) inside it.
+    #[serde(default)]
+    pub data_key_file: Option<PathBuf>,
 }
 
 /// The web queue's listener. Plain HTTP is allowed only on a loopback address (behind a reverse
@@ -843,6 +861,9 @@ impl ConfigFile {
                 return Err(err("web", "max_connections, request_timeout_secs and idle_timeout_secs must be greater than zero"));
             }
         }
+        if self.storage.db_key_file.is_some() != self.storage.data_key_file.is_some() {
+            return Err(err(if self.storage.db_key_file.is_some() { "storage.data_key_file" } else { "storage.db_key_file" }, "db_key_file and data_key_file go together"));
+        }
         let l = &self.limits;
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
@@ -1118,6 +1139,17 @@ from = "marac@marac.example.test"
     }
 
     #[test]
+    fn the_keys_at_rest_are_named_files_both_or_neither_never_keys() {
+        let e = parse(&format!("{MINIMAL}\n[storage]\ndb_key_file = \"db-key\"\n"), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "storage.data_key_file");
+        let e = parse(&format!("{MINIMAL}\n[storage]\ndb_key = \"00\"\n"), no_env()).unwrap_err();
+        assert!(e.key.starts_with("storage"), "{e}");
+        let both = parse(&format!("{MINIMAL}\n[storage]\ndb_key_file = \"db-key\"\ndata_key_file = \"data-key\"\n"), no_env()).unwrap().build().unwrap();
+        assert_eq!(both.file.storage.data_key_file.as_deref(), Some(Path::new("data-key")));
+        assert_eq!(parse(MINIMAL, no_env()).unwrap().build().unwrap().file.storage, StorageConfig::default());
+    }
+
+    #[test]
     fn rule_sections_from_the_database_replace_the_files_and_the_environment_still_wins() {
         let file = format!("{MINIMAL}\n[threshold]\ndash_score = 10\nescalation_callouts = 5\n");
         let rules = RuleLayer { version: 7, sections: [("threshold".to_owned(), "dash_score = 12\n".to_owned())].into() };
@@ -1150,7 +1182,7 @@ from = "marac@marac.example.test"
 
     #[test]
     fn only_rule_sections_can_be_layered() {
-        for section in ["imap", "smtp", "web", "data_dir", "limits", "area", "case"] {
+        for section in ["imap", "smtp", "web", "data_dir", "limits", "area", "case", "storage"] {
             assert_eq!(parse_section(section, "").unwrap_err().key, section);
         }
         assert!(parse_section("threshold", "dash_score = 12").is_ok());

@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod crypto;
 pub mod decide;
 pub mod document;
 pub mod identity;

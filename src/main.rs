@@ -98,6 +98,17 @@ enum Command {
         db: DbArgs,
         file: PathBuf,
     },
+    /// Re-encrypt the database with a new database key and its kept messages with a new data key
+    /// (files of 64 hex characters), in one step: the service must be stopped. Opens with the
+    /// keys of [storage]; afterwards install the new files as those credentials.
+    Rekey {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_name = "FILE")]
+        new_db_key_file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        new_data_key_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,6 +212,7 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }),
+        Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -263,7 +275,7 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let store = Store::open(&url).await?;
+        let store = Store::open_configured(&url, &cfg.file.storage).await?;
         let cfg = std::sync::Arc::new(marac_intake::rules::load(&path, &store).await?);
         let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
             .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
@@ -284,6 +296,37 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
         task.await??;
         Ok(())
     })
+}
+
+/// `rekey`: the keys of [storage] to the new files' keys (see `store::encrypt::rekey`).
+fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std::path::Path) -> Result<()> {
+    use marac_intake::crypto::Keys;
+    init_logging();
+    let cfg = load_config(&db.config)?;
+    let storage = &cfg.file.storage;
+    let (Some(old_db), Some(old_data)) = (&storage.db_key_file, &storage.data_key_file) else {
+        anyhow::bail!(
+            "rekey needs the keys in force named in [storage] db_key_file and data_key_file: the keys beside the database are for trying the \
+             product out (move them into credentials and name those first; README, \"Encryption at rest\")"
+        );
+    };
+    let old = Keys::read(old_db, old_data)?;
+    let new = Keys::read(new_db_key_file, new_data_key_file)?;
+    if new.database == old.database || new.data == old.data {
+        anyhow::bail!("a new key file holds the key in force: make new keys (`openssl rand -hex 32`)");
+    }
+    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let done = rt.block_on(marac_intake::store::encrypt::rekey(&url, &old, &new))?;
+    println!(
+        "re-encrypted the database with the new database key, and {} kept messages and {} replies with the new data key; \
+         install {} and {} as the credentials [storage] names before the service starts again",
+        done.messages,
+        done.replies,
+        new_db_key_file.display(),
+        new_data_key_file.display()
+    );
+    Ok(())
 }
 
 fn user(command: UserCommand) -> Result<()> {
@@ -463,7 +506,7 @@ fn with_file_store(db: &DbArgs, job: impl FnOnce(PathBuf, Store) -> Job) -> Resu
     let path = config_path(&db.config);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let store = Store::open(&url).await?;
+        let store = Store::open_configured(&url, &cfg.file.storage).await?;
         job(path, store).await
     })
 }
@@ -539,6 +582,10 @@ fn check_config(c: &ConfigArg) -> Result<()> {
     println!("(rules changed in the web console are kept in the database and layered over the file's sections {}; see /admin/rules)", config::RULE_SECTIONS.join(", "));
     println!("area:                 {}", f.area);
     println!("data directory:       {}", f.data_dir.display());
+    match (&f.storage.db_key_file, &f.storage.data_key_file) {
+        (Some(db), Some(data)) => println!("keys at rest:         database {}, data {} (credentials)", db.display(), data.display()),
+        _ => println!("keys at rest:         WARNING: none named in [storage]; keys are made beside the database, for trying out only"),
+    }
     println!("threshold:            DASH {} Yes; escalation {} police call-outs; repeat within {} days of the last referral", f.threshold.dash_score, f.threshold.escalation_callouts, f.threshold.repeat_window_days);
     println!("criteria enabled:     {}", f.threshold.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "));
     println!("DASH required:        {:?}", f.threshold.dash_required);

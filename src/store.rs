@@ -12,7 +12,9 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use crate::crypto::{DataKey, Keys, Place};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Migrations, applied in order at start. Embedded so the binary needs no files beside it.
@@ -28,9 +30,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_audit_object.sql")),
     (10, include_str!("../migrations/0010_review_victims.sql")),
     (11, include_str!("../migrations/0011_sign_in.sql")),
+    (13, include_str!("../migrations/0013_sealed_messages.sql")),
 ];
 
 pub mod accounts;
+pub mod encrypt;
 pub mod rules;
 pub mod cases;
 
@@ -55,11 +59,27 @@ fn private_file(path: &std::path::Path) -> Result<()> {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Seals and opens the blobs that hold a message whole (see [`crate::crypto`]).
+    data: Arc<DataKey>,
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path`).
+    /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path`), with the
+    /// keys kept beside it (made on first use): for tests and trying the product out. The service
+    /// and the commands open through [`Store::open_configured`].
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_configured(url, &crate::config::StorageConfig::default()).await
+    }
+
+    /// Opens with the keys the configuration names (`[storage]`), or those beside the database
+    /// when it names none.
+    pub async fn open_configured(url: &str, storage: &crate::config::StorageConfig) -> Result<Store> {
+        Store::open_with(url, &encrypt::keys_for(url, storage)?).await
+    }
+
+    /// Opens (creating if missing) and migrates the database at `url` with `keys`. A database
+    /// written before encryption at rest is encrypted first (a copy, then put in its place).
+    pub async fn open_with(url: &str, keys: &Keys) -> Result<Store> {
         if !url.starts_with("sqlite:") {
             anyhow::bail!("unsupported database URL: only sqlite:// is built in this version");
         }
@@ -72,8 +92,11 @@ impl Store {
         if !url.contains(":memory:") && !url.contains("mode=memory") {
             private_file(opts.get_filename())?;
         }
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.context("opening the database")?;
-        let store = Store { pool };
+        let path = opts.get_filename().to_path_buf();
+        encrypt::plaintext_file(&path, &keys.database).await?;
+        let opts = encrypt::keyed(opts, &keys.database);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;
+        let store = Store { pool, data: Arc::new(DataKey::new(&keys.data)) };
         store.migrate().await?;
         Ok(store)
     }
@@ -98,6 +121,9 @@ impl Store {
             if *version == 6 {
                 cases::fill_risk_signals(&mut tx).await.context("migration 6: risk signals of earlier messages")?;
             }
+            if *version == 13 {
+                encrypt::seal_plain_blobs(&mut tx, &self.data).await.context("migration 13: sealing the messages kept before encryption at rest")?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
                 .bind(chrono::Utc::now().to_rfc3339())
@@ -113,7 +139,7 @@ impl Store {
     /// lock (its snapshot would be stale) and fails at once with "database is locked" when the
     /// outbox sender wrote in between.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await? })
+        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, data: self.data.clone() })
     }
 
     /// Every processed message, in processing order.
@@ -130,7 +156,24 @@ impl Store {
 
     /// The message `reference` as received, if it was kept.
     pub async fn message_source(&self, reference: &str) -> Result<Option<Vec<u8>>> {
-        Ok(sqlx::query_scalar("SELECT s.raw FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = ?").bind(reference).fetch_optional(&self.pool).await?)
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT s.message_row, s.raw FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = ?")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((message_row, sealed)) = row else { return Ok(None) };
+        Ok(Some(self.data.open(Place::MessageSource { message_row }, &sealed).with_context(|| format!("the message {reference} as received"))?))
+    }
+
+    /// An outbox row's message as it is (or was) sent.
+    pub async fn outbox_raw(&self, outbox_id: i64) -> Result<String> {
+        let (message_row, kind, sealed): (i64, String, Vec<u8>) =
+            sqlx::query_as("SELECT message_row, kind, raw FROM outbox WHERE id = ?").bind(outbox_id).fetch_one(&self.pool).await?;
+        self.open_reply(message_row, &kind, &sealed).with_context(|| format!("outbox row {outbox_id}"))
+    }
+
+    fn open_reply(&self, message_row: i64, kind: &str, sealed: &[u8]) -> Result<String> {
+        let raw = self.data.open(Place::OutboxReply { message_row, kind }, sealed)?;
+        String::from_utf8(raw).map_err(|_| anyhow::anyhow!("a reply that is not UTF-8 text"))
     }
 
     /// Whether the message `reference` was kept as received.
@@ -279,6 +322,7 @@ pub struct MatchedPerson {
 /// One triage's transaction.
 pub struct Tx {
     tx: Transaction<'static, Sqlite>,
+    data: Arc<DataKey>,
 }
 
 /// What was looked up, for the writes that follow the decision.
@@ -628,7 +672,7 @@ impl Tx {
         .bind(reply.kind.as_str())
         .bind(&reply.to)
         .bind(&reply.subject)
-        .bind(&reply.raw)
+        .bind(self.data.seal(Place::OutboxReply { message_row, kind: reply.kind.as_str() }, reply.raw.as_bytes()))
         .bind(chrono::Utc::now().to_rfc3339())
         .bind(normalise_message_id(&reply.message_id))
         .execute(&mut *self.tx)
@@ -641,9 +685,10 @@ impl Tx {
         message_record(&r)
     }
 
-    /// Keeps the message as received, for the coordinators' downloads.
+    /// Keeps the message as received, sealed with the data key, for the coordinators' downloads.
     pub async fn keep_source(&mut self, message_row: i64, raw: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES (?, ?)").bind(message_row).bind(raw).execute(&mut *self.tx).await?;
+        let sealed = self.data.seal(Place::MessageSource { message_row }, raw);
+        sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES (?, ?)").bind(message_row).bind(sealed).execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -804,7 +849,7 @@ impl Store {
         .await
         .context("claiming an outbox row")?;
         let Some((id, was)) = due else { return Ok(None) };
-        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = ? RETURNING id, kind, recipient, raw, attempts, created_at")
+        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = ? RETURNING id, message_row, kind, recipient, raw, attempts, created_at")
             .bind(lease_until)
             .bind(id)
             .fetch_one(&mut *tx)
@@ -823,7 +868,7 @@ impl Store {
             id: r.try_get("id")?,
             kind: r.try_get("kind")?,
             recipient: r.try_get("recipient")?,
-            raw: r.try_get("raw")?,
+            raw: self.open_reply(r.try_get("message_row")?, r.try_get("kind")?, r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
             attempts: r.try_get("attempts")?,
             created_at: r.try_get("created_at")?,
             interrupted,

@@ -130,7 +130,9 @@ fn header(raw: &[u8], name: &str) -> Option<String> {
 async fn sqlite(db: &Path, sql: &str) -> Vec<Vec<String>> {
     {
         use sqlx::Row;
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        // The store's own opening: the database is encrypted, with the keys beside it.
+        let store = marac_intake::store::Store::open(&format!("sqlite://{}", db.display())).await.unwrap();
+        let pool = store.pool().clone();
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(&pool).await.unwrap();
         let out = rows
             .iter()
@@ -472,7 +474,7 @@ async fn run_killed_at_arbitrary_moments_while_draining_a_backlog_loses_nothing_
     // Every reply due was delivered; twice only where a kill cut its send short.
     let rows = sqlite(
         &db,
-        "SELECT o.id, o.recipient, o.status, o.raw, (SELECT COUNT(*) FROM outbox_attempts a WHERE a.outbox_id = o.id AND a.outcome = 'interrupted') FROM outbox o ORDER BY o.id",
+        "SELECT o.id, o.recipient, o.status, o.reply_message_id, (SELECT COUNT(*) FROM outbox_attempts a WHERE a.outbox_id = o.id AND a.outcome = 'interrupted') FROM outbox o ORDER BY o.id",
     )
     .await;
     let due: usize = sqlite(&db, "SELECT COUNT(*) FROM messages WHERE reply_kind <> 'none'").await[0][0].parse().unwrap();
@@ -481,13 +483,13 @@ async fn run_killed_at_arbitrary_moments_while_draining_a_backlog_loses_nothing_
     let mut delivered: BTreeMap<String, usize> = BTreeMap::new();
     for person in &people {
         for reply in dovecot.list_folder(person, "INBOX").await {
-            *delivered.entry(header(&reply, "Message-ID").unwrap()).or_default() += 1;
+            *delivered.entry(marac_intake::mime::normalise_message_id(&header(&reply, "Message-ID").unwrap()).unwrap()).or_default() += 1;
         }
     }
     let mut doubled = 0;
     for r in &rows {
         assert_eq!(r[2], "sent", "outbox row {} ended {}", r[0], r[2]);
-        let id = header(r[3].as_bytes(), "Message-ID").unwrap();
+        let id = r[3].clone();
         let n = delivered.remove(&id).unwrap_or(0);
         let interrupted: usize = r[4].parse().unwrap();
         assert!(n >= 1, "outbox row {}: its reply was delivered", r[0]);

@@ -193,7 +193,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
     }
 
     // The outbox: one pending reply per reply-bearing decision, to the decided address only.
-    let rows = sqlx::query("SELECT m.file, o.kind, o.recipient, o.subject, o.raw, o.status FROM outbox o JOIN messages m ON m.id = o.message_row ORDER BY o.id")
+    let rows = sqlx::query("SELECT m.file, o.id, o.kind, o.recipient, o.subject, o.status FROM outbox o JOIN messages m ON m.id = o.message_row ORDER BY o.id")
         .fetch_all(store.pool())
         .await
         .expect("outbox rows");
@@ -204,7 +204,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
             r.try_get("kind").expect("kind"),
             r.try_get("recipient").expect("recipient"),
             r.try_get("subject").expect("subject"),
-            r.try_get("raw").expect("raw"),
+            store.outbox_raw(r.try_get("id").expect("id")).await.expect("the reply opens"),
             r.try_get("status").expect("status"),
         );
         outbox.entry(file).or_default().push(row);
@@ -272,10 +272,10 @@ async fn every_triage_scenario_is_decided_as_labelled() {
 
     // Every row carries the Message-ID it is sent with; a reviewed bounce marks exactly the rows
     // whose Message-ID its returned headers name, and shows in the coordinators' queue.
-    let marks = sqlx::query("SELECT o.raw, o.reply_message_id, o.bounced_at FROM outbox o ORDER BY o.id").fetch_all(store.pool()).await.expect("outbox rows");
+    let marks = sqlx::query("SELECT o.id, o.reply_message_id, o.bounced_at FROM outbox o ORDER BY o.id").fetch_all(store.pool()).await.expect("outbox rows");
     let mut bounced: BTreeSet<String> = BTreeSet::new();
     for r in &marks {
-        let raw: String = r.try_get("raw").expect("raw");
+        let raw: String = store.outbox_raw(r.try_get("id").expect("id")).await.expect("the reply opens");
         let id: Option<String> = r.try_get("reply_message_id").expect("reply_message_id");
         let sent_with = field(&headers(&raw), "message-id").first().map(|m| m.trim_matches(['<', '>']).to_ascii_lowercase());
         if id.is_none() || id != sent_with {
@@ -375,7 +375,7 @@ async fn review_and_quarantine_items_notify_the_coordinators_without_personal_da
         records.insert(file.to_owned(), got);
     }
 
-    let rows = sqlx::query("SELECT m.file, m.inspection, o.kind, o.recipient, o.subject, o.raw, o.status FROM outbox o JOIN messages m ON m.id = o.message_row ORDER BY o.id")
+    let rows = sqlx::query("SELECT m.file, m.inspection, o.id, o.kind, o.recipient, o.subject, o.status FROM outbox o JOIN messages m ON m.id = o.message_row ORDER BY o.id")
         .fetch_all(store.pool())
         .await
         .expect("outbox rows");
@@ -394,7 +394,7 @@ async fn review_and_quarantine_items_notify_the_coordinators_without_personal_da
         let Some(lab) = labels.iter().find(|l| l["file"] == file.as_str()) else { continue };
         let rec = &records[&file];
         let (recipient, subject, raw, status): (String, String, String, String) =
-            (r.try_get("recipient").expect("recipient"), r.try_get("subject").expect("subject"), r.try_get("raw").expect("raw"), r.try_get("status").expect("status"));
+            (r.try_get("recipient").expect("recipient"), r.try_get("subject").expect("subject"), store.outbox_raw(r.try_get("id").expect("id")).await.expect("the reply opens"), r.try_get("status").expect("status"));
         if recipient != TO || status != "pending" {
             p(format!("to {recipient} ({status}), expected a pending notice to {TO}"));
         }

@@ -270,7 +270,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(outbox.len(), before + 1);
     let new = outbox.last().unwrap();
     assert_eq!((new.kind.as_str(), new.recipient.as_str(), new.status.as_str()), ("rejection", item.reply_to[0].as_str(), "pending"));
-    let raw: String = sqlx::query_scalar("SELECT raw FROM outbox WHERE id = ?").bind(new.id).fetch_one(store.pool()).await.unwrap();
+    let raw = store.outbox_raw(new.id).await.unwrap();
     assert!(raw.contains("Please attach the DASH without a password."));
     let again = http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
     assert_eq!(again.status, 409, "a decided item is not decided twice");
@@ -287,7 +287,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(rec.outcome, "accepted");
     assert!(rec.case_ref.is_some());
     let ack = store.outbox().await.unwrap().into_iter().find(|o| o.kind == "acknowledgement" && o.message_row == rec.row).expect("an acknowledgement in the outbox");
-    let raw: String = sqlx::query_scalar("SELECT raw FROM outbox WHERE id = ?").bind(ack.id).fetch_one(store.pool()).await.unwrap();
+    let raw = store.outbox_raw(ack.id).await.unwrap();
     assert!(raw.contains(&rec.reference), "the acknowledgement quotes the message's own reference");
     assert!(!raw.contains(rec.case_ref.as_deref().unwrap()), "never a case reference: it would tell whether the victim was known");
     // A bounce report under review names no victim: it cannot be accepted.
