@@ -315,8 +315,15 @@ fn name_words(name: &str) -> String {
     expanded.join(" ")
 }
 
+/// The lower-case words of a text joined by single spaces ([`words`] without the spaces around).
 fn norm(s: &str) -> String {
-    words(s).trim().to_owned()
+    let mut w = words(s);
+    // `words` starts with a space and ends with at most one.
+    if w.len() > 1 && w.ends_with(' ') {
+        w.pop();
+    }
+    w.remove(0);
+    w
 }
 
 /// Whether a label (already padded words) names the perpetrator.
@@ -1048,6 +1055,8 @@ struct Matcher {
     by_first: HashMap<String, Vec<usize>>,
     /// What [`Matcher::is_label`] said of each text seen, for the many cells read twice.
     labels_seen: RefCell<HashMap<String, bool>>,
+    /// What [`Matcher::section`] said of each text seen: every label is asked several times.
+    sections_seen: RefCell<HashMap<String, Option<Section>>>,
 }
 
 /// The kind of value a field holds: a label only matches when its value fits.
@@ -1106,11 +1115,30 @@ impl Matcher {
                 by_first.entry(first.to_owned()).or_default().push(i);
             }
         }
-        Matcher { sections, phrases, order, by_first, labels_seen: RefCell::new(HashMap::new()) }
+        Matcher {
+            sections,
+            phrases,
+            order,
+            by_first,
+            labels_seen: RefCell::new(HashMap::new()),
+            sections_seen: RefCell::new(HashMap::new()),
+        }
     }
 
     /// The section a heading opens, or the person a label is about.
     fn section(&self, heading: &str) -> Option<Section> {
+        if let Some(seen) = self.sections_seen.borrow().get(heading) {
+            return *seen;
+        }
+        let answer = self.section_uncached(heading);
+        let mut seen = self.sections_seen.borrow_mut();
+        if seen.len() < 100_000 {
+            seen.insert(heading.to_owned(), answer);
+        }
+        answer
+    }
+
+    fn section_uncached(&self, heading: &str) -> Option<Section> {
         let w = norm(heading);
         // Strip a leading section number or letter: "3. Victim details", "Section C - Client".
         // A possessive names the person too: "Victim's date of birth".
