@@ -414,6 +414,18 @@ impl Matcher {
 
     /// The section a line names, with how many words it says besides (fillers aside).
     fn heading_left(&self, text: &str) -> Option<(Section, usize)> {
+        if let Some(seen) = self.headings_seen.borrow().get(text) {
+            return *seen;
+        }
+        let answer = self.heading_left_uncached(text);
+        let mut seen = self.headings_seen.borrow_mut();
+        if seen.len() < 100_000 {
+            seen.insert(text.to_owned(), answer);
+        }
+        answer
+    }
+
+    fn heading_left_uncached(&self, text: &str) -> Option<(Section, usize)> {
         if text.contains('?') || text.contains(CHECKED) || text.contains(UNCHECKED) {
             return None;
         }
@@ -467,6 +479,21 @@ impl Matcher {
 
     /// The field a label names whatever its value (for a blank value): the best-ranked one.
     fn key_for_blank(&self, label: &str, section: Option<Section>) -> Option<&str> {
+        let known = self.blank_keys_seen.borrow().get(&section).and_then(|m| m.get(label).copied());
+        let place = known.unwrap_or_else(|| {
+            // Every key a phrase names is in `order` (see `Matcher::new`).
+            let place = self.key_for_blank_uncached(label, section).and_then(|k| self.order.iter().position(|o| o == k));
+            let mut seen = self.blank_keys_seen.borrow_mut();
+            let seen = seen.entry(section).or_default();
+            if seen.len() < 100_000 {
+                seen.insert(label.to_owned(), place);
+            }
+            place
+        });
+        place.and_then(|i| self.order.get(i)).map(String::as_str)
+    }
+
+    fn key_for_blank_uncached(&self, label: &str, section: Option<Section>) -> Option<&str> {
         let w = norm(label);
         if w.is_empty() || w.len() > 160 {
             return None;
@@ -1057,6 +1084,10 @@ struct Matcher {
     labels_seen: RefCell<HashMap<String, bool>>,
     /// What [`Matcher::section`] said of each text seen: every label is asked several times.
     sections_seen: RefCell<HashMap<String, Option<Section>>>,
+    /// What [`Matcher::heading_left`] said of each text seen.
+    headings_seen: RefCell<HashMap<String, Option<(Section, usize)>>>,
+    /// What [`Matcher::key_for_blank`] said of each label and section seen, as a place in `order`.
+    blank_keys_seen: RefCell<HashMap<Option<Section>, HashMap<String, Option<usize>>>>,
 }
 
 /// The kind of value a field holds: a label only matches when its value fits.
@@ -1122,6 +1153,8 @@ impl Matcher {
             by_first,
             labels_seen: RefCell::new(HashMap::new()),
             sections_seen: RefCell::new(HashMap::new()),
+            headings_seen: RefCell::new(HashMap::new()),
+            blank_keys_seen: RefCell::new(HashMap::new()),
         }
     }
 
