@@ -161,17 +161,12 @@ impl<'a> Words<'a> {
         if k == 1 {
             return self.list.iter().any(|w| starts(w, stem));
         }
-        // Several words: all but the last equal, the last a prefix ("further injur").
-        self.list.windows(k).any(|ws| {
-            let mut parts = stem.split(' ').zip(ws).peekable();
-            while let Some((s, w)) = parts.next() {
-                let ok = if parts.peek().is_some() { w == &s } else { starts(w, s) };
-                if !ok {
-                    return false;
-                }
-            }
-            true
-        })
+        // Several words: all but the last equal, the last a prefix ("further injur"). The last
+        // is tried first: it rules out most places.
+        let Some((head, last)) = stem.rsplit_once(' ') else { return false };
+        self.list
+            .windows(k)
+            .any(|ws| ws.last().is_some_and(|w| starts(w, last)) && head.split(' ').zip(ws).all(|(s, w)| *w == s))
     }
 }
 
