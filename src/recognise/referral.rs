@@ -1092,8 +1092,11 @@ struct Matcher {
     /// What [`Matcher::heading_left`] said of each text seen.
     headings_seen: RefCell<HashMap<String, Option<(Section, usize)>>>,
     /// What [`Matcher::key_for_blank`] said of each label and section seen, as a place in `order`.
-    blank_keys_seen: RefCell<HashMap<Option<Section>, HashMap<String, Option<usize>>>>,
+    blank_keys_seen: RefCell<HashMap<Option<Section>, PlacesSeen>>,
 }
+
+/// Texts with the place in `Matcher::order` of the field each names (`None`: no field).
+type PlacesSeen = HashMap<String, Option<usize>>;
 
 /// The kind of value a field holds: a label only matches when its value fits.
 #[derive(PartialEq, Clone, Copy)]
