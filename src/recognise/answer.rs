@@ -15,11 +15,17 @@ pub enum Answer {
 
 /// Lower-cases, folds typographic quotes and drops surrounding punctuation.
 fn fold(s: &str) -> String {
-    let s = s.trim().to_lowercase().replace(['’', '‘', '`'], "'");
-    s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | ';' | ',' | '*' | '-' | '–' | '(' | ')' | '[' | ']' | '!'))
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let lower = s.trim().to_lowercase();
+    let s = if lower.contains(['’', '‘', '`']) { lower.replace(['’', '‘', '`'], "'") } else { lower };
+    let mut out = String::with_capacity(s.len());
+    let inner = s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | ';' | ',' | '*' | '-' | '–' | '(' | ')' | '[' | ']' | '!'));
+    for word in inner.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// A whole answer written as a word. Not here, on purpose, because they are not safe to read:

@@ -751,7 +751,8 @@ fn question_cell(cells: &[String], cols: Option<&Columns>) -> Option<(usize, Opt
             }
         }
         let letters = cell.chars().filter(|c| c.is_alphabetic()).count();
-        if letters >= 8 && dash_answer(cell).is_none() && !is_total_name(cell) && longest.is_none_or(|l| chars > l.1) {
+        // The cheap tests first: a cell no longer than the longest so far is never read as words.
+        if letters >= 8 && longest.is_none_or(|l| chars > l.1) && dash_answer(cell).is_none() && !is_total_name(cell) {
             longest = Some((i, chars));
         }
     }

@@ -315,8 +315,15 @@ fn name_words(name: &str) -> String {
     expanded.join(" ")
 }
 
+/// The lower-case words of a text joined by single spaces ([`words`] without the spaces around).
 fn norm(s: &str) -> String {
-    words(s).trim().to_owned()
+    let mut w = words(s);
+    // `words` starts with a space and ends with at most one.
+    if w.len() > 1 && w.ends_with(' ') {
+        w.pop();
+    }
+    w.remove(0);
+    w
 }
 
 /// Whether a label (already padded words) names the perpetrator.
@@ -407,6 +414,18 @@ impl Matcher {
 
     /// The section a line names, with how many words it says besides (fillers aside).
     fn heading_left(&self, text: &str) -> Option<(Section, usize)> {
+        if let Some(seen) = self.headings_seen.borrow().get(text) {
+            return *seen;
+        }
+        let answer = self.heading_left_uncached(text);
+        let mut seen = self.headings_seen.borrow_mut();
+        if seen.len() < 100_000 {
+            seen.insert(text.to_owned(), answer);
+        }
+        answer
+    }
+
+    fn heading_left_uncached(&self, text: &str) -> Option<(Section, usize)> {
         if text.contains('?') || text.contains(CHECKED) || text.contains(UNCHECKED) {
             return None;
         }
@@ -460,6 +479,21 @@ impl Matcher {
 
     /// The field a label names whatever its value (for a blank value): the best-ranked one.
     fn key_for_blank(&self, label: &str, section: Option<Section>) -> Option<&str> {
+        let known = self.blank_keys_seen.borrow().get(&section).and_then(|m| m.get(label).copied());
+        let place = known.unwrap_or_else(|| {
+            // Every key a phrase names is in `order` (see `Matcher::new`).
+            let place = self.key_for_blank_uncached(label, section).and_then(|k| self.order.iter().position(|o| o == k));
+            let mut seen = self.blank_keys_seen.borrow_mut();
+            let seen = seen.entry(section).or_default();
+            if seen.len() < 100_000 {
+                seen.insert(label.to_owned(), place);
+            }
+            place
+        });
+        place.and_then(|i| self.order.get(i)).map(String::as_str)
+    }
+
+    fn key_for_blank_uncached(&self, label: &str, section: Option<Section>) -> Option<&str> {
         let w = norm(label);
         if w.is_empty() || w.len() > 160 {
             return None;
@@ -1109,7 +1143,21 @@ struct Matcher {
     by_first: HashMap<String, Vec<usize>>,
     /// What [`Matcher::is_label`] said of each text seen, for the many cells read twice.
     labels_seen: RefCell<HashMap<String, bool>>,
+    /// Every section name as words, with its length padded (longer names win) and its section,
+    /// in declaration order (the first of equally long names wins).
+    section_names: Vec<(Vec<String>, usize, Section)>,
+    /// Section names by their first word, as places in `section_names`.
+    section_by_first: HashMap<String, Vec<usize>>,
+    /// What [`Matcher::section`] said of each text seen: every label is asked several times.
+    sections_seen: RefCell<HashMap<String, Option<Section>>>,
+    /// What [`Matcher::heading_left`] said of each text seen.
+    headings_seen: RefCell<HashMap<String, Option<(Section, usize)>>>,
+    /// What [`Matcher::key_for_blank`] said of each label and section seen, as a place in `order`.
+    blank_keys_seen: RefCell<HashMap<Option<Section>, PlacesSeen>>,
 }
+
+/// Texts with the place in `Matcher::order` of the field each names (`None`: no field).
+type PlacesSeen = HashMap<String, Option<usize>>;
 
 /// The kind of value a field holds: a label only matches when its value fits.
 #[derive(PartialEq, Clone, Copy)]
@@ -1146,7 +1194,19 @@ fn pad(s: &str) -> String {
 
 impl Matcher {
     fn new(syn: &Synonyms) -> Self {
-        let sections = syn.sections.iter().map(|(s, v)| (*s, v.iter().map(|x| pad(&norm(x))).collect())).collect();
+        let sections: Vec<(Section, Vec<String>)> =
+            syn.sections.iter().map(|(s, v)| (*s, v.iter().map(|x| pad(&norm(x))).collect())).collect();
+        let mut section_names: Vec<(Vec<String>, usize, Section)> = Vec::new();
+        let mut section_by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (s, names) in &sections {
+            for n in names {
+                let words: Vec<String> = n.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                if let Some(first) = words.first() {
+                    section_by_first.entry(first.clone()).or_default().push(section_names.len());
+                    section_names.push((words, n.len(), *s));
+                }
+            }
+        }
         let mut phrases = Vec::new();
         let mut order: Vec<String> = FIELDS.iter().map(|f| (*f).to_owned()).collect();
         for (key, list) in &syn.fields {
@@ -1167,25 +1227,53 @@ impl Matcher {
                 by_first.entry(first.to_owned()).or_default().push(i);
             }
         }
-        Matcher { sections, phrases, order, by_first, labels_seen: RefCell::new(HashMap::new()) }
+        Matcher {
+            sections,
+            section_names,
+            section_by_first,
+            phrases,
+            order,
+            by_first,
+            labels_seen: RefCell::new(HashMap::new()),
+            sections_seen: RefCell::new(HashMap::new()),
+            headings_seen: RefCell::new(HashMap::new()),
+            blank_keys_seen: RefCell::new(HashMap::new()),
+        }
     }
 
     /// The section a heading opens, or the person a label is about.
     fn section(&self, heading: &str) -> Option<Section> {
+        if let Some(seen) = self.sections_seen.borrow().get(heading) {
+            return *seen;
+        }
+        let answer = self.section_uncached(heading);
+        let mut seen = self.sections_seen.borrow_mut();
+        if seen.len() < 100_000 {
+            seen.insert(heading.to_owned(), answer);
+        }
+        answer
+    }
+
+    fn section_uncached(&self, heading: &str) -> Option<Section> {
         let w = norm(heading);
         // Strip a leading section number or letter: "3. Victim details", "Section C - Client".
         // A possessive names the person too: "Victim's date of birth".
         let w = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
-        let w = pad(&w.split(' ').map(depossess).collect::<Vec<_>>().join(" "));
-        let mut best: Option<(usize, Section)> = None;
-        for (s, names) in &self.sections {
-            for n in names {
-                if contains_words(&w, n) && best.is_none_or(|b| n.len() > b.0) {
-                    best = Some((n.len(), *s));
+        let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).map(depossess).collect();
+        // The longest name whose words stand in the text in a row; of equally long ones, the
+        // first declared. (The words of a name from `section_by_first`, compared in place, are
+        // what `contains_words` finds in the padded text: both are single-spaced words.)
+        let mut best: Option<(usize, usize)> = None;
+        for (start, first) in tokens.iter().enumerate() {
+            for &i in self.section_by_first.get(*first).into_iter().flatten() {
+                let Some((words, len, _)) = self.section_names.get(i) else { continue };
+                let here = tokens.get(start..start + words.len()).is_some_and(|t| t.iter().zip(words).all(|(a, b)| a == b));
+                if here && best.is_none_or(|b| *len > b.0 || (*len == b.0 && i < b.1)) {
+                    best = Some((*len, i));
                 }
             }
         }
-        best.map(|b| b.1)
+        best.and_then(|(_, i)| self.section_names.get(i)).map(|n| n.2)
     }
 
     /// The person a label names itself: "Client DOB", "Alleged abuser's name".
@@ -1744,6 +1832,38 @@ fn child(m: &Matcher, r: &mut Referral, cells: &[String], pivot_year: i32) {
 mod tests {
     use super::*;
     use crate::document::{Paragraph, Row, Table};
+
+    /// [`Matcher::section`] as it was first written: every section name looked for in the padded
+    /// text. Finding the names by their first word must give the same section.
+    fn section_as_first_written(m: &Matcher, heading: &str) -> Option<Section> {
+        let w = norm(heading);
+        let w = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        let w = pad(&w.split(' ').map(depossess).collect::<Vec<_>>().join(" "));
+        let mut best: Option<(usize, Section)> = None;
+        for (s, names) in &m.sections {
+            for n in names {
+                if contains_words(&w, n) && best.is_none_or(|b| n.len() > b.0) {
+                    best = Some((n.len(), *s));
+                }
+            }
+        }
+        best.map(|b| b.1)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sections_are_found_as_first_written(picks in proptest::collection::vec(0usize..40, 0..8), sep in "[ .:'/-]{1,2}") {
+            const VOCABULARY: [&str; 40] = [
+                "victim", "victim's", "Victims", "details", "of", "the", "person", "at", "risk", "causing", "harm", "alleged",
+                "abuser", "perpetrator's", "3", "3.", "Section", "C", "referrer", "referring", "agency", "children", "in",
+                "household", "members", "and", "other", "young", "people", "survivor", "client", "name", "DOB", "summary",
+                "reason", "for", "referral", "criteria", "using", "",
+            ];
+            let heading = picks.iter().map(|&i| VOCABULARY[i]).collect::<Vec<_>>().join(&sep);
+            let m = Matcher::new(&Synonyms::default());
+            proptest::prop_assert_eq!(m.section(&heading), section_as_first_written(&m, &heading), "{}", heading);
+        }
+    }
 
     fn table(rows: &[&[&str]]) -> Block {
         Block::Table(Table {
