@@ -78,14 +78,14 @@ async fn triage(raw: &[u8], c: &Config, store: &Store) -> MessageRecord {
 /// The outbox rows written for one message: (kind, recipient, raw).
 async fn outbox_of(store: &Store, row: i64) -> Vec<(String, String, String)> {
     use sqlx::Row;
-    sqlx::query("SELECT kind, recipient, raw FROM outbox WHERE message_row = ? ORDER BY id")
-        .bind(row)
-        .fetch_all(store.pool())
-        .await
-        .expect("outbox rows")
-        .iter()
-        .map(|r| (r.get("kind"), r.get("recipient"), r.get("raw")))
-        .collect()
+    let rows = sqlx::query("SELECT id, kind, recipient FROM outbox WHERE message_row = ? ORDER BY id").bind(row).fetch_all(store.pool()).await.expect("outbox rows");
+    let mut out = Vec::new();
+    for r in rows {
+        // The copy is sealed at rest: read through the store, which opens it.
+        let raw = store.outbox_raw(r.get("id")).await.expect("the reply opens");
+        out.push((r.get("kind"), r.get("recipient"), raw));
+    }
+    out
 }
 
 #[tokio::test(flavor = "current_thread")]
