@@ -126,13 +126,15 @@ impl Keys {
 /// first, then linked into place (two processes starting together agree on one key).
 fn make_if_missing(path: &Path) -> Result<bool, KeyError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let shown = || path.display().to_string();
     if path.exists() {
         return Ok(false);
     }
+    // The data directory, when it is made here first: private whatever the umask, as
+    // `store::private_file` makes it.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|error| KeyError::Io { path: shown(), error })?;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|error| KeyError::Io { path: shown(), error })?;
     }
     let tmp = path.with_file_name(format!(".{}.{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::process::id()));
     let write = || -> std::io::Result<()> {

@@ -90,7 +90,8 @@ impl Listener {
             let Ok(permit) = permits.clone().try_acquire_owned() else {
                 drop(tcp);
                 let state = state.clone();
-                tokio::spawn(async move { state.refusals.record(&state.store, Kind::TooManyConnections, &peer.ip().to_string(), None).await });
+                // In the connections' set, so that a stop waits for its audit row to be written.
+                conns.spawn(async move { state.refusals.record(&state.store, Kind::TooManyConnections, &peer.ip().to_string(), None).await });
                 continue;
             };
             let (app, tls, stop) = (app.clone(), self.tls.clone(), stop.clone());
