@@ -28,9 +28,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_audit_object.sql")),
     (10, include_str!("../migrations/0010_review_victims.sql")),
     (11, include_str!("../migrations/0011_sign_in.sql")),
+    (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
 ];
 
 pub mod accounts;
+pub mod audit;
+pub mod retention;
 pub mod rules;
 pub mod cases;
 
@@ -79,6 +82,9 @@ impl Store {
             }
             if *version == 6 {
                 cases::fill_risk_signals(&mut tx).await.context("migration 6: risk signals of earlier messages")?;
+            }
+            if *version == 14 {
+                audit::anchor_earlier_records(&mut tx, &crate::outbox::timestamp(chrono::Utc::now())).await.context("migration 14: the chain over earlier audit records")?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
