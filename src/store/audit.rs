@@ -265,4 +265,41 @@ mod tests {
         assert_eq!(a, record_hash(GENESIS, &f(Some("ab"), Some("c"))));
         assert_eq!(a.len(), 64);
     }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn records_from_before_migration_14_are_anchored_and_checked() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        use std::str::FromStr;
+        let dir = std::env::temp_dir().join(format!("marac-audit-m14-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/t.db", dir.display());
+        let before = super::super::MIGRATIONS.iter().take_while(|(v, _)| *v < 14);
+        {
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true)).await.unwrap();
+            sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
+            for (version, sql) in before {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
+            }
+            for i in 0..5 {
+                sqlx::query("INSERT INTO audit_log (at, actor, action, object) VALUES (?, 'amy', 'case.view', ?)").bind(format!("2025-01-0{}", i + 1)).bind(format!("C{i}")).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        let store = super::super::Store::open(&url).await.unwrap();
+        store.audit(&super::super::accounts::Audit { at: "2026-01-01T00:00:00.000Z", actor: "bob", action: "login", object: None, client: None, detail: None }).await.unwrap();
+        let w = store.verify_audit().await.unwrap();
+        assert_eq!((w.records, w.broken), (6, None), "five anchored by the migration, one chained after them");
+        let first_new: (i64, Option<String>) = sqlx::query_as("SELECT id, prev_hash FROM audit_log WHERE hash IS NOT NULL").fetch_one(store.pool()).await.unwrap();
+        let anchor: String = sqlx::query_scalar("SELECT hash FROM audit_anchors WHERE kind = 'migration' AND through_id = 5").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(first_new, (6, Some(anchor)));
+        // An earlier record altered (the triggers dropped) no longer gives the anchor's hash.
+        sqlx::query("DROP TRIGGER audit_log_no_update").execute(store.pool()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET object = 'C9' WHERE id = 3").execute(store.pool()).await.unwrap();
+        let w = store.verify_audit().await.unwrap();
+        assert_eq!(w.broken, Some(Break { row: 1, reason: BreakReason::EarlierRecords }));
+        store.pool().close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
