@@ -48,6 +48,9 @@ pub struct ConfigFile {
     /// The keys of encryption at rest.
     #[serde(default)]
     pub storage: StorageConfig,
+    /// How long each kind of record is kept (`purge`, and daily in `run`).
+    #[serde(default)]
+    pub retention: RetentionConfig,
 }
 
 /// The two keys of encryption at rest, each a file of 64 hexadecimal characters: a relative path
@@ -63,6 +66,67 @@ pub struct StorageConfig {
     /// The key that seals each message kept whole (as received, and each reply) inside it.
     #[serde(default)]
     pub data_key_file: Option<PathBuf>,
+}
+
+/// Retention periods, in days, per kind (see `store::retention` for exactly what each removes).
+/// The defaults are conservative: a MARAC keeps its case records a long time, and there is no
+/// national period (each partnership sets its own in its information-sharing agreement).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// The email as received of an accepted referral, after its case was heard (its meeting
+    /// date). What was read from it stays with the case. Default 365.
+    pub accepted_sources_days: u32,
+    /// The content of a rejected message, after its last decision. Default 90.
+    pub rejected_days: u32,
+    /// The content of an ignored message (auto-reply, bounce, duplicate, list mail). Default 90.
+    pub ignored_days: u32,
+    /// The content of a quarantined message (sender not proven). Default 90.
+    pub quarantined_days: u32,
+    /// The text of a sent, failed or refused reply or notice. Default 90.
+    pub outbox_days: u32,
+    /// A closed case (with its referrals, its messages' content and a person left with no
+    /// case), after its last referral. At least `threshold.repeat_window_days`. Default 2190 (6
+    /// years).
+    pub closed_cases_days: u32,
+    /// Audit records. Default 2190 (6 years).
+    pub audit_days: u32,
+    /// Sign-in attempts, ended sessions and abandoned enrolments. Default 90.
+    pub sign_in_days: u32,
+    /// Whether `run` purges once a day (shortly after it starts, then every 24 hours).
+    /// Default true.
+    pub daily: bool,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            accepted_sources_days: 365,
+            rejected_days: 90,
+            ignored_days: 90,
+            quarantined_days: 90,
+            outbox_days: 90,
+            closed_cases_days: 6 * 365,
+            audit_days: 6 * 365,
+            sign_in_days: 90,
+            daily: true,
+        }
+    }
+}
+
+impl RetentionConfig {
+    fn periods(&self) -> [(&'static str, u32); 8] {
+        [
+            ("accepted_sources_days", self.accepted_sources_days),
+            ("rejected_days", self.rejected_days),
+            ("ignored_days", self.ignored_days),
+            ("quarantined_days", self.quarantined_days),
+            ("outbox_days", self.outbox_days),
+            ("closed_cases_days", self.closed_cases_days),
+            ("audit_days", self.audit_days),
+            ("sign_in_days", self.sign_in_days),
+        ]
+    }
 }
 
 /// The web queue's listener. Plain HTTP is allowed only on a loopback address (behind a reverse
@@ -864,6 +928,14 @@ impl ConfigFile {
         if self.storage.db_key_file.is_some() != self.storage.data_key_file.is_some() {
             return Err(err(if self.storage.db_key_file.is_some() { "storage.data_key_file" } else { "storage.db_key_file" }, "db_key_file and data_key_file go together"));
         }
+        for (key, days) in self.retention.periods() {
+            if !(1..=36600).contains(&days) {
+                return Err(err(format!("retention.{key}"), "must be between 1 and 36600 days"));
+            }
+        }
+        if self.retention.closed_cases_days < self.threshold.repeat_window_days {
+            return Err(err("retention.closed_cases_days", format!("must be at least threshold.repeat_window_days ({}): a closed case is how a repeat is recognised", self.threshold.repeat_window_days)));
+        }
         let l = &self.limits;
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
@@ -1042,6 +1114,20 @@ from = "marac@marac.example.test"
         assert_eq!(c.file.threshold.repeat_window_days, 365);
         assert_eq!(c.file.threshold.dash_required, DashRequired::WhenVisibleHighRisk);
         assert_eq!(c.file.folders.review, "MARAC/Review");
+    }
+
+    #[test]
+    fn retention_periods_default_to_keeping_and_are_checked() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.retention, RetentionConfig::default());
+        assert_eq!((c.file.retention.rejected_days, c.file.retention.audit_days, c.file.retention.closed_cases_days), (90, 2190, 2190));
+        let set = |extra: &str| parse(&format!("{MINIMAL}\n[retention]\n{extra}\n"), no_env()).and_then(ConfigFile::build);
+        assert_eq!(set("rejected_days = 30").unwrap().file.retention.rejected_days, 30);
+        assert_eq!(set("rejected_days = 0").unwrap_err().key, "retention.rejected_days");
+        assert_eq!(set("closed_cases_days = 100").unwrap_err().key, "retention.closed_cases_days", "shorter than the repeat window");
+        assert_eq!(set("audit_dayz = 10").unwrap_err().key, "retention.audit_dayz");
+        let env = vec![("MARAC__RETENTION__AUDIT_DAYS".to_owned(), "3650".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().build().unwrap().file.retention.audit_days, 3650);
     }
 
     #[test]

@@ -109,6 +109,27 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         new_data_key_file: PathBuf,
     },
+    /// Dispose of what is past its retention period ([retention] in the configuration), audited
+    /// with the counts per kind. `run` does this once a day.
+    Purge {
+        #[command(flatten)]
+        db: DbArgs,
+        /// List what would be disposed of, per kind, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain: OK with the number of records, or the first record
+    /// where it breaks (exit status 1).
+    Verify(DbArgs),
 }
 
 #[derive(Subcommand)]
@@ -205,6 +226,8 @@ fn main() -> ExitCode {
         Command::Serve { db, listen } => serve(&db, listen),
         Command::User { command } => user(command),
         Command::Rules { command } => rules(command),
+        Command::Purge { db, dry_run } => with_store(&db, move |cfg, store| Box::pin(purge(cfg, store, dry_run))),
+        Command::Audit { command: AuditCommand::Verify(db) } => return audit_verify(&db),
         Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
             Box::pin(async move {
                 let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
@@ -327,6 +350,59 @@ fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std
         new_data_key_file.display()
     );
     Ok(())
+}
+
+async fn purge(cfg: Config, store: Store, dry_run: bool) -> Result<()> {
+    let now = chrono::Utc::now();
+    let counts = if dry_run {
+        println!("dry run: nothing is changed");
+        store.purge_plan(&cfg.file.retention, now).await?
+    } else {
+        let purged = store.purge(&cfg.file.retention, now, "cli").await?;
+        if let Some(b) = &purged.audit_kept {
+            eprintln!("marac-intake: the audit log was kept whole: its chain breaks at record {} ({})", b.row, b.reason.describe());
+        }
+        purged.counts
+    };
+    for (kind, n) in &counts.0 {
+        println!("{:<22} {n}", kind.as_str());
+    }
+    println!("{:<22} {}", "total", counts.total());
+    Ok(())
+}
+
+/// `audit verify`: exit status 0 when the chain holds, 1 where it breaks, 2 when it could not
+/// be read.
+fn audit_verify(db: &DbArgs) -> ExitCode {
+    let walked = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let result = with_file_store(db, {
+        let walked = walked.clone();
+        |_, store| {
+            Box::pin(async move {
+                *walked.borrow_mut() = Some(store.verify_audit().await?);
+                Ok(())
+            })
+        }
+    });
+    let walked = walked.borrow_mut().take();
+    match (result, walked) {
+        (Ok(()), Some(w)) => match w.broken {
+            None => {
+                let from = if w.from_anchor > 0 { format!(" (after the records purged up to {})", w.from_anchor) } else { String::new() };
+                println!("OK: {} audit records, chain unbroken{from}", w.records);
+                ExitCode::SUCCESS
+            }
+            Some(b) => {
+                println!("BROKEN at audit record {}: {} ({} records before it verified)", b.row, b.reason.describe(), w.records);
+                ExitCode::FAILURE
+            }
+        },
+        (Err(e), _) => {
+            eprintln!("marac-intake: {e:#}");
+            ExitCode::from(2)
+        }
+        (Ok(()), None) => ExitCode::from(2),
+    }
 }
 
 fn user(command: UserCommand) -> Result<()> {

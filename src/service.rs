@@ -10,6 +10,9 @@
 //!   again; an invalid result is refused with its reason logged and the running configuration
 //!   kept. A valid one replaces it: both tasks stop as on shutdown and start again with it.
 //!
+//! A third task purges what is past its retention period once a day ([`PURGE_FIRST`] after a
+//! start, then every [`PURGE_EVERY`]), stopped like the other two.
+//!
 //! systemd: `READY=1` once the database is open, `RELOADING=1`/`READY=1` around a reload,
 //! `STOPPING=1` on shutdown, and `WATCHDOG=1` at half the watchdog interval from this loop,
 //! which never waits on the mail servers (the two tasks run on the runtime's worker threads).
@@ -64,11 +67,44 @@ fn needs(path: &Path, cfg: Config) -> Result<Config> {
     Ok(cfg)
 }
 
-/// The two tasks of one configuration generation.
+/// How soon after a start (or a reload) the first purge runs, and then how often.
+pub const PURGE_FIRST: Duration = Duration::from_secs(60);
+pub const PURGE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Longest a purge may take; one cut off rolls back whole and is done again next time.
+pub const PURGE_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// The retention purge, when `[retention] daily` is on: first [`PURGE_FIRST`] after the start,
+/// then every [`PURGE_EVERY`], each bounded by [`PURGE_DEADLINE`]; stops with `stop` (a purge
+/// in progress is dropped, which rolls it back). Logs counts only.
+async fn purge_daily(cfg: Arc<Config>, store: Store, stop: CancellationToken) {
+    if !cfg.file.retention.daily {
+        return;
+    }
+    let mut next = tokio::time::Instant::now() + PURGE_FIRST;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep_until(next) => {}
+        }
+        next = tokio::time::Instant::now() + PURGE_EVERY;
+        let purge = tokio::time::timeout(PURGE_DEADLINE, store.purge(&cfg.file.retention, chrono::Utc::now(), "service"));
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            done = purge => match done {
+                Ok(Ok(p)) => tracing::info!(counts = %p.counts.detail(), "The retention purge ran."),
+                Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "The retention purge failed; it runs again tomorrow."),
+                Err(_) => tracing::error!(deadline_s = PURGE_DEADLINE.as_secs(), "The retention purge did not finish within its deadline and was rolled back."),
+            },
+        }
+    }
+}
+
+/// The tasks of one configuration generation.
 struct Tasks {
     stop: CancellationToken,
     mailbox: JoinHandle<Result<()>>,
     outbox: JoinHandle<()>,
+    purge: JoinHandle<()>,
 }
 
 impl Tasks {
@@ -79,6 +115,7 @@ impl Tasks {
             let (cfg, store, wake, stop) = (cfg.clone(), store.clone(), wake.clone(), stop.clone());
             async move { mailbox::watch(&cfg, &store, &wake, stop).await }
         });
+        let purge = tokio::spawn(purge_daily(cfg.clone(), store.clone(), stop.clone()));
         let outbox = tokio::spawn({
             let (store, stop) = (store.clone(), stop.clone());
             async move { outbox::serve(&cfg, &store, &wake, stop).await }
@@ -87,6 +124,7 @@ impl Tasks {
             stop,
             mailbox,
             outbox,
+            purge,
         }
     }
 
@@ -103,6 +141,9 @@ impl Tasks {
             }
             if let Err(e) = self.outbox.await {
                 tracing::error!(error = %e, "The outbox task failed.");
+            }
+            if let Err(e) = self.purge.await {
+                tracing::error!(error = %e, "The retention purge task failed.");
             }
         };
         if tokio::time::timeout(deadline, both).await.is_err() {

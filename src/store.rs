@@ -31,10 +31,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_review_victims.sql")),
     (11, include_str!("../migrations/0011_sign_in.sql")),
     (13, include_str!("../migrations/0013_sealed_messages.sql")),
+    (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
 ];
 
 pub mod accounts;
+pub mod audit;
 pub mod encrypt;
+pub mod retention;
 pub mod rules;
 pub mod cases;
 
@@ -123,6 +126,9 @@ impl Store {
             }
             if *version == 13 {
                 encrypt::seal_plain_blobs(&mut tx, &self.data).await.context("migration 13: sealing the messages kept before encryption at rest")?;
+            }
+            if *version == 14 {
+                audit::anchor_earlier_records(&mut tx, &crate::outbox::timestamp(chrono::Utc::now())).await.context("migration 14: the chain over earlier audit records")?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)

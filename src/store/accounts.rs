@@ -1,5 +1,7 @@
 //! Accounts, sessions and the audit log of the web queue. The audit log is append-only: nothing
-//! here (or anywhere in the application) updates or deletes one of its rows.
+//! here (or anywhere in the application) updates one of its rows, and only the retention purge
+//! deletes (the oldest, up to an anchor: `store::retention`). Each record is chained to the one
+//! before it by hash as it is appended (`store::audit`).
 
 use super::{Store, Tx};
 use anyhow::{Context, Result};
@@ -170,7 +172,7 @@ pub struct Enrolment<'a> {
 /// Failures, from `login_attempts`: neither a success nor an unchecked attempt.
 const FAILED: &str = "outcome IN ('checking', 'failed')";
 
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor, action, object, client, detail) VALUES (?, ?, ?, ?, ?, ?)";
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, object, client, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 impl Store {
     /// Adds a user from the command line; fails when the name is taken.
@@ -300,10 +302,11 @@ impl Store {
         tx.commit().await
     }
 
-    /// Appends one audit record.
+    /// Appends one audit record (in a transaction of its own: see [`Tx::audit`]).
     pub async fn audit(&self, a: &Audit<'_>) -> Result<()> {
-        sqlx::query(INSERT_AUDIT).bind(a.at).bind(a.actor).bind(a.action).bind(a.object).bind(a.client).bind(a.detail).execute(&self.pool).await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.audit(a).await?;
+        tx.commit().await
     }
 
     /// The latest `limit` audit records, newest first.
@@ -555,9 +558,24 @@ impl Tx {
         self.audit(&Audit { at: now, actor: &user.name, action: "login", object: None, client: Some(client), detail }).await
     }
 
-    /// Appends one audit record inside this transaction: the change and its record commit together.
+    /// Appends one audit record inside this transaction: the change and its record commit
+    /// together. The transaction holds the write lock from its start ([`Store::begin`]), so the
+    /// head of the chain read here is still the head when the record is appended.
     pub async fn audit(&mut self, a: &Audit<'_>) -> Result<()> {
-        sqlx::query(INSERT_AUDIT).bind(a.at).bind(a.actor).bind(a.action).bind(a.object).bind(a.client).bind(a.detail).execute(&mut *self.tx).await?;
+        let (id, prev) = super::audit::head(&mut self.tx).await?;
+        let hash = super::audit::record_hash(&prev, &super::audit::Fields { id, at: a.at, actor: a.actor, action: a.action, object: a.object, client: a.client, detail: a.detail });
+        sqlx::query(INSERT_AUDIT)
+            .bind(id)
+            .bind(a.at)
+            .bind(a.actor)
+            .bind(a.action)
+            .bind(a.object)
+            .bind(a.client)
+            .bind(a.detail)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 }
