@@ -8,10 +8,8 @@
 use marac_intake::store::accounts::Audit;
 use marac_intake::store::audit::BreakReason;
 use marac_intake::store::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::str::FromStr;
 
 const BIN: &str = env!("CARGO_BIN_EXE_marac-intake");
 
@@ -46,7 +44,10 @@ async fn write(store: &Store, n: usize) {
 
 /// What an attacker with the file can do: plain SQL, the triggers dropped.
 async fn tamper(db: &Path, sql: &str) {
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(SqliteConnectOptions::from_str(&url(db)).unwrap()).await.unwrap();
+    // The file is encrypted at rest: the attacker here holds its key too (the worst case), so the
+    // store's own opening gives the connection, on which plain SQL runs.
+    let store = Store::open(&url(db)).await.unwrap();
+    let pool = store.pool().clone();
     for drop in ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_delete_only_purged"] {
         sqlx::query(drop).execute(&pool).await.unwrap();
     }
