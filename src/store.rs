@@ -31,12 +31,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_review_victims.sql")),
     (11, include_str!("../migrations/0011_sign_in.sql")),
     (13, include_str!("../migrations/0013_sealed_messages.sql")),
+    (15, include_str!("../migrations/0015_subjects_restricted.sql")),
 ];
 
 pub mod accounts;
 pub mod encrypt;
 pub mod rules;
 pub mod cases;
+pub mod subjects;
 
 /// Creates the database's directory (0700) and the database file itself (0600) if missing, so
 /// that they are private whatever the process umask: SQLite then gives its `-wal` and `-shm`
