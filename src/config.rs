@@ -162,6 +162,13 @@ pub struct WebConfig {
     /// How the meeting agenda (XLSX, CSV) names victims: `initials` (default) or `full`.
     #[serde(default)]
     pub agenda_names: AgendaNames,
+    /// How long a break-glass access to a restricted case lasts, in seconds (default an hour).
+    #[serde(default = "default_break_glass_secs")]
+    pub break_glass_secs: u64,
+}
+
+fn default_break_glass_secs() -> u64 {
+    3600
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -191,6 +198,11 @@ impl WebConfig {
     }
 
     /// The edge's bounds, with the defaults where there is no `[web]`.
+    /// How long a break-glass access lasts ([`WebConfig::break_glass_secs`]).
+    pub fn break_glass(web: Option<&WebConfig>) -> std::time::Duration {
+        std::time::Duration::from_secs(web.map_or_else(default_break_glass_secs, |w| w.break_glass_secs).max(1))
+    }
+
     pub fn edge(web: Option<&WebConfig>) -> WebEdge {
         WebEdge {
             max_connections: web.map_or_else(default_max_connections, |w| w.max_connections),

@@ -92,6 +92,12 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Data-subject rights for one person, by their victim record (P000123): export everything
+    /// held about them, or erase them (audited as "cli").
+    Subject {
+        #[command(subcommand)]
+        command: SubjectCommand,
+    },
     /// Import the area's list of past referrals (CSV or XLSX) so repeats are found from day one.
     ImportHistory {
         #[command(flatten)]
@@ -179,6 +185,30 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum SubjectCommand {
+    /// Everything held about the person (messages as received, what was read, decisions, cases,
+    /// corrections, replies, who viewed them) as one zip, written 0600; an existing file is
+    /// never overwritten.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        person: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Erase the person: name and date of birth blanked, their messages and replies replaced by
+    /// a tombstone, what was read from them blanked; the record stays as its reference.
+    Erase {
+        #[command(flatten)]
+        db: DbArgs,
+        person: String,
+        /// Why (required; recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum RulesCommand {
     /// Each rule section: from the file, or the version in force from the web console.
     List {
@@ -228,6 +258,7 @@ fn main() -> ExitCode {
         Command::Rules { command } => rules(command),
         Command::Purge { db, dry_run } => with_store(&db, move |cfg, store| Box::pin(purge(cfg, store, dry_run))),
         Command::Audit { command: AuditCommand::Verify(db) } => return audit_verify(&db),
+        Command::Subject { command } => subject(command),
         Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
             Box::pin(async move {
                 let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
@@ -585,6 +616,45 @@ fn with_file_store(db: &DbArgs, job: impl FnOnce(PathBuf, Store) -> Job) -> Resu
         let store = Store::open_configured(&url, &cfg.file.storage).await?;
         job(path, store).await
     })
+}
+
+fn subject(command: SubjectCommand) -> Result<()> {
+    use marac_intake::store::accounts::Audit;
+    use marac_intake::web::audit as actions;
+    let at = marac_intake::web::auth::stamp(chrono::Utc::now());
+    match command {
+        SubjectCommand::Export { db, person, out } => with_store(&db, move |_, store| {
+            Box::pin(async move {
+                let export = store.subject_export(&person).await?.with_context(|| format!("no victim record {person}"))?;
+                let zip = marac_intake::store::subjects::archive(&export, &at, "cli")?;
+                write_private(&out, &zip)?;
+                let counts = export.counts().to_string();
+                store.audit(&Audit { at: &at, actor: "cli", action: actions::SUBJECT_EXPORT, object: Some(&person), client: None, detail: Some(&counts) }).await?;
+                println!("{person}: {counts}; written to {}", out.display());
+                Ok(())
+            })
+        }),
+        SubjectCommand::Erase { db, person, reason } => with_store(&db, move |_, store| {
+            Box::pin(async move {
+                let reason = reason.trim();
+                anyhow::ensure!(!reason.is_empty(), "--reason is required");
+                let audit = Audit { at: &at, actor: "cli", action: actions::SUBJECT_ERASE, object: Some(&person), client: None, detail: None };
+                let e = store.erase_subject(&person, reason, &audit).await?.with_context(|| format!("no victim record {person}"))?;
+                println!("{person} erased: {} messages, {} kept as received, {} replies ({} not yet sent, now never sent)", e.messages, e.originals, e.replies, e.unsent);
+                Ok(())
+            })
+        }),
+    }
+}
+
+/// Writes a new file readable by its owner only (0600 whatever the umask); never overwrites.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
 }
 
 async fn triage(cfg: Config, store: Store, json: bool, files: Vec<PathBuf>) -> Result<()> {

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_sign_in.sql")),
     (13, include_str!("../migrations/0013_sealed_messages.sql")),
     (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
+    (15, include_str!("../migrations/0015_subjects_restricted.sql")),
 ];
 
 pub mod accounts;
@@ -40,6 +41,7 @@ pub mod encrypt;
 pub mod retention;
 pub mod rules;
 pub mod cases;
+pub mod subjects;
 
 /// Creates the database's directory (0700) and the database file itself (0600) if missing, so
 /// that they are private whatever the process umask: SQLite then gives its `-wal` and `-shm`

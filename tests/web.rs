@@ -935,3 +935,241 @@ async fn every_account_needs_a_code_used_once_with_recovery_codes_and_an_admin_r
     assert!(!csv.contains(&key) && !csv.contains(totp::SECRET) && recovery.iter().all(|c| !csv.contains(c.as_str())));
     served.stop().await;
 }
+
+/// The text of every column of every table (blobs and numbers as text) that contains `needle`:
+/// the way to search an encrypted database file for a name, from inside.
+async fn rows_containing(store: &marac_intake::store::Store, needle: &str) -> Vec<String> {
+    let pool = store.pool();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetch_all(pool).await.unwrap();
+    let mut found = Vec::new();
+    for t in tables {
+        let cols: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{t}')"))).fetch_all(pool).await.unwrap();
+        for c in cols {
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM \"{t}\" WHERE instr(lower(CAST(\"{c}\" AS TEXT)), lower(?)) > 0"))).bind(needle).fetch_one(pool).await.unwrap();
+            if n > 0 {
+                found.push(format!("{t}.{c} ({n})"));
+            }
+        }
+    }
+    found
+}
+
+/// The files of a zip, by name.
+fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            (f.name().unwrap().to_string(), b)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_exports_everything_held_about_a_person_then_erases_them() {
+    let served = Served::start("marac-web-subjects").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let pool = store.pool().clone();
+    // A victim with a message kept as received, whose name and date of birth no other record
+    // holds (so that finding none afterwards proves the erasure, not luck).
+    let people: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT DISTINCT p.id, p.ref, p.name, p.dob FROM people p JOIN messages m ON m.person_id = p.id JOIN message_sources s ON s.message_row = m.id ORDER BY p.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut chosen = None;
+    for (id, pref, name, dob) in people {
+        let Some(dob) = dob else { continue };
+        let elsewhere: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE (person_id IS NULL OR person_id <> ?) AND (instr(inspection, ?) > 0 OR instr(inspection, ?) > 0)",
+        )
+        .bind(id)
+        .bind(&name)
+        .bind(&dob)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE id <> ? AND (name = ? OR dob = ?)").bind(id).bind(&name).bind(&dob).fetch_one(&pool).await.unwrap();
+        if elsewhere == 0 && others == 0 {
+            chosen = Some((id, pref, name, dob));
+            break;
+        }
+    }
+    let (id, person, name, dob) = chosen.expect("a fixture victim named in their own referrals only");
+    assert!(!rows_containing(&store, &name).await.is_empty(), "the name is there before");
+    let messages: Vec<String> = sqlx::query_scalar("SELECT ref FROM messages WHERE person_id = ? OR case_id IN (SELECT id FROM cases WHERE person_id = ?) ORDER BY id").bind(id).bind(id).fetch_all(&pool).await.unwrap();
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = ?").bind(id).fetch_one(&pool).await.unwrap();
+    assert!(cases >= 1);
+
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    assert_eq!(http(a, "GET", &format!("/admin/subjects/{person}"), Some(&coord), None).await.status, 403, "admins only");
+    let page = http(a, "GET", &format!("/admin/subjects/{person}"), Some(&boss), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&person) && !page.body.contains(&name), "the page names the record, not the person");
+    let csrf = csrf_in(&page.body);
+    let export = format!("/admin/subjects/{person}/export");
+    assert_eq!(http(a, "POST", &export, Some(&boss), Some("")).await.status, 403, "CSRF-protected");
+    assert_eq!(http(a, "POST", &export, Some(&coord), Some(&format!("csrf={csrf}"))).await.status, 403, "not with another's token, nor by a coordinator");
+
+    // The export: one zip, the messages exactly as received, counts that add up.
+    let r = http(a, "POST", &export, Some(&boss), Some(&format!("csrf={csrf}"))).await;
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/zip")));
+    let files = unzip(&r.bytes);
+    let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(manifest["person"], person.as_str());
+    assert_eq!(manifest["exported_by"], "boss");
+    assert_eq!(manifest["counts"]["messages"], messages.len());
+    assert_eq!(manifest["counts"]["cases"], cases);
+    assert!(String::from_utf8_lossy(&files["README.txt"]).contains("SPECIAL-CATEGORY"));
+    let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    for f in files.keys().filter(|f| *f != "manifest.json") {
+        assert!(listed.contains(&f.as_str()), "{f} listed in the manifest");
+    }
+    let mut kept = 0;
+    for m in &messages {
+        let about: serde_json::Value = serde_json::from_slice(&files[&format!("messages/{m}/message.json")]).unwrap();
+        assert_eq!(about["message"]["reference"], m.as_str());
+        if let Some(raw) = store.message_source(m).await.unwrap() {
+            assert_eq!(files[&format!("messages/{m}/original.eml")], raw, "{m} as received");
+            kept += 1;
+        }
+        let attachments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.ref = ?").bind(m).fetch_one(&pool).await.unwrap();
+        assert_eq!(about["attachments"].as_array().unwrap().len() as i64, attachments, "{m}'s attachments listed");
+    }
+    assert!(kept >= 1);
+    assert_eq!(manifest["counts"]["originals"], kept);
+    let person_json: serde_json::Value = serde_json::from_slice(&files["person.json"]).unwrap();
+    assert_eq!((person_json["name"].as_str(), person_json["dob"].as_str()), (Some(name.as_str()), Some(dob.as_str())));
+    // Who viewed them: the admin's view of the person's page is in the export's audit part.
+    let views: Vec<serde_json::Value> = serde_json::from_slice(&files["audit/views.json"]).unwrap();
+    assert!(views.iter().any(|v| v["action"] == "subject.view" && v["actor"] == "boss"), "{views:?}");
+    let exported = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.export".into()), ..Default::default() }, 10).await.unwrap();
+    assert_eq!(exported.len(), 1);
+    let detail = exported[0].detail.clone().unwrap_or_default();
+    assert_eq!((exported[0].actor.as_str(), exported[0].object.as_deref()), ("boss", Some(person.as_str())));
+    assert!(detail.contains(&format!("messages {}", messages.len())) && !detail.contains(&name), "{detail}");
+
+    // Erasure: a reason and the reference typed again, else refused.
+    let erase = format!("/admin/subjects/{person}/erase");
+    let r = http(a, "POST", &erase, Some(&boss), Some(&format!("csrf={csrf}&reason=&confirm={person}"))).await;
+    assert_eq!(r.status, 400, "a reason is required");
+    let r = http(a, "POST", &erase, Some(&boss), Some(&format!("csrf={csrf}&reason=asked&confirm=P999999"))).await;
+    assert_eq!(r.status, 400, "the confirmation must name the record");
+    let reason = "Subject erasure request 2026-117 upheld";
+    let r = http(a, "POST", &erase, Some(&boss), Some(&format!("csrf={csrf}&reason={}&confirm={person}", enc(reason)))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    assert_eq!(rows_containing(&store, &name).await, Vec::<String>::new(), "no trace of the name");
+    assert_eq!(rows_containing(&store, &dob).await, Vec::<String>::new(), "no trace of the date of birth");
+    for m in &messages {
+        if let Some(raw) = store.message_source(m).await.unwrap() {
+            assert_eq!(raw, marac_intake::store::subjects::TOMBSTONE.as_bytes(), "{m} is a tombstone");
+        }
+    }
+    for e in store.outbox().await.unwrap() {
+        let text = store.outbox_raw(e.id).await.unwrap();
+        assert!(!text.contains(&name), "no reply keeps the name");
+    }
+    let still: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = (SELECT id FROM people WHERE ref = ?)").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(still, cases, "the cases still count, under the same reference");
+    let erased = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.erase".into()), ..Default::default() }, 10).await.unwrap();
+    assert_eq!(erased.len(), 1);
+    assert_eq!((erased[0].actor.as_str(), erased[0].object.as_deref()), ("boss", Some(person.as_str())));
+    assert!(erased[0].detail.as_deref().is_some_and(|d| d.contains(reason)), "{:?}", erased[0].detail);
+    let page = http(a, "GET", &format!("/admin/subjects/{person}"), Some(&boss), None).await;
+    assert!(page.body.contains("erased"), "the page says so");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restricted_case_is_seen_by_the_named_users_only_and_break_glass_is_audited_notified_and_expires() {
+    let served = Served::start_with("marac-web-restricted", |cfg| {
+        cfg.file.web = Some(toml::from_str("trust_forwarded_for = false\nbreak_glass_secs = 3").unwrap());
+    })
+    .await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    store.add_user("named", marac_intake::store::accounts::Role::Coordinator, &auth::hash_password(PASSWORD).unwrap(), Some(totp::SECRET), "2026-02-01T12:00:00.000Z").await.unwrap();
+    let queue = store.queue().await.unwrap();
+    let m = queue.iter().find(|r| r.case == "new" && r.case_ref.is_some() && r.meeting_date.is_some()).expect("a pending case in the queue");
+    let (message, case, meeting) = (m.reference.clone(), m.case_ref.clone().unwrap(), m.meeting_date.clone().unwrap());
+
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let named = sign_in(a, "named", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let in_queue = async |cookie: &str| http(a, "GET", "/", Some(cookie), None).await.body.contains(&format!("data-ref=\"{message}\""));
+    assert!(in_queue(&coord).await, "before, everyone sees it");
+
+    let page = http(a, "GET", "/admin/restricted", Some(&boss), None).await;
+    let csrf = csrf_in(&page.body);
+    assert_eq!(http(a, "POST", "/admin/restricted", Some(&coord), Some(&format!("csrf={csrf}&action=restrict&case={case}&users=coord"))).await.status, 403, "admins only");
+    let r = http(a, "POST", "/admin/restricted", Some(&boss), Some(&format!("csrf={csrf}&action=restrict&case={case}&users=nobody"))).await;
+    assert_eq!(r.status, 400, "only existing users");
+    let r = http(a, "POST", "/admin/restricted", Some(&boss), Some(&format!("csrf={csrf}&action=restrict&case={case}&users=named"))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let marked = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("case.restrict".into()), ..Default::default() }, 5).await.unwrap();
+    assert_eq!((marked.len(), marked[0].object.as_deref(), marked[0].detail.as_deref()), (1, Some(case.as_str()), Some("open to: named")));
+
+    // Not named: not in the queue, its JSON or the agenda; the case and its message are 403.
+    assert!(!in_queue(&coord).await);
+    let json = http(a, "GET", "/queue.json", Some(&coord), None).await.body;
+    assert!(!json.contains(&message) && !json.contains(&case));
+    assert!(!http(a, "GET", &format!("/meetings/{meeting}"), Some(&coord), None).await.body.contains(&case));
+    assert!(!http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body.contains(&case));
+    for path in [format!("/case/{case}"), format!("/case/{message}"), format!("/case/{message}/original.eml"), format!("/case/{message}/attachment/0")] {
+        let r = http(a, "GET", &path, Some(&coord), None).await;
+        assert_eq!(r.status, 403, "{path}");
+        assert!(r.body.contains("Restricted") && r.body.contains("break-glass"), "{path}: the restricted page");
+    }
+    // Named: sees it everywhere.
+    assert!(in_queue(&named).await);
+    assert_eq!(http(a, "GET", &format!("/case/{case}"), Some(&named), None).await.status, 200);
+    assert!(http(a, "GET", &format!("/meetings/{meeting}"), Some(&named), None).await.body.contains(&case));
+
+    // Break-glass: a reason is required; then access for a while, audited and shown to admins.
+    let page = http(a, "GET", &format!("/case/{case}"), Some(&coord), None).await;
+    let coord_csrf = csrf_in(&page.body);
+    let bg = format!("/case/{case}/break-glass");
+    assert_eq!(http(a, "POST", &bg, Some(&coord), Some(&format!("csrf={coord_csrf}&reason="))).await.status, 400);
+    assert_eq!(http(a, "GET", &format!("/case/{case}"), Some(&coord), None).await.status, 403, "no reason, no access");
+    let reason = "Police call about imminent risk tonight";
+    let r = http(a, "POST", &bg, Some(&coord), Some(&format!("csrf={coord_csrf}&reason={}", enc(reason)))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let opened = http(a, "GET", &format!("/case/{case}"), Some(&coord), None).await;
+    assert_eq!(opened.status, 200);
+    assert!(opened.body.contains("break-glass until"));
+    assert!(in_queue(&coord).await, "in the queue while it lasts");
+    let glass = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("case.break_glass".into()), ..Default::default() }, 5).await.unwrap();
+    assert_eq!((glass.len(), glass[0].actor.as_str(), glass[0].object.as_deref()), (1, "coord", Some(case.as_str())));
+    assert!(glass[0].detail.as_deref().is_some_and(|d| d.contains(reason)));
+    let dash = http(a, "GET", "/dashboard", Some(&boss), None).await.body;
+    assert!(dash.contains("Break-glass access") && dash.contains(reason) && dash.contains(&case), "the admins are told");
+    assert!(!http(a, "GET", "/dashboard", Some(&named), None).await.body.contains(reason), "coordinators are not shown the notice");
+
+    // It expires (break_glass_secs = 3 here): a bounded wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    let mut status = 200;
+    while status != 403 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        status = http(a, "GET", &format!("/case/{case}"), Some(&coord), None).await.status;
+    }
+    assert_eq!(status, 403, "the access ended");
+    assert!(!in_queue(&coord).await);
+
+    // An admin marks the notice seen (audited); lifting the restriction opens it to all.
+    let id = dash.split("data-break-glass=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert_eq!(http(a, "POST", &format!("/admin/break-glass/{id}/seen"), Some(&boss), Some(&format!("csrf={csrf}"))).await.status, 303);
+    assert!(!http(a, "GET", "/dashboard", Some(&boss), None).await.body.contains(reason));
+    assert_eq!(http(a, "POST", "/admin/restricted", Some(&boss), Some(&format!("csrf={csrf}&action=unrestrict&case={case}"))).await.status, 303);
+    assert!(in_queue(&coord).await);
+    let actions: Vec<String> = store.audit_log(50).await.unwrap().into_iter().filter(|e| e.object.as_deref() == Some(case.as_str())).map(|e| e.action).collect();
+    assert!(actions.contains(&"break_glass.seen".to_owned()) && actions.contains(&"case.unrestrict".to_owned()), "{actions:?}");
+    served.stop().await;
+}

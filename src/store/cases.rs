@@ -159,6 +159,12 @@ impl Store {
     /// cases (the first ones); also how many pending cases the filter keeps in all. The order
     /// is the database's (indexed, so a page of a long queue costs a page).
     pub async fn queue_page(&self, filter: &QueueFilter, pending_limit: Option<i64>) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
+        self.queue_page_hiding(filter, pending_limit, &super::subjects::HiddenCases::none()).await
+    }
+
+    /// [`Store::queue_page`] without the messages of the restricted cases `hidden` names (a
+    /// user's view: see [`Store::hidden_cases`]).
+    pub async fn queue_page_hiding(&self, filter: &QueueFilter, pending_limit: Option<i64>, hidden: &super::subjects::HiddenCases) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
         let select = format!("{} LEFT JOIN message_signals s ON s.message_row = m.id", MESSAGE_SELECT.replacen("SELECT ", "SELECT s.high_risk, s.children, s.agency, ", 1));
         let mut conds: Vec<&str> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -174,7 +180,8 @@ impl Store {
             conds.push("lower(s.agency) LIKE ?");
             binds.push(format!("%{}%", a.to_lowercase().replace(['%', '_'], "")));
         }
-        let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+        let mut extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+        extra.push_str(&hidden.sql_guard("m.case_id"));
         let status = filter.status.as_deref().filter(|v| !v.is_empty());
         let wanted = |part: &str| status.is_none_or(|s| s == part);
         let run = async |sql: String| -> Result<Vec<sqlx::sqlite::SqliteRow>> {

@@ -11,7 +11,7 @@ use crate::store::accounts::Audit;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
@@ -25,6 +25,13 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(users_change))
         .route("/admin/rules", get(rules_page))
         .route("/admin/rules/{section}", get(rule_section_page).post(rule_section_change))
+        .route("/admin/subjects", get(subjects_find))
+        .route("/admin/subjects/{person}", get(subject_page))
+        .route("/admin/subjects/{person}/export", post(subject_export))
+        .route("/admin/subjects/{person}/rectify", post(subject_rectify))
+        .route("/admin/subjects/{person}/erase", post(subject_erase))
+        .route("/admin/restricted", get(restricted_page).post(restricted_change))
+        .route("/admin/break-glass/{id}/seen", post(break_glass_seen))
 }
 
 #[derive(Deserialize, Default)]
@@ -72,6 +79,8 @@ const AUDIT_ACTIONS: &[&str] = &[
     actions::AUDIT_VIEW, actions::USERS_VIEW, actions::RULES_VIEW, actions::ACCESS_REFUSED, "request.too_large", "request.timeout", "connection.refused",
     "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
     "user.totp_enrol", "user.totp_reset",
+    actions::SUBJECT_VIEW, actions::SUBJECT_EXPORT, actions::SUBJECT_RECTIFY, actions::SUBJECT_ERASE, actions::CASE_RESTRICT, actions::CASE_UNRESTRICT,
+    actions::BREAK_GLASS, actions::BREAK_GLASS_SEEN, actions::RESTRICTIONS_VIEW,
 ];
 
 /// The audit log, newest first, narrowed by who, what, which reference (a victim record: all
@@ -433,4 +442,194 @@ async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin
             Ok(Redirect::to(&format!("/admin/rules/{section}?done=version%20{id}")).into_response())
         }
     }
+}
+
+// ---- data-subject rights
+
+#[derive(Deserialize, Default)]
+struct FindSubject {
+    #[serde(default)]
+    person: String,
+}
+
+/// The person's page from the reference typed (or the empty form).
+async fn subjects_find(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<FindSubject>) -> Page {
+    let person = q.person.trim();
+    if person.is_empty() {
+        return subject_view(&state, &signed, StatusCode::OK, None, None, None).await;
+    }
+    if !person.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return subject_view(&state, &signed, StatusCode::BAD_REQUEST, None, None, Some("A victim record's reference is letters and digits (P000123).")).await;
+    }
+    Ok(Redirect::to(&format!("/admin/subjects/{person}")).into_response())
+}
+
+async fn subject_view(state: &AppState, signed: &Signed, status: StatusCode, p: Option<crate::store::subjects::SubjectSummary>, notice: Option<&str>, error: Option<&str>) -> Page {
+    Ok((status, render(state, "subject.html", Some(signed), context! { p => v(&p), notice, error })?).into_response())
+}
+
+#[derive(Deserialize)]
+struct SubjectQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// A person by reference: what is held (no name shown), and the export, correction and erasure.
+async fn subject_page(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>, Query(q): Query<SubjectQuery>) -> Page {
+    let Some(summary) = state.store.subject_summary(&person).await? else {
+        return subject_view(&state, &signed, StatusCode::NOT_FOUND, None, None, Some("There is no victim record with that reference.")).await;
+    };
+    state.store.audit(&signed.audit(&stamp(auth::now()), actions::SUBJECT_VIEW, Some(&person))).await?;
+    let notice = match q.done.as_deref() {
+        Some("rectify") => Some("Corrected. The change is recorded in the audit log."),
+        Some("erase") => Some("Erased. The record stays as its reference; the erasure and its reason are in the audit log."),
+        _ => None,
+    };
+    subject_view(&state, &signed, StatusCode::OK, Some(summary), notice, None).await
+}
+
+/// Everything held about the person, as one zip, audited (actor, reference, counts).
+async fn subject_export(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>) -> Page {
+    let Some(export) = state.store.subject_export(&person).await? else {
+        return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no victim record with that reference.");
+    };
+    let at = stamp(auth::now());
+    let zip = crate::store::subjects::archive(&export, &at, signed.name())?;
+    let detail = export.counts().to_string();
+    state.store.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::SUBJECT_EXPORT, Some(&person)) }).await?;
+    tracing::info!(person = %person, user = %signed.name(), "A subject access export was downloaded.");
+    let disposition = format!("attachment; filename=\"marac-subject-{person}.zip\"");
+    Ok(([(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, disposition)], zip).into_response())
+}
+
+#[derive(Deserialize)]
+struct RectifyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    dob: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Corrects the recorded name or date of birth, audited with the reason (never the values).
+async fn subject_rectify(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>, Form(form): Form<RectifyForm>) -> Page {
+    let Some(summary) = state.store.subject_summary(&person).await? else { return not_found(State(state), signed).await };
+    let bad = |e: &'static str| (StatusCode::BAD_REQUEST, e);
+    let checked = (|| {
+        let name = match form.name.trim() {
+            "" => None,
+            n => Some(crate::identity::PersonName::parse(n).map_err(|_| bad("That is not a name the matching can read."))?),
+        };
+        let dob = match form.dob.trim() {
+            "" => None,
+            d => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| bad("The date of birth is written YYYY-MM-DD."))?),
+        };
+        let reason = form.reason.trim();
+        if name.is_none() && dob.is_none() {
+            return Err(bad("Give the corrected name or date of birth."));
+        }
+        if reason.is_empty() || reason.chars().count() > 1000 {
+            return Err(bad("Give the reason for the correction (at most 1,000 characters)."));
+        }
+        Ok((name, dob, reason.to_owned()))
+    })();
+    let (name, dob, reason) = match checked {
+        Ok(c) => c,
+        Err((status, e)) => return subject_view(&state, &signed, status, Some(summary), None, Some(e)).await,
+    };
+    let at = stamp(auth::now());
+    let detail = format!("reason: {reason}");
+    if !state.store.rectify_subject(&person, name.as_ref(), dob, &Audit { detail: Some(&detail), ..signed.audit(&at, actions::SUBJECT_RECTIFY, Some(&person)) }).await? {
+        return subject_view(&state, &signed, StatusCode::CONFLICT, Some(summary), None, Some("This person was erased: there is nothing to correct.")).await;
+    }
+    Ok(Redirect::to(&format!("/admin/subjects/{person}?done=rectify")).into_response())
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Erases the person (see [`crate::store::subjects`]): a reason is required, and the reference
+/// typed again as confirmation; audited with the reason and the counts.
+async fn subject_erase(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>, Form(form): Form<EraseForm>) -> Page {
+    let Some(summary) = state.store.subject_summary(&person).await? else { return not_found(State(state), signed).await };
+    let reason = form.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some("Give the reason for the erasure (at most 1,000 characters): it is recorded.")).await;
+    }
+    if form.confirm.trim() != person {
+        return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some("Type the record's reference to confirm the erasure.")).await;
+    }
+    let at = stamp(auth::now());
+    state.store.erase_subject(&person, reason, &signed.audit(&at, actions::SUBJECT_ERASE, Some(&person))).await?;
+    tracing::warn!(person = %person, user = %signed.name(), "A person was erased at a data-subject request.");
+    Ok(Redirect::to(&format!("/admin/subjects/{person}?done=erase")).into_response())
+}
+
+// ---- restricted cases
+
+#[derive(Deserialize, Default)]
+struct RestrictedQuery {
+    #[serde(default)]
+    case: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn restricted_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<RestrictedQuery>) -> Page {
+    state.store.audit(&signed.audit(&stamp(auth::now()), actions::RESTRICTIONS_VIEW, None)).await?;
+    let notice = q.done.as_deref().map(|d| format!("Done: {d}."));
+    restricted_view(&state, &signed, StatusCode::OK, q.case.as_deref(), notice.as_deref(), None).await
+}
+
+async fn restricted_view(state: &AppState, signed: &Signed, status: StatusCode, case: Option<&str>, notice: Option<&str>, error: Option<&str>) -> Page {
+    let restrictions = state.store.restrictions().await?;
+    Ok((status, render(state, "restrictions.html", Some(signed), context! { restrictions => v(&restrictions), case, notice, error })?).into_response())
+}
+
+#[derive(Deserialize)]
+struct RestrictForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    case: String,
+    #[serde(default)]
+    users: String,
+}
+
+/// Restrict a case to named users (or change who), or open it to all again; audited.
+async fn restricted_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<RestrictForm>) -> Page {
+    use crate::store::subjects::RestrictRefusal;
+    let at = stamp(auth::now());
+    let case = form.case.trim().to_owned();
+    match form.action.as_str() {
+        "restrict" => {
+            let users: Vec<String> = form.users.split([',', ' ', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
+            let error = match state.store.restrict_case(&case, &users, &signed.audit(&at, actions::CASE_RESTRICT, Some(&case))).await? {
+                Ok(()) => return Ok(Redirect::to(&format!("/admin/restricted?done=restricted+{case}")).into_response()),
+                Err(RestrictRefusal::NoCase) => "There is no case with that reference.".to_owned(),
+                Err(RestrictRefusal::NoUsers) => "Name at least one user who may see the case.".to_owned(),
+                Err(RestrictRefusal::UnknownUser(u)) => format!("There is no user {u}."),
+            };
+            restricted_view(&state, &signed, StatusCode::BAD_REQUEST, Some(&case), None, Some(&error)).await
+        }
+        "unrestrict" => {
+            if !state.store.unrestrict_case(&case, &signed.audit(&at, actions::CASE_UNRESTRICT, Some(&case))).await? {
+                return restricted_view(&state, &signed, StatusCode::NOT_FOUND, None, None, Some("That case is not restricted.")).await;
+            }
+            Ok(Redirect::to(&format!("/admin/restricted?done=opened+{case}")).into_response())
+        }
+        _ => restricted_view(&state, &signed, StatusCode::BAD_REQUEST, None, None, Some("Choose restrict or open.")).await,
+    }
+}
+
+/// An admin marks a break-glass access seen: it leaves the dashboard's notice.
+async fn break_glass_seen(State(state): State<AppState>, Admin(signed): Admin, Path(id): Path<i64>) -> Page {
+    state.store.break_glass_seen(id, &signed.audit(&stamp(auth::now()), actions::BREAK_GLASS_SEEN, None)).await?;
+    Ok(Redirect::to("/dashboard").into_response())
 }

@@ -33,6 +33,23 @@ pub const ACCESS_REFUSED: &str = "access.refused";
 /// A message downloaded as received (object: the message).
 pub const MESSAGE_DOWNLOAD: &str = "message.download";
 
+/// Data-subject rights (object: the person's reference; detail: counts, or the reason of an
+/// erasure, never a name): an admin opened a person's page, exported everything held about them,
+/// corrected their name or date of birth, erased them.
+pub const SUBJECT_VIEW: &str = "subject.view";
+pub const SUBJECT_EXPORT: &str = "subject.export";
+pub const SUBJECT_RECTIFY: &str = "subject.rectify";
+pub const SUBJECT_ERASE: &str = "subject.erase";
+/// A case restricted to named users (detail: who), or opened to all again.
+pub const CASE_RESTRICT: &str = "case.restrict";
+pub const CASE_UNRESTRICT: &str = "case.unrestrict";
+/// A user not named broke the glass of a restricted case (detail: the reason and the end).
+pub const BREAK_GLASS: &str = "case.break_glass";
+/// An admin marked a break-glass access seen.
+pub const BREAK_GLASS_SEEN: &str = "break_glass.seen";
+/// The admins' list of restricted cases.
+pub const RESTRICTIONS_VIEW: &str = "restrictions.view";
+
 /// The audit log as CSV (RFC 4180 quoting), a header row first. Cells that a spreadsheet would
 /// read as a formula are prefixed with a quote.
 pub fn to_csv(entries: &[AuditEntry]) -> String {

@@ -12,6 +12,7 @@ use crate::reply::{compose, ReplyInput};
 use super::totp;
 use crate::store::accounts::{AttemptOutcome, Audit, Enrolment, Refusal, User};
 use crate::store::cases::{QueueFilter, RiskSignals};
+use crate::store::subjects::{Access, HiddenCases};
 use crate::store::{MessageRecord, Victim};
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/case/{reference}/quarantine", post(quarantine))
         .route("/case/{reference}/status", post(case_status))
         .route("/case/{reference}/person", post(case_person))
+        .route("/case/{reference}/break-glass", post(break_glass))
         .route("/dashboard", get(dashboard_page))
         .route("/meetings", get(meetings_page))
         .route("/meetings/{date}", get(meeting_page))
@@ -402,8 +404,9 @@ fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
 }
 
 async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>) -> Page {
-    let (kept, pending_total) = state.store.queue_page(&f, Some(PENDING_SHOWN as i64)).await?;
     let at = stamp(auth::now());
+    let hidden = hidden_for(&state, &signed, &at).await?;
+    let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
     let meetings: Vec<String> = state.store.meetings_with_cases().await?.into_iter().map(|m| m.date).collect();
     let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
@@ -413,9 +416,11 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
 }
 
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
+/// Restricted cases the user may not see are left out, as on the page.
 pub async fn queue_json(State(state): State<AppState>, signed: Signed) -> Page {
-    let records = state.store.queue().await?;
     let at = stamp(auth::now());
+    let hidden = hidden_for(&state, &signed, &at).await?;
+    let records: Vec<MessageRecord> = state.store.queue_page_hiding(&QueueFilter::default(), None, &hidden).await?.0.into_iter().map(|(r, _)| r).collect();
     state.store.audit(&Audit { detail: Some("json"), ..signed.audit(&at, actions::QUEUE_VIEW, None) }).await?;
     Ok(Json(records.iter().map(|r| r.to_json(false)).collect::<Vec<_>>()).into_response())
 }
@@ -429,10 +434,19 @@ struct CaseQuery {
 }
 
 async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Query(q): Query<CaseQuery>) -> Page {
-    let Some(view) = state.store.case_view(&reference).await? else {
+    let at = stamp(auth::now());
+    let access = match state.store.access(&reference, signed.session.user.id, &at).await? {
+        Access::Restricted { .. } => return refuse_restricted(&state, &signed, &reference, &at).await,
+        a => a,
+    };
+    let Some(mut view) = state.store.case_view(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no message or case with that reference.");
     };
-    let at = stamp(auth::now());
+    // The victim's other cases that are restricted to others stay out of sight.
+    let hidden = hidden_for(&state, &signed, &at).await?;
+    view.messages.retain(|m| !hidden.hides(m.case_ref.as_deref()));
+    view.referrals.retain(|r| !hidden.hides(Some(&r.case_ref)));
+    view.outbox.retain(|(_, m, _)| view.messages.iter().any(|x| &x.reference == m));
     state.store.audit(&signed.audit(&at, actions::CASE_VIEW, Some(&reference))).await?;
     let i = &view.inspection;
     let found_at = i.pointer("/referral/found_at");
@@ -456,6 +470,7 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Some("move") => Some("Moved to another meeting."),
         Some("merge") => Some("Merged: the other record's cases and messages are now this victim's."),
         Some("split") => Some("Split: this case is now a victim of its own."),
+        Some("break-glass") => Some("Break-glass access granted: it is recorded with your reason, and the admins are told."),
         _ => None,
     };
     let today = chrono::Local::now().date_naive();
@@ -465,7 +480,16 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Some(m) => state.store.has_message_source(&m.reference).await?,
         None => false,
     };
+    let restriction = match &view.case {
+        Some(c) => state.store.restrictions().await?.into_iter().find(|r| r.case_ref == c.reference),
+        None => None,
+    };
+    let break_glass_until = match access {
+        Access::BreakGlass { until } => Some(until),
+        _ => None,
+    };
     let ctx = context! {
+        restriction => v(&restriction), break_glass_until,
         attachments => v(i.pointer("/attachments")), kept,
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
         children => v(i.pointer("/referral/children")), answers => v(i.pointer("/dash/answers")), problems,
@@ -483,6 +507,9 @@ struct DecideForm {
 }
 
 async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<DecideForm>) -> Page {
+    if let Some(refused) = restricted(&state, &signed, &reference).await? {
+        return Ok(refused);
+    }
     let cfg = state.cfg();
     let mut tx = state.store.begin().await?;
     let Some(item) = tx.review_item(&reference).await? else {
@@ -546,6 +573,9 @@ struct ActionForm {
 /// Merge this case's victim with another record of the same person, or split this case off to
 /// a victim of its own (a wrong match).
 async fn case_person(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
+    if let Some(refused) = restricted(&state, &signed, &reference).await? {
+        return Ok(refused);
+    }
     let mut tx = state.store.begin().await?;
     let Some(case) = tx.case_for_update(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no case with that reference.");
@@ -573,6 +603,9 @@ async fn case_person(State(state): State<AppState>, signed: Signed, Path(referen
 
 /// Release a quarantined message to the review queue, or discard it (recorded as ignored).
 async fn quarantine(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
+    if let Some(refused) = restricted(&state, &signed, &reference).await? {
+        return Ok(refused);
+    }
     let mut tx = state.store.begin().await?;
     let Some(item) = tx.quarantined_item(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Not quarantined", "This message is not (or no longer) quarantined.");
@@ -596,6 +629,9 @@ async fn quarantine(State(state): State<AppState>, signed: Signed, Path(referenc
 
 /// Mark a pending case heard, close it, or move it to another meeting of the schedule.
 async fn case_status(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
+    if let Some(refused) = restricted(&state, &signed, &reference).await? {
+        return Ok(refused);
+    }
     let mut tx = state.store.begin().await?;
     let Some(case) = tx.case_for_update(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no case with that reference.");
@@ -667,6 +703,9 @@ fn download_name(reference: &str, name: Option<&str>, n: usize, kind: crate::sni
 /// One attachment of a message as it was received (the n-th of the case page's list), audited
 /// by its position and kind (its name can be personal: not in the audit log).
 async fn attachment(State(state): State<AppState>, signed: Signed, Path((reference, n)): Path<(String, usize)>) -> Page {
+    if let Some(refused) = restricted(&state, &signed, &reference).await? {
+        return Ok(refused);
+    }
     let raw = match source_of(&state, &signed, &reference).await? {
         Ok(raw) => raw,
         Err(page) => return Ok(page),
@@ -685,6 +724,9 @@ async fn attachment(State(state): State<AppState>, signed: Signed, Path((referen
 
 /// The whole message as it was received (.eml), audited.
 async fn original(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>) -> Page {
+    if let Some(refused) = restricted(&state, &signed, &reference).await? {
+        return Ok(refused);
+    }
     let raw = match source_of(&state, &signed, &reference).await? {
         Ok(raw) => raw,
         Err(page) => return Ok(page),
@@ -723,17 +765,17 @@ async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
 
 async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
-    let rows = state.store.agenda(day).await?;
     let at = stamp(auth::now());
+    let rows = agenda_for(&state, &signed, day, &at).await?;
     state.store.audit(&signed.audit(&at, actions::MEETING_VIEW, Some(&date))).await?;
     Ok(render(&state, "meeting.html", Some(&signed), context! { date, rows => v(&rows) })?.into_response())
 }
 
 async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
-    let rows = state.store.agenda(day).await?;
-    let bytes = super::agenda::xlsx(day, &rows, agenda_names(&state))?;
     let at = stamp(auth::now());
+    let rows = agenda_for(&state, &signed, day, &at).await?;
+    let bytes = super::agenda::xlsx(day, &rows, agenda_names(&state))?;
     state.store.audit(&Audit { detail: Some("xlsx"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
     let disposition = format!("attachment; filename=\"marac-agenda-{day}.xlsx\"");
     Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
@@ -741,8 +783,8 @@ async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): 
 
 async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
-    let rows = state.store.agenda(day).await?;
     let at = stamp(auth::now());
+    let rows = agenda_for(&state, &signed, day, &at).await?;
     state.store.audit(&Audit { detail: Some("csv"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
     let disposition = format!("attachment; filename=\"marac-agenda-{day}.csv\"");
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], super::agenda::csv(&rows, agenda_names(&state))).into_response())
@@ -751,5 +793,65 @@ async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): P
 async fn dashboard_page(State(state): State<AppState>, signed: Signed) -> Page {
     let data = state.store.dashboard_data().await?;
     let s = super::dashboard::summarise(&data, chrono::Local::now().date_naive());
-    Ok(render(&state, "dashboard.html", Some(&signed), context! { s => v(&s) })?.into_response())
+    // The admins' notice of break-glass accesses to restricted cases, until one marks each seen.
+    let break_glass = if signed.is_admin() { state.store.break_glass_unseen().await? } else { Vec::new() };
+    Ok(render(&state, "dashboard.html", Some(&signed), context! { s => v(&s), break_glass => v(&break_glass) })?.into_response())
+}
+
+// ---- restricted cases
+
+/// The restricted cases `signed` may not see now.
+async fn hidden_for(state: &AppState, signed: &Signed, at: &str) -> Result<HiddenCases, PageError> {
+    Ok(state.store.hidden_cases(signed.session.user.id, at).await?)
+}
+
+/// A meeting's agenda without the restricted cases `signed` may not see.
+async fn agenda_for(state: &AppState, signed: &Signed, day: chrono::NaiveDate, at: &str) -> Result<Vec<crate::store::cases::AgendaRow>, PageError> {
+    let hidden = hidden_for(state, signed, at).await?;
+    let mut rows = state.store.agenda(day).await?;
+    rows.retain(|r| !hidden.hides(Some(&r.case_ref)));
+    Ok(rows)
+}
+
+/// The "restricted" page (403) when `reference` is a restricted case (or one of its messages)
+/// closed to `signed`; None when they may see it.
+async fn restricted(state: &AppState, signed: &Signed, reference: &str) -> Result<Option<Response>, PageError> {
+    let at = stamp(auth::now());
+    match state.store.access(reference, signed.session.user.id, &at).await? {
+        Access::Restricted { .. } => Ok(Some(refuse_restricted(state, signed, reference, &at).await?)),
+        _ => Ok(None),
+    }
+}
+
+/// 403, audited, with the break-glass form.
+async fn refuse_restricted(state: &AppState, signed: &Signed, reference: &str, at: &str) -> Page {
+    state.store.audit(&Audit { detail: Some("restricted case"), ..signed.audit(at, actions::ACCESS_REFUSED, Some(reference)) }).await?;
+    let minutes = crate::config::WebConfig::break_glass(state.cfg().file.web.as_ref()).as_secs().div_ceil(60);
+    Ok((StatusCode::FORBIDDEN, render(state, "restricted.html", Some(signed), context! { reference, minutes })?).into_response())
+}
+
+#[derive(Deserialize)]
+struct BreakGlassForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Break the glass: a user not named on a restricted case gives a reason and may see it for
+/// `web.break_glass_secs`; recorded in the audit log with the reason, and listed on the admins'
+/// dashboard until one of them marks it seen.
+async fn break_glass(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<BreakGlassForm>) -> Page {
+    let now = auth::now();
+    let at = stamp(now);
+    if !matches!(state.store.access(&reference, signed.session.user.id, &at).await?, Access::Restricted { .. }) {
+        return Ok(Redirect::to(&format!("/case/{reference}")).into_response());
+    }
+    let reason = form.reason.trim();
+    if reason.chars().count() < 10 || reason.chars().count() > 1000 {
+        return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "A reason is needed", "Say why you need to see this restricted case (10 to 1,000 characters): it is recorded and the admins are told.");
+    }
+    let duration = crate::config::WebConfig::break_glass(state.cfg().file.web.as_ref());
+    let until = stamp(now + chrono::Duration::from_std(duration)?);
+    state.store.break_glass(&reference, signed.session.user.id, reason, &until, &signed.audit(&at, actions::BREAK_GLASS, Some(&reference))).await?;
+    tracing::warn!(reference = %reference, user = %signed.name(), "A user broke the glass of a restricted case.");
+    Ok(Redirect::to(&format!("/case/{reference}?decided=break-glass")).into_response())
 }

@@ -22,6 +22,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("rules.html", include_str!("templates/rules.html")),
     ("rule_section.html", include_str!("templates/rule_section.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("restricted.html", include_str!("templates/restricted.html")),
+    ("subject.html", include_str!("templates/subject.html")),
+    ("restrictions.html", include_str!("templates/restrictions.html")),
 ];
 
 pub fn environment() -> Environment<'static> {
