@@ -328,8 +328,9 @@ mod tests {
         let mut dict = lopdf::Dictionary::new();
         dict.set("Name", Object::Name(b"Helv".to_vec()));
         let stream = Object::Stream(Stream::new(dict, b"0123456789".to_vec()));
-        // The stream, its /Length-less dictionary's one name (4 bytes, key 4), 10 bytes of content.
-        assert_eq!(weight(&stream), 2 * VALUE_BYTES + 4 + 4 + 10);
+        // The stream, its dictionary's name (key 4 bytes, value 4) and the /Length that
+        // `Stream::new` adds (key 6 bytes), and 10 bytes of content.
+        assert_eq!(weight(&stream), 3 * VALUE_BYTES + 4 + 4 + 6 + 10);
         // [[[ (ab) ]]]: three arrays and a string of two bytes.
         let deep = Object::Array(vec![Object::Array(vec![Object::Array(vec![Object::string_literal("ab")])])]);
         assert_eq!(weight(&deep), 4 * VALUE_BYTES + 2);
