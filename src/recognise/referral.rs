@@ -1396,10 +1396,13 @@ struct Reading {
 
 /// A numbered child's field: its number, and whether it holds the name (else the date of birth).
 fn numbered_child(label: &str) -> Option<(u32, bool)> {
+    // A question about children ("... (name of abuser) ... children?") is not a child's field.
+    if label.contains('?') {
+        return None;
+    }
     let w = name_words(label);
     let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
-    // A question about children ("... (name of abuser) ... children?") is not a child's field.
-    if label.contains('?') || tokens.len() > 6 || !tokens.iter().any(|t| matches!(*t, "child" | "children")) {
+    if tokens.len() > 6 || !tokens.iter().any(|t| matches!(*t, "child" | "children")) {
         return None;
     }
     let n = tokens.iter().find_map(|t| t.parse::<u32>().ok())?;

@@ -246,31 +246,45 @@ fn values(text: &[u8]) -> u64 {
 }
 
 /// Estimated memory of one parsed object, its nested values and stream bytes included.
+///
+/// Called for every object of the file, so values without nested ones are counted where they
+/// are met, and only arrays and dictionaries inside the object wait on a stack (which most
+/// objects never need, and which is then never allocated).
 fn weight(object: &Object) -> u64 {
     let mut total = 0u64;
-    let mut stack = vec![object];
-    while let Some(o) = stack.pop() {
+    let mut stack: Vec<&Object> = Vec::new();
+    let mut next = Some(object);
+    while let Some(o) = next {
         total = total.saturating_add(VALUE_BYTES);
+        let mut inner = |v, key: usize, total: &mut u64| {
+            *total = total.saturating_add(key as u64);
+            match leaf_weight(v) {
+                Some(w) => *total = total.saturating_add(w),
+                None => stack.push(v),
+            }
+        };
         match o {
             Object::Name(b) | Object::String(b, _) => total = total.saturating_add(b.len() as u64),
-            Object::Array(items) => stack.extend(items),
-            Object::Dictionary(d) => {
-                for (k, v) in d.iter() {
-                    total = total.saturating_add(k.len() as u64);
-                    stack.push(v);
-                }
-            }
+            Object::Array(items) => items.iter().for_each(|v| inner(v, 0, &mut total)),
+            Object::Dictionary(d) => d.iter().for_each(|(k, v)| inner(v, k.len(), &mut total)),
             Object::Stream(s) => {
                 total = total.saturating_add(s.content.len() as u64);
-                for (k, v) in s.dict.iter() {
-                    total = total.saturating_add(k.len() as u64);
-                    stack.push(v);
-                }
+                s.dict.iter().for_each(|(k, v)| inner(v, k.len(), &mut total));
             }
             _ => {}
         }
+        next = stack.pop();
     }
     total
+}
+
+/// The weight of a value with no values inside it; `None` for an array, dictionary or stream.
+fn leaf_weight(value: &Object) -> Option<u64> {
+    match value {
+        Object::Array(_) | Object::Dictionary(_) | Object::Stream(_) => None,
+        Object::Name(b) | Object::String(b, _) => Some(VALUE_BYTES.saturating_add(b.len() as u64)),
+        _ => Some(VALUE_BYTES),
+    }
 }
 
 fn weight_of_dict(dict: &lopdf::Dictionary) -> u64 {
@@ -307,5 +321,18 @@ mod tests {
         dict.set("K", inner);
         // The dictionary, its array and two integers; one byte of key.
         assert_eq!(weight(&Object::Dictionary(dict)), 4 * VALUE_BYTES + 1);
+    }
+
+    #[test]
+    fn weight_counts_streams_strings_and_deep_nesting() {
+        let mut dict = lopdf::Dictionary::new();
+        dict.set("Name", Object::Name(b"Helv".to_vec()));
+        let stream = Object::Stream(Stream::new(dict, b"0123456789".to_vec()));
+        // The stream, its dictionary's name (key 4 bytes, value 4) and the /Length that
+        // `Stream::new` adds (key 6 bytes), and 10 bytes of content.
+        assert_eq!(weight(&stream), 3 * VALUE_BYTES + 4 + 4 + 6 + 10);
+        // [[[ (ab) ]]]: three arrays and a string of two bytes.
+        let deep = Object::Array(vec![Object::Array(vec![Object::Array(vec![Object::string_literal("ab")])])]);
+        assert_eq!(weight(&deep), 4 * VALUE_BYTES + 2);
     }
 }

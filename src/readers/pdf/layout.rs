@@ -62,7 +62,11 @@ fn is_leader(c: char) -> bool {
 
 /// Removes dot leaders and fill-in rules (four or more leader characters, spaces between them
 /// allowed; an ellipsis counts three) and the spaces they leave behind.
-fn strip_leaders(cell: &str) -> String {
+fn strip_leaders(cell: String) -> String {
+    if !cell.chars().any(is_leader) && single_spaced(&cell) {
+        // Nothing to remove: the usual cell, kept without copying it.
+        return cell;
+    }
     let chars: Vec<char> = cell.chars().collect();
     let mut out = String::with_capacity(cell.len());
     let mut i = 0;
@@ -88,6 +92,23 @@ fn strip_leaders(cell: &str) -> String {
         i += 1;
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a text is already its words joined by single spaces (what `split_whitespace` and
+/// `join(" ")` would make of it).
+fn single_spaced(text: &str) -> bool {
+    let mut after_space = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || after_space {
+                return false;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || text.is_empty()
 }
 
 /// The cells of one line (runs sorted left to right).
@@ -144,7 +165,7 @@ pub(super) fn cells(line: &[&Run]) -> Vec<(String, [f32; 2])> {
         end = end.max(run.x1);
     }
     cells.push((cell, [start, end]));
-    cells.iter().map(|(c, span)| (strip_leaders(c), *span)).filter(|(c, _)| !c.is_empty()).collect()
+    cells.into_iter().map(|(c, span)| (strip_leaders(c), span)).filter(|(c, _)| !c.is_empty()).collect()
 }
 
 /// Whether a wide gap is a stretched word space of justified text: at least two other gaps on
@@ -193,6 +214,21 @@ pub(super) fn band_text(runs: &[Run], y_lo: f32, y_hi: f32, x_limit: f32) -> Opt
     } else {
         Some(text)
     }
+}
+
+/// Whether [`band_text`] would find any text in the band, without building it: a word with a
+/// character that is not a leader always leaves text; words made only of leaders may not.
+pub(super) fn band_has_text(runs: &[Run], y_lo: f32, y_hi: f32, x_limit: f32) -> bool {
+    let lo = runs.partition_point(|r| r.middle() < y_lo);
+    let hi = runs.partition_point(|r| r.middle() <= y_hi);
+    let mut leaders_only = false;
+    for run in runs.get(lo..hi).unwrap_or_default().iter().filter(|r| r.x1 <= x_limit) {
+        if run.text.chars().any(|c| !is_leader(c) && !c.is_whitespace()) {
+            return true;
+        }
+        leaders_only = true;
+    }
+    leaders_only && band_text(runs, y_lo, y_hi, x_limit).is_some()
 }
 
 /// Sorts runs by their vertical middle, as [`band_text`] needs.
@@ -288,6 +324,41 @@ mod tests {
         sort_for_bands(&mut runs);
         assert_eq!(band_text(&runs, 695.0, 712.0, 250.0).as_deref(), Some("Question"));
         assert_eq!(band_text(&runs, 600.0, 612.0, 250.0), None);
+    }
+
+    #[test]
+    fn band_has_text_agrees_with_band_text() {
+        let mut runs = vec![
+            run(50.0, 90.0, 700.0, "Question"),
+            run(300.0, 320.0, 700.0, "Yes"),
+            // Leaders alone: four dots make a rule and leave nothing, two dots stay.
+            run(50.0, 52.0, 650.0, ".."),
+            run(53.0, 55.0, 650.0, ".."),
+            run(50.0, 52.0, 600.0, "."),
+            run(50.0, 55.0, 550.0, "__"),
+            run(70.0, 90.0, 550.0, "x"),
+        ];
+        sort_for_bands(&mut runs);
+        for (y_lo, y_hi, x_limit) in
+            [(695.0, 712.0, 250.0), (695.0, 712.0, 40.0), (645.0, 660.0, 250.0), (595.0, 610.0, 250.0), (545.0, 560.0, 60.0), (545.0, 560.0, 95.0), (0.0, 1.0, 999.0)]
+        {
+            assert_eq!(
+                band_has_text(&runs, y_lo, y_hi, x_limit),
+                band_text(&runs, y_lo, y_hi, x_limit).is_some(),
+                "band {y_lo}..{y_hi} left of {x_limit}"
+            );
+        }
+        assert!(!band_has_text(&runs, 645.0, 660.0, 250.0));
+        assert!(band_has_text(&runs, 595.0, 610.0, 250.0));
+    }
+
+    #[test]
+    fn cells_come_out_single_spaced_with_or_without_leaders() {
+        assert_eq!(strip_leaders("Name of victim".to_string()), "Name of victim");
+        assert_eq!(strip_leaders(" Name  of\tvictim ".to_string()), "Name of victim");
+        assert_eq!(strip_leaders("Name ....... Rose".to_string()), "Name Rose");
+        assert_eq!(strip_leaders(String::new()), "");
+        assert!(single_spaced("a b") && single_spaced("") && !single_spaced("a  b") && !single_spaced("a ") && !single_spaced("\u{a0}a"));
     }
 
     #[test]

@@ -424,8 +424,7 @@ impl Headings {
             let (Some(page), Some(rect)) = (w.page, w.rect) else { continue };
             let Some((content, base)) = page.checked_sub(1).and_then(|i| pages.get(i)) else { continue };
             let Some([x0, y0, x1, y1]) = display_box(rect, base) else { continue };
-            let labelled_left =
-                layout::band_text(&content.runs, y0 - BAND_SLACK, y1 + BAND_SLACK, x0 + LEFT_SLACK).is_some();
+            let labelled_left = layout::band_has_text(&content.runs, y0 - BAND_SLACK, y1 + BAND_SLACK, x0 + LEFT_SLACK);
             widgets.push(Placed { page, x0, y0, x1, y1, labelled_left });
         }
         if widgets.is_empty() {
