@@ -488,10 +488,39 @@ pub struct SendersConfig {
     /// receiving server's own results say `arc=pass`.
     #[serde(default)]
     pub trusted_arc_sealers: Vec<String>,
+    /// Whether the product checks DKIM itself: `never` (default) or `when_no_results` (when
+    /// the receiving server recorded no results at all, see `crate::dkim`).
+    #[serde(default)]
+    pub verify_dkim: VerifyDkim,
+    /// The DNS resolver our own DKIM check asks, `IP` or `IP:PORT` (`[IPv6]:PORT`); port 53 by
+    /// default. Required with `verify_dkim = "when_no_results"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_resolver: Option<String>,
 }
 
 fn default_authserv_headers() -> usize {
     1
+}
+
+impl SendersConfig {
+    /// `dns_resolver` as a socket address (port 53 unless one is given); `None` when unset or
+    /// not an address (`build` refuses that).
+    pub fn dns_resolver_addr(&self) -> Option<std::net::SocketAddr> {
+        let text = self.dns_resolver.as_deref()?.trim();
+        text.parse().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(|ip| std::net::SocketAddr::new(ip, 53)))
+    }
+}
+
+/// When the product verifies DKIM itself (`senders.verify_dkim`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyDkim {
+    /// Never: only the receiving server's results count.
+    #[default]
+    Never,
+    /// When the receiving server recorded no results for the message: DKIM checked over DNS
+    /// through `senders.dns_resolver`, and the From domain's DMARC policy on that result.
+    WhenNoResults,
 }
 
 /// The receiving server's way of writing `Authentication-Results`.
@@ -882,6 +911,13 @@ impl ConfigFile {
                 return Err(err(format!("senders.trusted_arc_sealers[{i}]"), format!("{d:?} is not a domain (the d= of the hub's ARC-Seal)")));
             }
         }
+        match (&self.senders.dns_resolver, self.senders.dns_resolver_addr()) {
+            (Some(text), None) => return Err(err("senders.dns_resolver", format!("{text:?} is not an IP address with an optional port (\"192.0.2.53\", \"192.0.2.53:5353\", \"[2001:db8::53]:53\")"))),
+            (None, _) if self.senders.verify_dkim == VerifyDkim::WhenNoResults => {
+                return Err(err("senders.dns_resolver", "is required with verify_dkim = \"when_no_results\": the resolver our own DKIM check asks"));
+            }
+            _ => {}
+        }
         if !looks_like_address(&self.replies.from) {
             return Err(err("replies.from", "must be an email address"));
         }
@@ -1201,6 +1237,14 @@ from = "marac@marac.example.test"
         assert_eq!(with("authserv_headers = 0").unwrap_err().key, "senders.authserv_headers");
         assert_eq!(with("trusted_arc_sealers = [\"not a domain\"]").unwrap_err().key, "senders.trusted_arc_sealers[0]");
         assert!(with("receiving_server = \"sendmail\"").is_err());
+        assert_eq!((s.verify_dkim, s.dns_resolver_addr()), (VerifyDkim::Never, None), "our own DKIM check is off by default");
+        let on = with("verify_dkim = \"when_no_results\"\ndns_resolver = \"127.0.0.1\"").unwrap();
+        assert_eq!((on.file.senders.verify_dkim, on.file.senders.dns_resolver_addr()), (VerifyDkim::WhenNoResults, Some("127.0.0.1:53".parse().unwrap())));
+        let port = with("verify_dkim = \"when_no_results\"\ndns_resolver = \"[::1]:5353\"").unwrap();
+        assert_eq!(port.file.senders.dns_resolver_addr(), Some("[::1]:5353".parse().unwrap()));
+        assert_eq!(with("verify_dkim = \"when_no_results\"").unwrap_err().key, "senders.dns_resolver", "a resolver must be named");
+        assert_eq!(with("dns_resolver = \"resolver.example.test\"").unwrap_err().key, "senders.dns_resolver", "an address, not a name");
+        assert!(with("verify_dkim = \"always\"\ndns_resolver = \"127.0.0.1\"").is_err());
     }
 
     #[test]

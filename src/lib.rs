@@ -7,7 +7,8 @@
 //! - [`recognise`]: documents → a DASH RIC and a referral form.
 //! - [`inspect`]: wires the stages above for one message; pure, panics contained.
 //!
-//! - [`trust`]: whether the sender is proven (an aligned DMARC pass the receiving server recorded).
+//! - [`trust`]: whether the sender is proven (an aligned DMARC pass the receiving server recorded,
+//!   or, where it recorded nothing and the configuration asks, our own DKIM check: [`dkim`]).
 //! - [`decide`] and [`triage`]: one message → a decision committed with its reply ([`store`]).
 //! - [`mailbox`] (IMAP in), [`outbox`] (SMTP out) and [`service`] (`run`): the I/O edges.
 //! - [`web`] (`serve`): the coordinators' queue and the admins' console over the same store.
@@ -20,6 +21,7 @@
 pub mod config;
 pub mod crypto;
 pub mod decide;
+pub mod dkim;
 pub mod document;
 pub mod identity;
 pub mod import;

@@ -55,6 +55,58 @@ pub struct Envelope {
     /// How many originator headers the message has: more than one From (or Sender, or
     /// Reply-To) is a forgery's sign, since checkers and readers may judge different ones.
     pub originators: Originators,
+    /// Our own DKIM check of the message, when one was made: never here (parsing is pure), set by
+    /// `triage` from `crate::dkim` before the decision, and judged by `crate::trust`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_dkim: Option<OwnDkim>,
+}
+
+/// What our own DKIM check found (`crate::dkim`): facts only, judged by `crate::trust`. Domains
+/// and results, never an address or anything of the message's content.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum OwnDkim {
+    /// The check ran to its end: each DKIM-Signature's result, and the From domain's DMARC
+    /// verdict resting on them (on DKIM alone: SPF is the SMTP receiver's check).
+    Checked { signatures: Vec<OwnSignature>, dmarc: Verdict, dmarc_detail: String },
+    /// It could not run to its end (no answer from the resolver in time, say): why, as the end
+    /// of a sentence.
+    NotChecked { why: String },
+}
+
+/// One DKIM-Signature as we checked it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OwnSignature {
+    /// Its `d=`, lower-cased (empty when the header could not be read).
+    pub domain: String,
+    pub verdict: Verdict,
+    /// Why it did not pass, in words (empty on a pass).
+    pub detail: String,
+}
+
+/// A DKIM or DMARC result (RFC 8601 names).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Neutral,
+    TempError,
+    PermError,
+    None,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Neutral => "neutral",
+            Verdict::TempError => "temperror",
+            Verdict::PermError => "permerror",
+            Verdict::None => "none",
+        }
+    }
 }
 
 /// Counts of the originator headers (RFC 5322 §3.6 allows one of each).
@@ -432,6 +484,7 @@ fn envelope(msg: &Message<'_>) -> Envelope {
             sender_headers: count("Sender"),
             reply_to_headers: count("Reply-To"),
         },
+        own_dkim: None,
     }
 }
 

@@ -1,7 +1,7 @@
-//! The one place the stages are wired for one message: inspect (pure) → history look-up →
-//! decide (pure) → case, message, decision and outbox reply written in one transaction (with,
-//! when configured, the coordinators' notice of a review or quarantine item, and the bounced mark
-//! on the outbox row a bounce reports). The `triage` command and the mailbox service both come
+//! The one place the stages are wired for one message: inspect (pure) → our own DKIM check (an
+//! edge, only when due) → history look-up → decide (pure) → case, message, decision and outbox
+//! reply written in one transaction (with, when configured, the coordinators' notice of a review
+//! or quarantine item, and the bounced mark on the outbox row a bounce reports). The `triage` command and the mailbox service both come
 //! through [`triage_message`].
 
 use crate::config::Config;
@@ -31,6 +31,21 @@ pub fn read(raw: std::sync::Arc<Vec<u8>>, opts: InspectOptions) -> tokio::task::
     tokio::task::spawn_blocking(move || inspect(&raw, &opts))
 }
 
+/// Our own DKIM check (`crate::dkim`, DNS and cryptography, bounded by `timeout`), made before
+/// the decision and before the database's write lock is taken, only when `trust` wants it: the
+/// configuration asks for it and the receiving server recorded no results. Its facts go on the
+/// envelope; `decide` (through `trust`) judges them.
+pub async fn own_dkim(inspection: &mut Inspection, raw: &[u8], c: &Config, timeout: std::time::Duration) {
+    let s = &c.file.senders;
+    if !crate::trust::wants_own_dkim(&inspection.envelope, s) {
+        return;
+    }
+    inspection.envelope.own_dkim = Some(match s.dns_resolver_addr() {
+        Some(resolver) => crate::dkim::check(raw, crate::dkim::DkimSettings { resolver, timeout }).await,
+        None => crate::mime::OwnDkim::NotChecked { why: "no DNS resolver is configured (senders.dns_resolver)".into() },
+    });
+}
+
 /// Triages one raw message as if it arrived at `arrived` (default: from its headers, else `now`)
 /// and commits the outcome. Sends nothing: a reply due is left in the outbox.
 pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
@@ -40,7 +55,8 @@ pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<Date
 
 /// The history look-up, the decision and its writes for a message already read (its decisions
 /// must be made in arrival order: each may depend on the one before). `raw` is kept with them.
-pub async fn decide_and_commit(inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
+pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
+    own_dkim(&mut inspection, raw, c, crate::dkim::TIMEOUT).await;
     let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
     let day = arrived.date_naive();
     let referral = inspection.referral.as_ref();

@@ -17,10 +17,16 @@
 //!    `arc=pass`, the newest ARC set was sealed by one of `senders.trusted_arc_sealers` (its
 //!    `ARC-Seal` `d=`, `cv` not `fail`), and that set's `ARC-Authentication-Results` hold the
 //!    same aligned `dmarc=pass` (rule 3).
-//! 5. Anything else is not verified.
+//! 5. Else, when the receiving server recorded no results at all (rule 2 found no header) and
+//!    `senders.verify_dkim = "when_no_results"`: verified when our own check
+//!    (`Envelope::own_dkim`, made by `crate::dkim` at the edge before the decision) found a
+//!    passing DKIM signature whose `d=` is the From address's domain exactly, and the From
+//!    domain's DMARC record passes on it. That DMARC pass rests on DKIM alone: SPF is checked
+//!    by the server that takes the message over SMTP, and we are not that server.
+//! 6. Anything else is not verified.
 
-use crate::config::{Allowlist, ReceivingServer, SendersConfig};
-use crate::mime::{AuthResults, Envelope};
+use crate::config::{Allowlist, ReceivingServer, SendersConfig, VerifyDkim};
+use crate::mime::{AuthResults, Envelope, OwnDkim, Verdict};
 
 /// How the sender was proven.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +35,9 @@ pub enum Proof {
     ReceivingServer,
     /// A trusted hub (this sealing domain) recorded it before forwarding the message.
     Arc(String),
+    /// The receiving server recorded nothing; our own check found an aligned DKIM pass and
+    /// the From domain's DMARC record passes on it (rule 5).
+    OwnDkim,
 }
 
 /// Why the sender is not proven: a sentence for the coordinators' queue.
@@ -41,7 +50,7 @@ fn unverified(why: impl std::fmt::Display) -> Unverified {
     Unverified(format!("{PREFIX}: {why}"))
 }
 
-/// Rule 1 to 5 (see the module's documentation).
+/// Rule 1 to 6 (see the module's documentation).
 pub fn verify(env: &Envelope, s: &SendersConfig) -> Result<Proof, Unverified> {
     let o = &env.originators;
     if o.from_headers != 1 {
@@ -63,6 +72,9 @@ pub fn verify(env: &Envelope, s: &SendersConfig) -> Result<Proof, Unverified> {
         ReceivingServer::ExchangeOnline => ("Exchange Online", String::new()),
     };
     if server.is_empty() {
+        if s.verify_dkim == VerifyDkim::WhenNoResults {
+            return own_dkim(env, &domain).map(|()| Proof::OwnDkim).map_err(|why| Unverified(format!("{OWN_PREFIX}: {why} ({name}{id} recorded no authentication results for this message)")));
+        }
         return Err(unverified(format!("{name}{id} recorded no authentication results for this message (Authentication-Results)")));
     }
     let own = aligned_dmarc_pass(&server, &domain);
@@ -82,6 +94,46 @@ pub fn verify(env: &Envelope, s: &SendersConfig) -> Result<Proof, Unverified> {
     match own {
         Err(why) => Err(unverified(format!("{name}{id} {why} (it recorded: {})", recorded.join(", ")))),
         Ok(()) => Err(unverified(format!("{name} recorded a DMARC pass but no compauth=pass"))),
+    }
+}
+
+/// Whether our own DKIM check is due for this message (rule 5's condition): asked for by the
+/// configuration, and the receiving server recorded no results. `triage` asks this before it
+/// makes the check at the edge.
+pub fn wants_own_dkim(env: &Envelope, s: &SendersConfig) -> bool {
+    s.verify_dkim == VerifyDkim::WhenNoResults && receiving_server_results(env, s).is_empty()
+}
+
+const OWN_PREFIX: &str = "the DKIM signature could not be verified";
+
+/// Rule 5 over our own check's facts: Ok for a passing signature by exactly `domain` with the
+/// From domain's DMARC pass on it; else why not, as the end of a sentence.
+fn own_dkim(env: &Envelope, domain: &str) -> Result<(), String> {
+    let (signatures, dmarc, dmarc_detail) = match &env.own_dkim {
+        None => return Err("our own DKIM check was not made for this message".into()),
+        Some(OwnDkim::NotChecked { why }) => return Err(why.clone()),
+        Some(OwnDkim::Checked { signatures, dmarc, dmarc_detail }) => (signatures, *dmarc, dmarc_detail),
+    };
+    if signatures.is_empty() {
+        return Err("the message has no DKIM signature".into());
+    }
+    let aligned = |d: &str| d.trim().trim_end_matches('.').eq_ignore_ascii_case(domain);
+    if !signatures.iter().any(|g| g.verdict == Verdict::Pass && aligned(&g.domain)) {
+        let own: Vec<_> = signatures.iter().filter(|g| aligned(&g.domain)).collect();
+        if let Some(g) = own.first() {
+            return Err(format!("the From domain's signature did not pass: dkim={} ({})", g.verdict.as_str(), g.detail));
+        }
+        let others: Vec<&str> = signatures.iter().filter(|g| g.verdict == Verdict::Pass).map(|g| g.domain.as_str()).collect();
+        if others.is_empty() {
+            let g = &signatures[0];
+            return Err(format!("no signature by the From domain, and none passed: dkim={} ({})", g.verdict.as_str(), g.detail));
+        }
+        return Err(format!("the only valid signatures are by another domain than the From address's ({}): no signature by the From domain", others.join(", ")));
+    }
+    match dmarc {
+        Verdict::Pass => Ok(()),
+        Verdict::None => Err("the From domain's signature passed, but the From domain publishes no DMARC record that applies to it".into()),
+        other => Err(format!("the From domain's signature passed, but its DMARC check did not: dmarc={} ({dmarc_detail})", other.as_str())),
     }
 }
 
@@ -152,7 +204,7 @@ pub fn same_organisation(from: &str, reply_to: &str, allowlist: &Allowlist) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mime::{parse_authentication_results, ArcSeal, Mailbox, Originators};
+    use crate::mime::{parse_authentication_results, ArcSeal, Mailbox, Originators, OwnSignature};
 
     fn senders(extra: &str) -> SendersConfig {
         let text = format!("allow = [\"*.pnn.police.example.test\"]\ntrusted_authserv_id = \"mx.marac.example.test\"\n{extra}");
@@ -274,6 +326,54 @@ mod tests {
         let mut unsealed = forwarded("hub.example.test", "none", aar);
         unsealed.authentication_results = vec![parse_authentication_results("mx.marac.example.test; arc=fail; dmarc=fail header.from=kingsmere.pnn.police.example.test").unwrap()];
         assert!(verify(&unsealed, &s).unwrap_err().0.contains("dmarc=fail"));
+    }
+
+    fn own(signatures: &[(&str, Verdict)], dmarc: Verdict) -> Envelope {
+        let signatures = signatures.iter().map(|(d, v)| OwnSignature { domain: (*d).into(), verdict: *v, detail: if *v == Verdict::Pass { String::new() } else { "the body was changed after it was signed".into() } }).collect();
+        Envelope { own_dkim: Some(OwnDkim::Checked { signatures, dmarc, dmarc_detail: "no aligned pass".into() }), ..env(&[]) }
+    }
+
+    const ON: &str = "verify_dkim = \"when_no_results\"\ndns_resolver = \"127.0.0.1\"";
+    const D: &str = "kingsmere.pnn.police.example.test";
+
+    #[test]
+    fn our_own_dkim_check_is_proof_only_when_aligned_and_dmarc_passes() {
+        let s = senders(ON);
+        assert_eq!(verify(&own(&[(D, Verdict::Pass)], Verdict::Pass), &s), Ok(Proof::OwnDkim));
+        assert_eq!(verify(&own(&[("evil.example", Verdict::Pass), (D, Verdict::Pass)], Verdict::Pass), &s), Ok(Proof::OwnDkim), "any one aligned pass");
+        let no = |e: Envelope| verify(&e, &s).unwrap_err().0;
+        let why = no(own(&[(D, Verdict::Fail)], Verdict::Fail));
+        assert!(why.starts_with("the DKIM signature could not be verified: the From domain's signature did not pass: dkim=fail (the body was changed"), "{why}");
+        assert!(why.ends_with("(the receiving server (mx.marac.example.test) recorded no authentication results for this message)"), "{why}");
+        assert!(no(own(&[("othershire.pnn.police.example.test", Verdict::Pass)], Verdict::Fail)).contains("by another domain than the From address's (othershire.pnn.police.example.test)"));
+        // The parent domain (relaxed DMARC alignment) is not the From domain: exact only.
+        assert!(no(own(&[("pnn.police.example.test", Verdict::Pass)], Verdict::Pass)).contains("another domain"));
+        assert!(no(own(&[], Verdict::None)).contains("the message has no DKIM signature"));
+        assert!(no(own(&[("", Verdict::Neutral)], Verdict::None)).contains("none passed: dkim=neutral"));
+        assert!(no(own(&[(D, Verdict::Pass)], Verdict::None)).contains("publishes no DMARC record"));
+        for v in [Verdict::Fail, Verdict::TempError, Verdict::PermError] {
+            assert!(no(own(&[(D, Verdict::Pass)], v)).contains(&format!("dmarc={}", v.as_str())), "{v:?}");
+        }
+        let timed_out = Envelope { own_dkim: Some(OwnDkim::NotChecked { why: "the DNS resolver (127.0.0.1:53) did not answer within 5 s".into() }), ..env(&[]) };
+        assert!(no(timed_out).starts_with("the DKIM signature could not be verified: the DNS resolver (127.0.0.1:53) did not answer"));
+        assert!(no(env(&[])).contains("our own DKIM check was not made"));
+    }
+
+    #[test]
+    fn our_own_dkim_check_counts_only_when_configured_and_the_server_recorded_nothing() {
+        let good = own(&[(D, Verdict::Pass)], Verdict::Pass);
+        let e = verify(&good, &senders("")).unwrap_err();
+        assert!(e.0.contains("recorded no authentication results"), "off by default: {e:?}");
+        assert!(!wants_own_dkim(&good, &senders("")));
+        assert!(wants_own_dkim(&good, &senders(ON)));
+        // The server's own results, when there are any, decide: ours are never read over them.
+        let none = "mx.marac.example.test; dmarc=none header.from=kingsmere.pnn.police.example.test";
+        let with_results = Envelope { authentication_results: vec![parse_authentication_results(none).unwrap()], ..good };
+        assert!(!wants_own_dkim(&with_results, &senders(ON)));
+        assert!(verify(&with_results, &senders(ON)).unwrap_err().0.contains("dmarc=none"));
+        // Rule 1 still comes first.
+        let two_froms = Envelope { originators: Originators { from_headers: 2, from_addresses: 1, sender_headers: 0, reply_to_headers: 0 }, ..own(&[(D, Verdict::Pass)], Verdict::Pass) };
+        assert!(verify(&two_froms, &senders(ON)).unwrap_err().0.contains("2 From headers"));
     }
 
     #[test]
