@@ -617,6 +617,11 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
             }
             if grounds.iter().any(Ground::is_criterion) {
                 let known = |k: &str| r.reasons.contains_key(k) || r.blank.contains(&format!("reason.{k}")) || r.uncertain.contains(&format!("reason.{k}"));
+                // "No rationale" is certain only where the rationale box was found and is blank:
+                // a box the reader did not find may hold one (a layout it does not know).
+                if has(&Ground::PjWithoutRationale) && !r.blank.contains("professional_judgement_rationale") && !r.fields.contains_key("professional_judgement_rationale") {
+                    out.push("the professional judgement rationale box could not be found on the referral form, so whether a rationale was given is not certain: a coordinator will read it".to_owned());
+                }
                 if c.enabled(Criterion::ProfessionalJudgement) && !known("professional_judgement") {
                     out.push("the professional judgement box could not be found on the referral form, so the reasons for referral are not certain: a coordinator will read it".to_owned());
                 }
@@ -1111,6 +1116,21 @@ mod tests {
         let without = decide(&referral(5, None, Some("")), &History::default(), &config(14, 3), day());
         assert_eq!(without.outcome, Outcome::Rejected);
         assert!(without.reasons.iter().any(|r| r.contains("rationale")));
+    }
+
+    /// A rationale box the reader did not find may hold a rationale: no rejection rests on it.
+    #[test]
+    fn a_rationale_box_not_found_is_not_a_missing_rationale() {
+        let mut i = referral(5, None, Some(""));
+        let r = i.referral.as_mut().unwrap();
+        r.fields.remove("professional_judgement_rationale");
+        r.blank.remove("professional_judgement_rationale");
+        let d = decide(&i, &History::default(), &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding), "{:?}", d.reasons);
+        assert!(d.reasons.iter().any(|r| r.contains("rationale box could not be found")), "{:?}", d.reasons);
+        // Found and blank: the rejection stands.
+        i.referral.as_mut().unwrap().blank.insert("professional_judgement_rationale".into());
+        assert_eq!(decide(&i, &History::default(), &config(14, 3), day()).outcome, Outcome::Rejected);
     }
 
     fn ours(id: i64, kind: &str) -> OurReply {

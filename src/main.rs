@@ -334,7 +334,7 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
         let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
             .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
         let stop = tokio_util::sync::CancellationToken::new();
-        let (url, task) = marac_intake::web::start(cfg, store, &opts, stop.clone()).await?;
+        let (url, task) = marac_intake::web::start(cfg, store.clone(), &opts, stop.clone()).await?;
         tracing::info!(url = %url, "The web queue is listening.");
         println!("marac-intake: serving on {url}");
         use std::io::Write;
@@ -348,6 +348,7 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
         tracing::info!("Stopping the web queue.");
         stop.cancel();
         task.await??;
+        store.close().await;
         Ok(())
     })
 }
@@ -614,7 +615,9 @@ fn with_file_store(db: &DbArgs, job: impl FnOnce(PathBuf, Store) -> Job) -> Resu
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let store = Store::open_configured(&url, &cfg.file.storage).await?;
-        job(path, store).await
+        let done = job(path, store.clone()).await;
+        store.close().await;
+        done
     })
 }
 

@@ -212,6 +212,7 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                 web.stop.cancel();
                 tasks.stop(SHUTDOWN_DEADLINE).await;
                 web.stopped().await;
+                store.close().await;
                 tracing::info!("Stopped.");
                 return Ok(());
             }

@@ -194,6 +194,13 @@ impl Store {
         &self.pool
     }
 
+    /// Closes every connection and waits until each is closed. Called before the process ends:
+    /// a SQLCipher connection still closing on its worker thread while the process exits races
+    /// libcrypto's own clean-up at exit (seen as a crash after all work was done).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// The mailbox position of `folder`: (UIDVALIDITY, highest UID filed), if any.
     pub async fn mailbox_checkpoint(&self, folder: &str) -> Result<Option<(u32, u32)>> {
         let row: Option<(i64, i64)> = sqlx::query_as("SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE folder = ?")
