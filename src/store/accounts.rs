@@ -302,7 +302,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Appends one audit record (in a transaction of its own: see [`Tx::audit`]).
+    /// Appends one audit record (in a transaction of its own: see [`Tx::audit`]); copied as
+    /// `[audit] copy_to` says once committed.
     pub async fn audit(&self, a: &Audit<'_>) -> Result<()> {
         let mut tx = self.begin().await?;
         tx.audit(a).await?;
@@ -576,6 +577,20 @@ impl Tx {
             .bind(&hash)
             .execute(&mut *self.tx)
             .await?;
+        if self.copy.is_some() {
+            // Sent by `commit`: a record rolled back is never copied.
+            self.copies.push(super::audit_copy::Record {
+                id,
+                at: a.at.to_owned(),
+                actor: a.actor.to_owned(),
+                action: a.action.to_owned(),
+                object: a.object.map(str::to_owned),
+                client: a.client.map(str::to_owned),
+                detail: a.detail.map(str::to_owned),
+                prev_hash: prev,
+                hash,
+            });
+        }
         Ok(())
     }
 }
