@@ -1173,3 +1173,85 @@ async fn a_restricted_case_is_seen_by_the_named_users_only_and_break_glass_is_au
     assert!(actions.contains(&"break_glass.seen".to_owned()) && actions.contains(&"case.unrestrict".to_owned()), "{actions:?}");
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_row_keeps_no_value() {
+    let served = Served::start_with("marac-web-rectify", |cfg| {
+        cfg.file.web = Some(toml::from_str("trust_forwarded_for = false\nagenda_names = \"full\"").unwrap());
+    })
+    .await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let pool = store.pool().clone();
+    // A victim whose case is on a meeting's agenda.
+    let (person, old_name, old_dob, case, meeting): (String, String, Option<String>, String, String) = sqlx::query_as(
+        "SELECT p.ref, p.name, p.dob, c.ref, c.meeting_date FROM cases c JOIN people p ON p.id = c.person_id \
+         JOIN messages m ON m.case_id = c.id AND m.case_kind = 'new' WHERE c.meeting_date IS NOT NULL AND c.status <> 'closed' ORDER BY c.id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (new_name, new_dob) = ("Zelda Quintrell-Okafor", "1979-11-23");
+    assert!(old_name != new_name && old_dob.as_deref() != Some(new_dob));
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let page = http(a, "GET", &format!("/admin/subjects/{person}"), Some(&boss), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("class=\"subject-rectify\""), "the correction form");
+    let csrf = csrf_in(&page.body);
+    let rectify = format!("/admin/subjects/{person}/rectify");
+    let form = |name: &str, dob: &str, reason: &str| format!("csrf={csrf}&name={}&dob={}&reason={}", enc(name), enc(dob), enc(reason));
+    let reason = "Referrer confirmed the spelling and date on the phone, ticket 4411";
+
+    // Refused: a coordinator; no reason; a date not written YYYY-MM-DD; nothing to correct.
+    assert_eq!(http(a, "POST", &rectify, Some(&coord), Some(&form(new_name, new_dob, reason))).await.status, 403);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, ""))).await.status, 400);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, "23/11/1979", reason))).await.status, 400);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form("", "", reason))).await.status, 400);
+    // A reason quoting a value (old or new) would put it in the audit log: refused.
+    let surname = old_name.split_whitespace().last().unwrap();
+    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, &format!("was spelt {surname} by mistake")))).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("without the name or date of birth"), "{}", r.body);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, "she is really Quintrell-Okafor"))).await.status, 400);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, "born 23/11/1979"))).await.status, 400);
+    let unchanged: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(unchanged, (old_name.clone(), old_dob.clone()), "nothing changed by a refused correction");
+    assert!(store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap().is_empty());
+
+    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, reason))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(format!("/admin/subjects/{person}?done=rectify").as_str()));
+    let page = http(a, "GET", &format!("/admin/subjects/{person}?done=rectify"), Some(&boss), None).await;
+    assert!(page.body.contains("Corrected.") && !page.body.contains(new_name), "said, without the name");
+
+    // The record holds the new values: in the database, the agenda and the subject's export.
+    let now: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(now, (new_name.to_owned(), Some(new_dob.to_owned())));
+    let agenda = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
+    let line = agenda.lines().find(|l| l.starts_with(&case)).unwrap_or_else(|| panic!("{case} on the agenda: {agenda}"));
+    assert!(line.contains(new_name) && line.contains(new_dob) && !line.contains(&old_name), "{line}");
+    let export = http(a, "POST", &format!("/admin/subjects/{person}/export"), Some(&boss), Some(&format!("csrf={csrf}"))).await;
+    let person_json: serde_json::Value = serde_json::from_slice(&unzip(&export.bytes)["person.json"]).unwrap();
+    assert_eq!((person_json["name"].as_str(), person_json["dob"].as_str()), (Some(new_name), Some(new_dob)));
+    // The victim is matched under the corrected name from now on.
+    let key = marac_intake::identity::PersonName::parse(new_name).unwrap().key();
+    let stored_key: String = sqlx::query_scalar("SELECT name_key FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(stored_key, key);
+
+    // One audit row: who, which record, which fields and why; never a value, old or new.
+    let rows = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row.actor.as_str(), row.object.as_deref()), ("boss", Some(person.as_str())));
+    let detail = row.detail.clone().unwrap_or_default();
+    assert_eq!(detail, format!("corrected: name, date of birth; reason: {reason}"));
+    for value in [new_name, new_dob, old_name.as_str()].into_iter().chain(old_dob.as_deref()) {
+        assert!(!detail.contains(value), "{value:?} in {detail:?}");
+    }
+    // A correction of one field names that field only.
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form("", "1979-11-24", "second check"))).await.status, 303);
+    let rows = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap();
+    assert_eq!(rows[0].detail.as_deref(), Some("corrected: date of birth; reason: second check"));
+    served.stop().await;
+}

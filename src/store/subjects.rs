@@ -225,6 +225,18 @@ fn blank_strings(v: &mut Value) {
     }
 }
 
+/// Whether `text` holds a word (of three letters or more) of one of `names`, or one of `dobs`
+/// in a usual spelling (pure).
+fn quotes_identity(text: &str, names: &[&str], dobs: &[chrono::NaiveDate]) -> bool {
+    let words = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).map(str::to_lowercase).collect::<HashSet<String>>();
+    let said = words(text);
+    if names.iter().any(|n| !words(n).is_disjoint(&said)) {
+        return true;
+    }
+    let lower = text.to_lowercase();
+    dobs.iter().any(|d| ["%Y-%m-%d", "%d/%m/%Y", "%-d/%-m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%-d %B %Y", "%-d %b %Y"].iter().any(|f| lower.contains(&d.format(f).to_string().to_lowercase())))
+}
+
 impl Store {
     async fn person_row(&self, person_ref: &str) -> Result<Option<(i64, PersonRow)>> {
         let r = sqlx::query("SELECT id, ref, name, dob, created_at, erased_at FROM people WHERE ref = ?").bind(person_ref).fetch_optional(&self.pool).await?;
@@ -343,6 +355,19 @@ impl Store {
         tx.audit(&Audit { detail: Some(detail.trim_end_matches("; ")), ..*audit }).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Whether `reason` (to be kept in the audit log) quotes the name or date of birth recorded
+    /// for `person_ref`, or the corrected `name` / `dob`: the log keeps references, never values.
+    pub async fn reason_quotes_subject(&self, person_ref: &str, reason: &str, name: Option<&crate::identity::PersonName>, dob: Option<chrono::NaiveDate>) -> Result<bool> {
+        let recorded = self.person_row(person_ref).await?.map(|(_, p)| p);
+        let mut names: Vec<&str> = name.map(|n| n.as_written()).into_iter().collect();
+        let mut dobs: Vec<chrono::NaiveDate> = dob.into_iter().collect();
+        if let Some(p) = &recorded {
+            names.push(&p.name);
+            dobs.extend(p.dob.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
+        }
+        Ok(quotes_identity(reason, &names, &dobs))
     }
 
     /// Erases the person `person_ref` (see the module's doc), audited by `audit` with `reason`
@@ -661,6 +686,18 @@ mod tests {
         blank_strings(&mut v);
         assert_eq!(v, serde_json::json!({"referral": {"fields": {"victim.name": ""}, "victim_dob": "", "children": [{"name": "", "dob": null}]},
             "dash": {"answers": [{"question": 1, "answer": "", "comment": ""}]}}));
+    }
+
+    #[test]
+    fn a_reason_quoting_a_name_or_a_date_of_birth_is_caught() {
+        let dob = chrono::NaiveDate::from_ymd_opt(1991, 7, 3).unwrap();
+        let names = ["Rebecca Hollins"];
+        assert!(quotes_identity("spelt HOLLINS on the form", &names, &[dob]));
+        assert!(quotes_identity("born 3 July 1991", &names, &[dob]));
+        assert!(quotes_identity("was 03/07/1991", &names, &[dob]));
+        assert!(quotes_identity("was 1991-07-03", &names, &[dob]));
+        assert!(!quotes_identity("Referrer confirmed on the phone, ticket 4411", &names, &[dob]));
+        assert!(!quotes_identity("typo in the surname", &["Al Bo"], &[]), "words of fewer than three letters are not matched");
     }
 
     #[test]

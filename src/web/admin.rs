@@ -538,6 +538,10 @@ async fn subject_rectify(State(state): State<AppState>, Admin(signed): Admin, Pa
         Ok(c) => c,
         Err((status, e)) => return subject_view(&state, &signed, status, Some(summary), None, Some(e)).await,
     };
+    if state.store.reason_quotes_subject(&person, &reason, name.as_ref(), dob).await? {
+        let e = "The reason is kept in the audit log, which holds references only: give it without the name or date of birth (old or new).";
+        return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some(e)).await;
+    }
     let at = stamp(auth::now());
     let detail = format!("reason: {reason}");
     if !state.store.rectify_subject(&person, name.as_ref(), dob, &Audit { detail: Some(&detail), ..signed.audit(&at, actions::SUBJECT_RECTIFY, Some(&person)) }).await? {
