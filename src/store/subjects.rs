@@ -186,6 +186,24 @@ impl HiddenCases {
     }
 }
 
+impl HiddenCases {
+    /// An SQL condition true for an audit record a user with these hidden cases may see: its
+    /// `object` is not one of the cases nor one of their messages, or it records the
+    /// restriction itself or a break-glass (admins oversee those by reference already). None
+    /// when nothing is hidden.
+    pub(super) fn audit_visible(&self, object: &str, action: &str) -> Option<String> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let ids: Vec<String> = self.ids.iter().map(i64::to_string).collect();
+        let ids = ids.join(", ");
+        Some(format!(
+            "({object} IS NULL OR {action} IN ('case.restrict', 'case.unrestrict', 'case.break_glass', 'break_glass.seen') \
+             OR ({object} NOT IN (SELECT ref FROM cases WHERE id IN ({ids})) AND {object} NOT IN (SELECT ref FROM messages WHERE case_id IN ({ids}) AND ref IS NOT NULL)))"
+        ))
+    }
+}
+
 /// A restricted case and who may see it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Restriction {
