@@ -51,6 +51,9 @@ pub struct ConfigFile {
     /// How long each kind of record is kept (`purge`, and daily in `run`).
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// A copy of each audit record for a SIEM (`store::audit_copy`).
+    #[serde(default)]
+    pub audit: AuditConfig,
 }
 
 /// The two keys of encryption at rest, each a file of 64 hexadecimal characters: a relative path
@@ -126,6 +129,34 @@ impl RetentionConfig {
             ("audit_days", self.audit_days),
             ("sign_in_days", self.sign_in_days),
         ]
+    }
+}
+
+/// Where each audit record is also written, once its transaction has committed: nowhere, the
+/// local syslog socket (RFC 5424, facility authpriv) or journald's native socket. The copy holds
+/// the record's fields and its chain hash, so whoever keeps it holds the chain's tail.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// `none` (default), `syslog` or `journald`.
+    pub copy_to: AuditCopyTo,
+    /// The syslog daemon's datagram socket. Default `/dev/log`.
+    pub syslog_socket: PathBuf,
+    /// journald's native-protocol socket. Default `/run/systemd/journal/socket`.
+    pub journald_socket: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditCopyTo {
+    None,
+    Syslog,
+    Journald,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig { copy_to: AuditCopyTo::None, syslog_socket: PathBuf::from("/dev/log"), journald_socket: PathBuf::from("/run/systemd/journal/socket") }
     }
 }
 
@@ -984,6 +1015,11 @@ impl ConfigFile {
         if self.retention.closed_cases_days < self.threshold.repeat_window_days {
             return Err(err("retention.closed_cases_days", format!("must be at least threshold.repeat_window_days ({}): a closed case is how a repeat is recognised", self.threshold.repeat_window_days)));
         }
+        for (key, path) in [("audit.syslog_socket", &self.audit.syslog_socket), ("audit.journald_socket", &self.audit.journald_socket)] {
+            if !path.is_absolute() {
+                return Err(err(key, "must be an absolute path"));
+            }
+        }
         let l = &self.limits;
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
@@ -1176,6 +1212,22 @@ from = "marac@marac.example.test"
         assert_eq!(set("audit_dayz = 10").unwrap_err().key, "retention.audit_dayz");
         let env = vec![("MARAC__RETENTION__AUDIT_DAYS".to_owned(), "3650".to_owned())];
         assert_eq!(parse(MINIMAL, env).unwrap().build().unwrap().file.retention.audit_days, 3650);
+    }
+
+    #[test]
+    fn the_audit_copy_is_off_by_default_and_its_keys_are_checked() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.audit, AuditConfig::default());
+        assert_eq!((c.file.audit.copy_to, c.file.audit.syslog_socket.as_path()), (AuditCopyTo::None, Path::new("/dev/log")));
+        let set = |extra: &str| parse(&format!("{MINIMAL}\n[audit]\n{extra}\n"), no_env()).and_then(ConfigFile::build);
+        assert_eq!(set("copy_to = \"syslog\"").unwrap().file.audit.copy_to, AuditCopyTo::Syslog);
+        let j = set("copy_to = \"journald\"\njournald_socket = \"/tmp/j.sock\"").unwrap().file.audit;
+        assert_eq!((j.copy_to, j.journald_socket.as_path()), (AuditCopyTo::Journald, Path::new("/tmp/j.sock")));
+        assert_eq!(set("copy_to = \"splunk\"").unwrap_err().key, "audit.copy_to");
+        assert_eq!(set("syslog_socket = \"dev/log\"").unwrap_err().key, "audit.syslog_socket");
+        assert_eq!(set("copy = \"syslog\"").unwrap_err().key, "audit.copy");
+        let env = vec![("MARAC__AUDIT__COPY_TO".to_owned(), "journald".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().build().unwrap().file.audit.copy_to, AuditCopyTo::Journald);
     }
 
     #[test]

@@ -329,7 +329,7 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let store = Store::open_configured(&url, &cfg.file.storage).await?;
+        let store = Store::open_configured(&url, &cfg.file.storage).await?.with_audit_copy(&cfg.file.audit);
         let cfg = std::sync::Arc::new(marac_intake::rules::load(&path, &store).await?);
         let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
             .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
@@ -614,7 +614,7 @@ fn with_file_store(db: &DbArgs, job: impl FnOnce(PathBuf, Store) -> Job) -> Resu
     let path = config_path(&db.config);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let store = Store::open_configured(&url, &cfg.file.storage).await?;
+        let store = Store::open_configured(&url, &cfg.file.storage).await?.with_audit_copy(&cfg.file.audit);
         let done = job(path, store.clone()).await;
         store.close().await;
         done

@@ -162,7 +162,7 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
     // The file alone names the database; the rules in force are read from both.
     let file = needs(&opts.config, config::load(&opts.config, std::env::vars()).map_err(|e| anyhow!("{}: {e}", opts.config.display()))?)?;
     let url = opts.db.clone().unwrap_or_else(|| file.default_db_url());
-    let store = Store::open_configured(&url, &file.file.storage).await?;
+    let store = Store::open_configured(&url, &file.file.storage).await?.with_audit_copy(&file.file.audit);
     let cfg = Arc::new(load(&opts.config, &store).await?);
     // The rules' number last seen: a change in the web console is a reload, as SIGHUP is.
     let mut rules_seen = cfg.rules_version;

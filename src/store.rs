@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_copy;
 pub mod encrypt;
 pub mod retention;
 pub mod rules;
@@ -66,6 +67,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Seals and opens the blobs that hold a message whole (see [`crate::crypto`]).
     data: Arc<DataKey>,
+    /// Where each committed audit record is also copied (`[audit] copy_to`), if anywhere.
+    copy: Option<Arc<audit_copy::AuditCopy>>,
 }
 
 impl Store {
@@ -101,7 +104,7 @@ impl Store {
         encrypt::plaintext_file(&path, &keys.database).await?;
         let opts = encrypt::keyed(opts, &keys.database);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;
-        let store = Store { pool, data: Arc::new(DataKey::new(&keys.data)) };
+        let store = Store { pool, data: Arc::new(DataKey::new(&keys.data)), copy: None };
         store.migrate().await?;
         Ok(store)
     }
@@ -147,7 +150,13 @@ impl Store {
     /// lock (its snapshot would be stale) and fails at once with "database is locked" when the
     /// outbox sender wrote in between.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, data: self.data.clone() })
+        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, data: self.data.clone(), copy: self.copy.clone(), copies: Vec::new() })
+    }
+
+    /// This store with every audit record also copied as `[audit]` says, after its commit.
+    pub fn with_audit_copy(mut self, cfg: &crate::config::AuditConfig) -> Store {
+        self.copy = audit_copy::AuditCopy::from_config(cfg).map(Arc::new);
+        self
     }
 
     /// Every processed message, in processing order.
@@ -338,6 +347,9 @@ pub struct MatchedPerson {
 pub struct Tx {
     tx: Transaction<'static, Sqlite>,
     data: Arc<DataKey>,
+    copy: Option<Arc<audit_copy::AuditCopy>>,
+    /// The audit records appended in this transaction, copied once it commits.
+    copies: Vec<audit_copy::Record>,
 }
 
 /// What was looked up, for the writes that follow the decision.
@@ -709,6 +721,9 @@ impl Tx {
 
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        if let Some(copy) = &self.copy {
+            copy.send(&self.copies);
+        }
         Ok(())
     }
 }

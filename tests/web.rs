@@ -1173,3 +1173,161 @@ async fn a_restricted_case_is_seen_by_the_named_users_only_and_break_glass_is_au
     assert!(actions.contains(&"break_glass.seen".to_owned()) && actions.contains(&"case.unrestrict".to_owned()), "{actions:?}");
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_row_keeps_no_value() {
+    let served = Served::start_with("marac-web-rectify", |cfg| {
+        cfg.file.web = Some(toml::from_str("trust_forwarded_for = false\nagenda_names = \"full\"").unwrap());
+    })
+    .await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let pool = store.pool().clone();
+    // A victim whose case is on a meeting's agenda.
+    let (person, old_name, old_dob, case, meeting): (String, String, Option<String>, String, String) = sqlx::query_as(
+        "SELECT p.ref, p.name, p.dob, c.ref, c.meeting_date FROM cases c JOIN people p ON p.id = c.person_id \
+         JOIN messages m ON m.case_id = c.id AND m.case_kind = 'new' WHERE c.meeting_date IS NOT NULL AND c.status <> 'closed' ORDER BY c.id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (new_name, new_dob) = ("Zelda Quintrell-Okafor", "1979-11-23");
+    assert!(old_name != new_name && old_dob.as_deref() != Some(new_dob));
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let page = http(a, "GET", &format!("/admin/subjects/{person}"), Some(&boss), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("class=\"subject-rectify\""), "the correction form");
+    let csrf = csrf_in(&page.body);
+    let rectify = format!("/admin/subjects/{person}/rectify");
+    let form = |name: &str, dob: &str, reason: &str| format!("csrf={csrf}&name={}&dob={}&reason={}", enc(name), enc(dob), enc(reason));
+    let reason = "Referrer confirmed the spelling and date on the phone, ticket 4411";
+
+    // Refused: a coordinator; no reason; a date not written YYYY-MM-DD; nothing to correct.
+    assert_eq!(http(a, "POST", &rectify, Some(&coord), Some(&form(new_name, new_dob, reason))).await.status, 403);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, ""))).await.status, 400);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, "23/11/1979", reason))).await.status, 400);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form("", "", reason))).await.status, 400);
+    // A reason quoting a value (old or new) would put it in the audit log: refused.
+    let surname = old_name.split_whitespace().last().unwrap();
+    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, &format!("was spelt {surname} by mistake")))).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("without the name or date of birth"), "{}", r.body);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, "she is really Quintrell-Okafor"))).await.status, 400);
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, "born 23/11/1979"))).await.status, 400);
+    let unchanged: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(unchanged, (old_name.clone(), old_dob.clone()), "nothing changed by a refused correction");
+    assert!(store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap().is_empty());
+
+    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, reason))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(format!("/admin/subjects/{person}?done=rectify").as_str()));
+    let page = http(a, "GET", &format!("/admin/subjects/{person}?done=rectify"), Some(&boss), None).await;
+    assert!(page.body.contains("Corrected.") && !page.body.contains(new_name), "said, without the name");
+
+    // The record holds the new values: in the database, the agenda and the subject's export.
+    let now: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(now, (new_name.to_owned(), Some(new_dob.to_owned())));
+    let agenda = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
+    let line = agenda.lines().find(|l| l.starts_with(&case)).unwrap_or_else(|| panic!("{case} on the agenda: {agenda}"));
+    assert!(line.contains(new_name) && line.contains(new_dob) && !line.contains(&old_name), "{line}");
+    let export = http(a, "POST", &format!("/admin/subjects/{person}/export"), Some(&boss), Some(&format!("csrf={csrf}"))).await;
+    let person_json: serde_json::Value = serde_json::from_slice(&unzip(&export.bytes)["person.json"]).unwrap();
+    assert_eq!((person_json["name"].as_str(), person_json["dob"].as_str()), (Some(new_name), Some(new_dob)));
+    // The victim is matched under the corrected name from now on.
+    let key = marac_intake::identity::PersonName::parse(new_name).unwrap().key();
+    let stored_key: String = sqlx::query_scalar("SELECT name_key FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    assert_eq!(stored_key, key);
+
+    // One audit row: who, which record, which fields and why; never a value, old or new.
+    let rows = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row.actor.as_str(), row.object.as_deref()), ("boss", Some(person.as_str())));
+    let detail = row.detail.clone().unwrap_or_default();
+    assert_eq!(detail, format!("corrected: name, date of birth; reason: {reason}"));
+    for value in [new_name, new_dob, old_name.as_str()].into_iter().chain(old_dob.as_deref()) {
+        assert!(!detail.contains(value), "{value:?} in {detail:?}");
+    }
+    // A correction of one field names that field only.
+    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form("", "1979-11-24", "second check"))).await.status, 303);
+    let rows = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap();
+    assert_eq!(rows[0].detail.as_deref(), Some("corrected: date of birth; reason: second check"));
+    served.stop().await;
+}
+
+/// The number in `<dt>{label}</dt><dd>N</dd>` of a page.
+fn fact(page: &str, label: &str) -> i64 {
+    let at = page.find(&format!("<dt>{label}</dt><dd>")).unwrap_or_else(|| panic!("{label} on the page")) + label.len() + 13;
+    page[at..].split('<').next().unwrap().trim().parse().unwrap()
+}
+
+/// The case count of `date` on the meetings page (0 when it is not listed).
+fn meeting_count(page: &str, date: &str) -> i64 {
+    let Some(row) = page.split(&format!("<tr data-date=\"{date}\">")).nth(1) else { return 0 };
+    row.split("<td>").nth(2).unwrap().split('<').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_and_the_audit_search_leave_out_restricted_cases_closed_to_the_user() {
+    let served = Served::start("marac-web-restricted-counts").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let pool = store.pool().clone();
+    for (name, role) in [("named", marac_intake::store::accounts::Role::Coordinator), ("boss2", marac_intake::store::accounts::Role::Admin)] {
+        store.add_user(name, role, &auth::hash_password(PASSWORD).unwrap(), Some(totp::SECRET), "2026-02-01T12:00:00.000Z").await.unwrap();
+    }
+    let queue = store.queue().await.unwrap();
+    let m = queue.iter().find(|r| r.case == "new" && r.outcome == "accepted" && r.case_ref.is_some() && r.meeting_date.is_some()).expect("an accepted case on a meeting");
+    let (message, case, meeting) = (m.reference.clone(), m.case_ref.clone().unwrap(), m.meeting_date.clone().unwrap());
+    let accepted_in_case: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE outcome = 'accepted' AND case_id = (SELECT id FROM cases WHERE ref = ?)").bind(&case).fetch_one(&pool).await.unwrap();
+    assert!(accepted_in_case >= 1);
+
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let named = sign_in(a, "named", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let boss2 = sign_in(a, "boss2", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let before = (meeting_count(&http(a, "GET", "/meetings", Some(&coord), None).await.body, &meeting), fact(&http(a, "GET", "/dashboard", Some(&coord), None).await.body, "Accepted"));
+    assert!(before.0 >= 1);
+
+    let page = http(a, "GET", "/admin/restricted", Some(&boss), None).await;
+    let csrf = csrf_in(&page.body);
+    let r = http(a, "POST", "/admin/restricted", Some(&boss), Some(&format!("csrf={csrf}&action=restrict&case={case}&users=named%2Cboss2"))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The named coordinator looks at the case and its message: records naming them.
+    assert_eq!(http(a, "GET", &format!("/case/{case}"), Some(&named), None).await.status, 200);
+    assert_eq!(http(a, "GET", &format!("/case/{message}"), Some(&named), None).await.status, 200);
+
+    // Not named: the meeting and the dashboard count without it; named: with it.
+    let meetings = async |cookie: String| meeting_count(&http(a, "GET", "/meetings", Some(&cookie), None).await.body, &meeting);
+    assert_eq!(meetings(coord.clone()).await, before.0 - 1, "the meeting list counts only what the user may see");
+    assert_eq!(meetings(named.clone()).await, before.0);
+    assert_eq!(fact(&http(a, "GET", "/dashboard", Some(&coord), None).await.body, "Accepted"), before.1 - accepted_in_case);
+    assert_eq!(fact(&http(a, "GET", "/dashboard", Some(&named), None).await.body, "Accepted"), before.1);
+
+    // The audit search: an admin not named sees the restriction's own record, not the views of
+    // the case or its message, and is told how many were left out (no reference).
+    let views = format!("/admin/audit?reference={case}");
+    let shown = http(a, "GET", &views, Some(&boss), None).await;
+    assert_eq!(shown.status, 200);
+    let rows: Vec<&str> = shown.body.split("<tr><td>").skip(1).collect();
+    assert!(rows.iter().any(|r| r.contains("case.restrict")), "the restriction is overseen");
+    assert!(!rows.iter().any(|r| r.contains("case.view")), "no view of the restricted case: {rows:?}");
+    assert!(!shown.body.contains(&message));
+    assert!(shown.body.contains("matching records are not shown"), "told that some were left out");
+    let all = http(a, "GET", "/admin/audit", Some(&boss), None).await.body;
+    assert!(!all.contains(&message) && !all.split("<tr><td>").any(|r| r.contains("case.view") && r.contains(&case)));
+    let csv = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
+    assert!(!csv.contains(&message) && !csv.lines().any(|l| l.contains("case.view") && l.contains(&case)), "nor in the export");
+    // An admin named on it sees them all.
+    let named_admin = http(a, "GET", &views, Some(&boss2), None).await.body;
+    assert!(named_admin.split("<tr><td>").any(|r| r.contains("case.view") && r.contains("named")), "the named admin sees who looked");
+    assert!(!named_admin.contains("matching records are not shown"));
+    assert!(http(a, "GET", "/admin/audit", Some(&boss2), None).await.body.contains(&message), "and the views of its message");
+    // Lifted: everyone counts it again.
+    assert_eq!(http(a, "POST", "/admin/restricted", Some(&boss), Some(&format!("csrf={csrf}&action=unrestrict&case={case}"))).await.status, 303);
+    assert_eq!(meetings(coord.clone()).await, before.0);
+    assert!(http(a, "GET", "/admin/audit", Some(&boss), None).await.body.contains(&message));
+    served.stop().await;
+}

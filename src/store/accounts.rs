@@ -302,7 +302,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Appends one audit record (in a transaction of its own: see [`Tx::audit`]).
+    /// Appends one audit record (in a transaction of its own: see [`Tx::audit`]); copied as
+    /// `[audit] copy_to` says once committed.
     pub async fn audit(&self, a: &Audit<'_>) -> Result<()> {
         let mut tx = self.begin().await?;
         tx.audit(a).await?;
@@ -316,32 +317,29 @@ impl Store {
 
     /// The latest `limit` records that `filter` keeps, newest first.
     pub async fn audit_search(&self, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
-        let mut sql = String::from("SELECT id, at, actor, action, object, client, detail FROM audit_log WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(actor) = &filter.actor {
-            sql.push_str(" AND actor = ?");
-            binds.push(actor.clone());
-        }
-        if let Some(action) = &filter.action {
-            sql.push_str(" AND action = ?");
-            binds.push(action.clone());
-        }
-        if let Some(reference) = &filter.reference {
-            // A victim record stands for every case and message of that victim (now).
-            sql.push_str(
-                " AND (object = ? \
-                 OR object IN (SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE p.ref = ?) \
-                 OR object IN (SELECT m.ref FROM messages m JOIN people p ON p.id = m.person_id WHERE p.ref = ?))",
-            );
-            binds.extend([reference.clone(), reference.clone(), reference.clone()]);
-        }
-        if let Some(from) = filter.from {
-            sql.push_str(" AND at >= ?");
-            binds.push(from.format("%Y-%m-%d").to_string());
-        }
-        if let Some(to) = filter.to {
-            sql.push_str(" AND at < ?");
-            binds.push((to + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
+        Ok(self.audit_search_hiding(filter, limit, &super::subjects::HiddenCases::none()).await?.0)
+    }
+
+    /// [`Store::audit_search`] for a user from whom the `hidden` cases are closed: records whose
+    /// object is one of those cases or of their messages are left out (except the records of
+    /// the restriction itself and of break-glass, which admins oversee by reference already).
+    /// Also returns how many matching records were left out.
+    pub async fn audit_search_hiding(&self, filter: &AuditFilter, limit: i64, hidden: &super::subjects::HiddenCases) -> Result<(Vec<AuditEntry>, i64)> {
+        let (conditions, binds) = audit_conditions(filter);
+        let visible = hidden.audit_visible("object", "action");
+        let left_out = match &visible {
+            None => 0,
+            Some(v) => {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log{conditions} AND NOT {v}")));
+                for b in &binds {
+                    q = q.bind(b);
+                }
+                q.fetch_one(&self.pool).await?
+            }
+        };
+        let mut sql = format!("SELECT id, at, actor, action, object, client, detail FROM audit_log{conditions}");
+        if let Some(v) = &visible {
+            sql.push_str(&format!(" AND {v}"));
         }
         sql.push_str(" ORDER BY id DESC LIMIT ?");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -361,8 +359,41 @@ impl Store {
                     detail: r.try_get("detail")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(|entries| (entries, left_out))
     }
+}
+
+/// The ` WHERE ...` of an audit search, with its values to bind in order.
+fn audit_conditions(filter: &AuditFilter) -> (String, Vec<String>) {
+    let mut sql = String::from(" WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(actor) = &filter.actor {
+        sql.push_str(" AND actor = ?");
+        binds.push(actor.clone());
+    }
+    if let Some(action) = &filter.action {
+        sql.push_str(" AND action = ?");
+        binds.push(action.clone());
+    }
+    if let Some(reference) = &filter.reference {
+        // A victim record stands for every case and message of that victim (now).
+        sql.push_str(
+            " AND (object = ? \
+             OR object IN (SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE p.ref = ?) \
+             OR object IN (SELECT m.ref FROM messages m JOIN people p ON p.id = m.person_id WHERE p.ref = ?))",
+        );
+        binds.extend([reference.clone(), reference.clone(), reference.clone()]);
+    }
+    if let Some(from) = filter.from {
+        sql.push_str(" AND at >= ?");
+        binds.push(from.format("%Y-%m-%d").to_string());
+    }
+    if let Some(to) = filter.to {
+        sql.push_str(" AND at < ?");
+        binds.push((to + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
+    }
+    (sql, binds)
 }
 
 /// The sign-in throttle's records and the second factor.
@@ -576,6 +607,20 @@ impl Tx {
             .bind(&hash)
             .execute(&mut *self.tx)
             .await?;
+        if self.copy.is_some() {
+            // Sent by `commit`: a record rolled back is never copied.
+            self.copies.push(super::audit_copy::Record {
+                id,
+                at: a.at.to_owned(),
+                actor: a.actor.to_owned(),
+                action: a.action.to_owned(),
+                object: a.object.map(str::to_owned),
+                client: a.client.map(str::to_owned),
+                detail: a.detail.map(str::to_owned),
+                prev_hash: prev,
+                hash,
+            });
+        }
         Ok(())
     }
 }

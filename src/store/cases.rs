@@ -534,11 +534,15 @@ impl Store {
         Ok(items.into_iter().map(|(_, _, row)| row).collect())
     }
 
-    /// Meetings that have cases listed (not closed), by date.
-    pub async fn meetings_with_cases(&self) -> Result<Vec<MeetingCount>> {
-        let rows = sqlx::query("SELECT meeting_date, COUNT(*) AS n FROM cases WHERE meeting_date IS NOT NULL AND status <> 'closed' GROUP BY meeting_date ORDER BY meeting_date")
-            .fetch_all(&self.pool)
-            .await?;
+    /// Meetings that have cases listed (not closed), by date, counting only the cases not
+    /// `hidden` from the user asking (a meeting with none of those left is not listed).
+    pub async fn meetings_with_cases(&self, hidden: &super::subjects::HiddenCases) -> Result<Vec<MeetingCount>> {
+        let guard = hidden.sql_guard("id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT meeting_date, COUNT(*) AS n FROM cases WHERE meeting_date IS NOT NULL AND status <> 'closed'{guard} GROUP BY meeting_date ORDER BY meeting_date"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok(MeetingCount { date: r.try_get("meeting_date")?, cases: r.try_get("n")? })).collect()
     }
 }
@@ -555,15 +559,24 @@ pub struct DashboardData {
 }
 
 impl Store {
-    pub async fn dashboard_data(&self) -> Result<DashboardData> {
-        let messages = sqlx::query_as("SELECT arrived_at, outcome, criteria FROM messages ORDER BY id").fetch_all(&self.pool).await?;
-        let replies = sqlx::query_as(
-            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> 'notice' ORDER BY o.id",
-        )
+    /// The dashboard's rows, leaving out the messages (and their replies) of the cases `hidden`
+    /// from the user asking, so no total counts what they may not see.
+    pub async fn dashboard_data(&self, hidden: &super::subjects::HiddenCases) -> Result<DashboardData> {
+        let guard = hidden.sql_guard("m.case_id");
+        let messages = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id"))).fetch_all(&self.pool).await?;
+        let replies = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> 'notice'{guard} ORDER BY o.id"
+        )))
         .fetch_all(&self.pool)
         .await?;
-        let mut outbox: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status").fetch_all(&self.pool).await?;
-        let bounced: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE bounced_at IS NOT NULL").fetch_one(&self.pool).await?;
+        let mut outbox: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT o.status, COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_row WHERE 1 = 1{guard} GROUP BY o.status ORDER BY o.status"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let bounced: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.bounced_at IS NOT NULL{guard}")))
+            .fetch_one(&self.pool)
+            .await?;
         outbox.push(("bounced".into(), bounced));
         Ok(DashboardData { messages, replies, outbox })
     }

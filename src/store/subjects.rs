@@ -186,6 +186,24 @@ impl HiddenCases {
     }
 }
 
+impl HiddenCases {
+    /// An SQL condition true for an audit record a user with these hidden cases may see: its
+    /// `object` is not one of the cases nor one of their messages, or it records the
+    /// restriction itself or a break-glass (admins oversee those by reference already). None
+    /// when nothing is hidden.
+    pub(super) fn audit_visible(&self, object: &str, action: &str) -> Option<String> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let ids: Vec<String> = self.ids.iter().map(i64::to_string).collect();
+        let ids = ids.join(", ");
+        Some(format!(
+            "({object} IS NULL OR {action} IN ('case.restrict', 'case.unrestrict', 'case.break_glass', 'break_glass.seen') \
+             OR ({object} NOT IN (SELECT ref FROM cases WHERE id IN ({ids})) AND {object} NOT IN (SELECT ref FROM messages WHERE case_id IN ({ids}) AND ref IS NOT NULL)))"
+        ))
+    }
+}
+
 /// A restricted case and who may see it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Restriction {
@@ -223,6 +241,18 @@ fn blank_strings(v: &mut Value) {
         Value::Object(o) => o.values_mut().for_each(blank_strings),
         _ => {}
     }
+}
+
+/// Whether `text` holds a word (of three letters or more) of one of `names`, or one of `dobs`
+/// in a usual spelling (pure).
+fn quotes_identity(text: &str, names: &[&str], dobs: &[chrono::NaiveDate]) -> bool {
+    let words = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).map(str::to_lowercase).collect::<HashSet<String>>();
+    let said = words(text);
+    if names.iter().any(|n| !words(n).is_disjoint(&said)) {
+        return true;
+    }
+    let lower = text.to_lowercase();
+    dobs.iter().any(|d| ["%Y-%m-%d", "%d/%m/%Y", "%-d/%-m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%-d %B %Y", "%-d %b %Y"].iter().any(|f| lower.contains(&d.format(f).to_string().to_lowercase())))
 }
 
 impl Store {
@@ -343,6 +373,19 @@ impl Store {
         tx.audit(&Audit { detail: Some(detail.trim_end_matches("; ")), ..*audit }).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Whether `reason` (to be kept in the audit log) quotes the name or date of birth recorded
+    /// for `person_ref`, or the corrected `name` / `dob`: the log keeps references, never values.
+    pub async fn reason_quotes_subject(&self, person_ref: &str, reason: &str, name: Option<&crate::identity::PersonName>, dob: Option<chrono::NaiveDate>) -> Result<bool> {
+        let recorded = self.person_row(person_ref).await?.map(|(_, p)| p);
+        let mut names: Vec<&str> = name.map(|n| n.as_written()).into_iter().collect();
+        let mut dobs: Vec<chrono::NaiveDate> = dob.into_iter().collect();
+        if let Some(p) = &recorded {
+            names.push(&p.name);
+            dobs.extend(p.dob.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
+        }
+        Ok(quotes_identity(reason, &names, &dobs))
     }
 
     /// Erases the person `person_ref` (see the module's doc), audited by `audit` with `reason`
@@ -661,6 +704,18 @@ mod tests {
         blank_strings(&mut v);
         assert_eq!(v, serde_json::json!({"referral": {"fields": {"victim.name": ""}, "victim_dob": "", "children": [{"name": "", "dob": null}]},
             "dash": {"answers": [{"question": 1, "answer": "", "comment": ""}]}}));
+    }
+
+    #[test]
+    fn a_reason_quoting_a_name_or_a_date_of_birth_is_caught() {
+        let dob = chrono::NaiveDate::from_ymd_opt(1991, 7, 3).unwrap();
+        let names = ["Rebecca Hollins"];
+        assert!(quotes_identity("spelt HOLLINS on the form", &names, &[dob]));
+        assert!(quotes_identity("born 3 July 1991", &names, &[dob]));
+        assert!(quotes_identity("was 03/07/1991", &names, &[dob]));
+        assert!(quotes_identity("was 1991-07-03", &names, &[dob]));
+        assert!(!quotes_identity("Referrer confirmed on the phone, ticket 4411", &names, &[dob]));
+        assert!(!quotes_identity("typo in the surname", &["Al Bo"], &[]), "words of fewer than three letters are not matched");
     }
 
     #[test]

@@ -86,17 +86,19 @@ const AUDIT_ACTIONS: &[&str] = &[
 /// The audit log, newest first, narrowed by who, what, which reference (a victim record: all
 /// of that victim's cases and messages) and which days.
 async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
-    let (entries, error, status) = match q.filter() {
+    let (entries, left_out, error, status) = match q.filter() {
         Ok(f) => {
             let at = stamp(auth::now());
             let detail = q.encoded();
             let narrowed = f != crate::store::accounts::AuditFilter::default();
             state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_VIEW, None) }).await?;
-            (state.store.audit_search(&f, 500).await?, None, StatusCode::OK)
+            let hidden = state.store.hidden_cases(signed.session.user.id, &at).await?;
+            let (entries, left_out) = state.store.audit_search_hiding(&f, 500, &hidden).await?;
+            (entries, left_out, None, StatusCode::OK)
         }
-        Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
+        Err(e) => (Vec::new(), 0, Some(e), StatusCode::BAD_REQUEST),
     };
-    let ctx = context! { entries => v(&entries), q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded() };
+    let ctx = context! { entries => v(&entries), left_out, q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded() };
     Ok((status, render(&state, "audit.html", Some(&signed), ctx)?).into_response())
 }
 
@@ -105,8 +107,9 @@ async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin, Query(q)
     let Ok(filter) = q.filter() else {
         return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Not a date", "The days are written YYYY-MM-DD.");
     };
-    let entries = state.store.audit_search(&filter, i64::MAX).await?;
     let at = stamp(auth::now());
+    let hidden = state.store.hidden_cases(signed.session.user.id, &at).await?;
+    let (entries, _) = state.store.audit_search_hiding(&filter, i64::MAX, &hidden).await?;
     let detail = q.encoded();
     let narrowed = filter != crate::store::accounts::AuditFilter::default();
     state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_EXPORT, None) }).await?;
@@ -538,6 +541,10 @@ async fn subject_rectify(State(state): State<AppState>, Admin(signed): Admin, Pa
         Ok(c) => c,
         Err((status, e)) => return subject_view(&state, &signed, status, Some(summary), None, Some(e)).await,
     };
+    if state.store.reason_quotes_subject(&person, &reason, name.as_ref(), dob).await? {
+        let e = "The reason is kept in the audit log, which holds references only: give it without the name or date of birth (old or new).";
+        return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some(e)).await;
+    }
     let at = stamp(auth::now());
     let detail = format!("reason: {reason}");
     if !state.store.rectify_subject(&person, name.as_ref(), dob, &Audit { detail: Some(&detail), ..signed.audit(&at, actions::SUBJECT_RECTIFY, Some(&person)) }).await? {

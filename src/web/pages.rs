@@ -408,7 +408,7 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     let hidden = hidden_for(&state, &signed, &at).await?;
     let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
-    let meetings: Vec<String> = state.store.meetings_with_cases().await?.into_iter().map(|m| m.date).collect();
+    let meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
     let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
     let pending: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
@@ -750,7 +750,9 @@ fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
 /// The schedule's coming meetings and every meeting with cases listed, with their counts.
 async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
     let today = chrono::Local::now().date_naive();
-    let listed = state.store.meetings_with_cases().await?;
+    // Counted without the restricted cases closed to this user (as their agendas are).
+    let hidden = hidden_for(&state, &signed, &stamp(auth::now())).await?;
+    let listed = state.store.meetings_with_cases(&hidden).await?;
     let mut dates: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     dates.extend(listed.iter().map(|m| m.date.clone()));
     dates.sort();
@@ -791,7 +793,9 @@ async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): P
 }
 
 async fn dashboard_page(State(state): State<AppState>, signed: Signed) -> Page {
-    let data = state.store.dashboard_data().await?;
+    // The figures leave out the restricted cases closed to this user.
+    let hidden = hidden_for(&state, &signed, &stamp(auth::now())).await?;
+    let data = state.store.dashboard_data(&hidden).await?;
     let s = super::dashboard::summarise(&data, chrono::Local::now().date_naive());
     // The admins' notice of break-glass accesses to restricted cases, until one marks each seen.
     let break_glass = if signed.is_admin() { state.store.break_glass_unseen().await? } else { Vec::new() };
