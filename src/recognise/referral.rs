@@ -71,11 +71,11 @@ impl Default for Synonyms {
             ("referrer.phone", &["referrer: telephone", "referrer: phone", "referrer: tel", "referrer: contact number", "referrer: mobile"]),
             ("referral_date", &["date of referral", "referral date", "date referred", "referrer: date"]),
             ("reason.visible_high_risk", &["visible high risk", "high risk dash", "14 or more"]),
-            ("reason.professional_judgement", &["professional judgement", "professional judgment", "prof judgement", "prof judgment", "pj"]),
+            ("reason.professional_judgement", &["professional judgement", "professional judgment", "prof judgement", "prof judgment", "pj", "practitioner's judgement", "practitioner's judgment", "practitioner judgement", "professional concern"]),
             ("reason.potential_escalation", &["potential escalation", "escalation"]),
             ("reason.repeat", &["repeat marac", "repeat referral", "repeat"]),
             ("stated_dash_score", &["dash score", "score", "number of yes", "yes ticks", "yes answers", "number of ticks", "ticks", "total", "dash total", "how many yes"]),
-            ("police_callouts", &["call outs", "callouts", "call out", "police incidents", "number of incidents", "incidents in the last 12 months", "police attendances", "attendances"]),
+            ("police_callouts", &["call outs", "callouts", "call out", "police incidents", "number of incidents", "incidents in the last 12 months", "police attendances", "attendances", "incidents reported to police", "incidents reported to the police"]),
             ("professional_judgement_rationale", &["rationale", "professional judgement", "professional judgment", "explain", "why", "reasons for", "describe", "concerns", "give details", "provide details", "if pj", "justification"]),
             ("victim.name", &["victim: name", "victim: full name", "victim: forename", "victim: forenames", "victim: surname", "victim: first name", "victim: last name", "victim: family name", "victim: given name", "victim: given names", "victim: middle name", "victim: christian name"]),
             ("victim.aliases", &["victim: alias", "victim: aliases", "victim: also known as", "victim: other names", "victim: known as", "victim: aka", "victim: previous names"]),
@@ -373,7 +373,7 @@ fn reasons_named(value: &str) -> Vec<&'static str> {
     let any = |list: &[&str]| list.iter().any(|p| w.contains(p));
     // One-letter and two-letter codes count only in a short list of codes, not in a sentence.
     let codes = norm(value).split(' ').filter(|t| !t.is_empty()).count() <= 6;
-    if any(&[" professional judgement ", " professional judgment ", " prof judgement ", " prof judgment ", " pj "]) {
+    if any(&[" professional judgement ", " professional judgment ", " prof judgement ", " prof judgment ", " pj ", " practitioners judgement ", " practitioners judgment ", " practitioner judgement ", " professional concern "]) {
         out.push("professional_judgement");
     }
     if any(&[" visible high risk ", " high risk ", " dash score ", " 14 or more ", " vhr "]) {
@@ -776,8 +776,38 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                 // Where the rows of a PDF page start, in points: its labels stand there, and a
                 // line that starts further right is the wrap of a value, not a label.
                 let mut left = f32::INFINITY;
+                // The answer each column stands for, under a header row "Criteria | Yes | No".
+                let mut columns: Option<Vec<Option<Answer>>> = None;
                 for row in &t.rows {
                     let at = format!("{}, {}", t.at, row.at);
+                    if let Some(cols) = answer_columns(&row.cells) {
+                        if let Some((labels, hat)) = header.take() {
+                            let _ = flush_header(m, &mut out, &labels, &[], &hat, &hat, has_fields);
+                        }
+                        columns = Some(cols);
+                        out.push(Item::Row(row.cells.clone()));
+                        continue;
+                    }
+                    match columns.as_deref().map(|cols| marked_column(&row.cells, cols)) {
+                        Some(Marked::One(label, answer)) => {
+                            push_pair(&mut out, Pair::new(label, answer, &at));
+                            continue;
+                        }
+                        // No box ticked, or more than one column marked: the row says nothing
+                        // for certain.
+                        Some(Marked::Unsure) => {
+                            out.push(Item::Row(row.cells.clone()));
+                            continue;
+                        }
+                        // Nothing in the answer columns: a reason neither Yes nor No is not
+                        // answered; any other row (a label across the table, the text under it)
+                        // is read as usual.
+                        Some(Marked::Empty(label)) if m.names_field(label) && m.key_for_blank(label, None).is_some_and(|k| k.starts_with("reason.")) => {
+                            out.push(Item::Row(row.cells.clone()));
+                            continue;
+                        }
+                        Some(Marked::Empty(_) | Marked::NotMarks) | None => {}
+                    }
                     let starts_left = row.spans.first().is_none_or(|s| s[0] <= left + LABEL_COLUMN_SLACK);
                     if let Some(s) = row.spans.first() {
                         left = left.min(s[0]);
@@ -857,11 +887,98 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
     out
 }
 
+/// The answer each column of a header row stands for ("Criteria | Yes | No"): the first cell a
+/// label, at least two answer words after it and nothing else. `None` for any other row.
+fn answer_columns(cells: &[String]) -> Option<Vec<Option<Answer>>> {
+    let first = cells.iter().position(|c| !c.trim().is_empty())?;
+    if normalise_answer(&cells[first]).is_some() {
+        return None;
+    }
+    let mut cols = vec![None; cells.len()];
+    let mut seen = Vec::new();
+    for (i, c) in cells.iter().enumerate().skip(first + 1) {
+        let c = c.trim();
+        if c.is_empty() {
+            continue;
+        }
+        // The words alone: "Yes", "No", "Don't know" (a lone "X" is a mark, not a header).
+        let w = norm(c);
+        if !matches!(w.as_str(), "yes" | "no" | "y" | "n" | "dk" | "dont know" | "not known" | "unknown") {
+            return None;
+        }
+        let a = normalise_answer(c).filter(|a| *a != Answer::Blank)?;
+        if seen.contains(&a) {
+            return None;
+        }
+        seen.push(a);
+        cols[i] = Some(a);
+    }
+    (seen.contains(&Answer::Yes) && seen.contains(&Answer::No)).then_some(cols)
+}
+
+/// What a row under an answer-columns header says.
+enum Marked<'a> {
+    /// One column marked: the row's label and the answer of that column, as a word.
+    One(&'a str, &'static str),
+    /// Boxes only, but none of them ticked, or several columns marked: nothing certain.
+    Unsure,
+    /// The label alone, nothing in the other cells.
+    Empty(&'a str),
+    /// Not a row of marks (a value typed across the columns, a merged cell): read as usual.
+    NotMarks,
+}
+
+/// A row under "Criteria | Yes | No": which answer column holds the mark. Every cell but the
+/// label must be a mark or empty, and the label must stand before the answer columns.
+fn marked_column<'a>(cells: &'a [String], cols: &[Option<Answer>]) -> Marked<'a> {
+    let Some(first) = cells.iter().position(|c| !c.trim().is_empty()) else { return Marked::NotMarks };
+    if cols.iter().take(first + 1).any(Option::is_some) {
+        return Marked::NotMarks;
+    }
+    let mut ticked: Vec<Answer> = Vec::new();
+    let mut marks = 0;
+    for (i, c) in cells.iter().enumerate().skip(first + 1) {
+        let c = c.trim();
+        if !c.is_empty() {
+            marks += 1;
+        }
+        let on = match c {
+            "" => false,
+            _ if c.chars().all(|ch| matches!(ch, 'X' | 'x' | '✓' | '✔' | CHECKED | '■')) => true,
+            _ if c.chars().all(|ch| matches!(ch, UNCHECKED | '□')) => false,
+            _ => return Marked::NotMarks,
+        };
+        match cols.get(i).copied().flatten() {
+            Some(a) if on => ticked.push(a),
+            Some(_) => {}
+            // A mark outside the answer columns: not this layout.
+            None if on => return Marked::NotMarks,
+            None => {}
+        }
+    }
+    let label = cells[first].trim();
+    if marks == 0 {
+        return Marked::Empty(label);
+    }
+    match ticked.as_slice() {
+        [Answer::Yes] => Marked::One(label, "Yes"),
+        [Answer::No] => Marked::One(label, "No"),
+        [Answer::DontKnow] => Marked::One(label, "Don't know"),
+        _ => Marked::Unsure,
+    }
+}
+
 /// Boxes typed as text: "[X]", "[x]", "[✓]" ticked, "[ ]", "[]" not.
 const BRACKET_MARKS: [(&str, char); 6] = [("[X]", CHECKED), ("[x]", CHECKED), ("[✓]", CHECKED), ("[✔]", CHECKED), ("[ ]", UNCHECKED), ("[]", UNCHECKED)];
 
+/// Box glyphs typed as characters that the readers leave as they are: a filled square is a
+/// ticked box, an empty square one not ticked, as a person reads them.
+const GLYPH_MARKS: [(char, char); 3] = [('■', CHECKED), ('□', UNCHECKED), ('☑', CHECKED)];
+
 fn has_bracket_mark(text: &str) -> bool {
-    text.contains('[') && BRACKET_MARKS.iter().any(|(b, _)| text.contains(b))
+    (text.contains('[') && BRACKET_MARKS.iter().any(|(b, _)| text.contains(b)))
+        || text.contains(|c| GLYPH_MARKS.iter().any(|(g, _)| *g == c))
+        || marks_after_labels(text).is_some()
 }
 
 fn block_has_bracket_mark(block: &Block) -> bool {
@@ -871,12 +988,48 @@ fn block_has_bracket_mark(block: &Block) -> bool {
     }
 }
 
+/// Boxes printed after their labels ("Visible high risk ☒ Professional judgement ☐"), turned
+/// round to stand before them as the readers write them ("☒ Visible high risk ☐ Professional
+/// judgement"). Only a text that does not start with a box and ends with one, whose every label
+/// is a few words and none of them an answer ("Aware? Yes ☒ No ☐" is not turned), a question or
+/// a "Label:" of its own.
+fn marks_after_labels(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.starts_with([CHECKED, UNCHECKED]) || !t.ends_with([CHECKED, UNCHECKED]) || t.contains([':', '?']) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(pos) = rest.find([CHECKED, UNCHECKED]) {
+        let label = rest[..pos].trim();
+        let count = norm(label).split(' ').filter(|w| !w.is_empty()).count();
+        if label.is_empty() || count > 12 || normalise_answer(label).is_some() {
+            return None;
+        }
+        let mark = rest[pos..].chars().next()?;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(mark);
+        out.push(' ');
+        out.push_str(label);
+        rest = &rest[pos + mark.len_utf8()..];
+    }
+    Some(out)
+}
+
 /// Boxes typed as text become the inline marks the readers write for real check boxes.
 fn bracket_marks_in(mut block: Block) -> Block {
     let swap = |text: &mut String| {
         if has_bracket_mark(text) {
             for (b, mark) in BRACKET_MARKS {
                 *text = text.replace(b, &mark.to_string());
+            }
+            for (g, mark) in GLYPH_MARKS {
+                *text = text.replace(g, &mark.to_string());
+            }
+            if let Some(turned) = marks_after_labels(text) {
+                *text = turned;
             }
         }
     };
@@ -958,6 +1111,12 @@ fn value_under(m: &Matcher, label: &str, t: &str, after: Option<&str>) -> bool {
     {
         return true;
     }
+    // A sentence under a free-text field's label is its value even when it opens "Recent
+    // escalation: he has ..." (a rationale is prose, not a pair of the form).
+    let free_text_label = m.key_for_blank(label, None).is_some_and(|k| matches!(k, "professional_judgement_rationale" | "risk_summary"));
+    if free_text_label && is_free_text(m, t) && norm(t).split(' ').count() > 12 {
+        return true;
+    }
     let own_pair = label_value(t).is_some_and(|(l, _)| m.names_field(l) || m.is_label(l));
     !label_above(m, t) && m.heading(t).is_none() && !numbered_heading(t) && !own_pair
 }
@@ -1010,8 +1169,18 @@ fn flush_header(
             && values.first().is_some_and(|v| !v.trim().is_empty() && label_words(v));
         let labelled_next =
             own_row || next.is_empty() || next.first().is_some_and(|v| m.is_label(v) || m.names_field(v) || m.heading(v).is_some());
+        // A free-text field's label across the row and its text under it, in a cell of its own
+        // (often merged across the table): "Rationale for professional judgement" / "She ...".
+        let free_text = match next {
+            [v] if !short_value => {
+                m.key_for_blank(label, None).is_some_and(|k| matches!(k, "professional_judgement_rationale" | "risk_summary"))
+                    && is_free_text(m, v)
+                    && norm(v).split(' ').count() > 12
+            }
+            _ => false,
+        };
         let mut p = match next {
-            [v] if short_value => Pair::new(label, v, values_at),
+            [v] if short_value || free_text => Pair::new(label, v, values_at),
             _ if labelled_next => Pair::new(label, "", header_at),
             _ => return false,
         };
@@ -1020,7 +1189,7 @@ fn flush_header(
             p.quiet = true;
         }
         out.push(Item::Pair(p));
-        return short_value;
+        return short_value || free_text;
     }
     let mut emit = |mut p: Pair| {
         if has_fields {
@@ -2843,5 +3012,55 @@ mod tests {
         // Prose with a bracket is not a label and its value.
         let prose = Document { blocks: vec![table(&[&["Seen at clinic (B2)Tuesday"]])], ..Document::default() };
         assert!(read(&prose).reasons.is_empty());
+    }
+
+    #[test]
+    fn a_mark_under_yes_or_no_columns_reads_as_that_column() {
+        let rationale = "She minimises what happens; he was released from custody last week and has a conviction for assaulting a previous partner.";
+        let doc = Document {
+            blocks: vec![
+                para("Referral criteria"),
+                table(&[
+                    &["Criteria (please mark Yes or No for each)", "Yes", "No"],
+                    &["Visible high risk (14+ ticks on DASH)", "", "X"],
+                    &["Professional judgment", "X", ""],
+                    &["Escalation (3+ incidents)", "", "\u{2713}"],
+                    &["Repeat case", "X", "X"],
+                    &["DASH score", "9", ""],
+                    &["Rationale for professional judgement / concerns", "", ""],
+                    &[rationale, "", ""],
+                ]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&false), "a mark under No: {r:?}");
+        // Both columns marked: nothing certain, so the reason is not read at all.
+        assert_eq!(r.reasons.get("repeat"), None, "{r:?}");
+        assert_eq!(r.stated_dash_score, Some(9));
+        assert_eq!(r.get("professional_judgement_rationale"), Some(rationale), "the rationale in the row under its label");
+    }
+
+    #[test]
+    fn boxes_after_their_labels_and_filled_squares_read_as_ticks() {
+        let doc = Document {
+            blocks: vec![
+                para("Reason for referral"),
+                para("Which criteria does this referral meet? (tick all that apply)"),
+                para("Visible high risk \u{2610} Practitioner's judgement \u{2612}"),
+                para("\u{25A0} Potential escalation \u{25A1} Repeat MARAC referral"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&false), "{r:?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&false), "{r:?}");
+        // An answer after its question is not turned round.
+        assert_eq!(marks_after_labels("Is the victim aware of the referral? Yes \u{2612} No \u{2610}"), None);
+        assert_eq!(marks_after_labels("Aware of the referral Yes \u{2612} No \u{2610}"), None);
     }
 }

@@ -2,6 +2,14 @@
 //! paragraphs, four-column tables with labels beside values, a referral sheet (XLSX), a flat PDF
 //! and a fillable PDF with separate victim surname / forename fields and a perpetrator full-name
 //! field below them. Sections, reasons and the rationale's place vary.
+//!
+//! Five more present the reasons for referral as other areas' forms do, in other words
+//! ("professional judgment", "practitioner's judgement", "Escalation (3+ incidents)"): a criteria
+//! table with Yes / No columns and the rationale in a merged cell (DOCX); "which criteria does
+//! this referral meet? (tick all that apply)" with several boxes to a paragraph, before or after
+//! their labels (ODT); the criteria as a row of column headers with one row of marks under them
+//! (XLSX); check boxes with opaque names ("Check Box12") and their labels printed beside them
+//! (PDF); a drop-down or police codes with the rationale under a heading of its own (DOCX).
 
 use super::{att, Referral};
 use crate::gen::docx::{self, DocMeta};
@@ -13,7 +21,10 @@ use crate::gen::util::{Rng, Stamp};
 use lopdf::{dictionary, Object, ObjectId};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-pub const LAYOUTS: [(&str, &str); 9] = [
+#[path = "referral_more.rs"]
+mod more;
+
+pub const LAYOUTS: [(&str, &str); 14] = [
     ("docx_label_value", "Word, two-column label | value tables under section headings"),
     ("odt_label_value", "OpenDocument text, two-column label | value tables"),
     ("docx_label_above", "Word, each label on its own line above its value"),
@@ -23,6 +34,11 @@ pub const LAYOUTS: [(&str, &str); 9] = [
     ("xlsx_sheet", "Excel referral sheet, labels in column A, values in B (and C | D)"),
     ("pdf_flat", "flat PDF, labels to the left of values"),
     ("pdf_fields", "fillable PDF: Victim_Surname / Victim_Forename, Perp_FullName below, Child1_Name"),
+    ("docx_criteria_yes_no", "Word, criteria table with Yes / No columns, rationale in a merged cell"),
+    ("odt_tick_all", "OpenDocument text, 'tick all that apply' with several boxes to a paragraph"),
+    ("xlsx_criteria_across", "Excel, the criteria as column headers with one row of marks under them"),
+    ("pdf_opaque_boxes", "fillable PDF, check boxes named 'Check Box12' with their labels printed beside"),
+    ("docx_dropdown_codes", "Word, a drop-down reason or police codes, the rationale under its own heading"),
 ];
 
 /// One line of a form: a label and its value, or two such pairs side by side.
@@ -274,6 +290,9 @@ pub fn render(layout: (&'static str, &'static str), r: &Referral, rng: &mut Rng,
         }
         "pdf_flat" => att(&format!("{name}.pdf"), "pdf", &pdf_flat(title, r, sections(r, rng, true, split), seed, at)),
         "pdf_fields" => att(&format!("{name}.pdf"), "pdf", &pdf_fields(title, r, rng.below(2) == 0, seed, at)),
+        "docx_criteria_yes_no" | "odt_tick_all" | "xlsx_criteria_across" | "pdf_opaque_boxes" | "docx_dropdown_codes" => {
+            more::render(layout.0, title, r, rng, seed, at, &meta, &name)
+        }
         other => panic!("unknown referral layout {other}"),
     }
 }

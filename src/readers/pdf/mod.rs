@@ -80,6 +80,10 @@ fn read_document(
     }
     for field in &mut form.fields {
         field.field.context = context(&field.widgets, &pages);
+        // A lone check box with nothing printed left of it is labelled on its right.
+        if field.field.context.is_none() && field.field.kind == FieldKind::Checkbox && field.widgets.len() == 1 {
+            field.field.context = label_right(&field.widgets, &pages);
+        }
         if matches!(field.field.kind, FieldKind::Checkbox | FieldKind::Radio) {
             field.field.widgets = widget_boxes(&field.widgets, &pages);
         }
@@ -370,6 +374,22 @@ fn context(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Optio
         return None;
     }
     layout::band_text(&content.runs, y_lo - BAND_SLACK, y_hi + BAND_SLACK, x_min + LEFT_SLACK)
+}
+
+/// The first cell printed right of a check box on its line ("☐ Professional judgement"): the
+/// label of a box that has none to its left.
+fn label_right(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Option<String> {
+    let w = widgets.first()?;
+    let (page, rect) = (w.page?, w.rect?);
+    let (content, base) = pages.get(page.checked_sub(1)?)?;
+    let [x0, y0, x1, y1] = display_box(rect, base)?;
+    let lo = content.runs.partition_point(|r| r.middle() < y0 - BAND_SLACK);
+    let hi = content.runs.partition_point(|r| r.middle() <= y1 + BAND_SLACK);
+    // Words starting right of the box, no further than a short gap from it.
+    let right = content.runs.get(lo..hi).unwrap_or_default().iter().filter(|r| r.x0 >= x1 - LEFT_SLACK && r.x0 >= x0);
+    let line = layout::lines(right).into_iter().next()?;
+    let (text, span) = layout::cells(&line).into_iter().next()?;
+    (span[0] - x1 <= 3.0 * (x1 - x0).max(8.0) && !text.trim().is_empty()).then(|| text.trim().to_owned())
 }
 
 /// The widgets of a button on the page of its first placed widget, with their export values and
