@@ -69,6 +69,34 @@ pub struct Store {
     data: Arc<DataKey>,
     /// Where each committed audit record is also copied (`[audit] copy_to`), if anywhere.
     copy: Option<Arc<audit_copy::AuditCopy>>,
+    /// Shared by every clone: the last one dropped closes the pool and waits (bounded) until
+    /// each connection is closed.
+    _closer: Arc<Closer>,
+}
+
+/// Closes the pool when the last [`Store`] goes. A SQLCipher connection still closing on its
+/// worker thread while the process exits races libcrypto's clean-up at exit (seen as a crash
+/// after all work was done), so the close is waited for — on a thread of its own, since a drop
+/// cannot await, and for at most [`Closer::WAIT`], since a transaction still held elsewhere
+/// keeps its connection.
+struct Closer(SqlitePool);
+
+impl Closer {
+    const WAIT: Duration = Duration::from_secs(2);
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        let pool = self.0.clone();
+        let closing = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                rt.block_on(async move {
+                    let _ = tokio::time::timeout(Closer::WAIT, pool.close()).await;
+                });
+            }
+        });
+        let _ = closing.join();
+    }
 }
 
 impl Store {
@@ -104,7 +132,7 @@ impl Store {
         encrypt::plaintext_file(&path, &keys.database).await?;
         let opts = encrypt::keyed(opts, &keys.database);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;
-        let store = Store { pool, data: Arc::new(DataKey::new(&keys.data)), copy: None };
+        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, data: Arc::new(DataKey::new(&keys.data)), copy: None };
         store.migrate().await?;
         Ok(store)
     }
