@@ -228,6 +228,24 @@ impl Store {
     }
 
     /// The case page of a message reference (`IN-2026-00001`) or a case reference.
+    /// Every decision on one message, oldest first (the case page, a subject's export).
+    pub async fn decisions_of(&self, message_row: i64) -> Result<Vec<DecisionRow>> {
+        sqlx::query("SELECT outcome, reasons, decided_by, decided_at FROM decisions WHERE message_row = ? ORDER BY id")
+            .bind(message_row)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DecisionRow {
+                    outcome: r.try_get("outcome")?,
+                    reasons: serde_json::from_str(&r.try_get::<String, _>("reasons")?)?,
+                    decided_by: r.try_get("decided_by")?,
+                    decided_at: r.try_get("decided_at")?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn case_view(&self, reference: &str) -> Result<Option<CaseView>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, m.case_id AS case_row, m.person_id AS person_row, ", 1);
         let mut row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ?"))).bind(reference).fetch_optional(&self.pool).await?;
@@ -262,20 +280,7 @@ impl Store {
             None => None,
         };
         let decisions = match &message {
-            Some(m) => sqlx::query("SELECT outcome, reasons, decided_by, decided_at FROM decisions WHERE message_row = ? ORDER BY id")
-                .bind(m.row)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(DecisionRow {
-                        outcome: r.try_get("outcome")?,
-                        reasons: serde_json::from_str(&r.try_get::<String, _>("reasons")?)?,
-                        decided_by: r.try_get("decided_by")?,
-                        decided_at: r.try_get("decided_at")?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
+            Some(m) => self.decisions_of(m.row).await?,
             None => Vec::new(),
         };
         // Every message of this victim, or (no victim known) the message itself.

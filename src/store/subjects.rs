@@ -319,20 +319,7 @@ impl Store {
         for r in &rows {
             let record = message_record(r)?;
             let inspection = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
-            let decisions = sqlx::query("SELECT outcome, reasons, decided_by, decided_at FROM decisions WHERE message_row = ? ORDER BY id")
-                .bind(record.row)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|d| {
-                    Ok(DecisionRow {
-                        outcome: d.try_get("outcome")?,
-                        reasons: serde_json::from_str(&d.try_get::<String, _>("reasons")?)?,
-                        decided_by: d.try_get("decided_by")?,
-                        decided_at: d.try_get("decided_at")?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let decisions = self.decisions_of(record.row).await?;
             let attachments = sqlx::query("SELECT sha256, kind, name, size FROM attachments WHERE message_row = ? ORDER BY id")
                 .bind(record.row)
                 .fetch_all(&self.pool)
