@@ -14,7 +14,8 @@
 //!   `table:number-rows-repeated` moves the count on without materialising anything;
 //! - cells: their paragraphs joined with "\n"; without text, `office:value` (or the date, time,
 //!   boolean or string value); `table:covered-table-cell` (the positions a merged cell covers) → "";
-//!   trailing empty cells are dropped, empty cells before a non-empty one are "";
+//!   trailing empty cells are dropped (in an ODT, one written on its own after a non-empty cell
+//!   is kept as "": a value left blank), empty cells before a non-empty one are "";
 //! - repeats of **non-empty** rows and cells are materialised up to [`MAX_REPEAT`] copies each, and
 //!   no cell is placed beyond column [`MAX_COLUMNS`]; past those caps the rest is reported as
 //!   [`ProblemKind::LimitExceeded`]. Every materialised cell (padding included) counts against
@@ -585,7 +586,11 @@ impl Odf {
         };
         let start = row.col;
         row.col = row.col.saturating_add(cell.repeat);
-        if text.is_empty() {
+        // A text document's table cell left empty beside a label ("Criteria met | "): kept, so
+        // that a blank value is told from a heading merged across the row (whose covered cells
+        // are dropped). A sheet's trailing empties are formatting and are dropped.
+        let blank_value = self.mode == Mode::Text && !cell.covered && cell.repeat == 1 && !row.cells.is_empty();
+        if text.is_empty() && !blank_value {
             return;
         }
         if start >= MAX_COLUMNS {
@@ -815,6 +820,22 @@ mod tests {
     }
 
     #[test]
+    fn a_value_left_blank_is_kept_and_a_merged_heading_is_one_cell() {
+        let rows = format!(
+            r#"<table:table-row><table:table-cell table:number-columns-spanned="2"><text:p>Referral criteria</text:p></table:table-cell><table:covered-table-cell/></table:table-row>
+              <table:table-row>{}<table:table-cell/></table:table-row>
+              <table:table-row>{}{}<table:table-cell table:number-columns-repeated="3"/></table:table-row>"#,
+            cell("Criteria met"),
+            cell("DASH score"),
+            cell("13"),
+        );
+        let text = read_odt(&odt(&format!(r#"<table:table table:name="T">{rows}</table:table>"#)), &Limits::default(), deadline());
+        assert_eq!(cells(tables(&text)[0]), [vec!["Referral criteria"], vec!["Criteria met", ""], vec!["DASH score", "13"]]);
+        let sheet = read_ods(&ods(&format!(r#"<table:table table:name="S">{rows}</table:table>"#)), &Limits::default(), deadline());
+        assert_eq!(cells(tables(&sheet)[0]), [vec!["Referral criteria"], vec!["Criteria met"], vec!["DASH score", "13"]]);
+    }
+
+    #[test]
     fn odt_form_checkboxes_and_typed_glyphs() {
         let body = r#"<office:forms><form:form form:name="Standard">
               <form:checkbox form:name="yes" xml:id="control1" form:id="control1" form:label="Yes" form:current-state="checked"/>
@@ -970,7 +991,8 @@ mod tests {
         let doc = read_odt(&odt(&body), &Limits::default(), deadline());
         let t = tables(&doc);
         assert_eq!(t.len(), 1);
-        assert_eq!(cells(t[0]), [vec!["outer"], vec!["in1", "in2"], vec!["last"]]);
+        // The cell that holds the nested table has no text of its own: an empty cell.
+        assert_eq!(cells(t[0]), [vec!["outer", ""], vec!["in1", "in2"], vec!["last"]]);
         assert_eq!(row_at(t[0]), ["row 1", "row 1 / row 1", "row 2"]);
     }
 

@@ -397,10 +397,13 @@ fn nothing_chosen(value: &str) -> bool {
 }
 
 /// A label that asks which reason applies: "Reason for referral", "Criteria met".
+/// A label that lists the codes to choose from may run longer ("Reason(s) for referral - codes
+/// VHR, PJ, Escalation, Repeat").
 fn asks_for_reason(label: &str) -> bool {
     let w = pad(&norm(label));
+    let words = w.split(' ').filter(|t| !t.is_empty()).count();
     [" reason ", " reasons ", " criteria ", " criterion ", " grounds ", " basis "].iter().any(|p| w.contains(p))
-        && w.split(' ').filter(|t| !t.is_empty()).count() <= 8
+        && (words <= 8 || (words <= 16 && reasons_named(label).len() >= 2))
 }
 
 impl Matcher {
@@ -677,6 +680,9 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
                 }
                 if label_value(c).is_some() {
                     out.extend(pairs_in(c).into_iter().map(|(l, v)| Pair::new(l, v, at)));
+                } else if let Some((label, n)) = count_with_label(m, c).filter(|_| i > 0) {
+                    // "Visible high risk | No | DASH score 6": a count and its label in one cell.
+                    out.push(Pair::new(label, n, at));
                 } else if starts_pair {
                     open = Some(Pair::new(c.trim_end_matches(':'), "", at));
                 } else if let Some(last) = out.last_mut() {
@@ -684,7 +690,10 @@ fn row_pairs(m: &Matcher, cells: &[String], at: &str) -> Option<Vec<Pair>> {
                     // because ...", "Professional judgement | Yes | details".
                     let reason = m.key_for_blank(&last.label, None).is_some_and(|k| k.starts_with("reason."));
                     if last.value.starts_with([CHECKED, UNCHECKED]) || (reason && tick(&last.value).is_some()) {
-                        out.push(Pair::new("", c, at));
+                        match count_with_label(m, c) {
+                            Some((label, n)) => out.push(Pair::new(label, n, at)),
+                            None => out.push(Pair::new("", c, at)),
+                        }
                     }
                 }
             }
@@ -761,7 +770,7 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                     for (l, v) in pairs_in(t) {
                         push_pair(&mut out, Pair::new(l, v, &p.at));
                     }
-                } else if let Some(l) = t.strip_suffix(':').map(str::trim).filter(|l| m.names_field(l) || m.is_label(l)) {
+                } else if let Some(l) = t.strip_suffix(':').map(str::trim).filter(|l| m.names_field(l) || m.is_label(l) || asks_for_reason(l)) {
                     // "Professional judgement:" with nothing after it: the form was left blank there.
                     push_pair(&mut out, Pair::new(l, "", &p.at));
                 } else if label_above(m, t) || repeats_reason_heading(m, out.last(), t) {
@@ -842,11 +851,20 @@ fn items(m: &Matcher, doc: &Document) -> Vec<Item> {
                         } else if let Some((l, n)) = glued_number(m, one).or_else(|| glued_after_bracket(m, one)) {
                             push_pair(&mut out, Pair::new(l, n, &at));
                         } else if row.cells.first().is_some_and(|c| c.trim() == *one)
-                            && if row.cells.len() >= 2 { m.is_label(one) || m.names_field(one) } else { starts_left && label_above(m, one) }
+                            && if row.cells.len() >= 2 {
+                                m.is_label(one) || m.names_field(one)
+                            } else {
+                                starts_left && (label_above(m, one) || repeats_reason_heading(m, out.last(), one))
+                            }
                         {
                             // A label with its value cell left empty (a sheet or a PDF line gives
                             // no cell for it at all), or a label (merged across the row) with its
                             // value in the row under it: the next row says.
+                            header = Some((row.cells.clone(), at));
+                        } else if row.cells.len() >= 2 && row.cells.first().is_some_and(|c| c.trim() == *one) && asks_for_reason(one) {
+                            // "Criteria met | (empty)": the reasons' heading, or their list left
+                            // blank. The row under it says which (see `flush_header`).
+                            out.push(Item::Line((*one).to_owned()));
                             header = Some((row.cells.clone(), at));
                         } else {
                             out.push(Item::Line((*one).to_owned()));
@@ -1049,6 +1067,20 @@ fn glued_number<'a>(m: &Matcher, text: &'a str) -> Option<(&'a str, &'a str)> {
     (glued && m.key(label, n, None).is_some_and(|k| value_kind(k) == ValueKind::Number)).then_some((label, n))
 }
 
+/// A count written with its label in one cell, as the details beside a reason's Yes: "4 police
+/// call-outs in the last 12 months", "DASH score 6". Only where the words name a count's field.
+fn count_with_label<'a>(m: &Matcher, text: &'a str) -> Option<(&'a str, &'a str)> {
+    let text = text.trim();
+    let (first, rest) = text.split_once(' ')?;
+    if (1..=2).contains(&first.len()) && first.chars().all(|c| c.is_ascii_digit()) {
+        let label = rest.trim();
+        return m.key(label, first, None).is_some_and(|k| value_kind(k) == ValueKind::Number).then_some((label, first));
+    }
+    let (label, last) = text.rsplit_once(' ')?;
+    let count = (1..=2).contains(&last.len()) && last.chars().all(|c| c.is_ascii_digit());
+    (count && m.key(label, last, None).is_some_and(|k| value_kind(k) == ValueKind::Number)).then_some((label.trim(), last))
+}
+
 /// A value printed against the closing bracket of its label, as flat PDFs extract a long label
 /// that runs into its value's column: "Referral criteria met (VHR / PJ / Repeat)VHR, PJ" is the
 /// label and "VHR, PJ". Only where the text before the bracket names a field.
@@ -1081,11 +1113,19 @@ fn empty_between(before: &str, after: &str) -> bool {
 }
 
 /// A line asking for the reasons right under the heading of the reasons' section ("Referral
-/// criteria", then "Reason for referral"): a section opened with nothing in it is not opened
-/// again, so the second line is the label of the choice written under it.
+/// criteria", then "Reason for referral") or under the key to their codes ("VHR = visible high
+/// risk, PJ = professional judgement, ..."): a section opened with nothing in it is not opened
+/// again, so the line is the label of the choice written under it.
 fn repeats_reason_heading(m: &Matcher, last: Option<&Item>, t: &str) -> bool {
     let reason_heading = |text: &str| m.heading(text) == Some(Section::Reason);
-    matches!(last, Some(Item::Line(prev)) if reason_heading(prev)) && reason_heading(t) && asks_for_reason(t) && !t.contains(':')
+    let opens_reasons = |prev: &str| reason_heading(prev) || reasons_named(prev).len() >= 2;
+    let after_opening = match last {
+        Some(Item::Line(prev)) => opens_reasons(prev),
+        // "Key | VHR = visible high risk, PJ = ...": a key written as a label and its value.
+        Some(Item::Pair(p)) => reasons_named(&p.value).len() >= 2 && m.key_for_blank(&p.label, None).is_none(),
+        _ => false,
+    };
+    after_opening && reason_heading(t) && asks_for_reason(t) && !t.contains(':')
 }
 
 /// Whether the line under a label is its value: not another label, a heading, a pair of its own
@@ -1140,6 +1180,16 @@ fn flush_header(
     let label_texts: Vec<&str> = labels.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     let value_texts: Vec<&str> = values.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     if let [label] = label_texts.as_slice() {
+        // A reasons label with an empty cell beside it, over rows of their own (a tick box or a
+        // reason's label in each): a heading, not a list left blank; the end of the table under
+        // it says nothing either.
+        if asks_for_reason(label)
+            && (values.is_empty()
+                || reason(values.iter().find(|v| !v.trim().is_empty()))
+                || value_texts.first().is_some_and(|v| v.starts_with([CHECKED, UNCHECKED]) || split_marks(v).is_some()))
+        {
+            return false;
+        }
         // One label on its row: the value under it is a short text that is not a label, a
         // heading or an instruction; a label or a heading under it (or nothing) leaves it blank;
         // anything else says nothing.
@@ -1685,7 +1735,10 @@ fn pair(m: &Matcher, g: &mut Reading, section: &mut Option<Section>, p: Pair, pi
     // A drop-down or a typed reason: "Reason for referral: Professional judgement", "PJ". The
     // form gives its reasons as the values chosen from a list, so the others were not chosen
     // (read as false unless a tick elsewhere says otherwise); nothing chosen leaves all four blank.
-    if !value_is_mark && labels.iter().any(|l| asks_for_reason(l)) {
+    // A sentence under "If PJ, please give your reasons for concern" is the rationale, whatever
+    // reasons its words name; a choice is a few words.
+    let a_choice = norm(&p.value).split(' ').count() <= 8;
+    if !value_is_mark && a_choice && labels.iter().any(|l| asks_for_reason(l)) {
         let named = reasons_named(&p.value);
         if !named.is_empty() {
             for reason in &named {
@@ -2545,6 +2598,21 @@ mod tests {
     }
 
     #[test]
+    fn codes_under_a_long_label_that_lists_them() {
+        let doc = Document {
+            blocks: vec![
+                para("Reason for referral"),
+                table(&[&["Reason(s) for referral - codes VHR, PJ, Escalation, Repeat", "VHR / PJ"], &["DASH RIC score (number of Yes answers)", "14"]]),
+            ],
+            ..Document::default()
+        };
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("visible_high_risk"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&false), "{r:#?}");
+    }
+
+    #[test]
     fn one_reason_chosen_from_a_list_makes_the_others_not_chosen() {
         for (value, chosen) in [
             ("Potential escalation", "potential_escalation"),
@@ -2663,6 +2731,21 @@ mod tests {
         let r = read(&grid);
         assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
         assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(6), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(0), "{r:#?}");
+        let yes = Document {
+            blocks: vec![table(&[
+                &["Criterion", "Yes / No", "Details"],
+                &["Potential escalation", "Yes", "4 police call-outs in the last 12 months"],
+                &["Repeat", "Yes", ""],
+                &["Visible high risk", "No", "Seen at 14 Acacia Road"],
+            ])],
+            ..Document::default()
+        };
+        let r = read(&yes);
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_eq!(r.police_callouts, Some(4), "{r:#?}");
+        assert_eq!(r.stated_dash_score, None, "{r:#?}");
         let lines = Document {
             blocks: vec![
                 para("Referral criteria"),
@@ -3062,5 +3145,94 @@ mod tests {
         // An answer after its question is not turned round.
         assert_eq!(marks_after_labels("Is the victim aware of the referral? Yes \u{2612} No \u{2610}"), None);
         assert_eq!(marks_after_labels("Aware of the referral Yes \u{2612} No \u{2610}"), None);
+    }
+
+    #[test]
+    fn a_criteria_cell_of_codes_under_a_key_is_read_and_left_blank_is_blank() {
+        let form = |chosen: &str| Document {
+            blocks: vec![
+                para("Referral criteria"),
+                para("Key: VHR = visible high risk (DASH 14+), PJ = professional judgement, PE = potential escalation, R = repeat"),
+                table(&[&["Criteria met", chosen], &["DASH score", "13"], &["Police call-outs in last 12 months", "0"], &["PJ rationale", ""]]),
+                para("Summary"),
+            ],
+            ..Document::default()
+        };
+        let r = read(&form(""));
+        assert!(r.reasons.values().all(|v| !v), "{r:#?}");
+        for reason in REASONS {
+            let key = format!("reason.{reason}");
+            assert!(r.blank.contains(&key) || r.reasons.get(reason) == Some(&false), "{key}: {r:#?}");
+        }
+        let r = read(&form("PJ, PE"));
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("potential_escalation"), Some(&true), "{r:#?}");
+        assert_ne!(r.reasons.get("visible_high_risk"), Some(&true), "{r:#?}");
+        assert_ne!(r.reasons.get("repeat"), Some(&true), "{r:#?}");
+    }
+
+    #[test]
+    fn criteria_codes_in_a_sheet_whose_empty_cells_are_not_there() {
+        let key = "VHR = visible high risk (DASH 14+), PJ = professional judgement, PE = potential escalation, R = repeat";
+        let sheet = |chosen: &[&str]| Document {
+            blocks: vec![table(&[
+                &["Referral criteria"],
+                &["Key", key],
+                chosen,
+                &["PJ rationale"],
+                &["DASH score", "8"],
+                &["Number of police call-outs in the last 12 months"],
+                &["Person at risk"],
+                &["Surname", "Lomax"],
+            ])],
+            ..Document::default()
+        };
+        let r = read(&sheet(&["Criteria met"]));
+        assert!(REASONS.iter().all(|x| r.blank.contains(&format!("reason.{x}")) || r.reasons.get(*x) == Some(&false)), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(8), "{r:#?}");
+        let r = read(&sheet(&["Criteria met", "PJ R"]));
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        assert_eq!(r.reasons.get("repeat"), Some(&true), "{r:#?}");
+        assert_ne!(r.reasons.get("visible_high_risk"), Some(&true), "{r:#?}");
+    }
+
+    #[test]
+    fn criteria_codes_in_paragraphs_colon_or_under_a_key() {
+        let key = "VHR = visible high risk (DASH 14+), PJ = professional judgement, PE = potential escalation, R = repeat";
+        let colon = |chosen: &str| numbered(&[Some("Referral criteria"), Some(&format!("Key: {key}")), Some(&format!("Criteria met: {chosen}")), Some("DASH score: 13")]);
+        let above = |chosen: Option<&str>| numbered(&[Some("Referral criteria"), Some("Key"), Some(key), Some("Criteria met"), chosen, Some("DASH score"), Some("13")]);
+        let all_blank = |r: &Referral| REASONS.iter().all(|x| r.blank.contains(&format!("reason.{x}")) || r.reasons.get(*x) == Some(&false));
+        for (name, r) in [("colon", read(&colon(""))), ("above", read(&above(None)))] {
+            assert!(all_blank(&r), "{name}: {r:#?}");
+            assert_eq!(r.stated_dash_score, Some(13), "{name}: {r:#?}");
+        }
+        for (name, r) in [("colon", read(&colon("VHR / R"))), ("above", read(&above(Some("VHR / R"))))] {
+            assert_eq!(r.reasons.get("visible_high_risk"), Some(&true), "{name}: {r:#?}");
+            assert_eq!(r.reasons.get("repeat"), Some(&true), "{name}: {r:#?}");
+            assert_ne!(r.reasons.get("professional_judgement"), Some(&true), "{name}: {r:#?}");
+        }
+    }
+
+    #[test]
+    fn boxes_after_labels_two_to_a_line_and_the_reasons_for_concern_under_their_label() {
+        let why = "Recent escalation: he has started to follow her to work and has threatened to take the children abroad.";
+        let doc = numbered(&[
+            Some("Reason for referral"),
+            Some("Which criteria does this referral meet? (tick all that apply)"),
+            Some("Visible high risk (14+ ticks on DASH) \u{2610} Professional judgement / professional concern \u{2612}"),
+            Some("Escalation (3+ incidents) \u{2610} Repeat (referred in the last 12 months) \u{2610}"),
+            Some("DASH RIC score (number of Yes answers): 12"),
+            Some("Police attendances for DA (last 12 months):"),
+            Some("If PJ, please give your reasons for concern"),
+            Some(why),
+            Some("Person at risk"),
+        ]);
+        let r = read(&doc);
+        assert_eq!(r.reasons.get("professional_judgement"), Some(&true), "{r:#?}");
+        for other in ["visible_high_risk", "potential_escalation", "repeat"] {
+            assert_eq!(r.reasons.get(other), Some(&false), "{other}: {r:#?}");
+        }
+        assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{r:#?}");
+        assert_eq!(r.stated_dash_score, Some(12), "{r:#?}");
     }
 }
