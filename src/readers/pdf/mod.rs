@@ -88,6 +88,14 @@ fn read_document(
             field.field.widgets = widget_boxes(&field.widgets, &pages);
         }
     }
+    // A text box with nothing printed left of it is labelled by the line just above it (a tall
+    // box under "Rationale for professional judgement"), unless that line labels another field.
+    let labels: Vec<String> = form.fields.iter().filter_map(|f| f.field.context.clone()).collect();
+    for field in &mut form.fields {
+        if field.field.context.is_none() && field.field.kind == FieldKind::Text && field.widgets.len() == 1 {
+            field.field.context = label_over(&field.widgets, &pages).filter(|l| !labels.contains(l));
+        }
+    }
     let headings = Headings::new(&form.fields, &pages);
     for field in &mut form.fields {
         field.field.heading = headings.above(&field.widgets, &pages);
@@ -390,6 +398,21 @@ fn label_right(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> O
     let line = layout::lines(right).into_iter().next()?;
     let (text, span) = layout::cells(&line).into_iter().next()?;
     (span[0] - x1 <= 3.0 * (x1 - x0).max(8.0) && !text.trim().is_empty()).then(|| text.trim().to_owned())
+}
+
+/// The line printed just above a box and across its width, no further above it than one and a
+/// half lines: the label of a box that has none to its left (the rule [`Headings`] uses to tell
+/// such a label from a heading).
+fn label_over(widgets: &[fields::Widget], pages: &[(PageContent, Matrix)]) -> Option<String> {
+    let w = widgets.first()?;
+    let (page, rect) = (w.page?, w.rect?);
+    let (content, base) = pages.get(page.checked_sub(1)?)?;
+    let [x0, _, x1, top] = display_box(rect, base)?;
+    let near = content.runs.iter().filter(|r| r.y > top && r.y - top <= 1.5 * r.size + 2.0);
+    // `lines` runs top to bottom: the last line is the nearest above the box.
+    let line = layout::lines(near).pop()?;
+    let (text, _) = layout::cells(&line).into_iter().find(|(_, span)| span[0] < x1 && x0 < span[1])?;
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// The widgets of a button on the page of its first placed widget, with their export values and

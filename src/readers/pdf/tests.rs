@@ -827,6 +827,10 @@ fn heading_is_the_section_line_above_the_widget_not_a_label() {
     assert_eq!(heading("Text3").as_deref(), Some("4. Alleged perpetrator"));
     assert_eq!(heading("Text4").as_deref(), Some("4. Alleged perpetrator"));
     assert_eq!(heading("Text5").as_deref(), Some("4. Alleged perpetrator"));
+    // A box with nothing left of it is labelled by the line just above it, across its width.
+    assert_eq!(field(&doc, "Text3").context.as_deref(), Some("Full name"));
+    assert_eq!(field(&doc, "Text4").context.as_deref(), Some("Date of birth"));
+    assert_eq!(field(&doc, "Text5").context.as_deref(), Some("Address"));
     // "Notes" is beside the box (a label), and nothing is above it: no heading.
     assert_eq!(heading("Text6"), None);
 }
