@@ -78,9 +78,7 @@ async fn the_sample_is_decided_and_read_as_its_truth() {
     assert_eq!(t.decisions_right, t.emails, "decisions right\n{report}");
     assert_eq!(t.wrongful_rejections, 0, "wrongful rejections\n{report}");
     assert_eq!((n_splits, n_merges), (0, 0), "identity splits / merges\n{report}");
-    // Not yet met (no wrong value in any field): a ratchet at today's figure, so that nothing gets
-    // worse; lower it as the readers improve.
-    const AT_MOST_FIELDS_WRONG: usize = 3;
-    assert!(t.all_fields[2] <= AT_MOST_FIELDS_WRONG, "fields wrong {} > {AT_MOST_FIELDS_WRONG}\n{report}", t.all_fields[2]);
+    // No wrong value in any field compared (a blank is allowed: it goes to review).
+    assert_eq!(t.all_fields[2], 0, "fields wrong\n{report}");
     eprintln!("{report}");
 }

@@ -90,7 +90,8 @@ fn col(a: A) -> usize {
     }
 }
 
-pub fn render(layout: (&'static str, &'static str), r: &Referral, wording: Wording, rng: &mut Rng, seed: &str, at: Stamp) -> Attachment {
+/// The checklist as an attachment, with the total of Yes answers it prints (when it prints one).
+pub fn render(layout: (&'static str, &'static str), r: &Referral, wording: Wording, rng: &mut Rng, seed: &str, at: Stamp) -> (Attachment, Option<u32>) {
     let texts: Vec<String> = (1..=24).map(|q| (wording.1)(q, &r.perp_first)).collect();
     let cx = Ctx {
         r,
@@ -106,7 +107,8 @@ pub fn render(layout: (&'static str, &'static str), r: &Referral, wording: Wordi
     let mark = words::MARKS[rng.below(words::MARKS.len() as u64) as usize];
     let columns = words::COLUMNS[rng.below(3) as usize];
     let name = format!("DASH RIC {}", r.referral_date.iso());
-    match layout.0 {
+    let printed_total = cx.total.then(|| r.yes());
+    let attachment = match layout.0 {
         "pdf_radio" => att(&format!("{name}.pdf"), "pdf", &pdf_fillable(&cx, seed, true, rng)),
         "pdf_checkboxes" => att(&format!("{name}.pdf"), "pdf", &pdf_fillable(&cx, seed, false, rng)),
         "pdf_flat_marks" => att(&format!("{name}.pdf"), "pdf", &pdf_flat(&cx, seed, Flat::Marks(mark, columns))),
@@ -174,7 +176,8 @@ pub fn render(layout: (&'static str, &'static str), r: &Referral, wording: Wordi
             att(&format!("{name}.odt"), "odt", &odf::odt(&blocks, cx.title, at))
         }
         other => panic!("unknown DASH layout {other}"),
-    }
+    };
+    (attachment, printed_total)
 }
 
 fn doc_head(cx: &Ctx) -> Vec<Block> {

@@ -491,8 +491,12 @@ fn build(n: u32, plan: &Plan, rng: &mut Rng, history: &mut BTreeMap<String, Vec<
         let offset_h = if (4..=10).contains(&at.month()) { 1 } else { 0 };
         Stamp { at: t, offset_h }
     };
-    let truth = truth(&referral, plan, history);
-    let dash_att = dash::render(dl, &referral, wording, rng, &format!("{seed}/{n}"), arrived);
+    let mut truth = truth(&referral, plan, history);
+    let (dash_att, printed_total) = dash::render(dl, &referral, wording, rng, &format!("{seed}/{n}"), arrived);
+    // A score left blank on the referral form is still stated by a checklist that prints its total.
+    if let Some(score @ None) = truth.fields.get_mut("stated_dash_score") {
+        *score = printed_total.map(|t| t.to_string());
+    }
     let ref_att = referral::render(rl, &referral, rng, &format!("{seed}/{n}"), arrived);
     let eml = message(n, seed, &referral, arrived, vec![ref_att, dash_att]);
     Email {

@@ -112,21 +112,20 @@ fn sections(r: &Referral, rng: &mut Rng, quad: bool, split_name: bool) -> Vec<Se
             reasons.push(pair("Professional judgement rationale", rationale));
         }
         Reasons::Typed => {
-            let mut codes = Vec::new();
-            if rs.visible {
-                codes.push("VHR");
+            // Codes named in the label, or short codes explained by a key above the field.
+            let short = rng.below(2) == 0;
+            let names = if short { ["VHR", "PJ", "PE", "R"] } else { ["VHR", "PJ", "Escalation", "Repeat"] };
+            let on = [rs.visible, rs.pj, rs.escalation, rs.repeat];
+            let codes: Vec<&str> = names.iter().zip(on).filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+            let sep = [", ", " / ", " "][rng.below(3) as usize];
+            if short {
+                reasons.push(pair("Key", t("VHR = visible high risk (DASH 14+), PJ = professional judgement, PE = potential escalation, R = repeat")));
+                reasons.push(pair(&sec(&["Criteria met", "MARAC criteria", "Criteria"], rng), t(codes.join(sep))));
+                reasons.push(pair("PJ rationale", rationale));
+            } else {
+                reasons.push(pair("Referral criteria met (VHR / PJ / Escalation / Repeat)", t(codes.join(sep))));
+                reasons.push(pair("Rationale (required for PJ)", rationale));
             }
-            if rs.pj {
-                codes.push("PJ");
-            }
-            if rs.escalation {
-                codes.push("Escalation");
-            }
-            if rs.repeat {
-                codes.push("Repeat");
-            }
-            reasons.push(pair("Referral criteria met (VHR / PJ / Escalation / Repeat)", t(codes.join(", "))));
-            reasons.push(pair("Rationale (required for PJ)", rationale));
         }
     }
     reasons.push(pair("DASH score", opt(rs.stated_score)));
