@@ -12,9 +12,9 @@
 //! Referrals are the answered triage scenarios from `fixtures/triage`, each copy with its own
 //! Message-ID. Arguments: `[RATE] [COUNT] [BACKLOG]` (default 10 200 1000).
 
-#[path = "../tests/support/mailservers.rs"]
-#[allow(dead_code)]
-mod mailservers;
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+use support::mailservers;
 
 use mailservers::{service_env, with_message_id, Dovecot, Postfix};
 use marac_intake::service::{Control, RunOptions};

@@ -7,7 +7,7 @@
 #[path = "../examples/gen_fixtures/mod.rs"]
 #[allow(dead_code)]
 mod gen;
-#[path = "../tests/support/totp.rs"]
+#[path = "../tests/it/support/totp.rs"]
 mod totp;
 
 use marac_intake::config;

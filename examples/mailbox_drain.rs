@@ -3,9 +3,9 @@
 //! copy with its own Message-ID so none is a duplicate), then one `ingest_pass` decides and files
 //! them all. Prints emails/s. `cargo run --release --example mailbox_drain -- 1000`
 
-#[path = "../tests/support/mailservers.rs"]
-#[allow(dead_code)]
-mod mailservers;
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+use support::mailservers;
 
 use marac_intake::mailbox::ingest_pass;
 use marac_intake::store::Store;

@@ -3,7 +3,7 @@
 //! Every byte comes from code: fixed dates, boundaries and ids derived from each fixture's
 //! name, fixed zip timestamps, a fixed-seed generator for filler bytes, a stable order.
 //! Running it twice writes identical files. Shared by `examples/gen_fixtures.rs` (which writes
-//! the corpus) and `tests/fixtures_reproducible.rs` (which checks the committed corpus). The
+//! the corpus) and `tests/it/fixtures_reproducible.rs` (which checks the committed corpus). The
 //! triage scenarios ([`triage`]) are written beside the corpus, into `triage/`.
 #![allow(dead_code)]
 

@@ -1,6 +1,6 @@
 //! The triage scenario corpus in `fixtures/triage/`: one message per decision rule, boundary and
 //! precedence case of issue 3, with `labels.json` in the format of the shared samples
-//! (`../shared/samples/labels.json`). `tests/triage_scenarios.rs` runs every message through the
+//! (`../shared/samples/labels.json`). `tests/it/triage_scenarios.rs` runs every message through the
 //! real pipeline into a fresh SQLite database and compares the outcome with its label.
 //!
 //! Messages are triaged **in file order**, each as if it arrived at its topmost `Received:` date,

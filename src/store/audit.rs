@@ -284,7 +284,7 @@ mod tests {
             }
             for i in 0..5 {
                 // As the application wrote them before migration 14 (spelt apart for
-                // tests/audit_append_only.rs, which counts the application's own statements).
+                // tests/it/audit_append_only.rs, which counts the application's own statements).
                 let insert = format!("INSERT INTO {} (at, actor, action, object) VALUES (?, 'amy', 'case.view', ?)", "audit_log");
                 sqlx::query(sqlx::AssertSqlSafe(insert)).bind(format!("2025-01-0{}", i + 1)).bind(format!("C{i}")).execute(&pool).await.unwrap();
             }
@@ -299,7 +299,7 @@ mod tests {
         assert_eq!(first_new, (6, Some(anchor)));
         // An earlier record altered (the triggers dropped) no longer gives the anchor's hash.
         sqlx::query("DROP TRIGGER audit_log_no_update").execute(store.pool()).await.unwrap();
-        // The attacker's statement, spelt so that tests/audit_append_only.rs (which reads every
+        // The attacker's statement, spelt so that tests/it/audit_append_only.rs (which reads every
         // source file for statements that change the log) does not take it for the application's.
         let tamper = format!("UPDATE {} SET object = 'C9' WHERE id = 3", "audit_log");
         sqlx::query(sqlx::AssertSqlSafe(tamper)).execute(store.pool()).await.unwrap();

@@ -318,7 +318,7 @@ impl Store {
         tx.audit(&Audit { at: &stamp, actor, action: "retention.purge", object: None, client: None, detail: Some(&counts.detail()) }).await?;
         tx.commit().await?;
         // secure_delete zeroes what the purge deleted, but not the stale copies SQLite left in
-        // pages' free space when it moved rows around as they were written (tests/retention.rs
+        // pages' free space when it moved rows around as they were written (tests/it/retention.rs
         // found one): VACUUM rewrites the file from the live rows alone. Then the write-ahead
         // log, which still holds the old pages, is copied back and emptied. Only when personal
         // content went; a busy database leaves it to the next purge.

@@ -5,7 +5,7 @@
 //!
 //! Reproducible from a seed: the same seed gives the same bytes. Written by
 //! `cargo bench --bench fidelity` into `target/fidelity/` (never committed) and sampled in memory
-//! by `tests/fidelity.rs`. `score.rs` (included by both with `#[path]`) compares what the product
+//! by `tests/it/fidelity.rs`. `score.rs` (included by both with `#[path]`) compares what the product
 //! decided and read with the truth.
 //!
 //! The truth follows the domain rules with `config/samples.toml`: threshold 14 Yes; professional
@@ -601,7 +601,7 @@ pub fn att(name: &str, kind: &'static str, bytes: &[u8]) -> Attachment {
     attach(name, kind, None, bytes)
 }
 
-/// The fixed sample `tests/fidelity.rs` runs: the corpus of seed 11, cut where every layout has
+/// The fixed sample `tests/it/fidelity.rs` runs: the corpus of seed 11, cut where every layout has
 /// been used at least 3 times and every identity variation appears.
 pub fn sample() -> Vec<Email> {
     corpus(11, 60)

@@ -1,4 +1,4 @@
-//! The fidelity check shared by `benches/fidelity.rs` and `tests/fidelity.rs` (each includes this
+//! The fidelity check shared by `benches/fidelity.rs` and `tests/it/fidelity.rs` (each includes this
 //! file with `#[path]` beside the generator): triage every email of a variation corpus in
 //! arrival order into a fresh store, inspect it, and compare decision, DASH counts and referral
 //! fields with the truth. A field is right, blank (nothing read where the form has a value: the

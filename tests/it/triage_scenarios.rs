@@ -6,22 +6,14 @@
 //! run with `smtp.coordinators_notice_to` set checks the coordinators' notices. Regenerate the
 //! corpus with `cargo run --example gen_fixtures -- fixtures/`.
 
+use crate::support::Scratch;
 use chrono::DateTime;
 use marac_intake::store::{MessageRecord, Store};
 use serde_json::Value;
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-/// A scratch directory removed when dropped, even if the test fails.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 /// One outbox row: kind, recipient, subject, raw message, status.
 type Queued = (String, String, String, String, String);
@@ -71,9 +63,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
             .expect("labels.json is JSON");
     assert!(labels.len() >= 40, "a corpus of at least 40 scenarios, found {}", labels.len());
 
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-triage-scenarios-{}", std::process::id())));
-    let _ = fs::remove_dir_all(&scratch.0);
-    fs::create_dir_all(&scratch.0).expect("scratch directory");
+    let scratch = Scratch::new("triage-scenarios");
     let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh SQLite store");
 
     let mut problems: Vec<String> = Vec::new();
@@ -357,9 +347,7 @@ async fn review_and_quarantine_items_notify_the_coordinators_without_personal_da
     .collect();
     let cfg = marac_intake::config::load(&root.join("config/samples.toml"), env).expect("config/samples.toml with a notice address loads");
     let labels: Vec<Value> = serde_json::from_str(&fs::read_to_string(dir.join("labels.json")).expect("labels.json")).expect("labels.json is JSON");
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-triage-notices-{}", std::process::id())));
-    let _ = fs::remove_dir_all(&scratch.0);
-    fs::create_dir_all(&scratch.0).expect("scratch directory");
+    let scratch = Scratch::new("triage-notices");
     let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh SQLite store");
 
     let mut problems: Vec<String> = Vec::new();

@@ -1,6 +1,6 @@
 //! The golden corpus: every `fixtures/*.eml` with its expected `inspect --json` beside it
 //! (`fixtures/NAME.inspect.json`). A difference fails with a readable diff. To rewrite the
-//! expectations on purpose, after reading the diff: `UPDATE_GOLDEN=1 cargo test --test golden`.
+//! expectations on purpose, after reading the diff: `UPDATE_GOLDEN=1 cargo test --test it golden`.
 
 use marac_intake::inspect::{inspect, InspectOptions};
 use std::path::{Path, PathBuf};

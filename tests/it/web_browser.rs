@@ -5,10 +5,7 @@
 //! case page (and the dashboard and the rules) are written to `docs/` with `UPDATE_SCREENSHOTS=1`
 //! (else to a scratch folder).
 
-#[path = "support/web_fixture.rs"]
-mod web_fixture;
-#[path = "support/totp.rs"]
-mod totp;
+use crate::support::{free_port, totp, web_fixture, Scratch};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::io::{BufRead, BufReader, Write};
@@ -30,17 +27,6 @@ impl Drop for Running {
     }
 }
 
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_marac-intake")
@@ -183,8 +169,7 @@ fn screenshot(name: &str, png: &[u8], scratch: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coordinators_work_the_queue_in_chromium() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-web-browser-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
+    let scratch = Scratch::new("web-browser");
     std::fs::create_dir_all(scratch.0.join("profile")).unwrap();
     let db = format!("sqlite://{}/t.db", scratch.0.display());
     let (store, _) = triaged_store(&db).await;

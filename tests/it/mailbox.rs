@@ -4,7 +4,7 @@
 //! empty, and a second pass changes nothing. Also: the server certificate is verified against the
 //! harness CA, and STARTTLS without `ca_file` is refused.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, FixedOffset};
 use marac_intake::config::{self, Config};

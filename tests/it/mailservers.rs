@@ -2,7 +2,7 @@
 //! through Dovecot's SASL, certificate from the harness CA) and delivers by LMTP into the
 //! recipient's Dovecot mailbox, where IMAP reads it back.
 
-mod support;
+use crate::support;
 
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};

@@ -5,6 +5,7 @@
 //! - someone with the file who drops the triggers and alters one record, or deletes one in the
 //!   middle, is caught: verify names the record and exits non-zero.
 
+use crate::support::Scratch;
 use marac_intake::store::accounts::Audit;
 use marac_intake::store::audit::BreakReason;
 use marac_intake::store::Store;
@@ -13,21 +14,10 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_marac-intake");
 
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn scratch(name: &str) -> (Scratch, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("marac-audit-chain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("t.db");
-    (Scratch(dir), db)
+    let s = Scratch::new(&format!("audit-chain-{name}"));
+    let db = s.0.join("t.db");
+    (s, db)
 }
 
 fn url(db: &Path) -> String {

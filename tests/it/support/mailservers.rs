@@ -4,6 +4,7 @@
 //! files. Started with its output redirected (an inherited stdout makes a test pipe hang) and
 //! stopped on Drop through its own pid file: only what the harness started is stopped.
 
+use super::free_port;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,9 +31,6 @@ pub struct Dovecot {
     config: PathBuf,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn run(cmd: &mut Command) {
     let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));

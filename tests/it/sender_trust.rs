@@ -9,18 +9,11 @@
 //! 127.0.0.1 that the test starts, publishing a key generated in the test and a DMARC record;
 //! a resolver that never answers ends the check within its bound.
 
+use crate::support::Scratch;
 use marac_intake::config::{Config, ReceivingServer, VerifyDkim};
 use marac_intake::store::{MessageRecord, Store};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 const GENUINE: &str = "fixtures/triage/001_police_seed_victim_l_accept15.eml";
 const FROM: &str = "owen.pryor@kingsmere.pnn.police.example.test";
@@ -63,9 +56,7 @@ fn results(lines: &str) -> String {
 }
 
 async fn open(name: &str) -> (Scratch, Store) {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-sender-trust-{name}-{}", std::process::id())));
-    let _ = fs::remove_dir_all(&scratch.0);
-    fs::create_dir_all(&scratch.0).expect("scratch directory");
+    let scratch = Scratch::new(&format!("sender-trust-{name}"));
     let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh store");
     (scratch, store)
 }

@@ -5,26 +5,12 @@
 //! wrongful rejection, no wrong victim name or date of birth, DASH counts exact, no identity
 //! split or merge. Each failure is one line: file, layouts, expected and got.
 
-#[path = "../examples/gen_fixtures/mod.rs"]
-#[allow(dead_code)]
-mod gen;
-
-#[path = "../examples/gen_fixtures/variation/score.rs"]
-#[allow(dead_code)]
-mod score;
+use crate::support::Scratch;
+use crate::{gen, score};
 
 use marac_intake::store::Store;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// A scratch directory removed when dropped, even if the test fails.
-struct Scratch(std::path::PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn the_sample_covers_every_layout_three_times_and_every_identity_variation() {
@@ -55,9 +41,7 @@ fn the_sample_covers_every_layout_three_times_and_every_identity_variation() {
 async fn the_sample_is_decided_and_read_as_its_truth() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cfg = marac_intake::config::load(&root.join("config/samples.toml"), Vec::<(String, String)>::new()).expect("config/samples.toml loads");
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-fidelity-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&scratch.0);
-    std::fs::create_dir_all(&scratch.0).expect("scratch directory");
+    let scratch = Scratch::new("fidelity");
     let store = Store::open(&format!("sqlite://{}/f.db", scratch.0.display())).await.expect("a fresh SQLite store");
     let emails = gen::variation::sample();
     let scored = score::run(&emails, &cfg, &store).await;

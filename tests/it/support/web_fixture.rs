@@ -1,5 +1,5 @@
 //! The web tests' data: a fresh database with the triage scenarios of `fixtures/triage/` decided
-//! in it (as `tests/triage_scenarios.rs` does, at a fixed "now"), and the configuration.
+//! in it (as `tests/it/triage_scenarios.rs` does, at a fixed "now"), and the configuration.
 
 use marac_intake::store::accounts::Role;
 use marac_intake::store::Store;
@@ -35,7 +35,7 @@ pub async fn triaged_store(db: &str) -> (Store, marac_intake::config::Config) {
 pub async fn fixture_store(dir: &Path) -> (Store, marac_intake::config::Config) {
     let (store, cfg) = triaged_store(&format!("sqlite://{}/t.db", dir.display())).await;
     let hash = auth::hash_password(PASSWORD).unwrap();
-    let secret = Some(crate::totp::SECRET);
+    let secret = Some(super::totp::SECRET);
     store.add_user("coord", Role::Coordinator, &hash, secret, "2026-02-01T12:00:00.000Z").await.unwrap();
     store.add_user("boss", Role::Admin, &hash, secret, "2026-02-01T12:00:00.000Z").await.unwrap();
     (store, cfg)

@@ -3,25 +3,16 @@
 //! row's fields and its chain hash; a record rolled back is never sent; a missing socket never
 //! fails the audited action.
 
+use crate::support::Scratch;
 use marac_intake::config::{AuditConfig, AuditCopyTo};
 use marac_intake::store::accounts::{Audit, Role};
 use marac_intake::store::Store;
 use std::collections::BTreeMap;
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
-
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 fn scratch(name: &str) -> Scratch {
-    let s = Scratch(std::env::temp_dir().join(format!("{name}-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&s.0);
-    std::fs::create_dir_all(&s.0).unwrap();
+    let s = Scratch::new(name);
     s
 }
 

@@ -11,7 +11,7 @@
 //!   due was delivered, and a reply is delivered twice only when a kill interrupted its very
 //!   send (the outbox records such an interrupted attempt; SMTP cannot do better).
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
@@ -507,9 +507,8 @@ async fn run_killed_at_arbitrary_moments_while_draining_a_backlog_loses_nothing_
 #[tokio::test(flavor = "current_thread")]
 async fn subject_export_and_erase_from_the_command_line() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("marac-run-subject-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = support::Scratch::new("run-subject");
+    let dir = scratch.path();
     let db = dir.join("t.db");
     let url = format!("sqlite://{}", db.display());
     let config = root().join("config/samples.toml");
@@ -555,5 +554,4 @@ async fn subject_export_and_erase_from_the_command_line() {
     let audit = sqlite(&db, "SELECT actor, detail FROM audit_log WHERE action = 'subject.erase'").await;
     assert_eq!(audit[0][0], "cli");
     assert!(audit[0][1].contains("erasure request upheld") && !audit[0][1].contains(&name));
-    let _ = std::fs::remove_dir_all(&dir);
 }

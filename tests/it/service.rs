@@ -3,7 +3,7 @@
 //! replies sent by `outbox::serve` through Postfix submission, which delivers them by LMTP into
 //! each referrer's Dovecot mailbox. Every reply arrives exactly once, at the right mailbox only.
 
-mod support;
+use crate::support;
 
 use chrono::DateTime;
 use marac_intake::store::Store;

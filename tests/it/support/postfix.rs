@@ -9,7 +9,7 @@
 //! with its output redirected (an inherited stdout makes a test pipe hang); only this instance is
 //! stopped (`postfix -c DIR stop`, Dovecot by its own pid file).
 
-use std::net::TcpListener;
+use super::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,9 +31,6 @@ pub struct Postfix {
     dovecot_conf: PathBuf,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn id_of(user: &str, flag: &str) -> u32 {
     let out = Command::new("id").arg(flag).arg(user).output().unwrap();

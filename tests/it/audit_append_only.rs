@@ -2,7 +2,7 @@
 //! its rows (only `INSERT INTO audit_log`), and the store appends what the web queue and the
 //! command line do. One statement deletes: the retention purge's, of the oldest records up to a
 //! purge anchor it records first (`store/retention.rs`; the database's trigger refuses anything
-//! above the anchor, and `tests/audit_chain.rs` checks the trigger and the chain). Migration 14
+//! above the anchor, and `tests/it/audit_chain.rs` checks the trigger and the chain). Migration 14
 //! only adds the hash columns. So is `rule_versions`, the rules changed in the web console.
 
 use std::path::{Path, PathBuf};

@@ -4,33 +4,19 @@
 //! token writes a bounded number of audit rows (its paths truncated), `X-Forwarded-For` is read
 //! from the configured proxy only; and the files the binary creates are private under umask 022.
 
-#[path = "support/web_fixture.rs"]
-mod web_fixture;
-#[path = "support/totp.rs"]
-mod totp;
+use crate::support::{web_fixture, Scratch};
 
 use marac_intake::store::accounts::{AuditEntry, AuditFilter};
 use marac_intake::store::Store;
 use marac_intake::web::{self, WebOptions};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn scratch(name: &str) -> Scratch {
-    let s = Scratch(std::env::temp_dir().join(format!("{name}-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&s.0);
-    std::fs::create_dir_all(&s.0).unwrap();
+    let s = Scratch::new(name);
     s
 }
 

@@ -6,6 +6,7 @@
 //!   database file (secure_delete and the checkpoint), while kept ones still are;
 //! - the purge is audited by counts alone, and the audit chain still verifies from its new anchor.
 
+use crate::support::Scratch;
 use chrono::{DateTime, TimeZone, Utc};
 use marac_intake::config::RetentionConfig;
 use marac_intake::store::accounts::Audit;
@@ -16,20 +17,10 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_marac-intake");
 
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn scratch(name: &str) -> (Scratch, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("marac-retention-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("t.db");
-    (Scratch(dir), db)
+    let s = Scratch::new(&format!("retention-{name}"));
+    let db = s.0.join("t.db");
+    (s, db)
 }
 
 fn now() -> DateTime<Utc> {

@@ -2,8 +2,8 @@
 //! what the generator writes, and the manifest and the triage labels are internally consistent.
 //! Regenerate with `cargo run --example gen_fixtures -- fixtures/`.
 
-#[path = "../examples/gen_fixtures/mod.rs"]
-mod gen;
+use crate::support::Scratch;
+use crate::gen;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -14,23 +14,13 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// A scratch directory removed when dropped, even if the test fails.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn first_difference(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()))
 }
 
 #[test]
 fn committed_fixtures_are_byte_for_byte_what_the_generator_writes() {
-    let scratch = Scratch(std::env::temp_dir().join(format!("marac-fixtures-{}", std::process::id())));
-    let _ = fs::remove_dir_all(&scratch.0);
+    let scratch = Scratch::new("fixtures");
     let written = gen::write_all(&scratch.0).expect("generator writes into a scratch directory");
     let committed_dir = fixtures_dir();
 

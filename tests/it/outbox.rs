@@ -4,17 +4,14 @@
 //! `config/samples.toml`. Each recipient meets one server behaviour: delivered into its Maildir,
 //! 451 at RCPT, 550 unknown user, or (not on the allowlist at send time) never sent at all.
 
-mod support;
-#[allow(dead_code)]
-#[path = "support/postfix.rs"]
-mod postfix;
+use crate::support::{Scratch, self, postfix};
 
 use chrono::{DateTime, Utc};
 use marac_intake::config::{self, Config};
 use marac_intake::outbox::{send_pending, Report};
 use marac_intake::store::{OutboxEntry, Store};
 use postfix::Postfix;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const DELIVERED: &str = "owen.pryor@kingsmere.pnn.police.example.test";
 const DEFERRED: &str = "ruth.akinola@nhs.example.test";
@@ -25,24 +22,13 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A scratch directory removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("marac-outbox-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let s = Scratch::new(&format!("outbox-{name}"));
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&s.0, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    Scratch(dir)
+    s
 }
 
 fn samples_config(env: Vec<(String, String)>) -> Config {

@@ -264,8 +264,8 @@ fn inspect_stays_under_100_mb_on_the_heaviest_corpus_pdfs() {
         eprintln!("skipped: {} not present", dir.display());
         return;
     }
-    let scratch = std::env::temp_dir().join(format!("marac-rss-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let scratch = crate::support::Scratch::new("rss");
+    let scratch = scratch.path();
     let mut over = Vec::new();
     for name in HEAVIEST {
         let bytes = std::fs::read(dir.join(name)).expect("corpus file readable");
@@ -277,6 +277,5 @@ fn inspect_stays_under_100_mb_on_the_heaviest_corpus_pdfs() {
             over.push(format!("{name}: {kib} KiB"));
         }
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     assert!(over.is_empty(), "inspect passed {MAX_PEAK_RSS_KIB} KiB peak RSS on: {over:?}");
 }

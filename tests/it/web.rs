@@ -1,28 +1,16 @@
 //! The web queue over HTTP, in-process on 127.0.0.1 port 0 with a fresh SQLite database filled by
-//! triaging `fixtures/triage/` (as `tests/triage_scenarios.rs` does): who may see what, CSRF on
+//! triaging `fixtures/triage/` (as `tests/it/triage_scenarios.rs` does): who may see what, CSRF on
 //! every POST, a review item decided with its reply in the outbox, the audit trail, session
-//! timeouts and the sign-in throttle. The same server in a real browser: `tests/web_browser.rs`.
+//! timeouts and the sign-in throttle. The same server in a real browser: `tests/it/web_browser.rs`.
 
-mod support;
-#[path = "support/web_fixture.rs"]
-mod web_fixture;
-#[path = "support/totp.rs"]
-mod totp;
+use crate::support;
+use crate::support::{totp, web_fixture, Scratch};
 
 use web_fixture::{fixture_store, PASSWORD};
 use marac_intake::web::{self, auth, WebOptions};
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
-
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 pub struct Reply {
     pub status: u16,
@@ -124,9 +112,7 @@ async fn sign_in_from(from: std::net::Ipv4Addr, addr: &str, user: &str, password
 
 /// A fresh scratch folder named `name` (removed when dropped).
 fn scratch(name: &str) -> Scratch {
-    let s = Scratch(std::env::temp_dir().join(format!("{name}-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&s.0);
-    std::fs::create_dir_all(&s.0).unwrap();
+    let s = Scratch::new(name);
     s
 }
 
@@ -793,7 +779,7 @@ fn guess(token: &str, user: &str, n: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_guesses_checks_few_passwords_and_locks_no_one_out() {
-    // The connection cap (tests/web_edge.rs) would close some of 100 connections at once before
+    // The connection cap (tests/it/web_edge.rs) would close some of 100 connections at once before
     // they reach the sign-in: raised here, so that every guess is one the throttle must stop.
     let served = Served::start_with("marac-web-flood", |cfg| {
         let web: marac_intake::config::WebConfig = toml::from_str("trust_forwarded_for = false\nmax_connections = 512").unwrap();
