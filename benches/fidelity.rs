@@ -9,11 +9,9 @@
 //!
 //! Targets: every decision right, no wrongful rejection, no wrong victim name or date of birth.
 
-#[path = "../examples/gen_fixtures/mod.rs"]
-#[allow(dead_code)]
-mod gen;
+use gen_fixtures as gen;
 
-#[path = "../examples/gen_fixtures/variation/score.rs"]
+#[path = "../tests/it/score.rs"]
 mod score;
 
 use marac_intake::config;

@@ -4,9 +4,7 @@
 //!
 //! Targets (issue 3): ≥ 200 emails/s; per-email cost flat within 2× from 1k to 100k cases.
 
-#[path = "../examples/gen_fixtures/mod.rs"]
-#[allow(dead_code)]
-mod gen;
+use gen_fixtures as gen;
 
 use marac_intake::config::{self, Config};
 use marac_intake::store::Store;

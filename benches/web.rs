@@ -4,9 +4,7 @@
 //! in-process on 127.0.0.1, and one signed-in client asks for each page in turn, one request at a
 //! time on a new connection; p50, p99 and the worst of each are printed.
 
-#[path = "../examples/gen_fixtures/mod.rs"]
-#[allow(dead_code)]
-mod gen;
+use gen_fixtures as gen;
 #[path = "../tests/it/support/totp.rs"]
 mod totp;
 

@@ -1,9 +1,9 @@
 //! Writes the golden fixture corpus: `cargo run --example gen_fixtures -- fixtures/`.
 //!
-//! The generator is deterministic; see `fixtures/README.md` and `examples/gen_fixtures/mod.rs`.
+//! The generator is deterministic; see `fixtures/README.md` and the `gen-fixtures` crate
+//! (`crates/gen-fixtures/`), a development-only member of the workspace.
 
-#[path = "gen_fixtures/mod.rs"]
-mod gen;
+use gen_fixtures as gen;
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "fixtures".to_string());

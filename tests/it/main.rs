@@ -9,13 +9,11 @@
 
 mod support;
 
-/// The fixture generator (`examples/gen_fixtures/`), for the tests that write fixtures in memory.
-#[path = "../../examples/gen_fixtures/mod.rs"]
-#[allow(dead_code)]
-mod gen;
+/// The fixture generator (the workspace's `gen-fixtures` crate), for the tests that write
+/// fixtures in memory.
+use gen_fixtures as gen;
 
 /// What the fidelity bench compares, shared with `benches/fidelity.rs`.
-#[path = "../../examples/gen_fixtures/variation/score.rs"]
 #[allow(dead_code)]
 mod score;
 

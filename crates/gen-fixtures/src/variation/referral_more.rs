@@ -5,13 +5,13 @@
 
 use super::super::{att, Referral};
 use super::{pairs, sections, Section};
-use crate::gen::docx::{self, DocMeta};
-use crate::gen::form::{Block, Val};
-use crate::gen::mail::Attachment;
-use crate::gen::odf;
-use crate::gen::pdf::{self, Canvas, Info, Pdf};
-use crate::gen::util::{xml, Rng, Stamp};
-use crate::gen::zipw::zip;
+use crate::docx::{self, DocMeta};
+use crate::form::{Block, Val};
+use crate::mail::Attachment;
+use crate::odf;
+use crate::pdf::{self, Canvas, Info, Pdf};
+use crate::util::{xml, Rng, Stamp};
+use crate::zipw::zip;
 use lopdf::{Object, ObjectId};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 

@@ -1,9 +1,9 @@
 //! DASH (and referral) workbooks written with rust_xlsxwriter, with a fixed creation date.
 
-use crate::gen::data::{question, Ans, Case, Dash};
-use crate::gen::form::Labels;
-use crate::gen::pdf::DashHead;
-use crate::gen::util::Stamp;
+use crate::data::{question, Ans, Case, Dash};
+use crate::form::Labels;
+use crate::pdf::DashHead;
+use crate::util::Stamp;
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
 };
@@ -204,28 +204,28 @@ pub fn referral_and_dash(case: &Case, l: &Labels, dash: &Dash, at: Stamp) -> Vec
         ws.set_column_width(0, 48)?;
         ws.set_column_width(1, 70)?;
         let mut r = 0u32;
-        let blocks = crate::gen::form::referral_form(case, l);
+        let blocks = crate::form::referral_form(case, l);
         for b in &blocks {
             match b {
-                crate::gen::form::Block::Title(s) => {
+                crate::form::Block::Title(s) => {
                     ws.write_string_with_format(r, 0, s.as_str(), &bold().set_font_size(14))?;
                     r += 2;
                 }
-                crate::gen::form::Block::Para(s) => {
+                crate::form::Block::Para(s) => {
                     ws.write_string(r, 0, s.as_str())?;
                     r += 1;
                 }
-                crate::gen::form::Block::Heading(s) => {
+                crate::form::Block::Heading(s) => {
                     r += 1;
                     ws.write_string_with_format(r, 0, s.as_str(), &bold().set_background_color(Color::RGB(0xDDEBF7)))?;
                     r += 1;
                 }
-                crate::gen::form::Block::Kv(rows) => {
+                crate::form::Block::Kv(rows) => {
                     for (label, v) in rows {
                         ws.write_string(r, 0, label.as_str())?;
                         let text = match v {
-                            crate::gen::form::Val::Text(s) => s.clone(),
-                            crate::gen::form::Val::Tick(on) => {
+                            crate::form::Val::Text(s) => s.clone(),
+                            crate::form::Val::Tick(on) => {
                                 if *on {
                                     "Yes".into()
                                 } else {
@@ -239,14 +239,14 @@ pub fn referral_and_dash(case: &Case, l: &Labels, dash: &Dash, at: Stamp) -> Vec
                         r += 1;
                     }
                 }
-                crate::gen::form::Block::Grid { header, rows, .. } => {
+                crate::form::Block::Grid { header, rows, .. } => {
                     for (c, h) in header.iter().enumerate() {
                         ws.write_string_with_format(r, c as u16, h.as_str(), &bold())?;
                     }
                     r += 1;
                     for row in rows {
                         for (c, v) in row.iter().enumerate() {
-                            if let crate::gen::form::Val::Text(s) = v {
+                            if let crate::form::Val::Text(s) = v {
                                 if !s.is_empty() {
                                     ws.write_string(r, c as u16, s.as_str())?;
                                 }

@@ -1,7 +1,7 @@
 //! The three wordings of the 24 questions and the spellings of answers and marks.
 
 use super::A;
-use crate::gen::data::QUESTIONS;
+use crate::data::QUESTIONS;
 
 /// A wording: its name and question `q` (1-based) given the abuser's first name.
 pub type Wording = (&'static str, fn(usize, &str) -> String);

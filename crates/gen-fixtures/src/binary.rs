@@ -1,7 +1,7 @@
 //! Binary containers the product must recognise but cannot read: OLE compound files (legacy
 //! .doc, password-protected Office), Outlook's TNEF winmail.dat.
 
-use crate::gen::util::{base64, cp1252, Rng};
+use crate::util::{base64, cp1252, Rng};
 
 const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
 const FREESECT: u32 = 0xFFFF_FFFF;
@@ -259,7 +259,7 @@ fn dtr(y: u16, mo: u16, d: u16, h: u16, mi: u16, s: u16, dow: u16) -> Vec<u8> {
 
 /// Outlook's winmail.dat: message attributes, an RTF body (uncompressed "MELA" form inside
 /// PR_RTF_COMPRESSED) and one attached signature image.
-pub fn tnef(subject: &str, sent: crate::gen::util::Stamp, body_rtf: &str, image_name: &str, image: &[u8]) -> Vec<u8> {
+pub fn tnef(subject: &str, sent: crate::util::Stamp, body_rtf: &str, image_name: &str, image: &[u8]) -> Vec<u8> {
     const MSG: u8 = 1;
     const ATT: u8 = 2;
     let mut out = vec![0x78, 0x9F, 0x3E, 0x22];

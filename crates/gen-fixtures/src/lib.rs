@@ -2,8 +2,9 @@
 //!
 //! Every byte comes from code: fixed dates, boundaries and ids derived from each fixture's
 //! name, fixed zip timestamps, a fixed-seed generator for filler bytes, a stable order.
-//! Running it twice writes identical files. Shared by `examples/gen_fixtures.rs` (which writes
-//! the corpus) and `tests/it/fixtures_reproducible.rs` (which checks the committed corpus). The
+//! Running it twice writes identical files. A crate of the workspace, used only in development:
+//! by `examples/gen_fixtures.rs` (which writes the corpus), `tests/it/fixtures_reproducible.rs`
+//! (which checks the committed corpus) and the tests and benches that generate emails. The
 //! triage scenarios ([`triage`]) are written beside the corpus, into `triage/`.
 #![allow(dead_code)]
 

@@ -4,13 +4,13 @@
 
 use super::words::{self, Wording};
 use super::{att, Referral, A};
-use crate::gen::docx::{self, DocMeta};
-use crate::gen::form::{t, Block, TickStyle, Val};
-use crate::gen::mail::Attachment;
-use crate::gen::odf;
-use crate::gen::pdf::{self, Canvas, Info, Pdf};
-use crate::gen::util::{xml, Rng, Stamp};
-use crate::gen::zipw::{zip, Method};
+use crate::docx::{self, DocMeta};
+use crate::form::{t, Block, TickStyle, Val};
+use crate::mail::Attachment;
+use crate::odf;
+use crate::pdf::{self, Canvas, Info, Pdf};
+use crate::util::{xml, Rng, Stamp};
+use crate::zipw::{zip, Method};
 use lopdf::{Object, ObjectId};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
 

@@ -1,9 +1,9 @@
 //! WordprocessingML (.docx) packages written by hand: label/value tables, DASH tables with typed
 //! answers, content-control checkboxes (w14) and legacy form checkboxes (FORMCHECKBOX).
 
-use crate::gen::form::{Block, TickStyle, Val};
-use crate::gen::util::{xml, Stamp};
-use crate::gen::zipw::{zip, Method};
+use crate::form::{Block, TickStyle, Val};
+use crate::util::{xml, Stamp};
+use crate::zipw::{zip, Method};
 
 pub struct DocMeta {
     pub title: String,

@@ -12,12 +12,12 @@
 //! (PDF); a drop-down or police codes with the rationale under a heading of its own (DOCX).
 
 use super::{att, Referral};
-use crate::gen::docx::{self, DocMeta};
-use crate::gen::form::{t, Block, TickStyle, Val};
-use crate::gen::mail::Attachment;
-use crate::gen::odf;
-use crate::gen::pdf::{self, Canvas, Info, Pdf};
-use crate::gen::util::{Rng, Stamp};
+use crate::docx::{self, DocMeta};
+use crate::form::{t, Block, TickStyle, Val};
+use crate::mail::Attachment;
+use crate::odf;
+use crate::pdf::{self, Canvas, Info, Pdf};
+use crate::util::{Rng, Stamp};
 use lopdf::{dictionary, Object, ObjectId};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 

@@ -1,6 +1,6 @@
 //! The manifest: what a correct reader must see in each fixture.
 
-use crate::gen::data::{Case, Counts, Dash};
+use crate::data::{Case, Counts, Dash};
 use serde::Serialize;
 
 #[derive(Serialize, Clone, Debug)]

@@ -1,5 +1,5 @@
-//! The fidelity check shared by `benches/fidelity.rs` and `tests/it/fidelity.rs` (each includes this
-//! file with `#[path]` beside the generator): triage every email of a variation corpus in
+//! The fidelity check shared by `tests/it/fidelity.rs` and `benches/fidelity.rs` (which includes
+//! this file with `#[path]`): triage every email of a variation corpus in
 //! arrival order into a fresh store, inspect it, and compare decision, DASH counts and referral
 //! fields with the truth. A field is right, blank (nothing read where the form has a value: the
 //! referral goes to review, which is allowed) or WRONG (a value that is not the form's).

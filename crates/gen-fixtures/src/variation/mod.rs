@@ -20,8 +20,8 @@ pub mod dash;
 pub mod referral;
 pub mod words;
 
-use crate::gen::mail::{attach, text_plain, Attachment, Env};
-use crate::gen::util::{date, Date, DateFmt, Rng, Stamp};
+use crate::mail::{attach, text_plain, Attachment, Env};
+use crate::util::{date, Date, DateFmt, Rng, Stamp};
 use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -116,7 +116,7 @@ pub struct Referral {
 }
 
 /// The generator's referrer, the same professional the golden fixtures use.
-pub use crate::gen::data::Referrer;
+pub use crate::data::Referrer;
 
 pub const REFERRERS: [Referrer; 6] = [
     Referrer { name: "DC Owen Pryor", role: "Detective Constable", agency: "Kingsmere Police", email: "owen.pryor@kingsmere.pnn.police.example.test", phone: "01632 960611" },

@@ -1,6 +1,6 @@
 //! The fictional content of the corpus: DASH question wording, answer sets, people, referrals.
 
-use crate::gen::util::{Date, DateFmt};
+use crate::util::{Date, DateFmt};
 
 /// The 24 DASH RIC questions in the standard order, with the printed placeholder for the
 /// abuser's name.

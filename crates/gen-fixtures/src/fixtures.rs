@@ -1,21 +1,21 @@
 //! The fixtures themselves: who refers whom, with which forms, and what the truth is.
 
-use crate::gen::binary;
-use crate::gen::data::{Ans, Case, Dash, Person, Reasons, Referrer};
-use crate::gen::docx::{self, DocMeta};
-use crate::gen::form::{
+use crate::binary;
+use crate::data::{Ans, Case, Dash, Person, Reasons, Referrer};
+use crate::docx::{self, DocMeta};
+use crate::form::{
     self, Block, Labels, HARROWFIELD, HARROWFIELD_LEGACY, KINGSMERE, KINGSMERE_CC, SURVIVOR, WEXCOMBE,
 };
-use crate::gen::mail::{self, attach, attach_as, attach_raw_headers, multi, text_plain, Auth, Body, Env, Part};
-use crate::gen::manifest::Truth;
-use crate::gen::odf;
-use crate::gen::pdf::{self, DashHead, Flat, Info, PairOpts, RadioOpts};
-use crate::gen::util::{
+use crate::mail::{self, attach, attach_as, attach_raw_headers, multi, text_plain, Auth, Body, Env, Part};
+use crate::manifest::Truth;
+use crate::odf;
+use crate::pdf::{self, DashHead, Flat, Info, PairOpts, RadioOpts};
+use crate::util::{
     base64_lines, cp1252, date, latin1, png_gray, rfc2047_b, rfc2047_q, rfc2231_pct, stamp, Date, DateFmt, Stamp,
 };
-use crate::gen::xlsx;
-use crate::gen::zipw;
-use crate::gen::Fixture;
+use crate::xlsx;
+use crate::zipw;
+use crate::Fixture;
 
 // ---------------------------------------------------------------------------------------------
 // The people. All fictional; phone numbers in Ofcom's drama ranges, postcodes in a non-existent
@@ -2032,7 +2032,7 @@ fn f049() -> Fixture {
         attach("DASH GP.pdf", "pdf", None, &radio(&c, n, &dash, Some(16), ["Yes", "No", "Unknown"], 0)),
         attach_as("case notes.txt", "text/plain; charset=\"us-ascii\"", "text", None, &mail::crlf(notes)),
     ];
-    let mut truths = vec![crate::gen::manifest::Att { name: "image001.png".into(), kind: "image", problem: None }];
+    let mut truths = vec![crate::manifest::Att { name: "image001.png".into(), kind: "image", problem: None }];
     truths.extend(atts.iter().map(|a| a.truth.clone()));
     let mut parts = vec![related];
     parts.extend(atts.into_iter().map(|a| a.part));
@@ -2158,7 +2158,7 @@ fn f053() -> Fixture {
     for q in 1..=24u16 {
         let r = 8 + q;
         cells.push((r, 0, binary::XlsCell::Number(f64::from(q))));
-        cells.push((r, 1, binary::XlsCell::Text(crate::gen::data::question(q as usize, None))));
+        cells.push((r, 1, binary::XlsCell::Text(crate::data::question(q as usize, None))));
         let a = plain_answers(q as usize, dash.answers[q as usize - 1]);
         if !a.is_empty() {
             cells.push((r, 2, binary::XlsCell::Text(a.to_string())));
@@ -2180,7 +2180,7 @@ fn f053() -> Fixture {
 /// A phone photo of a paper form: grey paper, dark text lines, answer boxes.
 fn photo_of_form() -> Vec<u8> {
     let (w, h) = (180u32, 250u32);
-    let mut rng = crate::gen::util::Rng::new(0xF070);
+    let mut rng = crate::util::Rng::new(0xF070);
     let mut px = Vec::with_capacity((w * h) as usize);
     for y in 0..h {
         for x in 0..w {

@@ -19,14 +19,14 @@
 //! reply's Message-ID follows from our message reference (`IN-2026-00005` is the fifth message of
 //! 2026, in file order) and the case reference from the cases opened before it.
 
-use crate::gen::binary;
-use crate::gen::data::{Ans, Case, Dash, Person, Reasons, Referrer};
-use crate::gen::docx::{self, DocMeta};
-use crate::gen::form::{self, Block, Labels, Val, KINGSMERE, KINGSMERE_CC, SURVIVOR};
-use crate::gen::mail::{self, attach, attach_as, text_plain, Attachment, Auth, Body, Env, Part};
-use crate::gen::pdf::DashHead;
-use crate::gen::util::{date, hexid, stamp, Date, DateFmt, Stamp};
-use crate::gen::xlsx;
+use crate::binary;
+use crate::data::{Ans, Case, Dash, Person, Reasons, Referrer};
+use crate::docx::{self, DocMeta};
+use crate::form::{self, Block, Labels, Val, KINGSMERE, KINGSMERE_CC, SURVIVOR};
+use crate::mail::{self, attach, attach_as, text_plain, Attachment, Auth, Body, Env, Part};
+use crate::pdf::DashHead;
+use crate::util::{date, hexid, stamp, Date, DateFmt, Stamp};
+use crate::xlsx;
 use chrono::Datelike;
 use serde::Serialize;
 

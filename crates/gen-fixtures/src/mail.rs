@@ -1,7 +1,7 @@
 //! Building RFC 5322 / MIME messages byte by byte (CRLF line ends, fixed boundaries and ids).
 
-use crate::gen::manifest::Att;
-use crate::gen::util::{base64_lines, hexid, quoted_printable, Stamp};
+use crate::manifest::Att;
+use crate::util::{base64_lines, hexid, quoted_printable, Stamp};
 
 pub const MARAC_TO: &str = "Kingsmere MARAC <marac@marac.example.test>";
 pub const MX: &str = "mx.marac.example.test";
@@ -318,12 +318,12 @@ impl Env {
             ));
         }
         if !d.starts_with("webmail") {
-            let b = crate::gen::util::base64(&hexid(&format!("{}/sig", self.seed), 96).into_bytes());
+            let b = crate::util::base64(&hexid(&format!("{}/sig", self.seed), 96).into_bytes());
             v.push(h(
                 "DKIM-Signature",
                 format!(
                     "v=1; a=rsa-sha256; c=relaxed/relaxed; d={d}; s=sel2024;\r\n\th=From:To:Subject:Date:Message-ID:Content-Type:MIME-Version;\r\n\tbh={}=;\r\n\tb={}\r\n\t{}",
-                    &crate::gen::util::base64(hexid(&format!("{}/bhv", self.seed), 32).as_bytes())[..43],
+                    &crate::util::base64(hexid(&format!("{}/bhv", self.seed), 32).as_bytes())[..43],
                     &b[..64],
                     &b[64..128]
                 ),
@@ -344,7 +344,7 @@ impl Env {
             v.push(h("Thread-Topic", self.subject_plain.clone()));
             v.push(h(
                 "Thread-Index",
-                crate::gen::util::base64(hexid(&format!("{}/ti", self.seed), 16).as_bytes())[..22].to_string() + "==",
+                crate::util::base64(hexid(&format!("{}/ti", self.seed), 16).as_bytes())[..22].to_string() + "==",
             ));
             v.push(h("Accept-Language", "en-GB, en-US"));
             v.push(h("Content-Language", "en-GB"));

@@ -2,7 +2,7 @@
 //! the referral forms and DASH tables of several areas expressed in it. `docx` and `odf`
 //! render the same blocks.
 
-use crate::gen::data::{question, Ans, Case, Dash};
+use crate::data::{question, Ans, Case, Dash};
 
 /// How a ticked / unticked box is shown in a document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

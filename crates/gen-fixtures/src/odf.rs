@@ -1,11 +1,11 @@
 //! OpenDocument packages (.ods, .odt) written by hand: `mimetype` first and stored, as the
 //! specification requires, then the XML parts.
 
-use crate::gen::data::{question, Ans, Dash};
-use crate::gen::form::{Block, Val};
-use crate::gen::pdf::DashHead;
-use crate::gen::util::{xml, Stamp};
-use crate::gen::zipw::{zip, Method};
+use crate::data::{question, Ans, Dash};
+use crate::form::{Block, Val};
+use crate::pdf::DashHead;
+use crate::util::{xml, Stamp};
+use crate::zipw::{zip, Method};
 
 const NS: &str = concat!(
     r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" "#,

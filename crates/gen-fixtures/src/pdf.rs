@@ -1,8 +1,8 @@
 //! PDF DASH forms built object by object with lopdf: fillable (radio groups, checkbox pairs,
 //! hierarchical fields, text fields), flattened, scanned, encrypted, padded and corrupt.
 
-use crate::gen::data::{question, Ans, Dash, QUESTIONS_ALT};
-use crate::gen::util::{cp1252, hexid, Rng, Stamp};
+use crate::data::{question, Ans, Dash, QUESTIONS_ALT};
+use crate::util::{cp1252, hexid, Rng, Stamp};
 use lopdf::xref::XrefType;
 use lopdf::{
     dictionary, Dictionary, Document, EncryptionState, EncryptionVersion, Object, ObjectId, Permissions, Stream,
