@@ -9,7 +9,7 @@ fn main() {
         let email = marac_intake::mime::parse(&raw, &Limits::default());
         for a in &email.attachments {
             println!("== {} {:?} {:?}", a.at, a.name, a.kind);
-            let d = read_contained(a.kind, &a.bytes, &Limits::default());
+            let d = read_contained(a.kind, &a.bytes, &Limits::default(), std::time::Instant::now);
             println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
         }
     }

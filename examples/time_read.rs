@@ -12,7 +12,7 @@ fn main() {
     for f in std::env::args().skip(1) {
         if whole {
             let raw = std::fs::read(&f).expect("read");
-            let opts = marac_intake::inspect::InspectOptions::default();
+            let opts = marac_intake::inspect::InspectOptions::with_clock(std::time::Instant::now);
             let t = Instant::now();
             for _ in 0..rounds {
                 std::hint::black_box(marac_intake::inspect::inspect(&raw, &opts));
@@ -28,7 +28,7 @@ fn main() {
             let t = Instant::now();
             let n = 20;
             for _ in 0..n {
-                std::hint::black_box(marac_intake::readers::read(a.kind, &a.bytes, &limits, Deadline::after(limits.time_per_attachment())));
+                std::hint::black_box(marac_intake::readers::read(a.kind, &a.bytes, &limits, Deadline::after(limits.time_per_attachment(), std::time::Instant::now)));
             }
             println!("{:<60} {:?} {:>8.2} ms  (mime {:?})", f.rsplit('/').next().unwrap_or(&f), a.kind, t.elapsed().as_secs_f64() * 1000.0 / n as f64, mime);
         }

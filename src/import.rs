@@ -17,7 +17,7 @@ pub fn rows(bytes: &[u8], c: &Config) -> Result<Vec<Vec<String>>> {
     match sniff(bytes) {
         FileKind::Xlsx | FileKind::Xls | FileKind::Ods => {
             let limits = &c.file.limits;
-            let doc = crate::readers::read(sniff(bytes), bytes, limits, Deadline::after(limits.time_per_attachment()));
+            let doc = crate::readers::read(sniff(bytes), bytes, limits, Deadline::after(limits.time_per_attachment(), std::time::Instant::now));
             if let Some(p) = doc.problems.first() {
                 bail!("the spreadsheet could not be read: {:?}: {}", p.kind, p.detail);
             }

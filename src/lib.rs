@@ -15,34 +15,25 @@
 //! - [`config`] and [`rules`]: the file, with the rule sections admins change in the web console
 //!   layered over it from the database.
 //!
-//! The stages up to [`decide`] are pure: bytes in, values out. [`limits`] bounds all untrusted input.
+//! The stages up to [`decide`], with identity matching, the schedule, reply composition and the
+//! configuration's types, live in the core crate `marac_core` (re-exported here under the same
+//! names): pure, bytes in and values out, with no runtime, database, network or clock, which the
+//! compiler keeps so. [`limits`] bounds all untrusted input. This crate is the service above it.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod crypto;
-pub mod decide;
+pub use marac_core::{decide, document, identity, inspect, limits, mime, readers, recognise, reply, schedule, sniff, text, trust};
 pub mod dkim;
-pub mod document;
-pub mod identity;
 pub mod import;
-pub mod inspect;
-pub mod limits;
 pub mod mailbox;
-pub mod mime;
 pub mod notify;
 pub mod outbox;
-pub mod readers;
-pub mod recognise;
-pub mod reply;
 pub mod rules;
 pub mod report;
-pub mod schedule;
 pub mod service;
-pub mod sniff;
 pub mod store;
-pub mod text;
 pub mod triage;
-pub mod trust;
 pub mod web;
 
 /// Replaces the default panic message, which can quote the data being parsed (a string slice

@@ -761,7 +761,7 @@ fn check_config(c: &ConfigArg) -> Result<()> {
 }
 
 fn run_inspect(json: bool, files: &[PathBuf]) -> ExitCode {
-    let opts = InspectOptions::default();
+    let opts = InspectOptions::with_clock(std::time::Instant::now);
     let mut io_errors = 0;
     for file in files {
         let raw = match std::fs::read(file) {

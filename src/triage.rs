@@ -21,7 +21,7 @@ pub fn arrival(i: &Inspection) -> Option<DateTime<FixedOffset>> {
 
 /// How the configuration reads messages.
 pub fn inspect_options(c: &Config) -> InspectOptions {
-    InspectOptions { limits: c.file.limits.clone(), synonyms: c.synonyms.clone() }
+    InspectOptions { limits: c.file.limits.clone(), synonyms: c.synonyms.clone(), clock: std::time::Instant::now }
 }
 
 /// Reads a message on a blocking thread: reading is CPU work bounded by the limits (seconds at

@@ -80,7 +80,7 @@ async fn triage_fixture(store: &Store) -> (String, Vec<u8>) {
 /// referrer's address.
 fn personal_data() -> Vec<String> {
     let raw = std::fs::read(root().join(FIXTURE)).unwrap();
-    let inspection = marac_intake::inspect::inspect(&raw, &Default::default());
+    let inspection = marac_intake::inspect::inspect(&raw, &marac_intake::inspect::InspectOptions::with_clock(std::time::Instant::now));
     let v = serde_json::to_value(&inspection).unwrap();
     let field = |k: &str| v["referral"]["fields"][k].as_str().unwrap_or_else(|| panic!("the fixture gives {k}")).to_owned();
     let name = field("victim.name");

@@ -9,7 +9,7 @@ use marac_intake::inspect::{inspect, InspectOptions};
 fuzz_target!(
     init: contained::let_third_party_panics_unwind(),
     |data: &[u8]| {
-        let opts = InspectOptions::default();
+        let opts = InspectOptions::with_clock(std::time::Instant::now);
         let _ = marac_intake::mime::parse(data, &opts.limits);
         let _ = inspect(data, &opts);
     }

@@ -5,6 +5,6 @@ use marac_intake::limits::{Deadline, Limits};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();
-    let doc = marac_intake::readers::pdf::read(data, &limits, Deadline::after(limits.time_per_attachment()));
+    let doc = marac_intake::readers::pdf::read(data, &limits, Deadline::after(limits.time_per_attachment(), std::time::Instant::now));
     let _ = marac_intake::recognise::dash::recognise(&doc, "1");
 });

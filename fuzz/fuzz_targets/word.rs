@@ -8,7 +8,7 @@ use marac_intake::recognise::referral::Synonyms;
 fuzz_target!(|data: &[u8]| {
     let Some((&which, bytes)) = data.split_first() else { return };
     let limits = Limits::default();
-    let deadline = Deadline::after(limits.time_per_attachment());
+    let deadline = Deadline::after(limits.time_per_attachment(), std::time::Instant::now);
     let doc = if which % 2 == 0 {
         word::read_docx(bytes, &limits, deadline)
     } else {

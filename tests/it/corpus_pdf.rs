@@ -17,7 +17,7 @@ const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples");
 
 fn read_contained(bytes: &[u8]) -> Result<Document, String> {
     let limits = Limits::default();
-    let deadline = Deadline::after(limits.time_per_attachment());
+    let deadline = Deadline::after(limits.time_per_attachment(), std::time::Instant::now);
     catch_unwind(AssertUnwindSafe(|| readers::read(sniff(bytes), bytes, &limits, deadline))).map_err(|payload| {
         payload
             .downcast_ref::<&str>()

@@ -74,7 +74,7 @@ fn messages() -> Vec<(String, Vec<u8>, DateTime<FixedOffset>)> {
         .into_iter()
         .map(|p| {
             let raw = std::fs::read(&p).unwrap();
-            let opts = marac_intake::inspect::InspectOptions::default();
+            let opts = marac_intake::inspect::InspectOptions::with_clock(std::time::Instant::now);
             let arrived = marac_intake::triage::arrival(&marac_intake::inspect::inspect(&raw, &opts)).unwrap_or(fallback);
             (p.file_name().unwrap().to_string_lossy().into_owned(), raw, arrived)
         })

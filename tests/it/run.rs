@@ -160,7 +160,7 @@ fn labelled(dir: &Path) -> Vec<(String, Vec<u8>, DateTime<FixedOffset>)> {
 
 /// Every address a reply could go to: the From and Reply-To of each email.
 fn correspondents(emails: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> BTreeSet<String> {
-    let opts = marac_intake::inspect::InspectOptions::default();
+    let opts = marac_intake::inspect::InspectOptions::with_clock(std::time::Instant::now);
     let mut out = BTreeSet::new();
     for (_, raw, _) in emails {
         let i = marac_intake::inspect::inspect(raw, &opts);

@@ -78,18 +78,26 @@ pub fn in_megabytes(bytes: u64) -> String {
     }
 }
 
+/// A monotonic clock, supplied from the edge: the core never reads a clock itself (the service
+/// passes `std::time::Instant::now`).
+pub type Monotonic = fn() -> std::time::Instant;
+
 /// The moment a reader must give up. Readers check it in their loops; reaching it is a
 /// [`crate::document::ProblemKind::Timeout`].
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline(std::time::Instant);
+pub struct Deadline {
+    at: std::time::Instant,
+    now: Monotonic,
+}
 
 impl Deadline {
-    pub fn after(d: Duration) -> Self {
-        Deadline(std::time::Instant::now() + d)
+    /// `d` from now, by the clock `now`.
+    pub fn after(d: Duration, now: Monotonic) -> Self {
+        Deadline { at: now() + d, now }
     }
 
     pub fn expired(&self) -> bool {
-        std::time::Instant::now() >= self.0
+        (self.now)() >= self.at
     }
 }
 

@@ -56,12 +56,12 @@ pub struct Envelope {
     /// Reply-To) is a forgery's sign, since checkers and readers may judge different ones.
     pub originators: Originators,
     /// Our own DKIM check of the message, when one was made: never here (parsing is pure), set by
-    /// `triage` from `crate::dkim` before the decision, and judged by `crate::trust`.
+    /// `triage` from `marac_intake::dkim` before the decision, and judged by `crate::trust`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub own_dkim: Option<OwnDkim>,
 }
 
-/// What our own DKIM check found (`crate::dkim`): facts only, judged by `crate::trust`. Domains
+/// What our own DKIM check found (`marac_intake::dkim`): facts only, judged by `crate::trust`. Domains
 /// and results, never an address or anything of the message's content.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", tag = "status")]

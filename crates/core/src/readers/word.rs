@@ -1263,7 +1263,7 @@ pub(crate) mod tests {
     }
 
     fn read(bytes: &[u8]) -> Document {
-        read_docx(bytes, &Limits::default(), Deadline::after(Duration::from_secs(10)))
+        read_docx(bytes, &Limits::default(), Deadline::after(Duration::from_secs(10), std::time::Instant::now))
     }
 
     fn p(text: &str) -> String {
@@ -1635,7 +1635,7 @@ pub(crate) mod tests {
     #[test]
     fn expired_deadline_is_a_timeout() {
         let body = p("x").repeat(2_000);
-        let doc = read_docx(&docx(&body), &Limits::default(), Deadline::after(Duration::ZERO));
+        let doc = read_docx(&docx(&body), &Limits::default(), Deadline::after(Duration::ZERO, std::time::Instant::now));
         assert_eq!(kinds(&doc), [Timeout]);
     }
 
@@ -1643,7 +1643,7 @@ pub(crate) mod tests {
     fn table_cells_count_against_the_cell_limit() {
         let body = table(&[&["a", "b"], &["c", "d"], &["e", "f"]]);
         let limits = Limits { max_sheet_cells: 4, ..Limits::default() };
-        let doc = read_docx(&docx(&body), &limits, Deadline::after(Duration::from_secs(10)));
+        let doc = read_docx(&docx(&body), &limits, Deadline::after(Duration::from_secs(10), std::time::Instant::now));
         assert_eq!(kinds(&doc), [LimitExceeded]);
         assert_eq!(cells(tables(&doc)[0]), [["a", "b"], ["c", "d"]]);
     }

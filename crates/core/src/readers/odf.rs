@@ -744,7 +744,7 @@ mod tests {
     }
 
     fn deadline() -> Deadline {
-        Deadline::after(Duration::from_secs(10))
+        Deadline::after(Duration::from_secs(10), std::time::Instant::now)
     }
 
     fn paragraphs(doc: &Document) -> Vec<&str> {
@@ -1017,7 +1017,7 @@ mod tests {
         let doc = read_ods(
             &ods(&format!("<table:table table:name=\"S\">{rows}</table:table>")),
             &Limits::default(),
-            Deadline::after(Duration::ZERO),
+            Deadline::after(Duration::ZERO, std::time::Instant::now),
         );
         assert_eq!(kinds(&doc), [Timeout]);
     }

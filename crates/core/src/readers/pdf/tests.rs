@@ -157,7 +157,7 @@ impl Builder {
 }
 
 fn read_default(bytes: &[u8]) -> Document {
-    read(bytes, &Limits::default(), Deadline::after(Duration::from_secs(30)))
+    read(bytes, &Limits::default(), Deadline::after(Duration::from_secs(30), std::time::Instant::now))
 }
 
 fn field<'d>(doc: &'d Document, name: &str) -> &'d FormField {
@@ -470,7 +470,7 @@ fn page_limit_reads_the_first_pages_and_says_so() {
         b.page(&format!("BT /F1 10 Tf 50 700 Td (Page {i}) Tj ET"));
     }
     let limits = Limits { max_pdf_pages: 2, ..Limits::default() };
-    let doc = read(&b.finish(), &limits, Deadline::after(Duration::from_secs(30)));
+    let doc = read(&b.finish(), &limits, Deadline::after(Duration::from_secs(30), std::time::Instant::now));
     assert_eq!(doc.blocks.len(), 2);
     assert_eq!(rows(&doc, 2), [vec!["Page 2"]]);
     assert_eq!(kinds(&doc), [ProblemKind::LimitExceeded]);
@@ -517,7 +517,7 @@ fn xfa_without_fields_is_unsupported() {
 fn expired_deadline_is_a_timeout() {
     let mut b = Builder::new();
     b.page("BT /F1 10 Tf 50 700 Td (Text) Tj ET");
-    let doc = read(&b.finish(), &Limits::default(), Deadline::after(Duration::ZERO));
+    let doc = read(&b.finish(), &Limits::default(), Deadline::after(Duration::ZERO, std::time::Instant::now));
     assert!(kinds(&doc).contains(&ProblemKind::Timeout), "{:?}", doc.problems);
 }
 
@@ -892,7 +892,7 @@ fn decompressed_bytes_are_one_budget_for_the_whole_document_not_one_per_page() {
     let bytes = b.finish();
     assert!(bytes.len() < limit, "the file itself is small: {} bytes", bytes.len());
     let limits = Limits { max_decompressed_bytes: limit as u64, ..Limits::default() };
-    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30)));
+    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30), std::time::Instant::now));
     // The first page fits; the second would pass the document's total and stops the reading.
     assert_eq!(rows(&doc, 1), [vec!["Page 1"]]);
     assert_eq!(doc.blocks.len(), 1, "{:?}", doc.blocks);
@@ -902,7 +902,7 @@ fn decompressed_bytes_are_one_budget_for_the_whole_document_not_one_per_page() {
 
     // With room for all of them, all are read and nothing is said.
     let roomy = Limits { max_decompressed_bytes: 6 * limit as u64, ..Limits::default() };
-    let doc = read(&bytes, &roomy, Deadline::after(Duration::from_secs(30)));
+    let doc = read(&bytes, &roomy, Deadline::after(Duration::from_secs(30), std::time::Instant::now));
     assert_eq!(doc.blocks.len(), 6);
     assert_eq!(rows(&doc, 6), [vec!["Page 6"]]);
     assert!(doc.problems.is_empty(), "{:?}", doc.problems);
@@ -945,14 +945,14 @@ fn many_small_objects_in_an_object_stream_are_refused_before_they_are_parsed() {
     // small dictionaries, each many times its text once parsed.
     let bytes = object_stream_pdf(3_000);
     let limits = Limits { max_pdf_object_bytes: 1024 * 1024, ..Limits::default() };
-    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30)));
+    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30), std::time::Instant::now));
     assert!(doc.blocks.is_empty() && doc.fields.is_empty());
     assert_eq!(doc.problems.len(), 1, "{:?}", doc.problems);
     assert_eq!(doc.problems[0].kind, ProblemKind::LimitExceeded);
     assert_eq!(doc.problems[0].detail, "PDF's objects would take more than 1 MB in memory once parsed: it was not read");
 
     let limits = Limits { max_pdf_objects: 1_000, ..Limits::default() };
-    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30)));
+    let doc = read(&bytes, &limits, Deadline::after(Duration::from_secs(30), std::time::Instant::now));
     assert_eq!(doc.problems[0].detail, "PDF has more than 1000 objects: it was not read");
 
     // The same file within the default budget is read.

@@ -1461,7 +1461,7 @@ mod tests {
     use std::time::Duration;
 
     fn deadline() -> Deadline {
-        Deadline::after(Duration::from_secs(10))
+        Deadline::after(Duration::from_secs(10), std::time::Instant::now)
     }
 
     fn xlsx(build: impl FnOnce(&mut Workbook)) -> Vec<u8> {
@@ -1748,7 +1748,7 @@ mod tests {
         let bytes = xlsx(|wb| {
             wb.add_worksheet().write_string(0, 0, "x").unwrap();
         });
-        let doc = read_xlsx(&bytes, &Limits::default(), Deadline::after(Duration::ZERO));
+        let doc = read_xlsx(&bytes, &Limits::default(), Deadline::after(Duration::ZERO, std::time::Instant::now));
         assert_eq!(kinds(&doc), vec![ProblemKind::Timeout]);
     }
 

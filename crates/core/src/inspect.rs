@@ -3,7 +3,7 @@
 //! attachment becomes a typed problem and never stops the caller.
 
 use crate::document::{Document, Problem, ProblemKind};
-use crate::limits::{in_megabytes, Deadline, Limits};
+use crate::limits::{in_megabytes, Deadline, Limits, Monotonic};
 use crate::mime::{self, Email, Envelope, Refers, Signal};
 use crate::readers;
 use crate::recognise::dash::Dash;
@@ -15,10 +15,19 @@ use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct InspectOptions {
     pub limits: Limits,
     pub synonyms: Synonyms,
+    /// The clock the readers' time limits are kept by, passed in from the edge.
+    pub clock: Monotonic,
+}
+
+impl InspectOptions {
+    /// The default limits and synonyms, with time kept by `clock`.
+    pub fn with_clock(clock: Monotonic) -> Self {
+        InspectOptions { limits: Limits::default(), synonyms: Synonyms::default(), clock }
+    }
 }
 
 /// Everything read from one message.
@@ -85,7 +94,7 @@ impl Inspection {
 /// Reads one raw message.
 pub fn inspect(raw: &[u8], opts: &InspectOptions) -> Inspection {
     let email = mime::parse(raw, &opts.limits);
-    let mut budget = EmailBudget::new(&opts.limits);
+    let mut budget = EmailBudget::new(&opts.limits, opts.clock);
     let docs: Vec<Document> = email
         .attachments
         .iter()
@@ -106,12 +115,13 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions) -> Inspection {
 /// message cannot make the service hold or work through more than `max_email_decompressed_bytes`.
 struct EmailBudget<'a> {
     limits: &'a Limits,
+    clock: Monotonic,
     left: u64,
 }
 
 impl<'a> EmailBudget<'a> {
-    fn new(limits: &'a Limits) -> Self {
-        EmailBudget { limits, left: limits.max_email_decompressed_bytes }
+    fn new(limits: &'a Limits, clock: Monotonic) -> Self {
+        EmailBudget { limits, clock, left: limits.max_email_decompressed_bytes }
     }
 
     fn read(&mut self, kind: FileKind, bytes: &[u8]) -> Document {
@@ -122,7 +132,7 @@ impl<'a> EmailBudget<'a> {
         }
         let narrowed = self.left < self.limits.max_decompressed_bytes;
         let limits = Limits { max_decompressed_bytes: self.limits.max_decompressed_bytes.min(self.left), ..self.limits.clone() };
-        let (mut doc, spent) = read_metered(kind, bytes, &limits);
+        let (mut doc, spent) = read_metered(kind, bytes, &limits, self.clock);
         self.left = self.left.saturating_sub(spent);
         if narrowed && doc.problems.iter().any(|p| p.kind == ProblemKind::LimitExceeded) {
             doc.problems.push(Problem::new(
@@ -136,19 +146,19 @@ impl<'a> EmailBudget<'a> {
 
 /// Runs a reader on its own thread: a panic is contained, and a reader still running at its time
 /// limit is abandoned (it stops at its own deadline check) and reported as a timeout.
-pub fn read_contained(kind: FileKind, bytes: &[u8], limits: &Limits) -> Document {
-    read_metered(kind, bytes, limits).0
+pub fn read_contained(kind: FileKind, bytes: &[u8], limits: &Limits, clock: Monotonic) -> Document {
+    read_metered(kind, bytes, limits, clock).0
 }
 
 /// [`read_contained`], with the bytes the reader decompressed. A reader that panicked or was
 /// abandoned is charged all it was allowed.
-fn read_metered(kind: FileKind, bytes: &[u8], limits: &Limits) -> (Document, u64) {
+fn read_metered(kind: FileKind, bytes: &[u8], limits: &Limits, clock: Monotonic) -> (Document, u64) {
     let limit = limits.time_per_attachment();
     let (tx, rx) = mpsc::channel();
     let owned = bytes.to_vec();
     let lim = limits.clone();
     let spawned = std::thread::Builder::new().name("reader".into()).spawn(move || {
-        let deadline = Deadline::after(lim.time_per_attachment());
+        let deadline = Deadline::after(lim.time_per_attachment(), clock);
         let read = catch_unwind(AssertUnwindSafe(|| readers::read_metered(kind, &owned, &lim, deadline)));
         let _ = tx.send(read);
     });
@@ -251,7 +261,7 @@ mod tests {
         let (bytes, size) = docx(2_000);
         // Room for exactly one: the second attachment finds nothing left.
         let limits = Limits { max_email_decompressed_bytes: size, ..Limits::default() };
-        let mut budget = EmailBudget::new(&limits);
+        let mut budget = EmailBudget::new(&limits, std::time::Instant::now);
         let first = budget.read(FileKind::Docx, &bytes);
         assert!(first.problems.is_empty(), "{:?}", first.problems);
         assert_eq!(first.blocks.len(), 2_000);
@@ -268,7 +278,7 @@ mod tests {
 
         // Room for one and a half: the second is read within what is left, and both limits say so.
         let limits = Limits { max_email_decompressed_bytes: size + size / 2, ..Limits::default() };
-        let mut budget = EmailBudget::new(&limits);
+        let mut budget = EmailBudget::new(&limits, std::time::Instant::now);
         assert!(budget.read(FileKind::Docx, &bytes).problems.is_empty());
         let second = budget.read(FileKind::Docx, &bytes);
         let details: Vec<&str> = second.problems.iter().map(|p| p.detail.as_str()).collect();
@@ -288,7 +298,7 @@ mod tests {
     fn a_message_within_its_budget_reads_every_attachment_whole() {
         let (bytes, size) = docx(500);
         let limits = Limits { max_email_decompressed_bytes: 3 * size, ..Limits::default() };
-        let mut budget = EmailBudget::new(&limits);
+        let mut budget = EmailBudget::new(&limits, std::time::Instant::now);
         for _ in 0..3 {
             let doc = budget.read(FileKind::Docx, &bytes);
             assert!(doc.problems.is_empty(), "{:?}", doc.problems);

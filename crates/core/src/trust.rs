@@ -19,7 +19,7 @@
 //!    same aligned `dmarc=pass` (rule 3).
 //! 5. Else, when the receiving server recorded no results at all (rule 2 found no header) and
 //!    `senders.verify_dkim = "when_no_results"`: verified when our own check
-//!    (`Envelope::own_dkim`, made by `crate::dkim` at the edge before the decision) found a
+//!    (`Envelope::own_dkim`, made by `marac_intake::dkim` at the edge before the decision) found a
 //!    passing DKIM signature whose `d=` is the From address's domain exactly, and the From
 //!    domain's DMARC record passes on it. That DMARC pass rests on DKIM alone: SPF is checked
 //!    by the server that takes the message over SMTP, and we are not that server.

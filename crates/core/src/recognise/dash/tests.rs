@@ -747,7 +747,7 @@ fn docx_dash_with_three_legacy_form_checkboxes_in_one_cell() {
         wt("Date")
     );
     let bytes = crate::readers::word::tests::docx_with("", &body);
-    let read = crate::readers::word::read_docx(&bytes, &Limits::default(), Deadline::after(std::time::Duration::from_secs(10)));
+    let read = crate::readers::word::read_docx(&bytes, &Limits::default(), Deadline::after(std::time::Duration::from_secs(10), std::time::Instant::now));
     assert_eq!(read.blocks.len(), 6, "the issue's shape: six blocks");
     let d = recognise(&read, "2").expect("a DASH");
     assert!(d.problems.is_empty(), "{:?}", d.problems);
