@@ -14,7 +14,8 @@
 //! references, UIDs and counts only: no addresses, subjects or bodies.
 
 use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
-use crate::store::Store;
+use crate::store::{Action, Store, StoreError};
+use crate::triage::TriageError;
 use anyhow::{anyhow, bail, Context, Result};
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::{Client, Session};
@@ -40,6 +41,32 @@ pub type ImapSession = Session<Box<dyn Io>>;
 /// Installs ring as the one rustls crypto provider (idempotent; call at start-up).
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Why a pass or the watch ended, by what the caller does about it ([`MailboxError::action`]).
+#[derive(Debug, thiserror::Error)]
+pub enum MailboxError {
+    /// The server, the connection or its TLS failed: reconnect after a pause.
+    #[error("{0:#}")]
+    Server(#[from] anyhow::Error),
+    /// The configuration cannot work as it is: stop until an admin changes it.
+    #[error("{0}")]
+    Config(String),
+    /// The database failed: tried again after a pause, unless its own action is to stop.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl MailboxError {
+    /// [`Action::Retry`] (reconnect after a pause) or [`Action::Stop`]; a pass never parks.
+    pub fn action(&self) -> Action {
+        match self {
+            MailboxError::Server(_) => Action::Retry,
+            MailboxError::Config(_) => Action::Stop,
+            MailboxError::Store(e) if e.action() == Action::Stop => Action::Stop,
+            MailboxError::Store(_) => Action::Retry,
+        }
+    }
 }
 
 /// What one pass did, in counts only.
@@ -204,12 +231,12 @@ pub fn folder_for<'a>(outcome: &str, folders: &'a Folders) -> &'a str {
     }
 }
 
-fn imap_cfg(cfg: &Config) -> Result<&ImapConfig> {
-    cfg.file.imap.as_ref().ok_or_else(|| anyhow!("the [imap] section is missing from the configuration"))
+fn imap_cfg(cfg: &Config) -> Result<&ImapConfig, MailboxError> {
+    cfg.file.imap.as_ref().ok_or_else(|| MailboxError::Config("the [imap] section is missing from the configuration".into()))
 }
 
 /// Connects, runs one pass over the backlog and logs out.
-pub async fn ingest_pass(cfg: &Config, store: &Store) -> Result<PassSummary> {
+pub async fn ingest_pass(cfg: &Config, store: &Store) -> Result<PassSummary, MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut session = connect(imap).await?;
     let summary = pass(&mut session, cfg, store).await;
@@ -230,37 +257,66 @@ async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) ->
 }
 
 /// One pass on an open session: every message above the checkpoint, in UID order.
-pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Result<PassSummary> {
+pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Result<PassSummary, MailboxError> {
     pass_waking(session, cfg, store, None, &CancellationToken::new()).await
 }
 
 /// [`pass`], notifying `wake` (the outbox sender) after each committed decision, and ending
-/// early, between two messages, once `stop` is cancelled.
-async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wake: Option<&Notify>, stop: &CancellationToken) -> Result<PassSummary> {
+/// early, between two messages, once `stop` is cancelled. Three steps per batch: [`fetch`],
+/// [`decide_batch`], [`file_batch`].
+async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wake: Option<&Notify>, stop: &CancellationToken) -> Result<PassSummary, MailboxError> {
     let imap = imap_cfg(cfg)?;
-    let d = limit(imap);
-    let folder = imap.folder.as_str();
-    ensure_folders(session, cfg, d).await?;
-    let caps = timed(d, "CAPABILITY", session.capabilities()).await?;
-    let has_move = caps.has_str("MOVE");
-    let has_uidplus = caps.has_str("UIDPLUS");
-    let mailbox = timed(d, "SELECT", session.select(folder)).await?;
-    let validity = mailbox.uid_validity.ok_or_else(|| anyhow!("IMAP SELECT: the server gave no UIDVALIDITY"))?;
-    let mut last = match store.mailbox_checkpoint(folder).await? {
-        Some((v, uid)) if v == validity => uid,
+    let folder = select(session, cfg, imap).await?;
+    let mut last = match store.mailbox_checkpoint(folder.name).await? {
+        Some((v, uid)) if v == folder.validity => uid,
         Some(_) => {
-            tracing::warn!(folder, "UIDVALIDITY changed: rescanning; messages seen before are only filed");
+            tracing::warn!(folder = folder.name, "UIDVALIDITY changed: rescanning; messages seen before are only filed");
             0
         }
         None => 0,
     };
     let mut summary = PassSummary::default();
-    let batch = imap.batch.max(1) as usize;
+    for batch in batches(session, &folder, imap.batch, last).await? {
+        let fetched = fetch(session, &folder, &batch, last).await?;
+        let filed = decide_batch(session, &folder, &fetched, cfg, store, wake, stop, &mut summary).await?;
+        if let Some(uid) = file_batch(session, &folder, &filed, store).await? {
+            last = uid;
+        }
+        if stop.is_cancelled() {
+            break;
+        }
+    }
+    Ok(summary)
+}
+
+/// The selected folder and what the server can do with it.
+struct Selected<'c> {
+    name: &'c str,
+    validity: u32,
+    has_move: bool,
+    has_uidplus: bool,
+    /// The time limit of one command.
+    d: Duration,
+}
+
+/// Creates the outcome folders if missing and selects the referrals folder.
+async fn select<'c>(session: &mut ImapSession, cfg: &Config, imap: &'c ImapConfig) -> Result<Selected<'c>> {
+    let d = limit(imap);
+    ensure_folders(session, cfg, d).await?;
+    let caps = timed(d, "CAPABILITY", session.capabilities()).await?;
+    let mailbox = timed(d, "SELECT", session.select(&imap.folder)).await?;
+    let validity = mailbox.uid_validity.ok_or_else(|| anyhow!("IMAP SELECT: the server gave no UIDVALIDITY"))?;
+    Ok(Selected { name: &imap.folder, validity, has_move: caps.has_str("MOVE"), has_uidplus: caps.has_str("UIDPLUS"), d })
+}
+
+/// The UIDs above `last`, in order, in batches of at most `batch` messages and
+/// [`BATCH_BYTES`] (sizes are asked first, so that one fetch never holds more in memory).
+async fn batches(session: &mut ImapSession, folder: &Selected<'_>, batch: u32, last: u32) -> Result<Vec<Vec<u32>>> {
+    let d = folder.d;
     let mut uids: Vec<u32> = timed(d, "UID SEARCH", session.uid_search(format!("UID {}:*", last.saturating_add(1)))).await?.into_iter().filter(|u| *u > last).collect();
     uids.sort_unstable();
-    // Sizes first, so that one fetch never holds more than BATCH_BYTES of mail in memory.
     let mut runs = Vec::new();
-    for chunk in uids.chunks(batch) {
+    for chunk in uids.chunks(batch.max(1) as usize) {
         let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let sizes: Vec<(u32, u32)> = timed(d, "UID FETCH (RFC822.SIZE)", async {
             session.uid_fetch(&set, "(UID RFC822.SIZE)").await?.try_filter_map(|f| async move { Ok(f.uid.map(|uid| (uid, f.size.unwrap_or(0)))) }).try_collect().await
@@ -268,87 +324,112 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
         .await?;
         runs.extend(byte_batches(chunk, &sizes, BATCH_BYTES));
     }
+    Ok(runs)
+}
+
+/// One message as fetched: its UID, INTERNALDATE and bytes.
+struct Fetched {
+    uid: u32,
+    arrived: Option<chrono::DateTime<chrono::FixedOffset>>,
+    raw: Arc<Vec<u8>>,
+}
+
+/// Fetches one batch (without setting `\Seen`), in UID order, leaving out what is at or below
+/// `last`.
+async fn fetch(session: &mut ImapSession, folder: &Selected<'_>, batch: &[u32], last: u32) -> Result<Vec<Fetched>> {
+    let set = batch.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let mut fetched: Vec<Fetched> = timed(folder.d, "UID FETCH", async {
+        session
+            .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
+            .await?
+            .try_filter_map(|f| async move { Ok::<_, async_imap::error::Error>(f.uid.map(|uid| Fetched { uid, arrived: f.internal_date(), raw: Arc::new(f.body().unwrap_or_default().to_vec()) })) })
+            .try_collect()
+            .await
+    })
+    .await?;
+    fetched.sort_by_key(|m| m.uid);
+    fetched.retain(|m| m.uid > last);
+    Ok(fetched)
+}
+
+/// Decides and commits each fetched message in UID order, and says which folder each goes to.
+/// Reading does not depend on the history, so the next messages are read while one is decided.
+/// A message seen before (same content) is not decided again: it goes to the folder of its first
+/// outcome. A message whose trouble is its own is parked for review; the database's trouble ends
+/// the pass (to be tried again, or to stop the service).
+#[allow(clippy::too_many_arguments)]
+async fn decide_batch<'f>(
+    session: &mut ImapSession,
+    folder: &Selected<'_>,
+    fetched: &[Fetched],
+    cfg: &'f Config,
+    store: &Store,
+    wake: Option<&Notify>,
+    stop: &CancellationToken,
+    summary: &mut PassSummary,
+) -> Result<Vec<(u32, &'f str)>, MailboxError> {
     let opts = crate::triage::inspect_options(cfg);
     let ahead = read_ahead();
-    for run in runs {
-        let set = run.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let mut fetched: Vec<(u32, Option<chrono::DateTime<chrono::FixedOffset>>, Arc<Vec<u8>>)> = timed(d, "UID FETCH", async {
-            session
-                .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
-                .await?
-                .try_filter_map(|f| async move { Ok::<_, async_imap::error::Error>(f.uid.map(|uid| (uid, f.internal_date(), Arc::new(f.body().unwrap_or_default().to_vec())))) })
-                .try_collect()
-                .await
-        })
-        .await?;
-        fetched.sort_by_key(|(uid, _, _)| *uid);
-        fetched.retain(|(uid, _, _)| *uid > last);
-        // Reading does not depend on the history, so the next messages are read while this one
-        // is decided; decisions are made and committed one at a time, in UID order.
-        let mut reading = std::collections::VecDeque::new();
-        let mut filed: Vec<(u32, &str)> = Vec::new();
-        for (i, (uid, arrived, raw)) in fetched.iter().enumerate() {
-            if stop.is_cancelled() {
-                break;
-            }
-            while reading.len() + i < fetched.len().min(i + ahead) {
-                reading.push_back(crate::triage::read(fetched[i + reading.len()].2.clone(), opts.clone()));
-            }
-            let inspection = reading.pop_front().expect("this message is being read");
-            let (uid, arrived) = (*uid, *arrived);
-            let sha = crate::mime::sha256_hex(raw);
-            let outcome = match store.first_outcome_by_sha256(&sha).await? {
-                Some(outcome) => {
-                    summary.refiled += 1;
-                    tracing::info!(uid, "message seen before: filing it under its first outcome");
-                    outcome
-                }
-                None => {
-                    let now = chrono::Utc::now().fixed_offset();
-                    let source = format!("imap:{folder};uidvalidity={validity};uid={uid}");
-                    let decide = async {
-                        let inspection = inspection.await.context("reading the message")?;
-                        crate::triage::decide_and_commit(inspection, raw, Some(&source), arrived, now, cfg, store).await
-                    };
-                    let record = match keeping_alive(session, d, decide).await {
-                        Ok(record) => record,
-                        // The database's trouble is retried with the whole pass; anything else is
-                        // this message's own, and it must not stop the mailbox: parked for review.
-                        Err(e) if e.downcast_ref::<sqlx::Error>().is_some() => return Err(e.context(format!("triage of UID {uid}"))),
-                        Err(e) => {
-                            tracing::error!(uid, error = %format!("{e:#}"), "A message could not be decided; it is filed for review without a reply.");
-                            crate::triage::record_unprocessable(raw, Some(&source), arrived, now, store).await.with_context(|| format!("recording UID {uid} for review"))?
-                        }
-                    };
-                    summary.decided += 1;
-                    if let Some(wake) = wake {
-                        wake.notify_one();
-                    }
-                    tracing::info!(uid, reference = %record.reference, outcome = %record.outcome, "message decided");
-                    record.outcome
-                }
-            };
-            filed.push((uid, folder_for(&outcome, &cfg.file.folders)));
-        }
-        // What was committed is filed: one command per outcome folder, then the checkpoint. A
-        // crash before this point leaves committed messages in the folder; the next pass only
-        // files them (their content is known).
-        let mut targets: Vec<&str> = filed.iter().map(|(_, t)| *t).collect();
-        targets.sort_unstable();
-        targets.dedup();
-        for target in targets {
-            let uids: Vec<u32> = filed.iter().filter(|(_, t)| *t == target).map(|(u, _)| *u).collect();
-            file_messages(session, &uids, target, has_move, has_uidplus, d).await?;
-        }
-        if let Some((uid, _)) = filed.last() {
-            store.set_mailbox_checkpoint(folder, validity, *uid).await?;
-            last = *uid;
-        }
+    let mut reading = std::collections::VecDeque::new();
+    let mut filed = Vec::new();
+    for (i, m) in fetched.iter().enumerate() {
         if stop.is_cancelled() {
             break;
         }
+        while reading.len() + i < fetched.len().min(i + ahead) {
+            reading.push_back(crate::triage::read(fetched[i + reading.len()].raw.clone(), opts.clone()));
+        }
+        let inspection = reading.pop_front().expect("this message is being read");
+        let uid = m.uid;
+        let outcome = match store.first_outcome_by_sha256(&crate::mime::sha256_hex(&m.raw)).await? {
+            Some(outcome) => {
+                summary.refiled += 1;
+                tracing::info!(uid, "message seen before: filing it under its first outcome");
+                outcome
+            }
+            None => {
+                let now = chrono::Utc::now().fixed_offset();
+                let source = format!("imap:{};uidvalidity={};uid={uid}", folder.name, folder.validity);
+                let decide = async {
+                    let inspection = inspection.await.map_err(|e| TriageError::Message(format!("reading the message: {e}")))?;
+                    crate::triage::decide_and_commit(inspection, &m.raw, Some(&source), m.arrived, now, cfg, store).await
+                };
+                let record = match keeping_alive(session, folder.d, decide).await {
+                    Ok(record) => record,
+                    Err(e) if e.action() == Action::Park => {
+                        tracing::error!(uid, error = %e, "A message could not be decided; it is filed for review without a reply.");
+                        crate::triage::record_unprocessable(&m.raw, Some(&source), m.arrived, now, store).await.map_err(|e| e.within(format!("recording UID {uid} for review")))?
+                    }
+                    Err(TriageError::Store(e)) => return Err(e.within(format!("triage of UID {uid}")).into()),
+                    Err(e) => return Err(MailboxError::Server(anyhow!("triage of UID {uid}: {e}"))),
+                };
+                summary.decided += 1;
+                if let Some(wake) = wake {
+                    wake.notify_one();
+                }
+                tracing::info!(uid, reference = %record.reference, outcome = %record.outcome, "message decided");
+                record.outcome
+            }
+        };
+        filed.push((uid, folder_for(&outcome, &cfg.file.folders)));
     }
-    Ok(summary)
+    Ok(filed)
+}
+
+/// Files what was committed (one command per outcome folder), then advances the checkpoint;
+/// returns the new checkpoint. A crash before this point leaves committed messages in the
+/// folder; the next pass only files them (their content is known).
+async fn file_batch(session: &mut ImapSession, folder: &Selected<'_>, filed: &[(u32, &str)], store: &Store) -> Result<Option<u32>, MailboxError> {
+    let mut targets: Vec<&str> = filed.iter().map(|(_, t)| *t).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    for target in targets {
+        let uids: Vec<u32> = filed.iter().filter(|(_, t)| *t == target).map(|(u, _)| *u).collect();
+        file_messages(session, &uids, target, folder.has_move, folder.has_uidplus, folder.d).await?;
+    }
+    let Some((uid, _)) = filed.last() else { return Ok(None) };
+    store.set_mailbox_checkpoint(folder.name, folder.validity, *uid).await?;
+    Ok(Some(*uid))
 }
 
 /// Messages read at once while decisions go on: one per core, at most four.
@@ -431,14 +512,17 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
 }
 
 /// Watches the folder until `shutdown` fires: a pass, then IDLE (or a poll interval), again;
-/// reconnects after any failure with capped exponential backoff and jitter. `wake` is notified
-/// after each committed decision, so the outbox sender ([`crate::outbox::serve`]) replies at once.
-pub async fn watch(cfg: &Config, store: &Store, wake: &Notify, shutdown: CancellationToken) -> Result<()> {
+/// reconnects after a failure with capped exponential backoff and jitter, and returns one whose
+/// action is [`Action::Stop`] (the database's keys, say), which no reconnection mends. `wake` is
+/// notified after each committed decision, so the outbox sender ([`crate::outbox::serve`])
+/// replies at once.
+pub async fn watch(cfg: &Config, store: &Store, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
         match session_loop(cfg, imap, store, wake, &shutdown, &mut failures).await {
             Ok(()) => break,
+            Err(e) if e.action() == Action::Stop => return Err(e),
             Err(e) => {
                 let pause = backoff(failures, Duration::from_secs(300));
                 failures = failures.saturating_add(1);
@@ -453,7 +537,7 @@ pub async fn watch(cfg: &Config, store: &Store, wake: &Notify, shutdown: Cancell
     Ok(())
 }
 
-async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<()> {
+async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), MailboxError> {
     let d = limit(imap);
     let mut session = connect(imap).await?;
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
@@ -482,7 +566,7 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Not
             drop(stop);
             match outcome {
                 Some(Ok(IdleResponse::NewData(_) | IdleResponse::Timeout | IdleResponse::ManualInterrupt)) | None => {}
-                Some(Err(e)) => return Err(anyhow!(e).context("IMAP IDLE")),
+                Some(Err(e)) => return Err(anyhow!(e).context("IMAP IDLE").into()),
             }
             session = timed(d, "DONE", idle.done()).await?;
         } else {

@@ -19,7 +19,7 @@
 
 use crate::config::{self, Config};
 use crate::notify::Notifier;
-use crate::store::Store;
+use crate::store::{Action, Store};
 use crate::{mailbox, outbox};
 use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
@@ -102,7 +102,7 @@ async fn purge_daily(cfg: Arc<Config>, store: Store, stop: CancellationToken) {
 /// The tasks of one configuration generation.
 struct Tasks {
     stop: CancellationToken,
-    mailbox: JoinHandle<Result<()>>,
+    mailbox: JoinHandle<Result<(), mailbox::MailboxError>>,
     outbox: JoinHandle<()>,
     purge: JoinHandle<()>,
 }
@@ -128,14 +128,19 @@ impl Tasks {
         }
     }
 
-    /// Asks both tasks to stop and waits for them, at most until `deadline`.
-    async fn stop(self, deadline: Duration) {
+    /// Asks both tasks to stop and waits for them, at most until `deadline`. Returns the
+    /// mailbox's error when it ended on one that no restart mends ([`Action::Stop`]).
+    async fn stop(self, deadline: Duration) -> Option<mailbox::MailboxError> {
         self.stop.cancel();
+        let mut fatal = None;
         let both = async {
             match self.mailbox.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
-                    tracing::error!(error = %format!("{e:#}"), "The mailbox task ended with an error.")
+                    tracing::error!(error = %e, "The mailbox task ended with an error.");
+                    if e.action() == Action::Stop {
+                        fatal = Some(e);
+                    }
                 }
                 Err(e) => tracing::error!(error = %e, "The mailbox task failed."),
             }
@@ -149,6 +154,7 @@ impl Tasks {
         if tokio::time::timeout(deadline, both).await.is_err() {
             tracing::warn!(deadline_s = deadline.as_secs(), "The service did not finish its work in hand within the deadline; what was not committed is done again at the next start.");
         }
+        fatal
     }
 
     fn finished(&self) -> bool {
@@ -198,9 +204,16 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
             }
             // Both tasks run until stopped; one that ends on its own is a bug. Start again
             // rather than leave the mailbox unwatched.
+            // A mailbox that cannot go on (the database's keys, say) stops the service with
+            // its reason, for an admin, rather than restarting every second.
             _ = tokio::time::sleep(Duration::from_secs(1)), if tasks.finished() => {
+                if let Some(fatal) = tasks.stop(SHUTDOWN_DEADLINE).await {
+                    web.stop.cancel();
+                    web.stopped().await;
+                    store.close().await;
+                    return Err(anyhow!("the mailbox cannot go on: {fatal}"));
+                }
                 tracing::error!("A service task ended unexpectedly; starting both again.");
-                tasks.stop(SHUTDOWN_DEADLINE).await;
                 tasks = Tasks::start(current.clone(), &store);
                 continue;
             }

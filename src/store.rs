@@ -8,7 +8,8 @@
 use crate::decide::{CaseSummary, History, Link, OurReply, PersonHistory};
 use crate::mime::{normalise_message_id, Refers};
 use crate::identity::{same_person, MatchReason, PersonName};
-use anyhow::{Context, Result};
+pub use error::{Action, StoreError};
+use error::{Context, Result};
 use chrono::NaiveDate;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -36,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 pub mod accounts;
+pub mod error;
 pub mod audit;
 pub mod audit_copy;
 pub mod encrypt;
@@ -117,7 +119,7 @@ impl Store {
     /// written before encryption at rest is encrypted first (a copy, then put in its place).
     pub async fn open_with(url: &str, keys: &Keys) -> Result<Store> {
         if !url.starts_with("sqlite:") {
-            anyhow::bail!("unsupported database URL: only sqlite:// is built in this version");
+            return Err(StoreError::setup("unsupported database URL: only sqlite:// is built in this version"));
         }
         let opts = SqliteConnectOptions::from_str(url)
             .context("database URL")?
@@ -218,7 +220,7 @@ impl Store {
 
     fn open_reply(&self, message_row: i64, kind: &str, sealed: &[u8]) -> Result<String> {
         let raw = self.data.open(Place::OutboxReply { message_row, kind }, sealed)?;
-        String::from_utf8(raw).map_err(|_| anyhow::anyhow!("a reply that is not UTF-8 text"))
+        String::from_utf8(raw).map_err(|_| StoreError::data("a reply that is not UTF-8 text"))
     }
 
     /// Whether the message `reference` was kept as received.
@@ -602,7 +604,7 @@ impl Tx {
                 let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
                     (Some((c, p)), _, _) => (c, p),
                     (None, Some(c), Some(p)) => (c, p.id),
-                    _ => anyhow::bail!("a linked decision without a case to link to"),
+                    _ => return Err(StoreError::data("a linked decision without a case to link to")),
                 };
                 let r = sqlx::query("SELECT c.ref, c.meeting_date, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?")
                     .bind(case_id)

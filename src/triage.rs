@@ -10,9 +10,42 @@ use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
 use crate::reply::{compose, compose_notice, NoticeInput, ReplyInput};
 use crate::sniff::FileKind;
-use crate::store::{CaseWrite, MessageRecord, NewMessage, Store, Victim};
-use anyhow::{Context, Result};
+use crate::store::{Action, CaseWrite, MessageRecord, NewMessage, Store, StoreError, Victim};
 use chrono::{DateTime, Datelike, FixedOffset};
+
+/// Why a message was not decided, by what the caller does about it ([`TriageError::action`]).
+#[derive(Debug, thiserror::Error)]
+pub enum TriageError {
+    /// The database failed: its own [`Action`] says whether to try again or stop.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// This message's own trouble (its reading ended without an answer, its reply cannot be
+    /// built for the sender's address, its reading does not serialise): others are unaffected,
+    /// and this one is parked for a coordinator.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl TriageError {
+    pub fn action(&self) -> Action {
+        match self {
+            TriageError::Store(e) => e.action(),
+            TriageError::Message(_) => Action::Park,
+        }
+    }
+}
+
+impl From<crate::reply::ReplyError> for TriageError {
+    fn from(e: crate::reply::ReplyError) -> Self {
+        TriageError::Message(format!("composing the reply: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for TriageError {
+    fn from(e: serde_json::Error) -> Self {
+        TriageError::Message(format!("keeping what was read: {e}"))
+    }
+}
 
 /// When the message arrived: the topmost `Received:` date (our server's), else `Date:`.
 pub fn arrival(i: &Inspection) -> Option<DateTime<FixedOffset>> {
@@ -48,14 +81,14 @@ pub async fn own_dkim(inspection: &mut Inspection, raw: &[u8], c: &Config, timeo
 
 /// Triages one raw message as if it arrived at `arrived` (default: from its headers, else `now`)
 /// and commits the outcome. Sends nothing: a reply due is left in the outbox.
-pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
-    let inspection = read(std::sync::Arc::new(raw.to_vec()), inspect_options(c)).await.context("reading the message")?;
+pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord, TriageError> {
+    let inspection = read(std::sync::Arc::new(raw.to_vec()), inspect_options(c)).await.map_err(|e| TriageError::Message(format!("reading the message: {e}")))?;
     decide_and_commit(inspection, raw, file, arrived, now, c, store).await
 }
 
 /// The history look-up, the decision and its writes for a message already read (its decisions
 /// must be made in arrival order: each may depend on the one before). `raw` is kept with them.
-pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord> {
+pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord, TriageError> {
     own_dkim(&mut inspection, raw, c, crate::dkim::TIMEOUT).await;
     let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
     let day = arrived.date_naive();
@@ -154,7 +187,7 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
 /// could not be built for its sender's address, say) as a `review` item with no reply, so one bad
 /// message never stops the mailbox and is never lost: a coordinator reads it. Only the message's
 /// identifiers are read from it; nothing is inspected again.
-pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, store: &Store) -> Result<MessageRecord> {
+pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, store: &Store) -> Result<MessageRecord, StoreError> {
     let email = crate::mime::parse(raw, &crate::limits::Limits::default());
     let arrived = arrived.unwrap_or(now);
     let sha = crate::mime::sha256_hex(raw);

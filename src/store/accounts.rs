@@ -4,7 +4,7 @@
 //! before it by hash as it is appended (`store::audit`).
 
 use super::{Store, Tx};
-use anyhow::{Context, Result};
+use super::error::{Result, StoreError};
 use sqlx::Row;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -101,7 +101,7 @@ fn user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
     Ok(User {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        role: Role::parse(&role).with_context(|| format!("unknown role {role:?} in users"))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::data(format!("unknown role {role:?} in users")))?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: r.try_get("created_at")?,
         totp: r.try_get::<i64, _>("totp")? != 0,
@@ -184,11 +184,13 @@ impl Store {
 
     /// Adds a user, audited as done by `actor` from `client`; fails when the name is taken.
     pub async fn add_user_by(&self, name: &str, role: Role, password_hash: &str, totp_secret: Option<&str>, now: &str, actor: &str, client: Option<&str>) -> Result<()> {
-        anyhow::ensure!(valid_user_name(name), "a user name is 1 to 64 letters, digits and . _ - @");
+        if !valid_user_name(name) {
+            return Err(StoreError::refused("a user name is 1 to 64 letters, digits and . _ - @"));
+        }
         let mut tx = self.begin().await?;
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await?;
         if taken.is_some() {
-            anyhow::bail!("a user named {name:?} already exists");
+            return Err(StoreError::refused(format!("a user named {name:?} already exists")));
         }
         sqlx::query("INSERT INTO users (name, role, password_hash, disabled, created_at, totp_secret) VALUES (?, ?, ?, 0, ?, ?)")
             .bind(name)

@@ -17,7 +17,7 @@
 //! rewritten with fresh hashes by someone holding the file. The copy each record can send to
 //! journald or syslog as it is written (`[audit] copy_to`) is the outside witness for that.
 
-use anyhow::Result;
+use super::error::Result;
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 

@@ -3,7 +3,7 @@
 //! the reply in the outbox and the audit record commit in one transaction).
 
 use super::{message_record, parse_date, MessageRecord, OutboxAttempt, OutboxEntry, Store, Tx, MESSAGE_SELECT};
-use anyhow::{Context, Result};
+use super::error::{Context, Result, StoreError};
 use chrono::NaiveDate;
 use serde_json::Value;
 use sqlx::Row;
@@ -464,7 +464,9 @@ impl Tx {
 
     /// Marks a case heard or closed.
     pub async fn set_case_status(&mut self, case_id: i64, status: &str) -> Result<()> {
-        anyhow::ensure!(matches!(status, "heard" | "closed"), "a case is pending, heard or closed");
+        if !matches!(status, "heard" | "closed") {
+            return Err(StoreError::refused("a case is pending, heard or closed"));
+        }
         sqlx::query("UPDATE cases SET status = ? WHERE id = ?").bind(status).bind(case_id).execute(&mut *self.tx).await?;
         Ok(())
     }

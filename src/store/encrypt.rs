@@ -11,7 +11,7 @@
 use super::Store;
 use crate::config::StorageConfig;
 use crate::crypto::{DataKey, Key, Keys, Place};
-use anyhow::{Context, Result};
+use super::error::{Context, Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteLockingMode};
 use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection, Transaction};
 use std::path::{Path, PathBuf};
@@ -63,13 +63,13 @@ pub(crate) fn keyed(opts: SqliteConnectOptions, key: &Key) -> SqliteConnectOptio
 
 /// A connection error, with the wrong key said in words (SQLCipher reports it as SQLite's
 /// "file is not a database", code 26, at the first read).
-pub(crate) fn opening_error(path: &Path) -> impl Fn(sqlx::Error) -> anyhow::Error + '_ {
+pub(crate) fn opening_error(path: &Path) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |e| {
         let not_a_database = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("26"));
         if not_a_database {
-            anyhow::anyhow!("the database key does not open this database ({}): check [storage] db_key_file", path.display())
+            StoreError::key(format!("the database key does not open this database ({}): check [storage] db_key_file", path.display()))
         } else {
-            anyhow::Error::new(e).context(format!("opening the database {}", path.display()))
+            StoreError::from(e).within(format!("opening the database {}", path.display()))
         }
     }
 }
@@ -160,7 +160,7 @@ pub struct Rekeyed {
 pub async fn rekey(url: &str, old: &Keys, new: &Keys) -> Result<Rekeyed> {
     let path = db_path(url)?;
     if !path.exists() {
-        anyhow::bail!("no database at {}", path.display());
+        return Err(StoreError::setup(format!("no database at {}", path.display())));
     }
     // Opening with the old keys first: a wrong key is said so, and every migration has run.
     let store = Store::open_with(url, old).await?;
@@ -181,9 +181,9 @@ async fn replace_with_copy(mut conn: SqliteConnection, path: &Path, key: &Key, r
     // The exclusive lock: refused while the service (or any command) has the database open.
     let in_use = |e: sqlx::Error| match &e {
         sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("517")) => {
-            anyhow::anyhow!("the database {} is in use: stop the service (and any other marac-intake command) first", path.display())
+            StoreError::refused(format!("the database {} is in use: stop the service (and any other marac-intake command) first", path.display()))
         }
-        _ => anyhow::Error::new(e),
+        _ => StoreError::from(e),
     };
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await.map_err(in_use)?;
     let copy = sibling(path, "encrypting");
@@ -203,7 +203,7 @@ async fn replace_with_copy(mut conn: SqliteConnection, path: &Path, key: &Key, r
         }
         sqlx::query("DETACH DATABASE rekeyed").execute(&mut conn).await?;
         conn.close().await?;
-        anyhow::Ok(())
+        Ok::<_, StoreError>(())
     }
     .await;
     if let Err(e) = result {
@@ -213,7 +213,7 @@ async fn replace_with_copy(mut conn: SqliteConnection, path: &Path, key: &Key, r
     let wal = sibling(path, "wal");
     if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
         let _ = std::fs::remove_file(&copy);
-        anyhow::bail!("the database {} still has a write-ahead log after its checkpoint; nothing was changed", path.display());
+        return Err(StoreError::setup(format!("the database {} still has a write-ahead log after its checkpoint; nothing was changed", path.display())));
     }
     std::fs::File::open(&copy).and_then(|f| f.sync_all()).with_context(|| format!("syncing {}", copy.display()))?;
     let _ = std::fs::remove_file(&wal);

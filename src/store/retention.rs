@@ -33,7 +33,7 @@ use super::audit::{self, Break};
 use super::accounts::Audit;
 use super::Store;
 use crate::config::RetentionConfig;
-use anyhow::{Context, Result};
+use super::error::{Context, Result};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use std::collections::HashSet;

@@ -5,7 +5,7 @@
 use super::accounts::Audit;
 use super::Store;
 use crate::config::RuleLayer;
-use anyhow::Result;
+use super::error::Result;
 use sqlx::Row;
 
 /// One version of one section.

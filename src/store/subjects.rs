@@ -21,7 +21,7 @@ use super::accounts::{Audit, AuditEntry, AuditFilter};
 use super::cases::{CaseRow, DecisionRow, ReferralRow};
 use super::{message_record, MessageRecord, OutboxEntry, Store, MESSAGE_SELECT};
 use crate::crypto::Place;
-use anyhow::{Context, Result};
+use super::error::{Context, Result};
 use serde_json::Value;
 use sqlx::Row;
 use std::collections::HashSet;

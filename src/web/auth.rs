@@ -368,7 +368,7 @@ impl FromRequestParts<AppState> for Admin {
 /// before anything is checked: its id, or how long to wait. See [`admit`].
 pub async fn begin_attempt(state: &AppState, account: &str, client: &str, now: DateTime<Utc>) -> Result<Result<i64, Refusal>> {
     let since = stamp(now - chrono::Duration::from_std(THROTTLE_WINDOW).expect("small"));
-    state.store.begin_attempt(account, client, &stamp(now), &since, |c| admit(c, now)).await
+    Ok(state.store.begin_attempt(account, client, &stamp(now), &since, |c| admit(c, now)).await?)
 }
 
 pub fn enrol_cookie_name(secure: bool) -> &'static str {

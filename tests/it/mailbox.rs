@@ -8,7 +8,8 @@ use crate::support;
 
 use chrono::{DateTime, FixedOffset};
 use marac_intake::config::{self, Config};
-use marac_intake::mailbox::{connect, folder_for, ingest_pass, watch, PassSummary};
+use marac_intake::mailbox::{connect, folder_for, ingest_pass, watch, MailboxError, PassSummary};
+use marac_intake::store::Action;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use marac_intake::store::Store;
@@ -349,4 +350,30 @@ async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_
     assert!(server.list_folder(USER, "INBOX").await.is_empty());
     let outbox = store.outbox().await.unwrap();
     assert_eq!(outbox.len(), 1, "only the good referral is answered");
+}
+
+/// The database's trouble is not the message's: a pass that finds the database locked by
+/// another writer ends with an error to retry (the mailbox reconnects after a pause), parks
+/// nothing, files nothing and loses nothing; the next pass decides the message once.
+#[tokio::test]
+async fn a_locked_database_ends_the_pass_to_be_retried_and_nothing_is_parked_or_filed() {
+    let server = Dovecot::start(&[USER]);
+    let cfg = config(&server, "implicit", server.imaps_port, true);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let good = std::fs::read(manifest().join("fixtures/triage/001_police_seed_victim_l_accept15.eml")).unwrap();
+    server.append(USER, "INBOX", &good, DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap()).await;
+    // Another writer holds the write lock past the store's busy timeout.
+    let writer = store.begin().await.unwrap();
+    let err = ingest_pass(&cfg, &store).await.expect_err("the pass cannot commit");
+    assert!(matches!(err, MailboxError::Store(_)), "{err}");
+    assert_eq!(err.action(), Action::Retry, "{err}");
+    drop(writer);
+    assert!(store.history().await.unwrap().is_empty(), "nothing recorded, not even a parked review item");
+    assert_eq!(server.list_folder(USER, "INBOX").await.len(), 1, "the message stays where it was");
+    assert!(server.list_folder(USER, "MARAC/Review").await.is_empty());
+    let summary = ingest_pass(&cfg, &store).await.expect("the next pass");
+    assert_eq!(summary, PassSummary { decided: 1, refiled: 0 });
+    assert_eq!(store.history().await.unwrap()[0].outcome, "accepted");
+    assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
+    assert!(server.list_folder(USER, "INBOX").await.is_empty());
 }
