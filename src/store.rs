@@ -417,6 +417,58 @@ pub enum CaseWrite {
     Linked,
 }
 
+/// The victim of a new person record: as written, the key names are matched by, the date of
+/// birth.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPerson<'a> {
+    pub name: &'a str,
+    pub key: &'a str,
+    pub dob: Option<NaiveDate>,
+}
+
+/// Who a referral is about: a person the history already holds, or a new one.
+#[derive(Debug, Clone, Copy)]
+pub enum PersonPlace<'a> {
+    Known(i64),
+    New(NewPerson<'a>),
+}
+
+/// Where a referral goes: a case that exists, a new case, or none.
+#[derive(Debug, Clone, Copy)]
+pub enum CasePlace<'a> {
+    None,
+    Join(i64),
+    Open(NewCase<'a>),
+}
+
+/// A case to open.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCase<'a> {
+    /// Its reference: the next in the area's format for the year, or one given (an import).
+    pub reference: CaseReference<'a>,
+    pub status: &'static str,
+    pub meeting: Option<NaiveDate>,
+    pub opened_at: &'a str,
+    /// `email` or `import`.
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum CaseReference<'a> {
+    Next { format: &'a crate::config::CaseConfig, year: i32 },
+    Given(&'a str),
+}
+
+/// What [`Tx::place`] found or opened: (row, reference) of the person and of the case (with its
+/// meeting date).
+#[derive(Debug, Clone, Default)]
+pub struct Placed {
+    pub person: Option<(i64, String)>,
+    pub person_is_new: bool,
+    pub case: Option<(i64, String, Option<NaiveDate>)>,
+    pub case_is_new: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Written {
     pub row: i64,
@@ -583,6 +635,92 @@ impl Tx {
         Ok(format!("IN-{year}-{n:05}"))
     }
 
+    /// The one place a person and a case are opened or linked: triage's decision, a
+    /// coordinator's decision on a review item, an import and a split all come through here.
+    pub async fn place(&mut self, person: PersonPlace<'_>, case: CasePlace<'_>, now: &str) -> Result<Placed> {
+        let mut placed = Placed::default();
+        let person_id = match person {
+            PersonPlace::Known(id) => {
+                let r: String = sqlx::query_scalar("SELECT ref FROM people WHERE id = ?").bind(id).fetch_one(&mut *self.tx).await?;
+                placed.person = Some((id, r));
+                id
+            }
+            PersonPlace::New(p) => {
+                let n = self.next("person").await?;
+                let pref = format!("P{n:06}");
+                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                    .bind(&pref)
+                    .bind(p.name)
+                    .bind(p.key)
+                    .bind(p.dob.map(crate::identity::candidates_key))
+                    .bind(now)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                placed.person = Some((id, pref));
+                placed.person_is_new = true;
+                id
+            }
+        };
+        match case {
+            CasePlace::None => {}
+            CasePlace::Join(case_id) => {
+                let r = sqlx::query("SELECT ref, meeting_date FROM cases WHERE id = ?").bind(case_id).fetch_one(&mut *self.tx).await?;
+                placed.case = Some((case_id, r.try_get("ref")?, parse_date(r.try_get("meeting_date")?)));
+            }
+            CasePlace::Open(c) => {
+                let cref = match c.reference {
+                    CaseReference::Given(r) => r.to_owned(),
+                    CaseReference::Next { format, year } => {
+                        let seq = self.next(&format!("case-{year}")).await?;
+                        format.reference(year, seq as u64)
+                    }
+                };
+                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+                    .bind(&cref)
+                    .bind(person_id)
+                    .bind(c.status)
+                    .bind(c.meeting.map(|d| d.to_string()))
+                    .bind(c.opened_at)
+                    .bind(c.source)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                placed.case = Some((id, cref, c.meeting));
+                placed.case_is_new = true;
+            }
+        }
+        Ok(placed)
+    }
+
+    /// A referral of the placed person to the placed case (`message_row` None: an imported past
+    /// referral), when both are there.
+    pub async fn add_referral(&mut self, placed: &Placed, message_row: Option<i64>, referred_on: NaiveDate, source: &str) -> Result<()> {
+        if let (Some((case_id, _, _)), Some((person_id, _))) = (&placed.case, &placed.person) {
+            sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, ?, ?, ?)")
+                .bind(case_id)
+                .bind(person_id)
+                .bind(message_row)
+                .bind(referred_on.to_string())
+                .bind(source)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The decision row of a message: who decided what, when.
+    pub async fn decision_row(&mut self, row: i64, outcome: &str, reasons: &[String], by: &str, now: &str) -> Result<()> {
+        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(row)
+            .bind(outcome)
+            .bind(serde_json::to_string(reasons)?)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await
+            .context("recording the decision")?;
+        Ok(())
+    }
+
     /// Writes the decision: person and case when new, the referral, the message with its
     /// attachments and the decision row. The outbox row is added by [`Tx::queue_reply`].
     pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite) -> Result<Written> {
@@ -591,59 +729,34 @@ impl Tx {
         // A quarantined or ignored message is not a referral: it is never tied to a person, so a
         // spoofed email naming a known victim learns nothing and changes nothing.
         let counts = !matches!(m.outcome, "quarantined" | "ignored");
-        let mut person = found.person.as_ref().filter(|_| counts).map(|p| (p.id, p.reference.clone()));
-        let mut case_row: Option<(i64, String, Option<NaiveDate>)> = None;
+        let known = found.person.as_ref().filter(|_| counts).map(|p| p.id);
         let case_kind = match &case {
             CaseWrite::None => "none",
             CaseWrite::New { .. } => "new",
             CaseWrite::Linked => "linked",
         };
-        match case {
-            CaseWrite::None => {}
+        let opened_at = m.arrived.to_rfc3339();
+        let placed = match &case {
+            CaseWrite::None => Placed { person: known.zip(found.person.as_ref().map(|p| p.reference.clone())), ..Placed::default() },
             CaseWrite::Linked => {
                 let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
                     (Some((c, p)), _, _) => (c, p),
                     (None, Some(c), Some(p)) => (c, p.id),
                     _ => return Err(StoreError::data("a linked decision without a case to link to")),
                 };
-                let r = sqlx::query("SELECT c.ref, c.meeting_date, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?")
-                    .bind(case_id)
-                    .fetch_one(&mut *self.tx)
-                    .await?;
-                person = Some((person_id, r.try_get("person_ref")?));
-                case_row = Some((case_id, r.try_get("ref")?, parse_date(r.try_get("meeting_date")?)));
+                self.place(PersonPlace::Known(person_id), CasePlace::Join(case_id), &now).await?
             }
             CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
-                let person_id = match &person {
-                    Some((id, _)) => *id,
-                    None => {
-                        let n = self.next("person").await?;
-                        let pref = format!("P{n:06}");
-                        let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-                            .bind(&pref)
-                            .bind(&victim_name)
-                            .bind(&victim_key)
-                            .bind(dob.map(crate::identity::candidates_key))
-                            .bind(&now)
-                            .fetch_one(&mut *self.tx)
-                            .await?;
-                        person = Some((id, pref));
-                        id
-                    }
+                let person = match known {
+                    Some(id) => PersonPlace::Known(id),
+                    None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: *dob }),
                 };
                 let year = chrono::Datelike::year(&arrived_day);
-                let seq = self.next(&format!("case-{year}")).await?;
-                let cref = reference_format.reference(year, seq as u64);
-                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, 'pending', ?, ?, 'email') RETURNING id")
-                    .bind(&cref)
-                    .bind(person_id)
-                    .bind(meeting.map(|d| d.to_string()))
-                    .bind(m.arrived.to_rfc3339())
-                    .fetch_one(&mut *self.tx)
-                    .await?;
-                case_row = Some((id, cref, meeting));
+                let open = NewCase { reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: &opened_at, source: "email" };
+                self.place(person, CasePlace::Open(open), &now).await?
             }
-        }
+        };
+        let (person, case_row) = (placed.person.clone(), placed.case.clone());
         let row: i64 = sqlx::query_scalar(
             "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, \
              case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at) \
@@ -681,22 +794,8 @@ impl Tx {
                 .execute(&mut *self.tx)
                 .await?;
         }
-        if let (Some((case_id, _, _)), Some((person_id, _))) = (&case_row, &person) {
-            sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, ?, ?, 'email')")
-                .bind(case_id)
-                .bind(person_id)
-                .bind(row)
-                .bind(arrived_day.to_string())
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, 'triage', ?)")
-            .bind(row)
-            .bind(m.outcome)
-            .bind(serde_json::to_string(m.reasons)?)
-            .bind(&now)
-            .execute(&mut *self.tx)
-            .await?;
+        self.add_referral(&placed, Some(row), arrived_day, "email").await?;
+        self.decision_row(row, m.outcome, m.reasons, "triage", &now).await?;
         Ok(Written {
             row,
             reference: reference.to_owned(),
@@ -786,37 +885,17 @@ impl Tx {
         }
         let victim = Victim { name: Some(p.name.clone()), dob: p.dob };
         let found = self.look_up(None, &Refers::default(), "", &[], &victim, today).await?;
-        let person_id = match found.person {
-            Some(m) => m.id,
-            None => {
-                let n = self.next("person").await?;
-                counts.people += 1;
-                sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-                    .bind(format!("P{n:06}"))
-                    .bind(p.name.as_written())
-                    .bind(p.name.key())
-                    .bind(p.dob.map(crate::identity::candidates_key))
-                    .bind(chrono::Utc::now().to_rfc3339())
-                    .fetch_one(&mut *self.tx)
-                    .await?
-            }
+        let person = match &found.person {
+            Some(m) => PersonPlace::Known(m.id),
+            None => PersonPlace::New(NewPerson { name: p.name.as_written(), key: &p.name.key(), dob: p.dob }),
         };
         let status = if p.meeting.is_some_and(|m| m >= today) { "pending" } else { "heard" };
-        let case_id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, ?, ?, ?, 'import') RETURNING id")
-            .bind(&p.reference)
-            .bind(person_id)
-            .bind(status)
-            .bind(p.meeting.map(|d| d.to_string()))
-            .bind(p.referred_on.to_string())
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let opened_at = p.referred_on.to_string();
+        let open = NewCase { reference: CaseReference::Given(&p.reference), status, meeting: p.meeting, opened_at: &opened_at, source: "import" };
+        let placed = self.place(person, CasePlace::Open(open), &chrono::Utc::now().to_rfc3339()).await?;
+        counts.people += usize::from(placed.person_is_new);
         counts.cases += 1;
-        sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, NULL, ?, 'import')")
-            .bind(case_id)
-            .bind(person_id)
-            .bind(p.referred_on.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+        self.add_referral(&placed, None, p.referred_on, "import").await?;
         counts.referrals += 1;
         Ok(())
     }

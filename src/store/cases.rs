@@ -2,8 +2,8 @@
 //! signals it is ordered by, the case page, and the decision on a review item (the decision row,
 //! the reply in the outbox and the audit record commit in one transaction).
 
-use super::{message_record, parse_date, MessageRecord, OutboxAttempt, OutboxEntry, Store, Tx, MESSAGE_SELECT};
-use super::error::{Context, Result, StoreError};
+use super::{message_record, parse_date, CasePlace, CaseReference, MessageRecord, NewCase, NewPerson, OutboxAttempt, OutboxEntry, PersonPlace, Store, Tx, MESSAGE_SELECT};
+use super::error::{Result, StoreError};
 use chrono::NaiveDate;
 use serde_json::Value;
 use sqlx::Row;
@@ -346,40 +346,19 @@ impl Tx {
     /// [`Tx::queue_reply`] in the same transaction).
     pub async fn accept_review(&mut self, item: &ReviewItem, victim: &super::Victim, victim_name: &str, victim_key: &str, meeting: Option<NaiveDate>, format: &crate::config::CaseConfig, by: &str, now: &str, today: NaiveDate) -> Result<Accepted> {
         let found = self.look_up(None, &crate::mime::Refers::default(), "", &[], victim, today).await?;
-        let (person_id, person_new) = match &found.person {
-            Some(p) => (p.id, false),
-            None => {
-                let n = self.next("person").await?;
-                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-                    .bind(format!("P{n:06}"))
-                    .bind(victim_name)
-                    .bind(victim_key)
-                    .bind(victim.dob.map(crate::identity::candidates_key))
-                    .bind(now)
-                    .fetch_one(&mut *self.tx)
-                    .await?;
-                (id, true)
-            }
+        let person = match &found.person {
+            Some(p) => PersonPlace::Known(p.id),
+            None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: victim.dob }),
         };
-        let (case_id, case_ref, meeting, linked) = match found.pending_case.filter(|_| !person_new) {
-            Some(cid) => {
-                let r = sqlx::query("SELECT ref, meeting_date FROM cases WHERE id = ?").bind(cid).fetch_one(&mut *self.tx).await?;
-                (cid, r.try_get::<String, _>("ref")?, parse_date(r.try_get("meeting_date")?), true)
-            }
-            None => {
-                let year = chrono::Datelike::year(&today);
-                let seq = self.next(&format!("case-{year}")).await?;
-                let cref = format.reference(year, seq as u64);
-                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, 'pending', ?, ?, 'email') RETURNING id")
-                    .bind(&cref)
-                    .bind(person_id)
-                    .bind(meeting.map(|d| d.to_string()))
-                    .bind(now)
-                    .fetch_one(&mut *self.tx)
-                    .await?;
-                (id, cref, meeting, false)
-            }
+        let case = match found.pending_case.filter(|_| found.person.is_some()) {
+            Some(case_id) => CasePlace::Join(case_id),
+            None => CasePlace::Open(NewCase { reference: CaseReference::Next { format, year: chrono::Datelike::year(&today) }, status: "pending", meeting, opened_at: now, source: "email" }),
         };
+        let placed = self.place(person, case, now).await?;
+        let (Some((person_id, _)), Some((case_id, case_ref, meeting))) = (placed.person.clone(), placed.case.clone()) else {
+            return Err(StoreError::data("an accepted review item without a person and a case"));
+        };
+        let linked = !placed.case_is_new;
         sqlx::query("UPDATE messages SET outcome = 'accepted', case_kind = ?, case_id = ?, person_id = ?, reply_kind = 'acknowledgement' WHERE id = ?")
             .bind(if linked { "linked" } else { "new" })
             .bind(case_id)
@@ -387,13 +366,7 @@ impl Tx {
             .bind(item.record.row)
             .execute(&mut *self.tx)
             .await?;
-        sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, ?, ?, 'email')")
-            .bind(case_id)
-            .bind(person_id)
-            .bind(item.record.row)
-            .bind(today.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+        self.add_referral(&placed, Some(item.record.row), today, "email").await?;
         self.decision_row(item.record.row, "accepted", &["accepted by a coordinator".to_owned()], by, now).await?;
         Ok(Accepted { case_ref, meeting, linked })
     }
@@ -406,19 +379,6 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         self.decision_row(item.record.row, "rejected", reasons, by, now).await
-    }
-
-    async fn decision_row(&mut self, row: i64, outcome: &str, reasons: &[String], by: &str, now: &str) -> Result<()> {
-        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(row)
-            .bind(outcome)
-            .bind(serde_json::to_string(reasons)?)
-            .bind(by)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await
-            .context("recording the decision")?;
-        Ok(())
     }
 }
 
@@ -621,16 +581,10 @@ impl Tx {
         let inspection: Value = inspection.and_then(|i| serde_json::from_str(&i).ok()).unwrap_or(Value::Null);
         let name = inspection.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| crate::identity::PersonName::parse(n).ok());
         let dob = inspection.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let n = self.next("person").await?;
-        let new_ref = format!("P{n:06}");
-        let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-            .bind(&new_ref)
-            .bind(name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into()))
-            .bind(name.as_ref().map(crate::identity::PersonName::key).unwrap_or_default())
-            .bind(dob.map(crate::identity::candidates_key))
-            .bind(now)
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
+        let key = name.as_ref().map(crate::identity::PersonName::key).unwrap_or_default();
+        let placed = self.place(PersonPlace::New(NewPerson { name: &written, key: &key, dob }), CasePlace::None, now).await?;
+        let (id, new_ref) = placed.person.ok_or_else(|| StoreError::data("a split without a new person"))?;
         sqlx::query("UPDATE cases SET person_id = ? WHERE id = ?").bind(id).bind(case_id).execute(&mut *self.tx).await?;
         for table in ["messages", "referrals"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = ? WHERE case_id = ?"))).bind(id).bind(case_id).execute(&mut *self.tx).await?;
