@@ -41,6 +41,7 @@ pub mod service;
 pub mod sniff;
 pub mod store;
 pub mod text;
+pub mod tls;
 pub mod triage;
 pub mod trust;
 pub mod web;
