@@ -261,6 +261,10 @@ impl<'a> Interpreter<'a> {
                     if saved.len() < MAX_GSTATE_STACK {
                         saved.push(gs.clone());
                     } else {
+                        self.problem(
+                            ProblemKind::LimitExceeded,
+                            format!("graphics states nest deeper than {MAX_GSTATE_STACK}; text inside them may be misplaced"),
+                        );
                         unsaved_pushes += 1;
                     }
                 }
