@@ -33,6 +33,7 @@ pub mod rules;
 pub mod report;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod triage;
 pub mod web;
 

@@ -38,11 +38,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Io for T {}
 /// A logged-in IMAP session.
 pub type ImapSession = Session<Box<dyn Io>>;
 
-/// Installs ring as the one rustls crypto provider (idempotent; call at start-up).
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Why a pass or the watch ended, by what the caller does about it ([`MailboxError::action`]).
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
@@ -95,7 +90,7 @@ where
 
 /// The TLS client configuration: the bundled web roots plus `ca_file`, if set.
 pub fn tls_config(cfg: &ImapConfig) -> Result<rustls::ClientConfig> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(ca) = &cfg.ca_file {
         for cert in CertificateDer::pem_file_iter(ca).with_context(|| format!("imap.ca_file {}", ca.display()))? {

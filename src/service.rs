@@ -164,7 +164,7 @@ impl Tasks {
 
 /// Runs the service until [`Control::Stop`] (or until `control` closes).
 pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control>) -> Result<()> {
-    mailbox::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     // The file alone names the database; the rules in force are read from both.
     let file = needs(&opts.config, config::load(&opts.config, std::env::vars()).map_err(|e| anyhow!("{}: {e}", opts.config.display()))?)?;
     let url = opts.db.clone().unwrap_or_else(|| file.default_db_url());

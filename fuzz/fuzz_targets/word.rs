@@ -2,7 +2,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use marac_intake::limits::{Deadline, Limits};
-use marac_intake::readers::word;
+use marac_intake::readers::{odf, word};
 use marac_intake::recognise::referral::Synonyms;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let doc = if which % 2 == 0 {
         word::read_docx(bytes, &limits, deadline)
     } else {
-        word::read_odt(bytes, &limits, deadline)
+        odf::read_odt(bytes, &limits, deadline)
     };
     let _ = marac_intake::recognise::dash::recognise(&doc, "1");
     let _ = marac_intake::recognise::referral::recognise(&[("1", &doc)], &Synonyms::default(), 2025);

@@ -4,7 +4,7 @@
 
 use super::audit::{self as actions, to_csv};
 use super::auth::{self, stamp, Admin, Signed};
-use super::pages::{message, not_found, render, v, Page};
+use super::page::{message, not_found, render, v, Page};
 use super::AppState;
 use crate::config::RULE_SECTIONS;
 use crate::store::accounts::Audit;
@@ -17,7 +17,7 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The console's routes (merged into [`super::pages::router`], under its CSRF guard and headers).
+/// The console's routes (merged into [`super::routes::router`], under its CSRF guard and headers).
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/audit", get(audit_page))

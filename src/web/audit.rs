@@ -4,6 +4,20 @@
 
 use crate::store::accounts::AuditEntry;
 
+/// Longest request path kept in an audit record, in bytes (a refused request's path is the
+/// client's to choose).
+pub const MAX_PATH_BYTES: usize = 200;
+
+/// `path` cut to at most [`MAX_PATH_BYTES`] bytes, on a character boundary.
+pub fn truncated(path: &str) -> String {
+    let mut end = path.len().min(MAX_PATH_BYTES);
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    path[..end].to_owned()
+}
+
+
 /// Audit actions, one word each.
 pub const CASE_VIEW: &str = "case.view";
 pub const QUEUE_VIEW: &str = "queue.view";

@@ -355,7 +355,7 @@ impl FromRequestParts<AppState> for Admin {
             Ok(Admin(s))
         } else {
             // Refused with the actor known: audited as theirs.
-            let (at, path) = (stamp(now()), super::refusals::truncated(parts.uri.path()));
+            let (at, path) = (stamp(now()), super::audit::truncated(parts.uri.path()));
             if let Err(e) = state.store.audit(&s.audit(&at, super::audit::ACCESS_REFUSED, Some(&path))).await {
                 tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
             }

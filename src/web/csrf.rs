@@ -62,7 +62,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             match &actor {
                 // A signed-in user is known: their refusal is theirs, one row each.
                 Some(name) => {
-                    let (at, path) = (auth::stamp(auth::now()), super::refusals::truncated(parts.uri.path()));
+                    let (at, path) = (auth::stamp(auth::now()), super::audit::truncated(parts.uri.path()));
                     let detail = if sent.is_none() { "no token" } else { "wrong token" };
                     let audit = crate::store::accounts::Audit { at: &at, actor: name, action: kind.action(), object: Some(&path), client: Some(&client), detail: Some(detail) };
                     if let Err(e) = state.store.audit(&audit).await {

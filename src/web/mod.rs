@@ -11,7 +11,8 @@
 //! - [`refusals`]: what an anonymous client can make us refuse (no CSRF token, a body too large
 //!   or too slow, one connection too many), counted per client and minute, never a row each;
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
-//! - [`pages`]: the routes; [`admin`]: the admins' console; [`templates`]: the HTML.
+//! - [`routes`]: the route table and its layers; [`pages`]: the coordinators' pages; [`admin`]:
+//!   the admins' console; [`page`]: what they share (rendering, errors); [`templates`]: the HTML.
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
@@ -21,8 +22,10 @@ pub mod audit;
 pub mod auth;
 pub mod csrf;
 pub mod dashboard;
+pub mod page;
 pub mod pages;
 pub mod refusals;
+pub mod routes;
 pub mod server;
 pub mod templates;
 pub mod totp;

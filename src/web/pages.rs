@@ -1,10 +1,12 @@
-//! The routes. Every page needs a session (else a redirect to `/login`; `/queue.json` answers
-//! 401), `/admin/*` needs the admin role (else 403), every POST passes [`csrf::guard`], every
-//! view of a case and every change is audited, and every response forbids caching and framing.
+//! The coordinators' pages: signing in and out, the account, the queue, a case and its
+//! downloads, meetings and their agendas, the dashboard. Every page needs a session (else a
+//! redirect to `/login`; `/queue.json` answers 401), every view of a case and every change is
+//! audited; the routing and its guards are [`super::routes`].
 
 use super::audit as actions;
 use super::auth::{self, cookie, session_cookie_name, stamp, Signed};
-use super::{admin, csrf, server, templates, AppState};
+use super::page::{message, render, v, Page, PageError};
+use super::{csrf, templates, AppState};
 use crate::decide::ReplyKind;
 use crate::identity::PersonName;
 use crate::mime::Envelope;
@@ -15,9 +17,8 @@ use crate::store::cases::{QueueFilter, RiskSignals};
 use crate::store::subjects::{Access, HiddenCases};
 use crate::store::{MessageRecord, Victim};
 use axum::extract::{Form, Path, Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use minijinja::context;
@@ -25,7 +26,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::OnceLock;
 
-pub fn router(state: AppState) -> Router {
+/// The pages' routes (merged by [`super::routes::router`] with the admins' console).
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
@@ -45,79 +47,12 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{date}", get(meeting_page))
         .route("/meetings/{date}/agenda.xlsx", get(agenda_xlsx))
         .route("/meetings/{date}/agenda.csv", get(agenda_csv))
-        .merge(admin::routes())
         .route("/style.css", get(style))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(middleware::from_fn_with_state(state.clone(), server::bounded))
-        .with_state(state)
-}
-
-/// Headers on every response: no scripts, frames, sniffing, referrers or caching (case pages and
-/// exports included), and HSTS when the browser reached us over TLS ([`super::WebOptions::hsts`]).
-async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    if state.hsts {
-        h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
-    }
-    for (name, value) in [
-        ("content-security-policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
-        ("cache-control", "no-store"),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    res
-}
-
-/// An unexpected error: logged (its message names no personal data: store and template errors
-/// only), and a plain 500 page.
-pub struct PageError(anyhow::Error);
-
-impl<E: Into<anyhow::Error>> From<E> for PageError {
-    fn from(e: E) -> Self {
-        PageError(e.into())
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        tracing::error!(error = %format!("{:#}", self.0), "A web request failed.");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
-    }
-}
-
-pub(super) type Page = Result<Response, PageError>;
-
-pub(super) fn v<T: serde::Serialize>(x: T) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(x))
-}
-
-pub(super) fn render(state: &AppState, name: &str, signed: Option<&Signed>, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
-    let base = context! {
-        area => state.cfg().file.area.clone(),
-        user => signed.map(|s| context! { name => s.name(), role => s.session.user.role.as_str() }),
-        csrf => signed.map(|s| s.session.csrf_token.clone()),
-    };
-    let html = state.templates.get_template(name)?.render(context! { ..ctx, ..base })?;
-    Ok(Html(html))
-}
-
-pub(super) fn message(state: &AppState, signed: Option<&Signed>, status: StatusCode, title: &str, text: &str) -> Page {
-    Ok((status, render(state, "message.html", signed, context! { title, text })?).into_response())
 }
 
 async fn style() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], templates::STYLE).into_response()
-}
-
-pub(super) async fn not_found(State(state): State<AppState>, signed: Signed) -> Page {
-    message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no such page.")
 }
 
 // ---- signing in and out

@@ -8,10 +8,11 @@
 //!    gives the total;
 //! 3. at most [`MAX_CLIENTS`] windows are open at once: refusals beyond are counted under the
 //!    client `(many)`;
-//! 4. a path is stored truncated to [`MAX_PATH_BYTES`].
+//! 4. a path is stored truncated to [`super::audit::MAX_PATH_BYTES`].
 //!
 //! So each kind costs at most two rows per client per minute. The detail reads `REASON; count N`.
 
+use super::audit::truncated;
 use crate::store::accounts::Audit;
 use crate::store::Store;
 use std::collections::HashMap;
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 pub const WINDOW: Duration = Duration::from_secs(60);
 pub const FLUSH: Duration = Duration::from_secs(5);
 pub const MAX_CLIENTS: usize = 1000;
-pub const MAX_PATH_BYTES: usize = 200;
 
 /// What was refused: the audit action and its reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,15 +72,6 @@ struct Row {
 #[derive(Default)]
 pub struct Refusals {
     open: Mutex<HashMap<(Kind, String), Tally>>,
-}
-
-/// `path` cut to at most [`MAX_PATH_BYTES`] bytes, on a character boundary.
-pub fn truncated(path: &str) -> String {
-    let mut end = path.len().min(MAX_PATH_BYTES);
-    while !path.is_char_boundary(end) {
-        end -= 1;
-    }
-    path[..end].to_owned()
 }
 
 impl Refusals {
@@ -147,6 +138,7 @@ async fn write(store: &Store, rows: &[Row]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::audit::MAX_PATH_BYTES;
 
     #[test]
     fn a_flood_is_one_row_when_it_starts_and_one_with_its_count_when_the_window_closes() {

@@ -13,7 +13,7 @@
 //!   [`super::refusals::FLUSH`] and at stop.
 
 use super::refusals::Kind;
-use super::{auth, csrf, pages, AppState, WebOptions};
+use super::{auth, csrf, routes, AppState, WebOptions};
 use anyhow::{Context, Result};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, StatusCode};
@@ -67,7 +67,7 @@ impl Listener {
     /// Serves until `stop` is cancelled.
     pub async fn serve(self, state: AppState, stop: CancellationToken) -> Result<()> {
         let edge = state.edge;
-        let app = pages::router(state.clone());
+        let app = routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(state.clone(), bounded));
         let permits = Arc::new(tokio::sync::Semaphore::new(edge.max_connections));
         let mut flush = tokio::time::interval(super::refusals::FLUSH);
         let mut conns = tokio::task::JoinSet::new();
@@ -158,7 +158,7 @@ pub(super) async fn bounded(State(state): State<AppState>, req: Request, next: N
 fn acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<TlsAcceptor> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    crate::mailbox::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .with_context(|| format!("web.tls_cert_file {}", cert.display()))?
         .collect::<Result<_, _>>()

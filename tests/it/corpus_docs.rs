@@ -117,7 +117,7 @@ fn word_and_opendocument_corpus_reads_without_panics() {
     // file, a document part in an unusual place).
     run_all(&paths, |bytes, limits, deadline| {
         if bytes.starts_with(b"PK") && bytes.windows(8).any(|w| w == b"mimetype") {
-            marac_intake::readers::word::read_odt(bytes, limits, deadline)
+            marac_intake::readers::odf::read_odt(bytes, limits, deadline)
         } else {
             marac_intake::readers::word::read_docx(bytes, limits, deadline)
         }

@@ -32,6 +32,7 @@ mod fuzz_regressions;
 mod golden;
 mod mailbox;
 mod mailservers;
+mod no_import_circles;
 mod outbox;
 mod retention;
 mod run;

@@ -464,7 +464,7 @@ async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
     assert!(url.starts_with("https://"), "{url}");
     let addr = format!("127.0.0.1:{port}");
 
-    marac_intake::mailbox::install_crypto_provider();
+    marac_intake::tls::install_crypto_provider();
     let mut roots = rustls::RootCertStore::empty();
     use rustls_pki_types::pem::PemObject;
     for c in rustls_pki_types::CertificateDer::pem_file_iter(&ca).unwrap() {

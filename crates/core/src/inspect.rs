@@ -241,7 +241,7 @@ fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::readers::word::tests::zip;
+    use crate::readers::archive::tests::zip;
 
     /// A DOCX whose main part is `paragraphs` numbered paragraphs: text that compresses about
     /// tenfold, under the ratio limit.

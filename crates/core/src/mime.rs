@@ -4,6 +4,7 @@
 
 use crate::document::{Problem, ProblemKind};
 use crate::limits::Limits;
+use crate::limits::mime::{LAST_REFERENCES, MAX_ARC_INSTANCES};
 use crate::sniff::{sniff, FileKind};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use mail_parser::{Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
@@ -491,10 +492,9 @@ fn envelope(msg: &Message<'_>) -> Envelope {
 /// The ARC-Seal and ARC-Authentication-Results headers, topmost first, at most 50 of each
 /// (RFC 8617 allows instances 1 to 50).
 fn arc_headers(msg: &Message<'_>) -> ArcHeaders {
-    const MAX_INSTANCES: usize = 50;
     let instance = |tag: &str| tag.trim().strip_prefix("i=").and_then(|n| n.trim().parse::<u32>().ok()).filter(|n| (1..=50).contains(n));
     let mut arc = ArcHeaders::default();
-    for v in raw_values(msg, "ARC-Seal").iter().take(MAX_INSTANCES) {
+    for v in raw_values(msg, "ARC-Seal").iter().take(MAX_ARC_INSTANCES) {
         let clean = strip_comments(v);
         let mut seal = ArcSeal { instance: 0, domain: String::new(), cv: String::new() };
         for tag in clean.split(';') {
@@ -511,7 +511,7 @@ fn arc_headers(msg: &Message<'_>) -> ArcHeaders {
             arc.seals.push(seal);
         }
     }
-    for v in raw_values(msg, "ARC-Authentication-Results").iter().take(MAX_INSTANCES) {
+    for v in raw_values(msg, "ARC-Authentication-Results").iter().take(MAX_ARC_INSTANCES) {
         // "i=1; authserv-id; method=result ..."
         let Some((i, rest)) = v.split_once(';') else { continue };
         if let (Some(i), Some(results)) = (instance(i), parse_authentication_results(rest)) {
@@ -651,7 +651,6 @@ fn signals(msg: &Message<'_>, env: &Envelope) -> Vec<Signal> {
 /// [`crate::limits::MAX_REFERRED_IDS`] ids, [`crate::limits::MAX_REPORT_SCAN_BYTES`] read per
 /// part and the last 8 References of each header.
 fn refers(msg: &Message<'_>, env: &Envelope, dsn: bool) -> Refers {
-    const LAST_REFERENCES: usize = 8;
     let last = |v: &[String]| v[v.len().saturating_sub(LAST_REFERENCES)..].to_vec();
     let mut r = Refers::default();
     if dsn {

@@ -142,3 +142,21 @@ fn io_kind(e: &std::io::Error) -> String {
     // The io error text can quote data in some decoders; keep only its kind.
     format!("{:?}", e.kind())
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::io::Write;
+
+    /// A zip archive of the given entries (deflated), as office packages are.
+    pub(crate) fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            let stored = *name == "mimetype";
+            let method = if stored { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
+            let options = zip::write::SimpleFileOptions::default().compression_method(method);
+            w.start_file(*name, options).expect("start entry");
+            w.write_all(data).expect("write entry");
+        }
+        w.finish().expect("finish zip").into_inner()
+    }
+}

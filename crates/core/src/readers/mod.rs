@@ -3,9 +3,11 @@
 
 pub mod archive;
 pub mod odf;
+pub mod paragraph;
 pub mod pdf;
 pub mod sheet;
 pub mod word;
+pub mod xml;
 
 use crate::document::{Document, ProblemKind};
 use crate::limits::{Deadline, Limits};
@@ -56,7 +58,7 @@ pub fn read(kind: FileKind, bytes: &[u8], limits: &Limits, deadline: Deadline) -
         FileKind::Xls => sheet::read_xls(bytes, limits, deadline),
         FileKind::Ods => sheet::read_ods(bytes, limits, deadline),
         FileKind::Docx => word::read_docx(bytes, limits, deadline),
-        FileKind::Odt => word::read_odt(bytes, limits, deadline),
+        FileKind::Odt => odf::read_odt(bytes, limits, deadline),
         FileKind::EncryptedOffice => {
             Document::with_problem(ProblemKind::Encrypted, "password-protected Office document")
         }

@@ -36,18 +36,11 @@
 
 use crate::document::{Block, Document, Paragraph, Problem, ProblemKind, Row, Table, CHECKED, UNCHECKED};
 use crate::limits::{Deadline, Limits};
+use crate::limits::odf::{MAX_COLUMNS, MAX_CONTROLS, MAX_REPEAT, MAX_SPACES};
 use crate::readers::archive::Archive;
-use crate::readers::word::xml::{self, Item, Ns, XmlReader};
+use crate::readers::paragraph;
+use crate::readers::xml::{self, Item, Ns, XmlReader};
 use std::collections::HashMap;
-
-/// Most copies made of one repeated non-empty row or cell.
-pub const MAX_REPEAT: u64 = 1024;
-/// Columns beyond this one are not read (LibreOffice's own maximum is 16384).
-pub const MAX_COLUMNS: u64 = 16_384;
-/// Most form controls remembered from `office:forms`.
-const MAX_CONTROLS: usize = 10_000;
-/// Most spaces one `text:s` may stand for.
-const MAX_SPACES: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -126,7 +119,7 @@ fn read(bytes: &[u8], limits: &Limits, deadline: Deadline, mode: Mode) -> Docume
     doc.problems.extend(reader.entity_problem());
     doc.blocks = walker.blocks;
     if doc.blocks.is_empty() && doc.problems.is_empty() {
-        doc.problems.push(xml::no_text_problem(walker.saw_images));
+        doc.problems.push(paragraph::no_text_problem(walker.saw_images));
     }
     doc
 }
@@ -512,7 +505,7 @@ impl xml::Walk for Odf {
         match el {
             El::P => {
                 if let Some(Frame::P(p)) = self.frames.pop() {
-                    let text = if p.hidden { String::new() } else { xml::finish_text(&p.text) };
+                    let text = if p.hidden { String::new() } else { paragraph::finish_text(&p.text) };
                     self.deliver_paragraph(text);
                 }
             }
@@ -559,7 +552,7 @@ impl Odf {
                 if !p.text.is_empty() && !p.last_ws {
                     p.text.push(' ');
                 }
-                xml::push_normalised(&mut p.text, &s);
+                paragraph::push_normalised(&mut p.text, &s);
                 p.text.push(' ');
                 p.last_ws = true;
             }
@@ -703,7 +696,7 @@ fn push_collapsed(p: &mut ParaBuf, s: &str) {
                 p.last_ws = true;
             }
         } else {
-            xml::push_normalised(&mut p.text, c.encode_utf8(&mut [0u8; 4]));
+            paragraph::push_normalised(&mut p.text, c.encode_utf8(&mut [0u8; 4]));
             p.last_ws = false;
         }
     }
@@ -713,7 +706,7 @@ fn push_collapsed(p: &mut ParaBuf, s: &str) {
 mod tests {
     use super::*;
     use crate::document::ProblemKind::*;
-    use crate::readers::word::tests::zip;
+    use crate::readers::archive::tests::zip;
     use std::time::Duration;
 
     const NS: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:form="urn:oasis:names:tc:opendocument:xmlns:form:1.0" xmlns:xml="http://www.w3.org/XML/1998/namespace" office:version="1.2""#;

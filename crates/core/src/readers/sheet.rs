@@ -24,6 +24,10 @@
 
 use crate::document::{Block, Document, Problem, ProblemKind, Row, Table};
 use crate::limits::{Deadline, Limits};
+use crate::limits::sheet::{
+    MAX_CELL_CHARS, MAX_COLUMNS, MAX_SHARED_STRINGS, MAX_STYLE_RECORDS, MAX_XLS_CONTINUES, MAX_XLS_FORMULA_WORK, MAX_XLS_SHEETS,
+    XLS_MEMORY_BUDGET,
+};
 use crate::readers::archive::Archive;
 use calamine::{
     CellErrorType, Data, DataRef, Dimensions, ExcelDateTime, Reader, SheetType, Xls, XlsError, Xlsx, XlsxError,
@@ -32,12 +36,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-
-/// Columns materialised per row: A..IV, the width of an Excel 97-2003 sheet. Cells further right
-/// are dropped with a problem, so a stray cell in column XFD never costs 16,384 strings a row.
-const MAX_COLUMNS: u32 = 256;
-/// Excel's own limit on the text of one cell; longer text only comes from crafted files.
-const MAX_CELL_CHARS: usize = 32_767;
 
 pub fn read_xlsx(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     let mut doc = Document::default();
@@ -230,12 +228,6 @@ mod xlsx_parts {
     use super::*;
     use quick_xml::events::{BytesStart, Event};
     use std::io::BufReader;
-
-    /// Shared strings a workbook may declare or hold (calamine reserves `uniqueCount` up front).
-    const MAX_SHARED_STRINGS: u64 = 1_000_000;
-    /// Style records (`xf`, `font`, `fill`, `border`, `numFmt`, `dxf`); Excel itself allows 64,000
-    /// cell formats. calamine keeps about 150 bytes per `<xf>`, and `<xf/>` is 5 bytes of XML.
-    const MAX_STYLE_RECORDS: u64 = 200_000;
 
     #[derive(Clone, Copy, PartialEq)]
     enum Part {
@@ -1026,20 +1018,11 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
 /// record by record, that estimates what calamine will allocate to decode it: the sparse cell
 /// lists, one dense range per sheet (the bounding box of its cells, however few), the capacity
 /// reserved from DIMENSIONS records, strings and formula text. The estimate is an upper bound
-/// by construction; when it passes [`biff::MEMORY_BUDGET`] the workbook is not handed over.
+/// by construction; when it passes [`XLS_MEMORY_BUDGET`] the workbook is not handed over.
 mod biff {
     use super::*;
     use std::collections::HashMap;
 
-    /// What calamine may allocate, by the estimate, for one workbook: about 100 MB in all.
-    pub(super) const MEMORY_BUDGET: u64 = 96 << 20;
-    /// Sheets a workbook may list (each is decoded from its offset, even when offsets repeat).
-    const MAX_SHEETS: usize = 1_024;
-    /// CONTINUE records after one record: calamine takes them off the front of a Vec.
-    const MAX_CONTINUES: usize = 16_384;
-    /// Bytes moved while building formula text: calamine inserts characters at the front of a
-    /// growing string, so a crafted formula costs time quadratic in its length.
-    const MAX_FORMULA_WORK: u64 = 10_000_000_000;
     /// Sizes of calamine's values (`Data`, `Cell<Data>`, `String`, `Dimensions`), in bytes.
     const DATA: u64 = 32;
     const CELL: u64 = 40;
@@ -1087,10 +1070,10 @@ mod biff {
                 let (_, data, size) = self.split().ok_or_else(ends_early)?;
                 record.cont.push(data);
                 record.size += size;
-                if record.cont.len() > MAX_CONTINUES {
+                if record.cont.len() > MAX_XLS_CONTINUES {
                     return Err(Problem::new(
                         ProblemKind::LimitExceeded,
-                        format!("a record is continued more than {MAX_CONTINUES} times"),
+                        format!("a record is continued more than {MAX_XLS_CONTINUES} times"),
                     ));
                 }
             }
@@ -1155,10 +1138,10 @@ mod biff {
                     let offset = u32_at(d, 0).filter(|_| d.len() >= 6).ok_or_else(|| too_short("BOUNDSHEET"))?;
                     offsets.push(offset as usize);
                     longest_name = longest_name.max(u64::from(d.get(6).copied().unwrap_or(0)));
-                    if offsets.len() > MAX_SHEETS {
+                    if offsets.len() > MAX_XLS_SHEETS {
                         return Err(Problem::new(
                             ProblemKind::LimitExceeded,
-                            format!("workbook lists more than {MAX_SHEETS} sheets"),
+                            format!("workbook lists more than {MAX_XLS_SHEETS} sheets"),
                         ));
                     }
                 }
@@ -1197,16 +1180,16 @@ mod biff {
         if scanned > 4 * stream.len() as u64 + (1 << 20) {
             return Err(Problem::new(ProblemKind::LimitExceeded, "worksheets overlap in the workbook stream"));
         }
-        if work > MAX_FORMULA_WORK {
+        if work > MAX_XLS_FORMULA_WORK {
             return Err(Problem::new(ProblemKind::LimitExceeded, "formulas too long to decode in time"));
         }
         // Decoding holds everything kept so far plus one sheet in passing; reading then copies
         // one sheet and builds its rows.
         let total = globals.saturating_add(kept).saturating_add(passing.max(copied.saturating_mul(2)));
-        if total > MEMORY_BUDGET {
+        if total > XLS_MEMORY_BUDGET {
             return Err(Problem::new(
                 ProblemKind::LimitExceeded,
-                format!("workbook would need about {} MB to decode, limit {} MB", total >> 20, MEMORY_BUDGET >> 20),
+                format!("workbook would need about {} MB to decode, limit {} MB", total >> 20, XLS_MEMORY_BUDGET >> 20),
             ));
         }
         Ok(())

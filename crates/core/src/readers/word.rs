@@ -1,5 +1,4 @@
-//! Word readers: DOCX by hand with zip + quick-xml, ODT through the OpenDocument walker in
-//! [`crate::readers::odf`].
+//! The DOCX reader, by hand with zip + quick-xml (ODT is read by [`crate::readers::odf`]).
 //!
 //! What the DOCX reader reads: the main document part (found through `_rels/.rels`, normally
 //! `word/document.xml`). Headers, footers, footnotes, endnotes and comments live in other parts and
@@ -35,15 +34,17 @@
 //! at all is [`ProblemKind::Scanned`] when it holds pictures, [`ProblemKind::Unrecognised`] otherwise.
 //!
 //! Safety: zip access through [`Archive`] (entry count, size and ratio limits); XML through
-//! [`xml::XmlReader`], which caps element depth at `max_depth × 8`, checks the deadline, and never
+//! [`xml::XmlReader`], which caps element depth at `max_depth × `[`crate::limits::xml::DEPTH_FACTOR`], checks the deadline, and never
 //! expands entities other than the five predefined ones and character references (a DTD declaring
 //! entities, or references to undeclared ones, is reported as a problem and the references dropped).
 //! Table cells count against `max_sheet_cells`. Problems describe structure only, never text.
 
 use crate::document::{Block, Document, Paragraph, Problem, ProblemKind, Row, Table, CHECKED, UNCHECKED};
 use crate::limits::{Deadline, Limits};
+use crate::limits::word::{MAX_FIELDS, MAX_INSTR, MAX_SPAN};
 use crate::readers::archive::Archive;
-use xml::{Item, Ns, XmlReader};
+use crate::readers::paragraph;
+use crate::readers::xml::{self, Item, Ns, XmlReader};
 
 pub fn read_docx(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
     let mut archive = match Archive::open(bytes, limits) {
@@ -72,13 +73,9 @@ pub fn read_docx(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document 
     doc.problems.extend(reader.entity_problem());
     doc.blocks = walker.blocks;
     if doc.blocks.is_empty() && doc.problems.is_empty() {
-        doc.problems.push(xml::no_text_problem(walker.saw_images));
+        doc.problems.push(paragraph::no_text_problem(walker.saw_images));
     }
     doc
-}
-
-pub fn read_odt(bytes: &[u8], limits: &Limits, deadline: Deadline) -> Document {
-    crate::readers::odf::read_odt(bytes, limits, deadline)
 }
 
 /// The main document part named by the package relationships, or `word/document.xml`.
@@ -106,13 +103,6 @@ fn main_part(archive: &mut Archive<'_>, limits: &Limits, deadline: Deadline) -> 
         _ => DEFAULT.to_string(),
     }
 }
-
-/// Most cells a legacy `w:gridSpan` / `w:gridBefore` may add (Word allows 63 columns).
-const MAX_SPAN: usize = 64;
-/// Most fields open at once (nested `w:fldChar begin` without `end`).
-const MAX_FIELDS: usize = 64;
-/// Longest field instruction kept (only its first words matter).
-const MAX_INSTR: usize = 256;
 
 /// What an open element means to the walker; pushed on Start, handled again on End.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,7 +392,7 @@ impl xml::Walk for Docx<'_> {
             "sym" => {
                 let font = reader.attr(e, Ns::W, "font").unwrap_or_default();
                 let code = reader.attr(e, Ns::W, "char").and_then(|c| u32::from_str_radix(c.trim(), 16).ok());
-                if let Some(glyph) = code.and_then(|c| xml::symbol_glyph(&font, c)) {
+                if let Some(glyph) = code.and_then(|c| paragraph::symbol_glyph(&font, c)) {
                     if !self.in_checkbox_sdt() {
                         let mut s = [0u8; 4];
                         self.emit_run_text(glyph.encode_utf8(&mut s));
@@ -540,7 +530,7 @@ impl xml::Walk for Docx<'_> {
                     self.fields.pop();
                 }
                 if let Some(Frame::P(text)) = self.frames.pop() {
-                    self.deliver_paragraph(xml::finish_text(&text));
+                    self.deliver_paragraph(paragraph::finish_text(&text));
                 }
             }
             El::R => self.run = Run::default(),
@@ -615,12 +605,12 @@ impl xml::Walk for Docx<'_> {
         for c in t.chars() {
             // The displayed glyph of a checkbox control: its state is already written.
             let control_glyph =
-                |c: char| checkbox_glyphs.as_ref().is_some_and(|g| g.contains(&c) || xml::is_box_glyph(c));
+                |c: char| checkbox_glyphs.as_ref().is_some_and(|g| g.contains(&c) || paragraph::is_box_glyph(c));
             if control_glyph(c) {
                 continue;
             }
             let shown = match &symbol_font {
-                Some(font) => xml::symbol_glyph(font, c as u32),
+                Some(font) => paragraph::symbol_glyph(font, c as u32),
                 None => Some(c),
             };
             match shown {
@@ -776,7 +766,7 @@ impl Docx<'_> {
             return;
         }
         if let Some(Frame::P(text)) = self.frames.last_mut() {
-            xml::push_normalised(text, s);
+            paragraph::push_normalised(text, s);
         }
     }
 
@@ -819,427 +809,13 @@ fn is_symbol_font(font: &str) -> bool {
     font.trim().to_ascii_lowercase().starts_with("wingdings")
 }
 
-/// XML plumbing shared by the DOCX and OpenDocument readers: a guarded event reader and the text
-/// conventions (checkbox marks, glyphs) both formats follow.
-pub(crate) mod xml {
-    use crate::document::{Problem, ProblemKind, CHECKED, UNCHECKED};
-    use crate::limits::{Deadline, Limits};
-    use quick_xml::events::{BytesStart, Event};
-    use quick_xml::name::ResolveResult;
-    use quick_xml::reader::NsReader;
-    use quick_xml::XmlVersion;
-    use std::borrow::Cow;
-
-    /// Element depth allowed, as a multiple of `limits.max_depth`: Word nests deeply (tables in
-    /// cells, content controls, text boxes, alternate content) where other formats do not.
-    pub const DEPTH_FACTOR: usize = 8;
-    /// Events between two deadline checks.
-    const CHECK_EVERY: u32 = 512;
-
-    /// The namespaces the readers care about, recognised by URI whatever their prefix.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Ns {
-        /// No namespace (unprefixed attributes, unqualified elements).
-        None,
-        W,
-        W14,
-        Mc,
-        Rels,
-        Drawing,
-        Vml,
-        /// `urn:schemas-microsoft-com:office:office` (OLE objects in Word).
-        OfficeVml,
-        Office,
-        Text,
-        Table,
-        Form,
-        Draw,
-        Manifest,
-        Xml,
-        Other,
-    }
-
-    fn classify(res: &ResolveResult<'_>) -> Ns {
-        let uri = match res {
-            ResolveResult::Bound(ns) => ns.0,
-            ResolveResult::Unbound => return Ns::None,
-            ResolveResult::Unknown(_) => return Ns::Other,
-        };
-        match uri {
-            "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-            | "http://purl.oclc.org/ooxml/wordprocessingml/main" => Ns::W,
-            "http://schemas.microsoft.com/office/word/2010/wordml" => Ns::W14,
-            "http://schemas.openxmlformats.org/markup-compatibility/2006" => Ns::Mc,
-            "http://schemas.openxmlformats.org/package/2006/relationships" => Ns::Rels,
-            "http://schemas.openxmlformats.org/drawingml/2006/main"
-            | "http://schemas.openxmlformats.org/drawingml/2006/picture"
-            | "http://purl.oclc.org/ooxml/drawingml/main" => Ns::Drawing,
-            "urn:schemas-microsoft-com:vml" => Ns::Vml,
-            "urn:schemas-microsoft-com:office:office" => Ns::OfficeVml,
-            "urn:oasis:names:tc:opendocument:xmlns:office:1.0" => Ns::Office,
-            "urn:oasis:names:tc:opendocument:xmlns:text:1.0" => Ns::Text,
-            "urn:oasis:names:tc:opendocument:xmlns:table:1.0" => Ns::Table,
-            "urn:oasis:names:tc:opendocument:xmlns:form:1.0" => Ns::Form,
-            "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" => Ns::Draw,
-            "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" => Ns::Manifest,
-            "http://www.w3.org/XML/1998/namespace" => Ns::Xml,
-            _ => Ns::Other,
-        }
-    }
-
-    pub enum Item<'i> {
-        Start(Ns, BytesStart<'i>),
-        End,
-        Text(Cow<'i, str>),
-    }
-
-    /// quick-xml's namespace-aware reader with the limits of this product: depth, deadline, and
-    /// no entity expansion. Empty elements come as Start + End.
-    pub struct XmlReader<'i> {
-        reader: NsReader<&'i [u8]>,
-        part: &'static str,
-        depth: usize,
-        max_depth: usize,
-        deadline: Deadline,
-        events: u32,
-        unexpanded: usize,
-        dtd_entities: bool,
-    }
-
-    impl<'i> XmlReader<'i> {
-        pub fn new(text: &'i str, part: &'static str, limits: &Limits, deadline: Deadline) -> Self {
-            let mut reader = NsReader::from_str(text);
-            let config = reader.config_mut();
-            config.expand_empty_elements = true;
-            config.check_end_names = true;
-            XmlReader {
-                reader,
-                part,
-                depth: 0,
-                max_depth: limits.max_depth.saturating_mul(DEPTH_FACTOR).max(1),
-                deadline,
-                events: 0,
-                unexpanded: 0,
-                dtd_entities: false,
-            }
-        }
-
-        /// The next element start, element end or piece of text; `Ok(None)` at the end.
-        pub fn next(&mut self) -> Result<Option<Item<'i>>, Problem> {
-            loop {
-                self.events = self.events.wrapping_add(1);
-                if self.events.is_multiple_of(CHECK_EVERY) && self.deadline.expired() {
-                    return Err(Problem::new(ProblemKind::Timeout, format!("reading the {} took too long", self.part)));
-                }
-                let (res, event) = match self.reader.read_resolved_event() {
-                    Ok((res, event)) => (classify(&res), event),
-                    Err(e) => return Err(self.xml_error(&e)),
-                };
-                match event {
-                    Event::Start(e) => {
-                        self.depth += 1;
-                        if self.depth > self.max_depth {
-                            return Err(Problem::new(
-                                ProblemKind::LimitExceeded,
-                                format!("XML elements in the {} nest deeper than {}", self.part, self.max_depth),
-                            ));
-                        }
-                        return Ok(Some(Item::Start(res, e)));
-                    }
-                    // Not produced with expand_empty_elements; handled the same way regardless.
-                    Event::Empty(_) => continue,
-                    Event::End(_) => {
-                        self.depth = self.depth.saturating_sub(1);
-                        return Ok(Some(Item::End));
-                    }
-                    Event::Text(t) => return Ok(Some(Item::Text(t.xml10_content()))),
-                    Event::CData(t) => return Ok(Some(Item::Text(t.xml10_content()))),
-                    Event::GeneralRef(r) => {
-                        if let Ok(Some(c)) = r.resolve_char_ref() {
-                            return Ok(Some(Item::Text(Cow::Owned(c.to_string()))));
-                        }
-                        match quick_xml::escape::resolve_predefined_entity(&r) {
-                            Some(s) => return Ok(Some(Item::Text(Cow::Borrowed(s)))),
-                            None => self.unexpanded += 1,
-                        }
-                    }
-                    Event::DocType(t) => {
-                        if t.contains("ENTITY") {
-                            self.dtd_entities = true;
-                        }
-                    }
-                    Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                    Event::Eof => {
-                        if self.depth > 0 {
-                            return Err(Problem::new(
-                                ProblemKind::Truncated,
-                                format!("the {} ends inside an element", self.part),
-                            ));
-                        }
-                        return Ok(None);
-                    }
-                }
-            }
-        }
-
-        fn xml_error(&self, e: &quick_xml::Error) -> Problem {
-            use quick_xml::errors::IllFormedError;
-            let pos = self.reader.error_position();
-            let what = match e {
-                quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_)) => {
-                    return Problem::new(ProblemKind::Truncated, format!("the {} ends inside an element", self.part));
-                }
-                quick_xml::Error::Syntax(_) => "syntax error",
-                quick_xml::Error::IllFormed(_) => "mismatched tags",
-                quick_xml::Error::InvalidAttr(_) => "invalid attribute",
-                quick_xml::Error::Encoding(_) => "bad encoding",
-                quick_xml::Error::Escape(_) => "bad reference",
-                quick_xml::Error::Namespace(_) => "namespace error",
-                quick_xml::Error::Io(_) => "read error",
-            };
-            Problem::new(
-                ProblemKind::Corrupt,
-                format!("the {} is not well-formed XML ({what} near byte {pos})", self.part),
-            )
-        }
-
-        /// The value of attribute `ns:local`, predefined and character references resolved.
-        /// For [`Ns::None`] and the Word namespace, an unprefixed attribute of that name also counts.
-        pub fn attr(&self, e: &BytesStart<'_>, ns: Ns, local: &str) -> Option<String> {
-            for a in e.attributes().with_checks(false).flatten() {
-                let (res, name) = self.reader.resolver().resolve_attribute(a.key);
-                if name.as_ref() != local {
-                    continue;
-                }
-                let a_ns = classify(&res);
-                if a_ns == ns || (a_ns == Ns::None && ns == Ns::W) {
-                    return a.normalized_value(XmlVersion::Implicit1_0).ok().map(Cow::into_owned);
-                }
-            }
-            None
-        }
-
-        /// A problem when entity references were met and left unexpanded.
-        pub fn entity_problem(&self) -> Option<Problem> {
-            (self.dtd_entities || self.unexpanded > 0).then(|| {
-                Problem::new(
-                    ProblemKind::Unsupported,
-                    format!(
-                        "the {} uses XML entities (DTD declared: {}, references left unexpanded: {})",
-                        self.part,
-                        if self.dtd_entities { "yes" } else { "no" },
-                        self.unexpanded
-                    ),
-                )
-            })
-        }
-    }
-
-    /// A walker over the elements of one XML part (the DOCX and OpenDocument readers each have
-    /// one), driven by [`walk`]. The walker says what an element means when it starts (`open`),
-    /// what its end does (`close`) and what text does; it keeps the stack of open elements and
-    /// the skip marker itself, since its own decisions look at them: while `skip_from` is
-    /// `Some(n)`, an element opened when the stack had `n` entries is being skipped, with
-    /// everything inside it.
-    pub trait Walk {
-        type El;
-        /// What an element inside a skipped one is pushed as.
-        const SKIPPED: Self::El;
-        fn els(&mut self) -> &mut Vec<Self::El>;
-        fn skip_from(&mut self) -> &mut Option<usize>;
-        /// An element starts (not inside a skipped one): what it is to the walker.
-        fn open(&mut self, reader: &XmlReader<'_>, ns: Ns, e: &BytesStart<'_>) -> Self::El;
-        /// An element ends (not inside a skipped one), or was left open when reading stopped.
-        fn close(&mut self, el: Self::El);
-        /// Character data, not inside a skipped element.
-        fn text(&mut self, t: &str);
-        /// The reader failed (bad XML, a limit, the deadline); reading stops there.
-        fn problem(&mut self, p: Problem);
-        /// Whether the walker has had enough (a limit reached): checked after each event it saw.
-        fn stopped(&self) -> bool;
-    }
-
-    /// Feeds the events of `reader` to `walker` until the end, an error or the walker stops;
-    /// then closes whatever was left open (a broken or cut document, a limit), so that what was
-    /// read is kept.
-    pub fn walk<W: Walk>(walker: &mut W, reader: &mut XmlReader<'_>) {
-        loop {
-            match reader.next() {
-                Ok(Some(Item::Start(ns, e))) => {
-                    if walker.skip_from().is_some() {
-                        walker.els().push(W::SKIPPED);
-                        continue;
-                    }
-                    let el = walker.open(reader, ns, &e);
-                    walker.els().push(el);
-                }
-                Ok(Some(Item::End)) => {
-                    let Some(el) = walker.els().pop() else { continue };
-                    if let Some(n) = *walker.skip_from() {
-                        if walker.els().len() <= n {
-                            *walker.skip_from() = None;
-                        }
-                        continue;
-                    }
-                    walker.close(el);
-                }
-                Ok(Some(Item::Text(t))) => {
-                    if walker.skip_from().is_none() {
-                        walker.text(&t);
-                    }
-                }
-                Ok(None) => break,
-                Err(p) => {
-                    walker.problem(p);
-                    break;
-                }
-            }
-            if walker.stopped() {
-                break;
-            }
-        }
-        *walker.skip_from() = None;
-        while let Some(el) = walker.els().pop() {
-            walker.close(el);
-        }
-    }
-
-    /// The local name of an element.
-    pub fn local<'a>(e: &'a BytesStart<'_>) -> &'a str {
-        let name = e.name();
-        let full: &'a str = name.0;
-        full.rsplit(':').next().unwrap_or(full)
-    }
-
-    /// XML bytes as text: a BOM honoured, invalid UTF-8 replaced (and reported).
-    pub fn decode<'a>(raw: &'a [u8], part: &str, problems: &mut Vec<Problem>) -> Cow<'a, str> {
-        if let Some(rest) = raw.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-            return decode(rest, part, problems);
-        }
-        let utf16 = |le: bool| -> Cow<'a, str> {
-            let units = raw[2..].chunks_exact(2).map(|p| {
-                let pair = [p.first().copied().unwrap_or(0), p.get(1).copied().unwrap_or(0)];
-                if le {
-                    u16::from_le_bytes(pair)
-                } else {
-                    u16::from_be_bytes(pair)
-                }
-            });
-            Cow::Owned(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
-        };
-        if raw.starts_with(&[0xFF, 0xFE]) {
-            return utf16(true);
-        }
-        if raw.starts_with(&[0xFE, 0xFF]) {
-            return utf16(false);
-        }
-        match std::str::from_utf8(raw) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => {
-                problems.push(Problem::new(ProblemKind::Corrupt, format!("the {part} is not valid UTF-8")));
-                String::from_utf8_lossy(raw)
-            }
-        }
-    }
-
-    /// OOXML on/off values: absent or "1"/"true"/"on" is on.
-    pub fn on_off(val: Option<&str>) -> bool {
-        !matches!(val.map(str::trim), Some("0" | "false" | "off" | "False" | "FALSE"))
-    }
-
-    /// Characters a checkbox control displays for its state.
-    pub fn is_box_glyph(c: char) -> bool {
-        matches!(c, '☐' | '☑' | '☒' | '⊠' | '□' | '■' | '✓' | '✔' | '✗' | '✘' | '\u{F000}'..='\u{F0FF}')
-    }
-
-    /// What a symbol character (`w:sym`, or a character in a symbol-font run) shows, as text:
-    /// box glyphs become checkbox marks; other symbol-font pictures are dropped.
-    pub fn symbol_glyph(font: &str, code: u32) -> Option<char> {
-        let font = font.trim().to_ascii_lowercase();
-        let low = if (0xF000..=0xF0FF).contains(&code) { code - 0xF000 } else { code };
-        if font.starts_with("wingdings 2") {
-            return match low {
-                0x52..=0x54 => Some(CHECKED),
-                0x2A | 0xA3 => Some(UNCHECKED),
-                0x50 => Some('✓'),
-                0x4F => Some('✗'),
-                _ => None,
-            };
-        }
-        if font.starts_with("wingdings") {
-            return match low {
-                0x78 | 0xFD | 0xFE => Some(CHECKED),
-                0x6F | 0x71 | 0x72 | 0xA8 => Some(UNCHECKED),
-                0xFC => Some('✓'),
-                0xFB => Some('✗'),
-                _ => None,
-            };
-        }
-        match char::from_u32(code) {
-            Some(c) if !('\u{E000}'..='\u{F8FF}').contains(&c) => Some(normalise_glyph(c)),
-            _ => None,
-        }
-    }
-
-    /// A ticked box is always [`CHECKED`].
-    fn normalise_glyph(c: char) -> char {
-        match c {
-            '☑' | '⊠' | '🗹' | '🗷' => CHECKED,
-            c => c,
-        }
-    }
-
-    /// Appends text with box glyphs normalised.
-    pub fn push_normalised(buf: &mut String, s: &str) {
-        buf.extend(s.chars().map(normalise_glyph));
-    }
-
-    /// A finished paragraph: marks separated from adjacent text by one space, ends trimmed.
-    pub fn finish_text(s: &str) -> String {
-        let mut out = String::with_capacity(s.len() + 8);
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            let is_mark = c == CHECKED || c == UNCHECKED;
-            if is_mark && out.chars().next_back().is_some_and(|p| !p.is_whitespace()) {
-                out.push(' ');
-            }
-            out.push(c);
-            if is_mark && chars.peek().is_some_and(|n| !n.is_whitespace()) {
-                out.push(' ');
-            }
-        }
-        out.trim().to_string()
-    }
-
-    /// Why a document gave no text at all.
-    pub fn no_text_problem(saw_images: bool) -> Problem {
-        if saw_images {
-            Problem::new(ProblemKind::Scanned, "document has images but no text")
-        } else {
-            Problem::new(ProblemKind::Unrecognised, "document has no text")
-        }
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::document::ProblemKind::*;
-    use std::io::Write;
     use std::time::Duration;
 
-    /// A zip archive of the given entries (deflated), as office packages are.
-    pub(crate) fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        for (name, data) in entries {
-            let stored = *name == "mimetype";
-            let method = if stored { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
-            let options = zip::write::SimpleFileOptions::default().compression_method(method);
-            w.start_file(*name, options).expect("start entry");
-            w.write_all(data).expect("write entry");
-        }
-        w.finish().expect("finish zip").into_inner()
-    }
+    use crate::readers::archive::tests::zip;
 
     const NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" xmlns:v="urn:schemas-microsoft-com:vml""#;
 
@@ -1749,8 +1325,8 @@ pub(crate) mod tests {
 
     #[test]
     fn finish_text_spaces_marks() {
-        assert_eq!(xml::finish_text("☒Yes☐No ☐ Don't know "), "☒ Yes ☐ No ☐ Don't know");
-        assert_eq!(xml::finish_text("Yes☒\t☐"), "Yes ☒\t☐");
-        assert_eq!(xml::finish_text("☒☐"), "☒ ☐");
+        assert_eq!(paragraph::finish_text("☒Yes☐No ☐ Don't know "), "☒ Yes ☐ No ☐ Don't know");
+        assert_eq!(paragraph::finish_text("Yes☒\t☐"), "Yes ☒\t☐");
+        assert_eq!(paragraph::finish_text("☒☐"), "☒ ☐");
     }
 }

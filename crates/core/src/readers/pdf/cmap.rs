@@ -7,11 +7,7 @@
 //! entries read is capped.
 
 use std::collections::HashMap;
-
-/// Most entries (single codes plus ranges plus array items) read from one CMap.
-const MAX_ENTRIES: usize = 200_000;
-/// Longest hex string kept; source codes are at most 4 bytes, destinations a few characters.
-const MAX_HEX_BYTES: usize = 64;
+use crate::limits::pdf::{MAX_CMAP_ENTRIES, MAX_CMAP_HEX_BYTES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Codespace {
@@ -99,7 +95,7 @@ impl CMap {
     pub fn parse(data: &[u8]) -> CMap {
         let mut cmap = CMap::default();
         let mut lex = Lexer { data, pos: 0 };
-        let mut budget = MAX_ENTRIES;
+        let mut budget = MAX_CMAP_ENTRIES;
         while let Some(tok) = lex.next() {
             let Tok::Word(word) = tok else { continue };
             match word {
@@ -195,7 +191,7 @@ fn utf16_units(bytes: &[u8]) -> Vec<u16> {
 fn item_text(item: &Item) -> Option<String> {
     match item {
         Item::Hex(bytes) => Some(String::from_utf16_lossy(&utf16_units(bytes))),
-        Item::Name(name) => super::fonts::glyph_name_text(name),
+        Item::Name(name) => super::glyphs::glyph_name_text(name),
         Item::Array(_) | Item::Other => None,
     }
 }
@@ -310,7 +306,7 @@ impl<'a> Lexer<'a> {
             let v = v as u8;
             match high.take() {
                 Some(h) => {
-                    if out.len() < MAX_HEX_BYTES {
+                    if out.len() < MAX_CMAP_HEX_BYTES {
                         out.push((h << 4) | v);
                     }
                 }
@@ -318,7 +314,7 @@ impl<'a> Lexer<'a> {
             }
         }
         if let Some(h) = high {
-            if out.len() < MAX_HEX_BYTES {
+            if out.len() < MAX_CMAP_HEX_BYTES {
                 out.push(h << 4);
             }
         }

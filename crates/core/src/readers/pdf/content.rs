@@ -7,7 +7,9 @@
 //! form paintings, the q/Q stack and the number of runs are capped, and the decompressed bytes
 //! (page contents, form XObjects, fonts) are drawn from the document's one allowance.
 
-use super::fonts::{deref, number, stream_bytes, Font, StreamError};
+use super::fonts::Font;
+use crate::limits::pdf::{MAX_FORM_PAINTS, MAX_GSTATE_STACK, MAX_RUNS, STRICT_PARSE_MAX};
+use super::object::{deref, number, stream_bytes, StreamError};
 use crate::document::{Problem, ProblemKind};
 use crate::limits::{Deadline, Limits};
 use lopdf::content::{Content, Operation};
@@ -15,16 +17,8 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Most form XObjects painted in one document.
-const MAX_FORM_PAINTS: usize = 20_000;
-/// Most words kept from one document.
-const MAX_RUNS: usize = 500_000;
-/// Deepest q/Q nesting tracked; deeper saves are counted and restored as no-ops.
-const MAX_GSTATE_STACK: usize = 256;
 /// Operators between two looks at the clock.
 const DEADLINE_EVERY: u32 = 256;
-/// Largest content stream parsed whole (to tell a damaged stream from a sound one).
-const STRICT_PARSE_MAX: usize = 4 * 1024 * 1024;
 const DAMAGED: &str = "a content stream is damaged; its text was read up to the damage";
 
 /// One word as printed on the page, in display space (y up, points).
@@ -267,6 +261,10 @@ impl<'a> Interpreter<'a> {
                     if saved.len() < MAX_GSTATE_STACK {
                         saved.push(gs.clone());
                     } else {
+                        self.problem(
+                            ProblemKind::LimitExceeded,
+                            format!("graphics states nest deeper than {MAX_GSTATE_STACK}; text inside them may be misplaced"),
+                        );
                         unsaved_pushes += 1;
                     }
                 }

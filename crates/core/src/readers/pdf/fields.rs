@@ -3,7 +3,8 @@
 //! the page) of their parent field. Reference cycles are cut with a set of visited objects and
 //! the walk stops at `limits.max_depth`.
 
-use super::fonts::{deref, number, stream_bytes};
+use super::object::{deref, number, stream_bytes};
+use crate::limits::pdf::{MAX_FIELDS, MAX_FIELD_NAME_CHARS, MAX_FIELD_OPTIONS, MAX_FIELD_STRING_BYTES, MAX_FIELD_TEXT, MAX_FIELD_VALUE_BYTES};
 use crate::document::{FieldKind, FormField, Problem, ProblemKind};
 use crate::limits::{Deadline, Limits};
 use lopdf::{decode_text_string, Dictionary, Document, Object, ObjectId};
@@ -11,19 +12,6 @@ use std::collections::{HashMap, HashSet};
 
 const RADIO: i64 = 1 << 15;
 const PUSHBUTTON: i64 = 1 << 16;
-/// Most options listed for one field.
-const MAX_OPTIONS: usize = 1_000;
-/// Longest text value read from a text stream (`/V` may be a stream).
-const MAX_VALUE_BYTES: usize = 1024 * 1024;
-/// Longest string read from one text string or name, in bytes.
-const MAX_STRING_BYTES: usize = 64 * 1024;
-/// Most fields read from one form.
-const MAX_FIELDS: usize = 20_000;
-/// Longest partial field name kept, in characters.
-const MAX_NAME_CHARS: usize = 512;
-/// Most text (names, labels, values, options) kept from all fields, in bytes. Inherited values
-/// are copied into every field that inherits them, so this bounds what a small file can cost.
-const MAX_FIELD_TEXT: usize = 16 * 1024 * 1024;
 
 /// Where pages and annotations are: built from the pages that were read.
 #[derive(Debug, Default)]
@@ -152,7 +140,7 @@ impl<'a> Walk<'a, '_> {
         let doc = self.doc;
         let Some((id, dict)) = self.enter(obj) else { return };
         let partial =
-            deref(doc, dict.get(b"T").ok()).map(text).map(|t| t.chars().take(MAX_NAME_CHARS).collect::<String>());
+            deref(doc, dict.get(b"T").ok()).map(text).map(|t| t.chars().take(MAX_FIELD_NAME_CHARS).collect::<String>());
         let name = match (parent, partial) {
             (Some(p), Some(t)) if !p.is_empty() => format!("{p}.{t}"),
             (_, Some(t)) => t,
@@ -303,7 +291,7 @@ impl<'a> Walk<'a, '_> {
             .and_then(|o| o.as_array().ok())
             .map(|list| {
                 list.iter()
-                    .take(MAX_OPTIONS)
+                    .take(MAX_FIELD_OPTIONS)
                     .filter_map(|o| match deref(doc, Some(o)) {
                         // [export display]: the export value is what /V holds.
                         Some(Object::Array(pair)) => deref(doc, pair.first()).map(text),
@@ -338,7 +326,7 @@ impl<'a> Walk<'a, '_> {
                 for (_, w) in widgets {
                     for state in on_states(doc, w) {
                         let state = by_index(state);
-                        if options.len() < MAX_OPTIONS && !options.contains(&state) {
+                        if options.len() < MAX_FIELD_OPTIONS && !options.contains(&state) {
                             options.push(state);
                         }
                     }
@@ -380,14 +368,14 @@ impl<'a> Walk<'a, '_> {
             Object::Array(items) => {
                 let parts: Vec<String> = items
                     .iter()
-                    .take(MAX_OPTIONS)
+                    .take(MAX_FIELD_OPTIONS)
                     .filter_map(|i| self.value_text(i))
                     .filter(|s| !s.is_empty())
                     .collect();
                 Some(parts.join(", "))
             }
             Object::Stream(s) => {
-                let bytes = stream_bytes(s, MAX_VALUE_BYTES, self.allowance).ok()?;
+                let bytes = stream_bytes(s, MAX_FIELD_VALUE_BYTES, self.allowance).ok()?;
                 Some(text(&Object::String(bytes, lopdf::StringFormat::Literal)))
             }
             _ => None,
@@ -430,9 +418,9 @@ fn rect(doc: &Document, widget: &Dictionary) -> Option<[f32; 4]> {
 /// read as Latin-1 rather than lost.
 pub(super) fn text(obj: &Object) -> String {
     match obj {
-        Object::String(bytes, _) if bytes.len() > MAX_STRING_BYTES => {
+        Object::String(bytes, _) if bytes.len() > MAX_FIELD_STRING_BYTES => {
             // An even length keeps UTF-16 whole.
-            let head = bytes.get(..MAX_STRING_BYTES).unwrap_or_default().to_vec();
+            let head = bytes.get(..MAX_FIELD_STRING_BYTES).unwrap_or_default().to_vec();
             text(&Object::String(head, lopdf::StringFormat::Literal))
         }
         Object::String(bytes, _) => match decode_text_string(obj) {
@@ -461,7 +449,7 @@ pub(super) fn text(obj: &Object) -> String {
 
 /// A name object's bytes (already un-escaped from #xx by lopdf): UTF-8 when valid, else Latin-1.
 pub(super) fn name_text(bytes: &[u8]) -> String {
-    let bytes = bytes.get(..bytes.len().min(MAX_STRING_BYTES)).unwrap_or_default();
+    let bytes = bytes.get(..bytes.len().min(MAX_FIELD_STRING_BYTES)).unwrap_or_default();
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => latin1(bytes),

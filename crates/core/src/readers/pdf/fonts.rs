@@ -8,14 +8,12 @@
 //! estimate; they only serve to place words, never to decide text.
 
 use super::cmap::{CMap, Codespace};
+use super::glyphs::glyph_name_text;
+use super::object::{deref, number, stream_bytes};
+use crate::limits::pdf::{MAX_CID_WIDTHS, MAX_CMAP_BYTES};
 use crate::document::{CHECKED, UNCHECKED};
 use lopdf::{Dictionary, Document, Encoding, Object};
 use std::collections::HashMap;
-
-/// Largest `/ToUnicode` or encoding CMap stream decoded, in bytes.
-const MAX_CMAP_BYTES: usize = 4 * 1024 * 1024;
-/// Most `/W` entries read for a CID font.
-const MAX_CID_WIDTHS: usize = 65_536;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Symbol {
@@ -266,30 +264,6 @@ impl Font {
     }
 }
 
-/// Text for a glyph name outside any font: `uniXXXX`, `uXXXX`, and names lopdf knows.
-pub(super) fn glyph_name_text(name: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(name).ok()?;
-    if let Some(hex) = s.strip_prefix("uni").filter(|h| h.len() == 4) {
-        return u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(String::from);
-    }
-    if let Some(hex) = s.strip_prefix('u').filter(|h| (4..=6).contains(&h.len())) {
-        if let Some(c) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
-            return Some(c.to_string());
-        }
-    }
-    // Ask lopdf's glyph list through a one-entry /Differences.
-    let mut encoding = Dictionary::new();
-    encoding.set("Differences", Object::Array(vec![Object::Integer(65), Object::Name(name.to_vec())]));
-    let mut font = Dictionary::new();
-    font.set("Type", Object::Name(b"Font".to_vec()));
-    font.set("Encoding", Object::Dictionary(encoding));
-    let empty = Document::new();
-    match font.get_font_encoding(&empty) {
-        Ok(enc @ Encoding::Differences(_)) => enc.bytes_to_string(&[65]).ok().filter(|t| !t.is_empty()),
-        _ => None,
-    }
-}
-
 fn split_from(codespace: Vec<Codespace>, default: usize) -> CodeSplit {
     if codespace.is_empty() {
         if default == 1 {
@@ -488,47 +462,12 @@ fn sane(w: f32, default: f32) -> f32 {
     }
 }
 
-pub(super) fn number(o: &Object) -> Option<f32> {
-    match o {
-        Object::Integer(i) => Some(*i as f32),
-        Object::Real(r) => Some(*r),
-        _ => None,
-    }
-}
-
-pub(super) fn deref<'a>(doc: &'a Document, o: Option<&'a Object>) -> Option<&'a Object> {
-    doc.dereference(o?).ok().map(|(_, o)| o)
-}
-
 fn name_of(doc: &Document, dict: &Dictionary, key: &[u8]) -> Option<Vec<u8>> {
     deref(doc, dict.get(key).ok()).and_then(|o| o.as_name().ok()).map(<[u8]>::to_vec)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Why a stream could not be decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum StreamError {
-    /// It decompresses beyond what is allowed.
-    TooLarge,
-    /// Its filters fail on its data.
-    Broken,
-}
-
-/// Decoded stream content, at most `cap` bytes and within the document's budget, which is
-/// charged.
-pub(super) fn stream_bytes(stream: &lopdf::Stream, cap: usize, budget: &mut usize) -> Result<Vec<u8>, StreamError> {
-    let limit = cap.min(*budget);
-    match stream.get_plain_content_with_limit(limit) {
-        Ok(bytes) => {
-            *budget = budget.saturating_sub(bytes.len());
-            Ok(bytes)
-        }
-        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => Err(StreamError::TooLarge),
-        Err(_) => Err(StreamError::Broken),
-    }
 }
 
 // Advance widths of the standard fonts for ASCII 32..=126, from the Adobe AFM files.

@@ -19,7 +19,9 @@ mod cmap;
 mod content;
 mod fields;
 mod fonts;
+mod glyphs;
 mod layout;
+mod object;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +29,7 @@ use crate::document::{Block, Document, FieldKind, Problem, ProblemKind, WidgetBo
 use crate::limits::{Deadline, Limits};
 use content::{Interpreter, Matrix, PageContent};
 use fields::PageIndex;
-use fonts::deref;
+use object::deref;
 use lopdf::{Dictionary, Object, ObjectId};
 
 /// Longest heading, in characters: a longer line is text, not a heading.

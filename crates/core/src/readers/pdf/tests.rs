@@ -694,6 +694,19 @@ fn unbalanced_graphics_state_saves_are_bounded() {
     b.page(&content);
     let doc = read_default(&b.finish());
     assert_eq!(rows(&doc, 1), [vec!["Deep"], vec!["After"]]);
+    let limits: Vec<_> = doc.problems.iter().filter(|p| p.kind == ProblemKind::LimitExceeded).collect();
+    assert_eq!(limits.len(), 1, "one problem for the saves past the stack: {:?}", doc.problems);
+    assert!(limits[0].detail.contains("graphics states nest deeper than 256"), "{}", limits[0].detail);
+}
+
+#[test]
+fn balanced_graphics_state_saves_within_the_stack_are_no_problem() {
+    let mut b = Builder::new();
+    let content = format!("{}BT /F1 10 Tf 50 700 Td (Deep) Tj ET {}", "q ".repeat(256), "Q ".repeat(256));
+    b.page(&content);
+    let doc = read_default(&b.finish());
+    assert_eq!(rows(&doc, 1), [vec!["Deep"]]);
+    assert!(doc.problems.iter().all(|p| p.kind != ProblemKind::LimitExceeded), "{:?}", doc.problems);
 }
 
 #[test]
