@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 pub mod accounts;
 pub mod error;
+pub mod hidden;
 pub mod audit;
 pub mod audit_copy;
 pub mod encrypt;

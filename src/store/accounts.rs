@@ -53,17 +53,8 @@ pub struct SessionRow {
     pub last_seen_at: String,
 }
 
-/// One audit record to append. `object` is a reference (case, message, user name), never
-/// personal data; `client` is the address the request came from.
-#[derive(Debug, Clone, Copy)]
-pub struct Audit<'a> {
-    pub at: &'a str,
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub object: Option<&'a str>,
-    pub client: Option<&'a str>,
-    pub detail: Option<&'a str>,
-}
+/// One audit record to append (defined with the log's chain, `store::audit`).
+pub use super::audit::Audit;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditEntry {
@@ -319,14 +310,14 @@ impl Store {
 
     /// The latest `limit` records that `filter` keeps, newest first.
     pub async fn audit_search(&self, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
-        Ok(self.audit_search_hiding(filter, limit, &super::subjects::HiddenCases::none()).await?.0)
+        Ok(self.audit_search_hiding(filter, limit, &super::hidden::HiddenCases::none()).await?.0)
     }
 
     /// [`Store::audit_search`] for a user from whom the `hidden` cases are closed: records whose
     /// object is one of those cases or of their messages are left out (except the records of
     /// the restriction itself and of break-glass, which admins oversee by reference already).
     /// Also returns how many matching records were left out.
-    pub async fn audit_search_hiding(&self, filter: &AuditFilter, limit: i64, hidden: &super::subjects::HiddenCases) -> Result<(Vec<AuditEntry>, i64)> {
+    pub async fn audit_search_hiding(&self, filter: &AuditFilter, limit: i64, hidden: &super::hidden::HiddenCases) -> Result<(Vec<AuditEntry>, i64)> {
         let (conditions, binds) = audit_conditions(filter);
         let visible = hidden.audit_visible("object", "action");
         let left_out = match &visible {

@@ -250,6 +250,19 @@ impl super::Store {
     }
 }
 
+
+/// One audit record to append. `object` is a reference (case, message, user name), never
+/// personal data; `client` is the address the request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'a> {
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub object: Option<&'a str>,
+    pub client: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +304,7 @@ mod tests {
             pool.close().await;
         }
         let store = super::super::Store::open(&url).await.unwrap();
-        store.audit(&super::super::accounts::Audit { at: "2026-01-01T00:00:00.000Z", actor: "bob", action: "login", object: None, client: None, detail: None }).await.unwrap();
+        store.audit(&super::Audit { at: "2026-01-01T00:00:00.000Z", actor: "bob", action: "login", object: None, client: None, detail: None }).await.unwrap();
         let w = store.verify_audit().await.unwrap();
         assert_eq!((w.records, w.broken), (6, None), "five anchored by the migration, one chained after them");
         let first_new: (i64, Option<String>) = sqlx::query_as("SELECT id, prev_hash FROM audit_log WHERE hash IS NOT NULL").fetch_one(store.pool()).await.unwrap();

@@ -159,12 +159,12 @@ impl Store {
     /// cases (the first ones); also how many pending cases the filter keeps in all. The order
     /// is the database's (indexed, so a page of a long queue costs a page).
     pub async fn queue_page(&self, filter: &QueueFilter, pending_limit: Option<i64>) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
-        self.queue_page_hiding(filter, pending_limit, &super::subjects::HiddenCases::none()).await
+        self.queue_page_hiding(filter, pending_limit, &super::hidden::HiddenCases::none()).await
     }
 
     /// [`Store::queue_page`] without the messages of the restricted cases `hidden` names (a
     /// user's view: see [`Store::hidden_cases`]).
-    pub async fn queue_page_hiding(&self, filter: &QueueFilter, pending_limit: Option<i64>, hidden: &super::subjects::HiddenCases) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
+    pub async fn queue_page_hiding(&self, filter: &QueueFilter, pending_limit: Option<i64>, hidden: &super::hidden::HiddenCases) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
         let select = format!("{} LEFT JOIN message_signals s ON s.message_row = m.id", MESSAGE_SELECT.replacen("SELECT ", "SELECT s.high_risk, s.children, s.agency, ", 1));
         let mut conds: Vec<&str> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -503,7 +503,7 @@ impl Store {
 
     /// Meetings that have cases listed (not closed), by date, counting only the cases not
     /// `hidden` from the user asking (a meeting with none of those left is not listed).
-    pub async fn meetings_with_cases(&self, hidden: &super::subjects::HiddenCases) -> Result<Vec<MeetingCount>> {
+    pub async fn meetings_with_cases(&self, hidden: &super::hidden::HiddenCases) -> Result<Vec<MeetingCount>> {
         let guard = hidden.sql_guard("id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT meeting_date, COUNT(*) AS n FROM cases WHERE meeting_date IS NOT NULL AND status <> 'closed'{guard} GROUP BY meeting_date ORDER BY meeting_date"
@@ -528,7 +528,7 @@ pub struct DashboardData {
 impl Store {
     /// The dashboard's rows, leaving out the messages (and their replies) of the cases `hidden`
     /// from the user asking, so no total counts what they may not see.
-    pub async fn dashboard_data(&self, hidden: &super::subjects::HiddenCases) -> Result<DashboardData> {
+    pub async fn dashboard_data(&self, hidden: &super::hidden::HiddenCases) -> Result<DashboardData> {
         let guard = hidden.sql_guard("m.case_id");
         let messages = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id"))).fetch_all(&self.pool).await?;
         let replies = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -30,7 +30,7 @@
 //! kind.
 
 use super::audit::{self, Break};
-use super::accounts::Audit;
+use super::audit::Audit;
 use super::Store;
 use crate::config::RetentionConfig;
 use super::error::{Context, Result};

@@ -2,7 +2,7 @@
 //! the configuration file (see [`crate::config::RuleLayer`]). Append-only: a change, a restore
 //! and a return to the file's section each add a row, in the same transaction as its audit record.
 
-use super::accounts::Audit;
+use super::audit::Audit;
 use super::Store;
 use crate::config::RuleLayer;
 use super::error::Result;

@@ -17,7 +17,8 @@
 //!
 //! Audit records name people by their reference and carry counts, never a name.
 
-use super::accounts::{Audit, AuditEntry, AuditFilter};
+use super::accounts::{AuditEntry, AuditFilter};
+use super::audit::Audit;
 use super::cases::{CaseRow, DecisionRow, ReferralRow};
 use super::{message_record, MessageRecord, OutboxEntry, Store, MESSAGE_SELECT};
 use crate::crypto::Place;
@@ -160,49 +161,8 @@ impl Access {
     }
 }
 
-/// The restricted cases a user may not see now: left out of the queue, agendas and case pages.
-#[derive(Debug, Clone, Default)]
-pub struct HiddenCases {
-    ids: Vec<i64>,
-    refs: HashSet<String>,
-}
+pub use super::hidden::HiddenCases;
 
-impl HiddenCases {
-    pub fn none() -> HiddenCases {
-        HiddenCases::default()
-    }
-
-    pub fn hides(&self, case_ref: Option<&str>) -> bool {
-        case_ref.is_some_and(|c| self.refs.contains(c))
-    }
-
-    /// An SQL condition (` AND ...`) keeping only rows whose `column` (a case id) is not hidden.
-    pub(super) fn sql_guard(&self, column: &str) -> String {
-        if self.ids.is_empty() {
-            return String::new();
-        }
-        let ids: Vec<String> = self.ids.iter().map(i64::to_string).collect();
-        format!(" AND ({column} IS NULL OR {column} NOT IN ({}))", ids.join(", "))
-    }
-}
-
-impl HiddenCases {
-    /// An SQL condition true for an audit record a user with these hidden cases may see: its
-    /// `object` is not one of the cases nor one of their messages, or it records the
-    /// restriction itself or a break-glass (admins oversee those by reference already). None
-    /// when nothing is hidden.
-    pub(super) fn audit_visible(&self, object: &str, action: &str) -> Option<String> {
-        if self.ids.is_empty() {
-            return None;
-        }
-        let ids: Vec<String> = self.ids.iter().map(i64::to_string).collect();
-        let ids = ids.join(", ");
-        Some(format!(
-            "({object} IS NULL OR {action} IN ('case.restrict', 'case.unrestrict', 'case.break_glass', 'break_glass.seen') \
-             OR ({object} NOT IN (SELECT ref FROM cases WHERE id IN ({ids})) AND {object} NOT IN (SELECT ref FROM messages WHERE case_id IN ({ids}) AND ref IS NOT NULL)))"
-        ))
-    }
-}
 
 /// A restricted case and who may see it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -557,7 +517,7 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        Ok(HiddenCases { ids: rows.iter().map(|r| r.0).collect(), refs: rows.into_iter().map(|r| r.1).collect() })
+        Ok(HiddenCases::new(rows.iter().map(|r| r.0).collect(), rows.into_iter().map(|r| r.1).collect()))
     }
 
     /// Every restricted case, with the users named.
@@ -708,7 +668,7 @@ mod tests {
     #[test]
     fn hidden_cases_guard_is_empty_when_nothing_is_hidden() {
         assert_eq!(HiddenCases::none().sql_guard("m.case_id"), "");
-        let h = HiddenCases { ids: vec![3, 7], refs: ["MARAC-1".to_owned()].into() };
+        let h = HiddenCases::new(vec![3, 7], ["MARAC-1".to_owned()].into());
         assert_eq!(h.sql_guard("m.case_id"), " AND (m.case_id IS NULL OR m.case_id NOT IN (3, 7))");
         assert!(h.hides(Some("MARAC-1")) && !h.hides(Some("MARAC-2")) && !h.hides(None));
     }
