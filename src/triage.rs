@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::decide::{decide, notice_category, CaseAction, Category, Decision, Outcome, ReplyKind};
 use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
-use crate::reply::{compose, compose_notice, NoticeInput, ReplyInput};
+use crate::reply::{compose_notice, to_referrer, NoticeInput};
 use crate::sniff::FileKind;
 use crate::store::{Action, CaseWrite, MessageRecord, NewMessage, Store, StoreError, Victim};
 use chrono::{DateTime, Datelike, FixedOffset};
@@ -149,24 +149,7 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
 
     if decision.reply != ReplyKind::None {
         if let Some(to) = decision.reply_to.first() {
-            // An acknowledgement reads the same whether the victim was known or not: this
-            // message's own reference and the meeting a new case arriving today would go to,
-            // never a linked case's reference or date (coordinators see the link in the queue).
-            let ack = decision.reply == ReplyKind::Acknowledgement;
-            let for_referrer = decision.reasons_for_referrer();
-            let reasons: &[String] = if ack { &[] } else { &for_referrer };
-            let reply = compose(
-                &ReplyInput {
-                    kind: decision.reply,
-                    to,
-                    original: &inspection.envelope,
-                    message_ref: &written.reference,
-                    meeting: if ack { c.schedule.next_meeting(day) } else { None },
-                    reasons,
-                    now,
-                },
-                c,
-            )?;
+            let reply = to_referrer(decision.reply, to, &inspection.envelope, &written.reference, &decision.reasons_for_referrer(), day, now, c)?;
             tx.queue_reply(written.row, &reply).await?;
         }
     }

@@ -10,7 +10,7 @@ use super::{csrf, templates, AppState};
 use crate::decide::ReplyKind;
 use crate::identity::PersonName;
 use crate::mime::Envelope;
-use crate::reply::{compose, ReplyInput};
+use crate::reply::to_referrer;
 use super::totp;
 use crate::store::accounts::{AttemptOutcome, Audit, Enrolment, Refusal, User};
 use crate::store::cases::{QueueFilter, RiskSignals};
@@ -459,7 +459,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         references: i.pointer("/envelope/references").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
         ..Envelope::default()
     };
-    let (kind, meeting, reasons, action, detail) = match form.decision.as_str() {
+    let (kind, reasons, action, detail) = match form.decision.as_str() {
         "accept" => {
             let name = i.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| PersonName::parse(n).ok());
             let dob = i.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -471,7 +471,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
             let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
             let key = name.as_ref().map(PersonName::key).unwrap_or_default();
             let accepted = tx.accept_review(&item, &victim, &written, &key, cfg.schedule.next_meeting(today), &cfg.file.case, signed.name(), &at, today).await?;
-            (ReplyKind::Acknowledgement, accepted.meeting, Vec::new(), actions::REVIEW_ACCEPT, accepted.case_ref)
+            (ReplyKind::Acknowledgement, Vec::new(), actions::REVIEW_ACCEPT, accepted.case_ref)
         }
         "reject" => {
             let reason = form.reason.trim();
@@ -480,13 +480,12 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
             }
             let reasons = vec![reason.to_owned()];
             tx.reject_review(&item, &reasons, signed.name(), &at).await?;
-            (ReplyKind::Rejection, None, reasons, actions::REVIEW_REJECT, String::new())
+            (ReplyKind::Rejection, reasons, actions::REVIEW_REJECT, String::new())
         }
         _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a decision", "Choose accept or reject."),
     };
     if let Some(to) = item.record.reply_to.first() {
-        let input = ReplyInput { kind, to, original: &original, message_ref: &item.record.reference, meeting, reasons: &reasons, now: now.fixed_offset() };
-        let reply = compose(&input, &cfg)?;
+        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, chrono::Local::now().date_naive(), now.fixed_offset(), &cfg)?;
         tx.queue_reply(item.record.row, &reply).await?;
     }
     tx.audit(&Audit { detail: Some(&detail).filter(|d| !d.is_empty()).map(String::as_str), ..signed.audit(&at, action, Some(&reference)) }).await?;

@@ -109,6 +109,17 @@ pub enum ReplyError {
     Build(String),
 }
 
+/// A reply to the referrer, composed the one way for triage and a coordinator's decision alike:
+/// an acknowledgement quotes this message's own reference and the meeting a new case arriving
+/// on `day` would go to (never a linked case's reference or date, so that it reads the same
+/// whether the victim was known or not) and no reasons; any other reply gives `reasons`.
+#[allow(clippy::too_many_arguments)]
+pub fn to_referrer(kind: ReplyKind, to: &str, original: &Envelope, message_ref: &str, reasons: &[String], day: NaiveDate, now: DateTime<FixedOffset>, c: &Config) -> Result<Reply, ReplyError> {
+    let ack = kind == ReplyKind::Acknowledgement;
+    let meeting = if ack { c.schedule.next_meeting(day) } else { None };
+    compose(&ReplyInput { kind, to, original, message_ref, meeting, reasons: if ack { &[] } else { reasons }, now }, c)
+}
+
 pub fn compose(input: &ReplyInput<'_>, c: &Config) -> Result<Reply, ReplyError> {
     let template: &Template = match input.kind {
         ReplyKind::Acknowledgement => &c.file.replies.acknowledgement,
@@ -241,6 +252,28 @@ mod tests {
         assert!(r.raw.contains(&format!("Message-ID: {}", r.message_id)), "{}", r.raw);
         assert_eq!(crate::mime::header_message_id(r.raw.as_bytes()).as_deref(), Some("holding.in-2026-00003@marac.example.test"));
         assert!(r.raw.contains("Auto-Submitted: auto-replied"));
+    }
+
+    #[test]
+    fn a_reply_to_the_referrer_is_composed_one_way_whoever_decided() {
+        // An acknowledgement names the meeting a new case arriving that day goes to (weekly on
+        // Tuesdays: Tuesday 20 January 2026 arrives for the 27th, or the 20th itself, by the
+        // schedule's cut-off) and no reasons; a rejection names the reasons and no meeting.
+        let mut c = config();
+        c.file.replies.acknowledgement = Template { subject: "Ack {reference}".into(), body: "meeting {meeting_date}; reasons [{reasons}]".into() };
+        c.file.replies.rejection = Template { subject: "Rej {reference}".into(), body: "meeting [{meeting_date}]; reasons {reasons}".into() };
+        let original = Envelope::default();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        let meeting = c.schedule.next_meeting(day).expect("a weekly meeting");
+        let reasons = ["no DASH".to_owned()];
+        let ack = to_referrer(ReplyKind::Acknowledgement, "a@nhs.example.test", &original, "IN-2026-00003", &reasons, day, now(), &c).unwrap();
+        let with_meeting = compose(&ReplyInput { kind: ReplyKind::Acknowledgement, to: "a@nhs.example.test", original: &original, message_ref: "IN-2026-00003", meeting: Some(meeting), reasons: &[], now: now() }, &c).unwrap();
+        assert_eq!(ack, with_meeting);
+        assert!(!ack.raw.contains("no DASH"), "{}", ack.raw);
+        let rej = to_referrer(ReplyKind::Rejection, "a@nhs.example.test", &original, "IN-2026-00003", &reasons, day, now(), &c).unwrap();
+        assert!(rej.raw.contains("no DASH"), "{}", rej.raw);
+        let without_meeting = compose(&ReplyInput { kind: ReplyKind::Rejection, to: "a@nhs.example.test", original: &original, message_ref: "IN-2026-00003", meeting: None, reasons: &reasons, now: now() }, &c).unwrap();
+        assert_eq!(rej, without_meeting);
     }
 
     #[test]
