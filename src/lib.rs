@@ -15,9 +15,13 @@
 //! - [`config`] and [`rules`]: the file, with the rule sections admins change in the web console
 //!   layered over it from the database.
 //!
+//! - [`clock`]: the one clock, made at the edge and passed down, and the one stored form of
+//!   instants (UTC, fixed width).
+//!
 //! The stages up to [`decide`] are pure: bytes in, values out. [`limits`] bounds all untrusted input.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod decide;

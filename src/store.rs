@@ -9,7 +9,8 @@ use crate::decide::{CaseSummary, History, Link, OurReply, PersonHistory};
 use crate::mime::{normalise_message_id, Refers};
 use crate::identity::{same_person, MatchReason, PersonName};
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
+use crate::clock::{stamp, Clock};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use crate::crypto::{DataKey, Keys, Place};
@@ -101,21 +102,22 @@ impl Drop for Closer {
 
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path`), with the
-    /// keys kept beside it (made on first use): for tests and trying the product out. The service
-    /// and the commands open through [`Store::open_configured`].
+    /// keys kept beside it (made on first use), the system clock dating the migrations it runs:
+    /// for tests and trying the product out. The service and the commands open through
+    /// [`Store::open_configured`] with the clock made at their edge.
     pub async fn open(url: &str) -> Result<Store> {
-        Store::open_configured(url, &crate::config::StorageConfig::default()).await
+        Store::open_configured(url, &crate::config::StorageConfig::default(), &Clock::system()).await
     }
 
     /// Opens with the keys the configuration names (`[storage]`), or those beside the database
-    /// when it names none.
-    pub async fn open_configured(url: &str, storage: &crate::config::StorageConfig) -> Result<Store> {
-        Store::open_with(url, &encrypt::keys_for(url, storage)?).await
+    /// when it names none. `clock` dates the migrations it runs.
+    pub async fn open_configured(url: &str, storage: &crate::config::StorageConfig, clock: &Clock) -> Result<Store> {
+        Store::open_with(url, &encrypt::keys_for(url, storage)?, clock).await
     }
 
     /// Opens (creating if missing) and migrates the database at `url` with `keys`. A database
     /// written before encryption at rest is encrypted first (a copy, then put in its place).
-    pub async fn open_with(url: &str, keys: &Keys) -> Result<Store> {
+    pub async fn open_with(url: &str, keys: &Keys, clock: &Clock) -> Result<Store> {
         if !url.starts_with("sqlite:") {
             anyhow::bail!("unsupported database URL: only sqlite:// is built in this version");
         }
@@ -133,11 +135,11 @@ impl Store {
         let opts = encrypt::keyed(opts, &keys.database);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;
         let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, data: Arc::new(DataKey::new(&keys.data)), copy: None };
-        store.migrate().await?;
+        store.migrate(clock).await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<()> {
+    async fn migrate(&self, clock: &Clock) -> Result<()> {
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
             .execute(&self.pool)
             .await?;
@@ -161,11 +163,11 @@ impl Store {
                 encrypt::seal_plain_blobs(&mut tx, &self.data).await.context("migration 13: sealing the messages kept before encryption at rest")?;
             }
             if *version == 14 {
-                audit::anchor_earlier_records(&mut tx, &crate::outbox::timestamp(chrono::Utc::now())).await.context("migration 14: the chain over earlier audit records")?;
+                audit::anchor_earlier_records(&mut tx, &stamp(clock.now())).await.context("migration 14: the chain over earlier audit records")?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
-                .bind(chrono::Utc::now().to_rfc3339())
+                .bind(stamp(clock.now()))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -582,9 +584,11 @@ impl Tx {
     }
 
     /// Writes the decision: person and case when new, the referral, the message with its
-    /// attachments and the decision row. The outbox row is added by [`Tx::queue_reply`].
-    pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite) -> Result<Written> {
-        let now = chrono::Utc::now().to_rfc3339();
+    /// attachments and the decision row, all dated `now` (the message's arrival is its own).
+    /// The outbox row is added by [`Tx::queue_reply`].
+    pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite, now: DateTime<Utc>) -> Result<Written> {
+        let now = stamp(now);
+        let arrived = stamp(m.arrived.to_utc());
         let arrived_day = m.arrived.date_naive();
         // A quarantined or ignored message is not a referral: it is never tied to a person, so a
         // spoofed email naming a known victim learns nothing and changes nothing.
@@ -636,7 +640,7 @@ impl Tx {
                     .bind(&cref)
                     .bind(person_id)
                     .bind(meeting.map(|d| d.to_string()))
-                    .bind(m.arrived.to_rfc3339())
+                    .bind(&arrived)
                     .fetch_one(&mut *self.tx)
                     .await?;
                 case_row = Some((id, cref, meeting));
@@ -650,7 +654,7 @@ impl Tx {
         .bind(reference)
         .bind(m.message_id)
         .bind(m.sha256)
-        .bind(m.arrived.to_rfc3339())
+        .bind(&arrived)
         .bind(m.file)
         .bind(m.outcome)
         .bind(serde_json::to_string(&m.criteria)?)
@@ -717,8 +721,8 @@ impl Tx {
     }
 
     /// Adds the reply (or a coordinators' notice) to the outbox, in the same transaction as the
-    /// decision, with its Message-ID so that it is recognised if it comes back.
-    pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply) -> Result<()> {
+    /// decision, with its Message-ID so that it is recognised if it comes back; queued at `now`.
+    pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at, reply_message_id) \
              VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (message_row, kind) DO NOTHING",
@@ -728,7 +732,7 @@ impl Tx {
         .bind(&reply.to)
         .bind(&reply.subject)
         .bind(self.data.seal(Place::OutboxReply { message_row, kind: reply.kind.as_str() }, reply.raw.as_bytes()))
-        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(stamp(now))
         .bind(normalise_message_id(&reply.message_id))
         .execute(&mut *self.tx)
         .await?;
@@ -776,8 +780,9 @@ pub struct Imported {
 impl Tx {
     /// Adds one past referral: its person (matched like any referral), its case (heard when its
     /// meeting is before `today`) and the referral. A reference already present is skipped, so an
-    /// import can be run again.
-    pub async fn import_referral(&mut self, p: &PastReferral, today: NaiveDate, counts: &mut Imported) -> Result<()> {
+    /// import can be run again. New rows are dated `now`; the case opened on the day referred
+    /// (its midnight, UTC).
+    pub async fn import_referral(&mut self, p: &PastReferral, today: NaiveDate, now: DateTime<Utc>, counts: &mut Imported) -> Result<()> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(&p.reference).fetch_optional(&mut *self.tx).await?;
         if exists.is_some() {
             return Ok(());
@@ -794,7 +799,7 @@ impl Tx {
                     .bind(p.name.as_written())
                     .bind(p.name.key())
                     .bind(p.dob.map(crate::identity::candidates_key))
-                    .bind(chrono::Utc::now().to_rfc3339())
+                    .bind(stamp(now))
                     .fetch_one(&mut *self.tx)
                     .await?
             }
@@ -805,7 +810,7 @@ impl Tx {
             .bind(person_id)
             .bind(status)
             .bind(p.meeting.map(|d| d.to_string()))
-            .bind(p.referred_on.to_string())
+            .bind(stamp(p.referred_on.and_time(chrono::NaiveTime::MIN).and_utc()))
             .fetch_one(&mut *self.tx)
             .await?;
         counts.cases += 1;
@@ -887,7 +892,7 @@ pub enum AttemptEnd {
 }
 
 /// The outbox sender's storage. Timestamps are UTC text in one fixed format (see
-/// `outbox::timestamp`), so comparing them as strings compares instants.
+/// `clock::stamp`), so comparing them as strings compares instants.
 impl Store {
     /// Claims the oldest due row: pending and due, or claimed by a sender whose lease ran out
     /// (it stopped during its attempt). A row marked bounced before it was sent is still sent: a
@@ -1061,6 +1066,10 @@ mod tests {
     const MESSAGE: &str = "INSERT INTO messages (ref, message_id, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
                            VALUES (?, 'orig@nhs.example.test', 'x', '2026-01-20', 'accepted', '[]', '[]', 'none', 'acknowledgement', '[]', '{}', '2026-01-20') RETURNING id";
 
+    fn t0() -> DateTime<Utc> {
+        "2026-01-20T09:00:00Z".parse().unwrap()
+    }
+
     fn reply(kind: OutboxKind, message_id: &str) -> Reply {
         Reply { kind, to: "a@nhs.example.test".into(), subject: "s".into(), message_id: message_id.into(), raw: format!("Message-ID: {message_id}\r\n\r\nx\r\n") }
     }
@@ -1071,8 +1080,8 @@ mod tests {
         let store = Store::open(&url).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00003").fetch_one(&mut *tx.tx).await.unwrap();
-        tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>")).await.unwrap();
-        tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>")).await.unwrap();
+        tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>"), t0()).await.unwrap();
+        tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>"), t0()).await.unwrap();
         tx.commit().await.unwrap();
 
         let none = Victim { name: None, dob: None };
