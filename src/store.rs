@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_sealed_messages.sql")),
     (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
     (15, include_str!("../migrations/0015_subjects_restricted.sql")),
+    (16, include_str!("../migrations/0016_utc_timestamps.sql")),
 ];
 
 pub mod accounts;
@@ -1208,5 +1209,64 @@ mod tests {
         let got: Vec<(&str, Vec<String>, usize, Option<&str>)> = queue.iter().map(|(r, s)| (r.reference.as_str(), s.high_risk.clone(), s.children, s.agency.as_deref())).collect();
         assert_eq!(got, vec![("IN-1", vec!["strangulation".to_owned()], 1, Some("NHS")), ("IN-2", vec![], 1, Some("IDVA")), ("IN-0", vec![], 0, Some("Police"))]);
         assert_eq!(store.queue().await.unwrap().iter().map(|r| r.reference.as_str()).collect::<Vec<_>>(), vec!["IN-1", "IN-2", "IN-0"], "the CLI's queue is the same list");
+    }
+    #[tokio::test(flavor = "current_thread")]
+    async fn migration_16_stores_every_instant_in_utc_fixed_width_and_leaves_the_audit_chain_whole() {
+        let (_dir, url) = scratch("m16");
+        {
+            let opts = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+            sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
+            // Up to migration 13 (14 anchors the audit records written before it; 16 is tested).
+            for (version, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v < 14) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2025-01-14T10:02:03.123456789+00:00')").bind(version).execute(&pool).await.unwrap();
+            }
+            sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, '2025-01-14T10:02:03.5+01:00')").execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ('C1', 1, 'pending', '2025-02-10', '2025-01-14T10:02:03+01:00', 'email')").execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ('C2', 1, 'heard', '2024-02-10', '2024-01-30', 'import')").execute(&pool).await.unwrap();
+            // The sender's own offsets, as triage stored them; one value nobody can read.
+            for (r, arrived) in [("IN-1", "2025-01-14T10:02:03+01:00"), ("IN-2", "2025-01-14T04:30:00-05:00"), ("IN-3", "2025-01-14T09:15:00Z"), ("IN-4", "not a time")] {
+                sqlx::query(
+                    "INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
+                     VALUES (?, ?, ?, 'review', '[]', '[]', 'none', 'none', '[]', '{}', '2025-01-14T09:40:00.987654+00:00')",
+                )
+                .bind(r)
+                .bind(r)
+                .bind(arrived)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at, sent_at) VALUES (1, 'holding', 'a@x.test', 's', 'x', 'sent', '2025-01-14T09:40:00.987654+00:00', '2025-01-14T09:41:00.000Z')")
+                .execute(&pool)
+                .await
+                .unwrap();
+            // An audit record with an offset (spelt apart for tests/it/audit_append_only.rs).
+            let insert = format!("INSERT INTO {} (at, actor, action, object) VALUES ('2025-01-14T10:02:03+01:00', 'amy', 'case.view', 'C1')", "audit_log");
+            sqlx::query(sqlx::AssertSqlSafe(insert)).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let one = |sql: &'static str| {
+            let pool = store.pool().clone();
+            async move { sqlx::query_scalar::<_, String>(sql).fetch_all(&pool).await.unwrap() }
+        };
+        assert_eq!(one("SELECT arrived_at FROM messages ORDER BY id").await, ["2025-01-14T09:02:03.000Z", "2025-01-14T09:30:00.000Z", "2025-01-14T09:15:00.000Z", "not a time"]);
+        assert_eq!(one("SELECT ref FROM messages WHERE ref <> 'IN-4' ORDER BY arrived_at").await, ["IN-1", "IN-3", "IN-2"], "text order is time order");
+        assert_eq!(one("SELECT DISTINCT processed_at FROM messages").await, ["2025-01-14T09:40:00.988Z"], "rounded to the millisecond");
+        assert_eq!(one("SELECT opened_at FROM cases ORDER BY id").await, ["2025-01-14T09:02:03.000Z", "2024-01-30T00:00:00.000Z"]);
+        assert_eq!(one("SELECT created_at FROM people").await, ["2025-01-14T09:02:03.500Z"]);
+        assert_eq!(one("SELECT created_at || ' ' || sent_at FROM outbox").await, ["2025-01-14T09:40:00.988Z 2025-01-14T09:41:00.000Z"]);
+        let applied = one("SELECT applied_at FROM schema_migrations").await;
+        assert!(applied.len() == 15 && applied.iter().all(|a| a.len() == 24 && a.ends_with('Z') && crate::clock::parse(a).is_some()), "{applied:?}");
+        // The audit record keeps the text its hash covers, and the chain still holds.
+        assert_eq!(one("SELECT at FROM audit_log").await, ["2025-01-14T10:02:03+01:00"]);
+        let w = store.verify_audit().await.unwrap();
+        assert_eq!((w.records, w.broken), (1, None));
+        // Reading back: the one format, and the offset form the audit log may still hold.
+        let arrived: Vec<_> = store.history().await.unwrap().iter().map(|r| crate::clock::parse(&r.arrived)).collect();
+        assert_eq!(arrived[0], Some("2025-01-14T09:02:03Z".parse().unwrap()));
+        assert_eq!(crate::clock::parse("2025-01-14T10:02:03+01:00"), arrived[0]);
     }
 }
