@@ -92,7 +92,7 @@ impl Bench {
         }
         let opts = RunOptions { config: root.join("config/samples.toml"), db: Some(format!("sqlite://{}", self.dovecot.dir.join(db).display())) };
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        (tx, tokio::spawn(async move { marac_intake::service::run(&opts, rx).await }))
+        (tx, tokio::spawn(async move { marac_intake::service::run(&opts, marac_intake::clock::Clock::system(), rx).await }))
     }
 }
 

@@ -68,11 +68,11 @@ fn main() {
         }
         let (cases, queued): (i64, usize) = (sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(store.pool()).await.unwrap(), store.queue().await.unwrap().len());
         println!("{cases} cases in the database, {queued} items in the queue");
-        store.add_user("bench", Role::Coordinator, &auth::hash_password("bench password here").unwrap(), Some(totp::SECRET), &auth::stamp(chrono::Utc::now())).await.unwrap();
+        store.add_user("bench", Role::Coordinator, &auth::hash_password("bench password here").unwrap(), Some(totp::SECRET), &marac_intake::clock::stamp(chrono::Utc::now())).await.unwrap();
 
         let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
         let stop = tokio_util::sync::CancellationToken::new();
-        let (url, task) = web::start(Arc::new(cfg.clone()), store.clone(), &opts, stop.clone()).await.expect("web");
+        let (url, task) = web::start(Arc::new(cfg.clone()), store.clone(), &opts, marac_intake::clock::Clock::system(), stop.clone()).await.expect("web");
         let addr = url.trim_start_matches("http://").to_owned();
         let (_, page, cookies) = get(&addr, "/login", "", None).await;
         let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();

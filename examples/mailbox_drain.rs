@@ -7,6 +7,7 @@
 mod support;
 use support::mailservers;
 
+use marac_intake::clock::Clock;
 use marac_intake::mailbox::ingest_pass;
 use marac_intake::store::Store;
 use mailservers::Dovecot;
@@ -47,7 +48,7 @@ async fn main() {
         copies.push(raw);
     }
     let started = Instant::now();
-    let summary = ingest_pass(&cfg, &store).await.unwrap();
+    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.unwrap();
     let secs = started.elapsed().as_secs_f64();
     println!("drained {} referrals ({} decided, {} refiled) in {secs:.2} s: {:.1} emails/s", n, summary.decided, summary.refiled, n as f64 / secs);
     // The same messages through triage alone, for the share of the time that is IMAP.

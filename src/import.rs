@@ -103,14 +103,15 @@ pub fn past_referrals(rows: &[Vec<String>], c: &Config, today: NaiveDate) -> Res
     Ok(out)
 }
 
-/// Imports a file in one transaction.
-pub async fn import_file(path: &Path, c: &Config, store: &Store, today: NaiveDate) -> Result<Imported> {
+/// Imports a file in one transaction, today by `clock`.
+pub async fn import_file(path: &Path, c: &Config, store: &Store, clock: &crate::clock::Clock) -> Result<Imported> {
+    let (today, now) = (clock.today(), clock.now());
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let past = past_referrals(&rows(&bytes, c)?, c, today)?;
     let mut counts = Imported::default();
     let mut tx = store.begin().await?;
     for p in &past {
-        tx.import_referral(p, today, &mut counts).await?;
+        tx.import_referral(p, today, now, &mut counts).await?;
     }
     tx.commit().await?;
     Ok(counts)

@@ -15,12 +15,16 @@
 //! - [`config`] and [`rules`]: the file, with the rule sections admins change in the web console
 //!   layered over it from the database.
 //!
+//! - [`clock`]: the one clock, made at the edge and passed down, and the one stored form of
+//!   instants (UTC, fixed width).
+//!
 //! The stages up to [`decide`], with identity matching, the schedule, reply composition and the
 //! configuration's types, live in the core crate `marac_core` (re-exported here under the same
 //! names): pure, bytes in and values out, with no runtime, database, network or clock, which the
 //! compiler keeps so. [`limits`] bounds all untrusted input. This crate is the service above it.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub use marac_core::{decide, document, identity, inspect, limits, mime, readers, recognise, reply, schedule, sniff, text, trust};

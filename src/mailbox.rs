@@ -13,6 +13,7 @@
 //! Every server command has a time limit (`imap.command_timeout_secs`). Logs carry message
 //! references, UIDs and counts only: no addresses, subjects or bodies.
 
+use crate::clock::Clock;
 use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
 use crate::store::{Action, Store, StoreError};
 use crate::triage::TriageError;
@@ -230,11 +231,11 @@ fn imap_cfg(cfg: &Config) -> Result<&ImapConfig, MailboxError> {
     cfg.file.imap.as_ref().ok_or_else(|| MailboxError::Config("the [imap] section is missing from the configuration".into()))
 }
 
-/// Connects, runs one pass over the backlog and logs out.
-pub async fn ingest_pass(cfg: &Config, store: &Store) -> Result<PassSummary, MailboxError> {
+/// Connects, runs one pass over the backlog (each message decided at `clock`'s now) and logs out.
+pub async fn ingest_pass(cfg: &Config, store: &Store, clock: &Clock) -> Result<PassSummary, MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut session = connect(imap).await?;
-    let summary = pass(&mut session, cfg, store).await;
+    let summary = pass(&mut session, cfg, store, clock).await;
     let _ = tokio::time::timeout(limit(imap), session.logout()).await;
     summary
 }
@@ -252,14 +253,14 @@ async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) ->
 }
 
 /// One pass on an open session: every message above the checkpoint, in UID order.
-pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store) -> Result<PassSummary, MailboxError> {
-    pass_waking(session, cfg, store, None, &CancellationToken::new()).await
+pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store, clock: &Clock) -> Result<PassSummary, MailboxError> {
+    pass_waking(session, cfg, store, clock, None, &CancellationToken::new()).await
 }
 
 /// [`pass`], notifying `wake` (the outbox sender) after each committed decision, and ending
 /// early, between two messages, once `stop` is cancelled. Three steps per batch: [`fetch`],
 /// [`decide_batch`], [`file_batch`].
-async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wake: Option<&Notify>, stop: &CancellationToken) -> Result<PassSummary, MailboxError> {
+async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, clock: &Clock, wake: Option<&Notify>, stop: &CancellationToken) -> Result<PassSummary, MailboxError> {
     let imap = imap_cfg(cfg)?;
     let folder = select(session, cfg, imap).await?;
     let mut last = match store.mailbox_checkpoint(folder.name).await? {
@@ -273,7 +274,7 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, wak
     let mut summary = PassSummary::default();
     for batch in batches(session, &folder, imap.batch, last).await? {
         let fetched = fetch(session, &folder, &batch, last).await?;
-        let filed = decide_batch(session, &folder, &fetched, cfg, store, wake, stop, &mut summary).await?;
+        let filed = decide_batch(session, &folder, &fetched, cfg, store, clock, wake, stop, &mut summary).await?;
         if let Some(uid) = file_batch(session, &folder, &filed, store).await? {
             last = uid;
         }
@@ -359,6 +360,7 @@ async fn decide_batch<'f>(
     fetched: &[Fetched],
     cfg: &'f Config,
     store: &Store,
+    clock: &Clock,
     wake: Option<&Notify>,
     stop: &CancellationToken,
     summary: &mut PassSummary,
@@ -383,7 +385,7 @@ async fn decide_batch<'f>(
                 outcome
             }
             None => {
-                let now = chrono::Utc::now().fixed_offset();
+                let now = clock.now().fixed_offset();
                 let source = format!("imap:{};uidvalidity={};uid={uid}", folder.name, folder.validity);
                 let decide = async {
                     let inspection = inspection.await.map_err(|e| TriageError::Message(format!("reading the message: {e}")))?;
@@ -501,8 +503,7 @@ async fn file_messages(session: &mut ImapSession, uids: &[u32], target: &str, ha
 /// `cap`, with up to a quarter of jitter so many clients do not reconnect in step.
 pub fn backoff(attempt: u32, cap: Duration) -> Duration {
     let base = Duration::from_secs(1u64 << attempt.min(16)).min(cap);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
-    let jitter = base.mul_f64(f64::from(nanos % 1000) / 4000.0);
+    let jitter = base.mul_f64(f64::from(getrandom::u32().unwrap_or(0) % 1000) / 4000.0);
     base + jitter
 }
 
@@ -511,11 +512,11 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
 /// action is [`Action::Stop`] (the database's keys, say), which no reconnection mends. `wake` is
 /// notified after each committed decision, so the outbox sender ([`crate::outbox::serve`])
 /// replies at once.
-pub async fn watch(cfg: &Config, store: &Store, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
+pub async fn watch(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
-        match session_loop(cfg, imap, store, wake, &shutdown, &mut failures).await {
+        match session_loop(cfg, imap, store, clock, wake, &shutdown, &mut failures).await {
             Ok(()) => break,
             Err(e) if e.action() == Action::Stop => return Err(e),
             Err(e) => {
@@ -532,12 +533,12 @@ pub async fn watch(cfg: &Config, store: &Store, wake: &Notify, shutdown: Cancell
     Ok(())
 }
 
-async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), MailboxError> {
+async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Clock, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), MailboxError> {
     let d = limit(imap);
     let mut session = connect(imap).await?;
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
     loop {
-        let summary = pass_waking(&mut session, cfg, store, Some(wake), shutdown).await?;
+        let summary = pass_waking(&mut session, cfg, store, clock, Some(wake), shutdown).await?;
         *failures = 0;
         // New-mail notices that came during the pass were taken in by its commands; rather than
         // rely on the server announcing that mail again at IDLE, pass again until a pass finds

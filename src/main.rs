@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use marac_intake::clock::{stamp, Clock};
 use marac_intake::config::{self, Config};
 use marac_intake::inspect::{inspect, InspectOptions};
 use marac_intake::store::{MessageRecord, Store};
@@ -246,27 +247,29 @@ enum RoleArg {
 fn main() -> ExitCode {
     marac_intake::quiet_panics();
     let cli = Cli::parse();
+    // The one clock: made here, at the edge, and passed to whatever reads the time.
+    let clock = Clock::system();
     let result = match cli.command {
         Command::Inspect { json, files } => return run_inspect(json, &files),
-        Command::CheckConfig(c) => check_config(&c),
-        Command::Triage { db, json, files } => with_store(&db, move |cfg, store| Box::pin(triage(cfg, store, json, files))),
-        Command::History { db, json } => with_store(&db, move |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
-        Command::Queue { db, json } => with_store(&db, move |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
-        Command::Run(db) => run_service(&db),
-        Command::Serve { db, listen } => serve(&db, listen),
-        Command::User { command } => user(command),
-        Command::Rules { command } => rules(command),
-        Command::Purge { db, dry_run } => with_store(&db, move |cfg, store| Box::pin(purge(cfg, store, dry_run))),
-        Command::Audit { command: AuditCommand::Verify(db) } => return audit_verify(&db),
-        Command::Subject { command } => subject(command),
-        Command::ImportHistory { db, file } => with_store(&db, |cfg, store| {
+        Command::CheckConfig(c) => check_config(&c, &clock),
+        Command::Triage { db, json, files } => with_store(&db, &clock.clone(), move |cfg, store| Box::pin(triage(cfg, store, json, files, clock))),
+        Command::History { db, json } => with_store(&db, &clock, move |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
+        Command::Queue { db, json } => with_store(&db, &clock, move |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
+        Command::Run(db) => run_service(&db, clock),
+        Command::Serve { db, listen } => serve(&db, listen, clock),
+        Command::User { command } => user(command, &clock),
+        Command::Rules { command } => rules(command, &clock),
+        Command::Purge { db, dry_run } => with_store(&db, &clock.clone(), move |cfg, store| Box::pin(purge(cfg, store, dry_run, clock))),
+        Command::Audit { command: AuditCommand::Verify(db) } => return audit_verify(&db, &clock),
+        Command::Subject { command } => subject(command, &clock),
+        Command::ImportHistory { db, file } => with_store(&db, &clock.clone(), |cfg, store| {
             Box::pin(async move {
-                let n = marac_intake::import::import_file(&file, &cfg, &store, chrono::Local::now().date_naive()).await?;
+                let n = marac_intake::import::import_file(&file, &cfg, &store, &clock).await?;
                 println!("imported {} past referrals ({} people, {} cases) from {}", n.referrals, n.people, n.cases, file.display());
                 Ok(())
             })
         }),
-        Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file),
+        Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file, &clock),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -294,7 +297,7 @@ fn init_logging() {
     }
 }
 
-fn run_service(db: &DbArgs) -> Result<()> {
+fn run_service(db: &DbArgs, clock: Clock) -> Result<()> {
     init_logging();
     let opts = marac_intake::service::RunOptions { config: config_path(&db.config), db: db.db.clone() };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -317,11 +320,11 @@ fn run_service(db: &DbArgs) -> Result<()> {
                 }
             }
         });
-        marac_intake::service::run(&opts, rx).await
+        marac_intake::service::run(&opts, clock, rx).await
     })
 }
 
-fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
+fn serve(db: &DbArgs, listen: Option<String>, clock: Clock) -> Result<()> {
     init_logging();
     let cfg = load_config(&db.config)?;
     let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
@@ -329,12 +332,12 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let store = Store::open_configured(&url, &cfg.file.storage).await?.with_audit_copy(&cfg.file.audit);
+        let store = Store::open_configured(&url, &cfg.file.storage, &clock).await?.with_audit_copy(&cfg.file.audit);
         let cfg = std::sync::Arc::new(marac_intake::rules::load(&path, &store).await?);
         let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
             .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
         let stop = tokio_util::sync::CancellationToken::new();
-        let (url, task) = marac_intake::web::start(cfg, store.clone(), &opts, stop.clone()).await?;
+        let (url, task) = marac_intake::web::start(cfg, store.clone(), &opts, clock, stop.clone()).await?;
         tracing::info!(url = %url, "The web queue is listening.");
         println!("marac-intake: serving on {url}");
         use std::io::Write;
@@ -354,7 +357,7 @@ fn serve(db: &DbArgs, listen: Option<String>) -> Result<()> {
 }
 
 /// `rekey`: the keys of [storage] to the new files' keys (see `store::encrypt::rekey`).
-fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std::path::Path) -> Result<()> {
+fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std::path::Path, clock: &Clock) -> Result<()> {
     use marac_intake::crypto::Keys;
     init_logging();
     let cfg = load_config(&db.config)?;
@@ -372,7 +375,7 @@ fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std
     }
     let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let done = rt.block_on(marac_intake::store::encrypt::rekey(&url, &old, &new))?;
+    let done = rt.block_on(marac_intake::store::encrypt::rekey(&url, &old, &new, clock))?;
     println!(
         "re-encrypted the database with the new database key, and {} kept messages and {} replies with the new data key; \
          install {} and {} as the credentials [storage] names before the service starts again",
@@ -384,8 +387,8 @@ fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std
     Ok(())
 }
 
-async fn purge(cfg: Config, store: Store, dry_run: bool) -> Result<()> {
-    let now = chrono::Utc::now();
+async fn purge(cfg: Config, store: Store, dry_run: bool, clock: Clock) -> Result<()> {
+    let now = clock.now();
     let counts = if dry_run {
         println!("dry run: nothing is changed");
         store.purge_plan(&cfg.file.retention, now).await?
@@ -405,9 +408,9 @@ async fn purge(cfg: Config, store: Store, dry_run: bool) -> Result<()> {
 
 /// `audit verify`: exit status 0 when the chain holds, 1 where it breaks, 2 when it could not
 /// be read.
-fn audit_verify(db: &DbArgs) -> ExitCode {
+fn audit_verify(db: &DbArgs, clock: &Clock) -> ExitCode {
     let walked = std::rc::Rc::new(std::cell::RefCell::new(None));
-    let result = with_file_store(db, {
+    let result = with_file_store(db, clock, {
         let walked = walked.clone();
         |_, store| {
             Box::pin(async move {
@@ -437,10 +440,10 @@ fn audit_verify(db: &DbArgs) -> ExitCode {
     }
 }
 
-fn user(command: UserCommand) -> Result<()> {
+fn user(command: UserCommand, clock: &Clock) -> Result<()> {
     use marac_intake::store::accounts::Role;
-    use marac_intake::web::auth::{hash_password, stamp};
-    let now = stamp(chrono::Utc::now());
+    use marac_intake::web::auth::hash_password;
+    let now = stamp(clock.now());
     match command {
         UserCommand::Add { db, name, role, password_file, totp_secret_file } => {
             check_user_name(&name)?;
@@ -456,7 +459,7 @@ fn user(command: UserCommand) -> Result<()> {
                 RoleArg::Coordinator => Role::Coordinator,
                 RoleArg::Admin => Role::Admin,
             };
-            with_store(&db, move |_, store| {
+            with_store(&db, clock, move |_, store| {
                 Box::pin(async move {
                     store.add_user(&name, role, &hash, totp.as_deref(), &now).await?;
                     let second = if totp.is_some() { "authenticator app enrolled" } else { "sets up the authenticator app at first sign-in" };
@@ -465,7 +468,7 @@ fn user(command: UserCommand) -> Result<()> {
                 })
             })
         }
-        UserCommand::Disable { db, name } => with_store(&db, move |_, store| {
+        UserCommand::Disable { db, name } => with_store(&db, clock, move |_, store| {
             Box::pin(async move {
                 if !store.disable_user(&name, &now).await? {
                     anyhow::bail!("no user named {name:?}");
@@ -476,7 +479,7 @@ fn user(command: UserCommand) -> Result<()> {
         }),
         UserCommand::Passwd { db, name, password_file } => {
             let hash = hash_password(&read_password(password_file.as_deref())?)?;
-            with_store(&db, move |_, store| {
+            with_store(&db, clock, move |_, store| {
                 Box::pin(async move {
                     if !store.set_password(&name, &hash, &now).await? {
                         anyhow::bail!("no user named {name:?}");
@@ -486,7 +489,7 @@ fn user(command: UserCommand) -> Result<()> {
                 })
             })
         }
-        UserCommand::ResetTotp { db, name } => with_store(&db, move |_, store| {
+        UserCommand::ResetTotp { db, name } => with_store(&db, clock, move |_, store| {
             Box::pin(async move {
                 if !store.reset_totp_by(&name, &now, "cli", None).await? {
                     anyhow::bail!("no user named {name:?}");
@@ -495,7 +498,7 @@ fn user(command: UserCommand) -> Result<()> {
                 Ok(())
             })
         }),
-        UserCommand::List { db } => with_store(&db, |_, store| {
+        UserCommand::List { db } => with_store(&db, clock, |_, store| {
             Box::pin(async move {
                 for u in store.users().await? {
                     let totp = if u.totp { "authenticator app" } else { "no authenticator app yet" };
@@ -509,10 +512,11 @@ fn user(command: UserCommand) -> Result<()> {
 
 /// Works on the database's rule sections with the file alone loaded, so that it still runs when
 /// a kept section no longer fits the file; after a change, says whether the two fit again.
-fn rules(command: RulesCommand) -> Result<()> {
+fn rules(command: RulesCommand, clock: &Clock) -> Result<()> {
     use marac_intake::store::rules::RuleChange;
     let db = command.db().clone();
-    with_file_store(&db, move |path, store| Box::pin(async move {
+    let now = stamp(clock.now());
+    with_file_store(&db, clock, move |path, store| Box::pin(async move {
         let known = |section: &str| {
             if config::RULE_SECTIONS.contains(&section) {
                 Ok(())
@@ -540,7 +544,6 @@ fn rules(command: RulesCommand) -> Result<()> {
             RulesCommand::Reset { section, .. } => {
                 known(&section)?;
                 let newest = store.rule_history(&section, 1).await?.first().map(|v| v.id).unwrap_or(0);
-                let now = marac_intake::web::auth::stamp(chrono::Utc::now());
                 let audit = marac_intake::store::accounts::Audit { at: &now, actor: "cli", action: "rules.change", object: None, client: None, detail: None };
                 match store.change_rule(&section, None, newest, "back to the file's section", audit).await? {
                     RuleChange::Saved(id) => println!("{section}: the file's section again (version {id})"),
@@ -597,8 +600,8 @@ type Job = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>>>>;
 
 /// Opens the database (the file's `data_dir`, or `--db`) and runs `job` with the configuration in
 /// force: the file with the rules changed in the web console layered over it.
-fn with_store(db: &DbArgs, job: impl FnOnce(Config, Store) -> Job + 'static) -> Result<()> {
-    with_file_store(db, move |path, store| {
+fn with_store(db: &DbArgs, clock: &Clock, job: impl FnOnce(Config, Store) -> Job + 'static) -> Result<()> {
+    with_file_store(db, clock, move |path, store| {
         Box::pin(async move {
             let cfg = marac_intake::rules::load(&path, &store).await?;
             job(cfg, store).await
@@ -607,26 +610,26 @@ fn with_store(db: &DbArgs, job: impl FnOnce(Config, Store) -> Job + 'static) -> 
 }
 
 /// Opens the database with the configuration file alone read (for its `data_dir`), and runs
-/// `job` with the file's path.
-fn with_file_store(db: &DbArgs, job: impl FnOnce(PathBuf, Store) -> Job) -> Result<()> {
+/// `job` with the file's path. `clock` dates the migrations opening may run.
+fn with_file_store(db: &DbArgs, clock: &Clock, job: impl FnOnce(PathBuf, Store) -> Job) -> Result<()> {
     let cfg = load_config(&db.config)?;
     let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
     let path = config_path(&db.config);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let store = Store::open_configured(&url, &cfg.file.storage).await?.with_audit_copy(&cfg.file.audit);
+        let store = Store::open_configured(&url, &cfg.file.storage, clock).await?.with_audit_copy(&cfg.file.audit);
         let done = job(path, store.clone()).await;
         store.close().await;
         done
     })
 }
 
-fn subject(command: SubjectCommand) -> Result<()> {
+fn subject(command: SubjectCommand, clock: &Clock) -> Result<()> {
     use marac_intake::store::accounts::Audit;
     use marac_intake::web::audit as actions;
-    let at = marac_intake::web::auth::stamp(chrono::Utc::now());
+    let at = stamp(clock.now());
     match command {
-        SubjectCommand::Export { db, person, out } => with_store(&db, move |_, store| {
+        SubjectCommand::Export { db, person, out } => with_store(&db, clock, move |_, store| {
             Box::pin(async move {
                 let export = store.subject_export(&person).await?.with_context(|| format!("no victim record {person}"))?;
                 let zip = marac_intake::store::subjects::archive(&export, &at, "cli")?;
@@ -637,7 +640,7 @@ fn subject(command: SubjectCommand) -> Result<()> {
                 Ok(())
             })
         }),
-        SubjectCommand::Erase { db, person, reason } => with_store(&db, move |_, store| {
+        SubjectCommand::Erase { db, person, reason } => with_store(&db, clock, move |_, store| {
             Box::pin(async move {
                 let reason = reason.trim();
                 anyhow::ensure!(!reason.is_empty(), "--reason is required");
@@ -660,8 +663,8 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-async fn triage(cfg: Config, store: Store, json: bool, files: Vec<PathBuf>) -> Result<()> {
-    let now = chrono::Utc::now().fixed_offset();
+async fn triage(cfg: Config, store: Store, json: bool, files: Vec<PathBuf>, clock: Clock) -> Result<()> {
+    let now = clock.now().fixed_offset();
     for file in &files {
         let raw = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let name = file.display().to_string();
@@ -720,7 +723,7 @@ fn print_queue(records: &[MessageRecord], json: bool) -> Result<()> {
     Ok(())
 }
 
-fn check_config(c: &ConfigArg) -> Result<()> {
+fn check_config(c: &ConfigArg, clock: &Clock) -> Result<()> {
     let path = config_path(c);
     let cfg = match config::load(&path, std::env::vars()) {
         Ok(cfg) => cfg,
@@ -747,7 +750,7 @@ fn check_config(c: &ConfigArg) -> Result<()> {
         config::ReceivingServer::ExchangeOnline => format!("Exchange Online's topmost {} header(s), with compauth=pass", f.senders.authserv_headers),
     };
     println!("sender proof:         an aligned dmarc=pass in {server}; ARC sealers trusted: {sealers}");
-    let today = chrono::Local::now().date_naive();
+    let today = clock.today();
     let upcoming = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120));
     println!("meetings:             {:?}; next: {}", f.schedule.kind, upcoming.iter().take(4).map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
     println!("replies from:         {}", f.replies.from);

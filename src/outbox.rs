@@ -31,6 +31,7 @@
 use crate::config::{Auth, Config, SmtpConfig, Tls};
 use crate::store::{AttemptEnd, ClaimedReply, Store};
 use anyhow::{anyhow, Context, Result};
+use crate::clock::{parse, stamp, Clock};
 use chrono::{DateTime, Utc};
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -61,12 +62,6 @@ pub struct Report {
     pub refused: usize,
     /// Held back by the per-recipient hourly cap.
     pub waiting: usize,
-}
-
-/// The one text form of instants in the outbox tables: UTC, milliseconds, `Z`. Equal formats
-/// compare as strings in time order.
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// The wait before the next attempt after `attempts` failed ones (1 → 1 min, 2 → 2 min, … capped
@@ -150,17 +145,18 @@ impl Sender {
         })
     }
 
-    /// Sends what is due at `now`, up to [`BATCH`] rows. Returns early (the rest stays pending)
-    /// when the server or the connection fails.
+    /// Sends what is due at `now` (a clock standing at `now`), up to [`BATCH`] rows. Returns
+    /// early (the rest stays pending) when the server or the connection fails.
     pub async fn send_pending(&self, cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
-        self.send_due(cfg, store, now, &CancellationToken::new()).await
+        self.send_due(cfg, store, &Clock::fixed(now), &CancellationToken::new()).await
     }
 
-    /// [`Sender::send_pending`], stopping between rows once `stop` is cancelled: the attempt in
-    /// hand is finished and recorded, nothing new is claimed.
-    pub async fn send_due(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, stop: &CancellationToken) -> Result<Report> {
+    /// [`Sender::send_pending`] at `clock`'s now, stopping between rows once `stop` is
+    /// cancelled: the attempt in hand is finished and recorded, nothing new is claimed.
+    pub async fn send_due(&self, cfg: &Config, store: &Store, clock: &Clock, stop: &CancellationToken) -> Result<Report> {
+        let now = clock.now();
         let shared = Batch { budget: AtomicUsize::new(BATCH), halt: AtomicBool::new(false), recipients: std::sync::Mutex::new(HashMap::new()) };
-        let workers = (0..PARALLEL).map(|_| self.worker(cfg, store, now, stop, &shared));
+        let workers = (0..PARALLEL).map(|_| self.worker(cfg, store, now, clock, stop, &shared));
         let mut total = Report::default();
         for r in futures_util::future::join_all(workers).await {
             let r = r?;
@@ -174,7 +170,7 @@ impl Sender {
     }
 
     /// One of the [`PARALLEL`] claim-and-send loops of a batch.
-    async fn worker(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, stop: &CancellationToken, shared: &Batch) -> Result<Report> {
+    async fn worker(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, clock: &Clock, stop: &CancellationToken, shared: &Batch) -> Result<Report> {
         let mut report = Report::default();
         let lease = chrono::Duration::from_std(self.deadline + Duration::from_secs(30)).unwrap_or(chrono::Duration::minutes(5));
         loop {
@@ -184,9 +180,9 @@ impl Sender {
             if shared.budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err() {
                 break;
             }
-            // The lease runs from the real clock: a long batch must not hand out leases that
-            // have already run out (`now` may also be later than the clock, in tests).
-            let Some(row) = store.claim_reply(&timestamp(now), &timestamp(now.max(Utc::now()) + lease)).await? else { break };
+            // The lease runs from the clock as it is at the claim: a long batch must not hand
+            // out leases that have already run out.
+            let Some(row) = store.claim_reply(&stamp(now), &stamp(now.max(clock.now()) + lease)).await? else { break };
             // One reply at a time per recipient, so the hourly cap counts every send before it.
             let lock = {
                 let mut map = shared.recipients.lock().unwrap_or_else(|p| p.into_inner());
@@ -203,7 +199,7 @@ impl Sender {
 
     /// Handles one claimed row. `false` means stop the batch.
     async fn one(&self, cfg: &Config, store: &Store, now: DateTime<Utc>, row: &ClaimedReply, report: &mut Report) -> Result<bool> {
-        let at = timestamp(now);
+        let at = stamp(now);
         if row.interrupted {
             event(row, "interrupted");
         }
@@ -216,11 +212,11 @@ impl Sender {
         let (count, first) = if row.kind == NOTICE {
             (0, None)
         } else {
-            store.replies_sent_since(&row.recipient, &timestamp(now - chrono::Duration::hours(1))).await?
+            store.replies_sent_since(&row.recipient, &stamp(now - chrono::Duration::hours(1))).await?
         };
         if count >= i64::from(self.per_hour) {
-            let first = first.and_then(|f| DateTime::parse_from_rfc3339(&f).ok()).map(|f| f.with_timezone(&Utc)).unwrap_or(now);
-            store.reply_waits(row.id, &timestamp(first.max(now - chrono::Duration::hours(1)) + chrono::Duration::hours(1))).await?;
+            let first = first.as_deref().and_then(parse).unwrap_or(now);
+            store.reply_waits(row.id, &stamp(first.max(now - chrono::Duration::hours(1)) + chrono::Duration::hours(1))).await?;
             event(row, "waiting");
             report.waiting += 1;
             return Ok(true);
@@ -256,7 +252,7 @@ impl Sender {
             Verdict::Fail => AttemptEnd::Failed,
             Verdict::Retry | Verdict::RetryAll => {
                 let next = now + chrono::Duration::from_std(backoff(attempts, row.id)).unwrap_or(chrono::Duration::hours(1));
-                AttemptEnd::Deferred { next_attempt_at: timestamp(next) }
+                AttemptEnd::Deferred { next_attempt_at: stamp(next) }
             }
         };
         store.reply_attempted(row.id, &at, &end, code, Some(&detail)).await?;
@@ -313,12 +309,12 @@ pub const POLL: Duration = Duration::from_secs(5);
 /// On shutdown the attempt in progress is finished and recorded, then it returns. Errors (an
 /// unreadable secret, the database) are logged and retried with capped backoff; they never end
 /// the loop.
-pub async fn serve(cfg: &Config, store: &Store, wake: &Notify, shutdown: CancellationToken) {
+pub async fn serve(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) {
     let mut failures: u32 = 0;
     let mut sender: Option<Sender> = None;
     while !shutdown.is_cancelled() {
         let result = match &sender {
-            Some(s) => s.send_due(cfg, store, Utc::now(), &shutdown).await,
+            Some(s) => s.send_due(cfg, store, clock, &shutdown).await,
             None => match Sender::new(cfg) {
                 Ok(s) => {
                     sender = Some(s);
@@ -364,7 +360,7 @@ fn event(row: &ClaimedReply, status: &'static str) {
 }
 
 fn expired(row: &ClaimedReply, now: DateTime<Utc>) -> bool {
-    DateTime::parse_from_rfc3339(&row.created_at).is_ok_and(|c| now - c.with_timezone(&Utc) > EXPIRE_AFTER)
+    parse(&row.created_at).is_some_and(|c| now - c > EXPIRE_AFTER)
 }
 
 /// The error with its sources, for the attempts table.
@@ -486,13 +482,5 @@ mod tests {
         let mut without = cfg.clone();
         without.file.smtp.as_mut().unwrap().coordinators_notice_to = None;
         assert!(recipient_allowed(&without, "notice", "coordinators@marac.example.test").is_err(), "unset since it was queued: refused");
-    }
-
-    #[test]
-    fn timestamps_sort_as_instants() {
-        let a = DateTime::parse_from_rfc3339("2026-01-02T09:59:59.999+00:00").unwrap().with_timezone(&Utc);
-        let b = DateTime::parse_from_rfc3339("2026-01-02T11:00:00+01:00").unwrap().with_timezone(&Utc);
-        assert_eq!(timestamp(a), "2026-01-02T09:59:59.999Z");
-        assert!(timestamp(a) < timestamp(b));
     }
 }

@@ -17,6 +17,7 @@
 //! `STOPPING=1` on shutdown, and `WATCHDOG=1` at half the watchdog interval from this loop,
 //! which never waits on the mail servers (the two tasks run on the runtime's worker threads).
 
+use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::notify::Notifier;
 use crate::store::{Action, Store};
@@ -76,7 +77,7 @@ pub const PURGE_DEADLINE: Duration = Duration::from_secs(30 * 60);
 /// The retention purge, when `[retention] daily` is on: first [`PURGE_FIRST`] after the start,
 /// then every [`PURGE_EVERY`], each bounded by [`PURGE_DEADLINE`]; stops with `stop` (a purge
 /// in progress is dropped, which rolls it back). Logs counts only.
-async fn purge_daily(cfg: Arc<Config>, store: Store, stop: CancellationToken) {
+async fn purge_daily(cfg: Arc<Config>, store: Store, clock: Clock, stop: CancellationToken) {
     if !cfg.file.retention.daily {
         return;
     }
@@ -87,7 +88,7 @@ async fn purge_daily(cfg: Arc<Config>, store: Store, stop: CancellationToken) {
             _ = tokio::time::sleep_until(next) => {}
         }
         next = tokio::time::Instant::now() + PURGE_EVERY;
-        let purge = tokio::time::timeout(PURGE_DEADLINE, store.purge(&cfg.file.retention, chrono::Utc::now(), "service"));
+        let purge = tokio::time::timeout(PURGE_DEADLINE, store.purge(&cfg.file.retention, clock.now(), "service"));
         tokio::select! {
             _ = stop.cancelled() => return,
             done = purge => match done {
@@ -108,17 +109,17 @@ struct Tasks {
 }
 
 impl Tasks {
-    fn start(cfg: Arc<Config>, store: &Store) -> Tasks {
+    fn start(cfg: Arc<Config>, store: &Store, clock: &Clock) -> Tasks {
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
         let mailbox = tokio::spawn({
-            let (cfg, store, wake, stop) = (cfg.clone(), store.clone(), wake.clone(), stop.clone());
-            async move { mailbox::watch(&cfg, &store, &wake, stop).await }
+            let (cfg, store, clock, wake, stop) = (cfg.clone(), store.clone(), clock.clone(), wake.clone(), stop.clone());
+            async move { mailbox::watch(&cfg, &store, &clock, &wake, stop).await }
         });
-        let purge = tokio::spawn(purge_daily(cfg.clone(), store.clone(), stop.clone()));
+        let purge = tokio::spawn(purge_daily(cfg.clone(), store.clone(), clock.clone(), stop.clone()));
         let outbox = tokio::spawn({
-            let (store, stop) = (store.clone(), stop.clone());
-            async move { outbox::serve(&cfg, &store, &wake, stop).await }
+            let (store, clock, stop) = (store.clone(), clock.clone(), stop.clone());
+            async move { outbox::serve(&cfg, &store, &clock, &wake, stop).await }
         });
         Tasks {
             stop,
@@ -162,13 +163,14 @@ impl Tasks {
     }
 }
 
-/// Runs the service until [`Control::Stop`] (or until `control` closes).
-pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control>) -> Result<()> {
+/// Runs the service until [`Control::Stop`] (or until `control` closes), with `clock` (made at
+/// the edge, [`crate::clock`]) handed to every task.
+pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedReceiver<Control>) -> Result<()> {
     crate::tls::install_crypto_provider();
     // The file alone names the database; the rules in force are read from both.
     let file = needs(&opts.config, config::load(&opts.config, std::env::vars()).map_err(|e| anyhow!("{}: {e}", opts.config.display()))?)?;
     let url = opts.db.clone().unwrap_or_else(|| file.default_db_url());
-    let store = Store::open_configured(&url, &file.file.storage).await?.with_audit_copy(&file.file.audit);
+    let store = Store::open_configured(&url, &file.file.storage, &clock).await?.with_audit_copy(&file.file.audit);
     let cfg = Arc::new(load(&opts.config, &store).await?);
     // The rules' number last seen: a change in the web console is a reload, as SIGHUP is.
     let mut rules_seen = cfg.rules_version;
@@ -177,10 +179,10 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
     let notifier = Notifier::from_env();
     let mut watchdog = notifier.watchdog_interval().map(tokio::time::interval);
     let mut current = cfg;
-    let mut tasks = Tasks::start(current.clone(), &store);
+    let mut tasks = Tasks::start(current.clone(), &store, &clock);
     // The web queue, when `[web] listen` is set: stopped with the two tasks, and started again
     // with the new configuration on a valid reload (sessions live in the database and survive).
-    let mut web = Web::start(&current, &store).await?;
+    let mut web = Web::start(&current, &store, &clock).await?;
     tracing::info!("The service is running.");
     notified(notifier.ready());
     loop {
@@ -214,7 +216,7 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                     return Err(anyhow!("the mailbox cannot go on: {fatal}"));
                 }
                 tracing::error!("A service task ended unexpectedly; starting both again.");
-                tasks = Tasks::start(current.clone(), &store);
+                tasks = Tasks::start(current.clone(), &store, &clock);
                 continue;
             }
         };
@@ -237,10 +239,10 @@ pub async fn run(opts: &RunOptions, mut control: mpsc::UnboundedReceiver<Control
                         tasks.stop(SHUTDOWN_DEADLINE).await;
                         web.stopped().await;
                         current = Arc::new(new);
-                        tasks = Tasks::start(current.clone(), &store);
+                        tasks = Tasks::start(current.clone(), &store, &clock);
                         // The mail side matters most: a web queue that cannot start again
                         // (its address taken, say) is logged and the service goes on.
-                        web = match Web::start(&current, &store).await {
+                        web = match Web::start(&current, &store, &clock).await {
                             Ok(w) => w,
                             Err(e) => {
                                 tracing::error!(error = %format!("{e:#}"), "The web queue could not start with the new configuration.");
@@ -268,10 +270,10 @@ impl Web {
         Web { stop: CancellationToken::new(), task: None }
     }
 
-    async fn start(cfg: &Arc<Config>, store: &Store) -> Result<Web> {
+    async fn start(cfg: &Arc<Config>, store: &Store, clock: &Clock) -> Result<Web> {
         let Some(o) = crate::web::WebOptions::from_config(cfg, None)? else { return Ok(Web::none()) };
         let stop = CancellationToken::new();
-        let (url, task) = crate::web::start(cfg.clone(), store.clone(), &o, stop.clone()).await?;
+        let (url, task) = crate::web::start(cfg.clone(), store.clone(), &o, clock.clone(), stop.clone()).await?;
         tracing::info!(url = %url, "The web queue is listening.");
         Ok(Web { stop, task: Some(task) })
     }

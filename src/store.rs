@@ -11,6 +11,8 @@ use crate::identity::{same_person, MatchReason, PersonName};
 pub use error::{Action, StoreError};
 use error::{Context, Result};
 use chrono::NaiveDate;
+use crate::clock::{stamp, Clock};
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use crate::crypto::{DataKey, Keys, Place};
@@ -34,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_sealed_messages.sql")),
     (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
     (15, include_str!("../migrations/0015_subjects_restricted.sql")),
+    (16, include_str!("../migrations/0016_utc_timestamps.sql")),
 ];
 
 pub mod accounts;
@@ -104,21 +107,22 @@ impl Drop for Closer {
 
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path`), with the
-    /// keys kept beside it (made on first use): for tests and trying the product out. The service
-    /// and the commands open through [`Store::open_configured`].
+    /// keys kept beside it (made on first use), the system clock dating the migrations it runs:
+    /// for tests and trying the product out. The service and the commands open through
+    /// [`Store::open_configured`] with the clock made at their edge.
     pub async fn open(url: &str) -> Result<Store> {
-        Store::open_configured(url, &crate::config::StorageConfig::default()).await
+        Store::open_configured(url, &crate::config::StorageConfig::default(), &Clock::system()).await
     }
 
     /// Opens with the keys the configuration names (`[storage]`), or those beside the database
-    /// when it names none.
-    pub async fn open_configured(url: &str, storage: &crate::config::StorageConfig) -> Result<Store> {
-        Store::open_with(url, &encrypt::keys_for(url, storage)?).await
+    /// when it names none. `clock` dates the migrations it runs.
+    pub async fn open_configured(url: &str, storage: &crate::config::StorageConfig, clock: &Clock) -> Result<Store> {
+        Store::open_with(url, &encrypt::keys_for(url, storage)?, clock).await
     }
 
     /// Opens (creating if missing) and migrates the database at `url` with `keys`. A database
     /// written before encryption at rest is encrypted first (a copy, then put in its place).
-    pub async fn open_with(url: &str, keys: &Keys) -> Result<Store> {
+    pub async fn open_with(url: &str, keys: &Keys, clock: &Clock) -> Result<Store> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::setup("unsupported database URL: only sqlite:// is built in this version"));
         }
@@ -136,11 +140,11 @@ impl Store {
         let opts = encrypt::keyed(opts, &keys.database);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;
         let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, data: Arc::new(DataKey::new(&keys.data)), copy: None };
-        store.migrate().await?;
+        store.migrate(clock).await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<()> {
+    async fn migrate(&self, clock: &Clock) -> Result<()> {
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
             .execute(&self.pool)
             .await?;
@@ -164,11 +168,11 @@ impl Store {
                 encrypt::seal_plain_blobs(&mut tx, &self.data).await.context("migration 13: sealing the messages kept before encryption at rest")?;
             }
             if *version == 14 {
-                audit::anchor_earlier_records(&mut tx, &crate::outbox::timestamp(chrono::Utc::now())).await.context("migration 14: the chain over earlier audit records")?;
+                audit::anchor_earlier_records(&mut tx, &stamp(clock.now())).await.context("migration 14: the chain over earlier audit records")?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
-                .bind(chrono::Utc::now().to_rfc3339())
+                .bind(stamp(clock.now()))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -723,9 +727,11 @@ impl Tx {
     }
 
     /// Writes the decision: person and case when new, the referral, the message with its
-    /// attachments and the decision row. The outbox row is added by [`Tx::queue_reply`].
-    pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite) -> Result<Written> {
-        let now = chrono::Utc::now().to_rfc3339();
+    /// attachments and the decision row, all dated `now` (the message's arrival is its own).
+    /// The outbox row is added by [`Tx::queue_reply`].
+    pub async fn write(&mut self, reference: &str, m: &NewMessage<'_>, found: &Found, case: CaseWrite, now: DateTime<Utc>) -> Result<Written> {
+        let now = stamp(now);
+        let arrived = stamp(m.arrived.to_utc());
         let arrived_day = m.arrived.date_naive();
         // A quarantined or ignored message is not a referral: it is never tied to a person, so a
         // spoofed email naming a known victim learns nothing and changes nothing.
@@ -736,7 +742,6 @@ impl Tx {
             CaseWrite::New { .. } => "new",
             CaseWrite::Linked => "linked",
         };
-        let opened_at = m.arrived.to_rfc3339();
         let placed = match &case {
             CaseWrite::None => Placed { person: known.zip(found.person.as_ref().map(|p| p.reference.clone())), ..Placed::default() },
             CaseWrite::Linked => {
@@ -753,7 +758,7 @@ impl Tx {
                     None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: *dob }),
                 };
                 let year = chrono::Datelike::year(&arrived_day);
-                let open = NewCase { reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: &opened_at, source: "email" };
+                let open = NewCase { reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: &arrived, source: "email" };
                 self.place(person, CasePlace::Open(open), &now).await?
             }
         };
@@ -766,7 +771,7 @@ impl Tx {
         .bind(reference)
         .bind(m.message_id)
         .bind(m.sha256)
-        .bind(m.arrived.to_rfc3339())
+        .bind(&arrived)
         .bind(m.file)
         .bind(m.outcome)
         .bind(serde_json::to_string(&m.criteria)?)
@@ -819,8 +824,8 @@ impl Tx {
     }
 
     /// Adds the reply (or a coordinators' notice) to the outbox, in the same transaction as the
-    /// decision, with its Message-ID so that it is recognised if it comes back.
-    pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply) -> Result<()> {
+    /// decision, with its Message-ID so that it is recognised if it comes back; queued at `now`.
+    pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at, reply_message_id) \
              VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (message_row, kind) DO NOTHING",
@@ -830,7 +835,7 @@ impl Tx {
         .bind(&reply.to)
         .bind(&reply.subject)
         .bind(self.data.seal(Place::OutboxReply { message_row, kind: reply.kind.as_str() }, reply.raw.as_bytes()))
-        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(stamp(now))
         .bind(normalise_message_id(&reply.message_id))
         .execute(&mut *self.tx)
         .await?;
@@ -878,8 +883,9 @@ pub struct Imported {
 impl Tx {
     /// Adds one past referral: its person (matched like any referral), its case (heard when its
     /// meeting is before `today`) and the referral. A reference already present is skipped, so an
-    /// import can be run again.
-    pub async fn import_referral(&mut self, p: &PastReferral, today: NaiveDate, counts: &mut Imported) -> Result<()> {
+    /// import can be run again. New rows are dated `now`; the case opened on the day referred
+    /// (its midnight, UTC).
+    pub async fn import_referral(&mut self, p: &PastReferral, today: NaiveDate, now: DateTime<Utc>, counts: &mut Imported) -> Result<()> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(&p.reference).fetch_optional(&mut *self.tx).await?;
         if exists.is_some() {
             return Ok(());
@@ -891,9 +897,9 @@ impl Tx {
             None => PersonPlace::New(NewPerson { name: p.name.as_written(), key: &p.name.key(), dob: p.dob }),
         };
         let status = if p.meeting.is_some_and(|m| m >= today) { "pending" } else { "heard" };
-        let opened_at = p.referred_on.to_string();
+        let opened_at = stamp(p.referred_on.and_time(chrono::NaiveTime::MIN).and_utc());
         let open = NewCase { reference: CaseReference::Given(&p.reference), status, meeting: p.meeting, opened_at: &opened_at, source: "import" };
-        let placed = self.place(person, CasePlace::Open(open), &chrono::Utc::now().to_rfc3339()).await?;
+        let placed = self.place(person, CasePlace::Open(open), &stamp(now)).await?;
         counts.people += usize::from(placed.person_is_new);
         counts.cases += 1;
         self.add_referral(&placed, None, p.referred_on, "import").await?;
@@ -969,7 +975,7 @@ pub enum AttemptEnd {
 }
 
 /// The outbox sender's storage. Timestamps are UTC text in one fixed format (see
-/// `outbox::timestamp`), so comparing them as strings compares instants.
+/// `clock::stamp`), so comparing them as strings compares instants.
 impl Store {
     /// Claims the oldest due row: pending and due, or claimed by a sender whose lease ran out
     /// (it stopped during its attempt). A row marked bounced before it was sent is still sent: a
@@ -1143,6 +1149,10 @@ mod tests {
     const MESSAGE: &str = "INSERT INTO messages (ref, message_id, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
                            VALUES (?, 'orig@nhs.example.test', 'x', '2026-01-20', 'accepted', '[]', '[]', 'none', 'acknowledgement', '[]', '{}', '2026-01-20') RETURNING id";
 
+    fn t0() -> DateTime<Utc> {
+        "2026-01-20T09:00:00Z".parse().unwrap()
+    }
+
     fn reply(kind: OutboxKind, message_id: &str) -> Reply {
         Reply { kind, to: "a@nhs.example.test".into(), subject: "s".into(), message_id: message_id.into(), raw: format!("Message-ID: {message_id}\r\n\r\nx\r\n") }
     }
@@ -1153,8 +1163,8 @@ mod tests {
         let store = Store::open(&url).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00003").fetch_one(&mut *tx.tx).await.unwrap();
-        tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>")).await.unwrap();
-        tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>")).await.unwrap();
+        tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>"), t0()).await.unwrap();
+        tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>"), t0()).await.unwrap();
         tx.commit().await.unwrap();
 
         let none = Victim { name: None, dob: None };
@@ -1281,5 +1291,64 @@ mod tests {
         let got: Vec<(&str, Vec<String>, usize, Option<&str>)> = queue.iter().map(|(r, s)| (r.reference.as_str(), s.high_risk.clone(), s.children, s.agency.as_deref())).collect();
         assert_eq!(got, vec![("IN-1", vec!["strangulation".to_owned()], 1, Some("NHS")), ("IN-2", vec![], 1, Some("IDVA")), ("IN-0", vec![], 0, Some("Police"))]);
         assert_eq!(store.queue().await.unwrap().iter().map(|r| r.reference.as_str()).collect::<Vec<_>>(), vec!["IN-1", "IN-2", "IN-0"], "the CLI's queue is the same list");
+    }
+    #[tokio::test(flavor = "current_thread")]
+    async fn migration_16_stores_every_instant_in_utc_fixed_width_and_leaves_the_audit_chain_whole() {
+        let (_dir, url) = scratch("m16");
+        {
+            let opts = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+            sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
+            // Up to migration 13 (14 anchors the audit records written before it; 16 is tested).
+            for (version, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v < 14) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2025-01-14T10:02:03.123456789+00:00')").bind(version).execute(&pool).await.unwrap();
+            }
+            sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, '2025-01-14T10:02:03.5+01:00')").execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ('C1', 1, 'pending', '2025-02-10', '2025-01-14T10:02:03+01:00', 'email')").execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ('C2', 1, 'heard', '2024-02-10', '2024-01-30', 'import')").execute(&pool).await.unwrap();
+            // The sender's own offsets, as triage stored them; one value nobody can read.
+            for (r, arrived) in [("IN-1", "2025-01-14T10:02:03+01:00"), ("IN-2", "2025-01-14T04:30:00-05:00"), ("IN-3", "2025-01-14T09:15:00Z"), ("IN-4", "not a time")] {
+                sqlx::query(
+                    "INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
+                     VALUES (?, ?, ?, 'review', '[]', '[]', 'none', 'none', '[]', '{}', '2025-01-14T09:40:00.987654+00:00')",
+                )
+                .bind(r)
+                .bind(r)
+                .bind(arrived)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at, sent_at) VALUES (1, 'holding', 'a@x.test', 's', 'x', 'sent', '2025-01-14T09:40:00.987654+00:00', '2025-01-14T09:41:00.000Z')")
+                .execute(&pool)
+                .await
+                .unwrap();
+            // An audit record with an offset (spelt apart for tests/it/audit_append_only.rs).
+            let insert = format!("INSERT INTO {} (at, actor, action, object) VALUES ('2025-01-14T10:02:03+01:00', 'amy', 'case.view', 'C1')", "audit_log");
+            sqlx::query(sqlx::AssertSqlSafe(insert)).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let one = |sql: &'static str| {
+            let pool = store.pool().clone();
+            async move { sqlx::query_scalar::<_, String>(sql).fetch_all(&pool).await.unwrap() }
+        };
+        assert_eq!(one("SELECT arrived_at FROM messages ORDER BY id").await, ["2025-01-14T09:02:03.000Z", "2025-01-14T09:30:00.000Z", "2025-01-14T09:15:00.000Z", "not a time"]);
+        assert_eq!(one("SELECT ref FROM messages WHERE ref <> 'IN-4' ORDER BY arrived_at").await, ["IN-1", "IN-3", "IN-2"], "text order is time order");
+        assert_eq!(one("SELECT DISTINCT processed_at FROM messages").await, ["2025-01-14T09:40:00.988Z"], "rounded to the millisecond");
+        assert_eq!(one("SELECT opened_at FROM cases ORDER BY id").await, ["2025-01-14T09:02:03.000Z", "2024-01-30T00:00:00.000Z"]);
+        assert_eq!(one("SELECT created_at FROM people").await, ["2025-01-14T09:02:03.500Z"]);
+        assert_eq!(one("SELECT created_at || ' ' || sent_at FROM outbox").await, ["2025-01-14T09:40:00.988Z 2025-01-14T09:41:00.000Z"]);
+        let applied = one("SELECT applied_at FROM schema_migrations").await;
+        assert!(applied.len() == 15 && applied.iter().all(|a| a.len() == 24 && a.ends_with('Z') && crate::clock::parse(a).is_some()), "{applied:?}");
+        // The audit record keeps the text its hash covers, and the chain still holds.
+        assert_eq!(one("SELECT at FROM audit_log").await, ["2025-01-14T10:02:03+01:00"]);
+        let w = store.verify_audit().await.unwrap();
+        assert_eq!((w.records, w.broken), (1, None));
+        // Reading back: the one format, and the offset form the audit log may still hold.
+        let arrived: Vec<_> = store.history().await.unwrap().iter().map(|r| crate::clock::parse(&r.arrived)).collect();
+        assert_eq!(arrived[0], Some("2025-01-14T09:02:03Z".parse().unwrap()));
+        assert_eq!(crate::clock::parse("2025-01-14T10:02:03+01:00"), arrived[0]);
     }
 }

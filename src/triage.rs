@@ -139,7 +139,7 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
         inspection_json: &inspection_json,
         attachments: inspection.attachments.iter().map(|a| (a.sha256.as_str(), format!("{:?}", a.kind).to_lowercase(), a.name.as_deref(), a.size)).collect(),
     };
-    let written = tx.write(&reference, &message, &found, case).await?;
+    let written = tx.write(&reference, &message, &found, case, now.to_utc()).await?;
     if let (Outcome::Review, None, Some(name), Some(dob)) = (decision.outcome, &written.person_ref, &victim.name, victim.dob) {
         tx.keep_review_victim(written.row, name, dob).await?;
     }
@@ -150,16 +150,16 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
     if decision.reply != ReplyKind::None {
         if let Some(to) = decision.reply_to.first() {
             let reply = to_referrer(decision.reply, to, &inspection.envelope, &written.reference, &decision.reasons_for_referrer(), day, now, c)?;
-            tx.queue_reply(written.row, &reply).await?;
+            tx.queue_reply(written.row, &reply, now.to_utc()).await?;
         }
     }
     if !decision.bounced.is_empty() {
-        tx.mark_bounced(&decision.bounced, &crate::outbox::timestamp(now.to_utc())).await?;
+        tx.mark_bounced(&decision.bounced, &crate::clock::stamp(now.to_utc())).await?;
     }
     let notice_to = c.file.smtp.as_ref().and_then(|s| s.coordinators_notice_to.as_deref());
     if let (Some(to), Some(category)) = (notice_to, notice_category(&decision)) {
         let notice = compose_notice(&NoticeInput { to, message_ref: &written.reference, outcome: decision.outcome, category, now }, c)?;
-        tx.queue_reply(written.row, &notice).await?;
+        tx.queue_reply(written.row, &notice, now.to_utc()).await?;
     }
     let record = tx.record(written.row).await?;
     tx.commit().await?;
@@ -191,7 +191,7 @@ pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Optio
         inspection_json: "{}",
         attachments: Vec::new(),
     };
-    let written = tx.write(&reference, &message, &crate::store::Found::default(), CaseWrite::None).await?;
+    let written = tx.write(&reference, &message, &crate::store::Found::default(), CaseWrite::None, now.to_utc()).await?;
     if raw.len() <= crate::limits::Limits::default().max_message_bytes {
         tx.keep_source(written.row, raw).await?;
     }

@@ -11,6 +11,7 @@
 
 use marac_intake::config::StorageConfig;
 use marac_intake::crypto::{Key, Keys};
+use marac_intake::clock::Clock;
 use marac_intake::store::Store;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -100,7 +101,7 @@ fn found_in(haystack: &[u8], needles: &[String]) -> Option<String> {
 async fn a_triaged_referral_is_in_no_byte_of_the_database_its_wal_or_a_copy_and_still_reads_back() {
     let dir = Scratch::new("strings");
     let (storage, _) = key_files(&dir.0, "k");
-    let store = Store::open_configured(&dir.url(), &storage).await.unwrap();
+    let store = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     let (reference, raw) = triage_fixture(&store).await;
     let needles = personal_data();
     let db = dir.0.join("t.db");
@@ -134,7 +135,7 @@ async fn a_triaged_referral_is_in_no_byte_of_the_database_its_wal_or_a_copy_and_
     store.pool().close().await;
 
     // The copy opens with the keys and reads the case back.
-    let restored = Store::open_configured(&format!("sqlite://{}", copy.display()), &storage).await.unwrap();
+    let restored = Store::open_configured(&format!("sqlite://{}", copy.display()), &storage, &Clock::system()).await.unwrap();
     assert_eq!(restored.history().await.unwrap(), history);
     assert_eq!(restored.message_source(&reference).await.unwrap().unwrap(), raw);
 
@@ -151,12 +152,12 @@ async fn a_triaged_referral_is_in_no_byte_of_the_database_its_wal_or_a_copy_and_
 async fn a_wrong_database_key_is_refused_in_words() {
     let dir = Scratch::new("wrong-key");
     let (storage, _) = key_files(&dir.0, "right");
-    let store = Store::open_configured(&dir.url(), &storage).await.unwrap();
+    let store = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     triage_fixture(&store).await;
     store.pool().close().await;
 
     let (wrong, _) = key_files(&dir.0, "wrong");
-    let e = Store::open_configured(&dir.url(), &wrong).await.err().expect("a wrong key is refused");
+    let e = Store::open_configured(&dir.url(), &wrong, &Clock::system()).await.err().expect("a wrong key is refused");
     assert!(format!("{e:#}").contains("the database key does not open this database"), "{e:#}");
 
     // The command line says the same, and exits with a failure (not a panic).
@@ -174,7 +175,7 @@ async fn a_wrong_database_key_is_refused_in_words() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     // The right key still opens it: the refusal changed nothing.
-    let again = Store::open_configured(&dir.url(), &storage).await.unwrap();
+    let again = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     assert_eq!(again.history().await.unwrap().len(), 1);
 }
 
@@ -182,7 +183,7 @@ async fn a_wrong_database_key_is_refused_in_words() {
 async fn rekey_re_encrypts_the_database_and_every_kept_message_and_logs_no_key() {
     let dir = Scratch::new("rekey");
     let (old, old_keys) = key_files(&dir.0, "old");
-    let store = Store::open_configured(&dir.url(), &old).await.unwrap();
+    let store = Store::open_configured(&dir.url(), &old, &Clock::system()).await.unwrap();
     let (reference, raw) = triage_fixture(&store).await;
     let reply_id: i64 = sqlx::query_scalar("SELECT id FROM outbox").fetch_one(store.pool()).await.unwrap();
     let reply = store.outbox_raw(reply_id).await.unwrap();
@@ -221,9 +222,9 @@ async fn rekey_re_encrypts_the_database_and_every_kept_message_and_logs_no_key()
     assert!(!dir.0.join("t.db-encrypting").exists(), "no copy left behind");
 
     // The old database key opens nothing; the new keys open everything.
-    let e = Store::open_configured(&dir.url(), &old).await.err().expect("the old key no longer opens the database");
+    let e = Store::open_configured(&dir.url(), &old, &Clock::system()).await.err().expect("the old key no longer opens the database");
     assert!(format!("{e:#}").contains("the database key does not open this database"), "{e:#}");
-    let rekeyed = Store::open_configured(&dir.url(), &new).await.unwrap();
+    let rekeyed = Store::open_configured(&dir.url(), &new, &Clock::system()).await.unwrap();
     assert_eq!(rekeyed.history().await.unwrap(), history);
     assert_eq!(rekeyed.message_source(&reference).await.unwrap().unwrap(), raw);
     assert_eq!(rekeyed.outbox_raw(reply_id).await.unwrap(), reply);
@@ -240,7 +241,7 @@ async fn rekey_re_encrypts_the_database_and_every_kept_message_and_logs_no_key()
 async fn a_message_kept_before_encryption_at_rest_is_sealed_by_migration_13() {
     let dir = Scratch::new("migration-13");
     let (storage, keys) = key_files(&dir.0, "k");
-    let store = Store::open_configured(&dir.url(), &storage).await.unwrap();
+    let store = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     let (reference, raw) = triage_fixture(&store).await;
     // The row as it was before: the message in clear, migration 13 not yet applied.
     sqlx::query("UPDATE message_sources SET raw = ?").bind(&raw).execute(store.pool()).await.unwrap();
@@ -248,7 +249,7 @@ async fn a_message_kept_before_encryption_at_rest_is_sealed_by_migration_13() {
     assert!(store.message_source(&reference).await.is_err(), "a plaintext row is not read as a sealed one");
     store.pool().close().await;
 
-    let store = Store::open_configured(&dir.url(), &storage).await.unwrap();
+    let store = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     let (row, blob): (i64, Vec<u8>) = sqlx::query_as("SELECT message_row, raw FROM message_sources").fetch_one(store.pool()).await.unwrap();
     assert_eq!(marac_intake::crypto::DataKey::new(&keys.data).open(marac_intake::crypto::Place::MessageSource { message_row: row }, &blob).unwrap(), raw);
     assert_eq!(store.message_source(&reference).await.unwrap().unwrap(), raw);
@@ -302,13 +303,13 @@ async fn the_keys_never_reach_a_log_at_trace_in_process_or_from_the_binary() {
     let log = captured();
     let dir = Scratch::new("logs");
     let (storage, keys) = key_files(&dir.0, "k");
-    let store = Store::open_configured(&dir.url(), &storage).await.unwrap();
+    let store = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     let (reference, _) = triage_fixture(&store).await;
     store.message_source(&reference).await.unwrap();
     store.pool().close().await;
     let (new, new_keys) = key_files(&dir.0, "n");
-    marac_intake::store::encrypt::rekey(&dir.url(), &keys, &new_keys).await.unwrap();
-    let reopened = Store::open_configured(&dir.url(), &new).await.unwrap();
+    marac_intake::store::encrypt::rekey(&dir.url(), &keys, &new_keys, &Clock::system()).await.unwrap();
+    let reopened = Store::open_configured(&dir.url(), &new, &Clock::system()).await.unwrap();
     reopened.history().await.unwrap();
 
     // The control: a connection with sqlx's statement log on is captured, PRAGMAs included.

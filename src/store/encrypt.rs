@@ -157,13 +157,13 @@ pub struct Rekeyed {
 /// into a new file, the messages sealed again there in one transaction), synced, then renamed
 /// over the database: stopped at any point, the database in place opens with `old`, or (after
 /// the rename) with `new`. The service must be stopped: a database open elsewhere is refused.
-pub async fn rekey(url: &str, old: &Keys, new: &Keys) -> Result<Rekeyed> {
+pub async fn rekey(url: &str, old: &Keys, new: &Keys, clock: &crate::clock::Clock) -> Result<Rekeyed> {
     let path = db_path(url)?;
     if !path.exists() {
         return Err(StoreError::setup(format!("no database at {}", path.display())));
     }
     // Opening with the old keys first: a wrong key is said so, and every migration has run.
-    let store = Store::open_with(url, old).await?;
+    let store = Store::open_with(url, old, clock).await?;
     let rekeyed = Rekeyed {
         messages: sqlx::query_scalar("SELECT COUNT(*) FROM message_sources").fetch_one(&store.pool).await?,
         replies: sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&store.pool).await?,

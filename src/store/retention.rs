@@ -265,7 +265,7 @@ impl Store {
     /// Disposes of everything past its period at `now` (see the module's rules), in one
     /// transaction audited by `actor` with the counts. Returns the counts.
     pub async fn purge(&self, r: &RetentionConfig, now: DateTime<Utc>, actor: &str) -> Result<Purged> {
-        let stamp = crate::outbox::timestamp(now);
+        let stamp = crate::clock::stamp(now);
         let mut tx = self.begin().await?;
         let conn: &mut SqliteConnection = &mut tx.tx;
         // Deleted content is overwritten with zeros, not left in free pages.

@@ -3,7 +3,8 @@
 //! [`crate::rules`]), the users, and the audit log with its filters and CSV export.
 
 use super::audit::{self as actions, to_csv};
-use super::auth::{self, stamp, Admin, Signed};
+use super::auth::{self, Admin, Signed};
+use crate::clock::stamp;
 use super::page::{message, not_found, render, v, Page};
 use super::AppState;
 use crate::config::RULE_SECTIONS;
@@ -88,7 +89,7 @@ const AUDIT_ACTIONS: &[&str] = &[
 async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
     let (entries, left_out, error, status) = match q.filter() {
         Ok(f) => {
-            let at = stamp(auth::now());
+            let at = stamp(state.clock.now());
             let detail = q.encoded();
             let narrowed = f != crate::store::accounts::AuditFilter::default();
             state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_VIEW, None) }).await?;
@@ -107,7 +108,7 @@ async fn audit_csv(State(state): State<AppState>, Admin(signed): Admin, Query(q)
     let Ok(filter) = q.filter() else {
         return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Not a date", "The days are written YYYY-MM-DD.");
     };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let hidden = state.store.hidden_cases(signed.session.user.id, &at).await?;
     let (entries, _) = state.store.audit_search_hiding(&filter, i64::MAX, &hidden).await?;
     let detail = q.encoded();
@@ -123,7 +124,7 @@ struct UsersQuery {
 }
 
 async fn users_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<UsersQuery>) -> Page {
-    state.store.audit(&signed.audit(&stamp(auth::now()), actions::USERS_VIEW, None)).await?;
+    state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::USERS_VIEW, None)).await?;
     users_view(&state, &signed, StatusCode::OK, q.done.as_deref().map(|d| format!("Done: {d}.")), None).await
 }
 
@@ -151,7 +152,7 @@ struct UserForm {
 /// (not oneself), audited as the admin's.
 async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<UserForm>) -> Page {
     use crate::store::accounts::{valid_user_name, Role};
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let name = form.name.trim().to_owned();
     match form.action.as_str() {
         "add" => {
@@ -214,7 +215,7 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
 /// The rules in force (the file with the sections changed here layered over it), each section
 /// shown as the service reads it, where it comes from, and a link to change it.
 async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
-    state.store.audit(&signed.audit(&stamp(auth::now()), actions::RULES_VIEW, None)).await?;
+    state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, None)).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
     let heads = state.store.rule_heads().await?;
@@ -223,7 +224,7 @@ async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page
         .map(|s| serde_json::json!({ "name": s, "title": section_title(s), "source": heads.iter().find(|h| h.section == *s) }))
         .collect();
     let ctx = context! {
-        r => v(rules_view(&cfg)), sections => v(&sections), toml => redacted_toml(&cfg.file),
+        r => v(rules_view(&cfg, state.clock.today())), sections => v(&sections), toml => redacted_toml(&cfg.file),
         file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
     };
     Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
@@ -278,10 +279,9 @@ fn section_title(section: &str) -> &'static str {
 }
 
 /// What the rules pages show of a configuration: each rule section in words, templates rendered
-/// with example values.
-fn rules_view(cfg: &crate::config::Config) -> Value {
+/// with example values; the meetings are those after `today`.
+fn rules_view(cfg: &crate::config::Config, today: chrono::NaiveDate) -> Value {
     let f = &cfg.file;
-    let today = chrono::Local::now().date_naive();
     let meetings: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(120)).iter().take(4).map(|d| d.to_string()).collect();
     let sample_meeting = meetings.first().cloned().unwrap_or_else(|| "the next meeting".into());
     // Replies quote our reference for the referral's message, never a case's.
@@ -314,7 +314,7 @@ async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, 
     if !RULE_SECTIONS.contains(&section.as_str()) {
         return not_found(State(state), signed).await;
     }
-    state.store.audit(&signed.audit(&stamp(auth::now()), actions::RULES_VIEW, Some(&section))).await?;
+    state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, Some(&section))).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
     let editor = Editor { body: crate::config::section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
@@ -420,10 +420,10 @@ async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin
     };
     if form.action == "check" {
         editor.notice = Some("The section is valid. Nothing is saved until you save it.".into());
-        editor.preview = Some(rules_view(&built));
+        editor.preview = Some(rules_view(&built, state.clock.today()));
         return rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await;
     }
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let audit = signed.audit(&at, actions::RULES_CHANGE, None);
     match state.store.change_rule(&section, body.as_deref(), form.base, &note, audit).await? {
         RuleChange::Stale(newest) => {
@@ -482,7 +482,7 @@ async fn subject_page(State(state): State<AppState>, Admin(signed): Admin, Path(
     let Some(summary) = state.store.subject_summary(&person).await? else {
         return subject_view(&state, &signed, StatusCode::NOT_FOUND, None, None, Some("There is no victim record with that reference.")).await;
     };
-    state.store.audit(&signed.audit(&stamp(auth::now()), actions::SUBJECT_VIEW, Some(&person))).await?;
+    state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::SUBJECT_VIEW, Some(&person))).await?;
     let notice = match q.done.as_deref() {
         Some("rectify") => Some("Corrected. The change is recorded in the audit log."),
         Some("erase") => Some("Erased. The record stays as its reference; the erasure and its reason are in the audit log."),
@@ -496,7 +496,7 @@ async fn subject_export(State(state): State<AppState>, Admin(signed): Admin, Pat
     let Some(export) = state.store.subject_export(&person).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no victim record with that reference.");
     };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let zip = crate::store::subjects::archive(&export, &at, signed.name())?;
     let detail = export.counts().to_string();
     state.store.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::SUBJECT_EXPORT, Some(&person)) }).await?;
@@ -545,7 +545,7 @@ async fn subject_rectify(State(state): State<AppState>, Admin(signed): Admin, Pa
         let e = "The reason is kept in the audit log, which holds references only: give it without the name or date of birth (old or new).";
         return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some(e)).await;
     }
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let detail = format!("reason: {reason}");
     if !state.store.rectify_subject(&person, name.as_ref(), dob, &Audit { detail: Some(&detail), ..signed.audit(&at, actions::SUBJECT_RECTIFY, Some(&person)) }).await? {
         return subject_view(&state, &signed, StatusCode::CONFLICT, Some(summary), None, Some("This person was erased: there is nothing to correct.")).await;
@@ -572,7 +572,7 @@ async fn subject_erase(State(state): State<AppState>, Admin(signed): Admin, Path
     if form.confirm.trim() != person {
         return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some("Type the record's reference to confirm the erasure.")).await;
     }
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     state.store.erase_subject(&person, reason, &signed.audit(&at, actions::SUBJECT_ERASE, Some(&person))).await?;
     tracing::warn!(person = %person, user = %signed.name(), "A person was erased at a data-subject request.");
     Ok(Redirect::to(&format!("/admin/subjects/{person}?done=erase")).into_response())
@@ -589,7 +589,7 @@ struct RestrictedQuery {
 }
 
 async fn restricted_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<RestrictedQuery>) -> Page {
-    state.store.audit(&signed.audit(&stamp(auth::now()), actions::RESTRICTIONS_VIEW, None)).await?;
+    state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RESTRICTIONS_VIEW, None)).await?;
     let notice = q.done.as_deref().map(|d| format!("Done: {d}."));
     restricted_view(&state, &signed, StatusCode::OK, q.case.as_deref(), notice.as_deref(), None).await
 }
@@ -612,7 +612,7 @@ struct RestrictForm {
 /// Restrict a case to named users (or change who), or open it to all again; audited.
 async fn restricted_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<RestrictForm>) -> Page {
     use crate::store::subjects::RestrictRefusal;
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let case = form.case.trim().to_owned();
     match form.action.as_str() {
         "restrict" => {
@@ -637,6 +637,6 @@ async fn restricted_change(State(state): State<AppState>, Admin(signed): Admin, 
 
 /// An admin marks a break-glass access seen: it leaves the dashboard's notice.
 async fn break_glass_seen(State(state): State<AppState>, Admin(signed): Admin, Path(id): Path<i64>) -> Page {
-    state.store.break_glass_seen(id, &signed.audit(&stamp(auth::now()), actions::BREAK_GLASS_SEEN, None)).await?;
+    state.store.break_glass_seen(id, &signed.audit(&stamp(state.clock.now()), actions::BREAK_GLASS_SEEN, None)).await?;
     Ok(Redirect::to("/dashboard").into_response())
 }

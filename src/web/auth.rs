@@ -8,6 +8,7 @@
 //! when its user is disabled or their password changed.
 
 use super::AppState;
+use crate::clock::{parse, stamp};
 use crate::store::accounts::{AttemptCounts, Audit, Refusal, Role, SessionRow};
 use anyhow::{anyhow, Result};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
@@ -139,7 +140,7 @@ pub fn argon2_peak() -> usize {
 /// the n-th failure at or over a limit is [`BACKOFF_FIRST`] × 2ⁿ, at most [`BACKOFF_MAX`].
 pub fn admit(c: &AttemptCounts, now: DateTime<Utc>) -> Option<Refusal> {
     let wait = |over: i64, last: &Option<String>| -> Option<Duration> {
-        let last = last.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok())?.to_utc();
+        let last = last.as_deref().and_then(parse)?;
         let backoff = BACKOFF_FIRST.saturating_mul(1u32 << over.clamp(0, 16) as u32).min(BACKOFF_MAX);
         let until = last + chrono::Duration::from_std(backoff).ok()?;
         (until > now).then(|| (until - now).to_std().unwrap_or(BACKOFF_FIRST))
@@ -191,14 +192,6 @@ fn hex(b: &[u8]) -> String {
 /// Equal strings, compared in time independent of where they differ.
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-pub fn now() -> DateTime<Utc> {
-    Utc::now()
-}
-
-pub fn stamp(t: DateTime<Utc>) -> String {
-    crate::outbox::timestamp(t)
 }
 
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -257,8 +250,7 @@ pub fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>, trust
 
 /// Whether a session is still valid at `now`.
 pub fn session_alive(s: &SessionRow, now: DateTime<Utc>) -> bool {
-    let at = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| t.to_utc()).ok();
-    let (Some(created), Some(seen)) = (at(&s.created_at), at(&s.last_seen_at)) else { return false };
+    let (Some(created), Some(seen)) = (parse(&s.created_at), parse(&s.last_seen_at)) else { return false };
     now - seen < chrono::Duration::from_std(IDLE).expect("small") && now - created < chrono::Duration::from_std(ABSOLUTE).expect("small")
 }
 
@@ -313,14 +305,14 @@ pub fn client_of(parts: &Parts, state: &AppState) -> String {
 pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<SessionRow>> {
     let Some(token) = read_cookie(&parts.headers, session_cookie_name(state.secure_cookies)) else { return Ok(None) };
     let Some(s) = state.store.session(&token_hash(token)).await? else { return Ok(None) };
-    let now = now();
+    let now = state.clock.now();
     if !session_alive(&s, now) {
         let at = stamp(now);
         state.store.end_session(s.id, Some(Audit { at: &at, actor: &s.user.name, action: "session.expired", object: None, client: None, detail: None })).await?;
         return Ok(None);
     }
     // The idle clock is kept to the minute: one write a minute per session, not one per request.
-    let seen = DateTime::parse_from_rfc3339(&s.last_seen_at).map(|t| t.to_utc()).unwrap_or(now);
+    let seen = crate::clock::parse(&s.last_seen_at).unwrap_or(now);
     if now - seen >= chrono::Duration::seconds(60) {
         state.store.touch_session(s.id, &stamp(now)).await?;
     }
@@ -355,7 +347,7 @@ impl FromRequestParts<AppState> for Admin {
             Ok(Admin(s))
         } else {
             // Refused with the actor known: audited as theirs.
-            let (at, path) = (stamp(now()), super::audit::truncated(parts.uri.path()));
+            let (at, path) = (stamp(state.clock.now()), super::audit::truncated(parts.uri.path()));
             if let Err(e) = state.store.audit(&s.audit(&at, super::audit::ACCESS_REFUSED, Some(&path))).await {
                 tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
             }

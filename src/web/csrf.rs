@@ -35,7 +35,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-        state.refusals.record(&state.store, Kind::BodyTooLarge, &auth::client_of(&parts, &state), Some(parts.uri.path())).await;
+        state.refusals.record(&state.store, state.clock.now(), Kind::BodyTooLarge, &auth::client_of(&parts, &state), Some(parts.uri.path())).await;
         return (StatusCode::PAYLOAD_TOO_LARGE, "form too large\n").into_response();
     };
     let sent = form_field(&bytes, FIELD);
@@ -62,14 +62,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             match &actor {
                 // A signed-in user is known: their refusal is theirs, one row each.
                 Some(name) => {
-                    let (at, path) = (auth::stamp(auth::now()), super::audit::truncated(parts.uri.path()));
+                    let (at, path) = (crate::clock::stamp(state.clock.now()), super::audit::truncated(parts.uri.path()));
                     let detail = if sent.is_none() { "no token" } else { "wrong token" };
                     let audit = crate::store::accounts::Audit { at: &at, actor: name, action: kind.action(), object: Some(&path), client: Some(&client), detail: Some(detail) };
                     if let Err(e) = state.store.audit(&audit).await {
                         tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
                     }
                 }
-                None => state.refusals.record(&state.store, kind, &client, Some(parts.uri.path())).await,
+                None => state.refusals.record(&state.store, state.clock.now(), kind, &client, Some(parts.uri.path())).await,
             }
             (StatusCode::FORBIDDEN, "forbidden: this form's security token is missing or out of date; reload the page and try again\n").into_response()
         }

@@ -2,7 +2,8 @@
 //! referrals per week, outcomes, the repeat rate, time from arrival to reply, outbox trouble.
 
 use crate::store::cases::DashboardData;
-use chrono::{DateTime, Datelike, Duration, NaiveDate};
+use crate::clock::parse;
+use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Summary {
@@ -39,7 +40,7 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 /// `weeks` are the [`WEEKS`] weeks up to the latest referral's (or today's, with none; never
 /// after today), so a quiet spell or a history imported from the past still shows its figures.
 pub fn summarise(d: &DashboardData, today: NaiveDate) -> Summary {
-    let latest = d.messages.iter().filter(|m| m.1 != "ignored").filter_map(|m| DateTime::parse_from_rfc3339(&m.0).ok()).map(|t| t.date_naive()).max();
+    let latest = d.messages.iter().filter(|m| m.1 != "ignored").filter_map(|m| parse(&m.0)).map(|t| t.date_naive()).max();
     let this_week = monday(latest.map_or(today, |l| l.min(today)));
     let mut weeks: Vec<(NaiveDate, usize)> = (0..WEEKS).rev().map(|i| (this_week - Duration::weeks(i), 0)).collect();
     let (mut accepted, mut rejected, mut review, mut quarantined, mut ignored, mut repeats) = (0, 0, 0, 0, 0, 0);
@@ -59,7 +60,7 @@ pub fn summarise(d: &DashboardData, today: NaiveDate) -> Summary {
         if outcome == "ignored" {
             continue;
         }
-        if let Ok(at) = DateTime::parse_from_rfc3339(arrived) {
+        if let Some(at) = parse(arrived) {
             let m = monday(at.date_naive());
             if let Some(w) = weeks.iter_mut().find(|(d, _)| *d == m) {
                 w.1 += 1;
@@ -69,7 +70,7 @@ pub fn summarise(d: &DashboardData, today: NaiveDate) -> Summary {
     let mut delays: Vec<f64> = d
         .replies
         .iter()
-        .filter_map(|(a, s)| Some((DateTime::parse_from_rfc3339(s).ok()? - DateTime::parse_from_rfc3339(a).ok()?).num_seconds() as f64 / 60.0))
+        .filter_map(|(a, s)| Some((parse(s)? - parse(a)?).num_seconds() as f64 / 60.0))
         .filter(|m| *m >= 0.0)
         .collect();
     delays.sort_by(f64::total_cmp);

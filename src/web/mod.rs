@@ -30,6 +30,7 @@ pub mod server;
 pub mod templates;
 pub mod totp;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::rules::LiveConfig;
 use crate::store::Store;
@@ -95,10 +96,12 @@ pub struct AppState {
     pub edge: crate::config::WebEdge,
     /// Refusals an anonymous client can cause, counted and audited in aggregate.
     pub refusals: Arc<refusals::Refusals>,
+    /// The one clock ([`crate::clock`]): each request reads it once for what it records.
+    pub clock: Clock,
 }
 
 impl AppState {
-    pub fn new(store: Store, cfg: Arc<Config>, opts: &WebOptions) -> AppState {
+    pub fn new(store: Store, cfg: Arc<Config>, opts: &WebOptions, clock: Clock) -> AppState {
         let web = cfg.file.web.as_ref();
         AppState {
             trusted_proxies: web.map(|w| w.trusted_proxies.clone()).unwrap_or_default().into(),
@@ -110,6 +113,7 @@ impl AppState {
             templates: Arc::new(templates::environment()),
             secure_cookies: opts.secure_cookies(),
             trust_forwarded_for: opts.trust_forwarded_for,
+            clock,
         }
     }
 
@@ -121,10 +125,10 @@ impl AppState {
 
 /// Binds the listener (so a bad address or certificate fails before anything runs) and serves
 /// on a task until `stop`. Returns the bound address (port 0 picks a free one) and the task.
-pub async fn start(cfg: Arc<Config>, store: Store, opts: &WebOptions, stop: tokio_util::sync::CancellationToken) -> Result<(String, tokio::task::JoinHandle<Result<()>>)> {
+pub async fn start(cfg: Arc<Config>, store: Store, opts: &WebOptions, clock: Clock, stop: tokio_util::sync::CancellationToken) -> Result<(String, tokio::task::JoinHandle<Result<()>>)> {
     let listener = server::Listener::bind(opts).await?;
     let url = format!("{}://{}", listener.scheme(), listener.local_addr()?);
-    let state = AppState::new(store, cfg, opts);
+    let state = AppState::new(store, cfg, opts, clock);
     tokio::spawn(watch_rules(state.live.clone(), state.store.clone(), stop.clone()));
     Ok((url, tokio::spawn(listener.serve(state, stop))))
 }

@@ -4,7 +4,8 @@
 //! audited; the routing and its guards are [`super::routes`].
 
 use super::audit as actions;
-use super::auth::{self, cookie, session_cookie_name, stamp, Signed};
+use super::auth::{self, cookie, session_cookie_name, Signed};
+use crate::clock::stamp;
 use super::page::{message, render, v, Page, PageError};
 use super::{csrf, templates, AppState};
 use crate::decide::ReplyKind;
@@ -123,7 +124,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Page {
     if username.is_empty() {
         return login_page(&state, StatusCode::BAD_REQUEST, Some("Enter your user name and password."), None);
     }
-    let now = auth::now();
+    let now = state.clock.now();
     let at = stamp(now);
     let attempt = match auth::begin_attempt(&state, &username, &client, now).await? {
         Ok(id) => id,
@@ -202,7 +203,7 @@ fn enrol_page(state: &AppState, status: StatusCode, name: &str, secret: &totp::S
 /// recovery codes are made and shown (once), and the session opens. Counted by the throttle as a
 /// sign-in attempt.
 async fn enrol(state: &AppState, client: &str, enrol_token: Option<String>, login_token: Option<String>, code: &str) -> Page {
-    let now = auth::now();
+    let now = state.clock.now();
     let at = stamp(now);
     let since = stamp(now - chrono::Duration::from_std(auth::ENROLMENT_TIME).expect("small"));
     let found = match &enrol_token {
@@ -256,7 +257,7 @@ async fn enrol(state: &AppState, client: &str, enrol_token: Option<String>, logi
 use axum::extract::FromRequest;
 
 async fn logout(State(state): State<AppState>, signed: Signed) -> Page {
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     state.store.end_session(signed.session.id, Some(signed.audit(&at, "logout", None))).await?;
     let clear = cookie(session_cookie_name(state.secure_cookies), "", state.secure_cookies, Some(0));
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
@@ -287,7 +288,7 @@ struct PasswordForm {
 /// failure (so a session left open cannot be used to guess it). Every session of the user ends,
 /// this one too.
 async fn account_change(State(state): State<AppState>, signed: Signed, Form(form): Form<PasswordForm>) -> Page {
-    let now = auth::now();
+    let now = state.clock.now();
     let at = stamp(now);
     let name = signed.name().to_owned();
     let attempt = match auth::begin_attempt(&state, &name, &signed.client, now).await? {
@@ -339,7 +340,7 @@ fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
 }
 
 async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>) -> Page {
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let hidden = hidden_for(&state, &signed, &at).await?;
     let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
@@ -353,7 +354,7 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
 /// Restricted cases the user may not see are left out, as on the page.
 pub async fn queue_json(State(state): State<AppState>, signed: Signed) -> Page {
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let hidden = hidden_for(&state, &signed, &at).await?;
     let records: Vec<MessageRecord> = state.store.queue_page_hiding(&QueueFilter::default(), None, &hidden).await?.0.into_iter().map(|(r, _)| r).collect();
     state.store.audit(&Audit { detail: Some("json"), ..signed.audit(&at, actions::QUEUE_VIEW, None) }).await?;
@@ -369,7 +370,7 @@ struct CaseQuery {
 }
 
 async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Query(q): Query<CaseQuery>) -> Page {
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let access = match state.store.access(&reference, signed.session.user.id, &at).await? {
         Access::Restricted { .. } => return refuse_restricted(&state, &signed, &reference, &at).await,
         a => a,
@@ -408,7 +409,7 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Some("break-glass") => Some("Break-glass access granted: it is recorded with your reason, and the admins are told."),
         _ => None,
     };
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     let upcoming: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     let outbox: Vec<Value> = view.outbox.iter().map(|(e, m, a)| serde_json::json!({"entry": e, "message_ref": m, "attempts": a})).collect();
     let kept = match &view.message {
@@ -450,7 +451,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
     let Some(item) = tx.review_item(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Already decided", "This message is not (or no longer) waiting for a decision.");
     };
-    let now = auth::now();
+    let now = state.clock.now();
     let at = stamp(now);
     let i = &item.inspection;
     let original = Envelope {
@@ -466,7 +467,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
             if name.is_none() && dob.is_none() {
                 return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Cannot accept", "Neither the victim's name nor their date of birth could be read from this message: reject it and ask the referrer to send the referral again.");
             }
-            let today = chrono::Local::now().date_naive();
+            let today = crate::clock::local_day(now);
             let victim = Victim { name: name.clone(), dob };
             let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
             let key = name.as_ref().map(PersonName::key).unwrap_or_default();
@@ -485,8 +486,8 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a decision", "Choose accept or reject."),
     };
     if let Some(to) = item.record.reply_to.first() {
-        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, chrono::Local::now().date_naive(), now.fixed_offset(), &cfg)?;
-        tx.queue_reply(item.record.row, &reply).await?;
+        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, state.clock.today(), now.fixed_offset(), &cfg)?;
+        tx.queue_reply(item.record.row, &reply, now).await?;
     }
     tx.audit(&Audit { detail: Some(&detail).filter(|d| !d.is_empty()).map(String::as_str), ..signed.audit(&at, action, Some(&reference)) }).await?;
     tx.commit().await?;
@@ -514,7 +515,7 @@ async fn case_person(State(state): State<AppState>, signed: Signed, Path(referen
     let Some(case) = tx.case_for_update(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no case with that reference.");
     };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let (action, detail) = match form.action.as_str() {
         "merge" => {
             let this: i64 = tx.case_person(case.id).await?;
@@ -544,7 +545,7 @@ async fn quarantine(State(state): State<AppState>, signed: Signed, Path(referenc
     let Some(item) = tx.quarantined_item(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Not quarantined", "This message is not (or no longer) quarantined.");
     };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let action = match form.action.as_str() {
         "release" => {
             tx.release_quarantined(&item, signed.name(), &at).await?;
@@ -573,7 +574,7 @@ async fn case_status(State(state): State<AppState>, signed: Signed, Path(referen
     if case.status != "pending" {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Not pending", "This case has been heard or closed already.");
     }
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let (action, detail) = match form.action.as_str() {
         "heard" => {
             tx.set_case_status(case.id, "heard").await?;
@@ -584,7 +585,7 @@ async fn case_status(State(state): State<AppState>, signed: Signed, Path(referen
             (actions::CASE_CLOSE, None)
         }
         "move" => {
-            let today = chrono::Local::now().date_naive();
+            let today = state.clock.today();
             let meetings = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(366));
             let Some(date) = chrono::NaiveDate::parse_from_str(form.meeting.trim(), "%Y-%m-%d").ok().filter(|d| meetings.contains(d)) else {
                 return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a meeting", "Choose one of the coming meetings of the schedule.");
@@ -649,7 +650,7 @@ async fn attachment(State(state): State<AppState>, signed: Signed, Path((referen
     let Some(a) = email.attachments.into_iter().nth(n) else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That message has no such attachment.");
     };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let detail = format!("attachment {} ({})", a.at, serde_json::to_value(a.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default());
     state.store.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::ATTACHMENT_DOWNLOAD, Some(&reference)) }).await?;
     let name = download_name(&reference, a.name.as_deref(), n, a.kind);
@@ -665,7 +666,7 @@ async fn original(State(state): State<AppState>, signed: Signed, Path(reference)
         Ok(raw) => raw,
         Err(page) => return Ok(page),
     };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     state.store.audit(&signed.audit(&at, actions::MESSAGE_DOWNLOAD, Some(&reference))).await?;
     let name = download_name(&reference, Some("original.eml"), 0, crate::sniff::FileKind::Text);
     Ok(download(raw, &name))
@@ -683,9 +684,9 @@ fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
 
 /// The schedule's coming meetings and every meeting with cases listed, with their counts.
 async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     // Counted without the restricted cases closed to this user (as their agendas are).
-    let hidden = hidden_for(&state, &signed, &stamp(auth::now())).await?;
+    let hidden = hidden_for(&state, &signed, &stamp(state.clock.now())).await?;
     let listed = state.store.meetings_with_cases(&hidden).await?;
     let mut dates: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     dates.extend(listed.iter().map(|m| m.date.clone()));
@@ -701,7 +702,7 @@ async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
 
 async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let rows = agenda_for(&state, &signed, day, &at).await?;
     state.store.audit(&signed.audit(&at, actions::MEETING_VIEW, Some(&date))).await?;
     Ok(render(&state, "meeting.html", Some(&signed), context! { date, rows => v(&rows) })?.into_response())
@@ -709,7 +710,7 @@ async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date):
 
 async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let rows = agenda_for(&state, &signed, day, &at).await?;
     let bytes = super::agenda::xlsx(day, &rows, agenda_names(&state))?;
     state.store.audit(&Audit { detail: Some("xlsx"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
@@ -719,7 +720,7 @@ async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): 
 
 async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     let rows = agenda_for(&state, &signed, day, &at).await?;
     state.store.audit(&Audit { detail: Some("csv"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
     let disposition = format!("attachment; filename=\"marac-agenda-{day}.csv\"");
@@ -728,9 +729,9 @@ async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): P
 
 async fn dashboard_page(State(state): State<AppState>, signed: Signed) -> Page {
     // The figures leave out the restricted cases closed to this user.
-    let hidden = hidden_for(&state, &signed, &stamp(auth::now())).await?;
+    let hidden = hidden_for(&state, &signed, &stamp(state.clock.now())).await?;
     let data = state.store.dashboard_data(&hidden).await?;
-    let s = super::dashboard::summarise(&data, chrono::Local::now().date_naive());
+    let s = super::dashboard::summarise(&data, state.clock.today());
     // The admins' notice of break-glass accesses to restricted cases, until one marks each seen.
     let break_glass = if signed.is_admin() { state.store.break_glass_unseen().await? } else { Vec::new() };
     Ok(render(&state, "dashboard.html", Some(&signed), context! { s => v(&s), break_glass => v(&break_glass) })?.into_response())
@@ -754,7 +755,7 @@ async fn agenda_for(state: &AppState, signed: &Signed, day: chrono::NaiveDate, a
 /// The "restricted" page (403) when `reference` is a restricted case (or one of its messages)
 /// closed to `signed`; None when they may see it.
 async fn restricted(state: &AppState, signed: &Signed, reference: &str) -> Result<Option<Response>, PageError> {
-    let at = stamp(auth::now());
+    let at = stamp(state.clock.now());
     match state.store.access(reference, signed.session.user.id, &at).await? {
         Access::Restricted { .. } => Ok(Some(refuse_restricted(state, signed, reference, &at).await?)),
         _ => Ok(None),
@@ -778,7 +779,7 @@ struct BreakGlassForm {
 /// `web.break_glass_secs`; recorded in the audit log with the reason, and listed on the admins'
 /// dashboard until one of them marks it seen.
 async fn break_glass(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<BreakGlassForm>) -> Page {
-    let now = auth::now();
+    let now = state.clock.now();
     let at = stamp(now);
     if !matches!(state.store.access(&reference, signed.session.user.id, &at).await?, Access::Restricted { .. }) {
         return Ok(Redirect::to(&format!("/case/{reference}")).into_response());

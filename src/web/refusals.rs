@@ -15,6 +15,7 @@
 use super::audit::truncated;
 use crate::store::accounts::Audit;
 use crate::store::Store;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -75,11 +76,11 @@ pub struct Refusals {
 }
 
 impl Refusals {
-    /// Counts one refusal; audits it at once when it opens a window.
-    pub async fn record(&self, store: &Store, kind: Kind, client: &str, path: Option<&str>) {
+    /// Counts one refusal made at `now`; audits it at once when it opens a window.
+    pub async fn record(&self, store: &Store, now: DateTime<Utc>, kind: Kind, client: &str, path: Option<&str>) {
         let first = self.count(kind, client, path, Instant::now());
         if let Some(row) = first {
-            write(store, &[row]).await;
+            write(store, now, &[row]).await;
         }
     }
 
@@ -101,10 +102,10 @@ impl Refusals {
     }
 
     /// Closes the windows older than [`WINDOW`] (all of them with `all`), writing a row for each
-    /// that counted more than its first refusal, and one WARN line per action.
-    pub async fn flush(&self, store: &Store, all: bool) {
+    /// that counted more than its first refusal (audited at `now`), and one WARN line per action.
+    pub async fn flush(&self, store: &Store, now: DateTime<Utc>, all: bool) {
         let rows = self.close(Instant::now(), all);
-        write(store, &rows).await;
+        write(store, now, &rows).await;
     }
 
     fn close(&self, now: Instant, all: bool) -> Vec<Row> {
@@ -119,8 +120,8 @@ impl Refusals {
     }
 }
 
-async fn write(store: &Store, rows: &[Row]) {
-    let at = super::auth::stamp(super::auth::now());
+async fn write(store: &Store, now: DateTime<Utc>, rows: &[Row]) {
+    let at = crate::clock::stamp(now);
     let mut totals: HashMap<&'static str, u64> = HashMap::new();
     for r in rows {
         *totals.entry(r.kind.action()).or_default() += r.count;

@@ -75,7 +75,7 @@ impl Listener {
             let (tcp, peer) = tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = flush.tick() => {
-                    state.refusals.flush(&state.store, false).await;
+                    state.refusals.flush(&state.store, state.clock.now(), false).await;
                     continue;
                 }
                 accepted = self.tcp.accept() => match accepted {
@@ -91,7 +91,7 @@ impl Listener {
                 drop(tcp);
                 let state = state.clone();
                 // In the connections' set, so that a stop waits for its audit row to be written.
-                conns.spawn(async move { state.refusals.record(&state.store, Kind::TooManyConnections, &peer.ip().to_string(), None).await });
+                conns.spawn(async move { state.refusals.record(&state.store, state.clock.now(), Kind::TooManyConnections, &peer.ip().to_string(), None).await });
                 continue;
             };
             let (app, tls, stop) = (app.clone(), self.tls.clone(), stop.clone());
@@ -111,7 +111,7 @@ impl Listener {
         if tokio::time::timeout(DRAIN, drained).await.is_err() {
             conns.abort_all();
         }
-        state.refusals.flush(&state.store, true).await;
+        state.refusals.flush(&state.store, state.clock.now(), true).await;
         Ok(())
     }
 }
@@ -142,14 +142,14 @@ pub(super) async fn bounded(State(state): State<AppState>, req: Request, next: N
     let (parts, body) = req.into_parts();
     let announced = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if announced.is_some_and(|n| n > csrf::MAX_FORM_BYTES as u64) {
-        state.refusals.record(&state.store, Kind::BodyTooLarge, &auth::client_of(&parts, &state), Some(parts.uri.path())).await;
+        state.refusals.record(&state.store, state.clock.now(), Kind::BodyTooLarge, &auth::client_of(&parts, &state), Some(parts.uri.path())).await;
         return (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONNECTION, "close")], "request body too large\n").into_response();
     }
     let (client, path) = (auth::client_of(&parts, &state), parts.uri.path().to_owned());
     match tokio::time::timeout(state.edge.request_timeout, next.run(Request::from_parts(parts, body))).await {
         Ok(res) => res,
         Err(_) => {
-            state.refusals.record(&state.store, Kind::RequestTimeout, &client, Some(&path)).await;
+            state.refusals.record(&state.store, state.clock.now(), Kind::RequestTimeout, &client, Some(&path)).await;
             (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], "request timeout\n").into_response()
         }
     }

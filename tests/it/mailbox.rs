@@ -7,6 +7,7 @@
 use crate::support;
 
 use chrono::{DateTime, FixedOffset};
+use marac_intake::clock::Clock;
 use marac_intake::config::{self, Config};
 use marac_intake::mailbox::{connect, folder_for, ingest_pass, watch, MailboxError, PassSummary};
 use marac_intake::store::Action;
@@ -111,7 +112,7 @@ async fn every_message_is_decided_once_and_filed_by_outcome() {
         server.append(USER, "INBOX", raw, *arrived).await;
     }
 
-    let first = ingest_pass(&cfg, &store).await.expect("first pass");
+    let first = ingest_pass(&cfg, &store, &Clock::system()).await.expect("first pass");
     assert_eq!(first, PassSummary { decided: messages.len(), refiled: 0 });
 
     // Exactly one decision per message, found again by its content hash.
@@ -141,7 +142,7 @@ async fn every_message_is_decided_once_and_filed_by_outcome() {
 
     // A second pass changes nothing.
     let outbox = count(&store, "SELECT COUNT(*) FROM outbox").await;
-    let second = ingest_pass(&cfg, &store).await.expect("second pass");
+    let second = ingest_pass(&cfg, &store, &Clock::system()).await.expect("second pass");
     assert_eq!(second, PassSummary::default());
     assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, messages.len() as i64);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox").await, outbox);
@@ -162,7 +163,7 @@ async fn a_message_committed_but_not_moved_is_filed_without_a_second_decision() 
     let outbox = count(&store, "SELECT COUNT(*) FROM outbox").await;
     server.append(USER, "INBOX", raw, *arrived).await;
 
-    let summary = ingest_pass(&cfg, &store).await.expect("pass after the crash");
+    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("pass after the crash");
     assert_eq!(summary, PassSummary { decided: 0, refiled: 1 });
     assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 1);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox").await, outbox);
@@ -209,7 +210,8 @@ async fn watch_survives(outage: impl FnOnce(&Dovecot)) {
     let messages = messages();
     let shutdown = CancellationToken::new();
     let wake = tokio::sync::Notify::new();
-    let service = watch(&cfg, &store, &wake, shutdown.clone());
+    let clock = marac_intake::clock::Clock::system();
+    let service = watch(&cfg, &store, &clock, &wake, shutdown.clone());
     let driver = async {
         // Give the service time to reach IDLE on an empty inbox, then deliver.
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -250,7 +252,7 @@ async fn a_changed_uidvalidity_rescans_without_deciding_anything_twice() {
     let messages = messages();
     let [a, b, c] = [&messages[0], &messages[1], &messages[2]];
     server.append(USER, "INBOX", &a.1, a.2).await;
-    assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+    assert_eq!(ingest_pass(&cfg, &store, &Clock::system()).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
     server.append(USER, "INBOX", &b.1, b.2).await;
     server.append(USER, "INBOX", &c.1, c.2).await;
     // b is committed as if the service crashed before moving it.
@@ -258,7 +260,7 @@ async fn a_changed_uidvalidity_rescans_without_deciding_anything_twice() {
     let before = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
     server.reset_inbox_uidvalidity(USER);
 
-    let summary = ingest_pass(&cfg, &store).await.expect("pass after the UIDVALIDITY change");
+    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("pass after the UIDVALIDITY change");
     assert_eq!(summary, PassSummary { decided: 1, refiled: 1 });
     assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 3);
     assert!(server.list_folder(USER, "INBOX").await.is_empty());
@@ -277,11 +279,11 @@ async fn a_frozen_server_times_out_instead_of_hanging() {
     server.append(USER, "INBOX", &messages[0].1, messages[0].2).await;
     server.freeze();
     let started = std::time::Instant::now();
-    let err = tokio::time::timeout(Duration::from_secs(30), ingest_pass(&cfg, &store)).await.expect("bounded by the command time limit").expect_err("a frozen server");
+    let err = tokio::time::timeout(Duration::from_secs(30), ingest_pass(&cfg, &store, &Clock::system())).await.expect("bounded by the command time limit").expect_err("a frozen server");
     assert!(format!("{err:#}").contains("no answer within 2 s"), "{err:#}");
     assert!(started.elapsed() < Duration::from_secs(10));
     server.thaw();
-    assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+    assert_eq!(ingest_pass(&cfg, &store, &Clock::system()).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
 }
 
 /// Plaintext on loopback, when the configuration explicitly allows it, works end to end.
@@ -292,7 +294,7 @@ async fn plaintext_on_loopback_works_when_explicitly_allowed() {
     let cfg = config_with(&server, "none", server.imap_port, false, &[("MARAC__IMAP__ALLOW_PLAINTEXT_ON_LOOPBACK", "true")]);
     let messages = messages();
     server.append(USER, "INBOX", &messages[0].1, messages[0].2).await;
-    assert_eq!(ingest_pass(&cfg, &store).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+    assert_eq!(ingest_pass(&cfg, &store, &Clock::system()).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
 }
 
 /// XOAUTH2 against Dovecot's oauth2 passdb and a local introspection endpoint: a good token (from
@@ -337,7 +339,7 @@ async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_
     let arrived = DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap();
     server.append(USER, "INBOX", bad.as_bytes(), arrived).await;
     server.append(USER, "INBOX", &good, arrived).await;
-    let summary = ingest_pass(&cfg, &store).await.expect("the pass goes on past the bad message");
+    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("the pass goes on past the bad message");
     assert_eq!(summary, PassSummary { decided: 2, refiled: 0 });
     let history = store.history().await.unwrap();
     assert_eq!(history.len(), 2);
@@ -364,14 +366,14 @@ async fn a_locked_database_ends_the_pass_to_be_retried_and_nothing_is_parked_or_
     server.append(USER, "INBOX", &good, DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap()).await;
     // Another writer holds the write lock past the store's busy timeout.
     let writer = store.begin().await.unwrap();
-    let err = ingest_pass(&cfg, &store).await.expect_err("the pass cannot commit");
+    let err = ingest_pass(&cfg, &store, &Clock::system()).await.expect_err("the pass cannot commit");
     assert!(matches!(err, MailboxError::Store(_)), "{err}");
     assert_eq!(err.action(), Action::Retry, "{err}");
     drop(writer);
     assert!(store.history().await.unwrap().is_empty(), "nothing recorded, not even a parked review item");
     assert_eq!(server.list_folder(USER, "INBOX").await.len(), 1, "the message stays where it was");
     assert!(server.list_folder(USER, "MARAC/Review").await.is_empty());
-    let summary = ingest_pass(&cfg, &store).await.expect("the next pass");
+    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("the next pass");
     assert_eq!(summary, PassSummary { decided: 1, refiled: 0 });
     assert_eq!(store.history().await.unwrap()[0].outcome, "accepted");
     assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);

@@ -38,6 +38,7 @@ mod retention;
 mod run;
 mod samples;
 mod sender_trust;
+mod timestamps;
 mod service;
 mod triage_scenarios;
 mod web;

@@ -132,7 +132,7 @@ async fn replies_are_delivered_once_deferred_on_4xx_failed_on_5xx_refused_off_th
 
     let deferred = row(&rows, DEFERRED, "acknowledgement");
     assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 1));
-    assert!(deferred.next_attempt_at.as_deref().is_some_and(|t| t > marac_intake::outbox::timestamp(now).as_str()));
+    assert!(deferred.next_attempt_at.as_deref().is_some_and(|t| t > marac_intake::clock::stamp(now).as_str()));
     let a = store.outbox_attempts(deferred.id).await.unwrap();
     assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "deferred", Some(451)));
 
@@ -222,7 +222,8 @@ async fn the_service_sends_a_new_reply_when_woken_and_stops_on_shutdown() {
     let cfg = samples_config(submission_env(&pf));
     let wake = tokio::sync::Notify::new();
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let service = marac_intake::outbox::serve(&cfg, &store, &wake, shutdown.clone());
+    let clock = marac_intake::clock::Clock::system();
+    let service = marac_intake::outbox::serve(&cfg, &store, &clock, &wake, shutdown.clone());
     let driver = async {
         // Let the service start and find nothing to do.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -249,7 +250,7 @@ async fn the_service_sends_a_new_reply_when_woken_and_stops_on_shutdown() {
 async fn a_crashed_senders_claim_is_taken_again_after_its_lease() {
     let dir = scratch("lease");
     let store = triaged(&dir.0.join("db.sqlite"), &["001_police_seed_victim_l_accept15.eml"]).await;
-    let t = |min: i64| marac_intake::outbox::timestamp(Utc::now() + chrono::Duration::minutes(min));
+    let t = |min: i64| marac_intake::clock::stamp(Utc::now() + chrono::Duration::minutes(min));
     let first = store.claim_reply(&t(0), &t(5)).await.unwrap().expect("a due row");
     assert!(store.claim_reply(&t(1), &t(6)).await.unwrap().is_none(), "held by the first claim");
     assert_eq!(store.outbox().await.unwrap()[0].status, "sending");

@@ -43,8 +43,9 @@ async fn referrals_in_the_inbox_get_exactly_one_reply_each_in_the_referrers_mail
 
     let wake = Notify::new();
     let shutdown = CancellationToken::new();
-    let mailbox = marac_intake::mailbox::watch(&cfg, &store, &wake, shutdown.clone());
-    let outbox = marac_intake::outbox::serve(&cfg, &store, &wake, shutdown.clone());
+    let clock = marac_intake::clock::Clock::system();
+    let mailbox = marac_intake::mailbox::watch(&cfg, &store, &clock, &wake, shutdown.clone());
+    let outbox = marac_intake::outbox::serve(&cfg, &store, &clock, &wake, shutdown.clone());
     let driver = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let started = Instant::now();

@@ -138,7 +138,7 @@ impl Served {
         change(&mut cfg);
         let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
         let stop = CancellationToken::new();
-        let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
+        let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, marac_intake::clock::Clock::system(), stop.clone()).await.unwrap();
         let addr = url.strip_prefix("http://").unwrap().to_owned();
         Served { _scratch: scratch, store, addr, stop, task }
     }
@@ -428,11 +428,11 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let logout = http(a, "POST", "/logout", Some(&boss), Some(&format!("csrf={}", csrf_in(&http(a, "GET", "/", Some(&boss), None).await.body)))).await;
     assert_eq!((logout.status, logout.header("location")), (303, Some("/login")));
     assert_eq!(http(a, "GET", "/", Some(&boss), None).await.status, 303);
-    let idle = auth::stamp(chrono::Utc::now() - chrono::Duration::minutes(31));
+    let idle = marac_intake::clock::stamp(chrono::Utc::now() - chrono::Duration::minutes(31));
     sqlx::query("UPDATE sessions SET last_seen_at = ?").bind(&idle).execute(store.pool()).await.unwrap();
     assert_eq!(http(a, "GET", "/", Some(&coord), None).await.header("location"), Some("/login"));
     // A disabled user cannot sign in.
-    store.disable_user("boss", &auth::stamp(chrono::Utc::now())).await.unwrap();
+    store.disable_user("boss", &marac_intake::clock::stamp(chrono::Utc::now())).await.unwrap();
     assert_eq!(sign_in(a, "boss", PASSWORD).await.unwrap_err().status, 401);
 
     // Throttle: after 5 failures of the account from this address, even the right password
@@ -459,7 +459,7 @@ async fn over_tls_the_cookies_are_secure_and_plain_http_gets_no_answer() {
     let opts = WebOptions { listen: "0.0.0.0:0".parse().unwrap(), tls: Some((crt, key)), trust_forwarded_for: false };
     assert!(opts.secure_cookies());
     let stop = CancellationToken::new();
-    let (url, task) = web::start(Arc::new(cfg), store, &opts, stop.clone()).await.unwrap();
+    let (url, task) = web::start(Arc::new(cfg), store, &opts, marac_intake::clock::Clock::system(), stop.clone()).await.unwrap();
     let port = url.rsplit(':').next().unwrap().to_owned();
     assert!(url.starts_with("https://"), "{url}");
     let addr = format!("127.0.0.1:{port}");
@@ -787,7 +787,7 @@ async fn a_flood_of_guesses_checks_few_passwords_and_locks_no_one_out() {
     })
     .await;
     let (store, a) = (served.store.clone(), served.addr.clone());
-    let since = auth::stamp(chrono::Utc::now() - chrono::Duration::minutes(5));
+    let since = marac_intake::clock::stamp(chrono::Utc::now() - chrono::Duration::minutes(5));
     let (cookie, token) = login_form(&a).await;
 
     // 100 guesses at coord's password at once, from one address: the attempts are counted before

@@ -45,7 +45,7 @@ impl Served {
         let trust = cfg.file.web.as_ref().unwrap().trust_forwarded_for;
         let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: trust };
         let stop = CancellationToken::new();
-        let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, stop.clone()).await.unwrap();
+        let (url, task) = web::start(Arc::new(cfg), store.clone(), &opts, marac_intake::clock::Clock::system(), stop.clone()).await.unwrap();
         Served { _scratch: scratch, store, addr: url.strip_prefix("http://").unwrap().to_owned(), stop, task }
     }
 
