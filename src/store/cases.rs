@@ -2,7 +2,9 @@
 //! signals it is ordered by, the case page, and the decision on a review item (the decision row,
 //! the reply in the outbox and the audit record commit in one transaction).
 
-use super::{message_record, parse_date, MessageRecord, OutboxAttempt, OutboxEntry, Store, Tx, MESSAGE_SELECT};
+use super::{message_record, parse_date, spelled, spelled_list, MessageRecord, OutboxAttempt, OutboxEntry, Store, Tx, MESSAGE_SELECT};
+use crate::config::Criterion;
+use crate::decide::{OutboxKind, Outcome, ReplyKind};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -46,10 +48,10 @@ impl RiskSignals {
 
     fn new(record: &MessageRecord, high_risk: Vec<String>, children: usize, agency: Option<String>) -> RiskSignals {
         RiskSignals {
-            repeat: record.criteria.iter().any(|c| c == "repeat"),
+            repeat: record.criteria.contains(&Criterion::Repeat),
             high_risk,
             children,
-            escalation: record.criteria.iter().any(|c| c == "potential_escalation"),
+            escalation: record.criteria.contains(&Criterion::PotentialEscalation),
             agency,
         }
     }
@@ -115,7 +117,7 @@ pub struct CaseRow {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DecisionRow {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub reasons: Vec<String>,
     pub decided_by: String,
     pub decided_at: String,
@@ -192,9 +194,9 @@ impl Store {
             Ok(q.fetch_all(&self.pool).await?)
         };
         let mut rows = Vec::new();
-        for (part, outcome) in [("review", "review"), ("quarantined", "quarantined")] {
-            if wanted(part) {
-                rows.extend(run(format!("{select} WHERE m.outcome = '{outcome}'{extra} ORDER BY m.arrived_at, m.id")).await?);
+        for outcome in [Outcome::Review, Outcome::Quarantined] {
+            if wanted(outcome.as_str()) {
+                rows.extend(run(format!("{select} WHERE m.outcome = '{}'{extra} ORDER BY m.arrived_at, m.id", outcome.as_str())).await?);
             }
         }
         let mut total = 0;
@@ -237,7 +239,7 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(DecisionRow {
-                    outcome: r.try_get("outcome")?,
+                    outcome: spelled(r, "outcome")?,
                     reasons: serde_json::from_str(&r.try_get::<String, _>("reasons")?)?,
                     decided_by: r.try_get("decided_by")?,
                     decided_at: r.try_get("decided_at")?,
@@ -336,7 +338,11 @@ impl Tx {
     /// The message `reference` if it is (still) a review item.
     pub async fn review_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = 'review'"))).bind(reference).fetch_optional(&mut *self.tx).await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
+            .bind(reference)
+            .bind(Outcome::Review.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
         r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
     }
 
@@ -380,10 +386,12 @@ impl Tx {
                 (id, cref, meeting, false)
             }
         };
-        sqlx::query("UPDATE messages SET outcome = 'accepted', case_kind = ?, case_id = ?, person_id = ?, reply_kind = 'acknowledgement' WHERE id = ?")
+        sqlx::query("UPDATE messages SET outcome = ?, case_kind = ?, case_id = ?, person_id = ?, reply_kind = ? WHERE id = ?")
+            .bind(Outcome::Accepted.as_str())
             .bind(if linked { "linked" } else { "new" })
             .bind(case_id)
             .bind(person_id)
+            .bind(ReplyKind::Acknowledgement.as_str())
             .bind(item.record.row)
             .execute(&mut *self.tx)
             .await?;
@@ -394,24 +402,26 @@ impl Tx {
             .bind(today.to_string())
             .execute(&mut *self.tx)
             .await?;
-        self.decision_row(item.record.row, "accepted", &["accepted by a coordinator".to_owned()], by, now).await?;
+        self.decision_row(item.record.row, Outcome::Accepted, &["accepted by a coordinator".to_owned()], by, now).await?;
         Ok(Accepted { case_ref, meeting, linked })
     }
 
     /// A coordinator rejects a review item with `reasons` (sent to the referrer).
     pub async fn reject_review(&mut self, item: &ReviewItem, reasons: &[String], by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = 'rejected', reply_kind = 'rejection', reasons = ? WHERE id = ?")
+        sqlx::query("UPDATE messages SET outcome = ?, reply_kind = ?, reasons = ? WHERE id = ?")
+            .bind(Outcome::Rejected.as_str())
+            .bind(ReplyKind::Rejection.as_str())
             .bind(serde_json::to_string(reasons)?)
             .bind(item.record.row)
             .execute(&mut *self.tx)
             .await?;
-        self.decision_row(item.record.row, "rejected", reasons, by, now).await
+        self.decision_row(item.record.row, Outcome::Rejected, reasons, by, now).await
     }
 
-    async fn decision_row(&mut self, row: i64, outcome: &str, reasons: &[String], by: &str, now: &str) -> Result<()> {
+    async fn decision_row(&mut self, row: i64, outcome: Outcome, reasons: &[String], by: &str, now: &str) -> Result<()> {
         sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)")
             .bind(row)
-            .bind(outcome)
+            .bind(outcome.as_str())
             .bind(serde_json::to_string(reasons)?)
             .bind(by)
             .bind(now)
@@ -435,21 +445,36 @@ impl Tx {
     /// The message `reference` if it is (still) quarantined.
     pub async fn quarantined_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = 'quarantined'"))).bind(reference).fetch_optional(&mut *self.tx).await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
+            .bind(reference)
+            .bind(Outcome::Quarantined.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
         r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
     }
 
     /// Releases a quarantined message to the review queue (a coordinator judged the sender
     /// genuine): it is then accepted or rejected like any review item.
     pub async fn release_quarantined(&mut self, item: &ReviewItem, by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = ? AND outcome = 'quarantined'").bind(item.record.row).execute(&mut *self.tx).await?;
-        self.decision_row(item.record.row, "review", &["released from quarantine by a coordinator".to_owned()], by, now).await
+        self.requalify_quarantined(item, Outcome::Review).await?;
+        self.decision_row(item.record.row, Outcome::Review, &["released from quarantine by a coordinator".to_owned()], by, now).await
     }
 
     /// Discards a quarantined message: it stays recorded, as ignored (no reply, no case).
     pub async fn discard_quarantined(&mut self, item: &ReviewItem, by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = 'ignored' WHERE id = ? AND outcome = 'quarantined'").bind(item.record.row).execute(&mut *self.tx).await?;
-        self.decision_row(item.record.row, "ignored", &["discarded from quarantine by a coordinator".to_owned()], by, now).await
+        self.requalify_quarantined(item, Outcome::Ignored).await?;
+        self.decision_row(item.record.row, Outcome::Ignored, &["discarded from quarantine by a coordinator".to_owned()], by, now).await
+    }
+
+    /// A quarantined message's new outcome (still quarantined when read: a race changes nothing).
+    async fn requalify_quarantined(&mut self, item: &ReviewItem, outcome: Outcome) -> Result<()> {
+        sqlx::query("UPDATE messages SET outcome = ? WHERE id = ? AND outcome = ?")
+            .bind(outcome.as_str())
+            .bind(item.record.row)
+            .bind(Outcome::Quarantined.as_str())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn case_for_update(&mut self, reference: &str) -> Result<Option<CaseForUpdate>> {
@@ -493,7 +518,7 @@ pub struct AgendaRow {
     pub perpetrator: Option<String>,
     pub children: usize,
     pub agency: Option<String>,
-    pub criteria: Vec<String>,
+    pub criteria: Vec<Criterion>,
     pub repeat: bool,
     pub dash_score: Option<i64>,
 }
@@ -555,8 +580,8 @@ impl Store {
 /// What the dashboard counts, read in three small queries.
 #[derive(Debug, Clone, Default)]
 pub struct DashboardData {
-    /// Every message: arrival (RFC 3339), outcome, criteria (JSON array).
-    pub messages: Vec<(String, String, String)>,
+    /// Every message: arrival (RFC 3339), outcome, criteria.
+    pub messages: Vec<(String, Outcome, Vec<Criterion>)>,
     /// Replies to referrers that were sent: the message's arrival and the send time.
     pub replies: Vec<(String, String)>,
     /// Outbox rows by status (bounced counted apart), replies and notices together.
@@ -568,9 +593,19 @@ impl Store {
     /// from the user asking, so no total counts what they may not see.
     pub async fn dashboard_data(&self, hidden: &super::subjects::HiddenCases) -> Result<DashboardData> {
         let guard = hidden.sql_guard("m.case_id");
-        let messages = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id"))).fetch_all(&self.pool).await?;
+        let messages = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id")))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let read = || -> Result<(String, Outcome, Vec<Criterion>)> {
+                    Ok((r.try_get("arrived_at")?, spelled(r, "outcome")?, spelled_list(&r.try_get::<String, _>("criteria")?, "criteria")?))
+                };
+                read().with_context(|| format!("message row {}", r.try_get::<i64, _>("id").unwrap_or_default()))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let replies = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> 'notice'{guard} ORDER BY o.id"
+            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> '{}'{guard} ORDER BY o.id", OutboxKind::Notice.as_str()
         )))
         .fetch_all(&self.pool)
         .await?;

@@ -5,7 +5,7 @@
 use super::audit as actions;
 use super::auth::{self, cookie, session_cookie_name, stamp, Signed};
 use super::{admin, csrf, server, templates, AppState};
-use crate::decide::ReplyKind;
+use crate::decide::{Outcome, ReplyKind};
 use crate::identity::PersonName;
 use crate::mime::Envelope;
 use crate::reply::{compose, ReplyInput};
@@ -409,10 +409,10 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
     let meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
-    let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
-    let pending: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").map(|(r, s)| row(r, s)).collect();
+    let part = |o: Outcome| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
+    let pending: Vec<Value> = kept.iter().filter(|(r, _)| !matches!(r.outcome, Outcome::Review | Outcome::Quarantined)).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
-    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part("review")), quarantined => v(part("quarantined")), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
+    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part(Outcome::Review)), quarantined => v(part(Outcome::Quarantined)), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
 }
 
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
