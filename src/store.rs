@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_sealed_messages.sql")),
     (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
     (15, include_str!("../migrations/0015_subjects_restricted.sql")),
+    (17, include_str!("../migrations/0017_message_criteria.sql")),
 ];
 
 pub mod accounts;
@@ -695,6 +696,13 @@ impl Tx {
         .fetch_one(&mut *self.tx)
         .await?;
         cases::store_risk_signals(&mut self.tx, row, m.inspection_json).await?;
+        for criterion in &m.criteria {
+            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES (?, ?) ON CONFLICT (message_row, criterion) DO NOTHING")
+                .bind(row)
+                .bind(criterion.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+        }
         for (sha, kind, name, size) in &m.attachments {
             sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES (?, ?, ?, ?, ?)")
                 .bind(row)

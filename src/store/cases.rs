@@ -175,8 +175,14 @@ impl Store {
             binds.push(m.to_owned());
         }
         if let Some(c) = filter.criterion.as_deref().filter(|v| !v.is_empty()) {
-            conds.push("m.criteria LIKE ?");
-            binds.push(format!("%\"{}\"%", c.replace(['%', '_', '"'], "")));
+            match c.parse::<Criterion>() {
+                Ok(c) => {
+                    conds.push("EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = ?)");
+                    binds.push(c.as_str().to_owned());
+                }
+                // No message was decided on a criterion that does not exist.
+                Err(_) => conds.push("1 = 0"),
+            }
         }
         if let Some(a) = filter.agency.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             conds.push("lower(s.agency) LIKE ?");
@@ -202,12 +208,18 @@ impl Store {
         let mut total = 0;
         if wanted("pending") {
             const PENDING: &str = "m.case_kind = 'new' AND c.status = 'pending'";
+            // 0 for a message decided on `c`, 1 otherwise: an ORDER BY key that puts it first.
+            let without = |c: Criterion| {
+                format!("CASE WHEN EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = '{}') THEN 0 ELSE 1 END", c.as_str())
+            };
             let limit = pending_limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
             rows.extend(
                 run(format!(
-                    "{select} WHERE {PENDING}{extra} ORDER BY c.meeting_date, CASE WHEN m.criteria LIKE '%\"repeat\"%' THEN 0 ELSE 1 END, \
+                    "{select} WHERE {PENDING}{extra} ORDER BY c.meeting_date, {repeat}, \
                      COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, COALESCE(s.children, 0) DESC, \
-                     CASE WHEN m.criteria LIKE '%\"potential_escalation\"%' THEN 0 ELSE 1 END, m.arrived_at, m.id{limit}"
+                     {escalation}, m.arrived_at, m.id{limit}",
+                    repeat = without(Criterion::Repeat),
+                    escalation = without(Criterion::PotentialEscalation),
                 ))
                 .await?,
             );

@@ -32,6 +32,7 @@ mod golden;
 mod mailbox;
 mod mailservers;
 mod outbox;
+mod records;
 mod retention;
 mod run;
 mod samples;
