@@ -45,6 +45,7 @@ pub mod retention;
 pub mod rules;
 pub mod cases;
 pub mod subjects;
+pub mod view;
 
 /// Creates the database's directory (0700) and the database file itself (0600) if missing, so
 /// that they are private whatever the process umask: SQLite then gives its `-wal` and `-shm`
@@ -695,7 +696,7 @@ impl Tx {
         .bind(&now)
         .fetch_one(&mut *self.tx)
         .await?;
-        cases::store_risk_signals(&mut self.tx, row, m.inspection_json).await?;
+        cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?).await?;
         for criterion in &m.criteria {
             sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES (?, ?) ON CONFLICT (message_row, criterion) DO NOTHING")
                 .bind(row)

@@ -7,12 +7,10 @@ use crate::config::Criterion;
 use crate::decide::{OutboxKind, Outcome, ReplyKind};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use serde_json::Value;
 use sqlx::Row;
 
-/// The DASH questions named as high-risk markers (SafeLives numbering): pregnancy, weapons,
-/// threats to kill, strangulation.
-pub const HIGH_RISK_QUESTIONS: [(u64, &str); 4] = [(15, "strangulation"), (14, "threats to kill"), (13, "weapons"), (9, "pregnancy")];
+pub use super::view::HIGH_RISK_QUESTIONS;
+use super::view::StoredInspection;
 
 /// What the queue orders pending cases by: from the criteria, and from the inspection (stored
 /// beside the message when it is written, see migration 6).
@@ -27,21 +25,13 @@ pub struct RiskSignals {
     pub agency: Option<String>,
 }
 
-/// The signals read from an inspection (JSON as stored): high-risk answers, children, agency.
-pub fn inspection_signals(inspection: &Value) -> (Vec<String>, usize, Option<String>) {
-    let answers = inspection.pointer("/dash/answers").and_then(Value::as_array);
-    let high_risk = HIGH_RISK_QUESTIONS
-        .iter()
-        .filter(|(q, _)| answers.is_some_and(|a| a.iter().any(|x| x["question"].as_u64() == Some(*q) && x["answer"].as_str() == Some("yes"))))
-        .map(|(_, name)| (*name).to_owned())
-        .collect();
-    let children = inspection.pointer("/referral/children").and_then(Value::as_array).map_or(0, Vec::len);
-    let agency = inspection.pointer("/referral/fields/referrer.agency").and_then(Value::as_str).map(str::to_owned);
-    (high_risk, children, agency)
+/// The signals read from a stored inspection: high-risk answers, children, agency.
+pub fn inspection_signals(inspection: &StoredInspection) -> (Vec<String>, usize, Option<String>) {
+    (inspection.high_risk(), inspection.children().len(), inspection.field("referrer.agency").map(str::to_owned))
 }
 
 impl RiskSignals {
-    pub fn read(record: &MessageRecord, inspection: &Value) -> RiskSignals {
+    pub fn read(record: &MessageRecord, inspection: &StoredInspection) -> RiskSignals {
         let (high_risk, children, agency) = inspection_signals(inspection);
         RiskSignals::new(record, high_risk, children, agency)
     }
@@ -65,10 +55,9 @@ impl RiskSignals {
     }
 }
 
-/// Writes the signals of message `row` from its inspection (JSON text).
-pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection_json: &str) -> Result<()> {
-    let inspection: Value = serde_json::from_str(inspection_json).unwrap_or(Value::Null);
-    let (high_risk, children, agency) = inspection_signals(&inspection);
+/// Writes the signals of message `row` from its inspection.
+pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection: &StoredInspection) -> Result<()> {
+    let (high_risk, children, agency) = inspection_signals(inspection);
     sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_row) DO NOTHING")
         .bind(row)
         .bind(serde_json::to_string(&high_risk)?)
@@ -84,6 +73,9 @@ pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx:
 pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages ORDER BY id").fetch_all(&mut **tx).await?;
     for (id, inspection) in rows {
+        // A row written before migration 6 whose inspection does not read gets no signals (as
+        // if nothing were marked), rather than stopping the migration.
+        let inspection = StoredInspection::parse(&inspection, id).unwrap_or_default();
         store_risk_signals(tx, id, &inspection).await?;
     }
     Ok(())
@@ -133,11 +125,11 @@ pub struct ReferralRow {
 }
 
 /// Everything the case page shows.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct CaseView {
     /// The message shown (the one named, or the case's latest); none for an imported case.
     pub message: Option<MessageRecord>,
-    pub inspection: Value,
+    pub inspection: StoredInspection,
     pub case: Option<CaseRow>,
     pub decisions: Vec<DecisionRow>,
     /// Every message of this victim (or of this case), oldest first.
@@ -272,8 +264,12 @@ impl Store {
             row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.case_id = ? ORDER BY m.id DESC LIMIT 1"))).bind(cid).fetch_optional(&self.pool).await?;
         }
         let (message, inspection, mut person_id) = match &row {
-            Some(r) => (Some(message_record(r)?), serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null), r.try_get::<Option<i64>, _>("person_row")?),
-            None => (None, Value::Null, None),
+            Some(r) => {
+                let record = message_record(r)?;
+                let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+                (Some(record), inspection, r.try_get::<Option<i64>, _>("person_row")?)
+            }
+            None => (None, StoredInspection::default(), None),
         };
         let case = match case_id {
             Some(cid) => {
@@ -335,7 +331,15 @@ impl Store {
 #[derive(Debug, Clone)]
 pub struct ReviewItem {
     pub record: MessageRecord,
-    pub inspection: Value,
+    pub inspection: StoredInspection,
+}
+
+impl ReviewItem {
+    fn read(r: &sqlx::sqlite::SqliteRow) -> Result<ReviewItem> {
+        let record = message_record(r)?;
+        let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+        Ok(ReviewItem { record, inspection })
+    }
 }
 
 /// The case an accepted review item went to.
@@ -355,7 +359,7 @@ impl Tx {
             .bind(Outcome::Review.as_str())
             .fetch_optional(&mut *self.tx)
             .await?;
-        r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
+        r.as_ref().map(ReviewItem::read).transpose()
     }
 
     /// A coordinator accepts a review item: it joins the victim's pending case when they have
@@ -462,7 +466,7 @@ impl Tx {
             .bind(Outcome::Quarantined.as_str())
             .fetch_optional(&mut *self.tx)
             .await?;
-        r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
+        r.as_ref().map(ReviewItem::read).transpose()
     }
 
     /// Releases a quarantined message to the review queue (a coordinator judged the sender
@@ -556,14 +560,14 @@ impl Store {
         let mut items = Vec::new();
         for r in &rows {
             let record = message_record(r)?;
-            let inspection: Value = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
+            let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
             let signals = RiskSignals::read(&record, &inspection);
             let row = AgendaRow {
                 case_ref: record.case_ref.clone().unwrap_or_default(),
                 status: r.try_get("case_status")?,
                 victim_name: r.try_get("victim_name")?,
                 victim_dob: parse_date(r.try_get("victim_dob")?),
-                perpetrator: inspection.pointer("/referral/fields/perpetrator.name").and_then(Value::as_str).map(str::to_owned),
+                perpetrator: inspection.field("perpetrator.name").map(str::to_owned),
                 children: signals.children,
                 agency: signals.agency.clone(),
                 criteria: record.criteria.clone(),
@@ -662,10 +666,12 @@ impl Tx {
         if others == 0 {
             return Ok(None);
         }
-        let inspection: Option<String> = sqlx::query_scalar("SELECT inspection FROM messages WHERE case_id = ? ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
-        let inspection: Value = inspection.and_then(|i| serde_json::from_str(&i).ok()).unwrap_or(Value::Null);
-        let name = inspection.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| crate::identity::PersonName::parse(n).ok());
-        let dob = inspection.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let first: Option<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE case_id = ? ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
+        let inspection = match first {
+            Some((row, json)) => StoredInspection::parse(&json, row)?,
+            None => StoredInspection::default(),
+        };
+        let (name, dob) = (inspection.victim_name(), inspection.victim_dob());
         let n = self.next("person").await?;
         let new_ref = format!("P{n:06}");
         let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
