@@ -60,7 +60,7 @@
 
 use crate::config::{Config, Criterion, DashRequired};
 use crate::document::ProblemKind;
-use crate::inspect::{AttachmentReport, Inspection};
+use crate::inspect::{AttachmentReport, Inspection, Place};
 use crate::mime::SignalKind;
 use crate::sniff::FileKind;
 use chrono::NaiveDate;
@@ -443,7 +443,7 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
     // X-Auto-Response-Suppress asks us not to answer automatically; on its own it does not make
     // a message an auto-reply. With attachments it may be a genuine referral sent by a system:
     // a person decides, and nothing is sent.
-    let only_suppress = !h.duplicate_message && !i.signals.is_empty() && i.signals.iter().all(|s| s.evidence.starts_with("X-Auto-Response-Suppress"));
+    let only_suppress = !h.duplicate_message && !i.signals.is_empty() && i.signals.iter().all(|s| s.header == Some(crate::mime::X_AUTO_RESPONSE_SUPPRESS));
     if only_suppress && !i.attachments.is_empty() {
         let quarantine = quarantine_reasons(i, c);
         if !quarantine.is_empty() {
@@ -910,7 +910,7 @@ fn review_reasons(i: &Inspection) -> Vec<(Category, String)> {
         if !p.problem.kind.blocks_automatic_decision() {
             continue;
         }
-        let relevant = if let Some(at) = p.at.strip_prefix("attachment ") {
+        let relevant = if let Some(at) = p.place.attachment() {
             // A document that could not be read stops the decision, and so does an image sent as an
             // attachment (a photographed form); an inline logo never reaches here.
             i.attachments.iter().find(|a| a.at == at).is_none_or(|a| DOCUMENT_KINDS.contains(&a.kind) || a.kind == FileKind::Image)
@@ -929,21 +929,21 @@ fn review_reasons(i: &Inspection) -> Vec<(Category, String)> {
                     | ProblemKind::ParserPanic
                     | ProblemKind::Timeout
             );
-            let category = match p.at.as_str() {
+            let category = match p.place {
                 _ if !unreadable => Category::NeedsDecision,
-                at if at.starts_with("attachment ") => Category::UnreadableAttachment,
-                "message" => Category::UnreadableMessage,
-                _ => Category::NeedsDecision,
+                Place::Attachment(_) => Category::UnreadableAttachment,
+                Place::Message => Category::UnreadableMessage,
+                Place::Dash | Place::Referral => Category::NeedsDecision,
             };
-            let what = match p.at.strip_prefix("attachment ").and_then(|at| i.attachments.iter().find(|a| a.at == at)) {
-                Some(a) => format!("{} ({})", p.at, kind_phrase_of(a.kind)),
-                None => p.at.clone(),
+            let what = match p.place.attachment().and_then(|at| i.attachments.iter().find(|a| a.at == at)) {
+                Some(a) => format!("{} ({})", p.place, kind_phrase_of(a.kind)),
+                None => p.place.to_string(),
             };
             out.push((category, format!("{what}: {}", kind_sentence(p.problem.kind, &p.problem.detail))));
         }
     }
     if let Some(r) = &i.referral {
-        if r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("victim.dob")) {
+        if r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.field.as_deref() == Some("victim.dob")) {
             out.push((Category::NeedsDecision, "the victim's date of birth cannot be read as a real date".into()));
         }
     }
