@@ -506,9 +506,10 @@ impl Tx {
             // An earlier referral of this victim still waiting for a coordinator's review.
             let rows = sqlx::query(
                 "SELECT v.name FROM review_victims v JOIN messages m ON m.id = v.message_row \
-                 WHERE v.dob = ? AND m.outcome = 'review' ORDER BY v.message_row DESC LIMIT 50",
+                 WHERE v.dob = ? AND m.outcome = ? ORDER BY v.message_row DESC LIMIT 50",
             )
             .bind(crate::identity::candidates_key(dob))
+            .bind(Outcome::Review.as_str())
             .fetch_all(&mut *self.tx)
             .await?;
             if any_same_person(&rows, name, dob)? {
