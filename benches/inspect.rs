@@ -45,7 +45,7 @@ fn main() {
                 .find(|a| a.at == d.attachment)
                 .map(|a| format!("{:?}", a.kind).to_lowercase())
                 .unwrap_or_else(|| "?".into()),
-            None if i.problems.iter().any(|p| p.at.starts_with("attachment")) => "hostile or unreadable".into(),
+            None if i.problems.iter().any(|p| p.place.attachment().is_some()) => "hostile or unreadable".into(),
             None => "no dash".into(),
         };
         if i.attachments.iter().any(|a| a.problems.iter().any(|p| format!("{:?}", p.kind) == "LimitExceeded")) {

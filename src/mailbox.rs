@@ -15,6 +15,7 @@
 
 use crate::clock::Clock;
 use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
+use crate::decide::Outcome;
 use crate::store::{Action, Store, StoreError};
 use crate::triage::TriageError;
 use anyhow::{anyhow, bail, Context, Result};
@@ -215,15 +216,13 @@ async fn tls_wrap(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::clie
 }
 
 /// The folder a message of this outcome is filed into.
-pub fn folder_for<'a>(outcome: &str, folders: &'a Folders) -> &'a str {
+pub fn folder_for(outcome: Outcome, folders: &Folders) -> &str {
     match outcome {
-        "accepted" => &folders.accepted,
-        "rejected" => &folders.rejected,
-        "review" => &folders.review,
-        "quarantined" => &folders.quarantined,
-        "ignored" => &folders.ignored,
-        // An outcome this version does not know goes where a person looks.
-        _ => &folders.review,
+        Outcome::Accepted => &folders.accepted,
+        Outcome::Rejected => &folders.rejected,
+        Outcome::Review => &folders.review,
+        Outcome::Quarantined => &folders.quarantined,
+        Outcome::Ignored => &folders.ignored,
     }
 }
 
@@ -404,11 +403,11 @@ async fn decide_batch<'f>(
                 if let Some(wake) = wake {
                     wake.notify_one();
                 }
-                tracing::info!(uid, reference = %record.reference, outcome = %record.outcome, "message decided");
+                tracing::info!(uid, reference = %record.reference, outcome = record.outcome.as_str(), "message decided");
                 record.outcome
             }
         };
-        filed.push((uid, folder_for(&outcome, &cfg.file.folders)));
+        filed.push((uid, folder_for(outcome, &cfg.file.folders)));
     }
     Ok(filed)
 }
@@ -632,13 +631,12 @@ mod tests {
     }
 
     #[test]
-    fn every_outcome_has_its_folder_and_an_unknown_one_goes_to_review() {
+    fn every_outcome_has_its_folder() {
         let f = Folders::default();
-        assert_eq!(folder_for("accepted", &f), "MARAC/Accepted");
-        assert_eq!(folder_for("rejected", &f), "MARAC/Rejected");
-        assert_eq!(folder_for("quarantined", &f), "MARAC/Quarantine");
-        assert_eq!(folder_for("ignored", &f), "MARAC/Ignored");
-        assert_eq!(folder_for("review", &f), "MARAC/Review");
-        assert_eq!(folder_for("something new", &f), "MARAC/Review");
+        assert_eq!(folder_for(Outcome::Accepted, &f), "MARAC/Accepted");
+        assert_eq!(folder_for(Outcome::Rejected, &f), "MARAC/Rejected");
+        assert_eq!(folder_for(Outcome::Quarantined, &f), "MARAC/Quarantine");
+        assert_eq!(folder_for(Outcome::Ignored, &f), "MARAC/Ignored");
+        assert_eq!(folder_for(Outcome::Review, &f), "MARAC/Review");
     }
 }

@@ -4,7 +4,8 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use marac_intake::clock::{stamp, Clock};
-use marac_intake::config::{self, Config};
+use marac_intake::config::{self, Config, Criterion};
+use marac_intake::decide::{Outcome, ReplyKind};
 use marac_intake::inspect::{inspect, InspectOptions};
 use marac_intake::store::{MessageRecord, Store};
 use std::path::PathBuf;
@@ -688,10 +689,13 @@ fn print_records(records: &[MessageRecord], json: bool, with_file: bool) -> Resu
                 (Some(c), kind) => format!(" case {c} ({kind})"),
                 (None, _) => String::new(),
             };
-            let criteria = if r.criteria.is_empty() { String::new() } else { format!(" [{}]", r.criteria.join(", ")) };
-            let reply = if r.reply_kind == "none" { "no reply".to_owned() } else { format!("{} → {}", r.reply_kind, r.reply_to.join(", ")) };
-            println!("{who}: {}{criteria}{case}; {reply}", r.outcome);
-            if r.outcome != "accepted" {
+            let criteria = if r.criteria.is_empty() { String::new() } else { format!(" [{}]", criteria_list(&r.criteria)) };
+            let reply = match r.reply_kind {
+                ReplyKind::None => "no reply".to_owned(),
+                kind => format!("{} → {}", kind.as_str(), r.reply_to.join(", ")),
+            };
+            println!("{who}: {}{criteria}{case}; {reply}", r.outcome.as_str());
+            if r.outcome != Outcome::Accepted {
                 for reason in &r.reasons {
                     println!("    - {reason}");
                 }
@@ -701,21 +705,26 @@ fn print_records(records: &[MessageRecord], json: bool, with_file: bool) -> Resu
     Ok(())
 }
 
+/// Criteria as the text output lists them: `repeat, visible_high_risk`.
+fn criteria_list(criteria: &[Criterion]) -> String {
+    criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 fn print_queue(records: &[MessageRecord], json: bool) -> Result<()> {
     if json {
         return print_records(records, true, false);
     }
     println!("Queue ({} items):", records.len());
     for r in records {
-        let what = match r.outcome.as_str() {
-            "review" => format!("REVIEW      {} — {}", r.reference, r.reasons.first().map(String::as_str).unwrap_or("")),
-            "quarantined" => format!("QUARANTINE  {} — {}", r.reference, r.reasons.first().map(String::as_str).unwrap_or("")),
+        let what = match r.outcome {
+            Outcome::Review => format!("REVIEW      {} — {}", r.reference, r.reasons.first().map(String::as_str).unwrap_or("")),
+            Outcome::Quarantined => format!("QUARANTINE  {} — {}", r.reference, r.reasons.first().map(String::as_str).unwrap_or("")),
             _ => format!(
                 "MEETING {}  {} DASH {} [{}]",
                 r.meeting_date.as_deref().unwrap_or("?"),
                 r.case_ref.as_deref().unwrap_or("?"),
                 r.dash.map(|d| d.0.to_string()).unwrap_or_else(|| "-".into()),
-                r.criteria.join(", ")
+                criteria_list(&r.criteria)
             ),
         };
         println!("  {what}");

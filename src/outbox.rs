@@ -29,6 +29,7 @@
 //! or the server's answer (which can quote the address); those stay in the database.
 
 use crate::config::{Auth, Config, SmtpConfig, Tls};
+use crate::decide::OutboxKind;
 use crate::store::{AttemptEnd, ClaimedReply, Store};
 use anyhow::{anyhow, Context, Result};
 use crate::clock::{parse, stamp, Clock};
@@ -203,13 +204,13 @@ impl Sender {
         if row.interrupted {
             event(row, "interrupted");
         }
-        if let Err(why) = recipient_allowed(cfg, &row.kind, &row.recipient) {
+        if let Err(why) = recipient_allowed(cfg, row.kind, &row.recipient) {
             store.reply_attempted(row.id, &at, &AttemptEnd::Refused, None, Some(why)).await?;
             event(row, "refused");
             report.refused += 1;
             return Ok(true);
         }
-        let (count, first) = if row.kind == NOTICE {
+        let (count, first) = if row.kind == OutboxKind::Notice {
             (0, None)
         } else {
             store.replies_sent_since(&row.recipient, &stamp(now - chrono::Duration::hours(1))).await?
@@ -274,14 +275,11 @@ impl Sender {
     }
 }
 
-/// The outbox kind of a coordinators' notice.
-const NOTICE: &str = "notice";
-
 /// The send-time recipient check: a reply goes only to an address on the allowlist now; a
 /// coordinators' notice only to exactly the configured `smtp.coordinators_notice_to`. The error
 /// is the refusal recorded in `outbox_attempts`.
-pub fn recipient_allowed(cfg: &Config, kind: &str, recipient: &str) -> Result<(), &'static str> {
-    if kind == NOTICE {
+pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Result<(), &'static str> {
+    if kind == OutboxKind::Notice {
         let configured = cfg.file.smtp.as_ref().and_then(|s| s.coordinators_notice_to.as_deref());
         return match configured {
             Some(to) if to.trim().eq_ignore_ascii_case(recipient.trim()) => Ok(()),
@@ -351,11 +349,11 @@ pub async fn serve(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
 /// The one log line per outcome: the outbox id, the reply kind and the status, nothing else.
 fn event(row: &ClaimedReply, status: &'static str) {
     match status {
-        "sent" => tracing::info!(outbox_id = row.id, kind = %row.kind, status, attempt = row.attempts + 1, "Reply handed to the submission server."),
-        "deferred" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, attempt = row.attempts + 1, "Reply not accepted yet; it will be retried."),
-        "waiting" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, "Reply held back by the per-recipient hourly cap."),
-        "interrupted" => tracing::warn!(outbox_id = row.id, kind = %row.kind, status, "An earlier send of this reply was cut short; it is sent again and may arrive twice."),
-        _ => tracing::error!(outbox_id = row.id, kind = %row.kind, status, "Reply will not be sent; it is shown to coordinators."),
+        "sent" => tracing::info!(outbox_id = row.id, kind = row.kind.as_str(), status, attempt = row.attempts + 1, "Reply handed to the submission server."),
+        "deferred" => tracing::warn!(outbox_id = row.id, kind = row.kind.as_str(), status, attempt = row.attempts + 1, "Reply not accepted yet; it will be retried."),
+        "waiting" => tracing::warn!(outbox_id = row.id, kind = row.kind.as_str(), status, "Reply held back by the per-recipient hourly cap."),
+        "interrupted" => tracing::warn!(outbox_id = row.id, kind = row.kind.as_str(), status, "An earlier send of this reply was cut short; it is sent again and may arrive twice."),
+        _ => tracing::error!(outbox_id = row.id, kind = row.kind.as_str(), status, "Reply will not be sent; it is shown to coordinators."),
     }
 }
 
@@ -474,13 +472,13 @@ mod tests {
                     [smtp]\nhost = \"127.0.0.1\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"\npassword_file = \"p\"\n\
                     coordinators_notice_to = \"Coordinators@Marac.example.test\"\n";
         let cfg = crate::config::parse(text, Vec::new()).unwrap().build().unwrap();
-        assert_eq!(recipient_allowed(&cfg, "notice", "coordinators@marac.example.test"), Ok(()));
-        assert!(recipient_allowed(&cfg, "notice", "someone@nhs.example.test").is_err(), "a notice goes nowhere else, allowlisted or not");
-        assert!(recipient_allowed(&cfg, "notice", "other@marac.example.test").is_err());
-        assert!(recipient_allowed(&cfg, "acknowledgement", "coordinators@marac.example.test").is_err(), "a reply still needs the allowlist");
-        assert_eq!(recipient_allowed(&cfg, "holding", "a@nhs.example.test"), Ok(()));
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Notice, "coordinators@marac.example.test"), Ok(()));
+        assert!(recipient_allowed(&cfg, OutboxKind::Notice, "someone@nhs.example.test").is_err(), "a notice goes nowhere else, allowlisted or not");
+        assert!(recipient_allowed(&cfg, OutboxKind::Notice, "other@marac.example.test").is_err());
+        assert!(recipient_allowed(&cfg, OutboxKind::Reply(crate::decide::ReplyKind::Acknowledgement), "coordinators@marac.example.test").is_err(), "a reply still needs the allowlist");
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Reply(crate::decide::ReplyKind::Holding), "a@nhs.example.test"), Ok(()));
         let mut without = cfg.clone();
         without.file.smtp.as_mut().unwrap().coordinators_notice_to = None;
-        assert!(recipient_allowed(&without, "notice", "coordinators@marac.example.test").is_err(), "unset since it was queued: refused");
+        assert!(recipient_allowed(&without, OutboxKind::Notice, "coordinators@marac.example.test").is_err(), "unset since it was queued: refused");
     }
 }

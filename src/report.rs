@@ -64,7 +64,7 @@ pub fn human(file: &str, i: &Inspection) -> String {
         }
     }
     for p in &i.problems {
-        let _ = writeln!(s, "Problem:     [{}] {:?}: {}", p.at, p.problem.kind, p.problem.detail);
+        let _ = writeln!(s, "Problem:     [{}] {:?}: {}", p.place, p.problem.kind, p.problem.detail);
     }
     s
 }

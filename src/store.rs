@@ -5,7 +5,8 @@
 //! A triage runs inside one [`Tx`]: history look-ups, the decision's writes (person, case,
 //! referral, message, attachments, decision) and the outbox reply commit together or not at all.
 
-use crate::decide::{CaseSummary, History, Link, OurReply, PersonHistory};
+use crate::config::Criterion;
+use crate::decide::{CaseSummary, History, Link, OurReply, OutboxKind, Outcome, PersonHistory, ReplyKind};
 use crate::mime::{normalise_message_id, Refers};
 use crate::identity::{same_person, MatchReason, PersonName};
 pub use error::{Action, StoreError};
@@ -37,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_retention_audit_chain.sql")),
     (15, include_str!("../migrations/0015_subjects_restricted.sql")),
     (16, include_str!("../migrations/0016_utc_timestamps.sql")),
+    (17, include_str!("../migrations/0017_message_criteria.sql")),
 ];
 
 pub mod accounts;
@@ -49,6 +51,7 @@ pub mod retention;
 pub mod rules;
 pub mod cases;
 pub mod subjects;
+pub mod view;
 
 /// Creates the database's directory (0700) and the database file itself (0600) if missing, so
 /// that they are private whatever the process umask: SQLite then gives its `-wal` and `-shm`
@@ -269,11 +272,12 @@ impl Store {
     }
 
     /// The outcome of the first message recorded with this content hash, if it was seen before.
-    pub async fn first_outcome_by_sha256(&self, sha256: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT outcome FROM messages WHERE sha256 = ? ORDER BY id LIMIT 1")
+    pub async fn first_outcome_by_sha256(&self, sha256: &str) -> Result<Option<Outcome>> {
+        let text: Option<String> = sqlx::query_scalar("SELECT outcome FROM messages WHERE sha256 = ? ORDER BY id LIMIT 1")
             .bind(sha256)
             .fetch_optional(&self.pool)
-            .await?)
+            .await?;
+        Ok(text.map(|t| t.parse::<Outcome>()).transpose().context("reading column outcome")?)
     }
 }
 
@@ -302,15 +306,15 @@ pub struct MessageRecord {
     pub file: Option<String>,
     pub message_id: Option<String>,
     pub arrived: String,
-    pub outcome: String,
-    pub criteria: Vec<String>,
+    pub outcome: Outcome,
+    pub criteria: Vec<Criterion>,
     pub dash: Option<(i64, i64, i64)>,
     pub case: String,
     pub case_ref: Option<String>,
     pub meeting_date: Option<String>,
     pub victim_ref: Option<String>,
     pub reasons: Vec<String>,
-    pub reply_kind: String,
+    pub reply_kind: ReplyKind,
     pub reply_to: Vec<String>,
 }
 
@@ -321,15 +325,15 @@ impl MessageRecord {
             "message_id": self.message_id,
             "reference": self.reference,
             "arrived": self.arrived,
-            "outcome": self.outcome,
-            "criteria": self.criteria,
+            "outcome": self.outcome.as_str(),
+            "criteria": self.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             "dash": self.dash.map(|(y, n, u)| serde_json::json!({"yes": y, "no": n, "unknown": u})),
             "case": self.case,
             "case_ref": self.case_ref,
             "meeting_date": self.meeting_date,
             "victim_ref": self.victim_ref,
             "reasons": self.reasons,
-            "reply": {"kind": self.reply_kind, "to": self.reply_to},
+            "reply": {"kind": self.reply_kind.as_str(), "to": self.reply_to},
         });
         if with_file {
             v["file"] = serde_json::json!(self.file);
@@ -338,17 +342,41 @@ impl MessageRecord {
     }
 }
 
+/// Reads a column holding one enum's spelling back as the enum: a value that names no variant
+/// is an error naming the column ([`crate::text::UnknownSpelling`] underneath), never a default.
+pub(crate) fn spelled<T>(r: &sqlx::sqlite::SqliteRow, col: &str) -> Result<T>
+where
+    T: FromStr<Err = crate::text::UnknownSpelling>,
+{
+    let text: String = r.try_get(col)?;
+    text.parse::<T>().with_context(|| format!("reading column {col}"))
+}
+
+/// A JSON list of spellings (the `criteria` column) read back as enums, erring as [`spelled`].
+pub(crate) fn spelled_list<T>(json: &str, col: &str) -> Result<Vec<T>>
+where
+    T: FromStr<Err = crate::text::UnknownSpelling>,
+{
+    let texts: Vec<String> = serde_json::from_str(json).with_context(|| format!("reading column {col}"))?;
+    texts.iter().map(|t| t.parse::<T>().with_context(|| format!("reading column {col}"))).collect()
+}
+
 fn message_record(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRecord> {
     let json_list = |col: &str| -> Result<Vec<String>> { Ok(serde_json::from_str(&r.try_get::<String, _>(col)?)?) };
     let yes: Option<i64> = r.try_get("dash_yes")?;
+    let row: i64 = r.try_get("id")?;
+    let typed = || -> Result<(Outcome, Vec<Criterion>, ReplyKind)> {
+        Ok((spelled(r, "outcome")?, spelled_list(&r.try_get::<String, _>("criteria")?, "criteria")?, spelled(r, "reply_kind")?))
+    };
+    let (outcome, criteria, reply_kind) = typed().with_context(|| format!("message row {row}"))?;
     Ok(MessageRecord {
-        row: r.try_get("id")?,
+        row,
         reference: r.try_get("ref")?,
         file: r.try_get("file")?,
         message_id: r.try_get("message_id")?,
         arrived: r.try_get("arrived_at")?,
-        outcome: r.try_get("outcome")?,
-        criteria: json_list("criteria")?,
+        outcome,
+        criteria,
         dash: match yes {
             Some(y) => Some((y, r.try_get::<Option<i64>, _>("dash_no")?.unwrap_or(0), r.try_get::<Option<i64>, _>("dash_unknown")?.unwrap_or(0))),
             None => None,
@@ -358,7 +386,7 @@ fn message_record(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRecord> {
         meeting_date: r.try_get("meeting_date")?,
         victim_ref: r.try_get("person_ref")?,
         reasons: json_list("reasons")?,
-        reply_kind: r.try_get("reply_kind")?,
+        reply_kind,
         reply_to: json_list("reply_to")?,
     })
 }
@@ -404,11 +432,11 @@ pub struct NewMessage<'a> {
     pub sha256: &'a str,
     pub arrived: chrono::DateTime<chrono::FixedOffset>,
     pub file: Option<&'a str>,
-    pub outcome: &'a str,
-    pub criteria: Vec<&'a str>,
+    pub outcome: Outcome,
+    pub criteria: Vec<Criterion>,
     pub reasons: &'a [String],
     pub dash: Option<(u8, u8, u8)>,
-    pub reply_kind: &'a str,
+    pub reply_kind: ReplyKind,
     pub reply_to: &'a [String],
     pub inspection_json: &'a str,
     pub attachments: Vec<(&'a str, String, Option<&'a str>, usize)>,
@@ -537,9 +565,10 @@ impl Tx {
             // An earlier referral of this victim still waiting for a coordinator's review.
             let rows = sqlx::query(
                 "SELECT v.name FROM review_victims v JOIN messages m ON m.id = v.message_row \
-                 WHERE v.dob = ? AND m.outcome = 'review' ORDER BY v.message_row DESC LIMIT 50",
+                 WHERE v.dob = ? AND m.outcome = ? ORDER BY v.message_row DESC LIMIT 50",
             )
             .bind(crate::identity::candidates_key(dob))
+            .bind(Outcome::Review.as_str())
             .fetch_all(&mut *self.tx)
             .await?;
             if any_same_person(&rows, name, dob)? {
@@ -611,7 +640,7 @@ impl Tx {
         }
         let rows = q.fetch_all(&mut *self.tx).await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("reply_message_id")?, OurReply { outbox_id: r.try_get("id")?, kind: r.try_get("kind")?, reference: r.try_get("ref")? })))
+            .map(|r| Ok((r.try_get("reply_message_id")?, OurReply { outbox_id: r.try_get("id")?, kind: spelled(r, "kind")?, reference: r.try_get("ref")? })))
             .collect()
     }
 
@@ -713,10 +742,10 @@ impl Tx {
     }
 
     /// The decision row of a message: who decided what, when.
-    pub async fn decision_row(&mut self, row: i64, outcome: &str, reasons: &[String], by: &str, now: &str) -> Result<()> {
+    pub async fn decision_row(&mut self, row: i64, outcome: Outcome, reasons: &[String], by: &str, now: &str) -> Result<()> {
         sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)")
             .bind(row)
-            .bind(outcome)
+            .bind(outcome.as_str())
             .bind(serde_json::to_string(reasons)?)
             .bind(by)
             .bind(now)
@@ -735,7 +764,7 @@ impl Tx {
         let arrived_day = m.arrived.date_naive();
         // A quarantined or ignored message is not a referral: it is never tied to a person, so a
         // spoofed email naming a known victim learns nothing and changes nothing.
-        let counts = !matches!(m.outcome, "quarantined" | "ignored");
+        let counts = !matches!(m.outcome, Outcome::Quarantined | Outcome::Ignored);
         let known = found.person.as_ref().filter(|_| counts).map(|p| p.id);
         let case_kind = match &case {
             CaseWrite::None => "none",
@@ -773,8 +802,8 @@ impl Tx {
         .bind(m.sha256)
         .bind(&arrived)
         .bind(m.file)
-        .bind(m.outcome)
-        .bind(serde_json::to_string(&m.criteria)?)
+        .bind(m.outcome.as_str())
+        .bind(serde_json::to_string(&m.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>())?)
         .bind(serde_json::to_string(m.reasons)?)
         .bind(m.dash.map(|d| i64::from(d.0)))
         .bind(m.dash.map(|d| i64::from(d.1)))
@@ -783,13 +812,20 @@ impl Tx {
         .bind(case_row.as_ref().map(|c| c.0))
         .bind(person.as_ref().map(|p| p.0))
         .bind(found.person.as_ref().filter(|_| counts).map(|p| p.reason.describe()))
-        .bind(m.reply_kind)
+        .bind(m.reply_kind.as_str())
         .bind(serde_json::to_string(m.reply_to)?)
         .bind(m.inspection_json)
         .bind(&now)
         .fetch_one(&mut *self.tx)
         .await?;
-        cases::store_risk_signals(&mut self.tx, row, m.inspection_json).await?;
+        cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?).await?;
+        for criterion in &m.criteria {
+            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES (?, ?) ON CONFLICT (message_row, criterion) DO NOTHING")
+                .bind(row)
+                .bind(criterion.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+        }
         for (sha, kind, name, size) in &m.attachments {
             sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES (?, ?, ?, ?, ?)")
                 .bind(row)
@@ -927,7 +963,7 @@ fn parse_date(s: Option<String>) -> Option<NaiveDate> {
 #[derive(Debug, Clone)]
 pub struct ClaimedReply {
     pub id: i64,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub recipient: String,
     pub raw: String,
     /// Attempts made before this one.
@@ -942,7 +978,7 @@ pub struct ClaimedReply {
 pub struct OutboxEntry {
     pub id: i64,
     pub message_row: i64,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub recipient: String,
     pub status: String,
     pub attempts: i64,
@@ -1010,11 +1046,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let kind: OutboxKind = spelled(&r, "kind").with_context(|| format!("outbox row {id}"))?;
         let claimed = ClaimedReply {
             id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
+            kind,
             recipient: r.try_get("recipient")?,
-            raw: self.open_reply(r.try_get("message_row")?, r.try_get("kind")?, r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
+            raw: self.open_reply(r.try_get("message_row")?, kind.as_str(), r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
             attempts: r.try_get("attempts")?,
             created_at: r.try_get("created_at")?,
             interrupted,
@@ -1027,10 +1064,11 @@ impl Store {
     /// those send times. Coordinators' notices are not replies and do not count.
     pub async fn replies_sent_since(&self, recipient: &str, since: &str) -> Result<(i64, Option<String>)> {
         let r = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower(?) AND sent_at >= ? AND kind <> 'notice'",
+            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower(?) AND sent_at >= ? AND kind <> ?",
         )
             .bind(recipient)
             .bind(since)
+            .bind(OutboxKind::Notice.as_str())
             .fetch_one(&self.pool)
             .await?;
         Ok((r.try_get("n")?, r.try_get("first")?))
@@ -1098,7 +1136,7 @@ impl Store {
                 Ok(OutboxEntry {
                     id: r.try_get("id")?,
                     message_row: r.try_get("message_row")?,
-                    kind: r.try_get("kind")?,
+                    kind: spelled(r, "kind")?,
                     recipient: r.try_get("recipient")?,
                     status: r.try_get("status")?,
                     attempts: r.try_get("attempts")?,
@@ -1158,6 +1196,37 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
+    async fn stored_enums_read_back_typed_and_an_unknown_spelling_is_an_error_at_read() {
+        let (_dir, url) = scratch("spellings");
+        let store = Store::open(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let history = store.history().await.unwrap();
+        assert_eq!((history[0].outcome, history[0].reply_kind), (Outcome::Accepted, ReplyKind::Acknowledgement));
+        assert_eq!(store.first_outcome_by_sha256("x").await.unwrap(), Some(Outcome::Accepted));
+
+        for (column, bad) in [("outcome", "'acepted'"), ("reply_kind", "'Acknowledgement'"), ("criteria", "'[\"repeet\"]'")] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {bad}"))).execute(store.pool()).await.unwrap();
+            let e = store.history().await.expect_err(column);
+            assert_eq!(e.action(), Action::Park, "{column}: {e}");
+            let value = bad.trim_matches('\'').trim_matches(['[', ']', '"']);
+            assert!(e.to_string().contains(&format!("{value:?} is not a known")), "{column}: {e}");
+            assert!(format!("{e:#}").contains(column), "the error names the column: {e:#}");
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {}", match column {
+                "outcome" => "'accepted'",
+                "reply_kind" => "'acknowledgement'",
+                _ => "'[]'",
+            })))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query("UPDATE messages SET outcome = 'maybe'").execute(store.pool()).await.unwrap();
+        assert!(store.first_outcome_by_sha256("x").await.is_err(), "never a silent default folder");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
     async fn our_replies_are_found_by_message_id_and_a_bounce_of_an_unsent_one_does_not_stop_it() {
         let (_dir, url) = scratch("ours");
         let store = Store::open(&url).await.unwrap();
@@ -1180,7 +1249,7 @@ mod tests {
         assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("notice", "IN-2026-00003", Link::Thread)]);
         assert!(found.history.own_reply.is_none());
         let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, day).await.unwrap();
-        assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some("acknowledgement".to_owned()));
+        assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some(OutboxKind::Reply(ReplyKind::Acknowledgement)));
         assert!(tx.look_up(Some("<other@nhs.example.test>"), &Refers::default(), "w", &[], &none, day).await.unwrap().history.own_reply.is_none());
 
         let ack = found.history.referred[0].0.outbox_id;
@@ -1191,9 +1260,9 @@ mod tests {
         // A reply not yet handed over cannot have bounced: the "bounce" is forged (our
         // Message-IDs can be guessed), so it must not stop the reply. It is still sent.
         let first = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the acknowledgement is due");
-        assert_eq!(first.kind, "acknowledgement");
+        assert_eq!(first.kind, OutboxKind::Reply(ReplyKind::Acknowledgement));
         let second = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
-        assert_eq!(second.kind, "notice");
+        assert_eq!(second.kind, OutboxKind::Notice);
     }
 
     #[tokio::test(flavor = "current_thread")]

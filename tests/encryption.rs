@@ -72,7 +72,7 @@ async fn triage_fixture(store: &Store) -> (String, Vec<u8>) {
     let raw = std::fs::read(root().join(FIXTURE)).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap();
     let record = marac_intake::triage::triage_message(&raw, Some("001.eml"), None, now, &config(), store).await.unwrap();
-    assert_eq!(record.outcome, "accepted");
+    assert_eq!(record.outcome, marac_intake::decide::Outcome::Accepted);
     (record.reference, raw)
 }
 

@@ -2,15 +2,15 @@
 //! signals it is ordered by, the case page, and the decision on a review item (the decision row,
 //! the reply in the outbox and the audit record commit in one transaction).
 
-use super::{message_record, parse_date, CasePlace, CaseReference, MessageRecord, NewCase, NewPerson, OutboxAttempt, OutboxEntry, PersonPlace, Store, Tx, MESSAGE_SELECT};
-use super::error::{Result, StoreError};
+use super::{message_record, parse_date, spelled, spelled_list, CasePlace, CaseReference, MessageRecord, NewCase, NewPerson, OutboxAttempt, OutboxEntry, PersonPlace, Store, Tx, MESSAGE_SELECT};
+use super::error::{Context, Result, StoreError};
+use crate::config::Criterion;
+use crate::decide::{OutboxKind, Outcome, ReplyKind};
 use chrono::NaiveDate;
-use serde_json::Value;
 use sqlx::Row;
 
-/// The DASH questions named as high-risk markers (SafeLives numbering): pregnancy, weapons,
-/// threats to kill, strangulation.
-pub const HIGH_RISK_QUESTIONS: [(u64, &str); 4] = [(15, "strangulation"), (14, "threats to kill"), (13, "weapons"), (9, "pregnancy")];
+pub use super::view::HIGH_RISK_QUESTIONS;
+use super::view::StoredInspection;
 
 /// What the queue orders pending cases by: from the criteria, and from the inspection (stored
 /// beside the message when it is written, see migration 6).
@@ -25,31 +25,23 @@ pub struct RiskSignals {
     pub agency: Option<String>,
 }
 
-/// The signals read from an inspection (JSON as stored): high-risk answers, children, agency.
-pub fn inspection_signals(inspection: &Value) -> (Vec<String>, usize, Option<String>) {
-    let answers = inspection.pointer("/dash/answers").and_then(Value::as_array);
-    let high_risk = HIGH_RISK_QUESTIONS
-        .iter()
-        .filter(|(q, _)| answers.is_some_and(|a| a.iter().any(|x| x["question"].as_u64() == Some(*q) && x["answer"].as_str() == Some("yes"))))
-        .map(|(_, name)| (*name).to_owned())
-        .collect();
-    let children = inspection.pointer("/referral/children").and_then(Value::as_array).map_or(0, Vec::len);
-    let agency = inspection.pointer("/referral/fields/referrer.agency").and_then(Value::as_str).map(str::to_owned);
-    (high_risk, children, agency)
+/// The signals read from a stored inspection: high-risk answers, children, agency.
+pub fn inspection_signals(inspection: &StoredInspection) -> (Vec<String>, usize, Option<String>) {
+    (inspection.high_risk(), inspection.children().len(), inspection.field("referrer.agency").map(str::to_owned))
 }
 
 impl RiskSignals {
-    pub fn read(record: &MessageRecord, inspection: &Value) -> RiskSignals {
+    pub fn read(record: &MessageRecord, inspection: &StoredInspection) -> RiskSignals {
         let (high_risk, children, agency) = inspection_signals(inspection);
         RiskSignals::new(record, high_risk, children, agency)
     }
 
     fn new(record: &MessageRecord, high_risk: Vec<String>, children: usize, agency: Option<String>) -> RiskSignals {
         RiskSignals {
-            repeat: record.criteria.iter().any(|c| c == "repeat"),
+            repeat: record.criteria.contains(&Criterion::Repeat),
             high_risk,
             children,
-            escalation: record.criteria.iter().any(|c| c == "potential_escalation"),
+            escalation: record.criteria.contains(&Criterion::PotentialEscalation),
             agency,
         }
     }
@@ -63,10 +55,9 @@ impl RiskSignals {
     }
 }
 
-/// Writes the signals of message `row` from its inspection (JSON text).
-pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection_json: &str) -> Result<()> {
-    let inspection: Value = serde_json::from_str(inspection_json).unwrap_or(Value::Null);
-    let (high_risk, children, agency) = inspection_signals(&inspection);
+/// Writes the signals of message `row` from its inspection.
+pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection: &StoredInspection) -> Result<()> {
+    let (high_risk, children, agency) = inspection_signals(inspection);
     sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_row) DO NOTHING")
         .bind(row)
         .bind(serde_json::to_string(&high_risk)?)
@@ -82,6 +73,9 @@ pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx:
 pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages ORDER BY id").fetch_all(&mut **tx).await?;
     for (id, inspection) in rows {
+        // A row written before migration 6 whose inspection does not read gets no signals (as
+        // if nothing were marked), rather than stopping the migration.
+        let inspection = StoredInspection::parse(&inspection, id).unwrap_or_default();
         store_risk_signals(tx, id, &inspection).await?;
     }
     Ok(())
@@ -115,7 +109,7 @@ pub struct CaseRow {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DecisionRow {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub reasons: Vec<String>,
     pub decided_by: String,
     pub decided_at: String,
@@ -131,11 +125,11 @@ pub struct ReferralRow {
 }
 
 /// Everything the case page shows.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct CaseView {
     /// The message shown (the one named, or the case's latest); none for an imported case.
     pub message: Option<MessageRecord>,
-    pub inspection: Value,
+    pub inspection: StoredInspection,
     pub case: Option<CaseRow>,
     pub decisions: Vec<DecisionRow>,
     /// Every message of this victim (or of this case), oldest first.
@@ -173,8 +167,14 @@ impl Store {
             binds.push(m.to_owned());
         }
         if let Some(c) = filter.criterion.as_deref().filter(|v| !v.is_empty()) {
-            conds.push("m.criteria LIKE ?");
-            binds.push(format!("%\"{}\"%", c.replace(['%', '_', '"'], "")));
+            match c.parse::<Criterion>() {
+                Ok(c) => {
+                    conds.push("EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = ?)");
+                    binds.push(c.as_str().to_owned());
+                }
+                // No message was decided on a criterion that does not exist.
+                Err(_) => conds.push("1 = 0"),
+            }
         }
         if let Some(a) = filter.agency.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             conds.push("lower(s.agency) LIKE ?");
@@ -192,20 +192,26 @@ impl Store {
             Ok(q.fetch_all(&self.pool).await?)
         };
         let mut rows = Vec::new();
-        for (part, outcome) in [("review", "review"), ("quarantined", "quarantined")] {
-            if wanted(part) {
-                rows.extend(run(format!("{select} WHERE m.outcome = '{outcome}'{extra} ORDER BY m.arrived_at, m.id")).await?);
+        for outcome in [Outcome::Review, Outcome::Quarantined] {
+            if wanted(outcome.as_str()) {
+                rows.extend(run(format!("{select} WHERE m.outcome = '{}'{extra} ORDER BY m.arrived_at, m.id", outcome.as_str())).await?);
             }
         }
         let mut total = 0;
         if wanted("pending") {
             const PENDING: &str = "m.case_kind = 'new' AND c.status = 'pending'";
+            // 0 for a message decided on `c`, 1 otherwise: an ORDER BY key that puts it first.
+            let without = |c: Criterion| {
+                format!("CASE WHEN EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = '{}') THEN 0 ELSE 1 END", c.as_str())
+            };
             let limit = pending_limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
             rows.extend(
                 run(format!(
-                    "{select} WHERE {PENDING}{extra} ORDER BY c.meeting_date, CASE WHEN m.criteria LIKE '%\"repeat\"%' THEN 0 ELSE 1 END, \
+                    "{select} WHERE {PENDING}{extra} ORDER BY c.meeting_date, {repeat}, \
                      COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, COALESCE(s.children, 0) DESC, \
-                     CASE WHEN m.criteria LIKE '%\"potential_escalation\"%' THEN 0 ELSE 1 END, m.arrived_at, m.id{limit}"
+                     {escalation}, m.arrived_at, m.id{limit}",
+                    repeat = without(Criterion::Repeat),
+                    escalation = without(Criterion::PotentialEscalation),
                 ))
                 .await?,
             );
@@ -237,7 +243,7 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(DecisionRow {
-                    outcome: r.try_get("outcome")?,
+                    outcome: spelled(r, "outcome")?,
                     reasons: serde_json::from_str(&r.try_get::<String, _>("reasons")?)?,
                     decided_by: r.try_get("decided_by")?,
                     decided_at: r.try_get("decided_at")?,
@@ -258,8 +264,12 @@ impl Store {
             row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.case_id = ? ORDER BY m.id DESC LIMIT 1"))).bind(cid).fetch_optional(&self.pool).await?;
         }
         let (message, inspection, mut person_id) = match &row {
-            Some(r) => (Some(message_record(r)?), serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null), r.try_get::<Option<i64>, _>("person_row")?),
-            None => (None, Value::Null, None),
+            Some(r) => {
+                let record = message_record(r)?;
+                let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+                (Some(record), inspection, r.try_get::<Option<i64>, _>("person_row")?)
+            }
+            None => (None, StoredInspection::default(), None),
         };
         let case = match case_id {
             Some(cid) => {
@@ -321,7 +331,15 @@ impl Store {
 #[derive(Debug, Clone)]
 pub struct ReviewItem {
     pub record: MessageRecord,
-    pub inspection: Value,
+    pub inspection: StoredInspection,
+}
+
+impl ReviewItem {
+    fn read(r: &sqlx::sqlite::SqliteRow) -> Result<ReviewItem> {
+        let record = message_record(r)?;
+        let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+        Ok(ReviewItem { record, inspection })
+    }
 }
 
 /// The case an accepted review item went to.
@@ -336,8 +354,12 @@ impl Tx {
     /// The message `reference` if it is (still) a review item.
     pub async fn review_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = 'review'"))).bind(reference).fetch_optional(&mut *self.tx).await?;
-        r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
+            .bind(reference)
+            .bind(Outcome::Review.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        r.as_ref().map(ReviewItem::read).transpose()
     }
 
     /// A coordinator accepts a review item: it joins the victim's pending case when they have
@@ -359,26 +381,30 @@ impl Tx {
             return Err(StoreError::data("an accepted review item without a person and a case"));
         };
         let linked = !placed.case_is_new;
-        sqlx::query("UPDATE messages SET outcome = 'accepted', case_kind = ?, case_id = ?, person_id = ?, reply_kind = 'acknowledgement' WHERE id = ?")
+        sqlx::query("UPDATE messages SET outcome = ?, case_kind = ?, case_id = ?, person_id = ?, reply_kind = ? WHERE id = ?")
+            .bind(Outcome::Accepted.as_str())
             .bind(if linked { "linked" } else { "new" })
             .bind(case_id)
             .bind(person_id)
+            .bind(ReplyKind::Acknowledgement.as_str())
             .bind(item.record.row)
             .execute(&mut *self.tx)
             .await?;
         self.add_referral(&placed, Some(item.record.row), today, "email").await?;
-        self.decision_row(item.record.row, "accepted", &["accepted by a coordinator".to_owned()], by, now).await?;
+        self.decision_row(item.record.row, Outcome::Accepted, &["accepted by a coordinator".to_owned()], by, now).await?;
         Ok(Accepted { case_ref, meeting, linked })
     }
 
     /// A coordinator rejects a review item with `reasons` (sent to the referrer).
     pub async fn reject_review(&mut self, item: &ReviewItem, reasons: &[String], by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = 'rejected', reply_kind = 'rejection', reasons = ? WHERE id = ?")
+        sqlx::query("UPDATE messages SET outcome = ?, reply_kind = ?, reasons = ? WHERE id = ?")
+            .bind(Outcome::Rejected.as_str())
+            .bind(ReplyKind::Rejection.as_str())
             .bind(serde_json::to_string(reasons)?)
             .bind(item.record.row)
             .execute(&mut *self.tx)
             .await?;
-        self.decision_row(item.record.row, "rejected", reasons, by, now).await
+        self.decision_row(item.record.row, Outcome::Rejected, reasons, by, now).await
     }
 }
 
@@ -395,21 +421,36 @@ impl Tx {
     /// The message `reference` if it is (still) quarantined.
     pub async fn quarantined_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = 'quarantined'"))).bind(reference).fetch_optional(&mut *self.tx).await?;
-        r.map(|r| Ok(ReviewItem { record: message_record(&r)?, inspection: serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null) })).transpose()
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
+            .bind(reference)
+            .bind(Outcome::Quarantined.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        r.as_ref().map(ReviewItem::read).transpose()
     }
 
     /// Releases a quarantined message to the review queue (a coordinator judged the sender
     /// genuine): it is then accepted or rejected like any review item.
     pub async fn release_quarantined(&mut self, item: &ReviewItem, by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = ? AND outcome = 'quarantined'").bind(item.record.row).execute(&mut *self.tx).await?;
-        self.decision_row(item.record.row, "review", &["released from quarantine by a coordinator".to_owned()], by, now).await
+        self.requalify_quarantined(item, Outcome::Review).await?;
+        self.decision_row(item.record.row, Outcome::Review, &["released from quarantine by a coordinator".to_owned()], by, now).await
     }
 
     /// Discards a quarantined message: it stays recorded, as ignored (no reply, no case).
     pub async fn discard_quarantined(&mut self, item: &ReviewItem, by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = 'ignored' WHERE id = ? AND outcome = 'quarantined'").bind(item.record.row).execute(&mut *self.tx).await?;
-        self.decision_row(item.record.row, "ignored", &["discarded from quarantine by a coordinator".to_owned()], by, now).await
+        self.requalify_quarantined(item, Outcome::Ignored).await?;
+        self.decision_row(item.record.row, Outcome::Ignored, &["discarded from quarantine by a coordinator".to_owned()], by, now).await
+    }
+
+    /// A quarantined message's new outcome (still quarantined when read: a race changes nothing).
+    async fn requalify_quarantined(&mut self, item: &ReviewItem, outcome: Outcome) -> Result<()> {
+        sqlx::query("UPDATE messages SET outcome = ? WHERE id = ? AND outcome = ?")
+            .bind(outcome.as_str())
+            .bind(item.record.row)
+            .bind(Outcome::Quarantined.as_str())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn case_for_update(&mut self, reference: &str) -> Result<Option<CaseForUpdate>> {
@@ -455,7 +496,7 @@ pub struct AgendaRow {
     pub perpetrator: Option<String>,
     pub children: usize,
     pub agency: Option<String>,
-    pub criteria: Vec<String>,
+    pub criteria: Vec<Criterion>,
     pub repeat: bool,
     pub dash_score: Option<i64>,
 }
@@ -481,14 +522,14 @@ impl Store {
         let mut items = Vec::new();
         for r in &rows {
             let record = message_record(r)?;
-            let inspection: Value = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
+            let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
             let signals = RiskSignals::read(&record, &inspection);
             let row = AgendaRow {
                 case_ref: record.case_ref.clone().unwrap_or_default(),
                 status: r.try_get("case_status")?,
                 victim_name: r.try_get("victim_name")?,
                 victim_dob: parse_date(r.try_get("victim_dob")?),
-                perpetrator: inspection.pointer("/referral/fields/perpetrator.name").and_then(Value::as_str).map(str::to_owned),
+                perpetrator: inspection.field("perpetrator.name").map(str::to_owned),
                 children: signals.children,
                 agency: signals.agency.clone(),
                 criteria: record.criteria.clone(),
@@ -517,8 +558,8 @@ impl Store {
 /// What the dashboard counts, read in three small queries.
 #[derive(Debug, Clone, Default)]
 pub struct DashboardData {
-    /// Every message: arrival (RFC 3339), outcome, criteria (JSON array).
-    pub messages: Vec<(String, String, String)>,
+    /// Every message: arrival (RFC 3339), outcome, criteria.
+    pub messages: Vec<(String, Outcome, Vec<Criterion>)>,
     /// Replies to referrers that were sent: the message's arrival and the send time.
     pub replies: Vec<(String, String)>,
     /// Outbox rows by status (bounced counted apart), replies and notices together.
@@ -530,9 +571,19 @@ impl Store {
     /// from the user asking, so no total counts what they may not see.
     pub async fn dashboard_data(&self, hidden: &super::hidden::HiddenCases) -> Result<DashboardData> {
         let guard = hidden.sql_guard("m.case_id");
-        let messages = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id"))).fetch_all(&self.pool).await?;
+        let messages = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id")))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let read = || -> Result<(String, Outcome, Vec<Criterion>)> {
+                    Ok((r.try_get("arrived_at")?, spelled(r, "outcome")?, spelled_list(&r.try_get::<String, _>("criteria")?, "criteria")?))
+                };
+                read().with_context(|| format!("message row {}", r.try_get::<i64, _>("id").unwrap_or_default()))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let replies = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> 'notice'{guard} ORDER BY o.id"
+            "SELECT m.arrived_at, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row WHERE o.sent_at IS NOT NULL AND o.kind <> '{}'{guard} ORDER BY o.id", OutboxKind::Notice.as_str()
         )))
         .fetch_all(&self.pool)
         .await?;
@@ -577,10 +628,12 @@ impl Tx {
         if others == 0 {
             return Ok(None);
         }
-        let inspection: Option<String> = sqlx::query_scalar("SELECT inspection FROM messages WHERE case_id = ? ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
-        let inspection: Value = inspection.and_then(|i| serde_json::from_str(&i).ok()).unwrap_or(Value::Null);
-        let name = inspection.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| crate::identity::PersonName::parse(n).ok());
-        let dob = inspection.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let first: Option<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE case_id = ? ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
+        let inspection = match first {
+            Some((row, json)) => StoredInspection::parse(&json, row)?,
+            None => StoredInspection::default(),
+        };
+        let (name, dob) = (inspection.victim_name(), inspection.victim_dob());
         let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
         let key = name.as_ref().map(crate::identity::PersonName::key).unwrap_or_default();
         let placed = self.place(PersonPlace::New(NewPerson { name: &written, key: &key, dob }), CasePlace::None, now).await?;

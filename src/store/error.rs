@@ -136,6 +136,12 @@ impl From<crate::crypto::KeyError> for StoreError {
     }
 }
 
+impl From<crate::text::UnknownSpelling> for StoreError {
+    fn from(e: crate::text::UnknownSpelling) -> Self {
+        StoreError::data(format!("a stored value does not read back: {e}"))
+    }
+}
+
 impl From<zip::result::ZipError> for StoreError {
     fn from(e: zip::result::ZipError) -> Self {
         StoreError::data(format!("the archive could not be written: {e}"))

@@ -34,6 +34,7 @@ use super::audit::Audit;
 use super::Store;
 use crate::config::RetentionConfig;
 use super::error::{Context, Result};
+use crate::decide::Outcome;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use std::collections::HashSet;
@@ -182,7 +183,7 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
         &[&c],
     )
     .await?;
-    for (outcome, days) in [("rejected", r.rejected_days), ("ignored", r.ignored_days), ("quarantined", r.quarantined_days)] {
+    for (outcome, days) in [(Outcome::Rejected, r.rejected_days), (Outcome::Ignored, r.ignored_days), (Outcome::Quarantined, r.quarantined_days)] {
         let c = cutoff(now, days);
         let rows = ids(
             conn,
@@ -190,12 +191,12 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
                 "SELECT m.id FROM messages m WHERE m.outcome = ? AND m.purged_at IS NULL AND m.processed_at < ? \
                  AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.message_row = m.id AND d.decided_at >= ?) AND {NOT_OPEN} ORDER BY m.id"
             ),
-            &[outcome, &c, &c],
+            &[outcome.as_str(), &c, &c],
         )
         .await?;
         match outcome {
-            "rejected" => p.rejected = rows,
-            "ignored" => p.ignored = rows,
+            Outcome::Rejected => p.rejected = rows,
+            Outcome::Ignored => p.ignored = rows,
             _ => p.quarantined = rows,
         }
     }

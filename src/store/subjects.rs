@@ -399,7 +399,7 @@ pub fn archive(export: &SubjectExport, exported_at: &str, exported_by: &str) -> 
     zip.put("referrals.json", &pretty(&export.referrals)?)?;
     for m in &export.messages {
         let dir = format!("messages/{}", m.record.reference);
-        let replies: Vec<Value> = m.replies.iter().enumerate().map(|(n, (e, _))| serde_json::json!({"file": format!("reply-{}-{}.eml", n + 1, e.kind), "outbox": e})).collect();
+        let replies: Vec<Value> = m.replies.iter().enumerate().map(|(n, (e, _))| serde_json::json!({"file": format!("reply-{}-{}.eml", n + 1, e.kind.as_str()), "outbox": e})).collect();
         let about = serde_json::json!({
             "message": m.record.to_json(true),
             "read": m.inspection,
@@ -413,7 +413,7 @@ pub fn archive(export: &SubjectExport, exported_at: &str, exported_by: &str) -> 
             zip.put(&format!("{dir}/original.eml"), raw)?;
         }
         for (n, (e, text)) in m.replies.iter().enumerate() {
-            zip.put(&format!("{dir}/reply-{}-{}.eml", n + 1, e.kind), text.as_bytes())?;
+            zip.put(&format!("{dir}/reply-{}-{}.eml", n + 1, e.kind.as_str()), text.as_bytes())?;
         }
     }
     let (changes, views): (Vec<&AuditEntry>, Vec<&AuditEntry>) = export.audit.iter().partition(|a| CHANGES.contains(&a.action.as_str()));

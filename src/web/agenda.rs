@@ -51,7 +51,7 @@ fn perpetrator(row: &AgendaRow, names: AgendaNames) -> String {
 }
 
 fn criteria(row: &AgendaRow) -> String {
-    row.criteria.iter().map(|c| c.replace('_', " ")).collect::<Vec<_>>().join(", ")
+    row.criteria.iter().map(|c| c.as_str().replace('_', " ")).collect::<Vec<_>>().join(", ")
 }
 
 pub fn xlsx(meeting: NaiveDate, rows: &[AgendaRow], names: AgendaNames) -> Result<Vec<u8>> {
@@ -127,7 +127,7 @@ mod tests {
             perpetrator: Some("=Darren Hollins".into()),
             children: 2,
             agency: Some("Kingsmere Police".into()),
-            criteria: vec!["visible_high_risk".into(), "repeat".into()],
+            criteria: vec![crate::config::Criterion::VisibleHighRisk, crate::config::Criterion::Repeat],
             repeat: true,
             dash_score: Some(15),
         }

@@ -1,6 +1,8 @@
 //! The dashboard's figures (pure: the store's rows and today in, numbers and an SVG out):
 //! referrals per week, outcomes, the repeat rate, time from arrival to reply, outbox trouble.
 
+use crate::config::Criterion;
+use crate::decide::Outcome;
 use crate::store::cases::DashboardData;
 use crate::clock::parse;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -40,25 +42,25 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 /// `weeks` are the [`WEEKS`] weeks up to the latest referral's (or today's, with none; never
 /// after today), so a quiet spell or a history imported from the past still shows its figures.
 pub fn summarise(d: &DashboardData, today: NaiveDate) -> Summary {
-    let latest = d.messages.iter().filter(|m| m.1 != "ignored").filter_map(|m| parse(&m.0)).map(|t| t.date_naive()).max();
+    let latest = d.messages.iter().filter(|m| m.1 != Outcome::Ignored).filter_map(|m| parse(&m.0)).map(|t| t.date_naive()).max();
     let this_week = monday(latest.map_or(today, |l| l.min(today)));
     let mut weeks: Vec<(NaiveDate, usize)> = (0..WEEKS).rev().map(|i| (this_week - Duration::weeks(i), 0)).collect();
     let (mut accepted, mut rejected, mut review, mut quarantined, mut ignored, mut repeats) = (0, 0, 0, 0, 0, 0);
     for (arrived, outcome, criteria) in &d.messages {
-        match outcome.as_str() {
-            "accepted" => {
+        match outcome {
+            Outcome::Accepted => {
                 accepted += 1;
-                if criteria.contains("\"repeat\"") {
+                if criteria.contains(&Criterion::Repeat) {
                     repeats += 1;
                 }
             }
-            "rejected" => rejected += 1,
-            "review" => review += 1,
-            "quarantined" => quarantined += 1,
-            _ => ignored += 1,
-        }
-        if outcome == "ignored" {
-            continue;
+            Outcome::Rejected => rejected += 1,
+            Outcome::Review => review += 1,
+            Outcome::Quarantined => quarantined += 1,
+            Outcome::Ignored => {
+                ignored += 1;
+                continue;
+            }
         }
         if let Some(at) = parse(arrived) {
             let m = monday(at.date_naive());
@@ -123,11 +125,11 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 2, 4).unwrap(); // a Wednesday
         let d = DashboardData {
             messages: vec![
-                ("2026-02-02T09:00:00+00:00".into(), "accepted".into(), "[\"repeat\"]".into()),
-                ("2026-02-03T09:00:00+00:00".into(), "accepted".into(), "[\"visible_high_risk\"]".into()),
-                ("2026-01-28T09:00:00+00:00".into(), "rejected".into(), "[]".into()),
-                ("2026-01-28T10:00:00+00:00".into(), "ignored".into(), "[]".into()),
-                ("2025-01-01T10:00:00+00:00".into(), "review".into(), "[]".into()),
+                ("2026-02-02T09:00:00+00:00".into(), Outcome::Accepted, vec![Criterion::Repeat]),
+                ("2026-02-03T09:00:00+00:00".into(), Outcome::Accepted, vec![Criterion::VisibleHighRisk]),
+                ("2026-01-28T09:00:00+00:00".into(), Outcome::Rejected, vec![]),
+                ("2026-01-28T10:00:00+00:00".into(), Outcome::Ignored, vec![]),
+                ("2025-01-01T10:00:00+00:00".into(), Outcome::Review, vec![]),
             ],
             replies: vec![("2026-02-02T09:00:00+00:00".into(), "2026-02-02T09:01:00Z".into()), ("2026-02-03T09:00:00+00:00".into(), "2026-02-03T09:10:00Z".into())],
             outbox: vec![("failed".into(), 1)],

@@ -8,7 +8,7 @@ use super::auth::{self, cookie, session_cookie_name, Signed};
 use crate::clock::stamp;
 use super::page::{message, render, v, Page, PageError};
 use super::{csrf, templates, AppState};
-use crate::decide::ReplyKind;
+use crate::decide::{Outcome, ReplyKind};
 use crate::identity::PersonName;
 use crate::mime::Envelope;
 use crate::reply::to_referrer;
@@ -345,10 +345,10 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
     let meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
-    let part = |o: &str| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
-    let pending: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome != "review" && r.outcome != "quarantined").map(|(r, s)| row(r, s)).collect();
+    let part = |o: Outcome| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
+    let pending: Vec<Value> = kept.iter().filter(|(r, _)| !matches!(r.outcome, Outcome::Review | Outcome::Quarantined)).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
-    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part("review")), quarantined => v(part("quarantined")), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
+    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part(Outcome::Review)), quarantined => v(part(Outcome::Quarantined)), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
 }
 
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
@@ -385,13 +385,8 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     view.outbox.retain(|(_, m, _)| view.messages.iter().any(|x| &x.reference == m));
     state.store.audit(&signed.audit(&at, actions::CASE_VIEW, Some(&reference))).await?;
     let i = &view.inspection;
-    let found_at = i.pointer("/referral/found_at");
-    let fields: Vec<(String, String, Option<String>)> = i
-        .pointer("/referral/fields")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned(), found_at.and_then(|f| f[k].as_str()).map(str::to_owned))).collect())
-        .unwrap_or_default();
-    let problems: Vec<String> = i.pointer("/problems").and_then(Value::as_array).map(|ps| ps.iter().map(|p| format!("{}: {}", p["at"].as_str().unwrap_or(""), p["detail"].as_str().unwrap_or(""))).collect()).unwrap_or_default();
+    let fields = i.fields();
+    let problems = i.problem_lines();
     let title = match (&view.case, &view.message) {
         (Some(c), _) if c.reference == reference => format!("Case {}", c.reference),
         _ => format!("Message {reference}"),
@@ -426,9 +421,9 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     };
     let ctx = context! {
         restriction => v(&restriction), break_glass_until,
-        attachments => v(i.pointer("/attachments")), kept,
+        attachments => v(i.attachments()), kept,
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
-        children => v(i.pointer("/referral/children")), answers => v(i.pointer("/dash/answers")), problems,
+        children => v(i.children()), answers => v(i.answers()), problems,
         messages => v(&view.messages), referrals => v(&view.referrals), outbox => v(&outbox), upcoming,
     };
     Ok(render(&state, "case.html", Some(&signed), ctx)?.into_response())
@@ -456,14 +451,13 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
     let i = &item.inspection;
     let original = Envelope {
         message_id: item.record.message_id.clone(),
-        subject: i.pointer("/envelope/subject").and_then(Value::as_str).map(str::to_owned),
-        references: i.pointer("/envelope/references").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
+        subject: i.subject().map(str::to_owned),
+        references: i.references().to_vec(),
         ..Envelope::default()
     };
     let (kind, reasons, action, detail) = match form.decision.as_str() {
         "accept" => {
-            let name = i.pointer("/referral/fields/victim.name").and_then(Value::as_str).and_then(|n| PersonName::parse(n).ok());
-            let dob = i.pointer("/referral/victim_dob").and_then(Value::as_str).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let (name, dob) = (i.victim_name(), i.victim_dob());
             if name.is_none() && dob.is_none() {
                 return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Cannot accept", "Neither the victim's name nor their date of birth could be read from this message: reject it and ask the referrer to send the referral again.");
             }

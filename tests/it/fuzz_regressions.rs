@@ -57,7 +57,7 @@ fn mail_parser_part_id_assertion_is_contained() {
     let inspection = inspect(raw, &InspectOptions::with_clock(std::time::Instant::now));
     if cfg!(debug_assertions) {
         assert!(email.problems.iter().any(|p| p.kind == ProblemKind::ParserPanic), "{:?}", email.problems);
-        assert!(inspection.problems.iter().any(|p| p.at == "message" && p.problem.kind == ProblemKind::ParserPanic));
+        assert!(inspection.problems.iter().any(|p| p.place == marac_intake::inspect::Place::Message && p.problem.kind == ProblemKind::ParserPanic));
         assert!(inspection.has_blocking_problem(), "a person must read it");
     }
 }

@@ -13,6 +13,7 @@ use marac_intake::mailbox::{connect, folder_for, ingest_pass, watch, MailboxErro
 use marac_intake::store::Action;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use marac_intake::decide::{Outcome, ReplyKind};
 use marac_intake::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -85,7 +86,7 @@ fn messages() -> Vec<(String, Vec<u8>, DateTime<FixedOffset>)> {
 
 /// The outcome of each message when the same messages go through `triage` in the same order
 /// into a fresh database: what the mailbox service must agree with.
-async fn triage_outcomes(cfg: &Config, dir: &Path, messages: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> BTreeMap<String, String> {
+async fn triage_outcomes(cfg: &Config, dir: &Path, messages: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> BTreeMap<String, Outcome> {
     let store = Store::open(&format!("sqlite://{}", dir.join("reference.db").display())).await.unwrap();
     let mut out = BTreeMap::new();
     for (file, raw, arrived) in messages {
@@ -126,7 +127,7 @@ async fn every_message_is_decided_once_and_filed_by_outcome() {
     for (file, raw, _) in &messages {
         let sha = marac_intake::mime::sha256_hex(raw);
         let outcome = store.first_outcome_by_sha256(&sha).await.unwrap().unwrap_or_else(|| panic!("{file}: no decision"));
-        let folder = folder_for(&outcome, &cfg.file.folders);
+        let folder = folder_for(outcome, &cfg.file.folders);
         let here = filed[folder].iter().filter(|b| marac_intake::mime::sha256_hex(b) == sha).count();
         if here != 1 {
             problems.push(format!("{file}: {here} copies in {folder} (outcome {outcome})"));
@@ -168,8 +169,8 @@ async fn a_message_committed_but_not_moved_is_filed_without_a_second_decision() 
     assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 1);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox").await, outbox);
     assert!(server.list_folder(USER, "INBOX").await.is_empty());
-    let folder = folder_for(&record.outcome, &cfg.file.folders);
-    assert_eq!(server.list_folder(USER, folder).await, vec![raw.clone()], "filed under its first outcome ({})", record.outcome);
+    let folder = folder_for(record.outcome, &cfg.file.folders);
+    assert_eq!(server.list_folder(USER, folder).await, vec![raw.clone()], "filed under its first outcome ({})", record.outcome.as_str());
 }
 
 #[tokio::test]
@@ -343,10 +344,10 @@ async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_
     assert_eq!(summary, PassSummary { decided: 2, refiled: 0 });
     let history = store.history().await.unwrap();
     assert_eq!(history.len(), 2);
-    assert_eq!(history[0].outcome, "review");
-    assert_eq!(history[0].reply_kind, "none", "no reply to an address we cannot answer safely");
+    assert_eq!(history[0].outcome, Outcome::Review);
+    assert_eq!(history[0].reply_kind, ReplyKind::None, "no reply to an address we cannot answer safely");
     assert!(history[0].reasons[0].contains("could not be processed automatically"), "{:?}", history[0].reasons);
-    assert_eq!(history[1].outcome, "accepted");
+    assert_eq!(history[1].outcome, Outcome::Accepted);
     assert_eq!(server.list_folder(USER, "MARAC/Review").await.len(), 1);
     assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
     assert!(server.list_folder(USER, "INBOX").await.is_empty());
@@ -375,7 +376,7 @@ async fn a_locked_database_ends_the_pass_to_be_retried_and_nothing_is_parked_or_
     assert!(server.list_folder(USER, "MARAC/Review").await.is_empty());
     let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("the next pass");
     assert_eq!(summary, PassSummary { decided: 1, refiled: 0 });
-    assert_eq!(store.history().await.unwrap()[0].outcome, "accepted");
+    assert_eq!(store.history().await.unwrap()[0].outcome, marac_intake::decide::Outcome::Accepted);
     assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
     assert!(server.list_folder(USER, "INBOX").await.is_empty());
 }

@@ -34,6 +34,7 @@ mod mailbox;
 mod mailservers;
 mod no_import_circles;
 mod outbox;
+mod records;
 mod retention;
 mod run;
 mod samples;

@@ -9,6 +9,7 @@ use crate::support::{Scratch, self, postfix};
 use chrono::{DateTime, Utc};
 use marac_intake::config::{self, Config};
 use marac_intake::outbox::{send_pending, Report};
+use marac_intake::decide::OutboxKind;
 use marac_intake::store::{OutboxEntry, Store};
 use postfix::Postfix;
 use std::path::Path;
@@ -84,6 +85,7 @@ async fn triage_with(store: &Store, files: &[&str], cfg: &Config) {
 }
 
 fn row<'a>(rows: &'a [OutboxEntry], recipient: &str, kind: &str) -> &'a OutboxEntry {
+    let kind: OutboxKind = kind.parse().expect("an outbox kind");
     rows.iter().find(|r| r.recipient == recipient && r.kind == kind).unwrap_or_else(|| panic!("no {kind} to {recipient} in {rows:#?}"))
 }
 
@@ -283,7 +285,7 @@ async fn notices_reach_the_configured_coordinators_address_only() {
     triage_with(&store, &["042_police_stated_score_disagrees_review.eml"], &notice_to(ELSEWHERE)).await;
     triage_with(&store, &["043_idva_conflicting_marks_review.eml"], &notice_to(COORDINATORS)).await;
     let rows = store.outbox().await.unwrap();
-    assert_eq!(rows.iter().filter(|r| r.kind == "notice").count(), 3, "{rows:#?}");
+    assert_eq!(rows.iter().filter(|r| r.kind == OutboxKind::Notice).count(), 3, "{rows:#?}");
 
     let report = send_pending(&notice_to(COORDINATORS), &store, Utc::now()).await.unwrap();
     assert_eq!(report, Report { sent: 5, deferred: 0, failed: 0, refused: 1, waiting: 0 }, "log: {}", pf.log_text());

@@ -105,7 +105,7 @@ pub async fn run(emails: &[Email], cfg: &Config, store: &Store) -> Vec<Scored> {
         fields.insert("stated_dash_score", r.and_then(|r| r.stated_dash_score).map(|s| s.to_string()));
         fields.insert("police_callouts", r.and_then(|r| r.police_callouts).map(|s| s.to_string()));
         let (outcome, criteria, case, victim_ref, dash, reasons) = match rec {
-            Ok(m) => (m.outcome, m.criteria, m.case, m.victim_ref, m.dash, m.reasons),
+            Ok(m) => (m.outcome.as_str().to_owned(), m.criteria.iter().map(|c| c.as_str().to_owned()).collect(), m.case, m.victim_ref, m.dash, m.reasons),
             Err(err) => (format!("error: {err:#}"), Vec::new(), "none".into(), None, None, Vec::new()),
         };
         let got = Got {

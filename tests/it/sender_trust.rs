@@ -123,8 +123,8 @@ async fn forged_senders_are_quarantined_with_no_reply() {
     ];
     for (what, raw) in &cases {
         let got = triage(raw, &c, &store).await;
-        assert_eq!(got.outcome, "quarantined", "{what}: {:?}", got.reasons);
-        assert_eq!((got.reply_kind.as_str(), got.reply_to.len()), ("none", 0), "{what}");
+        assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{what}: {:?}", got.reasons);
+        assert_eq!((got.reply_kind, got.reply_to.len()), (marac_intake::decide::ReplyKind::None, 0), "{what}");
         assert!(got.case_ref.is_none(), "{what}: no case");
         assert!(outbox_of(&store, got.row).await.is_empty(), "{what}: nothing in the outbox");
         assert!(
@@ -151,12 +151,12 @@ async fn exchange_online_form_is_proof_only_when_configured_and_with_compauth() 
     let real = real_results(&head);
     let exo = |compauth: &str| format!("Authentication-Results: spf=pass (sender IP is 198.51.100.25)\r\n smtp.mailfrom={DOMAIN}; dkim=pass (signature was verified)\r\n header.d={DOMAIN};dmarc=pass action=none\r\n header.from={DOMAIN}{compauth}\r\n");
     let without = triage(&forgery(1, |h| h.replace(&real, &exo(""))), &c, &store).await;
-    assert_eq!(without.outcome, "quarantined", "{:?}", without.reasons);
+    assert_eq!(without.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", without.reasons);
     assert!(without.reasons.iter().any(|r| r.contains("compauth")), "{:?}", without.reasons);
     assert!(outbox_of(&store, without.row).await.is_empty());
     // The RFC 8601 header of the samples' server is not Exchange Online's.
     let rfc = triage(&forged(2, str::to_owned), &c, &store).await;
-    assert_eq!(rfc.outcome, "quarantined");
+    assert_eq!(rfc.outcome, marac_intake::decide::Outcome::Quarantined);
     let with = triage(&forgery(3, |h| h.replace(&real, &exo(";compauth=pass reason=100"))), &c, &store).await;
     assert_eq!((with.outcome.as_str(), with.reply_to.as_slice()), ("accepted", &[FROM.to_owned()][..]), "{:?}", with.reasons);
 }
@@ -324,8 +324,8 @@ async fn our_own_dkim_check_proves_only_an_aligned_signature_under_the_from_doma
     ]);
     let c = with_own_dkim(&dns);
     let quarantined = |got: &MessageRecord, says: &str, what: &str| {
-        assert_eq!(got.outcome, "quarantined", "{what}: {:?}", got.reasons);
-        assert_eq!((got.reply_kind.as_str(), got.reply_to.len()), ("none", 0), "{what}");
+        assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{what}: {:?}", got.reasons);
+        assert_eq!((got.reply_kind, got.reply_to.len()), (marac_intake::decide::ReplyKind::None, 0), "{what}");
         assert!(got.reasons.iter().any(|r| r.starts_with("the DKIM signature could not be verified: ") && r.contains(says)), "{what}: {:?}", got.reasons);
     };
 
@@ -365,7 +365,7 @@ async fn our_own_dkim_check_proves_only_an_aligned_signature_under_the_from_doma
     let before = dns.asked();
     let off = signed(&unauthenticated(7), &key, DOMAIN);
     let got = triage(&off, &config(), &store).await;
-    assert_eq!(got.outcome, "quarantined", "{:?}", got.reasons);
+    assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", got.reasons);
     assert!(got.reasons.iter().any(|r| r.contains("recorded no authentication results")), "{:?}", got.reasons);
     assert_eq!(dns.asked(), before, "no DNS question with the option off");
 
@@ -382,7 +382,7 @@ async fn our_own_dkim_check_proves_only_an_aligned_signature_under_the_from_doma
         format!("{}{}", &h[..sig], &h[from..])
     });
     let got = triage(&signed(&with_none, &k, DOMAIN), &with_own_dkim(&fresh), &store).await;
-    assert_eq!(got.outcome, "quarantined", "{:?}", got.reasons);
+    assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", got.reasons);
     assert!(got.reasons.iter().any(|r| r.contains("dmarc=none")), "{:?}", got.reasons);
     assert_eq!(fresh.asked(), 0, "the server's results are not second-guessed");
 }

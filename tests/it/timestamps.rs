@@ -63,7 +63,7 @@ async fn messages_arriving_in_different_offsets_are_stored_in_utc_and_listed_in_
         let mut r: Vec<String> = Vec::new();
         for (file, date) in trio.iter().zip([A, B, C]) {
             let record = triage_at(&store, &cfg, file, date).await;
-            assert_eq!(record.outcome, outcome, "{file}");
+            assert_eq!(record.outcome.as_str(), outcome, "{file}");
             r.push(record.reference);
         }
         refs.push(r.try_into().unwrap());
@@ -78,7 +78,7 @@ async fn messages_arriving_in_different_offsets_are_stored_in_utc_and_listed_in_
 
     // The queue: review items, then quarantined messages, each by arrival.
     let queue = store.queue().await.unwrap();
-    let listed = |outcome: &str| queue.iter().filter(|r| r.outcome == outcome).map(|r| r.reference.clone()).collect::<Vec<_>>();
+    let listed = |outcome: &str| queue.iter().filter(|r| r.outcome.as_str() == outcome).map(|r| r.reference.clone()).collect::<Vec<_>>();
     assert_eq!(listed("review"), in_time_order(&refs[0]), "review items in time order");
     assert_eq!(listed("quarantined"), in_time_order(&refs[1]), "quarantined messages in time order");
 

@@ -8,6 +8,7 @@
 
 use crate::support::Scratch;
 use chrono::DateTime;
+use marac_intake::decide::{Outcome, ReplyKind};
 use marac_intake::store::{MessageRecord, Store};
 use serde_json::Value;
 use sqlx::Row;
@@ -88,7 +89,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
             }
         };
         let mut p = |what: String| problems.push(format!("{file}: {what}"));
-        let outcome = s(&exp["outcome"]).expect("outcome");
+        let outcome: Outcome = s(&exp["outcome"]).expect("outcome").parse().expect("a known outcome");
 
         // When it arrived: the topmost Received date, as labelled.
         match DateTime::parse_from_rfc3339(&got.arrived) {
@@ -98,9 +99,9 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         if got.outcome != outcome {
             p(format!("outcome {} != {outcome}", got.outcome));
         }
-        if outcome == "accepted" {
+        if outcome == Outcome::Accepted {
             let want: BTreeSet<&str> = exp["criteria"].as_array().expect("criteria").iter().filter_map(Value::as_str).collect();
-            let have: BTreeSet<&str> = got.criteria.iter().map(String::as_str).collect();
+            let have: BTreeSet<&str> = got.criteria.iter().map(|c| c.as_str()).collect();
             if want != have {
                 p(format!("criteria {have:?} != {want:?}"));
             }
@@ -112,7 +113,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         let want_dash = exp["dash_yes"].as_i64().map(|y| (y, exp["dash_no"].as_i64().unwrap_or(-1), exp["dash_unknown"].as_i64().unwrap_or(-1)));
         match want_dash {
             Some(w) if got.dash != Some(w) => p(format!("dash {:?} != {w:?} (yes, no, unknown)", got.dash)),
-            None if got.dash.is_some() && !matches!(outcome, "quarantined" | "ignored") => {
+            None if got.dash.is_some() && !matches!(outcome, Outcome::Quarantined | Outcome::Ignored) => {
                 p(format!("dash {:?} read where no DASH is readable", got.dash))
             }
             _ => {}
@@ -121,7 +122,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         if got.case != case {
             p(format!("case {} != {case}", got.case));
         }
-        let reply = s(&exp["reply"]).expect("reply");
+        let reply: ReplyKind = s(&exp["reply"]).expect("reply").parse().expect("a known reply kind");
         if got.reply_kind != reply {
             p(format!("reply {} != {reply}", got.reply_kind));
         }
@@ -137,7 +138,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
                 p(format!("reasons {:?} name none of {kws:?}", got.reasons));
             }
         }
-        if matches!(outcome, "rejected" | "review" | "quarantined" | "ignored") && got.reasons.is_empty() {
+        if matches!(outcome, Outcome::Rejected | Outcome::Review | Outcome::Quarantined | Outcome::Ignored) && got.reasons.is_empty() {
             p(format!("a {outcome} message without a reason"));
         }
 
@@ -148,7 +149,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
                 groups.entry(k.to_owned()).or_default().insert(r.clone());
                 refs.entry(r.clone()).or_default().insert(k.to_owned());
             }
-            (Some(_), None) if outcome == "accepted" => p("no victim_ref on an accepted referral".into()),
+            (Some(_), None) if outcome == Outcome::Accepted => p("no victim_ref on an accepted referral".into()),
             _ => {}
         }
         // Cases: a new case has a fresh reference; a linked one joins the victim's latest case.
@@ -299,7 +300,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
         eprintln!(
             "{file:<58} {:<11} {:<24} {:<6} {:<16} {}",
             got.outcome,
-            got.criteria.join(","),
+            got.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
             got.case,
             got.case_ref.as_deref().unwrap_or("-"),
             got.reply_kind
@@ -357,7 +358,7 @@ async fn review_and_quarantine_items_notify_the_coordinators_without_personal_da
         let raw = fs::read(dir.join(file)).expect("scenario file");
         let arrived = DateTime::parse_from_rfc3339(s(&lab["arrived"]).expect("arrived")).expect("arrived");
         let got = marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.expect("triaged");
-        if got.outcome != lab["expect"]["outcome"] || got.reply_kind != lab["expect"]["reply"] {
+        if lab["expect"]["outcome"] != got.outcome.as_str() || lab["expect"]["reply"] != got.reply_kind.as_str() {
             problems.push(format!("{file}: {} with reply {}: a notice address changes no decision", got.outcome, got.reply_kind));
         }
         records.insert(file.to_owned(), got);

@@ -7,6 +7,8 @@ use crate::support;
 use crate::support::{totp, web_fixture, Scratch};
 
 use web_fixture::{fixture_store, PASSWORD};
+use marac_intake::config::Criterion;
+use marac_intake::decide::{OutboxKind, Outcome, ReplyKind};
 use marac_intake::web::{self, auth, WebOptions};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -180,14 +182,14 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(json, serde_json::Value::Array(queue.iter().map(|r| r.to_json(false)).collect()));
     // A filter keeps only what it names, in the same order.
     let filtered = http(a, "GET", "/?status=review", Some(&coord), None).await.body;
-    let review: Vec<&str> = queue.iter().filter(|r| r.outcome == "review").map(|r| r.reference.as_str()).collect();
+    let review: Vec<&str> = queue.iter().filter(|r| r.outcome == Outcome::Review).map(|r| r.reference.as_str()).collect();
     assert!(!review.is_empty());
     assert_eq!(filtered.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap()).collect::<Vec<_>>(), review);
 
     // The agenda of the first meeting: its cases in the queue's order, as XLSX and CSV.
-    let first = queue.iter().find(|r| r.outcome == "accepted").unwrap();
+    let first = queue.iter().find(|r| r.outcome == Outcome::Accepted).unwrap();
     let meeting = first.meeting_date.clone().unwrap();
-    let listed: Vec<String> = queue.iter().filter(|r| r.outcome == "accepted" && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
+    let listed: Vec<String> = queue.iter().filter(|r| r.outcome == Outcome::Accepted && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
     let meetings = http(a, "GET", "/meetings", Some(&coord), None).await;
     assert!(meetings.body.contains(&format!("<tr data-date=\"{meeting}\"><td><a href=\"/meetings/{meeting}\">{meeting}</a>")), "{}", meetings.body);
     let x = http(a, "GET", &format!("/meetings/{meeting}/agenda.xlsx"), Some(&coord), None).await;
@@ -218,14 +220,14 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let dash = http(a, "GET", "/dashboard", Some(&coord), None).await;
     assert_eq!(dash.status, 200);
     assert!(dash.body.contains("<svg") && dash.body.contains("Referrals per week"));
-    let accepted = history.iter().filter(|m| m.outcome == "accepted").count();
+    let accepted = history.iter().filter(|m| m.outcome == Outcome::Accepted).count();
     assert!(dash.body.contains(&format!("<dt>Accepted</dt><dd>{accepted}</dd>")), "{}", dash.body);
 
     // Every filter keeps exactly what it names, in the queue's order.
     let refs = |body: &str| body.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect::<Vec<_>>();
     let signals = store.queue_with_signals().await.unwrap();
     let expect = |keep: &dyn Fn(&marac_intake::store::MessageRecord, &marac_intake::store::cases::RiskSignals) -> bool| signals.iter().filter(|(r, s)| keep(r, s)).map(|(r, _)| r.reference.clone()).collect::<Vec<_>>();
-    let repeat = expect(&|r, _| r.criteria.iter().any(|c| c == "repeat"));
+    let repeat = expect(&|r, _| r.criteria.contains(&Criterion::Repeat));
     assert!(!repeat.is_empty());
     assert_eq!(refs(&http(a, "GET", "/?criterion=repeat", Some(&coord), None).await.body), repeat);
     let idva = expect(&|_, s| s.agency.as_deref().is_some_and(|a| a.to_lowercase().contains("idva")));
@@ -240,7 +242,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     }
 
     // A review item with a secure sender: decide it. Without the token: 403, nothing changes.
-    let item = queue.iter().find(|r| r.outcome == "review" && !r.reply_to.is_empty()).expect("a review item that can be answered");
+    let item = queue.iter().find(|r| r.outcome == Outcome::Review && !r.reply_to.is_empty()).expect("a review item that can be answered");
     let case = http(a, "GET", &format!("/case/{}", item.reference), Some(&coord), None).await;
     assert_eq!(case.status, 200);
     assert!(case.body.contains("Decide this review item"));
@@ -255,7 +257,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     let outbox = store.outbox().await.unwrap();
     assert_eq!(outbox.len(), before + 1);
     let new = outbox.last().unwrap();
-    assert_eq!((new.kind.as_str(), new.recipient.as_str(), new.status.as_str()), ("rejection", item.reply_to[0].as_str(), "pending"));
+    assert_eq!((new.kind, new.recipient.as_str(), new.status.as_str()), (OutboxKind::Reply(ReplyKind::Rejection), item.reply_to[0].as_str(), "pending"));
     let raw = store.outbox_raw(new.id).await.unwrap();
     assert!(raw.contains("Please attach the DASH without a password."));
     let again = http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
@@ -266,35 +268,35 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
 
     // Accepting another review item opens (or joins) a case and queues an acknowledgement.
     let queue = store.queue().await.unwrap();
-    let other = queue.iter().find(|r| r.outcome == "review" && !r.reply_to.is_empty()).expect("another review item that can be answered");
+    let other = queue.iter().find(|r| r.outcome == Outcome::Review && !r.reply_to.is_empty()).expect("another review item that can be answered");
     let r = http(a, "POST", &format!("/case/{}/decide", other.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let rec = store.history().await.unwrap().into_iter().find(|m| m.reference == other.reference).unwrap();
-    assert_eq!(rec.outcome, "accepted");
+    assert_eq!(rec.outcome, Outcome::Accepted);
     assert!(rec.case_ref.is_some());
-    let ack = store.outbox().await.unwrap().into_iter().find(|o| o.kind == "acknowledgement" && o.message_row == rec.row).expect("an acknowledgement in the outbox");
+    let ack = store.outbox().await.unwrap().into_iter().find(|o| o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement) && o.message_row == rec.row).expect("an acknowledgement in the outbox");
     let raw = store.outbox_raw(ack.id).await.unwrap();
     assert!(raw.contains(&rec.reference), "the acknowledgement quotes the message's own reference");
     assert!(!raw.contains(rec.case_ref.as_deref().unwrap()), "never a case reference: it would tell whether the victim was known");
     // A bounce report under review names no victim: it cannot be accepted.
-    if let Some(bounce) = queue.iter().find(|r| r.outcome == "review" && r.reply_to.is_empty()) {
+    if let Some(bounce) = queue.iter().find(|r| r.outcome == Outcome::Review && r.reply_to.is_empty()) {
         assert_eq!(http(a, "POST", &format!("/case/{}/decide", bounce.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await.status, 400);
     }
 
     // Quarantine: release one to the review queue, discard another (kept, as ignored).
     let queue = store.queue().await.unwrap();
-    let held: Vec<&str> = queue.iter().filter(|r| r.outcome == "quarantined").map(|r| r.reference.as_str()).collect();
+    let held: Vec<&str> = queue.iter().filter(|r| r.outcome == Outcome::Quarantined).map(|r| r.reference.as_str()).collect();
     assert!(held.len() >= 2);
     let post = async |path: String, form: &str| http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&{form}"))).await;
     assert_eq!(post(format!("/case/{}/quarantine", held[0]), "action=release").await.status, 303);
     assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=discard").await.status, 303);
     assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=release").await.status, 409, "a discarded message stays discarded");
     let outcome = async |reference: &str| store.history().await.unwrap().into_iter().find(|m| m.reference == reference).unwrap().outcome;
-    assert_eq!(outcome(held[0]).await, "review");
-    assert_eq!(outcome(held[1]).await, "ignored");
+    assert_eq!(outcome(held[0]).await, Outcome::Review);
+    assert_eq!(outcome(held[1]).await, Outcome::Ignored);
 
     // A pending case: moved to another meeting of the schedule (and only to one), then heard.
-    let pending = queue.iter().find(|r| r.outcome == "accepted").unwrap();
+    let pending = queue.iter().find(|r| r.outcome == Outcome::Accepted).unwrap();
     let case_ref = pending.case_ref.clone().unwrap();
     let page = http(a, "GET", &format!("/case/{case_ref}"), Some(&coord), None).await.body;
     let options: Vec<&str> = page.split("id=\"c-meeting\"").nth(1).unwrap().split("</select>").next().unwrap().split("<option value=\"").skip(1).map(|o| o.split('"').next().unwrap()).collect();
@@ -305,7 +307,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!(moved.as_deref(), Some(options[1]));
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=heard").await.status, 303);
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=close").await.status, 409, "only a pending case changes");
-    assert!(!store.queue().await.unwrap().iter().any(|r| r.case_ref.as_deref() == Some(case_ref.as_str()) && r.outcome == "accepted"), "a heard case leaves the queue");
+    assert!(!store.queue().await.unwrap().iter().any(|r| r.case_ref.as_deref() == Some(case_ref.as_str()) && r.outcome == Outcome::Accepted), "a heard case leaves the queue");
 
     // Two victims wrongly kept apart are merged into the earlier record; a wrong match is split off.
     let history = store.history().await.unwrap();
@@ -678,7 +680,7 @@ async fn coordinators_download_the_original_attachments_and_each_download_is_aud
 
     // An accepted referral with its attachments, and the file it was triaged from.
     let history = store.history().await.unwrap();
-    let rec = history.iter().find(|m| m.outcome == "accepted" && m.file.is_some()).unwrap();
+    let rec = history.iter().find(|m| m.outcome == Outcome::Accepted && m.file.is_some()).unwrap();
     let file = std::fs::read(rec.file.as_deref().unwrap()).unwrap();
     let email = marac_intake::mime::parse(&file, &marac_intake::limits::Limits::default());
     assert!(!email.attachments.is_empty());
@@ -718,12 +720,12 @@ async fn coordinators_download_the_original_attachments_and_each_download_is_aud
     }
 
     // A quarantined message's attachments come with a warning.
-    let held = history.iter().find(|m| m.outcome == "quarantined").expect("a quarantined message");
+    let held = history.iter().find(|m| m.outcome == Outcome::Quarantined).expect("a quarantined message");
     assert!(http(a, "GET", &format!("/case/{}", held.reference), Some(&coord), None).await.body.contains("its attachments may be harmful"));
     assert!(!http(a, "GET", &format!("/case/{reference}"), Some(&coord), None).await.body.contains("may be harmful"));
 
     // A message not kept as received (recorded before originals were kept) says so.
-    let other = history.iter().find(|m| m.reference != rec.reference && m.outcome == "accepted").unwrap();
+    let other = history.iter().find(|m| m.reference != rec.reference && m.outcome == Outcome::Accepted).unwrap();
     sqlx::query("DELETE FROM message_sources WHERE message_row = ?").bind(other.row).execute(store.pool()).await.unwrap();
     let r = http(a, "GET", &format!("/case/{}/attachment/0", other.reference), Some(&coord), None).await;
     assert!(r.status == 404 && r.body.contains("kept as received"), "{}", r.body);
@@ -1264,7 +1266,7 @@ async fn counts_and_the_audit_search_leave_out_restricted_cases_closed_to_the_us
         store.add_user(name, role, &auth::hash_password(PASSWORD).unwrap(), Some(totp::SECRET), "2026-02-01T12:00:00.000Z").await.unwrap();
     }
     let queue = store.queue().await.unwrap();
-    let m = queue.iter().find(|r| r.case == "new" && r.outcome == "accepted" && r.case_ref.is_some() && r.meeting_date.is_some()).expect("an accepted case on a meeting");
+    let m = queue.iter().find(|r| r.case == "new" && r.outcome == Outcome::Accepted && r.case_ref.is_some() && r.meeting_date.is_some()).expect("an accepted case on a meeting");
     let (message, case, meeting) = (m.reference.clone(), m.case_ref.clone().unwrap(), m.meeting_date.clone().unwrap());
     let accepted_in_case: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE outcome = 'accepted' AND case_id = (SELECT id FROM cases WHERE ref = ?)").bind(&case).fetch_one(&pool).await.unwrap();

@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use marac_intake::decide::{OutboxKind, Outcome, ReplyKind};
 use web_fixture::{samples_config, triaged_store, PASSWORD};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -201,8 +202,8 @@ async fn coordinators_work_the_queue_in_chromium() {
         shown.push(row.attr("data-ref").await.unwrap().unwrap());
     }
     assert_eq!(shown, queue.iter().map(|r| r.reference.clone()).collect::<Vec<_>>());
-    let first_review = queue.iter().position(|r| r.outcome == "review").unwrap();
-    let first_pending = queue.iter().position(|r| r.outcome == "accepted").unwrap();
+    let first_review = queue.iter().position(|r| r.outcome == Outcome::Review).unwrap();
+    let first_pending = queue.iter().position(|r| r.outcome == Outcome::Accepted).unwrap();
     assert!(first_review < first_pending);
     let heading = c.find(Locator::Css("h2#review")).await.unwrap().text().await.unwrap();
     assert!(heading.starts_with("Needs a decision"), "{heading}");
@@ -255,12 +256,12 @@ async fn coordinators_work_the_queue_in_chromium() {
     let range = wb.worksheet_range(&format!("MARAC {meeting}")).unwrap();
     let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     assert_eq!(rows[0][..3], ["Reference", "Victim", "Year of birth"]);
-    let listed: Vec<String> = queue.iter().filter(|r| r.outcome == "accepted" && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
+    let listed: Vec<String> = queue.iter().filter(|r| r.outcome == Outcome::Accepted && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
     assert_eq!(rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), listed);
     assert!(rows[1..].iter().all(|r| r[1].ends_with('.')), "victims by initials: {rows:?}");
 
     // Resolve a review item: reject it with a reason; the reply is in the outbox, shown on the page.
-    let items: Vec<_> = queue.iter().filter(|r| r.outcome == "review" && !r.reply_to.is_empty()).collect();
+    let items: Vec<_> = queue.iter().filter(|r| r.outcome == Outcome::Review && !r.reply_to.is_empty()).collect();
     assert!(items.len() >= 2, "two review items with a secure sender");
     let item = items[0];
     c.goto(&format!("{base}/case/{}", item.reference)).await.unwrap();
@@ -272,7 +273,7 @@ async fn coordinators_work_the_queue_in_chromium() {
     let status = c.find(Locator::Css("tr[data-kind=rejection] td.status")).await.unwrap().text().await.unwrap();
     assert!(status.starts_with("pending"), "{status}");
     let outbox = store.outbox().await.unwrap();
-    assert!(outbox.iter().any(|o| o.kind == "rejection" && o.recipient == item.reply_to[0] && o.status == "pending"));
+    assert!(outbox.iter().any(|o| o.kind == OutboxKind::Reply(ReplyKind::Rejection) && o.recipient == item.reply_to[0] && o.status == "pending"));
 
     // The same form with its CSRF token removed is refused, and nothing is recorded.
     let other = items[1];
@@ -292,7 +293,7 @@ async fn coordinators_work_the_queue_in_chromium() {
     // The dashboard draws the weeks and counts the outcomes.
     c.goto(&format!("{base}/dashboard")).await.unwrap();
     assert!(c.find(Locator::Css("figure svg[role=img]")).await.is_ok(), "the weekly chart");
-    let accepted = store.history().await.unwrap().iter().filter(|m| m.outcome == "accepted").count();
+    let accepted = store.history().await.unwrap().iter().filter(|m| m.outcome == Outcome::Accepted).count();
     let outcomes = c.find(Locator::Id("outcomes")).await.unwrap().text().await.unwrap();
     assert!(outcomes.contains(&format!("Accepted\n{accepted}")), "{outcomes}");
     screenshot("dashboard.png", &c.screenshot().await.unwrap(), &scratch.0);

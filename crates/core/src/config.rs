@@ -447,6 +447,20 @@ impl Criterion {
     }
 }
 
+impl std::str::FromStr for Criterion {
+    type Err = crate::text::UnknownSpelling;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::text::from_spelling(&Self::ALL, Self::as_str, "criterion", s)
+    }
+}
+
+impl std::fmt::Display for Criterion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum DashRequired {
@@ -1158,6 +1172,17 @@ impl Allowlist {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_criterion_reads_back_from_its_stored_spelling() {
+        for c in Criterion::ALL {
+            assert_eq!(c.as_str().parse::<Criterion>(), Ok(c), "{c:?}");
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str(), "serde (the configuration) and as_str spell {c:?} alike");
+        }
+        assert_eq!("potential_escalation".parse::<Criterion>(), Ok(Criterion::PotentialEscalation));
+        assert!("Repeat".parse::<Criterion>().is_err());
+        assert!("\"repeat\"".parse::<Criterion>().is_err());
+    }
 
     const MINIMAL: &str = r#"
 area = "Testshire"

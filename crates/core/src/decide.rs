@@ -60,7 +60,7 @@
 
 use crate::config::{Config, Criterion, DashRequired};
 use crate::document::ProblemKind;
-use crate::inspect::{AttachmentReport, Inspection};
+use crate::inspect::{AttachmentReport, Inspection, Place};
 use crate::mime::SignalKind;
 use crate::sniff::FileKind;
 use chrono::NaiveDate;
@@ -77,6 +77,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 5] = [Outcome::Accepted, Outcome::Rejected, Outcome::Review, Outcome::Quarantined, Outcome::Ignored];
+
+    /// The one spelling: the `outcome` columns, the mailbox's folders' keys, `--json`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
@@ -85,6 +88,20 @@ impl Outcome {
             Outcome::Quarantined => "quarantined",
             Outcome::Ignored => "ignored",
         }
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = crate::text::UnknownSpelling;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::text::from_spelling(&Self::ALL, Self::as_str, "outcome", s)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -98,6 +115,9 @@ pub enum ReplyKind {
 }
 
 impl ReplyKind {
+    pub const ALL: [ReplyKind; 4] = [ReplyKind::Acknowledgement, ReplyKind::Rejection, ReplyKind::Holding, ReplyKind::None];
+
+    /// The one spelling: the `reply_kind` column and `--json`.
     pub fn as_str(self) -> &'static str {
         match self {
             ReplyKind::Acknowledgement => "acknowledgement",
@@ -105,6 +125,61 @@ impl ReplyKind {
             ReplyKind::Holding => "holding",
             ReplyKind::None => "none",
         }
+    }
+}
+
+impl std::str::FromStr for ReplyKind {
+    type Err = crate::text::UnknownSpelling;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::text::from_spelling(&Self::ALL, Self::as_str, "reply kind", s)
+    }
+}
+
+impl std::fmt::Display for ReplyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an outbox row carries: a reply to the referrer, or the coordinators' notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    Reply(ReplyKind),
+    Notice,
+}
+
+impl OutboxKind {
+    /// Every kind an outbox row can have (a reply of kind `none` is never queued).
+    pub const ALL: [OutboxKind; 4] =
+        [OutboxKind::Reply(ReplyKind::Acknowledgement), OutboxKind::Reply(ReplyKind::Rejection), OutboxKind::Reply(ReplyKind::Holding), OutboxKind::Notice];
+
+    /// The outbox `kind` column: `acknowledgement`, `rejection`, `holding` or `notice`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Reply(k) => k.as_str(),
+            OutboxKind::Notice => "notice",
+        }
+    }
+}
+
+impl std::str::FromStr for OutboxKind {
+    type Err = crate::text::UnknownSpelling;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::text::from_spelling(&Self::ALL, Self::as_str, "outbox kind", s)
+    }
+}
+
+impl std::fmt::Display for OutboxKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for OutboxKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -131,8 +206,7 @@ pub struct History {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OurReply {
     pub outbox_id: i64,
-    /// The outbox kind: `acknowledgement`, `rejection`, `holding` or `notice`.
-    pub kind: String,
+    pub kind: OutboxKind,
     /// Our reference for the message it answered (`IN-2026-00001`).
     pub reference: String,
 }
@@ -163,6 +237,17 @@ pub enum Category {
 }
 
 impl Category {
+    pub const ALL: [Category; 7] = [
+        Category::ReplyBounced,
+        Category::NoticeBounced,
+        Category::SenderNotAllowlisted,
+        Category::AuthenticationFailed,
+        Category::UnreadableAttachment,
+        Category::UnreadableMessage,
+        Category::NeedsDecision,
+    ];
+
+    /// The one spelling, as a coordinators' notice words it.
     pub fn as_str(self) -> &'static str {
         match self {
             Category::ReplyBounced => "reply bounced",
@@ -173,6 +258,14 @@ impl Category {
             Category::UnreadableMessage => "unreadable message",
             Category::NeedsDecision => "needs a coordinator's decision",
         }
+    }
+}
+
+impl std::str::FromStr for Category {
+    type Err = crate::text::UnknownSpelling;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::text::from_spelling(&Self::ALL, Self::as_str, "category", s)
     }
 }
 
@@ -327,7 +420,7 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
 
     // 1. our own mail came back
     if let Some(r) = &h.own_reply {
-        return done(Outcome::Ignored, vec![format!("our own reply came back (reference {}, {}): it is never answered", r.reference, kind_phrase(&r.kind))]);
+        return done(Outcome::Ignored, vec![format!("our own reply came back (reference {}, {}): it is never answered", r.reference, kind_phrase(r.kind))]);
     }
     // 2. a bounce of one of our replies
     if let Some(d) = bounce(i, h) {
@@ -350,7 +443,7 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
     // X-Auto-Response-Suppress asks us not to answer automatically; on its own it does not make
     // a message an auto-reply. With attachments it may be a genuine referral sent by a system:
     // a person decides, and nothing is sent.
-    let only_suppress = !h.duplicate_message && !i.signals.is_empty() && i.signals.iter().all(|s| s.evidence.starts_with("X-Auto-Response-Suppress"));
+    let only_suppress = !h.duplicate_message && !i.signals.is_empty() && i.signals.iter().all(|s| s.header == Some(crate::mime::X_AUTO_RESPONSE_SUPPRESS));
     if only_suppress && !i.attachments.is_empty() {
         let quarantine = quarantine_reasons(i, c);
         if !quarantine.is_empty() {
@@ -715,27 +808,27 @@ fn bounce(i: &Inspection, h: &History) -> Option<Decision> {
             .map(|(r, _)| format!(
                 "a delivery failure report names a reply of ours (reference {}, {}) only further up its thread: the message that could not be delivered was not that reply; please check whether the referrer was reached",
                 r.reference,
-                kind_phrase(&r.kind)
+                kind_phrase(r.kind)
             ))
             .collect();
         (reasons, Vec::new())
     } else {
         let reasons = about
             .iter()
-            .map(|r| if r.kind == "notice" {
+            .map(|r| if r.kind == OutboxKind::Notice {
                 format!("a notice we sent to the coordinators' address (reference {}) could not be delivered: please check smtp.coordinators_notice_to", r.reference)
             } else {
                 format!(
                     "a reply we sent (reference {}, {}) could not be delivered: the referrer may not have received it; please contact them another way",
                     r.reference,
-                    kind_phrase(&r.kind)
+                    kind_phrase(r.kind)
                 )
             })
             .collect();
         (reasons, about.iter().map(|r| r.outbox_id).collect())
     };
     let named: Vec<&OurReply> = if about.is_empty() { h.referred.iter().map(|(r, _)| r).collect() } else { about };
-    let only_notices = named.iter().all(|r| r.kind == "notice");
+    let only_notices = named.iter().all(|r| r.kind == OutboxKind::Notice);
     Some(Decision {
         outcome: Outcome::Review,
         criteria: Vec::new(),
@@ -750,13 +843,13 @@ fn bounce(i: &Inspection, h: &History) -> Option<Decision> {
 }
 
 /// An outbox kind as a sentence names it.
-fn kind_phrase(kind: &str) -> &'static str {
+fn kind_phrase(kind: OutboxKind) -> &'static str {
     match kind {
-        "acknowledgement" => "an acknowledgement",
-        "rejection" => "a rejection",
-        "holding" => "a holding reply",
-        "notice" => "a coordinators' notice",
-        _ => "a reply",
+        OutboxKind::Reply(ReplyKind::Acknowledgement) => "an acknowledgement",
+        OutboxKind::Reply(ReplyKind::Rejection) => "a rejection",
+        OutboxKind::Reply(ReplyKind::Holding) => "a holding reply",
+        OutboxKind::Notice => "a coordinators' notice",
+        OutboxKind::Reply(ReplyKind::None) => "a reply",
     }
 }
 
@@ -817,7 +910,7 @@ fn review_reasons(i: &Inspection) -> Vec<(Category, String)> {
         if !p.problem.kind.blocks_automatic_decision() {
             continue;
         }
-        let relevant = if let Some(at) = p.at.strip_prefix("attachment ") {
+        let relevant = if let Some(at) = p.place.attachment() {
             // A document that could not be read stops the decision, and so does an image sent as an
             // attachment (a photographed form); an inline logo never reaches here.
             i.attachments.iter().find(|a| a.at == at).is_none_or(|a| DOCUMENT_KINDS.contains(&a.kind) || a.kind == FileKind::Image)
@@ -836,21 +929,21 @@ fn review_reasons(i: &Inspection) -> Vec<(Category, String)> {
                     | ProblemKind::ParserPanic
                     | ProblemKind::Timeout
             );
-            let category = match p.at.as_str() {
+            let category = match p.place {
                 _ if !unreadable => Category::NeedsDecision,
-                at if at.starts_with("attachment ") => Category::UnreadableAttachment,
-                "message" => Category::UnreadableMessage,
-                _ => Category::NeedsDecision,
+                Place::Attachment(_) => Category::UnreadableAttachment,
+                Place::Message => Category::UnreadableMessage,
+                Place::Dash | Place::Referral => Category::NeedsDecision,
             };
-            let what = match p.at.strip_prefix("attachment ").and_then(|at| i.attachments.iter().find(|a| a.at == at)) {
-                Some(a) => format!("{} ({})", p.at, kind_phrase_of(a.kind)),
-                None => p.at.clone(),
+            let what = match p.place.attachment().and_then(|at| i.attachments.iter().find(|a| a.at == at)) {
+                Some(a) => format!("{} ({})", p.place, kind_phrase_of(a.kind)),
+                None => p.place.to_string(),
             };
             out.push((category, format!("{what}: {}", kind_sentence(p.problem.kind, &p.problem.detail))));
         }
     }
     if let Some(r) = &i.referral {
-        if r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.detail.starts_with("victim.dob")) {
+        if r.problems.iter().any(|p| p.kind == ProblemKind::InvalidDate && p.field.as_deref() == Some("victim.dob")) {
             out.push((Category::NeedsDecision, "the victim's date of birth cannot be read as a real date".into()));
         }
     }

@@ -112,11 +112,20 @@ pub enum FieldKind {
 pub struct Problem {
     pub kind: ProblemKind,
     pub detail: String,
+    /// The referral field (`recognise::referral::FIELDS` key) it is about, when it is about one:
+    /// what a later stage asks instead of reading `detail`.
+    #[serde(skip)]
+    pub field: Option<String>,
 }
 
 impl Problem {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        Problem { kind, detail: detail.into() }
+        Problem { kind, detail: detail.into(), field: None }
+    }
+
+    /// A problem with the referral field `key`.
+    pub fn on_field(kind: ProblemKind, key: &str, detail: impl Into<String>) -> Self {
+        Problem { field: Some(key.to_owned()), ..Problem::new(kind, detail) }
     }
 }
 

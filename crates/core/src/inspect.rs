@@ -76,12 +76,50 @@ pub enum Outcome {
     Unreadable,
 }
 
-/// A problem and where it arose: "message", "attachment 2", "dash", "referral".
+/// A problem and where it arose, written (`at`) as "message", "attachment 2", "dash", "referral".
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Located {
-    pub at: String,
+    #[serde(rename = "at")]
+    pub place: Place,
     #[serde(flatten)]
     pub problem: Problem,
+}
+
+/// Where in the message a problem arose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Message,
+    /// The attachment at this position (`AttachmentReport::at`: "2", "forwarded 1 › 2").
+    Attachment(String),
+    Dash,
+    Referral,
+}
+
+impl Place {
+    /// The attachment's position, when the problem is an attachment's.
+    pub fn attachment(&self) -> Option<&str> {
+        match self {
+            Place::Attachment(at) => Some(at),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Message => f.write_str("message"),
+            Place::Attachment(at) => write!(f, "attachment {at}"),
+            Place::Dash => f.write_str("dash"),
+            Place::Referral => f.write_str("referral"),
+        }
+    }
+}
+
+impl Serialize for Place {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl Inspection {
@@ -188,7 +226,7 @@ fn read_metered(kind: FileKind, bytes: &[u8], limits: &Limits, clock: Monotonic)
 
 fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspection {
     let mut problems: Vec<Located> =
-        email.problems.iter().map(|p| Located { at: "message".into(), problem: p.clone() }).collect();
+        email.problems.iter().map(|p| Located { place: Place::Message, problem: p.clone() }).collect();
     let mut attachments = Vec::with_capacity(email.attachments.len());
     for (a, doc) in email.attachments.iter().zip(&docs) {
         let mut found = Vec::new();
@@ -203,7 +241,7 @@ fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspec
             (false, false) => Outcome::Partial,
             (true, false) => Outcome::Unreadable,
         };
-        problems.extend(doc.problems.iter().map(|p| Located { at: format!("attachment {}", a.at), problem: p.clone() }));
+        problems.extend(doc.problems.iter().map(|p| Located { place: Place::Attachment(a.at.clone()), problem: p.clone() }));
         attachments.push(AttachmentReport {
             at: a.at.clone(),
             name: a.name.clone(),
@@ -220,10 +258,10 @@ fn assemble(email: Email, docs: Vec<Document>, recognised: Recognised) -> Inspec
         });
     }
     if let Some(d) = &recognised.dash {
-        problems.extend(d.problems.iter().map(|p| Located { at: "dash".into(), problem: p.clone() }));
+        problems.extend(d.problems.iter().map(|p| Located { place: Place::Dash, problem: p.clone() }));
     }
     if let Some(r) = &recognised.referral {
-        problems.extend(r.problems.iter().map(|p| Located { at: "referral".into(), problem: p.clone() }));
+        problems.extend(r.problems.iter().map(|p| Located { place: Place::Referral, problem: p.clone() }));
     }
     Inspection {
         message_sha256: email.sha256,

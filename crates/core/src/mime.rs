@@ -253,7 +253,14 @@ pub struct Signal {
     pub kind: SignalKind,
     /// What showed it: the header and its value (never subject text beyond the matched prefix).
     pub evidence: String,
+    /// The header field that showed it, when one did (`Auto-Submitted`, `X-Auto-Response-Suppress`,
+    /// ...): what a later stage asks instead of reading `evidence`.
+    #[serde(skip)]
+    pub header: Option<&'static str>,
 }
+
+/// The header asking for no automatic replies (Exchange): on its own, no auto-reply.
+pub const X_AUTO_RESPONSE_SUPPRESS: &str = "X-Auto-Response-Suppress";
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -583,43 +590,43 @@ fn body_text(msg: &Message<'_>) -> String {
 
 fn signals(msg: &Message<'_>, env: &Envelope) -> Vec<Signal> {
     let mut out = Vec::new();
-    let mut add = |kind, evidence: String| out.push(Signal { kind, evidence });
+    let mut add = |kind, header: Option<&'static str>, evidence: String| out.push(Signal { kind, evidence, header });
     let header = |name: &str| raw_values(msg, name).into_iter().next().map(|v| v.trim().to_owned());
 
     if let Some(v) = header("Auto-Submitted") {
         let token = v.split([';', '(', ' ']).next().unwrap_or("").trim().to_ascii_lowercase();
         if token != "no" {
-            add(SignalKind::AutoReply, format!("Auto-Submitted: {}", short(&v)));
+            add(SignalKind::AutoReply, Some("Auto-Submitted"), format!("Auto-Submitted: {}", short(&v)));
         }
     }
-    for name in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+    for name in ["X-Autoreply", "X-Autorespond", X_AUTO_RESPONSE_SUPPRESS] {
         if let Some(v) = header(name) {
-            add(SignalKind::AutoReply, format!("{name}: {}", short(&v)));
+            add(SignalKind::AutoReply, Some(name), format!("{name}: {}", short(&v)));
         }
     }
     if let Some(v) = header("Precedence") {
         let lower = v.to_ascii_lowercase();
         if ["bulk", "junk", "list", "auto_reply"].iter().any(|p| lower.starts_with(p)) {
             let kind = if lower.starts_with("auto_reply") { SignalKind::AutoReply } else { SignalKind::List };
-            add(kind, format!("Precedence: {}", short(&v)));
+            add(kind, Some("Precedence"), format!("Precedence: {}", short(&v)));
         }
     }
     if let Some(v) = header("List-Id") {
-        add(SignalKind::List, format!("List-Id: {}", short(&v)));
+        add(SignalKind::List, Some("List-Id"), format!("List-Id: {}", short(&v)));
     }
     if header("List-Unsubscribe").is_some() && header("List-Id").is_none() {
-        add(SignalKind::List, "List-Unsubscribe present".to_owned());
+        add(SignalKind::List, Some("List-Unsubscribe"), "List-Unsubscribe present".to_owned());
     }
     if let Some(subject) = &env.subject {
         if let Some(prefix) = auto_reply_subject_prefix(subject) {
-            add(SignalKind::AutoReply, format!("Subject starts with \"{prefix}\""));
+            add(SignalKind::AutoReply, Some("Subject"), format!("Subject starts with \"{prefix}\""));
         }
     }
     if msg.root_part().content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
             && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     }) {
-        add(SignalKind::Dsn, "Content-Type: multipart/report".to_owned());
+        add(SignalKind::Dsn, Some("Content-Type"), "Content-Type: multipart/report".to_owned());
     }
     if msg.parts.iter().any(|p| {
         p.content_type().is_some_and(|ct| {
@@ -627,19 +634,19 @@ fn signals(msg: &Message<'_>, env: &Envelope) -> Vec<Signal> {
                 && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"))
         })
     }) {
-        add(SignalKind::Dsn, "message/delivery-status part".to_owned());
+        add(SignalKind::Dsn, None, "message/delivery-status part".to_owned());
     }
     if let Some(from) = &env.from {
         let local = from.address.split('@').next().unwrap_or("").to_ascii_lowercase();
         if local == "mailer-daemon" || local == "postmaster" {
-            add(SignalKind::Dsn, format!("From: {local}@…"));
+            add(SignalKind::Dsn, Some("From"), format!("From: {local}@…"));
         }
     }
     if env.return_path.as_deref().is_some_and(|r| r.trim().is_empty() || r.trim() == "<>") {
         // A null reverse-path alone is not a bounce (some notifications use it), but with a
         // report or daemon sender it confirms one; record it only as supporting evidence.
         if out.iter().any(|s| s.kind == SignalKind::Dsn) {
-            out.push(Signal { kind: SignalKind::Dsn, evidence: "Return-Path: <>".to_owned() });
+            out.push(Signal { kind: SignalKind::Dsn, evidence: "Return-Path: <>".to_owned(), header: Some("Return-Path") });
         }
     }
     out

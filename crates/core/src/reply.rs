@@ -15,6 +15,7 @@
 
 use crate::config::{Config, Template};
 use crate::decide::{Category, Outcome, ReplyKind};
+pub use crate::decide::OutboxKind;
 use crate::mime::Envelope;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -54,23 +55,6 @@ impl Header for AutoResponseSuppress {
 
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "All".to_owned())
-    }
-}
-
-/// What an outbox row carries: a reply to the referrer, or the coordinators' notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxKind {
-    Reply(ReplyKind),
-    Notice,
-}
-
-impl OutboxKind {
-    /// The outbox `kind` column: `acknowledgement`, `rejection`, `holding` or `notice`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxKind::Reply(k) => k.as_str(),
-            OutboxKind::Notice => "notice",
-        }
     }
 }
 

@@ -18,6 +18,29 @@ pub fn outside_brackets(text: &str) -> String {
     out
 }
 
+/// A stored spelling that names no variant of the enum it was read as: a typed error at read,
+/// never a silent branch. Carries the enum's name and the (truncated) text found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownSpelling {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl std::fmt::Display for UnknownSpelling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} is not a known {}", self.value, self.kind)
+    }
+}
+
+impl std::error::Error for UnknownSpelling {}
+
+/// Reads an enum stored as text back: the variant of `all` whose one spelling (`spell`, the
+/// enum's `as_str`) is exactly `s`. The `FromStr` of every stored enum goes through here, so
+/// `as_str` stays its only spelling.
+pub fn from_spelling<T: Copy>(all: &[T], spell: fn(T) -> &'static str, kind: &'static str, s: &str) -> Result<T, UnknownSpelling> {
+    all.iter().copied().find(|v| spell(*v) == s).ok_or_else(|| UnknownSpelling { kind, value: s.chars().take(40).collect() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

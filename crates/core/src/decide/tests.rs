@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::parse;
-use crate::inspect::{AttachmentReport, Inspection, Outcome as ReadOutcome};
+use crate::inspect::{AttachmentReport, Inspection, Outcome as ReadOutcome, Place};
 use crate::mime::{Envelope, Mailbox};
 use crate::recognise::dash::Dash;
 use crate::recognise::referral::Referral;
@@ -122,7 +122,7 @@ fn nothing_unreadable_is_ever_rejected() {
     let mut i = referral(3, None, None);
     i.attachments[1].kind = FileKind::Pdf;
     i.problems.push(crate::inspect::Located {
-        at: "attachment 2".into(),
+        place: Place::Attachment("2".into()),
         problem: crate::document::Problem::new(crate::document::ProblemKind::Encrypted, "x"),
     });
     let d = decide(&i, &History::default(), &config(14, 3), day());
@@ -133,11 +133,11 @@ fn nothing_unreadable_is_ever_rejected() {
 #[test]
 fn a_suppress_header_alone_never_hides_a_referral() {
     let mut i = referral(16, None, None);
-    i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "X-Auto-Response-Suppress: All".into() });
+    i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "X-Auto-Response-Suppress: All".into(), header: Some(crate::mime::X_AUTO_RESPONSE_SUPPRESS) });
     let d = decide(&i, &History::default(), &config(14, 3), day());
     assert_eq!(d.outcome, Outcome::Review);
     assert_eq!(d.reply, ReplyKind::None);
-    i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() });
+    i.signals.push(crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into(), header: Some("Auto-Submitted") });
     assert_eq!(decide(&i, &History::default(), &config(14, 3), day()).outcome, Outcome::Ignored);
 }
 
@@ -206,7 +206,7 @@ fn a_rationale_box_not_found_is_not_a_missing_rationale() {
 }
 
 fn ours(id: i64, kind: &str) -> OurReply {
-    OurReply { outbox_id: id, kind: kind.into(), reference: format!("IN-2025-{id:05}") }
+    OurReply { outbox_id: id, kind: kind.parse().expect("an outbox kind"), reference: format!("IN-2025-{id:05}") }
 }
 
 /// A bounce from a mail server that is not on the allowlist.
@@ -216,7 +216,7 @@ fn bounce_message(actions: &[&str]) -> Inspection {
     i.dash = None;
     i.referral = None;
     i.envelope.from = Some(Mailbox { name: None, address: "MAILER-DAEMON@mx.elsewhere.test".into() });
-    i.signals = vec![crate::mime::Signal { kind: SignalKind::Dsn, evidence: "Content-Type: multipart/report".into() }];
+    i.signals = vec![crate::mime::Signal { kind: SignalKind::Dsn, evidence: "Content-Type: multipart/report".into(), header: Some("Content-Type") }];
     i.refers.dsn_actions = actions.iter().map(|a| a.to_string()).collect();
     i
 }
@@ -278,7 +278,7 @@ fn bounces_and_auto_replies_that_are_not_failures_of_ours_stay_ignored() {
     assert_eq!((d.outcome, d.bounced.len()), (Outcome::Ignored, 0), "the same bounce again is only a duplicate");
     // An out-of-office answering our acknowledgement is not a bounce.
     let mut ooo = bounce_message(&[]);
-    ooo.signals = vec![crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into() }];
+    ooo.signals = vec![crate::mime::Signal { kind: SignalKind::AutoReply, evidence: "Auto-Submitted: auto-replied".into(), header: Some("Auto-Submitted") }];
     let d = decide(&ooo, &h, &c, day());
     assert_eq!((d.outcome, d.bounced.len()), (Outcome::Ignored, 0));
 }
@@ -345,12 +345,12 @@ fn every_review_and_quarantine_has_a_category_for_the_notice() {
     assert_eq!(notice_category(&decide(&webmail, &none, &c, day())), Some(Category::SenderNotAllowlisted));
 
     let mut encrypted = referral(3, None, None);
-    encrypted.problems.push(crate::inspect::Located { at: "attachment 2".into(), problem: crate::document::Problem::new(ProblemKind::Encrypted, "x") });
-    encrypted.problems.push(crate::inspect::Located { at: "dash".into(), problem: crate::document::Problem::new(ProblemKind::ConflictingMarks, "x") });
+    encrypted.problems.push(crate::inspect::Located { place: Place::Attachment("2".into()), problem: crate::document::Problem::new(ProblemKind::Encrypted, "x") });
+    encrypted.problems.push(crate::inspect::Located { place: Place::Dash, problem: crate::document::Problem::new(ProblemKind::ConflictingMarks, "x") });
     assert_eq!(notice_category(&decide(&encrypted, &none, &c, day())), Some(Category::UnreadableAttachment), "the most specific category");
 
     let mut too_big = referral(3, None, None);
-    too_big.problems.push(crate::inspect::Located { at: "message".into(), problem: crate::document::Problem::new(ProblemKind::LimitExceeded, "x") });
+    too_big.problems.push(crate::inspect::Located { place: Place::Message, problem: crate::document::Problem::new(ProblemKind::LimitExceeded, "x") });
     assert_eq!(notice_category(&decide(&too_big, &none, &c, day())), Some(Category::UnreadableMessage));
 
     let mut mismatch = referral(12, None, None);
@@ -418,7 +418,7 @@ fn doubt(i: &mut Inspection, key: &str) {
     r.uncertain.insert(key.to_owned());
     let p = Problem::new(ProblemKind::Uncertain, format!("{key}: the value is the text of a label on the form"));
     r.problems.push(p.clone());
-    i.problems.push(Located { at: "referral".into(), problem: p });
+    i.problems.push(Located { place: Place::Referral, problem: p });
 }
 
 /// Leaves a referral field found blank on the form: value gone, key in `blank`.
@@ -504,7 +504,7 @@ fn a_dash_read_only_in_part_is_a_review_never_dash_missing() {
     for q in 15..=24 {
         let p = Problem::new(ProblemKind::Unrecognised, format!("question {q} was not found on the checklist; counted as unknown"));
         d.problems.push(p.clone());
-        i.problems.push(Located { at: "dash".into(), problem: p });
+        i.problems.push(Located { place: Place::Dash, problem: p });
     }
     let r = i.referral.as_mut().unwrap();
     r.reasons.insert("visible_high_risk".into(), true);
@@ -514,7 +514,7 @@ fn a_dash_read_only_in_part_is_a_review_never_dash_missing() {
     // And reported against its attachment with no DASH at all: still no rejection.
     let mut j = form_alone();
     j.attachments.push(report("2", FileKind::Xlsx, &[]));
-    j.problems.push(Located { at: "attachment 2".into(), problem: Problem::new(ProblemKind::Unrecognised, "looks like a DASH checklist; 6 of 24 answers read") });
+    j.problems.push(Located { place: Place::Attachment("2".into()), problem: Problem::new(ProblemKind::Unrecognised, "looks like a DASH checklist; 6 of 24 answers read") });
     assert_eq!(go(&j).outcome, Outcome::Review);
 }
 
@@ -648,7 +648,7 @@ fn a_certain_hard_ground_does_not_hide_a_doubt_about_the_criteria() {
 fn a_damaged_file_is_called_damaged_or_unreadable() {
     for kind in [ProblemKind::Corrupt, ProblemKind::Truncated] {
         let mut i = referral(16, None, None);
-        i.problems.push(Located { at: "attachment 2".into(), problem: Problem::new(kind, "not a valid workbook") });
+        i.problems.push(Located { place: Place::Attachment("2".into()), problem: Problem::new(kind, "not a valid workbook") });
         let d = go(&i);
         assert_eq!((d.outcome, d.category), (Outcome::Review, Some(Category::UnreadableAttachment)));
         assert!(all_reasons(&d).contains("attachment 2 (a PDF): damaged or unreadable"), "{:?}", d.reasons);
@@ -824,7 +824,17 @@ const BLOCKING: &[ProblemKind] = &[
     ProblemKind::ConflictingMarks,
     ProblemKind::ScoreMismatch,
 ];
+/// Where a mutation adds a problem (`place`).
 const PLACES: &[&str] = &["attachment 1", "attachment 2", "dash", "referral", "message"];
+
+fn place(p: &str) -> Place {
+    match p {
+        "dash" => Place::Dash,
+        "referral" => Place::Referral,
+        "message" => Place::Message,
+        at => Place::Attachment(at.trim_start_matches("attachment ").to_owned()),
+    }
+}
 
 /// A change that only removes information or adds doubt.
 #[derive(Debug, Clone)]
@@ -874,7 +884,7 @@ fn mutate(i: &mut Inspection, m: &Mutation) {
                 d.unknown += 1;
                 let p = Problem::new(ProblemKind::Unrecognised, format!("the answer to question {q} could not be read"));
                 d.problems.push(p.clone());
-                i.problems.push(Located { at: "dash".into(), problem: p });
+                i.problems.push(Located { place: Place::Dash, problem: p });
             }
         }
         Mutation::LoseDash => {
@@ -909,7 +919,7 @@ fn mutate(i: &mut Inspection, m: &Mutation) {
                     d.problems.push(problem.clone());
                 }
             }
-            i.problems.push(Located { at: PLACES[*p].into(), problem });
+            i.problems.push(Located { place: place(PLACES[*p]), problem });
         }
     }
 }
@@ -974,5 +984,91 @@ proptest! {
             }
             reviewed |= after.outcome == Outcome::Review;
         }
+    }
+}
+
+// ---- stored spellings: each enum read back from the one spelling it is stored with
+
+/// Every variant's spelling parses back to it, the spellings are distinct, and serde writes the
+/// same spelling (`--json` and the templates see what the database holds).
+fn round_trips<T>(all: &[T], spell: fn(T) -> &'static str)
+where
+    T: Copy + PartialEq + std::fmt::Debug + std::str::FromStr<Err = crate::text::UnknownSpelling>,
+{
+    for v in all {
+        assert_eq!(spell(*v).parse::<T>(), Ok(*v), "{v:?}");
+    }
+    let spellings: std::collections::BTreeSet<&str> = all.iter().map(|v| spell(*v)).collect();
+    assert_eq!(spellings.len(), all.len(), "two variants share a spelling");
+}
+
+#[test]
+fn every_outcome_reads_back_from_its_stored_spelling() {
+    round_trips(&Outcome::ALL, Outcome::as_str);
+    for o in Outcome::ALL {
+        assert_eq!(serde_json::to_value(o).unwrap(), o.as_str(), "serde and as_str spell {o:?} alike");
+    }
+    assert_eq!("accepted".parse::<Outcome>(), Ok(Outcome::Accepted), "databases written before keep reading");
+    assert_eq!("quarantined".parse::<Outcome>(), Ok(Outcome::Quarantined));
+}
+
+#[test]
+fn every_reply_kind_and_outbox_kind_reads_back_from_its_stored_spelling() {
+    round_trips(&ReplyKind::ALL, ReplyKind::as_str);
+    for k in ReplyKind::ALL {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "serde and as_str spell {k:?} alike");
+    }
+    round_trips(&OutboxKind::ALL, OutboxKind::as_str);
+    for k in OutboxKind::ALL {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+    }
+    assert_eq!("notice".parse::<OutboxKind>(), Ok(OutboxKind::Notice));
+    assert_eq!("acknowledgement".parse::<OutboxKind>(), Ok(OutboxKind::Reply(ReplyKind::Acknowledgement)));
+    assert!("none".parse::<OutboxKind>().is_err(), "no outbox row is of kind none");
+}
+
+#[test]
+fn every_category_reads_back_from_its_spelling() {
+    round_trips(&Category::ALL, Category::as_str);
+}
+
+#[test]
+fn a_stored_spelling_that_names_no_variant_is_an_error_naming_it() {
+    let e = "Accepted".parse::<Outcome>().unwrap_err();
+    assert_eq!(e, crate::text::UnknownSpelling { kind: "outcome", value: "Accepted".into() }, "spellings are exact: no case folding");
+    assert_eq!(e.to_string(), "\"Accepted\" is not a known outcome");
+    assert!("".parse::<ReplyKind>().is_err());
+    assert!("reply bounced ".parse::<Category>().is_err());
+    assert!("bounce".parse::<OutboxKind>().is_err());
+}
+
+// ---- structured problems and signals: decide asks fields, never reads display text
+
+#[test]
+fn an_impossible_victim_date_of_birth_is_known_by_its_field_not_its_wording() {
+    let with = |problem: Problem| {
+        let mut i = referral(15, None, None);
+        i.referral.as_mut().unwrap().problems.push(problem.clone());
+        i.problems.push(Located { place: Place::Referral, problem });
+        decide(&i, &History::default(), &config(14, 3), day())
+    };
+    const SENTENCE: &str = "the victim's date of birth cannot be read as a real date";
+    let on_field = with(Problem::on_field(ProblemKind::InvalidDate, "victim.dob", "the date written does not exist (table 3, row 2)"));
+    assert_eq!(on_field.outcome, Outcome::Review, "{:?}", on_field.reasons);
+    assert!(on_field.reasons.iter().any(|r| r == SENTENCE), "{:?}", on_field.reasons);
+    let worded_only = with(Problem::new(ProblemKind::InvalidDate, "victim.dob: the date written does not exist"));
+    assert!(!worded_only.reasons.iter().any(|r| r == SENTENCE), "a detail's wording decides nothing: {:?}", worded_only.reasons);
+    let perpetrator = with(Problem::on_field(ProblemKind::InvalidDate, "perpetrator.dob", "victim.dob"));
+    assert!(!perpetrator.reasons.iter().any(|r| r == SENTENCE), "{:?}", perpetrator.reasons);
+}
+
+#[test]
+fn a_problem_of_an_attachment_is_placed_by_its_position_and_written_as_before() {
+    let located = Located { place: Place::Attachment("forwarded 1 › 2".into()), problem: Problem::new(ProblemKind::Encrypted, "x") };
+    assert_eq!(serde_json::to_value(&located).unwrap(), serde_json::json!({"at": "attachment forwarded 1 › 2", "kind": "encrypted", "detail": "x"}));
+    assert_eq!(located.place.attachment(), Some("forwarded 1 › 2"));
+    for (place, at) in [(Place::Message, "message"), (Place::Dash, "dash"), (Place::Referral, "referral")] {
+        assert_eq!(place.to_string(), at);
+        assert_eq!(place.attachment(), None);
     }
 }

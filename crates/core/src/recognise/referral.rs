@@ -1913,12 +1913,14 @@ fn store(m: &Matcher, g: &mut Reading, key: &str, p: &Pair, pivot_year: i32) {
                         g.r.perpetrator_dob = Some(d)
                     }
                 }
-                DateRead::Impossible => g.r.problems.push(Problem::new(
+                DateRead::Impossible => g.r.problems.push(Problem::on_field(
                     ProblemKind::InvalidDate,
+                    key,
                     format!("{key}: the date written does not exist ({})", p.at),
                 )),
-                DateRead::NotADate => g.r.problems.push(Problem::new(
+                DateRead::NotADate => g.r.problems.push(Problem::on_field(
                     ProblemKind::InvalidDate,
+                    key,
                     format!("{key}: not a date ({})", p.at),
                 )),
             }
