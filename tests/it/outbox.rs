@@ -80,7 +80,7 @@ async fn triage_with(store: &Store, files: &[&str], cfg: &Config) {
         let lab = labels.as_array().unwrap().iter().find(|l| l["file"] == *file).unwrap();
         let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
         let raw = std::fs::read(manifest().join("fixtures/triage").join(file)).unwrap();
-        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, cfg, store).await.unwrap();
+        marac_intake::triage::triage_message(&raw, Some(file), Some(arrived), Utc::now().fixed_offset(), cfg, store).await.unwrap();
     }
 }
 
