@@ -163,6 +163,37 @@ impl Tasks {
     }
 }
 
+/// One `run` per SQLite database: an exclusive lock on `DB.run-lock` beside the database file
+/// (taken once the store has opened, which makes the directory private),
+/// held while the service runs and released by the operating system however the process ends.
+/// A second `run` on the same file would watch the same mailbox and send the same outbox twice;
+/// it refuses to start instead, saying why.
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    pub fn acquire(url: &str) -> Result<RunLock> {
+        let db = crate::store::encrypt::db_path(url)?;
+        let mut name = db.clone().into_os_string();
+        name.push(".run-lock");
+        let path = PathBuf::from(name);
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(|e| anyhow!("opening {}: {e}", path.display()))?
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(anyhow!(
+                "another `marac-intake run` is already using the database {}: stop it first (one service per database; it holds {})",
+                db.display(),
+                path.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(anyhow!("locking {}: {e}", path.display())),
+        }
+    }
+}
+
 /// Runs the service until [`Control::Stop`] (or until `control` closes), with `clock` (made at
 /// the edge, [`crate::clock`]) handed to every task.
 pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedReceiver<Control>) -> Result<()> {
@@ -171,6 +202,8 @@ pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedRe
     let file = needs(&opts.config, config::load(&opts.config, std::env::vars()).map_err(|e| anyhow!("{}: {e}", opts.config.display()))?)?;
     let url = opts.db.clone().unwrap_or_else(|| file.default_db_url());
     let store = Store::open_configured(&url, &file.file.storage, &clock).await?.with_audit_copy(&file.file.audit);
+    // Held until `run` returns: a second `run` on the same database refuses to start.
+    let _only_run = RunLock::acquire(&url)?;
     let cfg = Arc::new(load(&opts.config, &store).await?);
     // The rules' number last seen: a change in the web console is a reload, as SIGHUP is.
     let mut rules_seen = cfg.rules_version;
@@ -298,5 +331,26 @@ async fn tick(w: &mut Option<tokio::time::Interval>) {
 fn notified(r: std::io::Result<()>) {
     if let Err(e) = r {
         tracing::warn!(error = %e, "systemd notification failed.");
+    }
+}
+
+#[cfg(test)]
+mod run_lock_tests {
+    use super::RunLock;
+
+    #[test]
+    fn a_second_run_on_the_same_database_is_refused_until_the_first_ends() {
+        let dir = std::env::temp_dir().join(format!("marac-run-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("intake.db").display());
+        let first = RunLock::acquire(&url).expect("the first run starts");
+        let second = RunLock::acquire(&url).err().expect("a second run on the same file is refused");
+        assert!(second.to_string().contains("another `marac-intake run` is already using the database"), "{second}");
+        let other = format!("sqlite://{}?mode=rwc", dir.join("other.db").display());
+        RunLock::acquire(&other).expect("another database is another service");
+        drop(first);
+        RunLock::acquire(&url).expect("free again once the first run ends");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

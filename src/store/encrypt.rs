@@ -51,7 +51,7 @@ pub(crate) fn keys_for(url: &str, storage: &StorageConfig) -> Result<Keys> {
     Ok(keys)
 }
 
-fn db_path(url: &str) -> Result<PathBuf> {
+pub(crate) fn db_path(url: &str) -> Result<PathBuf> {
     Ok(SqliteConnectOptions::from_str(url).context("database URL")?.get_filename().to_path_buf())
 }
 

@@ -316,6 +316,14 @@ async fn run_is_ready_reloads_refuses_a_bad_configuration_and_stops_cleanly() {
     let login = web_get(&web, "/login");
     assert!(login.starts_with("HTTP/1.1 200"), "the web queue answers: {login}");
 
+    // A second `run` on the same database refuses to start, saying why; the first goes on.
+    let second_log = dovecot.dir.join("second.log");
+    let mut second = Daemon::start(&config, &db, &env, &second_log, None);
+    let status = second.wait_exit(Duration::from_secs(30)).unwrap_or_else(|| panic!("a second run on the same database must not start; log:\n{}", second.log()));
+    assert!(!status.success(), "{status}");
+    assert!(second.log().contains("another `marac-intake run` is already using the database"), "{}", second.log());
+    assert!(daemon.child.try_wait().unwrap().is_none(), "the first run goes on");
+
     let filed_in = async |folder: &str, n: usize| eventually(Duration::from_secs(30), async || dovecot.list_folder(SERVICE, folder).await.len() >= n).await;
     dovecot.append(SERVICE, "INBOX", &accepted[0].1, accepted[0].2).await;
     assert!(filed_in("MARAC/Accepted", 1).await, "first referral filed; log:\n{}", daemon.log());
