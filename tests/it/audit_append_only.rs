@@ -5,25 +5,13 @@
 //! above the anchor, and `tests/it/audit_chain.rs` checks the trigger and the chain). Migration 14
 //! only adds the hash columns. So is `rule_versions`, the rules changed in the web console.
 
-use std::path::{Path, PathBuf};
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            sources(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs" || x == "sql") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 #[test]
 fn nothing_in_the_application_updates_or_deletes_audit_records() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    sources(&root.join("src"), &mut files);
-    sources(&root.join("migrations"), &mut files);
+    let mut files = crate::support::sources::files(&root.join("src"), &["rs", "sql"]);
+    files.extend(crate::support::sources::files(&root.join("migrations"), &["rs", "sql"]));
     assert!(files.len() > 20, "the sources were found");
     let mut writes = 0;
     let mut deletes = Vec::new();

@@ -4,7 +4,7 @@
 //! (outside its tests) for the rest: no clock read, no file system, network, process,
 //! environment or terminal.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Crates the core must not depend on: each does I/O or needs a runtime.
 const FORBIDDEN_CRATES: [&str; 14] = [
@@ -34,17 +34,6 @@ const FORBIDDEN_CODE: [&str; 20] = [
     "println!",
     "eprintln!",
 ];
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            sources(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
 
 /// The text with comments and string and character literals blanked (newlines kept), so that
 /// only code is searched and braces can be counted.
@@ -183,8 +172,7 @@ fn edge() { std::process::exit(1) }
 #[test]
 fn the_core_reads_no_clock_and_touches_no_io() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core");
-    let mut files = Vec::new();
-    sources(&root.join("src"), &mut files);
+    let files = crate::support::sources::files(&root.join("src"), &["rs"]);
     assert!(files.len() > 30, "the core's sources were found ({})", files.len());
     let mut bad = Vec::new();
     for f in &files {

@@ -16,7 +16,7 @@
 //! when it exists, `crates/core/src/`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One source file: its path relative to its crate's `src/` (`readers/word.rs`) and its text.
 struct Source {
@@ -411,26 +411,11 @@ fn circles(g: &Graph) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // The crate's sources
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The sources of the crate rooted at `src` (relative to the package root), leaving out
 /// `main.rs` (a crate of its own) unless `only_main`.
 fn crate_sources(root: &Path, src: &str, only_main: bool) -> Vec<Source> {
     let dir = root.join(src);
-    let mut files = Vec::new();
-    rust_files(&dir, &mut files);
-    files.sort();
-    files
+    crate::support::sources::files(&dir, &["rs"])
         .into_iter()
         .filter_map(|f| {
             let rel = f.strip_prefix(&dir).ok()?.to_string_lossy().replace('\\', "/");

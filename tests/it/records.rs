@@ -10,7 +10,7 @@ use marac_intake::store::cases::QueueFilter;
 use marac_intake::store::Store;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A pending case for the meeting of 2026-02-10 opened by an accepted message decided on
 /// `criteria` (a JSON list, as stored) with a DASH score of `dash_yes`, arrived on `arrived`.
@@ -133,24 +133,12 @@ async fn triage_writes_each_criterion_of_a_message_beside_it() {
     assert!(kept.values().flatten().any(|c| c == "repeat"), "a repeat referral among the scenarios");
 }
 
-fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_sources(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The stored records are read back typed: no page or query walks the stored JSON by pointer,
 /// matches text inside a serialized list, or compares a stored enum's spelling by hand.
 #[test]
 fn no_json_pointer_or_pattern_match_on_a_serialized_list_in_the_application() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_sources(&root.join("src"), &mut files);
+    let files = crate::support::sources::files(&root.join("src"), &["rs"]);
     assert!(files.len() > 20, "the sources were found");
     let mut found = Vec::new();
     for f in &files {

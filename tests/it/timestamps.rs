@@ -94,20 +94,9 @@ async fn messages_arriving_in_different_offsets_are_stored_in_utc_and_listed_in_
 /// clock made at the edge. (Monotonic `Instant`s, for time limits, are not instants of record.)
 #[test]
 fn the_wall_clock_is_read_only_in_the_clock_module() {
-    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                sources(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    sources(&root.join("src"), &mut files);
-    sources(&root.join("crates/core/src"), &mut files);
+    let mut files = crate::support::sources::files(&root.join("src"), &["rs"]);
+    files.extend(crate::support::sources::files(&root.join("crates/core/src"), &["rs"]));
     assert!(files.len() > 60, "the sources were found: {}", files.len());
     let mut readers = Vec::new();
     for f in &files {

@@ -4,6 +4,7 @@
 pub mod mailservers;
 pub mod postfix;
 pub mod scratch;
+pub mod sources;
 pub mod totp;
 pub mod web_fixture;
 
