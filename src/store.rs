@@ -459,10 +459,11 @@ pub struct NewPerson<'a> {
     pub dob: Option<NaiveDate>,
 }
 
-/// Who a referral is about: a person the history already holds, or a new one.
+/// Who a referral is about: a person the history already holds (with their reference when the
+/// caller has it, else it is read), or a new one.
 #[derive(Debug, Clone, Copy)]
 pub enum PersonPlace<'a> {
-    Known(i64),
+    Known { id: i64, reference: Option<&'a str> },
     New(NewPerson<'a>),
 }
 
@@ -674,8 +675,11 @@ impl Tx {
     pub async fn place(&mut self, person: PersonPlace<'_>, case: CasePlace<'_>, now: &str) -> Result<Placed> {
         let mut placed = Placed::default();
         let person_id = match person {
-            PersonPlace::Known(id) => {
-                let r: String = sqlx::query_scalar("SELECT ref FROM people WHERE id = ?").bind(id).fetch_one(&mut *self.tx).await?;
+            PersonPlace::Known { id, reference } => {
+                let r = match reference {
+                    Some(r) => r.to_owned(),
+                    None => sqlx::query_scalar("SELECT ref FROM people WHERE id = ?").bind(id).fetch_one(&mut *self.tx).await?,
+                };
                 placed.person = Some((id, r));
                 id
             }
@@ -765,25 +769,25 @@ impl Tx {
         // A quarantined or ignored message is not a referral: it is never tied to a person, so a
         // spoofed email naming a known victim learns nothing and changes nothing.
         let counts = !matches!(m.outcome, Outcome::Quarantined | Outcome::Ignored);
-        let known = found.person.as_ref().filter(|_| counts).map(|p| p.id);
+        let matched = found.person.as_ref().filter(|_| counts);
         let case_kind = match &case {
             CaseWrite::None => "none",
             CaseWrite::New { .. } => "new",
             CaseWrite::Linked => "linked",
         };
         let placed = match &case {
-            CaseWrite::None => Placed { person: known.zip(found.person.as_ref().map(|p| p.reference.clone())), ..Placed::default() },
+            CaseWrite::None => Placed { person: matched.map(|p| (p.id, p.reference.clone())), ..Placed::default() },
             CaseWrite::Linked => {
                 let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
                     (Some((c, p)), _, _) => (c, p),
                     (None, Some(c), Some(p)) => (c, p.id),
                     _ => return Err(StoreError::data("a linked decision without a case to link to")),
                 };
-                self.place(PersonPlace::Known(person_id), CasePlace::Join(case_id), &now).await?
+                self.place(PersonPlace::Known { id: person_id, reference: None }, CasePlace::Join(case_id), &now).await?
             }
             CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
-                let person = match known {
-                    Some(id) => PersonPlace::Known(id),
+                let person = match matched {
+                    Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
                     None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: *dob }),
                 };
                 let year = chrono::Datelike::year(&arrived_day);
@@ -791,7 +795,6 @@ impl Tx {
                 self.place(person, CasePlace::Open(open), &now).await?
             }
         };
-        let (person, case_row) = (placed.person.clone(), placed.case.clone());
         let row: i64 = sqlx::query_scalar(
             "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, \
              case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at) \
@@ -809,9 +812,9 @@ impl Tx {
         .bind(m.dash.map(|d| i64::from(d.1)))
         .bind(m.dash.map(|d| i64::from(d.2)))
         .bind(case_kind)
-        .bind(case_row.as_ref().map(|c| c.0))
-        .bind(person.as_ref().map(|p| p.0))
-        .bind(found.person.as_ref().filter(|_| counts).map(|p| p.reason.describe()))
+        .bind(placed.case.as_ref().map(|c| c.0))
+        .bind(placed.person.as_ref().map(|p| p.0))
+        .bind(matched.map(|p| p.reason.describe()))
         .bind(m.reply_kind.as_str())
         .bind(serde_json::to_string(m.reply_to)?)
         .bind(m.inspection_json)
@@ -838,13 +841,8 @@ impl Tx {
         }
         self.add_referral(&placed, Some(row), arrived_day, "email").await?;
         self.decision_row(row, m.outcome, m.reasons, "triage", &now).await?;
-        Ok(Written {
-            row,
-            reference: reference.to_owned(),
-            case_ref: case_row.as_ref().map(|c| c.1.clone()),
-            meeting: case_row.and_then(|c| c.2),
-            person_ref: person.map(|p| p.1),
-        })
+        let (case_ref, meeting) = placed.case.map(|(_, r, m)| (r, m)).unzip();
+        Ok(Written { row, reference: reference.to_owned(), case_ref, meeting: meeting.flatten(), person_ref: placed.person.map(|p| p.1) })
     }
 
     /// Keeps the victim a review item names (when it matched nobody), so that a later referral
@@ -929,7 +927,7 @@ impl Tx {
         let victim = Victim { name: Some(p.name.clone()), dob: p.dob };
         let found = self.look_up(None, &Refers::default(), "", &[], &victim, today).await?;
         let person = match &found.person {
-            Some(m) => PersonPlace::Known(m.id),
+            Some(m) => PersonPlace::Known { id: m.id, reference: Some(&m.reference) },
             None => PersonPlace::New(NewPerson { name: p.name.as_written(), key: &p.name.key(), dob: p.dob }),
         };
         let status = if p.meeting.is_some_and(|m| m >= today) { "pending" } else { "heard" };

@@ -353,10 +353,15 @@ pub struct Accepted {
 impl Tx {
     /// The message `reference` if it is (still) a review item.
     pub async fn review_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
+        self.item_with_outcome(reference, Outcome::Review).await
+    }
+
+    /// The message `reference`, with its stored inspection, if its outcome is (still) `outcome`.
+    async fn item_with_outcome(&mut self, reference: &str, outcome: Outcome) -> Result<Option<ReviewItem>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
         let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
             .bind(reference)
-            .bind(Outcome::Review.as_str())
+            .bind(outcome.as_str())
             .fetch_optional(&mut *self.tx)
             .await?;
         r.as_ref().map(ReviewItem::read).transpose()
@@ -369,7 +374,7 @@ impl Tx {
     pub async fn accept_review(&mut self, item: &ReviewItem, victim: &super::Victim, victim_name: &str, victim_key: &str, meeting: Option<NaiveDate>, format: &crate::config::CaseConfig, by: &str, now: &str, today: NaiveDate) -> Result<Accepted> {
         let found = self.look_up(None, &crate::mime::Refers::default(), "", &[], victim, today).await?;
         let person = match &found.person {
-            Some(p) => PersonPlace::Known(p.id),
+            Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
             None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: victim.dob }),
         };
         let case = match found.pending_case.filter(|_| found.person.is_some()) {
@@ -420,13 +425,7 @@ pub struct CaseForUpdate {
 impl Tx {
     /// The message `reference` if it is (still) quarantined.
     pub async fn quarantined_item(&mut self, reference: &str) -> Result<Option<ReviewItem>> {
-        let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
-            .bind(reference)
-            .bind(Outcome::Quarantined.as_str())
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        r.as_ref().map(ReviewItem::read).transpose()
+        self.item_with_outcome(reference, Outcome::Quarantined).await
     }
 
     /// Releases a quarantined message to the review queue (a coordinator judged the sender
