@@ -392,12 +392,13 @@ async fn decide_batch<'f>(
                 };
                 let record = match keeping_alive(session, folder.d, decide).await {
                     Ok(record) => record,
-                    Err(e) if e.action() == Action::Park => {
+                    // The database's trouble ends the pass (to retry, or to stop the service).
+                    Err(TriageError::Store(e)) if e.action() != Action::Park => return Err(e.within(format!("triage of UID {uid}")).into()),
+                    // This message's own: parked for a coordinator; the mailbox goes on.
+                    Err(e) => {
                         tracing::error!(uid, error = %e, "A message could not be decided; it is filed for review without a reply.");
                         crate::triage::record_unprocessable(&m.raw, Some(&source), m.arrived, now, store).await.map_err(|e| e.within(format!("recording UID {uid} for review")))?
                     }
-                    Err(TriageError::Store(e)) => return Err(e.within(format!("triage of UID {uid}")).into()),
-                    Err(e) => return Err(MailboxError::Server(anyhow!("triage of UID {uid}: {e}"))),
                 };
                 summary.decided += 1;
                 if let Some(wake) = wake {
