@@ -447,7 +447,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Already decided", "This message is not (or no longer) waiting for a decision.");
     };
     let now = state.clock.now();
-    let at = stamp(now);
+    let (at, today) = (stamp(now), crate::clock::local_day(now));
     let i = &item.inspection;
     let original = Envelope {
         message_id: item.record.message_id.clone(),
@@ -461,7 +461,6 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
             if name.is_none() && dob.is_none() {
                 return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Cannot accept", "Neither the victim's name nor their date of birth could be read from this message: reject it and ask the referrer to send the referral again.");
             }
-            let today = crate::clock::local_day(now);
             let victim = Victim { name: name.clone(), dob };
             let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
             let key = name.as_ref().map(PersonName::key).unwrap_or_default();
@@ -480,7 +479,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a decision", "Choose accept or reject."),
     };
     if let Some(to) = item.record.reply_to.first() {
-        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, state.clock.today(), now.fixed_offset(), &cfg)?;
+        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, today, now.fixed_offset(), &cfg)?;
         tx.queue_reply(item.record.row, &reply, now).await?;
     }
     tx.audit(&Audit { detail: Some(&detail).filter(|d| !d.is_empty()).map(String::as_str), ..signed.audit(&at, action, Some(&reference)) }).await?;
