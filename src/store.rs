@@ -139,6 +139,7 @@ impl Store {
             private_file(opts.get_filename())?;
         }
         let path = opts.get_filename().to_path_buf();
+        encrypt::sqlcipher_ready().await?;
         encrypt::plaintext_file(&path, &keys.database).await?;
         let opts = encrypt::keyed(opts, &keys.database);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;

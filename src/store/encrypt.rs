@@ -55,6 +55,22 @@ pub(crate) fn db_path(url: &str) -> Result<PathBuf> {
     Ok(SqliteConnectOptions::from_str(url).context("database URL")?.get_filename().to_path_buf())
 }
 
+/// Waits until SQLCipher has set itself up in this process; the first caller opens a plain
+/// in-memory connection to do it. SQLite marks itself initialised before it runs SQLCipher's
+/// set-up, so a connection keyed on another thread in that window is refused ("sqlcipher not
+/// initialized"), which would fail a store opened while another is being opened.
+pub(crate) async fn sqlcipher_ready() -> Result<()> {
+    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_try_init(|| async {
+            let conn = SqliteConnectOptions::from_str("sqlite::memory:")?.disable_statement_logging().connect().await?;
+            conn.close().await
+        })
+        .await
+        .context("setting up SQLCipher")?;
+    Ok(())
+}
+
 /// `opts` with SQLCipher's key, which sqlx runs before every other PRAGMA, and with the
 /// statement log off so that the key never reaches a log.
 pub(crate) fn keyed(opts: SqliteConnectOptions, key: &Key) -> SqliteConnectOptions {
