@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub mod areas;
+pub use areas::{Area, RouteConfig, DEFAULT_AREA};
+
 /// What the admin wrote.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +57,10 @@ pub struct ConfigFile {
     /// A copy of each audit record for a SIEM (`store::audit_copy`).
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The deployment's MARACs, when it serves more than one (`[areas.ID]`, see
+    /// [`areas`]): each laid over the top level. None: the file is one area.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub areas: BTreeMap<String, toml::Table>,
 }
 
 /// The two keys of encryption at rest, each a file of 64 hexadecimal characters: a relative path
@@ -772,9 +779,17 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// The [`RuleLayer::version`] layered over the file (0: none).
     pub rules_version: i64,
+    /// The deployment's areas: those of `[areas.*]`, or this configuration as the one area
+    /// [`DEFAULT_AREA`]. Empty in an area's own configuration.
+    pub areas: Vec<Area>,
 }
 
 impl Config {
+    /// The area `id`, if the deployment has it.
+    pub fn area(&self, id: &str) -> Option<&Area> {
+        self.areas.iter().find(|a| a.id == id)
+    }
+
     pub fn enabled(&self, c: Criterion) -> bool {
         self.file.threshold.criteria.contains(&c)
     }
@@ -800,6 +815,10 @@ pub fn from_text(text: &str, source: &Path, rules: &RuleLayer, env: impl IntoIte
     let mut cfg = parse_layered(text, rules, env).and_then(ConfigFile::build).map_err(blame)?;
     cfg.source = Some(source.to_path_buf());
     cfg.rules_version = rules.version;
+    for a in &mut cfg.areas {
+        a.config.source = cfg.source.clone();
+        a.config.rules_version = rules.version;
+    }
     Ok(cfg)
 }
 
@@ -906,8 +925,16 @@ pub fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String,
 }
 
 impl ConfigFile {
-    /// Step two: meaning. Builds the validated objects.
+    /// Step two: meaning. Builds the validated objects: the top level, then each area laid over it.
     pub fn build(self) -> Result<Config, ConfigError> {
+        let areas_file = self.clone();
+        let mut top = self.build_one()?;
+        top.areas = areas::build_areas(&areas_file, &top)?;
+        Ok(top)
+    }
+
+    /// One configuration's meaning, its areas aside.
+    fn build_one(self) -> Result<Config, ConfigError> {
         if self.area.trim().is_empty() {
             return Err(err("area", "must not be empty"));
         }
@@ -1023,7 +1050,7 @@ impl ConfigFile {
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
         }
-        Ok(Config { file: self, allowlist, schedule, synonyms, source: None, rules_version: 0 })
+        Ok(Config { file: self, allowlist, schedule, synonyms, source: None, rules_version: 0, areas: Vec::new() })
     }
 }
 

@@ -17,6 +17,7 @@ pub mod mime;
 pub mod readers;
 pub mod recognise;
 pub mod reply;
+pub mod route;
 pub mod schedule;
 pub mod sniff;
 pub mod text;

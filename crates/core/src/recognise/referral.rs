@@ -37,7 +37,7 @@ pub const FIELDS: &[&str] = &[
     "victim.name", "victim.aliases", "victim.dob", "victim.gender", "victim.address", "victim.postcode",
     "victim.phone", "victim.safe_to_leave_message", "victim.aware_of_referral", "victim.interpreter",
     "perpetrator.name", "perpetrator.aliases", "perpetrator.dob", "perpetrator.address", "perpetrator.relationship",
-    "risk_summary", "dash_date", "police_reference", "other_agencies",
+    "risk_summary", "dash_date", "police_reference", "other_agencies", "marac_area", "local_authority",
 ];
 
 /// Label synonyms: data with built-in defaults that an admin extends in the configuration.
@@ -96,6 +96,8 @@ impl Default for Synonyms {
             ("dash_date", &["dash completed", "date dash", "date of dash", "date completed", "dash ric completed", "completed on", "date of assessment"]),
             ("police_reference", &["police reference", "crime reference", "crime number", "incident number", "occurrence number", "police ref", "crime incident number", "urn"]),
             ("other_agencies", &["other agencies", "agencies involved", "agencies currently involved", "agencies"]),
+            ("marac_area", &["marac area", "which marac", "marac referred to", "marac being referred to", "marac referring to", "name of marac", "marac name", "marac location"]),
+            ("local_authority", &["local authority area", "local authority", "borough", "council area", "local council"]),
         ];
         let fields = f.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect();
         Synonyms { sections, fields }
