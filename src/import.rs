@@ -104,14 +104,21 @@ pub fn past_referrals(rows: &[Vec<String>], c: &Config, today: NaiveDate) -> Res
 }
 
 /// Imports a file in one transaction, today by `clock`.
-pub async fn import_file(path: &Path, c: &Config, store: &Store, clock: &crate::clock::Clock) -> Result<Imported> {
+/// The list is for `area` (an `[areas.ID]`), or the deployment's only area when none is named.
+pub async fn import_file(path: &Path, c: &Config, area: Option<&str>, store: &Store, clock: &crate::clock::Clock) -> Result<Imported> {
+    let ids = || c.areas.iter().map(|a| a.id.as_str()).collect::<Vec<_>>().join(", ");
+    let area = match (area, c.areas.as_slice()) {
+        (Some(id), _) => c.area(id).map(|a| a.id.clone()).with_context(|| format!("no area {id:?} in the configuration (its areas: {})", ids()))?,
+        (None, [only]) => only.id.clone(),
+        (None, _) => anyhow::bail!("this deployment has several areas ({}): name the one the list is for with --area", ids()),
+    };
     let (today, now) = (clock.today(), clock.now());
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let past = past_referrals(&rows(&bytes, c)?, c, today)?;
     let mut counts = Imported::default();
     let mut tx = store.begin().await?;
     for p in &past {
-        tx.import_referral(p, today, now, &mut counts).await?;
+        tx.import_referral(p, &area, today, now, &mut counts).await?;
     }
     tx.commit().await?;
     Ok(counts)

@@ -27,7 +27,7 @@
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub use marac_core::{decide, document, identity, inspect, limits, mime, readers, recognise, reply, schedule, sniff, text, trust};
+pub use marac_core::{decide, document, identity, inspect, limits, mime, readers, recognise, reply, route, schedule, sniff, text, trust};
 pub mod dkim;
 pub mod import;
 pub mod mailbox;

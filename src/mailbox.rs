@@ -230,8 +230,55 @@ fn imap_cfg(cfg: &Config) -> Result<&ImapConfig, MailboxError> {
     cfg.file.imap.as_ref().ok_or_else(|| MailboxError::Config("the [imap] section is missing from the configuration".into()))
 }
 
-/// Connects, runs one pass over the backlog (each message decided at `clock`'s now) and logs out.
+/// The configurations the mailboxes are watched with: one per distinct mailbox of the areas
+/// ([`crate::config::Area::mailbox`]), each the deployment's with `[imap]` that mailbox's. A
+/// deployment of one mailbox is watched with its own configuration.
+pub fn watched(cfg: &Config) -> Vec<Config> {
+    let mut out: Vec<Config> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for a in &cfg.areas {
+        let Some(imap) = &a.config.file.imap else { continue };
+        let key = a.mailbox();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let mut w = cfg.clone();
+        w.file.imap = Some(imap.clone());
+        out.push(w);
+    }
+    out
+}
+
+/// The mailbox `cfg` watches, as [`crate::config::Area::mailbox`] names it.
+fn mailbox_key(cfg: &Config) -> String {
+    crate::config::areas::mailbox_key(cfg.file.imap.as_ref())
+}
+
+/// Where a mailbox's checkpoint is kept: under its folder's name while the deployment has one
+/// mailbox (as before areas), else under the whole mailbox's name (server, account, folder), so
+/// that two accounts' INBOXes never share one.
+fn checkpoint_key(cfg: &Config, imap: &ImapConfig) -> String {
+    if watched(cfg).len() > 1 { mailbox_key(cfg) } else { imap.folder.clone() }
+}
+
+/// Connects to each mailbox ([`watched`]), runs one pass over its backlog (each message decided
+/// at `clock`'s now) and logs out; the passes' sum.
 pub async fn ingest_pass(cfg: &Config, store: &Store, clock: &Clock) -> Result<PassSummary, MailboxError> {
+    let mut total = PassSummary::default();
+    let configs = watched(cfg);
+    if configs.is_empty() {
+        return Err(MailboxError::Config("the [imap] section is missing from the configuration".into()));
+    }
+    for w in &configs {
+        let s = ingest_one(w, store, clock).await?;
+        total.decided += s.decided;
+        total.refiled += s.refiled;
+    }
+    Ok(total)
+}
+
+async fn ingest_one(cfg: &Config, store: &Store, clock: &Clock) -> Result<PassSummary, MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut session = connect(imap).await?;
     let summary = pass(&mut session, cfg, store, clock).await;
@@ -241,11 +288,20 @@ pub async fn ingest_pass(cfg: &Config, store: &Store, clock: &Clock) -> Result<P
 
 /// Creates the outcome folders that do not exist yet.
 async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) -> Result<()> {
-    let existing: Vec<String> = timed(d, "LIST", async { session.list(Some(""), Some("*")).await?.map_ok(|n| n.name().to_owned()).try_collect().await }).await?;
-    let f = &cfg.file.folders;
-    for name in [&f.accepted, &f.rejected, &f.review, &f.quarantined, &f.ignored] {
+    let mut existing: Vec<String> = timed(d, "LIST", async { session.list(Some(""), Some("*")).await?.map_ok(|n| n.name().to_owned()).try_collect().await }).await?;
+    // The folders of every area of this mailbox, and the top level's (for a message whose area
+    // could not be told).
+    let key = mailbox_key(cfg);
+    let mut names: Vec<&String> = Vec::new();
+    for f in std::iter::once(&cfg.file.folders).chain(cfg.areas.iter().filter(|a| a.mailbox() == key).map(|a| &a.config.file.folders)) {
+        names.extend([&f.accepted, &f.rejected, &f.review, &f.quarantined, &f.ignored]);
+    }
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
         if !existing.iter().any(|e| e == name) {
             timed(d, "CREATE", session.create(name)).await?;
+            existing.push(name.clone());
         }
     }
     Ok(())
@@ -262,7 +318,7 @@ pub async fn pass(session: &mut ImapSession, cfg: &Config, store: &Store, clock:
 async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, clock: &Clock, wake: Option<&Notify>, stop: &CancellationToken) -> Result<PassSummary, MailboxError> {
     let imap = imap_cfg(cfg)?;
     let folder = select(session, cfg, imap).await?;
-    let mut last = match store.mailbox_checkpoint(folder.name).await? {
+    let mut last = match store.mailbox_checkpoint(&folder.checkpoint).await? {
         Some((v, uid)) if v == folder.validity => uid,
         Some(_) => {
             tracing::warn!(folder = folder.name, "UIDVALIDITY changed: rescanning; messages seen before are only filed");
@@ -287,6 +343,8 @@ async fn pass_waking(session: &mut ImapSession, cfg: &Config, store: &Store, clo
 /// The selected folder and what the server can do with it.
 struct Selected<'c> {
     name: &'c str,
+    /// Where its checkpoint is kept ([`checkpoint_key`]).
+    checkpoint: String,
     validity: u32,
     has_move: bool,
     has_uidplus: bool,
@@ -301,7 +359,7 @@ async fn select<'c>(session: &mut ImapSession, cfg: &Config, imap: &'c ImapConfi
     let caps = timed(d, "CAPABILITY", session.capabilities()).await?;
     let mailbox = timed(d, "SELECT", session.select(&imap.folder)).await?;
     let validity = mailbox.uid_validity.ok_or_else(|| anyhow!("IMAP SELECT: the server gave no UIDVALIDITY"))?;
-    Ok(Selected { name: &imap.folder, validity, has_move: caps.has_str("MOVE"), has_uidplus: caps.has_str("UIDPLUS"), d })
+    Ok(Selected { name: &imap.folder, checkpoint: checkpoint_key(cfg, imap), validity, has_move: caps.has_str("MOVE"), has_uidplus: caps.has_str("UIDPLUS"), d })
 }
 
 /// The UIDs above `last`, in order, in batches of at most `batch` messages and
@@ -368,6 +426,7 @@ async fn decide_batch<'f>(
     let ahead = read_ahead();
     let mut reading = std::collections::VecDeque::new();
     let mut filed = Vec::new();
+    let mailbox = mailbox_key(cfg);
     for (i, m) in fetched.iter().enumerate() {
         if stop.is_cancelled() {
             break;
@@ -377,18 +436,18 @@ async fn decide_batch<'f>(
         }
         let inspection = reading.pop_front().expect("this message is being read");
         let uid = m.uid;
-        let outcome = match store.first_outcome_by_sha256(&crate::mime::sha256_hex(&m.raw)).await? {
-            Some(outcome) => {
+        let (outcome, area) = match store.first_outcome_by_sha256(&crate::mime::sha256_hex(&m.raw)).await? {
+            Some((outcome, area)) => {
                 summary.refiled += 1;
                 tracing::info!(uid, "message seen before: filing it under its first outcome");
-                outcome
+                (outcome, area)
             }
             None => {
                 let now = clock.now().fixed_offset();
                 let source = format!("imap:{};uidvalidity={};uid={uid}", folder.name, folder.validity);
                 let decide = async {
                     let inspection = inspection.await.map_err(|e| TriageError::Message(format!("reading the message: {e}")))?;
-                    crate::triage::decide_and_commit(inspection, &m.raw, Some(&source), m.arrived, now, cfg, store).await
+                    crate::triage::decide_and_commit(inspection, &m.raw, Some(&source), m.arrived, now, cfg, Some(&mailbox), store).await
                 };
                 let record = match keeping_alive(session, folder.d, decide).await {
                     Ok(record) => record,
@@ -404,11 +463,13 @@ async fn decide_batch<'f>(
                 if let Some(wake) = wake {
                     wake.notify_one();
                 }
-                tracing::info!(uid, reference = %record.reference, outcome = record.outcome.as_str(), "message decided");
-                record.outcome
+                tracing::info!(uid, reference = %record.reference, outcome = record.outcome.as_str(), area = %record.area, "message decided");
+                (record.outcome, record.area)
             }
         };
-        filed.push((uid, folder_for(outcome, &cfg.file.folders)));
+        // Filed in its area's folders (the top level's when its area could not be told).
+        let folders = cfg.area(&area).map_or(&cfg.file.folders, |a| &a.config.file.folders);
+        filed.push((uid, folder_for(outcome, folders)));
     }
     Ok(filed)
 }
@@ -425,7 +486,7 @@ async fn file_batch(session: &mut ImapSession, folder: &Selected<'_>, filed: &[(
         file_messages(session, &uids, target, folder.has_move, folder.has_uidplus, folder.d).await?;
     }
     let Some((uid, _)) = filed.last() else { return Ok(None) };
-    store.set_mailbox_checkpoint(folder.name, folder.validity, *uid).await?;
+    store.set_mailbox_checkpoint(&folder.checkpoint, folder.validity, *uid).await?;
     Ok(Some(*uid))
 }
 
@@ -512,7 +573,19 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
 /// action is [`Action::Stop`] (the database's keys, say), which no reconnection mends. `wake` is
 /// notified after each committed decision, so the outbox sender ([`crate::outbox::serve`])
 /// replies at once.
+///
+/// Each mailbox of the deployment ([`watched`]) is watched at once; the first error no
+/// reconnection mends ends them all.
 pub async fn watch(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
+    let configs = watched(cfg);
+    if configs.is_empty() {
+        return Err(MailboxError::Config("the [imap] section is missing from the configuration".into()));
+    }
+    futures_util::future::try_join_all(configs.iter().map(|w| watch_one(w, store, clock, wake, shutdown.clone()))).await?;
+    Ok(())
+}
+
+async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {

@@ -104,6 +104,9 @@ enum Command {
     ImportHistory {
         #[command(flatten)]
         db: DbArgs,
+        /// The area the list is for (`[areas.ID]`); needed when the deployment has several.
+        #[arg(long, value_name = "ID")]
+        area: Option<String>,
         file: PathBuf,
     },
     /// Re-encrypt the database with a new database key and its kept messages with a new data key
@@ -263,9 +266,9 @@ fn main() -> ExitCode {
         Command::Purge { db, dry_run } => with_store(&db, &clock.clone(), move |cfg, store| Box::pin(purge(cfg, store, dry_run, clock))),
         Command::Audit { command: AuditCommand::Verify(db) } => return audit_verify(&db, &clock),
         Command::Subject { command } => subject(command, &clock),
-        Command::ImportHistory { db, file } => with_store(&db, &clock.clone(), |cfg, store| {
+        Command::ImportHistory { db, area, file } => with_store(&db, &clock.clone(), |cfg, store| {
             Box::pin(async move {
-                let n = marac_intake::import::import_file(&file, &cfg, &store, &clock).await?;
+                let n = marac_intake::import::import_file(&file, &cfg, area.as_deref(), &store, &clock).await?;
                 println!("imported {} past referrals ({} people, {} cases) from {}", n.referrals, n.people, n.cases, file.display());
                 Ok(())
             })

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/0015_subjects_restricted.sql")),
     (16, include_str!("../migrations/0016_utc_timestamps.sql")),
     (17, include_str!("../migrations/0017_message_criteria.sql")),
+    (18, include_str!("../migrations/0018_areas.sql")),
 ];
 
 pub mod accounts;
@@ -273,12 +274,16 @@ impl Store {
     }
 
     /// The outcome of the first message recorded with this content hash, if it was seen before.
-    pub async fn first_outcome_by_sha256(&self, sha256: &str) -> Result<Option<Outcome>> {
-        let text: Option<String> = sqlx::query_scalar("SELECT outcome FROM messages WHERE sha256 = ? ORDER BY id LIMIT 1")
+    /// The first outcome of a message with these bytes, and its area.
+    pub async fn first_outcome_by_sha256(&self, sha256: &str) -> Result<Option<(Outcome, String)>> {
+        let row: Option<(String, String)> = sqlx::query_as("SELECT outcome, area FROM messages WHERE sha256 = ? ORDER BY id LIMIT 1")
             .bind(sha256)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(text.map(|t| t.parse::<Outcome>()).transpose().context("reading column outcome")?)
+        match row {
+            Some((outcome, area)) => Ok(Some((outcome.parse::<Outcome>().context("reading column outcome")?, area))),
+            None => Ok(None),
+        }
     }
 }
 
@@ -296,7 +301,7 @@ async fn fill_reply_message_ids(tx: &mut Transaction<'static, Sqlite>) -> Result
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.ref, m.message_id, m.file, m.arrived_at, m.outcome, m.criteria, m.reasons, \
     m.dash_yes, m.dash_no, m.dash_unknown, m.case_kind, c.ref AS case_ref, c.meeting_date, p.ref AS person_ref, \
-    m.reply_kind, m.reply_to FROM messages m LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN people p ON p.id = m.person_id";
+    m.reply_kind, m.reply_to, m.area FROM messages m LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN people p ON p.id = m.person_id";
 
 /// One processed message as the `triage`/`history`/`queue` commands show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -317,6 +322,9 @@ pub struct MessageRecord {
     pub reasons: Vec<String>,
     pub reply_kind: ReplyKind,
     pub reply_to: Vec<String>,
+    /// The area it was routed to (`[areas.ID]`); empty when it could not be told (a review item
+    /// a coordinator places).
+    pub area: String,
 }
 
 impl MessageRecord {
@@ -335,6 +343,7 @@ impl MessageRecord {
             "victim_ref": self.victim_ref,
             "reasons": self.reasons,
             "reply": {"kind": self.reply_kind.as_str(), "to": self.reply_to},
+            "area": Some(self.area.as_str()).filter(|a| !a.is_empty()),
         });
         if with_file {
             v["file"] = serde_json::json!(self.file);
@@ -389,6 +398,7 @@ fn message_record(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRecord> {
         reasons: json_list("reasons")?,
         reply_kind,
         reply_to: json_list("reply_to")?,
+        area: r.try_get("area")?,
     })
 }
 
@@ -429,6 +439,9 @@ pub struct Found {
 
 /// The rows the decision writes.
 pub struct NewMessage<'a> {
+    /// The area the message was routed to (`config::DEFAULT_AREA` when it could not be told:
+    /// then it is a review item saying so).
+    pub area: &'a str,
     pub message_id: Option<&'a str>,
     pub sha256: &'a str,
     pub arrived: chrono::DateTime<chrono::FixedOffset>,
@@ -455,6 +468,8 @@ pub enum CaseWrite {
 /// birth.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPerson<'a> {
+    /// The area the person is recorded in (`[areas.ID]`).
+    pub area: &'a str,
     pub name: &'a str,
     pub key: &'a str,
     pub dob: Option<NaiveDate>,
@@ -479,6 +494,8 @@ pub enum CasePlace<'a> {
 /// A case to open.
 #[derive(Debug, Clone, Copy)]
 pub struct NewCase<'a> {
+    /// The area whose case it is: its reference is the next of that area's sequence.
+    pub area: &'a str,
     /// Its reference: the next in the area's format for the year, or one given (an import).
     pub reference: CaseReference<'a>,
     pub status: &'static str,
@@ -516,7 +533,7 @@ pub struct Written {
 impl Tx {
     /// Everything the decision needs from the history, by indexed look-ups: the message seen
     /// before, our own replies it is or refers to, the same attachments, the victim.
-    pub async fn look_up(&mut self, message_id: Option<&str>, refers: &Refers, sha256: &str, attachment_hashes: &[String], victim: &Victim, arrived: NaiveDate) -> Result<Found> {
+    pub async fn look_up(&mut self, message_id: Option<&str>, refers: &Refers, sha256: &str, attachment_hashes: &[String], victim: &Victim, area: &str, arrived: NaiveDate) -> Result<Found> {
         let mut found = Found::default();
         let own = message_id.and_then(normalise_message_id);
         let ids: Vec<String> = own.iter().chain(&refers.about).chain(&refers.thread).cloned().collect();
@@ -537,9 +554,10 @@ impl Tx {
         for h in attachment_hashes {
             let row = sqlx::query(
                 "SELECT c.id, c.ref, c.meeting_date, c.person_id FROM attachments a JOIN messages m ON m.id = a.message_row \
-                 JOIN cases c ON c.id = m.case_id WHERE a.sha256 = ? ORDER BY m.id DESC LIMIT 1",
+                 JOIN cases c ON c.id = m.case_id WHERE a.sha256 = ? AND c.area = ? ORDER BY m.id DESC LIMIT 1",
             )
             .bind(h)
+            .bind(area)
             .fetch_optional(&mut *self.tx)
             .await?;
             if let Some(r) = row {
@@ -550,7 +568,7 @@ impl Tx {
         }
 
         if let (Some(name), Some(dob)) = (&victim.name, victim.dob) {
-            let rows = sqlx::query("SELECT id, ref, name FROM people WHERE dob = ? ORDER BY id")
+            let rows = sqlx::query("SELECT id, ref, name, area FROM people WHERE dob = ? ORDER BY id")
                 .bind(crate::identity::candidates_key(dob))
                 .fetch_all(&mut *self.tx)
                 .await?;
@@ -558,8 +576,12 @@ impl Tx {
                 let known: String = r.try_get("name")?;
                 let Ok(known) = PersonName::parse(&known) else { continue };
                 if let Some(reason) = same_person(name, dob, &known, dob) {
-                    found.person = Some(MatchedPerson { id: r.try_get("id")?, reference: r.try_get("ref")?, reason });
-                    break;
+                    // Another area's person is only flagged: nothing of their case is used here.
+                    if r.try_get::<String, _>("area")? != area {
+                        found.history.known_in_another_area = true;
+                    } else if found.person.is_none() {
+                        found.person = Some(MatchedPerson { id: r.try_get("id")?, reference: r.try_get("ref")?, reason });
+                    }
                 }
             }
         }
@@ -567,10 +589,11 @@ impl Tx {
             // An earlier referral of this victim still waiting for a coordinator's review.
             let rows = sqlx::query(
                 "SELECT v.name FROM review_victims v JOIN messages m ON m.id = v.message_row \
-                 WHERE v.dob = ? AND m.outcome = ? ORDER BY v.message_row DESC LIMIT 50",
+                 WHERE v.dob = ? AND m.outcome = ? AND m.area = ? ORDER BY v.message_row DESC LIMIT 50",
             )
             .bind(crate::identity::candidates_key(dob))
             .bind(Outcome::Review.as_str())
+            .bind(area)
             .fetch_all(&mut *self.tx)
             .await?;
             if any_same_person(&rows, name, dob)? {
@@ -580,7 +603,7 @@ impl Tx {
         if let (None, Some(name), Some(dob)) = (&found.person, &victim.name, victim.dob) {
             // A person recorded without a date of birth (a form left it blank) may be this one:
             // the name alone cannot say, so a person decides rather than a rejection.
-            let rows = sqlx::query("SELECT name FROM people WHERE dob IS NULL ORDER BY id DESC LIMIT 200").fetch_all(&mut *self.tx).await?;
+            let rows = sqlx::query("SELECT name FROM people WHERE dob IS NULL AND area = ? ORDER BY id DESC LIMIT 200").bind(area).fetch_all(&mut *self.tx).await?;
             if any_same_person(&rows, name, dob)? {
                 found.history.earlier_review = true;
             }
@@ -687,12 +710,13 @@ impl Tx {
             PersonPlace::New(p) => {
                 let n = self.next("person").await?;
                 let pref = format!("P{n:06}");
-                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at, area) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
                     .bind(&pref)
                     .bind(p.name)
                     .bind(p.key)
                     .bind(p.dob.map(crate::identity::candidates_key))
                     .bind(now)
+                    .bind(p.area)
                     .fetch_one(&mut *self.tx)
                     .await?;
                 placed.person = Some((id, pref));
@@ -710,17 +734,21 @@ impl Tx {
                 let cref = match c.reference {
                     CaseReference::Given(r) => r.to_owned(),
                     CaseReference::Next { format, year } => {
-                        let seq = self.next(&format!("case-{year}")).await?;
+                        // Each area numbers its own cases (the default area keeps the sequence
+                        // it had before areas).
+                        let name = if c.area == crate::config::DEFAULT_AREA { format!("case-{year}") } else { format!("case-{}-{year}", c.area) };
+                        let seq = self.next(&name).await?;
                         format.reference(year, seq as u64)
                     }
                 };
-                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source, area) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
                     .bind(&cref)
                     .bind(person_id)
                     .bind(c.status)
                     .bind(c.meeting.map(|d| d.to_string()))
                     .bind(c.opened_at)
                     .bind(c.source)
+                    .bind(c.area)
                     .fetch_one(&mut *self.tx)
                     .await?;
                 placed.case = Some((id, cref, c.meeting));
@@ -789,17 +817,17 @@ impl Tx {
             CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
                 let person = match matched {
                     Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
-                    None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: *dob }),
+                    None => PersonPlace::New(NewPerson { area: m.area, name: victim_name, key: victim_key, dob: *dob }),
                 };
                 let year = chrono::Datelike::year(&arrived_day);
-                let open = NewCase { reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: &arrived, source: "email" };
+                let open = NewCase { area: m.area, reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: &arrived, source: "email" };
                 self.place(person, CasePlace::Open(open), &now).await?
             }
         };
         let row: i64 = sqlx::query_scalar(
             "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, \
-             case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at, area) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(reference)
         .bind(m.message_id)
@@ -820,6 +848,7 @@ impl Tx {
         .bind(serde_json::to_string(m.reply_to)?)
         .bind(m.inspection_json)
         .bind(&now)
+        .bind(m.area)
         .fetch_one(&mut *self.tx)
         .await?;
         cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?).await?;
@@ -920,20 +949,20 @@ impl Tx {
     /// meeting is before `today`) and the referral. A reference already present is skipped, so an
     /// import can be run again. New rows are dated `now`; the case opened on the day referred
     /// (its midnight, UTC).
-    pub async fn import_referral(&mut self, p: &PastReferral, today: NaiveDate, now: DateTime<Utc>, counts: &mut Imported) -> Result<()> {
+    pub async fn import_referral(&mut self, p: &PastReferral, area: &str, today: NaiveDate, now: DateTime<Utc>, counts: &mut Imported) -> Result<()> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(&p.reference).fetch_optional(&mut *self.tx).await?;
         if exists.is_some() {
             return Ok(());
         }
         let victim = Victim { name: Some(p.name.clone()), dob: p.dob };
-        let found = self.look_up(None, &Refers::default(), "", &[], &victim, today).await?;
+        let found = self.look_up(None, &Refers::default(), "", &[], &victim, area, today).await?;
         let person = match &found.person {
             Some(m) => PersonPlace::Known { id: m.id, reference: Some(&m.reference) },
-            None => PersonPlace::New(NewPerson { name: p.name.as_written(), key: &p.name.key(), dob: p.dob }),
+            None => PersonPlace::New(NewPerson { area, name: p.name.as_written(), key: &p.name.key(), dob: p.dob }),
         };
         let status = if p.meeting.is_some_and(|m| m >= today) { "pending" } else { "heard" };
         let opened_at = stamp(p.referred_on.and_time(chrono::NaiveTime::MIN).and_utc());
-        let open = NewCase { reference: CaseReference::Given(&p.reference), status, meeting: p.meeting, opened_at: &opened_at, source: "import" };
+        let open = NewCase { area, reference: CaseReference::Given(&p.reference), status, meeting: p.meeting, opened_at: &opened_at, source: "import" };
         let placed = self.place(person, CasePlace::Open(open), &stamp(now)).await?;
         counts.people += usize::from(placed.person_is_new);
         counts.cases += 1;
@@ -1203,7 +1232,7 @@ mod tests {
         tx.commit().await.unwrap();
         let history = store.history().await.unwrap();
         assert_eq!((history[0].outcome, history[0].reply_kind), (Outcome::Accepted, ReplyKind::Acknowledgement));
-        assert_eq!(store.first_outcome_by_sha256("x").await.unwrap(), Some(Outcome::Accepted));
+        assert_eq!(store.first_outcome_by_sha256("x").await.unwrap(), Some((Outcome::Accepted, "default".to_owned())));
 
         for (column, bad) in [("outcome", "'acepted'"), ("reply_kind", "'Acknowledgement'"), ("criteria", "'[\"repeet\"]'")] {
             sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {bad}"))).execute(store.pool()).await.unwrap();
@@ -1243,13 +1272,13 @@ mod tests {
             thread: vec!["notice.in-2026-00003@marac.example.test".into(), "orig@nhs.example.test".into()],
             dsn_actions: vec![],
         };
-        let found = tx.look_up(Some("<B1@mx.elsewhere.test>"), &refers, "y", &[], &none, day).await.unwrap();
+        let found = tx.look_up(Some("<B1@mx.elsewhere.test>"), &refers, "y", &[], &none, "default", day).await.unwrap();
         let kinds: Vec<(&str, &str, Link)> = found.history.referred.iter().map(|(r, l)| (r.kind.as_str(), r.reference.as_str(), *l)).collect();
         assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("notice", "IN-2026-00003", Link::Thread)]);
         assert!(found.history.own_reply.is_none());
-        let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, day).await.unwrap();
+        let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, "default", day).await.unwrap();
         assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some(OutboxKind::Reply(ReplyKind::Acknowledgement)));
-        assert!(tx.look_up(Some("<other@nhs.example.test>"), &Refers::default(), "w", &[], &none, day).await.unwrap().history.own_reply.is_none());
+        assert!(tx.look_up(Some("<other@nhs.example.test>"), &Refers::default(), "w", &[], &none, "default", day).await.unwrap().history.own_reply.is_none());
 
         let ack = found.history.referred[0].0.outbox_id;
         tx.mark_bounced(&[ack], "2026-01-21T09:00:00.000Z").await.unwrap();
@@ -1278,16 +1307,16 @@ mod tests {
 
         let look = |name: &str, dob: NaiveDate| Victim { name: Some(PersonName::parse(name).unwrap()), dob: Some(dob) };
         let mut tx = store.begin().await.unwrap();
-        let typo = tx.look_up(None, &Refers::default(), "a", &[], &look("Shanon Pennington", dob), day).await.unwrap();
+        let typo = tx.look_up(None, &Refers::default(), "a", &[], &look("Shanon Pennington", dob), "default", day).await.unwrap();
         assert!(typo.history.earlier_review, "the same person, spelt with a typo");
         assert!(typo.person.is_none(), "no person was recorded for a review item");
-        let other_dob = tx.look_up(None, &Refers::default(), "b", &[], &look("Shannon Pennington", dob.succ_opt().unwrap()), day).await.unwrap();
+        let other_dob = tx.look_up(None, &Refers::default(), "b", &[], &look("Shannon Pennington", dob.succ_opt().unwrap()), "default", day).await.unwrap();
         assert!(!other_dob.history.earlier_review, "another date of birth is another person");
-        let other_name = tx.look_up(None, &Refers::default(), "c", &[], &look("Jade Pennington", dob), day).await.unwrap();
+        let other_name = tx.look_up(None, &Refers::default(), "c", &[], &look("Jade Pennington", dob), "default", day).await.unwrap();
         assert!(!other_name.history.earlier_review);
         // Once a coordinator has decided the earlier one, it no longer holds the later ones back.
         sqlx::query("UPDATE messages SET outcome = 'rejected' WHERE id = ?").bind(row).execute(&mut *tx.tx).await.unwrap();
-        let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), day).await.unwrap();
+        let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), "default", day).await.unwrap();
         assert!(!decided.history.earlier_review);
     }
 

@@ -4,8 +4,9 @@
 //! or quarantine item, and the bounced mark on the outbox row a bounce reports). The `triage` command and the mailbox service both come
 //! through [`triage_message`].
 
-use crate::config::Config;
-use crate::decide::{decide, notice_category, CaseAction, Category, Decision, Outcome, ReplyKind};
+use crate::config::{Area, Config};
+use crate::decide::{decide, notice_category, CaseAction, Category, Decision, Outcome, ReplyKind, KNOWN_IN_ANOTHER_AREA};
+use crate::route::{route, Routed};
 use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
 use crate::reply::{compose_notice, to_referrer, NoticeInput};
@@ -83,13 +84,27 @@ pub async fn own_dkim(inspection: &mut Inspection, raw: &[u8], c: &Config, timeo
 /// and commits the outcome. Sends nothing: a reply due is left in the outbox.
 pub async fn triage_message(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord, TriageError> {
     let inspection = read(std::sync::Arc::new(raw.to_vec()), inspect_options(c)).await.map_err(|e| TriageError::Message(format!("reading the message: {e}")))?;
-    decide_and_commit(inspection, raw, file, arrived, now, c, store).await
+    decide_and_commit(inspection, raw, file, arrived, now, c, None, store).await
+}
+
+/// The areas a message arriving in `mailbox` may be for ([`crate::config::Area::mailbox`]); every
+/// area for files given to the `triage` command (None).
+pub fn candidates<'a>(c: &'a Config, mailbox: Option<&str>) -> Vec<&'a Area> {
+    c.areas.iter().filter(|a| mailbox.is_none_or(|m| a.mailbox() == m)).collect()
 }
 
 /// The history look-up, the decision and its writes for a message already read (its decisions
 /// must be made in arrival order: each may depend on the one before). `raw` is kept with them.
-pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, store: &Store) -> Result<MessageRecord, TriageError> {
-    own_dkim(&mut inspection, raw, c, crate::dkim::TIMEOUT).await;
+/// The message is routed first, among the areas of `mailbox` ([`candidates`]): it is looked up
+/// and decided by its area's rules. One whose area cannot be told is decided by the top level's
+/// and waits for a coordinator ([`Decision::area_not_told`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, mailbox: Option<&str>, store: &Store) -> Result<MessageRecord, TriageError> {
+    let (area, ac, unplaced) = match route(&candidates(c, mailbox), &inspection) {
+        Routed::Area { area, .. } => (area.id.as_str(), &area.config, None),
+        Routed::Unknown { why } => ("", c, Some(why)),
+    };
+    own_dkim(&mut inspection, raw, ac, crate::dkim::TIMEOUT).await;
     let arrived = arrived.or_else(|| arrival(&inspection)).unwrap_or(now);
     let day = arrived.date_naive();
     let referral = inspection.referral.as_ref();
@@ -105,8 +120,20 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
         .collect();
 
     let mut tx = store.begin().await?;
-    let mut found = tx.look_up(inspection.envelope.message_id.as_deref(), &inspection.refers, &inspection.message_sha256, &hashes, &victim, day).await?;
-    let decision: Decision = decide(&inspection, &found.history, c, day);
+    let mut found = tx.look_up(inspection.envelope.message_id.as_deref(), &inspection.refers, &inspection.message_sha256, &hashes, &victim, area, day).await?;
+    let mut decision: Decision = decide(&inspection, &found.history, ac, day);
+    // What the coordinators read beside the decision's reasons, never the referrer: why the area
+    // could not be told, and that the victim is known to another area.
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(why) = unplaced {
+        if decision.area_not_told() {
+            notes.push(why);
+        }
+    }
+    if found.history.known_in_another_area && !decision.reasons.iter().any(|r| r == KNOWN_IN_ANOTHER_AREA) {
+        notes.push(KNOWN_IN_ANOTHER_AREA.split(" (").next().unwrap_or(KNOWN_IN_ANOTHER_AREA).to_owned());
+    }
+    let stored_reasons: Vec<String> = decision.reasons.iter().chain(&notes).cloned().collect();
     if matches!(decision.category, Some(Category::ReplyBounced | Category::NoticeBounced)) {
         // A bounce is not a referral: whatever its returned parts name, it is tied to nobody.
         found.person = None;
@@ -119,20 +146,21 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
             victim_name: victim.name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into()),
             victim_key: victim.name.as_ref().map(PersonName::key).unwrap_or_default(),
             dob: victim.dob,
-            meeting: c.schedule.next_meeting(day),
-            reference_format: c.file.case.clone(),
+            meeting: ac.schedule.next_meeting(day),
+            reference_format: ac.file.case.clone(),
         },
     };
     let reference = tx.message_reference(day.year()).await?;
     let inspection_json = serde_json::to_string(&inspection)?;
     let message = NewMessage {
+        area,
         message_id: inspection.envelope.message_id.as_deref(),
         sha256: &inspection.message_sha256,
         arrived,
         file,
         outcome: decision.outcome,
         criteria: decision.criteria.clone(),
-        reasons: &decision.reasons,
+        reasons: &stored_reasons,
         dash: inspection.dash.as_ref().map(|d| (d.yes, d.no, d.unknown)),
         reply_kind: decision.reply,
         reply_to: &decision.reply_to,
@@ -149,7 +177,7 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
 
     if decision.reply != ReplyKind::None {
         if let Some(to) = decision.reply_to.first() {
-            let reply = to_referrer(decision.reply, to, &inspection.envelope, &written.reference, &decision.reasons_for_referrer(), day, now, c)?;
+            let reply = to_referrer(decision.reply, to, &inspection.envelope, &written.reference, &decision.reasons_for_referrer(), day, now, ac)?;
             tx.queue_reply(written.row, &reply, now.to_utc()).await?;
         }
     }
@@ -158,7 +186,7 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
     }
     let notice_to = c.file.smtp.as_ref().and_then(|s| s.coordinators_notice_to.as_deref());
     if let (Some(to), Some(category)) = (notice_to, notice_category(&decision)) {
-        let notice = compose_notice(&NoticeInput { to, message_ref: &written.reference, outcome: decision.outcome, category, now }, c)?;
+        let notice = compose_notice(&NoticeInput { to, message_ref: &written.reference, outcome: decision.outcome, category, now }, ac)?;
         tx.queue_reply(written.row, &notice, now.to_utc()).await?;
     }
     let record = tx.record(written.row).await?;
@@ -178,6 +206,7 @@ pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Optio
     let mut tx = store.begin().await?;
     let reference = tx.message_reference(arrived.year()).await?;
     let message = NewMessage {
+        area: "",
         message_id: email.envelope.message_id.as_deref(),
         sha256: &sha,
         arrived,

@@ -372,14 +372,18 @@ impl Tx {
     /// decision row are written and the message becomes accepted (its reply is added by
     /// [`Tx::queue_reply`] in the same transaction).
     pub async fn accept_review(&mut self, item: &ReviewItem, victim: &super::Victim, victim_name: &str, victim_key: &str, meeting: Option<NaiveDate>, format: &crate::config::CaseConfig, by: &str, now: &str, today: NaiveDate) -> Result<Accepted> {
-        let found = self.look_up(None, &crate::mime::Refers::default(), "", &[], victim, today).await?;
+        let area = item.record.area.as_str();
+        if area.is_empty() {
+            return Err(StoreError::refused("this referral's MARAC area could not be told: place it in an area before accepting it"));
+        }
+        let found = self.look_up(None, &crate::mime::Refers::default(), "", &[], victim, area, today).await?;
         let person = match &found.person {
             Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
-            None => PersonPlace::New(NewPerson { name: victim_name, key: victim_key, dob: victim.dob }),
+            None => PersonPlace::New(NewPerson { area, name: victim_name, key: victim_key, dob: victim.dob }),
         };
         let case = match found.pending_case.filter(|_| found.person.is_some()) {
             Some(case_id) => CasePlace::Join(case_id),
-            None => CasePlace::Open(NewCase { reference: CaseReference::Next { format, year: chrono::Datelike::year(&today) }, status: "pending", meeting, opened_at: now, source: "email" }),
+            None => CasePlace::Open(NewCase { area, reference: CaseReference::Next { format, year: chrono::Datelike::year(&today) }, status: "pending", meeting, opened_at: now, source: "email" }),
         };
         let placed = self.place(person, case, now).await?;
         let (Some((person_id, _)), Some((case_id, case_ref, meeting))) = (placed.person.clone(), placed.case.clone()) else {
@@ -621,8 +625,8 @@ impl Tx {
     /// person named as its first message names the victim. None when the person has no other
     /// case (there is nothing to split from). Returns (old, new) person references.
     pub async fn split_case(&mut self, case_id: i64, now: &str) -> Result<Option<(String, String)>> {
-        let r = sqlx::query("SELECT c.person_id, p.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?").bind(case_id).fetch_one(&mut *self.tx).await?;
-        let (person, old_ref): (i64, String) = (r.try_get("person_id")?, r.try_get("ref")?);
+        let r = sqlx::query("SELECT c.person_id, c.area, p.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?").bind(case_id).fetch_one(&mut *self.tx).await?;
+        let (person, old_ref, area): (i64, String, String) = (r.try_get("person_id")?, r.try_get("ref")?, r.try_get("area")?);
         let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = ? AND id <> ?").bind(person).bind(case_id).fetch_one(&mut *self.tx).await?;
         if others == 0 {
             return Ok(None);
@@ -635,7 +639,7 @@ impl Tx {
         let (name, dob) = (inspection.victim_name(), inspection.victim_dob());
         let written = name.as_ref().map(|n| n.as_written().to_owned()).unwrap_or_else(|| "(name not given)".into());
         let key = name.as_ref().map(crate::identity::PersonName::key).unwrap_or_default();
-        let placed = self.place(PersonPlace::New(NewPerson { name: &written, key: &key, dob }), CasePlace::None, now).await?;
+        let placed = self.place(PersonPlace::New(NewPerson { area: &area, name: &written, key: &key, dob }), CasePlace::None, now).await?;
         let (id, new_ref) = placed.person.ok_or_else(|| StoreError::data("a split without a new person"))?;
         sqlx::query("UPDATE cases SET person_id = ? WHERE id = ?").bind(id).bind(case_id).execute(&mut *self.tx).await?;
         for table in ["messages", "referrals"] {

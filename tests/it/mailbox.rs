@@ -126,7 +126,7 @@ async fn every_message_is_decided_once_and_filed_by_outcome() {
     }
     for (file, raw, _) in &messages {
         let sha = marac_intake::mime::sha256_hex(raw);
-        let outcome = store.first_outcome_by_sha256(&sha).await.unwrap().unwrap_or_else(|| panic!("{file}: no decision"));
+        let (outcome, _) = store.first_outcome_by_sha256(&sha).await.unwrap().unwrap_or_else(|| panic!("{file}: no decision"));
         let folder = folder_for(outcome, &cfg.file.folders);
         let here = filed[folder].iter().filter(|b| marac_intake::mime::sha256_hex(b) == sha).count();
         if here != 1 {

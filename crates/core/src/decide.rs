@@ -200,6 +200,10 @@ pub struct History {
     /// a coordinator's review, or a person of the same name was recorded without a date of
     /// birth: this one is not rejected automatically.
     pub earlier_review: bool,
+    /// A person of another area of this deployment has the victim's name and date of birth: the
+    /// coordinators are told (nothing of that area's case is used or shown), a would-be
+    /// rejection waits for them, and the referrer is told nothing of it.
+    pub known_in_another_area: bool,
 }
 
 /// One message of ours in the outbox, found by its Message-ID.
@@ -234,10 +238,12 @@ pub enum Category {
     UnreadableAttachment,
     UnreadableMessage,
     NeedsDecision,
+    /// Its MARAC area could not be told in a mailbox several areas share: a coordinator places it.
+    AreaUnknown,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::ReplyBounced,
         Category::NoticeBounced,
         Category::SenderNotAllowlisted,
@@ -245,6 +251,7 @@ impl Category {
         Category::UnreadableAttachment,
         Category::UnreadableMessage,
         Category::NeedsDecision,
+        Category::AreaUnknown,
     ];
 
     /// The one spelling, as a coordinators' notice words it.
@@ -257,6 +264,7 @@ impl Category {
             Category::UnreadableAttachment => "unreadable attachment",
             Category::UnreadableMessage => "unreadable message",
             Category::NeedsDecision => "needs a coordinator's decision",
+            Category::AreaUnknown => "MARAC area not known",
         }
     }
 }
@@ -266,6 +274,38 @@ impl std::str::FromStr for Category {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         crate::text::from_spelling(&Self::ALL, Self::as_str, "category", s)
+    }
+}
+
+/// What the referrer is told when the area could not be told (the signs, which may be the
+/// victim's, are the coordinators' only).
+pub const AREA_NOT_TOLD: &str = "we could not tell which MARAC this referral is for: a coordinator will place it before it is decided (naming the MARAC area on the referral form avoids this)";
+
+impl Decision {
+    /// This decision for a message whose area could not be told (`why`, for the coordinators):
+    /// a referral that would have been accepted or rejected waits for a coordinator instead
+    /// (a reply due becomes the holding reply); a review stays a review with the reason added;
+    /// a quarantined or ignored message is left as it is. Returns whether it changed.
+    pub fn area_not_told(&mut self) -> bool {
+        match self.outcome {
+            Outcome::Accepted | Outcome::Rejected => {
+                self.outcome = Outcome::Review;
+                self.category = Some(Category::AreaUnknown);
+                self.criteria.clear();
+                self.grounds.clear();
+                self.case = CaseAction::None;
+                if self.reply != ReplyKind::None {
+                    self.reply = ReplyKind::Holding;
+                }
+                self.reasons = vec![AREA_NOT_TOLD.to_owned()];
+                true
+            }
+            Outcome::Review if matches!(self.category, None | Some(Category::NeedsDecision)) => {
+                self.reasons.push(AREA_NOT_TOLD.to_owned());
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -330,7 +370,7 @@ impl Decision {
     pub fn reasons_for_referrer(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for r in &self.reasons {
-            let r = if r == READ_WITH_EARLIER { BEFORE_DECIDED } else { r.as_str() };
+            let r = if r == READ_WITH_EARLIER || r == KNOWN_IN_ANOTHER_AREA { BEFORE_DECIDED } else { r.as_str() };
             if !out.iter().any(|o| o == r) {
                 out.push(r.to_owned());
             }
@@ -647,6 +687,9 @@ const REPEAT_TO_CHECK: &str = "repeat MARAC is ticked: a coordinator will check 
 /// An earlier referral of the same victim waits for a coordinator. For coordinators only: a
 /// reply to the referrer says [`BEFORE_DECIDED`] instead (see [`Decision::reasons_for_referrer`]).
 const READ_WITH_EARLIER: &str = "a coordinator will read this referral together with the referrals of the same person already received before it is decided";
+/// The victim is known to another MARAC of this deployment. For coordinators only, as
+/// [`READ_WITH_EARLIER`].
+pub const KNOWN_IN_ANOTHER_AREA: &str = "the victim is known to another MARAC in this deployment (nothing of that case is shown here): a coordinator will read this referral before it is decided";
 /// What the referrer reads in place of a reason that rests on the history.
 const BEFORE_DECIDED: &str = "a coordinator will read this referral before it is decided";
 
@@ -733,6 +776,9 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
     // Worded so that the holding reply says nothing of who is known.
     if h.earlier_review {
         out.push(READ_WITH_EARLIER.to_owned());
+    }
+    if h.known_in_another_area {
+        out.push(KNOWN_IN_ANOTHER_AREA.to_owned());
     }
     let mut seen = std::collections::BTreeSet::new();
     out.into_iter().filter(|s| seen.insert(s.clone())).map(|s| (Category::NeedsDecision, s)).collect()

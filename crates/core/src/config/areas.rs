@@ -64,10 +64,15 @@ impl Area {
     /// The mailbox this area's referrals arrive in: the IMAP server, account and folder (empty
     /// when no mailbox is configured: the `triage` command's files).
     pub fn mailbox(&self) -> String {
-        match &self.config.file.imap {
-            Some(i) => format!("{}@{}:{}/{}", i.username, i.host.to_ascii_lowercase(), i.port, i.folder),
-            None => String::new(),
-        }
+        mailbox_key(self.config.file.imap.as_ref())
+    }
+}
+
+/// A mailbox's name: `account@server:port/folder` (empty for none).
+pub fn mailbox_key(imap: Option<&super::ImapConfig>) -> String {
+    match imap {
+        Some(i) => format!("{}@{}:{}/{}", i.username, i.host.to_ascii_lowercase(), i.port, i.folder),
+        None => String::new(),
     }
 }
 

@@ -181,6 +181,21 @@ fn a_referral_is_not_rejected_while_an_earlier_one_of_the_same_victim_waits_for_
     assert_eq!(decide(&referral(16, None, None), &h, &config(14, 3), day()).outcome, Outcome::Accepted);
 }
 
+/// A victim known to another MARAC of the deployment: a would-be rejection waits for a
+/// coordinator, who is told why; the referrer is told nothing of it.
+#[test]
+fn a_victim_known_to_another_area_is_not_rejected_and_the_referrer_is_not_told() {
+    let h = History { known_in_another_area: true, ..History::default() };
+    let d = decide(&referral(3, None, None), &h, &config(14, 3), day());
+    assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding));
+    assert!(d.reasons.iter().any(|r| r == KNOWN_IN_ANOTHER_AREA), "{:?}", d.reasons);
+    let told = d.reasons_for_referrer();
+    assert!(!told.iter().any(|r| r.contains("another MARAC") || r.contains("known")), "{told:?}");
+    assert!(told.iter().any(|r| r == BEFORE_DECIDED));
+    // One that qualifies on its own is accepted as before (triage notes the flag for coordinators).
+    assert_eq!(decide(&referral(16, None, None), &h, &config(14, 3), day()).outcome, Outcome::Accepted);
+}
+
 #[test]
 fn professional_judgement_needs_a_rationale() {
     let with = decide(&referral(5, None, Some("escalating threats after separation")), &History::default(), &config(14, 3), day());
