@@ -17,6 +17,7 @@ use gen_fixtures as gen;
 #[allow(dead_code)]
 mod score;
 
+mod areas;
 mod audit_append_only;
 mod core_is_pure;
 mod audit_chain;

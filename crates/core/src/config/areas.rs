@@ -127,6 +127,14 @@ pub(super) fn build_areas(file: &ConfigFile, top: &Config) -> Result<Vec<Area>, 
         areas.push(Area { id: id.clone(), route, config });
     }
     check_routes(&areas)?;
+    for (i, a) in areas.iter().enumerate() {
+        if let Some(b) = areas[..i].iter().find(|b| b.config.file.case.reference_format == a.config.file.case.reference_format) {
+            return Err(err(
+                format!("areas.{}.case.reference_format", a.id),
+                format!("is area {}'s too: case references are unique across the deployment, so each area numbers its cases in a format of its own", b.id),
+            ));
+        }
+    }
     Ok(areas)
 }
 

@@ -23,12 +23,16 @@ username = "marac-team"
 password_file = "/run/credentials/imap"
 [areas.north]
 name = "North Kingsmere"
+[areas.north.case]
+reference_format = "NK-{year}-{seq:04}"
 [areas.north.route]
 recipients = ["north-marac@example.test"]
 form_areas = ["North Kingsmere"]
 postcode_districts = ["KM1", "KM2"]
 [areas.south]
 name = "South Kingsmere"
+[areas.south.case]
+reference_format = "SK-{year}-{seq:04}"
 [areas.south.route]
 form_areas = ["South Kingsmere MARAC"]
 local_authorities = ["Kingsmere South District Council"]
@@ -107,6 +111,8 @@ fn an_area_is_validated_as_a_whole_file_and_its_errors_name_its_keys() {
     assert_eq!(e.key, "areas.south.route.postcode_districts", "a sign two areas claim: {e}");
     let e = build(&THREE.replace("recipients = [\"north-marac@example.test\"]", "recipients = [\"north\"]")).unwrap_err();
     assert_eq!(e.key, "areas.north.route.recipients[0]", "{e}");
+    let e = build(&THREE.replace("SK-{year}", "NK-{year}")).unwrap_err();
+    assert_eq!(e.key, "areas.south.case.reference_format", "two areas numbering alike: {e}");
     let e = build(&THREE.replace("[areas.south.route]\n", "[areas.south.unrouted]\n")).unwrap_err();
     assert_eq!(e.key, "areas.south.unrouted", "{e}");
 }
