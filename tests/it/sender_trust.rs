@@ -10,7 +10,7 @@
 //! a resolver that never answers ends the check within its bound.
 
 use crate::support::Scratch;
-use marac_intake::config::{Config, ReceivingServer, VerifyDkim};
+use marac_intake::config::Config;
 use marac_intake::store::{MessageRecord, Store};
 use std::fs;
 use std::path::Path;
@@ -62,7 +62,14 @@ async fn open(name: &str) -> (Scratch, Store) {
 }
 
 fn config() -> Config {
-    marac_intake::config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml"), Vec::<(String, String)>::new()).expect("config/samples.toml")
+    config_with(&[])
+}
+
+/// The samples' configuration with `MARAC__*` overrides: a configuration is built whole (each
+/// area's is laid over it then), never changed after.
+fn config_with(env: &[(&str, &str)]) -> Config {
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    marac_intake::config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml"), env).expect("config/samples.toml")
 }
 
 async fn triage(raw: &[u8], c: &Config, store: &Store) -> MessageRecord {
@@ -145,8 +152,7 @@ async fn forged_senders_are_quarantined_with_no_reply() {
 #[tokio::test(flavor = "current_thread")]
 async fn exchange_online_form_is_proof_only_when_configured_and_with_compauth() {
     let (_scratch, store) = open("exchange").await;
-    let mut c = config();
-    c.file.senders.receiving_server = ReceivingServer::ExchangeOnline;
+    let c = config_with(&[("MARAC__SENDERS__RECEIVING_SERVER", "exchange_online")]);
     let (head, _) = genuine();
     let real = real_results(&head);
     let exo = |compauth: &str| format!("Authentication-Results: spf=pass (sender IP is 198.51.100.25)\r\n smtp.mailfrom={DOMAIN}; dkim=pass (signature was verified)\r\n header.d={DOMAIN};dmarc=pass action=none\r\n header.from={DOMAIN}{compauth}\r\n");
@@ -304,10 +310,7 @@ fn signed(raw: &[u8], pkcs8: &[u8], domain: &str) -> Vec<u8> {
 }
 
 fn with_own_dkim(dns: &Dns) -> Config {
-    let mut c = config();
-    c.file.senders.verify_dkim = VerifyDkim::WhenNoResults;
-    c.file.senders.dns_resolver = Some(dns.addr.to_string());
-    c
+    config_with(&[("MARAC__SENDERS__VERIFY_DKIM", "when_no_results"), ("MARAC__SENDERS__DNS_RESOLVER", &dns.addr.to_string())])
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -391,9 +394,7 @@ async fn our_own_dkim_check_proves_only_an_aligned_signature_under_the_from_doma
 async fn a_resolver_that_never_answers_ends_the_check_within_its_bound_and_quarantines() {
     // A UDP socket that is never read: every question goes unanswered.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP port on loopback");
-    let mut c = config();
-    c.file.senders.verify_dkim = VerifyDkim::WhenNoResults;
-    c.file.senders.dns_resolver = Some(silent.local_addr().unwrap().to_string());
+    let c = config_with(&[("MARAC__SENDERS__VERIFY_DKIM", "when_no_results"), ("MARAC__SENDERS__DNS_RESOLVER", &silent.local_addr().unwrap().to_string())]);
     let (key, _) = dkim_key();
     let raw = signed(&unauthenticated(1), &key, DOMAIN);
     let mut inspection = marac_intake::inspect::inspect(&raw, &marac_intake::triage::inspect_options(&c));

@@ -97,7 +97,8 @@ impl Default for Synonyms {
             ("police_reference", &["police reference", "crime reference", "crime number", "incident number", "occurrence number", "police ref", "crime incident number", "urn"]),
             ("other_agencies", &["other agencies", "agencies involved", "agencies currently involved", "agencies"]),
             ("marac_area", &["marac area", "which marac", "marac referred to", "marac being referred to", "marac referring to", "name of marac", "marac name", "marac location"]),
-            ("local_authority", &["local authority area", "local authority", "borough", "council area", "local council"]),
+            // Never a bare "local authority": on a council's form that labels the referrer's agency.
+            ("local_authority", &["victim: local authority", "victim: borough", "victim: council area", "local authority area", "local authority of residence"]),
         ];
         let fields = f.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect();
         Synonyms { sections, fields }
