@@ -470,6 +470,17 @@ pub enum DashRequired {
     WhenVisibleHighRisk,
 }
 
+/// Where the repeat window is counted from (`threshold.repeat_from`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatFrom {
+    /// The victim's last referral (SafeLives' definition).
+    #[default]
+    LastReferral,
+    /// The MARAC at which the victim's last case was heard.
+    LastMeeting,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThresholdConfig {
@@ -477,8 +488,11 @@ pub struct ThresholdConfig {
     pub dash_score: u8,
     /// Police call-outs in the last 12 months for potential escalation.
     pub escalation_callouts: u32,
-    /// Days from the victim's last referral within which a new one is a repeat.
+    /// Days from the victim's last referral (or the meeting that heard it: `repeat_from`)
+    /// within which a new one is a repeat.
     pub repeat_window_days: u32,
+    /// What the repeat window is counted from.
+    pub repeat_from: RepeatFrom,
     /// The criteria this area applies.
     pub criteria: Vec<Criterion>,
     pub dash_required: DashRequired,
@@ -492,6 +506,7 @@ impl Default for ThresholdConfig {
             dash_score: 14,
             escalation_callouts: 3,
             repeat_window_days: 365,
+            repeat_from: RepeatFrom::LastReferral,
             criteria: Criterion::ALL.to_vec(),
             dash_required: DashRequired::WhenVisibleHighRisk,
             required_fields: Vec::new(),
@@ -1208,6 +1223,20 @@ from = "marac@marac.example.test"
         assert_eq!(c.file.threshold.repeat_window_days, 365);
         assert_eq!(c.file.threshold.dash_required, DashRequired::WhenVisibleHighRisk);
         assert_eq!(c.file.folders.review, "MARAC/Review");
+    }
+
+    #[test]
+    fn the_repeat_window_is_counted_from_the_last_referral_unless_asked() {
+        let t = parse(MINIMAL, no_env()).unwrap().build().unwrap().file.threshold;
+        assert_eq!(t.repeat_from, RepeatFrom::LastReferral);
+        let set = |extra: &str| parse(&format!("{MINIMAL}\n[threshold]\n{extra}\n"), no_env()).and_then(ConfigFile::build);
+        assert_eq!(set("repeat_from = \"last_meeting\"").unwrap().file.threshold.repeat_from, RepeatFrom::LastMeeting);
+        assert_eq!(set("repeat_from = \"last_referral\"").unwrap().file.threshold.repeat_from, RepeatFrom::LastReferral);
+        let e = set("repeat_from = \"last_hearing\"").unwrap_err();
+        assert_eq!(e.key, "threshold.repeat_from");
+        assert!(e.reason.contains("last_meeting"), "{e}");
+        let env = vec![("MARAC__THRESHOLD__REPEAT_FROM".to_owned(), "last_meeting".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().threshold.repeat_from, RepeatFrom::LastMeeting);
     }
 
     #[test]

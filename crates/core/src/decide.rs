@@ -30,7 +30,9 @@
 //!    and no other criterion met (or no DASH where the area always requires one, unless the
 //!    referral is a repeat).
 //! 8. `accepted`, case `new` — no hard ground, and at least one enabled criterion met (a repeat
-//!    qualifies whatever the score).
+//!    qualifies whatever the score: the victim's last case was heard, within the window counted
+//!    from that referral or, with `threshold.repeat_from = "last_meeting"`, from the meeting
+//!    that heard it).
 //! 9. `rejected` — no criterion met, each failed claim explained with how to fix it (a DASH score
 //!    below the threshold, professional judgement without a rationale, too few call-outs, a
 //!    repeat ticked with no earlier referral within the repeat window).
@@ -58,7 +60,7 @@
 //! Every `review` and `quarantined` decision carries a [`Category`] (what kind of attention it
 //! needs, never its content): [`notice_category`] is what a coordinators' notice names.
 
-use crate::config::{Config, Criterion, DashRequired};
+use crate::config::{Config, Criterion, DashRequired, RepeatFrom};
 use crate::document::ProblemKind;
 use crate::inspect::{AttachmentReport, Inspection, Place};
 use crate::mime::SignalKind;
@@ -294,6 +296,10 @@ pub struct PersonHistory {
     pub pending_case: Option<CaseSummary>,
     /// The date of the victim's last referral, and whether that case has been heard.
     pub last_referral: Option<(NaiveDate, bool)>,
+    /// The date of the MARAC that heard the case of the victim's last referral: set only when
+    /// that case has been heard and its meeting date is recorded (and not after the arrival).
+    /// What `threshold.repeat_from = "last_meeting"` counts the window from.
+    pub last_heard: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -622,10 +628,14 @@ fn criterion_grounds(i: &Inspection, c: &Config) -> Vec<(Ground, String)> {
     if ticked("repeat") && c.enabled(Criterion::Repeat) {
         // Worded the same whether the person is unknown or was last referred too long ago, so
         // the reply says nothing about the history the referrer did not already state.
+        let earlier = match t.repeat_from {
+            RepeatFrom::LastReferral => "no earlier referral of this person to this MARAC",
+            RepeatFrom::LastMeeting => "no case of this person heard at this MARAC",
+        };
         out.push((
             Ground::RepeatNotFound,
             format!(
-                "repeat MARAC is ticked, but no earlier referral of this person to this MARAC within the last {} days was found, so this referral has to meet another criterion on its own: if the person was referred before under another name or date of birth, please tell us in your reply",
+                "repeat MARAC is ticked, but {earlier} within the last {} days was found, so this referral has to meet another criterion on its own: if the person was referred before under another name or date of birth, please tell us in your reply",
                 t.repeat_window_days
             ),
         ));
@@ -1008,13 +1018,35 @@ fn criteria_met(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> 
             met.push((Criterion::PotentialEscalation, format!("potential escalation: {n} police call-outs in the last 12 months (threshold {})", t.escalation_callouts)));
         }
     }
-    if let Some((last, heard)) = h.person.as_ref().and_then(|p| p.last_referral) {
-        let days = (arrived - last).num_days();
-        if c.enabled(Criterion::Repeat) && heard && (0..=i64::from(t.repeat_window_days)).contains(&days) {
-            met.push((Criterion::Repeat, format!("repeat: last referred {days} days ago (window {} days)", t.repeat_window_days)));
+    if let Some(p) = h.person.as_ref().filter(|_| c.enabled(Criterion::Repeat)) {
+        if let Some(why) = repeat(p, t, arrived) {
+            met.push((Criterion::Repeat, why));
         }
     }
     met
+}
+
+/// The repeat criterion: the victim's last case has been heard, and the window
+/// (`threshold.repeat_window_days`) counted from its referral or from the meeting that heard it
+/// (`threshold.repeat_from`) takes in `arrived`. A last case not heard yet is never a repeat.
+/// When the meeting's date is not recorded, the referral's date is counted from: the meeting
+/// came after it, so a referral inside the window means a meeting inside it too.
+fn repeat(p: &PersonHistory, t: &crate::config::ThresholdConfig, arrived: NaiveDate) -> Option<String> {
+    let (referred, heard) = p.last_referral?;
+    if !heard {
+        return None;
+    }
+    let window = i64::from(t.repeat_window_days);
+    let within = |from: NaiveDate| Some((arrived - from).num_days()).filter(|d| (0..=window).contains(d));
+    match (t.repeat_from, p.last_heard) {
+        (RepeatFrom::LastReferral, _) => within(referred).map(|days| format!("repeat: last referred {days} days ago (window {window} days)")),
+        (RepeatFrom::LastMeeting, Some(meeting)) => {
+            within(meeting).map(|days| format!("repeat: last heard at the MARAC of {meeting}, {days} days ago (window {window} days)"))
+        }
+        (RepeatFrom::LastMeeting, None) => within(referred).map(|days| {
+            format!("repeat: last referred {days} days ago and heard at a MARAC whose date is not recorded (window {window} days, counted from the referral)")
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -109,12 +109,81 @@ proptest! {
     #[test]
     fn repeat_window_counts_from_the_last_referral(days_ago in 0i64..800, yes in 0u8..14) {
         let h = History {
-            person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(days_ago), true)) }),
+            person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(days_ago), true)), last_heard: None }),
             ..History::default()
         };
         let d = decide(&referral(yes, None, None), &h, &config(14, 3), day());
         prop_assert_eq!(d.outcome == Outcome::Accepted, days_ago <= 365);
     }
+}
+
+/// A person last referred `referred` days before `day()`, that case heard (or not) at a meeting
+/// `heard_at` days before `day()` (None: its date is not recorded).
+fn heard(referred: i64, was_heard: bool, heard_at: Option<i64>) -> History {
+    let ago = |days| day() - chrono::Duration::days(days);
+    History { person: Some(PersonHistory { pending_case: None, last_referral: Some((ago(referred), was_heard)), last_heard: heard_at.map(ago) }), ..History::default() }
+}
+
+fn last_meeting() -> Config {
+    config_with(14, 3, "repeat_from = \"last_meeting\"\n")
+}
+
+proptest! {
+    /// With `repeat_from = "last_meeting"`, the window is counted from the meeting that heard
+    /// the last case, which is on or after its referral; the default still counts from the
+    /// referral, whatever the meeting's date.
+    #[test]
+    fn repeat_window_counts_from_the_meeting_when_asked(referred in 0i64..800, gap in 0i64..120, yes in 0u8..14) {
+        let met = gap.min(referred);
+        let h = heard(referred, true, Some(referred - met));
+        let d = decide(&referral(yes, None, None), &h, &last_meeting(), day());
+        prop_assert_eq!(d.outcome == Outcome::Accepted, referred - met <= 365, "{:?}", d.reasons);
+        let d = decide(&referral(yes, None, None), &h, &config(14, 3), day());
+        prop_assert_eq!(d.outcome == Outcome::Accepted, referred <= 365, "{:?}", d.reasons);
+    }
+}
+
+#[test]
+fn a_repeat_from_the_last_meeting_says_which_meeting() {
+    // Referred 300 days ago, heard 240 days ago: outside the window from the referral of 200
+    // days, inside it from the meeting.
+    let c = config_with(14, 3, "repeat_from = \"last_meeting\"\nrepeat_window_days = 250\n");
+    let d = decide(&referral(3, None, None), &heard(300, true, Some(240)), &c, day());
+    assert_eq!((d.outcome, d.criteria.clone()), (Outcome::Accepted, vec![Criterion::Repeat]), "{:?}", d.reasons);
+    assert_eq!(d.reasons, vec!["repeat: last heard at the MARAC of 2024-07-06, 240 days ago (window 250 days)".to_owned()]);
+    let from_referral = config_with(14, 3, "repeat_window_days = 250\n");
+    assert_eq!(decide(&referral(3, None, None), &heard(300, true, Some(240)), &from_referral, day()).outcome, Outcome::Rejected);
+    let d = decide(&referral(3, None, None), &heard(200, true, Some(190)), &from_referral, day());
+    assert_eq!(d.reasons, vec!["repeat: last referred 200 days ago (window 250 days)".to_owned()], "the default's words are today's");
+}
+
+#[test]
+fn a_last_case_not_heard_yet_is_never_a_repeat() {
+    for c in [config(14, 3), last_meeting()] {
+        for h in [heard(30, false, None), heard(30, false, Some(10))] {
+            let d = decide(&referral(3, None, None), &h, &c, day());
+            assert!(!d.criteria.contains(&Criterion::Repeat), "{:?}", d.reasons);
+            assert_eq!(d.outcome, Outcome::Rejected, "below the threshold and no repeat: {:?}", d.reasons);
+        }
+    }
+}
+
+#[test]
+fn a_meeting_whose_date_is_not_recorded_is_counted_from_its_referral() {
+    let d = decide(&referral(3, None, None), &heard(100, true, None), &last_meeting(), day());
+    assert_eq!(d.outcome, Outcome::Accepted);
+    assert!(d.reasons[0].contains("last referred 100 days ago") && d.reasons[0].contains("not recorded"), "{:?}", d.reasons);
+    assert_eq!(decide(&referral(3, None, None), &heard(400, true, None), &last_meeting(), day()).outcome, Outcome::Rejected);
+}
+
+#[test]
+fn a_repeat_not_found_names_what_the_window_is_counted_from() {
+    let mut i = referral(3, None, None);
+    i.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
+    i.referral.as_mut().unwrap().reasons.insert("professional_judgement".into(), true);
+    let failed = |c: &Config| criterion_grounds(&i, c).into_iter().find(|g| g.0 == Ground::RepeatNotFound).map(|g| g.1).unwrap();
+    assert!(failed(&config(14, 3)).contains("no earlier referral of this person to this MARAC within the last 365 days"));
+    assert!(failed(&last_meeting()).contains("no case of this person heard at this MARAC within the last 365 days"));
 }
 
 #[test]
@@ -151,7 +220,7 @@ fn an_unconfirmed_repeat_goes_to_a_person_whatever_the_history_holds() {
     let unknown = decide(&i, &History::default(), &config(14, 3), day());
     assert_eq!((unknown.outcome, unknown.reply), (Outcome::Review, ReplyKind::Holding));
     let known_but_old = History {
-        person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(400), true)) }),
+        person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(400), true)), last_heard: None }),
         ..History::default()
     };
     let known = decide(&i, &known_but_old, &config(14, 3), day());
@@ -781,7 +850,7 @@ fn inspection_of(s: &Sent) -> Inspection {
 
 fn history_of(s: &Sent) -> History {
     let ago = |days| Some((day() - chrono::Duration::days(days), true));
-    let person = |last_referral, pending_case| Some(PersonHistory { pending_case, last_referral });
+    let person = |last_referral, pending_case| Some(PersonHistory { pending_case, last_referral, last_heard: None });
     History {
         person: match s.history {
             1 => person(ago(100), None),
