@@ -596,9 +596,14 @@ pub struct RepliesConfig {
     pub rejection: Template,
     #[serde(default = "Template::holding")]
     pub holding: Template,
+    /// Whether an acknowledgement asks the referrer to attend the meeting, or send someone who
+    /// knows the case: the `{attendance}` placeholder (default false: it is empty).
+    #[serde(default)]
+    pub ask_referrer_to_attend: bool,
 }
 
-/// A reply template. Placeholders: {area}, {reference}, {meeting_date}, {reasons}, {their_subject}.
+/// A reply template. Placeholders: {area}, {reference}, {meeting_date}, {reasons},
+/// {their_subject}, {attendance} (see `reply::attendance`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
@@ -606,15 +611,15 @@ pub struct Template {
     pub body: String,
 }
 
-pub const PLACEHOLDERS: &[&str] = &["area", "reference", "meeting_date", "reasons", "their_subject"];
+pub const PLACEHOLDERS: &[&str] = &["area", "reference", "meeting_date", "reasons", "their_subject", "attendance"];
 
 impl Template {
     pub fn acknowledgement() -> Self {
         Template {
             subject: "MARAC referral received - {reference}".into(),
             body: "Thank you for your referral to the {area} MARAC.\n\nIt has been accepted and recorded under the reference {reference}, \
-and the case is listed for the meeting on {meeting_date}. Please quote the reference in any further correspondence about this case; \
-as the referring agency you are expected to attend or send a representative.\n\nThis is an automatic acknowledgement from the {area} MARAC team.\n"
+and the case is listed for the meeting on {meeting_date}. Please quote the reference in any further correspondence about this case.\n\n\
+{attendance}This is an automatic acknowledgement from the {area} MARAC team.\n"
                 .into(),
         }
     }
@@ -1237,6 +1242,21 @@ from = "marac@marac.example.test"
         assert!(e.reason.contains("last_meeting"), "{e}");
         let env = vec![("MARAC__THRESHOLD__REPEAT_FROM".to_owned(), "last_meeting".to_owned())];
         assert_eq!(parse(MINIMAL, env).unwrap().threshold.repeat_from, RepeatFrom::LastMeeting);
+    }
+
+    #[test]
+    fn asking_the_referrer_to_attend_is_off_unless_asked_and_its_placeholder_is_known() {
+        let r = parse(MINIMAL, no_env()).unwrap().build().unwrap().file.replies;
+        assert!(!r.ask_referrer_to_attend);
+        assert!(r.acknowledgement.body.contains("{attendance}"), "the default acknowledgement has the placeholder");
+        let with = |extra: &str| parse(&MINIMAL.replace("[replies]\n", &format!("[replies]\n{extra}\n")), no_env()).and_then(ConfigFile::build);
+        assert!(with("ask_referrer_to_attend = true").unwrap().file.replies.ask_referrer_to_attend);
+        assert_eq!(with("ask_referrer_to_attend = \"yes\"").unwrap_err().key, "replies.ask_referrer_to_attend");
+        assert_eq!(with("ask_referrer_to_atend = true").unwrap_err().key, "replies.ask_referrer_to_atend");
+        let own = with("acknowledgement = { subject = \"{reference}\", body = \"See you on {meeting_date}. {attendance}\" }").unwrap();
+        assert!(own.file.replies.acknowledgement.body.contains("{attendance}"));
+        let env = vec![("MARAC__REPLIES__ASK_REFERRER_TO_ATTEND".to_owned(), "true".to_owned())];
+        assert!(parse(MINIMAL, env).unwrap().replies.ask_referrer_to_attend);
     }
 
     #[test]
