@@ -470,6 +470,28 @@ pub enum DashRequired {
     WhenVisibleHighRisk,
 }
 
+/// Which documents a referral must carry (`threshold.forms`), beside what `dash_required`
+/// asks of the DASH.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Forms {
+    /// No rule of its own: the DASH is needed as `dash_required` says, and a referral in which
+    /// no referral form was recognised goes to a coordinator (its victim and its reasons for
+    /// referral cannot be read).
+    #[default]
+    Any,
+    /// The MARAC referral form and a DASH with every referral. A DASH missing where no criterion
+    /// is met is a rejection asking for it; where one is met (professional judgement,
+    /// escalation, a repeat) the referral is accepted and the coordinator told to ask for the
+    /// DASH, as when visible high risk is claimed without one (`dash_required = "always"` still
+    /// rejects those). A missing referral form is asked for in the holding reply of a review,
+    /// never in an automatic rejection.
+    Both,
+    /// A completed DASH on its own, with no referral form, is enough when it meets the
+    /// threshold: accepted, for a coordinator to add the victim's details.
+    DashAlone,
+}
+
 /// Where the repeat window is counted from (`threshold.repeat_from`).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -496,6 +518,8 @@ pub struct ThresholdConfig {
     /// The criteria this area applies.
     pub criteria: Vec<Criterion>,
     pub dash_required: DashRequired,
+    /// Which documents a referral must carry.
+    pub forms: Forms,
     /// Referral form fields that must be filled (keys as in `inspect --json`, e.g. "referrer.name").
     pub required_fields: Vec<String>,
 }
@@ -509,6 +533,7 @@ impl Default for ThresholdConfig {
             repeat_from: RepeatFrom::LastReferral,
             criteria: Criterion::ALL.to_vec(),
             dash_required: DashRequired::WhenVisibleHighRisk,
+            forms: Forms::Any,
             required_fields: Vec::new(),
         }
     }
@@ -1257,6 +1282,23 @@ from = "marac@marac.example.test"
         assert!(own.file.replies.acknowledgement.body.contains("{attendance}"));
         let env = vec![("MARAC__REPLIES__ASK_REFERRER_TO_ATTEND".to_owned(), "true".to_owned())];
         assert!(parse(MINIMAL, env).unwrap().replies.ask_referrer_to_attend);
+    }
+
+    #[test]
+    fn the_forms_a_referral_must_carry_default_to_todays_rules() {
+        let t = parse(MINIMAL, no_env()).unwrap().build().unwrap().file.threshold;
+        assert_eq!((t.forms, t.dash_required), (Forms::Any, DashRequired::WhenVisibleHighRisk));
+        let set = |extra: &str| parse(&format!("{MINIMAL}\n[threshold]\n{extra}\n"), no_env()).and_then(ConfigFile::build);
+        assert_eq!(set("forms = \"both\"").unwrap().file.threshold.forms, Forms::Both);
+        assert_eq!(set("forms = \"dash_alone\"").unwrap().file.threshold.forms, Forms::DashAlone);
+        assert_eq!(set("forms = \"any\"").unwrap().file.threshold.forms, Forms::Any);
+        let both = set("forms = \"both\"\ndash_required = \"always\"").unwrap().file.threshold;
+        assert_eq!((both.forms, both.dash_required), (Forms::Both, DashRequired::Always), "dash_required stays valid beside it");
+        let e = set("forms = \"referral_alone\"").unwrap_err();
+        assert_eq!(e.key, "threshold.forms");
+        assert!(e.reason.contains("dash_alone"), "{e}");
+        let env = vec![("MARAC__THRESHOLD__FORMS".to_owned(), "both".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().threshold.forms, Forms::Both);
     }
 
     #[test]

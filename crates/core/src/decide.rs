@@ -28,7 +28,11 @@
 //! 7. `rejected` — hard grounds: no attachments; the victim's name and date of birth both found
 //!    on the form and blank; a required field missing; visible high risk claimed without a DASH
 //!    and no other criterion met (or no DASH where the area always requires one, unless the
-//!    referral is a repeat).
+//!    referral is a repeat; or no DASH and no criterion met where the area requires both forms,
+//!    `threshold.forms = "both"`: one that meets a criterion is accepted and the coordinator
+//!    told to ask for the DASH, as when visible high risk is claimed without one). With
+//!    `forms = "dash_alone"`, a DASH with no referral form that meets the threshold has no hard
+//!    ground (no victim or required field to read).
 //! 8. `accepted`, case `new` — no hard ground, and at least one enabled criterion met (a repeat
 //!    qualifies whatever the score: the victim's last case was heard, within the window counted
 //!    from that referral or, with `threshold.repeat_from = "last_meeting"`, from the meeting
@@ -51,6 +55,8 @@
 //!    - a repeat claimed for a person the history does not know (it may be incomplete);
 //!    - an earlier referral of the same victim still waiting for a coordinator's review
 //!      (`History::earlier_review`): they are decided together;
+//!    - (no referral form recognised, above, is also where `forms = "both"` asks for the form:
+//!      in the holding reply, when every attachment was recognised as something else);
 //!    - a DASH read only in part (already rule 5).
 //!
 //! A rejection rests only on what was read for certain: every rejection carries its typed
@@ -60,7 +66,7 @@
 //! Every `review` and `quarantined` decision carries a [`Category`] (what kind of attention it
 //! needs, never its content): [`notice_category`] is what a coordinators' notice names.
 
-use crate::config::{Config, Criterion, DashRequired, RepeatFrom};
+use crate::config::{Config, Criterion, DashRequired, Forms, RepeatFrom};
 use crate::document::ProblemKind;
 use crate::inspect::{AttachmentReport, Inspection, Place};
 use crate::mime::SignalKind;
@@ -506,6 +512,12 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         let mut reasons: Vec<String> = met.iter().map(|m| m.1.clone()).collect();
         if dash.is_none() && vhr_claimed(i, c) {
             reasons.push("note: visible high risk is claimed but no DASH was attached; accepted on the criteria above, please ask the referrer for the DASH".to_owned());
+        } else if dash.is_none() && c.file.threshold.forms == Forms::Both {
+            reasons.push("note: this MARAC needs the referral form and a DASH with every referral, and no DASH was attached; accepted on the criteria above, please ask the referrer for the DASH".to_owned());
+        }
+        if i.referral.is_none() {
+            // Only `forms = "dash_alone"` accepts without a referral form (rule 7).
+            reasons.push("note: accepted on the DASH alone, as this MARAC allows; no referral form was attached, so the victim's details were not read: please add them to the case".to_owned());
         }
         let mut d = done(Outcome::Accepted, reasons);
         d.criteria = met.iter().map(|m| m.0).collect();
@@ -550,6 +562,12 @@ fn hard_grounds(i: &Inspection, c: &Config, met: &[(Criterion, String)]) -> Vec<
         hard.push((Ground::NoAttachments, "no attachments were received: please attach the completed MARAC referral form and the DASH risk checklist to your email".to_owned()));
         return hard;
     }
+    // A DASH alone that meets the threshold, where the area takes one: there is no form to read
+    // a victim or a required field from (the coordinator adds them).
+    let dash_alone = t.forms == Forms::DashAlone && referral.is_none() && met.iter().any(|m| m.0 == Criterion::VisibleHighRisk);
+    if dash_alone {
+        return hard;
+    }
     let has_dob = referral.is_some_and(|r| r.victim_dob.is_some());
     if read(i, "victim.name").is_none() && !has_dob {
         hard.push((
@@ -575,15 +593,20 @@ fn hard_grounds(i: &Inspection, c: &Config, met: &[(Criterion, String)]) -> Vec<
     // Claimed visible high risk rests on the DASH; a referral that meets another criterion
     // (professional judgement, escalation, a repeat) does not, so it is not rejected for the
     // missing checklist: the coordinator is told instead (rule 8).
+    // Where the area requires both forms, a referral meeting no criterion is rejected for the
+    // missing DASH as `always` rejects it; one meeting a criterion is not (the coordinator is
+    // told, rule 8), as when visible high risk is claimed.
     let dash_needed = match t.dash_required {
         DashRequired::Always => true,
         DashRequired::WhenVisibleHighRisk => vhr && met.is_empty(),
-    };
+    } || (t.forms == Forms::Both && met.is_empty());
     if dash_needed && i.dash.is_none() && !repeat {
         hard.push((
             Ground::DashMissing,
             if vhr {
                 "the DASH risk checklist is missing: the referral claims visible high risk but no completed DASH was attached; please attach the completed DASH RIC".to_owned()
+            } else if t.forms == Forms::Both {
+                "the DASH risk checklist is missing: this MARAC needs the completed MARAC referral form and a completed DASH RIC with every referral; please attach the DASH".to_owned()
             } else {
                 "the DASH risk checklist is missing: this MARAC needs a completed DASH RIC with every referral; please attach it".to_owned()
             },
@@ -652,6 +675,9 @@ fn criterion_grounds(i: &Inspection, c: &Config) -> Vec<(Ground, String)> {
     out
 }
 
+/// Both forms required, and only the DASH (no referral form) among the attachments.
+const BOTH_FORM_TO_SEND: &str = "the MARAC referral form is missing: this MARAC needs the completed MARAC referral form as well as the DASH with every referral; please send the referral form, quoting this reply's reference: a coordinator will review the referral meanwhile";
+
 /// A claimed repeat that the history does not confirm: said whatever the history holds.
 const REPEAT_TO_CHECK: &str = "repeat MARAC is ticked: a coordinator will check it against the earlier cases before this referral is decided";
 /// An earlier referral of the same victim waits for a coordinator. For coordinators only: a
@@ -693,9 +719,17 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
 
     match i.referral.as_ref() {
         // Every ground but "no attachments" reads the form, or reads it as claiming nothing else.
-        None => out.push(
-            "no MARAC referral form was recognised in the attachments, so the victim's details and the reasons for referral could not be found: a coordinator will read it".to_owned(),
-        ),
+        None => {
+            out.push(
+                "no MARAC referral form was recognised in the attachments, so the victim's details and the reasons for referral could not be found: a coordinator will read it".to_owned(),
+            );
+            // Where both forms are required and every attachment was recognised as something
+            // else, the form was not sent: the referrer is told which to send.
+            let all_recognised = i.attachments.iter().all(|a| !a.recognised.is_empty() || (a.inline && a.kind == FileKind::Image));
+            if c.file.threshold.forms == Forms::Both && all_recognised {
+                out.push(BOTH_FORM_TO_SEND.to_owned());
+            }
+        }
         Some(r) => {
             // Fields read in doubt, named (never their values).
             let mut uncertain: std::collections::BTreeSet<&str> =
