@@ -750,9 +750,19 @@ fn check_config(c: &ConfigArg, clock: &Clock) -> Result<()> {
         (Some(db), Some(data)) => println!("keys at rest:         database {}, data {} (credentials)", db.display(), data.display()),
         _ => println!("keys at rest:         WARNING: none named in [storage]; keys are made beside the database, for trying out only"),
     }
-    println!("threshold:            DASH {} Yes; escalation {} police call-outs; repeat within {} days of the last referral", f.threshold.dash_score, f.threshold.escalation_callouts, f.threshold.repeat_window_days);
+    let repeat_from = match f.threshold.repeat_from {
+        config::RepeatFrom::LastReferral => "the last referral",
+        config::RepeatFrom::LastMeeting => "the meeting that heard the last referral",
+    };
+    println!("threshold:            DASH {} Yes; escalation {} police call-outs; repeat within {} days of {repeat_from}", f.threshold.dash_score, f.threshold.escalation_callouts, f.threshold.repeat_window_days);
     println!("criteria enabled:     {}", f.threshold.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "));
     println!("DASH required:        {:?}", f.threshold.dash_required);
+    let forms = match f.threshold.forms {
+        config::Forms::Any => "any (no rule of its own; without a referral form, a coordinator decides)",
+        config::Forms::Both => "both (the MARAC referral form and a DASH with every referral)",
+        config::Forms::DashAlone => "dash_alone (a DASH meeting the threshold is enough without the referral form)",
+    };
+    println!("forms:                {forms}");
     println!("required fields:      {}", if f.threshold.required_fields.is_empty() { "(none beyond victim name or date of birth)".into() } else { f.threshold.required_fields.join(", ") });
     println!("secure senders:       {}", cfg.allowlist.describe().join("; "));
     println!("trusted authserv-id:  {}", f.senders.trusted_authserv_id);

@@ -633,18 +633,21 @@ impl Tx {
             .bind(&today)
             .fetch_optional(&mut *self.tx)
             .await?;
-            let last_referral = match last {
+            let (last_referral, last_heard) = match last {
                 Some(r) => {
                     let on = parse_date(r.try_get("referred_on")?);
                     let status: String = r.try_get("status")?;
                     let meeting = parse_date(r.try_get("meeting_date")?);
                     // Heard: marked so, closed, or its meeting date has passed.
                     let heard = status != "pending" || meeting.is_some_and(|m| m < arrived);
-                    on.map(|d| (d, heard))
+                    // The MARAC that heard it: its meeting date, when recorded and not to come
+                    // (a case closed before its meeting was not heard at it).
+                    let heard_at = meeting.filter(|m| heard && *m <= arrived);
+                    (on.map(|d| (d, heard)), heard_at.filter(|_| on.is_some()))
                 }
-                None => None,
+                None => (None, None),
             };
-            found.history.person = Some(PersonHistory { pending_case, last_referral });
+            found.history.person = Some(PersonHistory { pending_case, last_referral, last_heard });
         }
         Ok(found)
     }

@@ -8,6 +8,7 @@ use crate::clock::stamp;
 use super::page::{message, not_found, render, v, Page};
 use super::AppState;
 use crate::config::RULE_SECTIONS;
+use crate::decide::ReplyKind;
 use crate::store::accounts::Audit;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -286,14 +287,26 @@ fn rules_view(cfg: &crate::config::Config, today: chrono::NaiveDate) -> Value {
     let sample_meeting = meetings.first().cloned().unwrap_or_else(|| "the next meeting".into());
     // Replies quote our reference for the referral's message, never a case's.
     let sample_reference = "IN-2025-00001".to_owned();
-    let values = [("area", f.area.as_str()), ("reference", sample_reference.as_str()), ("meeting_date", sample_meeting.as_str()), ("reasons", "- the DASH checklist is missing"), ("their_subject", "MARAC referral")];
-    let templates: Vec<Value> = [("Acknowledgement", &f.replies.acknowledgement), ("Rejection", &f.replies.rejection), ("Holding reply", &f.replies.holding)]
-        .iter()
-        .map(|(name, t)| {
-            let (subject, body) = t.render(&values);
-            serde_json::json!({ "name": name, "subject": subject, "body": body })
-        })
-        .collect();
+    let templates: Vec<Value> = [
+        ("Acknowledgement", ReplyKind::Acknowledgement, &f.replies.acknowledgement),
+        ("Rejection", ReplyKind::Rejection, &f.replies.rejection),
+        ("Holding reply", ReplyKind::Holding, &f.replies.holding),
+    ]
+    .iter()
+    .map(|(name, kind, t)| {
+        let attendance = crate::reply::attendance(*kind, &sample_meeting, cfg);
+        let values = [
+            ("area", f.area.as_str()),
+            ("reference", sample_reference.as_str()),
+            ("meeting_date", sample_meeting.as_str()),
+            ("reasons", "- the DASH checklist is missing"),
+            ("their_subject", "MARAC referral"),
+            ("attendance", attendance.as_str()),
+        ];
+        let (subject, body) = t.render(&values);
+        serde_json::json!({ "name": name, "subject": subject, "body": body })
+    })
+    .collect();
     let folders = vec![("accepted", &f.folders.accepted), ("rejected", &f.folders.rejected), ("review", &f.folders.review), ("quarantined", &f.folders.quarantined), ("ignored", &f.folders.ignored)];
     let fields: Vec<(String, Vec<String>)> = cfg.synonyms.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let schedule = format!("{:?} on {:?}{}", f.schedule.kind, f.schedule.weekday, f.schedule.nth.map(|n| format!(" (the {n:?} of the month)")).unwrap_or_default()).to_lowercase();

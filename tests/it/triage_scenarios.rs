@@ -429,3 +429,54 @@ async fn review_and_quarantine_items_notify_the_coordinators_without_personal_da
     }
     assert!(!want.is_empty() && problems.is_empty(), "{} difference(s):\n{}", problems.len(), problems.join("\n"));
 }
+
+/// `threshold.repeat_from = "last_meeting"` through the real pipeline and store: W, referred on
+/// 8 January 2025 and heard on 14 January, comes back on 9 January 2026 (046): 366 days after
+/// her referral (not a repeat by default: a coordinator checks the repeat she ticked) but 360
+/// after the meeting that heard her (a repeat). L's last referral (20 January 2025) was heard on
+/// 11 February: her return on 19 January 2026 (047) is a repeat either way, and the reason says
+/// what the window was counted from.
+#[tokio::test(flavor = "current_thread")]
+async fn a_repeat_counted_from_the_last_meeting_takes_in_a_return_the_last_referral_leaves_out() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("fixtures/triage");
+    let files = [
+        ("001_police_seed_victim_l_accept15.eml", "2025-01-06T09:12:41+00:00"),
+        ("002_nhs_seed_victim_w_accept16.eml", "2025-01-08T14:03:05+00:00"),
+        ("003_idva_victim_l_after_meeting_repeat.eml", "2025-01-20T11:30:00+00:00"),
+        ("046_nhs_victim_w_366_days_repeat_review.eml", "2026-01-09T10:15:00+00:00"),
+        ("047_idva_victim_l_364_days_repeat.eml", "2026-01-19T09:58:26+00:00"),
+    ];
+    let run = |repeat_from: &'static str| {
+        let dir = dir.clone();
+        async move {
+            let env = vec![("MARAC__THRESHOLD__REPEAT_FROM".to_owned(), repeat_from.to_owned())];
+            let cfg = marac_intake::config::load(&root.join("config/samples.toml"), env).expect("config/samples.toml loads");
+            let scratch = Scratch::new(&format!("repeat-from-{repeat_from}"));
+            let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh SQLite store");
+            let mut out: BTreeMap<&str, MessageRecord> = BTreeMap::new();
+            for (file, arrived) in files {
+                let raw = fs::read(dir.join(file)).expect("scenario file");
+                let arrived = DateTime::parse_from_rfc3339(arrived).expect("arrived");
+                out.insert(file, marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.expect("triaged"));
+            }
+            out
+        }
+    };
+    let (w, l) = (files[3].0, files[4].0);
+
+    let by_referral = run("last_referral").await;
+    assert_eq!((by_referral[w].outcome, by_referral[w].reply_kind), (Outcome::Review, ReplyKind::Holding), "{:?}", by_referral[w].reasons);
+    assert_eq!(by_referral[l].outcome, Outcome::Accepted);
+    assert_eq!(by_referral[l].reasons, ["repeat: last referred 364 days ago (window 365 days)"]);
+
+    let by_meeting = run("last_meeting").await;
+    let got = &by_meeting[w];
+    assert_eq!((got.outcome, got.criteria.clone(), got.case.as_str()), (Outcome::Accepted, vec![marac_intake::config::Criterion::Repeat], "new"), "{:?}", got.reasons);
+    assert_eq!(got.reasons, ["repeat: last heard at the MARAC of 2025-01-14, 360 days ago (window 365 days)"]);
+    assert_eq!(got.victim_ref, by_meeting["002_nhs_seed_victim_w_accept16.eml"].victim_ref, "the same person");
+    assert_eq!(by_meeting[l].reasons, ["repeat: last heard at the MARAC of 2025-02-11, 342 days ago (window 365 days)"]);
+    for (file, _) in &files[..3] {
+        assert_eq!(by_meeting[file].outcome, by_referral[file].outcome, "{file}: the earlier decisions do not change");
+    }
+}

@@ -477,6 +477,39 @@ pub enum DashRequired {
     WhenVisibleHighRisk,
 }
 
+/// Which documents a referral must carry (`threshold.forms`), beside what `dash_required`
+/// asks of the DASH.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Forms {
+    /// No rule of its own: the DASH is needed as `dash_required` says, and a referral in which
+    /// no referral form was recognised goes to a coordinator (its victim and its reasons for
+    /// referral cannot be read).
+    #[default]
+    Any,
+    /// The MARAC referral form and a DASH with every referral. A DASH missing where no criterion
+    /// is met is a rejection asking for it; where one is met (professional judgement,
+    /// escalation, a repeat) the referral is accepted and the coordinator told to ask for the
+    /// DASH, as when visible high risk is claimed without one (`dash_required = "always"` still
+    /// rejects those). A missing referral form is asked for in the holding reply of a review,
+    /// never in an automatic rejection.
+    Both,
+    /// A completed DASH on its own, with no referral form, is enough when it meets the
+    /// threshold: accepted, for a coordinator to add the victim's details.
+    DashAlone,
+}
+
+/// Where the repeat window is counted from (`threshold.repeat_from`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatFrom {
+    /// The victim's last referral (SafeLives' definition).
+    #[default]
+    LastReferral,
+    /// The MARAC at which the victim's last case was heard.
+    LastMeeting,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThresholdConfig {
@@ -484,11 +517,16 @@ pub struct ThresholdConfig {
     pub dash_score: u8,
     /// Police call-outs in the last 12 months for potential escalation.
     pub escalation_callouts: u32,
-    /// Days from the victim's last referral within which a new one is a repeat.
+    /// Days from the victim's last referral (or the meeting that heard it: `repeat_from`)
+    /// within which a new one is a repeat.
     pub repeat_window_days: u32,
+    /// What the repeat window is counted from.
+    pub repeat_from: RepeatFrom,
     /// The criteria this area applies.
     pub criteria: Vec<Criterion>,
     pub dash_required: DashRequired,
+    /// Which documents a referral must carry.
+    pub forms: Forms,
     /// Referral form fields that must be filled (keys as in `inspect --json`, e.g. "referrer.name").
     pub required_fields: Vec<String>,
 }
@@ -499,8 +537,10 @@ impl Default for ThresholdConfig {
             dash_score: 14,
             escalation_callouts: 3,
             repeat_window_days: 365,
+            repeat_from: RepeatFrom::LastReferral,
             criteria: Criterion::ALL.to_vec(),
             dash_required: DashRequired::WhenVisibleHighRisk,
+            forms: Forms::Any,
             required_fields: Vec::new(),
         }
     }
@@ -588,9 +628,14 @@ pub struct RepliesConfig {
     pub rejection: Template,
     #[serde(default = "Template::holding")]
     pub holding: Template,
+    /// Whether an acknowledgement asks the referrer to attend the meeting, or send someone who
+    /// knows the case: the `{attendance}` placeholder (default false: it is empty).
+    #[serde(default)]
+    pub ask_referrer_to_attend: bool,
 }
 
-/// A reply template. Placeholders: {area}, {reference}, {meeting_date}, {reasons}, {their_subject}.
+/// A reply template. Placeholders: {area}, {reference}, {meeting_date}, {reasons},
+/// {their_subject}, {attendance} (see `reply::attendance`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
@@ -598,15 +643,15 @@ pub struct Template {
     pub body: String,
 }
 
-pub const PLACEHOLDERS: &[&str] = &["area", "reference", "meeting_date", "reasons", "their_subject"];
+pub const PLACEHOLDERS: &[&str] = &["area", "reference", "meeting_date", "reasons", "their_subject", "attendance"];
 
 impl Template {
     pub fn acknowledgement() -> Self {
         Template {
             subject: "MARAC referral received - {reference}".into(),
             body: "Thank you for your referral to the {area} MARAC.\n\nIt has been accepted and recorded under the reference {reference}, \
-and the case is listed for the meeting on {meeting_date}. Please quote the reference in any further correspondence about this case; \
-as the referring agency you are expected to attend or send a representative.\n\nThis is an automatic acknowledgement from the {area} MARAC team.\n"
+and the case is listed for the meeting on {meeting_date}. Please quote the reference in any further correspondence about this case.\n\n\
+{attendance}This is an automatic acknowledgement from the {area} MARAC team.\n"
                 .into(),
         }
     }
@@ -1235,6 +1280,52 @@ from = "marac@marac.example.test"
         assert_eq!(c.file.threshold.repeat_window_days, 365);
         assert_eq!(c.file.threshold.dash_required, DashRequired::WhenVisibleHighRisk);
         assert_eq!(c.file.folders.review, "MARAC/Review");
+    }
+
+    #[test]
+    fn the_repeat_window_is_counted_from_the_last_referral_unless_asked() {
+        let t = parse(MINIMAL, no_env()).unwrap().build().unwrap().file.threshold;
+        assert_eq!(t.repeat_from, RepeatFrom::LastReferral);
+        let set = |extra: &str| parse(&format!("{MINIMAL}\n[threshold]\n{extra}\n"), no_env()).and_then(ConfigFile::build);
+        assert_eq!(set("repeat_from = \"last_meeting\"").unwrap().file.threshold.repeat_from, RepeatFrom::LastMeeting);
+        assert_eq!(set("repeat_from = \"last_referral\"").unwrap().file.threshold.repeat_from, RepeatFrom::LastReferral);
+        let e = set("repeat_from = \"last_hearing\"").unwrap_err();
+        assert_eq!(e.key, "threshold.repeat_from");
+        assert!(e.reason.contains("last_meeting"), "{e}");
+        let env = vec![("MARAC__THRESHOLD__REPEAT_FROM".to_owned(), "last_meeting".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().threshold.repeat_from, RepeatFrom::LastMeeting);
+    }
+
+    #[test]
+    fn asking_the_referrer_to_attend_is_off_unless_asked_and_its_placeholder_is_known() {
+        let r = parse(MINIMAL, no_env()).unwrap().build().unwrap().file.replies;
+        assert!(!r.ask_referrer_to_attend);
+        assert!(r.acknowledgement.body.contains("{attendance}"), "the default acknowledgement has the placeholder");
+        let with = |extra: &str| parse(&MINIMAL.replace("[replies]\n", &format!("[replies]\n{extra}\n")), no_env()).and_then(ConfigFile::build);
+        assert!(with("ask_referrer_to_attend = true").unwrap().file.replies.ask_referrer_to_attend);
+        assert_eq!(with("ask_referrer_to_attend = \"yes\"").unwrap_err().key, "replies.ask_referrer_to_attend");
+        assert_eq!(with("ask_referrer_to_atend = true").unwrap_err().key, "replies.ask_referrer_to_atend");
+        let own = with("acknowledgement = { subject = \"{reference}\", body = \"See you on {meeting_date}. {attendance}\" }").unwrap();
+        assert!(own.file.replies.acknowledgement.body.contains("{attendance}"));
+        let env = vec![("MARAC__REPLIES__ASK_REFERRER_TO_ATTEND".to_owned(), "true".to_owned())];
+        assert!(parse(MINIMAL, env).unwrap().replies.ask_referrer_to_attend);
+    }
+
+    #[test]
+    fn the_forms_a_referral_must_carry_default_to_todays_rules() {
+        let t = parse(MINIMAL, no_env()).unwrap().build().unwrap().file.threshold;
+        assert_eq!((t.forms, t.dash_required), (Forms::Any, DashRequired::WhenVisibleHighRisk));
+        let set = |extra: &str| parse(&format!("{MINIMAL}\n[threshold]\n{extra}\n"), no_env()).and_then(ConfigFile::build);
+        assert_eq!(set("forms = \"both\"").unwrap().file.threshold.forms, Forms::Both);
+        assert_eq!(set("forms = \"dash_alone\"").unwrap().file.threshold.forms, Forms::DashAlone);
+        assert_eq!(set("forms = \"any\"").unwrap().file.threshold.forms, Forms::Any);
+        let both = set("forms = \"both\"\ndash_required = \"always\"").unwrap().file.threshold;
+        assert_eq!((both.forms, both.dash_required), (Forms::Both, DashRequired::Always), "dash_required stays valid beside it");
+        let e = set("forms = \"referral_alone\"").unwrap_err();
+        assert_eq!(e.key, "threshold.forms");
+        assert!(e.reason.contains("dash_alone"), "{e}");
+        let env = vec![("MARAC__THRESHOLD__FORMS".to_owned(), "both".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().threshold.forms, Forms::Both);
     }
 
     #[test]

@@ -28,9 +28,15 @@
 //! 7. `rejected` — hard grounds: no attachments; the victim's name and date of birth both found
 //!    on the form and blank; a required field missing; visible high risk claimed without a DASH
 //!    and no other criterion met (or no DASH where the area always requires one, unless the
-//!    referral is a repeat).
+//!    referral is a repeat; or no DASH and no criterion met where the area requires both forms,
+//!    `threshold.forms = "both"`: one that meets a criterion is accepted and the coordinator
+//!    told to ask for the DASH, as when visible high risk is claimed without one). With
+//!    `forms = "dash_alone"`, a DASH with no referral form that meets the threshold has no hard
+//!    ground (no victim or required field to read).
 //! 8. `accepted`, case `new` — no hard ground, and at least one enabled criterion met (a repeat
-//!    qualifies whatever the score).
+//!    qualifies whatever the score: the victim's last case was heard, within the window counted
+//!    from that referral or, with `threshold.repeat_from = "last_meeting"`, from the meeting
+//!    that heard it).
 //! 9. `rejected` — no criterion met, each failed claim explained with how to fix it (a DASH score
 //!    below the threshold, professional judgement without a rationale, too few call-outs, a
 //!    repeat ticked with no earlier referral within the repeat window).
@@ -49,6 +55,8 @@
 //!    - a repeat claimed for a person the history does not know (it may be incomplete);
 //!    - an earlier referral of the same victim still waiting for a coordinator's review
 //!      (`History::earlier_review`): they are decided together;
+//!    - (no referral form recognised, above, is also where `forms = "both"` asks for the form:
+//!      in the holding reply, when every attachment was recognised as something else);
 //!    - a DASH read only in part (already rule 5).
 //!
 //! A rejection rests only on what was read for certain: every rejection carries its typed
@@ -58,7 +66,7 @@
 //! Every `review` and `quarantined` decision carries a [`Category`] (what kind of attention it
 //! needs, never its content): [`notice_category`] is what a coordinators' notice names.
 
-use crate::config::{Config, Criterion, DashRequired};
+use crate::config::{Config, Criterion, DashRequired, Forms, RepeatFrom};
 use crate::document::ProblemKind;
 use crate::inspect::{AttachmentReport, Inspection, Place};
 use crate::mime::SignalKind;
@@ -334,6 +342,10 @@ pub struct PersonHistory {
     pub pending_case: Option<CaseSummary>,
     /// The date of the victim's last referral, and whether that case has been heard.
     pub last_referral: Option<(NaiveDate, bool)>,
+    /// The date of the MARAC that heard the case of the victim's last referral: set only when
+    /// that case has been heard and its meeting date is recorded (and not after the arrival).
+    /// What `threshold.repeat_from = "last_meeting"` counts the window from.
+    pub last_heard: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -540,6 +552,12 @@ pub fn decide(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> De
         let mut reasons: Vec<String> = met.iter().map(|m| m.1.clone()).collect();
         if dash.is_none() && vhr_claimed(i, c) {
             reasons.push("note: visible high risk is claimed but no DASH was attached; accepted on the criteria above, please ask the referrer for the DASH".to_owned());
+        } else if dash.is_none() && c.file.threshold.forms == Forms::Both {
+            reasons.push("note: this MARAC needs the referral form and a DASH with every referral, and no DASH was attached; accepted on the criteria above, please ask the referrer for the DASH".to_owned());
+        }
+        if i.referral.is_none() {
+            // Only `forms = "dash_alone"` accepts without a referral form (rule 7).
+            reasons.push("note: accepted on the DASH alone, as this MARAC allows; no referral form was attached, so the victim's details were not read: please add them to the case".to_owned());
         }
         let mut d = done(Outcome::Accepted, reasons);
         d.criteria = met.iter().map(|m| m.0).collect();
@@ -584,6 +602,12 @@ fn hard_grounds(i: &Inspection, c: &Config, met: &[(Criterion, String)]) -> Vec<
         hard.push((Ground::NoAttachments, "no attachments were received: please attach the completed MARAC referral form and the DASH risk checklist to your email".to_owned()));
         return hard;
     }
+    // A DASH alone that meets the threshold, where the area takes one: there is no form to read
+    // a victim or a required field from (the coordinator adds them).
+    let dash_alone = t.forms == Forms::DashAlone && referral.is_none() && met.iter().any(|m| m.0 == Criterion::VisibleHighRisk);
+    if dash_alone {
+        return hard;
+    }
     let has_dob = referral.is_some_and(|r| r.victim_dob.is_some());
     if read(i, "victim.name").is_none() && !has_dob {
         hard.push((
@@ -609,15 +633,20 @@ fn hard_grounds(i: &Inspection, c: &Config, met: &[(Criterion, String)]) -> Vec<
     // Claimed visible high risk rests on the DASH; a referral that meets another criterion
     // (professional judgement, escalation, a repeat) does not, so it is not rejected for the
     // missing checklist: the coordinator is told instead (rule 8).
+    // Where the area requires both forms, a referral meeting no criterion is rejected for the
+    // missing DASH as `always` rejects it; one meeting a criterion is not (the coordinator is
+    // told, rule 8), as when visible high risk is claimed.
     let dash_needed = match t.dash_required {
         DashRequired::Always => true,
         DashRequired::WhenVisibleHighRisk => vhr && met.is_empty(),
-    };
+    } || (t.forms == Forms::Both && met.is_empty());
     if dash_needed && i.dash.is_none() && !repeat {
         hard.push((
             Ground::DashMissing,
             if vhr {
                 "the DASH risk checklist is missing: the referral claims visible high risk but no completed DASH was attached; please attach the completed DASH RIC".to_owned()
+            } else if t.forms == Forms::Both {
+                "the DASH risk checklist is missing: this MARAC needs the completed MARAC referral form and a completed DASH RIC with every referral; please attach the DASH".to_owned()
             } else {
                 "the DASH risk checklist is missing: this MARAC needs a completed DASH RIC with every referral; please attach it".to_owned()
             },
@@ -662,10 +691,14 @@ fn criterion_grounds(i: &Inspection, c: &Config) -> Vec<(Ground, String)> {
     if ticked("repeat") && c.enabled(Criterion::Repeat) {
         // Worded the same whether the person is unknown or was last referred too long ago, so
         // the reply says nothing about the history the referrer did not already state.
+        let earlier = match t.repeat_from {
+            RepeatFrom::LastReferral => "no earlier referral of this person to this MARAC",
+            RepeatFrom::LastMeeting => "no case of this person heard at this MARAC",
+        };
         out.push((
             Ground::RepeatNotFound,
             format!(
-                "repeat MARAC is ticked, but no earlier referral of this person to this MARAC within the last {} days was found, so this referral has to meet another criterion on its own: if the person was referred before under another name or date of birth, please tell us in your reply",
+                "repeat MARAC is ticked, but {earlier} within the last {} days was found, so this referral has to meet another criterion on its own: if the person was referred before under another name or date of birth, please tell us in your reply",
                 t.repeat_window_days
             ),
         ));
@@ -681,6 +714,9 @@ fn criterion_grounds(i: &Inspection, c: &Config) -> Vec<(Ground, String)> {
     }
     out
 }
+
+/// Both forms required, and only the DASH (no referral form) among the attachments.
+const BOTH_FORM_TO_SEND: &str = "the MARAC referral form is missing: this MARAC needs the completed MARAC referral form as well as the DASH with every referral; please send the referral form, quoting this reply's reference: a coordinator will review the referral meanwhile";
 
 /// A claimed repeat that the history does not confirm: said whatever the history holds.
 const REPEAT_TO_CHECK: &str = "repeat MARAC is ticked: a coordinator will check it against the earlier cases before this referral is decided";
@@ -726,9 +762,17 @@ fn doubts(i: &Inspection, h: &History, c: &Config, grounds: &[Ground]) -> Vec<(C
 
     match i.referral.as_ref() {
         // Every ground but "no attachments" reads the form, or reads it as claiming nothing else.
-        None => out.push(
-            "no MARAC referral form was recognised in the attachments, so the victim's details and the reasons for referral could not be found: a coordinator will read it".to_owned(),
-        ),
+        None => {
+            out.push(
+                "no MARAC referral form was recognised in the attachments, so the victim's details and the reasons for referral could not be found: a coordinator will read it".to_owned(),
+            );
+            // Where both forms are required and every attachment was recognised as something
+            // else, the form was not sent: the referrer is told which to send.
+            let all_recognised = i.attachments.iter().all(|a| !a.recognised.is_empty() || (a.inline && a.kind == FileKind::Image));
+            if c.file.threshold.forms == Forms::Both && all_recognised {
+                out.push(BOTH_FORM_TO_SEND.to_owned());
+            }
+        }
         Some(r) => {
             // Fields read in doubt, named (never their values).
             let mut uncertain: std::collections::BTreeSet<&str> =
@@ -1054,13 +1098,35 @@ fn criteria_met(i: &Inspection, h: &History, c: &Config, arrived: NaiveDate) -> 
             met.push((Criterion::PotentialEscalation, format!("potential escalation: {n} police call-outs in the last 12 months (threshold {})", t.escalation_callouts)));
         }
     }
-    if let Some((last, heard)) = h.person.as_ref().and_then(|p| p.last_referral) {
-        let days = (arrived - last).num_days();
-        if c.enabled(Criterion::Repeat) && heard && (0..=i64::from(t.repeat_window_days)).contains(&days) {
-            met.push((Criterion::Repeat, format!("repeat: last referred {days} days ago (window {} days)", t.repeat_window_days)));
+    if let Some(p) = h.person.as_ref().filter(|_| c.enabled(Criterion::Repeat)) {
+        if let Some(why) = repeat(p, t, arrived) {
+            met.push((Criterion::Repeat, why));
         }
     }
     met
+}
+
+/// The repeat criterion: the victim's last case has been heard, and the window
+/// (`threshold.repeat_window_days`) counted from its referral or from the meeting that heard it
+/// (`threshold.repeat_from`) takes in `arrived`. A last case not heard yet is never a repeat.
+/// When the meeting's date is not recorded, the referral's date is counted from: the meeting
+/// came after it, so a referral inside the window means a meeting inside it too.
+fn repeat(p: &PersonHistory, t: &crate::config::ThresholdConfig, arrived: NaiveDate) -> Option<String> {
+    let (referred, heard) = p.last_referral?;
+    if !heard {
+        return None;
+    }
+    let window = i64::from(t.repeat_window_days);
+    let within = |from: NaiveDate| Some((arrived - from).num_days()).filter(|d| (0..=window).contains(d));
+    match (t.repeat_from, p.last_heard) {
+        (RepeatFrom::LastReferral, _) => within(referred).map(|days| format!("repeat: last referred {days} days ago (window {window} days)")),
+        (RepeatFrom::LastMeeting, Some(meeting)) => {
+            within(meeting).map(|days| format!("repeat: last heard at the MARAC of {meeting}, {days} days ago (window {window} days)"))
+        }
+        (RepeatFrom::LastMeeting, None) => within(referred).map(|days| {
+            format!("repeat: last referred {days} days ago and heard at a MARAC whose date is not recorded (window {window} days, counted from the referral)")
+        }),
+    }
 }
 
 #[cfg(test)]

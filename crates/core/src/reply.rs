@@ -114,12 +114,14 @@ pub fn compose(input: &ReplyInput<'_>, c: &Config) -> Result<Reply, ReplyError> 
     let meeting = input.meeting.map(|d| d.format("%A %-d %B %Y").to_string()).unwrap_or_else(|| "the next meeting (date to be confirmed)".into());
     let reasons = input.reasons.iter().map(|r| format!("- {r}")).collect::<Vec<_>>().join("\n");
     let their_subject = input.original.subject.clone().unwrap_or_default();
+    let attendance = attendance(input.kind, &meeting, c);
     let (subject, body) = template.render(&[
         ("area", c.file.area.as_str()),
         ("reference", input.message_ref),
         ("meeting_date", meeting.as_str()),
         ("reasons", reasons.as_str()),
         ("their_subject", their_subject.as_str()),
+        ("attendance", attendance.as_str()),
     ]);
     let from: Mailbox = format!("{} MARAC <{}>", c.file.area, c.file.replies.from)
         .parse()
@@ -144,6 +146,20 @@ pub fn compose(input: &ReplyInput<'_>, c: &Config) -> Result<Reply, ReplyError> 
     let msg = b.body(body).map_err(|e| ReplyError::Build(e.to_string()))?;
     let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
     Ok(Reply { kind: OutboxKind::Reply(input.kind), to: input.to.to_owned(), subject, message_id, raw })
+}
+
+/// What `{attendance}` says in a reply of `kind` for the meeting `meeting` (as the reply words
+/// it): with `replies.ask_referrer_to_attend`, an acknowledgement's paragraph asking the referrer
+/// to attend or send someone who knows the case, with the blank line after it; otherwise, and in
+/// every other reply (a referral not accepted has no meeting to attend), nothing.
+pub fn attendance(kind: ReplyKind, meeting: &str, c: &Config) -> String {
+    if kind != ReplyKind::Acknowledgement || !c.file.replies.ask_referrer_to_attend {
+        return String::new();
+    }
+    format!(
+        "As the referring agency, please attend the meeting on {meeting}, or send a colleague who knows the case, \
+so that what your agency knows is shared and the safety plan is agreed with you.\n\n"
+    )
 }
 
 /// The Message-ID of our message of `kind` about the incoming message `message_ref`:
@@ -279,7 +295,36 @@ mod tests {
         let r = compose(&input, &c).unwrap();
         assert_eq!(r.subject, "Ref IN-2026-00009");
         assert!(r.raw.contains("IN-2026-00009 on Tuesday 10 February 2026"), "{}", r.raw);
-        assert_eq!(crate::config::PLACEHOLDERS, &["area", "reference", "meeting_date", "reasons", "their_subject"], "no placeholder for a case");
+        assert_eq!(crate::config::PLACEHOLDERS, &["area", "reference", "meeting_date", "reasons", "their_subject", "attendance"], "no placeholder for a case");
+    }
+
+    #[test]
+    fn an_acknowledgement_asks_the_referrer_to_attend_only_when_the_area_asks() {
+        const ASK: &str = "please attend the meeting on Tuesday 27 January 2026, or send a colleague who knows the case";
+        let original = Envelope::default();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
+        let reasons = ["no DASH".to_owned()];
+        let body = |c: &Config, kind| {
+            let r = to_referrer(kind, "a@nhs.example.test", &original, "IN-2026-00005", &reasons, day, now(), c).unwrap();
+            r.raw.split_once("\r\n\r\n").unwrap().1.replace("\r\n", "\n").replace("=\n", "")
+        };
+        let off = config();
+        let quiet = body(&off, ReplyKind::Acknowledgement);
+        assert!(!quiet.contains("attend") && !quiet.contains("{attendance}"), "{quiet}");
+        assert!(quiet.contains("about this case.\n\nThis is an automatic acknowledgement"), "no gap where the sentence would be: {quiet}");
+        let mut on = config();
+        on.file.replies.ask_referrer_to_attend = true;
+        let asked = body(&on, ReplyKind::Acknowledgement);
+        assert!(asked.contains(ASK), "{asked}");
+        assert!(asked.contains("about this case.\n\nAs the referring agency, please attend"), "{asked}");
+        assert!(asked.contains("agreed with you.\n\nThis is an automatic acknowledgement"), "{asked}");
+        // Only an acknowledgement asks: a referral not accepted has no meeting to attend.
+        on.file.replies.holding.body.push_str("{attendance}");
+        on.file.replies.rejection.body.push_str("{attendance}");
+        for kind in [ReplyKind::Holding, ReplyKind::Rejection] {
+            let b = body(&on, kind);
+            assert!(!b.contains("attend the meeting") && !b.contains("{attendance}"), "{kind:?}: {b}");
+        }
     }
 
     #[test]

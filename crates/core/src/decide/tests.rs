@@ -109,11 +109,215 @@ proptest! {
     #[test]
     fn repeat_window_counts_from_the_last_referral(days_ago in 0i64..800, yes in 0u8..14) {
         let h = History {
-            person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(days_ago), true)) }),
+            person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(days_ago), true)), last_heard: None }),
             ..History::default()
         };
         let d = decide(&referral(yes, None, None), &h, &config(14, 3), day());
         prop_assert_eq!(d.outcome == Outcome::Accepted, days_ago <= 365);
+    }
+}
+
+/// A person last referred `referred` days before `day()`, that case heard (or not) at a meeting
+/// `heard_at` days before `day()` (None: its date is not recorded).
+fn heard(referred: i64, was_heard: bool, heard_at: Option<i64>) -> History {
+    let ago = |days| day() - chrono::Duration::days(days);
+    History { person: Some(PersonHistory { pending_case: None, last_referral: Some((ago(referred), was_heard)), last_heard: heard_at.map(ago) }), ..History::default() }
+}
+
+fn last_meeting() -> Config {
+    config_with(14, 3, "repeat_from = \"last_meeting\"\n")
+}
+
+proptest! {
+    /// With `repeat_from = "last_meeting"`, the window is counted from the meeting that heard
+    /// the last case, which is on or after its referral; the default still counts from the
+    /// referral, whatever the meeting's date.
+    #[test]
+    fn repeat_window_counts_from_the_meeting_when_asked(referred in 0i64..800, gap in 0i64..120, yes in 0u8..14) {
+        let met = gap.min(referred);
+        let h = heard(referred, true, Some(referred - met));
+        let d = decide(&referral(yes, None, None), &h, &last_meeting(), day());
+        prop_assert_eq!(d.outcome == Outcome::Accepted, referred - met <= 365, "{:?}", d.reasons);
+        let d = decide(&referral(yes, None, None), &h, &config(14, 3), day());
+        prop_assert_eq!(d.outcome == Outcome::Accepted, referred <= 365, "{:?}", d.reasons);
+    }
+}
+
+#[test]
+fn a_repeat_from_the_last_meeting_says_which_meeting() {
+    // Referred 300 days ago, heard 240 days ago: outside the window from the referral of 200
+    // days, inside it from the meeting.
+    let c = config_with(14, 3, "repeat_from = \"last_meeting\"\nrepeat_window_days = 250\n");
+    let d = decide(&referral(3, None, None), &heard(300, true, Some(240)), &c, day());
+    assert_eq!((d.outcome, d.criteria.clone()), (Outcome::Accepted, vec![Criterion::Repeat]), "{:?}", d.reasons);
+    assert_eq!(d.reasons, vec!["repeat: last heard at the MARAC of 2024-07-06, 240 days ago (window 250 days)".to_owned()]);
+    let from_referral = config_with(14, 3, "repeat_window_days = 250\n");
+    assert_eq!(decide(&referral(3, None, None), &heard(300, true, Some(240)), &from_referral, day()).outcome, Outcome::Rejected);
+    let d = decide(&referral(3, None, None), &heard(200, true, Some(190)), &from_referral, day());
+    assert_eq!(d.reasons, vec!["repeat: last referred 200 days ago (window 250 days)".to_owned()], "the default's words are today's");
+}
+
+#[test]
+fn a_last_case_not_heard_yet_is_never_a_repeat() {
+    for c in [config(14, 3), last_meeting()] {
+        for h in [heard(30, false, None), heard(30, false, Some(10))] {
+            let d = decide(&referral(3, None, None), &h, &c, day());
+            assert!(!d.criteria.contains(&Criterion::Repeat), "{:?}", d.reasons);
+            assert_eq!(d.outcome, Outcome::Rejected, "below the threshold and no repeat: {:?}", d.reasons);
+        }
+    }
+}
+
+#[test]
+fn a_meeting_whose_date_is_not_recorded_is_counted_from_its_referral() {
+    let d = decide(&referral(3, None, None), &heard(100, true, None), &last_meeting(), day());
+    assert_eq!(d.outcome, Outcome::Accepted);
+    assert!(d.reasons[0].contains("last referred 100 days ago") && d.reasons[0].contains("not recorded"), "{:?}", d.reasons);
+    assert_eq!(decide(&referral(3, None, None), &heard(400, true, None), &last_meeting(), day()).outcome, Outcome::Rejected);
+}
+
+#[test]
+fn a_repeat_not_found_names_what_the_window_is_counted_from() {
+    let mut i = referral(3, None, None);
+    i.referral.as_mut().unwrap().reasons.insert("repeat".into(), true);
+    i.referral.as_mut().unwrap().reasons.insert("professional_judgement".into(), true);
+    let failed = |c: &Config| criterion_grounds(&i, c).into_iter().find(|g| g.0 == Ground::RepeatNotFound).map(|g| g.1).unwrap();
+    assert!(failed(&config(14, 3)).contains("no earlier referral of this person to this MARAC within the last 365 days"));
+    assert!(failed(&last_meeting()).contains("no case of this person heard at this MARAC within the last 365 days"));
+}
+
+// ---- threshold.forms: which documents a referral must carry
+
+/// `referral` without its DASH: the form alone (attachment 1).
+fn form_only(mut i: Inspection) -> Inspection {
+    i.dash = None;
+    i.attachments.truncate(1);
+    i
+}
+
+/// A DASH with `yes` Yes answers and no referral form (attachment 2 only).
+fn dash_only(yes: u8) -> Inspection {
+    let mut i = referral(yes, None, None);
+    i.referral = None;
+    i.attachments.remove(0);
+    i
+}
+
+fn forms(value: &str) -> Config {
+    config_with(14, 3, &format!("forms = \"{value}\"\n"))
+}
+
+const PJ: &str = "escalating threats after separation";
+
+#[test]
+fn forms_any_is_todays_behaviour() {
+    let cases = [
+        referral(16, None, None),
+        referral(5, None, None),
+        form_only(referral(5, None, Some(PJ))),
+        form_only(referral(5, None, None)),
+        form_only(referral(5, Some(4), None)),
+        dash_only(16),
+        dash_only(5),
+    ];
+    for i in &cases {
+        for h in [History::default(), heard(100, true, None)] {
+            assert_eq!(decide(i, &h, &forms("any"), day()), decide(i, &h, &config(14, 3), day()));
+        }
+    }
+    // Today: a DASH alone goes to a coordinator, whatever its score.
+    for yes in [16, 5] {
+        let d = decide(&dash_only(yes), &History::default(), &config(14, 3), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding), "{:?}", d.reasons);
+        assert!(!d.reasons.iter().any(|r| r == BOTH_FORM_TO_SEND), "{:?}", d.reasons);
+    }
+}
+
+#[test]
+fn both_forms_a_missing_dash_is_a_rejection_that_names_it_when_no_criterion_is_met() {
+    let d = decide(&form_only(referral(5, None, None)), &History::default(), &forms("both"), day());
+    assert_eq!((d.outcome, d.reply), (Outcome::Rejected, ReplyKind::Rejection), "{:?}", d.reasons);
+    assert_eq!(d.grounds, vec![Ground::DashMissing]);
+    assert!(d.reasons[0].contains("needs the completed MARAC referral form and a completed DASH RIC") && d.reasons[0].contains("please attach the DASH"), "{:?}", d.reasons);
+    // By default, the same referral is rejected on its failed criterion, not for the DASH.
+    let today = decide(&form_only(referral(5, None, None)), &History::default(), &config(14, 3), day());
+    assert_eq!(today.grounds, vec![Ground::NoCriterion]);
+}
+
+#[test]
+fn both_forms_a_missing_dash_is_never_an_automatic_rejection_of_a_referral_that_qualifies() {
+    // Professional judgement, escalation, a repeat: accepted, and the coordinator told to ask
+    // for the DASH, as when visible high risk is claimed without one.
+    for (i, h, met) in [
+        (form_only(referral(5, None, Some(PJ))), History::default(), Criterion::ProfessionalJudgement),
+        (form_only(referral(5, Some(4), None)), History::default(), Criterion::PotentialEscalation),
+        (form_only(referral(5, None, None)), heard(100, true, None), Criterion::Repeat),
+    ] {
+        let d = decide(&i, &h, &forms("both"), day());
+        assert_eq!((d.outcome, d.criteria.clone()), (Outcome::Accepted, vec![met]), "{:?}", d.reasons);
+        assert!(d.reasons.iter().any(|r| r.contains("needs the referral form and a DASH") && r.contains("please ask the referrer for the DASH")), "{:?}", d.reasons);
+        let today = decide(&i, &h, &config(14, 3), day());
+        assert_eq!((today.outcome, today.criteria), (Outcome::Accepted, vec![met]));
+    }
+    // `dash_required = "always"` still rejects as it did.
+    let always = config_with(14, 3, "forms = \"both\"\ndash_required = \"always\"\n");
+    let d = decide(&form_only(referral(5, None, Some(PJ))), &History::default(), &always, day());
+    assert_eq!((d.outcome, d.grounds), (Outcome::Rejected, vec![Ground::DashMissing]));
+}
+
+#[test]
+fn both_forms_a_missing_dash_is_not_rejected_while_an_attachment_may_be_it() {
+    let mut i = form_only(referral(5, None, None));
+    let mut other = i.attachments[0].clone();
+    other.at = "2".into();
+    other.recognised.clear();
+    i.attachments.push(other);
+    let d = decide(&i, &History::default(), &forms("both"), day());
+    assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding), "{:?}", d.reasons);
+    assert!(d.reasons.iter().any(|r| r.contains("attachment 2 (a PDF) could not be recognised")), "{:?}", d.reasons);
+}
+
+#[test]
+fn both_forms_a_missing_referral_form_is_asked_for_in_a_holding_reply_never_a_rejection() {
+    for yes in [16, 5] {
+        let d = decide(&dash_only(yes), &History::default(), &forms("both"), day());
+        assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding), "{:?}", d.reasons);
+        assert!(d.reasons_for_referrer().iter().any(|r| r == BOTH_FORM_TO_SEND), "{:?}", d.reasons);
+    }
+    // An attachment nobody recognised may be the form: not asked for, a coordinator reads it.
+    let mut i = dash_only(16);
+    let mut other = i.attachments[0].clone();
+    other.at = "1".into();
+    other.recognised.clear();
+    i.attachments.insert(0, other);
+    let d = decide(&i, &History::default(), &forms("both"), day());
+    assert_eq!(d.outcome, Outcome::Review);
+    assert!(!d.reasons.iter().any(|r| r == BOTH_FORM_TO_SEND), "{:?}", d.reasons);
+    // Both forms there: decided as ever.
+    assert_eq!(decide(&referral(16, None, None), &History::default(), &forms("both"), day()).criteria, vec![Criterion::VisibleHighRisk]);
+    assert_eq!(decide(&referral(5, None, None), &History::default(), &forms("both"), day()).grounds, vec![Ground::BelowThreshold]);
+}
+
+#[test]
+fn a_dash_alone_that_meets_the_threshold_is_enough_where_the_area_says_so() {
+    let d = decide(&dash_only(16), &History::default(), &forms("dash_alone"), day());
+    assert_eq!((d.outcome, d.case.clone(), d.reply), (Outcome::Accepted, CaseAction::New, ReplyKind::Acknowledgement), "{:?}", d.reasons);
+    assert_eq!(d.criteria, vec![Criterion::VisibleHighRisk]);
+    assert!(d.reasons.iter().any(|r| r.contains("accepted on the DASH alone")), "{:?}", d.reasons);
+    // Required fields are the form's: there is none to read them from.
+    let strict = config_with(14, 3, "forms = \"dash_alone\"\nrequired_fields = [\"referrer.email\"]\n");
+    assert_eq!(decide(&dash_only(16), &History::default(), &strict, day()).outcome, Outcome::Accepted);
+    // Below the threshold, or not read in full: a coordinator, never a rejection.
+    let d = decide(&dash_only(13), &History::default(), &forms("dash_alone"), day());
+    assert_eq!((d.outcome, d.reply), (Outcome::Review, ReplyKind::Holding), "{:?}", d.reasons);
+    let mut partial = dash_only(16);
+    let p = Problem::new(ProblemKind::Unrecognised, "the answer to question 3 could not be read");
+    partial.dash.as_mut().unwrap().problems.push(p.clone());
+    partial.problems.push(Located { place: Place::Dash, problem: p });
+    assert_eq!(decide(&partial, &History::default(), &forms("dash_alone"), day()).outcome, Outcome::Review);
+    // With a referral form, as ever.
+    for i in [referral(16, None, None), referral(5, None, None), form_only(referral(5, None, Some(PJ)))] {
+        assert_eq!(decide(&i, &History::default(), &forms("dash_alone"), day()), decide(&i, &History::default(), &config(14, 3), day()));
     }
 }
 
@@ -151,7 +355,7 @@ fn an_unconfirmed_repeat_goes_to_a_person_whatever_the_history_holds() {
     let unknown = decide(&i, &History::default(), &config(14, 3), day());
     assert_eq!((unknown.outcome, unknown.reply), (Outcome::Review, ReplyKind::Holding));
     let known_but_old = History {
-        person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(400), true)) }),
+        person: Some(PersonHistory { pending_case: None, last_referral: Some((day() - chrono::Duration::days(400), true)), last_heard: None }),
         ..History::default()
     };
     let known = decide(&i, &known_but_old, &config(14, 3), day());
@@ -711,10 +915,14 @@ struct Sent {
     name: bool,
     dob: bool,
     email: bool,
-    /// 0: unknown person; 1: heard 100 days ago; 2: heard 500 days ago; 3: a pending case.
+    /// 0: unknown person; 1: referred 100 days ago, heard 90; 2: referred 500 days ago, heard
+    /// 360; 3: a pending case.
     history: u8,
     required_email: bool,
     dash_always: bool,
+    /// `threshold.forms`: 0 any, 1 both, 2 dash_alone.
+    forms: u8,
+    last_meeting: bool,
 }
 
 fn sent() -> impl Strategy<Value = Sent> {
@@ -723,8 +931,9 @@ fn sent() -> impl Strategy<Value = Sent> {
         (any::<bool>(), proptest::option::of(0u32..=6), proptest::bool::weighted(0.2)),
         (proptest::bool::weighted(0.85), proptest::bool::weighted(0.85), any::<bool>()),
         (0u8..4, proptest::bool::weighted(0.3), proptest::bool::weighted(0.2)),
+        (0u8..3, any::<bool>()),
     )
-        .prop_map(|((yes, vhr, stated, pj), (escalation, callouts, repeat), (name, dob, email), (history, required_email, dash_always))| Sent {
+        .prop_map(|((yes, vhr, stated, pj), (escalation, callouts, repeat), (name, dob, email), (history, required_email, dash_always), (forms, last_meeting))| Sent {
             yes,
             vhr,
             stated,
@@ -738,6 +947,8 @@ fn sent() -> impl Strategy<Value = Sent> {
             history,
             required_email,
             dash_always,
+            forms,
+            last_meeting,
         })
 }
 
@@ -796,12 +1007,14 @@ fn inspection_of(s: &Sent) -> Inspection {
 
 fn history_of(s: &Sent) -> History {
     let ago = |days| Some((day() - chrono::Duration::days(days), true));
-    let person = |last_referral, pending_case| Some(PersonHistory { pending_case, last_referral });
+    let on = |days| Some(day() - chrono::Duration::days(days));
+    let person = |last_referral, last_heard, pending_case| Some(PersonHistory { pending_case, last_referral, last_heard });
     History {
         person: match s.history {
-            1 => person(ago(100), None),
-            2 => person(ago(500), None),
-            3 => person(ago(20), Some(CaseSummary { reference: "MARAC-2025-0001".into(), meeting_date: None })),
+            1 => person(ago(100), on(90), None),
+            // A repeat counted from the meeting, not from the referral.
+            2 => person(ago(500), on(360), None),
+            3 => person(ago(20), None, Some(CaseSummary { reference: "MARAC-2025-0001".into(), meeting_date: None })),
             _ => None,
         },
         ..History::default()
@@ -815,6 +1028,10 @@ fn config_of(s: &Sent) -> Config {
     }
     if s.dash_always {
         extra.push_str("dash_required = \"always\"\n");
+    }
+    extra.push_str(["forms = \"any\"\n", "forms = \"both\"\n", "forms = \"dash_alone\"\n"][usize::from(s.forms)]);
+    if s.last_meeting {
+        extra.push_str("repeat_from = \"last_meeting\"\n");
     }
     config_with(14, 3, &extra)
 }
