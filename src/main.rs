@@ -154,6 +154,10 @@ enum UserCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// An area the user works in (`[areas.ID]`; repeat for several): needed for a coordinator
+        /// or an area's admin when the deployment has several areas. An admin sees every area.
+        #[arg(long = "area", value_name = "ID")]
+        areas: Vec<String>,
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
         /// A file holding the user's TOTP secret in base32 (at least 128 bits), enrolled at
@@ -181,6 +185,14 @@ enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
         name: String,
+    },
+    /// Set the areas a coordinator or an area's admin works in (replacing their list).
+    Areas {
+        #[command(flatten)]
+        db: DbArgs,
+        name: String,
+        #[arg(long = "area", value_name = "ID", required = true)]
+        areas: Vec<String>,
     },
     /// Every user, with role and state.
     List {
@@ -245,7 +257,10 @@ impl RulesCommand {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RoleArg {
     Coordinator,
+    /// The deployment's admin: every area, the users and the rules.
     Admin,
+    /// An admin of their areas only (audit, subjects, restrictions).
+    AreaAdmin,
 }
 
 fn main() -> ExitCode {
@@ -444,12 +459,33 @@ fn audit_verify(db: &DbArgs, clock: &Clock) -> ExitCode {
     }
 }
 
+/// The areas a user of `role` is given: None for the deployment's admin (every area); the named
+/// ones, each one of the deployment's; else the deployment's only area.
+fn user_areas_of(cfg: &marac_intake::config::Config, role: marac_intake::store::accounts::Role, areas: Vec<String>) -> Result<Option<Vec<String>>> {
+    use marac_intake::store::accounts::Role;
+    let ids = || cfg.areas.iter().map(|a| a.id.as_str()).collect::<Vec<_>>().join(", ");
+    if role == Role::Admin {
+        if !areas.is_empty() {
+            anyhow::bail!("an admin works in every area: --area is for a coordinator or an area-admin");
+        }
+        return Ok(None);
+    }
+    if let Some(bad) = areas.iter().find(|a| cfg.area(a).is_none()) {
+        anyhow::bail!("no area {bad:?} in the configuration (its areas: {})", ids());
+    }
+    match (areas.is_empty(), cfg.areas.as_slice()) {
+        (false, _) => Ok(Some(areas)),
+        (true, [only]) => Ok(Some(vec![only.id.clone()])),
+        (true, _) => anyhow::bail!("this deployment has several areas ({}): name the user's with --area", ids()),
+    }
+}
+
 fn user(command: UserCommand, clock: &Clock) -> Result<()> {
     use marac_intake::store::accounts::Role;
     use marac_intake::web::auth::hash_password;
     let now = stamp(clock.now());
     match command {
-        UserCommand::Add { db, name, role, password_file, totp_secret_file } => {
+        UserCommand::Add { db, name, role, areas, password_file, totp_secret_file } => {
             check_user_name(&name)?;
             let totp = match totp_secret_file {
                 Some(f) => {
@@ -462,16 +498,30 @@ fn user(command: UserCommand, clock: &Clock) -> Result<()> {
             let role = match role {
                 RoleArg::Coordinator => Role::Coordinator,
                 RoleArg::Admin => Role::Admin,
+                RoleArg::AreaAdmin => Role::AreaAdmin,
             };
-            with_store(&db, clock, move |_, store| {
+            with_store(&db, clock, move |cfg, store| {
                 Box::pin(async move {
+                    let areas = user_areas_of(&cfg, role, areas)?;
                     store.add_user(&name, role, &hash, totp.as_deref(), &now).await?;
+                    if let Some(areas) = &areas {
+                        store.set_user_areas(&name, areas, &now, "cli", None).await?;
+                    }
                     let second = if totp.is_some() { "authenticator app enrolled" } else { "sets up the authenticator app at first sign-in" };
                     println!("added {name} ({}; {second})", role.as_str());
                     Ok(())
                 })
             })
         }
+        UserCommand::Areas { db, name, areas } => with_store(&db, clock, move |cfg, store| {
+            Box::pin(async move {
+                let role = store.users().await?.into_iter().find(|u| u.name == name).map(|u| u.role).with_context(|| format!("no user named {name:?}"))?;
+                let Some(areas) = user_areas_of(&cfg, role, areas)? else { anyhow::bail!("{name} is an admin of the deployment: they work in every area") };
+                store.set_user_areas(&name, &areas, &now, "cli", None).await?;
+                println!("{name} works in {}", areas.join(", "));
+                Ok(())
+            })
+        }),
         UserCommand::Disable { db, name } => with_store(&db, clock, move |_, store| {
             Box::pin(async move {
                 if !store.disable_user(&name, &now).await? {
@@ -504,9 +554,14 @@ fn user(command: UserCommand, clock: &Clock) -> Result<()> {
         }),
         UserCommand::List { db } => with_store(&db, clock, |_, store| {
             Box::pin(async move {
+                let areas = store.areas_by_user().await?;
                 for u in store.users().await? {
                     let totp = if u.totp { "authenticator app" } else { "no authenticator app yet" };
-                    println!("{}\t{}\t{}\t{totp}\tadded {}", u.name, u.role.as_str(), if u.disabled { "disabled" } else { "active" }, u.created_at.get(..10).unwrap_or(&u.created_at));
+                    let works_in = match u.role {
+                        marac_intake::store::accounts::Role::Admin => "every area".to_owned(),
+                        _ => areas.get(&u.name).map(|a| a.join(",")).unwrap_or_else(|| "no area".to_owned()),
+                    };
+                    println!("{}\t{}\t{}\t{totp}\tadded {}\tareas {works_in}", u.name, u.role.as_str(), if u.disabled { "disabled" } else { "active" }, u.created_at.get(..10).unwrap_or(&u.created_at));
                 }
                 Ok(())
             })

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/0016_utc_timestamps.sql")),
     (17, include_str!("../migrations/0017_message_criteria.sql")),
     (18, include_str!("../migrations/0018_areas.sql")),
+    (19, include_str!("../migrations/0019_area_access.sql")),
 ];
 
 pub mod accounts;
@@ -773,6 +774,14 @@ impl Tx {
                 .bind(source)
                 .execute(&mut *self.tx)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// The areas a message whose area could not be told may be for.
+    pub async fn keep_candidates(&mut self, row: i64, areas: &[&str]) -> Result<()> {
+        for a in areas {
+            sqlx::query("INSERT INTO message_candidates (message_row, area) VALUES (?, ?) ON CONFLICT DO NOTHING").bind(row).bind(a).execute(&mut *self.tx).await?;
         }
         Ok(())
     }

@@ -100,7 +100,8 @@ pub fn candidates<'a>(c: &'a Config, mailbox: Option<&str>) -> Vec<&'a Area> {
 /// and waits for a coordinator ([`Decision::area_not_told`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, c: &Config, mailbox: Option<&str>, store: &Store) -> Result<MessageRecord, TriageError> {
-    let (area, ac, unplaced) = match route(&candidates(c, mailbox), &inspection) {
+    let candidates = candidates(c, mailbox);
+    let (area, ac, unplaced) = match route(&candidates, &inspection) {
         Routed::Area { area, .. } => (area.id.as_str(), &area.config, None),
         Routed::Unknown { why } => ("", c, Some(why)),
     };
@@ -168,6 +169,10 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
         attachments: inspection.attachments.iter().map(|a| (a.sha256.as_str(), format!("{:?}", a.kind).to_lowercase(), a.name.as_deref(), a.size)).collect(),
     };
     let written = tx.write(&reference, &message, &found, case, now.to_utc()).await?;
+    if area.is_empty() {
+        // Shown to the users of the areas it may be for, who place it.
+        tx.keep_candidates(written.row, &candidates.iter().map(|a| a.id.as_str()).collect::<Vec<_>>()).await?;
+    }
     if let (Outcome::Review, None, Some(name), Some(dob)) = (decision.outcome, &written.person_ref, &victim.name, victim.dob) {
         tx.keep_review_victim(written.row, name, dob).await?;
     }

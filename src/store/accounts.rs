@@ -10,8 +10,13 @@ use sqlx::Row;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Works the queue of their areas.
     Coordinator,
+    /// The deployment's admin: every area, the users, the rules.
     Admin,
+    /// An admin of their areas only: their audit, subjects, restrictions and rules; not the
+    /// users.
+    AreaAdmin,
 }
 
 impl Role {
@@ -19,6 +24,7 @@ impl Role {
         match self {
             Role::Coordinator => "coordinator",
             Role::Admin => "admin",
+            Role::AreaAdmin => "area-admin",
         }
     }
 
@@ -26,6 +32,7 @@ impl Role {
         match s {
             "coordinator" => Some(Role::Coordinator),
             "admin" => Some(Role::Admin),
+            "area-admin" => Some(Role::AreaAdmin),
             _ => None,
         }
     }
@@ -192,6 +199,48 @@ impl Store {
             .execute(&mut *tx.tx)
             .await?;
         tx.audit(&Audit { at: now, actor, action: "user.add", object: Some(name), client, detail: Some(role.as_str()) }).await?;
+        // A user of the areas' roles starts in the one area of a file without areas; with
+        // several, `set_user_areas` names theirs.
+        if role != Role::Admin {
+            sqlx::query("INSERT INTO user_areas (user_id, area) SELECT id, ? FROM users WHERE name = ?").bind(crate::config::DEFAULT_AREA).bind(name).execute(&mut *tx.tx).await?;
+        }
+        tx.commit().await
+    }
+
+    /// The areas user `user_id` works in, by id; None for the deployment's admins (every area).
+    pub async fn user_areas(&self, user_id: i64) -> Result<Option<Vec<String>>> {
+        let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = ?").bind(user_id).fetch_optional(&self.pool).await?;
+        if role.as_deref() == Some(Role::Admin.as_str()) {
+            return Ok(None);
+        }
+        Ok(Some(sqlx::query_scalar("SELECT area FROM user_areas WHERE user_id = ? ORDER BY area").bind(user_id).fetch_all(&self.pool).await?))
+    }
+
+    /// Every user's areas, by user name (the deployment's admins have none listed: every area).
+    pub async fn areas_by_user(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT u.name, a.area FROM user_areas a JOIN users u ON u.id = a.user_id ORDER BY u.name, a.area").fetch_all(&self.pool).await?;
+        let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for (name, area) in rows {
+            out.entry(name).or_default().push(area);
+        }
+        Ok(out)
+    }
+
+    /// Sets the areas user `name` works in (replacing their list), audited as done by `actor`.
+    /// Each must be an area id (`[areas.ID]`); the caller checks they are the deployment's.
+    pub async fn set_user_areas(&self, name: &str, areas: &[String], now: &str, actor: &str, client: Option<&str>) -> Result<()> {
+        if let Some(bad) = areas.iter().find(|a| !super::hidden::valid_area_id(a)) {
+            return Err(StoreError::refused(format!("{bad:?} is not an area id")));
+        }
+        let mut tx = self.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let Some(id) = id else { return Err(StoreError::refused(format!("no user named {name:?}"))) };
+        sqlx::query("DELETE FROM user_areas WHERE user_id = ?").bind(id).execute(&mut *tx.tx).await?;
+        for a in areas {
+            sqlx::query("INSERT INTO user_areas (user_id, area) VALUES (?, ?) ON CONFLICT DO NOTHING").bind(id).bind(a).execute(&mut *tx.tx).await?;
+        }
+        let detail = areas.join(", ");
+        tx.audit(&Audit { at: now, actor, action: "user.areas", object: Some(name), client, detail: Some(&detail) }).await?;
         tx.commit().await
     }
 

@@ -182,6 +182,7 @@ impl Store {
         }
         let mut extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
         extra.push_str(&hidden.sql_guard("m.case_id"));
+        extra.push_str(&hidden.message_area_guard("m"));
         let status = filter.status.as_deref().filter(|v| !v.is_empty());
         let wanted = |part: &str| status.is_none_or(|s| s == part);
         let run = async |sql: String| -> Result<Vec<sqlx::sqlite::SqliteRow>> {
@@ -367,6 +368,25 @@ impl Tx {
         r.as_ref().map(ReviewItem::read).transpose()
     }
 
+    /// The areas a message whose area could not be told may be for (empty for any other).
+    pub async fn candidates_of(&mut self, message_row: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = ? ORDER BY area").bind(message_row).fetch_all(&mut *self.tx).await?)
+    }
+
+    /// A coordinator places a review item whose area could not be told in `area` (one of its
+    /// candidates): it is then that area's item, decided by its rules.
+    pub async fn place_in_area(&mut self, item: &ReviewItem, area: &str) -> Result<()> {
+        if !item.record.area.is_empty() {
+            return Err(StoreError::refused("this referral is already in an area"));
+        }
+        if !self.candidates_of(item.record.row).await?.iter().any(|a| a == area) {
+            return Err(StoreError::refused("that is not an area this referral may be for"));
+        }
+        sqlx::query("UPDATE messages SET area = ? WHERE id = ?").bind(area).bind(item.record.row).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM message_candidates WHERE message_row = ?").bind(item.record.row).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     /// A coordinator accepts a review item: it joins the victim's pending case when they have
     /// one (matched as triage matches), else a new case for `meeting`; the referral and the
     /// decision row are written and the message becomes accepted (its reply is added by
@@ -507,6 +527,8 @@ pub struct AgendaRow {
 /// A meeting with the number of cases listed for it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MeetingCount {
+    /// The area whose meeting it is.
+    pub area: String,
     pub date: String,
     pub cases: i64,
 }
@@ -514,12 +536,17 @@ pub struct MeetingCount {
 impl Store {
     /// The cases listed for the meeting on `date` (pending or heard; closed ones are left out),
     /// in the queue's risk order, each from the message that opened it.
-    pub async fn agenda(&self, date: NaiveDate) -> Result<Vec<AgendaRow>> {
+    /// The agenda of the meeting on `date`: of `area` when given, else of every area the user
+    /// works in (`hidden` also leaves out the restricted cases closed to them).
+    pub async fn agenda(&self, date: NaiveDate, area: Option<&str>, hidden: &super::hidden::HiddenCases) -> Result<Vec<AgendaRow>> {
         let with_case = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, c.status AS case_status, p.name AS victim_name, p.dob AS victim_dob, ", 1);
+        let guard = hidden.sql_guard("c.id") + &hidden.area_guard("c.area");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{with_case} WHERE c.meeting_date = ? AND c.status <> 'closed' AND m.case_kind = 'new' ORDER BY m.arrived_at, m.id"
+            "{with_case} WHERE c.meeting_date = ? AND c.status <> 'closed' AND m.case_kind = 'new' AND (? IS NULL OR c.area = ?){guard} ORDER BY m.arrived_at, m.id"
         )))
         .bind(date.to_string())
+        .bind(area)
+        .bind(area)
         .fetch_all(&self.pool)
         .await?;
         let mut items = Vec::new();
@@ -548,13 +575,13 @@ impl Store {
     /// Meetings that have cases listed (not closed), by date, counting only the cases not
     /// `hidden` from the user asking (a meeting with none of those left is not listed).
     pub async fn meetings_with_cases(&self, hidden: &super::hidden::HiddenCases) -> Result<Vec<MeetingCount>> {
-        let guard = hidden.sql_guard("id");
+        let guard = hidden.sql_guard("id") + &hidden.area_guard("area");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT meeting_date, COUNT(*) AS n FROM cases WHERE meeting_date IS NOT NULL AND status <> 'closed'{guard} GROUP BY meeting_date ORDER BY meeting_date"
+            "SELECT area, meeting_date, COUNT(*) AS n FROM cases WHERE meeting_date IS NOT NULL AND status <> 'closed'{guard} GROUP BY area, meeting_date ORDER BY meeting_date, area"
         )))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(MeetingCount { date: r.try_get("meeting_date")?, cases: r.try_get("n")? })).collect()
+        rows.iter().map(|r| Ok(MeetingCount { area: r.try_get("area")?, date: r.try_get("meeting_date")?, cases: r.try_get("n")? })).collect()
     }
 }
 
@@ -573,7 +600,7 @@ impl Store {
     /// The dashboard's rows, leaving out the messages (and their replies) of the cases `hidden`
     /// from the user asking, so no total counts what they may not see.
     pub async fn dashboard_data(&self, hidden: &super::hidden::HiddenCases) -> Result<DashboardData> {
-        let guard = hidden.sql_guard("m.case_id");
+        let guard = hidden.sql_guard("m.case_id") + &hidden.message_area_guard("m");
         let messages = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.arrived_at, m.outcome, m.criteria FROM messages m WHERE 1 = 1{guard} ORDER BY m.id")))
             .fetch_all(&self.pool)
             .await?

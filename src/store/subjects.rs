@@ -153,11 +153,13 @@ pub enum Access {
     BreakGlass { until: String },
     /// Restricted, and closed to the user.
     Restricted { case_ref: String },
+    /// Another area's: as if it did not exist.
+    OtherArea,
 }
 
 impl Access {
     pub fn allowed(&self) -> bool {
-        !matches!(self, Access::Restricted { .. })
+        !matches!(self, Access::Restricted { .. } | Access::OtherArea)
     }
 }
 
@@ -482,8 +484,37 @@ impl Store {
         Ok(sqlx::query_as("SELECT c.id, c.ref FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.ref = ?").bind(reference).fetch_optional(&self.pool).await?)
     }
 
-    /// Whether user `user_id` may see the case or message `reference` at `now`.
+    /// The area of a case, message or person reference: (area, the candidate areas of a
+    /// message whose area could not be told). None for a reference that is none of them.
+    async fn area_of(&self, reference: &str) -> Result<Option<(String, Vec<String>)>> {
+        for table in ["cases", "people"] {
+            let area: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT area FROM {table} WHERE ref = ?"))).bind(reference).fetch_optional(&self.pool).await?;
+            if let Some(a) = area {
+                return Ok(Some((a, Vec::new())));
+            }
+        }
+        let m: Option<(i64, String)> = sqlx::query_as("SELECT id, area FROM messages WHERE ref = ?").bind(reference).fetch_optional(&self.pool).await?;
+        let Some((row, area)) = m else { return Ok(None) };
+        let candidates = if area.is_empty() { sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = ? ORDER BY area").bind(row).fetch_all(&self.pool).await? } else { Vec::new() };
+        Ok(Some((area, candidates)))
+    }
+
+    /// Whether the case, message or person `reference` is of an area user `user_id` works in (a
+    /// message whose area could not be told: of one it may be for). True for a reference that
+    /// is none of them (the caller answers that it does not exist).
+    pub async fn in_users_areas(&self, reference: &str, user_id: i64) -> Result<bool> {
+        let (Some(mine), Some((area, candidates))) = (self.user_areas(user_id).await?, self.area_of(reference).await?) else { return Ok(true) };
+        let sees = |a: &String| mine.contains(a);
+        Ok(sees(&area) || (area.is_empty() && candidates.iter().any(sees)))
+    }
+
+    /// Whether user `user_id` may see the case, message or person `reference` at `now`: another
+    /// area's is [`Access::OtherArea`] (the pages answer it as they answer a reference that does
+    /// not exist).
     pub async fn access(&self, reference: &str, user_id: i64, now: &str) -> Result<Access> {
+        if !self.in_users_areas(reference, user_id).await? {
+            return Ok(Access::OtherArea);
+        }
         let Some((case_id, case_ref)) = self.case_of(reference).await? else { return Ok(Access::Open) };
         let restricted: Option<i64> = sqlx::query_scalar("SELECT case_id FROM restricted_cases WHERE case_id = ?").bind(case_id).fetch_optional(&self.pool).await?;
         if restricted.is_none() {
@@ -517,7 +548,8 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        Ok(HiddenCases::new(rows.iter().map(|r| r.0).collect(), rows.into_iter().map(|r| r.1).collect()))
+        let areas = self.user_areas(user_id).await?;
+        Ok(HiddenCases::new(rows.iter().map(|r| r.0).collect(), rows.into_iter().map(|r| r.1).collect(), areas))
     }
 
     /// Every restricted case, with the users named.
@@ -668,7 +700,7 @@ mod tests {
     #[test]
     fn hidden_cases_guard_is_empty_when_nothing_is_hidden() {
         assert_eq!(HiddenCases::none().sql_guard("m.case_id"), "");
-        let h = HiddenCases::new(vec![3, 7], ["MARAC-1".to_owned()].into());
+        let h = HiddenCases::new(vec![3, 7], ["MARAC-1".to_owned()].into(), None);
         assert_eq!(h.sql_guard("m.case_id"), " AND (m.case_id IS NULL OR m.case_id NOT IN (3, 7))");
         assert!(h.hides(Some("MARAC-1")) && !h.hides(Some("MARAC-2")) && !h.hides(None));
     }

@@ -3,7 +3,7 @@
 //! [`crate::rules`]), the users, and the audit log with its filters and CSV export.
 
 use super::audit::{self as actions, to_csv};
-use super::auth::{self, Admin, Signed};
+use super::auth::{self, Admin, DeploymentAdmin, Signed};
 use crate::clock::stamp;
 use super::page::{message, not_found, render, v, Page};
 use super::AppState;
@@ -124,14 +124,46 @@ struct UsersQuery {
     done: Option<String>,
 }
 
-async fn users_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<UsersQuery>) -> Page {
+async fn users_page(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Query(q): Query<UsersQuery>) -> Page {
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::USERS_VIEW, None)).await?;
     users_view(&state, &signed, StatusCode::OK, q.done.as_deref().map(|d| format!("Done: {d}.")), None).await
 }
 
 async fn users_view(state: &AppState, signed: &Signed, status: StatusCode, notice: Option<String>, error: Option<&str>) -> Page {
     let users = state.store.users().await?;
-    Ok((status, render(state, "users.html", Some(signed), context! { users => v(&users), notice, error, me => signed.name() })?).into_response())
+    let areas_by_user = state.store.areas_by_user().await?;
+    let cfg = state.cfg();
+    let name_of = |id: &str| cfg.area(id).map_or_else(|| format!("{id} (not configured)"), |a| a.name().to_owned());
+    let areas: std::collections::BTreeMap<String, String> = users
+        .iter()
+        .map(|u| {
+            let text = match u.role {
+                crate::store::accounts::Role::Admin => "every area".to_owned(),
+                _ => areas_by_user.get(&u.name).map(|a| a.iter().map(|x| name_of(x)).collect::<Vec<_>>().join(", ")).unwrap_or_else(|| "none".to_owned()),
+            };
+            (u.name.clone(), text)
+        })
+        .collect();
+    let deployment_areas: Vec<Value> = cfg.areas.iter().map(|a| serde_json::json!({"id": a.id, "name": a.name()})).collect();
+    Ok((status, render(state, "users.html", Some(signed), context! { users => v(&users), areas => v(&areas), deployment_areas => v(&deployment_areas), notice, error, me => signed.name() })?).into_response())
+}
+
+/// The areas typed in a users form (ids, separated by commas or spaces) for a user of `role`:
+/// None for the deployment's admin; else each one of the deployment's, the only area when none
+/// is typed and there is one. Err: what to say.
+fn form_areas(cfg: &crate::config::Config, role: crate::store::accounts::Role, typed: &str) -> Result<Option<Vec<String>>, String> {
+    if role == crate::store::accounts::Role::Admin {
+        return Ok(None);
+    }
+    let areas: Vec<String> = typed.split([',', ' ']).map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned).collect();
+    if let Some(bad) = areas.iter().find(|a| cfg.area(a).is_none()) {
+        return Err(format!("There is no area {bad:?}."));
+    }
+    match (areas.is_empty(), cfg.areas.as_slice()) {
+        (false, _) => Ok(Some(areas)),
+        (true, [only]) => Ok(Some(vec![only.id.clone()])),
+        (true, _) => Err("Name the areas the user works in.".to_owned()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -146,12 +178,15 @@ struct UserForm {
     password: String,
     #[serde(default)]
     password_again: String,
+    /// Area ids, separated by commas or spaces (`add`, `areas`).
+    #[serde(default)]
+    areas: String,
 }
 
 /// Add a user, set a user's password (their sessions end), reset a user's authenticator app
 /// (their sessions end; they set up a new one at their next sign-in), enable one, or disable one
 /// (not oneself), audited as the admin's.
-async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(form): Form<UserForm>) -> Page {
+async fn users_change(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Form(form): Form<UserForm>) -> Page {
     use crate::store::accounts::{valid_user_name, Role};
     let at = stamp(state.clock.now());
     let name = form.name.trim().to_owned();
@@ -171,7 +206,14 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
             if state.store.users().await?.iter().any(|u| u.name == name) {
                 return users_view(&state, &signed, StatusCode::CONFLICT, None, Some("A user of that name exists.")).await;
             }
+            let areas = match form_areas(&state.cfg(), role, &form.areas) {
+                Ok(a) => a,
+                Err(e) => return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some(&e)).await,
+            };
             state.store.add_user_by(&name, role, &hash, None, &at, signed.name(), Some(&signed.client)).await?;
+            if let Some(areas) = &areas {
+                state.store.set_user_areas(&name, areas, &at, signed.name(), Some(&signed.client)).await?;
+            }
             Ok(Redirect::to(&format!("/admin/users?done=added%20{name}")).into_response())
         }
         "passwd" => {
@@ -186,6 +228,18 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
                 return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
             }
             Ok(Redirect::to(&format!("/admin/users?done=new%20password%20for%20{name}")).into_response())
+        }
+        "areas" => {
+            let Some(user) = state.store.users().await?.into_iter().find(|u| u.name == name) else {
+                return users_view(&state, &signed, StatusCode::NOT_FOUND, None, Some("There is no such user.")).await;
+            };
+            let areas = match form_areas(&state.cfg(), user.role, &form.areas) {
+                Ok(Some(a)) => a,
+                Ok(None) => return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some("An admin of the deployment works in every area.")).await,
+                Err(e) => return users_view(&state, &signed, StatusCode::BAD_REQUEST, None, Some(&e)).await,
+            };
+            state.store.set_user_areas(&name, &areas, &at, signed.name(), Some(&signed.client)).await?;
+            Ok(Redirect::to(&format!("/admin/users?done=areas%20of%20{name}")).into_response())
         }
         "totp_reset" => {
             if !state.store.reset_totp_by(&name, &at, signed.name(), Some(&signed.client)).await? {
@@ -215,7 +269,7 @@ async fn users_change(State(state): State<AppState>, Admin(signed): Admin, Form(
 
 /// The rules in force (the file with the sections changed here layered over it), each section
 /// shown as the service reads it, where it comes from, and a link to change it.
-async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
+async fn rules_page(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin) -> Page {
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, None)).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
@@ -323,7 +377,7 @@ struct DoneQuery {
 }
 
 /// One section's editor: its TOML as in force, where it comes from, its versions.
-async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
+async fn rule_section_page(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
     if !RULE_SECTIONS.contains(&section.as_str()) {
         return not_found(State(state), signed).await;
     }
@@ -394,7 +448,7 @@ const MAX_RULE_BODY: usize = 64 * 1024;
 /// Check, save, restore a version of, or put back the file's section. Every result is validated
 /// as `check-config` validates the file (with the file and the other sections as they are now),
 /// then stored as a new version with its audit record, and the configuration in force replaced.
-async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
+async fn rule_section_change(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
     use crate::store::rules::RuleChange;
     if !RULE_SECTIONS.contains(&section.as_str()) {
         return not_found(State(state), signed).await;
@@ -491,8 +545,18 @@ struct SubjectQuery {
 }
 
 /// A person by reference: what is held (no name shown), and the export, correction and erasure.
+/// The person's record when it is of an area `signed` works in (None: answered as not found).
+async fn subject_of(state: &AppState, signed: &Signed, person: &str) -> Result<Option<crate::store::subjects::SubjectSummary>, super::page::PageError> {
+    if !state.store.in_users_areas(person, signed.session.user.id).await? {
+        let at = stamp(state.clock.now());
+        state.store.audit(&Audit { detail: Some("another area"), ..signed.audit(&at, actions::ACCESS_REFUSED, Some(person)) }).await?;
+        return Ok(None);
+    }
+    Ok(state.store.subject_summary(person).await?)
+}
+
 async fn subject_page(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>, Query(q): Query<SubjectQuery>) -> Page {
-    let Some(summary) = state.store.subject_summary(&person).await? else {
+    let Some(summary) = subject_of(&state, &signed, &person).await? else {
         return subject_view(&state, &signed, StatusCode::NOT_FOUND, None, None, Some("There is no victim record with that reference.")).await;
     };
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::SUBJECT_VIEW, Some(&person))).await?;
@@ -506,6 +570,9 @@ async fn subject_page(State(state): State<AppState>, Admin(signed): Admin, Path(
 
 /// Everything held about the person, as one zip, audited (actor, reference, counts).
 async fn subject_export(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>) -> Page {
+    if subject_of(&state, &signed, &person).await?.is_none() {
+        return not_found(State(state), signed).await;
+    }
     let Some(export) = state.store.subject_export(&person).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no victim record with that reference.");
     };
@@ -530,7 +597,7 @@ struct RectifyForm {
 
 /// Corrects the recorded name or date of birth, audited with the reason (never the values).
 async fn subject_rectify(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>, Form(form): Form<RectifyForm>) -> Page {
-    let Some(summary) = state.store.subject_summary(&person).await? else { return not_found(State(state), signed).await };
+    let Some(summary) = subject_of(&state, &signed, &person).await? else { return not_found(State(state), signed).await };
     let bad = |e: &'static str| (StatusCode::BAD_REQUEST, e);
     let checked = (|| {
         let name = match form.name.trim() {
@@ -577,7 +644,7 @@ struct EraseForm {
 /// Erases the person (see [`crate::store::subjects`]): a reason is required, and the reference
 /// typed again as confirmation; audited with the reason and the counts.
 async fn subject_erase(State(state): State<AppState>, Admin(signed): Admin, Path(person): Path<String>, Form(form): Form<EraseForm>) -> Page {
-    let Some(summary) = state.store.subject_summary(&person).await? else { return not_found(State(state), signed).await };
+    let Some(summary) = subject_of(&state, &signed, &person).await? else { return not_found(State(state), signed).await };
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return subject_view(&state, &signed, StatusCode::BAD_REQUEST, Some(summary), None, Some("Give the reason for the erasure (at most 1,000 characters): it is recorded.")).await;
@@ -608,7 +675,13 @@ async fn restricted_page(State(state): State<AppState>, Admin(signed): Admin, Qu
 }
 
 async fn restricted_view(state: &AppState, signed: &Signed, status: StatusCode, case: Option<&str>, notice: Option<&str>, error: Option<&str>) -> Page {
-    let restrictions = state.store.restrictions().await?;
+    // An area's admin sees the restrictions of their areas' cases only.
+    let mut restrictions = Vec::new();
+    for r in state.store.restrictions().await? {
+        if state.store.in_users_areas(&r.case_ref, signed.session.user.id).await? {
+            restrictions.push(r);
+        }
+    }
     Ok((status, render(state, "restrictions.html", Some(signed), context! { restrictions => v(&restrictions), case, notice, error })?).into_response())
 }
 
@@ -627,6 +700,9 @@ async fn restricted_change(State(state): State<AppState>, Admin(signed): Admin, 
     use crate::store::subjects::RestrictRefusal;
     let at = stamp(state.clock.now());
     let case = form.case.trim().to_owned();
+    if !state.store.in_users_areas(&case, signed.session.user.id).await? {
+        return restricted_view(&state, &signed, StatusCode::NOT_FOUND, None, None, Some("There is no case with that reference.")).await;
+    }
     match form.action.as_str() {
         "restrict" => {
             let users: Vec<String> = form.users.split([',', ' ', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
@@ -649,7 +725,7 @@ async fn restricted_change(State(state): State<AppState>, Admin(signed): Admin, 
 }
 
 /// An admin marks a break-glass access seen: it leaves the dashboard's notice.
-async fn break_glass_seen(State(state): State<AppState>, Admin(signed): Admin, Path(id): Path<i64>) -> Page {
+async fn break_glass_seen(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(id): Path<i64>) -> Page {
     state.store.break_glass_seen(id, &signed.audit(&stamp(state.clock.now()), actions::BREAK_GLASS_SEEN, None)).await?;
     Ok(Redirect::to("/dashboard").into_response())
 }

@@ -23,6 +23,8 @@ pub const CASE_VIEW: &str = "case.view";
 pub const QUEUE_VIEW: &str = "queue.view";
 pub const REVIEW_ACCEPT: &str = "review.accept";
 pub const REVIEW_REJECT: &str = "review.reject";
+/// A review item whose area could not be told placed in an area by a coordinator.
+pub const REVIEW_PLACE: &str = "review.place";
 pub const AUDIT_EXPORT: &str = "audit.export";
 pub const QUARANTINE_RELEASE: &str = "quarantine.release";
 pub const QUARANTINE_DISCARD: &str = "quarantine.discard";

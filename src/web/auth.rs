@@ -335,25 +335,44 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
-/// A signed-in admin: anyone else gets 403.
+/// A signed-in admin, the deployment's or an area's (who sees only their areas' records): anyone
+/// else gets 403.
 pub struct Admin(pub Signed);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let s = Signed::from_request_parts(parts, state).await?;
-        if s.is_admin() {
-            Ok(Admin(s))
-        } else {
-            // Refused with the actor known: audited as theirs.
-            let (at, path) = (stamp(state.clock.now()), super::audit::truncated(parts.uri.path()));
-            if let Err(e) = state.store.audit(&s.audit(&at, super::audit::ACCESS_REFUSED, Some(&path))).await {
-                tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
-            }
-            Err(Refused::Forbidden)
-        }
+        let s = admin_with(parts, state, |r| matches!(r, Role::Admin | Role::AreaAdmin)).await?;
+        Ok(Admin(s))
     }
+}
+
+/// A signed-in admin of the deployment (the users, the rules, the break-glass notices): anyone
+/// else, an area's admin too, gets 403.
+pub struct DeploymentAdmin(pub Signed);
+
+impl FromRequestParts<AppState> for DeploymentAdmin {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let s = admin_with(parts, state, |r| r == Role::Admin).await?;
+        Ok(DeploymentAdmin(s))
+    }
+}
+
+/// The signed-in user when `allowed` says their role may pass; else 403, audited as theirs.
+async fn admin_with(parts: &mut Parts, state: &AppState, allowed: impl Fn(Role) -> bool) -> Result<Signed, Refused> {
+    let s = Signed::from_request_parts(parts, state).await?;
+    if allowed(s.session.user.role) {
+        return Ok(s);
+    }
+    // Refused with the actor known: audited as theirs.
+    let (at, path) = (stamp(state.clock.now()), super::audit::truncated(parts.uri.path()));
+    if let Err(e) = state.store.audit(&s.audit(&at, super::audit::ACCESS_REFUSED, Some(&path))).await {
+        tracing::error!(error = %format!("{e:#}"), "Writing the audit log failed.");
+    }
+    Err(Refused::Forbidden)
 }
 
 /// Counts a sign-in attempt (or a check of the current password) for `account` from `client`

@@ -344,7 +344,8 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     let hidden = hidden_for(&state, &signed, &at).await?;
     let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
-    let meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
+    let mut meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
+    meetings.dedup();
     let part = |o: Outcome| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
     let pending: Vec<Value> = kept.iter().filter(|(r, _)| !matches!(r.outcome, Outcome::Review | Outcome::Quarantined)).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
@@ -373,6 +374,7 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     let at = stamp(state.clock.now());
     let access = match state.store.access(&reference, signed.session.user.id, &at).await? {
         Access::Restricted { .. } => return refuse_restricted(&state, &signed, &reference, &at).await,
+        Access::OtherArea => return other_area(&state, &signed, &reference, &at).await,
         a => a,
     };
     let Some(mut view) = state.store.case_view(&reference).await? else {
@@ -394,6 +396,7 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     let notice = match q.decided.as_deref() {
         Some("accept") => Some("Accepted. The acknowledgement is in the outbox."),
         Some("reject") => Some("Rejected. The reply is in the outbox."),
+        Some("place") => Some("Placed in the area: it now waits for a decision by that area's rules."),
         Some("release") => Some("Released from quarantine: it now waits for a decision."),
         Some("discard") => Some("Discarded: it stays recorded as ignored, with no reply."),
         Some("heard") => Some("Marked heard."),
@@ -405,7 +408,27 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         _ => None,
     };
     let today = state.clock.today();
-    let upcoming: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
+    let deployment = state.cfg();
+    let message_area = view.message.as_ref().map(|m| m.area.clone()).unwrap_or_default();
+    let area = deployment.area(&message_area);
+    let cfg = area.map_or(&*deployment, |a| &a.config);
+    let upcoming: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
+    // A review item whose area could not be told: the areas it may be for that are the user's.
+    let place_areas: Vec<Value> = match &view.message {
+        Some(m) if m.area.is_empty() && m.outcome == crate::decide::Outcome::Review => {
+            let mut tx = state.store.begin().await?;
+            let candidates = tx.candidates_of(m.row).await?;
+            tx.commit().await?;
+            candidates
+                .iter()
+                .filter(|c| hidden.sees_area(c))
+                .filter_map(|c| deployment.area(c))
+                .map(|a| serde_json::json!({"id": a.id, "name": a.name()}))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let area_name = area.filter(|_| deployment.areas.len() > 1).map(|a| a.name().to_owned());
     let outbox: Vec<Value> = view.outbox.iter().map(|(e, m, a)| serde_json::json!({"entry": e, "message_ref": m, "attempts": a})).collect();
     let kept = match &view.message {
         Some(m) => state.store.has_message_source(&m.reference).await?,
@@ -425,12 +448,16 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
         children => v(i.children()), answers => v(i.answers()), problems,
         messages => v(&view.messages), referrals => v(&view.referrals), outbox => v(&outbox), upcoming,
+        place_areas => v(&place_areas), area_name,
     };
     Ok(render(&state, "case.html", Some(&signed), ctx)?.into_response())
 }
 
 #[derive(Deserialize)]
 struct DecideForm {
+    /// The area a review item whose area could not be told is placed in (decision `place`).
+    #[serde(default)]
+    area: String,
     #[serde(default)]
     decision: String,
     #[serde(default)]
@@ -441,11 +468,13 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
     if let Some(refused) = restricted(&state, &signed, &reference).await? {
         return Ok(refused);
     }
-    let cfg = state.cfg();
+    let deployment = state.cfg();
     let mut tx = state.store.begin().await?;
     let Some(item) = tx.review_item(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Already decided", "This message is not (or no longer) waiting for a decision.");
     };
+    // Decided by its area's rules (the top level's while its area is not told).
+    let cfg = deployment.area(&item.record.area).map_or(&*deployment, |a| &a.config);
     let now = state.clock.now();
     let (at, today) = (stamp(now), crate::clock::local_day(now));
     let i = &item.inspection;
@@ -456,6 +485,23 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         ..Envelope::default()
     };
     let (kind, reasons, action, detail) = match form.decision.as_str() {
+        "place" => {
+            let at_now = stamp(now);
+            let hidden = hidden_for(&state, &signed, &at_now).await?;
+            let area = form.area.trim();
+            let candidates = tx.candidates_of(item.record.row).await?;
+            if !item.record.area.is_empty() || !candidates.iter().any(|a| a == area) || !hidden.sees_area(area) || deployment.area(area).is_none() {
+                return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose an area", "Choose one of your areas that this referral may be for.");
+            }
+            tx.place_in_area(&item, area).await?;
+            tx.audit(&Audit { detail: Some(area), ..signed.audit(&at_now, actions::REVIEW_PLACE, Some(&reference)) }).await?;
+            tx.commit().await?;
+            tracing::info!(reference = %reference, area = %area, user = %signed.name(), "A review item was placed in an area.");
+            return Ok(Redirect::to(&format!("/case/{reference}?decided=place")).into_response());
+        }
+        "accept" if item.record.area.is_empty() => {
+            return message(&state, Some(&signed), StatusCode::CONFLICT, "Place it in an area first", "Which MARAC this referral is for could not be told: place it in one of its areas, then accept it.");
+        }
         "accept" => {
             let (name, dob) = (i.victim_name(), i.victim_dob());
             if name.is_none() && dob.is_none() {
@@ -479,7 +525,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose a decision", "Choose accept or reject."),
     };
     if let Some(to) = item.record.reply_to.first() {
-        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, today, now.fixed_offset(), &cfg)?;
+        let reply = to_referrer(kind, to, &original, &item.record.reference, &reasons, today, now.fixed_offset(), cfg)?;
         tx.queue_reply(item.record.row, &reply, now).await?;
     }
     tx.audit(&Audit { detail: Some(&detail).filter(|d| !d.is_empty()).map(String::as_str), ..signed.audit(&at, action, Some(&reference)) }).await?;
@@ -676,45 +722,70 @@ fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
 }
 
 /// The schedule's coming meetings and every meeting with cases listed, with their counts.
+/// Each area's meetings (of the areas the user works in): its schedule's next ones and every
+/// meeting with cases listed. With one area, as it always was; with several, each meeting names
+/// its area and its links carry `?area=ID`.
 async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
     let today = state.clock.today();
     // Counted without the restricted cases closed to this user (as their agendas are).
     let hidden = hidden_for(&state, &signed, &stamp(state.clock.now())).await?;
     let listed = state.store.meetings_with_cases(&hidden).await?;
-    let mut dates: Vec<String> = state.cfg().schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
-    dates.extend(listed.iter().map(|m| m.date.clone()));
-    dates.sort();
-    dates.dedup();
-    let meetings: Vec<Value> = dates
-        .iter()
-        .map(|d| serde_json::json!({ "date": d, "cases": listed.iter().find(|m| &m.date == d).map_or(0, |m| m.cases), "past": d.as_str() < today.to_string().as_str() }))
-        .collect();
-    let schedule = format!("{:?}", state.cfg().file.schedule.kind).to_lowercase();
-    Ok(render(&state, "meetings.html", Some(&signed), context! { meetings => v(&meetings), schedule })?.into_response())
+    let deployment = state.cfg();
+    let several = deployment.areas.len() > 1;
+    let mut meetings: Vec<Value> = Vec::new();
+    for area in deployment.areas.iter().filter(|a| hidden.sees_area(&a.id)) {
+        let mut dates: Vec<String> = area.config.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
+        dates.extend(listed.iter().filter(|m| m.area == area.id).map(|m| m.date.clone()));
+        dates.sort();
+        dates.dedup();
+        for d in dates {
+            let cases = listed.iter().find(|m| m.date == d && m.area == area.id).map_or(0, |m| m.cases);
+            let query = if several { format!("?area={}", area.id) } else { String::new() };
+            meetings.push(serde_json::json!({ "date": d, "cases": cases, "past": d.as_str() < today.to_string().as_str(), "area": if several { Some(area.name()) } else { None }, "query": query }));
+        }
+    }
+    meetings.sort_by(|a, b| a["date"].as_str().cmp(&b["date"].as_str()).then(a["area"].as_str().cmp(&b["area"].as_str())));
+    let schedule = format!("{:?}", deployment.file.schedule.kind).to_lowercase();
+    Ok(render(&state, "meetings.html", Some(&signed), context! { meetings => v(&meetings), schedule, several })?.into_response())
 }
 
-async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
+/// `?area=ID`: one area's meeting of that date (else every one of the user's areas).
+#[derive(Deserialize, Default)]
+struct MeetingQuery {
+    area: Option<String>,
+}
+
+async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date): Path<String>, Query(q): Query<MeetingQuery>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
     let at = stamp(state.clock.now());
-    let rows = agenda_for(&state, &signed, day, &at).await?;
+    let rows = match agenda_for(&state, &signed, day, q.area.as_deref(), &at).await? {
+        Ok(rows) => rows,
+        Err(refused) => return Ok(refused),
+    };
     state.store.audit(&signed.audit(&at, actions::MEETING_VIEW, Some(&date))).await?;
     Ok(render(&state, "meeting.html", Some(&signed), context! { date, rows => v(&rows) })?.into_response())
 }
 
-async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
+async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): Path<String>, Query(q): Query<MeetingQuery>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
     let at = stamp(state.clock.now());
-    let rows = agenda_for(&state, &signed, day, &at).await?;
+    let rows = match agenda_for(&state, &signed, day, q.area.as_deref(), &at).await? {
+        Ok(rows) => rows,
+        Err(refused) => return Ok(refused),
+    };
     let bytes = super::agenda::xlsx(day, &rows, agenda_names(&state))?;
     state.store.audit(&Audit { detail: Some("xlsx"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
     let disposition = format!("attachment; filename=\"marac-agenda-{day}.xlsx\"");
     Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
-async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): Path<String>) -> Page {
+async fn agenda_csv(State(state): State<AppState>, signed: Signed, Path(date): Path<String>, Query(q): Query<MeetingQuery>) -> Page {
     let Some(day) = meeting_date(&date) else { return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "That is not a meeting date.") };
     let at = stamp(state.clock.now());
-    let rows = agenda_for(&state, &signed, day, &at).await?;
+    let rows = match agenda_for(&state, &signed, day, q.area.as_deref(), &at).await? {
+        Ok(rows) => rows,
+        Err(refused) => return Ok(refused),
+    };
     state.store.audit(&Audit { detail: Some("csv"), ..signed.audit(&at, actions::AGENDA_EXPORT, Some(&date)) }).await?;
     let disposition = format!("attachment; filename=\"marac-agenda-{day}.csv\"");
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], super::agenda::csv(&rows, agenda_names(&state))).into_response())
@@ -737,12 +808,18 @@ async fn hidden_for(state: &AppState, signed: &Signed, at: &str) -> Result<Hidde
     Ok(state.store.hidden_cases(signed.session.user.id, at).await?)
 }
 
-/// A meeting's agenda without the restricted cases `signed` may not see.
-async fn agenda_for(state: &AppState, signed: &Signed, day: chrono::NaiveDate, at: &str) -> Result<Vec<crate::store::cases::AgendaRow>, PageError> {
+/// A meeting's agenda (of `area`, else of all of `signed`'s areas) without the restricted cases
+/// they may not see; another area's (or one that does not exist) is refused as not found.
+async fn agenda_for(state: &AppState, signed: &Signed, day: chrono::NaiveDate, area: Option<&str>, at: &str) -> Result<Result<Vec<crate::store::cases::AgendaRow>, Response>, PageError> {
     let hidden = hidden_for(state, signed, at).await?;
-    let mut rows = state.store.agenda(day).await?;
+    if let Some(a) = area {
+        if !hidden.sees_area(a) || state.cfg().area(a).is_none() {
+            return Ok(Err(message(state, Some(signed), StatusCode::NOT_FOUND, "Not found", "There is no such meeting.")?));
+        }
+    }
+    let mut rows = state.store.agenda(day, area, &hidden).await?;
     rows.retain(|r| !hidden.hides(Some(&r.case_ref)));
-    Ok(rows)
+    Ok(Ok(rows))
 }
 
 /// The "restricted" page (403) when `reference` is a restricted case (or one of its messages)
@@ -751,8 +828,16 @@ async fn restricted(state: &AppState, signed: &Signed, reference: &str) -> Resul
     let at = stamp(state.clock.now());
     match state.store.access(reference, signed.session.user.id, &at).await? {
         Access::Restricted { .. } => Ok(Some(refuse_restricted(state, signed, reference, &at).await?)),
+        Access::OtherArea => Ok(Some(other_area(state, signed, reference, &at).await?)),
         _ => Ok(None),
     }
+}
+
+/// Another area's case, message or person: answered as a reference that does not exist (404),
+/// so that nothing tells whether it does; the refusal is audited.
+async fn other_area(state: &AppState, signed: &Signed, reference: &str, at: &str) -> Page {
+    state.store.audit(&Audit { detail: Some("another area"), ..signed.audit(at, actions::ACCESS_REFUSED, Some(reference)) }).await?;
+    message(state, Some(signed), StatusCode::NOT_FOUND, "Not found", "There is no message or case with that reference.")
 }
 
 /// 403, audited, with the break-glass form.
@@ -774,8 +859,10 @@ struct BreakGlassForm {
 async fn break_glass(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<BreakGlassForm>) -> Page {
     let now = state.clock.now();
     let at = stamp(now);
-    if !matches!(state.store.access(&reference, signed.session.user.id, &at).await?, Access::Restricted { .. }) {
-        return Ok(Redirect::to(&format!("/case/{reference}")).into_response());
+    match state.store.access(&reference, signed.session.user.id, &at).await? {
+        Access::Restricted { .. } => {}
+        Access::OtherArea => return other_area(&state, &signed, &reference, &at).await,
+        _ => return Ok(Redirect::to(&format!("/case/{reference}")).into_response()),
     }
     let reason = form.reason.trim();
     if reason.chars().count() < 10 || reason.chars().count() > 1000 {

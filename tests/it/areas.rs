@@ -20,7 +20,7 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-const AREAS: &str = r#"
+pub(crate) const AREAS: &str = r#"
 [areas.north]
 name = "North Kingsmere"
 [areas.north.route]
@@ -38,7 +38,7 @@ dash_score = 16
 reference_format = "SK-{year}-{seq:04}"
 "#;
 
-fn config(dir: &Path) -> marac_intake::config::Config {
+pub(crate) fn config(dir: &Path) -> marac_intake::config::Config {
     let text = std::fs::read_to_string(root().join("config/samples.toml")).unwrap() + AREAS;
     let path = dir.join("areas.toml");
     std::fs::write(&path, text).unwrap();
@@ -46,7 +46,7 @@ fn config(dir: &Path) -> marac_intake::config::Config {
 }
 
 /// The fixture `file` sent to `to`, with a Message-ID of its own (`n`).
-fn sent_to(file: &str, to: &str, n: u32) -> Vec<u8> {
+pub(crate) fn sent_to(file: &str, to: &str, n: u32) -> Vec<u8> {
     let text = String::from_utf8(std::fs::read(root().join("fixtures/triage").join(file)).unwrap()).unwrap();
     let mut out = Vec::new();
     for line in text.split("\r\n") {
@@ -180,4 +180,36 @@ fn import_history_names_the_area_when_there_are_several() {
         sqlx::query_as("SELECT c.area, p.area FROM cases c JOIN people p ON p.id = c.person_id").fetch_all(store.pool()).await.unwrap()
     });
     assert_eq!(areas, [("south".to_owned(), "south".to_owned())]);
+}
+
+#[test]
+fn user_add_names_the_areas_a_coordinator_works_in_when_there_are_several() {
+    let scratch = Scratch::new("areas-users");
+    let cfg_path = scratch.path().join("areas.toml");
+    std::fs::write(&cfg_path, std::fs::read_to_string(root().join("config/samples.toml")).unwrap() + AREAS).unwrap();
+    let password = scratch.path().join("password");
+    std::fs::write(&password, "correct horse battery staple\n").unwrap();
+    let db = format!("sqlite://{}/t.db", scratch.path().display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake")).arg("user").args(args).arg("--config").arg(&cfg_path).args(["--db", &db]).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let pw = password.to_str().unwrap();
+    let (ok, _, err) = run(&["add", "nina", "--role", "coordinator", "--password-file", pw]);
+    assert!(!ok && err.contains("--area"), "{err}");
+    let (ok, _, err) = run(&["add", "nina", "--role", "coordinator", "--area", "east", "--password-file", pw]);
+    assert!(!ok && err.contains("no area \"east\""), "{err}");
+    let (ok, _, err) = run(&["add", "boss", "--role", "admin", "--area", "north", "--password-file", pw]);
+    assert!(!ok && err.contains("every area"), "{err}");
+    assert!(run(&["add", "nina", "--role", "coordinator", "--area", "north", "--password-file", pw]).0);
+    assert!(run(&["add", "sam", "--role", "area-admin", "--area", "south", "--area", "north", "--password-file", pw]).0);
+    assert!(run(&["add", "boss", "--role", "admin", "--password-file", pw]).0);
+    let (ok, out, err) = run(&["areas", "nina", "--area", "south"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("nina works in south"), "{out}");
+    let (_, list, _) = run(&["list"]);
+    let line = |name: &str| list.lines().find(|l| l.starts_with(&format!("{name}\t"))).unwrap_or_else(|| panic!("{list}")).to_owned();
+    assert!(line("nina").ends_with("\tareas south"), "{list}");
+    assert!(line("sam").contains("\tarea-admin\t") && line("sam").ends_with("\tareas north,south"), "{list}");
+    assert!(line("boss").ends_with("\tareas every area"), "{list}");
 }

@@ -1319,3 +1319,6 @@ async fn counts_and_the_audit_search_leave_out_restricted_cases_closed_to_the_us
     assert!(http(a, "GET", "/admin/audit", Some(&boss), None).await.body.contains(&message));
     served.stop().await;
 }
+
+/// Access by area: every route, another area's user.
+mod areas;
