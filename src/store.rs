@@ -155,7 +155,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         for (version, sql) in MIGRATIONS {
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -176,7 +176,7 @@ impl Store {
             if *version == 14 {
                 audit::anchor_earlier_records(&mut tx, &stamp(clock.now())).await.context("migration 14: the chain over earlier audit records")?;
             }
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(version)
                 .bind(stamp(clock.now()))
                 .execute(&mut *tx)
@@ -214,7 +214,7 @@ impl Store {
 
     /// The message `reference` as received, if it was kept.
     pub async fn message_source(&self, reference: &str) -> Result<Option<Vec<u8>>> {
-        let row: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT s.message_row, s.raw FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = ?")
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT s.message_row, s.raw FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = $1")
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;
@@ -225,7 +225,7 @@ impl Store {
     /// An outbox row's message as it is (or was) sent.
     pub async fn outbox_raw(&self, outbox_id: i64) -> Result<String> {
         let (message_row, kind, sealed): (i64, String, Vec<u8>) =
-            sqlx::query_as("SELECT message_row, kind, raw FROM outbox WHERE id = ?").bind(outbox_id).fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT message_row, kind, raw FROM outbox WHERE id = $1").bind(outbox_id).fetch_one(&self.pool).await?;
         self.open_reply(message_row, &kind, &sealed).with_context(|| format!("outbox row {outbox_id}"))
     }
 
@@ -236,7 +236,7 @@ impl Store {
 
     /// Whether the message `reference` was kept as received.
     pub async fn has_message_source(&self, reference: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT s.message_row FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = ?").bind(reference).fetch_optional(&self.pool).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT s.message_row FROM message_sources s JOIN messages m ON m.id = s.message_row WHERE m.ref = $1").bind(reference).fetch_optional(&self.pool).await?;
         Ok(found.is_some())
     }
 
@@ -253,7 +253,7 @@ impl Store {
 
     /// The mailbox position of `folder`: (UIDVALIDITY, highest UID filed), if any.
     pub async fn mailbox_checkpoint(&self, folder: &str) -> Result<Option<(u32, u32)>> {
-        let row: Option<(i64, i64)> = sqlx::query_as("SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE folder = ?")
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE folder = $1")
             .bind(folder)
             .fetch_optional(&self.pool)
             .await?;
@@ -263,7 +263,7 @@ impl Store {
     /// Records that every message of `folder` up to `last_uid` (under `uidvalidity`) is filed.
     pub async fn set_mailbox_checkpoint(&self, folder: &str, uidvalidity: u32, last_uid: u32) -> Result<()> {
         sqlx::query(
-            "INSERT INTO mailbox_checkpoints (folder, uidvalidity, last_uid) VALUES (?, ?, ?) \
+            "INSERT INTO mailbox_checkpoints (folder, uidvalidity, last_uid) VALUES ($1, $2, $3) \
              ON CONFLICT (folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
         )
         .bind(folder)
@@ -277,7 +277,7 @@ impl Store {
     /// The outcome of the first message recorded with this content hash, if it was seen before.
     /// The first outcome of a message with these bytes, and its area.
     pub async fn first_outcome_by_sha256(&self, sha256: &str) -> Result<Option<(Outcome, String)>> {
-        let row: Option<(String, String)> = sqlx::query_as("SELECT outcome, area FROM messages WHERE sha256 = ? ORDER BY id LIMIT 1")
+        let row: Option<(String, String)> = sqlx::query_as("SELECT outcome, area FROM messages WHERE sha256 = $1 ORDER BY id LIMIT 1")
             .bind(sha256)
             .fetch_optional(&self.pool)
             .await?;
@@ -294,7 +294,7 @@ async fn fill_reply_message_ids(tx: &mut Transaction<'static, Sqlite>) -> Result
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, raw FROM outbox WHERE reply_message_id IS NULL").fetch_all(&mut **tx).await?;
     for (id, raw) in rows {
         if let Some(mid) = crate::mime::header_message_id(raw.as_bytes()) {
-            sqlx::query("UPDATE outbox SET reply_message_id = ? WHERE id = ?").bind(mid).bind(id).execute(&mut **tx).await?;
+            sqlx::query("UPDATE outbox SET reply_message_id = $1 WHERE id = $2").bind(mid).bind(id).execute(&mut **tx).await?;
         }
     }
     Ok(())
@@ -547,15 +547,15 @@ impl Tx {
             }
         }
         let dup: Option<i64> = match message_id {
-            Some(id) => sqlx::query_scalar("SELECT id FROM messages WHERE message_id = ? LIMIT 1").bind(id).fetch_optional(&mut *self.tx).await?,
-            None => sqlx::query_scalar("SELECT id FROM messages WHERE sha256 = ? LIMIT 1").bind(sha256).fetch_optional(&mut *self.tx).await?,
+            Some(id) => sqlx::query_scalar("SELECT id FROM messages WHERE message_id = $1 LIMIT 1").bind(id).fetch_optional(&mut *self.tx).await?,
+            None => sqlx::query_scalar("SELECT id FROM messages WHERE sha256 = $1 LIMIT 1").bind(sha256).fetch_optional(&mut *self.tx).await?,
         };
         found.history.duplicate_message = dup.is_some();
 
         for h in attachment_hashes {
             let row = sqlx::query(
                 "SELECT c.id, c.ref, c.meeting_date, c.person_id FROM attachments a JOIN messages m ON m.id = a.message_row \
-                 JOIN cases c ON c.id = m.case_id WHERE a.sha256 = ? AND c.area = ? ORDER BY m.id DESC LIMIT 1",
+                 JOIN cases c ON c.id = m.case_id WHERE a.sha256 = $1 AND c.area = $2 ORDER BY m.id DESC LIMIT 1",
             )
             .bind(h)
             .bind(area)
@@ -569,7 +569,7 @@ impl Tx {
         }
 
         if let (Some(name), Some(dob)) = (&victim.name, victim.dob) {
-            let rows = sqlx::query("SELECT id, ref, name, area FROM people WHERE dob = ? ORDER BY id")
+            let rows = sqlx::query("SELECT id, ref, name, area FROM people WHERE dob = $1 ORDER BY id")
                 .bind(crate::identity::candidates_key(dob))
                 .fetch_all(&mut *self.tx)
                 .await?;
@@ -590,7 +590,7 @@ impl Tx {
             // An earlier referral of this victim still waiting for a coordinator's review.
             let rows = sqlx::query(
                 "SELECT v.name FROM review_victims v JOIN messages m ON m.id = v.message_row \
-                 WHERE v.dob = ? AND m.outcome = ? AND m.area = ? ORDER BY v.message_row DESC LIMIT 50",
+                 WHERE v.dob = $1 AND m.outcome = $2 AND m.area = $3 ORDER BY v.message_row DESC LIMIT 50",
             )
             .bind(crate::identity::candidates_key(dob))
             .bind(Outcome::Review.as_str())
@@ -604,7 +604,7 @@ impl Tx {
         if let (None, Some(name), Some(dob)) = (&found.person, &victim.name, victim.dob) {
             // A person recorded without a date of birth (a form left it blank) may be this one:
             // the name alone cannot say, so a person decides rather than a rejection.
-            let rows = sqlx::query("SELECT name FROM people WHERE dob IS NULL AND area = ? ORDER BY id DESC LIMIT 200").bind(area).fetch_all(&mut *self.tx).await?;
+            let rows = sqlx::query("SELECT name FROM people WHERE dob IS NULL AND area = $1 ORDER BY id DESC LIMIT 200").bind(area).fetch_all(&mut *self.tx).await?;
             if any_same_person(&rows, name, dob)? {
                 found.history.earlier_review = true;
             }
@@ -612,8 +612,8 @@ impl Tx {
         if let Some(p) = &found.person {
             let today = arrived.to_string();
             let pending = sqlx::query(
-                "SELECT id, ref, meeting_date FROM cases WHERE person_id = ? AND status = 'pending' \
-                 AND (meeting_date IS NULL OR meeting_date >= ?) ORDER BY opened_at DESC LIMIT 1",
+                "SELECT id, ref, meeting_date FROM cases WHERE person_id = $1 AND status = 'pending' \
+                 AND (meeting_date IS NULL OR meeting_date >= $2) ORDER BY opened_at DESC LIMIT 1",
             )
             .bind(p.id)
             .bind(&today)
@@ -628,7 +628,7 @@ impl Tx {
             };
             let last = sqlx::query(
                 "SELECT r.referred_on, c.status, c.meeting_date FROM referrals r JOIN cases c ON c.id = r.case_id \
-                 WHERE r.person_id = ? AND r.referred_on <= ? ORDER BY r.referred_on DESC LIMIT 1",
+                 WHERE r.person_id = $1 AND r.referred_on <= $2 ORDER BY r.referred_on DESC LIMIT 1",
             )
             .bind(p.id)
             .bind(&today)
@@ -661,7 +661,7 @@ impl Tx {
         let sql = format!(
             "SELECT o.id, o.kind, o.reply_message_id, m.ref FROM outbox o JOIN messages m ON m.id = o.message_row \
              WHERE o.reply_message_id IN ({}) ORDER BY o.id",
-            vec!["?"; ids.len()].join(", ")
+            (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in ids {
@@ -677,14 +677,14 @@ impl Tx {
     /// never claims them again.
     pub async fn mark_bounced(&mut self, outbox_ids: &[i64], at: &str) -> Result<()> {
         for id in outbox_ids {
-            sqlx::query("UPDATE outbox SET bounced_at = ? WHERE id = ? AND bounced_at IS NULL").bind(at).bind(id).execute(&mut *self.tx).await?;
+            sqlx::query("UPDATE outbox SET bounced_at = $1 WHERE id = $2 AND bounced_at IS NULL").bind(at).bind(id).execute(&mut *self.tx).await?;
         }
         Ok(())
     }
 
     async fn next(&mut self, name: &str) -> Result<i64> {
         let v: i64 = sqlx::query_scalar(
-            "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+            "INSERT INTO sequences (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
         )
         .bind(name)
         .fetch_one(&mut *self.tx)
@@ -706,7 +706,7 @@ impl Tx {
             PersonPlace::Known { id, reference } => {
                 let r = match reference {
                     Some(r) => r.to_owned(),
-                    None => sqlx::query_scalar("SELECT ref FROM people WHERE id = ?").bind(id).fetch_one(&mut *self.tx).await?,
+                    None => sqlx::query_scalar("SELECT ref FROM people WHERE id = $1").bind(id).fetch_one(&mut *self.tx).await?,
                 };
                 placed.person = Some((id, r));
                 id
@@ -714,7 +714,7 @@ impl Tx {
             PersonPlace::New(p) => {
                 let n = self.next("person").await?;
                 let pref = format!("P{n:06}");
-                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at, area) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+                let id: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at, area) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                     .bind(&pref)
                     .bind(p.name)
                     .bind(p.key)
@@ -731,7 +731,7 @@ impl Tx {
         match case {
             CasePlace::None => {}
             CasePlace::Join(case_id) => {
-                let r = sqlx::query("SELECT ref, meeting_date FROM cases WHERE id = ?").bind(case_id).fetch_one(&mut *self.tx).await?;
+                let r = sqlx::query("SELECT ref, meeting_date FROM cases WHERE id = $1").bind(case_id).fetch_one(&mut *self.tx).await?;
                 placed.case = Some((case_id, r.try_get("ref")?, parse_date(r.try_get("meeting_date")?)));
             }
             CasePlace::Open(c) => {
@@ -745,7 +745,7 @@ impl Tx {
                         format.reference(year, seq as u64)
                     }
                 };
-                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source, area) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
+                let id: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source, area) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                     .bind(&cref)
                     .bind(person_id)
                     .bind(c.status)
@@ -766,7 +766,7 @@ impl Tx {
     /// referral), when both are there.
     pub async fn add_referral(&mut self, placed: &Placed, message_row: Option<i64>, referred_on: NaiveDate, source: &str) -> Result<()> {
         if let (Some((case_id, _, _)), Some((person_id, _))) = (&placed.case, &placed.person) {
-            sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES ($1, $2, $3, $4, $5)")
                 .bind(case_id)
                 .bind(person_id)
                 .bind(message_row)
@@ -781,14 +781,14 @@ impl Tx {
     /// The areas a message whose area could not be told may be for.
     pub async fn keep_candidates(&mut self, row: i64, areas: &[&str]) -> Result<()> {
         for a in areas {
-            sqlx::query("INSERT INTO message_candidates (message_row, area) VALUES (?, ?) ON CONFLICT DO NOTHING").bind(row).bind(a).execute(&mut *self.tx).await?;
+            sqlx::query("INSERT INTO message_candidates (message_row, area) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(row).bind(a).execute(&mut *self.tx).await?;
         }
         Ok(())
     }
 
     /// The decision row of a message: who decided what, when.
     pub async fn decision_row(&mut self, row: i64, outcome: Outcome, reasons: &[String], by: &str, now: &str) -> Result<()> {
-        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(row)
             .bind(outcome.as_str())
             .bind(serde_json::to_string(reasons)?)
@@ -839,7 +839,7 @@ impl Tx {
         let row: i64 = sqlx::query_scalar(
             "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, \
              case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at, area) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id",
         )
         .bind(reference)
         .bind(m.message_id)
@@ -865,14 +865,14 @@ impl Tx {
         .await?;
         cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?).await?;
         for criterion in &m.criteria {
-            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES (?, ?) ON CONFLICT (message_row, criterion) DO NOTHING")
+            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES ($1, $2) ON CONFLICT (message_row, criterion) DO NOTHING")
                 .bind(row)
                 .bind(criterion.as_str())
                 .execute(&mut *self.tx)
                 .await?;
         }
         for (sha, kind, name, size) in &m.attachments {
-            sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES ($1, $2, $3, $4, $5)")
                 .bind(row)
                 .bind(sha)
                 .bind(kind)
@@ -890,7 +890,7 @@ impl Tx {
     /// Keeps the victim a review item names (when it matched nobody), so that a later referral
     /// of the same person is not decided as if this one had not arrived.
     pub async fn keep_review_victim(&mut self, message_row: i64, name: &PersonName, dob: NaiveDate) -> Result<()> {
-        sqlx::query("INSERT INTO review_victims (message_row, name, dob) VALUES (?, ?, ?) ON CONFLICT (message_row) DO NOTHING")
+        sqlx::query("INSERT INTO review_victims (message_row, name, dob) VALUES ($1, $2, $3) ON CONFLICT (message_row) DO NOTHING")
             .bind(message_row)
             .bind(name.as_written())
             .bind(crate::identity::candidates_key(dob))
@@ -904,7 +904,7 @@ impl Tx {
     pub async fn queue_reply(&mut self, message_row: i64, reply: &crate::reply::Reply, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, attempts, created_at, reply_message_id) \
-             VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (message_row, kind) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7) ON CONFLICT (message_row, kind) DO NOTHING",
         )
         .bind(message_row)
         .bind(reply.kind.as_str())
@@ -919,14 +919,14 @@ impl Tx {
     }
 
     pub async fn record(&mut self, row: i64) -> Result<MessageRecord> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = ?"))).bind(row).fetch_one(&mut *self.tx).await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1"))).bind(row).fetch_one(&mut *self.tx).await?;
         message_record(&r)
     }
 
     /// Keeps the message as received, sealed with the data key, for the coordinators' downloads.
     pub async fn keep_source(&mut self, message_row: i64, raw: &[u8]) -> Result<()> {
         let sealed = self.data.seal(Place::MessageSource { message_row }, raw);
-        sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES (?, ?)").bind(message_row).bind(sealed).execute(&mut *self.tx).await?;
+        sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES ($1, $2)").bind(message_row).bind(sealed).execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -962,7 +962,7 @@ impl Tx {
     /// import can be run again. New rows are dated `now`; the case opened on the day referred
     /// (its midnight, UTC).
     pub async fn import_referral(&mut self, p: &PastReferral, area: &str, today: NaiveDate, now: DateTime<Utc>, counts: &mut Imported) -> Result<()> {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(&p.reference).fetch_optional(&mut *self.tx).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = $1").bind(&p.reference).fetch_optional(&mut *self.tx).await?;
         if exists.is_some() {
             return Ok(());
         }
@@ -1062,8 +1062,8 @@ impl Store {
     pub async fn claim_reply(&self, now: &str, lease_until: &str) -> Result<Option<ClaimedReply>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("claiming an outbox row")?;
         let due: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) \
-             OR (status = 'sending' AND claimed_until <= ?)) ORDER BY id LIMIT 1",
+            "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) \
+             OR (status = 'sending' AND claimed_until <= $2)) ORDER BY id LIMIT 1",
         )
         .bind(now)
         .bind(now)
@@ -1071,7 +1071,7 @@ impl Store {
         .await
         .context("claiming an outbox row")?;
         let Some((id, was)) = due else { return Ok(None) };
-        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = ? RETURNING id, message_row, kind, recipient, raw, attempts, created_at")
+        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = $1 WHERE id = $2 RETURNING id, message_row, kind, recipient, raw, attempts, created_at")
             .bind(lease_until)
             .bind(id)
             .fetch_one(&mut *tx)
@@ -1079,7 +1079,7 @@ impl Store {
             .context("claiming an outbox row")?;
         let interrupted = was == "sending";
         if interrupted {
-            sqlx::query("INSERT INTO outbox_attempts (outbox_id, at, outcome, code, detail) VALUES (?, ?, 'interrupted', NULL, ?)")
+            sqlx::query("INSERT INTO outbox_attempts (outbox_id, at, outcome, code, detail) VALUES ($1, $2, 'interrupted', NULL, $3)")
                 .bind(id)
                 .bind(now)
                 .bind("the sender holding this reply stopped during its attempt; it may have been delivered, so it is sent again and may arrive twice")
@@ -1104,7 +1104,7 @@ impl Store {
     /// those send times. Coordinators' notices are not replies and do not count.
     pub async fn replies_sent_since(&self, recipient: &str, since: &str) -> Result<(i64, Option<String>)> {
         let r = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower(?) AND sent_at >= ? AND kind <> ?",
+            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower($1) AND sent_at >= $2 AND kind <> $3",
         )
             .bind(recipient)
             .bind(since)
@@ -1117,7 +1117,7 @@ impl Store {
     /// Puts a claimed row back to wait until `until` without counting an attempt (the
     /// per-recipient cap was reached).
     pub async fn reply_waits(&self, id: i64, until: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET status = 'pending', claimed_until = NULL, next_attempt_at = ? WHERE id = ? AND status = 'sending'")
+        sqlx::query("UPDATE outbox SET status = 'pending', claimed_until = NULL, next_attempt_at = $1 WHERE id = $2 AND status = 'sending'")
             .bind(until)
             .bind(id)
             .execute(&self.pool)
@@ -1135,8 +1135,8 @@ impl Store {
             AttemptEnd::Refused => ("refused", "refused", None, false),
         };
         sqlx::query(
-            "UPDATE outbox SET status = ?, attempts = attempts + ?, next_attempt_at = ?, claimed_until = NULL, \
-             last_error = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+            "UPDATE outbox SET status = $1, attempts = attempts + $2, next_attempt_at = $3, claimed_until = NULL, \
+             last_error = $4, sent_at = CASE WHEN $5 = 'sent' THEN $6 ELSE sent_at END WHERE id = $7",
         )
         .bind(status)
         .bind(i64::from(counts))
@@ -1147,7 +1147,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO outbox_attempts (outbox_id, at, outcome, code, detail) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO outbox_attempts (outbox_id, at, outcome, code, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(at)
             .bind(outcome)
@@ -1168,7 +1168,7 @@ impl Store {
         const SELECT: &str = "SELECT id, message_row, kind, recipient, status, attempts, last_error, next_attempt_at, sent_at, bounced_at FROM outbox";
         let rows = match message_row {
             // Indexed by outbox_one_per_message (message_row, kind).
-            Some(row) => sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE message_row = ? ORDER BY id"))).bind(row).fetch_all(&self.pool).await?,
+            Some(row) => sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE message_row = $1 ORDER BY id"))).bind(row).fetch_all(&self.pool).await?,
             None => sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY id"))).fetch_all(&self.pool).await?,
         };
         rows.iter()
@@ -1191,7 +1191,7 @@ impl Store {
 
     /// The attempts recorded for one outbox row, in order.
     pub async fn outbox_attempts(&self, outbox_id: i64) -> Result<Vec<OutboxAttempt>> {
-        let rows = sqlx::query("SELECT at, outcome, code, detail FROM outbox_attempts WHERE outbox_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT at, outcome, code, detail FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id")
             .bind(outbox_id)
             .fetch_all(&self.pool)
             .await?;
@@ -1225,7 +1225,7 @@ mod tests {
     }
 
     const MESSAGE: &str = "INSERT INTO messages (ref, message_id, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
-                           VALUES (?, 'orig@nhs.example.test', 'x', '2026-01-20', 'accepted', '[]', '[]', 'none', 'acknowledgement', '[]', '{}', '2026-01-20') RETURNING id";
+                           VALUES ($1, 'orig@nhs.example.test', 'x', '2026-01-20', 'accepted', '[]', '[]', 'none', 'acknowledgement', '[]', '{}', '2026-01-20') RETURNING id";
 
     fn t0() -> DateTime<Utc> {
         "2026-01-20T09:00:00Z".parse().unwrap()
@@ -1313,7 +1313,7 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
         let mut tx = store.begin().await.unwrap();
         let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
-        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = ?").bind(row).execute(&mut *tx.tx).await.unwrap();
+        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = $1").bind(row).execute(&mut *tx.tx).await.unwrap();
         tx.keep_review_victim(row, &PersonName::parse("Shannon Pennington").unwrap(), dob).await.unwrap();
         tx.commit().await.unwrap();
 
@@ -1327,7 +1327,7 @@ mod tests {
         let other_name = tx.look_up(None, &Refers::default(), "c", &[], &look("Jade Pennington", dob), "default", day).await.unwrap();
         assert!(!other_name.history.earlier_review);
         // Once a coordinator has decided the earlier one, it no longer holds the later ones back.
-        sqlx::query("UPDATE messages SET outcome = 'rejected' WHERE id = ?").bind(row).execute(&mut *tx.tx).await.unwrap();
+        sqlx::query("UPDATE messages SET outcome = 'rejected' WHERE id = $1").bind(row).execute(&mut *tx.tx).await.unwrap();
         let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), "default", day).await.unwrap();
         assert!(!decided.history.earlier_review);
     }
@@ -1341,10 +1341,10 @@ mod tests {
             sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
             for (version, sql) in &MIGRATIONS[..3] {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'then')").bind(version).execute(&pool).await.unwrap();
             }
             let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2025-00001").fetch_one(&pool).await.unwrap();
-            sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at) VALUES (?, 'rejection', 'a@x.test', 's', ?, 'sent', 'then')")
+            sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at) VALUES ($1, 'rejection', 'a@x.test', 's', $2, 'sent', 'then')")
                 .bind(row)
                 .bind("From: marac@marac.example.test\r\nMessage-ID: <rejection.in-2025-00001@marac.example.test>\r\nSubject: s\r\n\r\nbody\r\n")
                 .execute(&pool)
@@ -1372,19 +1372,19 @@ mod tests {
             sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
             for (version, sql) in &MIGRATIONS[..5] {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'then')").bind(version).execute(&pool).await.unwrap();
             }
             sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, 'then')").execute(&pool).await.unwrap();
             // Same meeting, same DASH score: the one with strangulation and a child goes first,
             // then the one with a child only, though both arrived later than the third.
             for (i, (yes, children, agency)) in [(&[1u64, 2][..], 0, "Police"), (&[15, 3][..], 1, "NHS"), (&[4, 5][..], 1, "IDVA")].iter().enumerate() {
-                let case: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, 1, 'pending', '2026-02-10', 'then', 'email') RETURNING id")
+                let case: i64 = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ($1, 1, 'pending', '2026-02-10', 'then', 'email') RETURNING id")
                     .bind(format!("C{i}"))
                     .fetch_one(&pool)
                     .await
                     .unwrap();
                 sqlx::query("INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, case_kind, case_id, person_id, reply_kind, reply_to, inspection, processed_at) \
-                             VALUES (?, 'x', ?, 'accepted', '[\"visible_high_risk\"]', '[]', 2, 22, 0, 'new', ?, 1, 'acknowledgement', '[]', ?, 'then')")
+                             VALUES ($1, 'x', $2, 'accepted', '[\"visible_high_risk\"]', '[]', 2, 22, 0, 'new', $3, 1, 'acknowledgement', '[]', $4, 'then')")
                     .bind(format!("IN-{i}"))
                     .bind(format!("2026-01-0{}", i + 1))
                     .bind(case)
@@ -1411,7 +1411,7 @@ mod tests {
             // Up to migration 13 (14 anchors the audit records written before it; 16 is tested).
             for (version, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v < 14) {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2025-01-14T10:02:03.123456789+00:00')").bind(version).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, '2025-01-14T10:02:03.123456789+00:00')").bind(version).execute(&pool).await.unwrap();
             }
             sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, '2025-01-14T10:02:03.5+01:00')").execute(&pool).await.unwrap();
             sqlx::query("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ('C1', 1, 'pending', '2025-02-10', '2025-01-14T10:02:03+01:00', 'email')").execute(&pool).await.unwrap();
@@ -1420,7 +1420,7 @@ mod tests {
             for (r, arrived) in [("IN-1", "2025-01-14T10:02:03+01:00"), ("IN-2", "2025-01-14T04:30:00-05:00"), ("IN-3", "2025-01-14T09:15:00Z"), ("IN-4", "not a time")] {
                 sqlx::query(
                     "INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
-                     VALUES (?, ?, ?, 'review', '[]', '[]', 'none', 'none', '[]', '{}', '2025-01-14T09:40:00.987654+00:00')",
+                     VALUES ($1, $2, $3, 'review', '[]', '[]', 'none', 'none', '[]', '{}', '2025-01-14T09:40:00.987654+00:00')",
                 )
                 .bind(r)
                 .bind(r)

@@ -170,7 +170,7 @@ pub struct Enrolment<'a> {
 /// Failures, from `login_attempts`: neither a success nor an unchecked attempt.
 const FAILED: &str = "outcome IN ('checking', 'failed')";
 
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, object, client, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, object, client, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 impl Store {
     /// Adds a user from the command line; fails when the name is taken.
@@ -186,11 +186,11 @@ impl Store {
             return Err(StoreError::refused("a user name is 1 to 64 letters, digits and . _ - @"));
         }
         let mut tx = self.begin().await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx.tx).await?;
         if taken.is_some() {
             return Err(StoreError::refused(format!("a user named {name:?} already exists")));
         }
-        sqlx::query("INSERT INTO users (name, role, password_hash, disabled, created_at, totp_secret) VALUES (?, ?, ?, 0, ?, ?)")
+        sqlx::query("INSERT INTO users (name, role, password_hash, disabled, created_at, totp_secret) VALUES ($1, $2, $3, 0, $4, $5)")
             .bind(name)
             .bind(role.as_str())
             .bind(password_hash)
@@ -202,18 +202,18 @@ impl Store {
         // A user of the areas' roles starts in the one area of a file without areas; with
         // several, `set_user_areas` names theirs.
         if role != Role::Admin {
-            sqlx::query("INSERT INTO user_areas (user_id, area) SELECT id, ? FROM users WHERE name = ?").bind(crate::config::DEFAULT_AREA).bind(name).execute(&mut *tx.tx).await?;
+            sqlx::query("INSERT INTO user_areas (user_id, area) SELECT id, $1 FROM users WHERE name = $2").bind(crate::config::DEFAULT_AREA).bind(name).execute(&mut *tx.tx).await?;
         }
         tx.commit().await
     }
 
     /// The areas user `user_id` works in, by id; None for the deployment's admins (every area).
     pub async fn user_areas(&self, user_id: i64) -> Result<Option<Vec<String>>> {
-        let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = ?").bind(user_id).fetch_optional(&self.pool).await?;
+        let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
         if role.as_deref() == Some(Role::Admin.as_str()) {
             return Ok(None);
         }
-        Ok(Some(sqlx::query_scalar("SELECT area FROM user_areas WHERE user_id = ? ORDER BY area").bind(user_id).fetch_all(&self.pool).await?))
+        Ok(Some(sqlx::query_scalar("SELECT area FROM user_areas WHERE user_id = $1 ORDER BY area").bind(user_id).fetch_all(&self.pool).await?))
     }
 
     /// Every user's areas, by user name (the deployment's admins have none listed: every area).
@@ -233,11 +233,11 @@ impl Store {
             return Err(StoreError::refused(format!("{bad:?} is not an area id")));
         }
         let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx.tx).await?;
         let Some(id) = id else { return Err(StoreError::refused(format!("no user named {name:?}"))) };
-        sqlx::query("DELETE FROM user_areas WHERE user_id = ?").bind(id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM user_areas WHERE user_id = $1").bind(id).execute(&mut *tx.tx).await?;
         for a in areas {
-            sqlx::query("INSERT INTO user_areas (user_id, area) VALUES (?, ?) ON CONFLICT DO NOTHING").bind(id).bind(a).execute(&mut *tx.tx).await?;
+            sqlx::query("INSERT INTO user_areas (user_id, area) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(a).execute(&mut *tx.tx).await?;
         }
         let detail = areas.join(", ");
         tx.audit(&Audit { at: now, actor, action: "user.areas", object: Some(name), client, detail: Some(&detail) }).await?;
@@ -252,9 +252,9 @@ impl Store {
     /// [`Store::set_password`], audited as done by `actor` from `client`.
     pub async fn set_password_by(&self, name: &str, password_hash: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET password_hash = ? WHERE name = ? RETURNING id").bind(password_hash).bind(name).fetch_optional(&mut *tx.tx).await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET password_hash = $1 WHERE name = $2 RETURNING id").bind(password_hash).bind(name).fetch_optional(&mut *tx.tx).await?;
         let Some(id) = id else { return Ok(false) };
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx.tx).await?;
         tx.audit(&Audit { at: now, actor, action: "user.passwd", object: Some(name), client, detail: None }).await?;
         tx.commit().await?;
         Ok(true)
@@ -264,7 +264,7 @@ impl Store {
     /// there is no such user.
     pub async fn enable_user_by(&self, name: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 0 WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 0 WHERE name = $1 RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
         if id.is_none() {
             return Ok(false);
         }
@@ -281,9 +281,9 @@ impl Store {
     /// [`Store::disable_user`], audited as done by `actor` from `client`.
     pub async fn disable_user_by(&self, name: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = $1 RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
         let Some(id) = id else { return Ok(false) };
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx.tx).await?;
         tx.audit(&Audit { at: now, actor, action: "user.disable", object: Some(name), client, detail: None }).await?;
         tx.commit().await?;
         Ok(true)
@@ -296,7 +296,7 @@ impl Store {
 
     /// The user of that name with their password hash, for signing in.
     pub async fn user_for_login(&self, name: &str) -> Result<Option<(User, String)>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = ?"))).bind(name).fetch_optional(&self.pool).await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = $1"))).bind(name).fetch_optional(&self.pool).await?;
         r.map(|r| Ok((user(&r)?, r.try_get("password_hash")?))).transpose()
     }
 
@@ -312,7 +312,7 @@ impl Store {
         let r = sqlx::query(
             "SELECT s.id AS sid, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id, u.name, u.role, u.disabled, u.created_at, \
              (u.totp_secret IS NOT NULL) AS totp \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.disabled = 0",
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -330,14 +330,14 @@ impl Store {
     }
 
     pub async fn touch_session(&self, id: i64, now: &str) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?").bind(now).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(id).execute(&self.pool).await?;
         Ok(())
     }
 
     /// Ends a session (sign-out, or a timeout), audited when `audit` is given.
     pub async fn end_session(&self, id: i64, audit: Option<Audit<'_>>) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&mut *tx.tx).await?;
         if let Some(a) = audit {
             tx.audit(&a).await?;
         }
@@ -383,7 +383,7 @@ impl Store {
         if let Some(v) = &visible {
             sql.push_str(&format!(" AND {v}"));
         }
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
             q = q.bind(b);
@@ -410,30 +410,32 @@ impl Store {
 fn audit_conditions(filter: &AuditFilter) -> (String, Vec<String>) {
     let mut sql = String::from(" WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
+    // Each condition's placeholder is numbered by the values bound before it.
+    let mut cond = |sql: &mut String, text: &str, value: String| {
+        binds.push(value);
+        sql.push_str(&text.replace("$N", &format!("${}", binds.len())));
+    };
     if let Some(actor) = &filter.actor {
-        sql.push_str(" AND actor = ?");
-        binds.push(actor.clone());
+        cond(&mut sql, " AND actor = $N", actor.clone());
     }
     if let Some(action) = &filter.action {
-        sql.push_str(" AND action = ?");
-        binds.push(action.clone());
+        cond(&mut sql, " AND action = $N", action.clone());
     }
     if let Some(reference) = &filter.reference {
         // A victim record stands for every case and message of that victim (now).
-        sql.push_str(
-            " AND (object = ? \
-             OR object IN (SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE p.ref = ?) \
-             OR object IN (SELECT m.ref FROM messages m JOIN people p ON p.id = m.person_id WHERE p.ref = ?))",
+        cond(
+            &mut sql,
+            " AND (object = $N \
+             OR object IN (SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE p.ref = $N) \
+             OR object IN (SELECT m.ref FROM messages m JOIN people p ON p.id = m.person_id WHERE p.ref = $N))",
+            reference.clone(),
         );
-        binds.extend([reference.clone(), reference.clone(), reference.clone()]);
     }
     if let Some(from) = filter.from {
-        sql.push_str(" AND at >= ?");
-        binds.push(from.format("%Y-%m-%d").to_string());
+        cond(&mut sql, " AND at >= $N", from.format("%Y-%m-%d").to_string());
     }
     if let Some(to) = filter.to {
-        sql.push_str(" AND at < ?");
-        binds.push((to + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
+        cond(&mut sql, " AND at < $N", (to + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
     }
     (sql, binds)
 }
@@ -448,14 +450,14 @@ impl Store {
     /// address) after each failure, so a flood of refusals writes no flood of records.
     pub async fn begin_attempt(&self, account: &str, client: &str, at: &str, since: &str, admit: impl FnOnce(&AttemptCounts) -> Option<Refusal>) -> Result<Result<i64, Refusal>> {
         let mut tx = self.begin().await?;
-        let last_ok: Option<String> = sqlx::query_scalar("SELECT MAX(at) FROM login_attempts WHERE account = ? AND client = ? AND outcome = 'ok' AND at >= ?")
+        let last_ok: Option<String> = sqlx::query_scalar("SELECT MAX(at) FROM login_attempts WHERE account = $1 AND client = $2 AND outcome = 'ok' AND at >= $3")
             .bind(account)
             .bind(client)
             .bind(since)
             .fetch_one(&mut *tx.tx)
             .await?;
         let (pair, pair_last): (i64, Option<String>) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE account = ? AND client = ? AND at >= ? AND at > ? AND {FAILED}"
+            "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE account = $1 AND client = $2 AND at >= $3 AND at > $4 AND {FAILED}"
         )))
         .bind(account)
         .bind(client)
@@ -464,17 +466,17 @@ impl Store {
         .fetch_one(&mut *tx.tx)
         .await?;
         let (address, address_last): (i64, Option<String>) =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*), MAX(at) FROM login_attempts WHERE client = ? AND at >= ? AND {FAILED}"))).bind(client).bind(since).fetch_one(&mut *tx.tx).await?;
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*), MAX(at) FROM login_attempts WHERE client = $1 AND at >= $2 AND {FAILED}"))).bind(client).bind(since).fetch_one(&mut *tx.tx).await?;
         let account_failures: i64 =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM login_attempts WHERE account = ? AND at >= ? AND {FAILED}"))).bind(account).bind(since).fetch_one(&mut *tx.tx).await?;
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM login_attempts WHERE account = $1 AND at >= $2 AND {FAILED}"))).bind(account).bind(since).fetch_one(&mut *tx.tx).await?;
         let counts = AttemptCounts { pair, pair_last, address, address_last, account: account_failures };
         if let Some(refusal) = admit(&counts) {
             let told: i64 = if refusal.address_wide {
                 let after = counts.address_last.clone().unwrap_or_else(|| since.to_owned());
-                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.throttled' AND client = ? AND at >= ?").bind(client).bind(after).fetch_one(&mut *tx.tx).await?
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.throttled' AND client = $1 AND at >= $2").bind(client).bind(after).fetch_one(&mut *tx.tx).await?
             } else {
                 let after = counts.pair_last.clone().unwrap_or_else(|| since.to_owned());
-                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.throttled' AND actor = ? AND at >= ? AND client = ?")
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.throttled' AND actor = $1 AND at >= $2 AND client = $3")
                     .bind(account)
                     .bind(after)
                     .bind(client)
@@ -488,7 +490,7 @@ impl Store {
             tx.commit().await?;
             return Ok(Err(refusal));
         }
-        let id: i64 = sqlx::query_scalar("INSERT INTO login_attempts (at, account, client, outcome) VALUES (?, ?, ?, 'checking') RETURNING id")
+        let id: i64 = sqlx::query_scalar("INSERT INTO login_attempts (at, account, client, outcome) VALUES ($1, $2, $3, 'checking') RETURNING id")
             .bind(at)
             .bind(account)
             .bind(client)
@@ -500,26 +502,26 @@ impl Store {
 
     /// How attempt `id` ended. One left `checking` (the request was dropped) stays a failure.
     pub async fn finish_attempt(&self, id: i64, outcome: AttemptOutcome) -> Result<()> {
-        sqlx::query("UPDATE login_attempts SET outcome = ? WHERE id = ? AND outcome = 'checking'").bind(outcome.as_str()).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE login_attempts SET outcome = $1 WHERE id = $2 AND outcome = 'checking'").bind(outcome.as_str()).bind(id).execute(&self.pool).await?;
         Ok(())
     }
 
     /// How many attempts for `account` (from anywhere) had their password checked, or are being
     /// checked, since `since`: what a flood of guesses got evaluated.
     pub async fn attempts_checked(&self, account: &str, since: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE account = ? AND at >= ? AND outcome <> 'unchecked'").bind(account).bind(since).fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE account = $1 AND at >= $2 AND outcome <> 'unchecked'").bind(account).bind(since).fetch_one(&self.pool).await?)
     }
 
     /// The user's TOTP secret (base32), if they enrolled.
     pub async fn totp_secret(&self, user_id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = ?").bind(user_id).fetch_optional(&self.pool).await?.flatten())
+        Ok(sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?.flatten())
     }
 
     /// Takes the code of `step` for the user: false when a code of this step or a later one
     /// was accepted already (a replay). One statement, so two requests cannot both take it.
     pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
         let taken: Option<i64> = sqlx::query_scalar(
-            "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?) RETURNING id",
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $3) RETURNING id",
         )
         .bind(step)
         .bind(user_id)
@@ -534,7 +536,7 @@ impl Store {
     pub async fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: &str) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
         let used: Option<i64> = sqlx::query_scalar(
-            "UPDATE totp_recovery_codes SET used_at = ? WHERE id = (SELECT id FROM totp_recovery_codes WHERE user_id = ? AND code_hash = ? AND used_at IS NULL LIMIT 1) RETURNING id",
+            "UPDATE totp_recovery_codes SET used_at = $1 WHERE id = (SELECT id FROM totp_recovery_codes WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL LIMIT 1) RETURNING id",
         )
         .bind(now)
         .bind(user_id)
@@ -544,21 +546,21 @@ impl Store {
         if used.is_none() {
             return Ok(None);
         }
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = ? AND used_at IS NULL").bind(user_id).fetch_one(&mut *tx.tx).await?;
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user_id).fetch_one(&mut *tx.tx).await?;
         tx.commit().await?;
         Ok(Some(left))
     }
 
     /// How many unused recovery codes the user has.
     pub async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = ? AND used_at IS NULL").bind(user_id).fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user_id).fetch_one(&self.pool).await?)
     }
 
     /// Keeps an enrolment under way (the user's earlier ones are dropped).
     pub async fn start_enrolment(&self, user_id: i64, token_hash: &str, secret: &str, now: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM totp_enrolments WHERE user_id = ?").bind(user_id).execute(&mut *tx.tx).await?;
-        sqlx::query("INSERT INTO totp_enrolments (token_hash, user_id, secret, created_at) VALUES (?, ?, ?, ?)").bind(token_hash).bind(user_id).bind(secret).bind(now).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM totp_enrolments WHERE user_id = $1").bind(user_id).execute(&mut *tx.tx).await?;
+        sqlx::query("INSERT INTO totp_enrolments (token_hash, user_id, secret, created_at) VALUES ($1, $2, $3, $4)").bind(token_hash).bind(user_id).bind(secret).bind(now).execute(&mut *tx.tx).await?;
         tx.commit().await
     }
 
@@ -567,7 +569,7 @@ impl Store {
     pub async fn enrolment(&self, token_hash: &str, since: &str) -> Result<Option<(User, String)>> {
         let r = sqlx::query(
             "SELECT u.id, u.name, u.role, u.disabled, u.created_at, 0 AS totp, e.secret FROM totp_enrolments e JOIN users u ON u.id = e.user_id \
-             WHERE e.token_hash = ? AND e.created_at >= ? AND u.disabled = 0 AND u.totp_secret IS NULL",
+             WHERE e.token_hash = $1 AND e.created_at >= $2 AND u.disabled = 0 AND u.totp_secret IS NULL",
         )
         .bind(token_hash)
         .bind(since)
@@ -581,8 +583,8 @@ impl Store {
     /// meanwhile (another tab) or the enrolment is gone.
     pub async fn complete_enrolment(&self, e: &Enrolment<'_>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let gone = sqlx::query("DELETE FROM totp_enrolments WHERE token_hash = ? AND user_id = ?").bind(e.enrolment_token_hash).bind(e.user.id).execute(&mut *tx.tx).await?.rows_affected() == 0;
-        let set: Option<i64> = sqlx::query_scalar("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ? AND totp_secret IS NULL AND disabled = 0 RETURNING id")
+        let gone = sqlx::query("DELETE FROM totp_enrolments WHERE token_hash = $1 AND user_id = $2").bind(e.enrolment_token_hash).bind(e.user.id).execute(&mut *tx.tx).await?.rows_affected() == 0;
+        let set: Option<i64> = sqlx::query_scalar("UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3 AND totp_secret IS NULL AND disabled = 0 RETURNING id")
             .bind(e.secret)
             .bind(e.step)
             .bind(e.user.id)
@@ -591,9 +593,9 @@ impl Store {
         if gone || set.is_none() {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM totp_recovery_codes WHERE user_id = ?").bind(e.user.id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM totp_recovery_codes WHERE user_id = $1").bind(e.user.id).execute(&mut *tx.tx).await?;
         for h in e.recovery_hashes {
-            sqlx::query("INSERT INTO totp_recovery_codes (user_id, code_hash) VALUES (?, ?)").bind(e.user.id).bind(h).execute(&mut *tx.tx).await?;
+            sqlx::query("INSERT INTO totp_recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(e.user.id).bind(h).execute(&mut *tx.tx).await?;
         }
         tx.audit(&Audit { at: e.now, actor: &e.user.name, action: "user.totp_enrol", object: Some(&e.user.name), client: Some(e.client), detail: None }).await?;
         tx.create_session(e.user, e.session_token_hash, e.csrf_token, e.now, e.client, None).await?;
@@ -606,9 +608,9 @@ impl Store {
     /// `actor` from `client`. False when there is no such user.
     pub async fn reset_totp_by(&self, name: &str, now: &str, actor: &str, client: Option<&str>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE name = $1 RETURNING id").bind(name).fetch_optional(&mut *tx.tx).await?;
         let Some(id) = id else { return Ok(false) };
-        for sql in ["DELETE FROM totp_recovery_codes WHERE user_id = ?", "DELETE FROM totp_enrolments WHERE user_id = ?", "DELETE FROM sessions WHERE user_id = ?"] {
+        for sql in ["DELETE FROM totp_recovery_codes WHERE user_id = $1", "DELETE FROM totp_enrolments WHERE user_id = $1", "DELETE FROM sessions WHERE user_id = $1"] {
             sqlx::query(sql).bind(id).execute(&mut *tx.tx).await?;
         }
         tx.audit(&Audit { at: now, actor, action: "user.totp_reset", object: Some(name), client, detail: None }).await?;
@@ -619,7 +621,7 @@ impl Store {
 
 impl Tx {
     async fn create_session(&mut self, user: &User, token_hash: &str, csrf_token: &str, now: &str, client: &str, detail: Option<&str>) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, client) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, client) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(token_hash)
             .bind(user.id)
             .bind(csrf_token)

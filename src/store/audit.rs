@@ -148,7 +148,7 @@ pub async fn walk(conn: &mut SqliteConnection, mark: Option<i64>) -> Result<Walk
         walk.broken = Some(Break { row, reason });
     };
     loop {
-        let rows = sqlx::query("SELECT id, at, actor, action, object, client, detail, prev_hash, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?")
+        let rows = sqlx::query("SELECT id, at, actor, action, object, client, detail, prev_hash, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(last)
             .bind(PAGE)
             .fetch_all(&mut *conn)
@@ -214,7 +214,7 @@ pub(super) async fn anchor_earlier_records(conn: &mut SqliteConnection, now: &st
     let mut running = GENESIS.to_owned();
     let mut last = 0i64;
     loop {
-        let rows = sqlx::query("SELECT id, at, actor, action, object, client, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?").bind(last).bind(PAGE).fetch_all(&mut *conn).await?;
+        let rows = sqlx::query("SELECT id, at, actor, action, object, client, detail FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2").bind(last).bind(PAGE).fetch_all(&mut *conn).await?;
         if rows.is_empty() {
             break;
         }
@@ -227,7 +227,7 @@ pub(super) async fn anchor_earlier_records(conn: &mut SqliteConnection, now: &st
         }
     }
     if last > 0 {
-        sqlx::query("INSERT INTO audit_anchors (kind, through_id, hash, at) VALUES ('migration', ?, ?, ?)").bind(last).bind(&running).bind(now).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO audit_anchors (kind, through_id, hash, at) VALUES ('migration', $1, $2, $3)").bind(last).bind(&running).bind(now).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -236,7 +236,7 @@ pub(super) async fn anchor_earlier_records(conn: &mut SqliteConnection, now: &st
 /// trigger allows nothing else), and `hash` (the chain's hash at that record) is where the
 /// chain starts again.
 pub(super) async fn anchor_purge(conn: &mut SqliteConnection, through_id: i64, hash: &str, now: &str) -> Result<()> {
-    sqlx::query("INSERT INTO audit_anchors (kind, through_id, hash, at) VALUES ('purge', ?, ?, ?)").bind(through_id).bind(hash).bind(now).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO audit_anchors (kind, through_id, hash, at) VALUES ('purge', $1, $2, $3)").bind(through_id).bind(hash).bind(now).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -293,12 +293,12 @@ mod tests {
             sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&pool).await.unwrap();
             for (version, sql) in before {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&pool).await.unwrap();
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')").bind(version).execute(&pool).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 'then')").bind(version).execute(&pool).await.unwrap();
             }
             for i in 0..5 {
                 // As the application wrote them before migration 14 (spelt apart for
                 // tests/it/audit_append_only.rs, which counts the application's own statements).
-                let insert = format!("INSERT INTO {} (at, actor, action, object) VALUES (?, 'amy', 'case.view', ?)", "audit_log");
+                let insert = format!("INSERT INTO {} (at, actor, action, object) VALUES ($1, 'amy', 'case.view', $2)", "audit_log");
                 sqlx::query(sqlx::AssertSqlSafe(insert)).bind(format!("2025-01-0{}", i + 1)).bind(format!("C{i}")).execute(&pool).await.unwrap();
             }
             pool.close().await;

@@ -58,7 +58,7 @@ impl RiskSignals {
 /// Writes the signals of message `row` from its inspection.
 pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection: &StoredInspection) -> Result<()> {
     let (high_risk, children, agency) = inspection_signals(inspection);
-    sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_row) DO NOTHING")
+    sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_row) DO NOTHING")
         .bind(row)
         .bind(serde_json::to_string(&high_risk)?)
         .bind(high_risk.len() as i64)
@@ -160,25 +160,25 @@ impl Store {
     /// user's view: see [`Store::hidden_cases`]).
     pub async fn queue_page_hiding(&self, filter: &QueueFilter, pending_limit: Option<i64>, hidden: &super::hidden::HiddenCases) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
         let select = format!("{} LEFT JOIN message_signals s ON s.message_row = m.id", MESSAGE_SELECT.replacen("SELECT ", "SELECT s.high_risk, s.children, s.agency, ", 1));
-        let mut conds: Vec<&str> = Vec::new();
+        let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         if let Some(m) = filter.meeting.as_deref().filter(|v| !v.is_empty()) {
-            conds.push("c.meeting_date = ?");
             binds.push(m.to_owned());
+            conds.push(format!("c.meeting_date = ${}", binds.len()));
         }
         if let Some(c) = filter.criterion.as_deref().filter(|v| !v.is_empty()) {
             match c.parse::<Criterion>() {
                 Ok(c) => {
-                    conds.push("EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = ?)");
                     binds.push(c.as_str().to_owned());
+                    conds.push(format!("EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = ${})", binds.len()));
                 }
                 // No message was decided on a criterion that does not exist.
-                Err(_) => conds.push("1 = 0"),
+                Err(_) => conds.push("1 = 0".to_owned()),
             }
         }
         if let Some(a) = filter.agency.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            conds.push("lower(s.agency) LIKE ?");
             binds.push(format!("%{}%", a.to_lowercase().replace(['%', '_'], "")));
+            conds.push(format!("lower(s.agency) LIKE ${}", binds.len()));
         }
         let mut extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
         extra.push_str(&hidden.sql_guard("m.case_id"));
@@ -237,7 +237,7 @@ impl Store {
     /// The case page of a message reference (`IN-2026-00001`) or a case reference.
     /// Every decision on one message, oldest first (the case page, a subject's export).
     pub async fn decisions_of(&self, message_row: i64) -> Result<Vec<DecisionRow>> {
-        sqlx::query("SELECT outcome, reasons, decided_by, decided_at FROM decisions WHERE message_row = ? ORDER BY id")
+        sqlx::query("SELECT outcome, reasons, decided_by, decided_at FROM decisions WHERE message_row = $1 ORDER BY id")
             .bind(message_row)
             .fetch_all(&self.pool)
             .await?
@@ -255,14 +255,14 @@ impl Store {
 
     pub async fn case_view(&self, reference: &str) -> Result<Option<CaseView>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, m.case_id AS case_row, m.person_id AS person_row, ", 1);
-        let mut row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ?"))).bind(reference).fetch_optional(&self.pool).await?;
+        let mut row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = $1"))).bind(reference).fetch_optional(&self.pool).await?;
         let case_id: Option<i64> = match &row {
             Some(r) => r.try_get("case_row")?,
-            None => sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(reference).fetch_optional(&self.pool).await?,
+            None => sqlx::query_scalar("SELECT id FROM cases WHERE ref = $1").bind(reference).fetch_optional(&self.pool).await?,
         };
         if row.is_none() {
             let Some(cid) = case_id else { return Ok(None) };
-            row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.case_id = ? ORDER BY m.id DESC LIMIT 1"))).bind(cid).fetch_optional(&self.pool).await?;
+            row = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.case_id = $1 ORDER BY m.id DESC LIMIT 1"))).bind(cid).fetch_optional(&self.pool).await?;
         }
         let (message, inspection, mut person_id) = match &row {
             Some(r) => {
@@ -274,7 +274,7 @@ impl Store {
         };
         let case = match case_id {
             Some(cid) => {
-                let r = sqlx::query("SELECT c.ref, c.status, c.meeting_date, c.opened_at, c.source, c.person_id, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?")
+                let r = sqlx::query("SELECT c.ref, c.status, c.meeting_date, c.opened_at, c.source, c.person_id, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = $1")
                     .bind(cid)
                     .fetch_one(&self.pool)
                     .await?;
@@ -296,13 +296,13 @@ impl Store {
         };
         // Every message of this victim, or (no victim known) the message itself.
         let messages: Vec<MessageRecord> = match person_id {
-            Some(p) => sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.person_id = ? ORDER BY m.id"))).bind(p).fetch_all(&self.pool).await?.iter().map(message_record).collect::<Result<_>>()?,
+            Some(p) => sqlx::query(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.person_id = $1 ORDER BY m.id"))).bind(p).fetch_all(&self.pool).await?.iter().map(message_record).collect::<Result<_>>()?,
             None => message.iter().cloned().collect(),
         };
         let referrals = match person_id {
             Some(p) => sqlx::query(
                 "SELECT r.referred_on, c.ref AS case_ref, r.source, m.ref AS message_ref FROM referrals r JOIN cases c ON c.id = r.case_id \
-                 LEFT JOIN messages m ON m.id = r.message_row WHERE r.person_id = ? ORDER BY r.referred_on, r.id",
+                 LEFT JOIN messages m ON m.id = r.message_row WHERE r.person_id = $1 ORDER BY r.referred_on, r.id",
             )
             .bind(p)
             .fetch_all(&self.pool)
@@ -360,7 +360,7 @@ impl Tx {
     /// The message `reference`, with its stored inspection, if its outcome is (still) `outcome`.
     async fn item_with_outcome(&mut self, reference: &str, outcome: Outcome) -> Result<Option<ReviewItem>> {
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = ? AND m.outcome = ?")))
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.ref = $1 AND m.outcome = $2")))
             .bind(reference)
             .bind(outcome.as_str())
             .fetch_optional(&mut *self.tx)
@@ -370,7 +370,7 @@ impl Tx {
 
     /// The areas a message whose area could not be told may be for (empty for any other).
     pub async fn candidates_of(&mut self, message_row: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = ? ORDER BY area").bind(message_row).fetch_all(&mut *self.tx).await?)
+        Ok(sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = $1 ORDER BY area").bind(message_row).fetch_all(&mut *self.tx).await?)
     }
 
     /// A coordinator places a review item whose area could not be told in `area` (one of its
@@ -382,8 +382,8 @@ impl Tx {
         if !self.candidates_of(item.record.row).await?.iter().any(|a| a == area) {
             return Err(StoreError::refused("that is not an area this referral may be for"));
         }
-        sqlx::query("UPDATE messages SET area = ? WHERE id = ?").bind(area).bind(item.record.row).execute(&mut *self.tx).await?;
-        sqlx::query("DELETE FROM message_candidates WHERE message_row = ?").bind(item.record.row).execute(&mut *self.tx).await?;
+        sqlx::query("UPDATE messages SET area = $1 WHERE id = $2").bind(area).bind(item.record.row).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM message_candidates WHERE message_row = $1").bind(item.record.row).execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -410,7 +410,7 @@ impl Tx {
             return Err(StoreError::data("an accepted review item without a person and a case"));
         };
         let linked = !placed.case_is_new;
-        sqlx::query("UPDATE messages SET outcome = ?, case_kind = ?, case_id = ?, person_id = ?, reply_kind = ? WHERE id = ?")
+        sqlx::query("UPDATE messages SET outcome = $1, case_kind = $2, case_id = $3, person_id = $4, reply_kind = $5 WHERE id = $6")
             .bind(Outcome::Accepted.as_str())
             .bind(if linked { "linked" } else { "new" })
             .bind(case_id)
@@ -426,7 +426,7 @@ impl Tx {
 
     /// A coordinator rejects a review item with `reasons` (sent to the referrer).
     pub async fn reject_review(&mut self, item: &ReviewItem, reasons: &[String], by: &str, now: &str) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = ?, reply_kind = ?, reasons = ? WHERE id = ?")
+        sqlx::query("UPDATE messages SET outcome = $1, reply_kind = $2, reasons = $3 WHERE id = $4")
             .bind(Outcome::Rejected.as_str())
             .bind(ReplyKind::Rejection.as_str())
             .bind(serde_json::to_string(reasons)?)
@@ -467,7 +467,7 @@ impl Tx {
 
     /// A quarantined message's new outcome (still quarantined when read: a race changes nothing).
     async fn requalify_quarantined(&mut self, item: &ReviewItem, outcome: Outcome) -> Result<()> {
-        sqlx::query("UPDATE messages SET outcome = ? WHERE id = ? AND outcome = ?")
+        sqlx::query("UPDATE messages SET outcome = $1 WHERE id = $2 AND outcome = $3")
             .bind(outcome.as_str())
             .bind(item.record.row)
             .bind(Outcome::Quarantined.as_str())
@@ -477,13 +477,13 @@ impl Tx {
     }
 
     pub async fn case_for_update(&mut self, reference: &str) -> Result<Option<CaseForUpdate>> {
-        let r = sqlx::query("SELECT id, ref, status, meeting_date FROM cases WHERE ref = ?").bind(reference).fetch_optional(&mut *self.tx).await?;
+        let r = sqlx::query("SELECT id, ref, status, meeting_date FROM cases WHERE ref = $1").bind(reference).fetch_optional(&mut *self.tx).await?;
         r.map(|r| Ok(CaseForUpdate { id: r.try_get("id")?, reference: r.try_get("ref")?, status: r.try_get("status")?, meeting_date: r.try_get("meeting_date")? })).transpose()
     }
 
     /// The person a case belongs to.
     pub async fn case_person(&mut self, case_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT person_id FROM cases WHERE id = ?").bind(case_id).fetch_one(&mut *self.tx).await?)
+        Ok(sqlx::query_scalar("SELECT person_id FROM cases WHERE id = $1").bind(case_id).fetch_one(&mut *self.tx).await?)
     }
 
     /// Marks a case heard or closed.
@@ -491,13 +491,13 @@ impl Tx {
         if !matches!(status, "heard" | "closed") {
             return Err(StoreError::refused("a case is pending, heard or closed"));
         }
-        sqlx::query("UPDATE cases SET status = ? WHERE id = ?").bind(status).bind(case_id).execute(&mut *self.tx).await?;
+        sqlx::query("UPDATE cases SET status = $1 WHERE id = $2").bind(status).bind(case_id).execute(&mut *self.tx).await?;
         Ok(())
     }
 
     /// Lists a case for another meeting.
     pub async fn move_case(&mut self, case_id: i64, meeting: NaiveDate) -> Result<()> {
-        sqlx::query("UPDATE cases SET meeting_date = ? WHERE id = ?").bind(meeting.to_string()).bind(case_id).execute(&mut *self.tx).await?;
+        sqlx::query("UPDATE cases SET meeting_date = $1 WHERE id = $2").bind(meeting.to_string()).bind(case_id).execute(&mut *self.tx).await?;
         Ok(())
     }
 }
@@ -542,10 +542,9 @@ impl Store {
         let with_case = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, c.status AS case_status, p.name AS victim_name, p.dob AS victim_dob, ", 1);
         let guard = hidden.sql_guard("c.id") + &hidden.area_guard("c.area");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{with_case} WHERE c.meeting_date = ? AND c.status <> 'closed' AND m.case_kind = 'new' AND (? IS NULL OR c.area = ?){guard} ORDER BY m.arrived_at, m.id"
+            "{with_case} WHERE c.meeting_date = $1 AND c.status <> 'closed' AND m.case_kind = 'new' AND ($2 IS NULL OR c.area = $2){guard} ORDER BY m.arrived_at, m.id"
         )))
         .bind(date.to_string())
-        .bind(area)
         .bind(area)
         .fetch_all(&self.pool)
         .await?;
@@ -633,7 +632,7 @@ impl Store {
 impl Tx {
     /// The person of reference `reference` (`P000001`).
     pub async fn person_by_ref(&mut self, reference: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM people WHERE ref = ?").bind(reference).fetch_optional(&mut *self.tx).await?)
+        Ok(sqlx::query_scalar("SELECT id FROM people WHERE ref = $1").bind(reference).fetch_optional(&mut *self.tx).await?)
     }
 
     /// Two records of one victim wrongly kept apart: every case, message and referral of one
@@ -642,9 +641,9 @@ impl Tx {
     pub async fn merge_people(&mut self, a: i64, b: i64) -> Result<(String, String)> {
         let (keep, other) = (a.min(b), a.max(b));
         for table in ["cases", "messages", "referrals"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = ? WHERE person_id = ?"))).bind(keep).bind(other).execute(&mut *self.tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2"))).bind(keep).bind(other).execute(&mut *self.tx).await?;
         }
-        let name = async |tx: &mut Self, id: i64| -> Result<String> { Ok(sqlx::query_scalar("SELECT ref FROM people WHERE id = ?").bind(id).fetch_one(&mut *tx.tx).await?) };
+        let name = async |tx: &mut Self, id: i64| -> Result<String> { Ok(sqlx::query_scalar("SELECT ref FROM people WHERE id = $1").bind(id).fetch_one(&mut *tx.tx).await?) };
         Ok((name(self, keep).await?, name(self, other).await?))
     }
 
@@ -652,13 +651,13 @@ impl Tx {
     /// person named as its first message names the victim. None when the person has no other
     /// case (there is nothing to split from). Returns (old, new) person references.
     pub async fn split_case(&mut self, case_id: i64, now: &str) -> Result<Option<(String, String)>> {
-        let r = sqlx::query("SELECT c.person_id, c.area, p.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = ?").bind(case_id).fetch_one(&mut *self.tx).await?;
+        let r = sqlx::query("SELECT c.person_id, c.area, p.ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.id = $1").bind(case_id).fetch_one(&mut *self.tx).await?;
         let (person, old_ref, area): (i64, String, String) = (r.try_get("person_id")?, r.try_get("ref")?, r.try_get("area")?);
-        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = ? AND id <> ?").bind(person).bind(case_id).fetch_one(&mut *self.tx).await?;
+        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = $1 AND id <> $2").bind(person).bind(case_id).fetch_one(&mut *self.tx).await?;
         if others == 0 {
             return Ok(None);
         }
-        let first: Option<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE case_id = ? ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
+        let first: Option<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE case_id = $1 ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
         let inspection = match first {
             Some((row, json)) => StoredInspection::parse(&json, row)?,
             None => StoredInspection::default(),
@@ -668,9 +667,9 @@ impl Tx {
         let key = name.as_ref().map(crate::identity::PersonName::key).unwrap_or_default();
         let placed = self.place(PersonPlace::New(NewPerson { area: &area, name: &written, key: &key, dob }), CasePlace::None, now).await?;
         let (id, new_ref) = placed.person.ok_or_else(|| StoreError::data("a split without a new person"))?;
-        sqlx::query("UPDATE cases SET person_id = ? WHERE id = ?").bind(id).bind(case_id).execute(&mut *self.tx).await?;
+        sqlx::query("UPDATE cases SET person_id = $1 WHERE id = $2").bind(id).bind(case_id).execute(&mut *self.tx).await?;
         for table in ["messages", "referrals"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = ? WHERE case_id = ?"))).bind(id).bind(case_id).execute(&mut *self.tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET person_id = $1 WHERE case_id = $2"))).bind(id).bind(case_id).execute(&mut *self.tx).await?;
         }
         Ok(Some((old_ref, new_ref)))
     }

@@ -126,7 +126,7 @@ async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>,
     };
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT message_row, raw FROM {schema}message_sources WHERE message_row > ? ORDER BY message_row LIMIT ?")))
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT message_row, raw FROM {schema}message_sources WHERE message_row > $1 ORDER BY message_row LIMIT $2")))
             .bind(after)
             .bind(BATCH)
             .fetch_all(&mut *tx)
@@ -134,7 +134,7 @@ async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>,
         for (message_row, blob) in &rows {
             let place = Place::MessageSource { message_row: *message_row };
             let plain = open(place, blob).with_context(|| format!("the kept message of row {message_row}"))?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {schema}message_sources SET raw = ? WHERE message_row = ?"))).bind(to.seal(place, &plain)).bind(message_row).execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {schema}message_sources SET raw = $1 WHERE message_row = $2"))).bind(to.seal(place, &plain)).bind(message_row).execute(&mut *tx).await?;
         }
         match rows.last() {
             Some((row, _)) => after = *row,
@@ -143,7 +143,7 @@ async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>,
     }
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, message_row, kind, raw FROM {schema}outbox WHERE id > ? ORDER BY id LIMIT ?")))
+        let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, message_row, kind, raw FROM {schema}outbox WHERE id > $1 ORDER BY id LIMIT $2")))
             .bind(after)
             .bind(BATCH)
             .fetch_all(&mut *tx)
@@ -151,7 +151,7 @@ async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>,
         for (id, message_row, kind, blob) in &rows {
             let place = Place::OutboxReply { message_row: *message_row, kind };
             let plain = open(place, blob).with_context(|| format!("outbox row {id}"))?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {schema}outbox SET raw = ? WHERE id = ?"))).bind(to.seal(place, &plain)).bind(id).execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {schema}outbox SET raw = $1 WHERE id = $2"))).bind(to.seal(place, &plain)).bind(id).execute(&mut *tx).await?;
         }
         match rows.last() {
             Some((id, ..)) => after = *id,

@@ -169,7 +169,7 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
     p.sources = ids(
         conn,
         "SELECT s.message_row FROM message_sources s JOIN messages m ON m.id = s.message_row JOIN cases c ON c.id = m.case_id \
-         WHERE m.outcome = 'accepted' AND c.status IN ('heard', 'closed') AND c.meeting_date < ? ORDER BY s.message_row",
+         WHERE m.outcome = 'accepted' AND c.status IN ('heard', 'closed') AND c.meeting_date < $1 ORDER BY s.message_row",
         &[&c],
     )
     .await?;
@@ -178,7 +178,7 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
         conn,
         &format!(
             "SELECT o.id FROM outbox o JOIN messages m ON m.id = o.message_row \
-             WHERE o.status IN ('sent', 'failed', 'refused') AND o.raw <> '' AND o.created_at < ? AND {NOT_OPEN} ORDER BY o.id"
+             WHERE o.status IN ('sent', 'failed', 'refused') AND o.raw <> '' AND o.created_at < $1 AND {NOT_OPEN} ORDER BY o.id"
         ),
         &[&c],
     )
@@ -188,8 +188,8 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
         let rows = ids(
             conn,
             &format!(
-                "SELECT m.id FROM messages m WHERE m.outcome = ? AND m.purged_at IS NULL AND m.processed_at < ? \
-                 AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.message_row = m.id AND d.decided_at >= ?) AND {NOT_OPEN} ORDER BY m.id"
+                "SELECT m.id FROM messages m WHERE m.outcome = $1 AND m.purged_at IS NULL AND m.processed_at < $2 \
+                 AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.message_row = m.id AND d.decided_at >= $3) AND {NOT_OPEN} ORDER BY m.id"
             ),
             &[outcome.as_str(), &c, &c],
         )
@@ -203,9 +203,9 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
     let c = cutoff(now, r.closed_cases_days);
     p.cases = ids(
         conn,
-        "SELECT c.id FROM cases c WHERE c.status = 'closed' AND c.opened_at < ? \
-         AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.referred_on >= ?) \
-         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND (m.outcome = 'review' OR m.processed_at >= ?)) ORDER BY c.id",
+        "SELECT c.id FROM cases c WHERE c.status = 'closed' AND c.opened_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.referred_on >= $2) \
+         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND (m.outcome = 'review' OR m.processed_at >= $3)) ORDER BY c.id",
         &[&c, &c, &c],
     )
     .await?;
@@ -213,18 +213,18 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
     let going: HashSet<i64> = p.cases.iter().copied().collect();
     let mut seen = HashSet::new();
     for case in &p.cases {
-        let person: i64 = sqlx::query_scalar("SELECT person_id FROM cases WHERE id = ?").bind(case).fetch_one(&mut *conn).await?;
+        let person: i64 = sqlx::query_scalar("SELECT person_id FROM cases WHERE id = $1").bind(case).fetch_one(&mut *conn).await?;
         if !seen.insert(person) {
             continue;
         }
-        let theirs: Vec<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE person_id = ?").bind(person).fetch_all(&mut *conn).await?;
+        let theirs: Vec<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE person_id = $1").bind(person).fetch_all(&mut *conn).await?;
         if theirs.iter().all(|c| going.contains(c)) {
             p.people.push(person);
         }
     }
     let c = cutoff(now, r.sign_in_days);
-    p.login_attempts = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_attempts WHERE at < ?").bind(&c).fetch_one(&mut *conn).await? as u64;
-    p.sessions = sqlx::query_scalar::<_, i64>("SELECT (SELECT COUNT(*) FROM sessions WHERE last_seen_at < ?) + (SELECT COUNT(*) FROM totp_enrolments WHERE created_at < ?)")
+    p.login_attempts = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_attempts WHERE at < $1").bind(&c).fetch_one(&mut *conn).await? as u64;
+    p.sessions = sqlx::query_scalar::<_, i64>("SELECT (SELECT COUNT(*) FROM sessions WHERE last_seen_at < $1) + (SELECT COUNT(*) FROM totp_enrolments WHERE created_at < $2)")
         .bind(&c)
         .bind(&c)
         .fetch_one(&mut *conn)
@@ -233,13 +233,13 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
     // that is still within its period: the chain keeps one unbroken run.
     let c = cutoff(now, r.audit_days);
     let through: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(id) FROM audit_log WHERE id < COALESCE((SELECT MIN(id) FROM audit_log WHERE at >= ?), (SELECT MAX(id) FROM audit_log) + 1)",
+        "SELECT MAX(id) FROM audit_log WHERE id < COALESCE((SELECT MIN(id) FROM audit_log WHERE at >= $1), (SELECT MAX(id) FROM audit_log) + 1)",
     )
     .bind(&c)
     .fetch_one(&mut *conn)
     .await?;
     if let Some(through) = through {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE id <= ?").bind(through).fetch_one(&mut *conn).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE id <= $1").bind(through).fetch_one(&mut *conn).await?;
         p.audit = Some((through, n as u64));
     }
     Ok(p)
@@ -247,10 +247,10 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
 
 /// Removes a message's personal content; the row stays as a tombstone.
 async fn purge_message(conn: &mut SqliteConnection, row: i64, now: &str) -> Result<()> {
-    for sql in ["DELETE FROM message_sources WHERE message_row = ?", "DELETE FROM review_victims WHERE message_row = ?", "UPDATE attachments SET name = NULL WHERE message_row = ?"] {
+    for sql in ["DELETE FROM message_sources WHERE message_row = $1", "DELETE FROM review_victims WHERE message_row = $1", "UPDATE attachments SET name = NULL WHERE message_row = $1"] {
         sqlx::query(sql).bind(row).execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE messages SET inspection = '{}', person_id = NULL, match_reason = NULL, purged_at = ? WHERE id = ?").bind(now).bind(row).execute(&mut *conn).await?;
+    sqlx::query("UPDATE messages SET inspection = '{}', person_id = NULL, match_reason = NULL, purged_at = $1 WHERE id = $2").bind(now).bind(row).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -273,29 +273,29 @@ impl Store {
         sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await.context("turning secure_delete on")?;
         let mut p = plan(conn, r, now).await?;
         for row in &p.sources {
-            sqlx::query("DELETE FROM message_sources WHERE message_row = ?").bind(row).execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM message_sources WHERE message_row = $1").bind(row).execute(&mut *conn).await?;
         }
         for id in &p.outbox {
-            sqlx::query("UPDATE outbox SET raw = '', subject = '' WHERE id = ?").bind(id).execute(&mut *conn).await?;
+            sqlx::query("UPDATE outbox SET raw = '', subject = '' WHERE id = $1").bind(id).execute(&mut *conn).await?;
         }
         for row in p.rejected.iter().chain(&p.ignored).chain(&p.quarantined) {
             purge_message(conn, *row, &stamp).await?;
         }
         for case in &p.cases {
-            let rows: Vec<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE case_id = ?").bind(case).fetch_all(&mut *conn).await?;
+            let rows: Vec<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE case_id = $1").bind(case).fetch_all(&mut *conn).await?;
             for row in rows {
                 purge_message(conn, row, &stamp).await?;
             }
-            sqlx::query("UPDATE messages SET case_id = NULL WHERE case_id = ?").bind(case).execute(&mut *conn).await?;
-            sqlx::query("DELETE FROM referrals WHERE case_id = ?").bind(case).execute(&mut *conn).await?;
-            sqlx::query("DELETE FROM cases WHERE id = ?").bind(case).execute(&mut *conn).await?;
+            sqlx::query("UPDATE messages SET case_id = NULL WHERE case_id = $1").bind(case).execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM referrals WHERE case_id = $1").bind(case).execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM cases WHERE id = $1").bind(case).execute(&mut *conn).await?;
         }
         for person in &p.people {
-            sqlx::query("UPDATE messages SET person_id = NULL, match_reason = NULL WHERE person_id = ?").bind(person).execute(&mut *conn).await?;
-            sqlx::query("DELETE FROM people WHERE id = ?").bind(person).execute(&mut *conn).await?;
+            sqlx::query("UPDATE messages SET person_id = NULL, match_reason = NULL WHERE person_id = $1").bind(person).execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM people WHERE id = $1").bind(person).execute(&mut *conn).await?;
         }
         let c = cutoff(now, r.sign_in_days);
-        for sql in ["DELETE FROM login_attempts WHERE at < ?", "DELETE FROM sessions WHERE last_seen_at < ?", "DELETE FROM totp_enrolments WHERE created_at < ?"] {
+        for sql in ["DELETE FROM login_attempts WHERE at < $1", "DELETE FROM sessions WHERE last_seen_at < $1", "DELETE FROM totp_enrolments WHERE created_at < $1"] {
             sqlx::query(sql).bind(&c).execute(&mut *conn).await?;
         }
         let mut audit_kept = None;
@@ -306,7 +306,7 @@ impl Store {
                     audit::anchor_purge(conn, through, &hash, &stamp).await?;
                     // The one deletion of audit records; the database's trigger refuses any
                     // record above the anchor just recorded.
-                    sqlx::query("DELETE FROM audit_log WHERE id <= ?").bind(through).execute(&mut *conn).await?;
+                    sqlx::query("DELETE FROM audit_log WHERE id <= $1").bind(through).execute(&mut *conn).await?;
                 }
                 (broken, _) => {
                     tracing::error!(row = broken.as_ref().map(|b| b.row), "The audit log's chain is broken; its records are kept whole. Run `marac-intake audit verify`.");

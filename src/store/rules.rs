@@ -69,12 +69,12 @@ impl Store {
 
     /// A section's versions, newest first.
     pub async fn rule_history(&self, section: &str, limit: i64) -> Result<Vec<RuleVersion>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE section = ? ORDER BY id DESC LIMIT ?"))).bind(section).bind(limit).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE section = $1 ORDER BY id DESC LIMIT $2"))).bind(section).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(version).collect()
     }
 
     pub async fn rule_version(&self, id: i64) -> Result<Option<RuleVersion>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = ?"))).bind(id).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1"))).bind(id).fetch_optional(self.pool()).await?;
         row.as_ref().map(version).transpose()
     }
 
@@ -83,13 +83,13 @@ impl Store {
     /// section; detail: the version and `note`) commits with it.
     pub async fn change_rule(&self, section: &str, body: Option<&str>, base: i64, note: &str, audit: Audit<'_>) -> Result<RuleChange> {
         let mut tx = self.begin().await?;
-        let newest = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE section = ? ORDER BY id DESC LIMIT 1"))).bind(section).fetch_optional(&mut *tx.tx).await?;
+        let newest = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE section = $1 ORDER BY id DESC LIMIT 1"))).bind(section).fetch_optional(&mut *tx.tx).await?;
         if let Some(newest) = newest.as_ref().map(version).transpose()? {
             if newest.id != base {
                 return Ok(RuleChange::Stale(newest));
             }
         }
-        let id: i64 = sqlx::query_scalar("INSERT INTO rule_versions (section, body, changed_at, changed_by) VALUES (?, ?, ?, ?) RETURNING id")
+        let id: i64 = sqlx::query_scalar("INSERT INTO rule_versions (section, body, changed_at, changed_by) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(section)
             .bind(body)
             .bind(audit.at)

@@ -219,7 +219,7 @@ fn quotes_identity(text: &str, names: &[&str], dobs: &[chrono::NaiveDate]) -> bo
 
 impl Store {
     async fn person_row(&self, person_ref: &str) -> Result<Option<(i64, PersonRow)>> {
-        let r = sqlx::query("SELECT id, ref, name, dob, created_at, erased_at FROM people WHERE ref = ?").bind(person_ref).fetch_optional(&self.pool).await?;
+        let r = sqlx::query("SELECT id, ref, name, dob, created_at, erased_at FROM people WHERE ref = $1").bind(person_ref).fetch_optional(&self.pool).await?;
         r.map(|r| {
             Ok((
                 r.try_get("id")?,
@@ -232,8 +232,8 @@ impl Store {
     /// The person of reference `person_ref`, for the admins' page: no name.
     pub async fn subject_summary(&self, person_ref: &str) -> Result<Option<SubjectSummary>> {
         let Some((id, p)) = self.person_row(person_ref).await? else { return Ok(None) };
-        let cases: Vec<String> = sqlx::query_scalar("SELECT ref FROM cases WHERE person_id = ? ORDER BY id").bind(id).fetch_all(&self.pool).await?;
-        let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE person_id = ? OR case_id IN (SELECT id FROM cases WHERE person_id = ?)")
+        let cases: Vec<String> = sqlx::query_scalar("SELECT ref FROM cases WHERE person_id = $1 ORDER BY id").bind(id).fetch_all(&self.pool).await?;
+        let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE person_id = $1 OR case_id IN (SELECT id FROM cases WHERE person_id = $2)")
             .bind(id)
             .bind(id)
             .fetch_one(&self.pool)
@@ -244,7 +244,7 @@ impl Store {
     /// Everything held about the person `person_ref`, or None if there is no such person.
     pub async fn subject_export(&self, person_ref: &str) -> Result<Option<SubjectExport>> {
         let Some((id, person)) = self.person_row(person_ref).await? else { return Ok(None) };
-        let cases = sqlx::query("SELECT c.ref, c.status, c.meeting_date, c.opened_at, c.source, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.person_id = ? ORDER BY c.id")
+        let cases = sqlx::query("SELECT c.ref, c.status, c.meeting_date, c.opened_at, c.source, p.ref AS person_ref FROM cases c JOIN people p ON p.id = c.person_id WHERE c.person_id = $1 ORDER BY c.id")
             .bind(id)
             .fetch_all(&self.pool)
             .await?
@@ -262,7 +262,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let referrals = sqlx::query(
             "SELECT r.referred_on, c.ref AS case_ref, r.source, m.ref AS message_ref FROM referrals r JOIN cases c ON c.id = r.case_id \
-             LEFT JOIN messages m ON m.id = r.message_row WHERE r.person_id = ? ORDER BY r.referred_on, r.id",
+             LEFT JOIN messages m ON m.id = r.message_row WHERE r.person_id = $1 ORDER BY r.referred_on, r.id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -272,7 +272,7 @@ impl Store {
         .collect::<Result<Vec<_>>>()?;
 
         let with_inspection = MESSAGE_SELECT.replacen("SELECT ", "SELECT m.inspection, ", 1);
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.person_id = ? OR m.case_id IN (SELECT id FROM cases WHERE person_id = ?) ORDER BY m.id")))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{with_inspection} WHERE m.person_id = $1 OR m.case_id IN (SELECT id FROM cases WHERE person_id = $2) ORDER BY m.id")))
             .bind(id)
             .bind(id)
             .fetch_all(&self.pool)
@@ -282,7 +282,7 @@ impl Store {
             let record = message_record(r)?;
             let inspection = serde_json::from_str(&r.try_get::<String, _>("inspection")?).unwrap_or(Value::Null);
             let decisions = self.decisions_of(record.row).await?;
-            let attachments = sqlx::query("SELECT sha256, kind, name, size FROM attachments WHERE message_row = ? ORDER BY id")
+            let attachments = sqlx::query("SELECT sha256, kind, name, size FROM attachments WHERE message_row = $1 ORDER BY id")
                 .bind(record.row)
                 .fetch_all(&self.pool)
                 .await?
@@ -307,15 +307,15 @@ impl Store {
     /// transaction. False when there is no such person, or they were erased.
     pub async fn rectify_subject(&self, person_ref: &str, name: Option<&crate::identity::PersonName>, dob: Option<chrono::NaiveDate>, audit: &Audit<'_>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let found: Option<(i64, Option<String>)> = sqlx::query_as("SELECT id, erased_at FROM people WHERE ref = ?").bind(person_ref).fetch_optional(&mut *tx.tx).await?;
+        let found: Option<(i64, Option<String>)> = sqlx::query_as("SELECT id, erased_at FROM people WHERE ref = $1").bind(person_ref).fetch_optional(&mut *tx.tx).await?;
         let Some((id, None)) = found else { return Ok(false) };
         let mut changed = Vec::new();
         if let Some(n) = name {
-            sqlx::query("UPDATE people SET name = ?, name_key = ? WHERE id = ?").bind(n.as_written()).bind(n.key()).bind(id).execute(&mut *tx.tx).await?;
+            sqlx::query("UPDATE people SET name = $1, name_key = $2 WHERE id = $3").bind(n.as_written()).bind(n.key()).bind(id).execute(&mut *tx.tx).await?;
             changed.push("name");
         }
         if let Some(d) = dob {
-            sqlx::query("UPDATE people SET dob = ? WHERE id = ?").bind(crate::identity::candidates_key(d)).bind(id).execute(&mut *tx.tx).await?;
+            sqlx::query("UPDATE people SET dob = $1 WHERE id = $2").bind(crate::identity::candidates_key(d)).bind(id).execute(&mut *tx.tx).await?;
             changed.push("date of birth");
         }
         let detail = format!("corrected: {}; {}", changed.join(", "), audit.detail.unwrap_or(""));
@@ -341,9 +341,9 @@ impl Store {
     /// and the counts, in the same transaction. None when there is no such person.
     pub async fn erase_subject(&self, person_ref: &str, reason: &str, audit: &Audit<'_>) -> Result<Option<Erased>> {
         let mut tx = self.begin().await?;
-        let Some(id): Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE ref = ?").bind(person_ref).fetch_optional(&mut *tx.tx).await? else { return Ok(None) };
-        sqlx::query("UPDATE people SET name = '', name_key = '', dob = NULL, erased_at = ? WHERE id = ?").bind(audit.at).bind(id).execute(&mut *tx.tx).await?;
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE person_id = ? OR case_id IN (SELECT id FROM cases WHERE person_id = ?) ORDER BY id")
+        let Some(id): Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE ref = $1").bind(person_ref).fetch_optional(&mut *tx.tx).await? else { return Ok(None) };
+        sqlx::query("UPDATE people SET name = '', name_key = '', dob = NULL, erased_at = $1 WHERE id = $2").bind(audit.at).bind(id).execute(&mut *tx.tx).await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE person_id = $1 OR case_id IN (SELECT id FROM cases WHERE person_id = $2) ORDER BY id")
             .bind(id)
             .bind(id)
             .fetch_all(&mut *tx.tx)
@@ -352,22 +352,22 @@ impl Store {
         for (row, inspection) in rows {
             let mut inspection: Value = serde_json::from_str(&inspection).unwrap_or(Value::Null);
             blank_strings(&mut inspection);
-            sqlx::query("UPDATE messages SET inspection = ? WHERE id = ?").bind(inspection.to_string()).bind(row).execute(&mut *tx.tx).await?;
-            sqlx::query("UPDATE attachments SET name = NULL WHERE message_row = ?").bind(row).execute(&mut *tx.tx).await?;
-            sqlx::query("DELETE FROM review_victims WHERE message_row = ?").bind(row).execute(&mut *tx.tx).await?;
-            let kept = sqlx::query("UPDATE message_sources SET raw = ? WHERE message_row = ?")
+            sqlx::query("UPDATE messages SET inspection = $1 WHERE id = $2").bind(inspection.to_string()).bind(row).execute(&mut *tx.tx).await?;
+            sqlx::query("UPDATE attachments SET name = NULL WHERE message_row = $1").bind(row).execute(&mut *tx.tx).await?;
+            sqlx::query("DELETE FROM review_victims WHERE message_row = $1").bind(row).execute(&mut *tx.tx).await?;
+            let kept = sqlx::query("UPDATE message_sources SET raw = $1 WHERE message_row = $2")
                 .bind(tx.data.seal(Place::MessageSource { message_row: row }, TOMBSTONE.as_bytes()))
                 .bind(row)
                 .execute(&mut *tx.tx)
                 .await?;
             erased.originals += kept.rows_affected() as usize;
-            let replies: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, kind, status FROM outbox WHERE message_row = ?").bind(row).fetch_all(&mut *tx.tx).await?;
+            let replies: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, kind, status FROM outbox WHERE message_row = $1").bind(row).fetch_all(&mut *tx.tx).await?;
             for (outbox_id, kind, status) in replies {
                 // A reply not sent yet is never sent: its text is gone.
                 let unsent = status == "pending";
                 sqlx::query(
-                    "UPDATE outbox SET raw = ?, subject = '(erased)', status = CASE WHEN status = 'pending' THEN 'refused' ELSE status END, \
-                     last_error = CASE WHEN status = 'pending' THEN 'erased before it was sent' ELSE last_error END WHERE id = ?",
+                    "UPDATE outbox SET raw = $1, subject = '(erased)', status = CASE WHEN status = 'pending' THEN 'refused' ELSE status END, \
+                     last_error = CASE WHEN status = 'pending' THEN 'erased before it was sent' ELSE last_error END WHERE id = $2",
                 )
                 .bind(tx.data.seal(Place::OutboxReply { message_row: row, kind: &kind }, TOMBSTONE.as_bytes()))
                 .bind(outbox_id)
@@ -477,25 +477,25 @@ fn readme(reference: &str, at: &str, by: &str, counts: &Counts) -> String {
 impl Store {
     /// The case a case or message reference belongs to: (id, case reference).
     async fn case_of(&self, reference: &str) -> Result<Option<(i64, String)>> {
-        let by_case: Option<(i64, String)> = sqlx::query_as("SELECT id, ref FROM cases WHERE ref = ?").bind(reference).fetch_optional(&self.pool).await?;
+        let by_case: Option<(i64, String)> = sqlx::query_as("SELECT id, ref FROM cases WHERE ref = $1").bind(reference).fetch_optional(&self.pool).await?;
         if by_case.is_some() {
             return Ok(by_case);
         }
-        Ok(sqlx::query_as("SELECT c.id, c.ref FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.ref = ?").bind(reference).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT c.id, c.ref FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.ref = $1").bind(reference).fetch_optional(&self.pool).await?)
     }
 
     /// The area of a case, message or person reference: (area, the candidate areas of a
     /// message whose area could not be told). None for a reference that is none of them.
     async fn area_of(&self, reference: &str) -> Result<Option<(String, Vec<String>)>> {
         for table in ["cases", "people"] {
-            let area: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT area FROM {table} WHERE ref = ?"))).bind(reference).fetch_optional(&self.pool).await?;
+            let area: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT area FROM {table} WHERE ref = $1"))).bind(reference).fetch_optional(&self.pool).await?;
             if let Some(a) = area {
                 return Ok(Some((a, Vec::new())));
             }
         }
-        let m: Option<(i64, String)> = sqlx::query_as("SELECT id, area FROM messages WHERE ref = ?").bind(reference).fetch_optional(&self.pool).await?;
+        let m: Option<(i64, String)> = sqlx::query_as("SELECT id, area FROM messages WHERE ref = $1").bind(reference).fetch_optional(&self.pool).await?;
         let Some((row, area)) = m else { return Ok(None) };
-        let candidates = if area.is_empty() { sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = ? ORDER BY area").bind(row).fetch_all(&self.pool).await? } else { Vec::new() };
+        let candidates = if area.is_empty() { sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = $1 ORDER BY area").bind(row).fetch_all(&self.pool).await? } else { Vec::new() };
         Ok(Some((area, candidates)))
     }
 
@@ -516,15 +516,15 @@ impl Store {
             return Ok(Access::OtherArea);
         }
         let Some((case_id, case_ref)) = self.case_of(reference).await? else { return Ok(Access::Open) };
-        let restricted: Option<i64> = sqlx::query_scalar("SELECT case_id FROM restricted_cases WHERE case_id = ?").bind(case_id).fetch_optional(&self.pool).await?;
+        let restricted: Option<i64> = sqlx::query_scalar("SELECT case_id FROM restricted_cases WHERE case_id = $1").bind(case_id).fetch_optional(&self.pool).await?;
         if restricted.is_none() {
             return Ok(Access::Open);
         }
-        let named: Option<i64> = sqlx::query_scalar("SELECT user_id FROM restricted_case_users WHERE case_id = ? AND user_id = ?").bind(case_id).bind(user_id).fetch_optional(&self.pool).await?;
+        let named: Option<i64> = sqlx::query_scalar("SELECT user_id FROM restricted_case_users WHERE case_id = $1 AND user_id = $2").bind(case_id).bind(user_id).fetch_optional(&self.pool).await?;
         if named.is_some() {
             return Ok(Access::Named);
         }
-        let until: Option<String> = sqlx::query_scalar("SELECT MAX(expires_at) FROM break_glass WHERE case_id = ? AND user_id = ? AND expires_at > ?")
+        let until: Option<String> = sqlx::query_scalar("SELECT MAX(expires_at) FROM break_glass WHERE case_id = $1 AND user_id = $2 AND expires_at > $3")
             .bind(case_id)
             .bind(user_id)
             .bind(now)
@@ -540,8 +540,8 @@ impl Store {
     pub async fn hidden_cases(&self, user_id: i64, now: &str) -> Result<HiddenCases> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT c.id, c.ref FROM restricted_cases r JOIN cases c ON c.id = r.case_id \
-             WHERE NOT EXISTS (SELECT 1 FROM restricted_case_users u WHERE u.case_id = r.case_id AND u.user_id = ?) \
-             AND NOT EXISTS (SELECT 1 FROM break_glass b WHERE b.case_id = r.case_id AND b.user_id = ? AND b.expires_at > ?) ORDER BY c.id",
+             WHERE NOT EXISTS (SELECT 1 FROM restricted_case_users u WHERE u.case_id = r.case_id AND u.user_id = $1) \
+             AND NOT EXISTS (SELECT 1 FROM break_glass b WHERE b.case_id = r.case_id AND b.user_id = $2 AND b.expires_at > $3) ORDER BY c.id",
         )
         .bind(user_id)
         .bind(user_id)
@@ -558,7 +558,7 @@ impl Store {
             sqlx::query_as("SELECT r.case_id, c.ref, r.restricted_by, r.restricted_at FROM restricted_cases r JOIN cases c ON c.id = r.case_id ORDER BY c.ref").fetch_all(&self.pool).await?;
         let mut out = Vec::new();
         for (case_id, case_ref, restricted_by, restricted_at) in rows {
-            let users: Vec<String> = sqlx::query_scalar("SELECT u.name FROM restricted_case_users r JOIN users u ON u.id = r.user_id WHERE r.case_id = ? ORDER BY u.name")
+            let users: Vec<String> = sqlx::query_scalar("SELECT u.name FROM restricted_case_users r JOIN users u ON u.id = r.user_id WHERE r.case_id = $1 ORDER BY u.name")
                 .bind(case_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -574,25 +574,25 @@ impl Store {
             return Ok(Err(RestrictRefusal::NoUsers));
         }
         let mut tx = self.begin().await?;
-        let Some(case_id): Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = ?").bind(case_ref).fetch_optional(&mut *tx.tx).await? else {
+        let Some(case_id): Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE ref = $1").bind(case_ref).fetch_optional(&mut *tx.tx).await? else {
             return Ok(Err(RestrictRefusal::NoCase));
         };
         let mut ids = Vec::new();
         for name in users {
-            match sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE name = ?").bind(name).fetch_optional(&mut *tx.tx).await? {
+            match sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx.tx).await? {
                 Some(id) => ids.push(id),
                 None => return Ok(Err(RestrictRefusal::UnknownUser(name.clone()))),
             }
         }
-        sqlx::query("INSERT INTO restricted_cases (case_id, restricted_by, restricted_at) VALUES (?, ?, ?) ON CONFLICT (case_id) DO NOTHING")
+        sqlx::query("INSERT INTO restricted_cases (case_id, restricted_by, restricted_at) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING")
             .bind(case_id)
             .bind(audit.actor)
             .bind(audit.at)
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("DELETE FROM restricted_case_users WHERE case_id = ?").bind(case_id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM restricted_case_users WHERE case_id = $1").bind(case_id).execute(&mut *tx.tx).await?;
         for id in ids {
-            sqlx::query("INSERT INTO restricted_case_users (case_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING").bind(case_id).bind(id).execute(&mut *tx.tx).await?;
+            sqlx::query("INSERT INTO restricted_case_users (case_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(case_id).bind(id).execute(&mut *tx.tx).await?;
         }
         let detail = format!("open to: {}", users.join(", "));
         tx.audit(&Audit { object: Some(case_ref), detail: Some(&detail), ..*audit }).await?;
@@ -603,11 +603,11 @@ impl Store {
     /// Lifts the restriction of `case_ref`, audited. False when it was not restricted.
     pub async fn unrestrict_case(&self, case_ref: &str, audit: &Audit<'_>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let Some(case_id): Option<i64> = sqlx::query_scalar("SELECT r.case_id FROM restricted_cases r JOIN cases c ON c.id = r.case_id WHERE c.ref = ?").bind(case_ref).fetch_optional(&mut *tx.tx).await? else {
+        let Some(case_id): Option<i64> = sqlx::query_scalar("SELECT r.case_id FROM restricted_cases r JOIN cases c ON c.id = r.case_id WHERE c.ref = $1").bind(case_ref).fetch_optional(&mut *tx.tx).await? else {
             return Ok(false);
         };
-        sqlx::query("DELETE FROM restricted_case_users WHERE case_id = ?").bind(case_id).execute(&mut *tx.tx).await?;
-        sqlx::query("DELETE FROM restricted_cases WHERE case_id = ?").bind(case_id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM restricted_case_users WHERE case_id = $1").bind(case_id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM restricted_cases WHERE case_id = $1").bind(case_id).execute(&mut *tx.tx).await?;
         tx.audit(&Audit { object: Some(case_ref), ..*audit }).await?;
         tx.commit().await?;
         Ok(true)
@@ -620,7 +620,7 @@ impl Store {
         let Some((case_id, case_ref)) = self.case_of(reference).await? else { return Ok(false) };
         let case_ref = case_ref.as_str();
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO break_glass (case_id, user_id, reason, granted_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO break_glass (case_id, user_id, reason, granted_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(case_id)
             .bind(user_id)
             .bind(reason)
@@ -659,12 +659,12 @@ impl Store {
     /// An admin marks a break-glass access seen, audited. False when it was seen already.
     pub async fn break_glass_seen(&self, id: i64, audit: &Audit<'_>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let case_ref: Option<String> = sqlx::query_scalar("SELECT c.ref FROM break_glass b JOIN cases c ON c.id = b.case_id WHERE b.id = ? AND b.seen_at IS NULL")
+        let case_ref: Option<String> = sqlx::query_scalar("SELECT c.ref FROM break_glass b JOIN cases c ON c.id = b.case_id WHERE b.id = $1 AND b.seen_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *tx.tx)
             .await?;
         let Some(case_ref) = case_ref else { return Ok(false) };
-        sqlx::query("UPDATE break_glass SET seen_by = ?, seen_at = ? WHERE id = ?").bind(audit.actor).bind(audit.at).bind(id).execute(&mut *tx.tx).await?;
+        sqlx::query("UPDATE break_glass SET seen_by = $1, seen_at = $2 WHERE id = $3").bind(audit.actor).bind(audit.at).bind(id).execute(&mut *tx.tx).await?;
         let detail = format!("break-glass {id}");
         tx.audit(&Audit { object: Some(&case_ref), detail: Some(&detail), ..*audit }).await?;
         tx.commit().await?;

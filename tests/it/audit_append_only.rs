@@ -26,7 +26,7 @@ fn nothing_in_the_application_updates_or_deletes_audit_records() {
         }
         if text.contains("delete from audit_log") {
             deletes.push((name.clone(), text.matches("delete from audit_log").count()));
-            text = text.replace("delete from audit_log where id <= ?", "");
+            text = text.replace("delete from audit_log where id <= $1", "");
         }
         // The rules' versions are kept the same way: every change adds a row.
         for table in ["audit_log", "rule_versions", "audit_anchors"] {
