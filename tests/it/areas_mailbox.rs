@@ -12,7 +12,9 @@
 //!   decides nothing again, and a new message in one mailbox is decided whatever the other's
 //!   UIDs are;
 //! - a message in East's mailbox is East's, even when its recipient and its form's postcode point
-//!   to North or South.
+//!   to North or South;
+//! - a message decided in one mailbox and copied into the other (the same bytes) is only filed
+//!   there, into folders that mailbox has.
 
 use crate::support::mailservers::Dovecot;
 use chrono::{DateTime, FixedOffset};
@@ -270,4 +272,26 @@ async fn watch_reads_both_mailboxes_at_once_and_stops_on_shutdown() {
     assert_eq!((record(&history, 12).area.as_str(), record(&history, 12).outcome), ("north", Outcome::Accepted));
     assert_eq!(ids_in(&server, EAST, "MARAC/Accepted").await, ids(&[11]));
     assert_eq!(ids_in(&server, SHARED, "North/Accepted").await, ids(&[12]));
+}
+
+/// The same message (the same bytes) in both mailboxes, as when a coordinator copies a referral
+/// decided in the shared mailbox into East's: the copy is not decided again, and it is filed in
+/// East's mailbox, whose folders it has, not into North's folders, which East's mailbox has not
+/// (a MOVE there failed and stopped East's mailbox at every pass).
+#[tokio::test]
+async fn a_message_decided_in_one_mailbox_and_copied_into_another_is_filed_in_folders_the_other_has() {
+    let server = Dovecot::start(&[SHARED, EAST]);
+    let cfg = config(&server);
+    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let (raw, arrived) = sent_to("001_police_seed_victim_l_accept15.eml", TO_NORTH, 21);
+    server.append(SHARED, "INBOX", &raw, arrived).await;
+    assert_eq!(ingest_pass(&cfg, &store, &Clock::system()).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+    assert_eq!(ids_in(&server, SHARED, "North/Accepted").await, ids(&[21]));
+
+    server.append(EAST, "INBOX", &raw, arrived).await;
+    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("East's mailbox goes on");
+    assert_eq!(summary, PassSummary { decided: 0, refiled: 1 });
+    assert_eq!(decisions(&store).await, 1, "one decision");
+    assert!(server.list_folder(EAST, "INBOX").await.is_empty());
+    assert_eq!(ids_in(&server, EAST, "MARAC/Accepted").await, ids(&[21]), "filed by its first outcome, in the folders of East's mailbox");
 }
