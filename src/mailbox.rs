@@ -467,8 +467,10 @@ async fn decide_batch<'f>(
                 (record.outcome, record.area)
             }
         };
-        // Filed in its area's folders (the top level's when its area could not be told).
-        let folders = cfg.area(&area).map_or(&cfg.file.folders, |a| &a.config.file.folders);
+        // Filed in its area's folders (the top level's when its area could not be told, or when
+        // its first decision was another mailbox's area: a copy moved across mailboxes, whose
+        // folders this mailbox need not have; the top level's are made in every mailbox).
+        let folders = cfg.area(&area).filter(|a| a.mailbox() == mailbox).map_or(&cfg.file.folders, |a| &a.config.file.folders);
         filed.push((uid, folder_for(outcome, folders)));
     }
     Ok(filed)

@@ -227,18 +227,21 @@ enum SubjectCommand {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Each rule section: from the file, or the version in force from the web console.
+    /// Each rule section: from the file, or the version in force from the web console. The
+    /// deployment's, then each area's (`areas.ID.SECTION`).
     List {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// A section's versions, newest first, with the TOML of each.
+    /// A section's versions, newest first, with the TOML of each (`threshold`, or an area's:
+    /// `areas.north.threshold`).
     Show {
         #[command(flatten)]
         db: DbArgs,
         section: String,
     },
-    /// Use the file's section again (kept as a new version, audited as the command line's).
+    /// Use the file's section again (kept as a new version, audited as the command line's); for
+    /// an area's (`areas.north.threshold`), the area's own section of the file.
     Reset {
         #[command(flatten)]
         db: DbArgs,
@@ -576,32 +579,46 @@ fn rules(command: RulesCommand, clock: &Clock) -> Result<()> {
     let db = command.db().clone();
     let now = stamp(clock.now());
     with_file_store(&db, clock, move |path, store| Box::pin(async move {
-        let known = |section: &str| {
-            if config::RULE_SECTIONS.contains(&section) {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!("{section:?} is not a rule section; those are {}", config::RULE_SECTIONS.join(", ")))
+        // The file alone (valid: it was just loaded to open the database), for its areas.
+        let file = config::load(&path, std::env::vars()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?.file;
+        // A deployment's section, or a configured area's (`areas.ID.SECTION`); one the database
+        // keeps for an area since removed from the file too, so that it can be shown and reset.
+        let known = async |section: &str| -> Result<()> {
+            match config::rule_section_in(&file, section) {
+                Ok(_) => Ok(()),
+                Err(e) if config::RuleSection::parse(section).is_ok() && !store.rule_history(section, 1).await?.is_empty() => {
+                    eprintln!("note: {e}; the database keeps a version of it");
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}")),
             }
         };
         match command {
             RulesCommand::List { .. } => {
                 let heads = store.rule_heads().await?;
-                for section in config::RULE_SECTIONS {
-                    match heads.iter().find(|h| h.section == section && h.body.is_some()) {
+                let mut names: Vec<String> = config::RULE_SECTIONS.iter().map(|s| s.to_string()).collect();
+                for id in file.areas.keys() {
+                    names.extend(config::AREA_RULE_SECTIONS.iter().map(|s| format!("areas.{id}.{s}")));
+                }
+                for section in &names {
+                    match heads.iter().find(|h| h.section == *section && h.body.is_some()) {
                         Some(h) => println!("{section}\tversion {} by {} at {}", h.id, h.changed_by, h.changed_at),
                         None => println!("{section}\tfrom the file"),
                     }
                 }
+                for h in heads.iter().filter(|h| h.body.is_some() && !names.contains(&h.section)) {
+                    println!("{}\tversion {} by {} at {} (no such area in the file: `rules reset {}` removes it)", h.section, h.id, h.changed_by, h.changed_at, h.section);
+                }
             }
             RulesCommand::Show { section, .. } => {
-                known(&section)?;
+                known(&section).await?;
                 for v in store.rule_history(&section, i64::MAX).await? {
                     println!("# version {} by {} at {}", v.id, v.changed_by, v.changed_at);
                     println!("{}\n", v.body.as_deref().unwrap_or("# (the file's section)"));
                 }
             }
             RulesCommand::Reset { section, .. } => {
-                known(&section)?;
+                known(&section).await?;
                 let newest = store.rule_history(&section, 1).await?.first().map(|v| v.id).unwrap_or(0);
                 let audit = marac_intake::store::accounts::Audit { at: &now, actor: "cli", action: "rules.change", object: None, client: None, detail: None };
                 match store.change_rule(&section, None, newest, "back to the file's section", audit).await? {
@@ -798,7 +815,11 @@ fn check_config(c: &ConfigArg, clock: &Clock) -> Result<()> {
     };
     let f = &cfg.file;
     println!("configuration {} is valid", path.display());
-    println!("(rules changed in the web console are kept in the database and layered over the file's sections {}; see /admin/rules)", config::RULE_SECTIONS.join(", "));
+    println!(
+        "(rules changed in the web console are kept in the database and layered over the file's sections {}, and each area's areas.ID.{{{}}}; see /admin/rules)",
+        config::RULE_SECTIONS.join(", "),
+        config::AREA_RULE_SECTIONS.join(",")
+    );
     println!("area:                 {}", f.area);
     println!("data directory:       {}", f.data_dir.display());
     match (&f.storage.db_key_file, &f.storage.data_key_file) {

@@ -7,7 +7,7 @@ use super::auth::{self, Admin, DeploymentAdmin, Signed};
 use crate::clock::stamp;
 use super::page::{message, not_found, render, v, Page};
 use super::AppState;
-use crate::config::RULE_SECTIONS;
+use crate::config::{rule_section_in, section_toml, RuleSection, AREA_RULE_SECTIONS, RULE_SECTIONS};
 use crate::decide::ReplyKind;
 use crate::store::accounts::Audit;
 use axum::extract::{Form, Path, Query, State};
@@ -278,8 +278,28 @@ async fn rules_page(State(state): State<AppState>, DeploymentAdmin(signed): Depl
         .iter()
         .map(|s| serde_json::json!({ "name": s, "title": section_title(s), "source": heads.iter().find(|h| h.section == *s) }))
         .collect();
+    // Then each area's (a deployment of several MARACs): what is in force for it, its own
+    // sections laid over the deployment's.
+    let areas: Vec<Value> = if cfg.file.areas.is_empty() {
+        Vec::new()
+    } else {
+        cfg.areas
+            .iter()
+            .map(|a| {
+                let sections: Vec<Value> = AREA_RULE_SECTIONS
+                    .iter()
+                    .map(|kind| {
+                        let name = format!("areas.{}.{kind}", a.id);
+                        let source = heads.iter().find(|h| h.section == name);
+                        serde_json::json!({ "name": name, "kind": kind, "title": section_title(kind), "source": source, "own": !section_toml(&cfg.file, &name).is_empty() })
+                    })
+                    .collect();
+                serde_json::json!({ "id": a.id, "name": a.name(), "sections": sections, "r": rules_view(&a.config, state.clock.today()) })
+            })
+            .collect()
+    };
     let ctx = context! {
-        r => v(rules_view(&cfg, state.clock.today())), sections => v(&sections), toml => redacted_toml(&cfg.file),
+        r => v(rules_view(&cfg, state.clock.today())), sections => v(&sections), areas => v(&areas), toml => redacted_toml(&cfg.file),
         file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
     };
     Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
@@ -376,15 +396,43 @@ struct DoneQuery {
     done: Option<String>,
 }
 
+/// A section named in a URL, if the configuration in force has it: a deployment's section of
+/// [`RULE_SECTIONS`], or `areas.ID.SECTION` of a configured area. Else the page saying why,
+/// naming it.
+fn known_section(state: &AppState, signed: &Signed, section: &str) -> Result<(), Page> {
+    let cfg = state.cfg();
+    match rule_section_in(&cfg.file, section) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(message(state, Some(signed), StatusCode::NOT_FOUND, "Not found", &format!("There is no such rule section to change here: {e}."))),
+    }
+}
+
+/// What the pages call a section: "Thresholds", or "Thresholds of North Kingsmere".
+fn section_heading(cfg: &crate::config::Config, section: &str) -> String {
+    match RuleSection::parse(section) {
+        Ok(RuleSection::Area { id, section }) => format!("{} of {}", section_title(section), cfg.area(id).map_or(id, |a| a.name())),
+        _ => section_title(section).to_owned(),
+    }
+}
+
+/// What the rules pages show for the configuration a section belongs to: the deployment's, or
+/// the area's (its own sections laid over the deployment's).
+fn section_view(cfg: &crate::config::Config, section: &str, today: chrono::NaiveDate) -> Value {
+    match RuleSection::parse(section).ok().and_then(|s| s.area()).and_then(|id| cfg.area(id)) {
+        Some(area) => rules_view(&area.config, today),
+        None => rules_view(cfg, today),
+    }
+}
+
 /// One section's editor: its TOML as in force, where it comes from, its versions.
 async fn rule_section_page(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
-    if !RULE_SECTIONS.contains(&section.as_str()) {
-        return not_found(State(state), signed).await;
+    if let Err(page) = known_section(&state, &signed, &section) {
+        return page;
     }
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, Some(&section))).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
-    let editor = Editor { body: crate::config::section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
+    let editor = Editor { body: section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
     rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await
 }
 
@@ -403,12 +451,17 @@ struct Editor {
 async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, status: StatusCode, e: Editor) -> Page {
     let history = state.store.rule_history(section, 50).await?;
     let newest = history.first().map(|h| h.id).unwrap_or(0);
-    let prefix = format!("MARAC__{}__", section.to_ascii_uppercase());
+    let prefix = format!("MARAC__{}__", section.replace('.', "__").to_ascii_uppercase());
     let overridden: Vec<String> = std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with(&prefix)).collect();
+    let cfg = state.cfg();
+    let parsed = RuleSection::parse(section).ok();
+    let kind = parsed.map_or(section, |s| s.kind());
+    let area = parsed.and_then(|s| s.area()).and_then(|id| cfg.area(id)).map(|a| serde_json::json!({ "id": a.id, "name": a.name() }));
+    let in_force = area.is_some().then(|| section_view(&cfg, section, state.clock.today()));
     let ctx = context! {
-        section, title => section_title(section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
+        section, kind, title => section_heading(&cfg, section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
         preview => e.preview.map(v), history => v(&history), overridden, from_database => history.first().is_some_and(|h| h.body.is_some()),
-        file => state.cfg().source.as_ref().map(|p| p.display().to_string()),
+        file => cfg.source.as_ref().map(|p| p.display().to_string()), area => area.map(v), in_force => in_force.map(v),
     };
     Ok((status, render(state, "rule_section.html", Some(signed), ctx)?).into_response())
 }
@@ -450,8 +503,8 @@ const MAX_RULE_BODY: usize = 64 * 1024;
 /// then stored as a new version with its audit record, and the configuration in force replaced.
 async fn rule_section_change(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
     use crate::store::rules::RuleChange;
-    if !RULE_SECTIONS.contains(&section.as_str()) {
-        return not_found(State(state), signed).await;
+    if let Err(page) = known_section(&state, &signed, &section) {
+        return page;
     }
     let cfg = state.cfg();
     let Some(path) = cfg.source.clone() else {
@@ -487,7 +540,7 @@ async fn rule_section_change(State(state): State<AppState>, DeploymentAdmin(sign
     };
     if form.action == "check" {
         editor.notice = Some("The section is valid. Nothing is saved until you save it.".into());
-        editor.preview = Some(rules_view(&built, state.clock.today()));
+        editor.preview = Some(section_view(&built, &section, state.clock.today()));
         return rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await;
     }
     let at = stamp(state.clock.now());

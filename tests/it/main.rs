@@ -18,6 +18,7 @@ use gen_fixtures as gen;
 mod score;
 
 mod areas;
+mod areas_mailbox;
 mod audit_append_only;
 mod core_is_pure;
 mod audit_chain;

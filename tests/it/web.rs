@@ -671,6 +671,136 @@ fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
     assert_eq!(kept.sections.keys().collect::<Vec<_>>(), ["threshold"], "the other change stays");
 }
 
+/// Two MARACs over `config/samples.toml`, told apart by the address a referral was sent to;
+/// neither sets a threshold of its own.
+const TWO_AREAS: &str = r#"
+[areas.north]
+name = "North Kingsmere"
+[areas.north.route]
+recipients = ["north-marac@marac.example.test"]
+[areas.north.case]
+reference_format = "NK-{year}-{seq:04}"
+[areas.south]
+name = "South Kingsmere"
+[areas.south.route]
+recipients = ["south-marac@marac.example.test"]
+[areas.south.case]
+reference_format = "SK-{year}-{seq:04}"
+"#;
+
+/// The fixture `file` of `fixtures/triage/` sent to `to`.
+fn fixture_sent_to(file: &str, to: &str) -> Vec<u8> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = String::from_utf8(std::fs::read(root.join("fixtures/triage").join(file)).unwrap()).unwrap();
+    assert!(text.contains("\r\nTo: "));
+    text.split("\r\n").map(|l| if l.starts_with("To: ") { format!("To: MARAC <{to}>") } else { l.to_owned() }).collect::<Vec<_>>().join("\r\n").into_bytes()
+}
+
+/// An area's threshold changed in the web console (`/admin/rules/areas.south.threshold`) is
+/// South's alone: the pages show each area's rules in force, triage with the rules as stored
+/// decides South's referrals by it and North's as before, an unknown area or section is refused
+/// by name, and the file's section comes back from the web or the command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_areas_rules_are_changed_in_the_web_console_for_that_area_only() {
+    let files = scratch("marac-web-area-rules");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = files.0.join("areas.toml");
+    std::fs::write(&path, std::fs::read_to_string(root.join("config/samples.toml")).unwrap() + TWO_AREAS).unwrap();
+    let file_cfg = marac_intake::config::load(&path, Vec::<(String, String)>::new()).unwrap();
+    let served = Served::start_with("marac-web-area-rules-db", |cfg| *cfg = file_cfg.clone()).await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+
+    // The deployment's sections, then each area's with what is in force for it.
+    let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await.body;
+    let section_of = |page: &str, name: &str| page.split(&format!("data-section=\"{name}\"")).nth(1).unwrap_or_else(|| panic!("no {name} in {page}")).split("</section>").next().unwrap().to_owned();
+    assert!(rules.find("data-section=\"synonyms\"").unwrap() < rules.find("data-area=\"north\"").unwrap(), "the deployment's first");
+    for area in ["north", "south"] {
+        for kind in ["threshold", "senders", "schedule", "folders", "replies"] {
+            assert!(rules.contains(&format!("href=\"/admin/rules/areas.{area}.{kind}\"")), "{area} {kind}");
+        }
+        assert!(!rules.contains(&format!("areas.{area}.synonyms")), "the synonyms are the deployment's");
+        let t = section_of(&rules, &format!("areas.{area}.threshold"));
+        assert!(t.contains("14 Yes answers or more") && t.contains("The deployment's."), "{t}");
+    }
+    assert!(section_of(&rules, "areas.south.replies").contains("South Kingsmere"), "each area's replies read with its name");
+
+    // Unknown areas and sections: refused by name, for everyone, before anything is read or stored.
+    let coord_token = csrf_in(&http(a, "GET", "/", Some(&coord), None).await.body);
+    assert_eq!(http(a, "GET", "/admin/rules/areas.south.threshold", Some(&coord), None).await.status, 403);
+    assert_eq!(http(a, "POST", "/admin/rules/areas.south.threshold", Some(&coord), Some(&format!("csrf={coord_token}&action=save&base=0&body=dash_score%3D1"))).await.status, 403);
+    let r = http(a, "GET", "/admin/rules/areas.west.threshold", Some(&boss), None).await;
+    assert!(r.status == 404 && r.body.contains("no area &quot;west&quot;") && r.body.contains("north, south"), "{}", r.body);
+    let r = http(a, "GET", "/admin/rules/areas.north.synonyms", Some(&boss), None).await;
+    assert!(r.status == 404 && r.body.contains("deployment"), "{}", r.body);
+    let r = http(a, "GET", "/admin/rules/areas.north.imap", Some(&boss), None).await;
+    assert!(r.status == 404 && r.body.contains("areas.north.imap"), "{}", r.body);
+    assert_eq!(http(a, "GET", "/admin/rules/imap", Some(&boss), None).await.status, 404);
+
+    // South's editor: its own section (none yet), and what is in force for it.
+    let page = http(a, "GET", "/admin/rules/areas.south.threshold", Some(&boss), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Thresholds of South Kingsmere") && page.body.contains("In force for South Kingsmere"), "{}", page.body);
+    assert!(page.body.contains("14 Yes answers or more"), "{}", page.body);
+    let token = csrf_in(&page.body);
+    let post = async |form: String| http(a, "POST", "/admin/rules/areas.south.threshold", Some(&boss), Some(&form)).await;
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", enc("dash_score = 30"))).await;
+    assert!(r.status == 400 && r.body.contains("areas.south.threshold.dash_score: must be between 1 and 24"), "{}", r.body);
+    let r = post(format!("csrf={token}&action=check&base=0&body={}", enc("dash_score = 16"))).await;
+    assert!(r.status == 200 && r.body.contains("16 Yes answers or more"), "{}", r.body);
+    let r = post(format!("csrf={token}&action=save&base=0&body={}", enc("dash_score = 16"))).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/admin/rules/areas.south.threshold?done=version%201")), "{}", r.body);
+    let layer = store.rule_layer().await.unwrap();
+    assert_eq!(layer.sections.keys().collect::<Vec<_>>(), ["areas.south.threshold"]);
+
+    let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await.body;
+    let south = section_of(&rules, "areas.south.threshold");
+    assert!(south.contains("16 Yes answers or more") && south.contains("Changed here: version 1, by boss"), "{south}");
+    assert!(section_of(&rules, "areas.north.threshold").contains("14 Yes answers or more"));
+    assert!(section_of(&rules, "threshold").contains("14 Yes answers or more"), "the deployment's is unchanged");
+
+    // Triage with the rules as stored: 15 Yes answers are below South's 16 now, and still meet
+    // North's 14 (each referral in a database of its own, so that nothing else links them).
+    let stored = marac_intake::config::load_layered(&path, &layer, Vec::<(String, String)>::new()).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2025-01-06T12:00:00+00:00").unwrap();
+    let triage = async |cfg: &marac_intake::config::Config, to: &str, db: &str| {
+        let store = marac_intake::store::Store::open(&format!("sqlite://{}/{db}.db?mode=rwc", files.0.display())).await.unwrap();
+        let raw = fixture_sent_to("001_police_seed_victim_l_accept15.eml", to);
+        let r = marac_intake::triage::triage_message(&raw, None, None, now, cfg, &store).await.unwrap();
+        (r.area, r.outcome)
+    };
+    assert_eq!(triage(&file_cfg, "south-marac@marac.example.test", "before").await, ("south".to_owned(), Outcome::Accepted), "the file's 14 before");
+    assert_eq!(triage(&stored, "south-marac@marac.example.test", "south").await, ("south".to_owned(), Outcome::Rejected));
+    assert_eq!(triage(&stored, "north-marac@marac.example.test", "north").await, ("north".to_owned(), Outcome::Accepted));
+
+    // The file's section again, from the web console.
+    assert_eq!(post(format!("csrf={token}&action=file&base=1")).await.status, 303);
+    assert!(store.rule_layer().await.unwrap().sections.is_empty());
+    assert!(section_of(&http(a, "GET", "/admin/rules", Some(&boss), None).await.body, "areas.south.threshold").contains("14 Yes answers or more"));
+    served.stop().await;
+
+    // And from the command line, which lists each area's sections and refuses unknown ones.
+    let db = format!("sqlite://{}/cli.db?mode=rwc", files.0.display());
+    {
+        let store = marac_intake::store::Store::open(&db).await.unwrap();
+        let audit = marac_intake::store::accounts::Audit { at: "2026-12-01T10:00:00.000Z", actor: "boss", action: "rules.change", object: None, client: None, detail: None };
+        store.change_rule("areas.north.threshold", Some("dash_score = 12\n"), 0, "saved", audit).await.unwrap();
+    }
+    let cli = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake")).args(args).arg("--config").arg(&path).args(["--db", &db]).output().unwrap();
+    let list = cli(&["rules", "list"]);
+    let out = String::from_utf8_lossy(&list.stdout);
+    assert!(out.contains("threshold\tfrom the file") && out.contains("areas.north.threshold\tversion 1 by boss") && out.contains("areas.south.replies\tfrom the file"), "{out}");
+    let refused = cli(&["rules", "reset", "areas.west.threshold"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("no area \"west\""), "{}", String::from_utf8_lossy(&refused.stderr));
+    let refused = cli(&["rules", "reset", "areas.north.synonyms"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("areas.north.synonyms"));
+    let reset = cli(&["rules", "reset", "areas.north.threshold"]);
+    let out = String::from_utf8_lossy(&reset.stdout);
+    assert!(reset.status.success() && out.contains("areas.north.threshold: the file's section again (version 2)") && out.contains("is valid"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coordinators_download_the_original_attachments_and_each_download_is_audited() {
     let served = Served::start("marac-web-files").await;

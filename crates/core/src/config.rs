@@ -851,7 +851,10 @@ impl Config {
 pub fn from_text(text: &str, source: &Path, rules: &RuleLayer, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
     // An error in a section kept from the web console says so, and how to undo it from here.
     let blame = |mut e: ConfigError| {
-        let section = e.key.split(['.', '[']).next().unwrap_or_default().to_owned();
+        // The section the key is in: `threshold` of `threshold.dash_score`, `areas.north.threshold`
+        // of `areas.north.threshold.dash_score`.
+        let parts: Vec<&str> = e.key.split(['.', '[']).collect();
+        let section = if parts[0] == "areas" { parts.iter().take(3).copied().collect::<Vec<_>>().join(".") } else { parts[0].to_owned() };
         if rules.sections.contains_key(&section) {
             e.reason = format!("{} (the [{section}] in force was changed in the web console: correct it there, or `marac-intake rules reset {section}` puts the file's back)", e.reason.trim_end_matches(" (in the rules changed in the web console)"));
         }
@@ -877,9 +880,85 @@ pub fn parse(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Res
 /// service connects to and where it keeps its data stay in the file alone.
 pub const RULE_SECTIONS: [&str; 6] = ["threshold", "senders", "schedule", "folders", "replies", "synonyms"];
 
+/// The rule sections of an area that may be changed in the web console, as `areas.ID.SECTION`:
+/// those of [`RULE_SECTIONS`] but the label synonyms, which are the deployment's (one reading of
+/// forms for every area).
+pub const AREA_RULE_SECTIONS: [&str; 5] = ["threshold", "senders", "schedule", "folders", "replies"];
+
+/// A rule section's name as the web console, the command line and the database write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSection<'a> {
+    /// A section of the deployment (`threshold`): a change replaces the file's top-level section
+    /// whole.
+    Deployment(&'static str),
+    /// A section of the area `id` (`areas.north.threshold`): a change replaces the area's own
+    /// section of the file (`[areas.north.threshold]`) whole; what it does not set still comes
+    /// from the deployment's section in force, key by key, as for the file's own.
+    Area { id: &'a str, section: &'static str },
+}
+
+impl<'a> RuleSection<'a> {
+    /// Reads a section's name; whether the area exists is [`rule_section_in`]'s to say.
+    pub fn parse(name: &'a str) -> Result<RuleSection<'a>, ConfigError> {
+        if let Some(s) = RULE_SECTIONS.iter().find(|s| **s == name) {
+            return Ok(RuleSection::Deployment(s));
+        }
+        let Some(rest) = name.strip_prefix("areas.") else {
+            return Err(err(
+                name,
+                format!("is not a section that can be changed here; those are {}, and an area's areas.ID.SECTION (SECTION one of {})", RULE_SECTIONS.join(", "), AREA_RULE_SECTIONS.join(", ")),
+            ));
+        };
+        let (id, section) = rest.rsplit_once('.').unwrap_or((rest, ""));
+        if id.is_empty() || id.contains('.') {
+            return Err(err(name, format!("is not a section that can be changed here; an area's are areas.ID.SECTION, SECTION one of {}", AREA_RULE_SECTIONS.join(", "))));
+        }
+        if section == "synonyms" {
+            return Err(err(name, "the label synonyms are the deployment's, for every area: change [synonyms]"));
+        }
+        match AREA_RULE_SECTIONS.iter().find(|s| **s == section) {
+            Some(s) => Ok(RuleSection::Area { id, section: s }),
+            None => Err(err(name, format!("{section:?} is not an area's section that can be changed here; those are {}", AREA_RULE_SECTIONS.join(", ")))),
+        }
+    }
+
+    /// The section's kind (`threshold`), whoever's it is.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RuleSection::Deployment(s) | RuleSection::Area { section: s, .. } => s,
+        }
+    }
+
+    /// The area's id, for an area's section.
+    pub fn area(&self) -> Option<&'a str> {
+        match self {
+            RuleSection::Deployment(_) => None,
+            RuleSection::Area { id, .. } => Some(id),
+        }
+    }
+}
+
+/// `name` as a rule section of `file` ([`RuleSection::parse`]), an area's only when the file
+/// has that area (`[areas.ID]`). The error names the section and says what there is.
+pub fn rule_section_in<'a>(file: &ConfigFile, name: &'a str) -> Result<RuleSection<'a>, ConfigError> {
+    let section = RuleSection::parse(name)?;
+    match section.area() {
+        Some(id) if !file.areas.contains_key(id) => Err(no_such_area(name, id, file.areas.keys())),
+        _ => Ok(section),
+    }
+}
+
+fn no_such_area<'k>(name: &str, id: &str, ids: impl Iterator<Item = &'k String>) -> ConfigError {
+    let ids: Vec<&str> = ids.map(String::as_str).collect();
+    let there = if ids.is_empty() { "the configuration file has no [areas.*]".to_owned() } else { format!("its areas are {}", ids.join(", ")) };
+    err(name, format!("there is no area {id:?} in the configuration file ({there})"))
+}
+
 /// Rule sections changed in the web console, stored in the database (`rule_versions`). Layers,
-/// lowest first: the file, then each of these sections, which replaces the file's section whole,
-/// then the `MARAC__*` environment overrides.
+/// lowest first: the file, then each of these sections, which replaces the file's section whole
+/// (an area's, `areas.ID.SECTION`, replaces the area's own section whole, which is then laid over
+/// the deployment's key by key as the file's own would be), then the `MARAC__*` environment
+/// overrides.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleLayer {
     /// The newest change's number (0: none yet): a different number means the rules changed.
@@ -900,22 +979,22 @@ impl RuleLayer {
     }
 }
 
-/// One rule section's body, as TOML: only the sections of [`RULE_SECTIONS`]. Errors name the
-/// section and the line.
+/// One rule section's body, as TOML: only the sections of [`RULE_SECTIONS`] and an area's of
+/// [`AREA_RULE_SECTIONS`] ([`RuleSection::parse`]). Errors name the section and the line.
 pub fn parse_section(section: &str, body: &str) -> Result<toml::Table, ConfigError> {
-    if !RULE_SECTIONS.contains(&section) {
-        return Err(err(section, format!("is not a section that can be changed here; those are {}", RULE_SECTIONS.join(", "))));
-    }
+    RuleSection::parse(section)?;
     parse_table(body).map_err(|e| err(section, e.reason))
 }
 
-/// The section as it is in force, as TOML (what the web console's editor starts from).
+/// The section as it is in force, as TOML (what the web console's editor starts from). An area's
+/// is its own section (`[areas.ID.SECTION]`: what a change replaces), empty when the area takes
+/// the deployment's whole.
 pub fn section_toml(file: &ConfigFile, section: &str) -> String {
-    let value = toml::Value::try_from(file).ok();
-    match value.as_ref().and_then(|v| v.get(section)).and_then(toml::Value::as_table) {
-        Some(t) => toml::to_string_pretty(t).unwrap_or_default(),
-        None => String::new(),
-    }
+    let table = match RuleSection::parse(section) {
+        Ok(RuleSection::Area { id, section }) => file.areas.get(id).and_then(|a| a.get(section)).and_then(toml::Value::as_table).cloned(),
+        _ => toml::Value::try_from(file).ok().and_then(|v| v.get(section).and_then(toml::Value::as_table).cloned()),
+    };
+    table.map(|t| toml::to_string_pretty(&t).unwrap_or_default()).unwrap_or_default()
 }
 
 fn parse_table(text: &str) -> Result<toml::Table, ConfigError> {
@@ -933,8 +1012,21 @@ fn parse_table(text: &str) -> Result<toml::Table, ConfigError> {
 pub fn parse_layered(text: &str, rules: &RuleLayer, env: impl IntoIterator<Item = (String, String)>) -> Result<ConfigFile, ConfigError> {
     let mut table = parse_table(text)?;
     for (section, body) in &rules.sections {
-        let t = parse_section(section, body).map_err(|e| err(e.key, format!("{} (in the rules changed in the web console)", e.reason)))?;
-        table.insert(section.clone(), toml::Value::Table(t));
+        let kept = |e: ConfigError| err(e.key, format!("{} (in the rules changed in the web console)", e.reason));
+        let t = parse_section(section, body).map_err(kept)?;
+        match RuleSection::parse(section).map_err(kept)? {
+            RuleSection::Deployment(_) => {
+                table.insert(section.clone(), toml::Value::Table(t));
+            }
+            RuleSection::Area { id, section: kind } => {
+                let areas = table.get_mut("areas").and_then(toml::Value::as_table_mut);
+                let ids: Vec<String> = areas.as_ref().map(|a| a.keys().cloned().collect()).unwrap_or_default();
+                let Some(area) = areas.and_then(|a| a.get_mut(id)).and_then(toml::Value::as_table_mut) else {
+                    return Err(kept(no_such_area(section, id, ids.iter())));
+                };
+                area.insert(kind.to_owned(), toml::Value::Table(t));
+            }
+        }
     }
     apply_env(&mut table, env)?;
     let de = toml::Value::Table(table);

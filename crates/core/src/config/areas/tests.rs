@@ -145,3 +145,87 @@ fn postcode_districts_are_outward_codes() {
     }
     assert_eq!(fold_marac("South Kingsmere MARAC"), fold_marac("marac: south kingsmere"));
 }
+
+/// [`THREE`] with the rule sections of `rules` from the database.
+fn layered(rules: &crate::config::RuleLayer) -> Result<Config, ConfigError> {
+    crate::config::from_text(THREE, std::path::Path::new("three.toml"), rules, Vec::new())
+}
+
+fn threshold(c: &Config, id: &str) -> (u8, u32) {
+    let t = &c.area(id).unwrap().config.file.threshold;
+    (t.dash_score, t.escalation_callouts)
+}
+
+#[test]
+fn an_areas_rule_section_from_the_database_replaces_its_own_whole_over_the_deployments() {
+    use crate::config::{section_toml, RuleLayer};
+    let none = RuleLayer::default();
+    let file = layered(&none).unwrap();
+    assert_eq!((threshold(&file, "east"), threshold(&file, "north")), ((12, 3), (14, 3)));
+    assert_eq!(section_toml(&file.file, "areas.east.threshold"), "dash_score = 12\n", "the editor starts from the area's own section");
+    assert_eq!(section_toml(&file.file, "areas.north.threshold"), "", "North sets no threshold of its own");
+
+    // East's own [threshold] is replaced whole: the file's dash_score = 12 goes, and East takes
+    // the deployment's 14 for what the change does not set. The other areas are untouched.
+    let rules = none.with("areas.east.threshold", Some("escalation_callouts = 5\n"));
+    let c = layered(&rules).unwrap();
+    assert_eq!((threshold(&c, "east"), threshold(&c, "north"), threshold(&c, "south")), ((14, 5), (14, 3), (14, 3)));
+    assert_eq!((c.file.threshold.dash_score, c.file.threshold.escalation_callouts), (14, 3), "the deployment's own is unchanged");
+    assert_eq!(section_toml(&c.file, "areas.east.threshold"), "escalation_callouts = 5\n");
+
+    // A change of the deployment's section reaches every area where its own does not set the key.
+    let both = rules.with("threshold", Some("dash_score = 16\n"));
+    let c = layered(&both).unwrap();
+    assert_eq!((threshold(&c, "east"), threshold(&c, "north")), ((16, 5), (16, 3)));
+
+    // An area with no section of its own in the file gets one; other sections of an area too.
+    let c = layered(&none.with("areas.north.folders", Some("review = \"North/Review\"\n"))).unwrap();
+    let f = &c.area("north").unwrap().config.file.folders;
+    assert_eq!((f.review.as_str(), f.accepted.as_str()), ("North/Review", "MARAC/Accepted"));
+    assert_eq!(c.area("south").unwrap().config.file.folders.review, "MARAC/Review");
+
+    // Reset: the file's own section again.
+    let back = layered(&rules.with("areas.east.threshold", None)).unwrap();
+    assert_eq!(threshold(&back, "east"), (12, 3));
+
+    // An invalid value is named with its area's key, and the way back.
+    let e = layered(&none.with("areas.east.threshold", Some("dash_score = 30"))).unwrap_err();
+    assert_eq!(e.key, "areas.east.threshold.dash_score");
+    assert!(e.reason.contains("web console") && e.reason.contains("marac-intake rules reset areas.east.threshold"), "{e}");
+    let e = layered(&none.with("areas.east.threshold", Some("dash_scor = 13"))).unwrap_err();
+    assert!(e.key.starts_with("areas.east.threshold"), "{e}");
+    let e = layered(&none.with("areas.east.threshold", Some("dash_score = "))).unwrap_err();
+    assert_eq!(e.key, "areas.east.threshold");
+    assert!(e.reason.contains("line 1"), "{e}");
+}
+
+#[test]
+fn an_unknown_area_or_section_is_refused_naming_it() {
+    use crate::config::{parse_section, rule_section_in, RuleLayer, RuleSection};
+    let file = parse(THREE, Vec::new()).unwrap();
+    assert_eq!(rule_section_in(&file, "threshold").unwrap(), RuleSection::Deployment("threshold"));
+    assert_eq!(rule_section_in(&file, "areas.east.replies").unwrap(), RuleSection::Area { id: "east", section: "replies" });
+
+    // An area the file does not have: refused by name, saying which there are, whether it comes
+    // from an admin or from the database (an area since removed from the file).
+    let e = rule_section_in(&file, "areas.west.threshold").unwrap_err();
+    assert_eq!(e.key, "areas.west.threshold");
+    assert!(e.reason.contains("no area \"west\"") && e.reason.contains("east, north, south"), "{e}");
+    let e = layered(&RuleLayer::default().with("areas.west.threshold", Some("dash_score = 12"))).unwrap_err();
+    assert_eq!(e.key, "areas.west.threshold");
+    assert!(e.reason.contains("no area \"west\"") && e.reason.contains("marac-intake rules reset areas.west.threshold"), "{e}");
+    let one = parse("area = \"Testshire\"\n[schedule]\nkind = \"weekly\"\nweekday = \"mon\"\n[senders]\nallow = []\ntrusted_authserv_id = \"x\"\n[replies]\nfrom = \"a@b.test\"\n", Vec::new()).unwrap();
+    assert!(rule_section_in(&one, "areas.east.threshold").unwrap_err().reason.contains("has no [areas.*]"));
+
+    // Sections an area cannot change here, and names that are no section.
+    let e = RuleSection::parse("areas.east.synonyms").unwrap_err();
+    assert!(e.key == "areas.east.synonyms" && e.reason.contains("deployment's"), "{e}");
+    for name in ["areas.east.imap", "areas.east.case", "areas.east.route", "areas.east.name", "areas.east", "areas..threshold", "areas.a.b.threshold", "areas.", "imap", "area", ""] {
+        let e = RuleSection::parse(name).unwrap_err();
+        assert_eq!(e.key, name, "{e}");
+        assert!(parse_section(name, "").is_err(), "{name}");
+    }
+    let e = RuleSection::parse("areas.east.case").unwrap_err();
+    assert!(e.reason.contains("\"case\"") && e.reason.contains("threshold, senders, schedule, folders, replies"), "{e}");
+    assert!(parse_section("areas.east.threshold", "dash_score = 12").is_ok());
+}
