@@ -163,17 +163,35 @@ impl Tasks {
     }
 }
 
-/// One `run` per SQLite database: an exclusive lock on `DB.run-lock` beside the database file
-/// (taken once the store has opened, which makes the directory private),
-/// held while the service runs and released by the operating system however the process ends.
-/// A second `run` on the same file would watch the same mailbox and send the same outbox twice;
-/// it refuses to start instead, saying why.
-pub struct RunLock {
-    _file: std::fs::File,
+/// One `run` per database. On SQLite, an exclusive lock on `DB.run-lock` beside the database
+/// file (taken once the store has opened, which makes the directory private), released by the
+/// operating system however the process ends. On PostgreSQL, a session advisory lock held on a
+/// connection of its own (outside the pool), released by the server when that connection ends,
+/// however the process ends. A second `run` on the same database would watch the same mailbox
+/// and send the same outbox twice; it refuses to start instead, saying why.
+pub enum RunLock {
+    File(std::fs::File),
+    Postgres(crate::store::DbConnection),
 }
 
+/// The advisory lock's key on PostgreSQL ("MARAC-RUN" in ASCII, folded into 63 bits).
+const POSTGRES_RUN_LOCK: i64 = 0x4d41_5241_4352_554e;
+
 impl RunLock {
-    pub fn acquire(url: &str) -> Result<RunLock> {
+    pub async fn acquire(url: &str) -> Result<RunLock> {
+        if crate::store::is_postgres(url) {
+            use sqlx::ConnectOptions;
+            let opts = <sqlx::any::AnyConnectOptions as std::str::FromStr>::from_str(url)?.disable_statement_logging();
+            let mut conn = opts.connect().await.map_err(|e| anyhow!("connecting to {} for the run lock: {e}", crate::store::redacted(url)))?;
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(POSTGRES_RUN_LOCK).fetch_one(&mut conn).await?;
+            if !got {
+                return Err(anyhow!(
+                    "another `marac-intake run` is already using the database {}: stop it first (one service per database; it holds an advisory lock there)",
+                    crate::store::redacted(url)
+                ));
+            }
+            return Ok(RunLock::Postgres(conn));
+        }
         let db = crate::store::encrypt::db_path(url)?;
         let mut name = db.clone().into_os_string();
         name.push(".run-lock");
@@ -183,7 +201,7 @@ impl RunLock {
             std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(|e| anyhow!("opening {}: {e}", path.display()))?
         };
         match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file }),
+            Ok(()) => Ok(RunLock::File(file)),
             Err(std::fs::TryLockError::WouldBlock) => Err(anyhow!(
                 "another `marac-intake run` is already using the database {}: stop it first (one service per database; it holds {})",
                 db.display(),
@@ -203,7 +221,7 @@ pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedRe
     let url = opts.db.clone().unwrap_or_else(|| file.default_db_url());
     let store = Store::open_configured(&url, &file.file.storage, &clock).await?.with_audit_copy(&file.file.audit);
     // Held until `run` returns: a second `run` on the same database refuses to start.
-    let _only_run = RunLock::acquire(&url)?;
+    let _only_run = RunLock::acquire(&url).await?;
     let cfg = Arc::new(load(&opts.config, &store).await?);
     // The rules' number last seen: a change in the web console is a reload, as SIGHUP is.
     let mut rules_seen = cfg.rules_version;
@@ -338,19 +356,19 @@ fn notified(r: std::io::Result<()>) {
 mod run_lock_tests {
     use super::RunLock;
 
-    #[test]
-    fn a_second_run_on_the_same_database_is_refused_until_the_first_ends() {
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_second_run_on_the_same_database_is_refused_until_the_first_ends() {
         let dir = std::env::temp_dir().join(format!("marac-run-lock-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("intake.db").display());
-        let first = RunLock::acquire(&url).expect("the first run starts");
-        let second = RunLock::acquire(&url).err().expect("a second run on the same file is refused");
+        let first = RunLock::acquire(&url).await.expect("the first run starts");
+        let second = RunLock::acquire(&url).await.err().expect("a second run on the same file is refused");
         assert!(second.to_string().contains("another `marac-intake run` is already using the database"), "{second}");
         let other = format!("sqlite://{}?mode=rwc", dir.join("other.db").display());
-        RunLock::acquire(&other).expect("another database is another service");
+        RunLock::acquire(&other).await.expect("another database is another service");
         drop(first);
-        RunLock::acquire(&url).expect("free again once the first run ends");
+        RunLock::acquire(&url).await.expect("free again once the first run ends");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

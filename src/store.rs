@@ -14,8 +14,26 @@ use error::{Context, Result};
 use chrono::NaiveDate;
 use crate::clock::{stamp, Clock};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Row, Transaction};
+
+/// The database the store works on through sqlx's `Any` driver: SQLite (the embedded default,
+/// encrypted with SQLCipher) or PostgreSQL. Values cross it as integers, text and bytes only;
+/// what differs between the two is in [`Backend`].
+pub type Db = sqlx::Any;
+/// A row of either backend.
+pub type DbRow = sqlx::any::AnyRow;
+/// A connection of either backend.
+pub type DbConnection = sqlx::AnyConnection;
+/// The pool of either backend.
+pub type DbPool = sqlx::AnyPool;
+
+/// Which database a store is on: what the SQL that differs needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 use crate::crypto::{DataKey, Keys, Place};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -42,6 +60,27 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/0018_areas.sql")),
     (19, include_str!("../migrations/0019_area_access.sql")),
 ];
+
+/// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
+/// for PostgreSQL too.
+const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[(19, include_str!("../migrations/postgres/0019_schema.sql"))];
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// `url` without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = &url[s + 3..at];
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..s + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
 
 pub mod accounts;
 pub mod error;
@@ -75,7 +114,8 @@ fn private_file(path: &std::path::Path) -> Result<()> {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: DbPool,
+    backend: Backend,
     /// Seals and opens the blobs that hold a message whole (see [`crate::crypto`]).
     data: Arc<DataKey>,
     /// Where each committed audit record is also copied (`[audit] copy_to`), if anywhere.
@@ -90,7 +130,7 @@ pub struct Store {
 /// after all work was done), so the close is waited for — on a thread of its own, since a drop
 /// cannot await, and for at most [`Closer::WAIT`], since a transaction still held elsewhere
 /// keeps its connection.
-struct Closer(SqlitePool);
+struct Closer(DbPool);
 
 impl Closer {
     const WAIT: Duration = Duration::from_secs(2);
@@ -128,33 +168,81 @@ impl Store {
     /// Opens (creating if missing) and migrates the database at `url` with `keys`. A database
     /// written before encryption at rest is encrypted first (a copy, then put in its place).
     pub async fn open_with(url: &str, keys: &Keys, clock: &Clock) -> Result<Store> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::setup("unsupported database URL: only sqlite:// is built in this version"));
+        sqlx::any::install_default_drivers();
+        if is_postgres(url) {
+            return Store::open_postgres(url, keys, clock).await;
         }
-        let opts = SqliteConnectOptions::from_str(url)
-            .context("database URL")?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(10));
-        if !url.contains(":memory:") && !url.contains("mode=memory") {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::setup("unsupported database URL: a sqlite:// file (the default) or postgres://USER@HOST:PORT/DB"));
+        }
+        let opts = SqliteConnectOptions::from_str(url).context("database URL")?;
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !memory {
             private_file(opts.get_filename())?;
         }
         let path = opts.get_filename().to_path_buf();
         encrypt::sqlcipher_ready().await?;
         encrypt::plaintext_file(&path, &keys.database).await?;
-        let opts = encrypt::keyed(opts, &keys.database);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(encrypt::opening_error(&path))?;
-        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, data: Arc::new(DataKey::new(&keys.data)), copy: None };
+        // SQLCipher's key is the first statement on every connection (sqlx only turns foreign
+        // keys on before it, which reads nothing), then the lock wait, then the journal (which
+        // may wait for the lock).
+        let setup: Arc<str> = format!("{} PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;", encrypt::key_pragma(&keys.database)).into();
+        let url = if memory { url.to_owned() } else { encrypt::sqlite_url(&path) };
+        let any = sqlx::any::AnyConnectOptions::from_str(&url).context("database URL")?.disable_statement_logging();
+        // One connection first, whose error (a wrong key, say) is said at once: the pool would
+        // only try again until its time ran out.
+        if !memory {
+            let probe = encrypt::connect_sqlite(&path, &setup).await.map_err(encrypt::opening_error(&path))?;
+            let _ = sqlx::Connection::close(probe).await;
+        }
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(move |conn, _| {
+                let setup = setup.clone();
+                Box::pin(async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(setup.to_string())).execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(any)
+            .await
+            .map_err(encrypt::opening_error(&path))?;
+        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, backend: Backend::Sqlite, data: Arc::new(DataKey::new(&keys.data)), copy: None };
         store.migrate(clock).await?;
         Ok(store)
     }
 
+    /// Opens and migrates the PostgreSQL database at `url` (`postgres://USER@HOST:PORT/DB`; the
+    /// password, when there is one, from `PGPASSWORD` or the URL). Encryption at rest of the
+    /// database itself is the server's (its disks); the kept messages and replies are sealed
+    /// with the data key as on SQLite, so a dump holds none of them in clear.
+    async fn open_postgres(url: &str, keys: &Keys, clock: &Clock) -> Result<Store> {
+        let opts = sqlx::any::AnyConnectOptions::from_str(url).context("database URL")?.disable_statement_logging();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::from(e).within(format!("opening the PostgreSQL database {}", redacted(url))))?;
+        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, backend: Backend::Postgres, data: Arc::new(DataKey::new(&keys.data)), copy: None };
+        store.migrate(clock).await?;
+        Ok(store)
+    }
+
+    /// Which database this store is on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     async fn migrate(&self, clock: &Clock) -> Result<()> {
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
             .execute(&self.pool)
             .await?;
-        for (version, sql) in MIGRATIONS {
+        let migrations: &[(i64, &str)] = match self.backend {
+            Backend::Sqlite => MIGRATIONS,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        for (version, sql) in migrations {
             let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)
                 .fetch_optional(&self.pool)
@@ -191,7 +279,12 @@ impl Store {
     /// lock (its snapshot would be stale) and fails at once with "database is locked" when the
     /// outbox sender wrote in between.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, data: self.data.clone(), copy: self.copy.clone(), copies: Vec::new() })
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            // Row locks and the unique and conflict clauses keep PostgreSQL's writers apart.
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx { tx, backend: self.backend, data: self.data.clone(), copy: self.copy.clone(), copies: Vec::new() })
     }
 
     /// This store with every audit record also copied as `[audit]` says, after its commit.
@@ -240,7 +333,7 @@ impl Store {
         Ok(found.is_some())
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &DbPool {
         &self.pool
     }
 
@@ -290,7 +383,7 @@ impl Store {
 
 /// Migration 4: the Message-ID of every outbox row written before it, read from the row's raw
 /// message (portable SQL cannot parse a header).
-async fn fill_reply_message_ids(tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+async fn fill_reply_message_ids(tx: &mut Transaction<'static, Db>) -> Result<()> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, raw FROM outbox WHERE reply_message_id IS NULL").fetch_all(&mut **tx).await?;
     for (id, raw) in rows {
         if let Some(mid) = crate::mime::header_message_id(raw.as_bytes()) {
@@ -355,7 +448,7 @@ impl MessageRecord {
 
 /// Reads a column holding one enum's spelling back as the enum: a value that names no variant
 /// is an error naming the column ([`crate::text::UnknownSpelling`] underneath), never a default.
-pub(crate) fn spelled<T>(r: &sqlx::sqlite::SqliteRow, col: &str) -> Result<T>
+pub(crate) fn spelled<T>(r: &DbRow, col: &str) -> Result<T>
 where
     T: FromStr<Err = crate::text::UnknownSpelling>,
 {
@@ -372,7 +465,7 @@ where
     texts.iter().map(|t| t.parse::<T>().with_context(|| format!("reading column {col}"))).collect()
 }
 
-fn message_record(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRecord> {
+fn message_record(r: &DbRow) -> Result<MessageRecord> {
     let json_list = |col: &str| -> Result<Vec<String>> { Ok(serde_json::from_str(&r.try_get::<String, _>(col)?)?) };
     let yes: Option<i64> = r.try_get("dash_yes")?;
     let row: i64 = r.try_get("id")?;
@@ -420,7 +513,8 @@ pub struct MatchedPerson {
 
 /// One triage's transaction.
 pub struct Tx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Db>,
+    backend: Backend,
     data: Arc<DataKey>,
     copy: Option<Arc<audit_copy::AuditCopy>>,
     /// The audit records appended in this transaction, copied once it commits.
@@ -985,7 +1079,7 @@ impl Tx {
 }
 
 /// Whether any row's `name` names the same person as `name`, both taken as born on `dob`.
-fn any_same_person(rows: &[sqlx::sqlite::SqliteRow], name: &PersonName, dob: NaiveDate) -> Result<bool> {
+fn any_same_person(rows: &[DbRow], name: &PersonName, dob: NaiveDate) -> Result<bool> {
     for r in rows {
         let known: String = r.try_get("name")?;
         if PersonName::parse(&known).is_ok_and(|known| same_person(name, dob, &known, dob).is_some()) {
@@ -1204,6 +1298,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlx::sqlite::SqlitePoolOptions;
     use crate::decide::ReplyKind;
     use crate::reply::{OutboxKind, Reply};
 

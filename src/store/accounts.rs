@@ -94,7 +94,7 @@ pub fn valid_user_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
-fn user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
+fn user(r: &super::DbRow) -> Result<User> {
     let role: String = r.try_get("role")?;
     Ok(User {
         id: r.try_get("id")?,
@@ -107,7 +107,7 @@ fn user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
 }
 
 /// The columns [`user`] reads, from `users` (no alias).
-const USER_COLUMNS: &str = "id, name, role, disabled, created_at, (totp_secret IS NOT NULL) AS totp";
+const USER_COLUMNS: &str = "id, name, role, disabled, created_at, CASE WHEN totp_secret IS NULL THEN CAST(0 AS BIGINT) ELSE CAST(1 AS BIGINT) END AS totp";
 
 /// The failures the sign-in throttle weighs for one attempt, counted over its window. An attempt
 /// whose password is still being checked counts as a failure, so parallel guesses cannot outrun
@@ -311,7 +311,7 @@ impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
         let r = sqlx::query(
             "SELECT s.id AS sid, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id, u.name, u.role, u.disabled, u.created_at, \
-             (u.totp_secret IS NOT NULL) AS totp \
+             CASE WHEN u.totp_secret IS NULL THEN CAST(0 AS BIGINT) ELSE CAST(1 AS BIGINT) END AS totp \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash)

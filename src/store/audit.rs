@@ -19,7 +19,8 @@
 
 use super::error::Result;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
+use super::DbConnection;
+use sqlx::Row;
 
 /// The `prev_hash` of the first record of a log that has never been purged.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -67,7 +68,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The id and `prev_hash` of the next record. Ids are never reused, even after a purge emptied
 /// the log: the next id is past both the last record and the last anchor. Call it only inside
 /// a transaction holding the write lock.
-pub(super) async fn head(conn: &mut SqliteConnection) -> Result<(i64, String)> {
+pub(super) async fn head(conn: &mut DbConnection) -> Result<(i64, String)> {
     let r = sqlx::query(
         "SELECT (SELECT MAX(id) FROM audit_log) AS last_id, (SELECT MAX(through_id) FROM audit_anchors) AS anchor_id, \
          (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) AS last_hash, \
@@ -133,7 +134,7 @@ pub struct Walk {
 
 /// Walks the whole chain from the last purge anchor (or [`GENESIS`]), stopping at the first
 /// break. `mark`: a record id whose chain hash to return (the retention purge's anchor).
-pub async fn walk(conn: &mut SqliteConnection, mark: Option<i64>) -> Result<Walk> {
+pub async fn walk(conn: &mut DbConnection, mark: Option<i64>) -> Result<Walk> {
     let purge: Option<(i64, String)> =
         sqlx::query_as("SELECT through_id, hash FROM audit_anchors WHERE kind = 'purge' ORDER BY through_id DESC, id DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let migration: Option<(i64, String)> = sqlx::query_as("SELECT through_id, hash FROM audit_anchors WHERE kind = 'migration' ORDER BY id LIMIT 1").fetch_optional(&mut *conn).await?;
@@ -210,7 +211,7 @@ pub async fn walk(conn: &mut SqliteConnection, mark: Option<i64>) -> Result<Walk
 
 /// Migration 14: the chain over the records written before it, recorded as an anchor (they
 /// keep no hashes of their own: the audit log is never updated).
-pub(super) async fn anchor_earlier_records(conn: &mut SqliteConnection, now: &str) -> Result<()> {
+pub(super) async fn anchor_earlier_records(conn: &mut DbConnection, now: &str) -> Result<()> {
     let mut running = GENESIS.to_owned();
     let mut last = 0i64;
     loop {
@@ -235,7 +236,7 @@ pub(super) async fn anchor_earlier_records(conn: &mut SqliteConnection, now: &st
 /// Records a purge anchor: every record up to `through_id` may now be deleted (the database's
 /// trigger allows nothing else), and `hash` (the chain's hash at that record) is where the
 /// chain starts again.
-pub(super) async fn anchor_purge(conn: &mut SqliteConnection, through_id: i64, hash: &str, now: &str) -> Result<()> {
+pub(super) async fn anchor_purge(conn: &mut DbConnection, through_id: i64, hash: &str, now: &str) -> Result<()> {
     sqlx::query("INSERT INTO audit_anchors (kind, through_id, hash, at) VALUES ('purge', $1, $2, $3)").bind(through_id).bind(hash).bind(now).execute(&mut *conn).await?;
     Ok(())
 }

@@ -47,7 +47,7 @@ impl RiskSignals {
     }
 
     /// From `message_signals` (migration 6) joined to a queue row.
-    fn from_row(record: &MessageRecord, r: &sqlx::sqlite::SqliteRow) -> Result<RiskSignals> {
+    fn from_row(record: &MessageRecord, r: &super::DbRow) -> Result<RiskSignals> {
         let high_risk: Option<String> = r.try_get("high_risk")?;
         let high_risk = high_risk.map(|h| serde_json::from_str(&h)).transpose()?.unwrap_or_default();
         let children: Option<i64> = r.try_get("children")?;
@@ -56,7 +56,7 @@ impl RiskSignals {
 }
 
 /// Writes the signals of message `row` from its inspection.
-pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, row: i64, inspection: &StoredInspection) -> Result<()> {
+pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, super::Db>, row: i64, inspection: &StoredInspection) -> Result<()> {
     let (high_risk, children, agency) = inspection_signals(inspection);
     sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_row) DO NOTHING")
         .bind(row)
@@ -70,7 +70,7 @@ pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx:
 }
 
 /// Migration 6: the signals of every message written before it.
-pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, super::Db>) -> Result<()> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages ORDER BY id").fetch_all(&mut **tx).await?;
     for (id, inspection) in rows {
         // A row written before migration 6 whose inspection does not read gets no signals (as
@@ -185,7 +185,7 @@ impl Store {
         extra.push_str(&hidden.message_area_guard("m"));
         let status = filter.status.as_deref().filter(|v| !v.is_empty());
         let wanted = |part: &str| status.is_none_or(|s| s == part);
-        let run = async |sql: String| -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+        let run = async |sql: String| -> Result<Vec<super::DbRow>> {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for b in &binds {
                 q = q.bind(b);
@@ -336,7 +336,7 @@ pub struct ReviewItem {
 }
 
 impl ReviewItem {
-    fn read(r: &sqlx::sqlite::SqliteRow) -> Result<ReviewItem> {
+    fn read(r: &super::DbRow) -> Result<ReviewItem> {
         let record = message_record(r)?;
         let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
         Ok(ReviewItem { record, inspection })

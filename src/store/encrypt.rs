@@ -8,15 +8,14 @@
 //! only ever replaced by a complete, synced copy renamed over it: whatever stops half way, the
 //! file in place opens with the keys it had.
 
-use super::Store;
+use super::{Db, DbConnection, Store};
 use crate::config::StorageConfig;
 use crate::crypto::{DataKey, Key, Keys, Place};
 use super::error::{Context, Result, StoreError};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteLockingMode};
-use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection, Transaction};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Transaction};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
 
 /// What the first 16 bytes of a plaintext SQLite database say; an encrypted one starts with
 /// random bytes.
@@ -30,6 +29,13 @@ const BATCH: i64 = 64;
 pub(crate) fn keys_for(url: &str, storage: &StorageConfig) -> Result<Keys> {
     if let (Some(db), Some(data)) = (&storage.db_key_file, &storage.data_key_file) {
         return Ok(Keys::read(db, data)?);
+    }
+    if super::is_postgres(url) {
+        // No file to keep them beside: the kept messages are sealed with the data key, which
+        // must outlive any one machine.
+        return Err(StoreError::setup(
+            "a PostgreSQL database needs [storage] db_key_file and data_key_file (the data key seals every kept message; the database key is not used there)",
+        ));
     }
     let path = db_path(url)?;
     let (keys, made) = Keys::beside(&path)?;
@@ -71,11 +77,41 @@ pub(crate) async fn sqlcipher_ready() -> Result<()> {
     Ok(())
 }
 
-/// `opts` with SQLCipher's key, which sqlx runs before every other PRAGMA, and with the
-/// statement log off so that the key never reaches a log.
-pub(crate) fn keyed(opts: SqliteConnectOptions, key: &Key) -> SqliteConnectOptions {
-    opts.pragma("key", key.sqlcipher_literal()).disable_statement_logging()
+/// The statement that gives SQLCipher `key` on a connection (`PRAGMA key = "x'...'";`): run first,
+/// on a connection whose statement log is off.
+pub(crate) fn key_pragma(key: &Key) -> String {
+    format!("PRAGMA key = {};", key.sqlcipher_literal())
 }
+
+/// The SQLite database file at `path` as a URL (`sqlite://PATH`, the path percent-encoded where
+/// it holds anything but letters, digits and `/._-~`), creating it when missing.
+pub(crate) fn sqlite_url(path: &Path) -> String {
+    let mut out = String::from("sqlite://");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/._-~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.push_str("?mode=rwc");
+    out
+}
+
+/// The statements that hold a SQLite database whole for one connection: the exclusive lock
+/// (refused while the service has it open), waited for at most 2 s.
+const EXCLUSIVE: &str = "PRAGMA locking_mode = EXCLUSIVE; PRAGMA busy_timeout = 2000;";
+
+/// One connection to the SQLite database at `path`, its statement log off, with `setup` run first
+/// (the key, when there is one, must lead it).
+pub(crate) async fn connect_sqlite(path: &Path, setup: &str) -> std::result::Result<DbConnection, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let opts = sqlx::any::AnyConnectOptions::from_str(&sqlite_url(path))?.disable_statement_logging();
+    let mut conn = opts.connect().await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(setup.to_owned())).execute(&mut conn).await?;
+    Ok(conn)
+}
+
 
 /// A connection error, with the wrong key said in words (SQLCipher reports it as SQLite's
 /// "file is not a database", code 26, at the first read).
@@ -102,21 +138,20 @@ pub(crate) async fn plaintext_file(path: &Path, key: &Key) -> Result<()> {
     if !plaintext {
         return Ok(());
     }
-    let opts = SqliteConnectOptions::new().filename(path).locking_mode(SqliteLockingMode::Exclusive).busy_timeout(Duration::from_secs(2)).disable_statement_logging();
-    let conn = opts.connect().await.with_context(|| format!("opening {} to encrypt it", path.display()))?;
+    let conn = connect_sqlite(path, EXCLUSIVE).await.with_context(|| format!("opening {} to encrypt it", path.display()))?;
     replace_with_copy(conn, path, key, None).await.with_context(|| format!("encrypting the database {} (written before encryption at rest)", path.display()))?;
     eprintln!("marac-intake: the database {} was plaintext; it is encrypted now", path.display());
     Ok(())
 }
 
 /// Migration 13: seals each kept message written before encryption at rest.
-pub(crate) async fn seal_plain_blobs(tx: &mut Transaction<'static, Sqlite>, data: &DataKey) -> Result<()> {
+pub(crate) async fn seal_plain_blobs(tx: &mut Transaction<'static, Db>, data: &DataKey) -> Result<()> {
     reseal(&mut **tx, "", None, data).await
 }
 
 /// Seals again every kept message of the database `schema` (`""` or `"rekeyed."`) with `to`:
 /// each must open with `from`, or (`from` None, migration 13) be plaintext.
-async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>, to: &DataKey) -> Result<()> {
+async fn reseal(tx: &mut DbConnection, schema: &str, from: Option<&DataKey>, to: &DataKey) -> Result<()> {
     let open = |place: Place<'_>, blob: &[u8]| -> Result<Vec<u8>> {
         match from {
             Some(key) => Ok(key.open(place, blob)?),
@@ -126,7 +161,7 @@ async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>,
     };
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT message_row, raw FROM {schema}message_sources WHERE message_row > $1 ORDER BY message_row LIMIT $2")))
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT message_row, CAST(raw AS BLOB) AS raw FROM {schema}message_sources WHERE message_row > $1 ORDER BY message_row LIMIT $2")))
             .bind(after)
             .bind(BATCH)
             .fetch_all(&mut *tx)
@@ -143,7 +178,7 @@ async fn reseal(tx: &mut SqliteConnection, schema: &str, from: Option<&DataKey>,
     }
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, message_row, kind, raw FROM {schema}outbox WHERE id > $1 ORDER BY id LIMIT $2")))
+        let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, message_row, kind, CAST(raw AS BLOB) AS raw FROM {schema}outbox WHERE id > $1 ORDER BY id LIMIT $2")))
             .bind(after)
             .bind(BATCH)
             .fetch_all(&mut *tx)
@@ -185,15 +220,14 @@ pub async fn rekey(url: &str, old: &Keys, new: &Keys, clock: &crate::clock::Cloc
         replies: sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&store.pool).await?,
     };
     store.pool.close().await;
-    let opts = keyed(SqliteConnectOptions::new().filename(&path).locking_mode(SqliteLockingMode::Exclusive).busy_timeout(Duration::from_secs(2)), &old.database);
-    let conn = opts.connect().await.map_err(opening_error(&path))?;
+    let conn = connect_sqlite(&path, &format!("{} {EXCLUSIVE}", key_pragma(&old.database))).await.map_err(opening_error(&path))?;
     replace_with_copy(conn, &path, &new.database, Some((&DataKey::new(&old.data), &DataKey::new(&new.data)))).await?;
     Ok(rekeyed)
 }
 
 /// Writes `conn`'s database to a new file under `key` (its kept messages sealed again from one
 /// data key to another when `reseal` is given), then renames it over `path`.
-async fn replace_with_copy(mut conn: SqliteConnection, path: &Path, key: &Key, reseal_with: Option<(&DataKey, &DataKey)>) -> Result<()> {
+async fn replace_with_copy(mut conn: DbConnection, path: &Path, key: &Key, reseal_with: Option<(&DataKey, &DataKey)>) -> Result<()> {
     // The exclusive lock: refused while the service (or any command) has the database open.
     let in_use = |e: sqlx::Error| match &e {
         sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("517")) => {
@@ -213,7 +247,7 @@ async fn replace_with_copy(mut conn: SqliteConnection, path: &Path, key: &Key, r
         sqlx::query("ATTACH DATABASE ? AS rekeyed KEY ?").bind(copy.to_string_lossy().into_owned()).bind(raw_key.trim_matches('"')).execute(&mut conn).await?;
         sqlx::query("SELECT sqlcipher_export('rekeyed')").execute(&mut conn).await?;
         if let Some((from, to)) = reseal_with {
-            let mut tx: Transaction<'_, Sqlite> = conn.begin().await?;
+            let mut tx: Transaction<'_, Db> = conn.begin().await?;
             reseal(&mut *tx, "rekeyed.", Some(from), to).await?;
             tx.commit().await?;
         }

@@ -36,7 +36,7 @@ use crate::config::RetentionConfig;
 use super::error::{Context, Result};
 use crate::decide::Outcome;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use super::DbConnection;
 use std::collections::HashSet;
 
 /// What the purge disposes of, in its order.
@@ -155,7 +155,7 @@ fn cutoff(now: DateTime<Utc>, days: u32) -> String {
 /// A message is open while it waits in review or belongs to a case still pending.
 const NOT_OPEN: &str = "m.outcome <> 'review' AND NOT EXISTS (SELECT 1 FROM cases oc WHERE oc.id = m.case_id AND oc.status = 'pending')";
 
-async fn ids(conn: &mut SqliteConnection, sql: &str, binds: &[&str]) -> Result<Vec<i64>> {
+async fn ids(conn: &mut DbConnection, sql: &str, binds: &[&str]) -> Result<Vec<i64>> {
     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()));
     for b in binds {
         q = q.bind(*b);
@@ -163,7 +163,7 @@ async fn ids(conn: &mut SqliteConnection, sql: &str, binds: &[&str]) -> Result<V
     Ok(q.fetch_all(&mut *conn).await?)
 }
 
-async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Utc>) -> Result<Plan> {
+async fn plan(conn: &mut DbConnection, r: &RetentionConfig, now: DateTime<Utc>) -> Result<Plan> {
     let mut p = Plan::default();
     let c = cutoff(now, r.accepted_sources_days);
     p.sources = ids(
@@ -246,7 +246,7 @@ async fn plan(conn: &mut SqliteConnection, r: &RetentionConfig, now: DateTime<Ut
 }
 
 /// Removes a message's personal content; the row stays as a tombstone.
-async fn purge_message(conn: &mut SqliteConnection, row: i64, now: &str) -> Result<()> {
+async fn purge_message(conn: &mut DbConnection, row: i64, now: &str) -> Result<()> {
     for sql in ["DELETE FROM message_sources WHERE message_row = $1", "DELETE FROM review_victims WHERE message_row = $1", "UPDATE attachments SET name = NULL WHERE message_row = $1"] {
         sqlx::query(sql).bind(row).execute(&mut *conn).await?;
     }
@@ -268,9 +268,13 @@ impl Store {
     pub async fn purge(&self, r: &RetentionConfig, now: DateTime<Utc>, actor: &str) -> Result<Purged> {
         let stamp = crate::clock::stamp(now);
         let mut tx = self.begin().await?;
-        let conn: &mut SqliteConnection = &mut tx.tx;
-        // Deleted content is overwritten with zeros, not left in free pages.
-        sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await.context("turning secure_delete on")?;
+        let backend = tx.backend;
+        let conn: &mut DbConnection = &mut tx.tx;
+        // Deleted content is overwritten with zeros, not left in free pages (SQLite; PostgreSQL's
+        // VACUUM below frees the space of the rows it removed).
+        if backend == super::Backend::Sqlite {
+            sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await.context("turning secure_delete on")?;
+        }
         let mut p = plan(conn, r, now).await?;
         for row in &p.sources {
             sqlx::query("DELETE FROM message_sources WHERE message_row = $1").bind(row).execute(&mut *conn).await?;
@@ -329,8 +333,10 @@ impl Store {
                 tracing::warn!(error = %e, "The database could not be vacuumed after the purge; the next purge tries again.");
             }
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
-            tracing::warn!(error = %e, "The write-ahead log could not be checkpointed after the purge.");
+        if self.backend == super::Backend::Sqlite {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+                tracing::warn!(error = %e, "The write-ahead log could not be checkpointed after the purge.");
+            }
         }
         Ok(Purged { counts, audit_kept })
     }

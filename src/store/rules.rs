@@ -28,7 +28,7 @@ pub enum RuleChange {
     Stale(RuleVersion),
 }
 
-fn version(r: &sqlx::sqlite::SqliteRow) -> Result<RuleVersion> {
+fn version(r: &super::DbRow) -> Result<RuleVersion> {
     Ok(RuleVersion {
         id: r.try_get("id")?,
         section: r.try_get("section")?,

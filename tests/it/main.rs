@@ -36,6 +36,7 @@ mod mailbox;
 mod mailservers;
 mod no_import_circles;
 mod outbox;
+mod postgres;
 mod records;
 mod retention;
 mod run;

@@ -6,7 +6,8 @@
 //! run with `smtp.coordinators_notice_to` set checks the coordinators' notices. Regenerate the
 //! corpus with `cargo run --example gen_fixtures -- fixtures/`.
 
-use crate::support::Scratch;
+use crate::support::postgres::Postgres;
+use crate::support::{store_on, Scratch};
 use chrono::DateTime;
 use marac_intake::decide::{Outcome, ReplyKind};
 use marac_intake::store::{MessageRecord, Store};
@@ -55,6 +56,16 @@ fn addresses(value: &str) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_triage_scenario_is_decided_as_labelled() {
+    every_triage_scenario(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_triage_scenario_is_decided_as_labelled_on_postgresql() {
+    let Some(pg) = Postgres::start("scenarios") else { return };
+    every_triage_scenario(Some(&pg)).await
+}
+
+async fn every_triage_scenario(pg: Option<&Postgres>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("fixtures/triage");
     let cfg = marac_intake::config::load(&root.join("config/samples.toml"), Vec::<(String, String)>::new())
@@ -65,7 +76,7 @@ async fn every_triage_scenario_is_decided_as_labelled() {
     assert!(labels.len() >= 40, "a corpus of at least 40 scenarios, found {}", labels.len());
 
     let scratch = Scratch::new("triage-scenarios");
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh SQLite store");
+    let store = store_on(pg, &scratch, "scenarios").await;
 
     let mut problems: Vec<String> = Vec::new();
     let mut results: Vec<(String, MessageRecord)> = Vec::new();
@@ -332,6 +343,16 @@ fn notice_category(label: &Value) -> &'static str {
 /// reason category and nothing personal; nothing else changes.
 #[tokio::test(flavor = "current_thread")]
 async fn review_and_quarantine_items_notify_the_coordinators_without_personal_data() {
+    notices(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_and_quarantine_items_notify_the_coordinators_without_personal_data_on_postgresql() {
+    let Some(pg) = Postgres::start("notices") else { return };
+    notices(Some(&pg)).await
+}
+
+async fn notices(pg: Option<&Postgres>) {
     const TO: &str = "coordinators@marac.example.test";
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("fixtures/triage");
@@ -349,7 +370,7 @@ async fn review_and_quarantine_items_notify_the_coordinators_without_personal_da
     let cfg = marac_intake::config::load(&root.join("config/samples.toml"), env).expect("config/samples.toml with a notice address loads");
     let labels: Vec<Value> = serde_json::from_str(&fs::read_to_string(dir.join("labels.json")).expect("labels.json")).expect("labels.json is JSON");
     let scratch = Scratch::new("triage-notices");
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh SQLite store");
+    let store = store_on(pg, &scratch, "notices").await;
 
     let mut problems: Vec<String> = Vec::new();
     let mut records: BTreeMap<String, MessageRecord> = BTreeMap::new();
