@@ -65,6 +65,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// for PostgreSQL too.
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[(19, include_str!("../migrations/postgres/0019_schema.sql"))];
 
+/// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
+const POSTGRES_WRITE_LOCK: i64 = 0x4d41_5241_4357_5254;
+
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -281,8 +284,15 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            // Row locks and the unique and conflict clauses keep PostgreSQL's writers apart.
-            Backend::Postgres => self.pool.begin().await?,
+            // One writer at a time, as SQLite's write lock: a transaction-level advisory lock taken
+            // first (released by the commit or rollback, or by the server when the connection
+            // dies). Each decision reads the history, then writes what it read it as; the audit
+            // chain reads its head, then appends after it.
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(POSTGRES_WRITE_LOCK).execute(&mut *tx).await?;
+                tx
+            }
         };
         Ok(Tx { tx, backend: self.backend, data: self.data.clone(), copy: self.copy.clone(), copies: Vec::new() })
     }

@@ -244,7 +244,7 @@ async fn a_message_kept_before_encryption_at_rest_is_sealed_by_migration_13() {
     let store = Store::open_configured(&dir.url(), &storage, &Clock::system()).await.unwrap();
     let (reference, raw) = triage_fixture(&store).await;
     // The row as it was before: the message in clear, migration 13 not yet applied.
-    sqlx::query("UPDATE message_sources SET raw = ?").bind(&raw).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE message_sources SET raw = $1").bind(&raw).execute(store.pool()).await.unwrap();
     sqlx::query("DELETE FROM schema_migrations WHERE version = 13").execute(store.pool()).await.unwrap();
     assert!(store.message_source(&reference).await.is_err(), "a plaintext row is not read as a sealed one");
     store.pool().close().await;

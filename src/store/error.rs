@@ -97,6 +97,17 @@ impl From<sqlx::Error> for StoreError {
         use sqlx::Error as E;
         match &e {
             E::Io(_) | E::Tls(_) | E::Protocol(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => StoreError::Unavailable { what: String::new(), source: e },
+            // PostgreSQL's SQLSTATE (five characters): the connection lost, a transaction rolled
+            // back by the server (serialization, deadlock), the server shutting down or short of
+            // resources pass; anything else is this statement's own trouble.
+            E::Database(db) if db.code().is_some_and(|c| c.len() == 5) => {
+                let class = db.code().map(|c| c[..2].to_owned()).unwrap_or_default();
+                if matches!(class.as_str(), "08" | "40" | "53" | "57") {
+                    StoreError::Unavailable { what: String::new(), source: e }
+                } else {
+                    StoreError::data(e)
+                }
+            }
             E::Database(db) => {
                 let code = db.code().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
                 match code {

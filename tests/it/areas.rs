@@ -68,7 +68,7 @@ async fn triage(store: &Store, cfg: &marac_intake::config::Config, raw: &[u8]) -
 
 /// The reply queued for a message (its raw text).
 async fn reply_of(store: &Store, reference: &str) -> String {
-    let id: i64 = sqlx::query_scalar("SELECT o.id FROM outbox o JOIN messages m ON m.id = o.message_row WHERE m.ref = ? AND o.kind <> 'notice'")
+    let id: i64 = sqlx::query_scalar("SELECT o.id FROM outbox o JOIN messages m ON m.id = o.message_row WHERE m.ref = $1 AND o.kind <> 'notice'")
         .bind(reference)
         .fetch_one(store.pool())
         .await

@@ -130,7 +130,7 @@ async fn each_committed_record_goes_to_syslog_with_its_fields_and_chain_hash() {
             ("prev_hash".to_owned(), prev.clone()),
             ("hash".to_owned(), hash.clone()),
         ]);
-        let at: String = sqlx::query_scalar("SELECT at FROM audit_log WHERE id = ?").bind(id).fetch_one(store.pool()).await.unwrap();
+        let at: String = sqlx::query_scalar("SELECT at FROM audit_log WHERE id = $1").bind(id).fetch_one(store.pool()).await.unwrap();
         want.insert("at".into(), at);
         for (k, v) in [("object", object), ("client", client), ("detail", detail)] {
             if let Some(v) = v {

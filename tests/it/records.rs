@@ -16,7 +16,7 @@ use std::path::Path;
 /// `criteria` (a JSON list, as stored) with a DASH score of `dash_yes`, arrived on `arrived`.
 async fn accepted(store: &Store, reference: &str, criteria: &str, dash_yes: i64, arrived: &str) {
     let case: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, 1, 'pending', '2026-02-10', ?, 'email') RETURNING id",
+        "INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ($1, 1, 'pending', '2026-02-10', $2, 'email') RETURNING id",
     )
     .bind(format!("C-{reference}"))
     .bind(arrived)
@@ -25,7 +25,7 @@ async fn accepted(store: &Store, reference: &str, criteria: &str, dash_yes: i64,
     .unwrap();
     sqlx::query(
         "INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, case_kind, case_id, person_id, \
-         reply_kind, reply_to, inspection, processed_at) VALUES (?, ?, ?, 'accepted', ?, '[]', ?, 0, 0, 'new', ?, 1, 'acknowledgement', '[]', '{}', ?)",
+         reply_kind, reply_to, inspection, processed_at) VALUES ($1, $2, $3, 'accepted', $4, '[]', $5, 0, 0, 'new', $6, 1, 'acknowledgement', '[]', '{}', $7)",
     )
     .bind(reference)
     .bind(format!("sha-{reference}"))

@@ -28,7 +28,7 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn person(store: &Store, reference: &str, name: &str) -> i64 {
-    sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES (?, ?, lower(?), '1990-01-01', '2019-01-01') RETURNING id")
+    sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ($1, $2, lower($3), '1990-01-01', '2019-01-01') RETURNING id")
         .bind(reference)
         .bind(name)
         .bind(name)
@@ -38,7 +38,7 @@ async fn person(store: &Store, reference: &str, name: &str) -> i64 {
 }
 
 async fn case(store: &Store, reference: &str, person: i64, status: &str, meeting: &str, opened: &str) -> i64 {
-    let id = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES (?, ?, ?, ?, ?, 'email') RETURNING id")
+    let id = sqlx::query_scalar("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source) VALUES ($1, $2, $3, $4, $5, 'email') RETURNING id")
         .bind(reference)
         .bind(person)
         .bind(status)
@@ -47,7 +47,7 @@ async fn case(store: &Store, reference: &str, person: i64, status: &str, meeting
         .fetch_one(store.pool())
         .await
         .unwrap();
-    sqlx::query("INSERT INTO referrals (case_id, person_id, referred_on, source) VALUES (?, ?, ?, 'email')").bind(id).bind(person).bind(&opened[..10]).execute(store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO referrals (case_id, person_id, referred_on, source) VALUES ($1, $2, $3, 'email')").bind(id).bind(person).bind(&opened[..10]).execute(store.pool()).await.unwrap();
     id
 }
 
@@ -56,7 +56,7 @@ async fn case(store: &Store, reference: &str, person: i64, status: &str, meeting
 async fn message(store: &Store, reference: &str, outcome: &str, at: &str, case: Option<(i64, i64)>, secret: &str) -> i64 {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (ref, sha256, arrived_at, outcome, criteria, reasons, case_kind, case_id, person_id, reply_kind, reply_to, inspection, processed_at) \
-         VALUES (?, ?, ?, ?, '[]', '[]', ?, ?, ?, 'none', '[]', ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, '[]', '[]', $5, $6, $7, 'none', '[]', $8, $9) RETURNING id",
     )
     .bind(reference)
     .bind(format!("sha-{reference}"))
@@ -70,11 +70,11 @@ async fn message(store: &Store, reference: &str, outcome: &str, at: &str, case: 
     .fetch_one(store.pool())
     .await
     .unwrap();
-    sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES (?, ?)").bind(id).bind(format!("Subject: referral\r\n\r\n{secret} {}\r\n", "x".repeat(3000)).into_bytes()).execute(store.pool()).await.unwrap();
-    sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, ?, '[]', 'triage', ?)").bind(id).bind(outcome).bind(at).execute(store.pool()).await.unwrap();
-    sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at) VALUES (?, 'acknowledgement', 'a@nhs.example.test', 's', ?, 'sent', ?)")
+    sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES ($1, $2)").bind(id).bind(format!("Subject: referral\r\n\r\n{secret} {}\r\n", "x".repeat(3000)).into_bytes()).execute(store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES ($1, $2, '[]', 'triage', $3)").bind(id).bind(outcome).bind(at).execute(store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at) VALUES ($1, 'acknowledgement', 'a@nhs.example.test', 's', $2, 'sent', $3)")
         .bind(id)
-        .bind(format!("Subject: s\r\n\r\nreply about {reference}-OUTBOX\r\n"))
+        .bind(format!("Subject: s\r\n\r\nreply about {reference}-OUTBOX\r\n").into_bytes())
         .bind(at)
         .execute(store.pool())
         .await
@@ -117,7 +117,7 @@ async fn populate(store: &Store) -> Counts {
     // Rejected recently, and rejected long ago but decided again by a coordinator last month.
     message(store, "IN-2030-00013", "rejected", "2030-05-20T10:00:00+00:00", None, "REJECTED-NEW-SECRET").await;
     let redecided = message(store, "IN-2029-00014", "rejected", "2029-01-01T10:00:00+00:00", None, "REDECIDED-SECRET").await;
-    sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES (?, 'rejected', '[]', 'amy', '2030-05-01T10:00:00.000Z')").bind(redecided).execute(store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES ($1, 'rejected', '[]', 'amy', '2030-05-01T10:00:00.000Z')").bind(redecided).execute(store.pool()).await.unwrap();
     // In review for years: never touched.
     message(store, "IN-2020-00015", "review", "2020-01-01T10:00:00+00:00", None, "REVIEW-OLD-SECRET").await;
     // An outbox row still waiting to be sent is not a copy: kept.
@@ -126,8 +126,8 @@ async fn populate(store: &Store) -> Counts {
     // Sign-in records.
     sqlx::query("INSERT INTO users (name, role, password_hash, created_at) VALUES ('amy', 'coordinator', 'x', '2019-01-01')").execute(store.pool()).await.unwrap();
     for (at, n) in [("2030-01-01T10:00:00.000Z", 1), ("2030-01-02T10:00:00.000Z", 2), ("2030-05-30T10:00:00.000Z", 3)] {
-        sqlx::query("INSERT INTO login_attempts (at, account, client, outcome) VALUES (?, 'amy', '10.0.0.1', 'failed')").bind(at).execute(store.pool()).await.unwrap();
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, client) VALUES (?, 1, 'c', ?, ?, '10.0.0.1')").bind(format!("t{n}")).bind(at).bind(at).execute(store.pool()).await.unwrap();
+        sqlx::query("INSERT INTO login_attempts (at, account, client, outcome) VALUES ($1, 'amy', '10.0.0.1', 'failed')").bind(at).execute(store.pool()).await.unwrap();
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, client) VALUES ($1, 1, 'c', $2, $3, '10.0.0.1')").bind(format!("t{n}")).bind(at).bind(at).execute(store.pool()).await.unwrap();
     }
     // Audit records: three from 2023 (older than six years by then), two recent.
     for at in ["2023-01-01T10:00:00.000Z", "2023-02-01T10:00:00.000Z", "2024-01-01T10:00:00.000Z", "2030-05-01T10:00:00.000Z", "2030-05-02T10:00:00.000Z"] {
@@ -165,12 +165,26 @@ fn file_bytes(db: &Path) -> Vec<u8> {
 
 /// How many values in the whole database (every column of every table) hold `marker`.
 async fn rows_holding(store: &Store, marker: &str) -> i64 {
-    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetch_all(store.pool()).await.unwrap();
+    let postgres = store.backend() == marac_intake::store::Backend::Postgres;
+    let tables: Vec<String> = if postgres {
+        sqlx::query_scalar("SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'").fetch_all(store.pool()).await.unwrap()
+    } else {
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetch_all(store.pool()).await.unwrap()
+    };
     let mut n = 0;
     for t in tables {
-        let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{t}')"))).fetch_all(store.pool()).await.unwrap();
+        let columns: Vec<String> = if postgres {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(column_name AS TEXT) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{t}'"))).fetch_all(store.pool()).await.unwrap()
+        } else {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{t}')"))).fetch_all(store.pool()).await.unwrap()
+        };
         for c in columns {
-            let sql = format!("SELECT COUNT(*) FROM \"{t}\" WHERE instr(CAST(\"{c}\" AS TEXT), ?) > 0");
+            let sql = if postgres {
+                // Bytes as the text they hold (`escape`: printable bytes as themselves).
+                format!("SELECT COUNT(*) FROM \"{t}\" WHERE position($1 in (CASE WHEN pg_typeof(\"{c}\") = 'bytea'::regtype THEN encode(CAST(CAST(\"{c}\" AS TEXT) AS BYTEA), 'escape') ELSE CAST(\"{c}\" AS TEXT) END)) > 0")
+            } else {
+                format!("SELECT COUNT(*) FROM \"{t}\" WHERE instr(CAST(\"{c}\" AS TEXT), $1) > 0")
+            };
             let k: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(marker).fetch_one(store.pool()).await.unwrap();
             n += k;
         }
@@ -180,6 +194,28 @@ async fn rows_holding(store: &Store, marker: &str) -> i64 {
 
 fn holds(bytes: &[u8], needle: &str) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// The purge on PostgreSQL: the same counts, the same content gone and kept (the file-level
+/// checks are SQLite's: PostgreSQL's storage is the server's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dry_run_counts_what_the_purge_disposes_of_and_nothing_open_goes_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("purge") else { return };
+    let (dir, _) = scratch("purge-pg");
+    let store = crate::support::store_on(Some(&pg), &dir, "purge").await;
+    let expected = populate(&store).await;
+    let policy = RetentionConfig::default();
+    let dry = store.purge_plan(&policy, now()).await.unwrap();
+    assert_eq!(dry, expected);
+    let purged = store.purge(&policy, now(), "cli").await.unwrap();
+    assert_eq!(purged.counts, dry, "the purge disposes of exactly what the dry run counted");
+    for marker in ["REJECTED-OLD-SECRET", "IGNORED-OLD-SECRET", "QUARANTINED-OLD-SECRET", "CLOSED-CASE-SECRET", "HEARD-OLD-SECRET ", "Zebediah", "IN-2029-00010-OUTBOX"] {
+        assert_eq!(rows_holding(&store, marker).await, 0, "{marker} is still in the database");
+    }
+    for marker in ["REVIEW-OLD-SECRET", "PENDING-OLD-SECRET", "REJECTED-NEW-SECRET", "Araminta"] {
+        assert!(rows_holding(&store, marker).await > 0, "{marker} should be kept");
+    }
+    assert_eq!(store.purge_plan(&policy, now()).await.unwrap().0.iter().map(|(_, n)| n).sum::<u64>(), 0, "nothing left to purge");
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -80,7 +80,7 @@ async fn triage(raw: &[u8], c: &Config, store: &Store) -> MessageRecord {
 /// The outbox rows written for one message: (kind, recipient, raw).
 async fn outbox_of(store: &Store, row: i64) -> Vec<(String, String, String)> {
     use sqlx::Row;
-    let rows = sqlx::query("SELECT id, kind, recipient FROM outbox WHERE message_row = ? ORDER BY id").bind(row).fetch_all(store.pool()).await.expect("outbox rows");
+    let rows = sqlx::query("SELECT id, kind, recipient FROM outbox WHERE message_row = $1 ORDER BY id").bind(row).fetch_all(store.pool()).await.expect("outbox rows");
     let mut out = Vec::new();
     for r in rows {
         // The copy is sealed at rest: read through the store, which opens it.

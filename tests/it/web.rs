@@ -6,7 +6,7 @@
 use crate::support;
 use crate::support::{totp, web_fixture, Scratch};
 
-use web_fixture::{fixture_store, PASSWORD};
+use web_fixture::{fixture_store, fixture_store_at, PASSWORD};
 use marac_intake::config::Criterion;
 use marac_intake::decide::{OutboxKind, Outcome, ReplyKind};
 use marac_intake::web::{self, auth, WebOptions};
@@ -133,10 +133,20 @@ impl Served {
         Served::start_with(name, |_| ()).await
     }
 
+    /// [`Served::start`] on a database of the PostgreSQL cluster `pg`.
+    async fn start_on_postgres(name: &str, pg: &crate::support::postgres::Postgres) -> Served {
+        let url = pg.database(&name.replace('-', "_")).await;
+        Served::serve(scratch(name), fixture_store_at(&url).await, |_| ()).await
+    }
+
     /// [`Served::start`] with the configuration changed first.
     async fn start_with(name: &str, change: impl FnOnce(&mut marac_intake::config::Config)) -> Served {
         let scratch = scratch(name);
-        let (store, mut cfg) = fixture_store(&scratch.0).await;
+        let fixture = fixture_store(&scratch.0).await;
+        Served::serve(scratch, fixture, change).await
+    }
+
+    async fn serve(scratch: Scratch, (store, mut cfg): (marac_intake::store::Store, marac_intake::config::Config), change: impl FnOnce(&mut marac_intake::config::Config)) -> Served {
         change(&mut cfg);
         let opts = WebOptions { listen: "127.0.0.1:0".parse().unwrap(), tls: None, trust_forwarded_for: false };
         let stop = CancellationToken::new();
@@ -153,7 +163,17 @@ impl Served {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_csrf_decisions_audit_timeouts_and_throttle() {
-    let served = Served::start("marac-web").await;
+    access_csrf_decisions_audit_timeouts_and_throttle_on(Served::start("marac-web").await).await
+}
+
+/// The same, the store on PostgreSQL (skipped, saying so, where it is not installed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_csrf_decisions_audit_timeouts_and_throttle_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("web") else { return };
+    access_csrf_decisions_audit_timeouts_and_throttle_on(Served::start_on_postgres("marac-web-pg", &pg).await).await
+}
+
+async fn access_csrf_decisions_audit_timeouts_and_throttle_on(served: Served) {
     let (store, a) = (served.store.clone(), served.addr.clone());
     let a = a.as_str();
 
@@ -303,7 +323,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert!(options.len() >= 2, "the coming meetings are offered: {options:?}");
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=move&meeting=2031-02-30").await.status, 400);
     assert_eq!(post(format!("/case/{case_ref}/status"), &format!("action=move&meeting={}", options[1])).await.status, 303);
-    let moved: Option<String> = sqlx::query_scalar("SELECT meeting_date FROM cases WHERE ref = ?").bind(&case_ref).fetch_one(store.pool()).await.unwrap();
+    let moved: Option<String> = sqlx::query_scalar("SELECT meeting_date FROM cases WHERE ref = $1").bind(&case_ref).fetch_one(store.pool()).await.unwrap();
     assert_eq!(moved.as_deref(), Some(options[1]));
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=heard").await.status, 303);
     assert_eq!(post(format!("/case/{case_ref}/status"), "action=close").await.status, 409, "only a pending case changes");
@@ -431,7 +451,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle() {
     assert_eq!((logout.status, logout.header("location")), (303, Some("/login")));
     assert_eq!(http(a, "GET", "/", Some(&boss), None).await.status, 303);
     let idle = marac_intake::clock::stamp(chrono::Utc::now() - chrono::Duration::minutes(31));
-    sqlx::query("UPDATE sessions SET last_seen_at = ?").bind(&idle).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(&idle).execute(store.pool()).await.unwrap();
     assert_eq!(http(a, "GET", "/", Some(&coord), None).await.header("location"), Some("/login"));
     // A disabled user cannot sign in.
     store.disable_user("boss", &marac_intake::clock::stamp(chrono::Utc::now())).await.unwrap();
@@ -856,7 +876,7 @@ async fn coordinators_download_the_original_attachments_and_each_download_is_aud
 
     // A message not kept as received (recorded before originals were kept) says so.
     let other = history.iter().find(|m| m.reference != rec.reference && m.outcome == Outcome::Accepted).unwrap();
-    sqlx::query("DELETE FROM message_sources WHERE message_row = ?").bind(other.row).execute(store.pool()).await.unwrap();
+    sqlx::query("DELETE FROM message_sources WHERE message_row = $1").bind(other.row).execute(store.pool()).await.unwrap();
     let r = http(a, "GET", &format!("/case/{}/attachment/0", other.reference), Some(&coord), None).await;
     assert!(r.status == 404 && r.body.contains("kept as received"), "{}", r.body);
     assert!(http(a, "GET", &format!("/case/{}", other.reference), Some(&coord), None).await.body.contains("was not kept as received"));
@@ -1064,7 +1084,7 @@ async fn rows_containing(store: &marac_intake::store::Store, needle: &str) -> Ve
     for t in tables {
         let cols: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{t}')"))).fetch_all(pool).await.unwrap();
         for c in cols {
-            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM \"{t}\" WHERE instr(lower(CAST(\"{c}\" AS TEXT)), lower(?)) > 0"))).bind(needle).fetch_one(pool).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM \"{t}\" WHERE instr(lower(CAST(\"{c}\" AS TEXT)), lower($1)) > 0"))).bind(needle).fetch_one(pool).await.unwrap();
             if n > 0 {
                 found.push(format!("{t}.{c} ({n})"));
             }
@@ -1105,7 +1125,7 @@ async fn an_admin_exports_everything_held_about_a_person_then_erases_them() {
     for (id, pref, name, dob) in people {
         let Some(dob) = dob else { continue };
         let elsewhere: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages WHERE (person_id IS NULL OR person_id <> ?) AND (instr(inspection, ?) > 0 OR instr(inspection, ?) > 0)",
+            "SELECT COUNT(*) FROM messages WHERE (person_id IS NULL OR person_id <> $1) AND (instr(inspection, $2) > 0 OR instr(inspection, $3) > 0)",
         )
         .bind(id)
         .bind(&name)
@@ -1113,7 +1133,7 @@ async fn an_admin_exports_everything_held_about_a_person_then_erases_them() {
         .fetch_one(&pool)
         .await
         .unwrap();
-        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE id <> ? AND (name = ? OR dob = ?)").bind(id).bind(&name).bind(&dob).fetch_one(&pool).await.unwrap();
+        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE id <> $1 AND (name = $2 OR dob = $3)").bind(id).bind(&name).bind(&dob).fetch_one(&pool).await.unwrap();
         if elsewhere == 0 && others == 0 {
             chosen = Some((id, pref, name, dob));
             break;
@@ -1121,8 +1141,8 @@ async fn an_admin_exports_everything_held_about_a_person_then_erases_them() {
     }
     let (id, person, name, dob) = chosen.expect("a fixture victim named in their own referrals only");
     assert!(!rows_containing(&store, &name).await.is_empty(), "the name is there before");
-    let messages: Vec<String> = sqlx::query_scalar("SELECT ref FROM messages WHERE person_id = ? OR case_id IN (SELECT id FROM cases WHERE person_id = ?) ORDER BY id").bind(id).bind(id).fetch_all(&pool).await.unwrap();
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = ?").bind(id).fetch_one(&pool).await.unwrap();
+    let messages: Vec<String> = sqlx::query_scalar("SELECT ref FROM messages WHERE person_id = $1 OR case_id IN (SELECT id FROM cases WHERE person_id = $2) ORDER BY id").bind(id).bind(id).fetch_all(&pool).await.unwrap();
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = $1").bind(id).fetch_one(&pool).await.unwrap();
     assert!(cases >= 1);
 
     let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
@@ -1158,7 +1178,7 @@ async fn an_admin_exports_everything_held_about_a_person_then_erases_them() {
             assert_eq!(files[&format!("messages/{m}/original.eml")], raw, "{m} as received");
             kept += 1;
         }
-        let attachments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.ref = ?").bind(m).fetch_one(&pool).await.unwrap();
+        let attachments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.ref = $1").bind(m).fetch_one(&pool).await.unwrap();
         assert_eq!(about["attachments"].as_array().unwrap().len() as i64, attachments, "{m}'s attachments listed");
     }
     assert!(kept >= 1);
@@ -1195,7 +1215,7 @@ async fn an_admin_exports_everything_held_about_a_person_then_erases_them() {
         let text = store.outbox_raw(e.id).await.unwrap();
         assert!(!text.contains(&name), "no reply keeps the name");
     }
-    let still: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = (SELECT id FROM people WHERE ref = ?)").bind(&person).fetch_one(&pool).await.unwrap();
+    let still: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE person_id = (SELECT id FROM people WHERE ref = $1)").bind(&person).fetch_one(&pool).await.unwrap();
     assert_eq!(still, cases, "the cases still count, under the same reference");
     let erased = store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.erase".into()), ..Default::default() }, 10).await.unwrap();
     assert_eq!(erased.len(), 1);
@@ -1333,7 +1353,7 @@ async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_
     assert!(r.body.contains("without the name or date of birth"), "{}", r.body);
     assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, "she is really Quintrell-Okafor"))).await.status, 400);
     assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, "born 23/11/1979"))).await.status, 400);
-    let unchanged: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    let unchanged: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = $1").bind(&person).fetch_one(&pool).await.unwrap();
     assert_eq!(unchanged, (old_name.clone(), old_dob.clone()), "nothing changed by a refused correction");
     assert!(store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap().is_empty());
 
@@ -1344,7 +1364,7 @@ async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_
     assert!(page.body.contains("Corrected.") && !page.body.contains(new_name), "said, without the name");
 
     // The record holds the new values: in the database, the agenda and the subject's export.
-    let now: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    let now: (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = $1").bind(&person).fetch_one(&pool).await.unwrap();
     assert_eq!(now, (new_name.to_owned(), Some(new_dob.to_owned())));
     let agenda = http(a, "GET", &format!("/meetings/{meeting}/agenda.csv"), Some(&coord), None).await.body;
     let line = agenda.lines().find(|l| l.starts_with(&case)).unwrap_or_else(|| panic!("{case} on the agenda: {agenda}"));
@@ -1354,7 +1374,7 @@ async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_
     assert_eq!((person_json["name"].as_str(), person_json["dob"].as_str()), (Some(new_name), Some(new_dob)));
     // The victim is matched under the corrected name from now on.
     let key = marac_intake::identity::PersonName::parse(new_name).unwrap().key();
-    let stored_key: String = sqlx::query_scalar("SELECT name_key FROM people WHERE ref = ?").bind(&person).fetch_one(&pool).await.unwrap();
+    let stored_key: String = sqlx::query_scalar("SELECT name_key FROM people WHERE ref = $1").bind(&person).fetch_one(&pool).await.unwrap();
     assert_eq!(stored_key, key);
 
     // One audit row: who, which record, which fields and why; never a value, old or new.
@@ -1399,7 +1419,7 @@ async fn counts_and_the_audit_search_leave_out_restricted_cases_closed_to_the_us
     let m = queue.iter().find(|r| r.case == "new" && r.outcome == Outcome::Accepted && r.case_ref.is_some() && r.meeting_date.is_some()).expect("an accepted case on a meeting");
     let (message, case, meeting) = (m.reference.clone(), m.case_ref.clone().unwrap(), m.meeting_date.clone().unwrap());
     let accepted_in_case: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE outcome = 'accepted' AND case_id = (SELECT id FROM cases WHERE ref = ?)").bind(&case).fetch_one(&pool).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE outcome = 'accepted' AND case_id = (SELECT id FROM cases WHERE ref = $1)").bind(&case).fetch_one(&pool).await.unwrap();
     assert!(accepted_in_case >= 1);
 
     let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));

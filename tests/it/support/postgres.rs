@@ -85,8 +85,19 @@ impl Postgres {
 
     /// Stops the server at once (as a crash would) and starts it again on the same port and data.
     pub fn restart(&self) {
+        self.stop_now();
+        self.start_again();
+    }
+
+    /// Stops the server at once, as a crash would.
+    pub fn stop_now(&self) {
         let data = self.dir.join("data").display().to_string();
         self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
+    }
+
+    /// Starts a stopped server again on the same port and data.
+    pub fn start_again(&self) {
+        let data = self.dir.join("data").display().to_string();
         let opts = format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c full_page_writes=off", self.port, self.dir.display());
         self.run("pg_ctl", &["-D", &data, "-o", &opts, "-l", &self.dir.join("log").display().to_string(), "-w", "-t", "60", "start"]);
     }

@@ -18,7 +18,13 @@ pub fn samples_config() -> (PathBuf, marac_intake::config::Config) {
 pub async fn triaged_store(db: &str) -> (Store, marac_intake::config::Config) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (_, cfg) = samples_config();
-    let store = Store::open(db).await.unwrap();
+    let store = if marac_intake::store::is_postgres(db) {
+        // No file to keep keys beside: keys of its own.
+        let keys = marac_intake::crypto::Keys { database: marac_intake::crypto::Key::generate(), data: marac_intake::crypto::Key::generate() };
+        Store::open_with(db, &keys, &marac_intake::clock::Clock::system()).await.unwrap()
+    } else {
+        Store::open(db).await.unwrap()
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures/triage")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
     files.sort();
     let now = chrono::DateTime::parse_from_rfc3339("2026-02-01T12:00:00Z").unwrap();
@@ -33,7 +39,12 @@ pub async fn triaged_store(db: &str) -> (Store, marac_intake::config::Config) {
 /// password [`PASSWORD`] and the TOTP secret `totp::SECRET` enrolled.
 #[allow(dead_code)]
 pub async fn fixture_store(dir: &Path) -> (Store, marac_intake::config::Config) {
-    let (store, cfg) = triaged_store(&format!("sqlite://{}/t.db", dir.display())).await;
+    fixture_store_at(&format!("sqlite://{}/t.db", dir.display())).await
+}
+
+/// [`fixture_store`] in the database at `url` (SQLite or PostgreSQL).
+pub async fn fixture_store_at(url: &str) -> (Store, marac_intake::config::Config) {
+    let (store, cfg) = triaged_store(url).await;
     let hash = auth::hash_password(PASSWORD).unwrap();
     let secret = Some(super::totp::SECRET);
     store.add_user("coord", Role::Coordinator, &hash, secret, "2026-02-01T12:00:00.000Z").await.unwrap();
