@@ -53,7 +53,7 @@ fn key_files(dir: &Path, prefix: &str) -> (StorageConfig, Keys) {
     let data = dir.join(format!("{prefix}.data-key"));
     std::fs::write(&db, format!("{}\n", keys.database.to_hex())).unwrap();
     std::fs::write(&data, format!("{}\n", keys.data.to_hex())).unwrap();
-    (StorageConfig { db_key_file: Some(db), data_key_file: Some(data) }, keys)
+    (StorageConfig { db_key_file: Some(db), data_key_file: Some(data), database_url: None }, keys)
 }
 
 fn storage_env(storage: &StorageConfig) -> [(&'static str, String); 2] {

@@ -103,3 +103,40 @@ async fn a_restarted_server_is_retried_and_the_store_goes_on() {
     assert_eq!(decided.outcome, Outcome::Accepted);
     assert_eq!(store.history().await.unwrap().len(), 2, "the first, committed before the restart, is still there; the second once");
 }
+
+/// The commands on PostgreSQL (`--db postgres://...`, the keys from `[storage]`): `triage --json`
+/// of the triage scenarios prints what it prints on SQLite, and `history --json` reads them back.
+#[test]
+fn the_commands_print_the_same_on_postgresql_as_on_sqlite() {
+    let Some(pg) = Postgres::start("commands") else { return };
+    let scratch = Scratch::new("pg-commands");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let keys = marac_intake::crypto::Keys { database: marac_intake::crypto::Key::generate(), data: marac_intake::crypto::Key::generate() };
+    let (db_key, data_key) = (scratch.path().join("db-key"), scratch.path().join("data-key"));
+    std::fs::write(&db_key, keys.database.to_hex()).unwrap();
+    std::fs::write(&data_key, keys.data.to_hex()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = rt.block_on(pg.database("commands"));
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("fixtures/triage")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    files.sort();
+    let run = |db: &str, args: &[&str], with_files: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"));
+        c.args(args).arg("--config").arg(root.join("config/samples.toml")).args(["--db", db]).args(["--json"]);
+        c.env("MARAC__STORAGE__DB_KEY_FILE", &db_key).env("MARAC__STORAGE__DATA_KEY_FILE", &data_key);
+        if with_files {
+            c.args(&files);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{args:?} on {db}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let sqlite = format!("sqlite://{}/t.db", scratch.path().display());
+    let on_sqlite = run(&sqlite, &["triage"], true);
+    let on_postgres = run(&url, &["triage"], true);
+    assert_eq!(on_sqlite.lines().count(), files.len());
+    // The instants the commands stamp (`arrived` is the message's own) are the same; the lists equal.
+    assert_eq!(on_postgres, on_sqlite, "triage --json on PostgreSQL and on SQLite");
+    assert_eq!(run(&url, &["history"], false), run(&sqlite, &["history"], false));
+    let redacted = marac_intake::store::redacted("postgres://marac:secret@127.0.0.1:1/x");
+    assert_eq!(redacted, "postgres://marac@127.0.0.1:1/x", "a password is never printed");
+}

@@ -76,6 +76,11 @@ pub struct StorageConfig {
     /// The key that seals each message kept whole (as received, and each reply) inside it.
     #[serde(default)]
     pub data_key_file: Option<PathBuf>,
+    /// The database when `--db` is not given: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`
+    /// (the password never here: `PGPASSWORD`, or a `PGPASSFILE` such as a systemd credential).
+    /// None: a SQLite file in `data_dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
 }
 
 /// Retention periods, in days, per kind (see `store::retention` for exactly what each removes).
@@ -839,9 +844,12 @@ impl Config {
         self.file.threshold.criteria.contains(&c)
     }
 
-    /// The default database: a SQLite file in the data directory.
+    /// The default database: `[storage] database_url`, else a SQLite file in the data directory.
     pub fn default_db_url(&self) -> String {
-        format!("sqlite://{}?mode=rwc", self.file.data_dir.join("marac-intake.db").display())
+        match &self.file.storage.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.file.data_dir.join("marac-intake.db").display()),
+        }
     }
 }
 
@@ -1165,6 +1173,18 @@ impl ConfigFile {
             }
             if w.max_connections == 0 || w.request_timeout_secs == 0 || w.idle_timeout_secs == 0 {
                 return Err(err("web", "max_connections, request_timeout_secs and idle_timeout_secs must be greater than zero"));
+            }
+        }
+        if let Some(url) = &self.storage.database_url {
+            let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+            if !(url.starts_with("sqlite:") || postgres) {
+                return Err(err("storage.database_url", "must be sqlite://PATH or postgres://USER@HOST:PORT/DB"));
+            }
+            if postgres && url.split("://").nth(1).and_then(|rest| rest.split('@').next().filter(|_| rest.contains('@'))).is_some_and(|user| user.contains(':')) {
+                return Err(err("storage.database_url", "must not hold the password: give it in PGPASSWORD or a PGPASSFILE (a systemd credential)"));
+            }
+            if postgres && (self.storage.db_key_file.is_none() || self.storage.data_key_file.is_none()) {
+                return Err(err("storage.data_key_file", "is required with a PostgreSQL database_url (with db_key_file): the data key seals every kept message"));
             }
         }
         if self.storage.db_key_file.is_some() != self.storage.data_key_file.is_some() {

@@ -229,3 +229,18 @@ fn an_unknown_area_or_section_is_refused_naming_it() {
     assert!(e.reason.contains("\"case\"") && e.reason.contains("threshold, senders, schedule, folders, replies"), "{e}");
     assert!(parse_section("areas.east.threshold", "dash_score = 12").is_ok());
 }
+
+#[test]
+fn the_database_url_names_sqlite_or_postgresql_never_a_password() {
+    let base = &THREE[..THREE.find("[areas.north]").unwrap()];
+    let with = |storage: &str| build(&format!("{base}\n[storage]\n{storage}\n"));
+    let pg = "database_url = \"postgres://marac@db.example.test:5432/marac\"\ndb_key_file = \"db-key\"\ndata_key_file = \"data-key\"";
+    assert_eq!(with(pg).unwrap().default_db_url(), "postgres://marac@db.example.test:5432/marac");
+    assert!(build(base).unwrap().default_db_url().starts_with("sqlite://"), "the default stays a SQLite file");
+    let e = with(&pg.replace("marac@", "marac:secret@")).unwrap_err();
+    assert!(e.key == "storage.database_url" && e.reason.contains("PGPASSWORD"), "{e}");
+    let e = with("database_url = \"postgres://marac@db.example.test/marac\"").unwrap_err();
+    assert_eq!(e.key, "storage.data_key_file", "{e}");
+    let e = with("database_url = \"mysql://x@y/z\"").unwrap_err();
+    assert_eq!(e.key, "storage.database_url", "{e}");
+}
