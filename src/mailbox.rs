@@ -587,7 +587,63 @@ pub async fn watch(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
     Ok(())
 }
 
+/// How often an instance waiting for a mailbox's lease asks again, and how often the holder
+/// checks it still holds it: a holder that died is replaced within about a retry, one cut off
+/// from the database stops within a check and its time limit (before the server, which waits
+/// about 20 s for a silent peer, gives the lease to another).
+pub const LEASE_RETRY: Duration = Duration::from_secs(5);
+
+/// Watches one mailbox while this instance holds its lease ([`Store::lease`]): waits for it while
+/// another instance holds it, and stops watching (then waits again) as soon as it cannot tell it
+/// still holds it.
 async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
+    let name = format!("mailbox {}", mailbox_key(cfg));
+    let mut waiting_said = false;
+    while !shutdown.is_cancelled() {
+        let mut lease = match store.lease(&name).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                if !waiting_said {
+                    tracing::info!("another instance watches this mailbox; this one takes over if it stops");
+                    waiting_said = true;
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(LEASE_RETRY) => continue,
+                }
+            }
+            Err(e) if e.action() == Action::Stop => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "the mailbox's lease could not be asked for; asking again");
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(LEASE_RETRY) => continue,
+                }
+            }
+        };
+        waiting_said = false;
+        tracing::info!("this instance watches the mailbox");
+        let watching = shutdown.child_token();
+        let keeper = async {
+            loop {
+                tokio::time::sleep(LEASE_RETRY).await;
+                if !lease.held().await {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            ended = watch_leased(cfg, store, clock, wake, watching.clone()) => return ended,
+            _ = keeper => {
+                watching.cancel();
+                tracing::warn!("the mailbox's lease may be lost: this instance stopped watching it");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn watch_leased(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let imap = imap_cfg(cfg)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {

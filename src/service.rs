@@ -163,34 +163,22 @@ impl Tasks {
     }
 }
 
-/// One `run` per database. On SQLite, an exclusive lock on `DB.run-lock` beside the database
-/// file (taken once the store has opened, which makes the directory private), released by the
-/// operating system however the process ends. On PostgreSQL, a session advisory lock held on a
-/// connection of its own (outside the pool), released by the server when that connection ends,
-/// however the process ends. A second `run` on the same database would watch the same mailbox
-/// and send the same outbox twice; it refuses to start instead, saying why.
+/// One `run` per SQLite database: an exclusive lock on `DB.run-lock` beside the database file
+/// (taken once the store has opened, which makes the directory private), released by the
+/// operating system however the process ends. A second `run` on the same file would watch the
+/// same mailbox and send the same outbox twice; it refuses to start instead, saying why. On
+/// PostgreSQL any number of `run`s share the database: each mailbox is watched by one of them at
+/// a time (its lease, [`crate::store::Store::lease`]), and the outbox's rows are claimed one
+/// writer at a time.
 pub enum RunLock {
     File(std::fs::File),
-    Postgres(crate::store::DbConnection),
+    Shared,
 }
-
-/// The advisory lock's key on PostgreSQL ("MARAC-RUN" in ASCII, folded into 63 bits).
-const POSTGRES_RUN_LOCK: i64 = 0x4d41_5241_4352_554e;
 
 impl RunLock {
     pub async fn acquire(url: &str) -> Result<RunLock> {
         if crate::store::is_postgres(url) {
-            use sqlx::ConnectOptions;
-            let opts = <sqlx::any::AnyConnectOptions as std::str::FromStr>::from_str(url)?.disable_statement_logging();
-            let mut conn = opts.connect().await.map_err(|e| anyhow!("connecting to {} for the run lock: {e}", crate::store::redacted(url)))?;
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(POSTGRES_RUN_LOCK).fetch_one(&mut conn).await?;
-            if !got {
-                return Err(anyhow!(
-                    "another `marac-intake run` is already using the database {}: stop it first (one service per database; it holds an advisory lock there)",
-                    crate::store::redacted(url)
-                ));
-            }
-            return Ok(RunLock::Postgres(conn));
+            return Ok(RunLock::Shared);
         }
         let db = crate::store::encrypt::db_path(url)?;
         let mut name = db.clone().into_os_string();

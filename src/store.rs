@@ -68,6 +68,30 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[(19, include_str!("../migrations/p
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
 const POSTGRES_WRITE_LOCK: i64 = 0x4d41_5241_4357_5254;
 
+/// A lease held ([`Store::lease`]); given up when dropped (its connection closes).
+pub struct Lease {
+    conn: Option<DbConnection>,
+}
+
+impl Lease {
+    /// How long [`Lease::held`] waits for the server's answer.
+    pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Whether the lease is still held: its connection answers within [`Lease::CHECK_TIMEOUT`]
+    /// (the lock lives as long as the connection's session). A holder that cannot tell stops
+    /// what the lease guards before the server gives it to another (see [`Store::lease`]).
+    pub async fn held(&mut self) -> bool {
+        let Some(conn) = self.conn.as_mut() else { return true };
+        matches!(tokio::time::timeout(Lease::CHECK_TIMEOUT, sqlx::query("SELECT 1").execute(conn)).await, Ok(Ok(_)))
+    }
+}
+
+/// A lease's advisory lock key: the name's SHA-256, its first 8 bytes.
+fn lease_key(name: &str) -> i64 {
+    let digest = crate::mime::sha256_hex(format!("marac-intake lease {name}").as_bytes());
+    i64::from_str_radix(&digest[..15], 16).unwrap_or(0)
+}
+
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -119,6 +143,8 @@ fn private_file(path: &std::path::Path) -> Result<()> {
 pub struct Store {
     pool: DbPool,
     backend: Backend,
+    /// PostgreSQL's URL, for the leases' connections of their own (None on SQLite).
+    lease_url: Option<Arc<str>>,
     /// Seals and opens the blobs that hold a message whole (see [`crate::crypto`]).
     data: Arc<DataKey>,
     /// Where each committed audit record is also copied (`[audit] copy_to`), if anywhere.
@@ -210,7 +236,7 @@ impl Store {
             .connect_with(any)
             .await
             .map_err(encrypt::opening_error(&path))?;
-        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, backend: Backend::Sqlite, data: Arc::new(DataKey::new(&keys.data)), copy: None };
+        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, backend: Backend::Sqlite, lease_url: None, data: Arc::new(DataKey::new(&keys.data)), copy: None };
         store.migrate(clock).await?;
         Ok(store)
     }
@@ -227,7 +253,7 @@ impl Store {
             .connect_with(opts)
             .await
             .map_err(|e| StoreError::from(e).within(format!("opening the PostgreSQL database {}", redacted(url))))?;
-        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, backend: Backend::Postgres, data: Arc::new(DataKey::new(&keys.data)), copy: None };
+        let store = Store { _closer: Arc::new(Closer(pool.clone())), pool, backend: Backend::Postgres, lease_url: Some(url.into()), data: Arc::new(DataKey::new(&keys.data)), copy: None };
         store.migrate(clock).await?;
         Ok(store)
     }
@@ -235,6 +261,24 @@ impl Store {
     /// Which database this store is on.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Takes the lease named `name` (a mailbox, say) if no other instance holds it: on
+    /// PostgreSQL a session advisory lock on a connection of its own, outside the pool, which the
+    /// server releases when that connection ends however it ends (the keep-alives below bound how
+    /// long a silent peer keeps it: about 20 s); None while another holds it. On SQLite (one `run`
+    /// per file, [`crate::service::RunLock`]) always granted.
+    pub async fn lease(&self, name: &str) -> Result<Option<Lease>> {
+        let Some(url) = &self.lease_url else { return Ok(Some(Lease { conn: None })) };
+        let opts = sqlx::any::AnyConnectOptions::from_str(url).context("database URL")?.disable_statement_logging();
+        let mut conn = opts.connect().await?;
+        sqlx::raw_sql("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3;").execute(&mut conn).await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(lease_key(name)).fetch_one(&mut conn).await?;
+        if !got {
+            let _ = sqlx::Connection::close(conn).await;
+            return Ok(None);
+        }
+        Ok(Some(Lease { conn: Some(conn) }))
     }
 
     async fn migrate(&self, clock: &Clock) -> Result<()> {

@@ -140,3 +140,90 @@ fn the_commands_print_the_same_on_postgresql_as_on_sqlite() {
     let redacted = marac_intake::store::redacted("postgres://marac:secret@127.0.0.1:1/x");
     assert_eq!(redacted, "postgres://marac@127.0.0.1:1/x", "a password is never printed");
 }
+
+/// Two instances (two stores, as two `run`s) watch one mailbox on one PostgreSQL and one Dovecot:
+/// one holds the mailbox's lease and decides what arrives, each message once; when it dies
+/// (its task dropped: its lease's connection ends) the other takes over within 30 s and decides
+/// what arrives next, and nothing is decided twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_takes_the_mailbox_over_when_the_first_dies() {
+    use crate::support::mailservers::Dovecot;
+    use std::time::{Duration, Instant};
+    let Some(pg) = Postgres::start("instances") else { return };
+    let server = Dovecot::start(&["marac"]);
+    let url = pg.database("instances").await;
+    let keys = marac_intake::crypto::Keys { database: marac_intake::crypto::Key::generate(), data: marac_intake::crypto::Key::generate() };
+    let clock = marac_intake::clock::Clock::system();
+    let a = marac_intake::store::Store::open_with(&url, &keys, &clock).await.unwrap();
+    let b = marac_intake::store::Store::open_with(&url, &keys, &clock).await.unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env: Vec<(String, String)> = [
+        ("MARAC__IMAP__HOST", "127.0.0.1".to_owned()),
+        ("MARAC__IMAP__PORT", server.imaps_port.to_string()),
+        ("MARAC__IMAP__TLS", "implicit".to_owned()),
+        ("MARAC__IMAP__USERNAME", "marac".to_owned()),
+        ("MARAC__IMAP__PASSWORD_FILE", server.password_file.display().to_string()),
+        ("MARAC__IMAP__CA_FILE", server.ca_file.display().to_string()),
+        ("MARAC__IMAP__IDLE_SECS", "2".to_owned()),
+        ("MARAC__IMAP__POLL_SECS", "2".to_owned()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.clone()))
+    .collect();
+    let cfg = std::sync::Arc::new(marac_intake::config::load(&root.join("config/samples.toml"), env).unwrap());
+    let watch = |store: marac_intake::store::Store, stop: tokio_util::sync::CancellationToken| {
+        let cfg = cfg.clone();
+        tokio::spawn(async move { marac_intake::mailbox::watch(&cfg, &store, &marac_intake::clock::Clock::system(), &tokio::sync::Notify::new(), stop).await })
+    };
+    let files = ["001_police_seed_victim_l_accept15.eml", "002_nhs_seed_victim_w_accept16.eml", "015_police_victim_h_accept17.eml", "017_police_victim_i_accept15.eml", "021_nhs_victim_v_accept16.eml"];
+    let deliver = |file: &str| {
+        let raw = std::fs::read(root.join("fixtures/triage").join(file)).unwrap();
+        let server = &server;
+        async move { server.append("marac", "INBOX", &raw, chrono::Utc::now().fixed_offset()).await }
+    };
+    let decided = |store: marac_intake::store::Store, n: usize| async move {
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            if store.history().await.unwrap().len() >= n {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    };
+
+    // A first, alone: it takes the lease and decides the first two.
+    let stop_a = tokio_util::sync::CancellationToken::new();
+    let task_a = watch(a.clone(), stop_a.clone());
+    deliver(files[0]).await;
+    deliver(files[1]).await;
+    assert!(decided(a.clone(), 2).await, "the first instance decides what arrives");
+    // B starts beside it: it waits, the lease being A's.
+    let stop_b = tokio_util::sync::CancellationToken::new();
+    let task_b = watch(b.clone(), stop_b.clone());
+    deliver(files[2]).await;
+    assert!(decided(a.clone(), 3).await);
+    let lease = format!("mailbox {}", marac_intake::config::areas::mailbox_key(cfg.file.imap.as_ref()));
+    assert!(b.lease(&lease).await.unwrap().is_none(), "the mailbox's lease is A's while A lives");
+    // A dies: its task is dropped mid-watch, its lease's connection with it.
+    task_a.abort();
+    let died = Instant::now();
+    deliver(files[3]).await;
+    deliver(files[4]).await;
+    assert!(decided(b.clone(), 5).await, "the second instance takes over");
+    let takeover = died.elapsed();
+    assert!(takeover < Duration::from_secs(30), "taken over in {takeover:?}");
+    eprintln!("takeover after the holder died: {} ms", takeover.as_millis());
+
+    assert!(a.lease(&lease).await.unwrap().is_none(), "and B's now");
+    let history = b.history().await.unwrap();
+    assert_eq!(history.len(), 5, "each message decided once");
+    let mut ids: Vec<_> = history.iter().map(|r| r.message_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "no message decided twice");
+    assert!(server.list_folder("marac", "INBOX").await.is_empty(), "everything filed");
+    stop_b.cancel();
+    tokio::time::timeout(Duration::from_secs(30), task_b).await.expect("B stops on shutdown").unwrap().unwrap();
+    drop(stop_a);
+}
