@@ -604,7 +604,7 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
             Ok(Some(lease)) => lease,
             Ok(None) => {
                 if !waiting_said {
-                    tracing::info!("another instance watches this mailbox; this one takes over if it stops");
+                    tracing::info!(mailbox = %name, "another instance watches this mailbox; this one takes over if it stops");
                     waiting_said = true;
                 }
                 tokio::select! {
@@ -622,7 +622,7 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
             }
         };
         waiting_said = false;
-        tracing::info!("this instance watches the mailbox");
+        tracing::info!(mailbox = %name, "this instance watches the mailbox");
         let watching = shutdown.child_token();
         let keeper = async {
             loop {
@@ -636,7 +636,7 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
             ended = watch_leased(cfg, store, clock, wake, watching.clone()) => return ended,
             _ = keeper => {
                 watching.cancel();
-                tracing::warn!("the mailbox's lease may be lost: this instance stopped watching it");
+                tracing::warn!(mailbox = %name, "the mailbox's lease may be lost: this instance stopped watching it");
             }
         }
     }

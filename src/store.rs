@@ -326,7 +326,12 @@ impl Store {
     /// lock (its snapshot would be stale) and fails at once with "database is locked" when the
     /// outbox sender wrote in between.
     pub async fn begin(&self) -> Result<Tx> {
-        let tx = match self.backend {
+        Ok(Tx { tx: self.write_transaction().await?, backend: self.backend, data: self.data.clone(), copy: self.copy.clone(), copies: Vec::new() })
+    }
+
+    /// A transaction that holds the database's one write lock from its start (see [`Store::begin`]).
+    async fn write_transaction(&self) -> Result<Transaction<'static, Db>> {
+        Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             // One writer at a time, as SQLite's write lock: a transaction-level advisory lock taken
             // first (released by the commit or rollback, or by the server when the connection
@@ -337,8 +342,7 @@ impl Store {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(POSTGRES_WRITE_LOCK).execute(&mut *tx).await?;
                 tx
             }
-        };
-        Ok(Tx { tx, backend: self.backend, data: self.data.clone(), copy: self.copy.clone(), copies: Vec::new() })
+        })
     }
 
     /// This store with every audit record also copied as `[audit]` says, after its commit.
@@ -1208,7 +1212,7 @@ impl Store {
     /// may have handed the reply over before it stopped, so it may arrive twice (with the same
     /// Message-ID); the attempts table says which replies that can be.
     pub async fn claim_reply(&self, now: &str, lease_until: &str) -> Result<Option<ClaimedReply>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("claiming an outbox row")?;
+        let mut tx = self.write_transaction().await.context("claiming an outbox row")?;
         let due: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) \
              OR (status = 'sending' AND claimed_until <= $2)) ORDER BY id LIMIT 1",

@@ -53,9 +53,14 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &Path, db: &Path, env: &[(String, String)], log: &Path, notify_socket: Option<&Path>) -> Daemon {
+        Daemon::start_on(config, &format!("sqlite://{}", db.display()), env, log, notify_socket)
+    }
+
+    /// [`Daemon::start`] on the database at `url` (SQLite or PostgreSQL).
+    fn start_on(config: &Path, url: &str, env: &[(String, String)], log: &Path, notify_socket: Option<&Path>) -> Daemon {
         let out = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let mut cmd = Command::new(BIN);
-        cmd.arg("run").arg("--config").arg(config).arg("--db").arg(format!("sqlite://{}", db.display()));
+        cmd.arg("run").arg("--config").arg(config).arg("--db").arg(url);
         cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).env("MARAC_LOG", "info").env_remove("NOTIFY_SOCKET").env_remove("WATCHDOG_USEC");
         if let Some(sock) = notify_socket {
             cmd.env("NOTIFY_SOCKET", sock).env("WATCHDOG_USEC", "2000000");
@@ -563,3 +568,6 @@ async fn subject_export_and_erase_from_the_command_line() {
     assert_eq!(audit[0][0], "cli");
     assert!(audit[0][1].contains("erasure request upheld") && !audit[0][1].contains(&name));
 }
+
+/// Three instances on one PostgreSQL through faults (issue 14, item 5).
+mod fault;
