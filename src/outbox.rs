@@ -183,7 +183,9 @@ impl Sender {
             }
             // The lease runs from the clock as it is at the claim: a long batch must not hand
             // out leases that have already run out.
-            let Some(row) = store.claim_reply(&stamp(now), &stamp(now.max(clock.now()) + lease)).await? else { break };
+            // Not a reply whose recipient other senders (another instance's) are sending to at the cap.
+            let cap = (i64::from(self.per_hour), stamp(now - chrono::Duration::hours(1)));
+            let Some(row) = store.claim_reply_capped(&stamp(now), &stamp(now.max(clock.now()) + lease), Some((cap.0, &cap.1))).await? else { break };
             // One reply at a time per recipient, so the hourly cap counts every send before it.
             let lock = {
                 let mut map = shared.recipients.lock().unwrap_or_else(|p| p.into_inner());

@@ -1212,13 +1212,29 @@ impl Store {
     /// may have handed the reply over before it stopped, so it may arrive twice (with the same
     /// Message-ID); the attempts table says which replies that can be.
     pub async fn claim_reply(&self, now: &str, lease_until: &str) -> Result<Option<ClaimedReply>> {
+        self.claim_reply_capped(now, lease_until, None).await
+    }
+
+    /// [`Store::claim_reply`], leaving for later a reply whose recipient other claims are
+    /// sending to while the replies sent since `cap.1` and those would reach `cap.0`: the claims
+    /// are one writer at a time, so senders of several instances never send past the
+    /// per-recipient cap together (a claimed reply over the cap is put back to wait by the
+    /// sender, as before).
+    pub async fn claim_reply_capped(&self, now: &str, lease_until: &str, cap: Option<(i64, &str)>) -> Result<Option<ClaimedReply>> {
         let mut tx = self.write_transaction().await.context("claiming an outbox row")?;
+        let (limit, since) = cap.unwrap_or((i64::MAX, ""));
         let due: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) \
-             OR (status = 'sending' AND claimed_until <= $2)) ORDER BY id LIMIT 1",
+             OR (status = 'sending' AND claimed_until <= $1)) \
+             AND (kind = 'notice' OR NOT EXISTS (SELECT 1 FROM outbox f WHERE lower(f.recipient) = lower(outbox.recipient) AND f.kind <> 'notice' \
+                  AND f.id <> outbox.id AND f.status = 'sending' AND f.claimed_until > $1) \
+                  OR (SELECT COUNT(*) FROM outbox o2 WHERE lower(o2.recipient) = lower(outbox.recipient) AND o2.kind <> 'notice' AND o2.id <> outbox.id \
+                      AND (o2.sent_at >= $2 OR (o2.status = 'sending' AND o2.claimed_until > $1))) < $3) \
+             ORDER BY id LIMIT 1",
         )
         .bind(now)
-        .bind(now)
+        .bind(since)
+        .bind(limit)
         .fetch_optional(&mut *tx)
         .await
         .context("claiming an outbox row")?;

@@ -309,3 +309,37 @@ async fn notices_reach_the_configured_coordinators_address_only() {
     assert!(pf.delivered(ELSEWHERE).is_empty());
     assert!(rows.iter().filter(|r| r.recipient == COORDINATORS).all(|r| r.status == "sent"), "{rows:#?}");
 }
+
+/// The per-recipient hourly cap holds across instances: two senders (as two `run`s) on one
+/// PostgreSQL, five replies due to one referrer and a cap of one: one is sent between them (never
+/// two at once), the other four wait for the hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_cap_holds_across_two_instances_on_postgresql() {
+    let Some(pg) = support::postgres::Postgres::start("cap") else { return };
+    let dir = scratch("cap");
+    let pf = Postfix::start(&[DELIVERED], &[], support::mailservers::make_certificates(&dir.0));
+    let store = support::store_on(Some(&pg), &dir, "cap").await;
+    let raw = std::fs::read(manifest().join("fixtures/triage/001_police_seed_victim_l_accept15.eml")).unwrap();
+    let cfg = samples_config(Vec::new());
+    for i in 0..5 {
+        let copy = support::mailservers::with_message_id(&raw, &format!("cap-{i}@kingsmere.pnn.police.example.test"));
+        marac_intake::triage::triage_message(&copy, None, None, Utc::now().fixed_offset(), &cfg, &store).await.unwrap();
+    }
+    let mut env = submission_env(&pf);
+    env.push(("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR".into(), "1".into()));
+    let cfg = samples_config(env);
+    let now = Utc::now();
+    let (a, b) = (marac_intake::outbox::Sender::new(&cfg).unwrap(), marac_intake::outbox::Sender::new(&cfg).unwrap());
+    let (ra, rb) = tokio::join!(a.send_pending(&cfg, &store, now), b.send_pending(&cfg, &store, now));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.sent + rb.sent, 1, "one between them: {ra:?} {rb:?}");
+    assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(pf.delivered(DELIVERED).len(), 1, "never more than the cap");
+    // What neither sent waits: claimed and put back for the hour, or left for a later batch.
+    let (ra2, rb2) = tokio::join!(a.send_pending(&cfg, &store, now), b.send_pending(&cfg, &store, now));
+    assert_eq!(ra2.unwrap().sent + rb2.unwrap().sent, 0, "still at the cap");
+    let rows = store.outbox().await.unwrap();
+    assert_eq!(rows.iter().filter(|r| r.status == "sent").count(), 1, "{rows:#?}");
+    assert_eq!(rows.iter().filter(|r| r.status == "pending").count(), 4, "{rows:#?}");
+}
