@@ -269,13 +269,17 @@ async fn users_change(State(state): State<AppState>, DeploymentAdmin(signed): De
 
 /// The rules in force (the file with the sections changed here layered over it), each section
 /// shown as the service reads it, where it comes from, and a link to change it.
-async fn rules_page(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin) -> Page {
+async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page {
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, None)).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
     let heads = state.store.rule_heads().await?;
+    // An area's admin sees and changes their areas' sections only.
+    let mine = state.store.user_areas(signed.session.user.id).await?;
+    let deployment = mine.is_none();
     let sections: Vec<Value> = RULE_SECTIONS
         .iter()
+        .filter(|_| deployment)
         .map(|s| serde_json::json!({ "name": s, "title": section_title(s), "source": heads.iter().find(|h| h.section == *s) }))
         .collect();
     // Then each area's (a deployment of several MARACs): what is in force for it, its own
@@ -285,6 +289,7 @@ async fn rules_page(State(state): State<AppState>, DeploymentAdmin(signed): Depl
     } else {
         cfg.areas
             .iter()
+            .filter(|a| mine.as_ref().is_none_or(|m| m.contains(&a.id)))
             .map(|a| {
                 let sections: Vec<Value> = AREA_RULE_SECTIONS
                     .iter()
@@ -299,7 +304,7 @@ async fn rules_page(State(state): State<AppState>, DeploymentAdmin(signed): Depl
             .collect()
     };
     let ctx = context! {
-        r => v(rules_view(&cfg, state.clock.today())), sections => v(&sections), areas => v(&areas), toml => redacted_toml(&cfg.file),
+        r => v(rules_view(&cfg, state.clock.today())), sections => v(&sections), areas => v(&areas), deployment, toml => if deployment { redacted_toml(&cfg.file) } else { String::new() },
         file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
     };
     Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
@@ -407,6 +412,25 @@ fn known_section(state: &AppState, signed: &Signed, section: &str) -> Result<(),
     }
 }
 
+/// Whether `signed` may see and change `section`: the deployment's admin every section, an
+/// area's admin their areas' own (`areas.ID.SECTION`). Refused otherwise (403, audited).
+async fn may_change(state: &AppState, signed: &Signed, section: &str) -> Result<(), Page> {
+    let allowed = match state.store.user_areas(signed.session.user.id).await.map_err(super::page::PageError::from) {
+        Err(e) => return Err(Err(e)),
+        Ok(None) => true,
+        Ok(Some(mine)) => RuleSection::parse(section).ok().and_then(|s| s.area().map(str::to_owned)).is_some_and(|id| mine.contains(&id)),
+    };
+    if allowed {
+        return Ok(());
+    }
+    let at = stamp(state.clock.now());
+    let refused = async {
+        state.store.audit(&Audit { detail: Some("another area's rules, or the deployment's"), ..signed.audit(&at, actions::ACCESS_REFUSED, Some(section)) }).await?;
+        message(state, Some(signed), StatusCode::FORBIDDEN, "Not yours to change", "An area's admin changes the rules of their own areas only; the deployment's rules are its admin's.")
+    };
+    Err(refused.await)
+}
+
 /// What the pages call a section: "Thresholds", or "Thresholds of North Kingsmere".
 fn section_heading(cfg: &crate::config::Config, section: &str) -> String {
     match RuleSection::parse(section) {
@@ -425,8 +449,11 @@ fn section_view(cfg: &crate::config::Config, section: &str, today: chrono::Naive
 }
 
 /// One section's editor: its TOML as in force, where it comes from, its versions.
-async fn rule_section_page(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
+async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
     if let Err(page) = known_section(&state, &signed, &section) {
+        return page;
+    }
+    if let Err(page) = may_change(&state, &signed, &section).await {
         return page;
     }
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, Some(&section))).await?;
@@ -501,9 +528,12 @@ const MAX_RULE_BODY: usize = 64 * 1024;
 /// Check, save, restore a version of, or put back the file's section. Every result is validated
 /// as `check-config` validates the file (with the file and the other sections as they are now),
 /// then stored as a new version with its audit record, and the configuration in force replaced.
-async fn rule_section_change(State(state): State<AppState>, DeploymentAdmin(signed): DeploymentAdmin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
+async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
     use crate::store::rules::RuleChange;
     if let Err(page) = known_section(&state, &signed, &section) {
+        return page;
+    }
+    if let Err(page) = may_change(&state, &signed, &section).await {
         return page;
     }
     let cfg = state.cfg();

@@ -168,9 +168,17 @@ async fn each_user_sees_only_their_areas_on_every_route() {
         let r = http(a, "POST", &path, Some(&nadmin), Some(&format!("csrf={natoken}&{form}"))).await;
         assert_eq!(r.status, 404, "POST {path} for North's admin: {}", r.body);
     }
-    for path in ["/admin/users", "/admin/rules", "/admin/rules/threshold"] {
+    for path in ["/admin/users", "/admin/rules/threshold", "/admin/rules/areas.south.threshold"] {
         assert_eq!(http(a, "GET", path, Some(&nadmin), None).await.status, 403, "{path}");
     }
+    // Their areas' rules only: North's sections, none of South's or the deployment's.
+    let rules = http(a, "GET", "/admin/rules", Some(&nadmin), None).await;
+    assert_eq!(rules.status, 200);
+    assert!(rules.body.contains("data-section=\"areas.north.threshold\""), "{}", rules.body);
+    assert!(!rules.body.contains("data-section=\"areas.south.threshold\"") && !rules.body.contains("data-section=\"threshold\""), "{}", rules.body);
+    assert_eq!(http(a, "GET", "/admin/rules/areas.north.threshold", Some(&nadmin), None).await.status, 200);
+    let south_change = http(a, "POST", "/admin/rules/areas.south.threshold", Some(&nadmin), Some(&format!("csrf={natoken}&action=save&body=dash_score+%3D+20"))).await;
+    assert_eq!(south_change.status, 403, "{}", south_change.body);
     let audit = http(a, "GET", "/admin/audit", Some(&nadmin), None).await;
     assert_eq!(audit.status, 200);
     for r in south.references() {
