@@ -78,10 +78,20 @@ async fn reply_of(store: &Store, reference: &str) -> String {
 
 #[tokio::test(flavor = "current_thread")]
 async fn each_area_decides_by_its_own_rules_and_keeps_its_own_people() {
+    own_rules_and_people(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_area_decides_by_its_own_rules_and_keeps_its_own_people_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("areas") else { return };
+    own_rules_and_people(Some(&pg)).await
+}
+
+async fn own_rules_and_people(pg: Option<&crate::support::postgres::Postgres>) {
     let scratch = Scratch::new("areas");
     let cfg = config(scratch.path());
     assert_eq!(cfg.areas.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["north", "south"]);
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.path().display())).await.unwrap();
+    let store = crate::support::store_on(pg, &scratch, "areas").await;
 
     // Victim L, 15 Yes answers: accepted in North (threshold 14), numbered as North numbers.
     let north = triage(&store, &cfg, &sent_to("001_police_seed_victim_l_accept15.eml", "north-marac@marac.example.test", 1)).await;
@@ -121,9 +131,19 @@ async fn each_area_decides_by_its_own_rules_and_keeps_its_own_people() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_referral_whose_area_cannot_be_told_waits_for_a_coordinator_with_a_reason() {
+    area_not_told(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_whose_area_cannot_be_told_waits_for_a_coordinator_with_a_reason_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("areas-unknown") else { return };
+    area_not_told(Some(&pg)).await
+}
+
+async fn area_not_told(pg: Option<&crate::support::postgres::Postgres>) {
     let scratch = Scratch::new("areas-unknown");
     let cfg = config(scratch.path());
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.path().display())).await.unwrap();
+    let store = crate::support::store_on(pg, &scratch, "unknown").await;
 
     // Sent to the shared address: no sign names an area. A referral that would be accepted
     // anywhere is still not guessed into one.

@@ -46,10 +46,20 @@ async fn triage_at(store: &Store, cfg: &marac_intake::config::Config, file: &str
 
 #[tokio::test(flavor = "current_thread")]
 async fn messages_arriving_in_different_offsets_are_stored_in_utc_and_listed_in_time_order() {
+    in_time_order(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_arriving_in_different_offsets_are_stored_in_utc_and_listed_in_time_order_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("timestamps") else { return };
+    in_time_order(Some(&pg)).await
+}
+
+async fn in_time_order(pg: Option<&crate::support::postgres::Postgres>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cfg = marac_intake::config::load(&root.join("config/samples.toml"), Vec::<(String, String)>::new()).unwrap();
     let scratch = Scratch::new("timestamps");
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.unwrap();
+    let store = crate::support::store_on(pg, &scratch, "timestamps").await;
 
     // Three review items, three quarantined messages and three accepted referrals (three
     // victims, new cases for the same meeting), each trio in the order A, B, C.

@@ -62,9 +62,19 @@ async fn area(store: &Store, cfg: &marac_intake::config::Config, to: &str, base:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_user_sees_only_their_areas_on_every_route() {
+    every_route(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_user_sees_only_their_areas_on_every_route_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("web-areas") else { return };
+    every_route(Some(&pg)).await
+}
+
+async fn every_route(pg: Option<&crate::support::postgres::Postgres>) {
     let scratch = Scratch::new("web-areas");
     let cfg = config(scratch.path());
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.path().display())).await.unwrap();
+    let store = crate::support::store_on(pg, &scratch, "webareas").await;
     let north = area(&store, &cfg, "north-marac@marac.example.test", 1, "001_police_seed_victim_l_accept15.eml").await;
     let south = area(&store, &cfg, "south-marac@marac.example.test", 11, "050_police_victim_u_accept16.eml").await;
     let unplaced = triage(&store, &cfg, "048_idva_victim_t_accept15.eml", "marac@marac.example.test", 21).await;
