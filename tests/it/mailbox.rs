@@ -102,9 +102,24 @@ async fn count(store: &Store, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn every_message_is_decided_once_and_filed_by_outcome() {
+    decided_once_and_filed(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_message_is_decided_once_and_filed_by_outcome_on_postgresql() {
+    let Some(pg) = support::postgres::Postgres::start("mailbox") else { return };
+    decided_once_and_filed(Some(&pg)).await
+}
+
+async fn decided_once_and_filed(pg: Option<&support::postgres::Postgres>) {
     let server = Dovecot::start(&[USER]);
-    let db = server.dir.join("intake.db");
-    let store = Store::open(&format!("sqlite://{}", db.display())).await.unwrap();
+    let store = match pg {
+        Some(pg) => {
+            let keys = marac_intake::crypto::Keys { database: marac_intake::crypto::Key::generate(), data: marac_intake::crypto::Key::generate() };
+            Store::open_with(&pg.database("mailbox").await, &keys, &Clock::system()).await.unwrap()
+        }
+        None => Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap(),
+    };
     let cfg = config(&server, "implicit", server.imaps_port, true);
     let messages = messages();
     assert!(!messages.is_empty());
