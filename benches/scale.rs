@@ -159,7 +159,7 @@ fn history_sql(messages: i64) -> Vec<(&'static str, String)> {
                 SELECT g, 'HP' || lpad(g::text, 7, '0'), n.name, lower(n.name),
                        CASE WHEN g % 50 = 0 THEN NULL ELSE to_char(date '1940-01-01' + ((g * 7919) % 25000)::int, 'YYYY-MM-DD') END,
                        {created}, CASE WHEN g <= {busy} THEN 'default' ELSE pg_temp.area_of(g) END
-                FROM generate_series(1, {p}) g,
+                FROM generate_series(1::bigint, {p}) g,
                 LATERAL (SELECT (ARRAY['Alys','Bethan','Carys','Delyth','Eira','Ffion','Gwen','Heledd','Iola','Lowri','Mali','Nia','Olwen','Rhian','Seren','Tegan','Awen','Briallen','Cerys','Dilys'])[1 + (g % 20)::int]
                              || ' ' || (ARRAY['Abbott','Blyth','Carrow','Dunmore','Ellery','Fenwick','Garside','Halloran','Ingleby','Jessop','Kettering','Lomax','Marlow','Norcott','Oakes','Pellow','Quarrie','Rudd','Stainer','Tolley','Upton','Verity','Wardle','Yelland','Zouch'])[1 + ((g / 20) % 25)::int] AS name) n;
                 SELECT setval(pg_get_serial_sequence('people', 'id'), {p});",
@@ -175,7 +175,7 @@ fn history_sql(messages: i64) -> Vec<(&'static str, String)> {
                        CASE WHEN g <= {busy} OR g % 50 = 0 THEN 'pending' WHEN g % 10 = 1 THEN 'closed' ELSE 'heard' END,
                        to_char(x.meeting, 'YYYY-MM-DD'), {opened}, 'email',
                        CASE WHEN x.person <= {busy} THEN 'default' ELSE pg_temp.area_of(x.person) END
-                FROM generate_series(1, {c}) g,
+                FROM generate_series(1::bigint, {c}) g,
                 LATERAL (SELECT CASE WHEN g <= {busy} THEN g ELSE ((g - 1) % {p}) + 1 END AS person,
                                 CASE WHEN g <= {busy} OR g % 50 = 0 THEN date '2025-01-14' + 28 * (g % 6)::int
                                      ELSE date '2018-02-13' + 28 * ((g * 37) % 90)::int END AS meeting) x;
@@ -201,7 +201,7 @@ fn history_sql(messages: i64) -> Vec<(&'static str, String)> {
                        CASE WHEN c.id IS NOT NULL THEN 'acknowledgement' WHEN g % 200 IN (0, 1) OR g % 10 = 2 THEN 'none' ELSE 'rejection' END,
                        '[\"referrer' || (g % 97) || '@nhs.example.test\"]', '{{}}',
                        COALESCE(c.opened_at, {arrived}), COALESCE(c.area, pg_temp.area_of(g))
-                FROM generate_series(1, {m}) g
+                FROM generate_series(1::bigint, {m}) g
                 LEFT JOIN cases c ON c.id = CASE WHEN g <= {c} THEN g WHEN g <= {c} + {linked} THEN ((g * 7919) % {c}) + 1 END;
                 SELECT setval(pg_get_serial_sequence('messages', 'id'), {m});",
                 arrived = st("timestamp '2018-01-01' + g * interval '3 minutes'"),
