@@ -83,7 +83,11 @@ impl Cluster {
         let data = c.dir.join("data").display().to_string();
         c.run("initdb", &["-D", &data, "-U", "marac", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
         // The server as the tests run it (no fsync: a scratch cluster), with room to build indexes.
-        let opts = format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c full_page_writes=off -c maintenance_work_mem=256MB -c max_wal_size=4GB", c.port, c.dir.display());
+        let mut opts = format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c full_page_writes=off -c maintenance_work_mem=256MB -c max_wal_size=4GB", c.port, c.dir.display());
+        if let Ok(ms) = std::env::var("SCALE_EXPLAIN_MS") {
+            // The plans of the statements slower than that, in the server's log (SCALE_PG_LOG).
+            opts.push_str(&format!(" -c session_preload_libraries=auto_explain -c auto_explain.log_min_duration={ms} -c auto_explain.log_analyze=on"));
+        }
         c.run("pg_ctl", &["-D", &data, "-o", &opts, "-l", &c.dir.join("log").display().to_string(), "-w", "-t", "60", "start"]);
         c
     }
@@ -120,6 +124,9 @@ impl Drop for Cluster {
         let exe = self.bin.join("pg_ctl");
         let args = ["-D", data.as_str(), "-m", "immediate", "-w", "-t", "30", "stop"];
         let _ = if self.as_postgres { Command::new("runuser").args(["-u", "postgres", "--"]).arg(&exe).args(args).output() } else { Command::new(&exe).args(args).output() };
+        if let Ok(keep) = std::env::var("SCALE_PG_LOG") {
+            let _ = std::fs::copy(self.dir.join("log"), keep);
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -499,6 +506,9 @@ fn main() {
     let rounds = env_or("SCALE_ROUNDS", 5).max(2) as usize;
     let runs = env_or("SCALE_QUEUE_RUNS", 200) as usize;
     let kills = env_or("SCALE_KILLS", 10) as usize;
+    // Which parts to run (`triage,queue,lease`, all by default).
+    let parts = std::env::var("SCALE_PARTS").unwrap_or_else(|_| "triage,queue,lease".into());
+    let part = |p: &str| parts.split(',').any(|x| x.trim() == p);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cfg = config::load(&root.join("config/samples.toml"), Vec::new()).expect("config/samples.toml");
     let list = scenarios(root);
@@ -507,6 +517,9 @@ fn main() {
     rt.block_on(async {
         let mut results = Vec::new();
         for (db, n) in [("hist_small", small), ("hist_big", big)] {
+            if n == small && !part("triage") {
+                continue;
+            }
             let url = cluster.database(db).await;
             let store = open(&url).await;
             println!("history of {n} messages in {AREAS} areas ({db}):");
@@ -521,17 +534,21 @@ fn main() {
             );
             println!("  generated in {:.1} s: {shape}", took.as_secs_f64());
             println!("  people per date of birth: {:.1} on average", count(&store, "SELECT COUNT(*) FROM people WHERE dob IS NOT NULL").await as f64 / count(&store, "SELECT COUNT(DISTINCT dob) FROM people").await.max(1) as f64);
-            println!("triage of the {} scenarios of fixtures/triage, {rounds} rounds:", list.len());
-            results.push((n, triage_at(&format!("{n} messages"), &cfg, &store, &list, rounds).await));
-            if n == big {
+            if part("triage") {
+                println!("triage of the {} scenarios of fixtures/triage, {rounds} rounds:", list.len());
+                results.push((n, triage_at(&format!("{n} messages"), &cfg, &store, &list, rounds).await));
+            }
+            if n == big && part("queue") {
                 println!("queue page of the busy area, a coordinator of that area:");
                 queue_page(&cfg, &store, runs).await;
+            }
+            if n == big && part("lease") {
                 println!("lease takeover, {kills} kills:");
                 takeover(&url, kills).await;
             }
             store.close().await;
         }
-        let ((sn, s), (bn, b)) = (results[0], results[1]);
+        let [(sn, s), (bn, b)] = results[..] else { return };
         println!(
             "triage per email, {bn} vs {sn} messages: mean {:.2} / {:.2} ms = {:.2}x, median {:.2} / {:.2} ms = {:.2}x; history part mean {:.2} / {:.2} ms = {:.2}x, median {:.2} / {:.2} ms = {:.2}x",
             b.0 .0, s.0 .0, b.0 .0 / s.0 .0, b.0 .1, s.0 .1, b.0 .1 / s.0 .1, b.1 .0, s.1 .0, b.1 .0 / s.1 .0, b.1 .1, s.1 .1, b.1 .1 / s.1 .1
