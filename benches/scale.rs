@@ -524,6 +524,11 @@ fn main() {
             let store = open(&url).await;
             println!("history of {n} messages in {AREAS} areas ({db}):");
             let took = fill(&url, n).await;
+            if let Ok(sql) = std::env::var("SCALE_EXTRA_SQL") {
+                // A trial (an index, say) before it becomes a migration.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(store.pool()).await.expect("SCALE_EXTRA_SQL");
+                println!("  SCALE_EXTRA_SQL run");
+            }
             let shape = format!(
                 "{} messages, {} cases ({} pending in the busy area), {} people, {} outbox rows",
                 count(&store, "SELECT COUNT(*) FROM messages").await,
