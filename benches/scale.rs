@@ -380,6 +380,9 @@ fn print_latency(what: &str, mut times: Vec<Duration>) -> (f64, f64) {
     (p50, p99)
 }
 
+/// The queue page's latency, directly and over HTTP. With `SCALE_EXTRA_SQL` (a trial, an index
+/// say, before it becomes a migration) measured again after it, and with `SCALE_EXTRA_SQL_UNDO`
+/// once more after that, on the same history.
 async fn queue_page(cfg: &Config, store: &Store, runs: usize) {
     let now = marac_intake::clock::stamp(chrono::Utc::now());
     store.add_user("scale", Role::Coordinator, &auth::hash_password("scale bench password").expect("hash"), Some(totp::SECRET), &now).await.expect("user");
@@ -388,13 +391,6 @@ async fn queue_page(cfg: &Config, store: &Store, runs: usize) {
     let hidden = store.hidden_cases(user, &now).await.expect("hidden");
     let (page, total) = store.queue_page_hiding(&QueueFilter::default(), Some(200), &hidden).await.expect("queue");
     println!("  the area's queue: {} items on the page, {total} pending cases in all", page.len());
-    let mut direct = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        store.queue_page_hiding(&QueueFilter::default(), Some(200), &hidden).await.expect("queue");
-        direct.push(t.elapsed());
-    }
-    print_latency("Store::queue_page_hiding (200 pending shown)", direct);
 
     let opts = WebOptions { listen: "127.0.0.1:0".parse().expect("address"), tls: None, trust_forwarded_for: false };
     let stop = tokio_util::sync::CancellationToken::new();
@@ -406,14 +402,32 @@ async fn queue_page(cfg: &Config, store: &Store, runs: usize) {
     let (status, _, session) = http(&addr, "/login", &cookies[0], Some(&format!("csrf={token}&username=scale&password=scale+bench+password&code={code}"))).await;
     assert_eq!(status, 303, "signed in");
     let cookie = session.into_iter().find(|c| c.starts_with("marac_session=")).expect("session cookie");
-    let mut over_http = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        let (status, _, _) = http(&addr, "/", &cookie, None).await;
-        over_http.push(t.elapsed());
-        assert_eq!(status, 200, "the queue page");
+    let steps = [None, std::env::var("SCALE_EXTRA_SQL").ok(), std::env::var("SCALE_EXTRA_SQL_UNDO").ok()];
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            None if i > 0 => break,
+            None => {}
+            Some(sql) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(store.pool()).await.expect("SCALE_EXTRA_SQL");
+                println!("  {} run:", if i == 1 { "SCALE_EXTRA_SQL" } else { "SCALE_EXTRA_SQL_UNDO" });
+            }
+        }
+        let mut direct = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t = Instant::now();
+            store.queue_page_hiding(&QueueFilter::default(), Some(200), &hidden).await.expect("queue");
+            direct.push(t.elapsed());
+        }
+        print_latency("Store::queue_page_hiding (200 pending shown)", direct);
+        let mut over_http = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let (status, _, _) = http(&addr, "/", &cookie, None).await;
+            over_http.push(t.elapsed());
+            assert_eq!(status, 200, "the queue page");
+        }
+        print_latency("GET / over loopback HTTP, signed in", over_http);
     }
-    print_latency("GET / over loopback HTTP, signed in", over_http);
     stop.cancel();
     let _ = task.await;
 }
@@ -524,11 +538,6 @@ fn main() {
             let store = open(&url).await;
             println!("history of {n} messages in {AREAS} areas ({db}):");
             let took = fill(&url, n).await;
-            if let Ok(sql) = std::env::var("SCALE_EXTRA_SQL") {
-                // A trial (an index, say) before it becomes a migration.
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(store.pool()).await.expect("SCALE_EXTRA_SQL");
-                println!("  SCALE_EXTRA_SQL run");
-            }
             let shape = format!(
                 "{} messages, {} cases ({} pending in the busy area), {} people, {} outbox rows",
                 count(&store, "SELECT COUNT(*) FROM messages").await,
