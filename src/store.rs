@@ -59,11 +59,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../migrations/0017_message_criteria.sql")),
     (18, include_str!("../migrations/0018_areas.sql")),
     (19, include_str!("../migrations/0019_area_access.sql")),
+    (20, include_str!("../migrations/0020_queue_by_area.sql")),
 ];
 
 /// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
 /// for PostgreSQL too.
-const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[(19, include_str!("../migrations/postgres/0019_schema.sql"))];
+const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
+    (19, include_str!("../migrations/postgres/0019_schema.sql")),
+    (20, include_str!("../migrations/postgres/0020_queue_by_area.sql")),
+];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
 const POSTGRES_WRITE_LOCK: i64 = 0x4d41_5241_4357_5254;
