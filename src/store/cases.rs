@@ -206,22 +206,22 @@ impl Store {
                 format!("CASE WHEN EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = '{}') THEN 0 ELSE 1 END", c.as_str())
             };
             let limit = pending_limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
-            rows.extend(
-                run(format!(
-                    "{select} WHERE {PENDING}{extra} ORDER BY c.meeting_date, {repeat}, \
-                     COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, COALESCE(s.children, 0) DESC, \
-                     {escalation}, m.arrived_at, m.id{limit}",
-                    repeat = without(Criterion::Repeat),
-                    escalation = without(Criterion::PotentialEscalation),
-                ))
-                .await?,
-            );
-            let count_sql = format!("SELECT COUNT(*) FROM messages m LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{extra}");
-            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-            for b in &binds {
-                q = q.bind(b);
-            }
-            total = q.fetch_one(&self.pool).await? as usize;
+            // The whole list's length in the same query (a window over every row the filters keep,
+            // counted before the limit): one pass over the area's pending cases, not two.
+            let counted = select.replacen("SELECT ", "SELECT COUNT(*) OVER () AS pending_total, ", 1);
+            let pending = run(format!(
+                "{counted} WHERE {PENDING}{extra} ORDER BY c.meeting_date, {repeat}, \
+                 COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, COALESCE(s.children, 0) DESC, \
+                 {escalation}, m.arrived_at, m.id{limit}",
+                repeat = without(Criterion::Repeat),
+                escalation = without(Criterion::PotentialEscalation),
+            ))
+            .await?;
+            total = match pending.first() {
+                Some(r) => r.try_get::<i64, _>("pending_total")? as usize,
+                None => 0,
+            };
+            rows.extend(pending);
         }
         let out = rows
             .iter()

@@ -133,6 +133,34 @@ async fn triage_writes_each_criterion_of_a_message_beside_it() {
     assert!(kept.values().flatten().any(|c| c == "repeat"), "a repeat referral among the scenarios");
 }
 
+/// The queue's pending part cut at a limit says how long the whole list is (the page's "showing
+/// N of M"), counted in the same query, filters and all, on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_pending_list_knows_its_whole_length() {
+    let pg = crate::support::postgres::Postgres::start("pending-total");
+    for pg in [None, pg.as_ref()] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg = marac_intake::config::load(&root.join("config/samples.toml"), Vec::<(String, String)>::new()).unwrap();
+        let scratch = Scratch::new("pending-total");
+        let store = crate::support::store_on(pg, &scratch, "pendingtotal").await;
+        let dir = root.join("fixtures/triage");
+        let labels: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
+        for lab in &labels {
+            let file = lab["file"].as_str().unwrap();
+            let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
+            marac_intake::triage::triage_message(&std::fs::read(dir.join(file)).unwrap(), Some(file), None, arrived, &cfg, &store).await.unwrap();
+        }
+        let filter = marac_intake::store::cases::QueueFilter { status: Some("pending".into()), ..Default::default() };
+        let (all, total) = store.queue_page(&filter, None).await.unwrap();
+        assert!(all.len() >= 4, "{}", all.len());
+        assert_eq!(total, all.len());
+        let (cut, total) = store.queue_page(&filter, Some(2)).await.unwrap();
+        assert_eq!((cut.len(), total), (2, all.len()), "two shown of the whole list");
+        let none = marac_intake::store::cases::QueueFilter { status: Some("pending".into()), agency: Some("no such agency".into()), ..Default::default() };
+        assert_eq!(store.queue_page(&none, Some(2)).await.unwrap().1, 0);
+    }
+}
+
 /// The stored records are read back typed: no page or query walks the stored JSON by pointer,
 /// matches text inside a serialized list, or compares a stored enum's spelling by hand.
 #[test]
