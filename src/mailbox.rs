@@ -456,7 +456,7 @@ async fn decide_batch<'f>(
                     // This message's own: parked for a coordinator; the mailbox goes on.
                     Err(e) => {
                         tracing::error!(uid, error = %e, "A message could not be decided; it is filed for review without a reply.");
-                        crate::triage::record_unprocessable(&m.raw, Some(&source), m.arrived, now, store).await.map_err(|e| e.within(format!("recording UID {uid} for review")))?
+                        crate::triage::record_unprocessable(&m.raw, Some(&source), m.arrived, now, &crate::triage::candidates(cfg, Some(&mailbox)), store).await.map_err(|e| e.within(format!("recording UID {uid} for review")))?
                     }
                 };
                 summary.decided += 1;

@@ -202,16 +202,21 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
 /// Records a message that could not be decided (an error that is not the database's: the reply
 /// could not be built for its sender's address, say) as a `review` item with no reply, so one bad
 /// message never stops the mailbox and is never lost: a coordinator reads it. Only the message's
-/// identifiers are read from it; nothing is inspected again.
-pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, store: &Store) -> Result<MessageRecord, StoreError> {
+/// identifiers are read from it; nothing is inspected again. It is the area's of `candidates`
+/// (the mailbox's areas) when there is one, else a coordinator of one of them places it.
+pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Option<DateTime<FixedOffset>>, now: DateTime<FixedOffset>, candidates: &[&Area], store: &Store) -> Result<MessageRecord, StoreError> {
     let email = crate::mime::parse(raw, &crate::limits::Limits::default());
     let arrived = arrived.unwrap_or(now);
     let sha = crate::mime::sha256_hex(raw);
     let reasons = vec!["this message could not be processed automatically (an internal error while deciding it): a coordinator must read it and answer the referrer; no reply was sent".to_owned()];
     let mut tx = store.begin().await?;
     let reference = tx.message_reference(arrived.year()).await?;
+    let area = match candidates {
+        [only] => only.id.as_str(),
+        _ => "",
+    };
     let message = NewMessage {
-        area: "",
+        area,
         message_id: email.envelope.message_id.as_deref(),
         sha256: &sha,
         arrived,
@@ -226,6 +231,9 @@ pub async fn record_unprocessable(raw: &[u8], file: Option<&str>, arrived: Optio
         attachments: Vec::new(),
     };
     let written = tx.write(&reference, &message, &crate::store::Found::default(), CaseWrite::None, now.to_utc()).await?;
+    if area.is_empty() {
+        tx.keep_candidates(written.row, &candidates.iter().map(|a| a.id.as_str()).collect::<Vec<_>>()).await?;
+    }
     if raw.len() <= crate::limits::Limits::default().max_message_bytes {
         tx.keep_source(written.row, raw).await?;
     }

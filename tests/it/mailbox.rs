@@ -362,6 +362,7 @@ async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_
     assert_eq!(history[0].outcome, Outcome::Review);
     assert_eq!(history[0].reply_kind, ReplyKind::None, "no reply to an address we cannot answer safely");
     assert!(history[0].reasons[0].contains("could not be processed automatically"), "{:?}", history[0].reasons);
+    assert_eq!(history[0].area, "default", "the mailbox's one area: its coordinators see it");
     assert_eq!(history[1].outcome, Outcome::Accepted);
     assert_eq!(server.list_folder(USER, "MARAC/Review").await.len(), 1);
     assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
