@@ -233,7 +233,7 @@ fn imap_cfg(cfg: &Config) -> Result<&ImapConfig, MailboxError> {
 /// The configurations the mailboxes are watched with: one per distinct mailbox of the areas
 /// ([`crate::config::Area::mailbox`]), each the deployment's with `[imap]` that mailbox's. A
 /// deployment of one mailbox is watched with its own configuration.
-pub fn watched(cfg: &Config) -> Vec<Config> {
+pub fn watched(cfg: &Config) -> Result<Vec<Config>, MailboxError> {
     let mut out: Vec<Config> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for a in &cfg.areas {
@@ -247,7 +247,15 @@ pub fn watched(cfg: &Config) -> Vec<Config> {
         w.file.imap = Some(imap.clone());
         out.push(w);
     }
-    out
+    if out.is_empty() {
+        return Err(MailboxError::Config("the [imap] section is missing from the configuration".into()));
+    }
+    Ok(out)
+}
+
+/// Whether the deployment's areas have more than one mailbox.
+fn several_mailboxes(cfg: &Config) -> bool {
+    cfg.areas.iter().map(|a| a.mailbox()).collect::<std::collections::BTreeSet<_>>().len() > 1
 }
 
 /// The mailbox `cfg` watches, as [`crate::config::Area::mailbox`] names it.
@@ -259,18 +267,14 @@ fn mailbox_key(cfg: &Config) -> String {
 /// mailbox (as before areas), else under the whole mailbox's name (server, account, folder), so
 /// that two accounts' INBOXes never share one.
 fn checkpoint_key(cfg: &Config, imap: &ImapConfig) -> String {
-    if watched(cfg).len() > 1 { mailbox_key(cfg) } else { imap.folder.clone() }
+    if several_mailboxes(cfg) { mailbox_key(cfg) } else { imap.folder.clone() }
 }
 
 /// Connects to each mailbox ([`watched`]), runs one pass over its backlog (each message decided
 /// at `clock`'s now) and logs out; the passes' sum.
 pub async fn ingest_pass(cfg: &Config, store: &Store, clock: &Clock) -> Result<PassSummary, MailboxError> {
     let mut total = PassSummary::default();
-    let configs = watched(cfg);
-    if configs.is_empty() {
-        return Err(MailboxError::Config("the [imap] section is missing from the configuration".into()));
-    }
-    for w in &configs {
+    for w in &watched(cfg)? {
         let s = ingest_one(w, store, clock).await?;
         total.decided += s.decided;
         total.refiled += s.refiled;
@@ -579,10 +583,7 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
 /// Each mailbox of the deployment ([`watched`]) is watched at once; the first error no
 /// reconnection mends ends them all.
 pub async fn watch(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
-    let configs = watched(cfg);
-    if configs.is_empty() {
-        return Err(MailboxError::Config("the [imap] section is missing from the configuration".into()));
-    }
+    let configs = watched(cfg)?;
     futures_util::future::try_join_all(configs.iter().map(|w| watch_one(w, store, clock, wake, shutdown.clone()))).await?;
     Ok(())
 }
@@ -600,25 +601,25 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
     let name = format!("mailbox {}", mailbox_key(cfg));
     let mut waiting_said = false;
     while !shutdown.is_cancelled() {
-        let mut lease = match store.lease(&name).await {
-            Ok(Some(lease)) => lease,
+        let lease = match store.lease(&name).await {
+            Ok(Some(lease)) => Some(lease),
             Ok(None) => {
                 if !waiting_said {
                     tracing::info!(mailbox = %name, "another instance watches this mailbox; this one takes over if it stops");
                     waiting_said = true;
                 }
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(LEASE_RETRY) => continue,
-                }
+                None
             }
             Err(e) if e.action() == Action::Stop => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "the mailbox's lease could not be asked for; asking again");
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(LEASE_RETRY) => continue,
-                }
+                None
+            }
+        };
+        let Some(mut lease) = lease else {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(LEASE_RETRY) => continue,
             }
         };
         waiting_said = false;
