@@ -5,7 +5,7 @@
 //! through [`triage_message`].
 
 use crate::config::{Area, Config};
-use crate::decide::{decide, notice_category, CaseAction, Category, Decision, Outcome, ReplyKind, KNOWN_IN_ANOTHER_AREA};
+use crate::decide::{decide, notice_category, CaseAction, Category, Decision, Outcome, ReplyKind, KNOWN_IN_ANOTHER_AREA, KNOWN_IN_ANOTHER_AREA_NOTE};
 use crate::route::{route, Routed};
 use crate::identity::PersonName;
 use crate::inspect::{inspect, InspectOptions, Inspection};
@@ -132,7 +132,7 @@ pub async fn decide_and_commit(mut inspection: Inspection, raw: &[u8], file: Opt
         }
     }
     if found.history.known_in_another_area && !decision.reasons.iter().any(|r| r == KNOWN_IN_ANOTHER_AREA) {
-        notes.push(KNOWN_IN_ANOTHER_AREA.split(" (").next().unwrap_or(KNOWN_IN_ANOTHER_AREA).to_owned());
+        notes.push(KNOWN_IN_ANOTHER_AREA_NOTE.to_owned());
     }
     let stored_reasons: Vec<String> = decision.reasons.iter().chain(&notes).cloned().collect();
     if matches!(decision.category, Some(Category::ReplyBounced | Category::NoticeBounced)) {

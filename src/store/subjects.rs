@@ -495,8 +495,13 @@ impl Store {
         }
         let m: Option<(i64, String)> = sqlx::query_as("SELECT id, area FROM messages WHERE ref = $1").bind(reference).fetch_optional(&self.pool).await?;
         let Some((row, area)) = m else { return Ok(None) };
-        let candidates = if area.is_empty() { sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = $1 ORDER BY area").bind(row).fetch_all(&self.pool).await? } else { Vec::new() };
+        let candidates = if area.is_empty() { self.candidates_of(row).await? } else { Vec::new() };
         Ok(Some((area, candidates)))
+    }
+
+    /// The areas a message whose area could not be told may be for (empty for any other).
+    pub async fn candidates_of(&self, message_row: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT area FROM message_candidates WHERE message_row = $1 ORDER BY area").bind(message_row).fetch_all(&self.pool).await?)
     }
 
     /// Whether the case, message or person `reference` is of an area user `user_id` works in (a

@@ -411,15 +411,15 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
     let deployment = state.cfg();
     let message_area = view.message.as_ref().map(|m| m.area.clone()).unwrap_or_default();
     let area = deployment.area(&message_area);
-    let cfg = area.map_or(&*deployment, |a| &a.config);
+    let cfg = deployment.of_area(&message_area);
     let upcoming: Vec<String> = cfg.schedule.meetings_between(today, today + chrono::Duration::days(180)).iter().map(|d| d.to_string()).collect();
     // A review item whose area could not be told: the areas it may be for that are the user's.
     let place_areas: Vec<Value> = match &view.message {
         Some(m) if m.area.is_empty() && m.outcome == crate::decide::Outcome::Review => {
-            let mut tx = state.store.begin().await?;
-            let candidates = tx.candidates_of(m.row).await?;
-            tx.commit().await?;
-            candidates
+            state
+                .store
+                .candidates_of(m.row)
+                .await?
                 .iter()
                 .filter(|c| hidden.sees_area(c))
                 .filter_map(|c| deployment.area(c))
@@ -474,7 +474,7 @@ async fn decide(State(state): State<AppState>, signed: Signed, Path(reference): 
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Already decided", "This message is not (or no longer) waiting for a decision.");
     };
     // Decided by its area's rules (the top level's while its area is not told).
-    let cfg = deployment.area(&item.record.area).map_or(&*deployment, |a| &a.config);
+    let cfg = deployment.of_area(&item.record.area);
     let now = state.clock.now();
     let (at, today) = (stamp(now), crate::clock::local_day(now));
     let i = &item.inspection;

@@ -840,6 +840,12 @@ impl Config {
         self.areas.iter().find(|a| a.id == id)
     }
 
+    /// The configuration a record of area `id` is decided and shown by: the area's, or this (the
+    /// top level's) for one whose area was not told.
+    pub fn of_area(&self, id: &str) -> &Config {
+        self.area(id).map_or(self, |a| &a.config)
+    }
+
     pub fn enabled(&self, c: Criterion) -> bool {
         self.file.threshold.criteria.contains(&c)
     }

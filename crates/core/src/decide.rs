@@ -725,6 +725,9 @@ const REPEAT_TO_CHECK: &str = "repeat MARAC is ticked: a coordinator will check 
 const READ_WITH_EARLIER: &str = "a coordinator will read this referral together with the referrals of the same person already received before it is decided";
 /// The victim is known to another MARAC of this deployment. For coordinators only, as
 /// [`READ_WITH_EARLIER`].
+/// The coordinators' note beside a decision that did not wait for them (an acceptance) when the
+/// victim is known to another MARAC of this deployment; never in a reply.
+pub const KNOWN_IN_ANOTHER_AREA_NOTE: &str = "the victim is known to another MARAC in this deployment";
 pub const KNOWN_IN_ANOTHER_AREA: &str = "the victim is known to another MARAC in this deployment (nothing of that case is shown here): a coordinator will read this referral before it is decided";
 /// What the referrer reads in place of a reason that rests on the history.
 const BEFORE_DECIDED: &str = "a coordinator will read this referral before it is decided";
