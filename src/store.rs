@@ -1379,22 +1379,13 @@ mod tests {
     use sqlx::sqlite::SqlitePoolOptions;
     use crate::decide::ReplyKind;
     use crate::reply::{OutboxKind, Reply};
+    use crate::test_support::{postgres::Postgres, store_on, Scratch};
 
-    /// A scratch database path, removed when dropped.
-    struct Scratch(std::path::PathBuf);
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
+    /// A scratch SQLite database for the migrations' tests (SQLite's own history of migrations).
     fn scratch(name: &str) -> (Scratch, String) {
-        let dir = std::env::temp_dir().join(format!("marac-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}/t.db", dir.display());
-        (Scratch(dir), url)
+        let dir = Scratch::new(&format!("store-{name}"));
+        let url = format!("sqlite://{}/t.db", dir.0.display());
+        (dir, url)
     }
 
     const MESSAGE: &str = "INSERT INTO messages (ref, message_id, sha256, arrived_at, outcome, criteria, reasons, case_kind, reply_kind, reply_to, inspection, processed_at) \
@@ -1410,99 +1401,108 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn stored_enums_read_back_typed_and_an_unknown_spelling_is_an_error_at_read() {
-        let (_dir, url) = scratch("spellings");
-        let store = Store::open(&url).await.unwrap();
-        let mut tx = store.begin().await.unwrap();
-        sqlx::query(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
-        tx.commit().await.unwrap();
-        let history = store.history().await.unwrap();
-        assert_eq!((history[0].outcome, history[0].reply_kind), (Outcome::Accepted, ReplyKind::Acknowledgement));
-        assert_eq!(store.first_outcome_by_sha256("x").await.unwrap(), Some((Outcome::Accepted, "default".to_owned())));
+        let pg = Postgres::start("spellings");
+        for pg in [None, pg.as_ref()] {
+            let scratch = Scratch::new("spellings");
+            let store = store_on(pg, &scratch, "spellings").await;
+            let mut tx = store.begin().await.unwrap();
+            sqlx::query(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
+            tx.commit().await.unwrap();
+            let history = store.history().await.unwrap();
+            assert_eq!((history[0].outcome, history[0].reply_kind), (Outcome::Accepted, ReplyKind::Acknowledgement));
+            assert_eq!(store.first_outcome_by_sha256("x").await.unwrap(), Some((Outcome::Accepted, "default".to_owned())));
 
-        for (column, bad) in [("outcome", "'acepted'"), ("reply_kind", "'Acknowledgement'"), ("criteria", "'[\"repeet\"]'")] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {bad}"))).execute(store.pool()).await.unwrap();
-            let e = store.history().await.expect_err(column);
-            assert_eq!(e.action(), Action::Park, "{column}: {e}");
-            let value = bad.trim_matches('\'').trim_matches(['[', ']', '"']);
-            assert!(e.to_string().contains(&format!("{value:?} is not a known")), "{column}: {e}");
-            assert!(format!("{e:#}").contains(column), "the error names the column: {e:#}");
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {}", match column {
-                "outcome" => "'accepted'",
-                "reply_kind" => "'acknowledgement'",
-                _ => "'[]'",
-            })))
-            .execute(store.pool())
-            .await
-            .unwrap();
+            for (column, bad) in [("outcome", "'acepted'"), ("reply_kind", "'Acknowledgement'"), ("criteria", "'[\"repeet\"]'")] {
+                sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {bad}"))).execute(store.pool()).await.unwrap();
+                let e = store.history().await.expect_err(column);
+                assert_eq!(e.action(), Action::Park, "{column}: {e}");
+                let value = bad.trim_matches('\'').trim_matches(['[', ']', '"']);
+                assert!(e.to_string().contains(&format!("{value:?} is not a known")), "{column}: {e}");
+                assert!(format!("{e:#}").contains(column), "the error names the column: {e:#}");
+                sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE messages SET {column} = {}", match column {
+                    "outcome" => "'accepted'",
+                    "reply_kind" => "'acknowledgement'",
+                    _ => "'[]'",
+                })))
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+            sqlx::query("UPDATE messages SET outcome = 'maybe'").execute(store.pool()).await.unwrap();
+            assert!(store.first_outcome_by_sha256("x").await.is_err(), "never a silent default folder");
         }
-        sqlx::query("UPDATE messages SET outcome = 'maybe'").execute(store.pool()).await.unwrap();
-        assert!(store.first_outcome_by_sha256("x").await.is_err(), "never a silent default folder");
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn our_replies_are_found_by_message_id_and_a_bounce_of_an_unsent_one_does_not_stop_it() {
-        let (_dir, url) = scratch("ours");
-        let store = Store::open(&url).await.unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00003").fetch_one(&mut *tx.tx).await.unwrap();
-        tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>"), t0()).await.unwrap();
-        tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>"), t0()).await.unwrap();
-        tx.commit().await.unwrap();
+        let pg = Postgres::start("ours");
+        for pg in [None, pg.as_ref()] {
+            let scratch = Scratch::new("ours");
+            let store = store_on(pg, &scratch, "ours").await;
+            let mut tx = store.begin().await.unwrap();
+            let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00003").fetch_one(&mut *tx.tx).await.unwrap();
+            tx.queue_reply(row, &reply(OutboxKind::Reply(ReplyKind::Acknowledgement), "<acknowledgement.in-2026-00003@Marac.example.test>"), t0()).await.unwrap();
+            tx.queue_reply(row, &reply(OutboxKind::Notice, "<notice.in-2026-00003@marac.example.test>"), t0()).await.unwrap();
+            tx.commit().await.unwrap();
 
-        let none = Victim { name: None, dob: None };
-        let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let refers = Refers {
-            about: vec!["acknowledgement.in-2026-00003@marac.example.test".into()],
-            thread: vec!["notice.in-2026-00003@marac.example.test".into(), "orig@nhs.example.test".into()],
-            dsn_actions: vec![],
-        };
-        let found = tx.look_up(Some("<B1@mx.elsewhere.test>"), &refers, "y", &[], &none, "default", day).await.unwrap();
-        let kinds: Vec<(&str, &str, Link)> = found.history.referred.iter().map(|(r, l)| (r.kind.as_str(), r.reference.as_str(), *l)).collect();
-        assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("notice", "IN-2026-00003", Link::Thread)]);
-        assert!(found.history.own_reply.is_none());
-        let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, "default", day).await.unwrap();
-        assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some(OutboxKind::Reply(ReplyKind::Acknowledgement)));
-        assert!(tx.look_up(Some("<other@nhs.example.test>"), &Refers::default(), "w", &[], &none, "default", day).await.unwrap().history.own_reply.is_none());
+            let none = Victim { name: None, dob: None };
+            let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
+            let mut tx = store.begin().await.unwrap();
+            let refers = Refers {
+                about: vec!["acknowledgement.in-2026-00003@marac.example.test".into()],
+                thread: vec!["notice.in-2026-00003@marac.example.test".into(), "orig@nhs.example.test".into()],
+                dsn_actions: vec![],
+            };
+            let found = tx.look_up(Some("<B1@mx.elsewhere.test>"), &refers, "y", &[], &none, "default", day).await.unwrap();
+            let kinds: Vec<(&str, &str, Link)> = found.history.referred.iter().map(|(r, l)| (r.kind.as_str(), r.reference.as_str(), *l)).collect();
+            assert_eq!(kinds, vec![("acknowledgement", "IN-2026-00003", Link::About), ("notice", "IN-2026-00003", Link::Thread)]);
+            assert!(found.history.own_reply.is_none());
+            let came_back = tx.look_up(Some("<Acknowledgement.IN-2026-00003@marac.example.test>"), &Refers::default(), "z", &[], &none, "default", day).await.unwrap();
+            assert_eq!(came_back.history.own_reply.map(|r| r.kind), Some(OutboxKind::Reply(ReplyKind::Acknowledgement)));
+            assert!(tx.look_up(Some("<other@nhs.example.test>"), &Refers::default(), "w", &[], &none, "default", day).await.unwrap().history.own_reply.is_none());
 
-        let ack = found.history.referred[0].0.outbox_id;
-        tx.mark_bounced(&[ack], "2026-01-21T09:00:00.000Z").await.unwrap();
-        tx.commit().await.unwrap();
-        let rows = store.outbox().await.unwrap();
-        assert_eq!(rows.iter().map(|r| (r.kind.as_str(), r.bounced_at.is_some())).collect::<Vec<_>>(), vec![("acknowledgement", true), ("notice", false)]);
-        // A reply not yet handed over cannot have bounced: the "bounce" is forged (our
-        // Message-IDs can be guessed), so it must not stop the reply. It is still sent.
-        let first = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the acknowledgement is due");
-        assert_eq!(first.kind, OutboxKind::Reply(ReplyKind::Acknowledgement));
-        let second = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
-        assert_eq!(second.kind, OutboxKind::Notice);
+            let ack = found.history.referred[0].0.outbox_id;
+            tx.mark_bounced(&[ack], "2026-01-21T09:00:00.000Z").await.unwrap();
+            tx.commit().await.unwrap();
+            let rows = store.outbox().await.unwrap();
+            assert_eq!(rows.iter().map(|r| (r.kind.as_str(), r.bounced_at.is_some())).collect::<Vec<_>>(), vec![("acknowledgement", true), ("notice", false)]);
+            // A reply not yet handed over cannot have bounced: the "bounce" is forged (our
+            // Message-IDs can be guessed), so it must not stop the reply. It is still sent.
+            let first = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the acknowledgement is due");
+            assert_eq!(first.kind, OutboxKind::Reply(ReplyKind::Acknowledgement));
+            let second = store.claim_reply("2026-01-21T10:00:00.000Z", "2026-01-21T10:05:00.000Z").await.unwrap().expect("the notice is due");
+            assert_eq!(second.kind, OutboxKind::Notice);
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_victim_whose_referral_waits_for_review_is_found_by_a_later_referral_until_it_is_decided() {
-        let (_dir, url) = scratch("review-victim");
-        let store = Store::open(&url).await.unwrap();
-        let dob = NaiveDate::from_ymd_opt(1987, 11, 14).unwrap();
-        let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
-        sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = $1").bind(row).execute(&mut *tx.tx).await.unwrap();
-        tx.keep_review_victim(row, &PersonName::parse("Shannon Pennington").unwrap(), dob).await.unwrap();
-        tx.commit().await.unwrap();
+        let pg = Postgres::start("reviewvictim");
+        for pg in [None, pg.as_ref()] {
+            let scratch = Scratch::new("reviewvictim");
+            let store = store_on(pg, &scratch, "reviewvictim").await;
+            let dob = NaiveDate::from_ymd_opt(1987, 11, 14).unwrap();
+            let day = NaiveDate::from_ymd_opt(2026, 1, 21).unwrap();
+            let mut tx = store.begin().await.unwrap();
+            let row: i64 = sqlx::query_scalar(MESSAGE).bind("IN-2026-00001").fetch_one(&mut *tx.tx).await.unwrap();
+            sqlx::query("UPDATE messages SET outcome = 'review' WHERE id = $1").bind(row).execute(&mut *tx.tx).await.unwrap();
+            tx.keep_review_victim(row, &PersonName::parse("Shannon Pennington").unwrap(), dob).await.unwrap();
+            tx.commit().await.unwrap();
 
-        let look = |name: &str, dob: NaiveDate| Victim { name: Some(PersonName::parse(name).unwrap()), dob: Some(dob) };
-        let mut tx = store.begin().await.unwrap();
-        let typo = tx.look_up(None, &Refers::default(), "a", &[], &look("Shanon Pennington", dob), "default", day).await.unwrap();
-        assert!(typo.history.earlier_review, "the same person, spelt with a typo");
-        assert!(typo.person.is_none(), "no person was recorded for a review item");
-        let other_dob = tx.look_up(None, &Refers::default(), "b", &[], &look("Shannon Pennington", dob.succ_opt().unwrap()), "default", day).await.unwrap();
-        assert!(!other_dob.history.earlier_review, "another date of birth is another person");
-        let other_name = tx.look_up(None, &Refers::default(), "c", &[], &look("Jade Pennington", dob), "default", day).await.unwrap();
-        assert!(!other_name.history.earlier_review);
-        // Once a coordinator has decided the earlier one, it no longer holds the later ones back.
-        sqlx::query("UPDATE messages SET outcome = 'rejected' WHERE id = $1").bind(row).execute(&mut *tx.tx).await.unwrap();
-        let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), "default", day).await.unwrap();
-        assert!(!decided.history.earlier_review);
+            let look = |name: &str, dob: NaiveDate| Victim { name: Some(PersonName::parse(name).unwrap()), dob: Some(dob) };
+            let mut tx = store.begin().await.unwrap();
+            let typo = tx.look_up(None, &Refers::default(), "a", &[], &look("Shanon Pennington", dob), "default", day).await.unwrap();
+            assert!(typo.history.earlier_review, "the same person, spelt with a typo");
+            assert!(typo.person.is_none(), "no person was recorded for a review item");
+            let other_dob = tx.look_up(None, &Refers::default(), "b", &[], &look("Shannon Pennington", dob.succ_opt().unwrap()), "default", day).await.unwrap();
+            assert!(!other_dob.history.earlier_review, "another date of birth is another person");
+            let other_name = tx.look_up(None, &Refers::default(), "c", &[], &look("Jade Pennington", dob), "default", day).await.unwrap();
+            assert!(!other_name.history.earlier_review);
+            // Once a coordinator has decided the earlier one, it no longer holds the later ones back.
+            sqlx::query("UPDATE messages SET outcome = 'rejected' WHERE id = $1").bind(row).execute(&mut *tx.tx).await.unwrap();
+            let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), "default", day).await.unwrap();
+            assert!(!decided.history.earlier_review);
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]

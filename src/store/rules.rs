@@ -106,6 +106,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{postgres::Postgres, store_on, Scratch};
 
     fn audit<'a>(at: &'a str) -> Audit<'a> {
         Audit { at, actor: "boss", action: "rules.change", object: None, client: Some("127.0.0.1"), detail: None }
@@ -113,40 +114,40 @@ mod tests {
 
     #[tokio::test]
     async fn versions_layer_stay_and_a_stale_change_is_refused() {
-        let dir = std::env::temp_dir().join(format!("marac-rules-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Store::open(&format!("sqlite://{}/r.db?mode=rwc", dir.display())).await.unwrap();
-        assert_eq!(store.rule_layer().await.unwrap(), RuleLayer::default());
+        let pg = Postgres::start("rules");
+        for pg in [None, pg.as_ref()] {
+            let scratch = Scratch::new("rules");
+            let store = store_on(pg, &scratch, "rules").await;
+            assert_eq!(store.rule_layer().await.unwrap(), RuleLayer::default());
 
-        let first = store.change_rule("threshold", Some("dash_score = 12"), 0, "saved", audit("2026-12-01T10:00:00.000Z")).await.unwrap();
-        let RuleChange::Saved(v1) = first else { panic!("{first:?}") };
-        let v2 = match store.change_rule("folders", Some("review = \"R\""), 0, "saved", audit("2026-12-01T10:01:00.000Z")).await.unwrap() {
-            RuleChange::Saved(v) => v,
-            other => panic!("{other:?}"),
-        };
-        let layer = store.rule_layer().await.unwrap();
-        assert_eq!(layer.version, v2);
-        assert_eq!(layer.sections.get("threshold").map(String::as_str), Some("dash_score = 12"));
+            let first = store.change_rule("threshold", Some("dash_score = 12"), 0, "saved", audit("2026-12-01T10:00:00.000Z")).await.unwrap();
+            let RuleChange::Saved(v1) = first else { panic!("{first:?}") };
+            let v2 = match store.change_rule("folders", Some("review = \"R\""), 0, "saved", audit("2026-12-01T10:01:00.000Z")).await.unwrap() {
+                RuleChange::Saved(v) => v,
+                other => panic!("{other:?}"),
+            };
+            let layer = store.rule_layer().await.unwrap();
+            assert_eq!(layer.version, v2);
+            assert_eq!(layer.sections.get("threshold").map(String::as_str), Some("dash_score = 12"));
 
-        // Someone who read the threshold before v1 is refused, and nothing is stored.
-        let stale = store.change_rule("threshold", Some("dash_score = 13"), 0, "saved", audit("2026-12-01T10:02:00.000Z")).await.unwrap();
-        assert!(matches!(&stale, RuleChange::Stale(v) if v.id == v1 && v.changed_by == "boss"), "{stale:?}");
-        assert_eq!(store.rules_version().await.unwrap(), v2);
+            // Someone who read the threshold before v1 is refused, and nothing is stored.
+            let stale = store.change_rule("threshold", Some("dash_score = 13"), 0, "saved", audit("2026-12-01T10:02:00.000Z")).await.unwrap();
+            assert!(matches!(&stale, RuleChange::Stale(v) if v.id == v1 && v.changed_by == "boss"), "{stale:?}");
+            assert_eq!(store.rules_version().await.unwrap(), v2);
 
-        // Back to the file's section: the section leaves the layer, its versions stay.
-        let RuleChange::Saved(v3) = store.change_rule("threshold", None, v1, "the file's section", audit("2026-12-01T10:03:00.000Z")).await.unwrap() else { panic!() };
-        let layer = store.rule_layer().await.unwrap();
-        assert_eq!((layer.version, layer.sections.contains_key("threshold")), (v3, false));
-        let history = store.rule_history("threshold", 10).await.unwrap();
-        assert_eq!(history.iter().map(|v| (v.id, v.body.clone())).collect::<Vec<_>>(), vec![(v3, None), (v1, Some("dash_score = 12".into()))]);
-        assert_eq!(store.rule_version(v1).await.unwrap().unwrap().body.as_deref(), Some("dash_score = 12"));
+            // Back to the file's section: the section leaves the layer, its versions stay.
+            let RuleChange::Saved(v3) = store.change_rule("threshold", None, v1, "the file's section", audit("2026-12-01T10:03:00.000Z")).await.unwrap() else { panic!() };
+            let layer = store.rule_layer().await.unwrap();
+            assert_eq!((layer.version, layer.sections.contains_key("threshold")), (v3, false));
+            let history = store.rule_history("threshold", 10).await.unwrap();
+            assert_eq!(history.iter().map(|v| (v.id, v.body.clone())).collect::<Vec<_>>(), vec![(v3, None), (v1, Some("dash_score = 12".into()))]);
+            assert_eq!(store.rule_version(v1).await.unwrap().unwrap().body.as_deref(), Some("dash_score = 12"));
 
-        // Every stored change has its audit record; the refused one has none.
-        let log = store.audit_log(10).await.unwrap();
-        let changes: Vec<(Option<&str>, Option<&str>)> = log.iter().filter(|e| e.action == "rules.change").map(|e| (e.object.as_deref(), e.detail.as_deref())).collect();
-        let (d1, d2, d3) = (format!("version {v1}: saved"), format!("version {v2}: saved"), format!("version {v3}: the file's section"));
-        assert_eq!(changes, vec![(Some("threshold"), Some(d3.as_str())), (Some("folders"), Some(d2.as_str())), (Some("threshold"), Some(d1.as_str()))]);
-        let _ = std::fs::remove_dir_all(&dir);
+            // Every stored change has its audit record; the refused one has none.
+            let log = store.audit_log(10).await.unwrap();
+            let changes: Vec<(Option<&str>, Option<&str>)> = log.iter().filter(|e| e.action == "rules.change").map(|e| (e.object.as_deref(), e.detail.as_deref())).collect();
+            let (d1, d2, d3) = (format!("version {v1}: saved"), format!("version {v2}: saved"), format!("version {v3}: the file's section"));
+            assert_eq!(changes, vec![(Some("threshold"), Some(d3.as_str())), (Some("folders"), Some(d2.as_str())), (Some("threshold"), Some(d1.as_str()))]);
+        }
     }
 }

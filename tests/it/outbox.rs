@@ -3,8 +3,10 @@
 //! pipeline: fixtures of `fixtures/triage/` triaged into a fresh database with
 //! `config/samples.toml`. Each recipient meets one server behaviour: delivered into its Maildir,
 //! 451 at RCPT, 550 unknown user, or (not on the allowlist at send time) never sent at all.
+//! Each test runs on SQLite, then on a real PostgreSQL when it is installed.
 
 use crate::support::{Scratch, self, postfix};
+use crate::support::postgres::Postgres;
 
 use chrono::{DateTime, Utc};
 use marac_intake::config::{self, Config};
@@ -63,9 +65,10 @@ fn submission_env(pf: &Postfix) -> Vec<(String, String)> {
     ]
 }
 
-/// Triages the named fixtures in order; returns the store.
-async fn triaged(db: &Path, files: &[&str]) -> Store {
-    let store = Store::open(&format!("sqlite://{}?mode=rwc", db.display())).await.unwrap();
+/// Triages the named fixtures in order into a new store (on SQLite in `dir`, or on PostgreSQL);
+/// returns the store.
+async fn triaged(pg: Option<&Postgres>, dir: &Scratch, files: &[&str]) -> Store {
+    let store = support::store_on(pg, dir, "outbox").await;
     triage_into(&store, files).await;
     store
 }
@@ -91,173 +94,186 @@ fn row<'a>(rows: &'a [OutboxEntry], recipient: &str, kind: &str) -> &'a OutboxEn
 
 #[tokio::test]
 async fn replies_are_delivered_once_deferred_on_4xx_failed_on_5xx_refused_off_the_allowlist() {
-    let dir = scratch("main");
-    let certs = support::mailservers::make_certificates(&dir.0);
-    let pf = Postfix::start(&[DELIVERED], &[DEFERRED], certs);
-    // 001: acknowledgement to DELIVERED; 002: to DEFERRED; 003: to NOT_ALLOWED; 004: rejection
-    // to UNKNOWN; 006: a second reply to DELIVERED (the hourly cap is 1).
-    let store = triaged(
-        &dir.0.join("db.sqlite"),
-        &[
-            "001_police_seed_victim_l_accept15.eml",
-            "002_nhs_seed_victim_w_accept16.eml",
-            "003_idva_victim_l_after_meeting_repeat.eml",
-            "004_police_dash13_reject.eml",
-            "006_police_escalation_2_callouts_reject.eml",
-        ],
-    )
-    .await;
-    assert_eq!(store.outbox().await.unwrap().len(), 5);
-    let cfg = send_config(&pf);
-    let now = Utc::now();
+    let pg = Postgres::start("main");
+    for pg in [None, pg.as_ref()] {
+        let dir = scratch("main");
+        let certs = support::mailservers::make_certificates(&dir.0);
+        let pf = Postfix::start(&[DELIVERED], &[DEFERRED], certs);
+        // 001: acknowledgement to DELIVERED; 002: to DEFERRED; 003: to NOT_ALLOWED; 004: rejection
+        // to UNKNOWN; 006: a second reply to DELIVERED (the hourly cap is 1).
+        let store = triaged(
+            pg,
+            &dir,
+            &[
+                "001_police_seed_victim_l_accept15.eml",
+                "002_nhs_seed_victim_w_accept16.eml",
+                "003_idva_victim_l_after_meeting_repeat.eml",
+                "004_police_dash13_reject.eml",
+                "006_police_escalation_2_callouts_reject.eml",
+            ],
+        )
+        .await;
+        assert_eq!(store.outbox().await.unwrap().len(), 5);
+        let cfg = send_config(&pf);
+        let now = Utc::now();
 
-    let first = send_pending(&cfg, &store, now).await.unwrap();
-    assert_eq!(first, Report { sent: 1, deferred: 1, failed: 1, refused: 1, waiting: 1 }, "log: {}", pf.log_text());
+        let first = send_pending(&cfg, &store, now).await.unwrap();
+        assert_eq!(first, Report { sent: 1, deferred: 1, failed: 1, refused: 1, waiting: 1 }, "log: {}", pf.log_text());
 
-    let mail = pf.wait_for(DELIVERED, 1);
-    assert_eq!(mail.len(), 1, "the acknowledgement reached the Maildir; log: {}", pf.log_text());
-    assert!(mail[0].contains("Auto-Submitted: auto-replied"), "{}", mail[0]);
-    assert!(mail[0].contains("Message-ID: <acknowledgement."), "{}", mail[0]);
+        let mail = pf.wait_for(DELIVERED, 1);
+        assert_eq!(mail.len(), 1, "the acknowledgement reached the Maildir; log: {}", pf.log_text());
+        assert!(mail[0].contains("Auto-Submitted: auto-replied"), "{}", mail[0]);
+        assert!(mail[0].contains("Message-ID: <acknowledgement."), "{}", mail[0]);
 
-    // Running again sends nothing: nothing is due (the 451 backs off, the cap holds).
-    let again = send_pending(&cfg, &store, now).await.unwrap();
-    assert_eq!(again, Report::default());
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(pf.delivered(DELIVERED).len(), 1, "exactly once");
+        // Running again sends nothing: nothing is due (the 451 backs off, the cap holds).
+        let again = send_pending(&cfg, &store, now).await.unwrap();
+        assert_eq!(again, Report::default());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert_eq!(pf.delivered(DELIVERED).len(), 1, "exactly once");
 
-    let rows = store.outbox().await.unwrap();
-    let sent = row(&rows, DELIVERED, "acknowledgement");
-    assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 1));
-    let a = store.outbox_attempts(sent.id).await.unwrap();
-    assert_eq!(a.len(), 1);
-    assert_eq!((a[0].outcome.as_str(), a[0].code), ("sent", Some(250)));
+        let rows = store.outbox().await.unwrap();
+        let sent = row(&rows, DELIVERED, "acknowledgement");
+        assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 1));
+        let a = store.outbox_attempts(sent.id).await.unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].outcome.as_str(), a[0].code), ("sent", Some(250)));
 
-    let deferred = row(&rows, DEFERRED, "acknowledgement");
-    assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 1));
-    assert!(deferred.next_attempt_at.as_deref().is_some_and(|t| t > marac_intake::clock::stamp(now).as_str()));
-    let a = store.outbox_attempts(deferred.id).await.unwrap();
-    assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "deferred", Some(451)));
+        let deferred = row(&rows, DEFERRED, "acknowledgement");
+        assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 1));
+        assert!(deferred.next_attempt_at.as_deref().is_some_and(|t| t > marac_intake::clock::stamp(now).as_str()));
+        let a = store.outbox_attempts(deferred.id).await.unwrap();
+        assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "deferred", Some(451)));
 
-    let failed = row(&rows, UNKNOWN, "rejection");
-    assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 1));
-    let a = store.outbox_attempts(failed.id).await.unwrap();
-    assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "failed", Some(550)));
+        let failed = row(&rows, UNKNOWN, "rejection");
+        assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 1));
+        let a = store.outbox_attempts(failed.id).await.unwrap();
+        assert_eq!((a.len(), a[0].outcome.as_str(), a[0].code), (1, "failed", Some(550)));
 
-    let refused = row(&rows, NOT_ALLOWED, "acknowledgement");
-    assert_eq!((refused.status.as_str(), refused.attempts), ("refused", 0));
-    assert_eq!(store.outbox_attempts(refused.id).await.unwrap()[0].outcome, "refused");
-    assert!(!pf.log_text().contains(NOT_ALLOWED), "a refused reply never reaches the server");
+        let refused = row(&rows, NOT_ALLOWED, "acknowledgement");
+        assert_eq!((refused.status.as_str(), refused.attempts), ("refused", 0));
+        assert_eq!(store.outbox_attempts(refused.id).await.unwrap()[0].outcome, "refused");
+        assert!(!pf.log_text().contains(NOT_ALLOWED), "a refused reply never reaches the server");
 
-    let capped = row(&rows, DELIVERED, "rejection");
-    assert_eq!((capped.status.as_str(), capped.attempts), ("pending", 0), "held by the hourly cap, no attempt counted");
+        let capped = row(&rows, DELIVERED, "rejection");
+        assert_eq!((capped.status.as_str(), capped.attempts), ("pending", 0), "held by the hourly cap, no attempt counted");
 
-    // Postfix down: the due rows (the 451 one, and the capped one whose hour is over) are tried,
-    // fail to connect and stay pending with the attempt recorded.
-    pf.stop();
-    let later = now + chrono::Duration::hours(2);
-    let down = send_pending(&cfg, &store, later).await.unwrap();
-    assert_eq!((down.sent, down.failed), (0, 0), "{down:?}");
-    assert!(down.deferred >= 1, "{down:?}");
-    let rows = store.outbox().await.unwrap();
-    let deferred = row(&rows, DEFERRED, "acknowledgement");
-    assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 2));
-    let a = store.outbox_attempts(deferred.id).await.unwrap();
-    assert_eq!((a[1].outcome.as_str(), a[1].code), ("deferred", None));
+        // Postfix down: the due rows (the 451 one, and the capped one whose hour is over) are tried,
+        // fail to connect and stay pending with the attempt recorded.
+        pf.stop();
+        let later = now + chrono::Duration::hours(2);
+        let down = send_pending(&cfg, &store, later).await.unwrap();
+        assert_eq!((down.sent, down.failed), (0, 0), "{down:?}");
+        assert!(down.deferred >= 1, "{down:?}");
+        let rows = store.outbox().await.unwrap();
+        let deferred = row(&rows, DEFERRED, "acknowledgement");
+        assert_eq!((deferred.status.as_str(), deferred.attempts), ("pending", 2));
+        let a = store.outbox_attempts(deferred.id).await.unwrap();
+        assert_eq!((a[1].outcome.as_str(), a[1].code), ("deferred", None));
 
-    // Back up, an hour past the cap: the held reply goes, once.
-    pf.launch();
-    let back = send_pending(&cfg, &store, later + chrono::Duration::hours(2)).await.unwrap();
-    assert_eq!((back.sent, back.deferred), (1, 1), "{back:?}");
-    assert_eq!(pf.wait_for(DELIVERED, 2).len(), 2);
-    let rows = store.outbox().await.unwrap();
-    assert_eq!(row(&rows, DELIVERED, "rejection").status, "sent");
-    assert_eq!(row(&rows, DEFERRED, "acknowledgement").attempts, 3);
+        // Back up, an hour past the cap: the held reply goes, once.
+        pf.launch();
+        let back = send_pending(&cfg, &store, later + chrono::Duration::hours(2)).await.unwrap();
+        assert_eq!((back.sent, back.deferred), (1, 1), "{back:?}");
+        assert_eq!(pf.wait_for(DELIVERED, 2).len(), 2);
+        let rows = store.outbox().await.unwrap();
+        assert_eq!(row(&rows, DELIVERED, "rejection").status, "sent");
+        assert_eq!(row(&rows, DEFERRED, "acknowledgement").attempts, 3);
+    }
 }
 
 #[tokio::test]
 async fn implicit_tls_needs_the_ca_and_two_senders_at_once_deliver_each_reply_once() {
-    let dir = scratch("implicit");
-    let certs = support::mailservers::make_certificates(&dir.0);
-    let pf = Postfix::start(&[DELIVERED, DEFERRED], &[], certs);
-    let store = triaged(&dir.0.join("db.sqlite"), &["001_police_seed_victim_l_accept15.eml", "002_nhs_seed_victim_w_accept16.eml"]).await;
-    let implicit = |with_ca: bool| {
-        let mut env: Vec<(String, String)> = submission_env(&pf).into_iter().filter(|(k, _)| with_ca || k != "MARAC__SMTP__CA_FILE").collect();
-        env.push(("MARAC__SMTP__TLS".into(), "implicit".into()));
-        env.push(("MARAC__SMTP__PORT".into(), pf.smtps_port.to_string()));
-        samples_config(env)
-    };
-    let now = Utc::now();
+    let pg = Postgres::start("implicit");
+    for pg in [None, pg.as_ref()] {
+        let dir = scratch("implicit");
+        let certs = support::mailservers::make_certificates(&dir.0);
+        let pf = Postfix::start(&[DELIVERED, DEFERRED], &[], certs);
+        let store = triaged(pg, &dir, &["001_police_seed_victim_l_accept15.eml", "002_nhs_seed_victim_w_accept16.eml"]).await;
+        let implicit = |with_ca: bool| {
+            let mut env: Vec<(String, String)> = submission_env(&pf).into_iter().filter(|(k, _)| with_ca || k != "MARAC__SMTP__CA_FILE").collect();
+            env.push(("MARAC__SMTP__TLS".into(), "implicit".into()));
+            env.push(("MARAC__SMTP__PORT".into(), pf.smtps_port.to_string()));
+            samples_config(env)
+        };
+        let now = Utc::now();
 
-    // The harness CA is not among the built-in roots: nothing is sent, the row waits.
-    let untrusted = send_pending(&implicit(false), &store, now).await.unwrap();
-    assert_eq!(untrusted.sent, 0, "{untrusted:?}");
-    assert!(untrusted.deferred >= 1, "{untrusted:?}");
-    let rows = store.outbox().await.unwrap();
-    let first = store.outbox_attempts(rows[0].id).await.unwrap();
-    assert_eq!(first[0].outcome, "deferred");
-    assert!(first[0].detail.as_deref().unwrap_or("").to_lowercase().contains("certificate"), "{first:?}");
-    assert!(rows.iter().all(|r| r.status == "pending" && r.attempts <= 1), "a connection problem stops each worker: {rows:#?}");
+        // The harness CA is not among the built-in roots: nothing is sent, the row waits.
+        let untrusted = send_pending(&implicit(false), &store, now).await.unwrap();
+        assert_eq!(untrusted.sent, 0, "{untrusted:?}");
+        assert!(untrusted.deferred >= 1, "{untrusted:?}");
+        let rows = store.outbox().await.unwrap();
+        let first = store.outbox_attempts(rows[0].id).await.unwrap();
+        assert_eq!(first[0].outcome, "deferred");
+        assert!(first[0].detail.as_deref().unwrap_or("").to_lowercase().contains("certificate"), "{first:?}");
+        assert!(rows.iter().all(|r| r.status == "pending" && r.attempts <= 1), "a connection problem stops each worker: {rows:#?}");
 
-    // With the CA: two senders at once; each reply is claimed by one of them only.
-    let cfg = implicit(true);
-    let later = now + chrono::Duration::hours(1);
-    let (a, b) = (marac_intake::outbox::Sender::new(&cfg).unwrap(), marac_intake::outbox::Sender::new(&cfg).unwrap());
-    let (ra, rb) = tokio::join!(a.send_pending(&cfg, &store, later), b.send_pending(&cfg, &store, later));
-    let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    assert_eq!(ra.sent + rb.sent, 2, "{ra:?} {rb:?}");
-    assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1);
-    assert_eq!(pf.wait_for(DEFERRED, 1).len(), 1);
-    assert_eq!(send_pending(&cfg, &store, later).await.unwrap(), Report::default());
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!((pf.delivered(DELIVERED).len(), pf.delivered(DEFERRED).len()), (1, 1), "exactly once each");
-    assert!(store.outbox().await.unwrap().iter().all(|r| r.status == "sent"));
+        // With the CA: two senders at once; each reply is claimed by one of them only.
+        let cfg = implicit(true);
+        let later = now + chrono::Duration::hours(1);
+        let (a, b) = (marac_intake::outbox::Sender::new(&cfg).unwrap(), marac_intake::outbox::Sender::new(&cfg).unwrap());
+        let (ra, rb) = tokio::join!(a.send_pending(&cfg, &store, later), b.send_pending(&cfg, &store, later));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(ra.sent + rb.sent, 2, "{ra:?} {rb:?}");
+        assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1);
+        assert_eq!(pf.wait_for(DEFERRED, 1).len(), 1);
+        assert_eq!(send_pending(&cfg, &store, later).await.unwrap(), Report::default());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert_eq!((pf.delivered(DELIVERED).len(), pf.delivered(DEFERRED).len()), (1, 1), "exactly once each");
+        assert!(store.outbox().await.unwrap().iter().all(|r| r.status == "sent"));
+    }
 }
 
 /// The service loop: woken after a decision is committed, it delivers the reply well before its
 /// polling interval; on shutdown it returns promptly.
 #[tokio::test]
 async fn the_service_sends_a_new_reply_when_woken_and_stops_on_shutdown() {
-    let dir = scratch("serve");
-    let certs = support::mailservers::make_certificates(&dir.0);
-    let pf = Postfix::start(&[DELIVERED], &[], certs);
-    let store = triaged(&dir.0.join("db.sqlite"), &[]).await;
-    let cfg = samples_config(submission_env(&pf));
-    let wake = tokio::sync::Notify::new();
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let clock = marac_intake::clock::Clock::system();
-    let service = marac_intake::outbox::serve(&cfg, &store, &clock, &wake, shutdown.clone());
-    let driver = async {
-        // Let the service start and find nothing to do.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let started = std::time::Instant::now();
-        triage_into(&store, &["001_police_seed_victim_l_accept15.eml"]).await;
-        wake.notify_one();
-        let deadline = started + std::time::Duration::from_secs(20);
-        while pf.delivered(DELIVERED).is_empty() && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let took = started.elapsed();
-        shutdown.cancel();
-        took
-    };
-    let ((), took) = tokio::time::timeout(std::time::Duration::from_secs(30), async { tokio::join!(service, driver) }).await.expect("the service stopped on shutdown");
-    assert_eq!(pf.delivered(DELIVERED).len(), 1, "log: {}", pf.log_text());
-    assert!(took < marac_intake::outbox::POLL, "woken, not polled: {took:?}");
-    assert_eq!(store.outbox().await.unwrap()[0].status, "sent");
+    let pg = Postgres::start("serve");
+    for pg in [None, pg.as_ref()] {
+        let dir = scratch("serve");
+        let certs = support::mailservers::make_certificates(&dir.0);
+        let pf = Postfix::start(&[DELIVERED], &[], certs);
+        let store = triaged(pg, &dir, &[]).await;
+        let cfg = samples_config(submission_env(&pf));
+        let wake = tokio::sync::Notify::new();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let clock = marac_intake::clock::Clock::system();
+        let service = marac_intake::outbox::serve(&cfg, &store, &clock, &wake, shutdown.clone());
+        let driver = async {
+            // Let the service start and find nothing to do.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let started = std::time::Instant::now();
+            triage_into(&store, &["001_police_seed_victim_l_accept15.eml"]).await;
+            wake.notify_one();
+            let deadline = started + std::time::Duration::from_secs(20);
+            while pf.delivered(DELIVERED).is_empty() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            let took = started.elapsed();
+            shutdown.cancel();
+            took
+        };
+        let ((), took) = tokio::time::timeout(std::time::Duration::from_secs(30), async { tokio::join!(service, driver) }).await.expect("the service stopped on shutdown");
+        assert_eq!(pf.delivered(DELIVERED).len(), 1, "log: {}", pf.log_text());
+        assert!(took < marac_intake::outbox::POLL, "woken, not polled: {took:?}");
+        assert_eq!(store.outbox().await.unwrap()[0].status, "sent");
+    }
 }
 
 /// A sender that died holding a claim: nobody else takes the row while its lease runs, and the
 /// row is taken again once the lease is over (no server needed for the claim itself).
 #[tokio::test]
 async fn a_crashed_senders_claim_is_taken_again_after_its_lease() {
-    let dir = scratch("lease");
-    let store = triaged(&dir.0.join("db.sqlite"), &["001_police_seed_victim_l_accept15.eml"]).await;
-    let t = |min: i64| marac_intake::clock::stamp(Utc::now() + chrono::Duration::minutes(min));
-    let first = store.claim_reply(&t(0), &t(5)).await.unwrap().expect("a due row");
-    assert!(store.claim_reply(&t(1), &t(6)).await.unwrap().is_none(), "held by the first claim");
-    assert_eq!(store.outbox().await.unwrap()[0].status, "sending");
-    let again = store.claim_reply(&t(6), &t(11)).await.unwrap().expect("the lease ran out");
-    assert_eq!((again.id, again.attempts), (first.id, 0));
+    let pg = Postgres::start("lease");
+    for pg in [None, pg.as_ref()] {
+        let dir = scratch("lease");
+        let store = triaged(pg, &dir, &["001_police_seed_victim_l_accept15.eml"]).await;
+        let t = |min: i64| marac_intake::clock::stamp(Utc::now() + chrono::Duration::minutes(min));
+        let first = store.claim_reply(&t(0), &t(5)).await.unwrap().expect("a due row");
+        assert!(store.claim_reply(&t(1), &t(6)).await.unwrap().is_none(), "held by the first claim");
+        assert_eq!(store.outbox().await.unwrap()[0].status, "sending");
+        let again = store.claim_reply(&t(6), &t(11)).await.unwrap().expect("the lease ran out");
+        assert_eq!((again.id, again.attempts), (first.id, 0));
+    }
 }
 
 /// A coordinators' notice goes to the configured `smtp.coordinators_notice_to` (not on the
@@ -265,49 +281,52 @@ async fn a_crashed_senders_claim_is_taken_again_after_its_lease() {
 /// before the server when queued for any other address.
 #[tokio::test]
 async fn notices_reach_the_configured_coordinators_address_only() {
-    const COORDINATORS: &str = "coordinators@marac.example.test";
-    const ELSEWHERE: &str = "coordinators@elsewhere.example.test";
-    const NOWAK: &str = "tomasz.nowak@idva.example.test";
-    let dir = scratch("notices");
-    let certs = support::mailservers::make_certificates(&dir.0);
-    // Every address can be delivered to: a refusal can only be ours.
-    let pf = Postfix::start(&[COORDINATORS, ELSEWHERE, DELIVERED, UNKNOWN, NOWAK], &[], certs);
-    let notice_to = |to: &str| {
-        let mut env = submission_env(&pf);
-        env.push(("MARAC__SMTP__COORDINATORS_NOTICE_TO".into(), to.into()));
-        env.push(("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR".into(), "1".into()));
-        samples_config(env)
-    };
-    let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.0.join("db.sqlite").display())).await.unwrap();
-    // Three review items, each with a holding reply and a notice: two noticed to the
-    // coordinators, one to an address that is not (or no longer) the configured one.
-    triage_with(&store, &["041_police_encrypted_dash_review.eml"], &notice_to(COORDINATORS)).await;
-    triage_with(&store, &["042_police_stated_score_disagrees_review.eml"], &notice_to(ELSEWHERE)).await;
-    triage_with(&store, &["043_idva_conflicting_marks_review.eml"], &notice_to(COORDINATORS)).await;
-    let rows = store.outbox().await.unwrap();
-    assert_eq!(rows.iter().filter(|r| r.kind == OutboxKind::Notice).count(), 3, "{rows:#?}");
+    let pg = Postgres::start("notices");
+    for pg in [None, pg.as_ref()] {
+        const COORDINATORS: &str = "coordinators@marac.example.test";
+        const ELSEWHERE: &str = "coordinators@elsewhere.example.test";
+        const NOWAK: &str = "tomasz.nowak@idva.example.test";
+        let dir = scratch("notices");
+        let certs = support::mailservers::make_certificates(&dir.0);
+        // Every address can be delivered to: a refusal can only be ours.
+        let pf = Postfix::start(&[COORDINATORS, ELSEWHERE, DELIVERED, UNKNOWN, NOWAK], &[], certs);
+        let notice_to = |to: &str| {
+            let mut env = submission_env(&pf);
+            env.push(("MARAC__SMTP__COORDINATORS_NOTICE_TO".into(), to.into()));
+            env.push(("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR".into(), "1".into()));
+            samples_config(env)
+        };
+        let store = support::store_on(pg, &dir, "notices").await;
+        // Three review items, each with a holding reply and a notice: two noticed to the
+        // coordinators, one to an address that is not (or no longer) the configured one.
+        triage_with(&store, &["041_police_encrypted_dash_review.eml"], &notice_to(COORDINATORS)).await;
+        triage_with(&store, &["042_police_stated_score_disagrees_review.eml"], &notice_to(ELSEWHERE)).await;
+        triage_with(&store, &["043_idva_conflicting_marks_review.eml"], &notice_to(COORDINATORS)).await;
+        let rows = store.outbox().await.unwrap();
+        assert_eq!(rows.iter().filter(|r| r.kind == OutboxKind::Notice).count(), 3, "{rows:#?}");
 
-    let report = send_pending(&notice_to(COORDINATORS), &store, Utc::now()).await.unwrap();
-    assert_eq!(report, Report { sent: 5, deferred: 0, failed: 0, refused: 1, waiting: 0 }, "log: {}", pf.log_text());
-    let mail = pf.wait_for(COORDINATORS, 2);
-    assert_eq!(mail.len(), 2, "both notices, the hourly cap of 1 notwithstanding; log: {}", pf.log_text());
-    let history = store.history().await.unwrap();
-    for (file, m) in [("041", &mail), ("043", &mail)] {
-        let reference = &history.iter().find(|h| h.file.as_deref().is_some_and(|f| f.starts_with(file))).unwrap().reference;
-        assert!(m.iter().any(|n| n.contains(reference.as_str()) && n.contains("Auto-Submitted: auto-generated")), "a notice for {reference}: {m:#?}");
+        let report = send_pending(&notice_to(COORDINATORS), &store, Utc::now()).await.unwrap();
+        assert_eq!(report, Report { sent: 5, deferred: 0, failed: 0, refused: 1, waiting: 0 }, "log: {}", pf.log_text());
+        let mail = pf.wait_for(COORDINATORS, 2);
+        assert_eq!(mail.len(), 2, "both notices, the hourly cap of 1 notwithstanding; log: {}", pf.log_text());
+        let history = store.history().await.unwrap();
+        for (file, m) in [("041", &mail), ("043", &mail)] {
+            let reference = &history.iter().find(|h| h.file.as_deref().is_some_and(|f| f.starts_with(file))).unwrap().reference;
+            assert!(m.iter().any(|n| n.contains(reference.as_str()) && n.contains("Auto-Submitted: auto-generated")), "a notice for {reference}: {m:#?}");
+        }
+        assert!(mail.iter().all(|n| !n.contains("pnn.police") && !n.contains("idva.example.test")), "no referrer address in a notice: {mail:#?}");
+        assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1, "the holding reply beside it");
+
+        let rows = store.outbox().await.unwrap();
+        let refused = row(&rows, ELSEWHERE, "notice");
+        assert_eq!((refused.status.as_str(), refused.attempts), ("refused", 0));
+        let a = store.outbox_attempts(refused.id).await.unwrap();
+        assert!(a[0].detail.as_deref().unwrap_or("").contains("coordinators_notice_to"), "{a:?}");
+        assert!(!pf.log_text().contains(ELSEWHERE), "a refused notice never reaches the server");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(pf.delivered(ELSEWHERE).is_empty());
+        assert!(rows.iter().filter(|r| r.recipient == COORDINATORS).all(|r| r.status == "sent"), "{rows:#?}");
     }
-    assert!(mail.iter().all(|n| !n.contains("pnn.police") && !n.contains("idva.example.test")), "no referrer address in a notice: {mail:#?}");
-    assert_eq!(pf.wait_for(DELIVERED, 1).len(), 1, "the holding reply beside it");
-
-    let rows = store.outbox().await.unwrap();
-    let refused = row(&rows, ELSEWHERE, "notice");
-    assert_eq!((refused.status.as_str(), refused.attempts), ("refused", 0));
-    let a = store.outbox_attempts(refused.id).await.unwrap();
-    assert!(a[0].detail.as_deref().unwrap_or("").contains("coordinators_notice_to"), "{a:?}");
-    assert!(!pf.log_text().contains(ELSEWHERE), "a refused notice never reaches the server");
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(pf.delivered(ELSEWHERE).is_empty());
-    assert!(rows.iter().filter(|r| r.recipient == COORDINATORS).all(|r| r.status == "sent"), "{rows:#?}");
 }
 
 /// The per-recipient hourly cap holds across instances: two senders (as two `run`s) on one
