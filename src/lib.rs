@@ -43,6 +43,7 @@ pub mod tls;
 /// run on both databases as its integration tests do.
 #[cfg(test)]
 #[path = "../tests/it/support"]
+#[allow(dead_code)]
 mod test_support {
     pub mod postgres;
     pub mod scratch;

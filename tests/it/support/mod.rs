@@ -23,3 +23,47 @@ pub async fn store_on(pg: Option<&postgres::Postgres>, scratch: &Scratch, name: 
     };
     marac_intake::store::Store::open_with(&url, &keys, &marac_intake::clock::Clock::system()).await.unwrap_or_else(|e| panic!("opening {url}: {e:#}"))
 }
+
+/// A database for a test that both the store and the commands open: on SQLite in a scratch
+/// directory, or a fresh database of the PostgreSQL cluster `pg`; its keys are in files that
+/// the commands are given (`MARAC__STORAGE__*_KEY_FILE`).
+pub struct TestDb {
+    pub url: String,
+    keys: marac_intake::crypto::Keys,
+    key_files: (std::path::PathBuf, std::path::PathBuf),
+    pub scratch: Scratch,
+}
+
+impl TestDb {
+    pub async fn new(pg: Option<&postgres::Postgres>, name: &str) -> TestDb {
+        use marac_intake::crypto::{Key, Keys};
+        let scratch = Scratch::new(name);
+        let keys = Keys { database: Key::generate(), data: Key::generate() };
+        let key_files = (scratch.0.join("db-key"), scratch.0.join("data-key"));
+        std::fs::write(&key_files.0, keys.database.to_hex()).unwrap();
+        std::fs::write(&key_files.1, keys.data.to_hex()).unwrap();
+        let url = match pg {
+            Some(pg) => pg.database(name).await,
+            None => format!("sqlite://{}/{name}.db", scratch.0.display()),
+        };
+        TestDb { url, keys, key_files, scratch }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
+    /// Opens (creating and migrating at first) the database.
+    pub async fn open(&self) -> marac_intake::store::Store {
+        let clock = marac_intake::clock::Clock::system();
+        marac_intake::store::Store::open_with(&self.url, &self.keys, &clock).await.unwrap_or_else(|e| panic!("opening {}: {e:#}", self.url))
+    }
+
+    /// The command `marac-intake ARGS --config config/samples.toml --db URL` with this database's keys.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"));
+        c.args(args).arg("--config").arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml")).args(["--db", &self.url]);
+        c.env("MARAC__STORAGE__DB_KEY_FILE", &self.key_files.0).env("MARAC__STORAGE__DATA_KEY_FILE", &self.key_files.1);
+        c
+    }
+}
