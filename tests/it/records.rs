@@ -1,7 +1,9 @@
-//! Typed records end to end, against a real SQLite database: the criteria a message was decided
+//! Typed records end to end, against a real SQLite database (and PostgreSQL where the test runs on
+//! both): the criteria a message was decided
 //! on live in `message_criteria` (migration 17), backfilled from the JSON list of a database
 //! written before it, and the queue orders and filters by them with EXISTS, not by matching text.
 
+use crate::support::postgres::Postgres;
 use crate::support::Scratch;
 use chrono::DateTime;
 use marac_intake::config::Criterion;
@@ -102,35 +104,38 @@ async fn migration_17_backfills_the_criteria_of_an_existing_database_and_the_que
 
 #[tokio::test(flavor = "current_thread")]
 async fn triage_writes_each_criterion_of_a_message_beside_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("fixtures/triage");
-    let cfg = marac_intake::config::load(&root.join("config/samples.toml"), Vec::<(String, String)>::new()).unwrap();
-    let labels: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
-    let scratch = Scratch::new("records-triage");
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.path().display())).await.unwrap();
-    for lab in &labels {
-        let file = lab["file"].as_str().unwrap();
-        let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
-        let raw = std::fs::read(dir.join(file)).unwrap();
-        marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.unwrap();
+    let pg = Postgres::start("records");
+    for pg in [None, pg.as_ref()] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("fixtures/triage");
+        let cfg = marac_intake::config::load(&root.join("config/samples.toml"), Vec::<(String, String)>::new()).unwrap();
+        let labels: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
+        let scratch = Scratch::new("records-triage");
+        let store = crate::support::store_on(pg, &scratch, "records").await;
+        for lab in &labels {
+            let file = lab["file"].as_str().unwrap();
+            let arrived = DateTime::parse_from_rfc3339(lab["arrived"].as_str().unwrap()).unwrap();
+            let raw = std::fs::read(dir.join(file)).unwrap();
+            marac_intake::triage::triage_message(&raw, Some(file), None, arrived, &cfg, &store).await.unwrap();
+        }
+        let mut kept: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT m.ref, mc.criterion FROM message_criteria mc JOIN messages m ON m.id = mc.message_row")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        for (m, c) in rows {
+            kept.entry(m).or_default().insert(c);
+        }
+        let history = store.history().await.unwrap();
+        let mut with_criteria = 0;
+        for r in &history {
+            let want: BTreeSet<String> = r.criteria.iter().map(|c| c.as_str().to_owned()).collect();
+            with_criteria += usize::from(!want.is_empty());
+            assert_eq!(kept.get(&r.reference).cloned().unwrap_or_default(), want, "{}", r.reference);
+        }
+        assert!(with_criteria >= 5, "the scenarios accept referrals on their criteria: {with_criteria}");
+        assert!(kept.values().flatten().any(|c| c == "repeat"), "a repeat referral among the scenarios");
     }
-    let mut kept: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT m.ref, mc.criterion FROM message_criteria mc JOIN messages m ON m.id = mc.message_row")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    for (m, c) in rows {
-        kept.entry(m).or_default().insert(c);
-    }
-    let history = store.history().await.unwrap();
-    let mut with_criteria = 0;
-    for r in &history {
-        let want: BTreeSet<String> = r.criteria.iter().map(|c| c.as_str().to_owned()).collect();
-        with_criteria += usize::from(!want.is_empty());
-        assert_eq!(kept.get(&r.reference).cloned().unwrap_or_default(), want, "{}", r.reference);
-    }
-    assert!(with_criteria >= 5, "the scenarios accept referrals on their criteria: {with_criteria}");
-    assert!(kept.values().flatten().any(|c| c == "repeat"), "a repeat referral among the scenarios");
 }
 
 /// The queue's pending part cut at a limit says how long the whole list is (the page's "showing

@@ -5,23 +5,19 @@
 //! - after the purge, the bytes of a purged message and of a deleted person are nowhere in the
 //!   database file (secure_delete and the checkpoint), while kept ones still are;
 //! - the purge is audited by counts alone, and the audit chain still verifies from its new anchor.
+//!
+//! Each test runs on SQLite, then on a real PostgreSQL when it is installed (the checks of the
+//! file's bytes are SQLite's: PostgreSQL's storage is the server's).
 
-use crate::support::Scratch;
+use crate::support::postgres::Postgres;
+use crate::support::TestDb;
 use chrono::{DateTime, TimeZone, Utc};
 use marac_intake::config::RetentionConfig;
 use marac_intake::store::accounts::Audit;
 use marac_intake::store::retention::{Counts, Kind};
 use marac_intake::store::Store;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-const BIN: &str = env!("CARGO_BIN_EXE_marac-intake");
-
-fn scratch(name: &str) -> (Scratch, PathBuf) {
-    let s = Scratch::new(&format!("retention-{name}"));
-    let db = s.0.join("t.db");
-    (s, db)
-}
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 6, 1, 9, 0, 0).unwrap()
@@ -196,120 +192,107 @@ fn holds(bytes: &[u8], needle: &str) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// The purge on PostgreSQL: the same counts, the same content gone and kept (the file-level
-/// checks are SQLite's: PostgreSQL's storage is the server's).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dry_run_counts_what_the_purge_disposes_of_and_nothing_open_goes_on_postgresql() {
-    let Some(pg) = crate::support::postgres::Postgres::start("purge") else { return };
-    let (dir, _) = scratch("purge-pg");
-    let store = crate::support::store_on(Some(&pg), &dir, "purge").await;
-    let expected = populate(&store).await;
-    let policy = RetentionConfig::default();
-    let dry = store.purge_plan(&policy, now()).await.unwrap();
-    assert_eq!(dry, expected);
-    let purged = store.purge(&policy, now(), "cli").await.unwrap();
-    assert_eq!(purged.counts, dry, "the purge disposes of exactly what the dry run counted");
-    for marker in ["REJECTED-OLD-SECRET", "IGNORED-OLD-SECRET", "QUARANTINED-OLD-SECRET", "CLOSED-CASE-SECRET", "HEARD-OLD-SECRET ", "Zebediah", "IN-2029-00010-OUTBOX"] {
-        assert_eq!(rows_holding(&store, marker).await, 0, "{marker} is still in the database");
-    }
-    for marker in ["REVIEW-OLD-SECRET", "PENDING-OLD-SECRET", "REJECTED-NEW-SECRET", "Araminta"] {
-        assert!(rows_holding(&store, marker).await > 0, "{marker} should be kept");
-    }
-    assert_eq!(store.purge_plan(&policy, now()).await.unwrap().0.iter().map(|(_, n)| n).sum::<u64>(), 0, "nothing left to purge");
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn the_dry_run_counts_what_the_purge_disposes_of_and_nothing_open_goes() {
-    let (_dir, db) = scratch("purge");
-    let store = Store::open(&format!("sqlite://{}", db.display())).await.unwrap();
-    let expected = populate(&store).await;
-    let policy = RetentionConfig::default();
+    let pg = Postgres::start("purge");
+    for pg in [None, pg.as_ref()] {
+        let db = TestDb::new(pg, "retention_purge").await;
+        let store = db.open().await;
+        let expected = populate(&store).await;
+        let policy = RetentionConfig::default();
 
-    let dry = store.purge_plan(&policy, now()).await.unwrap();
-    assert_eq!(dry, expected);
-    assert_eq!(store.purge_plan(&policy, now()).await.unwrap(), expected, "a dry run changes nothing");
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM message_sources").await, 12);
+        let dry = store.purge_plan(&policy, now()).await.unwrap();
+        assert_eq!(dry, expected);
+        assert_eq!(store.purge_plan(&policy, now()).await.unwrap(), expected, "a dry run changes nothing");
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM message_sources").await, 12);
 
-    let purged = store.purge(&policy, now(), "cli").await.unwrap();
-    assert_eq!(purged.counts, dry, "the purge disposes of exactly what the dry run counted");
-    assert_eq!(purged.audit_kept, None);
-    let after = store.purge_plan(&policy, now()).await.unwrap();
-    assert_eq!(after.total(), 0, "nothing is left past its period: {after:?}");
+        let purged = store.purge(&policy, now(), "cli").await.unwrap();
+        assert_eq!(purged.counts, dry, "the purge disposes of exactly what the dry run counted");
+        assert_eq!(purged.audit_kept, None);
+        let after = store.purge_plan(&policy, now()).await.unwrap();
+        assert_eq!(after.total(), 0, "nothing is left past its period: {after:?}");
 
-    // What went.
-    let sources: Vec<String> = sqlx::query_scalar("SELECT m.ref FROM message_sources s JOIN messages m ON m.id = s.message_row ORDER BY m.ref").fetch_all(store.pool()).await.unwrap();
-    assert_eq!(sources, ["IN-2020-00015", "IN-2028-00004", "IN-2029-00006", "IN-2029-00014", "IN-2030-00001", "IN-2030-00013"]);
-    let cases: Vec<String> = sqlx::query_scalar("SELECT ref FROM cases ORDER BY ref").fetch_all(store.pool()).await.unwrap();
-    assert_eq!(cases, ["MARAC-2028-0003", "MARAC-2028-0004", "MARAC-2029-0006", "MARAC-2030-0001"]);
-    let people: Vec<String> = sqlx::query_scalar("SELECT ref FROM people ORDER BY ref").fetch_all(store.pool()).await.unwrap();
-    assert_eq!(people, ["P000002", "P000003", "P000004", "P000006"]);
-    let tombstones: Vec<(String, String, Option<i64>)> =
-        sqlx::query_as("SELECT ref, inspection, case_id FROM messages WHERE purged_at IS NOT NULL ORDER BY ref").fetch_all(store.pool()).await.unwrap();
-    let refs: Vec<&str> = tombstones.iter().map(|t| t.0.as_str()).collect();
-    assert_eq!(refs, ["IN-2020-00001", "IN-2020-00002", "IN-2029-00010", "IN-2029-00011", "IN-2029-00012"], "the rows stay, so the same email is still known");
-    assert!(tombstones.iter().all(|t| t.1 == "{}" && t.2.is_none()));
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages").await, 12);
-    // What stayed: the review item, the pending cases, the heard case's content, the recent ones.
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages WHERE ref = 'IN-2020-00015' AND outcome = 'review' AND inspection LIKE '%REVIEW-OLD-SECRET%' AND purged_at IS NULL").await, 1);
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages WHERE ref = 'IN-2028-00003' AND inspection LIKE '%HEARD-OLD-SECRET%'").await, 1, "what was read stays with the heard case");
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM outbox WHERE raw = ''").await, 7);
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND raw <> ''").await, 1);
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM login_attempts").await, 1);
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM sessions").await, 1);
+        // What went.
+        let sources: Vec<String> = sqlx::query_scalar("SELECT m.ref FROM message_sources s JOIN messages m ON m.id = s.message_row ORDER BY m.ref").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(sources, ["IN-2020-00015", "IN-2028-00004", "IN-2029-00006", "IN-2029-00014", "IN-2030-00001", "IN-2030-00013"]);
+        let cases: Vec<String> = sqlx::query_scalar("SELECT ref FROM cases ORDER BY ref").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(cases, ["MARAC-2028-0003", "MARAC-2028-0004", "MARAC-2029-0006", "MARAC-2030-0001"]);
+        let people: Vec<String> = sqlx::query_scalar("SELECT ref FROM people ORDER BY ref").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(people, ["P000002", "P000003", "P000004", "P000006"]);
+        let tombstones: Vec<(String, String, Option<i64>)> =
+            sqlx::query_as("SELECT ref, inspection, case_id FROM messages WHERE purged_at IS NOT NULL ORDER BY ref").fetch_all(store.pool()).await.unwrap();
+        let refs: Vec<&str> = tombstones.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(refs, ["IN-2020-00001", "IN-2020-00002", "IN-2029-00010", "IN-2029-00011", "IN-2029-00012"], "the rows stay, so the same email is still known");
+        assert!(tombstones.iter().all(|t| t.1 == "{}" && t.2.is_none()));
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages").await, 12);
+        // What stayed: the review item, the pending cases, the heard case's content, the recent ones.
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages WHERE ref = 'IN-2020-00015' AND outcome = 'review' AND inspection LIKE '%REVIEW-OLD-SECRET%' AND purged_at IS NULL").await, 1);
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages WHERE ref = 'IN-2028-00003' AND inspection LIKE '%HEARD-OLD-SECRET%'").await, 1, "what was read stays with the heard case");
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM outbox WHERE raw = ''").await, 7);
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND raw <> ''").await, 1);
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM login_attempts").await, 1);
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM sessions").await, 1);
 
-    // One audit record of counts, and the chain verifies from its new anchor.
-    let record: (String, String, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT actor, action, object, detail FROM audit_log ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
-    assert_eq!(
-        record,
-        (
-            "cli".to_owned(),
-            "retention.purge".to_owned(),
-            None,
-            Some("accepted_sources=3 outbox_copies=7 rejected_messages=1 ignored_messages=1 quarantined_messages=1 closed_cases=2 people=1 login_attempts=2 sessions=2 audit_records=3".to_owned())
-        )
-    );
-    let walk = store.verify_audit().await.unwrap();
-    assert_eq!((walk.records, walk.from_anchor, walk.broken), (3, 3, None), "two kept records and the purge's own");
-    store.audit(&Audit { at: "2030-06-01T10:00:00.000Z", actor: "amy", action: "queue.view", object: None, client: None, detail: None }).await.unwrap();
-    assert_eq!(store.verify_audit().await.unwrap().broken, None);
+        // One audit record of counts, and the chain verifies from its new anchor.
+        let record: (String, String, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT actor, action, object, detail FROM audit_log ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(
+            record,
+            (
+                "cli".to_owned(),
+                "retention.purge".to_owned(),
+                None,
+                Some("accepted_sources=3 outbox_copies=7 rejected_messages=1 ignored_messages=1 quarantined_messages=1 closed_cases=2 people=1 login_attempts=2 sessions=2 audit_records=3".to_owned())
+            )
+        );
+        let walk = store.verify_audit().await.unwrap();
+        assert_eq!((walk.records, walk.from_anchor, walk.broken), (3, 3, None), "two kept records and the purge's own");
+        store.audit(&Audit { at: "2030-06-01T10:00:00.000Z", actor: "amy", action: "queue.view", object: None, client: None, detail: None }).await.unwrap();
+        assert_eq!(store.verify_audit().await.unwrap().broken, None);
 
-    // The purged content is gone from every column of every table; kept content is still there
-    // (the search works). The file itself is encrypted at rest (SQLCipher), so no marker, kept or
-    // gone, is in it in clear; `secure_delete` and the VACUUM keep purged rows out of its free
-    // pages for whoever holds the key.
-    let gone = ["REJECTED-OLD-SECRET", "IGNORED-OLD-SECRET", "QUARANTINED-OLD-SECRET", "CLOSED-CASE-SECRET", "HEARD-OLD-SECRET ", "Zebediah", "IN-2029-00010-OUTBOX"];
-    let kept = ["REVIEW-OLD-SECRET", "PENDING-OLD-SECRET", "REJECTED-NEW-SECRET", "Araminta"];
-    for marker in gone {
-        assert_eq!(rows_holding(&store, marker).await, 0, "{marker} is still in the database");
+        // The purged content is gone from every column of every table; kept content is still there
+        // (the search works). The file itself is encrypted at rest (SQLCipher), so no marker, kept or
+        // gone, is in it in clear; `secure_delete` and the VACUUM keep purged rows out of its free
+        // pages for whoever holds the key.
+        let gone = ["REJECTED-OLD-SECRET", "IGNORED-OLD-SECRET", "QUARANTINED-OLD-SECRET", "CLOSED-CASE-SECRET", "HEARD-OLD-SECRET ", "Zebediah", "IN-2029-00010-OUTBOX"];
+        let kept = ["REVIEW-OLD-SECRET", "PENDING-OLD-SECRET", "REJECTED-NEW-SECRET", "Araminta"];
+        for marker in gone {
+            assert_eq!(rows_holding(&store, marker).await, 0, "{marker} is still in the database");
+        }
+        for marker in kept {
+            assert!(rows_holding(&store, marker).await > 0, "{marker} should be kept");
+        }
+        store.pool().close().await;
+        if let Some(file) = db.sqlite_file() {
+            let bytes = file_bytes(&file);
+            for marker in gone.iter().chain(&kept) {
+                assert!(!holds(&bytes, marker), "{marker} is in the database file in clear");
+            }
+        }
+        let (code, out) = verify_cli(&db);
+        assert_eq!(code, 0, "{out}");
     }
-    for marker in kept {
-        assert!(rows_holding(&store, marker).await > 0, "{marker} should be kept");
-    }
-    store.pool().close().await;
-    let bytes = file_bytes(&db);
-    for marker in gone.iter().chain(&kept) {
-        assert!(!holds(&bytes, marker), "{marker} is in the database file in clear");
-    }
-    let (code, out) = verify_cli(&db);
-    assert_eq!(code, 0, "{out}");
 }
 
-fn verify_cli(db: &Path) -> (i32, String) {
-    let out = Command::new(BIN).args(["audit", "verify", "--config"]).arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml")).arg("--db").arg(format!("sqlite://{}", db.display())).output().unwrap();
+fn verify_cli(db: &TestDb) -> (i32, String) {
+    let out = db.command(&["audit", "verify"]).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_broken_audit_chain_is_kept_whole_and_the_rest_is_purged() {
-    let (_dir, db) = scratch("broken");
-    let store = Store::open(&format!("sqlite://{}", db.display())).await.unwrap();
-    let expected = populate(&store).await;
-    sqlx::query("DROP TRIGGER audit_log_no_update").execute(store.pool()).await.unwrap();
-    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE id = 2").execute(store.pool()).await.unwrap();
-    let purged = store.purge(&RetentionConfig::default(), now(), "service").await.unwrap();
-    assert_eq!(purged.audit_kept.map(|b| b.row), Some(2));
-    assert_eq!(purged.counts.get(Kind::AuditRecords), 0);
-    assert_eq!(purged.counts.get(Kind::RejectedMessages), expected.get(Kind::RejectedMessages));
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM audit_log WHERE id <= 5").await, 5, "the evidence is kept");
+    let pg = Postgres::start("broken");
+    for pg in [None, pg.as_ref()] {
+        let db = TestDb::new(pg, "retention_broken").await;
+        let store = db.open().await;
+        let expected = populate(&store).await;
+        let on = if db.is_postgres() { " ON audit_log" } else { "" };
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER audit_log_no_update{on}"))).execute(store.pool()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE id = 2").execute(store.pool()).await.unwrap();
+        let purged = store.purge(&RetentionConfig::default(), now(), "service").await.unwrap();
+        assert_eq!(purged.audit_kept.map(|b| b.row), Some(2));
+        assert_eq!(purged.counts.get(Kind::AuditRecords), 0);
+        assert_eq!(purged.counts.get(Kind::RejectedMessages), expected.get(Kind::RejectedMessages));
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM audit_log WHERE id <= 5").await, 5, "the evidence is kept");
+    }
 }

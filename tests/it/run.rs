@@ -516,57 +516,69 @@ async fn run_killed_at_arbitrary_moments_while_draining_a_backlog_loses_nothing_
 
 /// `subject export` writes the person's zip 0600 (never over an existing file), with each kept
 /// message as received, and audits it as "cli" without a name; `subject erase` needs a reason,
-/// blanks the name and date of birth, and keeps the record.
+/// blanks the name and date of birth, and keeps the record. On SQLite, then on PostgreSQL when
+/// it is installed.
 #[tokio::test(flavor = "current_thread")]
 async fn subject_export_and_erase_from_the_command_line() {
     use std::os::unix::fs::PermissionsExt;
-    let scratch = support::Scratch::new("run-subject");
-    let dir = scratch.path();
-    let db = dir.join("t.db");
-    let url = format!("sqlite://{}", db.display());
-    let config = root().join("config/samples.toml");
-    let config = config.to_str().unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/triage")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
-    files.sort();
-    let mut args = vec!["triage", "--config", config, "--db", &url];
-    args.extend(files.iter().map(|f| f.to_str().unwrap()));
-    command(&args, &[]);
-    let found = sqlite(&db, "SELECT p.ref, p.name, m.ref FROM people p JOIN messages m ON m.person_id = p.id JOIN message_sources s ON s.message_row = m.id ORDER BY m.id LIMIT 1").await;
-    let (person, name, message) = (found[0][0].clone(), found[0][1].clone(), found[0][2].clone());
-
-    let out = dir.join("export.zip");
-    let said = command(&["subject", "export", "--config", config, "--db", &url, &person, "--out", out.to_str().unwrap()], &[]);
-    assert!(said.contains(&person) && !said.contains(&name), "{said}");
-    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
-    let again = Command::new(BIN).args(["subject", "export", "--config", config, "--db", &url, &person, "--out", out.to_str().unwrap()]).output().unwrap();
-    assert!(!again.status.success(), "an existing file is never overwritten");
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
-    let mut read = |name: &str| {
-        use std::io::Read;
-        let mut b = Vec::new();
-        zip.by_name(name).unwrap_or_else(|_| panic!("{name} in the export")).read_to_end(&mut b).unwrap();
-        b
+    let ok = |mut c: Command| {
+        let out = c.stdin(Stdio::null()).output().unwrap();
+        assert!(out.status.success(), "{c:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
     };
-    let manifest: Value = serde_json::from_slice(&read("manifest.json")).unwrap();
-    assert_eq!((manifest["person"].as_str(), manifest["exported_by"].as_str()), (Some(person.as_str()), Some("cli")));
-    let original = read(&format!("messages/{message}/original.eml"));
-    let store = marac_intake::store::Store::open(&url).await.unwrap();
-    assert_eq!(Some(original), store.message_source(&message).await.unwrap(), "the message as received");
-    store.pool().close().await;
-    let audit = sqlite(&db, "SELECT actor, object, detail FROM audit_log WHERE action = 'subject.export'").await;
-    assert_eq!(audit.len(), 1);
-    assert_eq!((audit[0][0].as_str(), audit[0][1].as_str()), ("cli", person.as_str()));
-    assert!(!audit[0][2].contains(&name));
+    let pg = support::postgres::Postgres::start("subject");
+    for pg in [None, pg.as_ref()] {
+        let db = support::TestDb::new(pg, "run_subject").await;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/triage")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+        files.sort();
+        let mut triage = db.command(&["triage"]);
+        triage.args(&files);
+        ok(triage);
+        let found = db.rows("SELECT p.ref, p.name, m.ref FROM people p JOIN messages m ON m.person_id = p.id JOIN message_sources s ON s.message_row = m.id ORDER BY m.id LIMIT 1").await;
+        let (person, name, message) = (found[0][0].clone(), found[0][1].clone(), found[0][2].clone());
 
-    let no_reason = Command::new(BIN).args(["subject", "erase", "--config", config, "--db", &url, &person, "--reason", " "]).output().unwrap();
-    assert!(!no_reason.status.success(), "a reason is required");
-    command(&["subject", "erase", "--config", config, "--db", &url, &person, "--reason", "erasure request upheld"], &[]);
-    let after = sqlite(&db, &format!("SELECT name, dob, erased_at FROM people WHERE ref = '{person}'")).await;
-    assert_eq!((after[0][0].as_str(), after[0][1].as_str()), ("", ""), "name and date of birth blanked, the record kept");
-    assert!(!after[0][2].is_empty());
-    let audit = sqlite(&db, "SELECT actor, detail FROM audit_log WHERE action = 'subject.erase'").await;
-    assert_eq!(audit[0][0], "cli");
-    assert!(audit[0][1].contains("erasure request upheld") && !audit[0][1].contains(&name));
+        let out = db.scratch.path().join("export.zip");
+        let export = || {
+            let mut c = db.command(&["subject", "export"]);
+            c.args([person.as_str(), "--out", out.to_str().unwrap()]);
+            c
+        };
+        let said = ok(export());
+        assert!(said.contains(&person) && !said.contains(&name), "{said}");
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(!export().output().unwrap().status.success(), "an existing file is never overwritten");
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+        let mut read = |name: &str| {
+            use std::io::Read;
+            let mut b = Vec::new();
+            zip.by_name(name).unwrap_or_else(|_| panic!("{name} in the export")).read_to_end(&mut b).unwrap();
+            b
+        };
+        let manifest: Value = serde_json::from_slice(&read("manifest.json")).unwrap();
+        assert_eq!((manifest["person"].as_str(), manifest["exported_by"].as_str()), (Some(person.as_str()), Some("cli")));
+        let original = read(&format!("messages/{message}/original.eml"));
+        let store = db.open().await;
+        assert_eq!(Some(original), store.message_source(&message).await.unwrap(), "the message as received");
+        store.pool().close().await;
+        let audit = db.rows("SELECT actor, object, detail FROM audit_log WHERE action = 'subject.export'").await;
+        assert_eq!(audit.len(), 1);
+        assert_eq!((audit[0][0].as_str(), audit[0][1].as_str()), ("cli", person.as_str()));
+        assert!(!audit[0][2].contains(&name));
+
+        let erase = |reason: &str| {
+            let mut c = db.command(&["subject", "erase"]);
+            c.args([person.as_str(), "--reason", reason]);
+            c
+        };
+        assert!(!erase(" ").output().unwrap().status.success(), "a reason is required");
+        ok(erase("erasure request upheld"));
+        let after = db.rows(&format!("SELECT name, dob, erased_at FROM people WHERE ref = '{person}'")).await;
+        assert_eq!((after[0][0].as_str(), after[0][1].as_str()), ("", ""), "name and date of birth blanked, the record kept");
+        assert!(!after[0][2].is_empty());
+        let audit = db.rows("SELECT actor, detail FROM audit_log WHERE action = 'subject.erase'").await;
+        assert_eq!(audit[0][0], "cli");
+        assert!(audit[0][1].contains("erasure request upheld") && !audit[0][1].contains(&name));
+    }
 }
 
 /// Three instances on one PostgreSQL through faults (issue 14, item 5).

@@ -53,10 +53,26 @@ impl TestDb {
         self.url.starts_with("postgres")
     }
 
+    /// The database file, on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.url.strip_prefix("sqlite://").map(std::path::PathBuf::from)
+    }
+
     /// Opens (creating and migrating at first) the database.
     pub async fn open(&self) -> marac_intake::store::Store {
         let clock = marac_intake::clock::Clock::system();
         marac_intake::store::Store::open_with(&self.url, &self.keys, &clock).await.unwrap_or_else(|e| panic!("opening {}: {e:#}", self.url))
+    }
+
+    /// The rows `sql` selects, each value as text (NULL as empty), through the store's own opening.
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use sqlx::Row;
+        let store = self.open().await;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let text = |r: &sqlx::any::AnyRow, i: usize| r.try_get::<Option<String>, _>(i).ok().flatten().or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string())).unwrap_or_default();
+        let out = rows.iter().map(|r| (0..r.len()).map(|i| text(r, i)).collect()).collect();
+        store.pool().close().await;
+        out
     }
 
     /// The command `marac-intake ARGS --config config/samples.toml --db URL` with this database's keys.
