@@ -1,4 +1,5 @@
-//! Forged senders through the real pipeline (`triage_message` into a fresh SQLite store, with
+//! Forged senders through the real pipeline (`triage_message` into a fresh store, SQLite and then
+//! PostgreSQL when it is installed, with
 //! `config/samples.toml`): each forgery of a genuine referral's headers is quarantined, with a
 //! reason a coordinator understands and nothing in the outbox; the genuine message (and
 //! Exchange Online's own form, when configured) is still accepted, and its acknowledgement goes
@@ -9,6 +10,7 @@
 //! 127.0.0.1 that the test starts, publishing a key generated in the test and a DMARC record;
 //! a resolver that never answers ends the check within its bound.
 
+use crate::support::postgres::Postgres;
 use crate::support::Scratch;
 use marac_intake::config::Config;
 use marac_intake::store::{MessageRecord, Store};
@@ -55,9 +57,10 @@ fn results(lines: &str) -> String {
     format!("Authentication-Results: mx.marac.example.test;\r\n\t{lines}\r\n")
 }
 
-async fn open(name: &str) -> (Scratch, Store) {
+/// A fresh store: on SQLite, or on a database of the PostgreSQL cluster `pg`.
+async fn open(pg: Option<&Postgres>, name: &str) -> (Scratch, Store) {
     let scratch = Scratch::new(&format!("sender-trust-{name}"));
-    let store = Store::open(&format!("sqlite://{}/t.db", scratch.0.display())).await.expect("a fresh store");
+    let store = crate::support::store_on(pg, &scratch, &format!("trust_{}", name.replace('-', "_"))).await;
     (scratch, store)
 }
 
@@ -92,108 +95,117 @@ async fn outbox_of(store: &Store, row: i64) -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn forged_senders_are_quarantined_with_no_reply() {
-    let (_scratch, store) = open("forged").await;
-    let c = config();
-    let (head, _) = genuine();
-    let real = real_results(&head);
-    let none = results(&format!("spf=softfail smtp.mailfrom={FROM};\r\n\tdmarc=none (p=NONE) header.from={DOMAIN}"));
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("no Authentication-Results", forgery(1, |h| h.replace(&real, ""))),
-        ("spf=softfail, dmarc=none", forgery(2, |h| h.replace(&real, &none))),
-        ("dmarc=temperror", forgery(3, |h| h.replace(&real, &results(&format!("spf=temperror smtp.mailfrom={FROM};\r\n\tdmarc=temperror header.from={DOMAIN}"))))),
-        ("no DMARC result, spf and dkim pass", forgery(4, |h| h.replace(&real, &results(&format!("spf=pass smtp.mailfrom={FROM};\r\n\tdkim=pass header.d={DOMAIN}"))))),
-        ("a foreign authserv-id only", forgery(5, |h| h.replace("Authentication-Results: mx.marac.example.test;", "Authentication-Results: mx.elsewhere.example.test;"))),
-        // The server's own header says none; the sender wrote a passing one below it.
-        ("a forged trusted-id header below the real one", forgery(6, |h| h.replace(&real, &none).replace("From: ", &format!("{real}From: ")))),
-        ("Exchange Online's form when the server writes RFC 8601", forgery(7, |h| h.replace(&real, &format!("Authentication-Results: spf=pass smtp.mailfrom={DOMAIN}; dkim=pass header.d={DOMAIN};dmarc=pass action=none header.from={DOMAIN};compauth=pass reason=100\r\n")))),
-        // The DMARC pass is for the first From (the attacker's); mail programs show the last.
-        (
-            "two From headers, the pass for the first",
-            forgery(8, |h| {
-                h.replace(&format!("header.from={DOMAIN}"), "header.from=evil.example")
-                    .replace(&format!("From: DC Owen Pryor <{FROM}>"), &format!("From: <x@evil.example>\r\nFrom: DC Owen Pryor <{FROM}>"))
-            }),
-        ),
-        (
-            "two From headers, both on the allowlist",
-            forgery(9, |h| h.replace(&format!("From: DC Owen Pryor <{FROM}>"), &format!("From: DC Owen Pryor <{FROM}>\r\nFrom: <dmo@othershire.pnn.police.example.test>"))),
-        ),
-        ("dmarc=pass for another domain", forgery(10, |h| h.replace(&format!("dmarc=pass (p=QUARANTINE sp=QUARANTINE dis=NONE) header.from={DOMAIN}"), "dmarc=pass (p=REJECT) header.from=evil.example"))),
-        (
-            "a forged From with a Reply-To at another allowlisted organisation",
-            forgery(11, |h| h.replace(&real, &none).replace("To: Kingsmere MARAC", "Reply-To: dmo@othershire.pnn.police.example.test\r\nTo: Kingsmere MARAC")),
-        ),
-        (
-            "two Reply-To headers",
-            forgery(12, |h| h.replace("To: Kingsmere MARAC", &format!("Reply-To: {FROM}\r\nReply-To: dmo@othershire.pnn.police.example.test\r\nTo: Kingsmere MARAC"))),
-        ),
-    ];
-    for (what, raw) in &cases {
-        let got = triage(raw, &c, &store).await;
-        assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{what}: {:?}", got.reasons);
-        assert_eq!((got.reply_kind, got.reply_to.len()), (marac_intake::decide::ReplyKind::None, 0), "{what}");
-        assert!(got.case_ref.is_none(), "{what}: no case");
-        assert!(outbox_of(&store, got.row).await.is_empty(), "{what}: nothing in the outbox");
-        assert!(
-            got.reasons.iter().any(|r| r.starts_with("the sender could not be verified") || r.contains("not on the secure-sender allowlist")),
-            "{what}: a reason a coordinator understands: {:?}",
-            got.reasons
-        );
-        let text = got.reasons.join(" ").to_lowercase();
-        assert!(!text.contains("owen") && !text.contains("pryor") && !text.contains("kp-25"), "{what}: no personal data in the reasons: {text}");
-    }
+    let pg = Postgres::start("trust-forged");
+    for pg in [None, pg.as_ref()] {
+        let (_scratch, store) = open(pg, "forged").await;
+        let c = config();
+        let (head, _) = genuine();
+        let real = real_results(&head);
+        let none = results(&format!("spf=softfail smtp.mailfrom={FROM};\r\n\tdmarc=none (p=NONE) header.from={DOMAIN}"));
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("no Authentication-Results", forgery(1, |h| h.replace(&real, ""))),
+            ("spf=softfail, dmarc=none", forgery(2, |h| h.replace(&real, &none))),
+            ("dmarc=temperror", forgery(3, |h| h.replace(&real, &results(&format!("spf=temperror smtp.mailfrom={FROM};\r\n\tdmarc=temperror header.from={DOMAIN}"))))),
+            ("no DMARC result, spf and dkim pass", forgery(4, |h| h.replace(&real, &results(&format!("spf=pass smtp.mailfrom={FROM};\r\n\tdkim=pass header.d={DOMAIN}"))))),
+            ("a foreign authserv-id only", forgery(5, |h| h.replace("Authentication-Results: mx.marac.example.test;", "Authentication-Results: mx.elsewhere.example.test;"))),
+            // The server's own header says none; the sender wrote a passing one below it.
+            ("a forged trusted-id header below the real one", forgery(6, |h| h.replace(&real, &none).replace("From: ", &format!("{real}From: ")))),
+            ("Exchange Online's form when the server writes RFC 8601", forgery(7, |h| h.replace(&real, &format!("Authentication-Results: spf=pass smtp.mailfrom={DOMAIN}; dkim=pass header.d={DOMAIN};dmarc=pass action=none header.from={DOMAIN};compauth=pass reason=100\r\n")))),
+            // The DMARC pass is for the first From (the attacker's); mail programs show the last.
+            (
+                "two From headers, the pass for the first",
+                forgery(8, |h| {
+                    h.replace(&format!("header.from={DOMAIN}"), "header.from=evil.example")
+                        .replace(&format!("From: DC Owen Pryor <{FROM}>"), &format!("From: <x@evil.example>\r\nFrom: DC Owen Pryor <{FROM}>"))
+                }),
+            ),
+            (
+                "two From headers, both on the allowlist",
+                forgery(9, |h| h.replace(&format!("From: DC Owen Pryor <{FROM}>"), &format!("From: DC Owen Pryor <{FROM}>\r\nFrom: <dmo@othershire.pnn.police.example.test>"))),
+            ),
+            ("dmarc=pass for another domain", forgery(10, |h| h.replace(&format!("dmarc=pass (p=QUARANTINE sp=QUARANTINE dis=NONE) header.from={DOMAIN}"), "dmarc=pass (p=REJECT) header.from=evil.example"))),
+            (
+                "a forged From with a Reply-To at another allowlisted organisation",
+                forgery(11, |h| h.replace(&real, &none).replace("To: Kingsmere MARAC", "Reply-To: dmo@othershire.pnn.police.example.test\r\nTo: Kingsmere MARAC")),
+            ),
+            (
+                "two Reply-To headers",
+                forgery(12, |h| h.replace("To: Kingsmere MARAC", &format!("Reply-To: {FROM}\r\nReply-To: dmo@othershire.pnn.police.example.test\r\nTo: Kingsmere MARAC"))),
+            ),
+        ];
+        for (what, raw) in &cases {
+            let got = triage(raw, &c, &store).await;
+            assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{what}: {:?}", got.reasons);
+            assert_eq!((got.reply_kind, got.reply_to.len()), (marac_intake::decide::ReplyKind::None, 0), "{what}");
+            assert!(got.case_ref.is_none(), "{what}: no case");
+            assert!(outbox_of(&store, got.row).await.is_empty(), "{what}: nothing in the outbox");
+            assert!(
+                got.reasons.iter().any(|r| r.starts_with("the sender could not be verified") || r.contains("not on the secure-sender allowlist")),
+                "{what}: a reason a coordinator understands: {:?}",
+                got.reasons
+            );
+            let text = got.reasons.join(" ").to_lowercase();
+            assert!(!text.contains("owen") && !text.contains("pryor") && !text.contains("kp-25"), "{what}: no personal data in the reasons: {text}");
+        }
 
-    // The genuine message, after all of them: accepted, acknowledged to its From.
-    let got = triage(&forged(0, str::to_owned), &c, &store).await;
-    assert_eq!((got.outcome.as_str(), got.reply_kind.as_str()), ("accepted", "acknowledgement"), "{:?}", got.reasons);
-    assert_eq!(got.reply_to, vec![FROM.to_owned()]);
+        // The genuine message, after all of them: accepted, acknowledged to its From.
+        let got = triage(&forged(0, str::to_owned), &c, &store).await;
+        assert_eq!((got.outcome.as_str(), got.reply_kind.as_str()), ("accepted", "acknowledgement"), "{:?}", got.reasons);
+        assert_eq!(got.reply_to, vec![FROM.to_owned()]);
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn exchange_online_form_is_proof_only_when_configured_and_with_compauth() {
-    let (_scratch, store) = open("exchange").await;
-    let c = config_with(&[("MARAC__SENDERS__RECEIVING_SERVER", "exchange_online")]);
-    let (head, _) = genuine();
-    let real = real_results(&head);
-    let exo = |compauth: &str| format!("Authentication-Results: spf=pass (sender IP is 198.51.100.25)\r\n smtp.mailfrom={DOMAIN}; dkim=pass (signature was verified)\r\n header.d={DOMAIN};dmarc=pass action=none\r\n header.from={DOMAIN}{compauth}\r\n");
-    let without = triage(&forgery(1, |h| h.replace(&real, &exo(""))), &c, &store).await;
-    assert_eq!(without.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", without.reasons);
-    assert!(without.reasons.iter().any(|r| r.contains("compauth")), "{:?}", without.reasons);
-    assert!(outbox_of(&store, without.row).await.is_empty());
-    // The RFC 8601 header of the samples' server is not Exchange Online's.
-    let rfc = triage(&forged(2, str::to_owned), &c, &store).await;
-    assert_eq!(rfc.outcome, marac_intake::decide::Outcome::Quarantined);
-    let with = triage(&forgery(3, |h| h.replace(&real, &exo(";compauth=pass reason=100"))), &c, &store).await;
-    assert_eq!((with.outcome.as_str(), with.reply_to.as_slice()), ("accepted", &[FROM.to_owned()][..]), "{:?}", with.reasons);
+    let pg = Postgres::start("trust-exchange");
+    for pg in [None, pg.as_ref()] {
+        let (_scratch, store) = open(pg, "exchange").await;
+        let c = config_with(&[("MARAC__SENDERS__RECEIVING_SERVER", "exchange_online")]);
+        let (head, _) = genuine();
+        let real = real_results(&head);
+        let exo = |compauth: &str| format!("Authentication-Results: spf=pass (sender IP is 198.51.100.25)\r\n smtp.mailfrom={DOMAIN}; dkim=pass (signature was verified)\r\n header.d={DOMAIN};dmarc=pass action=none\r\n header.from={DOMAIN}{compauth}\r\n");
+        let without = triage(&forgery(1, |h| h.replace(&real, &exo(""))), &c, &store).await;
+        assert_eq!(without.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", without.reasons);
+        assert!(without.reasons.iter().any(|r| r.contains("compauth")), "{:?}", without.reasons);
+        assert!(outbox_of(&store, without.row).await.is_empty());
+        // The RFC 8601 header of the samples' server is not Exchange Online's.
+        let rfc = triage(&forged(2, str::to_owned), &c, &store).await;
+        assert_eq!(rfc.outcome, marac_intake::decide::Outcome::Quarantined);
+        let with = triage(&forgery(3, |h| h.replace(&real, &exo(";compauth=pass reason=100"))), &c, &store).await;
+        assert_eq!((with.outcome.as_str(), with.reply_to.as_slice()), ("accepted", &[FROM.to_owned()][..]), "{:?}", with.reasons);
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_acknowledgement_never_tells_whether_the_victim_was_known() {
-    let (_scratch, store) = open("ack").await;
-    let c = config();
-    // First referral of the victim: a new case.
-    let first = triage(&forged(1, str::to_owned), &c, &store).await;
-    assert_eq!(first.case, "new");
-    let case_ref = first.case_ref.clone().expect("a case reference");
-    // The same referral again from an authenticated sender, with a Reply-To at another
-    // allowlisted organisation: linked to the case; acknowledged to the From.
-    let again = triage(&forgery(2, |h| h.replace("To: Kingsmere MARAC", "Reply-To: dmo@othershire.pnn.police.example.test\r\nTo: Kingsmere MARAC")), &c, &store).await;
-    assert_eq!((again.outcome.as_str(), again.case.as_str()), ("accepted", "linked"), "{:?}", again.reasons);
-    assert_eq!(again.reply_to, vec![FROM.to_owned()], "never the other organisation's Reply-To");
+    let pg = Postgres::start("trust-ack");
+    for pg in [None, pg.as_ref()] {
+        let (_scratch, store) = open(pg, "ack").await;
+        let c = config();
+        // First referral of the victim: a new case.
+        let first = triage(&forged(1, str::to_owned), &c, &store).await;
+        assert_eq!(first.case, "new");
+        let case_ref = first.case_ref.clone().expect("a case reference");
+        // The same referral again from an authenticated sender, with a Reply-To at another
+        // allowlisted organisation: linked to the case; acknowledged to the From.
+        let again = triage(&forgery(2, |h| h.replace("To: Kingsmere MARAC", "Reply-To: dmo@othershire.pnn.police.example.test\r\nTo: Kingsmere MARAC")), &c, &store).await;
+        assert_eq!((again.outcome.as_str(), again.case.as_str()), ("accepted", "linked"), "{:?}", again.reasons);
+        assert_eq!(again.reply_to, vec![FROM.to_owned()], "never the other organisation's Reply-To");
 
-    let one = outbox_of(&store, first.row).await;
-    let two = outbox_of(&store, again.row).await;
-    assert_eq!(one.len(), 1);
-    assert_eq!(two.len(), 1);
-    let ((k1, to1, raw1), (k2, to2, raw2)) = (&one[0], &two[0]);
-    assert_eq!((k1.as_str(), k2.as_str()), ("acknowledgement", "acknowledgement"));
-    assert_eq!((to1.as_str(), to2.as_str()), (FROM, FROM));
-    assert!(!raw1.contains(&case_ref) && !raw2.contains(&case_ref), "no acknowledgement names the case reference {case_ref}");
-    assert!(raw1.contains(&first.reference) && raw2.contains(&again.reference), "each quotes its own reference");
-    assert!(!raw2.contains("othershire"), "nothing goes to, or names, the other organisation");
-    // Apart from the reference and the message's own identifiers, the two read the same.
-    let body = |raw: &str, reference: &str| raw.split_once("\r\n\r\n").map(|(_, b)| b.replace(reference, "REF")).unwrap_or_default();
-    assert_eq!(body(raw1, &first.reference), body(raw2, &again.reference), "the linked acknowledgement reads like the new one");
+        let one = outbox_of(&store, first.row).await;
+        let two = outbox_of(&store, again.row).await;
+        assert_eq!(one.len(), 1);
+        assert_eq!(two.len(), 1);
+        let ((k1, to1, raw1), (k2, to2, raw2)) = (&one[0], &two[0]);
+        assert_eq!((k1.as_str(), k2.as_str()), ("acknowledgement", "acknowledgement"));
+        assert_eq!((to1.as_str(), to2.as_str()), (FROM, FROM));
+        assert!(!raw1.contains(&case_ref) && !raw2.contains(&case_ref), "no acknowledgement names the case reference {case_ref}");
+        assert!(raw1.contains(&first.reference) && raw2.contains(&again.reference), "each quotes its own reference");
+        assert!(!raw2.contains("othershire"), "nothing goes to, or names, the other organisation");
+        // Apart from the reference and the message's own identifiers, the two read the same.
+        let body = |raw: &str, reference: &str| raw.split_once("\r\n\r\n").map(|(_, b)| b.replace(reference, "REF")).unwrap_or_default();
+        assert_eq!(body(raw1, &first.reference), body(raw2, &again.reference), "the linked acknowledgement reads like the new one");
+    }
 }
 
 /// A DNS responder on 127.0.0.1 for the test: TXT records by name, NXDOMAIN for any other name,
@@ -315,79 +327,82 @@ fn with_own_dkim(dns: &Dns) -> Config {
 
 #[tokio::test(flavor = "current_thread")]
 async fn our_own_dkim_check_proves_only_an_aligned_signature_under_the_from_domains_dmarc() {
-    let (_scratch, store) = open("own-dkim").await;
-    const OTHER: &str = "othershire.pnn.police.example.test";
-    let (key, record) = dkim_key();
-    let (other_key, other_record) = dkim_key();
-    let dns = Dns::start(&[
-        (&format!("t1._domainkey.{DOMAIN}"), record),
-        (&format!("_dmarc.{DOMAIN}"), "v=DMARC1; p=reject".into()),
-        (&format!("t1._domainkey.{OTHER}"), other_record),
-        (&format!("_dmarc.{OTHER}"), "v=DMARC1; p=reject".into()),
-    ]);
-    let c = with_own_dkim(&dns);
-    let quarantined = |got: &MessageRecord, says: &str, what: &str| {
-        assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{what}: {:?}", got.reasons);
-        assert_eq!((got.reply_kind, got.reply_to.len()), (marac_intake::decide::ReplyKind::None, 0), "{what}");
-        assert!(got.reasons.iter().any(|r| r.starts_with("the DKIM signature could not be verified: ") && r.contains(says)), "{what}: {:?}", got.reasons);
-    };
+    let pg = Postgres::start("trust-own-dkim");
+    for pg in [None, pg.as_ref()] {
+        let (_scratch, store) = open(pg, "own-dkim").await;
+        const OTHER: &str = "othershire.pnn.police.example.test";
+        let (key, record) = dkim_key();
+        let (other_key, other_record) = dkim_key();
+        let dns = Dns::start(&[
+            (&format!("t1._domainkey.{DOMAIN}"), record),
+            (&format!("_dmarc.{DOMAIN}"), "v=DMARC1; p=reject".into()),
+            (&format!("t1._domainkey.{OTHER}"), other_record),
+            (&format!("_dmarc.{OTHER}"), "v=DMARC1; p=reject".into()),
+        ]);
+        let c = with_own_dkim(&dns);
+        let quarantined = |got: &MessageRecord, says: &str, what: &str| {
+            assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{what}: {:?}", got.reasons);
+            assert_eq!((got.reply_kind, got.reply_to.len()), (marac_intake::decide::ReplyKind::None, 0), "{what}");
+            assert!(got.reasons.iter().any(|r| r.starts_with("the DKIM signature could not be verified: ") && r.contains(says)), "{what}: {:?}", got.reasons);
+        };
 
-    // Signed by the From domain, published key, DMARC p=reject: proven, accepted, acknowledged.
-    let good = signed(&unauthenticated(1), &key, DOMAIN);
-    let got = triage(&good, &c, &store).await;
-    assert_eq!((got.outcome.as_str(), got.reply_kind.as_str()), ("accepted", "acknowledgement"), "{:?}", got.reasons);
-    assert_eq!(got.reply_to, vec![FROM.to_owned()]);
-    assert!(dns.asked() >= 2, "the key and the DMARC record were asked for: {}", dns.asked());
+        // Signed by the From domain, published key, DMARC p=reject: proven, accepted, acknowledged.
+        let good = signed(&unauthenticated(1), &key, DOMAIN);
+        let got = triage(&good, &c, &store).await;
+        assert_eq!((got.outcome.as_str(), got.reply_kind.as_str()), ("accepted", "acknowledgement"), "{:?}", got.reasons);
+        assert_eq!(got.reply_to, vec![FROM.to_owned()]);
+        assert!(dns.asked() >= 2, "the key and the DMARC record were asked for: {}", dns.asked());
 
-    // The body changed after signing (one word of the covering note).
-    let altered = String::from_utf8(signed(&unauthenticated(2), &key, DOMAIN)).unwrap().replacen("Good morning", "Good evening", 1).into_bytes();
-    let got = triage(&altered, &c, &store).await;
-    // mail-auth reports a body hash mismatch as neutral (RFC 6376 §3.7 leaves it open).
-    quarantined(&got, "dkim=neutral (the body was changed after it was signed)", "altered body");
-    assert!(outbox_of(&store, got.row).await.is_empty());
+        // The body changed after signing (one word of the covering note).
+        let altered = String::from_utf8(signed(&unauthenticated(2), &key, DOMAIN)).unwrap().replacen("Good morning", "Good evening", 1).into_bytes();
+        let got = triage(&altered, &c, &store).await;
+        // mail-auth reports a body hash mismatch as neutral (RFC 6376 §3.7 leaves it open).
+        quarantined(&got, "dkim=neutral (the body was changed after it was signed)", "altered body");
+        assert!(outbox_of(&store, got.row).await.is_empty());
 
-    // A signed header changed after signing.
-    let header = String::from_utf8(signed(&unauthenticated(3), &key, DOMAIN)).unwrap().replacen("Subject: OFFICIAL-SENSITIVE", "Subject: OFFICIAL", 1).into_bytes();
-    quarantined(&triage(&header, &c, &store).await, "the signed headers were changed after signing", "altered Subject");
+        // A signed header changed after signing.
+        let header = String::from_utf8(signed(&unauthenticated(3), &key, DOMAIN)).unwrap().replacen("Subject: OFFICIAL-SENSITIVE", "Subject: OFFICIAL", 1).into_bytes();
+        quarantined(&triage(&header, &c, &store).await, "the signed headers were changed after signing", "altered Subject");
 
-    // A good signature, but by another (allowlisted) organisation's domain.
-    let foreign = signed(&unauthenticated(4), &other_key, OTHER);
-    quarantined(&triage(&foreign, &c, &store).await, &format!("the only valid signatures are by another domain than the From address's ({OTHER})"), "another domain");
+        // A good signature, but by another (allowlisted) organisation's domain.
+        let foreign = signed(&unauthenticated(4), &other_key, OTHER);
+        quarantined(&triage(&foreign, &c, &store).await, &format!("the only valid signatures are by another domain than the From address's ({OTHER})"), "another domain");
 
-    // No signature at all.
-    quarantined(&triage(&unauthenticated(5), &c, &store).await, "the message has no DKIM signature", "unsigned");
+        // No signature at all.
+        quarantined(&triage(&unauthenticated(5), &c, &store).await, "the message has no DKIM signature", "unsigned");
 
-    // The From domain signs but publishes no DMARC record.
-    let (k, r) = dkim_key();
-    let bare = Dns::start(&[(&format!("t1._domainkey.{DOMAIN}"), r)]);
-    let got = triage(&signed(&unauthenticated(6), &k, DOMAIN), &with_own_dkim(&bare), &store).await;
-    quarantined(&got, "publishes no DMARC record", "no DMARC record");
+        // The From domain signs but publishes no DMARC record.
+        let (k, r) = dkim_key();
+        let bare = Dns::start(&[(&format!("t1._domainkey.{DOMAIN}"), r)]);
+        let got = triage(&signed(&unauthenticated(6), &k, DOMAIN), &with_own_dkim(&bare), &store).await;
+        quarantined(&got, "publishes no DMARC record", "no DMARC record");
 
-    // The option off (the default): the good message is quarantined as before, and no
-    // question is asked.
-    let before = dns.asked();
-    let off = signed(&unauthenticated(7), &key, DOMAIN);
-    let got = triage(&off, &config(), &store).await;
-    assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", got.reasons);
-    assert!(got.reasons.iter().any(|r| r.contains("recorded no authentication results")), "{:?}", got.reasons);
-    assert_eq!(dns.asked(), before, "no DNS question with the option off");
+        // The option off (the default): the good message is quarantined as before, and no
+        // question is asked.
+        let before = dns.asked();
+        let off = signed(&unauthenticated(7), &key, DOMAIN);
+        let got = triage(&off, &config(), &store).await;
+        assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", got.reasons);
+        assert!(got.reasons.iter().any(|r| r.contains("recorded no authentication results")), "{:?}", got.reasons);
+        assert_eq!(dns.asked(), before, "no DNS question with the option off");
 
-    // The receiving server's own results, when present, decide: its dmarc=none is not
-    // overridden by a good signature, and no question is asked.
-    let (head, _) = genuine();
-    let real = real_results(&head);
-    let none = results(&format!("spf=softfail smtp.mailfrom={FROM};\r\n\tdmarc=none (p=NONE) header.from={DOMAIN}"));
-    let (k, r) = dkim_key();
-    let fresh = Dns::start(&[(&format!("t1._domainkey.{DOMAIN}"), r), (&format!("_dmarc.{DOMAIN}"), "v=DMARC1; p=reject".into())]);
-    let with_none = forgery(8, |h| {
-        let h = h.replace(&real, &none);
-        let (sig, from) = (h.find("DKIM-Signature: ").unwrap(), h.find("From: DC Owen Pryor").unwrap());
-        format!("{}{}", &h[..sig], &h[from..])
-    });
-    let got = triage(&signed(&with_none, &k, DOMAIN), &with_own_dkim(&fresh), &store).await;
-    assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", got.reasons);
-    assert!(got.reasons.iter().any(|r| r.contains("dmarc=none")), "{:?}", got.reasons);
-    assert_eq!(fresh.asked(), 0, "the server's results are not second-guessed");
+        // The receiving server's own results, when present, decide: its dmarc=none is not
+        // overridden by a good signature, and no question is asked.
+        let (head, _) = genuine();
+        let real = real_results(&head);
+        let none = results(&format!("spf=softfail smtp.mailfrom={FROM};\r\n\tdmarc=none (p=NONE) header.from={DOMAIN}"));
+        let (k, r) = dkim_key();
+        let fresh = Dns::start(&[(&format!("t1._domainkey.{DOMAIN}"), r), (&format!("_dmarc.{DOMAIN}"), "v=DMARC1; p=reject".into())]);
+        let with_none = forgery(8, |h| {
+            let h = h.replace(&real, &none);
+            let (sig, from) = (h.find("DKIM-Signature: ").unwrap(), h.find("From: DC Owen Pryor").unwrap());
+            format!("{}{}", &h[..sig], &h[from..])
+        });
+        let got = triage(&signed(&with_none, &k, DOMAIN), &with_own_dkim(&fresh), &store).await;
+        assert_eq!(got.outcome, marac_intake::decide::Outcome::Quarantined, "{:?}", got.reasons);
+        assert!(got.reasons.iter().any(|r| r.contains("dmarc=none")), "{:?}", got.reasons);
+        assert_eq!(fresh.asked(), 0, "the server's results are not second-guessed");
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
