@@ -5,6 +5,7 @@
 //! harness CA, and STARTTLS without `ca_file` is refused.
 
 use crate::support;
+use crate::support::postgres::Postgres;
 
 use chrono::{DateTime, FixedOffset};
 use marac_intake::clock::Clock;
@@ -107,19 +108,25 @@ async fn every_message_is_decided_once_and_filed_by_outcome() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_message_is_decided_once_and_filed_by_outcome_on_postgresql() {
-    let Some(pg) = support::postgres::Postgres::start("mailbox") else { return };
+    let Some(pg) = Postgres::start("mailbox") else { return };
     decided_once_and_filed(Some(&pg)).await
 }
 
-async fn decided_once_and_filed(pg: Option<&support::postgres::Postgres>) {
-    let server = Dovecot::start(&[USER]);
-    let store = match pg {
+/// The service's store for a test: on SQLite beside the server's files, or a fresh database of
+/// the PostgreSQL cluster `pg`.
+async fn store_for(pg: Option<&Postgres>, server: &Dovecot) -> Store {
+    match pg {
         Some(pg) => {
             let keys = marac_intake::crypto::Keys { database: marac_intake::crypto::Key::generate(), data: marac_intake::crypto::Key::generate() };
             Store::open_with(&pg.database("mailbox").await, &keys, &Clock::system()).await.unwrap()
         }
         None => Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap(),
-    };
+    }
+}
+
+async fn decided_once_and_filed(pg: Option<&Postgres>) {
+    let server = Dovecot::start(&[USER]);
+    let store = store_for(pg, &server).await;
     let cfg = config(&server, "implicit", server.imaps_port, true);
     let messages = messages();
     assert!(!messages.is_empty());
@@ -169,23 +176,26 @@ async fn decided_once_and_filed(pg: Option<&support::postgres::Postgres>) {
 /// second decision and no second reply.
 #[tokio::test]
 async fn a_message_committed_but_not_moved_is_filed_without_a_second_decision() {
-    let server = Dovecot::start(&[USER]);
-    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
-    let cfg = config(&server, "starttls", server.imap_port, true);
-    let messages = messages();
-    let (_, raw, arrived) = &messages[0];
-    // The decision is committed as the service would have done before crashing.
-    let record = marac_intake::triage::triage_message(raw, Some("imap:INBOX;uid=1"), Some(*arrived), chrono::Utc::now().fixed_offset(), &cfg, &store).await.unwrap();
-    let outbox = count(&store, "SELECT COUNT(*) FROM outbox").await;
-    server.append(USER, "INBOX", raw, *arrived).await;
+    let pg = Postgres::start("moved");
+    for pg in [None, pg.as_ref()] {
+        let server = Dovecot::start(&[USER]);
+        let store = store_for(pg, &server).await;
+        let cfg = config(&server, "starttls", server.imap_port, true);
+        let messages = messages();
+        let (_, raw, arrived) = &messages[0];
+        // The decision is committed as the service would have done before crashing.
+        let record = marac_intake::triage::triage_message(raw, Some("imap:INBOX;uid=1"), Some(*arrived), chrono::Utc::now().fixed_offset(), &cfg, &store).await.unwrap();
+        let outbox = count(&store, "SELECT COUNT(*) FROM outbox").await;
+        server.append(USER, "INBOX", raw, *arrived).await;
 
-    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("pass after the crash");
-    assert_eq!(summary, PassSummary { decided: 0, refiled: 1 });
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 1);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox").await, outbox);
-    assert!(server.list_folder(USER, "INBOX").await.is_empty());
-    let folder = folder_for(record.outcome, &cfg.file.folders);
-    assert_eq!(server.list_folder(USER, folder).await, vec![raw.clone()], "filed under its first outcome ({})", record.outcome.as_str());
+        let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("pass after the crash");
+        assert_eq!(summary, PassSummary { decided: 0, refiled: 1 });
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 1);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox").await, outbox);
+        assert!(server.list_folder(USER, "INBOX").await.is_empty());
+        let folder = folder_for(record.outcome, &cfg.file.folders);
+        assert_eq!(server.list_folder(USER, folder).await, vec![raw.clone()], "filed under its first outcome ({})", record.outcome.as_str());
+    }
 }
 
 #[tokio::test]
@@ -219,9 +229,9 @@ async fn until_filed(server: &Dovecot, store: &Store, n: i64) {
 /// `watch` files mail pushed by IDLE, then the server goes away under it (`outage`) and comes
 /// back; `watch` reconnects (with backoff), files the mail delivered meanwhile, and returns
 /// promptly when the shutdown token fires.
-async fn watch_survives(outage: impl FnOnce(&Dovecot)) {
+async fn watch_survives(pg: Option<&Postgres>, outage: impl FnOnce(&Dovecot)) {
     let server = Dovecot::start(&[USER]);
-    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
+    let store = store_for(pg, &server).await;
     let cfg = config(&server, "implicit", server.imaps_port, true);
     let messages = messages();
     let shutdown = CancellationToken::new();
@@ -248,13 +258,19 @@ async fn watch_survives(outage: impl FnOnce(&Dovecot)) {
 /// A clean restart: clients see BYE.
 #[tokio::test]
 async fn watch_files_new_mail_survives_a_server_restart_and_stops_on_shutdown() {
-    watch_survives(Dovecot::restart).await;
+    let pg = Postgres::start("restart");
+    for pg in [None, pg.as_ref()] {
+        watch_survives(pg, Dovecot::restart).await;
+    }
 }
 
 /// SIGKILL: the connection ends with no BYE.
 #[tokio::test]
 async fn watch_survives_a_server_killed_during_idle() {
-    watch_survives(Dovecot::kill_and_relaunch).await;
+    let pg = Postgres::start("killed");
+    for pg in [None, pg.as_ref()] {
+        watch_survives(pg, Dovecot::kill_and_relaunch).await;
+    }
 }
 
 /// UIDVALIDITY changes and the messages are renumbered: the old checkpoint is not trusted, the
@@ -262,26 +278,29 @@ async fn watch_survives_a_server_killed_during_idle() {
 /// is decided. Nothing is left in the inbox and nothing is decided twice.
 #[tokio::test]
 async fn a_changed_uidvalidity_rescans_without_deciding_anything_twice() {
-    let server = Dovecot::start(&[USER]);
-    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
-    let cfg = config(&server, "implicit", server.imaps_port, true);
-    let messages = messages();
-    let [a, b, c] = [&messages[0], &messages[1], &messages[2]];
-    server.append(USER, "INBOX", &a.1, a.2).await;
-    assert_eq!(ingest_pass(&cfg, &store, &Clock::system()).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
-    server.append(USER, "INBOX", &b.1, b.2).await;
-    server.append(USER, "INBOX", &c.1, c.2).await;
-    // b is committed as if the service crashed before moving it.
-    marac_intake::triage::triage_message(&b.1, Some("crashed"), Some(b.2), chrono::Utc::now().fixed_offset(), &cfg, &store).await.unwrap();
-    let before = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
-    server.reset_inbox_uidvalidity(USER);
+    let pg = Postgres::start("uidvalidity");
+    for pg in [None, pg.as_ref()] {
+        let server = Dovecot::start(&[USER]);
+        let store = store_for(pg, &server).await;
+        let cfg = config(&server, "implicit", server.imaps_port, true);
+        let messages = messages();
+        let [a, b, c] = [&messages[0], &messages[1], &messages[2]];
+        server.append(USER, "INBOX", &a.1, a.2).await;
+        assert_eq!(ingest_pass(&cfg, &store, &Clock::system()).await.unwrap(), PassSummary { decided: 1, refiled: 0 });
+        server.append(USER, "INBOX", &b.1, b.2).await;
+        server.append(USER, "INBOX", &c.1, c.2).await;
+        // b is committed as if the service crashed before moving it.
+        marac_intake::triage::triage_message(&b.1, Some("crashed"), Some(b.2), chrono::Utc::now().fixed_offset(), &cfg, &store).await.unwrap();
+        let before = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
+        server.reset_inbox_uidvalidity(USER);
 
-    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("pass after the UIDVALIDITY change");
-    assert_eq!(summary, PassSummary { decided: 1, refiled: 1 });
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 3);
-    assert!(server.list_folder(USER, "INBOX").await.is_empty());
-    let after = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
-    assert_ne!(after.0, before.0, "the checkpoint follows the new UIDVALIDITY");
+        let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("pass after the UIDVALIDITY change");
+        assert_eq!(summary, PassSummary { decided: 1, refiled: 1 });
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM decisions").await, 3);
+        assert!(server.list_folder(USER, "INBOX").await.is_empty());
+        let after = store.mailbox_checkpoint("INBOX").await.unwrap().unwrap();
+        assert_ne!(after.0, before.0, "the checkpoint follows the new UIDVALIDITY");
+    }
 }
 
 /// A frozen server (SIGSTOP: the socket accepts, nothing answers) makes the pass fail within the
@@ -344,31 +363,34 @@ async fn xoauth2_logs_in_with_a_good_token_and_fails_cleanly_with_a_bad_one() {
 /// reply and filed for a coordinator, and the message after it is decided as usual.
 #[tokio::test]
 async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_goes_on() {
-    let server = Dovecot::start(&[USER]);
-    let cfg = config(&server, "implicit", server.imaps_port, true);
-    let store = Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap();
-    let good = std::fs::read(manifest().join("fixtures/triage/001_police_seed_victim_l_accept15.eml")).unwrap();
-    let text = String::from_utf8_lossy(&good).into_owned();
-    let from = "owen.pryor@kingsmere.pnn.police.example.test";
-    assert!(text.contains(from), "the fixture's sender");
-    let bad = text.replace(from, "owen..pryor@kingsmere.pnn.police.example.test").replace("Message-ID: <", "Message-ID: <bad.");
-    let arrived = DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap();
-    server.append(USER, "INBOX", bad.as_bytes(), arrived).await;
-    server.append(USER, "INBOX", &good, arrived).await;
-    let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("the pass goes on past the bad message");
-    assert_eq!(summary, PassSummary { decided: 2, refiled: 0 });
-    let history = store.history().await.unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[0].outcome, Outcome::Review);
-    assert_eq!(history[0].reply_kind, ReplyKind::None, "no reply to an address we cannot answer safely");
-    assert!(history[0].reasons[0].contains("could not be processed automatically"), "{:?}", history[0].reasons);
-    assert_eq!(history[0].area, "default", "the mailbox's one area: its coordinators see it");
-    assert_eq!(history[1].outcome, Outcome::Accepted);
-    assert_eq!(server.list_folder(USER, "MARAC/Review").await.len(), 1);
-    assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
-    assert!(server.list_folder(USER, "INBOX").await.is_empty());
-    let outbox = store.outbox().await.unwrap();
-    assert_eq!(outbox.len(), 1, "only the good referral is answered");
+    let pg = Postgres::start("parked");
+    for pg in [None, pg.as_ref()] {
+        let server = Dovecot::start(&[USER]);
+        let cfg = config(&server, "implicit", server.imaps_port, true);
+        let store = store_for(pg, &server).await;
+        let good = std::fs::read(manifest().join("fixtures/triage/001_police_seed_victim_l_accept15.eml")).unwrap();
+        let text = String::from_utf8_lossy(&good).into_owned();
+        let from = "owen.pryor@kingsmere.pnn.police.example.test";
+        assert!(text.contains(from), "the fixture's sender");
+        let bad = text.replace(from, "owen..pryor@kingsmere.pnn.police.example.test").replace("Message-ID: <", "Message-ID: <bad.");
+        let arrived = DateTime::parse_from_rfc3339("2025-01-06T09:12:41+00:00").unwrap();
+        server.append(USER, "INBOX", bad.as_bytes(), arrived).await;
+        server.append(USER, "INBOX", &good, arrived).await;
+        let summary = ingest_pass(&cfg, &store, &Clock::system()).await.expect("the pass goes on past the bad message");
+        assert_eq!(summary, PassSummary { decided: 2, refiled: 0 });
+        let history = store.history().await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].outcome, Outcome::Review);
+        assert_eq!(history[0].reply_kind, ReplyKind::None, "no reply to an address we cannot answer safely");
+        assert!(history[0].reasons[0].contains("could not be processed automatically"), "{:?}", history[0].reasons);
+        assert_eq!(history[0].area, "default", "the mailbox's one area: its coordinators see it");
+        assert_eq!(history[1].outcome, Outcome::Accepted);
+        assert_eq!(server.list_folder(USER, "MARAC/Review").await.len(), 1);
+        assert_eq!(server.list_folder(USER, "MARAC/Accepted").await.len(), 1);
+        assert!(server.list_folder(USER, "INBOX").await.is_empty());
+        let outbox = store.outbox().await.unwrap();
+        assert_eq!(outbox.len(), 1, "only the good referral is answered");
+    }
 }
 
 /// The database's trouble is not the message's: a pass that finds the database locked by
