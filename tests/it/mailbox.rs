@@ -112,21 +112,9 @@ async fn every_message_is_decided_once_and_filed_by_outcome_on_postgresql() {
     decided_once_and_filed(Some(&pg)).await
 }
 
-/// The service's store for a test: on SQLite beside the server's files, or a fresh database of
-/// the PostgreSQL cluster `pg`.
-async fn store_for(pg: Option<&Postgres>, server: &Dovecot) -> Store {
-    match pg {
-        Some(pg) => {
-            let keys = marac_intake::crypto::Keys { database: marac_intake::crypto::Key::generate(), data: marac_intake::crypto::Key::generate() };
-            Store::open_with(&pg.database("mailbox").await, &keys, &Clock::system()).await.unwrap()
-        }
-        None => Store::open(&format!("sqlite://{}", server.dir.join("intake.db").display())).await.unwrap(),
-    }
-}
-
 async fn decided_once_and_filed(pg: Option<&Postgres>) {
     let server = Dovecot::start(&[USER]);
-    let store = store_for(pg, &server).await;
+    let store = support::store_at(pg, &server.dir, "intake").await;
     let cfg = config(&server, "implicit", server.imaps_port, true);
     let messages = messages();
     assert!(!messages.is_empty());
@@ -179,7 +167,7 @@ async fn a_message_committed_but_not_moved_is_filed_without_a_second_decision() 
     let pg = Postgres::start("moved");
     for pg in [None, pg.as_ref()] {
         let server = Dovecot::start(&[USER]);
-        let store = store_for(pg, &server).await;
+        let store = support::store_at(pg, &server.dir, "intake").await;
         let cfg = config(&server, "starttls", server.imap_port, true);
         let messages = messages();
         let (_, raw, arrived) = &messages[0];
@@ -231,7 +219,7 @@ async fn until_filed(server: &Dovecot, store: &Store, n: i64) {
 /// promptly when the shutdown token fires.
 async fn watch_survives(pg: Option<&Postgres>, outage: impl FnOnce(&Dovecot)) {
     let server = Dovecot::start(&[USER]);
-    let store = store_for(pg, &server).await;
+    let store = support::store_at(pg, &server.dir, "intake").await;
     let cfg = config(&server, "implicit", server.imaps_port, true);
     let messages = messages();
     let shutdown = CancellationToken::new();
@@ -281,7 +269,7 @@ async fn a_changed_uidvalidity_rescans_without_deciding_anything_twice() {
     let pg = Postgres::start("uidvalidity");
     for pg in [None, pg.as_ref()] {
         let server = Dovecot::start(&[USER]);
-        let store = store_for(pg, &server).await;
+        let store = support::store_at(pg, &server.dir, "intake").await;
         let cfg = config(&server, "implicit", server.imaps_port, true);
         let messages = messages();
         let [a, b, c] = [&messages[0], &messages[1], &messages[2]];
@@ -367,7 +355,7 @@ async fn a_message_that_cannot_be_decided_is_parked_for_review_and_the_next_one_
     for pg in [None, pg.as_ref()] {
         let server = Dovecot::start(&[USER]);
         let cfg = config(&server, "implicit", server.imaps_port, true);
-        let store = store_for(pg, &server).await;
+        let store = support::store_at(pg, &server.dir, "intake").await;
         let good = std::fs::read(manifest().join("fixtures/triage/001_police_seed_victim_l_accept15.eml")).unwrap();
         let text = String::from_utf8_lossy(&good).into_owned();
         let from = "owen.pryor@kingsmere.pnn.police.example.test";

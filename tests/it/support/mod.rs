@@ -15,11 +15,16 @@ pub use scratch::{free_port, Scratch};
 /// A store for a test: on SQLite in `scratch`, or on a fresh database `name` of the PostgreSQL
 /// cluster `pg`, with keys of its own either way.
 pub async fn store_on(pg: Option<&postgres::Postgres>, scratch: &Scratch, name: &str) -> marac_intake::store::Store {
+    store_at(pg, &scratch.0, name).await
+}
+
+/// As [`store_on`], with the SQLite file `name.db` in `dir`.
+pub async fn store_at(pg: Option<&postgres::Postgres>, dir: &std::path::Path, name: &str) -> marac_intake::store::Store {
     use marac_intake::crypto::{Key, Keys};
     let keys = Keys { database: Key::generate(), data: Key::generate() };
     let url = match pg {
         Some(pg) => pg.database(name).await,
-        None => format!("sqlite://{}/{name}.db", scratch.0.display()),
+        None => format!("sqlite://{}/{name}.db", dir.display()),
     };
     marac_intake::store::Store::open_with(&url, &keys, &marac_intake::clock::Clock::system()).await.unwrap_or_else(|e| panic!("opening {url}: {e:#}"))
 }
@@ -77,7 +82,9 @@ impl TestDb {
 
     /// The command `marac-intake ARGS --config config/samples.toml --db URL` with this database's keys.
     pub fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"));
+        // Cargo names the binary to tests and benches, not to the examples that share this file.
+        let bin = option_env!("CARGO_BIN_EXE_marac-intake").expect("the marac-intake binary (set for tests and benches)");
+        let mut c = std::process::Command::new(bin);
         c.args(args).arg("--config").arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml")).args(["--db", &self.url]);
         c.env("MARAC__STORAGE__DB_KEY_FILE", &self.key_files.0).env("MARAC__STORAGE__DATA_KEY_FILE", &self.key_files.1);
         c
