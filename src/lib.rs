@@ -48,18 +48,6 @@ mod test_support {
     pub mod postgres;
     pub mod scratch;
     pub use scratch::{free_port, Scratch};
-
-    /// A store for a unit test: on SQLite in `scratch`, or on a fresh database `name` of the
-    /// PostgreSQL cluster `pg`, with keys of its own either way.
-    pub async fn store_on(pg: Option<&postgres::Postgres>, scratch: &Scratch, name: &str) -> crate::store::Store {
-        use crate::crypto::{Key, Keys};
-        let keys = Keys { database: Key::generate(), data: Key::generate() };
-        let url = match pg {
-            Some(pg) => pg.database(name).await,
-            None => format!("sqlite://{}/{name}.db", scratch.0.display()),
-        };
-        crate::store::Store::open_with(&url, &keys, &crate::clock::Clock::system()).await.unwrap_or_else(|e| panic!("opening {url}: {e:#}"))
-    }
 }
 pub mod triage;
 pub mod web;

@@ -1373,13 +1373,30 @@ impl Store {
     }
 }
 
+/// The store for a unit test (the store's own and its submodules').
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A store for a unit test: on SQLite in `scratch`, or on a fresh database `name` of the
+    /// PostgreSQL cluster `pg`, with keys of its own either way.
+    pub(crate) async fn store_on(pg: Option<&crate::test_support::postgres::Postgres>, scratch: &crate::test_support::Scratch, name: &str) -> crate::store::Store {
+        use crate::crypto::{Key, Keys};
+        let keys = Keys { database: Key::generate(), data: Key::generate() };
+        let url = match pg {
+            Some(pg) => pg.database(name).await,
+            None => format!("sqlite://{}/{name}.db", scratch.0.display()),
+        };
+        crate::store::Store::open_with(&url, &keys, &crate::clock::Clock::system()).await.unwrap_or_else(|e| panic!("opening {url}: {e:#}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sqlx::sqlite::SqlitePoolOptions;
     use crate::decide::ReplyKind;
     use crate::reply::{OutboxKind, Reply};
-    use crate::test_support::{postgres::Postgres, store_on, Scratch};
+    use crate::test_support::{postgres::Postgres, Scratch};
+    use super::testing::store_on;
 
     /// A scratch SQLite database for the migrations' tests (SQLite's own history of migrations).
     fn scratch(name: &str) -> (Scratch, String) {

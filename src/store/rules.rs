@@ -106,7 +106,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{postgres::Postgres, store_on, Scratch};
+    use crate::test_support::{postgres::Postgres, Scratch};
+    use crate::store::testing::store_on;
 
     fn audit<'a>(at: &'a str) -> Audit<'a> {
         Audit { at, actor: "boss", action: "rules.change", object: None, client: Some("127.0.0.1"), detail: None }
