@@ -205,23 +205,43 @@ impl Store {
             let without = |c: Criterion| {
                 format!("CASE WHEN EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = '{}') THEN 0 ELSE 1 END", c.as_str())
             };
-            let limit = pending_limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
-            // The whole list's length in the same query (a window over every row the filters keep,
-            // counted before the limit): one pass over the area's pending cases, not two.
-            let counted = select.replacen("SELECT ", "SELECT COUNT(*) OVER () AS pending_total, ", 1);
-            let pending = run(format!(
-                "{counted} WHERE {PENDING}{extra} ORDER BY c.meeting_date, {repeat}, \
-                 COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, COALESCE(s.children, 0) DESC, \
-                 {escalation}, m.arrived_at, m.id{limit}",
+            let order = format!(
+                "ORDER BY c.meeting_date, {repeat}, COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, \
+                 COALESCE(s.children, 0) DESC, {escalation}, m.arrived_at, m.id",
                 repeat = without(Criterion::Repeat),
                 escalation = without(Criterion::PotentialEscalation),
-            ))
-            .await?;
-            total = match pending.first() {
-                Some(r) => r.try_get::<i64, _>("pending_total")? as usize,
-                None => 0,
-            };
-            rows.extend(pending);
+            );
+            match pending_limit {
+                // The whole list: one pass, each row read once.
+                None => {
+                    let pending = run(format!("{select} WHERE {PENDING}{extra} {order}")).await?;
+                    total = pending.len();
+                    rows.extend(pending);
+                }
+                // A page: the order is decided over narrow rows (the id and its keys, with the
+                // list's length as a window counted before the limit), then only the page's rows
+                // are read whole. Sorting every pending case's whole row to keep 200 was most of
+                // the page's cost in an area with thousands of them.
+                Some(limit) => {
+                    let ranked = run(format!(
+                        "SELECT m.id, COUNT(*) OVER () AS pending_total FROM messages m LEFT JOIN cases c ON c.id = m.case_id \
+                         LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{extra} {order} LIMIT {limit}"
+                    ))
+                    .await?;
+                    total = match ranked.first() {
+                        Some(r) => r.try_get::<i64, _>("pending_total")? as usize,
+                        None => 0,
+                    };
+                    let ids = ranked.iter().map(|r| r.try_get::<i64, _>("id")).collect::<std::result::Result<Vec<_>, _>>()?;
+                    if !ids.is_empty() {
+                        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                        let mut page = sqlx::query(sqlx::AssertSqlSafe(format!("{select} WHERE m.id IN ({list}) AND {PENDING}"))).fetch_all(&self.pool).await?;
+                        let place: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+                        page.sort_by_key(|r| r.try_get::<i64, _>("id").ok().and_then(|id| place.get(&id).copied()).unwrap_or(usize::MAX));
+                        rows.extend(page);
+                    }
+                }
+            }
         }
         let out = rows
             .iter()

@@ -161,6 +161,14 @@ async fn a_cut_pending_list_knows_its_whole_length() {
         assert_eq!(total, all.len());
         let (cut, total) = store.queue_page(&filter, Some(2)).await.unwrap();
         assert_eq!((cut.len(), total), (2, all.len()), "two shown of the whole list");
+        // A page is the whole list's first items, in the whole list's order.
+        let refs = |items: &[(marac_intake::store::MessageRecord, marac_intake::store::cases::RiskSignals)]| items.iter().map(|(r, _)| r.reference.clone()).collect::<Vec<_>>();
+        for k in 1..=all.len() {
+            assert_eq!(refs(&store.queue_page(&filter, Some(k as i64)).await.unwrap().0), refs(&all[..k]), "the first {k}");
+        }
+        let mut by_arrival = refs(&all);
+        by_arrival.sort();
+        assert_ne!(refs(&all), by_arrival, "the list is ordered by its keys, not by reference");
         let none = marac_intake::store::cases::QueueFilter { status: Some("pending".into()), agency: Some("no such agency".into()), ..Default::default() };
         assert_eq!(store.queue_page(&none, Some(2)).await.unwrap().1, 0);
     }
