@@ -22,9 +22,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::{Client, Session};
 use futures_util::TryStreamExt;
-use rustls::RootCertStore;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,15 +88,10 @@ where
     }
 }
 
-/// The TLS client configuration: the bundled web roots plus `ca_file`, if set.
+/// The TLS client configuration: the system's roots plus `ca_file`, if set.
 pub fn tls_config(cfg: &ImapConfig) -> Result<rustls::ClientConfig> {
     crate::tls::install_crypto_provider();
-    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    if let Some(ca) = &cfg.ca_file {
-        for cert in CertificateDer::pem_file_iter(ca).with_context(|| format!("imap.ca_file {}", ca.display()))? {
-            roots.add(cert.with_context(|| format!("imap.ca_file {}", ca.display()))?).context("imap.ca_file: not a usable CA certificate")?;
-        }
-    }
+    let roots = crate::tls::root_store(cfg.ca_file.as_deref(), "imap")?;
     Ok(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
 }
 

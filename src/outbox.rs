@@ -36,7 +36,7 @@ use crate::clock::{parse, stamp, Clock};
 use chrono::{DateTime, Utc};
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls as LettreTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -380,10 +380,11 @@ fn tls(sm: &SmtpConfig) -> Result<LettreTls> {
         // Config validation allows this only on loopback with allow_plaintext_on_loopback.
         return Ok(LettreTls::None);
     }
-    let mut p = TlsParameters::builder(sm.host.clone());
-    if let Some(ca) = &sm.ca_file {
-        let pem = std::fs::read(ca).with_context(|| format!("reading smtp.ca_file {}", ca.display()))?;
-        p = p.add_root_certificate(Certificate::from_pem(&pem).with_context(|| format!("smtp.ca_file {} is not a PEM certificate", ca.display()))?);
+    // The system's roots and `ca_file`, as IMAP trusts them (not lettre's bundled ones).
+    let anchors = crate::tls::trust_anchors(sm.ca_file.as_deref(), "smtp")?;
+    let mut p = TlsParameters::builder(sm.host.clone()).certificate_store(CertificateStore::None);
+    for der in anchors.system.into_iter().chain(anchors.configured) {
+        p = p.add_root_certificate(Certificate::from_der(der.to_vec()).context("a CA certificate for [smtp]")?);
     }
     let params = p.build_rustls().context("TLS parameters for [smtp]")?;
     Ok(match sm.tls {
