@@ -29,6 +29,7 @@ pub mod config;
 pub mod crypto;
 pub use marac_core::{decide, document, identity, inspect, limits, mime, readers, recognise, reply, route, schedule, sniff, text, trust};
 pub mod dkim;
+pub mod doctor;
 pub mod import;
 pub mod mailbox;
 pub mod notify;

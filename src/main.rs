@@ -46,6 +46,11 @@ enum Command {
     },
     /// Validate the configuration and print what was understood.
     CheckConfig(ConfigArg),
+    /// Check what the service needs, as it uses it: the configuration, the database (opens,
+    /// migrations, takes writes), each mailbox (TLS, login, IDLE, MOVE, the folder and the
+    /// outcome folders) and SMTP (TLS, a login that sends nothing). Prints a checklist with a fix
+    /// for each failure; exits 1 when something failed.
+    Doctor(DbArgs),
     /// Decide .eml files in the order given, as if each arrived at its topmost Received: date;
     /// record them in the database and queue replies (nothing is sent).
     Triage {
@@ -274,6 +279,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { json, files } => return run_inspect(json, &files),
         Command::CheckConfig(c) => check_config(&c, &clock),
+        Command::Doctor(db) => return doctor(&db, &clock),
         Command::Triage { db, json, files } => with_store(&db, &clock.clone(), move |cfg, store| Box::pin(triage(cfg, store, json, files, clock))),
         Command::History { db, json } => with_store(&db, &clock, move |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
         Command::Queue { db, json } => with_store(&db, &clock, move |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
@@ -805,6 +811,19 @@ fn print_queue(records: &[MessageRecord], json: bool) -> Result<()> {
         println!("  {what}");
     }
     Ok(())
+}
+
+fn doctor(db: &DbArgs, clock: &Clock) -> ExitCode {
+    let path = config_path(&db.config);
+    let report = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(marac_intake::doctor::run(&path, std::env::vars(), db.db.as_deref(), clock)),
+        Err(e) => {
+            eprintln!("marac-intake: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.render());
+    if report.failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn check_config(c: &ConfigArg, clock: &Clock) -> Result<()> {

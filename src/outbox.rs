@@ -146,6 +146,16 @@ impl Sender {
         })
     }
 
+    /// Opens a session as a send would (TLS, EHLO, the login) and ends it, sending nothing
+    /// (`doctor`).
+    pub async fn check_login(&self) -> Result<()> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(anyhow!("the session did not answer after the login")),
+            Err(e) => Err(anyhow!("{}", error_text(&e))),
+        }
+    }
+
     /// Sends what is due at `now` (a clock standing at `now`), up to [`BATCH`] rows. Returns
     /// early (the rest stays pending) when the server or the connection fails.
     pub async fn send_pending(&self, cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {

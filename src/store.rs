@@ -399,6 +399,30 @@ impl Store {
         &self.pool
     }
 
+    /// The newest migration applied to this database (`doctor`).
+    pub async fn schema_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetch_one(&self.pool).await?)
+    }
+
+    /// The newest migration this build knows on this database's backend.
+    pub fn latest_migration(&self) -> i64 {
+        let list = match self.backend {
+            Backend::Sqlite => MIGRATIONS,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        list.iter().map(|(v, _)| *v).max().unwrap_or(0)
+    }
+
+    /// Whether the database takes a write: a table made in a transaction that is rolled back
+    /// (`doctor`; nothing is left behind).
+    pub async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("CREATE TABLE doctor_probe (x INTEGER)").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO doctor_probe (x) VALUES (1)").execute(&mut *tx).await?;
+        tx.rollback().await?;
+        Ok(())
+    }
+
     /// Closes every connection and waits until each is closed. Called before the process ends:
     /// a SQLCipher connection still closing on its worker thread while the process exits races
     /// libcrypto's own clean-up at exit (seen as a crash after all work was done).
