@@ -308,21 +308,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs for journald or a terminal: one line per event, no colours, no timestamps under
-/// systemd (journald adds its own). `MARAC_LOG` sets the level of this program's events
-/// (error, warn, info, debug; default info); other crates' events are shown from warn.
+/// The logger of the long-running commands: see `marac_intake::logging`.
 fn init_logging() {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    use tracing_subscriber::prelude::*;
-    let level = std::env::var("MARAC_LOG").ok().and_then(|l| l.parse::<LevelFilter>().ok()).unwrap_or(LevelFilter::INFO);
-    let filter = Targets::new().with_default(LevelFilter::WARN.min(level)).with_target("marac_intake", level);
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
-    let registry = tracing_subscriber::registry().with(filter);
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        registry.with(fmt.without_time()).init();
-    } else {
-        registry.with(fmt).init();
-    }
+    marac_intake::logging::init();
 }
 
 fn run_service(db: &DbArgs, clock: Clock) -> Result<()> {

@@ -32,6 +32,7 @@ mod fidelity;
 mod fixtures_reproducible;
 mod fixtures_truth;
 mod fuzz_regressions;
+mod logging;
 mod golden;
 mod mailbox;
 mod mailservers;
