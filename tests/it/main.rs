@@ -23,6 +23,7 @@ mod audit_append_only;
 mod core_is_pure;
 mod audit_chain;
 mod audit_copy;
+mod backup;
 mod corpus_docs;
 mod corpus_eml;
 mod corpus_pdf;
