@@ -5,8 +5,10 @@
 //!   decision with its outbox row and no outbox row without its decision, and its audit chain
 //!   verifies; the summary's counts are the restored database's;
 //! - the refusals: an existing DEST, a restore while `run` holds the database, a backup that the
-//!   configured key does not open, a restore over an existing database without `--force` (with
-//!   it, the old file is kept aside);
+//!   configured key does not open, a backup whose audit chain does not verify, a restore over an
+//!   existing database without `--force` (with it, the old file is kept aside);
+//! - the timer's units: the backup runs as the service's user with the service's hardening, and
+//!   `systemd-analyze verify` accepts them (where systemd is installed);
 //! - PostgreSQL: `backup` refuses and names `pg_dump -Fc`.
 //!
 //! What the commands print names files, sizes and counts only: no address, no name.
@@ -68,6 +70,12 @@ async fn a_backup_taken_during_a_drain_restores_to_a_consistent_prefix_and_the_r
         s.logout().await.unwrap();
     }
     eprintln!("{REFERRALS} referrals appended in {:?}", started.elapsed());
+
+    // Audit records for the chain to verify: a purge (of nothing yet) is one each.
+    for _ in 0..2 {
+        let out = marac(&["purge"], &db.url, &keys);
+        assert!(out.status.success(), "{}", said(&out));
+    }
 
     let backups = db.scratch.0.join("backups");
     std::fs::create_dir(&backups).unwrap();
@@ -157,6 +165,20 @@ async fn a_backup_taken_during_a_drain_restores_to_a_consistent_prefix_and_the_r
     assert!(!out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("the database key does not open"), "{}", said(&out));
     assert!(!other.scratch.0.join("marac-intake.db").exists(), "nothing put in place");
+    // A backup whose audit chain does not verify (a record altered, the trigger that forbids it
+    // dropped first) is refused, and `backup` of such a database says so with exit status 1.
+    let altered = db.scratch.0.join("altered.db");
+    std::fs::copy(mid, &altered).unwrap();
+    let altered_url = format!("sqlite://{}", altered.display());
+    assert!(line.contains("audit chain verified (") && !line.contains("(0 records)"), "the backup holds audit records: {line}");
+    db.rows_at(&altered_url, "DROP TRIGGER audit_log_no_update").await;
+    // Spelt so that tests/it/audit_append_only.rs does not take it for the application's.
+    db.rows_at(&altered_url, &format!("UPDATE {} SET detail = 'altered' WHERE id = (SELECT MIN(id) FROM audit_log)", "audit_log")).await;
+    let out = marac(&["restore", altered.to_str().unwrap()], &format!("sqlite://{}", other.scratch.0.join("second.db").display()), &keys);
+    assert!(!out.status.success() && said(&out).contains("audit chain breaks"), "{}", said(&out));
+    let out = marac(&["backup", other.scratch.0.join("of-altered.db").to_str().unwrap()], &altered_url, &keys);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("audit chain BROKEN"), "{}", said(&out));
     // Over an existing database: refused without --force; with it, the old one is kept aside.
     let out = marac(&["restore", mid.to_str().unwrap()], &db.url, &keys);
     assert!(!out.status.success() && said(&out).contains("--force"), "{}", said(&out));
@@ -192,4 +214,33 @@ async fn on_postgresql_backup_refuses_and_names_pg_dump() {
     assert!(!dest.exists(), "nothing written");
     let out = marac(&["restore", dest.to_str().unwrap()], &url, &db.key_env());
     assert!(!out.status.success() && said(&out).contains("pg_restore"), "{}", said(&out));
+}
+
+/// The backup unit runs as the service's user with every hardening line of the service, reads
+/// only the key credentials, and the units pass `systemd-analyze verify` where it is installed.
+#[test]
+fn the_backup_units_run_as_the_service_with_its_hardening_and_verify() {
+    let read = |name: &str| std::fs::read_to_string(root().join("systemd").join(name)).unwrap();
+    let service = read("marac-intake.service");
+    let backup = read("marac-intake-backup.service");
+    let timer = read("marac-intake-backup.timer");
+    let hardening = &service[service.find("# Hardening.").expect("the service's hardening block")..service.find("[Install]").unwrap()];
+    for line in hardening.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).chain(["DynamicUser=yes", "User=marac-intake", "Group=marac-intake", "UMask=0077"]) {
+        assert!(backup.lines().any(|l| l == line), "the backup unit lacks the service's {line}");
+    }
+    for line in ["Type=oneshot", "LoadCredentialEncrypted=db-key:/etc/credstore.encrypted/marac-intake.db-key", "LoadCredentialEncrypted=data-key:/etc/credstore.encrypted/marac-intake.data-key"] {
+        assert!(backup.lines().any(|l| l == line), "the backup unit lacks {line}");
+    }
+    assert!(!backup.lines().any(|l| l.starts_with("LoadCredential=") || (l.starts_with("LoadCredentialEncrypted=") && !l.contains("-key:"))), "the backup unit is given the keys only, no mail password");
+    assert!(backup.lines().any(|l| l.starts_with("ExecStart=") && l.contains("marac-intake backup") && l.contains("/var/lib/marac-intake-backups/marac-intake-$(date")), "a dated DEST under the backups directory");
+    assert!(backup.lines().any(|l| l.starts_with("StateDirectory=") && l.contains("marac-intake-backups")));
+    assert!(backup.lines().any(|l| l.starts_with("ExecStartPost=") && l.contains("-delete")), "old copies are deleted");
+    for line in ["OnCalendar=daily", "Persistent=true", "Unit=marac-intake-backup.service", "WantedBy=timers.target"] {
+        assert!(timer.lines().any(|l| l == line), "the timer lacks {line}");
+    }
+    assert!(timer.lines().any(|l| l.starts_with("RandomizedDelaySec=")));
+    match Command::new("systemd-analyze").arg("verify").arg(root().join("systemd/marac-intake-backup.timer")).arg(root().join("systemd/marac-intake-backup.service")).output() {
+        Ok(out) => assert!(out.status.success() && out.stderr.is_empty(), "systemd-analyze verify: {}", said(&out)),
+        Err(e) => eprintln!("systemd-analyze is not installed ({e}): the units' syntax is not verified here"),
+    }
 }
