@@ -90,3 +90,36 @@ pub async fn examine(path: &Path, keys: &Keys) -> Result<Snapshot> {
 async fn count(conn: &mut super::DbConnection, table: &'static str) -> Result<i64> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&mut *conn).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Key;
+
+    /// A copy opens with the database's key only, says what it holds, and one with a migration
+    /// this program does not know (a newer version's) is refused.
+    #[tokio::test]
+    async fn a_copy_opens_with_the_key_alone_and_a_newer_versions_database_is_refused() {
+        let dir = std::env::temp_dir().join(format!("marac-backup-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let keys = Keys { database: Key::generate(), data: Key::generate() };
+        let store = Store::open_with(&format!("sqlite://{}/t.db", dir.display()), &keys, &crate::clock::Clock::system()).await.unwrap();
+        let copy = dir.join("copy.db");
+        store.copy_into(&copy).await.unwrap();
+        assert!(!starts_plaintext(&copy), "the copy is encrypted");
+        let s = examine(&copy, &keys).await.unwrap();
+        assert_eq!((s.messages, s.cases, s.replies, s.migration, s.missing_migrations.len(), s.audit.broken), (0, 0, 0, MIGRATIONS.last().unwrap().0, 0, None));
+        let other = Keys { database: Key::generate(), data: Key::generate() };
+        let wrong = examine(&copy, &other).await.unwrap_err();
+        assert!(wrong.to_string().contains("the database key does not open"), "{wrong}");
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 'later')").execute(store.pool()).await.unwrap();
+        let newer = dir.join("newer.db");
+        store.copy_into(&newer).await.unwrap();
+        let refused = examine(&newer, &keys).await.unwrap_err();
+        assert!(refused.to_string().contains("migration 9999") && refused.to_string().contains("newer version"), "{refused}");
+        assert!(store.copy_into(&newer).await.is_err(), "VACUUM INTO never writes over a database");
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

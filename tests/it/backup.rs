@@ -54,7 +54,7 @@ async fn a_backup_taken_during_a_drain_restores_to_a_consistent_prefix_and_the_r
     let labels: Value = serde_json::from_slice(&std::fs::read(root().join("fixtures/triage/labels.json")).unwrap()).unwrap();
     let answered: Vec<String> = labels.as_array().unwrap().iter().filter(|l| l["expect"]["reply"] != "none").map(|l| l["file"].as_str().unwrap().to_owned()).collect();
     let emails: Vec<_> = labelled(&root().join("fixtures/triage")).into_iter().filter(|(f, _, _)| answered.contains(f)).collect();
-    let (_people, dovecot, postfix) = servers_for(&emails);
+    let (people, dovecot, postfix) = servers_for(&emails);
     let db = TestDb::new(None, "backup-drain").await;
     let keys = db.key_env();
     let mut env = service_env(&dovecot, &postfix);
@@ -194,6 +194,13 @@ async fn a_backup_taken_during_a_drain_restores_to_a_consistent_prefix_and_the_r
     for dir in [&backups, &db.scratch.0] {
         let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|f| f.contains(".partial-") || f.contains(".restoring-")).collect();
         assert!(left.is_empty(), "temporary files left in {}: {left:?}", dir.display());
+    }
+    // The copy is encrypted: no correspondent's address in its bytes.
+    // (As text, searched by the standard library's optimised search: a debug-built byte loop over
+    // the whole file would take seconds per address.)
+    let text = String::from_utf8_lossy(&std::fs::read(mid).unwrap()).into_owned();
+    for person in &people {
+        assert!(!text.contains(person.as_str()), "{person} in clear in the backup");
     }
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(mid).unwrap().permissions()) & 0o777;
     assert_eq!(mode, 0o600, "a backup is its owner's only");
