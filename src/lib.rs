@@ -24,6 +24,7 @@
 //! compiler keeps so. [`limits`] bounds all untrusted input. This crate is the service above it.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod crypto;

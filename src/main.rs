@@ -134,6 +134,26 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A consistent copy of the SQLite database, taken while `run` works: encrypted with the same
+    /// key, written 0600 beside DEST and renamed to it once checked (it opens, its migrations are
+    /// known, its audit chain walks). DEST must not exist. PostgreSQL: use `pg_dump -Fc`.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(value_name = "DEST")]
+        dest: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database, the service stopped: the backup is checked
+    /// with the configured keys first (migrations, audit chain), then renamed over the database.
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(value_name = "SOURCE")]
+        source: PathBuf,
+        /// Replace an existing database (kept aside as NAME.before-restore-TIMESTAMP).
+        #[arg(long)]
+        force: bool,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -298,6 +318,8 @@ fn main() -> ExitCode {
             })
         }),
         Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file, &clock),
+        Command::Backup { db, dest } => return backup(&db, &dest, &clock),
+        Command::Restore { db, source, force } => restore(&db, &source, force, &clock),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -399,6 +421,58 @@ fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std
         done.replies,
         new_db_key_file.display(),
         new_data_key_file.display()
+    );
+    Ok(())
+}
+
+/// `backup`: exit status 0 when the copy was written and its audit chain walks, 1 when the copy
+/// was written but its chain breaks (the copy holds what the database holds: look at it with
+/// `audit verify`), 2 when nothing was written.
+fn backup(db: &DbArgs, dest: &std::path::Path, clock: &Clock) -> ExitCode {
+    let written = (|| {
+        let cfg = load_config(&db.config)?;
+        let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(marac_intake::backup::backup(&url, &cfg.file.storage, dest, clock))
+    })();
+    match written {
+        Ok(w) => {
+            let s = &w.snapshot;
+            let chain = match &s.audit.broken {
+                None => format!("audit chain verified ({} records)", s.audit.records),
+                Some(b) => format!("audit chain BROKEN at record {} ({})", b.row, b.reason.describe()),
+            };
+            println!("backup {}: {} bytes, {} messages, {} cases, {} replies, migration {}, {chain}", w.path.display(), w.bytes, s.messages, s.cases, s.replies, s.migration);
+            if s.audit.broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("marac-intake: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `restore`: SOURCE checked, then in place of the database.
+fn restore(db: &DbArgs, source: &std::path::Path, force: bool, clock: &Clock) -> Result<()> {
+    let cfg = load_config(&db.config)?;
+    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let r = rt.block_on(marac_intake::backup::restore(&url, &cfg.file.storage, source, force, clock))?;
+    let s = &r.snapshot;
+    let aside = match &r.kept_aside {
+        Some(p) => format!("; the database it replaced is kept as {}", p.display()),
+        None => String::new(),
+    };
+    let later = if s.missing_migrations.is_empty() { String::new() } else { format!(" (migrations {:?} run at the next start)", s.missing_migrations) };
+    println!(
+        "restored {} onto {}: {} messages, {} cases, {} replies, migration {}{later}, audit chain verified ({} records){aside}",
+        source.display(),
+        r.database.display(),
+        s.messages,
+        s.cases,
+        s.replies,
+        s.migration,
+        s.audit.records
     );
     Ok(())
 }

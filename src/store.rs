@@ -118,6 +118,7 @@ pub mod error;
 pub mod hidden;
 pub mod audit;
 pub mod audit_copy;
+pub mod backup;
 pub mod encrypt;
 pub mod retention;
 pub mod rules;

@@ -24,6 +24,7 @@ mod core_is_pure;
 mod doctor;
 mod audit_chain;
 mod audit_copy;
+mod backup;
 mod corpus_docs;
 mod corpus_eml;
 mod corpus_pdf;
