@@ -224,7 +224,9 @@ fn history_sql(messages: i64) -> Vec<(&'static str, String)> {
                 INSERT INTO message_criteria (message_row, criterion)
                 SELECT id, CASE WHEN id % 3 = 0 THEN 'professional_judgement' ELSE 'visible_high_risk' END FROM messages WHERE outcome = 'accepted';
                 INSERT INTO message_criteria (message_row, criterion) SELECT id, 'repeat' FROM messages WHERE outcome = 'accepted' AND id % 10 = 0;
-                INSERT INTO message_criteria (message_row, criterion) SELECT id, 'potential_escalation' FROM messages WHERE outcome = 'accepted' AND id % 15 = 0;"
+                INSERT INTO message_criteria (message_row, criterion) SELECT id, 'potential_escalation' FROM messages WHERE outcome = 'accepted' AND id % 15 = 0;
+                UPDATE message_signals SET is_repeat = 1 WHERE message_row IN (SELECT message_row FROM message_criteria WHERE criterion = 'repeat');
+                UPDATE message_signals SET is_escalation = 1 WHERE message_row IN (SELECT message_row FROM message_criteria WHERE criterion = 'potential_escalation');"
             ),
         ),
         (
@@ -402,6 +404,9 @@ async fn queue_page(cfg: &Config, store: &Store, runs: usize) {
     let (status, _, session) = http(&addr, "/login", &cookies[0], Some(&format!("csrf={token}&username=scale&password=scale+bench+password&code={code}"))).await;
     assert_eq!(status, 303, "signed in");
     let cookie = session.into_iter().find(|c| c.starts_with("marac_session=")).expect("session cookie");
+    if let Ok(file) = std::env::var("SCALE_COMPARE_SQL") {
+        compare_sql(store, &file, runs).await;
+    }
     let steps = [None, std::env::var("SCALE_EXTRA_SQL").ok(), std::env::var("SCALE_EXTRA_SQL_UNDO").ok()];
     for (i, step) in steps.iter().enumerate() {
         match step {
@@ -430,6 +435,37 @@ async fn queue_page(cfg: &Config, store: &Store, runs: usize) {
     }
     stop.cancel();
     let _ = task.await;
+}
+
+/// `SCALE_COMPARE_SQL=FILE`: the statements of FILE (separated by lines holding only `;`) timed
+/// in turn, round-robin, `runs` times each on the same history, so that a load on the machine
+/// weighs on each alike; and the work of each, in PostgreSQL's shared buffers read or hit (the
+/// same under any load).
+async fn compare_sql(store: &Store, file: &str, runs: usize) {
+    let text = std::fs::read_to_string(file).expect("SCALE_COMPARE_SQL");
+    let statements: Vec<String> = text
+        .split("\n;\n")
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    println!("  SCALE_COMPARE_SQL {file}: {} statements, {runs} runs each, round-robin", statements.len());
+    let mut times = vec![Vec::with_capacity(runs); statements.len()];
+    for _ in 0..runs {
+        for (i, sql) in statements.iter().enumerate() {
+            let t = Instant::now();
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(store.pool()).await.expect("a statement of SCALE_COMPARE_SQL");
+            times[i].push(t.elapsed());
+        }
+    }
+    for (i, (sql, t)) in statements.iter().zip(times).enumerate() {
+        // The top node's own figures: its first `Buffers:` line (TIMING OFF: no times).
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) {sql}"))).fetch_all(store.pool()).await.expect("EXPLAIN");
+        let blocks = |kind: &str| -> i64 {
+            let line = plan.iter().find(|l| l.trim_start().starts_with("Buffers:")).map(String::as_str).unwrap_or("");
+            line.split_whitespace().find_map(|w| w.strip_prefix(&format!("{kind}="))).and_then(|n| n.trim_end_matches(',').parse().ok()).unwrap_or(0)
+        };
+        print_latency(&format!("statement {} ({} shared buffers: {} hit, {} read)", i + 1, blocks("hit") + blocks("read"), blocks("hit"), blocks("read")), t);
+    }
 }
 
 // ---------------------------------------------------------------- 3. lease takeover

@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/0018_areas.sql")),
     (19, include_str!("../migrations/0019_area_access.sql")),
     (20, include_str!("../migrations/0020_queue_by_area.sql")),
+    (21, include_str!("../migrations/0021_queue_flags.sql")),
 ];
 
 /// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
@@ -67,6 +68,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_schema.sql")),
     (20, include_str!("../migrations/postgres/0020_queue_by_area.sql")),
+    (21, include_str!("../migrations/postgres/0021_queue_flags.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
@@ -1044,7 +1046,7 @@ impl Tx {
         .bind(m.area)
         .fetch_one(&mut *self.tx)
         .await?;
-        cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?).await?;
+        cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?, &m.criteria).await?;
         for criterion in &m.criteria {
             sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES ($1, $2) ON CONFLICT (message_row, criterion) DO NOTHING")
                 .bind(row)

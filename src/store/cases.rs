@@ -55,17 +55,22 @@ impl RiskSignals {
     }
 }
 
-/// Writes the signals of message `row` from its inspection.
-pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, super::Db>, row: i64, inspection: &StoredInspection) -> Result<()> {
+/// Writes the signals of message `row` from its inspection and the criteria it was decided on.
+pub(super) async fn store_risk_signals(tx: &mut sqlx::Transaction<'static, super::Db>, row: i64, inspection: &StoredInspection, criteria: &[Criterion]) -> Result<()> {
     let (high_risk, children, agency) = inspection_signals(inspection);
-    sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_row) DO NOTHING")
-        .bind(row)
-        .bind(serde_json::to_string(&high_risk)?)
-        .bind(high_risk.len() as i64)
-        .bind(children as i64)
-        .bind(agency)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency, is_repeat, is_escalation) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (message_row) DO NOTHING",
+    )
+    .bind(row)
+    .bind(serde_json::to_string(&high_risk)?)
+    .bind(high_risk.len() as i64)
+    .bind(children as i64)
+    .bind(agency)
+    .bind(i64::from(criteria.contains(&Criterion::Repeat)))
+    .bind(i64::from(criteria.contains(&Criterion::PotentialEscalation)))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -76,7 +81,17 @@ pub(super) async fn fill_risk_signals(tx: &mut sqlx::Transaction<'static, super:
         // A row written before migration 6 whose inspection does not read gets no signals (as
         // if nothing were marked), rather than stopping the migration.
         let inspection = StoredInspection::parse(&inspection, id).unwrap_or_default();
-        store_risk_signals(tx, id, &inspection).await?;
+        // The table as migration 6 makes it (migration 21 adds the criteria's flags, from
+        // `message_criteria`).
+        let (high_risk, children, agency) = inspection_signals(&inspection);
+        sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_row) DO NOTHING")
+            .bind(id)
+            .bind(serde_json::to_string(&high_risk)?)
+            .bind(high_risk.len() as i64)
+            .bind(children as i64)
+            .bind(agency)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -205,16 +220,10 @@ impl Store {
         let mut total = 0;
         if wanted("pending") {
             const PENDING: &str = "m.case_kind = 'new' AND c.status = 'pending'";
-            // 0 for a message decided on `c`, 1 otherwise: an ORDER BY key that puts it first.
-            let without = |c: Criterion| {
-                format!("CASE WHEN EXISTS (SELECT 1 FROM message_criteria mc WHERE mc.message_row = m.id AND mc.criterion = '{}') THEN 0 ELSE 1 END", c.as_str())
-            };
-            let order = format!(
-                "ORDER BY c.meeting_date, {repeat}, COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, \
-                 COALESCE(s.children, 0) DESC, {escalation}, m.arrived_at, m.id",
-                repeat = without(Criterion::Repeat),
-                escalation = without(Criterion::PotentialEscalation),
-            );
+            // A repeat first, potential escalation before the rest: the flags written with the
+            // message's signals (migration 21) from the criteria it was decided on.
+            let order = "ORDER BY c.meeting_date, COALESCE(s.is_repeat, 0) DESC, COALESCE(m.dash_yes, -1) DESC, COALESCE(s.high_risk_count, 0) DESC, \
+                         COALESCE(s.children, 0) DESC, COALESCE(s.is_escalation, 0) DESC, m.arrived_at, m.id";
             match pending_limit {
                 // The whole list: one pass, each row read once.
                 None => {

@@ -48,15 +48,18 @@ async fn pending(store: &Store, criterion: Option<&str>) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn migration_17_backfills_the_criteria_of_an_existing_database_and_the_queue_orders_by_them() {
+async fn migrations_17_and_21_backfill_the_criteria_of_an_existing_database_and_the_queue_orders_by_them() {
     let scratch = Scratch::new("records-m17");
     let url = format!("sqlite://{}/t.db", scratch.path().display());
     {
         // A database as a version before migration 17 left it: the criteria only in the JSON
-        // list of each message, no `message_criteria` table.
+        // list of each message, no `message_criteria` table, and no flags of the criteria
+        // beside the signals (migration 21).
         let store = Store::open(&url).await.unwrap();
         sqlx::query("DROP TABLE message_criteria").execute(store.pool()).await.unwrap();
-        sqlx::query("DELETE FROM schema_migrations WHERE version = 17").execute(store.pool()).await.unwrap();
+        sqlx::query("ALTER TABLE message_signals DROP COLUMN is_repeat").execute(store.pool()).await.unwrap();
+        sqlx::query("ALTER TABLE message_signals DROP COLUMN is_escalation").execute(store.pool()).await.unwrap();
+        sqlx::query("DELETE FROM schema_migrations WHERE version IN (17, 21)").execute(store.pool()).await.unwrap();
         sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, 'then')").execute(store.pool()).await.unwrap();
         // Same meeting. Repeat first whatever its score; then the DASH score; among equal
         // scores, potential escalation first, though it arrived after the others.
@@ -65,6 +68,11 @@ async fn migration_17_backfills_the_criteria_of_an_existing_database_and_the_que
         accepted(&store, "IN-2", r#"["repeat"]"#, 5, "2026-01-04T09:00:00+00:00").await;
         accepted(&store, "IN-3", r#"["professional_judgement"]"#, 14, "2026-01-02T09:00:00+00:00").await;
         accepted(&store, "IN-4", r#"["visible_high_risk"]"#, 20, "2026-01-05T09:00:00+00:00").await;
+        // Their signals as migration 6 wrote them (nothing marked).
+        sqlx::query("INSERT INTO message_signals (message_row, high_risk, high_risk_count, children, agency) SELECT id, '[]', 0, 0, NULL FROM messages")
+            .execute(store.pool())
+            .await
+            .unwrap();
         store.close().await;
     }
     let store = Store::open(&url).await.unwrap();
