@@ -31,6 +31,7 @@ pub use marac_core::{decide, document, identity, inspect, limits, mime, readers,
 pub mod dkim;
 pub mod import;
 pub mod mailbox;
+pub mod monitor;
 pub mod notify;
 pub mod outbox;
 pub mod rules;
