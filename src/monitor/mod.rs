@@ -131,14 +131,17 @@ fn mailboxes() -> std::sync::MutexGuard<'static, BTreeMap<String, MailboxHealth>
 }
 
 /// The mailboxes of the configuration in force (at each start of the mailbox task): the ones no
-/// longer configured are forgotten, the others start unconnected.
+/// longer configured are forgotten, a new one starts unconnected, and one watched before keeps
+/// when it was last logged in (a reload's reconnection is within [`RECONNECT_GRACE`]).
 pub fn mailboxes_expected(labels: &[String]) {
     let mut m = mailboxes();
     m.retain(|k, _| labels.contains(k));
     for l in labels {
-        m.insert(l.clone(), MailboxHealth::default());
-        gauge!(IMAP_CONNECTED, "mailbox" => l.clone()).set(0.0);
-        gauge!(MAILBOX_WATCHED, "mailbox" => l.clone()).set(0.0);
+        if !m.contains_key(l) {
+            m.insert(l.clone(), MailboxHealth::default());
+            gauge!(IMAP_CONNECTED, "mailbox" => l.clone()).set(0.0);
+            gauge!(MAILBOX_WATCHED, "mailbox" => l.clone()).set(0.0);
+        }
     }
 }
 

@@ -34,6 +34,7 @@ mod fuzz_regressions;
 mod golden;
 mod mailbox;
 mod mailservers;
+mod metrics_rules;
 mod no_import_circles;
 mod outbox;
 mod postgres;
