@@ -230,13 +230,16 @@ pub const RECONNECT_GRACE: Duration = Duration::from_secs(120);
 /// mailboxes another instance watches (their lease is elsewhere) do not count. The reason names
 /// the mailbox otherwise.
 pub fn mailboxes_ready() -> Result<(), String> {
-    let m = mailboxes();
+    ready(&mailboxes(), Instant::now())
+}
+
+fn ready(m: &BTreeMap<String, MailboxHealth>, now: Instant) -> Result<(), String> {
     for (label, h) in m.iter() {
         if !h.watching || h.connected {
             continue;
         }
         match h.connected_at {
-            Some(at) if at.elapsed() < RECONNECT_GRACE => continue,
+            Some(at) if now.saturating_duration_since(at) < RECONNECT_GRACE => continue,
             Some(_) => return Err(format!("mailbox {label} not connected for over {} s", RECONNECT_GRACE.as_secs())),
             None => return Err(format!("mailbox {label} not connected yet")),
         }
@@ -251,13 +254,17 @@ pub fn status_line(gauges: Option<&Gauges>) -> String {
         let m = mailboxes();
         (m.values().filter(|h| h.watching).count(), m.values().filter(|h| h.watching && h.connected).count())
     };
+    status(watched, connected, DECIDED_SINCE_START.load(Ordering::Relaxed), gauges)
+}
+
+fn status(watched: usize, connected: usize, decided: u64, gauges: Option<&Gauges>) -> String {
     let plural = |n: usize| if n == 1 { "" } else { "es" };
     let mut line = if connected == watched {
         format!("watching {watched} mailbox{}", plural(watched))
     } else {
         format!("watching {watched} mailbox{}, {} not connected", plural(watched), watched - connected)
     };
-    line.push_str(&format!("; {} decided", DECIDED_SINCE_START.load(Ordering::Relaxed)));
+    line.push_str(&format!("; {decided} decided"));
     match gauges {
         Some(g) => line.push_str(&format!(", {} waiting to send", crate::store::gauges::UNSENT.iter().map(|s| g.outbox_rows(s)).sum::<i64>())),
         None => line.push_str(", database not answering"),
@@ -343,6 +350,26 @@ mod tests {
         let now = crate::clock::parse("2026-12-06T10:00:30.500Z").unwrap();
         assert_eq!(age(Some("2026-12-06T10:00:00.000Z"), now), 30.5);
         assert_eq!(age(None, now), 0.0);
+    }
+
+    #[test]
+    fn the_status_line_says_mailboxes_decisions_replies_waiting_and_review() {
+        let g = Gauges { outbox: vec![("pending".into(), 2), ("sending".into(), 1), ("sent".into(), 40)], review: 3, ..Gauges::default() };
+        assert_eq!(status(2, 2, 14, Some(&Gauges::default())), "watching 2 mailboxes; 14 decided, 0 waiting to send");
+        assert_eq!(status(1, 1, 14, Some(&g)), "watching 1 mailbox; 14 decided, 3 waiting to send, 3 in review");
+        assert_eq!(status(2, 1, 0, None), "watching 2 mailboxes, 1 not connected; 0 decided, database not answering");
+    }
+
+    #[test]
+    fn ready_when_every_mailbox_watched_here_is_logged_in_or_was_a_moment_ago() {
+        let now = Instant::now() + Duration::from_secs(1000);
+        let h = |watching, connected, ago: Option<u64>| MailboxHealth { watching, connected, connected_at: ago.map(|s| now - Duration::from_secs(s)) };
+        let of = |list: Vec<(&str, MailboxHealth)>| list.into_iter().map(|(l, h)| (l.to_owned(), h)).collect::<BTreeMap<_, _>>();
+        assert_eq!(ready(&of(vec![]), now), Ok(()));
+        assert_eq!(ready(&of(vec![("east", h(true, true, Some(500))), ("north+south", h(false, false, None))]), now), Ok(()), "another instance's lease is not ours to watch");
+        assert_eq!(ready(&of(vec![("east", h(true, false, Some(30)))]), now), Ok(()), "reconnecting within the grace");
+        assert_eq!(ready(&of(vec![("east", h(true, false, Some(500)))]), now), Err("mailbox east not connected for over 120 s".into()));
+        assert_eq!(ready(&of(vec![("east", h(true, false, None))]), now), Err("mailbox east not connected yet".into()));
     }
 
     #[test]
