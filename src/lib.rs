@@ -34,6 +34,7 @@ pub mod doctor;
 pub mod import;
 pub mod logging;
 pub mod mailbox;
+pub mod monitor;
 pub mod notify;
 pub mod outbox;
 pub mod rules;

@@ -131,6 +131,7 @@ pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
         }
         Auth::Xoauth2 => {
             let token = oauth_token(cfg, d).await?;
+            crate::monitor::token_read("imap", &token);
             tokio::time::timeout(d, client.authenticate("XOAUTH2", XOAuth2 { user: cfg.username.clone(), token, sent: false })).await
         }
     };
@@ -254,6 +255,14 @@ fn several_mailboxes(cfg: &Config) -> bool {
 /// The mailbox `cfg` watches, as [`crate::config::Area::mailbox`] names it.
 fn mailbox_key(cfg: &Config) -> String {
     crate::config::areas::mailbox_key(cfg.file.imap.as_ref())
+}
+
+/// The mailbox `cfg` watches as operators' metrics name it: the ids of the areas whose referrals
+/// arrive in it, joined by `+` (`default` for a file without areas). No address or folder name.
+pub fn mailbox_label(cfg: &Config) -> String {
+    let key = mailbox_key(cfg);
+    let ids: Vec<&str> = cfg.areas.iter().filter(|a| a.mailbox() == key).map(|a| a.id.as_str()).collect();
+    if ids.is_empty() { crate::config::DEFAULT_AREA.to_owned() } else { ids.join("+") }
 }
 
 /// Where a mailbox's checkpoint is kept: under its folder's name while the deployment has one
@@ -440,10 +449,12 @@ async fn decide_batch<'f>(
                 (outcome, area)
             }
             None => {
+                let started = std::time::Instant::now();
                 let now = clock.now().fixed_offset();
                 let source = format!("imap:{};uidvalidity={};uid={uid}", folder.name, folder.validity);
                 let decide = async {
                     let inspection = inspection.await.map_err(|e| TriageError::Message(format!("reading the message: {e}")))?;
+                    crate::monitor::reader_problems(&inspection.problems);
                     crate::triage::decide_and_commit(inspection, &m.raw, Some(&source), m.arrived, now, cfg, Some(&mailbox), store).await
                 };
                 let record = match keeping_alive(session, folder.d, decide).await {
@@ -460,7 +471,7 @@ async fn decide_batch<'f>(
                 if let Some(wake) = wake {
                     wake.notify_one();
                 }
-                tracing::info!(uid, reference = %record.reference, outcome = record.outcome.as_str(), area = %record.area, "message decided");
+                crate::monitor::decided(uid, &record, started.elapsed());
                 (record.outcome, record.area)
             }
         };
@@ -577,6 +588,7 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
 /// reconnection mends ends them all.
 pub async fn watch(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let configs = watched(cfg)?;
+    crate::monitor::mailboxes_expected(&configs.iter().map(mailbox_label).collect::<Vec<_>>());
     futures_util::future::try_join_all(configs.iter().map(|w| watch_one(w, store, clock, wake, shutdown.clone()))).await?;
     Ok(())
 }
@@ -617,6 +629,10 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
         };
         waiting_said = false;
         tracing::info!(mailbox = %name, "this instance watches the mailbox");
+        let label = mailbox_label(cfg);
+        crate::monitor::mailbox_watching(&label, true);
+        // Given up however this watch ends (a stop, an error, the lease lost).
+        let _watching = Watching(&label);
         let watching = shutdown.child_token();
         let keeper = async {
             loop {
@@ -658,12 +674,34 @@ async fn watch_leased(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify,
     Ok(())
 }
 
+/// Marks a mailbox as no longer watched by this instance when dropped.
+struct Watching<'a>(&'a str);
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        crate::monitor::mailbox_watching(self.0, false);
+    }
+}
+
+/// Marks a mailbox's session as ended when dropped (a logout, an error, a stop).
+struct Connected<'a>(&'a str);
+
+impl Drop for Connected<'_> {
+    fn drop(&mut self) {
+        crate::monitor::imap_connected(self.0, false);
+    }
+}
+
 async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Clock, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), MailboxError> {
     let d = limit(imap);
+    let label = mailbox_label(cfg);
     let mut session = connect(imap).await?;
+    crate::monitor::imap_connected(&label, true);
+    let _connected = Connected(&label);
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
     loop {
         let summary = pass_waking(&mut session, cfg, store, clock, Some(wake), shutdown).await?;
+        crate::monitor::pass_done(&label, clock.now());
         *failures = 0;
         // New-mail notices that came during the pass were taken in by its commands; rather than
         // rely on the server announcing that mail again at IDLE, pass again until a pass finds

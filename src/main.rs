@@ -375,6 +375,7 @@ fn serve(db: &DbArgs, listen: Option<String>, clock: Clock) -> Result<()> {
         let opts = marac_intake::web::WebOptions::from_config(&cfg, listen.as_deref())?
             .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
         let stop = tokio_util::sync::CancellationToken::new();
+        let metrics = marac_intake::monitor::server::start_configured(&cfg, &store, &clock, marac_intake::monitor::server::Role::Serve, stop.clone()).await;
         let (url, task) = marac_intake::web::start(cfg, store.clone(), &opts, clock, stop.clone()).await?;
         tracing::info!(url = %url, "The web queue is listening.");
         println!("marac-intake: serving on {url}");
@@ -389,6 +390,9 @@ fn serve(db: &DbArgs, listen: Option<String>, clock: Clock) -> Result<()> {
         tracing::info!("Stopping the web queue.");
         stop.cancel();
         task.await??;
+        if let Some(m) = metrics {
+            let _ = tokio::time::timeout(marac_intake::web::server::DRAIN, m).await;
+        }
         store.close().await;
         Ok(())
     })

@@ -40,6 +40,17 @@ impl Notifier {
         self.send("STOPPING=1")
     }
 
+    /// A one-line status for `systemctl status` (`STATUS=`); a line break would end the field,
+    /// so the first line only.
+    pub fn status(&self, line: &str) -> std::io::Result<()> {
+        self.send(&format!("STATUS={}", line.lines().next().unwrap_or_default()))
+    }
+
+    /// Whether notifications go anywhere (under systemd).
+    pub fn is_active(&self) -> bool {
+        self.socket.is_some()
+    }
+
     /// Half the watchdog timeout (systemd's advice), when the unit sets `WatchdogSec=`.
     pub fn watchdog_interval(&self) -> Option<Duration> {
         self.watchdog.map(|w| w / 2)
@@ -73,11 +84,14 @@ mod tests {
         let n = Notifier { socket: Some(path.display().to_string()), watchdog: Some(Duration::from_secs(60)) };
         n.ready().unwrap();
         n.watchdog().unwrap();
+        n.status("watching 1 mailbox; 3 decided\nsecond line").unwrap();
         let mut buf = [0u8; 64];
         let len = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..len], b"READY=1");
         let len = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..len], b"WATCHDOG=1");
+        let len = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..len], b"STATUS=watching 1 mailbox; 3 decided");
         assert_eq!(n.watchdog_interval(), Some(Duration::from_secs(30)));
         let none = Notifier { socket: None, watchdog: None };
         none.ready().unwrap();

@@ -47,7 +47,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Rows handled by one [`Sender::send_pending`] call at most (the caller loops).
 pub const BATCH: usize = 200;
-/// First retry delay; doubled per attempt up to [`MAX_BACKOFF`].
+/// First retry delay; doubled per attempt up to [`MAX_BACKOFF`] (the defaults of
+/// `smtp.retry_first_secs` and `smtp.retry_max_secs`).
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(60);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60 * 60);
 /// A reply still not accepted this long after it was queued is marked failed.
@@ -65,11 +66,12 @@ pub struct Report {
     pub waiting: usize,
 }
 
-/// The wait before the next attempt after `attempts` failed ones (1 → 1 min, 2 → 2 min, … capped
-/// at 1 h), stretched by up to 45 % by the row id so that rows deferred together spread out.
-pub fn backoff(attempts: i64, id: i64) -> Duration {
+/// The wait before the next attempt after `attempts` failed ones (by default 1 → 1 min,
+/// 2 → 2 min, … capped at 1 h: `first` doubled per attempt up to `max`), stretched by up to 45 %
+/// by the row id so that rows deferred together spread out.
+pub fn backoff(attempts: i64, id: i64, first: Duration, max: Duration) -> Duration {
     let exp = attempts.clamp(1, 20) as u32 - 1;
-    let base = FIRST_BACKOFF.saturating_mul(2u32.saturating_pow(exp)).min(MAX_BACKOFF);
+    let base = first.saturating_mul(2u32.saturating_pow(exp)).min(max);
     base + base.mul_f64(id.rem_euclid(10) as f64 / 20.0)
 }
 
@@ -114,6 +116,8 @@ pub struct Sender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Address,
     per_hour: u32,
+    /// The first retry's wait and the longest ([`backoff`]).
+    retry: (Duration, Duration),
     /// Longest one message may take end to end; the claim lease is a little longer.
     deadline: Duration,
 }
@@ -135,13 +139,18 @@ impl Sender {
                 let pw = crate::config::read_secret(path).with_context(|| format!("reading smtp.password_file {}", path.display()))?;
                 (pw, vec![Mechanism::Plain, Mechanism::Login])
             }
-            Auth::Xoauth2 => (token(sm)?, vec![Mechanism::Xoauth2]),
+            Auth::Xoauth2 => {
+                let token = token(sm)?;
+                crate::monitor::token_read("smtp", &token);
+                (token, vec![Mechanism::Xoauth2])
+            }
         };
         b = b.credentials(Credentials::new(sm.username.clone(), secret)).authentication(mechanisms);
         Ok(Sender {
             transport: b.build(),
             from,
             per_hour: sm.max_replies_per_recipient_per_hour,
+            retry: (Duration::from_secs(sm.retry_first_secs), Duration::from_secs(sm.retry_max_secs)),
             deadline: Duration::from_secs(sm.command_timeout_secs.saturating_mul(4).max(10)),
         })
     }
@@ -264,7 +273,7 @@ impl Sender {
             Verdict::Sent => AttemptEnd::Sent,
             Verdict::Fail => AttemptEnd::Failed,
             Verdict::Retry | Verdict::RetryAll => {
-                let next = now + chrono::Duration::from_std(backoff(attempts, row.id)).unwrap_or(chrono::Duration::hours(1));
+                let next = now + chrono::Duration::from_std(backoff(attempts, row.id, self.retry.0, self.retry.1)).unwrap_or(chrono::Duration::hours(1));
                 AttemptEnd::Deferred { next_attempt_at: stamp(next) }
             }
         };
@@ -360,6 +369,7 @@ pub async fn serve(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
 
 /// The one log line per outcome: the outbox id, the reply kind and the status, nothing else.
 fn event(row: &ClaimedReply, status: &'static str) {
+    crate::monitor::outbox_attempt(status);
     match status {
         "sent" => tracing::info!(outbox_id = row.id, kind = row.kind.as_str(), status, attempt = row.attempts + 1, "Reply handed to the submission server."),
         "deferred" => tracing::warn!(outbox_id = row.id, kind = row.kind.as_str(), status, attempt = row.attempts + 1, "Reply not accepted yet; it will be retried."),
@@ -428,13 +438,13 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1, 10), Duration::from_secs(60));
-        assert_eq!(backoff(2, 10), Duration::from_secs(120));
-        assert_eq!(backoff(3, 10), Duration::from_secs(240));
-        assert_eq!(backoff(7, 10), MAX_BACKOFF);
-        assert_eq!(backoff(1000, 10), MAX_BACKOFF);
-        assert!(backoff(1000, 9) <= MAX_BACKOFF.mul_f64(1.45));
-        assert!(backoff(1, 3) > backoff(1, 2), "rows deferred together spread out");
+        assert_eq!(backoff(1, 10, FIRST_BACKOFF, MAX_BACKOFF), Duration::from_secs(60));
+        assert_eq!(backoff(2, 10, FIRST_BACKOFF, MAX_BACKOFF), Duration::from_secs(120));
+        assert_eq!(backoff(3, 10, FIRST_BACKOFF, MAX_BACKOFF), Duration::from_secs(240));
+        assert_eq!(backoff(7, 10, FIRST_BACKOFF, MAX_BACKOFF), MAX_BACKOFF);
+        assert_eq!(backoff(1000, 10, FIRST_BACKOFF, MAX_BACKOFF), MAX_BACKOFF);
+        assert!(backoff(1000, 9, FIRST_BACKOFF, MAX_BACKOFF) <= MAX_BACKOFF.mul_f64(1.45));
+        assert!(backoff(1, 3, FIRST_BACKOFF, MAX_BACKOFF) > backoff(1, 2, FIRST_BACKOFF, MAX_BACKOFF), "rows deferred together spread out");
     }
 
     #[test]
@@ -464,6 +474,8 @@ mod tests {
             max_replies_per_recipient_per_hour: 20,
             coordinators_notice_to: None,
             command_timeout_secs: 30,
+            retry_first_secs: 60,
+            retry_max_secs: 3600,
         }
     }
 

@@ -15,7 +15,12 @@
 //!
 //! systemd: `READY=1` once the database is open, `RELOADING=1`/`READY=1` around a reload,
 //! `STOPPING=1` on shutdown, and `WATCHDOG=1` at half the watchdog interval from this loop,
-//! which never waits on the mail servers (the two tasks run on the runtime's worker threads).
+//! which never waits on the mail servers (the two tasks run on the runtime's worker threads);
+//! `STATUS=` (mailboxes watched, messages decided, replies waiting) every [`STATUS_EVERY`]
+//! from a task of its own.
+//!
+//! Operators: `/metrics`, `/healthz` and `/readyz` on `[metrics] listen`
+//! ([`crate::monitor::server`]) for the life of the process.
 
 use crate::clock::Clock;
 use crate::config::{self, Config};
@@ -217,6 +222,9 @@ pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedRe
     rules_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let notifier = Notifier::from_env();
     let mut watchdog = notifier.watchdog_interval().map(tokio::time::interval);
+    // The operators' endpoints and systemd's status line live as long as the process (a
+    // changed `[metrics]` takes a restart).
+    let mut monitoring = Monitoring::start(&cfg, &store, &clock, &notifier).await;
     let mut current = cfg;
     let mut tasks = Tasks::start(current.clone(), &store, &clock);
     // The web queue, when `[web] listen` is set: stopped with the two tasks, and started again
@@ -251,6 +259,7 @@ pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedRe
                 if let Some(fatal) = tasks.stop(SHUTDOWN_DEADLINE).await {
                     web.stop.cancel();
                     web.stopped().await;
+                    monitoring.stop().await;
                     store.close().await;
                     return Err(anyhow!("the mailbox cannot go on: {fatal}"));
                 }
@@ -266,6 +275,7 @@ pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedRe
                 web.stop.cancel();
                 tasks.stop(SHUTDOWN_DEADLINE).await;
                 web.stopped().await;
+                monitoring.stop().await;
                 store.close().await;
                 tracing::info!("Stopped.");
                 return Ok(());
@@ -294,6 +304,50 @@ pub async fn run(opts: &RunOptions, clock: Clock, mut control: mpsc::UnboundedRe
                 }
                 notified(notifier.ready());
             }
+        }
+    }
+}
+
+/// The operators' listener and the status line's task.
+struct Monitoring {
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Monitoring {
+    async fn start(cfg: &Config, store: &Store, clock: &Clock, notifier: &Notifier) -> Monitoring {
+        let stop = CancellationToken::new();
+        let mut tasks: Vec<JoinHandle<()>> = crate::monitor::server::start_configured(cfg, store, clock, crate::monitor::server::Role::Run, stop.clone()).await.into_iter().collect();
+        if notifier.is_active() {
+            tasks.push(tokio::spawn(status_lines(notifier.clone(), store.clone(), stop.clone())));
+        }
+        Monitoring { stop, tasks }
+    }
+
+    async fn stop(&mut self) {
+        self.stop.cancel();
+        for task in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(crate::web::server::DRAIN, task).await;
+        }
+    }
+}
+
+/// How often systemd's status line is written.
+pub const STATUS_EVERY: Duration = Duration::from_secs(5);
+
+/// Writes `STATUS=` ([`crate::monitor::status_line`]) every [`STATUS_EVERY`] until `stop`: on
+/// a task of its own, since it reads the database, so the control loop never waits on it.
+async fn status_lines(notifier: Notifier, store: Store, stop: CancellationToken) {
+    let mut last = String::new();
+    loop {
+        let line = crate::monitor::status_line(crate::monitor::read_gauges(&store).await.as_ref());
+        if line != last {
+            notified(notifier.status(&line));
+            last = line;
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(STATUS_EVERY) => {}
         }
     }
 }

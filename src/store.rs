@@ -125,6 +125,7 @@ pub mod encrypt;
 pub mod retention;
 pub mod rules;
 pub mod cases;
+pub mod gauges;
 pub mod subjects;
 pub mod view;
 

@@ -37,6 +37,8 @@ mod logging;
 mod golden;
 mod mailbox;
 mod mailservers;
+mod metrics_rules;
+mod metrics_serve;
 mod no_import_circles;
 mod outbox;
 mod postgres;

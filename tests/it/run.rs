@@ -583,3 +583,5 @@ async fn subject_export_and_erase_from_the_command_line() {
 
 /// Three instances on one PostgreSQL through faults (issue 14, item 5).
 mod fault;
+/// Prometheus watching a drain while Postfix is stopped (issue 15, item 3).
+mod metrics;

@@ -57,6 +57,9 @@ pub struct ConfigFile {
     /// A copy of each audit record for a SIEM (`store::audit_copy`).
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The operators' endpoints: `/metrics`, `/healthz`, `/readyz` (`run` and `serve`).
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// The deployment's MARACs, when it serves more than one (`[areas.ID]`, see
     /// [`areas`]): each laid over the top level. None: the file is one area.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -169,6 +172,39 @@ pub enum AuditCopyTo {
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig { copy_to: AuditCopyTo::None, syslog_socket: PathBuf::from("/dev/log"), journald_socket: PathBuf::from("/run/systemd/journal/socket") }
+    }
+}
+
+/// The operators' listener (`[metrics]`): `/metrics` in the Prometheus text format, `/healthz`
+/// and `/readyz`, unauthenticated plain HTTP served by `run` and `serve`. What it shows carries
+/// no personal data (counts, area ids, outcome names, problem kinds), but it says how busy the
+/// service is: keep it on loopback, or behind a firewall that lets only the scraper in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Whether the listener runs at all (default true).
+    pub enabled: bool,
+    /// `ADDRESS:PORT` (default `127.0.0.1:9184`; port 0 picks a free one, logged).
+    pub listen: String,
+}
+
+/// The operators' listener's default address.
+pub const METRICS_LISTEN: &str = "127.0.0.1:9184";
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { enabled: true, listen: METRICS_LISTEN.to_owned() }
+    }
+}
+
+impl MetricsConfig {
+    /// The address to listen on, or None when the listener is turned off.
+    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let addr = self.listen.trim().parse().map_err(|_| err("metrics.listen", format!("{:?} is not ADDRESS:PORT (e.g. {METRICS_LISTEN})", self.listen)))?;
+        Ok(Some(addr))
     }
 }
 
@@ -379,6 +415,19 @@ pub struct SmtpConfig {
     pub coordinators_notice_to: Option<String>,
     #[serde(default = "default_command_secs")]
     pub command_timeout_secs: u64,
+    /// The wait before a reply's first retry after the server deferred it or could not be
+    /// reached, doubled per attempt up to `retry_max_secs` (defaults 60 and 3600).
+    #[serde(default = "default_retry_first_secs")]
+    pub retry_first_secs: u64,
+    #[serde(default = "default_retry_max_secs")]
+    pub retry_max_secs: u64,
+}
+
+fn default_retry_first_secs() -> u64 {
+    60
+}
+fn default_retry_max_secs() -> u64 {
+    60 * 60
 }
 
 fn default_folder() -> String {
@@ -1165,10 +1214,14 @@ impl ConfigFile {
                     return Err(err("smtp.coordinators_notice_to", "must be an email address"));
                 }
             }
+            if sm.retry_first_secs == 0 || sm.retry_max_secs < sm.retry_first_secs {
+                return Err(err("smtp.retry_max_secs", "retry_first_secs must be at least 1 and retry_max_secs at least retry_first_secs"));
+            }
             if sm.max_replies_per_recipient_per_hour == 0 {
                 return Err(err("smtp.max_replies_per_recipient_per_hour", "must be at least 1"));
             }
         }
+        self.metrics.address()?;
         if let Some(w) = &self.web {
             if w.tls_cert_file.is_some() != w.tls_key_file.is_some() {
                 return Err(err(if w.tls_cert_file.is_some() { "web.tls_key_file" } else { "web.tls_cert_file" }, "tls_cert_file and tls_key_file go together"));
@@ -1666,6 +1719,27 @@ from = "marac@marac.example.test"
         assert!(parse(&web("trust_forwarded_for = true\ntrusted_proxies = [\"proxy.example\"]"), no_env()).unwrap_err().key.starts_with("web.trusted_proxies"), "a proxy is an address");
         assert!(check_forwarded_for("--listen", "0.0.0.0:8443".parse().unwrap(), true, &[]).is_err());
         assert!(check_forwarded_for("--listen", "0.0.0.0:8443".parse().unwrap(), false, &[]).is_ok());
+    }
+
+    #[test]
+    fn metrics_listen_by_default_on_loopback_can_be_moved_or_turned_off_and_a_bad_address_names_the_key() {
+        let c = parse(MINIMAL, no_env()).unwrap().build().unwrap();
+        assert_eq!(c.file.metrics.address().unwrap(), Some("127.0.0.1:9184".parse().unwrap()));
+        let env = vec![("MARAC__METRICS__LISTEN".to_owned(), "127.0.0.1:0".to_owned())];
+        assert_eq!(parse(MINIMAL, env).unwrap().build().unwrap().file.metrics.address().unwrap(), Some("127.0.0.1:0".parse().unwrap()));
+        let off = parse(&format!("{MINIMAL}\n[metrics]\nenabled = false\n"), no_env()).unwrap().build().unwrap();
+        assert_eq!(off.file.metrics.address().unwrap(), None);
+        let bad = parse(&format!("{MINIMAL}\n[metrics]\nlisten = \"localhost\"\n"), no_env()).unwrap().build().unwrap_err();
+        assert_eq!(bad.key, "metrics.listen");
+        assert_eq!(parse(&format!("{MINIMAL}\n[metrics]\nport = 1\n"), no_env()).unwrap_err().key, "metrics.port");
+    }
+
+    #[test]
+    fn smtp_retry_waits_must_be_ordered() {
+        let smtp = |body: &str| format!("{MINIMAL}\n[smtp]\nhost = \"mail.example\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"\npassword_file = \"p\"\n{body}\n");
+        assert!(parse(&smtp(""), no_env()).unwrap().build().is_ok());
+        assert_eq!(parse(&smtp("retry_first_secs = 0"), no_env()).unwrap().build().unwrap_err().key, "smtp.retry_max_secs");
+        assert_eq!(parse(&smtp("retry_first_secs = 60\nretry_max_secs = 10"), no_env()).unwrap().build().unwrap_err().key, "smtp.retry_max_secs");
     }
 
     #[test]

@@ -164,6 +164,25 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// The kind's one spelling, as it is serialized (for counters' labels and logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Encrypted => "encrypted",
+            ProblemKind::Scanned => "scanned",
+            ProblemKind::Corrupt => "corrupt",
+            ProblemKind::Truncated => "truncated",
+            ProblemKind::LimitExceeded => "limit_exceeded",
+            ProblemKind::Unsupported => "unsupported",
+            ProblemKind::ParserPanic => "parser_panic",
+            ProblemKind::Timeout => "timeout",
+            ProblemKind::Unrecognised => "unrecognised",
+            ProblemKind::ConflictingMarks => "conflicting_marks",
+            ProblemKind::InvalidDate => "invalid_date",
+            ProblemKind::ScoreMismatch => "score_mismatch",
+            ProblemKind::Uncertain => "uncertain",
+        }
+    }
+
     /// Whether this problem means the content may have been misread: such a referral needs a person.
     pub fn blocks_automatic_decision(self) -> bool {
         !matches!(self, ProblemKind::InvalidDate | ProblemKind::Uncertain)

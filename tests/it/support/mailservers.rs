@@ -479,13 +479,29 @@ postlog unix-dgram n - n - 1 postlogd
         )
         .unwrap();
         let server = Postfix { dir, submission_port, smtps_port, config_dir };
-        server.postfix("start");
+        server.start_again();
+        server
+    }
+
+    /// Starts it (again, after [`Postfix::stop`]) and waits, at most 20 s, until both ports listen.
+    pub fn start_again(&self) {
+        self.postfix("start");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while [submission_port, smtps_port].iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
-            assert!(Instant::now() < deadline, "postfix did not listen within 20 s; see {}", server.dir.display());
+        while [self.submission_port, self.smtps_port].iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
+            assert!(Instant::now() < deadline, "postfix did not listen within 20 s; see {}", self.dir.display());
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
+    }
+
+    /// Stops it (`postfix stop`: mail in its queue stays there) and waits, at most 20 s, until
+    /// neither port answers.
+    pub fn stop(&self) {
+        assert!(self.postfix("stop"), "postfix stop; see {}", self.dir.display());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while [self.submission_port, self.smtps_port].iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()) {
+            assert!(Instant::now() < deadline, "postfix still listens 20 s after stop; see {}", self.dir.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn postfix(&self, action: &str) -> bool {
@@ -594,6 +610,8 @@ pub fn service_env(dovecot: &Dovecot, postfix: &Postfix, user: &str) -> Vec<(Str
         ("MARAC__SMTP__USERNAME", user.to_owned()),
         ("MARAC__SMTP__PASSWORD_FILE", dovecot.password_file.display().to_string()),
         ("MARAC__SMTP__CA_FILE", dovecot.ca_file.display().to_string()),
+        // The operators' listener on a free port: tests run services side by side.
+        ("MARAC__METRICS__LISTEN", "127.0.0.1:0".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

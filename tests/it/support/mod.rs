@@ -4,6 +4,7 @@
 pub mod mailservers;
 pub mod postfix;
 pub mod postgres;
+pub mod prometheus;
 pub mod scratch;
 pub mod sources;
 pub mod totp;
