@@ -10,21 +10,26 @@
 //! commit and the move ends in exactly one decision and one reply. [`watch`] repeats passes with
 //! IDLE (or polling) and reconnects with capped exponential backoff and jitter.
 //!
+//! With `auth = "oauth2"` the watch keeps one [`TokenSource`]: a session is renewed (logged out
+//! and in again, between passes) once its token is due for refresh, and after a session ends
+//! in an error (a server ends it when its token expires) the token in hand is dropped, so the
+//! next session logs in with a new one. The checkpoint and the content digest keep that from
+//! losing or repeating work.
+//!
 //! Every server command has a time limit (`imap.command_timeout_secs`). Logs carry message
 //! references, UIDs and counts only: no addresses, subjects or bodies.
 
 use crate::clock::Clock;
 use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
 use crate::decide::Outcome;
+use crate::oauth::TokenSource;
 use crate::store::{Action, Store, StoreError};
 use crate::triage::TriageError;
 use anyhow::{anyhow, bail, Context, Result};
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::{Client, Session};
 use futures_util::TryStreamExt;
-use rustls::RootCertStore;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,19 +97,31 @@ where
 
 /// The TLS client configuration: the bundled web roots plus `ca_file`, if set.
 pub fn tls_config(cfg: &ImapConfig) -> Result<rustls::ClientConfig> {
-    crate::tls::install_crypto_provider();
-    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    if let Some(ca) = &cfg.ca_file {
-        for cert in CertificateDer::pem_file_iter(ca).with_context(|| format!("imap.ca_file {}", ca.display()))? {
-            roots.add(cert.with_context(|| format!("imap.ca_file {}", ca.display()))?).context("imap.ca_file: not a usable CA certificate")?;
-        }
-    }
-    Ok(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
+    crate::tls::client_config(cfg.ca_file.as_deref(), "imap.ca_file")
 }
 
 /// Opens the connection (implicit TLS, STARTTLS, or plaintext on loopback when the configuration
-/// allows it), reads the greeting and logs in.
+/// allows it), reads the greeting and logs in. With `auth = "oauth2"` the token comes from a
+/// source made for this one connection; [`watch`] keeps one across its reconnections instead
+/// ([`connect_with`]).
 pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
+    let tokens = token_source(cfg).map_err(|e| anyhow!(e))?;
+    connect_with(cfg, tokens.as_ref()).await
+}
+
+/// The token source of `auth = "oauth2"` (`None` with any other `auth`).
+pub fn token_source(cfg: &ImapConfig) -> Result<Option<TokenSource>, MailboxError> {
+    match cfg.oauth() {
+        Ok(None) => Ok(None),
+        Ok(Some(client)) => Ok(Some(TokenSource::http(&client, cfg.ca_file.as_deref(), limit(cfg)).map_err(|e| MailboxError::Config(format!("{e:#}")))?)),
+        Err(e) => Err(MailboxError::Config(e.to_string())),
+    }
+}
+
+/// [`connect`] with the token source of `auth = "oauth2"`. A token the server refuses is
+/// dropped from the source; one that came from its cache is replaced at once and tried again on
+/// the same connection (the server may have ended it early), a fresh one refused is explained.
+pub async fn connect_with(cfg: &ImapConfig, tokens: Option<&TokenSource>) -> Result<ImapSession> {
     if cfg.tls == Tls::None {
         let loopback = cfg.host == "localhost" || cfg.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !(cfg.allow_plaintext_on_loopback && loopback) {
@@ -140,12 +157,40 @@ pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
             let token = oauth_token(cfg, d).await?;
             tokio::time::timeout(d, client.authenticate("XOAUTH2", XOAuth2 { user: cfg.username.clone(), token, sent: false })).await
         }
+        Auth::Oauth2 => return oauth2_login(cfg, client, tokens, d).await,
     };
     match result {
         Ok(Ok(session)) => Ok(session),
         Ok(Err((e, _))) => Err(anyhow!(e).context("IMAP authentication")),
         Err(_) => bail!("IMAP authentication: no answer within {} s", d.as_secs()),
     }
+}
+
+/// XOAUTH2 with the source's token: a refused token is dropped; one from the cache is replaced
+/// at once and tried again, a fresh one refused is explained (which permission or mailbox
+/// setting is missing).
+async fn oauth2_login(cfg: &ImapConfig, mut client: Client<Box<dyn Io>>, tokens: Option<&TokenSource>, d: Duration) -> Result<ImapSession> {
+    let Some(tokens) = tokens else { bail!("imap.auth = \"oauth2\": no token source") };
+    let oauth = cfg.oauth().map_err(|e| anyhow!(e.to_string()))?.ok_or_else(|| anyhow!("imap.auth is not \"oauth2\""))?;
+    for attempt in 0..2 {
+        let cached = !tokens.due().await;
+        let token = tokens.token().await?;
+        let login = XOAuth2 { user: cfg.username.clone(), token: token.secret.expose().to_owned(), sent: false };
+        match tokio::time::timeout(d, client.authenticate("XOAUTH2", login)).await {
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err((e, back))) => {
+                tokens.invalidate(token.generation).await;
+                if cached && attempt == 0 {
+                    tracing::warn!(generation = token.generation, "The IMAP server refused the cached OAuth token; trying a new one.");
+                    client = back;
+                    continue;
+                }
+                return Err(anyhow!(e).context(crate::oauth::imap_refused(&oauth, &cfg.username)).context("IMAP authentication"));
+            }
+            Err(_) => bail!("IMAP authentication: no answer within {} s", d.as_secs()),
+        }
+    }
+    bail!("IMAP authentication: the server refused two tokens")
 }
 
 /// The OAuth2 bearer token: from `token_file` (re-read at every connection, so an external
@@ -646,12 +691,22 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
 
 async fn watch_leased(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let imap = imap_cfg(cfg)?;
+    // One token source for the whole watch: its token outlives a session, and a new one is
+    // fetched only when due or refused.
+    let tokens = token_source(imap)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
-        match session_loop(cfg, imap, store, clock, wake, &shutdown, &mut failures).await {
-            Ok(()) => break,
+        match session_loop(cfg, imap, store, clock, wake, &shutdown, &mut failures, tokens.as_ref()).await {
+            Ok(Ended::Stopped) => break,
+            Ok(Ended::TokenDue) => tracing::info!("The OAuth token is due for refresh: the mailbox reconnects with a new one."),
             Err(e) if e.action() == Action::Stop => return Err(e),
             Err(e) => {
+                // The server may have ended the session for the token's expiry (Exchange Online
+                // says `BYE ... AccessTokenExpired`; others just drop it): the next session
+                // logs in with a new token.
+                if let Some(t) = &tokens {
+                    t.invalidate_current().await;
+                }
                 let pause = backoff(failures, Duration::from_secs(300));
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "mailbox connection failed; reconnecting");
@@ -665,10 +720,30 @@ async fn watch_leased(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify,
     Ok(())
 }
 
-async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Clock, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), MailboxError> {
+/// How a session ended without an error.
+enum Ended {
+    /// Shutdown.
+    Stopped,
+    /// The OAuth token it logged in with is due for refresh: log in again with a new one before
+    /// the server ends the session for its expiry. Between passes, so no work is cut short.
+    TokenDue,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn session_loop(
+    cfg: &Config,
+    imap: &ImapConfig,
+    store: &Store,
+    clock: &Clock,
+    wake: &Notify,
+    shutdown: &CancellationToken,
+    failures: &mut u32,
+    tokens: Option<&TokenSource>,
+) -> Result<Ended, MailboxError> {
     let d = limit(imap);
-    let mut session = connect(imap).await?;
+    let mut session = connect_with(imap, tokens).await?;
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
+    let mut ended = Ended::Stopped;
     loop {
         let summary = pass_waking(&mut session, cfg, store, clock, Some(wake), shutdown).await?;
         *failures = 0;
@@ -679,14 +754,25 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Cl
         if shutdown.is_cancelled() {
             break;
         }
+        if let Some(t) = tokens {
+            if t.due().await {
+                ended = Ended::TokenDue;
+                break;
+            }
+        }
         if summary.decided + summary.refiled > 0 {
             tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");
             continue;
         }
+        // Wait no longer than the token's refresh: the session is renewed before it expires.
+        let mut wait = Duration::from_secs(imap.idle_secs.max(1));
+        if let Some(t) = tokens {
+            wait = wait.min(t.refresh_in().await.max(Duration::from_secs(1)));
+        }
         if has_idle {
             let mut idle = session.idle();
             timed(d, "IDLE", idle.init()).await?;
-            let (wait, stop) = idle.wait_with_timeout(Duration::from_secs(imap.idle_secs.max(1)));
+            let (wait, stop) = idle.wait_with_timeout(wait);
             let outcome = tokio::select! {
                 r = wait => Some(r),
                 _ = shutdown.cancelled() => None,
@@ -700,7 +786,7 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Cl
         } else {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                _ = tokio::time::sleep(Duration::from_secs(imap.poll_secs.max(1))) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
         if shutdown.is_cancelled() {
@@ -708,7 +794,7 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Cl
         }
     }
     let _ = tokio::time::timeout(d, session.logout()).await;
-    Ok(())
+    Ok(ended)
 }
 
 #[cfg(test)]
@@ -735,6 +821,11 @@ mod tests {
             password_file: Some("/nonexistent".into()),
             token_file: None,
             token_command: None,
+            token_url: None,
+            tenant: None,
+            client_id: None,
+            client_secret_file: None,
+            scope: None,
             ca_file: None,
             folder: "INBOX".into(),
             allow_plaintext_on_loopback: allow,
