@@ -248,14 +248,14 @@ async fn post_form(url: &str, form: String, tls: &Arc<rustls::ClientConfig>) -> 
             .to_bytes();
         Ok::<_, anyhow::Error>((status, body.to_vec()))
     };
-    tokio::pin!(conn);
-    tokio::select! {
-        r = exchange => r,
-        c = &mut conn => match c {
-            Ok(()) => bail!("the connection closed before the answer"),
-            Err(e) => Err(anyhow!(e).context("the HTTP connection")),
-        },
-    }
+    // The connection is driven on its own task: its errors reach `send_request`, and it ends
+    // when the answer is read and the sender dropped (or here, at the latest).
+    let driver = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let answer = exchange.await;
+    driver.abort();
+    answer
 }
 
 /// Reads a token response: `access_token`, `expires_in` (a number, or a number in a string as
