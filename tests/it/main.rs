@@ -35,6 +35,7 @@ mod golden;
 mod mailbox;
 mod mailservers;
 mod no_import_circles;
+mod oauth;
 mod outbox;
 mod postgres;
 mod records;

@@ -5,6 +5,7 @@ pub mod mailservers;
 pub mod postfix;
 pub mod postgres;
 pub mod scratch;
+pub mod token_server;
 pub mod sources;
 pub mod totp;
 pub mod web_fixture;
