@@ -48,7 +48,7 @@ fn secret_file(dovecot: &Dovecot, secret: &str) -> std::path::PathBuf {
 }
 
 /// `watch` idles across several token expiries (about 75 s, tokens of 20 s) while referrals are
-/// delivered at intervals; the server also ends the session once (`doveadm kick`). Every
+/// delivered at intervals; the server also drops the session once, its token revoked. Every
 /// message is decided once and filed, every reply is handed over once and delivered once, the
 /// IMAP session and the SMTP pool logged in with several tokens (each still active), and a
 /// token the service used is refused once it has expired.
@@ -94,18 +94,14 @@ async fn watch_and_outbox_work_across_token_expiries_and_decide_and_answer_every
         // One referral every 12 s: about 70 s, three to four token lifetimes.
         for (i, (raw, arrived, _)) in chosen.iter().enumerate() {
             tokio::time::sleep(Duration::from_secs(if i == 0 { 2 } else { 12 })).await;
-            dovecot.append(SERVICE, "INBOX", raw, *arrived).await;
             if i == 3 {
-                // The server ends the session (as Exchange Online does when a token expires).
-                let kicked = std::process::Command::new("doveadm")
-                    .arg("-c")
-                    .arg(dovecot.dir.join("dovecot.conf"))
-                    .args(["kick", SERVICE])
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .expect("doveadm");
-                eprintln!("doveadm kick: {}{}", String::from_utf8_lossy(&kicked.stdout), String::from_utf8_lossy(&kicked.stderr));
+                // The server drops the idling session (no BYE, as a connection cut when a token
+                // expires) and the IMAP token in use is revoked: the mailbox must come back with
+                // a new token, never the one it held (an inactive introspection would show it).
+                tokens.revoke("imap");
+                assert!(dovecot.drop_imap_sessions() >= 1, "the watch had a session to drop");
             }
+            dovecot.append(SERVICE, "INBOX", raw, *arrived).await;
         }
         // Until every message is filed and every reply the outbox holds is sent (bounded).
         for _ in 0..600 {
@@ -113,7 +109,11 @@ async fn watch_and_outbox_work_across_token_expiries_and_decide_and_answer_every
             let (total, sent): (i64, i64) =
                 sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) FROM outbox").fetch_one(store.pool()).await.unwrap();
             let decided = store.history().await.unwrap().len();
-            if filed && decided == chosen.len() && total > 0 && sent == total {
+            let mut delivered = 0;
+            for user in users.iter().filter(|u| **u != SERVICE) {
+                delivered += dovecot.list_folder(user, "INBOX").await.len();
+            }
+            if filed && decided == chosen.len() && total > 0 && sent == total && delivered as i64 == total {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -142,8 +142,14 @@ async fn watch_and_outbox_work_across_token_expiries_and_decide_and_answer_every
         let expected = rows.iter().filter(|(r, _)| r.eq_ignore_ascii_case(user)).count();
         assert_eq!(dovecot.list_folder(user, "INBOX").await.len(), expected, "{user}: one delivery per reply");
     }
-    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox_attempts").fetch_one(store.pool()).await.unwrap();
-    assert_eq!(attempts, rows.len() as i64, "every reply accepted at its first attempt: no token was refused mid-run");
+    // No reply deferred for a refused token (nor, here, for anything else).
+    let attempts: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as("SELECT outcome, code, detail FROM outbox_attempts").fetch_all(store.pool()).await.unwrap();
+    eprintln!("outbox attempts: {attempts:?}");
+    for (outcome, code, detail) in &attempts {
+        let refused = marac_intake::oauth::smtp_auth_refused(code.and_then(|c| u16::try_from(c).ok()), detail.as_deref().unwrap_or_default());
+        assert!(outcome == "sent" || !refused, "no token was refused mid-run: {outcome} {code:?} {detail:?}");
+    }
+    assert_eq!(attempts.len(), rows.len(), "every reply accepted at its first attempt");
 
     // Both sides logged in with fresh tokens as they came due, and only with active ones.
     let issued = tokens.issued();
@@ -200,4 +206,62 @@ async fn a_wrong_client_secret_is_named_and_a_mended_file_is_read_at_the_next_fe
     std::fs::write(&secret, format!("{CLIENT_SECRET}\n")).unwrap();
     marac_intake::mailbox::connect(imap).await.expect("a good secret: a token, and XOAUTH2 with it").logout().await.unwrap();
     assert_eq!(tokens.issued().len(), 1);
+}
+
+/// A token the server refuses before it is due (revoked) is replaced at once: the mailbox's
+/// next login fetches a new one on the same connection instead of waiting for 80 % of its
+/// lifetime, and the SMTP sender that met the refusal says what to fix, defers the reply (never
+/// fails it) and is built again with a new token, which sends it.
+#[tokio::test]
+async fn a_refused_token_is_replaced_at_once_for_imap_and_smtp() {
+    let tokens = TokenServer::start(CLIENT_ID, CLIENT_SECRET, SERVICE, Duration::from_secs(3600));
+    let owen = "owen.pryor@kingsmere.pnn.police.example.test";
+    let dovecot = Dovecot::start_with_oauth(&[SERVICE, owen], tokens.port);
+    let postfix = Postfix::start(&dovecot);
+    let secret = secret_file(&dovecot, CLIENT_SECRET);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = marac_intake::config::load(&root.join("config/samples.toml"), oauth_env(&dovecot, &postfix, &tokens, &secret)).unwrap();
+
+    // IMAP: one source across two connections, as `watch` keeps it.
+    let imap = cfg.file.imap.as_ref().unwrap();
+    let source = marac_intake::mailbox::token_source(imap).unwrap().expect("auth = oauth2 has a token source");
+    marac_intake::mailbox::connect_with(imap, Some(&source)).await.expect("first login").logout().await.unwrap();
+    tokens.revoke_all();
+    marac_intake::mailbox::connect_with(imap, Some(&source)).await.expect("the refused cached token is replaced at once").logout().await.unwrap();
+    let issued: Vec<String> = tokens.issued().iter().filter(|i| i.scope == "imap").map(|i| i.token.clone()).collect();
+    assert_eq!(issued.len(), 2, "one token, then one more after the refusal");
+    let asked: Vec<bool> = tokens.introspected().iter().map(|x| x.active).collect();
+    assert_eq!(asked, [true, false, true], "the old token refused, the new one taken");
+
+    // SMTP: a reply waiting in the outbox, a sender built with a token that is then revoked.
+    let store = Store::open(&format!("sqlite://{}", dovecot.dir.join("intake.db").display())).await.unwrap();
+    let file = "001_police_seed_victim_l_accept15.eml";
+    let labels: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("fixtures/triage/labels.json")).unwrap()).unwrap();
+    let arrived = labels.as_array().unwrap().iter().find(|l| l["file"] == file).unwrap()["arrived"].as_str().unwrap().to_owned();
+    let raw = std::fs::read(root.join("fixtures/triage").join(file)).unwrap();
+    marac_intake::triage::triage_message(&raw, Some(file), Some(DateTime::parse_from_rfc3339(&arrived).unwrap()), chrono::Utc::now().fixed_offset(), &cfg, &store)
+        .await
+        .unwrap();
+    let smtp = marac_intake::outbox::token_source(&cfg).unwrap().expect("smtp.auth = oauth2 has a token source");
+    let first = smtp.token().await.unwrap();
+    let sender = marac_intake::outbox::Sender::with_token(&cfg, Some(&first)).unwrap();
+    tokens.revoke_all();
+    let now = chrono::Utc::now();
+    let report = sender.send_pending(&cfg, &store, now).await.unwrap();
+    assert_eq!((report.sent, report.deferred, report.failed), (0, 1, 0), "a refused token defers the reply, never fails it");
+    let why = sender.refused().expect("the refusal is noted");
+    assert!(why.contains("refused the app's token") && why.contains("smtp.scope"), "{why}");
+    smtp.invalidate(first.generation).await;
+    let second = smtp.token().await.unwrap();
+    assert_eq!(second.generation, first.generation + 1);
+    let rebuilt = marac_intake::outbox::Sender::with_token(&cfg, Some(&second)).unwrap();
+    let report = rebuilt.send_pending(&cfg, &store, now + chrono::Duration::hours(2)).await.unwrap();
+    assert_eq!(report.sent, 1, "the new pool logs in with the new token: {report:?}; postfix log:\n{}", postfix.log());
+    for _ in 0..100 {
+        if !dovecot.list_folder(owen, "INBOX").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dovecot.list_folder(owen, "INBOX").await.len(), 1, "delivered once");
 }

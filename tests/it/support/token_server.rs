@@ -2,7 +2,7 @@
 //! client credentials (one client id and secret) with opaque random tokens that live `lifetime`,
 //! and `POST /introspect` (RFC 7662, `token=...`, as Dovecot's oauth2 passdb asks with
 //! `introspection_mode = post`) answers `active: true` with the username for a token it issued
-//! that has not expired, `active: false` otherwise. It records what it issued and what it was
+//! that has not expired or been revoked ([`TokenServer::revoke_all`]), `active: false` otherwise. It records what it issued and what it was
 //! asked, for the assertions. One thread, one request per connection, bounded reads; it answers
 //! only on its loopback port and ends with the test process.
 
@@ -32,6 +32,9 @@ struct State {
     issued: Vec<Issued>,
     introspected: Vec<Introspected>,
     refused_clients: usize,
+    /// Tokens of a scope (or of every scope: `None`) issued before an instant are inactive
+    /// (revoked) however young.
+    revoked: Vec<(Option<String>, Instant)>,
 }
 
 pub struct TokenServer {
@@ -68,7 +71,8 @@ impl TokenServer {
                     "/introspect" => {
                         let token = field("token");
                         let mut st = shared.lock().unwrap();
-                        let active = st.issued.iter().any(|i| i.token == token && i.at.elapsed() < lifetime);
+                        let revoked = |i: &Issued| st.revoked.iter().any(|(scope, before)| scope.as_ref().is_none_or(|s| *s == i.scope) && i.at < *before);
+                        let active = st.issued.iter().any(|i| i.token == token && i.at.elapsed() < lifetime && !revoked(i));
                         st.introspected.push(Introspected { token, active });
                         if active {
                             (200, format!(r#"{{"active":true,"username":"{user}"}}"#))
@@ -102,6 +106,16 @@ impl TokenServer {
     /// The introspections so far, in order.
     pub fn introspected(&self) -> Vec<Introspected> {
         self.state.lock().unwrap().introspected.clone()
+    }
+
+    /// Revokes every token issued so far: introspection calls them inactive from now on.
+    pub fn revoke_all(&self) {
+        self.state.lock().unwrap().revoked.push((None, Instant::now()));
+    }
+
+    /// Revokes the tokens of this scope issued so far.
+    pub fn revoke(&self, scope: &str) {
+        self.state.lock().unwrap().revoked.push((Some(scope.to_owned()), Instant::now()));
     }
 
     /// Token requests refused for a wrong client id or secret.
