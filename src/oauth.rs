@@ -4,7 +4,9 @@
 //! A [`TokenSource`] holds one token in memory. [`TokenSource::token`] hands it out until 80 % of
 //! its `expires_in` has passed ([`refresh_at`]), then fetches a new one; [`TokenSource::invalidate`]
 //! drops the token a server refused, so the next call fetches at once (only once, however many
-//! callers saw the refusal). Each fetched token has a generation, so a user of the token (the
+//! callers saw the refusal). When a refresh fails, the token in hand is used while it still
+//! works (the last fifth of its life is that margin), asking again every [`RETRY_PAUSE`]. Each
+//! fetched token has a generation, so a user of the token (the
 //! SMTP pool) can tell it changed.
 //!
 //! The token endpoint is asked over HTTPS (rustls, the web roots plus the section's `ca_file`;
@@ -27,6 +29,9 @@ use std::time::{Duration, Instant};
 
 /// The share of a token's lifetime after which it is fetched again.
 pub const REFRESH_SHARE: f64 = 0.8;
+/// How long a token in hand is used before the endpoint is asked again, after a refresh failed
+/// (never past the token's expiry).
+pub const RETRY_PAUSE: Duration = Duration::from_secs(30);
 /// The lifetime assumed when the endpoint gives no `expires_in` (RFC 6749 makes it optional).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
 /// The largest token response read.
@@ -125,7 +130,20 @@ impl TokenSource {
                 return Ok(t.clone());
             }
         }
-        let grant = self.endpoint.fetch().await?;
+        let grant = match self.endpoint.fetch().await {
+            Ok(g) => g,
+            Err(e) => {
+                // The last fifth of the token's life is the margin for this: while it still
+                // works it is used, and the endpoint is asked again after a pause.
+                let now = (self.now)();
+                if let Some(t) = held.as_mut().filter(|t| now < t.expires_at) {
+                    t.refresh_at = (now + RETRY_PAUSE).min(t.expires_at);
+                    tracing::warn!(section = self.section, error = %format!("{e:#}"), expires_in_s = t.expires_at.saturating_duration_since(now).as_secs(), "A new OAuth token could not be fetched; the one in hand is used while it lasts.");
+                    return Ok(t.clone());
+                }
+                return Err(e);
+            }
+        };
         let fetched = (self.now)();
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let token = Token { secret: grant.access_token, generation, refresh_at: refresh_at(fetched, grant.lifetime), expires_at: fetched + grant.lifetime };
@@ -466,15 +484,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_fetch_keeps_nothing_and_the_next_call_asks_again() {
-        let h = Harness::new(Duration::from_secs(20));
+    async fn a_failed_refresh_uses_the_token_in_hand_until_it_expires_and_asks_again_after_a_pause() {
+        let h = Harness::new(Duration::from_secs(200));
         h.fail.store(true, Ordering::SeqCst);
-        assert!(h.source.token().await.is_err());
+        assert!(h.source.token().await.is_err(), "no token in hand: the failure is the caller's");
         h.fail.store(false, Ordering::SeqCst);
         assert_eq!(h.source.token().await.unwrap().generation, 1);
-        h.advance(Duration::from_secs(16));
+        h.advance(Duration::from_secs(160));
         h.fail.store(true, Ordering::SeqCst);
-        assert!(h.source.token().await.is_err(), "a due token is not handed out when the refresh fails");
+        let kept = h.source.token().await.unwrap();
+        assert_eq!(kept.generation, 1, "due, the refresh failed, and 40 s of life are left: the token in hand is used");
+        assert!(!h.source.due().await, "not asked again at once");
+        assert_eq!(h.source.refresh_in().await, RETRY_PAUSE);
+        h.advance(RETRY_PAUSE);
+        assert_eq!(h.source.token().await.unwrap().generation, 1, "asked again after the pause, failed again, still in its life");
+        assert_eq!(h.source.refresh_in().await, Duration::from_secs(10), "the next try no later than its expiry");
+        h.advance(Duration::from_secs(10));
+        assert!(h.source.token().await.is_err(), "expired and no new one: the failure is the caller's");
+        h.fail.store(false, Ordering::SeqCst);
+        assert_eq!(h.source.token().await.unwrap().generation, 2);
     }
 
     #[tokio::test]
