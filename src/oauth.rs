@@ -513,6 +513,38 @@ mod tests {
         assert_eq!(h.fetches.load(Ordering::SeqCst), 1);
     }
 
+    /// A writer into a shared buffer, for the log lines of one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_token_never_reaches_the_log() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let h = Harness::new(Duration::from_secs(100));
+        let first = h.source.token().await.unwrap();
+        h.source.invalidate(first.generation).await;
+        h.source.token().await.unwrap();
+        h.advance(Duration::from_secs(90));
+        h.fail.store(true, Ordering::SeqCst);
+        h.source.token().await.unwrap();
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("OAuth access token fetched") && log.contains("dropped") && log.contains("could not be fetched"), "{log}");
+        assert!(!log.contains("token-1") && !log.contains("token-2"), "{log}");
+    }
+
     #[test]
     fn grants_are_read_with_their_lifetime_and_secrets_never_print() {
         let g = parse_grant(br#"{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0"}"#).unwrap();
