@@ -764,8 +764,9 @@ async fn session_loop(
             tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");
             continue;
         }
-        // Wait no longer than the token's refresh: the session is renewed before it expires.
-        let mut wait = Duration::from_secs(imap.idle_secs.max(1));
+        // IDLE (or the poll interval), no longer than until the token's refresh: the session
+        // is renewed before its token expires.
+        let mut wait = Duration::from_secs(if has_idle { imap.idle_secs } else { imap.poll_secs }.max(1));
         if let Some(t) = tokens {
             wait = wait.min(t.refresh_in().await.max(Duration::from_secs(1)));
         }
