@@ -707,9 +707,19 @@ async fn watch_leased(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify,
                 if let Some(t) = &tokens {
                     t.invalidate_current().await;
                 }
+                let text = format!("{e:#}");
+                // Exchange Online ends a session whose token expired: expected, not a fault.
+                let expired = tokens.is_some() && text.contains("AccessTokenExpired");
+                if expired {
+                    failures = 0;
+                }
                 let pause = backoff(failures, Duration::from_secs(300));
                 failures = failures.saturating_add(1);
-                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "mailbox connection failed; reconnecting");
+                if expired {
+                    tracing::info!(retry_in_ms = pause.as_millis() as u64, "The server ended the session for its expired token; reconnecting with a new one.");
+                } else {
+                    tracing::warn!(error = %text, retry_in_ms = pause.as_millis() as u64, "mailbox connection failed; reconnecting");
+                }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = tokio::time::sleep(pause) => {}
