@@ -25,12 +25,15 @@
 //! compiler keeps so. [`limits`] bounds all untrusted input. This crate is the service above it.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub use marac_core::{decide, document, identity, inspect, limits, mime, readers, recognise, reply, route, schedule, sniff, text, trust};
 pub mod dkim;
+pub mod doctor;
 pub mod import;
+pub mod logging;
 pub mod mailbox;
 pub mod notify;
 pub mod oauth;

@@ -95,9 +95,9 @@ where
     }
 }
 
-/// The TLS client configuration: the bundled web roots plus `ca_file`, if set.
+/// The TLS client configuration: the system's roots plus `ca_file`, if set.
 pub fn tls_config(cfg: &ImapConfig) -> Result<rustls::ClientConfig> {
-    crate::tls::client_config(cfg.ca_file.as_deref(), "imap.ca_file")
+    crate::tls::client_config(cfg.ca_file.as_deref(), "imap")
 }
 
 /// Opens the connection (implicit TLS, STARTTLS, or plaintext on loopback when the configuration

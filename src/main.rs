@@ -46,6 +46,11 @@ enum Command {
     },
     /// Validate the configuration and print what was understood.
     CheckConfig(ConfigArg),
+    /// Check what the service needs, as it uses it: the configuration, the database (opens,
+    /// migrations, takes writes), each mailbox (TLS, login, IDLE, MOVE, the folder and the
+    /// outcome folders) and SMTP (TLS, a login that sends nothing). Prints a checklist with a fix
+    /// for each failure; exits 1 when something failed.
+    Doctor(DbArgs),
     /// Decide .eml files in the order given, as if each arrived at its topmost Received: date;
     /// record them in the database and queue replies (nothing is sent).
     Triage {
@@ -128,6 +133,26 @@ enum Command {
         /// List what would be disposed of, per kind, and change nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// A consistent copy of the SQLite database, taken while `run` works: encrypted with the same
+    /// key, written 0600 beside DEST and renamed to it once checked (it opens, its migrations are
+    /// known, its audit chain walks). DEST must not exist. PostgreSQL: use `pg_dump -Fc`.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(value_name = "DEST")]
+        dest: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database, the service stopped: the backup is checked
+    /// with the configured keys first (migrations, audit chain), then renamed over the database.
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(value_name = "SOURCE")]
+        source: PathBuf,
+        /// Replace an existing database (kept aside as NAME.before-restore-TIMESTAMP).
+        #[arg(long)]
+        force: bool,
     },
     /// The audit log.
     Audit {
@@ -274,6 +299,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { json, files } => return run_inspect(json, &files),
         Command::CheckConfig(c) => check_config(&c, &clock),
+        Command::Doctor(db) => return doctor(&db, &clock),
         Command::Triage { db, json, files } => with_store(&db, &clock.clone(), move |cfg, store| Box::pin(triage(cfg, store, json, files, clock))),
         Command::History { db, json } => with_store(&db, &clock, move |_, store| Box::pin(async move { print_records(&store.history().await?, json, false) })),
         Command::Queue { db, json } => with_store(&db, &clock, move |_, store| Box::pin(async move { print_queue(&store.queue().await?, json) })),
@@ -292,6 +318,8 @@ fn main() -> ExitCode {
             })
         }),
         Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file, &clock),
+        Command::Backup { db, dest } => return backup(&db, &dest, &clock),
+        Command::Restore { db, source, force } => restore(&db, &source, force, &clock),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -302,21 +330,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs for journald or a terminal: one line per event, no colours, no timestamps under
-/// systemd (journald adds its own). `MARAC_LOG` sets the level of this program's events
-/// (error, warn, info, debug; default info); other crates' events are shown from warn.
+/// The logger of the long-running commands: see `marac_intake::logging`.
 fn init_logging() {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    use tracing_subscriber::prelude::*;
-    let level = std::env::var("MARAC_LOG").ok().and_then(|l| l.parse::<LevelFilter>().ok()).unwrap_or(LevelFilter::INFO);
-    let filter = Targets::new().with_default(LevelFilter::WARN.min(level)).with_target("marac_intake", level);
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
-    let registry = tracing_subscriber::registry().with(filter);
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        registry.with(fmt.without_time()).init();
-    } else {
-        registry.with(fmt).init();
-    }
+    marac_intake::logging::init();
 }
 
 fn run_service(db: &DbArgs, clock: Clock) -> Result<()> {
@@ -405,6 +421,58 @@ fn rekey(db: &DbArgs, new_db_key_file: &std::path::Path, new_data_key_file: &std
         done.replies,
         new_db_key_file.display(),
         new_data_key_file.display()
+    );
+    Ok(())
+}
+
+/// `backup`: exit status 0 when the copy was written and its audit chain walks, 1 when the copy
+/// was written but its chain breaks (the copy holds what the database holds: look at it with
+/// `audit verify`), 2 when nothing was written.
+fn backup(db: &DbArgs, dest: &std::path::Path, clock: &Clock) -> ExitCode {
+    let written = (|| {
+        let cfg = load_config(&db.config)?;
+        let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(marac_intake::backup::backup(&url, &cfg.file.storage, dest, clock))
+    })();
+    match written {
+        Ok(w) => {
+            let s = &w.snapshot;
+            let chain = match &s.audit.broken {
+                None => format!("audit chain verified ({} records)", s.audit.records),
+                Some(b) => format!("audit chain BROKEN at record {} ({})", b.row, b.reason.describe()),
+            };
+            println!("backup {}: {} bytes, {} messages, {} cases, {} replies, migration {}, {chain}", w.path.display(), w.bytes, s.messages, s.cases, s.replies, s.migration);
+            if s.audit.broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("marac-intake: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `restore`: SOURCE checked, then in place of the database.
+fn restore(db: &DbArgs, source: &std::path::Path, force: bool, clock: &Clock) -> Result<()> {
+    let cfg = load_config(&db.config)?;
+    let url = db.db.clone().unwrap_or_else(|| cfg.default_db_url());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let r = rt.block_on(marac_intake::backup::restore(&url, &cfg.file.storage, source, force, clock))?;
+    let s = &r.snapshot;
+    let aside = match &r.kept_aside {
+        Some(p) => format!("; the database it replaced is kept as {}", p.display()),
+        None => String::new(),
+    };
+    let later = if s.missing_migrations.is_empty() { String::new() } else { format!(" (migrations {:?} run at the next start)", s.missing_migrations) };
+    println!(
+        "restored {} onto {}: {} messages, {} cases, {} replies, migration {}{later}, audit chain verified ({} records){aside}",
+        source.display(),
+        r.database.display(),
+        s.messages,
+        s.cases,
+        s.replies,
+        s.migration,
+        s.audit.records
     );
     Ok(())
 }
@@ -805,6 +873,19 @@ fn print_queue(records: &[MessageRecord], json: bool) -> Result<()> {
         println!("  {what}");
     }
     Ok(())
+}
+
+fn doctor(db: &DbArgs, clock: &Clock) -> ExitCode {
+    let path = config_path(&db.config);
+    let report = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(marac_intake::doctor::run(&path, std::env::vars(), db.db.as_deref(), clock)),
+        Err(e) => {
+            eprintln!("marac-intake: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.render());
+    if report.failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn check_config(c: &ConfigArg, clock: &Clock) -> Result<()> {

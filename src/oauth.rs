@@ -9,7 +9,7 @@
 //! fetched token has a generation, so a user of the token (the
 //! SMTP pool) can tell it changed.
 //!
-//! The token endpoint is asked over HTTPS (rustls, the web roots plus the section's `ca_file`;
+//! The token endpoint is asked over HTTPS (rustls, the system's roots plus the section's `ca_file`;
 //! plain HTTP only to a loopback host, which the configuration checks) with a form POST:
 //! `grant_type=client_credentials`, the client id and secret, the scope. The secret is read from
 //! `client_secret_file` at each fetch, so a rotated secret is picked up.
@@ -111,7 +111,7 @@ impl TokenSource {
     /// The source of `client`'s tokens over HTTP(S), trusting the web roots and `ca_file`;
     /// `timeout` bounds one fetch.
     pub fn http(client: &OAuthClient, ca_file: Option<&std::path::Path>, timeout: Duration) -> Result<TokenSource> {
-        let tls = crate::tls::client_config(ca_file, &format!("{}.ca_file", client.section))?;
+        let tls = crate::tls::client_config(ca_file, client.section)?;
         let endpoint = HttpEndpoint { client: client.clone(), tls: Arc::new(tls), timeout };
         Ok(TokenSource::with(Box::new(endpoint), Arc::new(Instant::now), client.section))
     }

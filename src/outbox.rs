@@ -37,7 +37,7 @@ use crate::clock::{parse, stamp, Clock};
 use chrono::{DateTime, Utc};
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls as LettreTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -168,6 +168,16 @@ impl Sender {
             oauth,
             refused: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Opens a session as a send would (TLS, EHLO, the login) and ends it, sending nothing
+    /// (`doctor`).
+    pub async fn check_login(&self) -> Result<()> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(anyhow!("the session did not answer after the login")),
+            Err(e) => Err(anyhow!("{}", error_text(&e))),
+        }
     }
 
     /// The generation of the OAuth token this sender's pool logs in with.
@@ -340,12 +350,14 @@ pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Res
 /// "oauth2"`, a token fetched for it). A long-running service keeps one [`Sender`] instead, for
 /// its connection pool.
 pub async fn send_pending(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
+    sender_for(cfg).await?.send_pending(cfg, store, now).await
+}
+
+/// A sender for `cfg` as it stands, for one use (a command, `doctor`): with `auth = "oauth2"`,
+/// a token is fetched for it.
+pub async fn sender_for(cfg: &Config) -> Result<Sender> {
     let tokens = token_source(cfg)?;
-    let token = match &tokens {
-        Some(t) => Some(t.token().await?),
-        None => None,
-    };
-    Sender::with_token(cfg, token.as_ref())?.send_pending(cfg, store, now).await
+    build_sender(cfg, tokens.as_ref()).await
 }
 
 /// The token source of `smtp.auth = "oauth2"` (`None` with any other `auth`, or no `[smtp]`).
@@ -470,10 +482,11 @@ fn tls(sm: &SmtpConfig) -> Result<LettreTls> {
         // Config validation allows this only on loopback with allow_plaintext_on_loopback.
         return Ok(LettreTls::None);
     }
-    let mut p = TlsParameters::builder(sm.host.clone());
-    if let Some(ca) = &sm.ca_file {
-        let pem = std::fs::read(ca).with_context(|| format!("reading smtp.ca_file {}", ca.display()))?;
-        p = p.add_root_certificate(Certificate::from_pem(&pem).with_context(|| format!("smtp.ca_file {} is not a PEM certificate", ca.display()))?);
+    // The system's roots and `ca_file`, as IMAP trusts them (not lettre's bundled ones).
+    let anchors = crate::tls::trust_anchors(sm.ca_file.as_deref(), "smtp")?;
+    let mut p = TlsParameters::builder(sm.host.clone()).certificate_store(CertificateStore::None);
+    for der in anchors.system.into_iter().chain(anchors.configured) {
+        p = p.add_root_certificate(Certificate::from_der(der.to_vec()).context("a CA certificate for [smtp]")?);
     }
     let params = p.build_rustls().context("TLS parameters for [smtp]")?;
     Ok(match sm.tls {

@@ -118,6 +118,7 @@ pub mod error;
 pub mod hidden;
 pub mod audit;
 pub mod audit_copy;
+pub mod backup;
 pub mod encrypt;
 pub mod retention;
 pub mod rules;
@@ -397,6 +398,30 @@ impl Store {
 
     pub fn pool(&self) -> &DbPool {
         &self.pool
+    }
+
+    /// The newest migration applied to this database (`doctor`).
+    pub async fn schema_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetch_one(&self.pool).await?)
+    }
+
+    /// The newest migration this build knows on this database's backend.
+    pub fn latest_migration(&self) -> i64 {
+        let list = match self.backend {
+            Backend::Sqlite => MIGRATIONS,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        list.iter().map(|(v, _)| *v).max().unwrap_or(0)
+    }
+
+    /// Whether the database takes a write: a table made in a transaction that is rolled back
+    /// (`doctor`; nothing is left behind).
+    pub async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("CREATE TABLE doctor_probe (x INTEGER)").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO doctor_probe (x) VALUES (1)").execute(&mut *tx).await?;
+        tx.rollback().await?;
+        Ok(())
     }
 
     /// Closes every connection and waits until each is closed. Called before the process ends:

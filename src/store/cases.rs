@@ -182,6 +182,10 @@ impl Store {
         }
         let mut extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
         extra.push_str(&hidden.sql_guard("m.case_id"));
+        // The pending list is the pending cases of the user's areas, found from the cases' own
+        // area (indexed: an area's cases, not the deployment's pending ones); review and
+        // quarantined messages have no case and go by the message's area.
+        let pending_extra = format!("{extra}{}", hidden.area_guard("c.area"));
         extra.push_str(&hidden.message_area_guard("m"));
         let status = filter.status.as_deref().filter(|v| !v.is_empty());
         let wanted = |part: &str| status.is_none_or(|s| s == part);
@@ -214,7 +218,7 @@ impl Store {
             match pending_limit {
                 // The whole list: one pass, each row read once.
                 None => {
-                    let pending = run(format!("{select} WHERE {PENDING}{extra} {order}")).await?;
+                    let pending = run(format!("{select} WHERE {PENDING}{pending_extra} {order}")).await?;
                     total = pending.len();
                     rows.extend(pending);
                 }
@@ -225,7 +229,7 @@ impl Store {
                 Some(limit) => {
                     let ranked = run(format!(
                         "SELECT m.id, COUNT(*) OVER () AS pending_total FROM messages m LEFT JOIN cases c ON c.id = m.case_id \
-                         LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{extra} {order} LIMIT {limit}"
+                         LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{pending_extra} {order} LIMIT {limit}"
                     ))
                     .await?;
                     total = match ranked.first() {

@@ -19,7 +19,7 @@ use std::str::FromStr;
 
 /// What the first 16 bytes of a plaintext SQLite database say; an encrypted one starts with
 /// random bytes.
-const PLAINTEXT_HEADER: &[u8; 16] = b"SQLite format 3\0";
+pub(super) const PLAINTEXT_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Rows read and rewritten at a time when every kept message is sealed again.
 const BATCH: i64 = 64;

@@ -22,15 +22,15 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use support::mailservers::{self, with_message_id, Dovecot, Postfix};
 
-const SERVICE: &str = "marac@marac.example.test";
+pub(crate) const SERVICE: &str = "marac@marac.example.test";
 const BIN: &str = env!("CARGO_BIN_EXE_marac-intake");
 
-fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The `MARAC__*` variables that point `config/samples.toml` at the harness servers.
-fn service_env(dovecot: &Dovecot, postfix: &Postfix) -> Vec<(String, String)> {
+pub(crate) fn service_env(dovecot: &Dovecot, postfix: &Postfix) -> Vec<(String, String)> {
     let mut env = mailservers::service_env(dovecot, postfix, SERVICE);
     for (k, v) in [
         ("MARAC__IMAP__IDLE_SECS", "30"),
@@ -46,18 +46,18 @@ fn service_env(dovecot: &Dovecot, postfix: &Postfix) -> Vec<(String, String)> {
 }
 
 /// The service process, with its log in a file. Killed on drop if still running.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
-    fn start(config: &Path, db: &Path, env: &[(String, String)], log: &Path, notify_socket: Option<&Path>) -> Daemon {
+    pub(crate) fn start(config: &Path, db: &Path, env: &[(String, String)], log: &Path, notify_socket: Option<&Path>) -> Daemon {
         Daemon::start_on(config, &format!("sqlite://{}", db.display()), env, log, notify_socket)
     }
 
     /// [`Daemon::start`] on the database at `url` (SQLite or PostgreSQL).
-    fn start_on(config: &Path, url: &str, env: &[(String, String)], log: &Path, notify_socket: Option<&Path>) -> Daemon {
+    pub(crate) fn start_on(config: &Path, url: &str, env: &[(String, String)], log: &Path, notify_socket: Option<&Path>) -> Daemon {
         let out = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let mut cmd = Command::new(BIN);
         cmd.arg("run").arg("--config").arg(config).arg("--db").arg(url);
@@ -69,13 +69,13 @@ impl Daemon {
         Daemon { child, log: log.to_owned() }
     }
 
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let ok = Command::new("kill").arg(signal).arg(self.child.id().to_string()).status().unwrap().success();
         assert!(ok, "kill {signal}");
     }
 
     /// Waits (bounded) for the process to exit.
-    fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -91,7 +91,7 @@ impl Daemon {
         let _ = self.child.wait();
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -109,12 +109,12 @@ fn command(args: &[&str], env: &[(String, String)]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn json_lines(text: &str) -> Vec<Value> {
+pub(crate) fn json_lines(text: &str) -> Vec<Value> {
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// Polls `check` every 100 ms until it holds, at most `within`.
-async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+pub(crate) async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if check().await {
@@ -149,7 +149,7 @@ async fn sqlite(db: &Path, sql: &str) -> Vec<Vec<String>> {
 }
 
 /// A labelled set of emails in processing order: (file, raw, arrival).
-fn labelled(dir: &Path) -> Vec<(String, Vec<u8>, DateTime<FixedOffset>)> {
+pub(crate) fn labelled(dir: &Path) -> Vec<(String, Vec<u8>, DateTime<FixedOffset>)> {
     let labels: Value = serde_json::from_slice(&std::fs::read(dir.join("labels.json")).unwrap()).unwrap();
     labels
         .as_array()
@@ -177,7 +177,7 @@ fn correspondents(emails: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> BTreeS
 
 /// A Dovecot with a mailbox for the service and for everyone these emails could be answered
 /// at, and a Postfix delivering into it.
-fn servers_for(emails: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> (BTreeSet<String>, Dovecot, Postfix) {
+pub(crate) fn servers_for(emails: &[(String, Vec<u8>, DateTime<FixedOffset>)]) -> (BTreeSet<String>, Dovecot, Postfix) {
     let people = correspondents(emails);
     let mut users: Vec<&str> = people.iter().map(String::as_str).collect();
     users.push(SERVICE);

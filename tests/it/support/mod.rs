@@ -72,13 +72,27 @@ impl TestDb {
 
     /// The rows `sql` selects, each value as text (NULL as empty), through the store's own opening.
     pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        self.rows_at(&self.url, sql).await
+    }
+
+    /// As [`TestDb::rows`], from the database at `url` opened with this one's keys (a copy of it).
+    pub async fn rows_at(&self, url: &str, sql: &str) -> Vec<Vec<String>> {
         use sqlx::Row;
-        let store = self.open().await;
+        let clock = marac_intake::clock::Clock::system();
+        let store = marac_intake::store::Store::open_with(url, &self.keys, &clock).await.unwrap_or_else(|e| panic!("opening {url}: {e:#}"));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         let text = |r: &sqlx::any::AnyRow, i: usize| r.try_get::<Option<String>, _>(i).ok().flatten().or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string())).unwrap_or_default();
         let out = rows.iter().map(|r| (0..r.len()).map(|i| text(r, i)).collect()).collect();
         store.pool().close().await;
         out
+    }
+
+    /// The variables that give the commands (and `run`) this database's keys.
+    pub fn key_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("MARAC__STORAGE__DB_KEY_FILE".to_owned(), self.key_files.0.display().to_string()),
+            ("MARAC__STORAGE__DATA_KEY_FILE".to_owned(), self.key_files.1.display().to_string()),
+        ]
     }
 
     /// The command `marac-intake ARGS --config config/samples.toml --db URL` with this database's keys.
