@@ -277,7 +277,7 @@ async fn smtp_one(report: &mut Report, cfg: &Config, sm: &SmtpConfig) {
         }
     }
     let login = async {
-        let sender = crate::outbox::Sender::new(cfg)?;
+        let sender = crate::outbox::sender_for(cfg).await?;
         tokio::time::timeout(d.saturating_mul(2), sender.check_login()).await.context("no answer")?
     }
     .await;
@@ -298,7 +298,7 @@ fn yes(b: bool) -> &'static str {
 fn fix_for(error: &str, section: &str) -> String {
     let e = error.to_lowercase();
     if e.contains("5.7.30") || e.contains("basic authentication is not supported") {
-        return format!("the server refuses passwords for {section}: Microsoft 365 needs OAuth 2.0 (auth = \"xoauth2\"), with the app granted SMTP.SendAsApp and the mailbox's permission given to its service principal");
+        return format!("the server refuses passwords for {section}: Microsoft 365 needs OAuth 2.0 (auth = \"oauth2\", README: \"Microsoft 365 and Google\"), with the app granted SMTP.SendAsApp and the mailbox's permission given to its service principal");
     }
     if e.contains("5.7.57") || e.contains("smtpclientauthentication") || e.contains("client authentication is disabled") {
         return "authenticated SMTP is turned off for this mailbox: Set-CASMailbox -Identity MAILBOX -SmtpClientAuthenticationDisabled $false".into();
@@ -307,7 +307,7 @@ fn fix_for(error: &str, section: &str) -> String {
         return format!("the server's certificate is not trusted: add its CA to the system (update-ca-certificates) or name it in {section}.ca_file, and check that {section}.host is the name on the certificate");
     }
     if e.contains("token") {
-        return format!("the OAuth token could not be had: check {section}.token_file or {section}.token_command (run it as the service user)");
+        return format!("the OAuth token could not be had: with auth = \"oauth2\" the message says what to fix ({section}.client_id, {section}.client_secret_file, {section}.tenant or token_url, {section}.scope); with auth = \"xoauth2\" check {section}.token_file or {section}.token_command (run it as the service user)");
     }
     if e.contains("authenticat") || e.contains("login") || e.contains("535") || e.contains("credentials") || e.contains("password") {
         return format!("the server refused the sign-in: check {section}.username and the secret in {section}.password_file (for OAuth, that the app has IMAP.AccessAsApp / SMTP.SendAsApp and the mailbox permission)");

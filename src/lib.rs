@@ -12,6 +12,7 @@
 //! - [`decide`] and [`triage`]: one message → a decision committed with its reply ([`store`]).
 //! - [`mailbox`] (IMAP in), [`outbox`] (SMTP out) and [`service`] (`run`): the I/O edges.
 //! - [`web`] (`serve`): the coordinators' queue and the admins' console over the same store.
+//! - [`oauth`]: the OAuth 2.0 client-credentials token of `auth = "oauth2"`, for IMAP and SMTP.
 //! - [`config`] and [`rules`]: the file, with the rule sections admins change in the web console
 //!   layered over it from the database.
 //!
@@ -36,6 +37,7 @@ pub mod logging;
 pub mod mailbox;
 pub mod monitor;
 pub mod notify;
+pub mod oauth;
 pub mod outbox;
 pub mod rules;
 pub mod report;

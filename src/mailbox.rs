@@ -10,12 +10,19 @@
 //! commit and the move ends in exactly one decision and one reply. [`watch`] repeats passes with
 //! IDLE (or polling) and reconnects with capped exponential backoff and jitter.
 //!
+//! With `auth = "oauth2"` the watch keeps one [`TokenSource`]: a session is renewed (logged out
+//! and in again, between passes) once its token is due for refresh, and after a session ends
+//! in an error (a server ends it when its token expires) the token in hand is dropped, so the
+//! next session logs in with a new one. The checkpoint and the content digest keep that from
+//! losing or repeating work.
+//!
 //! Every server command has a time limit (`imap.command_timeout_secs`). Logs carry message
 //! references, UIDs and counts only: no addresses, subjects or bodies.
 
 use crate::clock::Clock;
 use crate::config::{read_secret, Auth, Config, Folders, ImapConfig, Tls};
 use crate::decide::Outcome;
+use crate::oauth::TokenSource;
 use crate::store::{Action, Store, StoreError};
 use crate::triage::TriageError;
 use anyhow::{anyhow, bail, Context, Result};
@@ -90,14 +97,31 @@ where
 
 /// The TLS client configuration: the system's roots plus `ca_file`, if set.
 pub fn tls_config(cfg: &ImapConfig) -> Result<rustls::ClientConfig> {
-    crate::tls::install_crypto_provider();
-    let roots = crate::tls::root_store(cfg.ca_file.as_deref(), "imap")?;
-    Ok(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
+    crate::tls::client_config(cfg.ca_file.as_deref(), "imap")
 }
 
 /// Opens the connection (implicit TLS, STARTTLS, or plaintext on loopback when the configuration
-/// allows it), reads the greeting and logs in.
+/// allows it), reads the greeting and logs in. With `auth = "oauth2"` the token comes from a
+/// source made for this one connection; [`watch`] keeps one across its reconnections instead
+/// ([`connect_with`]).
 pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
+    let tokens = token_source(cfg).map_err(|e| anyhow!(e))?;
+    connect_with(cfg, tokens.as_ref()).await
+}
+
+/// The token source of `auth = "oauth2"` (`None` with any other `auth`).
+pub fn token_source(cfg: &ImapConfig) -> Result<Option<TokenSource>, MailboxError> {
+    match cfg.oauth() {
+        Ok(None) => Ok(None),
+        Ok(Some(client)) => Ok(Some(TokenSource::http(&client, cfg.ca_file.as_deref(), limit(cfg)).map_err(|e| MailboxError::Config(format!("{e:#}")))?)),
+        Err(e) => Err(MailboxError::Config(e.to_string())),
+    }
+}
+
+/// [`connect`] with the token source of `auth = "oauth2"`. A token the server refuses is
+/// dropped from the source; one that came from its cache is replaced at once and tried again on
+/// the same connection (the server may have ended it early), a fresh one refused is explained.
+pub async fn connect_with(cfg: &ImapConfig, tokens: Option<&TokenSource>) -> Result<ImapSession> {
     if cfg.tls == Tls::None {
         let loopback = cfg.host == "localhost" || cfg.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !(cfg.allow_plaintext_on_loopback && loopback) {
@@ -134,12 +158,41 @@ pub async fn connect(cfg: &ImapConfig) -> Result<ImapSession> {
             crate::monitor::token_read("imap", &token);
             tokio::time::timeout(d, client.authenticate("XOAUTH2", XOAuth2 { user: cfg.username.clone(), token, sent: false })).await
         }
+        Auth::Oauth2 => return oauth2_login(cfg, client, tokens, d).await,
     };
     match result {
         Ok(Ok(session)) => Ok(session),
         Ok(Err((e, _))) => Err(anyhow!(e).context("IMAP authentication")),
         Err(_) => bail!("IMAP authentication: no answer within {} s", d.as_secs()),
     }
+}
+
+/// XOAUTH2 with the source's token: a refused token is dropped; one from the cache is replaced
+/// at once and tried again, a fresh one refused is explained (which permission or mailbox
+/// setting is missing).
+async fn oauth2_login(cfg: &ImapConfig, mut client: Client<Box<dyn Io>>, tokens: Option<&TokenSource>, d: Duration) -> Result<ImapSession> {
+    let Some(tokens) = tokens else { bail!("imap.auth = \"oauth2\": no token source") };
+    let oauth = cfg.oauth().map_err(|e| anyhow!(e.to_string()))?.ok_or_else(|| anyhow!("imap.auth is not \"oauth2\""))?;
+    for attempt in 0..2 {
+        let cached = !tokens.due().await;
+        let token = tokens.token().await?;
+        crate::monitor::token_read("imap", token.secret.expose());
+        let login = XOAuth2 { user: cfg.username.clone(), token: token.secret.expose().to_owned(), sent: false };
+        match tokio::time::timeout(d, client.authenticate("XOAUTH2", login)).await {
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err((e, back))) => {
+                tokens.invalidate(token.generation).await;
+                if cached && attempt == 0 {
+                    tracing::warn!(generation = token.generation, "The IMAP server refused the cached OAuth token; trying a new one.");
+                    client = back;
+                    continue;
+                }
+                return Err(anyhow!(e).context(crate::oauth::imap_refused(&oauth, &cfg.username)).context("IMAP authentication"));
+            }
+            Err(_) => bail!("IMAP authentication: no answer within {} s", d.as_secs()),
+        }
+    }
+    bail!("IMAP authentication: the server refused two tokens")
 }
 
 /// The OAuth2 bearer token: from `token_file` (re-read at every connection, so an external
@@ -655,15 +708,35 @@ async fn watch_one(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, sh
 
 async fn watch_leased(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) -> Result<(), MailboxError> {
     let imap = imap_cfg(cfg)?;
+    // One token source for the whole watch: its token outlives a session, and a new one is
+    // fetched only when due or refused.
+    let tokens = token_source(imap)?;
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
-        match session_loop(cfg, imap, store, clock, wake, &shutdown, &mut failures).await {
-            Ok(()) => break,
+        match session_loop(cfg, imap, store, clock, wake, &shutdown, &mut failures, tokens.as_ref()).await {
+            Ok(Ended::Stopped) => break,
+            Ok(Ended::TokenDue) => tracing::info!("The OAuth token is due for refresh: the mailbox reconnects with a new one."),
             Err(e) if e.action() == Action::Stop => return Err(e),
             Err(e) => {
+                // The server may have ended the session for the token's expiry (Exchange Online
+                // says `BYE ... AccessTokenExpired`; others just drop it): the next session
+                // logs in with a new token.
+                if let Some(t) = &tokens {
+                    t.invalidate_current().await;
+                }
+                let text = format!("{e:#}");
+                // Exchange Online ends a session whose token expired: expected, not a fault.
+                let expired = tokens.is_some() && text.contains("AccessTokenExpired");
+                if expired {
+                    failures = 0;
+                }
                 let pause = backoff(failures, Duration::from_secs(300));
                 failures = failures.saturating_add(1);
-                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "mailbox connection failed; reconnecting");
+                if expired {
+                    tracing::info!(retry_in_ms = pause.as_millis() as u64, "The server ended the session for its expired token; reconnecting with a new one.");
+                } else {
+                    tracing::warn!(error = %text, retry_in_ms = pause.as_millis() as u64, "mailbox connection failed; reconnecting");
+                }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = tokio::time::sleep(pause) => {}
@@ -692,13 +765,33 @@ impl Drop for Connected<'_> {
     }
 }
 
-async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Clock, wake: &Notify, shutdown: &CancellationToken, failures: &mut u32) -> Result<(), MailboxError> {
+/// How a session ended without an error.
+enum Ended {
+    /// Shutdown.
+    Stopped,
+    /// The OAuth token it logged in with is due for refresh: log in again with a new one before
+    /// the server ends the session for its expiry. Between passes, so no work is cut short.
+    TokenDue,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn session_loop(
+    cfg: &Config,
+    imap: &ImapConfig,
+    store: &Store,
+    clock: &Clock,
+    wake: &Notify,
+    shutdown: &CancellationToken,
+    failures: &mut u32,
+    tokens: Option<&TokenSource>,
+) -> Result<Ended, MailboxError> {
     let d = limit(imap);
     let label = mailbox_label(cfg);
-    let mut session = connect(imap).await?;
+    let mut session = connect_with(imap, tokens).await?;
     crate::monitor::imap_connected(&label, true);
     let _connected = Connected(&label);
     let has_idle = timed(d, "CAPABILITY", session.capabilities()).await?.has_str("IDLE");
+    let mut ended = Ended::Stopped;
     loop {
         let summary = pass_waking(&mut session, cfg, store, clock, Some(wake), shutdown).await?;
         crate::monitor::pass_done(&label, clock.now());
@@ -710,14 +803,26 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Cl
         if shutdown.is_cancelled() {
             break;
         }
+        if let Some(t) = tokens {
+            if t.due().await {
+                ended = Ended::TokenDue;
+                break;
+            }
+        }
         if summary.decided + summary.refiled > 0 {
             tracing::info!(decided = summary.decided, refiled = summary.refiled, "mailbox pass done");
             continue;
         }
+        // IDLE (or the poll interval), no longer than until the token's refresh: the session
+        // is renewed before its token expires.
+        let mut wait = Duration::from_secs(if has_idle { imap.idle_secs } else { imap.poll_secs }.max(1));
+        if let Some(t) = tokens {
+            wait = wait.min(t.refresh_in().await.max(Duration::from_secs(1)));
+        }
         if has_idle {
             let mut idle = session.idle();
             timed(d, "IDLE", idle.init()).await?;
-            let (wait, stop) = idle.wait_with_timeout(Duration::from_secs(imap.idle_secs.max(1)));
+            let (wait, stop) = idle.wait_with_timeout(wait);
             let outcome = tokio::select! {
                 r = wait => Some(r),
                 _ = shutdown.cancelled() => None,
@@ -731,7 +836,7 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Cl
         } else {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                _ = tokio::time::sleep(Duration::from_secs(imap.poll_secs.max(1))) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
         if shutdown.is_cancelled() {
@@ -739,7 +844,7 @@ async fn session_loop(cfg: &Config, imap: &ImapConfig, store: &Store, clock: &Cl
         }
     }
     let _ = tokio::time::timeout(d, session.logout()).await;
-    Ok(())
+    Ok(ended)
 }
 
 #[cfg(test)]
@@ -766,6 +871,11 @@ mod tests {
             password_file: Some("/nonexistent".into()),
             token_file: None,
             token_command: None,
+            token_url: None,
+            tenant: None,
+            client_id: None,
+            client_secret_file: None,
+            scope: None,
             ca_file: None,
             folder: "INBOX".into(),
             allow_plaintext_on_loopback: allow,

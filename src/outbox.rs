@@ -28,7 +28,8 @@
 //! Logs carry the outbox id, the reply kind and the status only: never the recipient, the subject
 //! or the server's answer (which can quote the address); those stay in the database.
 
-use crate::config::{Auth, Config, SmtpConfig, Tls};
+use crate::config::{Auth, Config, OAuthClient, SmtpConfig, Tls};
+use crate::oauth::{Token, TokenSource};
 use crate::decide::OutboxKind;
 use crate::store::{AttemptEnd, ClaimedReply, Store};
 use anyhow::{anyhow, Context, Result};
@@ -111,7 +112,9 @@ struct Batch {
     recipients: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// A configured SMTP client. Build once and reuse: it keeps a pool of connections.
+/// A configured SMTP client. Build once and reuse: it keeps a pool of connections. With
+/// `auth = "oauth2"` it is built for one token ([`Sender::with_token`]); [`serve`] builds a new
+/// one (a new pool, whose connections log in with the new token) when the token changes.
 pub struct Sender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Address,
@@ -120,12 +123,23 @@ pub struct Sender {
     retry: (Duration, Duration),
     /// Longest one message may take end to end; the claim lease is a little longer.
     deadline: Duration,
+    /// The OAuth client and the generation of the token the pool logs in with.
+    oauth: Option<(OAuthClient, u64)>,
+    /// Set when the server refused to authenticate us: what to fix, in words (never the
+    /// server's answer, which can quote an address).
+    refused: std::sync::Mutex<Option<String>>,
 }
 
 impl Sender {
     /// Builds the transport from `[smtp]`. Reads the password or token now (from the file, or
-    /// `$CREDENTIALS_DIRECTORY`, or the token command).
+    /// `$CREDENTIALS_DIRECTORY`, or the token command). With `auth = "oauth2"`, see
+    /// [`Sender::with_token`].
     pub fn new(cfg: &Config) -> Result<Sender> {
+        Sender::with_token(cfg, None)
+    }
+
+    /// [`Sender::new`], logging in with this OAuth token when `auth = "oauth2"`.
+    pub fn with_token(cfg: &Config, oauth_token: Option<&Token>) -> Result<Sender> {
         let sm = cfg.file.smtp.as_ref().ok_or_else(|| anyhow!("no [smtp] section: replies cannot be sent"))?;
         let from_text = sm.from.as_deref().unwrap_or(&cfg.file.replies.from);
         let from: Address = from_text.parse().context("smtp.from / replies.from is not an address")?;
@@ -144,6 +158,15 @@ impl Sender {
                 crate::monitor::token_read("smtp", &token);
                 (token, vec![Mechanism::Xoauth2])
             }
+            Auth::Oauth2 => {
+                let t = oauth_token.ok_or_else(|| anyhow!("smtp.auth = \"oauth2\": no token fetched yet"))?;
+                crate::monitor::token_read("smtp", t.secret.expose());
+                (t.secret.expose().to_owned(), vec![Mechanism::Xoauth2])
+            }
+        };
+        let oauth = match (sm.oauth().map_err(|e| anyhow!(e.to_string()))?, oauth_token) {
+            (Some(client), Some(t)) => Some((client, t.generation)),
+            _ => None,
         };
         b = b.credentials(Credentials::new(sm.username.clone(), secret)).authentication(mechanisms);
         Ok(Sender {
@@ -152,6 +175,8 @@ impl Sender {
             per_hour: sm.max_replies_per_recipient_per_hour,
             retry: (Duration::from_secs(sm.retry_first_secs), Duration::from_secs(sm.retry_max_secs)),
             deadline: Duration::from_secs(sm.command_timeout_secs.saturating_mul(4).max(10)),
+            oauth,
+            refused: std::sync::Mutex::new(None),
         })
     }
 
@@ -163,6 +188,16 @@ impl Sender {
             Ok(false) => Err(anyhow!("the session did not answer after the login")),
             Err(e) => Err(anyhow!("{}", error_text(&e))),
         }
+    }
+
+    /// The generation of the OAuth token this sender's pool logs in with.
+    pub fn token_generation(&self) -> Option<u64> {
+        self.oauth.as_ref().map(|(_, g)| *g)
+    }
+
+    /// What to fix, when the server refused to authenticate us during the last batch.
+    pub fn refused(&self) -> Option<String> {
+        self.refused.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Sends what is due at `now` (a clock standing at `now`), up to [`BATCH`] rows. Returns
@@ -264,7 +299,14 @@ impl Sender {
             Ok(Ok(response)) => (Verdict::Sent, Some(u16::from(response.code())), response.message().collect::<Vec<_>>().join(" ")),
             Ok(Err(e)) => {
                 let code = e.status().map(u16::from);
-                (classify(code, e.is_permanent(), e.is_transient()), code, error_text(&e))
+                let text = error_text(&e);
+                if crate::oauth::smtp_auth_refused(code, &text) {
+                    // Our credentials, not this message: every reply waits (never failed).
+                    *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(crate::oauth::smtp_refused(self.oauth.as_ref().map(|(c, _)| c), &text));
+                    (Verdict::RetryAll, code, text)
+                } else {
+                    (classify(code, e.is_permanent(), e.is_transient()), code, text)
+                }
             }
             Err(_) => (Verdict::RetryAll, None, format!("no answer within {} s", self.deadline.as_secs())),
         };
@@ -314,10 +356,34 @@ pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Res
     }
 }
 
-/// Sends what is due at `now` with a transport built for this call. A long-running service
-/// keeps one [`Sender`] instead, for its connection pool.
+/// Sends what is due at `now` with a transport built for this call (and, with `auth =
+/// "oauth2"`, a token fetched for it). A long-running service keeps one [`Sender`] instead, for
+/// its connection pool.
 pub async fn send_pending(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Report> {
-    Sender::new(cfg)?.send_pending(cfg, store, now).await
+    sender_for(cfg).await?.send_pending(cfg, store, now).await
+}
+
+/// A sender for `cfg` as it stands, for one use (a command, `doctor`): with `auth = "oauth2"`,
+/// a token is fetched for it.
+pub async fn sender_for(cfg: &Config) -> Result<Sender> {
+    let tokens = token_source(cfg)?;
+    build_sender(cfg, tokens.as_ref()).await
+}
+
+/// The token source of `smtp.auth = "oauth2"` (`None` with any other `auth`, or no `[smtp]`).
+pub fn token_source(cfg: &Config) -> Result<Option<TokenSource>> {
+    let Some(sm) = cfg.file.smtp.as_ref() else { return Ok(None) };
+    let Some(client) = sm.oauth().map_err(|e| anyhow!(e.to_string()))? else { return Ok(None) };
+    Ok(Some(TokenSource::http(&client, sm.ca_file.as_deref(), Duration::from_secs(sm.command_timeout_secs.max(1)))?))
+}
+
+/// A sender for the token source's current token (or without one, when there is no source).
+async fn build_sender(cfg: &Config, tokens: Option<&TokenSource>) -> Result<Sender> {
+    let token = match tokens {
+        Some(t) => Some(t.token().await?),
+        None => None,
+    };
+    Sender::with_token(cfg, token.as_ref())
 }
 
 /// How often [`serve`] looks for due rows when nothing wakes it.
@@ -328,13 +394,40 @@ pub const POLL: Duration = Duration::from_secs(5);
 /// On shutdown the attempt in progress is finished and recorded, then it returns. Errors (an
 /// unreadable secret, the database) are logged and retried with capped backoff; they never end
 /// the loop.
+///
+/// With `auth = "oauth2"` one token source serves the loop: the sender (and its pool) is built
+/// again whenever the token is due for refresh, and at once with a new token after the server
+/// refused the one in use.
 pub async fn serve(cfg: &Config, store: &Store, clock: &Clock, wake: &Notify, shutdown: CancellationToken) {
     let mut failures: u32 = 0;
     let mut sender: Option<Sender> = None;
+    let tokens = match token_source(cfg) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "The outbox sender cannot ask for OAuth tokens; replies wait until the configuration is mended.");
+            shutdown.cancelled().await;
+            return;
+        }
+    };
     while !shutdown.is_cancelled() {
+        if let (Some(s), Some(t)) = (&sender, &tokens) {
+            let refused = s.refused();
+            if let Some(why) = &refused {
+                tracing::error!(reason = %why, "The submission server refused the OAuth token; a new one is fetched at once.");
+                t.invalidate(s.token_generation().unwrap_or(0)).await;
+            }
+            if refused.is_some() || t.due().await {
+                // A new pool, whose connections log in with the new token.
+                sender = None;
+            }
+        } else if let Some(why) = sender.as_ref().and_then(Sender::refused) {
+            tracing::error!(reason = %why, "The submission server refused our credentials; replies wait.");
+            // Built again next time: the secret or the token may have been replaced.
+            sender = None;
+        }
         let result = match &sender {
             Some(s) => s.send_due(cfg, store, clock, &shutdown).await,
-            None => match Sender::new(cfg) {
+            None => match build_sender(cfg, tokens.as_ref()).await {
                 Ok(s) => {
                     sender = Some(s);
                     continue;
@@ -468,6 +561,11 @@ mod tests {
             password_file: None,
             token_file: token_file.map(Into::into),
             token_command: token_command.map(Into::into),
+            token_url: None,
+            tenant: None,
+            client_id: None,
+            client_secret_file: None,
+            scope: None,
             ca_file: None,
             from: None,
             allow_plaintext_on_loopback: false,

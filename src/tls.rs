@@ -1,5 +1,5 @@
-//! The TLS set-up shared by every network edge (IMAP, SMTP, PostgreSQL, the web server): ring as
-//! the one rustls crypto provider, and the certificates a client trusts.
+//! The TLS set-up shared by every network edge (IMAP, SMTP, the OAuth token endpoint, PostgreSQL,
+//! the web server): ring as the one rustls crypto provider, and the certificates a client trusts.
 
 use anyhow::{Context, Result};
 use rustls::pki_types::{pem::PemObject, CertificateDer};
@@ -51,4 +51,11 @@ pub fn root_store(ca_file: Option<&Path>, section: &str) -> Result<rustls::RootC
         roots.add(cert).with_context(|| format!("{section}.ca_file: not a usable CA certificate"))?;
     }
     Ok(roots)
+}
+
+/// A TLS client configuration trusting [`root_store`]: the system's roots plus `ca_file`.
+pub fn client_config(ca_file: Option<&Path>, section: &str) -> Result<rustls::ClientConfig> {
+    install_crypto_provider();
+    let roots = root_store(ca_file, section)?;
+    Ok(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
 }

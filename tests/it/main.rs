@@ -40,6 +40,7 @@ mod mailservers;
 mod metrics_rules;
 mod metrics_serve;
 mod no_import_circles;
+mod oauth;
 mod outbox;
 mod postgres;
 mod records;

@@ -338,6 +338,9 @@ pub enum Auth {
     Password,
     /// OAuth2 bearer token (Microsoft 365, Google) from `token_file` or `token_command`.
     Xoauth2,
+    /// SASL XOAUTH2 with a token the service fetches itself from an OAuth 2.0 token endpoint
+    /// (client credentials: `token_url` or `tenant`, `client_id`, `client_secret_file`, `scope`).
+    Oauth2,
 }
 
 fn default_auth() -> Auth {
@@ -362,6 +365,23 @@ pub struct ImapConfig {
     pub token_file: Option<PathBuf>,
     #[serde(default)]
     pub token_command: Option<String>,
+    /// `auth = "oauth2"`: the token endpoint (`https://`; `http://` only to a loopback host
+    /// with `allow_plaintext_on_loopback`). Or `tenant` instead, for Microsoft 365.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// `auth = "oauth2"` with Microsoft Entra: the tenant (its ID or a domain of it); the token
+    /// endpoint is then [`MICROSOFT_TOKEN_URL`] and the default scope [`MICROSOFT_SCOPE`].
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// `auth = "oauth2"`: the application (client) ID.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// `auth = "oauth2"`: the file holding the client secret (relative: `$CREDENTIALS_DIRECTORY`).
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// `auth = "oauth2"`: the scope asked for (default with `tenant`: [`MICROSOFT_SCOPE`]).
+    #[serde(default)]
+    pub scope: Option<String>,
     /// A CA certificate (PEM) trusted in addition to the system roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
@@ -399,6 +419,23 @@ pub struct SmtpConfig {
     pub token_file: Option<PathBuf>,
     #[serde(default)]
     pub token_command: Option<String>,
+    /// `auth = "oauth2"`: the token endpoint (`https://`; `http://` only to a loopback host
+    /// with `allow_plaintext_on_loopback`). Or `tenant` instead, for Microsoft 365.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// `auth = "oauth2"` with Microsoft Entra: the tenant (its ID or a domain of it); the token
+    /// endpoint is then [`MICROSOFT_TOKEN_URL`] and the default scope [`MICROSOFT_SCOPE`].
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// `auth = "oauth2"`: the application (client) ID.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// `auth = "oauth2"`: the file holding the client secret (relative: `$CREDENTIALS_DIRECTORY`).
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// `auth = "oauth2"`: the scope asked for (default with `tenant`: [`MICROSOFT_SCOPE`]).
+    #[serde(default)]
+    pub scope: Option<String>,
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// The envelope sender of replies (default: `replies.from`).
@@ -449,32 +486,166 @@ fn default_per_hour() -> u32 {
     20
 }
 
-/// Checks what the IMAP and SMTP sections have in common. `section` names the keys in errors.
-fn check_connection(
-    section: &str,
-    host: &str,
-    tls: Tls,
-    allow_plaintext_on_loopback: bool,
-    auth: Auth,
-    password_file: &Option<PathBuf>,
-    token_file: &Option<PathBuf>,
-    token_command: &Option<String>,
-) -> Result<(), ConfigError> {
-    if host.trim().is_empty() {
+/// Microsoft Entra's token endpoint, `{tenant}` replaced by `tenant`.
+pub const MICROSOFT_TOKEN_URL: &str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
+/// The scope of app-only IMAP and SMTP access to Exchange Online.
+pub const MICROSOFT_SCOPE: &str = "https://outlook.office365.com/.default";
+/// Google's scope for IMAP and SMTP (documented; Google's own token endpoint wants a signed
+/// service-account assertion, not a client secret).
+pub const GOOGLE_SCOPE: &str = "https://mail.google.com/";
+
+/// What the IMAP and SMTP sections have in common, borrowed from either for the checks.
+pub struct Connection<'a> {
+    /// `imap` or `smtp`: names the keys in errors.
+    pub section: &'static str,
+    pub host: &'a str,
+    pub tls: Tls,
+    pub allow_plaintext_on_loopback: bool,
+    pub auth: Auth,
+    pub password_file: &'a Option<PathBuf>,
+    pub token_file: &'a Option<PathBuf>,
+    pub token_command: &'a Option<String>,
+    pub token_url: &'a Option<String>,
+    pub tenant: &'a Option<String>,
+    pub client_id: &'a Option<String>,
+    pub client_secret_file: &'a Option<PathBuf>,
+    pub scope: &'a Option<String>,
+}
+
+macro_rules! connection_of {
+    ($t:ty, $section:literal) => {
+        impl $t {
+            /// The connection keys, for the checks and for [`OAuthClient::of`].
+            pub fn connection(&self) -> Connection<'_> {
+                Connection {
+                    section: $section,
+                    host: &self.host,
+                    tls: self.tls,
+                    allow_plaintext_on_loopback: self.allow_plaintext_on_loopback,
+                    auth: self.auth,
+                    password_file: &self.password_file,
+                    token_file: &self.token_file,
+                    token_command: &self.token_command,
+                    token_url: &self.token_url,
+                    tenant: &self.tenant,
+                    client_id: &self.client_id,
+                    client_secret_file: &self.client_secret_file,
+                    scope: &self.scope,
+                }
+            }
+
+            /// The OAuth 2.0 client of `auth = "oauth2"`; `None` with any other `auth`.
+            pub fn oauth(&self) -> Result<Option<OAuthClient>, ConfigError> {
+                OAuthClient::of(&self.connection())
+            }
+        }
+    };
+}
+connection_of!(ImapConfig, "imap");
+connection_of!(SmtpConfig, "smtp");
+
+/// An OAuth 2.0 client-credentials client (`auth = "oauth2"`), built and checked: the token
+/// endpoint is HTTPS (or HTTP to a loopback host, when plaintext on loopback is allowed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// `imap` or `smtp`: names the keys in errors.
+    pub section: &'static str,
+    pub token_url: String,
+    /// Whether `token_url` came from `tenant` (Microsoft Entra): errors then speak of Entra.
+    pub microsoft: bool,
+    pub client_id: String,
+    pub client_secret_file: PathBuf,
+    pub scope: String,
+}
+
+impl OAuthClient {
+    /// Builds the client from the section's keys; `None` unless `auth = "oauth2"`.
+    pub fn of(c: &Connection<'_>) -> Result<Option<OAuthClient>, ConfigError> {
+        let s = c.section;
+        if c.auth != Auth::Oauth2 {
+            for (key, set) in [("token_url", c.token_url.is_some()), ("tenant", c.tenant.is_some()), ("client_id", c.client_id.is_some()), ("client_secret_file", c.client_secret_file.is_some()), ("scope", c.scope.is_some())] {
+                if set {
+                    return Err(err(format!("{s}.{key}"), "is used only with auth = \"oauth2\"; set auth = \"oauth2\" or remove it"));
+                }
+            }
+            return Ok(None);
+        }
+        for (key, set) in [("password_file", c.password_file.is_some()), ("token_file", c.token_file.is_some()), ("token_command", c.token_command.is_some())] {
+            if set {
+                return Err(err(format!("{s}.{key}"), "is not used with auth = \"oauth2\", which fetches its own tokens; remove it (or use auth = \"xoauth2\" to keep a token from a file or a command)"));
+            }
+        }
+        let client_id = match c.client_id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => return Err(err(format!("{s}.client_id"), "is required with auth = \"oauth2\": the application (client) ID of the app registration")),
+        };
+        let Some(client_secret_file) = c.client_secret_file.clone() else {
+            return Err(err(format!("{s}.client_secret_file"), "is required with auth = \"oauth2\": the file holding the client secret (never the secret itself)"));
+        };
+        let (token_url, microsoft) = match (c.token_url.as_deref().map(str::trim), c.tenant.as_deref().map(str::trim)) {
+            (Some(_), Some(_)) => return Err(err(format!("{s}.tenant"), "give token_url or tenant, not both")),
+            (None, None) => return Err(err(format!("{s}.token_url"), "auth = \"oauth2\" needs token_url (the token endpoint), or tenant for Microsoft 365")),
+            (None, Some(t)) => {
+                if t.is_empty() || !t.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.') {
+                    return Err(err(format!("{s}.tenant"), "must be the tenant's ID (a GUID) or one of its domains (contoso.onmicrosoft.com)"));
+                }
+                (MICROSOFT_TOKEN_URL.replace("{tenant}", t), true)
+            }
+            (Some(url), None) => {
+                check_token_url(s, url, c.allow_plaintext_on_loopback)?;
+                (url.to_owned(), false)
+            }
+        };
+        let scope = match (c.scope.as_deref().map(str::trim), microsoft) {
+            (Some(sc), _) if !sc.is_empty() => sc.to_owned(),
+            (Some(_), _) => return Err(err(format!("{s}.scope"), "must not be empty")),
+            (None, true) => MICROSOFT_SCOPE.to_owned(),
+            (None, false) => return Err(err(format!("{s}.scope"), format!("is required with token_url: the scope to ask for (Google: {GOOGLE_SCOPE})"))),
+        };
+        Ok(Some(OAuthClient { section: s, token_url, microsoft, client_id, client_secret_file, scope }))
+    }
+}
+
+/// The host of an `http://` or `https://` URL (no brackets around an IPv6 address).
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') { v6.split(']').next()? } else { authority.split(':').next()? };
+    (!host.is_empty()).then_some(host)
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn check_token_url(section: &str, url: &str, allow_plaintext_on_loopback: bool) -> Result<(), ConfigError> {
+    let key = format!("{section}.token_url");
+    let Some(host) = url_host(url) else { return Err(err(key, format!("{url:?} is not an https:// URL"))) };
+    if url.starts_with("http://") && !(allow_plaintext_on_loopback && is_loopback_host(host)) {
+        return Err(err(key, "must be https://: the client secret and the token would cross the network in clear (http:// is allowed only to a loopback host with allow_plaintext_on_loopback = true)"));
+    }
+    Ok(())
+}
+
+/// Checks what the IMAP and SMTP sections have in common.
+fn check_connection(c: &Connection<'_>) -> Result<(), ConfigError> {
+    let section = c.section;
+    if c.host.trim().is_empty() {
         return Err(err(format!("{section}.host"), "must not be empty"));
     }
-    if tls == Tls::None {
-        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        if !(allow_plaintext_on_loopback && loopback) {
+    if c.tls == Tls::None {
+        if !(c.allow_plaintext_on_loopback && is_loopback_host(c.host)) {
             return Err(err(
                 format!("{section}.tls"),
                 "plaintext is refused: use \"implicit\" or \"starttls\" (plaintext is allowed only with allow_plaintext_on_loopback = true and a loopback host)",
             ));
         }
     }
-    match auth {
-        Auth::Password if password_file.is_none() => Err(err(format!("{section}.password_file"), "required with auth = \"password\"; passwords are never written in the configuration")),
-        Auth::Xoauth2 if token_file.is_none() && token_command.is_none() => {
+    OAuthClient::of(c)?;
+    match c.auth {
+        Auth::Password if c.password_file.is_none() => Err(err(format!("{section}.password_file"), "required with auth = \"password\"; passwords are never written in the configuration")),
+        Auth::Xoauth2 if c.token_file.is_none() && c.token_command.is_none() => {
             Err(err(format!("{section}.token_file"), "auth = \"xoauth2\" needs token_file or token_command"))
         }
         _ => Ok(()),
@@ -1194,7 +1365,7 @@ impl ConfigFile {
         }
         synonyms.extend(&extra);
         if let Some(i) = &self.imap {
-            check_connection("imap", &i.host, i.tls, i.allow_plaintext_on_loopback, i.auth, &i.password_file, &i.token_file, &i.token_command)?;
+            check_connection(&i.connection())?;
             if i.idle_secs == 0 || i.idle_secs > 25 * 60 {
                 return Err(err("imap.idle_secs", "must be between 1 and 1500 (servers end IDLE after 29 minutes)"));
             }
@@ -1203,7 +1374,7 @@ impl ConfigFile {
             }
         }
         if let Some(sm) = &self.smtp {
-            check_connection("smtp", &sm.host, sm.tls, sm.allow_plaintext_on_loopback, sm.auth, &sm.password_file, &sm.token_file, &sm.token_command)?;
+            check_connection(&sm.connection())?;
             if let Some(from) = &sm.from {
                 if !looks_like_address(from) {
                     return Err(err("smtp.from", "must be an email address"));
@@ -1629,6 +1800,42 @@ from = "marac@marac.example.test"
         let env = vec![("MARAC__IMAP__TLS".to_owned(), "implicit".to_owned()), ("MARAC__IMAP__PASSWORD_FILE".to_owned(), "imap-password".to_owned())];
         let c = parse(&imap(""), env).unwrap().build().unwrap();
         assert_eq!(c.file.imap.unwrap().tls, Tls::Implicit);
+    }
+
+    #[test]
+    fn oauth2_needs_a_client_and_an_endpoint_and_says_what_is_missing() {
+        let imap = |extra: &str| format!("{MINIMAL}\n[imap]\nhost = \"outlook.office365.com\"\nport = 993\ntls = \"implicit\"\nusername = \"marac@example.test\"\nauth = \"oauth2\"\n{extra}\n");
+        let build = |extra: &str| parse(&imap(extra), no_env()).unwrap().build();
+        let ms = build("tenant = \"contoso.onmicrosoft.com\"\nclient_id = \"app-1\"\nclient_secret_file = \"imap-secret\"").unwrap();
+        let client = ms.file.imap.as_ref().unwrap().oauth().unwrap().unwrap();
+        assert_eq!(client.token_url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(client.scope, MICROSOFT_SCOPE, "the Exchange Online scope by default with a tenant");
+        assert!(client.microsoft);
+        let google = build(&format!("token_url = \"https://oauth2.example.test/token\"\nclient_id = \"c\"\nclient_secret_file = \"s\"\nscope = \"{GOOGLE_SCOPE}\"")).unwrap();
+        assert_eq!(google.file.imap.as_ref().unwrap().oauth().unwrap().unwrap().scope, GOOGLE_SCOPE);
+        for (extra, key, says) in [
+            ("tenant = \"t\"\nclient_secret_file = \"s\"", "imap.client_id", "application (client) ID"),
+            ("tenant = \"t\"\nclient_id = \"c\"", "imap.client_secret_file", "never the secret itself"),
+            ("client_id = \"c\"\nclient_secret_file = \"s\"", "imap.token_url", "or tenant for Microsoft 365"),
+            ("tenant = \"t\"\ntoken_url = \"https://x.test/t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"", "imap.tenant", "not both"),
+            ("tenant = \"a/b\"\nclient_id = \"c\"\nclient_secret_file = \"s\"", "imap.tenant", "GUID"),
+            ("token_url = \"https://x.test/t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"", "imap.scope", "mail.google.com"),
+            ("token_url = \"http://idp.example.test/t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"\nscope = \"x\"", "imap.token_url", "must be https://"),
+            ("token_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"\nscope = \"x\"", "imap.token_url", "allow_plaintext_on_loopback"),
+            ("tenant = \"t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"\ntoken_file = \"tok\"", "imap.token_file", "fetches its own tokens"),
+        ] {
+            let e = build(extra).unwrap_err();
+            assert_eq!(e.key, key, "{extra}: {e}");
+            assert!(e.reason.contains(says), "{extra}: {e}");
+        }
+        let local = build("token_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"\nscope = \"x\"\nallow_plaintext_on_loopback = true").unwrap();
+        assert_eq!(local.file.imap.unwrap().oauth().unwrap().unwrap().token_url, "http://127.0.0.1:9/t");
+        let stray = format!("{MINIMAL}\n[smtp]\nhost = \"h\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"\npassword_file = \"p\"\nclient_id = \"c\"\n");
+        let e = parse(&stray, no_env()).unwrap().build().unwrap_err();
+        assert_eq!(e.key, "smtp.client_id", "an OAuth key without auth = oauth2 is a mistake worth saying");
+        assert_eq!(url_host("https://[::1]:8443/t"), Some("::1"));
+        assert_eq!(url_host("http://localhost/t"), Some("localhost"));
+        assert_eq!(url_host("ftp://x/t"), None);
     }
 
     #[test]

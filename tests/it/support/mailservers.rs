@@ -311,6 +311,21 @@ namespace inbox {{
         self.launch();
     }
 
+    /// Kills the IMAP session processes only (SIGKILL): every client's connection ends with no
+    /// BYE, while the rest of the server (logins, LMTP, SASL for Postfix) goes on. Returns how
+    /// many sessions it ended.
+    pub fn drop_imap_sessions(&self) -> usize {
+        let mut ended = 0;
+        for pid in self.processes() {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "imap" {
+                let killed = Command::new("kill").arg("-KILL").arg(pid.to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+                ended += usize::from(killed.is_ok_and(|s| s.success()));
+            }
+        }
+        ended
+    }
+
     /// Stops and starts the server again on the same ports, with the same mail.
     pub fn restart(&self) {
         self.stop();

@@ -6,6 +6,7 @@ pub mod postfix;
 pub mod postgres;
 pub mod prometheus;
 pub mod scratch;
+pub mod token_server;
 pub mod sources;
 pub mod totp;
 pub mod web_fixture;
