@@ -57,8 +57,16 @@ async fn migrations_17_and_21_backfill_the_criteria_of_an_existing_database_and_
         // beside the signals (migration 21).
         let store = Store::open(&url).await.unwrap();
         sqlx::query("DROP TABLE message_criteria").execute(store.pool()).await.unwrap();
-        sqlx::query("ALTER TABLE message_signals DROP COLUMN is_repeat").execute(store.pool()).await.unwrap();
-        sqlx::query("ALTER TABLE message_signals DROP COLUMN is_escalation").execute(store.pool()).await.unwrap();
+        // The signals' table as migration 6 made it (no flags): made again, as the test's
+        // messages are written after this.
+        sqlx::query("DROP TABLE message_signals").execute(store.pool()).await.unwrap();
+        sqlx::query(
+            "CREATE TABLE message_signals (message_row INTEGER PRIMARY KEY REFERENCES messages (id), high_risk TEXT NOT NULL, \
+             high_risk_count INTEGER NOT NULL, children INTEGER NOT NULL, agency TEXT)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
         sqlx::query("DELETE FROM schema_migrations WHERE version IN (17, 21)").execute(store.pool()).await.unwrap();
         sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, 'then')").execute(store.pool()).await.unwrap();
         // Same meeting. Repeat first whatever its score; then the DASH score; among equal
