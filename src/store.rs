@@ -60,7 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/0018_areas.sql")),
     (19, include_str!("../migrations/0019_area_access.sql")),
     (20, include_str!("../migrations/0020_queue_by_area.sql")),
-    (21, include_str!("../migrations/0021_queue_flags.sql")),
+    (21, include_str!("../migrations/0021_queue_order.sql")),
 ];
 
 /// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
@@ -68,7 +68,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_schema.sql")),
     (20, include_str!("../migrations/postgres/0020_queue_by_area.sql")),
-    (21, include_str!("../migrations/postgres/0021_queue_flags.sql")),
+    (21, include_str!("../migrations/postgres/0021_queue_order.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
