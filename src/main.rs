@@ -292,6 +292,12 @@ enum RoleArg {
 }
 
 fn main() -> ExitCode {
+    let code = commands();
+    marac_intake::store::settle_before_exit();
+    code
+}
+
+fn commands() -> ExitCode {
     marac_intake::quiet_panics();
     let cli = Cli::parse();
     // The one clock: made here, at the edge, and passed to whatever reads the time.

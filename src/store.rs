@@ -122,6 +122,7 @@ pub mod audit;
 pub mod audit_copy;
 pub mod backup;
 pub mod encrypt;
+pub use encrypt::settle_before_exit;
 pub mod retention;
 pub mod rules;
 pub mod cases;

@@ -67,6 +67,7 @@ pub(crate) fn db_path(url: &str) -> Result<PathBuf> {
 /// initialized"), which would fail a store opened while another is being opened.
 pub(crate) async fn sqlcipher_ready() -> Result<()> {
     static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SQLCIPHER_USED.store(true, std::sync::atomic::Ordering::SeqCst);
     READY
         .get_or_try_init(|| async {
             let conn = SqliteConnectOptions::from_str("sqlite::memory:")?.disable_statement_logging().connect().await?;
@@ -75,6 +76,23 @@ pub(crate) async fn sqlcipher_ready() -> Result<()> {
         .await
         .context("setting up SQLCipher")?;
     Ok(())
+}
+
+/// Set once a SQLCipher connection may have been opened in this process.
+static SQLCIPHER_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How long a process that used SQLCipher waits before it exits ([`settle_before_exit`]).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Called last by the binary, after every store is closed: when this process used SQLCipher,
+/// waits a moment so that the connections' worker threads, which end just after confirming their
+/// close, finish ending (their thread-exit clean-up of libcrypto's per-thread state) before the
+/// process exits and libcrypto's exit-time clean-up frees the same state. Without it, about one
+/// short command in forty crashed at exit ("double free or corruption") after its work was done.
+pub fn settle_before_exit() {
+    if SQLCIPHER_USED.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(SETTLE);
+    }
 }
 
 /// The statement that gives SQLCipher `key` on a connection (`PRAGMA key = "x'...'";`): run first,

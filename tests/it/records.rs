@@ -67,6 +67,7 @@ async fn migrations_17_and_21_backfill_the_criteria_of_an_existing_database_and_
         .execute(store.pool())
         .await
         .unwrap();
+        sqlx::query("DROP INDEX messages_by_area_outcome").execute(store.pool()).await.unwrap();
         sqlx::query("DELETE FROM schema_migrations WHERE version IN (17, 21)").execute(store.pool()).await.unwrap();
         sqlx::query("INSERT INTO people (ref, name, name_key, dob, created_at) VALUES ('P1', 'A B', 'a b', NULL, 'then')").execute(store.pool()).await.unwrap();
         // Same meeting. Repeat first whatever its score; then the DASH score; among equal
