@@ -382,13 +382,14 @@ fn serve(db: &DbArgs, listen: Option<String>, clock: Clock) -> Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no address to listen on: set [web] listen in the configuration or give --listen"))?;
         let stop = tokio_util::sync::CancellationToken::new();
         let metrics = marac_intake::monitor::server::start_configured(&cfg, &store, &clock, marac_intake::monitor::server::Role::Serve, stop.clone()).await;
+        // Listening for the stop signals before saying it serves: a SIGTERM right after is a stop.
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
         let (url, task) = marac_intake::web::start(cfg, store.clone(), &opts, clock, stop.clone()).await?;
         tracing::info!(url = %url, "The web queue is listening.");
         println!("marac-intake: serving on {url}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}

@@ -19,6 +19,8 @@ fn serve_log(name: &str, env: &[(&str, &str)]) -> String {
         .arg(&config)
         .args(["--listen", &format!("127.0.0.1:{}", free_port())])
         .env("MARAC__DATA_DIR", &scratch.0)
+        // Its own metrics port: tests run side by side.
+        .env("MARAC__METRICS__LISTEN", "127.0.0.1:0")
         .env_remove("JOURNAL_STREAM")
         .env_remove("MARAC_LOG_FORMAT")
         .envs(env.iter().copied())
@@ -41,7 +43,7 @@ fn serve_log(name: &str, env: &[(&str, &str)]) -> String {
     assert!(String::from_utf8_lossy(&seen).contains("serving on"), "serve did not start: {}", String::from_utf8_lossy(&seen));
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "serve stops cleanly on SIGTERM");
+    assert!(out.status.success(), "serve stops cleanly on SIGTERM: {:?}, {}", out.status, String::from_utf8_lossy(&out.stderr));
     // The log's events; the notes the commands print themselves (`marac-intake: NOTE: made new
     // keys ...`) are not events.
     String::from_utf8(out.stderr).unwrap().lines().filter(|l| !l.starts_with("marac-intake: ")).map(|l| format!("{l}\n")).collect()
