@@ -172,15 +172,8 @@ async fn database(report: &mut Report, path: &Path, cfg: &Config, db_url: Option
 async fn mailbox(report: &mut Report, cfg: &Config, imap: &ImapConfig) {
     let what = format!("IMAP {}@{}:{} {}", imap.username, imap.host, imap.port, imap.folder);
     let d = Duration::from_secs(imap.command_timeout_secs.max(1));
-    if imap.tls != Tls::None {
-        match tls_probe(&imap.host, imap.port, imap.tls, imap.ca_file.as_deref(), Protocol::Imap, d).await {
-            Ok(detail) => report.ok(&format!("{what} TLS"), detail),
-            Err(e) => {
-                let text = format!("{e:#}");
-                report.push(Status::Fail, &format!("{what} TLS"), text.clone(), Some(fix_for(&text, "imap")));
-                return;
-            }
-        }
+    if !tls_check(report, &what, &imap.host, imap.port, imap.tls, imap.ca_file.as_deref(), Protocol::Imap, d).await {
+        return;
     }
     let mut session = match crate::mailbox::connect(imap).await {
         Ok(s) => s,
@@ -223,13 +216,7 @@ async fn mailbox(report: &mut Report, cfg: &Config, imap: &ImapConfig) {
             return;
         }
     }
-    let key = crate::config::areas::mailbox_key(Some(imap));
-    let mut wanted: Vec<&String> = Vec::new();
-    for f in std::iter::once(&cfg.file.folders).chain(cfg.areas.iter().filter(|a| a.mailbox() == key).map(|a| &a.config.file.folders)) {
-        wanted.extend([&f.accepted, &f.rejected, &f.review, &f.quarantined, &f.ignored]);
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
+    let wanted = crate::mailbox::outcome_folders(cfg);
     let missing: Vec<&str> = wanted.iter().filter(|w| !names.iter().any(|n| n == **w)).map(|w| w.as_str()).collect();
     if missing.is_empty() {
         report.ok(&format!("{what} outcome folders"), format!("{} present", wanted.len()));
@@ -266,15 +253,8 @@ async fn smtp(report: &mut Report, cfg: &Config) {
 async fn smtp_one(report: &mut Report, cfg: &Config, sm: &SmtpConfig) {
     let what = format!("SMTP {}@{}:{}", sm.username, sm.host, sm.port);
     let d = Duration::from_secs(sm.command_timeout_secs.max(1));
-    if sm.tls != Tls::None {
-        match tls_probe(&sm.host, sm.port, sm.tls, sm.ca_file.as_deref(), Protocol::Smtp, d).await {
-            Ok(detail) => report.ok(&format!("{what} TLS"), detail),
-            Err(e) => {
-                let text = format!("{e:#}");
-                report.push(Status::Fail, &format!("{what} TLS"), text.clone(), Some(fix_for(&text, "smtp")));
-                return;
-            }
-        }
+    if !tls_check(report, &what, &sm.host, sm.port, sm.tls, sm.ca_file.as_deref(), Protocol::Smtp, d).await {
+        return;
     }
     let login = async {
         let sender = crate::outbox::sender_for(cfg).await?;
@@ -324,6 +304,27 @@ fn fix_for(error: &str, section: &str) -> String {
     format!("see the error above; `journalctl -u marac-intake` shows what the service met with the same [{section}]")
 }
 
+/// The TLS check of one server (none when `tls` is off): its line in the report; false when it
+/// failed, and the checks after it would fail the same way.
+#[allow(clippy::too_many_arguments)]
+async fn tls_check(report: &mut Report, what: &str, host: &str, port: u16, tls: Tls, ca_file: Option<&Path>, protocol: Protocol, d: Duration) -> bool {
+    if tls == Tls::None {
+        return true;
+    }
+    let check = format!("{what} TLS");
+    match tls_probe(host, port, tls, ca_file, protocol, d).await {
+        Ok(detail) => {
+            report.ok(&check, detail);
+            true
+        }
+        Err(e) => {
+            let text = format!("{e:#}");
+            report.push(Status::Fail, &check, text.clone(), Some(fix_for(&text, protocol.section())));
+            false
+        }
+    }
+}
+
 /// Which protocol a STARTTLS upgrade speaks.
 #[derive(Clone, Copy)]
 enum Protocol {
@@ -331,13 +332,20 @@ enum Protocol {
     Smtp,
 }
 
+impl Protocol {
+    /// The configuration section it is set in (`imap`, `smtp`), as errors and fixes name it.
+    fn section(self) -> &'static str {
+        match self {
+            Protocol::Imap => "imap",
+            Protocol::Smtp => "smtp",
+        }
+    }
+}
+
 /// Connects to `host:port`, upgrades with STARTTLS when `tls` says so, completes a TLS handshake
 /// trusting what the service trusts, and says what was agreed.
 async fn tls_probe(host: &str, port: u16, tls: Tls, ca_file: Option<&Path>, protocol: Protocol, d: Duration) -> Result<String> {
-    let section = match protocol {
-        Protocol::Imap => "imap",
-        Protocol::Smtp => "smtp",
-    };
+    let section = protocol.section();
     let roots = crate::tls::root_store(ca_file, section)?;
     let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
     let name = ServerName::try_from(host.to_owned()).with_context(|| format!("{section}.host: not a valid TLS server name"))?;

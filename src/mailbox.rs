@@ -345,11 +345,9 @@ async fn ingest_one(cfg: &Config, store: &Store, clock: &Clock) -> Result<PassSu
     summary
 }
 
-/// Creates the outcome folders that do not exist yet.
-async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) -> Result<()> {
-    let mut existing: Vec<String> = timed(d, "LIST", async { session.list(Some(""), Some("*")).await?.map_ok(|n| n.name().to_owned()).try_collect().await }).await?;
-    // The folders of every area of this mailbox, and the top level's (for a message whose area
-    // could not be told).
+/// The outcome folders of the mailbox `cfg` watches ([`watched`]): those of every area of this
+/// mailbox, and the top level's (for a message whose area could not be told), each once.
+pub fn outcome_folders(cfg: &Config) -> Vec<&String> {
     let key = mailbox_key(cfg);
     let mut names: Vec<&String> = Vec::new();
     for f in std::iter::once(&cfg.file.folders).chain(cfg.areas.iter().filter(|a| a.mailbox() == key).map(|a| &a.config.file.folders)) {
@@ -357,7 +355,13 @@ async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) ->
     }
     names.sort_unstable();
     names.dedup();
-    for name in names {
+    names
+}
+
+/// Creates the outcome folders that do not exist yet.
+async fn ensure_folders(session: &mut ImapSession, cfg: &Config, d: Duration) -> Result<()> {
+    let mut existing: Vec<String> = timed(d, "LIST", async { session.list(Some(""), Some("*")).await?.map_ok(|n| n.name().to_owned()).try_collect().await }).await?;
+    for name in outcome_folders(cfg) {
         if !existing.iter().any(|e| e == name) {
             timed(d, "CREATE", session.create(name)).await?;
             existing.push(name.clone());
