@@ -159,6 +159,19 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Shell completions on standard output (the .deb installs them for bash, zsh and fish):
+    /// `marac-intake completions bash > /etc/bash_completion.d/marac-intake`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages, one per command (marac-intake.1, marac-intake-triage.1, ...),
+    /// into DIR (packaging).
+    #[command(hide = true)]
+    Manpages {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -326,6 +339,11 @@ fn commands() -> ExitCode {
         Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file, &clock),
         Command::Backup { db, dest } => return backup(&db, &dest, &clock),
         Command::Restore { db, source, force } => restore(&db, &source, force, &clock),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "marac-intake", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Manpages { dir } => clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &dir).with_context(|| format!("writing the manual pages into {}", dir.display())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

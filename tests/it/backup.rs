@@ -233,7 +233,7 @@ fn the_backup_units_run_as_the_service_with_its_hardening_and_verify() {
     let backup = read("marac-intake-backup.service");
     let timer = read("marac-intake-backup.timer");
     let hardening = &service[service.find("# Hardening.").expect("the service's hardening block")..service.find("[Install]").unwrap()];
-    for line in hardening.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).chain(["DynamicUser=yes", "User=marac-intake", "Group=marac-intake", "UMask=0077"]) {
+    for line in hardening.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).chain(["User=marac-intake", "Group=marac-intake", "UMask=0077"]) {
         assert!(backup.lines().any(|l| l == line), "the backup unit lacks the service's {line}");
     }
     for line in ["Type=oneshot", "LoadCredentialEncrypted=db-key:/etc/credstore.encrypted/marac-intake.db-key", "LoadCredentialEncrypted=data-key:/etc/credstore.encrypted/marac-intake.data-key"] {
