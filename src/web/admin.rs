@@ -6,7 +6,7 @@ use super::audit::{self as actions, to_csv};
 use super::auth::{self, Admin, DeploymentAdmin, Signed};
 use crate::clock::stamp;
 use super::page::{message, not_found, render, v, Page};
-use super::AppState;
+use super::{rule_form, AppState};
 use crate::config::{rule_section_in, section_toml, RuleSection, AREA_RULE_SECTIONS, RULE_SECTIONS};
 use crate::decide::ReplyKind;
 use crate::store::accounts::Audit;
@@ -27,6 +27,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(users_change))
         .route("/admin/rules", get(rules_page))
         .route("/admin/rules/{section}", get(rule_section_page).post(rule_section_change))
+        .route("/admin/rules/{section}/form", post(rule_section_form))
         .route("/admin/subjects", get(subjects_find))
         .route("/admin/subjects/{person}", get(subject_page))
         .route("/admin/subjects/{person}/export", post(subject_export))
@@ -473,6 +474,8 @@ struct Editor {
     error: Option<String>,
     /// The section as it would read, after a successful check.
     preview: Option<Value>,
+    /// The form's fields as sent, shown again when one could not be read.
+    sent: Option<Vec<(String, String)>>,
 }
 
 async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, status: StatusCode, e: Editor) -> Page {
@@ -485,10 +488,14 @@ async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, sta
     let kind = parsed.map_or(section, |s| s.kind());
     let area = parsed.and_then(|s| s.area()).and_then(|id| cfg.area(id)).map(|a| serde_json::json!({ "id": a.id, "name": a.name() }));
     let in_force = area.is_some().then(|| section_view(&cfg, section, state.clock.today()));
+    let current = (kind == "schedule").then(|| section_view(&cfg, section, state.clock.today()));
+    let form = section_form(&cfg, section, kind, &e);
+    let toml_open = e.error.is_some() && e.sent.is_none();
     let ctx = context! {
         section, kind, title => section_heading(&cfg, section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
         preview => e.preview.map(v), history => v(&history), overridden, from_database => history.first().is_some_and(|h| h.body.is_some()),
         file => cfg.source.as_ref().map(|p| p.display().to_string()), area => area.map(v), in_force => in_force.map(v),
+        form => v(&form), current => current.map(v), toml_open,
     };
     Ok((status, render(state, "rule_section.html", Some(signed), ctx)?).into_response())
 }
@@ -507,6 +514,53 @@ mod tests {
         assert!(shown.contains("token_command = \"(set)\""), "{shown}");
         assert!(shown.contains("command_timeout_secs"), "numbers stay: {shown}");
         assert!(shown.contains("marac@example.test"), "the rest is shown: {shown}");
+    }
+}
+
+/// The deployment's section of `kind` as in force, every key with its value (the form's keys).
+fn schema_of(cfg: &crate::config::Config, kind: &str) -> toml::Table {
+    section_toml(&cfg.file, kind).parse().unwrap_or_default()
+}
+
+/// The section's fields, showing what the editor holds (the section as saved, or as checked),
+/// or the form as sent when one of its fields could not be read.
+fn section_form(cfg: &crate::config::Config, section: &str, kind: &str, e: &Editor) -> Vec<rule_form::Field> {
+    let schema = schema_of(cfg, kind);
+    let area = section != kind;
+    match &e.sent {
+        Some(sent) => rule_form::fields_as_sent(kind, &schema, sent, area),
+        None => rule_form::fields(kind, &schema, &e.body.parse().unwrap_or_default(), area),
+    }
+}
+
+/// Check or save from the form: the fields read back into the section's TOML, then the same
+/// check and save as the TOML editor's ([`rule_section_change`]). A field that cannot be read
+/// is named, and the form shown again as sent.
+async fn rule_section_form(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Form(sent): Form<Vec<(String, String)>>) -> Page {
+    if let Err(page) = known_section(&state, &signed, &section) {
+        return page;
+    }
+    if let Err(page) = may_change(&state, &signed, &section).await {
+        return page;
+    }
+    let field = |name: &str| sent.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (action, base) = (field("action"), field("base").parse().unwrap_or(0));
+    if action != "check" && action != "save" {
+        return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Unknown action", "Choose check or save.");
+    }
+    let cfg = state.cfg();
+    let kind = RuleSection::parse(&section).map_or(section.as_str(), |s| s.kind()).to_owned();
+    let own: toml::Table = section_toml(&cfg.file, &section).parse().unwrap_or_default();
+    let fields: Vec<(String, String)> = sent.iter().filter(|(k, _)| k.starts_with("f.")).cloned().collect();
+    match rule_form::table_from(&kind, &schema_of(&cfg, &kind), &own, &fields, section != kind) {
+        Ok(table) => {
+            let body = toml::to_string_pretty(&table).unwrap_or_default();
+            change_section(&state, &signed, &section, RuleForm { action, body, base, version: 0 }).await
+        }
+        Err(rule_form::FieldError(why)) => {
+            let editor = Editor { body: section_toml(&cfg.file, &section), base: Some(base), error: Some(format!("Not checked: {why}.")), sent: Some(fields), ..Editor::default() };
+            rule_section_view(&state, &signed, &section, StatusCode::BAD_REQUEST, editor).await
+        }
     }
 }
 
@@ -529,13 +583,19 @@ const MAX_RULE_BODY: usize = 64 * 1024;
 /// as `check-config` validates the file (with the file and the other sections as they are now),
 /// then stored as a new version with its audit record, and the configuration in force replaced.
 async fn rule_section_change(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Form(form): Form<RuleForm>) -> Page {
-    use crate::store::rules::RuleChange;
     if let Err(page) = known_section(&state, &signed, &section) {
         return page;
     }
     if let Err(page) = may_change(&state, &signed, &section).await {
         return page;
     }
+    change_section(&state, &signed, &section, form).await
+}
+
+/// The change itself, from the TOML editor or the form (whose sender may change `section`).
+async fn change_section(state: &AppState, signed: &Signed, section: &str, form: RuleForm) -> Page {
+    use crate::store::rules::RuleChange;
+    let (state, signed, section) = (state, signed, section.to_owned());
     let cfg = state.cfg();
     let Some(path) = cfg.source.clone() else {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Rules fixed", "This server was started with a configuration that was not read from a file: its rules cannot be changed here.");

@@ -26,6 +26,7 @@ pub mod page;
 pub mod pages;
 pub mod refusals;
 pub mod routes;
+pub mod rule_form;
 pub mod server;
 pub mod templates;
 pub mod totp;

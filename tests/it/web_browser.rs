@@ -311,26 +311,31 @@ async fn coordinators_work_the_queue_in_chromium() {
     c.goto(&format!("{base}/case/{case_ref}")).await.unwrap();
     assert_eq!(path_of(&c).await, "/login");
 
-    // The admin changes the DASH threshold: checks the section, sees it as it would read,
-    // saves it; the rules page shows it in force, stored as version 1 over the file.
+    // The admin changes the DASH threshold with the section's form (a number field), checks
+    // it, sees it as it would read, saves it; the rules page shows it in force, stored as
+    // version 1 over the file. The TOML stays as the advanced view.
     sign_in(&c, &base, "boss", PASSWORD).await;
     c.goto(&format!("{base}/admin/rules")).await.unwrap();
     c.find(Locator::Css("a[href='/admin/rules/threshold']")).await.unwrap().click().await.unwrap();
     wait_for_exact(&c, "/admin/rules/threshold").await;
-    wait_for(&c, "textarea#rule-body").await;
-    assert!(c.find(Locator::Css("label[for=rule-body]")).await.is_ok(), "a labelled editor");
-    let editor = c.find(Locator::Id("rule-body")).await.unwrap();
-    let text = editor.prop("value").await.unwrap().unwrap_or_default();
-    assert!(text.contains("dash_score = 14"), "{text}");
-    editor.clear().await.unwrap();
-    editor.send_keys(&text.replace("dash_score = 14", "dash_score = 12")).await.unwrap();
-    c.find(Locator::Css("form.rule-edit button[value=check]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "form.rule-form").await;
+    let score = c.find(Locator::Css("form.rule-form input[name='f.dash_score'][type=number]")).await.unwrap();
+    assert_eq!(score.prop("value").await.unwrap().as_deref(), Some("14"));
+    let id = score.attr("id").await.unwrap().unwrap();
+    assert!(c.find(Locator::Css(&format!("label[for='{id}']"))).await.is_ok(), "a labelled field");
+    assert!(c.find(Locator::Css("form.rule-form select[name='f.repeat_from']")).await.is_ok(), "a choice is a list to pick from");
+    assert!(c.find(Locator::Css("form.rule-form input[type=checkbox][name='f.criteria'][value=repeat]")).await.unwrap().prop("checked").await.unwrap().as_deref() == Some("true"), "the criteria applied are ticked");
+    let toml_view = c.find(Locator::Css("details.advanced textarea#rule-body")).await.unwrap();
+    assert!(!toml_view.is_displayed().await.unwrap(), "the TOML is the advanced view, folded");
+    score.clear().await.unwrap();
+    score.send_keys("12").await.unwrap();
+    c.find(Locator::Css("form.rule-form button[value=check]")).await.unwrap().click().await.unwrap();
     wait_for(&c, "section.preview-section").await;
     let preview = c.find(Locator::Css("section.preview-section")).await.unwrap().text().await.unwrap();
     assert!(preview.contains("12 Yes answers or more"), "{preview}");
     assert_eq!(store.rules_version().await.unwrap(), 0, "a check saves nothing");
     screenshot("rules-edit.png", &c.screenshot().await.unwrap(), &scratch.0);
-    c.find(Locator::Css("form.rule-edit button[value=save]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form.rule-form button[value=save]")).await.unwrap().click().await.unwrap();
     wait_for_exact(&c, "/admin/rules/threshold?done=version%201").await;
     wait_for(&c, "p.notice").await;
     assert!(store.rule_layer().await.unwrap().sections["threshold"].contains("dash_score = 12"));
