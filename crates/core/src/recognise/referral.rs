@@ -244,6 +244,7 @@ const LABEL_WORDS: &[&str] = &[
     "child", "children", "gender", "sex", "email", "e", "mail", "relationship", "to", "victim", "perpetrator",
     "client", "referrer", "details", "contact", "nhs", "alias", "aliases", "aka", "signature", "signed", "id",
     "abuser", "suspect", "offender", "alleged", "dd", "mm", "yy", "yyyy", "s",
+    "ethnicity", "ethnic", "origin", "sexual", "orientation", "sexuality", "disability", "disabilities",
 ];
 
 /// Words that may stand beside a section's name in a heading: "3. Details of the victim".
@@ -258,6 +259,7 @@ const FIELD_WORDS: &[&str] = &[
     "name", "names", "surname", "forename", "forenames", "dob", "date", "birth", "age", "address", "postcode",
     "relationship", "phone", "telephone", "tel", "mobile", "number", "email", "gender", "sex", "school",
     "score", "aware", "consent", "language", "interpreter", "alias", "aliases", "ref", "reference",
+    "ethnicity", "orientation", "sexuality", "disability",
 ];
 
 /// Heading words spelt with a possessive s ("Victim's details" reads "victims details").

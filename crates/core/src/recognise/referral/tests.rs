@@ -1224,7 +1224,8 @@ fn the_data_returns_fields_are_never_guessed() {
             para("Perpetrator details"),
             table(&[&["Name", "John Smith"], &["Ethnicity", "White British"], &["Sexual orientation", "Heterosexual"], &["Age", "16/05/1990"]]),
             para("Victim details"),
-            table(&[&["Name", "Jane Smith"], &["Age", "30s"], &["Ethnicity", ""], &["Disability", ""]]),
+            // An empty value cell is known to be blank when a label follows it (as for any field).
+            table(&[&["Name", "Jane Smith"], &["Age", "30s"], &["Ethnicity", ""], &["Gender", "Female"], &["Disability", ""], &["Date of birth", "03/07/1991"]]),
         ],
         ..Document::default()
     };
