@@ -411,3 +411,73 @@ async fn the_data_return_in_chromium_matches_the_count_by_hand() {
     screenshot("data-return.png", &c.screenshot().await.unwrap(), &scratch.0);
     c.close().await.unwrap();
 }
+
+/// Two MARACs in one deployment, told apart by the address a referral was sent to.
+const TWO_AREAS: &str = r#"
+[areas.north]
+name = "North Kingsmere"
+[areas.north.route]
+recipients = ["north-marac@marac.example.test"]
+[areas.north.case]
+reference_format = "NK-{year}-{seq:04}"
+[areas.south]
+name = "South Kingsmere"
+[areas.south.route]
+recipients = ["south-marac@marac.example.test"]
+[areas.south.case]
+reference_format = "SK-{year}-{seq:04}"
+"#;
+
+/// With several areas the return is one area's, named with `--area` (as `import-history`
+/// takes it): each area's counts from its own cases only; no area, or one not configured, is
+/// refused with the areas named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_several_areas_the_return_is_the_named_areas() {
+    let db = TestDb::new(None, "data-return-areas").await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = db.scratch.0.join("areas.toml");
+    std::fs::write(&config, std::fs::read_to_string(root.join("config/samples.toml")).unwrap() + TWO_AREAS).unwrap();
+    let cmd = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"));
+        c.args(args).arg("--config").arg(&config).args(["--db", &db.url]);
+        c.envs(db.key_env());
+        c
+    };
+    // Twelve referrals of the quarter, alternately to North and South; none referred before.
+    let mut all: Vec<(ReturnReferral, Truth)> = referrals().into_iter().take(12).collect();
+    for (_, t) in &mut all {
+        t.repeat = false;
+    }
+    let north = |n: u32| n % 2 == 0;
+    let mut files = Vec::new();
+    for (r, _) in &all {
+        let to = if north(r.n) { "north-marac@marac.example.test" } else { "south-marac@marac.example.test" };
+        let text = String::from_utf8(r.eml()).unwrap();
+        assert!(text.contains("\r\nTo: "));
+        let sent: String = text.split("\r\n").map(|l| if l.starts_with("To: ") { format!("To: MARAC <{to}>") } else { l.to_owned() }).collect::<Vec<_>>().join("\r\n");
+        let f = db.scratch.0.join(format!("{:03}.eml", r.n));
+        std::fs::write(&f, sent).unwrap();
+        files.push(f.display().to_string());
+    }
+    let mut args = vec!["triage", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = cmd(&args).output().unwrap();
+    assert!(out.status.success(), "triage: {}", String::from_utf8_lossy(&out.stderr));
+    for (line, (r, _)) in String::from_utf8_lossy(&out.stdout).lines().zip(&all) {
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!((line["outcome"].as_str(), line["area"].as_str()), (Some("accepted"), Some(if north(r.n) { "north" } else { "south" })), "{line}");
+    }
+    for (area, mine) in [("north", true), ("south", false)] {
+        let out = cmd(&["data-return", "--quarter", "2025Q1", "--area", area, "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let theirs: Vec<(ReturnReferral, Truth)> = referrals().into_iter().take(12).filter(|(r, _)| north(r.n) == mine).map(|(r, mut t)| { t.repeat = false; (r, t) }).collect();
+        assert_eq!(theirs.len(), 6);
+        assert_eq!(got, by_hand(&theirs), "{area}");
+    }
+    let none = cmd(&["data-return", "--quarter", "2025Q1", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert!(!none.status.success() && stderr.contains("--area") && stderr.contains("north, south"), "{stderr}");
+    let unknown = cmd(&["data-return", "--quarter", "2025Q1", "--area", "east", "--json"]).output().unwrap();
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no area \"east\""));
+}
