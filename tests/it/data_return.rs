@@ -226,6 +226,13 @@ async fn fifty_referrals_match_a_count_by_hand_on(pg: Option<&postgres::Postgres
     }
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\n  \"quarter\": \"2025Q1\",\n  \"meetings\": [\n    {\n      \"meeting_date\": \"2025-01-14\",\n      \"cases\": "));
 
+    // Without a format: a table for people, the same counts.
+    let table = data_return(&db, &[]);
+    let table = String::from_utf8(table.stdout).unwrap();
+    let first = &expected["meetings"][0];
+    assert!(table.starts_with("SafeLives MARAC data return, 2025Q1, Kingsmere\n2025-01-14\n"), "{table}");
+    assert!(table.contains(&format!("\n  Cases discussed: {}\n  Repeat cases: {}\n", first["cases"], first["repeats"])), "{table}");
+    assert!(table.contains("\nQuarter total\n  Cases discussed: 50\n"), "{table}");
     // The next quarter has the two referrals of March's end; a quarter not written as one is refused.
     let q2 = db.command(&["data-return", "--quarter", "2025Q2", "--json"]).output().unwrap();
     let q2: Value = serde_json::from_slice(&q2.stdout).unwrap();
