@@ -299,7 +299,8 @@ async fn fifty_referrals_give_the_data_return_counted_by_hand_on_postgresql() {
 }
 
 /// The page and its exports over HTTP: a session needed, the counts shown per meeting with the
-/// quarter's total, a bad quarter refused, every view and export audited.
+/// quarter's total, a bad quarter refused, every view and export audited, a restricted case
+/// left out of the counts of a user it is closed to.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_return_page_shows_the_counts_and_its_exports_are_audited() {
     use crate::web::{http, sign_in};
@@ -360,6 +361,23 @@ async fn the_data_return_page_shows_the_counts_and_its_exports_are_audited() {
             "coord|data_return.view|2023Q3|default",
         ]
     );
+
+    // A case restricted to another coordinator: left out of this one's counts (as the meetings'
+    // counts leave it out), counted for the one named.
+    store.add_user("named", Role::Coordinator, &hash, Some(totp::SECRET), "2026-02-01T12:00:00.000Z").await.unwrap();
+    let case = db.rows("SELECT ref FROM cases WHERE meeting_date = '2025-01-14' AND source = 'email' ORDER BY id").await[0][0].clone();
+    let audit = marac_intake::store::accounts::Audit { at: "2026-02-01T12:00:00.000Z", actor: "boss", action: "case.restrict", object: Some(&case), client: None, detail: None };
+    assert!(store.restrict_case(&case, &["named".to_owned()], &audit).await.unwrap().is_ok());
+    let january = expected["meetings"][0]["cases"].as_u64().unwrap();
+    let cases_shown = |body: &str, meeting: &str| -> String {
+        let row = body.split(&format!("data-meeting=\"{meeting}\">")).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
+        row.split("<td data-column=\"cases\">").nth(1).and_then(|c| c.split('<').next()).unwrap_or_default().to_owned()
+    };
+    let page = http(&addr, "GET", "/data-return?quarter=2025Q1", Some(&coord), None).await;
+    assert_eq!((cases_shown(&page.body, "2025-01-14"), cases_shown(&page.body, "total")), ((january - 1).to_string(), "49".to_owned()));
+    let named = sign_in(&addr, "named", crate::support::web_fixture::PASSWORD).await.unwrap_or_else(|r| panic!("sign-in: {}", r.status));
+    let page = http(&addr, "GET", "/data-return?quarter=2025Q1", Some(&named), None).await;
+    assert_eq!((cases_shown(&page.body, "2025-01-14"), cases_shown(&page.body, "total")), (january.to_string(), "50".to_owned()));
     stop.cancel();
     task.await.unwrap().unwrap();
 }
