@@ -348,7 +348,13 @@ fn commands() -> ExitCode {
             })
         }),
         Command::DataReturn { db, quarter, area, json, csv, xlsx } => with_store(&db, &clock.clone(), move |cfg, store| {
-            Box::pin(async move { data_return(&cfg, &store, &quarter, area.as_deref(), json, csv, xlsx.as_deref(), &clock).await })
+            let output = match (json, csv, xlsx) {
+                (true, _, _) => ReturnOutput::Json,
+                (_, true, _) => ReturnOutput::Csv,
+                (_, _, Some(file)) => ReturnOutput::Xlsx(file),
+                _ => ReturnOutput::Table,
+            };
+            Box::pin(async move { data_return(&cfg, &store, &quarter, area.as_deref(), output, &clock).await })
         }),
         Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file, &clock),
         Command::Backup { db, dest } => return backup(&db, &dest, &clock),
@@ -891,37 +897,54 @@ fn criteria_list(criteria: &[Criterion]) -> String {
     criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// How `data-return` gives the return.
+enum ReturnOutput {
+    Table,
+    Json,
+    Csv,
+    Xlsx(PathBuf),
+}
+
 /// `data-return`: the quarter's counts for one area, printed or written, and audited.
-#[allow(clippy::too_many_arguments)]
-async fn data_return(cfg: &Config, store: &Store, quarter: &str, area: Option<&str>, json: bool, csv: bool, xlsx: Option<&std::path::Path>, clock: &Clock) -> Result<()> {
+async fn data_return(cfg: &Config, store: &Store, quarter: &str, area: Option<&str>, output: ReturnOutput, clock: &Clock) -> Result<()> {
     use marac_intake::data_return::{DataReturn, Quarter, COLUMNS};
     let quarter = Quarter::parse(quarter)?;
     let area = marac_intake::data_return::area_of(cfg, area)?;
     let cases = store.return_cases(quarter.first_day(), quarter.last_day(), Some(&area.0), &marac_intake::store::hidden::HiddenCases::none()).await?;
     let r = DataReturn::count(quarter, &cases);
-    let format = if json { "json" } else if csv { "csv" } else if xlsx.is_some() { "xlsx" } else { "table" };
+    let format = match &output {
+        ReturnOutput::Table => "table",
+        ReturnOutput::Json => "json",
+        ReturnOutput::Csv => "csv",
+        ReturnOutput::Xlsx(_) => "xlsx",
+    };
     let at = stamp(clock.now());
     let detail = format!("{} {format}", area.0);
     let audit = marac_intake::store::accounts::Audit { at: &at, actor: "cli", action: marac_intake::web::audit::DATA_RETURN_EXPORT, object: Some(&r.quarter), client: None, detail: Some(&detail) };
-    if let Some(path) = xlsx {
-        let bytes = r.xlsx(&area.1)?;
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path).with_context(|| format!("creating {} (an existing file is not overwritten)", path.display()))?;
-        std::io::Write::write_all(&mut f, &bytes).with_context(|| format!("writing {}", path.display()))?;
-        store.audit(&audit).await?;
-        println!("wrote the data return for {} ({} meetings) to {}", r.quarter, r.meetings.len(), path.display());
-        return Ok(());
-    }
-    store.audit(&audit).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
-    } else if csv {
-        print!("{}", r.csv());
-    } else {
-        println!("SafeLives MARAC data return, {}, {}", r.quarter, area.1);
-        for m in r.meetings.iter().chain(std::iter::once(&r.total())) {
-            println!("{}", m.meeting_date);
-            for ((title, _), n) in COLUMNS.iter().skip(1).zip(m.counts()) {
-                println!("  {title}: {n}");
+    match output {
+        ReturnOutput::Xlsx(path) => {
+            let bytes = r.xlsx(&area.1)?;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).with_context(|| format!("creating {} (an existing file is not overwritten)", path.display()))?;
+            std::io::Write::write_all(&mut f, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            store.audit(&audit).await?;
+            println!("wrote the data return for {} ({} meetings) to {}", r.quarter, r.meetings.len(), path.display());
+        }
+        ReturnOutput::Json => {
+            store.audit(&audit).await?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        ReturnOutput::Csv => {
+            store.audit(&audit).await?;
+            print!("{}", r.csv());
+        }
+        ReturnOutput::Table => {
+            store.audit(&audit).await?;
+            println!("SafeLives MARAC data return, {}, {}", r.quarter, area.1);
+            for m in r.meetings.iter().chain(std::iter::once(&r.total())) {
+                println!("{}", m.meeting_date);
+                for ((title, _), n) in COLUMNS.iter().skip(1).zip(m.counts()) {
+                    println!("  {title}: {n}");
+                }
             }
         }
     }
