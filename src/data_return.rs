@@ -371,6 +371,9 @@ pub fn lgbt(orientation: Option<&str>, gender: Option<&str>) -> Option<bool> {
         return None;
     }
     let has = |x: &str| w.iter().any(|t| t == x);
+    if has("not") || has("non") {
+        return None;
+    }
     let lgb = ["gay", "lesbian", "bisexual", "bi", "pansexual", "pan", "queer", "asexual", "homosexual", "lgbt", "lgbt+", "lgbtq", "lgbtq+", "lgbtqia+", "lgb"].iter().any(|x| has(x));
     let straight = has("heterosexual") || has("straight");
     match (lgb, straight) {
@@ -386,7 +389,14 @@ pub fn disabled(text: &str) -> Option<bool> {
     if says_unknown(&w) {
         return None;
     }
+    if w == ["not", "disabled"] {
+        return Some(false);
+    }
     let first = w.first().map(String::as_str);
+    // "Not registered disabled", "without a diagnosis": a negation this module does not parse.
+    if w.iter().any(|t| t == "not" || t == "without" || t == "non") {
+        return None;
+    }
     if matches!(first, Some("yes" | "y")) {
         return Some(true);
     }
@@ -411,6 +421,10 @@ pub fn minoritised(ethnicity: &str) -> Option<bool> {
     ];
     // A group named beside "White" ("Mixed - White and Black African") is a minority's.
     if w.iter().any(|t| minority.contains(&t.as_str())) {
+        return Some(true);
+    }
+    // "Any other ethnic group", "Other ethnic background" (not White): a minority's.
+    if !has("white") && has("other") && (has("ethnic") || has("group") || has("background")) {
         return Some(true);
     }
     if has("white") {
@@ -470,6 +484,7 @@ mod tests {
             ("White and Asian", Some(true)),
             ("White", None),
             ("British", None),
+            ("Any other ethnic group", Some(true)),
             ("Not stated", None),
             ("Prefer not to say", None),
         ] {
@@ -486,10 +501,11 @@ mod tests {
             (None, Some("Female"), None),
             (Some("Not known"), Some("Female"), None),
             (Some("Prefer not to say"), None, None),
+            (Some("Not heterosexual"), None, None),
         ] {
             assert_eq!(lgbt(o, g), want, "{o:?} {g:?}");
         }
-        for (d, want) in [("Yes", Some(true)), ("Yes - mobility", Some(true)), ("Learning disability", Some(true)), ("No", Some(false)), ("None", Some(false)), ("None known", None), ("Not known", None), ("Don't know", None), ("", None), ("Maybe", None)] {
+        for (d, want) in [("Yes", Some(true)), ("Yes - mobility", Some(true)), ("Learning disability", Some(true)), ("No", Some(false)), ("None", Some(false)), ("None known", None), ("Not known", None), ("Don't know", None), ("", None), ("Maybe", None), ("Not disabled", Some(false)), ("Not registered disabled", None)] {
             assert_eq!(disabled(d), want, "{d}");
         }
         for (t, a, want) in [
