@@ -114,6 +114,30 @@ enum Command {
         area: Option<String>,
         file: PathBuf,
     },
+    /// The SafeLives quarterly data return: per meeting of the quarter, the counts SafeLives asks
+    /// for (cases, repeats, police and partner referrals, children, victims from racially
+    /// minoritised communities, LGBT+, disabled, male, aged 16-17, perpetrators under 18), from
+    /// what the referral forms say; each unknown counted apart. A table, or --json, --csv, or
+    /// --xlsx FILE (an existing file is never overwritten). Audited as the command line's.
+    DataReturn {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The calendar quarter, e.g. 2025Q1 (January to March 2025).
+        #[arg(long, value_name = "QUARTER")]
+        quarter: String,
+        /// The area (`[areas.ID]`); needed when the deployment has several.
+        #[arg(long, value_name = "ID")]
+        area: Option<String>,
+        /// `{"quarter": ..., "meetings": [{"meeting_date": ..., "cases": N, ...}]}`.
+        #[arg(long, conflicts_with_all = ["csv", "xlsx"])]
+        json: bool,
+        /// The return's layout as CSV, a row per meeting and the quarter's total.
+        #[arg(long, conflicts_with = "xlsx")]
+        csv: bool,
+        /// The return's layout as an Excel workbook written to FILE.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
+    },
     /// Re-encrypt the database with a new database key and its kept messages with a new data key
     /// (files of 64 hex characters), in one step: the service must be stopped. Opens with the
     /// keys of [storage]; afterwards install the new files as those credentials.
@@ -335,6 +359,15 @@ fn commands() -> ExitCode {
                 println!("imported {} past referrals ({} people, {} cases) from {}", n.referrals, n.people, n.cases, file.display());
                 Ok(())
             })
+        }),
+        Command::DataReturn { db, quarter, area, json, csv, xlsx } => with_store(&db, &clock.clone(), move |cfg, store| {
+            let output = match (json, csv, xlsx) {
+                (true, _, _) => ReturnOutput::Json,
+                (_, true, _) => ReturnOutput::Csv,
+                (_, _, Some(file)) => ReturnOutput::Xlsx(file),
+                _ => ReturnOutput::Table,
+            };
+            Box::pin(async move { data_return(&cfg, &store, &quarter, area.as_deref(), output, &clock).await })
         }),
         Command::Rekey { db, new_db_key_file, new_data_key_file } => rekey(&db, &new_db_key_file, &new_data_key_file, &clock),
         Command::Backup { db, dest } => return backup(&db, &dest, &clock),
@@ -880,6 +913,60 @@ fn print_records(records: &[MessageRecord], json: bool, with_file: bool) -> Resu
 /// Criteria as the text output lists them: `repeat, visible_high_risk`.
 fn criteria_list(criteria: &[Criterion]) -> String {
     criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// How `data-return` gives the return.
+enum ReturnOutput {
+    Table,
+    Json,
+    Csv,
+    Xlsx(PathBuf),
+}
+
+/// `data-return`: the quarter's counts for one area, printed or written, and audited.
+async fn data_return(cfg: &Config, store: &Store, quarter: &str, area: Option<&str>, output: ReturnOutput, clock: &Clock) -> Result<()> {
+    use marac_intake::data_return::{DataReturn, Quarter, COLUMNS};
+    let quarter = Quarter::parse(quarter)?;
+    let area = marac_intake::data_return::area_of(cfg, area)?;
+    let cases = store.return_cases(quarter.first_day(), quarter.last_day(), Some(&area.0), &marac_intake::store::hidden::HiddenCases::none()).await?;
+    let r = DataReturn::count(quarter, &cases);
+    let format = match &output {
+        ReturnOutput::Table => "table",
+        ReturnOutput::Json => "json",
+        ReturnOutput::Csv => "csv",
+        ReturnOutput::Xlsx(_) => "xlsx",
+    };
+    let at = stamp(clock.now());
+    let detail = format!("{} {format}", area.0);
+    let audit = marac_intake::store::accounts::Audit { at: &at, actor: "cli", action: marac_intake::web::audit::DATA_RETURN_EXPORT, object: Some(&r.quarter), client: None, detail: Some(&detail) };
+    match output {
+        ReturnOutput::Xlsx(path) => {
+            let bytes = r.xlsx(&area.1)?;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).with_context(|| format!("creating {} (an existing file is not overwritten)", path.display()))?;
+            std::io::Write::write_all(&mut f, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            store.audit(&audit).await?;
+            println!("wrote the data return for {} ({} meetings) to {}", r.quarter, r.meetings.len(), path.display());
+        }
+        ReturnOutput::Json => {
+            store.audit(&audit).await?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        ReturnOutput::Csv => {
+            store.audit(&audit).await?;
+            print!("{}", r.csv());
+        }
+        ReturnOutput::Table => {
+            store.audit(&audit).await?;
+            println!("SafeLives MARAC data return, {}, {}", r.quarter, area.1);
+            for m in r.meetings.iter().chain(std::iter::once(&r.total())) {
+                println!("{}", m.meeting_date);
+                for ((title, _), n) in COLUMNS.iter().skip(1).zip(m.counts()) {
+                    println!("  {title}: {n}");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_queue(records: &[MessageRecord], json: bool) -> Result<()> {

@@ -126,6 +126,7 @@ pub use encrypt::settle_before_exit;
 pub mod retention;
 pub mod rules;
 pub mod cases;
+pub mod data_return;
 pub mod gauges;
 pub mod subjects;
 pub mod view;

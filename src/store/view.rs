@@ -76,6 +76,7 @@ struct StoredReferral {
     fields: BTreeMap<String, String>,
     found_at: BTreeMap<String, String>,
     victim_dob: Option<String>,
+    perpetrator_dob: Option<String>,
     children: Vec<StoredChild>,
 }
 
@@ -144,6 +145,12 @@ impl StoredInspection {
         NaiveDate::parse_from_str(dob, "%Y-%m-%d").ok()
     }
 
+    /// The perpetrator's date of birth, when the referral gave one.
+    pub fn perpetrator_dob(&self) -> Option<NaiveDate> {
+        let dob = self.referral.as_ref()?.perpetrator_dob.as_deref()?;
+        NaiveDate::parse_from_str(dob, "%Y-%m-%d").ok()
+    }
+
     /// Every problem as one line: "where: what".
     pub fn problem_lines(&self) -> Vec<String> {
         self.problems.iter().map(|p| format!("{}: {}", p.at, p.detail)).collect()
@@ -200,6 +207,7 @@ mod tests {
             assert_eq!(stored.answers().len(), i.dash.as_ref().map_or(0, |d| d.answers.len()));
             if let Some(r) = &i.referral {
                 assert_eq!(stored.victim_dob(), r.victim_dob);
+                assert_eq!(stored.perpetrator_dob(), r.perpetrator_dob);
                 assert_eq!(stored.field("victim.name"), r.get("victim.name"));
                 assert_eq!(stored.children().len(), r.children.len());
                 assert_eq!(stored.fields().len(), r.fields.len());

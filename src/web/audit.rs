@@ -46,6 +46,10 @@ pub const USERS_VIEW: &str = "users.view";
 pub const RULES_VIEW: &str = "rules.view";
 /// A signed-in user refused a page their role does not open (object: the path).
 pub const ACCESS_REFUSED: &str = "access.refused";
+/// The SafeLives data return viewed or exported (object: the quarter; detail: the area and the
+/// format). Counts only: it names no case.
+pub const DATA_RETURN_VIEW: &str = "data_return.view";
+pub const DATA_RETURN_EXPORT: &str = "data_return.export";
 /// A message downloaded as received (object: the message).
 pub const MESSAGE_DOWNLOAD: &str = "message.download";
 

@@ -12,7 +12,8 @@
 //!   or too slow, one connection too many), counted per client and minute, never a row each;
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
 //! - [`routes`]: the route table and its layers; [`pages`]: the coordinators' pages; [`admin`]:
-//!   the admins' console; [`page`]: what they share (rendering, errors); [`templates`]: the HTML.
+//!   the admins' console; [`data_return`]: the SafeLives quarterly return; [`page`]: what they
+//!   share (rendering, errors); [`templates`]: the HTML.
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
@@ -22,6 +23,7 @@ pub mod audit;
 pub mod auth;
 pub mod csrf;
 pub mod dashboard;
+pub mod data_return;
 pub mod page;
 pub mod pages;
 pub mod refusals;

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("restricted.html", include_str!("templates/restricted.html")),
     ("subject.html", include_str!("templates/subject.html")),
     ("restrictions.html", include_str!("templates/restrictions.html")),
+    ("data_return.html", include_str!("templates/data_return.html")),
 ];
 
 pub fn environment() -> Environment<'static> {

@@ -21,6 +21,7 @@ mod areas;
 mod areas_mailbox;
 mod audit_append_only;
 mod core_is_pure;
+mod data_return;
 mod doctor;
 mod audit_chain;
 mod audit_copy;

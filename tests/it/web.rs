@@ -22,7 +22,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
@@ -32,7 +32,7 @@ impl Reply {
 }
 
 /// One HTTP/1.1 request on its own connection (`Connection: close`), read to the end.
-async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
+pub(crate) async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
     let s = tokio::net::TcpStream::connect(addr).await.expect("connect to the web server");
     exchange(s, addr, method, path, cookie, form).await
 }
@@ -81,7 +81,7 @@ fn enc(s: &str) -> String {
 /// Signs in with the password and the code of the user's authenticator app (setting one up
 /// from the page shown at a first sign-in); returns the session cookie (`name=value`) or the
 /// failed reply.
-async fn sign_in(addr: &str, user: &str, password: &str) -> Result<String, Reply> {
+pub(crate) async fn sign_in(addr: &str, user: &str, password: &str) -> Result<String, Reply> {
     let code = totp::code(addr, user, &totp::secret_of(addr, user)).await;
     sign_in_from(std::net::Ipv4Addr::LOCALHOST, addr, user, password, &code).await
 }

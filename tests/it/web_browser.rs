@@ -19,7 +19,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A child process killed (and reaped) when dropped, whatever the test did.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -35,7 +35,7 @@ fn bin() -> &'static str {
 
 /// `marac-intake user add`, the password through `--password-file` or piped on standard input,
 /// the TOTP secret through `--totp-secret-file` when given.
-fn add_user(config: &Path, db: &str, name: &str, role: &str, password_file: Option<&Path>, totp_secret_file: Option<&Path>) {
+pub(crate) fn add_user(config: &Path, db: &str, name: &str, role: &str, password_file: Option<&Path>, totp_secret_file: Option<&Path>) {
     let mut cmd = Command::new(bin());
     cmd.args(["user", "add", name, "--role", role, "--config"]).arg(config).args(["--db", db]);
     if let Some(f) = password_file {
@@ -53,7 +53,7 @@ fn add_user(config: &Path, db: &str, name: &str, role: &str, password_file: Opti
 }
 
 /// `marac-intake serve` on 127.0.0.1 port 0; its base URL from the line it prints.
-fn serve(config: &Path, db: &str) -> (Running, String) {
+pub(crate) fn serve(config: &Path, db: &str) -> (Running, String) {
     let mut child = Command::new(bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)
@@ -76,7 +76,7 @@ fn serve(config: &Path, db: &str) -> (Running, String) {
     (running, url)
 }
 
-fn chromedriver() -> (Running, u16) {
+pub(crate) fn chromedriver() -> (Running, u16) {
     assert!(Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(), "this test needs Debian's chromium and chromium-driver: apt-get install -y --no-install-recommends chromium chromium-driver (.ci/run does)");
     let port = free_port();
     let child = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -89,7 +89,7 @@ fn chromedriver() -> (Running, u16) {
     (running, port)
 }
 
-async fn browser(port: u16, profile: &Path, downloads: &Path) -> Client {
+pub(crate) async fn browser(port: u16, profile: &Path, downloads: &Path) -> Client {
     let args = vec![
         "--headless".to_owned(),
         "--no-sandbox".into(),
@@ -113,7 +113,7 @@ async fn browser(port: u16, profile: &Path, downloads: &Path) -> Client {
         .expect("a Chromium session through chromedriver")
 }
 
-async fn path_of(c: &Client) -> String {
+pub(crate) async fn path_of(c: &Client) -> String {
     let u = c.current_url().await.unwrap();
     match u.query() {
         Some(q) => format!("{}?{q}", u.path()),
@@ -123,7 +123,7 @@ async fn path_of(c: &Client) -> String {
 
 /// Signs in with the password and the code of the authenticator app, computed from the secret
 /// the user enrolled (`totp::SECRET` unless they set up another).
-async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
+pub(crate) async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
@@ -139,7 +139,7 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
 
 /// Waits (at most 10 s) until the browser is at a path (with its query) that `want` accepts: a
 /// click's new page has arrived, not only the page it was made on.
-async fn wait_for_path(c: &Client, want: impl Fn(&str) -> bool, what: &str) {
+pub(crate) async fn wait_for_path(c: &Client, want: impl Fn(&str) -> bool, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let path = path_of(c).await;
@@ -157,11 +157,11 @@ async fn wait_for_exact(c: &Client, want: &str) {
 }
 
 /// Waits (at most 10 s) until the page that a click led to shows `css`.
-async fn wait_for(c: &Client, css: &str) {
+pub(crate) async fn wait_for(c: &Client, css: &str) {
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css} on the page within 10 s: {e}"));
 }
 
-fn screenshot(name: &str, png: &[u8], scratch: &Path) {
+pub(crate) fn screenshot(name: &str, png: &[u8], scratch: &Path) {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{name}: a real screenshot");
     let dir = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() { Path::new(env!("CARGO_MANIFEST_DIR")).join("docs") } else { scratch.to_path_buf() };
     std::fs::create_dir_all(&dir).unwrap();

@@ -232,6 +232,23 @@ impl Reasons {
     }
 }
 
+/// What the SafeLives data return counts that most forms here do not ask: each row is left off
+/// the form when None (so the corpus's forms stay as they were), and what is written in place of
+/// the perpetrator's date of birth when it is not known.
+#[derive(Clone, Debug, Default)]
+pub struct Demographics {
+    /// "Agency type", in the referrer's section.
+    pub agency_type: Option<&'static str>,
+    /// "Ethnicity", "Sexual orientation", "Disability", in the victim's section.
+    pub ethnicity: Option<&'static str>,
+    pub sexual_orientation: Option<&'static str>,
+    pub disability: Option<&'static str>,
+    /// Written instead of the perpetrator's date of birth ("Not known").
+    pub perp_dob_written: Option<&'static str>,
+    /// "Age", in the perpetrator's section.
+    pub perp_age: Option<&'static str>,
+}
+
 /// Everything a referral form says.
 #[derive(Clone, Debug)]
 pub struct Case {
@@ -257,6 +274,7 @@ pub struct Case {
     pub agencies: &'static str,
     /// How dates of birth are written on this form.
     pub dob_fmt: DateFmt,
+    pub demographics: Demographics,
 }
 
 impl Case {
@@ -264,6 +282,9 @@ impl Case {
         self.victim.dob.fmt(self.dob_fmt)
     }
     pub fn perp_dob_text(&self) -> String {
-        self.perp.dob.fmt(self.dob_fmt)
+        match self.demographics.perp_dob_written {
+            Some(written) => written.to_owned(),
+            None => self.perp.dob.fmt(self.dob_fmt),
+        }
     }
 }

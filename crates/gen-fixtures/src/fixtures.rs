@@ -267,6 +267,7 @@ fn case(
         police_ref: Box::leak(format!("{code}-25-{:06}", 4000 + n * 173).into_boxed_str()),
         agencies: if n.is_multiple_of(2) { "Children's Social Care; IDVA service" } else { "None known" },
         dob_fmt,
+        demographics: Default::default(),
     }
 }
 

@@ -281,18 +281,40 @@ fn opt_num(n: Option<u32>) -> Val {
 pub fn referral_form(case: &Case, l: &Labels) -> Vec<Block> {
     let r = &case.referrer;
     let rs = &case.reasons;
+    let d = &case.demographics;
+    let mut referrer: Vec<(String, Val)> = vec![
+        (l.referrer_name.into(), t(r.name)),
+        (l.agency.into(), t(r.agency)),
+        (l.role.into(), t(r.role)),
+        (l.email.into(), t(r.email)),
+        (l.phone.into(), t(r.phone)),
+        (l.date.into(), t(case.referral_date.slash())),
+    ];
+    referrer.extend(d.agency_type.map(|v| ("Agency type".to_string(), t(v))));
+    let mut victim: Vec<(String, Val)> = vec![
+        (l.v_name.into(), t(case.victim.full())),
+        (l.v_aliases.into(), t(case.victim_aliases)),
+        (l.v_dob.into(), t(case.victim_dob_text())),
+        (l.v_gender.into(), t(case.gender)),
+    ];
+    for (label, value) in [("Ethnicity", d.ethnicity), ("Sexual orientation", d.sexual_orientation), ("Disability", d.disability)] {
+        victim.extend(value.map(|v| (label.to_string(), t(v))));
+    }
+    victim.extend([
+        (l.v_address.into(), t(case.address)),
+        (l.v_postcode.into(), t(case.postcode)),
+        (l.v_phone.into(), t(case.safe_phone)),
+        (l.v_aware.into(), t(case.aware)),
+        (l.v_language.into(), t(case.language)),
+    ]);
+    let mut perpetrator: Vec<(String, Val)> = vec![(l.p_name.into(), t(case.perp.full())), (l.p_dob.into(), t(case.perp_dob_text()))];
+    perpetrator.extend(d.perp_age.map(|v| ("Age".to_string(), t(v))));
+    perpetrator.extend([(l.p_address.into(), t(case.perp_address)), (l.p_relationship.into(), t(case.relationship))]);
     let mut b = vec![
         Block::Title(l.title.to_string()),
         Block::Para(l.intro.to_string()),
         Block::Heading(l.sec_referrer.to_string()),
-        Block::Kv(vec![
-            (l.referrer_name.into(), t(r.name)),
-            (l.agency.into(), t(r.agency)),
-            (l.role.into(), t(r.role)),
-            (l.email.into(), t(r.email)),
-            (l.phone.into(), t(r.phone)),
-            (l.date.into(), t(case.referral_date.slash())),
-        ]),
+        Block::Kv(referrer),
         Block::Heading(l.sec_reason.to_string()),
         Block::Kv(vec![
             (l.visible.into(), Val::Tick(rs.visible)),
@@ -304,24 +326,9 @@ pub fn referral_form(case: &Case, l: &Labels) -> Vec<Block> {
             (l.repeat.into(), Val::Tick(rs.repeat)),
         ]),
         Block::Heading(l.sec_victim.to_string()),
-        Block::Kv(vec![
-            (l.v_name.into(), t(case.victim.full())),
-            (l.v_aliases.into(), t(case.victim_aliases)),
-            (l.v_dob.into(), t(case.victim_dob_text())),
-            (l.v_gender.into(), t(case.gender)),
-            (l.v_address.into(), t(case.address)),
-            (l.v_postcode.into(), t(case.postcode)),
-            (l.v_phone.into(), t(case.safe_phone)),
-            (l.v_aware.into(), t(case.aware)),
-            (l.v_language.into(), t(case.language)),
-        ]),
+        Block::Kv(victim),
         Block::Heading(l.sec_perp.to_string()),
-        Block::Kv(vec![
-            (l.p_name.into(), t(case.perp.full())),
-            (l.p_dob.into(), t(case.perp_dob_text())),
-            (l.p_address.into(), t(case.perp_address)),
-            (l.p_relationship.into(), t(case.relationship)),
-        ]),
+        Block::Kv(perpetrator),
         Block::Heading(l.sec_children.to_string()),
     ];
     if l.children_grid {

@@ -20,7 +20,7 @@
 //! 2026, in file order) and the case reference from the cases opened before it.
 
 use crate::binary;
-use crate::data::{Ans, Case, Dash, Person, Reasons, Referrer};
+use crate::data::{Ans, Case, Dash, Demographics, Person, Reasons, Referrer};
 use crate::docx::{self, DocMeta};
 use crate::form::{self, Block, Labels, Val, KINGSMERE, KINGSMERE_CC, SURVIVOR};
 use crate::mail::{self, attach, attach_as, text_plain, Attachment, Auth, Body, Env, Part};
@@ -265,6 +265,7 @@ fn case(n: u32, at: Stamp, r: Referrer, victim: Person, perp: Person, reasons: R
         police_ref: leak(format!("KP-{}-{:06}", at.at.year() % 100, 7000 + n * 37)),
         agencies: "IDVA service",
         dob_fmt,
+        demographics: Default::default(),
     }
 }
 
@@ -1137,4 +1138,57 @@ pub fn synthetic_referral(n: u32, at: Stamp, yes: u32) -> Vec<u8> {
     let d = dash(yes, 2, n);
     let att = dash_xlsx(&c, &d, at);
     referral_message(n, &format!("bench{n}"), at, &c, Some(att))
+}
+
+/// One referral of the SafeLives data return's tests: a Kingsmere referral form (DOCX) and a DASH
+/// of 15 Yes answers (XLSX), from the police or a partner agency, whose form says what is given
+/// here. Victim `n` (below 100) has a name of their own; the test chooses the rest.
+#[derive(Clone, Debug)]
+pub struct ReturnReferral {
+    pub n: u32,
+    pub at: Stamp,
+    /// Sent by a police officer (else by the NHS trust's nurse or the IDVA service, by `n`).
+    pub police: bool,
+    /// The referring agency as written on the form ("" leaves it blank).
+    pub agency: &'static str,
+    /// The victim's gender as written ("" leaves it blank).
+    pub gender: &'static str,
+    pub victim_dob: Date,
+    /// None: "Not known" is written instead of a date.
+    pub perp_dob: Option<Date>,
+    /// Agency type, ethnicity, sexual orientation, disability, the perpetrator's age.
+    pub demographics: Demographics,
+    /// Children in the household, named on the form.
+    pub children: u32,
+}
+
+impl ReturnReferral {
+    /// The victim the form names.
+    pub fn victim(&self) -> Person {
+        const FIRST: [&str; 10] = ["Abigail", "Bronwen", "Cerys", "Delyth", "Eleri", "Ffion", "Gwenllian", "Heledd", "Iola", "Jemima"];
+        const LAST: [&str; 10] = ["Ashworth", "Blakemore", "Cartwright", "Drinkwater", "Entwistle", "Fairbairn", "Greenhalgh", "Hollingworth", "Illingworth", "Jagger"];
+        Person { first: FIRST[self.n as usize % 10], last: LAST[(self.n as usize / 10) % 10], dob: self.victim_dob }
+    }
+
+    /// The message as the referrer sends it.
+    pub fn eml(&self) -> Vec<u8> {
+        let r = match (self.police, self.n % 2) {
+            (true, _) => pryor(),
+            (false, 0) => akinola(),
+            (false, _) => nowak(),
+        };
+        let r = Referrer { agency: self.agency, ..r };
+        let mut perpetrator = perp(self.n);
+        if let Some(d) = self.perp_dob {
+            perpetrator.dob = d;
+        }
+        let mut c = case(self.n, self.at, r, self.victim(), perpetrator, stated(15), DateFmt::Slash);
+        c.gender = self.gender;
+        c.demographics = Demographics { perp_dob_written: self.perp_dob.map_or(Some("Not known"), |_| None), ..self.demographics.clone() };
+        const CHILDREN: [&str; 4] = ["Oliver", "Amelia", "Harry", "Isla"];
+        c.children = (0..self.children as usize).map(|i| (leak(format!("{} {}", CHILDREN[i % 4], c.victim.last)), date(2015 + i as i32, 1 + i as u32, 10))).collect();
+        let d = dash(15, 1, self.n);
+        let att = dash_xlsx(&c, &d, self.at);
+        referral_message(self.n, &format!("return{}", self.n), self.at, &c, Some(att))
+    }
 }

@@ -38,6 +38,8 @@ pub const FIELDS: &[&str] = &[
     "victim.phone", "victim.safe_to_leave_message", "victim.aware_of_referral", "victim.interpreter",
     "perpetrator.name", "perpetrator.aliases", "perpetrator.dob", "perpetrator.address", "perpetrator.relationship",
     "risk_summary", "dash_date", "police_reference", "other_agencies", "marac_area", "local_authority",
+    // What the SafeLives data return counts (`marac_intake::data_return`), read as written.
+    "referrer.agency_type", "victim.age", "victim.ethnicity", "victim.sexual_orientation", "victim.disability", "perpetrator.age",
 ];
 
 /// Label synonyms: data with built-in defaults that an admin extends in the configuration.
@@ -99,6 +101,14 @@ impl Default for Synonyms {
             ("marac_area", &["marac area", "which marac", "marac referred to", "marac being referred to", "marac referring to", "name of marac", "marac name", "marac location"]),
             // Never a bare "local authority": on a council's form that labels the referrer's agency.
             ("local_authority", &["victim: local authority", "victim: borough", "victim: council area", "local authority area", "local authority of residence"]),
+            // The SafeLives data return's fields. Each is about one person, so a label counts only
+            // in that person's section (or naming them), as the victim's gender does.
+            ("referrer.agency_type", &["agency type", "type of agency", "referring agency type", "type of organisation", "type of organization", "referrer: sector", "agency category"]),
+            ("victim.age", &["victim: age", "victim: age at referral", "victim: current age"]),
+            ("victim.ethnicity", &["victim: ethnicity", "victim: ethnic origin", "victim: ethnic group", "victim: ethnic background", "victim: ethnicity code"]),
+            ("victim.sexual_orientation", &["victim: sexual orientation", "victim: sexuality"]),
+            ("victim.disability", &["victim: disability", "victim: disabled", "victim: disabilities", "victim: any disability", "victim: disability or impairment"]),
+            ("perpetrator.age", &["perpetrator: age", "perpetrator: age at referral", "perpetrator: current age"]),
         ];
         let fields = f.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect();
         Synonyms { sections, fields }
@@ -234,6 +244,7 @@ const LABEL_WORDS: &[&str] = &[
     "child", "children", "gender", "sex", "email", "e", "mail", "relationship", "to", "victim", "perpetrator",
     "client", "referrer", "details", "contact", "nhs", "alias", "aliases", "aka", "signature", "signed", "id",
     "abuser", "suspect", "offender", "alleged", "dd", "mm", "yy", "yyyy", "s",
+    "ethnicity", "ethnic", "origin", "sexual", "orientation", "sexuality", "disability", "disabilities",
 ];
 
 /// Words that may stand beside a section's name in a heading: "3. Details of the victim".
@@ -248,6 +259,7 @@ const FIELD_WORDS: &[&str] = &[
     "name", "names", "surname", "forename", "forenames", "dob", "date", "birth", "age", "address", "postcode",
     "relationship", "phone", "telephone", "tel", "mobile", "number", "email", "gender", "sex", "school",
     "score", "aware", "consent", "language", "interpreter", "alias", "aliases", "ref", "reference",
+    "ethnicity", "orientation", "sexuality", "disability",
 ];
 
 /// Heading words spelt with a possessive s ("Victim's details" reads "victims details").
@@ -1386,6 +1398,8 @@ type PlacesSeen = HashMap<String, Option<usize>>;
 enum ValueKind {
     Tick,
     Number,
+    /// An age in years, written as one ("34", "17 years"): never the first number of a date.
+    Age,
     Text,
 }
 
@@ -1393,6 +1407,7 @@ fn value_kind(key: &str) -> ValueKind {
     match key {
         k if k.starts_with("reason.") => ValueKind::Tick,
         "stated_dash_score" | "police_callouts" => ValueKind::Number,
+        "victim.age" | "perpetrator.age" => ValueKind::Age,
         _ => ValueKind::Text,
     }
 }
@@ -1401,6 +1416,7 @@ fn fits(kind: ValueKind, value: &str) -> bool {
     match kind {
         ValueKind::Tick => tick(value).is_some(),
         ValueKind::Number => number(value).is_some(),
+        ValueKind::Age => age(value).is_some(),
         ValueKind::Text => !value.trim().is_empty() && !value.trim().starts_with([CHECKED, UNCHECKED]),
     }
 }
@@ -1583,9 +1599,22 @@ fn number(value: &str) -> Option<u32> {
     words.iter().position(|x| *x == first).map(|n| n as u32)
 }
 
+/// An age in years as a form writes one: digits alone or followed by "years" ("17", "34 years
+/// old", "16 yrs"), 0 to 120. Anything else (a date, "30s", "about 40", "not known") is no age.
+pub fn age(value: &str) -> Option<u32> {
+    let w = norm(value);
+    let mut words = w.split(' ').filter(|t| !t.is_empty());
+    let n: u32 = words.next().filter(|t| t.bytes().all(|b| b.is_ascii_digit()) && t.len() <= 3)?.parse().ok()?;
+    let rest: Vec<&str> = words.collect();
+    let unit = matches!(rest.as_slice(), [] | ["years"] | ["yrs"] | ["years", "old"] | ["yrs", "old"] | ["year", "old"]);
+    (unit && n <= 120).then_some(n)
+}
+
 /// Keys that say who the victim is: never read from a source that names the perpetrator.
-const VICTIM_IDENTITY: &[&str] =
-    &["victim.name", "victim.aliases", "victim.dob", "victim.gender", "victim.address", "victim.postcode", "victim.phone"];
+const VICTIM_IDENTITY: &[&str] = &[
+    "victim.name", "victim.aliases", "victim.dob", "victim.gender", "victim.address", "victim.postcode", "victim.phone",
+    "victim.age", "victim.ethnicity", "victim.sexual_orientation", "victim.disability",
+];
 
 /// What one pass over the documents gathers before it becomes a [`Referral`].
 #[derive(Default)]

@@ -1178,3 +1178,75 @@ fn boxes_after_labels_two_to_a_line_and_the_reasons_for_concern_under_their_labe
     assert_eq!(r.get("professional_judgement_rationale"), Some(why), "{r:#?}");
     assert_eq!(r.stated_dash_score, Some(12), "{r:#?}");
 }
+
+/// The fields the SafeLives data return counts, in a two-column form: each read in its person's
+/// section only, the agency's type in the referrer's.
+#[test]
+fn the_data_returns_fields_are_read_in_their_sections() {
+    let doc = Document {
+        blocks: vec![
+            para("1. Referrer details"),
+            table(&[&["Referrer name", "PC A Officer"], &["Referring agency", "Kingsmere Police"], &["Agency type", "Police"]]),
+            para("3. Victim details"),
+            table(&[
+                &["Name", "Jane Smith"],
+                &["Date of birth", "03/07/1991"],
+                &["Age", "33"],
+                &["Gender", "Female"],
+                &["Ethnicity", "Black British - Caribbean"],
+                &["Sexual orientation", "Bisexual"],
+                &["Disability", "Yes - mobility"],
+            ]),
+            para("4. Perpetrator details"),
+            table(&[&["Name", "John Smith"], &["Date of birth", "Not known"], &["Age", "17 years"], &["Ethnicity", "White British"], &["Disability", "No"]]),
+        ],
+        ..Document::default()
+    };
+    let r = read(&doc);
+    assert_eq!(r.get("referrer.agency"), Some("Kingsmere Police"), "{r:#?}");
+    assert_eq!(r.get("referrer.agency_type"), Some("Police"), "{r:#?}");
+    assert_eq!(r.get("victim.age"), Some("33"));
+    assert_eq!(r.get("victim.ethnicity"), Some("Black British - Caribbean"));
+    assert_eq!(r.get("victim.sexual_orientation"), Some("Bisexual"));
+    assert_eq!(r.get("victim.disability"), Some("Yes - mobility"));
+    assert_eq!(r.get("perpetrator.age"), Some("17 years"));
+    assert_eq!(r.found_at.get("victim.ethnicity").map(String::as_str), Some("table 1, row 5"), "{r:#?}");
+    // The perpetrator's ethnicity and disability are never the victim's.
+    assert_eq!(r.perpetrator_dob, None);
+}
+
+/// A victim field under the perpetrator's heading is nobody's; an age that is not written as
+/// one (a date, a range, "not known") is not read; a label with nothing beside it is blank.
+#[test]
+fn the_data_returns_fields_are_never_guessed() {
+    let doc = Document {
+        blocks: vec![
+            para("Perpetrator details"),
+            table(&[&["Name", "John Smith"], &["Ethnicity", "White British"], &["Sexual orientation", "Heterosexual"], &["Age", "16/05/1990"]]),
+            para("Victim details"),
+            // An empty value cell is known to be blank when a label follows it (as for any field).
+            table(&[&["Name", "Jane Smith"], &["Age", "30s"], &["Ethnicity", ""], &["Gender", "Female"], &["Disability", ""], &["Date of birth", "03/07/1991"]]),
+        ],
+        ..Document::default()
+    };
+    let r = read(&doc);
+    assert_eq!(r.get("victim.ethnicity"), None, "{r:#?}");
+    assert_eq!(r.get("victim.sexual_orientation"), None, "{r:#?}");
+    assert_eq!(r.get("victim.age"), None, "{r:#?}");
+    assert_eq!(r.get("perpetrator.age"), None, "a date is not an age: {r:#?}");
+    assert!(r.blank.contains("victim.ethnicity") && r.blank.contains("victim.disability"), "{r:#?}");
+    for (written, read) in [("17", Some(17)), ("16 yrs", Some(16)), ("34 years old", Some(34)), ("03/07/1991", None), ("about 40", None), ("30s", None), ("1991", None), ("Not known", None), ("", None)] {
+        assert_eq!(age(written), read, "{written}");
+    }
+}
+
+/// The new fields can be given more labels by an admin, like any other field.
+#[test]
+fn the_data_returns_fields_take_an_admins_synonyms() {
+    let doc = Document { blocks: vec![para("Victim details"), table(&[&["Name", "Jane Smith"], &["Heritage", "Gypsy or Irish Traveller"]])], ..Document::default() };
+    assert_eq!(read(&doc).get("victim.ethnicity"), None);
+    let mut syn = Synonyms::default();
+    syn.extend(&Synonyms { sections: BTreeMap::new(), fields: BTreeMap::from([("victim.ethnicity".to_owned(), vec!["victim: heritage".to_owned()])]) });
+    assert!(syn.unknown_fields().is_empty());
+    assert_eq!(recognise(&[("1", &doc)], &syn, 2025).get("victim.ethnicity"), Some("Gypsy or Irish Traveller"));
+}
