@@ -150,9 +150,10 @@ async fn evaluate(state: &AppState, tx: &mut Tx, record: &MessageRecord, mut ins
     // The reply goes where triage's would: the decision's recipients (the authenticated,
     // allowlisted sender), never anyone else; acknowledged with the next meeting from today.
     // A reply of the kind the message was given already (a holding reply, a rejection) is not
-    // sent twice.
+    // sent twice, and one still in review gets none: a coordinator is working on it.
     let reply = match (decision.reply, decision.reply_to.first()) {
         (ReplyKind::None, _) | (_, None) => None,
+        _ if decision.outcome == Outcome::Review => None,
         (kind, _) if kind == record.reply_kind => None,
         (kind, Some(to)) => Some(crate::reply::to_referrer(kind, to, &inspection.envelope, &record.reference, &decision.reasons_for_referrer(), state.clock.today(), now.fixed_offset(), cfg)?),
     };

@@ -10,7 +10,8 @@
 //! - a victim's name and date of birth corrected to those of a known victim: the preview says
 //!   which record they match and why, and the message is that person's once confirmed;
 //! - a label given with a correction can be added to the field's synonyms by the deployment's
-//!   admin in one step from the case page, never by a coordinator (403, audited).
+//!   admin in one step from the case page, never by a coordinator (403, audited);
+//! - a referral rejected on a DASH answer read wrongly is accepted once it is corrected.
 
 use super::{csrf_in, enc, http, sign_in, Served};
 use crate::support::web_fixture::{samples_config, PASSWORD};
@@ -175,5 +176,27 @@ async fn a_corrected_victim_is_matched_again_and_a_label_goes_to_the_synonyms_by
     assert!(changed.detail.as_deref().is_some_and(|d| d.contains(&item.reference) && !d.contains("person harmed")), "{:?}", changed.detail);
     // In force at once: the rules page lists it.
     assert!(http(a, "GET", "/admin/rules/synonyms", Some(&boss), None).await.body.contains("Name of the person harmed"));
+
+    // A referral rejected on a score one below the threshold (13 Yes), one No read wrongly:
+    // corrected, it is accepted and acknowledged, beside the rejection sent before.
+    let rejected = store.history().await.unwrap().into_iter().find(|m| m.file.as_deref().is_some_and(|f| f.ends_with("004_police_dash13_reject.eml"))).expect("the rejected referral");
+    assert_eq!(rejected.outcome, Outcome::Rejected);
+    let view = store.case_view(&rejected.reference).await.unwrap().expect("its page");
+    let no = view.inspection.answers().iter().find(|a| a.answer == "no").expect("a No answer").question;
+    // The form states 13 too: that is corrected first (it then waits for a coordinator, with no
+    // reply), then the answer.
+    let stated = format!("csrf={token}&target=stated_dash_score&value=14");
+    let r = http(a, "POST", &format!("/case/{}/correct", rejected.reference), Some(&coord), Some(&stated)).await;
+    assert!(r.status == 200 && r.body.contains("data-outcome=\"review\"") && r.body.contains("it stays for a coordinator"), "{}", r.body);
+    assert_eq!(http(a, "POST", &format!("/case/{}/correct/confirm", rejected.reference), Some(&coord), Some(&stated)).await.status, 303);
+    assert_eq!(record_of(&store, &rejected.reference).await.outcome, Outcome::Review);
+    let form = format!("csrf={token}&target=dash.{no}&value=yes");
+    let r = http(a, "POST", &format!("/case/{}/correct", rejected.reference), Some(&coord), Some(&form)).await;
+    assert!(r.status == 200 && r.body.contains("data-outcome=\"accepted\"") && r.body.contains("<dd class=\"original\">No</dd>"), "{}", r.body);
+    assert_eq!(http(a, "POST", &format!("/case/{}/correct/confirm", rejected.reference), Some(&coord), Some(&form)).await.status, 303);
+    let after = record_of(&store, &rejected.reference).await;
+    assert!(after.outcome == Outcome::Accepted && after.case_ref.is_some(), "{after:?}");
+    let kinds: Vec<OutboxKind> = store.outbox().await.unwrap().into_iter().filter(|o| o.message_row == rejected.row).map(|o| o.kind).collect();
+    assert_eq!(kinds, [OutboxKind::Reply(ReplyKind::Rejection), OutboxKind::Reply(ReplyKind::Acknowledgement)]);
     served.stop().await;
 }
