@@ -68,6 +68,9 @@ pub struct StoredAnswer {
     pub comment: Option<String>,
     /// Where it was read.
     pub at: String,
+    /// How the question was placed (`recognise::dash::FoundBy`, snake case: `wording`,
+    /// `number`, `position`, `field`); None when it was not found.
+    pub found_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -78,6 +81,10 @@ struct StoredReferral {
     victim_dob: Option<String>,
     perpetrator_dob: Option<String>,
     children: Vec<StoredChild>,
+    /// The reason-for-referral ticks by name (`visible_high_risk`, ...): absent when not on the form.
+    reasons: BTreeMap<String, bool>,
+    stated_dash_score: Option<u32>,
+    police_callouts: Option<u32>,
 }
 
 /// A child in the household as the referral names them.
@@ -128,6 +135,21 @@ impl StoredInspection {
     pub fn fields(&self) -> Vec<(String, String, Option<String>)> {
         let Some(r) = &self.referral else { return Vec::new() };
         r.fields.iter().map(|(k, v)| (k.clone(), v.clone(), r.found_at.get(k).cloned())).collect()
+    }
+
+    /// Where the referral field `key` was read (reasons and numbers too), when it was.
+    pub fn found_at(&self, key: &str) -> Option<&str> {
+        self.referral.as_ref().and_then(|r| r.found_at.get(key)).map(String::as_str)
+    }
+
+    /// A reason for referral (`visible_high_risk`, ...): ticked, not ticked, or not on the form.
+    pub fn reason(&self, name: &str) -> Option<bool> {
+        self.referral.as_ref().and_then(|r| r.reasons.get(name).copied())
+    }
+
+    /// The DASH score the referral form states, and the police call-outs it counts.
+    pub fn stated_numbers(&self) -> (Option<u32>, Option<u32>) {
+        self.referral.as_ref().map_or((None, None), |r| (r.stated_dash_score, r.police_callouts))
     }
 
     pub fn children(&self) -> &[StoredChild] {
@@ -198,7 +220,7 @@ mod tests {
                 }
             };
             same(serde_json::to_value(stored.attachments()).unwrap(), json.get("attachments"), &["at", "name", "kind", "size", "outcome", "recognised"]);
-            same(serde_json::to_value(stored.answers()).unwrap(), Some(&json["dash"]["answers"]), &["question", "topic", "answer", "comment", "at"]);
+            same(serde_json::to_value(stored.answers()).unwrap(), Some(&json["dash"]["answers"]), &["question", "topic", "answer", "comment", "at", "found_by"]);
             same(serde_json::to_value(stored.children()).unwrap(), Some(&json["referral"]["children"]), &["name", "dob"]);
             assert_eq!(stored.subject(), i.envelope.subject.as_deref());
             assert_eq!(stored.references(), i.envelope.references.as_slice());
@@ -211,6 +233,10 @@ mod tests {
                 assert_eq!(stored.field("victim.name"), r.get("victim.name"));
                 assert_eq!(stored.children().len(), r.children.len());
                 assert_eq!(stored.fields().len(), r.fields.len());
+                assert_eq!(stored.stated_numbers(), (r.stated_dash_score, r.police_callouts));
+                for (name, ticked) in &r.reasons {
+                    assert_eq!(stored.reason(name), Some(*ticked));
+                }
                 read += usize::from(r.victim_dob.is_some() && !r.fields.is_empty());
             }
             if let Some(d) = &i.dash {

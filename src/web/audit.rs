@@ -67,6 +67,11 @@ pub const CASE_UNRESTRICT: &str = "case.unrestrict";
 pub const BREAK_GLASS: &str = "case.break_glass";
 /// An admin marked a break-glass access seen.
 pub const BREAK_GLASS_SEEN: &str = "break_glass.seen";
+/// A coordinator's correction of what was read (object: the message; detail: what was
+/// corrected, `dash.N` or a field's key, and the decision it led to; never a value), and the
+/// preview shown before it (a view of the case).
+pub const CASE_CORRECT: &str = "case.correct";
+pub const CASE_CORRECT_PREVIEW: &str = "case.correct_preview";
 /// The admins' list of restricted cases.
 pub const RESTRICTIONS_VIEW: &str = "restrictions.view";
 

@@ -11,9 +11,10 @@
 //! - [`refusals`]: what an anonymous client can make us refuse (no CSRF token, a body too large
 //!   or too slow, one connection too many), counted per client and minute, never a row each;
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
-//! - [`routes`]: the route table and its layers; [`pages`]: the coordinators' pages; [`admin`]:
-//!   the admins' console; [`data_return`]: the SafeLives quarterly return; [`page`]: what they
-//!   share (rendering, errors); [`templates`]: the HTML.
+//! - [`routes`]: the route table and its layers; [`pages`]: the coordinators' pages; [`correct`]:
+//!   correcting what was read, decided again after a preview; [`evidence`]: what the case page
+//!   shows of the person and the evidence; [`admin`]: the admins' console; [`data_return`]: the
+//!   SafeLives quarterly return; [`page`]: what they share (rendering, errors); [`templates`]: the HTML.
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
@@ -21,9 +22,11 @@ pub mod admin;
 pub mod agenda;
 pub mod audit;
 pub mod auth;
+pub mod correct;
 pub mod csrf;
 pub mod dashboard;
 pub mod data_return;
+pub mod evidence;
 pub mod page;
 pub mod pages;
 pub mod refusals;

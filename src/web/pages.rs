@@ -405,6 +405,8 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Some("merge") => Some("Merged: the other record's cases and messages are now this victim's."),
         Some("split") => Some("Split: this case is now a victim of its own."),
         Some("break-glass") => Some("Break-glass access granted: it is recorded with your reason, and the admins are told."),
+        Some("corrected") => Some("Corrected: your correction is kept beside what was read, and the decision on it is recorded (its reply, if any, is in the outbox)."),
+        Some("synonym") => Some("The label was added to the field's synonyms: the reader knows it from now on."),
         _ => None,
     };
     let today = state.clock.today();
@@ -442,7 +444,9 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Access::BreakGlass { until } => Some(until),
         _ => None,
     };
+    let evidence = super::evidence::evidence(&state, &view).await?;
     let ctx = context! {
+        evidence => v(&evidence),
         restriction => v(&restriction), break_glass_until,
         attachments => v(i.attachments()), kept,
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
@@ -824,7 +828,7 @@ async fn agenda_for(state: &AppState, signed: &Signed, day: chrono::NaiveDate, a
 
 /// The "restricted" page (403) when `reference` is a restricted case (or one of its messages)
 /// closed to `signed`; None when they may see it.
-async fn restricted(state: &AppState, signed: &Signed, reference: &str) -> Result<Option<Response>, PageError> {
+pub(super) async fn restricted(state: &AppState, signed: &Signed, reference: &str) -> Result<Option<Response>, PageError> {
     let at = stamp(state.clock.now());
     match state.store.access(reference, signed.session.user.id, &at).await? {
         Access::Restricted { .. } => Ok(Some(refuse_restricted(state, signed, reference, &at).await?)),

@@ -12,6 +12,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("recovery.html", include_str!("templates/recovery.html")),
     ("queue.html", include_str!("templates/queue.html")),
     ("case.html", include_str!("templates/case.html")),
+    ("case_evidence.html", include_str!("templates/case_evidence.html")),
+    ("correct.html", include_str!("templates/correct.html")),
     ("message.html", include_str!("templates/message.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("users.html", include_str!("templates/users.html")),

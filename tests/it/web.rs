@@ -1473,3 +1473,5 @@ async fn counts_and_the_audit_search_leave_out_restricted_cases_closed_to_the_us
 /// Access by area: every route, another area's user.
 mod areas;
 mod rule_forms;
+/// Correcting what was read (issue 16).
+mod correct;

@@ -391,3 +391,6 @@ async fn coordinators_work_the_queue_in_chromium() {
 
     c.close().await.unwrap();
 }
+
+/// Correcting what was read (issue 16).
+mod correct;

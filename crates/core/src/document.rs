@@ -116,11 +116,20 @@ pub struct Problem {
     /// what a later stage asks instead of reading `detail`.
     #[serde(skip)]
     pub field: Option<String>,
+    /// The DASH question (1..=24) it is about, when it is about one: what a coordinator's
+    /// correction of that answer settles (`crate::correct`).
+    #[serde(skip)]
+    pub question: Option<u8>,
 }
 
 impl Problem {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        Problem { kind, detail: detail.into(), field: None }
+        Problem { kind, detail: detail.into(), field: None, question: None }
+    }
+
+    /// A problem with the answer to DASH question `q`.
+    pub fn on_question(kind: ProblemKind, q: u8, detail: impl Into<String>) -> Self {
+        Problem { question: Some(q), ..Problem::new(kind, detail) }
     }
 
     /// A problem with the referral field `key`.

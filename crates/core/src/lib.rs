@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod correct;
 pub mod decide;
 pub mod document;
 pub mod identity;

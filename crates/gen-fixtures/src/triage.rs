@@ -1125,6 +1125,23 @@ fn s_bounce_of_ours(n: u32, slug: &str, previous: &[Scenario]) -> Built {
     (eml, at, e.from_addr.clone(), expect, "A bounce (multipart/report, Action: failed, the returned headers in a text/rfc822-headers part) of our acknowledgement of the previous referral, from a mail gateway that is not on the allowlist: review with NO reply (never a holding reply to a bounce), the outbox row of that acknowledgement marked bounced, and the reason asks a coordinator to reach the referrer another way. Reviewed, not quarantined: bounces come from mail servers.")
 }
 
+/// A referral like [`synthetic_referral`] (DASH of `yes` Yes answers, the form stating that
+/// score) whose DASH spreadsheet has no row for the first question answered Yes: the reader
+/// finds 23 questions and `yes - 1` Yes answers, and the message waits for a coordinator. Returns
+/// the message and the question left out (1-based).
+pub fn synthetic_referral_missing_answer(n: u32, at: Stamp, yes: u32) -> (Vec<u8>, usize) {
+    const FIRST: [&str; 10] = ["Amy", "Beth", "Cara", "Dana", "Erin", "Faye", "Gina", "Hana", "Iris", "Jodie"];
+    const LAST: [&str; 10] = ["Abbott", "Barlow", "Carver", "Dalton", "Ellery", "Fenwick", "Garrod", "Holt", "Ingram", "Jessop"];
+    let first = leak(format!("{}{}", FIRST[n as usize % 10], n / 100));
+    let victim = Person { first, last: LAST[(n as usize / 10) % 10], dob: date(1960 + (n % 40) as i32, 1 + n % 12, 1 + (n / 7) % 28) };
+    let c = case(n, at, pryor(), victim, perp(n), stated(yes), DateFmt::Slash);
+    let d = dash(yes, 2, n);
+    let left_out = 1 + d.answers.iter().position(|a| *a == Ans::Yes).expect("a Yes answer");
+    let bytes = xlsx::answer_column_without(&head(&c, true, true), &d, &plain, false, at.minus_secs(7_200), Some(left_out));
+    let att = attach(&format!("DASH RIC {}.xlsx", c.victim.initials()), "xlsx", None, &bytes);
+    (referral_message(n, &format!("missing{n}"), at, &c, Some(att)), left_out)
+}
+
 /// A synthetic referral for benchmarks: victim number `n` (a distinct name and date of birth per
 /// `n`), arriving at `at`, with a DOCX referral form and an XLSX DASH of `yes` Yes answers.
 pub fn synthetic_referral(n: u32, at: Stamp, yes: u32) -> Vec<u8> {

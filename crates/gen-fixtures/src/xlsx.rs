@@ -52,6 +52,19 @@ pub fn answer_column(
     cover: bool,
     at: Stamp,
 ) -> Vec<u8> {
+    answer_column_without(head, dash, spell, cover, at, None)
+}
+
+/// [`answer_column`] with the row of question `left_out` (1-based) missing altogether, as when a
+/// referrer deletes a row: a reader finds 23 questions.
+pub fn answer_column_without(
+    head: &DashHead,
+    dash: &Dash,
+    spell: &dyn Fn(usize, Ans) -> &'static str,
+    cover: bool,
+    at: Stamp,
+    left_out: Option<usize>,
+) -> Vec<u8> {
     let build = || -> Result<Vec<u8>, XlsxError> {
         let mut wb = Workbook::new();
         wb.set_properties(&props(&head.by, at));
@@ -92,8 +105,8 @@ pub fn answer_column(
         for (c, h) in ["No", "Question", "Answer", "Comments"].iter().enumerate() {
             ws.write_string_with_format(9, c as u16, *h, &hdr)?;
         }
-        for q in 1..=24usize {
-            let r = 9 + q as u32;
+        for q in (1..=24usize).filter(|q| Some(*q) != left_out) {
+            let r = 9 + q as u32 - u32::from(left_out.is_some_and(|l| q > l));
             ws.write_number_with_format(r, 0, q as f64, &boxed())?;
             ws.write_string_with_format(r, 1, question(q, None), &boxed())?;
             let a = spell(q, dash.answers[q - 1]);

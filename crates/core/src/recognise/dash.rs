@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Fewer recognised questions than this and a document is not taken for a DASH.
-const MIN_QUESTIONS: usize = 12;
+pub const MIN_QUESTIONS: usize = 12;
 /// A table (or run of paragraphs) naming this many questions holds the checklist: its rows are
 /// preferred over a like-worded row elsewhere (a referral form's own risk questions).
 const MIN_TABLE_QUESTIONS: usize = 6;
@@ -82,6 +82,8 @@ pub enum FoundBy {
     Position,
     /// A form field (PDF AcroForm), by its name, label or the text beside it.
     Field,
+    /// Not read: a coordinator gave the answer (`crate::correct`).
+    Coordinator,
 }
 
 /// One question's reading before the 24 are put together.
@@ -171,8 +173,9 @@ fn assemble(readings: Vec<Reading>, stated_total: Option<u32>, attachment: &str)
     for q in 1..=24usize {
         let mine: Vec<&Reading> = readings.iter().filter(|r| r.question == q).collect();
         if mine.is_empty() {
-            problems.push(Problem::new(
+            problems.push(Problem::on_question(
                 ProblemKind::Unrecognised,
+                q as u8,
                 format!("question {q} ({}) was not found on the checklist; counted as unknown", TOPICS[q - 1]),
             ));
             answers.push(DashAnswer {
@@ -207,16 +210,18 @@ fn assemble(readings: Vec<Reading>, stated_total: Option<u32>, attachment: &str)
             [] => Answer::Blank,
             [one] => *one,
             _ => {
-                problems.push(Problem::new(
+                problems.push(Problem::on_question(
                     ProblemKind::ConflictingMarks,
+                    q as u8,
                     format!("question {q} ({}) has more than one answer marked", TOPICS[q - 1]),
                 ));
                 Answer::Blank
             }
         };
         if unreadable && marked.is_empty() {
-            problems.push(Problem::new(
+            problems.push(Problem::on_question(
                 ProblemKind::Unrecognised,
+                q as u8,
                 format!("the answer to question {q} ({}) could not be read", TOPICS[q - 1]),
             ));
         }
