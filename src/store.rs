@@ -61,6 +61,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../migrations/0019_area_access.sql")),
     (20, include_str!("../migrations/0020_queue_by_area.sql")),
     (21, include_str!("../migrations/0021_queue_order.sql")),
+    (23, include_str!("../migrations/0023_person_merges.sql")),
 ];
 
 /// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
@@ -69,6 +70,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_schema.sql")),
     (20, include_str!("../migrations/postgres/0020_queue_by_area.sql")),
     (21, include_str!("../migrations/postgres/0021_queue_order.sql")),
+    (23, include_str!("../migrations/postgres/0023_person_merges.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
@@ -126,6 +128,8 @@ pub use encrypt::settle_before_exit;
 pub mod retention;
 pub mod rules;
 pub mod cases;
+pub mod search;
+pub mod undo;
 pub mod gauges;
 pub mod subjects;
 pub mod view;

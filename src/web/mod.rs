@@ -12,7 +12,8 @@
 //!   or too slow, one connection too many), counted per client and minute, never a row each;
 //! - [`audit`]: every view of a case and every change, appended to the audit log;
 //! - [`routes`]: the route table and its layers; [`pages`]: the coordinators' pages; [`admin`]:
-//!   the admins' console; [`page`]: what they share (rendering, errors); [`templates`]: the HTML.
+//!   the admins' console; [`page`]: what they share (rendering, errors); [`templates`]: the HTML;
+//!   [`search`]: finding a person; [`paging`]: lists a page at a time.
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
@@ -20,12 +21,15 @@ pub mod admin;
 pub mod agenda;
 pub mod audit;
 pub mod auth;
+pub mod confirm;
 pub mod csrf;
 pub mod dashboard;
 pub mod page;
 pub mod pages;
+pub mod paging;
 pub mod refusals;
 pub mod routes;
+pub mod search;
 pub mod server;
 pub mod templates;
 pub mod totp;

@@ -4,7 +4,7 @@
 //! (`server::bounded`) around the whole.
 
 use super::page::not_found;
-use super::{admin, csrf, pages, AppState};
+use super::{admin, csrf, pages, search, AppState};
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
@@ -14,6 +14,7 @@ use axum::Router;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
+        .merge(search::routes())
         .merge(admin::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))

@@ -25,6 +25,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("restricted.html", include_str!("templates/restricted.html")),
     ("subject.html", include_str!("templates/subject.html")),
     ("restrictions.html", include_str!("templates/restrictions.html")),
+    ("search.html", include_str!("templates/search.html")),
+    ("pager.html", include_str!("templates/pager.html")),
+    ("confirm.html", include_str!("templates/confirm.html")),
 ];
 
 pub fn environment() -> Environment<'static> {
@@ -32,6 +35,8 @@ pub fn environment() -> Environment<'static> {
     for (name, source) in TEMPLATES {
         env.add_template(name, source).unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
     }
+    // `{{ t | uk }}`: a stored UTC instant (or a date) as UK local time (`crate::clock::uk_text`).
+    env.add_filter("uk", |s: String| crate::clock::uk_text(&s));
     env
 }
 

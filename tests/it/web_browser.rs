@@ -386,3 +386,5 @@ async fn coordinators_work_the_queue_in_chromium() {
 
     c.close().await.unwrap();
 }
+
+mod search;
