@@ -34,6 +34,7 @@ pub struct Ask<'a> {
 
 /// The page asking again (200: nothing was done).
 pub fn ask(state: &AppState, signed: &Signed, a: Ask<'_>) -> Page {
-    let ctx = context! { what => a.what, explain => a.explain, action => a.action, fields => a.fields, back => a.back };
+    let fields: Vec<(String, String)> = a.fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let ctx = context! { what => a.what.to_owned(), explain => a.explain.to_owned(), action => a.action, fields, back => a.back };
     Ok(render(state, "confirm.html", Some(signed), ctx)?.into_response())
 }
