@@ -86,6 +86,28 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc())
 }
 
+/// The time zone of every time shown to a person (pages, agendas, exports): the UK's, GMT in
+/// winter and BST (GMT+1) in summer, from the tz database (`chrono-tz`). JSON keeps UTC.
+pub const UK: chrono_tz::Tz = chrono_tz::Europe::London;
+
+/// `t` as a person in the UK reads it: local time, day and month in words, 24-hour clock
+/// (`Tue 14 Jan 2025, 10:02`).
+pub fn uk(t: DateTime<Utc>) -> String {
+    t.with_timezone(&UK).format("%a %-d %b %Y, %H:%M").to_string()
+}
+
+/// A stored instant ([`parse`]'s forms) as [`uk`] shows it; a plain date (`2025-01-14`) as
+/// `Tue 14 Jan 2025`; anything else as it is (a wrong value is worse than the raw one).
+pub fn uk_text(s: &str) -> String {
+    if let Some(t) = parse(s) {
+        return uk(t);
+    }
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => d.format("%a %-d %b %Y").to_string(),
+        Err(_) => s.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +131,22 @@ mod tests {
         assert_eq!(parse("2025-01-14T10:02:03.123+01:00"), Some(t));
         assert_eq!(parse("2025-01-14"), None);
         assert_eq!(parse("yesterday"), None);
+    }
+
+    #[test]
+    fn uk_times_are_local_with_gmt_and_bst() {
+        // 14 January: GMT, the same as UTC.
+        assert_eq!(uk_text("2025-01-14T10:02:03.000Z"), "Tue 14 Jan 2025, 10:02");
+        // 14 July: BST, an hour ahead; an offset form is read as its instant.
+        assert_eq!(uk_text("2025-07-14T09:02:00.000Z"), "Mon 14 Jul 2025, 10:02");
+        assert_eq!(uk_text("2025-07-14T11:02:00+02:00"), "Mon 14 Jul 2025, 10:02");
+        // The changes: 01:00 UTC on the last Sunday of March and of October.
+        assert_eq!(uk_text("2025-03-30T00:59:00Z"), "Sun 30 Mar 2025, 00:59");
+        assert_eq!(uk_text("2025-03-30T01:00:00Z"), "Sun 30 Mar 2025, 02:00");
+        assert_eq!(uk_text("2025-10-26T00:59:00Z"), "Sun 26 Oct 2025, 01:59");
+        assert_eq!(uk_text("2025-10-26T01:00:00Z"), "Sun 26 Oct 2025, 01:00");
+        assert_eq!(uk_text("2025-01-14"), "Tue 14 Jan 2025");
+        assert_eq!(uk_text("not a time"), "not a time");
     }
 
     #[test]

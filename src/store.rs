@@ -62,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../migrations/0020_queue_by_area.sql")),
     (21, include_str!("../migrations/0021_queue_order.sql")),
     (22, include_str!("../migrations/0022_corrections.sql")),
+    (23, include_str!("../migrations/0023_person_merges.sql")),
 ];
 
 /// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
@@ -71,6 +72,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres/0020_queue_by_area.sql")),
     (21, include_str!("../migrations/postgres/0021_queue_order.sql")),
     (22, include_str!("../migrations/postgres/0022_corrections.sql")),
+    (23, include_str!("../migrations/postgres/0023_person_merges.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
@@ -130,6 +132,8 @@ pub mod rules;
 pub mod cases;
 pub mod data_return;
 pub mod corrections;
+pub mod search;
+pub mod undo;
 pub mod gauges;
 pub mod subjects;
 pub mod view;

@@ -367,6 +367,22 @@ impl Store {
     /// the restriction itself and of break-glass, which admins oversee by reference already).
     /// Also returns how many matching records were left out.
     pub async fn audit_search_hiding(&self, filter: &AuditFilter, limit: i64, hidden: &super::hidden::HiddenCases) -> Result<(Vec<AuditEntry>, i64)> {
+        self.audit_search_at(filter, limit, 0, hidden).await
+    }
+
+    /// How many records [`Store::audit_search_hiding`] would give with no limit.
+    pub async fn audit_count_hiding(&self, filter: &AuditFilter, hidden: &super::hidden::HiddenCases) -> Result<i64> {
+        let (conditions, binds) = audit_conditions(filter);
+        let visible = hidden.audit_visible("object", "action").map(|v| format!(" AND {v}")).unwrap_or_default();
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log{conditions}{visible}")));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        Ok(q.fetch_one(&self.pool).await?)
+    }
+
+    /// [`Store::audit_search_hiding`] from the `skip`-th record on (newest first): a later page.
+    pub async fn audit_search_at(&self, filter: &AuditFilter, limit: i64, skip: i64, hidden: &super::hidden::HiddenCases) -> Result<(Vec<AuditEntry>, i64)> {
         let (conditions, binds) = audit_conditions(filter);
         let visible = hidden.audit_visible("object", "action");
         let left_out = match &visible {
@@ -383,7 +399,7 @@ impl Store {
         if let Some(v) = &visible {
             sql.push_str(&format!(" AND {v}"));
         }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${} OFFSET {}", binds.len() + 1, skip.max(0)));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
             q = q.bind(b);

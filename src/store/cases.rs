@@ -174,6 +174,12 @@ impl Store {
     /// [`Store::queue_page`] without the messages of the restricted cases `hidden` names (a
     /// user's view: see [`Store::hidden_cases`]).
     pub async fn queue_page_hiding(&self, filter: &QueueFilter, pending_limit: Option<i64>, hidden: &super::hidden::HiddenCases) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
+        self.queue_page_at(filter, pending_limit, 0, hidden).await
+    }
+
+    /// [`Store::queue_page_hiding`] with the pending cases from the `skip`-th on (a later page
+    /// of them; `skip` is ignored for the whole list).
+    pub async fn queue_page_at(&self, filter: &QueueFilter, pending_limit: Option<i64>, skip: i64, hidden: &super::hidden::HiddenCases) -> Result<(Vec<(MessageRecord, RiskSignals)>, usize)> {
         let select = format!("{} LEFT JOIN message_signals s ON s.message_row = m.id", MESSAGE_SELECT.replacen("SELECT ", "SELECT s.high_risk, s.children, s.agency, ", 1));
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -238,11 +244,20 @@ impl Store {
                 Some(limit) => {
                     let ranked = run(format!(
                         "SELECT m.id, COUNT(*) OVER () AS pending_total FROM messages m LEFT JOIN cases c ON c.id = m.case_id \
-                         LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{pending_extra} {order} LIMIT {limit}"
+                         LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{pending_extra} {order} LIMIT {limit} OFFSET {}", skip.max(0)
                     ))
                     .await?;
                     total = match ranked.first() {
                         Some(r) => r.try_get::<i64, _>("pending_total")? as usize,
+                        // Past the end (or nothing pending): counted alone.
+                        None if skip > 0 => run(format!(
+                            "SELECT COUNT(*) AS n FROM messages m LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN message_signals s ON s.message_row = m.id WHERE {PENDING}{pending_extra}"
+                        ))
+                        .await?
+                        .first()
+                        .map(|r| r.try_get::<i64, _>("n"))
+                        .transpose()?
+                        .unwrap_or(0) as usize,
                         None => 0,
                     };
                     let ids = ranked.iter().map(|r| r.try_get::<i64, _>("id")).collect::<std::result::Result<Vec<_>, _>>()?;

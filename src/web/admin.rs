@@ -78,6 +78,7 @@ impl AuditQuery {
 const AUDIT_ACTIONS: &[&str] = &[
     actions::QUEUE_VIEW, actions::CASE_VIEW, actions::MEETING_VIEW, actions::REVIEW_ACCEPT, actions::REVIEW_REJECT, actions::QUARANTINE_RELEASE,
     actions::QUARANTINE_DISCARD, actions::CASE_MOVE, actions::CASE_HEARD, actions::CASE_CLOSE, actions::PERSON_MERGE, actions::PERSON_SPLIT,
+    actions::PERSON_UNMERGE, actions::CASE_REOPEN, actions::CASE_UNHEARD, actions::SEARCH,
     actions::AGENDA_EXPORT, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
     actions::AUDIT_VIEW, actions::USERS_VIEW, actions::RULES_VIEW, actions::ACCESS_REFUSED, "request.too_large", "request.timeout", "connection.refused",
     "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
@@ -86,9 +87,13 @@ const AUDIT_ACTIONS: &[&str] = &[
     actions::BREAK_GLASS, actions::BREAK_GLASS_SEEN, actions::RESTRICTIONS_VIEW,
 ];
 
-/// The audit log, newest first, narrowed by who, what, which reference (a victim record: all
+/// Audit records shown on one page of `/admin/audit`.
+pub const AUDIT_PER_PAGE: usize = 200;
+
+/// The audit log, newest first, a page at a time, narrowed by who, what, which reference (a victim record: all
 /// of that victim's cases and messages) and which days.
-async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>) -> Page {
+async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q): Query<AuditQuery>, Query(page): Query<super::paging::PageParam>) -> Page {
+    let mut pager = super::paging::Pager::new(None, AUDIT_PER_PAGE, 0, |n| n.to_string());
     let (entries, left_out, error, status) = match q.filter() {
         Ok(f) => {
             let at = stamp(state.clock.now());
@@ -96,12 +101,15 @@ async fn audit_page(State(state): State<AppState>, Admin(signed): Admin, Query(q
             let narrowed = f != crate::store::accounts::AuditFilter::default();
             state.store.audit(&Audit { detail: narrowed.then_some(detail.as_str()), ..signed.audit(&at, actions::AUDIT_VIEW, None) }).await?;
             let hidden = state.store.hidden_cases(signed.session.user.id, &at).await?;
-            let (entries, left_out) = state.store.audit_search_hiding(&f, 500, &hidden).await?;
+            let total = state.store.audit_count_hiding(&f, &hidden).await?;
+            let query = q.encoded();
+            pager = super::paging::Pager::new(page.page, AUDIT_PER_PAGE, total.max(0) as usize, |n| super::paging::link("/admin/audit", &query, n));
+            let (entries, left_out) = state.store.audit_search_at(&f, AUDIT_PER_PAGE as i64, pager.offset() as i64, &hidden).await?;
             (entries, left_out, None, StatusCode::OK)
         }
         Err(e) => (Vec::new(), 0, Some(e), StatusCode::BAD_REQUEST),
     };
-    let ctx = context! { entries => v(&entries), left_out, q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded() };
+    let ctx = context! { entries => v(&entries), left_out, q => context! { actor => &q.actor, action => &q.action, reference => &q.reference, from => &q.from, to => &q.to }, actions => v(AUDIT_ACTIONS), error, export => q.encoded(), pager => v(&pager) };
     Ok((status, render(&state, "audit.html", Some(&signed), ctx)?).into_response())
 }
 

@@ -34,6 +34,14 @@ pub const CASE_MOVE: &str = "case.move";
 pub const MEETING_VIEW: &str = "meeting.view";
 pub const PERSON_MERGE: &str = "person.merge";
 pub const PERSON_SPLIT: &str = "person.split";
+/// A merge split back (object: the case; detail: the two records).
+pub const PERSON_UNMERGE: &str = "person.unmerge";
+/// A closed case made pending again, and a case marked heard by mistake made pending again.
+pub const CASE_REOPEN: &str = "case.reopen";
+pub const CASE_UNHEARD: &str = "case.unheard";
+/// A search for a person (detail: what the query was read as and how many were found; never
+/// the query).
+pub const SEARCH: &str = "search";
 pub const AGENDA_EXPORT: &str = "agenda.export";
 /// A rule section changed in the web console (object: the section; detail: the version).
 pub const RULES_CHANGE: &str = "rules.change";

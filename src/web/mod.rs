@@ -14,7 +14,8 @@
 //! - [`routes`]: the route table and its layers; [`pages`]: the coordinators' pages; [`correct`]:
 //!   correcting what was read, decided again after a preview; [`evidence`]: what the case page
 //!   shows of the person and the evidence; [`admin`]: the admins' console; [`data_return`]: the
-//!   SafeLives quarterly return; [`page`]: what they share (rendering, errors); [`templates`]: the HTML.
+//!   SafeLives quarterly return; [`page`]: what they share (rendering, errors); [`templates`]: the HTML;
+//!   [`search`]: finding a person; [`paging`]: lists a page at a time.
 //!
 //! Nothing personal is logged: log lines name references and user names only.
 
@@ -23,15 +24,18 @@ pub mod agenda;
 pub mod audit;
 pub mod auth;
 pub mod correct;
+pub mod confirm;
 pub mod csrf;
 pub mod dashboard;
 pub mod data_return;
 pub mod evidence;
 pub mod page;
 pub mod pages;
+pub mod paging;
 pub mod refusals;
 pub mod routes;
 pub mod rule_form;
+pub mod search;
 pub mod server;
 pub mod templates;
 pub mod totp;

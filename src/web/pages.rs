@@ -7,7 +7,7 @@ use super::audit as actions;
 use super::auth::{self, cookie, session_cookie_name, Signed};
 use crate::clock::stamp;
 use super::page::{message, render, v, Page, PageError};
-use super::{csrf, templates, AppState};
+use super::{confirm, csrf, templates, AppState};
 use crate::decide::{Outcome, ReplyKind};
 use crate::identity::PersonName;
 use crate::mime::Envelope;
@@ -328,7 +328,8 @@ async fn account_change(State(state): State<AppState>, signed: Signed, Form(form
 
 // ---- the queue
 
-/// Cases listed for meetings shown on one page (in order; the filters narrow the list).
+/// Cases listed for meetings shown on one page (in order; the filters narrow the list; the
+/// others are on the next pages).
 pub const PENDING_SHOWN: usize = 200;
 
 fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
@@ -339,17 +340,22 @@ fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
     })
 }
 
-async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>) -> Page {
+async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>, Query(page): Query<super::paging::PageParam>) -> Page {
     let at = stamp(state.clock.now());
     let hidden = hidden_for(&state, &signed, &at).await?;
-    let (kept, pending_total) = state.store.queue_page_hiding(&f, Some(PENDING_SHOWN as i64), &hidden).await?;
+    let skip = page.page.unwrap_or(1).saturating_sub(1).saturating_mul(PENDING_SHOWN);
+    let (kept, pending_total) = state.store.queue_page_at(&f, Some(PENDING_SHOWN as i64), skip.min(i64::MAX as usize) as i64, &hidden).await?;
+    let query = serde_urlencoded::to_string(&f).unwrap_or_default();
+    let pager = super::paging::Pager::new(page.page, PENDING_SHOWN, pending_total, |n| super::paging::link("/", &query, n));
+    // A page past the end shows the last one.
+    let (kept, pending_total) = if pager.offset() != skip { state.store.queue_page_at(&f, Some(PENDING_SHOWN as i64), pager.offset() as i64, &hidden).await? } else { (kept, pending_total) };
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
     let mut meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
     meetings.dedup();
     let part = |o: Outcome| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
     let pending: Vec<Value> = kept.iter().filter(|(r, _)| !matches!(r.outcome, Outcome::Review | Outcome::Quarantined)).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
-    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part(Outcome::Review)), quarantined => v(part(Outcome::Quarantined)), pending => v(pending), pending_total, meetings, criteria, f => v(&f) })?.into_response())
+    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part(Outcome::Review)), quarantined => v(part(Outcome::Quarantined)), pending => v(pending), pending_total, pager => v(&pager), meetings, criteria, f => v(&f) })?.into_response())
 }
 
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
@@ -368,6 +374,9 @@ pub async fn queue_json(State(state): State<AppState>, signed: Signed) -> Page {
 struct CaseQuery {
     #[serde(default)]
     decided: Option<String>,
+    /// A search for the other record of this victim, for the merge form (audited as a search).
+    #[serde(default)]
+    find: Option<String>,
 }
 
 async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Query(q): Query<CaseQuery>) -> Page {
@@ -404,6 +413,9 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         Some("move") => Some("Moved to another meeting."),
         Some("merge") => Some("Merged: the other record's cases and messages are now this victim's."),
         Some("split") => Some("Split: this case is now a victim of its own."),
+        Some("unmerge") => Some("Merge undone: the other record's cases and messages are its own again."),
+        Some("reopen") => Some("Reopened: the case is pending again."),
+        Some("unheard") => Some("Undone: the case is pending again."),
         Some("break-glass") => Some("Break-glass access granted: it is recorded with your reason, and the admins are told."),
         Some("corrected") => Some("Corrected: your correction is kept beside what was read, and the decision on it is recorded (its reply, if any, is in the outbox)."),
         Some("synonym") => Some("The label was added to the field's synonyms: the reader knows it from now on."),
@@ -445,8 +457,23 @@ async fn case_page(State(state): State<AppState>, signed: Signed, Path(reference
         _ => None,
     };
     let evidence = super::evidence::evidence(&state, &view).await?;
+    // The merge form: the merges that can be undone, and the records a search found.
+    let merges = match &view.case {
+        Some(c) => state.store.merges_into(&c.person_ref).await?,
+        None => Vec::new(),
+    };
+    let find = q.find.as_deref().map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned);
+    let mut merge_candidates: Vec<crate::store::search::SearchHit> = Vec::new();
+    if let (Some(f), Some(c)) = (&find, &view.case) {
+        for h in super::search::run(&state, &signed, f, "merge form, ").await?.unwrap_or_default() {
+            if h.victim_ref.as_ref().is_some_and(|p| *p != c.person_ref && !merge_candidates.iter().any(|x| x.victim_ref.as_ref() == Some(p))) {
+                merge_candidates.push(h);
+            }
+        }
+    }
     let ctx = context! {
         evidence => v(&evidence),
+        merges => v(&merges), find, merge_candidates => v(&merge_candidates),
         restriction => v(&restriction), break_glass_until,
         attachments => v(i.attachments()), kept,
         title, notice, case => v(&view.case), m => v(&view.message), decisions => v(&view.decisions), fields => v(&fields),
@@ -546,6 +573,35 @@ struct ActionForm {
     meeting: String,
     #[serde(default)]
     other: String,
+    /// `yes` when the irreversible action was confirmed ([`super::confirm`]).
+    #[serde(default)]
+    confirm: String,
+    /// The merge to undo (`unmerge`).
+    #[serde(default)]
+    merge: String,
+}
+
+/// The page asking again for an irreversible action posted without its confirmation; None
+/// when it was confirmed or is not irreversible.
+fn unconfirmed(state: &AppState, signed: &Signed, reference: &str, path: &str, form: &ActionForm) -> Option<Page> {
+    if confirm::confirmed(&form.confirm) {
+        return None;
+    }
+    let (what, explain) = match form.action.as_str() {
+        "heard" => ("mark the case heard", "The case leaves the meeting's list as heard. (Undo heard makes it pending again.)"),
+        "close" => ("close the case", "The case is closed and leaves every agenda. (It can be reopened.)"),
+        "discard" => ("discard the message", "It stays on record as ignored and no reply is ever sent to its sender. This cannot be undone."),
+        "merge" => ("merge the two victim records", "Every case, message and referral of the other record becomes this victim's, and identity matching finds them as one person from now on. (The merge can be undone from the case page.)"),
+        "split" => ("split this case off", "This case, its messages and referrals move to a new victim record of their own."),
+        _ => return None,
+    };
+    let mut fields = vec![("action", form.action.clone())];
+    for (k, v) in [("meeting", &form.meeting), ("other", &form.other)] {
+        if !v.is_empty() {
+            fields.push((k, v.clone()));
+        }
+    }
+    Some(confirm::ask(state, signed, confirm::Ask { what, explain, action: format!("/case/{reference}/{path}"), fields, back: format!("/case/{reference}") }))
 }
 
 /// Merge this case's victim with another record of the same person, or split this case off to
@@ -553,6 +609,9 @@ struct ActionForm {
 async fn case_person(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
     if let Some(refused) = restricted(&state, &signed, &reference).await? {
         return Ok(refused);
+    }
+    if let Some(ask) = unconfirmed(&state, &signed, &reference, "person", &form) {
+        return ask;
     }
     let mut tx = state.store.begin().await?;
     let Some(case) = tx.case_for_update(&reference).await? else {
@@ -565,14 +624,25 @@ async fn case_person(State(state): State<AppState>, signed: Signed, Path(referen
             let Some(other) = tx.person_by_ref(form.other.trim()).await?.filter(|o| *o != this) else {
                 return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "No such victim", "Give the reference (P000123) of another victim record.");
             };
-            let (kept, emptied) = tx.merge_people(this, other).await?;
+            let (kept, emptied) = tx.merge_people_undoably(this, other, signed.name(), &at).await?;
             (actions::PERSON_MERGE, format!("{emptied} into {kept}"))
+        }
+        "unmerge" => {
+            let this: i64 = tx.case_person(case.id).await?;
+            let undone = match form.merge.trim().parse::<i64>() {
+                Ok(id) => tx.undo_merge(id, this, &at).await?,
+                Err(_) => None,
+            };
+            let Some((kept, restored)) = undone else {
+                return message(&state, Some(&signed), StatusCode::CONFLICT, "No such merge", "That merge into this victim's record is not in force (undone already, or another record's).");
+            };
+            (actions::PERSON_UNMERGE, format!("{restored} out of {kept}"))
         }
         "split" => match tx.split_case(case.id, &at).await? {
             Some((old, new)) => (actions::PERSON_SPLIT, format!("{old} -> {new}")),
             None => return message(&state, Some(&signed), StatusCode::CONFLICT, "Nothing to split", "This victim has no other case: there is nothing to split it from."),
         },
-        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose an action", "Choose merge or split."),
+        _ => return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "Choose an action", "Choose merge, split or undo a merge."),
     };
     tx.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, action, Some(&case.reference)) }).await?;
     tx.commit().await?;
@@ -583,6 +653,9 @@ async fn case_person(State(state): State<AppState>, signed: Signed, Path(referen
 async fn quarantine(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
     if let Some(refused) = restricted(&state, &signed, &reference).await? {
         return Ok(refused);
+    }
+    if let Some(ask) = unconfirmed(&state, &signed, &reference, "quarantine", &form) {
+        return ask;
     }
     let mut tx = state.store.begin().await?;
     let Some(item) = tx.quarantined_item(&reference).await? else {
@@ -605,19 +678,36 @@ async fn quarantine(State(state): State<AppState>, signed: Signed, Path(referenc
     Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.action)).into_response())
 }
 
-/// Mark a pending case heard, close it, or move it to another meeting of the schedule.
+/// Mark a pending case heard, close it (both confirmed), or move it to another meeting of the
+/// schedule; make a heard case pending again (`unheard`), or reopen a closed one (`reopen`).
 async fn case_status(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<ActionForm>) -> Page {
     if let Some(refused) = restricted(&state, &signed, &reference).await? {
         return Ok(refused);
+    }
+    if let Some(ask) = unconfirmed(&state, &signed, &reference, "status", &form) {
+        return ask;
     }
     let mut tx = state.store.begin().await?;
     let Some(case) = tx.case_for_update(&reference).await? else {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no case with that reference.");
     };
+    let at = stamp(state.clock.now());
+    let undo = match form.action.as_str() {
+        "unheard" => Some(("heard", actions::CASE_UNHEARD)),
+        "reopen" => Some(("closed", actions::CASE_REOPEN)),
+        _ => None,
+    };
+    if let Some((from, action)) = undo {
+        if !tx.reopen_case(case.id, from).await? {
+            return message(&state, Some(&signed), StatusCode::CONFLICT, "Not changed", &format!("This case is {}, not {from}.", case.status));
+        }
+        tx.audit(&Audit { detail: Some(&format!("{from} -> pending")), ..signed.audit(&at, action, Some(&case.reference)) }).await?;
+        tx.commit().await?;
+        return Ok(Redirect::to(&format!("/case/{reference}?decided={}", form.action)).into_response());
+    }
     if case.status != "pending" {
         return message(&state, Some(&signed), StatusCode::CONFLICT, "Not pending", "This case has been heard or closed already.");
     }
-    let at = stamp(state.clock.now());
     let (action, detail) = match form.action.as_str() {
         "heard" => {
             tx.set_case_status(case.id, "heard").await?;

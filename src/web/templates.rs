@@ -28,6 +28,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("subject.html", include_str!("templates/subject.html")),
     ("restrictions.html", include_str!("templates/restrictions.html")),
     ("data_return.html", include_str!("templates/data_return.html")),
+    ("search.html", include_str!("templates/search.html")),
+    ("pager.html", include_str!("templates/pager.html")),
+    ("confirm.html", include_str!("templates/confirm.html")),
 ];
 
 pub fn environment() -> Environment<'static> {
@@ -35,6 +38,8 @@ pub fn environment() -> Environment<'static> {
     for (name, source) in TEMPLATES {
         env.add_template(name, source).unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
     }
+    // `{{ t | uk }}`: a stored UTC instant (or a date) as UK local time (`crate::clock::uk_text`).
+    env.add_filter("uk", |s: String| crate::clock::uk_text(&s));
     env
 }
 

@@ -211,7 +211,8 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle_on(served: Served) {
     let meeting = first.meeting_date.clone().unwrap();
     let listed: Vec<String> = queue.iter().filter(|r| r.outcome == Outcome::Accepted && r.meeting_date.as_deref() == Some(meeting.as_str())).map(|r| r.case_ref.clone().unwrap()).collect();
     let meetings = http(a, "GET", "/meetings", Some(&coord), None).await;
-    assert!(meetings.body.contains(&format!("<tr data-date=\"{meeting}\"><td><a href=\"/meetings/{meeting}\">{meeting}</a>")), "{}", meetings.body);
+    let shown = marac_intake::clock::uk_text(&meeting);
+    assert!(meetings.body.contains(&format!("<tr data-date=\"{meeting}\"><td><a href=\"/meetings/{meeting}\">{shown}</a>")), "{}", meetings.body);
     let x = http(a, "GET", &format!("/meetings/{meeting}/agenda.xlsx"), Some(&coord), None).await;
     assert_eq!(x.status, 200);
     assert_eq!(x.header("content-disposition"), Some(format!("attachment; filename=\"marac-agenda-{meeting}.xlsx\"").as_str()));
@@ -309,7 +310,7 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle_on(served: Served) {
     assert!(held.len() >= 2);
     let post = async |path: String, form: &str| http(a, "POST", &path, Some(&coord), Some(&format!("csrf={token}&{form}"))).await;
     assert_eq!(post(format!("/case/{}/quarantine", held[0]), "action=release").await.status, 303);
-    assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=discard").await.status, 303);
+    assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=discard&confirm=yes").await.status, 303);
     assert_eq!(post(format!("/case/{}/quarantine", held[1]), "action=release").await.status, 409, "a discarded message stays discarded");
     let outcome = async |reference: &str| store.history().await.unwrap().into_iter().find(|m| m.reference == reference).unwrap().outcome;
     assert_eq!(outcome(held[0]).await, Outcome::Review);
@@ -325,8 +326,8 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle_on(served: Served) {
     assert_eq!(post(format!("/case/{case_ref}/status"), &format!("action=move&meeting={}", options[1])).await.status, 303);
     let moved: Option<String> = sqlx::query_scalar("SELECT meeting_date FROM cases WHERE ref = $1").bind(&case_ref).fetch_one(store.pool()).await.unwrap();
     assert_eq!(moved.as_deref(), Some(options[1]));
-    assert_eq!(post(format!("/case/{case_ref}/status"), "action=heard").await.status, 303);
-    assert_eq!(post(format!("/case/{case_ref}/status"), "action=close").await.status, 409, "only a pending case changes");
+    assert_eq!(post(format!("/case/{case_ref}/status"), "action=heard&confirm=yes").await.status, 303);
+    assert_eq!(post(format!("/case/{case_ref}/status"), "action=close&confirm=yes").await.status, 409, "only a pending case changes");
     assert!(!store.queue().await.unwrap().iter().any(|r| r.case_ref.as_deref() == Some(case_ref.as_str()) && r.outcome == Outcome::Accepted), "a heard case leaves the queue");
 
     // Two victims wrongly kept apart are merged into the earlier record; a wrong match is split off.
@@ -336,14 +337,14 @@ async fn access_csrf_decisions_audit_timeouts_and_throttle_on(served: Served) {
     people.dedup_by(|a, b| a.0 == b.0);
     let ((p1, c1), (p2, c2)) = (people[0].clone(), people[1].clone());
     assert_ne!(p1, p2);
-    assert_eq!(post(format!("/case/{c1}/person"), "action=split").await.status, 409, "a victim with one case has nothing to split from");
-    assert_eq!(post(format!("/case/{c1}/person"), "action=merge&other=P999999").await.status, 400);
-    assert_eq!(post(format!("/case/{c1}/person"), &format!("action=merge&other={p2}")).await.status, 303);
+    assert_eq!(post(format!("/case/{c1}/person"), "action=split&confirm=yes").await.status, 409, "a victim with one case has nothing to split from");
+    assert_eq!(post(format!("/case/{c1}/person"), "action=merge&other=P999999&confirm=yes").await.status, 400);
+    assert_eq!(post(format!("/case/{c1}/person"), &format!("action=merge&other={p2}&confirm=yes")).await.status, 303);
     let kept = std::cmp::min(p1.clone(), p2.clone());
     let now_of = async |case: &str| store.history().await.unwrap().into_iter().filter(|m| m.case_ref.as_deref() == Some(case)).map(|m| m.victim_ref.unwrap()).collect::<std::collections::BTreeSet<_>>();
     assert_eq!(now_of(&c1).await, [kept.clone()].into());
     assert_eq!(now_of(&c2).await, [kept.clone()].into(), "the other record's case is now the same victim's");
-    assert_eq!(post(format!("/case/{c2}/person"), "action=split").await.status, 303);
+    assert_eq!(post(format!("/case/{c2}/person"), "action=split&confirm=yes").await.status, 303);
     let split = now_of(&c2).await;
     assert_eq!(split.len(), 1);
     assert!(!split.contains(&p1) && !split.contains(&p2), "a new victim record: {split:?}");
@@ -1475,3 +1476,4 @@ mod areas;
 mod rule_forms;
 /// Correcting what was read (issue 16).
 mod correct;
+mod search_time;

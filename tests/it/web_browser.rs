@@ -394,3 +394,4 @@ async fn coordinators_work_the_queue_in_chromium() {
 
 /// Correcting what was read (issue 16).
 mod correct;
+mod search;

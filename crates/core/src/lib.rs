@@ -20,6 +20,7 @@ pub mod recognise;
 pub mod reply;
 pub mod route;
 pub mod schedule;
+pub mod search;
 pub mod sniff;
 pub mod text;
 pub mod trust;
