@@ -314,7 +314,7 @@ async fn rules_page(State(state): State<AppState>, Admin(signed): Admin) -> Page
     };
     let ctx = context! {
         r => v(rules_view(&cfg, state.clock.today())), sections => v(&sections), areas => v(&areas), deployment, toml => if deployment { redacted_toml(&cfg.file) } else { String::new() },
-        file => cfg.source.as_ref().map(|p| p.display().to_string()), version => cfg.rules_version,
+        file => config_file_name(&cfg), version => cfg.rules_version,
     };
     Ok(render(&state, "rules.html", Some(&signed), ctx)?.into_response())
 }
@@ -502,7 +502,7 @@ async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, sta
     let ctx = context! {
         section, kind, title => section_heading(&cfg, section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
         preview => e.preview.map(v), history => v(&history), overridden, from_database => history.first().is_some_and(|h| h.body.is_some()),
-        file => cfg.source.as_ref().map(|p| p.display().to_string()), area => area.map(v), in_force => in_force.map(v),
+        file => config_file_name(&cfg), rule_area => area.map(v), in_force => in_force.map(v),
         form => v(&form), current => current.map(v), toml_open,
     };
     Ok((status, render(state, "rule_section.html", Some(signed), ctx)?).into_response())
@@ -523,6 +523,12 @@ mod tests {
         assert!(shown.contains("command_timeout_secs"), "numbers stay: {shown}");
         assert!(shown.contains("marac@example.test"), "the rest is shown: {shown}");
     }
+}
+
+/// The configuration file's name as the rules pages show it: its name alone, for the admin knows
+/// where it is and a screenshot then shows no machine's folders.
+fn config_file_name(cfg: &crate::config::Config) -> Option<String> {
+    cfg.source.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned())
 }
 
 /// The deployment's section of `kind` as in force, every key with its value (the form's keys).
@@ -647,7 +653,7 @@ async fn change_section(state: &AppState, signed: &Signed, section: &str, form: 
         RuleChange::Stale(newest) => {
             editor.error = Some(format!(
                 "Not saved: {} changed this section at {} (version {}) after you opened it. Compare with the versions below, then save again.",
-                newest.changed_by, newest.changed_at, newest.id
+                newest.changed_by, crate::clock::uk_text(&newest.changed_at), newest.id
             ));
             editor.base = Some(newest.id);
             rule_section_view(&state, &signed, &section, StatusCode::CONFLICT, editor).await
