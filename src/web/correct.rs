@@ -205,34 +205,53 @@ fn reply_text(reply: &crate::reply::Reply) -> String {
     crate::mime::parse(reply.raw.as_bytes(), &crate::limits::Limits::default()).body_text
 }
 
+/// What a preview and a confirm both start from: the correction checked, the message read again
+/// from its copy, and the decision it would get, worked out in a transaction in which the
+/// message is still as it was (returned open: a confirm writes in it, a preview drops it).
+struct Worked {
+    record: MessageRecord,
+    new: Correction,
+    label: Option<String>,
+    tx: Tx,
+    e: Evaluated,
+    deployment: std::sync::Arc<Config>,
+}
+
+async fn work_out(state: &AppState, reference: &str, form: &CorrectForm) -> Result<Result<Worked, Refusal>, PageError> {
+    let (record, new, label) = match checked(state, reference, form).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let deployment = state.cfg();
+    let cfg = deployment.of_area(&record.area);
+    let inspection = match read_again(state, &record, cfg).await? {
+        Ok(i) => i,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let mut tx = state.store.begin().await?;
+    let still = tx.message_to_correct(reference).await?;
+    if still.as_ref() != Some(&record) {
+        return Ok(Err((StatusCode::CONFLICT, "Changed meanwhile", "This message was decided or changed meanwhile: open it again.".to_owned())));
+    }
+    let e = match evaluate(state, &mut tx, &record, inspection, &new, cfg).await? {
+        Ok(e) => e,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    Ok(Ok(Worked { record, new, label, tx, e, deployment }))
+}
+
 /// The outcome and reply a correction would give, before anything is kept; audited as a view
 /// of the case.
 async fn preview(State(state): State<AppState>, signed: Signed, Path(reference): Path<String>, Form(form): Form<CorrectForm>) -> Page {
     if let Some(refused) = restricted(&state, &signed, &reference).await? {
         return Ok(refused);
     }
-    let (record, new, label) = match checked(&state, &reference, &form).await? {
-        Ok(x) => x,
+    let Worked { record, new, label, tx, e, .. } = match work_out(&state, &reference, &form).await? {
+        Ok(w) => w,
         Err((status, title, text)) => return message(&state, Some(&signed), status, title, &text),
     };
-    let deployment = state.cfg();
-    let cfg = deployment.of_area(&record.area);
-    let inspection = match read_again(&state, &record, cfg).await? {
-        Ok(i) => i,
-        Err((status, title, text)) => return message(&state, Some(&signed), status, title, &text),
-    };
-    let mut tx = state.store.begin().await?;
-    let still = tx.message_to_correct(&reference).await?;
-    if still.as_ref() != Some(&record) {
-        return message(&state, Some(&signed), StatusCode::CONFLICT, "Changed meanwhile", "This message was decided or changed meanwhile: open it again.");
-    }
-    let e = evaluate(&state, &mut tx, &record, inspection, &new, cfg).await?;
     // Nothing is kept: the look-up's transaction ends here, before the audit record is written.
     drop(tx);
-    let e = match e {
-        Ok(e) => e,
-        Err((status, title, text)) => return message(&state, Some(&signed), status, title, &text),
-    };
     let at = stamp(state.clock.now());
     let detail = format!("preview of {}", new.target.key());
     state.store.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::CASE_CORRECT_PREVIEW, Some(&reference)) }).await?;
@@ -265,25 +284,11 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
     if let Some(refused) = restricted(&state, &signed, &reference).await? {
         return Ok(refused);
     }
-    let (record, new, label) = match checked(&state, &reference, &form).await? {
-        Ok(x) => x,
+    let Worked { record, new, label, mut tx, e, deployment } = match work_out(&state, &reference, &form).await? {
+        Ok(w) => w,
         Err((status, title, text)) => return message(&state, Some(&signed), status, title, &text),
     };
-    let deployment = state.cfg();
     let cfg = deployment.of_area(&record.area);
-    let inspection = match read_again(&state, &record, cfg).await? {
-        Ok(i) => i,
-        Err((status, title, text)) => return message(&state, Some(&signed), status, title, &text),
-    };
-    let mut tx = state.store.begin().await?;
-    let still = tx.message_to_correct(&reference).await?;
-    if still.as_ref() != Some(&record) {
-        return message(&state, Some(&signed), StatusCode::CONFLICT, "Changed meanwhile", "This message was decided or changed meanwhile: open it again.");
-    }
-    let e = match evaluate(&state, &mut tx, &record, inspection, &new, cfg).await? {
-        Ok(e) => e,
-        Err((status, title, text)) => return message(&state, Some(&signed), status, title, &text),
-    };
     let now = state.clock.now();
     let at = stamp(now);
     let key = new.target.key();

@@ -437,22 +437,6 @@ async fn the_data_return_in_chromium_matches_the_count_by_hand() {
     c.close().await.unwrap();
 }
 
-/// Two MARACs in one deployment, told apart by the address a referral was sent to.
-const TWO_AREAS: &str = r#"
-[areas.north]
-name = "North Kingsmere"
-[areas.north.route]
-recipients = ["north-marac@marac.example.test"]
-[areas.north.case]
-reference_format = "NK-{year}-{seq:04}"
-[areas.south]
-name = "South Kingsmere"
-[areas.south.route]
-recipients = ["south-marac@marac.example.test"]
-[areas.south.case]
-reference_format = "SK-{year}-{seq:04}"
-"#;
-
 /// With several areas the return is one area's, named with `--area` (as `import-history`
 /// takes it): each area's counts from its own cases only; no area, or one not configured, is
 /// refused with the areas named.
@@ -461,7 +445,7 @@ async fn with_several_areas_the_return_is_the_named_areas() {
     let db = TestDb::new(None, "data-return-areas").await;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = db.scratch.0.join("areas.toml");
-    std::fs::write(&config, std::fs::read_to_string(root.join("config/samples.toml")).unwrap() + TWO_AREAS).unwrap();
+    std::fs::write(&config, std::fs::read_to_string(root.join("config/samples.toml")).unwrap() + crate::web::TWO_AREAS).unwrap();
     let cmd = |args: &[&str]| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"));
         c.args(args).arg("--config").arg(&config).args(["--db", &db.url]);

@@ -694,7 +694,7 @@ fn the_command_line_decides_with_the_rules_changed_in_the_web_console() {
 
 /// Two MARACs over `config/samples.toml`, told apart by the address a referral was sent to;
 /// neither sets a threshold of its own.
-const TWO_AREAS: &str = r#"
+pub(crate) const TWO_AREAS: &str = r#"
 [areas.north]
 name = "North Kingsmere"
 [areas.north.route]
