@@ -386,7 +386,7 @@ async fn the_data_return_page_shows_the_counts_and_its_exports_are_audited() {
 /// cell (screenshot `docs/data-return.png` with `UPDATE_SCREENSHOTS=1`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_return_in_chromium_matches_the_count_by_hand() {
-    use crate::web_browser::{add_user, browser, chromedriver, path_of, screenshot, serve, sign_in, wait_for};
+    use crate::web_browser::{coordinator_signed_in, path_of, screenshot, wait_for, SignedIn};
     use fantoccini::Locator;
     let scratch = crate::support::Scratch::new("data-return-browser");
     std::fs::create_dir_all(scratch.0.join("profile")).unwrap();
@@ -400,16 +400,7 @@ async fn the_data_return_in_chromium_matches_the_count_by_hand() {
     let all = referrals();
     let expected = by_hand(&all);
     triaged_by(&cmd, &scratch.0, &all);
-    let secret = scratch.0.join("totp-secret");
-    std::fs::write(&secret, format!("{}\n", totp::SECRET)).unwrap();
-    add_user(&config, &db, "coord", "coordinator", None, Some(&secret));
-
-    let (_server, base) = serve(&config, &db);
-    let (_driver, port) = chromedriver();
-    let downloads = scratch.0.join("downloads");
-    std::fs::create_dir_all(&downloads).unwrap();
-    let c = browser(port, &scratch.0.join("profile"), &downloads).await;
-    sign_in(&c, &base, "coord", crate::support::web_fixture::PASSWORD).await;
+    let SignedIn { c, base, server: _server, driver: _driver } = coordinator_signed_in(&scratch.0, &config, &db).await;
     c.goto(&format!("{base}/meetings")).await.unwrap();
     c.find(Locator::Css("a[href='/data-return']")).await.unwrap().click().await.unwrap();
     wait_for(&c, "h1").await;

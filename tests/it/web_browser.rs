@@ -137,6 +137,29 @@ pub(crate) async fn sign_in(c: &Client, base: &str, user: &str, password: &str) 
     wait_for(c, "form.signout").await;
 }
 
+/// The coordinator `coord` (the fixtures' password, the authenticator secret `totp::SECRET`)
+/// added to `db`, the web queue served on it and a Chromium signed in as them, downloading into
+/// `scratch/downloads`. The server and the driver stop when their `Running` is dropped: bind them.
+pub(crate) struct SignedIn {
+    pub(crate) c: Client,
+    pub(crate) base: String,
+    pub(crate) server: Running,
+    pub(crate) driver: Running,
+}
+
+pub(crate) async fn coordinator_signed_in(scratch: &Path, config: &Path, db: &str) -> SignedIn {
+    let secret = scratch.join("totp-secret");
+    std::fs::write(&secret, format!("{}\n", totp::SECRET)).unwrap();
+    add_user(config, db, "coord", "coordinator", None, Some(&secret));
+    let (server, base) = serve(config, db);
+    let (driver, port) = chromedriver();
+    let downloads = scratch.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let c = browser(port, &scratch.join("profile"), &downloads).await;
+    sign_in(&c, &base, "coord", PASSWORD).await;
+    SignedIn { c, base, server, driver }
+}
+
 /// Waits (at most 10 s) until the browser is at a path (with its query) that `want` accepts: a
 /// click's new page has arrived, not only the page it was made on.
 pub(crate) async fn wait_for_path(c: &Client, want: impl Fn(&str) -> bool, what: &str) {

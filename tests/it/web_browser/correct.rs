@@ -5,11 +5,11 @@
 //! (read from the database) for the referrer. Screenshots `case-evidence.png` and
 //! `correct-preview.png`.
 
-use super::{add_user, browser, chromedriver, path_of, screenshot, serve, sign_in, wait_for, wait_for_exact};
-use crate::support::{totp, web_fixture, Scratch};
+use super::{coordinator_signed_in, path_of, screenshot, wait_for, wait_for_exact, SignedIn};
+use crate::support::{web_fixture, Scratch};
 use fantoccini::Locator;
 use marac_intake::decide::{OutboxKind, Outcome, ReplyKind};
-use web_fixture::{samples_config, triaged_store, PASSWORD};
+use web_fixture::{samples_config, triaged_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_gives_a_missing_dash_answer_and_the_referral_is_accepted_in_chromium() {
@@ -23,16 +23,7 @@ async fn a_coordinator_gives_a_missing_dash_answer_and_the_referral_is_accepted_
     let item = marac_intake::triage::triage_message(&raw, None, None, now, &cfg, &store).await.expect("triage");
     assert_eq!((item.outcome, item.dash.map(|d| d.0)), (Outcome::Review, Some(13)), "{:?}", item.reasons);
     let (config, _) = samples_config();
-    let secret = scratch.0.join("totp-secret");
-    std::fs::write(&secret, format!("{}\n", totp::SECRET)).unwrap();
-    add_user(&config, &db, "coord", "coordinator", None, Some(&secret));
-
-    let (_server, base) = serve(&config, &db);
-    let (_driver, port) = chromedriver();
-    let downloads = scratch.0.join("downloads");
-    std::fs::create_dir_all(&downloads).unwrap();
-    let c = browser(port, &scratch.0.join("profile"), &downloads).await;
-    sign_in(&c, &base, "coord", PASSWORD).await;
+    let SignedIn { c, base: _, server: _server, driver: _driver } = coordinator_signed_in(&scratch.0, &config, &db).await;
 
     // The review item in the queue, opened: the person, the referral and the 24 answers, the
     // missing one not answered, above the forms.

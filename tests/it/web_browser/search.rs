@@ -3,11 +3,11 @@
 //! saying that the name is a close spelling of what was typed, and the search is in the audit
 //! log without what was typed. A screenshot `search.png` (to `docs/` with `UPDATE_SCREENSHOTS=1`).
 
-use super::{add_user, browser, chromedriver, path_of, screenshot, serve, sign_in, wait_for, wait_for_path};
-use crate::support::{totp, web_fixture, Scratch};
+use super::{coordinator_signed_in, path_of, screenshot, wait_for, wait_for_path, SignedIn};
+use crate::support::{web_fixture, Scratch};
 use fantoccini::Locator;
 use sqlx::Row;
-use web_fixture::{samples_config, triaged_store, PASSWORD};
+use web_fixture::{samples_config, triaged_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_finds_a_person_by_a_misspelt_name_in_chromium() {
@@ -16,9 +16,6 @@ async fn a_coordinator_finds_a_person_by_a_misspelt_name_in_chromium() {
     let db = format!("sqlite://{}/t.db", scratch.0.display());
     let (store, _) = triaged_store(&db).await;
     let (config, _) = samples_config();
-    let secret = scratch.0.join("totp-secret");
-    std::fs::write(&secret, format!("{}\n", totp::SECRET)).unwrap();
-    add_user(&config, &db, "coord", "coordinator", None, Some(&secret));
 
     // A victim with a case, and their name as a hurried typist writes it: two neighbouring
     // letters of the longest word swapped.
@@ -35,10 +32,7 @@ async fn a_coordinator_finds_a_person_by_a_misspelt_name_in_chromium() {
     let typed = name.replacen(longest, &chars.iter().collect::<String>(), 1);
     assert_ne!(typed, name);
 
-    let (_server, base) = serve(&config, &db);
-    let (_driver, port) = chromedriver();
-    let c = browser(port, &scratch.0.join("profile"), &scratch.0).await;
-    sign_in(&c, &base, "coord", PASSWORD).await;
+    let SignedIn { c, base: _, server: _server, driver: _driver } = coordinator_signed_in(&scratch.0, &config, &db).await;
 
     // The search box of the page's header.
     c.find(Locator::Css("form.search-box input[name=q]")).await.unwrap().send_keys(&typed).await.unwrap();
