@@ -495,8 +495,11 @@ async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, sta
     let parsed = RuleSection::parse(section).ok();
     let kind = parsed.map_or(section, |s| s.kind());
     let area = parsed.and_then(|s| s.area()).and_then(|id| cfg.area(id)).map(|a| serde_json::json!({ "id": a.id, "name": a.name() }));
-    let in_force = area.is_some().then(|| section_view(&cfg, section, state.clock.today()));
-    let current = (kind == "schedule").then(|| section_view(&cfg, section, state.clock.today()));
+    // The section's configuration in force, read once: an area's shows it whole, a schedule its
+    // next meetings.
+    let view = (area.is_some() || kind == "schedule").then(|| section_view(&cfg, section, state.clock.today()));
+    let current = view.clone().filter(|_| kind == "schedule");
+    let in_force = view.filter(|_| area.is_some());
     let form = section_form(&cfg, section, kind, &e);
     let toml_open = e.error.is_some() && e.sent.is_none();
     let ctx = context! {
