@@ -158,6 +158,9 @@ pub enum Place<'a> {
     MessageSource { message_row: i64 },
     /// `outbox.raw`: a reply of `kind` to the message row (one per message and kind).
     OutboxReply { message_row: i64, kind: &'a str },
+    /// `outbox.raw` of a meeting's agenda to an officer, which belongs to no message: by its
+    /// Message-ID, unique to each send.
+    OutboxAgenda { message_id: &'a str },
 }
 
 impl Place<'_> {
@@ -165,6 +168,7 @@ impl Place<'_> {
         match self {
             Place::MessageSource { message_row } => format!("message_sources.raw\0{message_row}").into_bytes(),
             Place::OutboxReply { message_row, kind } => format!("outbox.raw\0{message_row}\0{kind}").into_bytes(),
+            Place::OutboxAgenda { message_id } => format!("outbox.raw\0agenda\0{message_id}").into_bytes(),
         }
     }
 }
@@ -262,6 +266,7 @@ mod tests {
         }
         assert_eq!(key.open(Place::OutboxReply { message_row: 4, kind: "acknowledgement" }, &blob), Err(OpenError::Rejected), "another row");
         assert_eq!(key.open(Place::OutboxReply { message_row: 3, kind: "rejection" }, &blob), Err(OpenError::Rejected), "another kind");
+        assert_eq!(key.open(Place::OutboxAgenda { message_id: "3" }, &blob), Err(OpenError::Rejected), "an agenda's place");
         assert_eq!(key.open(Place::MessageSource { message_row: 3 }, &blob), Err(OpenError::Rejected), "another table");
         assert_eq!(DataKey::new(&Key::generate()).open(place, &blob), Err(OpenError::Rejected), "another key");
         assert_eq!(key.open(place, &blob[..FORMAT.len() + 10]), Err(OpenError::Rejected), "cut short");

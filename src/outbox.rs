@@ -338,8 +338,10 @@ impl Sender {
     }
 }
 
-/// The send-time recipient check: a reply goes only to an address on the allowlist now; a
-/// coordinators' notice only to exactly the configured `smtp.coordinators_notice_to`. The error
+/// The send-time recipient check: a reply goes only to an address on the allowlist now; an
+/// agenda only to one that is also still a designated officer (`agenda.officers`, of the
+/// deployment or an area); a coordinators' notice only to exactly the configured
+/// `smtp.coordinators_notice_to`. The error
 /// is the refusal recorded in `outbox_attempts`.
 pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Result<(), &'static str> {
     if kind == OutboxKind::Notice {
@@ -349,11 +351,16 @@ pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Res
             _ => Err("notice recipient is not smtp.coordinators_notice_to at send time"),
         };
     }
-    if cfg.allowlist.allows(recipient) {
-        Ok(())
-    } else {
-        Err("recipient not on the allowlist at send time")
+    if !cfg.allowlist.allows(recipient) {
+        return Err("recipient not on the allowlist at send time");
     }
+    if kind == OutboxKind::Agenda {
+        let officer = |c: &Config| c.agenda.officers.iter().any(|o| o.address.trim().eq_ignore_ascii_case(recipient.trim()));
+        if !officer(cfg) && !cfg.areas.iter().any(|a| officer(&a.config)) {
+            return Err("agenda recipient is no longer one of agenda.officers at send time");
+        }
+    }
+    Ok(())
 }
 
 /// Sends what is due at `now` with a transport built for this call (and, with `auth =
@@ -603,5 +610,18 @@ mod tests {
         let mut without = cfg.clone();
         without.file.smtp.as_mut().unwrap().coordinators_notice_to = None;
         assert!(recipient_allowed(&without, OutboxKind::Notice, "coordinators@marac.example.test").is_err(), "unset since it was queued: refused");
+    }
+
+    #[test]
+    fn an_agenda_goes_only_to_an_allowlisted_address_still_named_an_officer() {
+        let text = "area = \"T\"\n[senders]\nallow = [\"nhs.example.test\", \"x.pnn.police.example.test\"]\ntrusted_authserv_id = \"mx.example.test\"\n\
+                    [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@example.test\"\n\
+                    [agenda]\nofficers = [\"Health <DMO@nhs.example.test>\"]\n";
+        let cfg = crate::config::parse(text, Vec::new()).unwrap().build().unwrap();
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "dmo@nhs.example.test"), Ok(()));
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "other@nhs.example.test"), Err("agenda recipient is no longer one of agenda.officers at send time"), "allowlisted, but no officer");
+        let mut removed = cfg.clone();
+        removed.allowlist = crate::config::Allowlist::new(&["x.pnn.police.example.test".to_owned()]).unwrap();
+        assert_eq!(recipient_allowed(&removed, OutboxKind::Agenda, "dmo@nhs.example.test"), Err("recipient not on the allowlist at send time"));
     }
 }

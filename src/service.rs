@@ -11,7 +11,8 @@
 //!   kept. A valid one replaces it: both tasks stop as on shutdown and start again with it.
 //!
 //! A third task purges what is past its retention period once a day ([`PURGE_FIRST`] after a
-//! start, then every [`PURGE_EVERY`]), stopped like the other two.
+//! start, then every [`PURGE_EVERY`]), and a fourth queues each meeting's agenda for the
+//! agencies' designated officers when it is due ([`AGENDA_EVERY`]); both stop like the other two.
 //!
 //! systemd: `READY=1` once the database is open, `RELOADING=1`/`READY=1` around a reload,
 //! `STOPPING=1` on shutdown, and `WATCHDOG=1` at half the watchdog interval from this loop,
@@ -105,12 +106,36 @@ async fn purge_daily(cfg: Arc<Config>, store: Store, clock: Clock, stop: Cancell
     }
 }
 
+/// How often `run` looks for meetings whose agenda is due to go to the agencies' officers.
+pub const AGENDA_EVERY: Duration = Duration::from_secs(60);
+
+/// The agendas sent by the schedule ([`crate::web::agenda::send_due`]): at the start and every
+/// [`AGENDA_EVERY`], each due meeting's agenda queued for the officers who have not had it,
+/// then the outbox woken. Stops with `stop`; a send in progress is one transaction, dropped
+/// whole.
+async fn agendas(cfg: Arc<Config>, store: Store, clock: Clock, wake: Arc<Notify>, stop: CancellationToken) {
+    loop {
+        let sent = tokio::select! {
+            _ = stop.cancelled() => return,
+            n = crate::web::agenda::send_due(&store, &cfg, clock.now()) => n,
+        };
+        if sent > 0 {
+            wake.notify_one();
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(AGENDA_EVERY) => {}
+        }
+    }
+}
+
 /// The tasks of one configuration generation.
 struct Tasks {
     stop: CancellationToken,
     mailbox: JoinHandle<Result<(), mailbox::MailboxError>>,
     outbox: JoinHandle<()>,
     purge: JoinHandle<()>,
+    agendas: JoinHandle<()>,
 }
 
 impl Tasks {
@@ -122,6 +147,7 @@ impl Tasks {
             async move { mailbox::watch(&cfg, &store, &clock, &wake, stop).await }
         });
         let purge = tokio::spawn(purge_daily(cfg.clone(), store.clone(), clock.clone(), stop.clone()));
+        let agendas = tokio::spawn(agendas(cfg.clone(), store.clone(), clock.clone(), wake.clone(), stop.clone()));
         let outbox = tokio::spawn({
             let (store, clock, stop) = (store.clone(), clock.clone(), stop.clone());
             async move { outbox::serve(&cfg, &store, &clock, &wake, stop).await }
@@ -131,6 +157,7 @@ impl Tasks {
             mailbox,
             outbox,
             purge,
+            agendas,
         }
     }
 
@@ -155,6 +182,9 @@ impl Tasks {
             }
             if let Err(e) = self.purge.await {
                 tracing::error!(error = %e, "The retention purge task failed.");
+            }
+            if let Err(e) = self.agendas.await {
+                tracing::error!(error = %e, "The agenda task failed.");
             }
         };
         if tokio::time::timeout(deadline, both).await.is_err() {

@@ -63,7 +63,21 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("../migrations/0021_queue_order.sql")),
     (22, include_str!("../migrations/0022_corrections.sql")),
     (23, include_str!("../migrations/0023_person_merges.sql")),
+    (24, include_str!("../migrations/0024_agenda_sends.sql")),
 ];
+
+/// Where an outbox row's text is sealed: a reply or notice by its message and kind, an agenda
+/// (which has no message) by its Message-ID.
+pub(crate) fn outbox_place<'a>(message_row: Option<i64>, kind: &'a str, message_id: Option<&'a str>) -> Result<Place<'a>> {
+    match (message_row, message_id) {
+        (Some(message_row), _) => Ok(Place::OutboxReply { message_row, kind }),
+        (None, Some(message_id)) if kind == OutboxKind::Agenda.as_str() => Ok(Place::OutboxAgenda { message_id }),
+        _ => Err(StoreError::data("an outbox row with neither a message nor an agenda's Message-ID")),
+    }
+}
+
+/// SQLite's migrations that make a table again; run by `Store::migrate_without_foreign_keys`.
+const TABLES_MADE_AGAIN: &[i64] = &[24];
 
 /// PostgreSQL's migrations: the schema of SQLite's 1 to 19 at once, then each later one written
 /// for PostgreSQL too.
@@ -73,6 +87,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (21, include_str!("../migrations/postgres/0021_queue_order.sql")),
     (22, include_str!("../migrations/postgres/0022_corrections.sql")),
     (23, include_str!("../migrations/postgres/0023_person_merges.sql")),
+    (24, include_str!("../migrations/postgres/0024_agenda_sends.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
@@ -120,6 +135,7 @@ pub fn redacted(url: &str) -> String {
 }
 
 pub mod accounts;
+pub mod agenda;
 pub mod error;
 pub mod hidden;
 pub mod audit;
@@ -314,6 +330,10 @@ impl Store {
             if done.is_some() {
                 continue;
             }
+            if self.backend == Backend::Sqlite && TABLES_MADE_AGAIN.contains(version) {
+                self.migrate_without_foreign_keys(*version, sql, clock).await.with_context(|| format!("migration {version}"))?;
+                continue;
+            }
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await.with_context(|| format!("migration {version}"))?;
             if *version == 4 {
@@ -336,6 +356,32 @@ impl Store {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// A SQLite migration that makes a table again (create, copy, drop, rename): SQLite's
+    /// documented procedure, with foreign keys off on its connection (a pragma that cannot change
+    /// inside a transaction) so that dropping the old table breaks no reference to it, and
+    /// `foreign_key_check` before the commit. Foreign keys are on again before the connection
+    /// goes back to the pool; one that cannot be set so is closed instead.
+    async fn migrate_without_foreign_keys(&self, version: i64, sql: &'static str, clock: &Clock) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::raw_sql("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+        let applied: Result<()> = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+            let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *tx).await?;
+            if !broken.is_empty() {
+                return Err(StoreError::setup(format!("{} rows would refer to rows that are not there", broken.len())));
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)").bind(version).bind(stamp(clock.now())).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if sqlx::raw_sql("PRAGMA foreign_keys = ON").execute(&mut *conn).await.is_err() {
+            conn.close_on_drop();
+        }
+        applied
     }
 
     /// A write transaction for one decision. It takes the write lock at its start (SQLite's
@@ -392,13 +438,13 @@ impl Store {
 
     /// An outbox row's message as it is (or was) sent.
     pub async fn outbox_raw(&self, outbox_id: i64) -> Result<String> {
-        let (message_row, kind, sealed): (i64, String, Vec<u8>) =
-            sqlx::query_as("SELECT message_row, kind, raw FROM outbox WHERE id = $1").bind(outbox_id).fetch_one(&self.pool).await?;
-        self.open_reply(message_row, &kind, &sealed).with_context(|| format!("outbox row {outbox_id}"))
+        let (message_row, kind, message_id, sealed): (Option<i64>, String, Option<String>, Vec<u8>) =
+            sqlx::query_as("SELECT message_row, kind, reply_message_id, raw FROM outbox WHERE id = $1").bind(outbox_id).fetch_one(&self.pool).await?;
+        self.open_reply(message_row, &kind, message_id.as_deref(), &sealed).with_context(|| format!("outbox row {outbox_id}"))
     }
 
-    fn open_reply(&self, message_row: i64, kind: &str, sealed: &[u8]) -> Result<String> {
-        let raw = self.data.open(Place::OutboxReply { message_row, kind }, sealed)?;
+    fn open_reply(&self, message_row: Option<i64>, kind: &str, message_id: Option<&str>, sealed: &[u8]) -> Result<String> {
+        let raw = self.data.open(outbox_place(message_row, kind, message_id)?, sealed)?;
         String::from_utf8(raw).map_err(|_| StoreError::data("a reply that is not UTF-8 text"))
     }
 
@@ -852,8 +898,9 @@ impl Tx {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT o.id, o.kind, o.reply_message_id, m.ref FROM outbox o JOIN messages m ON m.id = o.message_row \
-             WHERE o.reply_message_id IN ({}) ORDER BY o.id",
+            "SELECT o.id, o.kind, o.reply_message_id, COALESCE(m.ref, 'meeting ' || a.meeting_date || ', ' || a.agency) AS ref FROM outbox o \
+             LEFT JOIN messages m ON m.id = o.message_row LEFT JOIN agenda_sends a ON a.outbox_id = o.id \
+             WHERE o.reply_message_id IN ({}) AND (m.id IS NOT NULL OR a.id IS NOT NULL) ORDER BY o.id",
             (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1210,7 +1257,8 @@ pub struct ClaimedReply {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutboxEntry {
     pub id: i64,
-    pub message_row: i64,
+    /// The message it answers (None: a meeting's agenda, which answers none).
+    pub message_row: Option<i64>,
     pub kind: OutboxKind,
     pub recipient: String,
     pub status: String,
@@ -1280,7 +1328,7 @@ impl Store {
         .await
         .context("claiming an outbox row")?;
         let Some((id, was)) = due else { return Ok(None) };
-        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = $1 WHERE id = $2 RETURNING id, message_row, kind, recipient, raw, attempts, created_at")
+        let r = sqlx::query("UPDATE outbox SET status = 'sending', claimed_until = $1 WHERE id = $2 RETURNING id, message_row, kind, recipient, raw, attempts, created_at, reply_message_id")
             .bind(lease_until)
             .bind(id)
             .fetch_one(&mut *tx)
@@ -1300,7 +1348,7 @@ impl Store {
             id: r.try_get("id")?,
             kind,
             recipient: r.try_get("recipient")?,
-            raw: self.open_reply(r.try_get("message_row")?, kind.as_str(), r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
+            raw: self.open_reply(r.try_get("message_row")?, kind.as_str(), r.try_get::<Option<String>, _>("reply_message_id")?.as_deref(), r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
             attempts: r.try_get("attempts")?,
             created_at: r.try_get("created_at")?,
             interrupted,

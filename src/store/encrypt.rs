@@ -196,13 +196,14 @@ async fn reseal(tx: &mut DbConnection, schema: &str, from: Option<&DataKey>, to:
     }
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, message_row, kind, CAST(raw AS BLOB) AS raw FROM {schema}outbox WHERE id > $1 ORDER BY id LIMIT $2")))
+        let rows: Vec<(i64, Option<i64>, String, Option<String>, Vec<u8>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, message_row, kind, reply_message_id, CAST(raw AS BLOB) AS raw FROM {schema}outbox WHERE id > $1 ORDER BY id LIMIT $2")))
             .bind(after)
             .bind(BATCH)
             .fetch_all(&mut *tx)
             .await?;
-        for (id, message_row, kind, blob) in &rows {
-            let place = Place::OutboxReply { message_row: *message_row, kind };
+        for (id, message_row, kind, message_id, blob) in &rows {
+            let place = super::outbox_place(*message_row, kind, message_id.as_deref())?;
             let plain = open(place, blob).with_context(|| format!("outbox row {id}"))?;
             sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {schema}outbox SET raw = $1 WHERE id = $2"))).bind(to.seal(place, &plain)).bind(id).execute(&mut *tx).await?;
         }

@@ -6,7 +6,7 @@
 //! 1. **Sources of accepted messages**: the email as received, once its case was heard (or
 //!    closed) and its meeting is older than `accepted_sources_days`. What was read from it stays
 //!    with the case.
-//! 2. **Outbox copies**: the text of a reply or notice in a final state (sent, failed, refused)
+//! 2. **Outbox copies**: the text of a reply, notice or agenda in a final state (sent, failed, refused)
 //!    older than `outbox_days`. The row stays (recipient, status, Message-ID), so a late bounce
 //!    is still recognised.
 //! 3. **Rejected, ignored and quarantined messages**: their personal content (the source, what
@@ -183,6 +183,8 @@ async fn plan(conn: &mut DbConnection, r: &RetentionConfig, now: DateTime<Utc>) 
         &[&c],
     )
     .await?;
+    // Agendas to the agencies' officers belong to no message: by the same period.
+    p.outbox.extend(ids(conn, "SELECT o.id FROM outbox o WHERE o.message_row IS NULL AND o.status IN ('sent', 'failed', 'refused') AND o.raw <> '' AND o.created_at < $1 ORDER BY o.id", &[&c]).await?);
     for (outcome, days) in [(Outcome::Rejected, r.rejected_days), (Outcome::Ignored, r.ignored_days), (Outcome::Quarantined, r.quarantined_days)] {
         let c = cutoff(now, days);
         let rows = ids(

@@ -1,15 +1,22 @@
 //! A meeting's agenda for the agencies' representatives, as XLSX (rust_xlsxwriter: a header row,
-//! frozen under it, column widths, dates of birth as real dates) and CSV. Pure: rows in, bytes out.
+//! frozen under it, column widths, dates of birth as real dates) and CSV: rows in, bytes out
+//! (pure). And its sending to the agencies' designated officers (`[agenda]`): [`send`] (a
+//! coordinator's, from the meeting page) and [`send_due`] (the schedule's, from `run`), which
+//! build the XLSX from the store and queue one outbox row of kind `agenda` per officer.
 //!
 //! With `agenda_names = "initials"` (the default: the agenda leaves the building) every person
 //! it names, victim and perpetrator, is given by initials, and the victim's date of birth by its
 //! year alone (the column is then headed "Year of birth"). `full` gives names and dates whole.
+//! An agenda sent by email never lists a restricted case: those are shared by hand.
 
 use super::audit::csv_cell;
-use crate::config::AgendaNames;
+use crate::config::{AgendaNames, Area, Config, Officer};
+use crate::reply::{compose_agenda, AgendaInput};
+use crate::store::agenda::{AgendaRequest, BY_SCHEDULE};
 use crate::store::cases::AgendaRow;
+use crate::store::Store;
 use anyhow::Result;
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatBorder, Workbook};
 
 /// The columns agencies expect, with their widths in characters.
@@ -111,6 +118,60 @@ pub fn csv(rows: &[AgendaRow], names: AgendaNames) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// The agenda of `area`'s meeting on `meeting`, queued for `officers` (see
+/// [`Store::queue_agenda`]): the cases listed, less every restricted case, as XLSX named as
+/// `[web] agenda_names` says. Returns the officers it was queued for.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(store: &Store, deployment: &Config, area: &Area, meeting: NaiveDate, officers: &[Officer], only_new: bool, by: &str, client: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Officer>> {
+    let hidden = store.hidden_for_agencies(&area.id).await?;
+    let mut rows = store.agenda(meeting, Some(&area.id), &hidden).await?;
+    rows.retain(|r| !hidden.hides(Some(&r.case_ref)));
+    let names = deployment.file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default();
+    let bytes = xlsx(meeting, &rows, names)?;
+    let sent_at = now.with_timezone(&crate::clock::UK).fixed_offset();
+    let request = AgendaRequest { area: &area.id, meeting, officers, cases: rows.len(), only_new, requested_by: by, client };
+    let queued = store
+        .queue_agenda(&request, now, |officer, sequence| {
+            let input = AgendaInput {
+                to: &officer.address,
+                agency: &officer.agency,
+                area_id: &area.id,
+                meeting,
+                cases: rows.len(),
+                xlsx: &bytes,
+                initials: names == AgendaNames::Initials,
+                sequence,
+                now: sent_at,
+            };
+            compose_agenda(&input, &area.config).map_err(|e| e.to_string())
+        })
+        .await?;
+    Ok(queued)
+}
+
+/// The schedule's sends at `now`: for each area, each meeting whose agenda is due
+/// ([`marac_core::agenda::AgendaPlan::due`], in UK local time) goes to each of the area's
+/// officers who have not had it. Returns how many agendas were queued; an area whose send fails
+/// is logged (no names) and tried again at the next call.
+pub async fn send_due(store: &Store, deployment: &Config, now: DateTime<Utc>) -> usize {
+    let local = now.with_timezone(&crate::clock::UK).naive_local();
+    let mut queued = 0;
+    for area in &deployment.areas {
+        let plan = &area.config.agenda;
+        for meeting in plan.due(&area.config.schedule, local) {
+            match send(store, deployment, area, meeting, &plan.officers, true, BY_SCHEDULE, None, now).await {
+                Ok(sent) if !sent.is_empty() => {
+                    tracing::info!(area = %area.id, meeting = %meeting, officers = sent.len(), "A meeting's agenda was queued for the agencies' officers.");
+                    queued += sent.len();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(area = %area.id, meeting = %meeting, error = %format!("{e:#}"), "A meeting's agenda could not be queued for the agencies' officers; it is tried again shortly."),
+            }
+        }
+    }
+    queued
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod agenda;
+pub mod agenda_sends;
 pub mod audit;
 pub mod auth;
 pub mod correct;

@@ -847,6 +847,8 @@ async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
 #[derive(Deserialize, Default)]
 struct MeetingQuery {
     area: Option<String>,
+    /// After a send by hand: how many officers it was queued for.
+    sent: Option<usize>,
 }
 
 async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date): Path<String>, Query(q): Query<MeetingQuery>) -> Page {
@@ -857,7 +859,10 @@ async fn meeting_page(State(state): State<AppState>, signed: Signed, Path(date):
         Err(refused) => return Ok(refused),
     };
     state.store.audit(&signed.audit(&at, actions::MEETING_VIEW, Some(&date))).await?;
-    Ok(render(&state, "meeting.html", Some(&signed), context! { date, rows => v(&rows) })?.into_response())
+    let officers = super::agenda_sends::section(&state, day, q.area.as_deref()).await?;
+    let query = q.area.as_deref().map(|a| format!("?area={a}")).unwrap_or_default();
+    let sent = q.sent;
+    Ok(render(&state, "meeting.html", Some(&signed), context! { date, rows => v(&rows), officers => v(&officers), query, sent })?.into_response())
 }
 
 async fn agenda_xlsx(State(state): State<AppState>, signed: Signed, Path(date): Path<String>, Query(q): Query<MeetingQuery>) -> Page {

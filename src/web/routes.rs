@@ -4,7 +4,7 @@
 //! (`server::bounded`) around the whole.
 
 use super::page::not_found;
-use super::{admin, correct, csrf, data_return, pages, search, AppState};
+use super::{admin, agenda_sends, correct, csrf, data_return, pages, search, AppState};
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(correct::routes())
         .merge(search::routes())
+        .merge(agenda_sends::routes())
         .merge(admin::routes())
         .merge(data_return::routes())
         .fallback(not_found)

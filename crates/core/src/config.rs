@@ -3,6 +3,7 @@
 //! steps, as ripgrep does with its arguments: serde with `deny_unknown_fields` for the shape, then
 //! [`ConfigFile::build`] for meaning. Every error names the exact key.
 
+pub use crate::agenda::{AgendaConfig, AgendaPlan, Officer};
 use crate::limits::Limits;
 use crate::recognise::referral::{Synonyms, FIELDS};
 use crate::schedule::{Schedule, ScheduleConfig};
@@ -35,6 +36,9 @@ pub struct ConfigFile {
     pub synonyms: SynonymsConfig,
     #[serde(default)]
     pub folders: Folders,
+    /// The agenda sent to the agencies' designated officers before each meeting.
+    #[serde(default)]
+    pub agenda: AgendaConfig,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
@@ -1045,6 +1049,8 @@ pub struct Config {
     pub schedule: Schedule,
     /// Built-in synonyms with the admin's added.
     pub synonyms: Synonyms,
+    /// The agenda's officers and when it goes (`[agenda]`).
+    pub agenda: AgendaPlan,
     /// The file it was read from (None: built from text in memory).
     pub source: Option<PathBuf>,
     /// The [`RuleLayer::version`] layered over the file (0: none).
@@ -1110,14 +1116,14 @@ pub fn parse(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Res
 }
 
 /// The sections an admin may change in the web console (`/admin/rules`): the secure senders,
-/// thresholds, meeting schedule, mail folders, reply templates and label synonyms. What the
+/// thresholds, meeting schedule, mail folders, reply templates, the agenda's officers and label synonyms. What the
 /// service connects to and where it keeps its data stay in the file alone.
-pub const RULE_SECTIONS: [&str; 6] = ["threshold", "senders", "schedule", "folders", "replies", "synonyms"];
+pub const RULE_SECTIONS: [&str; 7] = ["threshold", "senders", "schedule", "folders", "replies", "agenda", "synonyms"];
 
 /// The rule sections of an area that may be changed in the web console, as `areas.ID.SECTION`:
 /// those of [`RULE_SECTIONS`] but the label synonyms, which are the deployment's (one reading of
 /// forms for every area).
-pub const AREA_RULE_SECTIONS: [&str; 5] = ["threshold", "senders", "schedule", "folders", "replies"];
+pub const AREA_RULE_SECTIONS: [&str; 6] = ["threshold", "senders", "schedule", "folders", "replies", "agenda"];
 
 /// A rule section's name as the web console, the command line and the database write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1358,6 +1364,7 @@ impl ConfigFile {
             return Err(err("case.reference_format", "must contain {seq} (or {seq:N}) so references are unique"));
         }
         let schedule = self.schedule.validate().map_err(|e| err("schedule", e.to_string()))?;
+        let agenda = self.agenda.build(|a| allowlist.allows(a)).map_err(|(key, reason)| err(format!("agenda.{key}"), reason))?;
         let mut synonyms = Synonyms::default();
         let extra = Synonyms { sections: self.synonyms.sections.clone(), fields: self.synonyms.fields.clone() };
         if let Some(k) = extra.unknown_fields().first() {
@@ -1437,7 +1444,7 @@ impl ConfigFile {
         if l.max_attachment_bytes == 0 || l.max_message_bytes == 0 || l.max_millis_per_attachment == 0 || l.max_depth == 0 {
             return Err(err("limits", "limits must be greater than zero"));
         }
-        Ok(Config { file: self, allowlist, schedule, synonyms, source: None, rules_version: 0, areas: Vec::new() })
+        Ok(Config { file: self, allowlist, schedule, synonyms, agenda, source: None, rules_version: 0, areas: Vec::new() })
     }
 }
 

@@ -150,23 +150,26 @@ impl std::fmt::Display for ReplyKind {
     }
 }
 
-/// What an outbox row carries: a reply to the referrer, or the coordinators' notice.
+/// What an outbox row carries: a reply to the referrer, the coordinators' notice, or a
+/// meeting's agenda to an agency's designated officer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxKind {
     Reply(ReplyKind),
     Notice,
+    Agenda,
 }
 
 impl OutboxKind {
     /// Every kind an outbox row can have (a reply of kind `none` is never queued).
-    pub const ALL: [OutboxKind; 4] =
-        [OutboxKind::Reply(ReplyKind::Acknowledgement), OutboxKind::Reply(ReplyKind::Rejection), OutboxKind::Reply(ReplyKind::Holding), OutboxKind::Notice];
+    pub const ALL: [OutboxKind; 5] =
+        [OutboxKind::Reply(ReplyKind::Acknowledgement), OutboxKind::Reply(ReplyKind::Rejection), OutboxKind::Reply(ReplyKind::Holding), OutboxKind::Notice, OutboxKind::Agenda];
 
-    /// The outbox `kind` column: `acknowledgement`, `rejection`, `holding` or `notice`.
+    /// The outbox `kind` column: `acknowledgement`, `rejection`, `holding`, `notice` or `agenda`.
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxKind::Reply(k) => k.as_str(),
             OutboxKind::Notice => "notice",
+            OutboxKind::Agenda => "agenda",
         }
     }
 }
@@ -910,6 +913,8 @@ fn bounce(i: &Inspection, h: &History) -> Option<Decision> {
             .iter()
             .map(|r| if r.kind == OutboxKind::Notice {
                 format!("a notice we sent to the coordinators' address (reference {}) could not be delivered: please check smtp.coordinators_notice_to", r.reference)
+            } else if r.kind == OutboxKind::Agenda {
+                format!("an agenda we sent to a designated officer ({}) could not be delivered: the agency may not have received it; please check agenda.officers and send it again", r.reference)
             } else {
                 format!(
                     "a reply we sent (reference {}, {}) could not be delivered: the referrer may not have received it; please contact them another way",
@@ -942,6 +947,7 @@ fn kind_phrase(kind: OutboxKind) -> &'static str {
         OutboxKind::Reply(ReplyKind::Rejection) => "a rejection",
         OutboxKind::Reply(ReplyKind::Holding) => "a holding reply",
         OutboxKind::Notice => "a coordinators' notice",
+        OutboxKind::Agenda => "a meeting's agenda",
         OutboxKind::Reply(ReplyKind::None) => "a reply",
     }
 }

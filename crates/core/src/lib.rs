@@ -7,6 +7,7 @@
 //! the history holds) is passed in. `tests/it/core_is_pure.rs` keeps it so.
 #![forbid(unsafe_code)]
 
+pub mod agenda;
 pub mod config;
 pub mod correct;
 pub mod decide;

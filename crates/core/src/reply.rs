@@ -19,7 +19,7 @@ pub use crate::decide::OutboxKind;
 use crate::mime::Envelope;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::Mailbox;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 /// `Auto-Submitted` (RFC 3834): `auto-replied` on replies, `auto-generated` on notices.
@@ -218,6 +218,70 @@ pub fn compose_notice(input: &NoticeInput<'_>, c: &Config) -> Result<Reply, Repl
     Ok(Reply { kind: OutboxKind::Notice, to: input.to.to_owned(), subject, message_id, raw })
 }
 
+/// What a meeting's agenda to one designated officer says.
+pub struct AgendaInput<'a> {
+    /// The officer's address: on the allowlist, as `[agenda] officers` names it.
+    pub to: &'a str,
+    pub agency: &'a str,
+    /// The area's id: with `meeting` and `sequence`, what makes the Message-ID unique.
+    pub area_id: &'a str,
+    pub meeting: NaiveDate,
+    /// The cases on the agenda.
+    pub cases: usize,
+    /// The agenda as XLSX, attached.
+    pub xlsx: &'a [u8],
+    /// Whether people are named by initials (the default) or in full.
+    pub initials: bool,
+    /// This send's number among the meeting's agenda sends (1, 2, ...).
+    pub sequence: i64,
+    pub now: DateTime<FixedOffset>,
+}
+
+/// The XLSX media type.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A meeting's agenda to one agency's designated officer: a short covering note and the agenda
+/// as an XLSX attachment, `Auto-Submitted: auto-generated`. The subject names the MARAC and the
+/// meeting only; the people are in the attachment alone.
+pub fn compose_agenda(input: &AgendaInput<'_>, c: &Config) -> Result<Reply, ReplyError> {
+    let area = c.file.area.as_str();
+    let day = input.meeting.format("%A %-d %B %Y");
+    let subject = format!("{area} MARAC agenda: meeting of {day}");
+    let named = if input.initials {
+        "People are named by their initials, and victims by their year of birth."
+    } else {
+        "People are named in full, with victims' dates of birth."
+    };
+    let cases = match input.cases {
+        1 => "1 case".to_owned(),
+        n => format!("{n} cases"),
+    };
+    let body = format!(
+        "To the designated MARAC officer for {agency},\n\n\
+         The agenda of the {area} MARAC meeting of {day} is attached:\n{cases}, in the order they will be heard.\n{named}\n\n\
+         Please research your agency's records for each case before the\nmeeting. The references are the MARAC's own.\n\n\
+         This message was sent automatically to the officer named for your\nagency. Keep it within secure email; do not forward it elsewhere.\n",
+        agency = input.agency
+    );
+    let from: Mailbox = format!("{area} MARAC <{}>", c.file.replies.from).parse().map_err(|_| ReplyError::Address("replies.from".into()))?;
+    let to: Mailbox = input.to.parse().map_err(|_| ReplyError::Address("agenda.officers".into()))?;
+    let message_id = message_id(OutboxKind::Agenda, &format!("{}-{}-{}", input.area_id, input.meeting, input.sequence), c);
+    let attachment = Attachment::new(format!("marac-agenda-{}.xlsx", input.meeting))
+        .body(input.xlsx.to_vec(), ContentType::parse(XLSX).map_err(|e| ReplyError::Build(e.to_string()))?);
+    let msg = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject.clone())
+        .message_id(Some(message_id.clone()))
+        .date(std::time::SystemTime::from(input.now))
+        .header(AutoSubmitted("auto-generated"))
+        .header(AutoResponseSuppress)
+        .multipart(MultiPart::mixed().singlepart(SinglePart::plain(body)).singlepart(attachment))
+        .map_err(|e| ReplyError::Build(e.to_string()))?;
+    let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
+    Ok(Reply { kind: OutboxKind::Agenda, to: input.to.to_owned(), subject, message_id, raw })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +413,38 @@ mod tests {
         let q = compose_notice(&NoticeInput { outcome: Outcome::Quarantined, category: Category::SenderNotAllowlisted, ..input }, &c).unwrap();
         assert!(q.subject.contains("quarantined") && q.subject.contains("sender not on the secure list"), "{}", q.subject);
         assert!(matches!(compose_notice(&NoticeInput { outcome: Outcome::Accepted, ..input }, &c), Err(ReplyError::NoReply)), "only review and quarantine items");
+    }
+
+    #[test]
+    fn an_agenda_goes_to_its_officer_with_the_xlsx_attached_and_no_names_outside_it() {
+        let c = config();
+        let xlsx = b"PK\x03\x04 not really a workbook".to_vec();
+        let input = AgendaInput {
+            to: "dmo@nhs.example.test",
+            agency: "Kingsmere NHS Trust",
+            area_id: "default",
+            meeting: NaiveDate::from_ymd_opt(2026, 1, 27).unwrap(),
+            cases: 2,
+            xlsx: &xlsx,
+            initials: true,
+            sequence: 3,
+            now: now(),
+        };
+        let a = compose_agenda(&input, &c).unwrap();
+        assert_eq!((a.kind, a.to.as_str()), (OutboxKind::Agenda, "dmo@nhs.example.test"));
+        assert_eq!(a.subject, "Kingsmere MARAC agenda: meeting of Tuesday 27 January 2026");
+        assert_eq!(a.message_id, "<agenda.default-2026-01-27-3@Marac.example.test>");
+        let parsed = mail_parser::MessageParser::default().parse(a.raw.as_bytes()).unwrap();
+        assert_eq!(parsed.to().and_then(|t| t.first()).and_then(|t| t.address()), Some("dmo@nhs.example.test"));
+        assert!(parsed.cc().is_none() && parsed.bcc().is_none());
+        assert_eq!(parsed.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+        let body = parsed.body_text(0).unwrap();
+        assert!(body.contains("Kingsmere NHS Trust") && body.contains("2 cases") && body.contains("initials"), "{body}");
+        assert_eq!(parsed.attachment_count(), 1);
+        let att = parsed.attachment(0).unwrap();
+        assert_eq!(mail_parser::MimeHeaders::attachment_name(att), Some("marac-agenda-2026-01-27.xlsx"));
+        assert_eq!(att.contents(), &xlsx[..], "the workbook whole");
+        let other = compose_agenda(&AgendaInput { sequence: 4, ..input }, &c).unwrap();
+        assert_ne!(other.message_id, a.message_id, "each send its own Message-ID");
     }
 }

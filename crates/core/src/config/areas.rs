@@ -17,7 +17,7 @@ pub const DEFAULT_AREA: &str = "default";
 /// What an `[areas.ID]` section may set: its name, its routing, and the rule and mailbox
 /// sections. The rest (data, limits, storage, web, retention, audit, the submission server, the
 /// label synonyms) belongs to the deployment.
-pub const AREA_KEYS: &[&str] = &["name", "route", "threshold", "senders", "schedule", "replies", "case", "folders", "imap"];
+pub const AREA_KEYS: &[&str] = &["name", "route", "threshold", "senders", "schedule", "replies", "case", "folders", "agenda", "imap"];
 
 /// How a referral that arrives in a mailbox shared with other areas is told to be this area's.
 /// Every comparison ignores case, spaces and punctuation. A referral is routed to an area only

@@ -1255,6 +1255,7 @@ fn every_reply_kind_and_outbox_kind_reads_back_from_its_stored_spelling() {
         assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
     }
     assert_eq!("notice".parse::<OutboxKind>(), Ok(OutboxKind::Notice));
+    assert_eq!("agenda".parse::<OutboxKind>(), Ok(OutboxKind::Agenda));
     assert_eq!("acknowledgement".parse::<OutboxKind>(), Ok(OutboxKind::Reply(ReplyKind::Acknowledgement)));
     assert!("none".parse::<OutboxKind>().is_err(), "no outbox row is of kind none");
 }
