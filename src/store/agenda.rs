@@ -135,7 +135,8 @@ impl Store {
         }
         let object = format!("{meeting} {}", request.area);
         let how = if request.requested_by == BY_SCHEDULE { "by the schedule" } else { "by hand" };
-        let detail = format!("{} officers, {} cases, {how}", queued.len(), request.cases);
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let detail = format!("{}, {}, {how}", plural(queued.len(), "officer"), plural(request.cases, "case"));
         tx.audit(&super::accounts::Audit { at: &at, actor: request.requested_by, action: AGENDA_SEND, object: Some(&object), client: request.client, detail: Some(&detail) }).await?;
         tx.commit().await?;
         Ok(queued)

@@ -362,6 +362,7 @@ fn section_title(section: &str) -> &'static str {
         "schedule" => "Meetings",
         "folders" => "Mail folders",
         "replies" => "Reply templates",
+        "agenda" => "Agenda to the agencies' officers",
         "synonyms" => "Label synonyms",
         _ => "Rules",
     }
@@ -398,7 +399,16 @@ fn rules_view(cfg: &crate::config::Config, today: chrono::NaiveDate) -> Value {
     let folders = vec![("accepted", &f.folders.accepted), ("rejected", &f.folders.rejected), ("review", &f.folders.review), ("quarantined", &f.folders.quarantined), ("ignored", &f.folders.ignored)];
     let fields: Vec<(String, Vec<String>)> = cfg.synonyms.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let schedule = format!("{:?} on {:?}{}", f.schedule.kind, f.schedule.weekday, f.schedule.nth.map(|n| format!(" (the {n:?} of the month)")).unwrap_or_default()).to_lowercase();
+    let plan = &cfg.agenda;
+    let holidays = if plan.holidays.is_empty() { String::new() } else { format!(" ({} holidays are not working days)", plan.holidays.len()) };
+    let when = if plan.automatic {
+        format!("It goes by itself {} working days before each meeting, at {} UK time{holidays}, to each officer who has not had it; a coordinator can send it again from the meeting's page.", plan.working_days_before, plan.send_at.format("%H:%M"))
+    } else {
+        "It goes only when a coordinator sends it from the meeting's page.".to_owned()
+    };
+    let agenda = serde_json::json!({ "officers": plan.officers, "when": when });
     serde_json::json!({
+        "agenda": agenda,
         "threshold": f.threshold, "allowlist": cfg.allowlist.describe(), "authserv": f.senders.trusted_authserv_id, "from": f.replies.from,
         "meetings": meetings, "schedule": schedule, "folders": folders, "templates": templates, "fields": fields,
     })

@@ -61,7 +61,8 @@ pub(super) async fn section(state: &AppState, day: NaiveDate, asked: Option<&str
     let restricted = state.store.restricted_on_agenda(&area.id, day).await?;
     let officers: Vec<Value> = plan.officers.iter().map(|o| json!({ "agency": o.agency, "address": o.address })).collect();
     let past = day < state.clock.today();
-    Ok(Some(json!({ "area": area.id, "officers": officers, "goes": goes, "sends": sends, "restricted": restricted, "past": past })))
+    let goes_passed = plan.send_day(day).is_some_and(|d| d < state.clock.today());
+    Ok(Some(json!({ "area": area.id, "officers": officers, "goes": goes, "goes_passed": goes_passed, "sends": sends, "restricted": restricted, "past": past })))
 }
 
 #[derive(Deserialize)]

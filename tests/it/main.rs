@@ -17,6 +17,7 @@ use gen_fixtures as gen;
 #[allow(dead_code)]
 mod score;
 
+mod agenda_sends;
 mod areas;
 mod areas_mailbox;
 mod audit_append_only;

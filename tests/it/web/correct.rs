@@ -98,7 +98,7 @@ async fn corrected_after_a_preview_on(served: Served) {
     assert_eq!(after.outcome, Outcome::Accepted);
     assert_eq!(after.dash.map(|d| d.0), Some(14));
     assert!(after.case_ref.is_some() && after.victim_ref.is_some());
-    let acks: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|o| o.message_row == item.row && o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement)).collect();
+    let acks: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|o| o.message_row == Some(item.row) && o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement)).collect();
     assert_eq!(acks.len(), 1, "one acknowledgement");
     assert_eq!((acks[0].recipient.as_str(), acks[0].status.as_str()), (item.reply_to[0].as_str(), "pending"), "to the authenticated sender only");
     let decisions: Vec<String> = sqlx::query_scalar("SELECT decided_by FROM decisions WHERE message_row = $1 ORDER BY id").bind(item.row).fetch_all(store.pool()).await.unwrap();
@@ -120,7 +120,7 @@ async fn corrected_after_a_preview_on(served: Served) {
     assert!(page.body.contains("data-kind=\"acknowledgement\""));
     let again = http(a, "POST", &confirm, Some(&coord), Some(&form(&token))).await;
     assert_eq!(again.status, 303, "{}", again.body);
-    assert_eq!(store.outbox().await.unwrap().iter().filter(|o| o.message_row == item.row && o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement)).count(), 1, "an accepted referral keeps its decision");
+    assert_eq!(store.outbox().await.unwrap().iter().filter(|o| o.message_row == Some(item.row) && o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement)).count(), 1, "an accepted referral keeps its decision");
     assert_eq!(store.corrections_of(item.row).await.unwrap().len(), 2, "the correction kept with it");
     served.stop().await;
 }
@@ -196,7 +196,7 @@ async fn a_corrected_victim_is_matched_again_and_a_label_goes_to_the_synonyms_by
     assert_eq!(http(a, "POST", &format!("/case/{}/correct/confirm", rejected.reference), Some(&coord), Some(&form)).await.status, 303);
     let after = record_of(&store, &rejected.reference).await;
     assert!(after.outcome == Outcome::Accepted && after.case_ref.is_some(), "{after:?}");
-    let kinds: Vec<OutboxKind> = store.outbox().await.unwrap().into_iter().filter(|o| o.message_row == rejected.row).map(|o| o.kind).collect();
+    let kinds: Vec<OutboxKind> = store.outbox().await.unwrap().into_iter().filter(|o| o.message_row == Some(rejected.row)).map(|o| o.kind).collect();
     assert_eq!(kinds, [OutboxKind::Reply(ReplyKind::Rejection), OutboxKind::Reply(ReplyKind::Acknowledgement)]);
     served.stop().await;
 }

@@ -99,3 +99,33 @@ async fn admins_change_rules_with_forms_checked_and_saved_as_the_toml() {
 
     served.stop().await;
 }
+
+/// The agenda's officers in the rules console (issue 16, item 6): one line each, checked
+/// against the secure-sender allowlist; saved, they are in force and shown on the rules page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_name_the_agencies_officers_in_the_rules_console() {
+    let served = Served::start("marac-web-rule-agenda").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.status));
+    let page = http(a, "GET", "/admin/rules/agenda", Some(&boss), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("name=\"f.officers\"") && page.body.contains("name=\"f.working_days_before\" type=\"number\" step=\"1\" value=\"3\""), "{}", page.body);
+    let token = csrf_in(&page.body);
+    let form = |officers: &str, holidays: &str| {
+        format!("csrf={token}&base=0&action=save&f.officers={}&f.automatic=yes&f.working_days_before=2&f.send_at=07%3A30&f.holidays={}", enc(officers), enc(holidays))
+    };
+    // Off the allowlist: refused, naming the line; a holiday that is not a date: named.
+    let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>\nElsewhere <dmo@gmail.com>", ""))).await;
+    assert!(r.status == 400 && r.body.contains("agenda.officers[1]") && r.body.contains("not on the secure-sender allowlist"), "{}", r.body);
+    let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>", "Christmas"))).await;
+    assert!(r.status == 400 && r.body.contains("Holidays"), "{}", r.body);
+    assert_eq!(store.rules_version().await.unwrap(), 0, "nothing stored");
+    let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>\nKingsmere NHS Trust <safeguarding@nhs.example.test>", "2026-12-25\n2026-12-28"))).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/admin/rules/agenda?done=version%201")), "{}", r.body);
+    let stored = store.rule_layer().await.unwrap().sections["agenda"].clone();
+    assert!(stored.contains("safeguarding@nhs.example.test") && stored.contains("working_days_before = 2") && stored.contains("send_at = \"07:30\""), "{stored}");
+    let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await.body;
+    assert!(rules.contains("Kingsmere NHS Trust") && rules.contains("2 working days before each meeting, at 07:30 UK time (2 holidays are not working days)"), "{rules}");
+    served.stop().await;
+}

@@ -52,7 +52,7 @@ async fn a_coordinator_gives_a_missing_dash_answer_and_the_referral_is_accepted_
     let to = c.find(Locator::Css("p.reply-to")).await.unwrap().text().await.unwrap();
     assert!(to.starts_with(&format!("The acknowledgement goes to {}", item.reply_to[0])), "{to}");
     assert!(c.find(Locator::Css("pre.reply")).await.unwrap().text().await.unwrap().contains(&item.reference), "the acknowledgement quotes the message's reference");
-    assert!(store.outbox().await.unwrap().iter().all(|o| !(o.message_row == item.row && o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement))), "nothing queued before the confirmation");
+    assert!(store.outbox().await.unwrap().iter().all(|o| !(o.message_row == Some(item.row) && o.kind == OutboxKind::Reply(ReplyKind::Acknowledgement))), "nothing queued before the confirmation");
     screenshot("correct-preview.png", &c.screenshot().await.unwrap(), &scratch.0);
 
     // Confirmed: accepted, the acknowledgement in the outbox.

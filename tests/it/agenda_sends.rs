@@ -1,0 +1,289 @@
+//! Agendas to the agencies' designated officers (issue 16, item 6):
+//! - by the schedule: with `[agenda] officers` and `working_days_before = 3`, a meeting's agenda
+//!   is queued for each officer at 08:00 UK time three working days before it, not before, once
+//!   (an officer added later has theirs at the next look), as kind `agenda` rows of the outbox
+//!   with the XLSX attached, people by initials, restricted cases left out, audited as
+//!   `agenda.send` by `schedule`; on SQLite and on PostgreSQL;
+//! - an officer whose address is not on the allowlist is refused by the configuration;
+//! - by hand in Chromium: the coordinator sends the meeting's agenda from the meeting page, the
+//!   outbox sends it through a real Postfix into the two officers' Dovecot mailboxes, where the
+//!   workbook is read back; the page then shows who had it when, and one officer has it again.
+
+use crate::support::mailservers::{service_env, Dovecot, Postfix};
+use crate::support::{postgres::Postgres, store_on, Scratch};
+use calamine::{Data, Reader, Xlsx};
+use chrono::{DateTime, Utc};
+use marac_intake::config::{self, Config};
+use marac_intake::decide::{OutboxKind, Outcome};
+use marac_intake::store::Store;
+use std::path::Path;
+
+const POLICE_DMO: &str = "dmo@kingsmere.pnn.police.example.test";
+const HEALTH_DMO: &str = "safeguarding@nhs.example.test";
+/// Who sends the synthetic referrals (their acknowledgements go back to them).
+const REFERRER: &str = "owen.pryor@kingsmere.pnn.police.example.test";
+
+fn officers_section(extra: &str) -> String {
+    format!("\n[agenda]\nofficers = [\"Kingsmere Police <{POLICE_DMO}>\", \"Kingsmere NHS Trust <{HEALTH_DMO}>\"{extra}]\nworking_days_before = 3\nsend_at = \"08:00\"\n")
+}
+
+fn samples_text() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples.toml")).unwrap()
+}
+
+fn config_with(section: &str) -> Config {
+    config::parse(&format!("{}{section}", samples_text()), Vec::new()).unwrap().build().unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+/// Referral `n` (15 Yes answers) arriving at `when`, triaged into `store`: accepted.
+async fn referral(store: &Store, cfg: &Config, n: u32, when: gen_fixtures::util::Stamp) -> marac_intake::store::MessageRecord {
+    let raw = gen_fixtures::triage::synthetic_referral(n, when, 15);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-01-06T12:00:00Z").unwrap();
+    let record = marac_intake::triage::triage_message(&raw, None, None, now, cfg, store).await.expect("triage");
+    assert_eq!(record.outcome, Outcome::Accepted, "referral {n}: {:?}", record.reasons);
+    record
+}
+
+/// The agenda workbook of a message as sent: its one XLSX attachment's rows.
+fn workbook_rows(raw: &[u8]) -> Vec<Vec<String>> {
+    let parsed = mail_parser::MessageParser::default().parse(raw).expect("a message");
+    assert_eq!(parsed.attachment_count(), 1, "one attachment");
+    let bytes = parsed.attachment(0).unwrap().contents().to_vec();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    sheet
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Float(f) => format!("{f}"),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_sends_each_meetings_agenda_once_three_working_days_before() {
+    let scratch = Scratch::new("agenda-schedule");
+    schedule_sends_on(None, &scratch).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_sends_each_meetings_agenda_on_postgresql() {
+    let Some(pg) = Postgres::start("agenda-schedule") else { return };
+    let scratch = Scratch::new("agenda-schedule-pg");
+    schedule_sends_on(Some(&pg), &scratch).await;
+}
+
+async fn schedule_sends_on(pg: Option<&Postgres>, scratch: &Scratch) {
+    let store = store_on(pg, scratch, "agenda").await;
+    let cfg = config_with(&officers_section(""));
+    // Three referrals on Monday 5 January 2026: heard at the meeting of Tuesday 13 January (the
+    // second Tuesday), whose agenda goes on Thursday 8 January, three working days before.
+    let stamp = |h| gen_fixtures::util::stamp(2026, 1, 5, h, 0, 0);
+    let records = [referral(&store, &cfg, 701, stamp(9)).await, referral(&store, &cfg, 702, stamp(10)).await, referral(&store, &cfg, 703, stamp(11)).await];
+    let cases: Vec<String> = records.iter().map(|r| r.case_ref.clone().expect("a case")).collect();
+    assert!(records.iter().all(|r| r.meeting_date.as_deref() == Some("2026-01-13")), "{:?}", records.iter().map(|r| &r.meeting_date).collect::<Vec<_>>());
+    let audit = marac_intake::store::accounts::Audit { at: "2026-01-06T12:00:00.000Z", actor: "boss", action: "case.restrict", object: Some(&cases[2]), client: None, detail: None };
+    store.add_user("named", marac_intake::store::accounts::Role::Coordinator, "x", None, "2026-01-06T12:00:00.000Z").await.unwrap();
+    assert!(store.restrict_case(&cases[2], &["named".to_owned()], &audit).await.unwrap().is_ok());
+
+    let send = marac_intake::web::agenda::send_due;
+    assert_eq!(send(&store, &cfg, at("2026-01-07T17:00:00Z")).await, 0, "Wednesday: not yet");
+    assert_eq!(send(&store, &cfg, at("2026-01-08T07:59:00Z")).await, 0, "Thursday before 08:00 UK time");
+    assert_eq!(send(&store, &cfg, at("2026-01-08T08:00:00Z")).await, 2, "Thursday 08:00: one agenda to each officer");
+    assert_eq!(send(&store, &cfg, at("2026-01-08T08:01:00Z")).await, 0, "each had it: not again");
+    let added = config_with(&officers_section(", \"Kingsmere IDVA Service <lead@idva.example.test>\""));
+    assert_eq!(send(&store, &added, at("2026-01-09T08:00:00Z")).await, 1, "an officer named later has theirs");
+    assert_eq!(send(&store, &added, at("2026-01-12T20:00:00Z")).await, 0, "Monday evening: nothing new");
+
+    let agendas: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|o| o.kind == OutboxKind::Agenda).collect();
+    let to: Vec<&str> = agendas.iter().map(|o| o.recipient.as_str()).collect();
+    assert_eq!(to, [POLICE_DMO, HEALTH_DMO, "lead@idva.example.test"]);
+    assert!(agendas.iter().all(|o| o.message_row.is_none() && o.status == "pending"), "{agendas:?}");
+    let sends = store.agenda_sends("default", "2026-01-13".parse().unwrap()).await.unwrap();
+    assert_eq!(sends.iter().map(|s| (s.agency.as_str(), s.cases, s.requested_by.as_str())).collect::<Vec<_>>(), [("Kingsmere Police", 2, "schedule"), ("Kingsmere NHS Trust", 2, "schedule"), ("Kingsmere IDVA Service", 2, "schedule")]);
+    assert_eq!(store.restricted_on_agenda("default", "2026-01-13".parse().unwrap()).await.unwrap(), 1);
+
+    // The message: to the officer alone, the workbook attached; people by initials and year of
+    // birth, the restricted case left out, and no name anywhere in the message's text.
+    let raw = store.outbox_raw(agendas[0].id).await.unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    assert_eq!(parsed.to().and_then(|t| t.first()).and_then(|t| t.address()), Some(POLICE_DMO));
+    assert_eq!(parsed.subject(), Some("Kingsmere MARAC agenda: meeting of Tuesday 13 January 2026"));
+    let rows = workbook_rows(raw.as_bytes());
+    assert_eq!(rows[0][..3], ["Reference".to_owned(), "Victim".to_owned(), "Year of birth".to_owned()]);
+    let listed: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed.len(), 2, "{rows:?}");
+    assert!(listed.contains(&cases[0].as_str()) && listed.contains(&cases[1].as_str()) && !listed.contains(&cases[2].as_str()), "the restricted case is left out: {listed:?}");
+    for r in &rows[1..] {
+        assert!(r[1].len() <= 5 && r[1].contains('.'), "initials only: {r:?}");
+    }
+    let text = parsed.body_text(0).unwrap();
+    assert!(text.contains("Kingsmere Police") && text.contains("2 cases"), "{text}");
+
+    // Audited once per send, by the schedule, with counts and no names.
+    let audit: Vec<(String, Option<String>, Option<String>)> =
+        store.audit_log(100).await.unwrap().into_iter().filter(|e| e.action == "agenda.send").map(|e| (e.actor, e.object, e.detail)).collect();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(audit.iter().all(|(actor, object, _)| actor == "schedule" && object.as_deref() == Some("2026-01-13 default")), "{audit:?}");
+    let details: Vec<&str> = audit.iter().filter_map(|(_, _, d)| d.as_deref()).collect();
+    assert!(details.contains(&"2 officers, 2 cases, by the schedule") && details.contains(&"1 officer, 2 cases, by the schedule"), "{details:?}");
+}
+
+#[test]
+fn an_officer_off_the_allowlist_is_refused_by_the_configuration() {
+    let text = format!("{}\n[agenda]\nofficers = [\"Police <dmo@kingsmere.pnn.police.example.test>\", \"Elsewhere <someone@gmail.com>\"]\n", samples_text());
+    let e = config::parse(&text, Vec::new()).unwrap().build().unwrap_err();
+    assert_eq!(e.key, "agenda.officers[1]");
+    assert!(e.reason.contains("not on the secure-sender allowlist"), "{}", e.reason);
+}
+
+/// The must-show: sent by hand in Chromium, delivered by a real Postfix into two officers'
+/// Dovecot mailboxes (screenshot `docs/meeting-agenda.png` with `UPDATE_SCREENSHOTS=1`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_sends_the_agenda_to_two_officers_mailboxes_in_chromium() {
+    use crate::web_browser::{coordinator_signed_in, path_of, screenshot, wait_for, SignedIn};
+    use fantoccini::Locator;
+    let scratch = Scratch::new("agenda-browser");
+    std::fs::create_dir_all(scratch.0.join("profile")).unwrap();
+    let dovecot = Dovecot::start(&["marac@marac.example.test", REFERRER, POLICE_DMO, HEALTH_DMO]);
+    let postfix = Postfix::start(&dovecot);
+    let config = scratch.0.join("marac.toml");
+    std::fs::write(&config, format!("{}{}", samples_text(), officers_section(""))).unwrap();
+    let db = format!("sqlite://{}/t.db", scratch.0.display());
+
+    // Two referrals arriving now, by the real binary: on the agenda of the next meeting.
+    let now = Utc::now() - chrono::Duration::hours(2);
+    let when = gen_fixtures::util::Stamp { at: now.naive_utc(), offset_h: 0 };
+    let mut files = Vec::new();
+    for n in [801, 802] {
+        let f = scratch.0.join(format!("{n}.eml"));
+        std::fs::write(&f, gen_fixtures::triage::synthetic_referral(n, when, 15)).unwrap();
+        files.push(f.display().to_string());
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"))
+        .args(["triage", "--json", "--config"])
+        .arg(&config)
+        .args(["--db", &db])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "triage: {}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.iter().all(|l| l["outcome"] == "accepted"), "{lines:?}");
+    let meeting = lines[0]["meeting_date"].as_str().expect("a meeting date").to_owned();
+    let cases: Vec<String> = lines.iter().map(|l| l["case_ref"].as_str().unwrap().to_owned()).collect();
+
+    let SignedIn { c, base, server: _server, driver: _driver } = coordinator_signed_in(&scratch.0, &config, &db).await;
+    c.goto(&format!("{base}/meetings/{meeting}")).await.unwrap();
+    wait_for(&c, "#officer-list").await;
+    let officers = c.find(Locator::Css("#officer-list")).await.unwrap().text().await.unwrap();
+    assert!(officers.contains("Kingsmere Police") && officers.contains(POLICE_DMO) && officers.contains(HEALTH_DMO), "{officers}");
+    assert!(c.find(Locator::Css("#officers")).await.unwrap().text().await.unwrap().contains("Not sent yet"));
+
+    // Sent by hand: the box ticked, then the button.
+    c.find(Locator::Css("#c-send")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#send-agenda button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#agenda-sent").await;
+    assert_eq!(path_of(&c).await, format!("/meetings/{meeting}?area=default&sent=2"));
+
+    // The outbox sends it through Postfix into each officer's mailbox.
+    let cfg = config::load(&config, service_env(&dovecot, &postfix, "marac@marac.example.test")).unwrap();
+    let store = Store::open(&db).await.unwrap();
+    let report = marac_intake::outbox::send_pending(&cfg, &store, Utc::now()).await.unwrap();
+    assert_eq!(report.sent, 4, "the two acknowledgements and the two agendas: {report:?}; postfix log:\n{}", postfix.log());
+    let agendas = store.outbox().await.unwrap().into_iter().filter(|o| o.kind == OutboxKind::Agenda);
+    assert!(agendas.map(|o| o.status).all(|s| s == "sent"));
+    for (dmo, agency) in [(POLICE_DMO, "Kingsmere Police"), (HEALTH_DMO, "Kingsmere NHS Trust")] {
+        let mut inbox = Vec::new();
+        for _ in 0..200 {
+            inbox = dovecot.list_folder(dmo, "INBOX").await;
+            if !inbox.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(inbox.len(), 1, "{dmo}: one agenda delivered; postfix log:\n{}", postfix.log());
+        let parsed = mail_parser::MessageParser::default().parse(&inbox[0]).unwrap();
+        assert_eq!(parsed.to().and_then(|t| t.first()).and_then(|t| t.address()), Some(dmo));
+        assert!(parsed.body_text(0).unwrap().contains(agency));
+        let rows = workbook_rows(&inbox[0]);
+        let listed: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(listed.len(), 2, "{rows:?}");
+        assert!(cases.iter().all(|c| listed.contains(&c.as_str())), "{listed:?}");
+        assert!(rows[1..].iter().all(|r| r[1].contains('.') && r[1].len() <= 5), "initials: {rows:?}");
+    }
+    assert!(dovecot.list_folder("marac@marac.example.test", "INBOX").await.is_empty(), "nothing to anyone else");
+
+    // Who had it when: each row sent, with its time.
+    c.goto(&format!("{base}/meetings/{meeting}")).await.unwrap();
+    wait_for(&c, "#agenda-sends").await;
+    for dmo in [POLICE_DMO, HEALTH_DMO] {
+        let row = c.find(Locator::Css(&format!("#agenda-sends tr[data-recipient=\"{dmo}\"]"))).await.unwrap();
+        let status = row.find(Locator::Css("td.status")).await.unwrap().text().await.unwrap();
+        let sent = row.find(Locator::Css("td.sent")).await.unwrap().text().await.unwrap();
+        assert_eq!(status, "sent");
+        assert!(sent.contains(&chrono::Local::now().format("%Y").to_string()) && sent.contains(':'), "a UK time: {sent}");
+        assert!(row.text().await.unwrap().contains("coord"), "sent by the coordinator");
+    }
+    screenshot("meeting-agenda.png", &c.screenshot().await.unwrap(), &scratch.0);
+
+    // Again, to the police officer alone: the page asks to confirm first.
+    let row = c.find(Locator::Css(&format!("#agenda-sends tr[data-recipient=\"{POLICE_DMO}\"]"))).await.unwrap();
+    row.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "form.confirm #c-confirm").await;
+    c.find(Locator::Css("#c-confirm")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form.confirm button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#agenda-sent").await;
+    assert_eq!(path_of(&c).await, format!("/meetings/{meeting}?area=default&sent=1"));
+    let agendas: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|o| o.kind == OutboxKind::Agenda).collect();
+    assert_eq!(agendas.iter().map(|o| o.recipient.as_str()).collect::<Vec<_>>(), [POLICE_DMO, HEALTH_DMO, POLICE_DMO]);
+    let audit: Vec<(String, Option<String>)> = store.audit_log(100).await.unwrap().into_iter().filter(|e| e.action == "agenda.send").map(|e| (e.actor, e.detail)).collect();
+    assert_eq!(audit, [("coord".to_owned(), Some("1 officer, 2 cases, by hand".to_owned())), ("coord".to_owned(), Some("2 officers, 2 cases, by hand".to_owned()))], "newest first");
+}
+
+/// `run` sends a due agenda by itself: weekly meetings and 5 working days (a week) before, so
+/// the next meeting's agenda (and only the next's) is due as the service starts; it reaches both officers' mailboxes through
+/// Postfix, once, and the service's log says so without a name or an address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_sends_a_due_agenda_to_the_officers_by_itself() {
+    use crate::run::{eventually, service_env as run_env, Daemon};
+    use std::time::Duration;
+    let scratch = Scratch::new("agenda-run");
+    let dovecot = Dovecot::start(&["marac@marac.example.test", POLICE_DMO, HEALTH_DMO]);
+    let postfix = Postfix::start(&dovecot);
+    let weekly = samples_text().replace("kind = \"monthly\"\nweekday = \"tue\"\nnth = 2\n", "kind = \"weekly\"\nweekday = \"tue\"\n");
+    assert!(weekly.contains("kind = \"weekly\""), "the samples' schedule as this test expects it");
+    let config = scratch.0.join("marac.toml");
+    std::fs::write(&config, format!("{weekly}{}", officers_section("").replace("working_days_before = 3\nsend_at = \"08:00\"", "working_days_before = 5\nsend_at = \"00:00\""))).unwrap();
+    let db = scratch.0.join("run.db");
+    let mut daemon = Daemon::start(&config, &db, &run_env(&dovecot, &postfix), &scratch.0.join("run.log"), None);
+    let both = eventually(Duration::from_secs(60), async || {
+        dovecot.list_folder(POLICE_DMO, "INBOX").await.len() == 1 && dovecot.list_folder(HEALTH_DMO, "INBOX").await.len() == 1
+    })
+    .await;
+    assert!(both, "each officer has the agenda; log:\n{}\npostfix:\n{}", daemon.log(), postfix.log());
+    // Another look of the schedule's (and a restart's) sends nothing again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    daemon.signal("-TERM");
+    assert!(daemon.wait_exit(Duration::from_secs(30)).is_some_and(|s| s.success()), "{}", daemon.log());
+    let mut again = Daemon::start(&config, &db, &run_env(&dovecot, &postfix), &scratch.0.join("run2.log"), None);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    again.signal("-TERM");
+    assert!(again.wait_exit(Duration::from_secs(30)).is_some());
+    for dmo in [POLICE_DMO, HEALTH_DMO] {
+        let inbox = dovecot.list_folder(dmo, "INBOX").await;
+        assert_eq!(inbox.len(), 1, "{dmo}: once");
+        assert!(String::from_utf8_lossy(&inbox[0]).contains("Auto-Submitted: auto-generated"));
+    }
+    let log = daemon.log();
+    assert!(log.contains("A meeting's agenda was queued for the agencies' officers."), "{log}");
+    assert!(!log.contains(POLICE_DMO) && !log.contains(HEALTH_DMO), "no address in the log: {log}");
+}
