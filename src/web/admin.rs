@@ -79,7 +79,7 @@ const AUDIT_ACTIONS: &[&str] = &[
     actions::QUEUE_VIEW, actions::CASE_VIEW, actions::MEETING_VIEW, actions::REVIEW_ACCEPT, actions::REVIEW_REJECT, actions::QUARANTINE_RELEASE,
     actions::QUARANTINE_DISCARD, actions::CASE_MOVE, actions::CASE_HEARD, actions::CASE_CLOSE, actions::PERSON_MERGE, actions::PERSON_SPLIT,
     actions::PERSON_UNMERGE, actions::CASE_REOPEN, actions::CASE_UNHEARD, actions::SEARCH,
-    actions::AGENDA_EXPORT, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
+    actions::AGENDA_EXPORT, actions::AGENDA_SEND, actions::ATTACHMENT_DOWNLOAD, actions::MESSAGE_DOWNLOAD, actions::RULES_CHANGE, actions::AUDIT_EXPORT,
     actions::AUDIT_VIEW, actions::USERS_VIEW, actions::RULES_VIEW, actions::ACCESS_REFUSED, "request.too_large", "request.timeout", "connection.refused",
     "login", "login.failed", "login.throttled", "logout", "session.expired", "csrf.refused", "user.add", "user.disable", "user.enable", "user.passwd",
     "user.totp_enrol", "user.totp_reset",

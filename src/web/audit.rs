@@ -43,6 +43,9 @@ pub const CASE_UNHEARD: &str = "case.unheard";
 /// the query).
 pub const SEARCH: &str = "search";
 pub const AGENDA_EXPORT: &str = "agenda.export";
+/// A meeting's agenda queued for the agencies' designated officers, by a coordinator or by the
+/// schedule (object: the meeting and area; detail: how many officers and cases, by whom).
+pub const AGENDA_SEND: &str = crate::store::agenda::AGENDA_SEND;
 /// A rule section changed in the web console (object: the section; detail: the version).
 pub const RULES_CHANGE: &str = "rules.change";
 /// An original attachment downloaded (object: the message; detail: its position and kind).

@@ -135,6 +135,37 @@ async fn schedule_sends_on(pg: Option<&Postgres>, scratch: &Scratch) {
     assert!(audit.iter().all(|(actor, object, _)| actor == "schedule" && object.as_deref() == Some("2026-01-13 default")), "{audit:?}");
     let details: Vec<&str> = audit.iter().filter_map(|(_, _, d)| d.as_deref()).collect();
     assert!(details.contains(&"2 officers, 2 cases, by the schedule") && details.contains(&"1 officer, 2 cases, by the schedule"), "{details:?}");
+
+    // The health officer's agenda bounces: a review item naming the meeting and the agency (no
+    // reply), and the send shown bounced.
+    let message_id = parsed_id(&store.outbox_raw(agendas[1].id).await.unwrap());
+    let bounce = dsn(HEALTH_DMO, &message_id);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-01-08T09:00:00Z").unwrap();
+    let record = marac_intake::triage::triage_message(&bounce, None, None, now, &cfg, &store).await.expect("triage");
+    assert_eq!(record.outcome, Outcome::Review, "{:?}", record.reasons);
+    assert!(record.reasons.iter().any(|r| r.contains("an agenda we sent to a designated officer (meeting 2026-01-13, Kingsmere NHS Trust) could not be delivered")), "{:?}", record.reasons);
+    let sends = store.agenda_sends("default", "2026-01-13".parse().unwrap()).await.unwrap();
+    assert!(sends[1].bounced_at.is_some() && sends[0].bounced_at.is_none(), "{sends:?}");
+}
+
+/// The Message-ID of a message of ours, as its header gives it (with its angle brackets).
+fn parsed_id(raw: &str) -> String {
+    let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    format!("<{}>", parsed.message_id().expect("a Message-ID"))
+}
+
+/// A delivery failure report from the officer's gateway, returning the headers of `message_id`.
+fn dsn(to: &str, message_id: &str) -> Vec<u8> {
+    let text = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.nhs.example.test>\r\nTo: marac@marac.example.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Date: Thu, 08 Jan 2026 08:05:00 +0000\r\nMessage-ID: <dsn-1@mx.nhs.example.test>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n<{to}>: 550 5.1.1 no such user\r\n\
+         --b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.nhs.example.test\r\n\r\nFinal-Recipient: rfc822; {to}\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         --b1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Kingsmere MARAC <marac@marac.example.test>\r\nTo: {to}\r\nMessage-ID: {message_id}\r\nSubject: Kingsmere MARAC agenda\r\n\
+         --b1--\r\n"
+    );
+    text.into_bytes()
 }
 
 #[test]
