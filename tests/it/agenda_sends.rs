@@ -146,6 +146,14 @@ async fn schedule_sends_on(pg: Option<&Postgres>, scratch: &Scratch) {
     assert!(record.reasons.iter().any(|r| r.contains("an agenda we sent to a designated officer (meeting 2026-01-13, Kingsmere NHS Trust) could not be delivered")), "{:?}", record.reasons);
     let sends = store.agenda_sends("default", "2026-01-13".parse().unwrap()).await.unwrap();
     assert!(sends[1].bounced_at.is_some() && sends[0].bounced_at.is_none(), "{sends:?}");
+
+    // Retention: a sent agenda's text goes after `outbox_days`, as a reply's does; its row stays.
+    store.reply_attempted(agendas[0].id, "2026-01-08T08:01:00.000Z", &marac_intake::store::AttemptEnd::Sent, Some(250), Some("2.0.0 Ok")).await.unwrap();
+    let purged = store.purge(&config::RetentionConfig::default(), at("2026-06-01T00:00:00Z"), "test").await.unwrap();
+    assert!(purged.counts.detail().contains("outbox_copies=1"), "{}", purged.counts.detail());
+    let emptied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'agenda' AND raw = ''").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(emptied, 1, "only the sent one; the pending ones keep theirs");
+    assert_eq!(store.agenda_sends("default", "2026-01-13".parse().unwrap()).await.unwrap().len(), 3);
 }
 
 /// The Message-ID of a message of ours, as its header gives it (with its angle brackets).
