@@ -351,16 +351,23 @@ pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Res
             _ => Err("notice recipient is not smtp.coordinators_notice_to at send time"),
         };
     }
-    if !cfg.allowlist.allows(recipient) {
-        return Err("recipient not on the allowlist at send time");
-    }
     if kind == OutboxKind::Agenda {
+        // An officer of the deployment or of an area, on that same configuration's allowlist.
+        let configs = || std::iter::once(cfg).chain(cfg.areas.iter().map(|a| &a.config));
         let officer = |c: &Config| c.agenda.officers.iter().any(|o| o.address.trim().eq_ignore_ascii_case(recipient.trim()));
-        if !officer(cfg) && !cfg.areas.iter().any(|a| officer(&a.config)) {
-            return Err("agenda recipient is no longer one of agenda.officers at send time");
-        }
+        return if configs().any(|c| officer(c) && c.allowlist.allows(recipient)) {
+            Ok(())
+        } else if !configs().any(|c| c.allowlist.allows(recipient)) {
+            Err("recipient not on the allowlist at send time")
+        } else {
+            Err("agenda recipient is no longer one of agenda.officers at send time")
+        };
     }
-    Ok(())
+    if cfg.allowlist.allows(recipient) {
+        Ok(())
+    } else {
+        Err("recipient not on the allowlist at send time")
+    }
 }
 
 /// Sends what is due at `now` with a transport built for this call (and, with `auth =
@@ -621,7 +628,9 @@ mod tests {
         assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "dmo@nhs.example.test"), Ok(()));
         assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "other@nhs.example.test"), Err("agenda recipient is no longer one of agenda.officers at send time"), "allowlisted, but no officer");
         let mut removed = cfg.clone();
-        removed.allowlist = crate::config::Allowlist::new(&["x.pnn.police.example.test".to_owned()]).unwrap();
+        let narrower = crate::config::Allowlist::new(&["x.pnn.police.example.test".to_owned()]).unwrap();
+        removed.allowlist = narrower.clone();
+        removed.areas[0].config.allowlist = narrower;
         assert_eq!(recipient_allowed(&removed, OutboxKind::Agenda, "dmo@nhs.example.test"), Err("recipient not on the allowlist at send time"));
     }
 }
