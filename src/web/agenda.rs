@@ -97,7 +97,7 @@ pub fn xlsx(meeting: NaiveDate, rows: &[AgendaRow], names: AgendaNames) -> Resul
     Ok(wb.save_to_buffer()?)
 }
 
-/// The same columns as CSV (RFC 4180; dates as YYYY-MM-DD, or the year alone; cells a spreadsheet would read as a
+/// The same columns as CSV (RFC 4180; dates of birth as the UK writes them, DD/MM/YYYY, or the year alone; cells a spreadsheet would read as a
 /// formula are defused).
 pub fn csv(rows: &[AgendaRow], names: AgendaNames) -> String {
     let mut out = titles(names).join(",");
@@ -106,7 +106,7 @@ pub fn csv(rows: &[AgendaRow], names: AgendaNames) -> String {
         let cells = [
             r.case_ref.clone(),
             victim(r, names),
-            r.victim_dob.map(|d| if names == AgendaNames::Initials { d.year().to_string() } else { d.to_string() }).unwrap_or_default(),
+            r.victim_dob.map(|d| if names == AgendaNames::Initials { d.year().to_string() } else { d.format("%d/%m/%Y").to_string() }).unwrap_or_default(),
             perpetrator(r, names),
             r.children.to_string(),
             r.agency.clone().unwrap_or_default(),
@@ -201,12 +201,12 @@ mod tests {
         let c = csv(&[row()], AgendaNames::Initials);
         assert!(c.starts_with("Reference,Victim,Year of birth,Perpetrator,Children,Referring agency,Criteria,Repeat,DASH score\r\n"));
         assert!(c.contains("MARAC-2026-0001,R. H.,1991,D. H.,2,Kingsmere Police,\"visible high risk, repeat\",Yes,15\r\n"), "{c}");
-        for whole in ["Rebecca", "Darren", "Hollins", "07-03", "1991-"] {
+        for whole in ["Rebecca", "Darren", "Hollins", "07-03", "03/07", "1991-"] {
             assert!(!c.contains(whole), "{whole} in {c}");
         }
         let full = csv(&[row()], AgendaNames::Full);
         assert!(full.starts_with("Reference,Victim,Date of birth,"));
-        assert!(full.contains(",Rebecca  Hollins,1991-07-03,'=Darren Hollins,"), "{full}");
+        assert!(full.contains(",Rebecca  Hollins,03/07/1991,'=Darren Hollins,"), "{full}");
     }
 
     #[test]
