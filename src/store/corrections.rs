@@ -152,6 +152,25 @@ impl Tx {
         Ok(found)
     }
 
+    /// An accepted referral's corrected reading, its decision kept: its DASH counts and risk
+    /// signals (what orders the queue and the agenda) replaced by the corrected reading's.
+    /// Refused when the message is no longer accepted.
+    pub async fn record_corrected_reading(&mut self, record: &MessageRecord, dash: Option<(u8, u8, u8)>, inspection_json: &str) -> Result<()> {
+        let changed = sqlx::query("UPDATE messages SET dash_yes = $1, dash_no = $2, dash_unknown = $3 WHERE id = $4 AND outcome = $5")
+            .bind(dash.map(|x| i64::from(x.0)))
+            .bind(dash.map(|x| i64::from(x.1)))
+            .bind(dash.map(|x| i64::from(x.2)))
+            .bind(record.row)
+            .bind(Outcome::Accepted.as_str())
+            .execute(&mut *self.tx)
+            .await?;
+        if changed.rows_affected() != 1 {
+            return Err(StoreError::refused("the message is no longer an accepted referral"));
+        }
+        sqlx::query("DELETE FROM message_signals WHERE message_row = $1").bind(record.row).execute(&mut *self.tx).await?;
+        super::cases::store_risk_signals(&mut self.tx, record.row, &super::view::StoredInspection::parse(inspection_json, record.row)?, &record.criteria).await
+    }
+
     /// Records the new decision of the message `record` (a review item or a rejected message:
     /// one with no case yet) on its corrected reading: the person and the case placed as triage
     /// places them, the message's outcome, criteria, reasons, DASH counts and signals replaced,

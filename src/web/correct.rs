@@ -332,6 +332,11 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
             None => format!("{key}; decided again: {}", d.outcome),
         }
     } else {
+        if record.outcome == Outcome::Accepted {
+            // The case stands; what orders the queue and the agenda follows the correction.
+            let dash = e.inspection.dash.as_ref().map(|x| (x.yes, x.no, x.unknown));
+            tx.record_corrected_reading(&record, dash, &serde_json::to_string(&e.inspection)?).await?;
+        }
         format!("{key}; kept with the {} referral", record.outcome)
     };
     tx.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::CASE_CORRECT, Some(&reference)) }).await?;

@@ -198,5 +198,26 @@ async fn a_corrected_victim_is_matched_again_and_a_label_goes_to_the_synonyms_by
     assert!(after.outcome == Outcome::Accepted && after.case_ref.is_some(), "{after:?}");
     let kinds: Vec<OutboxKind> = store.outbox().await.unwrap().into_iter().filter(|o| o.message_row == Some(rejected.row)).map(|o| o.kind).collect();
     assert_eq!(kinds, [OutboxKind::Reply(ReplyKind::Rejection), OutboxKind::Reply(ReplyKind::Acknowledgement)]);
+
+    // An accepted referral corrected: its case stands (no new reply), and its DASH score on the
+    // agenda and the queue's order follow the correction (15 Yes read, one of them a No).
+    let at = gen_fixtures::util::stamp(2026, 1, 27, 10, 0, 0);
+    let raw = gen_fixtures::triage::synthetic_referral(71, at, 15);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-02-01T12:00:00Z").unwrap();
+    let (_, cfg) = samples_config();
+    let accepted = marac_intake::triage::triage_message(&raw, None, None, now, &cfg, &store).await.expect("triage");
+    assert_eq!((accepted.outcome, accepted.dash.map(|d| d.0)), (Outcome::Accepted, Some(15)), "{:?}", accepted.reasons);
+    let meeting: chrono::NaiveDate = accepted.meeting_date.as_deref().expect("a meeting").parse().unwrap();
+    let on_agenda = |rows: &[marac_intake::store::cases::AgendaRow]| rows.iter().find(|r| Some(&r.case_ref) == accepted.case_ref.as_ref()).and_then(|r| r.dash_score);
+    assert_eq!(on_agenda(&store.agenda(meeting, None, &marac_intake::store::hidden::HiddenCases::none()).await.unwrap()), Some(15));
+    let view = store.case_view(&accepted.reference).await.unwrap().expect("its page");
+    let yes = view.inspection.answers().iter().find(|a| a.answer == "yes").expect("a Yes answer").question;
+    let outbox_before = store.outbox().await.unwrap().len();
+    let form = format!("csrf={token}&target=dash.{yes}&value=no");
+    assert_eq!(http(a, "POST", &format!("/case/{}/correct/confirm", accepted.reference), Some(&coord), Some(&form)).await.status, 303);
+    let after = record_of(&store, &accepted.reference).await;
+    assert_eq!((after.outcome, after.case_ref.clone(), after.dash.map(|d| d.0)), (Outcome::Accepted, accepted.case_ref.clone(), Some(14)));
+    assert_eq!(on_agenda(&store.agenda(meeting, None, &marac_intake::store::hidden::HiddenCases::none()).await.unwrap()), Some(14), "the agenda's DASH score");
+    assert_eq!(store.outbox().await.unwrap().len(), outbox_before, "no reply: the case stands");
     served.stop().await;
 }
