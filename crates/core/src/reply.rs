@@ -198,24 +198,29 @@ pub fn compose_notice(input: &NoticeInput<'_>, c: &Config) -> Result<Reply, Repl
          It is in the coordinators' queue (marac-intake queue),\nwith the full reasons.\n\n\
          This notice is sent automatically to the coordinators'\naddress. It carries no personal data and is not a reply\nto the sender.\n"
     );
-    let from: Mailbox = format!("{} MARAC <{}>", c.file.area, c.file.replies.from)
-        .parse()
-        .map_err(|_| ReplyError::Address("replies.from".into()))?;
-    let to: Mailbox = input.to.parse().map_err(|_| ReplyError::Address("smtp.coordinators_notice_to".into()))?;
     let message_id = message_id(OutboxKind::Notice, reference, c);
-    let msg = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject.clone())
-        .message_id(Some(message_id.clone()))
-        .date(std::time::SystemTime::from(input.now))
-        .header(AutoSubmitted("auto-generated"))
-        .header(AutoResponseSuppress)
+    let msg = generated(c, input.to, "smtp.coordinators_notice_to", &subject, &message_id, input.now)?
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| ReplyError::Build(e.to_string()))?;
     let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
     Ok(Reply { kind: OutboxKind::Notice, to: input.to.to_owned(), subject, message_id, raw })
+}
+
+/// The head of a message we send of our own accord (a notice, an agenda): from the MARAC, to
+/// `to` alone (`key`: the setting that names it, for the error), `Auto-Submitted:
+/// auto-generated`, automatic replies suppressed.
+fn generated(c: &Config, to: &str, key: &str, subject: &str, message_id: &str, now: DateTime<FixedOffset>) -> Result<lettre::message::MessageBuilder, ReplyError> {
+    let from: Mailbox = format!("{} MARAC <{}>", c.file.area, c.file.replies.from).parse().map_err(|_| ReplyError::Address("replies.from".into()))?;
+    let to: Mailbox = to.parse().map_err(|_| ReplyError::Address(key.into()))?;
+    Ok(Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject.to_owned())
+        .message_id(Some(message_id.to_owned()))
+        .date(std::time::SystemTime::from(now))
+        .header(AutoSubmitted("auto-generated"))
+        .header(AutoResponseSuppress))
 }
 
 /// What a meeting's agenda to one designated officer says.
@@ -263,19 +268,10 @@ pub fn compose_agenda(input: &AgendaInput<'_>, c: &Config) -> Result<Reply, Repl
          This message was sent automatically to the officer named for your\nagency. Keep it within secure email; do not forward it elsewhere.\n",
         agency = input.agency
     );
-    let from: Mailbox = format!("{area} MARAC <{}>", c.file.replies.from).parse().map_err(|_| ReplyError::Address("replies.from".into()))?;
-    let to: Mailbox = input.to.parse().map_err(|_| ReplyError::Address("agenda.officers".into()))?;
     let message_id = message_id(OutboxKind::Agenda, &format!("{}-{}-{}", input.area_id, input.meeting, input.sequence), c);
     let attachment = Attachment::new(format!("marac-agenda-{}.xlsx", input.meeting))
         .body(input.xlsx.to_vec(), ContentType::parse(XLSX).map_err(|e| ReplyError::Build(e.to_string()))?);
-    let msg = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject.clone())
-        .message_id(Some(message_id.clone()))
-        .date(std::time::SystemTime::from(input.now))
-        .header(AutoSubmitted("auto-generated"))
-        .header(AutoResponseSuppress)
+    let msg = generated(c, input.to, "agenda.officers", &subject, &message_id, input.now)?
         .multipart(MultiPart::mixed().singlepart(SinglePart::plain(body)).singlepart(attachment))
         .map_err(|e| ReplyError::Build(e.to_string()))?;
     let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
