@@ -142,6 +142,17 @@ impl Store {
         Ok(queued)
     }
 
+    /// Who had (or has queued) an agenda of `area`'s meeting on `meeting`: their addresses in
+    /// lower case.
+    pub async fn agenda_had(&self, area: &str, meeting: NaiveDate) -> Result<HashSet<String>> {
+        let had: Vec<String> = sqlx::query_scalar("SELECT DISTINCT lower(recipient) FROM agenda_sends WHERE area = $1 AND meeting_date = $2")
+            .bind(area)
+            .bind(meeting.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(had.into_iter().collect())
+    }
+
     /// The agendas sent for `area`'s meeting on `meeting`, oldest first, with their delivery.
     pub async fn agenda_sends(&self, area: &str, meeting: NaiveDate) -> Result<Vec<AgendaSend>> {
         let rows = sqlx::query(

@@ -128,6 +128,10 @@ pub async fn send(store: &Store, deployment: &Config, area: &Area, meeting: Naiv
     let hidden = store.hidden_for_agencies(&area.id).await?;
     let mut rows = store.agenda(meeting, Some(&area.id), &hidden).await?;
     rows.retain(|r| !hidden.hides(Some(&r.case_ref)));
+    if only_new && rows.is_empty() {
+        // The schedule sends no empty agenda: it goes once a case is listed, if before the day.
+        return Ok(Vec::new());
+    }
     let names = deployment.file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default();
     let bytes = xlsx(meeting, &rows, names)?;
     let sent_at = now.with_timezone(&crate::clock::UK).fixed_offset();
@@ -152,8 +156,8 @@ pub async fn send(store: &Store, deployment: &Config, area: &Area, meeting: Naiv
 }
 
 /// The schedule's sends at `now`: for each area, each meeting whose agenda is due
-/// ([`marac_core::agenda::AgendaPlan::due`], in UK local time) goes to each of the area's
-/// officers who have not had it. Returns how many agendas were queued; an area whose send fails
+/// ([`marac_core::agenda::AgendaPlan::due`], in UK local time) and lists a case goes to each of
+/// the area's officers who have not had it. Returns how many agendas were queued; an area whose send fails
 /// is logged (no names) and tried again at the next call.
 pub async fn send_due(store: &Store, deployment: &Config, now: DateTime<Utc>) -> usize {
     let local = now.with_timezone(&crate::clock::UK).naive_local();
@@ -161,7 +165,19 @@ pub async fn send_due(store: &Store, deployment: &Config, now: DateTime<Utc>) ->
     for area in &deployment.areas {
         let plan = &area.config.agenda;
         for meeting in plan.due(&area.config.schedule, local) {
-            match send(store, deployment, area, meeting, &plan.officers, true, BY_SCHEDULE, None, now).await {
+            // Read first (no workbook built, no write taken) whether anyone is still to have it:
+            // a meeting stays due until its day, and this runs every minute.
+            let wanting: Vec<Officer> = match store.agenda_had(&area.id, meeting).await {
+                Ok(had) => plan.officers.iter().filter(|o| !had.contains(&o.address.to_ascii_lowercase())).cloned().collect(),
+                Err(e) => {
+                    tracing::error!(area = %area.id, meeting = %meeting, error = %format!("{e:#}"), "Could not read which officers had a meeting's agenda; it is tried again shortly.");
+                    continue;
+                }
+            };
+            if wanting.is_empty() {
+                continue;
+            }
+            match send(store, deployment, area, meeting, &wanting, true, BY_SCHEDULE, None, now).await {
                 Ok(sent) if !sent.is_empty() => {
                     tracing::info!(area = %area.id, meeting = %meeting, officers = sent.len(), "A meeting's agenda was queued for the agencies' officers.");
                     queued += sent.len();

@@ -102,6 +102,7 @@ async fn schedule_sends_on(pg: Option<&Postgres>, scratch: &Scratch) {
     let added = config_with(&officers_section(", \"Kingsmere IDVA Service <lead@idva.example.test>\""));
     assert_eq!(send(&store, &added, at("2026-01-09T08:00:00Z")).await, 1, "an officer named later has theirs");
     assert_eq!(send(&store, &added, at("2026-01-12T20:00:00Z")).await, 0, "Monday evening: nothing new");
+    assert_eq!(send(&store, &added, at("2026-02-05T08:00:00Z")).await, 0, "the February meeting lists no case: no empty agenda");
 
     let agendas: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|o| o.kind == OutboxKind::Agenda).collect();
     let to: Vec<&str> = agendas.iter().map(|o| o.recipient.as_str()).collect();
@@ -289,20 +290,34 @@ async fn a_coordinator_sends_the_agenda_to_two_officers_mailboxes_in_chromium() 
 }
 
 /// `run` sends a due agenda by itself: weekly meetings and 5 working days (a week) before, so
-/// the next meeting's agenda (and only the next's) is due as the service starts; it reaches both officers' mailboxes through
+/// the next meeting's agenda (and only the next's, where the referral triaged first is listed)
+/// is due as the service starts; it reaches both officers' mailboxes through
 /// Postfix, once, and the service's log says so without a name or an address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_sends_a_due_agenda_to_the_officers_by_itself() {
     use crate::run::{eventually, service_env as run_env, Daemon};
     use std::time::Duration;
     let scratch = Scratch::new("agenda-run");
-    let dovecot = Dovecot::start(&["marac@marac.example.test", POLICE_DMO, HEALTH_DMO]);
+    let dovecot = Dovecot::start(&["marac@marac.example.test", REFERRER, POLICE_DMO, HEALTH_DMO]);
     let postfix = Postfix::start(&dovecot);
     let weekly = samples_text().replace("kind = \"monthly\"\nweekday = \"tue\"\nnth = 2\n", "kind = \"weekly\"\nweekday = \"tue\"\n");
     assert!(weekly.contains("kind = \"weekly\""), "the samples' schedule as this test expects it");
     let config = scratch.0.join("marac.toml");
     std::fs::write(&config, format!("{weekly}{}", officers_section("").replace("working_days_before = 3\nsend_at = \"08:00\"", "working_days_before = 5\nsend_at = \"00:00\""))).unwrap();
     let db = scratch.0.join("run.db");
+    // A referral arriving now, triaged before the service starts: on the next meeting's agenda
+    // (the schedule sends no empty one).
+    let when = gen_fixtures::util::Stamp { at: (chrono::Utc::now() - chrono::Duration::hours(2)).naive_utc(), offset_h: 0 };
+    let referral = scratch.0.join("referral.eml");
+    std::fs::write(&referral, gen_fixtures::triage::synthetic_referral(811, when, 15)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_marac-intake"))
+        .args(["triage", "--json", "--config"])
+        .arg(&config)
+        .args(["--db", &format!("sqlite://{}", db.display())])
+        .arg(&referral)
+        .output()
+        .unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("\"accepted\""), "triage: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let mut daemon = Daemon::start(&config, &db, &run_env(&dovecot, &postfix), &scratch.0.join("run.log"), None);
     let both = eventually(Duration::from_secs(60), async || {
         dovecot.list_folder(POLICE_DMO, "INBOX").await.len() == 1 && dovecot.list_folder(HEALTH_DMO, "INBOX").await.len() == 1
@@ -325,4 +340,39 @@ async fn run_sends_a_due_agenda_to_the_officers_by_itself() {
     let log = daemon.log();
     assert!(log.contains("A meeting's agenda was queued for the agencies' officers."), "{log}");
     assert!(!log.contains(POLICE_DMO) && !log.contains(HEALTH_DMO), "no address in the log: {log}");
+}
+
+/// Two areas, each with its own officers: each area's agenda lists its own cases only and goes
+/// to its own officers only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_areas_agenda_goes_to_its_own_officers_with_its_own_cases() {
+    let scratch = Scratch::new("agenda-areas");
+    let officers = "\n[areas.north.agenda]\nofficers = [\"North Police <north.dmo@kingsmere.pnn.police.example.test>\"]\n\
+                    [areas.south.agenda]\nofficers = [\"South Health <south.dmo@nhs.example.test>\"]\n";
+    let path = scratch.0.join("areas.toml");
+    std::fs::write(&path, format!("{}{}{officers}", samples_text(), crate::areas::AREAS)).unwrap();
+    let cfg = config::load(&path, Vec::<(String, String)>::new()).unwrap();
+    let store = store_on(None, &scratch, "agenda-areas").await;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-02-01T12:00:00Z").unwrap();
+    let mut cases = Vec::new();
+    for (file, to, n) in [("001_police_seed_victim_l_accept15.eml", "north-marac@marac.example.test", 1), ("050_police_victim_u_accept16.eml", "south-marac@marac.example.test", 2)] {
+        let record = marac_intake::triage::triage_message(&crate::areas::sent_to(file, to, n), Some(file), None, now, &cfg, &store).await.unwrap();
+        assert_eq!(record.outcome, Outcome::Accepted, "{:?}", record.reasons);
+        cases.push((record.area.clone(), record.case_ref.clone().unwrap(), record.meeting_date.clone().unwrap()));
+    }
+    // At 08:00 on a day each meeting's agenda is due (three working days before it).
+    let mut sent = 0;
+    for (area, _, meeting) in &cases {
+        let plan = &cfg.area(area).unwrap().config.agenda;
+        let day = plan.send_day(meeting.parse().unwrap()).unwrap();
+        sent += marac_intake::web::agenda::send_due(&store, &cfg, at(&format!("{day}T08:00:00Z"))).await;
+    }
+    assert_eq!(sent, 2, "one agenda per area's officer, none for a meeting with no case listed");
+    for ((area, case, meeting), (other_case, dmo)) in cases.iter().zip([(&cases[1].1, "north.dmo@kingsmere.pnn.police.example.test"), (&cases[0].1, "south.dmo@nhs.example.test")]) {
+        let sends = store.agenda_sends(area, meeting.parse().unwrap()).await.unwrap();
+        assert_eq!(sends.iter().map(|s| s.recipient.as_str()).collect::<Vec<_>>(), [dmo], "{area}");
+        let rows = workbook_rows(store.outbox_raw(sends[0].outbox_id).await.unwrap().as_bytes());
+        let listed: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        assert!(listed.contains(&case.as_str()) && !listed.contains(&other_case.as_str()), "{area}: {listed:?}");
+    }
 }

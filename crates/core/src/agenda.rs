@@ -10,7 +10,8 @@
 //! - `working_days_before` (default 3, 1 to [`MAX_WORKING_DAYS`]): it goes that many working
 //!   days before the meeting (Monday to Friday, less `holidays`),
 //! - `send_at` (default `"08:00"`): at that UK local time on that day, or as soon after it as
-//!   the service runs, up to the day before the meeting.
+//!   the service runs, up to the day before the meeting (once a case is listed for it: the
+//!   service sends no empty agenda).
 //! - `holidays`: days that are not working days (bank holidays), at most [`MAX_HOLIDAYS`].
 
 use crate::schedule::Schedule;

@@ -102,7 +102,25 @@ impl Dovecot {
         Dovecot::start_with(users, Some(introspection_port))
     }
 
+    /// Started on free ports: a port taken by another test between [`free_port`] and the bind
+    /// (tests start servers side by side) makes Dovecot fail to start, so a failed start is tried
+    /// again, a few times, on other ports (and in a directory of its own).
     fn start_with(users: &[&str], introspection_port: Option<u16>) -> Dovecot {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let server = Dovecot::prepared(users, introspection_port);
+            match server.try_launch() {
+                Ok(()) => return server,
+                // Dropped: stopped, its directory removed.
+                Err(why) if attempt < 4 => eprintln!("dovecot did not start, attempt {attempt}; again on other ports: {why}"),
+                Err(why) => panic!("{why}"),
+            }
+        }
+    }
+
+    /// Its directory, certificates, users and configuration on free ports; not started.
+    fn prepared(users: &[&str], introspection_port: Option<u16>) -> Dovecot {
         let dir = fresh_dir("dovecot");
         let (ca_file, crt, key) = make_certificates(&dir);
         let (imap_port, imaps_port, lmtp_port, auth_port) = (free_port(), free_port(), free_port(), free_port());
@@ -206,14 +224,17 @@ namespace inbox {{
             ),
         )
         .unwrap();
-        let server = Dovecot { dir, imap_port, imaps_port, lmtp_port, auth_port, ca_file, password_file, config };
-        server.launch();
-        server
+        Dovecot { dir, imap_port, imaps_port, lmtp_port, auth_port, ca_file, password_file, config }
     }
 
     /// Starts the master process (it daemonizes and writes `run/master.pid`) and waits until
     /// both listeners accept connections.
     fn launch(&self) {
+        self.try_launch().unwrap_or_else(|why| panic!("{why}"));
+    }
+
+    /// [`Dovecot::launch`], saying why it did not start (with what Dovecot said).
+    fn try_launch(&self) -> Result<(), String> {
         let out = self.dir.join("dovecot.stdout");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&out).unwrap();
         let status = Command::new("dovecot")
@@ -224,13 +245,19 @@ namespace inbox {{
             .stderr(log)
             .status()
             .expect("dovecot is not installed (apt-get install dovecot-imapd)");
-        assert!(status.success(), "dovecot did not start; see {}", out.display());
+        let said = || format!("{}{}", std::fs::read_to_string(&out).unwrap_or_default(), std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default());
+        if !status.success() {
+            return Err(format!("dovecot did not start ({status}): {}", said()));
+        }
         let deadline = Instant::now() + Duration::from_secs(20);
         let ports = [self.imaps_port, self.imap_port, self.lmtp_port, self.auth_port];
         while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
-            assert!(Instant::now() < deadline, "dovecot did not listen within 20 s; see {}", self.dir.display());
+            if Instant::now() >= deadline {
+                return Err(format!("dovecot did not listen within 20 s: {}", said()));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
+        Ok(())
     }
 
     /// The master process and all its descendants: only what this harness started.
