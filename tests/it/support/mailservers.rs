@@ -429,7 +429,25 @@ pub struct Postfix {
 }
 
 impl Postfix {
+    /// Started on free ports, tried again (a few times, on other ports) when `postfix start`
+    /// fails: a port taken by another test meanwhile, as for [`Dovecot`].
     pub fn start(dovecot: &Dovecot) -> Postfix {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let server = Postfix::prepared(dovecot);
+            if server.postfix("start") {
+                server.wait_listening();
+                return server;
+            }
+            let said = std::fs::read_to_string(server.dir.join("postfix.stdout")).unwrap_or_default();
+            assert!(attempt < 4, "postfix did not start: {said}");
+            eprintln!("postfix did not start, attempt {attempt}; again on other ports: {said}");
+        }
+    }
+
+    /// Its directories and configuration on free ports; not started.
+    fn prepared(dovecot: &Dovecot) -> Postfix {
         let dir = fresh_dir("postfix");
         let (submission_port, smtps_port) = (free_port(), free_port());
         let config_dir = dir.join("etc");
@@ -520,14 +538,16 @@ postlog unix-dgram n - n - 1 postlogd
             ),
         )
         .unwrap();
-        let server = Postfix { dir, submission_port, smtps_port, config_dir };
-        server.start_again();
-        server
+        Postfix { dir, submission_port, smtps_port, config_dir }
     }
 
     /// Starts it (again, after [`Postfix::stop`]) and waits, at most 20 s, until both ports listen.
     pub fn start_again(&self) {
         self.postfix("start");
+        self.wait_listening();
+    }
+
+    fn wait_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while [self.submission_port, self.smtps_port].iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
             assert!(Instant::now() < deadline, "postfix did not listen within 20 s; see {}", self.dir.display());
