@@ -1477,3 +1477,5 @@ mod rule_forms;
 /// Correcting what was read (issue 16).
 mod correct;
 mod search_time;
+/// Sending a meeting's agenda by hand: what is refused.
+mod agenda_refusals;
