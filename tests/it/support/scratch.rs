@@ -28,6 +28,18 @@ impl Drop for Scratch {
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
+///
+/// Never the same port twice in this process: a server's ports stay its own after it stops (a
+/// test that kills a server and starts it again on the same ports would otherwise find one of
+/// them given to another test's server meanwhile, and two tests starting servers side by side
+/// cannot be handed one port).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    for _ in 0..10_000 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if GIVEN.lock().unwrap_or_else(|p| p.into_inner()).insert(port) {
+            return port;
+        }
+    }
+    panic!("no loopback port that was not handed out before, in 10000 tries");
 }
