@@ -13,6 +13,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use std::collections::HashSet;
 
+/// Who had (or has queued) an agenda of an area's meeting: `$1` the area, `$2` the meeting.
+const HAD_AGENDA: &str = "SELECT DISTINCT lower(recipient) FROM agenda_sends WHERE area = $1 AND meeting_date = $2";
+
 /// Who asks for an agenda that goes by itself.
 pub const BY_SCHEDULE: &str = "schedule";
 
@@ -85,7 +88,7 @@ impl Store {
         let at = stamp(now);
         let meeting = request.meeting.to_string();
         let mut tx = self.begin().await?;
-        let had: Vec<String> = sqlx::query_scalar("SELECT DISTINCT lower(recipient) FROM agenda_sends WHERE area = $1 AND meeting_date = $2")
+        let had: Vec<String> = sqlx::query_scalar(HAD_AGENDA)
             .bind(request.area)
             .bind(&meeting)
             .fetch_all(&mut *tx.tx)
@@ -145,7 +148,7 @@ impl Store {
     /// Who had (or has queued) an agenda of `area`'s meeting on `meeting`: their addresses in
     /// lower case.
     pub async fn agenda_had(&self, area: &str, meeting: NaiveDate) -> Result<HashSet<String>> {
-        let had: Vec<String> = sqlx::query_scalar("SELECT DISTINCT lower(recipient) FROM agenda_sends WHERE area = $1 AND meeting_date = $2")
+        let had: Vec<String> = sqlx::query_scalar(HAD_AGENDA)
             .bind(area)
             .bind(meeting.to_string())
             .fetch_all(&self.pool)

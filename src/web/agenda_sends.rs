@@ -38,11 +38,11 @@ pub(super) async fn section(state: &AppState, day: NaiveDate, asked: Option<&str
     let deployment = state.cfg();
     let Some(area) = area_of(&deployment, asked) else { return Ok(None) };
     let plan = &area.config.agenda;
-    let goes = if !plan.automatic {
-        None
-    } else {
-        plan.send_day(day).map(|d| format!("{} at {} (UK time), {} working days before the meeting", uk_text(&d.to_string()), plan.send_at.format("%H:%M"), plan.working_days_before))
-    };
+    let today = state.clock.today();
+    let send_day = plan.send_day(day);
+    let goes = send_day
+        .filter(|_| plan.automatic)
+        .map(|d| format!("{} at {} (UK time), {} working days before the meeting", uk_text(&d.to_string()), plan.send_at.format("%H:%M"), plan.working_days_before));
     let sends: Vec<Value> = state
         .store
         .agenda_sends(&area.id, day)
@@ -59,10 +59,8 @@ pub(super) async fn section(state: &AppState, day: NaiveDate, asked: Option<&str
         })
         .collect();
     let restricted = state.store.restricted_on_agenda(&area.id, day).await?;
-    let officers: Vec<Value> = plan.officers.iter().map(|o| json!({ "agency": o.agency, "address": o.address })).collect();
-    let past = day < state.clock.today();
-    let goes_passed = plan.send_day(day).is_some_and(|d| d < state.clock.today());
-    Ok(Some(json!({ "area": area.id, "officers": officers, "goes": goes, "goes_passed": goes_passed, "sends": sends, "restricted": restricted, "past": past })))
+    let goes_passed = send_day.is_some_and(|d| d < today);
+    Ok(Some(json!({ "area": area.id, "officers": plan.officers, "goes": goes, "goes_passed": goes_passed, "sends": sends, "restricted": restricted, "past": day < today })))
 }
 
 #[derive(Deserialize)]
@@ -92,8 +90,8 @@ async fn send_by_hand(State(state): State<AppState>, signed: Signed, Path(date):
     if day < state.clock.today() {
         return message(&state, Some(&signed), StatusCode::BAD_REQUEST, "That meeting has passed", "An agenda is sent only for a meeting still to come.");
     }
-    let listed = !state.store.agenda(day, Some(&area.id), &crate::store::hidden::HiddenCases::none()).await?.is_empty();
-    if !area.config.schedule.is_meeting_day(day) && !listed {
+    // A date the schedule does not hold is a meeting only while cases are listed for it.
+    if !area.config.schedule.is_meeting_day(day) && state.store.agenda(day, Some(&area.id), &crate::store::hidden::HiddenCases::none()).await?.is_empty() {
         return message(&state, Some(&signed), StatusCode::NOT_FOUND, "Not found", "There is no meeting on that date.");
     }
     let plan = &area.config.agenda;
