@@ -120,6 +120,11 @@ pub fn csv(rows: &[AgendaRow], names: AgendaNames) -> String {
     out
 }
 
+/// How the deployment's agendas name people: `[web] agenda_names` (initials when unset).
+pub fn names(deployment: &Config) -> AgendaNames {
+    deployment.file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default()
+}
+
 /// The agenda of `area`'s meeting on `meeting`, queued for `officers` (see
 /// [`Store::queue_agenda`]): the cases listed, less every restricted case, as XLSX named as
 /// `[web] agenda_names` says. Returns the officers it was queued for.
@@ -132,7 +137,7 @@ pub async fn send(store: &Store, deployment: &Config, area: &Area, meeting: Naiv
         // The schedule sends no empty agenda: it goes once a case is listed, if before the day.
         return Ok(Vec::new());
     }
-    let names = deployment.file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default();
+    let names = names(deployment);
     let bytes = xlsx(meeting, &rows, names)?;
     let sent_at = now.with_timezone(&crate::clock::UK).fixed_offset();
     let request = AgendaRequest { area: &area.id, meeting, officers, cases: rows.len(), only_new, requested_by: by, client };

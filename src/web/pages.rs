@@ -808,7 +808,7 @@ async fn original(State(state): State<AppState>, signed: Signed, Path(reference)
 // ---- meetings and the agenda
 
 fn agenda_names(state: &AppState) -> crate::config::AgendaNames {
-    state.cfg().file.web.as_ref().map(|w| w.agenda_names).unwrap_or_default()
+    super::agenda::names(&state.cfg())
 }
 
 fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
