@@ -260,7 +260,7 @@ impl Sender {
         if row.interrupted {
             event(row, "interrupted");
         }
-        if let Err(why) = recipient_allowed(cfg, row.kind, &row.recipient) {
+        if let Err(why) = recipient_allowed(cfg, row.kind, &row.recipient, row.area.as_deref()) {
             store.reply_attempted(row.id, &at, &AttemptEnd::Refused, None, Some(why)).await?;
             event(row, "refused");
             report.refused += 1;
@@ -338,12 +338,13 @@ impl Sender {
     }
 }
 
-/// The send-time recipient check: a reply goes only to an address on the allowlist now; an
-/// agenda only to one that is also still a designated officer (`agenda.officers`, of the
-/// deployment or an area); a coordinators' notice only to exactly the configured
-/// `smtp.coordinators_notice_to`. The error
-/// is the refusal recorded in `outbox_attempts`.
-pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Result<(), &'static str> {
+/// The send-time recipient check: a reply goes only to an address on the allowlist now, that
+/// of the area its message was decided in (`area`; the deployment's when the area was not told
+/// or is no longer configured), the list the sender was trusted by; an agenda only to one that
+/// is also still a designated officer (`agenda.officers`, of the deployment or an area, on that
+/// same configuration's allowlist); a coordinators' notice only to exactly the configured
+/// `smtp.coordinators_notice_to`. The error is the refusal recorded in `outbox_attempts`.
+pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str, area: Option<&str>) -> Result<(), &'static str> {
     if kind == OutboxKind::Notice {
         let configured = cfg.file.smtp.as_ref().and_then(|s| s.coordinators_notice_to.as_deref());
         return match configured {
@@ -363,7 +364,7 @@ pub fn recipient_allowed(cfg: &Config, kind: OutboxKind, recipient: &str) -> Res
             Err("agenda recipient is no longer one of agenda.officers at send time")
         };
     }
-    if cfg.allowlist.allows(recipient) {
+    if area.map_or(cfg, |a| cfg.of_area(a)).allowlist.allows(recipient) {
         Ok(())
     } else {
         Err("recipient not on the allowlist at send time")
@@ -609,14 +610,31 @@ mod tests {
                     [smtp]\nhost = \"127.0.0.1\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"\npassword_file = \"p\"\n\
                     coordinators_notice_to = \"Coordinators@Marac.example.test\"\n";
         let cfg = crate::config::parse(text, Vec::new()).unwrap().build().unwrap();
-        assert_eq!(recipient_allowed(&cfg, OutboxKind::Notice, "coordinators@marac.example.test"), Ok(()));
-        assert!(recipient_allowed(&cfg, OutboxKind::Notice, "someone@nhs.example.test").is_err(), "a notice goes nowhere else, allowlisted or not");
-        assert!(recipient_allowed(&cfg, OutboxKind::Notice, "other@marac.example.test").is_err());
-        assert!(recipient_allowed(&cfg, OutboxKind::Reply(crate::decide::ReplyKind::Acknowledgement), "coordinators@marac.example.test").is_err(), "a reply still needs the allowlist");
-        assert_eq!(recipient_allowed(&cfg, OutboxKind::Reply(crate::decide::ReplyKind::Holding), "a@nhs.example.test"), Ok(()));
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Notice, "coordinators@marac.example.test", None), Ok(()));
+        assert!(recipient_allowed(&cfg, OutboxKind::Notice, "someone@nhs.example.test", None).is_err(), "a notice goes nowhere else, allowlisted or not");
+        assert!(recipient_allowed(&cfg, OutboxKind::Notice, "other@marac.example.test", None).is_err());
+        assert!(recipient_allowed(&cfg, OutboxKind::Reply(crate::decide::ReplyKind::Acknowledgement), "coordinators@marac.example.test", None).is_err(), "a reply still needs the allowlist");
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Reply(crate::decide::ReplyKind::Holding), "a@nhs.example.test", None), Ok(()));
         let mut without = cfg.clone();
         without.file.smtp.as_mut().unwrap().coordinators_notice_to = None;
-        assert!(recipient_allowed(&without, OutboxKind::Notice, "coordinators@marac.example.test").is_err(), "unset since it was queued: refused");
+        assert!(recipient_allowed(&without, OutboxKind::Notice, "coordinators@marac.example.test", None).is_err(), "unset since it was queued: refused");
+    }
+
+    #[test]
+    fn a_reply_is_checked_against_the_allowlist_of_its_messages_area() {
+        let text = "area = \"T\"\n[senders]\nallow = [\"nhs.example.test\"]\ntrusted_authserv_id = \"mx.example.test\"\n\
+                    [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@example.test\"\n\
+                    [areas.north]\nname = \"North\"\n[areas.north.route]\nrecipients = [\"north@marac.example.test\"]\n\
+                    [areas.north.senders]\nallow = [\"north-council.example.test\"]\n[areas.north.case]\nreference_format = \"NK-{year}-{seq:05}\"\n\
+                    [areas.south]\nname = \"South\"\n[areas.south.route]\nrecipients = [\"south@marac.example.test\"]\n[areas.south.case]\nreference_format = \"SK-{year}-{seq:05}\"\n";
+        let cfg = crate::config::parse(text, Vec::new()).unwrap().build().unwrap();
+        let ack = OutboxKind::Reply(crate::decide::ReplyKind::Acknowledgement);
+        assert_eq!(recipient_allowed(&cfg, ack, "idva@north-council.example.test", Some("north")), Ok(()), "allowed by the area's own list");
+        assert_eq!(recipient_allowed(&cfg, ack, "idva@north-council.example.test", Some("south")), Err("recipient not on the allowlist at send time"), "not by another area's");
+        assert_eq!(recipient_allowed(&cfg, ack, "idva@north-council.example.test", None), Err("recipient not on the allowlist at send time"), "nor by the deployment's");
+        assert_eq!(recipient_allowed(&cfg, ack, "a@nhs.example.test", Some("south")), Ok(()), "an area without a list of its own takes the deployment's");
+        assert_eq!(recipient_allowed(&cfg, ack, "a@nhs.example.test", Some("north")), Err("recipient not on the allowlist at send time"), "the area's list replaces the deployment's");
+        assert_eq!(recipient_allowed(&cfg, ack, "a@nhs.example.test", Some("gone")), Ok(()), "an area no longer configured: the deployment's");
     }
 
     #[test]
@@ -625,12 +643,12 @@ mod tests {
                     [schedule]\nkind = \"weekly\"\nweekday = \"tue\"\n[replies]\nfrom = \"marac@example.test\"\n\
                     [agenda]\nofficers = [\"Health <DMO@nhs.example.test>\"]\n";
         let cfg = crate::config::parse(text, Vec::new()).unwrap().build().unwrap();
-        assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "dmo@nhs.example.test"), Ok(()));
-        assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "other@nhs.example.test"), Err("agenda recipient is no longer one of agenda.officers at send time"), "allowlisted, but no officer");
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "dmo@nhs.example.test", None), Ok(()));
+        assert_eq!(recipient_allowed(&cfg, OutboxKind::Agenda, "other@nhs.example.test", None), Err("agenda recipient is no longer one of agenda.officers at send time"), "allowlisted, but no officer");
         let mut removed = cfg.clone();
         let narrower = crate::config::Allowlist::new(&["x.pnn.police.example.test".to_owned()]).unwrap();
         removed.allowlist = narrower.clone();
         removed.areas[0].config.allowlist = narrower;
-        assert_eq!(recipient_allowed(&removed, OutboxKind::Agenda, "dmo@nhs.example.test"), Err("recipient not on the allowlist at send time"));
+        assert_eq!(recipient_allowed(&removed, OutboxKind::Agenda, "dmo@nhs.example.test", None), Err("recipient not on the allowlist at send time"));
     }
 }

@@ -1251,6 +1251,9 @@ pub struct ClaimedReply {
     pub created_at: String,
     /// An earlier sender held this row and stopped during its attempt.
     pub interrupted: bool,
+    /// The area the message it answers was decided in (None: an agenda, which answers none):
+    /// the send-time check reads that area's allowlist.
+    pub area: Option<String>,
 }
 
 /// An outbox row as coordinators and tests see it.
@@ -1344,14 +1347,20 @@ impl Store {
                 .await?;
         }
         let kind: OutboxKind = spelled(&r, "kind").with_context(|| format!("outbox row {id}"))?;
+        let message_row: Option<i64> = r.try_get("message_row")?;
+        let area: Option<String> = match message_row {
+            Some(row) => sqlx::query_scalar("SELECT area FROM messages WHERE id = $1").bind(row).fetch_optional(&mut *tx).await.context("the area of an outbox row's message")?,
+            None => None,
+        };
         let claimed = ClaimedReply {
             id: r.try_get("id")?,
             kind,
             recipient: r.try_get("recipient")?,
-            raw: self.open_reply(r.try_get("message_row")?, kind.as_str(), r.try_get::<Option<String>, _>("reply_message_id")?.as_deref(), r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
+            raw: self.open_reply(message_row, kind.as_str(), r.try_get::<Option<String>, _>("reply_message_id")?.as_deref(), r.try_get("raw")?).with_context(|| format!("outbox row {id}"))?,
             attempts: r.try_get("attempts")?,
             created_at: r.try_get("created_at")?,
             interrupted,
+            area,
         };
         tx.commit().await.context("claiming an outbox row")?;
         Ok(Some(claimed))

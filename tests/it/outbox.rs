@@ -362,3 +362,51 @@ async fn the_hourly_cap_holds_across_two_instances_on_postgresql() {
     assert_eq!(rows.iter().filter(|r| r.status == "sent").count(), 1, "{rows:#?}");
     assert_eq!(rows.iter().filter(|r| r.status == "pending").count(), 4, "{rows:#?}");
 }
+
+/// A referrer trusted by an area's own secure-sender list (`[areas.north.senders]`), not the
+/// deployment's, has the reply to their North referral sent: the send-time check reads the
+/// allowlist of the area the message was decided in. The same referrer's South referral (South
+/// takes the deployment's list) was decided while the deployment still listed them; its reply
+/// is refused now that the deployment does not, and never reaches the server.
+#[tokio::test]
+async fn a_reply_is_checked_against_the_allowlist_of_the_area_its_referral_was_decided_in() {
+    const NORTH_ONLY: &str = r#"
+[areas.north.senders]
+allow = ["*.pnn.police.example.test", "nhs.example.test", "idva.example.test"]
+"#;
+    let pg = Postgres::start("area-allow");
+    for pg in [None, pg.as_ref()] {
+        let dir = scratch("area-allow");
+        let certs = support::mailservers::make_certificates(&dir.0);
+        // NOT_ALLOWED can be delivered to: a refusal can only be ours.
+        let pf = Postfix::start(&[NOT_ALLOWED], &[], certs);
+        let text = std::fs::read_to_string(manifest().join("config/samples.toml")).unwrap() + crate::areas::AREAS + NORTH_ONLY;
+        let areas = |env: Vec<(String, String)>| config::parse(&text, env).unwrap().build().unwrap();
+        let store = support::store_on(pg, &dir, "area_allow").await;
+        let decided = areas(Vec::new());
+        let arrived = DateTime::parse_from_rfc3339("2025-01-20T11:30:00+00:00").unwrap();
+        for (n, to) in [(1, "north-marac@marac.example.test"), (2, "south-marac@marac.example.test")] {
+            let raw = crate::areas::sent_to("003_idva_victim_l_after_meeting_repeat.eml", to, n);
+            marac_intake::triage::triage_message(&raw, None, Some(arrived), Utc::now().fixed_offset(), &decided, &store).await.unwrap();
+        }
+        let areas_of: Vec<(String, i64)> = sqlx::query_as("SELECT m.area, o.id FROM outbox o JOIN messages m ON m.id = o.message_row ORDER BY m.area").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(areas_of.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), ["north", "south"], "a reply queued in each area");
+
+        // The deployment (and so South) no longer lists idva.example.test; North's own list does.
+        let mut env = submission_env(&pf);
+        env.push(("MARAC__SENDERS__ALLOW".into(), r#"["*.pnn.police.example.test", "nhs.example.test"]"#.into()));
+        let sending = areas(env);
+        let report = send_pending(&sending, &store, Utc::now()).await.unwrap();
+        assert_eq!((report.sent, report.refused), (1, 1), "{report:?}; log: {}", pf.log_text());
+        let mail = pf.wait_for(NOT_ALLOWED, 1);
+        assert_eq!(mail.len(), 1, "North's reply delivered; log: {}", pf.log_text());
+        let rows = store.outbox().await.unwrap();
+        let status = |id: i64| rows.iter().find(|r| r.id == id).unwrap().status.clone();
+        assert_eq!(status(areas_of[0].1), "sent", "North's reply: allowed by North's list");
+        assert_eq!(status(areas_of[1].1), "refused", "South's reply: off the list South takes");
+        let a = store.outbox_attempts(areas_of[1].1).await.unwrap();
+        assert_eq!((a[0].outcome.as_str(), a[0].detail.as_deref()), ("refused", Some("recipient not on the allowlist at send time")));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert_eq!(pf.delivered(NOT_ALLOWED).len(), 1, "South's reply never reached the server");
+    }
+}
