@@ -266,7 +266,7 @@ impl Sender {
             report.refused += 1;
             return Ok(true);
         }
-        let (count, first) = if row.kind == OutboxKind::Notice {
+        let (count, first) = if !row.kind.is_reply() {
             (0, None)
         } else {
             store.replies_sent_since(&row.recipient, &stamp(now - chrono::Duration::hours(1))).await?

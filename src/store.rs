@@ -1318,9 +1318,9 @@ impl Store {
         let due: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, status FROM outbox WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) \
              OR (status = 'sending' AND claimed_until <= $1)) \
-             AND (kind = 'notice' OR NOT EXISTS (SELECT 1 FROM outbox f WHERE lower(f.recipient) = lower(outbox.recipient) AND f.kind <> 'notice' \
+             AND (kind IN ('notice', 'agenda') OR NOT EXISTS (SELECT 1 FROM outbox f WHERE lower(f.recipient) = lower(outbox.recipient) AND f.kind NOT IN ('notice', 'agenda') \
                   AND f.id <> outbox.id AND f.status = 'sending' AND f.claimed_until > $1) \
-                  OR (SELECT COUNT(*) FROM outbox o2 WHERE lower(o2.recipient) = lower(outbox.recipient) AND o2.kind <> 'notice' AND o2.id <> outbox.id \
+                  OR (SELECT COUNT(*) FROM outbox o2 WHERE lower(o2.recipient) = lower(outbox.recipient) AND o2.kind NOT IN ('notice', 'agenda') AND o2.id <> outbox.id \
                       AND (o2.sent_at >= $2 OR (o2.status = 'sending' AND o2.claimed_until > $1))) < $3) \
              ORDER BY id LIMIT 1",
         )
@@ -1367,14 +1367,16 @@ impl Store {
     }
 
     /// Replies sent to `recipient` (case-insensitive) at or after `since`, and the earliest of
-    /// those send times. Coordinators' notices are not replies and do not count.
+    /// those send times. Coordinators' notices and agendas are not replies and do not count
+    /// ([`OutboxKind::is_reply`]).
     pub async fn replies_sent_since(&self, recipient: &str, since: &str) -> Result<(i64, Option<String>)> {
         let r = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower($1) AND sent_at >= $2 AND kind <> $3",
+            "SELECT COUNT(*) AS n, MIN(sent_at) AS first FROM outbox WHERE lower(recipient) = lower($1) AND sent_at >= $2 AND kind NOT IN ($3, $4)",
         )
             .bind(recipient)
             .bind(since)
             .bind(OutboxKind::Notice.as_str())
+            .bind(OutboxKind::Agenda.as_str())
             .fetch_one(&self.pool)
             .await?;
         Ok((r.try_get("n")?, r.try_get("first")?))

@@ -410,3 +410,37 @@ allow = ["*.pnn.police.example.test", "nhs.example.test", "idva.example.test"]
         assert_eq!(pf.delivered(NOT_ALLOWED).len(), 1, "South's reply never reached the server");
     }
 }
+
+/// An agenda to a designated officer who also refers is neither held by the per-recipient
+/// hourly cap nor counted towards it: with a cap of one and the officer's acknowledgement and
+/// rejection due, the acknowledgement and the agenda are sent and the rejection waits its hour.
+#[tokio::test]
+async fn an_agenda_is_neither_held_by_nor_counted_towards_the_hourly_cap() {
+    let dir = scratch("agenda-cap");
+    let certs = support::mailservers::make_certificates(&dir.0);
+    let pf = Postfix::start(&[DELIVERED], &[], certs);
+    let mut env = submission_env(&pf);
+    env.push(("MARAC__SMTP__MAX_REPLIES_PER_RECIPIENT_PER_HOUR".into(), "1".into()));
+    env.push(("MARAC__AGENDA__OFFICERS".into(), format!(r#"["Kingsmere Police <{DELIVERED}>"]"#)));
+    let cfg = samples_config(env);
+    let store = support::store_on(None, &dir, "agenda_cap").await;
+    // 001: accepted, an acknowledgement to DELIVERED; 006: a rejection to DELIVERED.
+    triage_with(&store, &["001_police_seed_victim_l_accept15.eml", "006_police_escalation_2_callouts_reject.eml"], &cfg).await;
+    let meeting: chrono::NaiveDate = store.history().await.unwrap().iter().find_map(|h| h.meeting_date.clone()).expect("the accepted referral's meeting").parse().unwrap();
+    let area = &cfg.areas[0];
+    let queued = marac_intake::web::agenda::send(&store, &cfg, area, meeting, &area.config.agenda.officers, false, "coordinator", None, Utc::now()).await.unwrap();
+    assert_eq!(queued.len(), 1, "the agenda queued for the officer");
+    let rows = store.outbox().await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["acknowledgement", "rejection", "agenda"]);
+
+    let report = send_pending(&cfg, &store, Utc::now()).await.unwrap();
+    assert_eq!(report, Report { sent: 2, deferred: 0, failed: 0, refused: 0, waiting: 1 }, "log: {}", pf.log_text());
+    let rows = store.outbox().await.unwrap();
+    assert_eq!(row(&rows, DELIVERED, "acknowledgement").status, "sent");
+    assert_eq!(row(&rows, DELIVERED, "agenda").status, "sent", "not held by the cap the acknowledgement reached");
+    let waiting = row(&rows, DELIVERED, "rejection");
+    assert_eq!((waiting.status.as_str(), waiting.attempts), ("pending", 0), "the second reply within the hour waits");
+    assert_eq!(pf.wait_for(DELIVERED, 2).len(), 2, "log: {}", pf.log_text());
+    let (counted, _) = store.replies_sent_since(DELIVERED, &marac_intake::clock::stamp(Utc::now() - chrono::Duration::hours(1))).await.unwrap();
+    assert_eq!(counted, 1, "the agenda is not counted as a reply");
+}

@@ -172,6 +172,14 @@ impl OutboxKind {
             OutboxKind::Agenda => "agenda",
         }
     }
+
+    /// A reply to a referrer's message: what the per-recipient hourly cap counts and holds
+    /// (`smtp.max_replies_per_recipient_per_hour`, loop safety). A coordinators' notice and a
+    /// meeting's agenda answer no one's mail, go only to configured addresses, and are neither
+    /// held nor counted.
+    pub fn is_reply(self) -> bool {
+        matches!(self, OutboxKind::Reply(_))
+    }
 }
 
 impl std::str::FromStr for OutboxKind {
