@@ -10,7 +10,10 @@
 //! 3. `police_referrals` / `partner_referrals`: the referring agency's type when the form gives
 //!    one, else the agency's name: police when it says police or constabulary, a partner agency
 //!    otherwise; `referrals_agency_unknown` when the form gives neither.
-//! 4. `children`: the children in the household the forms name (a form naming none adds none).
+//! 4. `children`: the children in the household: the number the form states ("Number of
+//!    children: 2", "None" under the children's heading), or the children it names when it names
+//!    more; `children_unknown` counts the cases whose form neither names a child nor says how
+//!    many (or none).
 //! 5. `racially_minoritised`: every ethnic group but White British (English, Welsh, Scottish,
 //!    Northern Irish, British) counts, white minorities too (Irish, Gypsy or Irish Traveller,
 //!    Roma, any other White background); "White" alone, or a word not known, is unknown.
@@ -26,7 +29,7 @@
 //! A quarter is a calendar quarter: 2025Q1 is January to March 2025.
 
 use crate::store::data_return::ReturnCase;
-use crate::recognise::referral::age;
+use crate::recognise::referral::{age, children_count};
 use anyhow::{bail, Result};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook};
@@ -91,6 +94,7 @@ pub struct MeetingReturn {
     pub partner_referrals: u32,
     pub referrals_agency_unknown: u32,
     pub children: u32,
+    pub children_unknown: u32,
     pub racially_minoritised: u32,
     pub racially_minoritised_unknown: u32,
     pub lgbt: u32,
@@ -113,7 +117,7 @@ pub struct DataReturn {
 }
 
 /// The columns of the CSV and XLSX, in the return's order: (title, the count's key).
-pub const COLUMNS: [(&str, &str); 19] = [
+pub const COLUMNS: [(&str, &str); 20] = [
     ("Meeting date", "meeting_date"),
     ("Cases discussed", "cases"),
     ("Repeat cases", "repeats"),
@@ -121,6 +125,7 @@ pub const COLUMNS: [(&str, &str); 19] = [
     ("Referrals from partner agencies", "partner_referrals"),
     ("Referring agency not known", "referrals_agency_unknown"),
     ("Children in the household", "children"),
+    ("Cases with children not known", "children_unknown"),
     ("Victims from racially minoritised communities", "racially_minoritised"),
     ("Ethnicity not known", "racially_minoritised_unknown"),
     ("LGBT+ victims", "lgbt"),
@@ -137,7 +142,7 @@ pub const COLUMNS: [(&str, &str); 19] = [
 
 impl MeetingReturn {
     /// The counts in [`COLUMNS`] order, after the meeting date.
-    pub fn counts(&self) -> [u32; 18] {
+    pub fn counts(&self) -> [u32; 19] {
         [
             self.cases,
             self.repeats,
@@ -145,6 +150,7 @@ impl MeetingReturn {
             self.partner_referrals,
             self.referrals_agency_unknown,
             self.children,
+            self.children_unknown,
             self.racially_minoritised,
             self.racially_minoritised_unknown,
             self.lgbt,
@@ -174,7 +180,11 @@ impl MeetingReturn {
             Some(Source::Partner) => self.partner_referrals += 1,
             None => self.referrals_agency_unknown += 1,
         }
-        self.children += c.children as u32;
+        let stated = field("household.children").and_then(children_count);
+        match (stated, c.children as u32) {
+            (None, 0) => self.children_unknown += 1,
+            (stated, named) => self.children += stated.unwrap_or(0).max(named),
+        }
         tally(&mut self.racially_minoritised, &mut self.racially_minoritised_unknown, field("victim.ethnicity").and_then(minoritised));
         tally(&mut self.lgbt, &mut self.lgbt_unknown, lgbt(field("victim.sexual_orientation"), field("victim.gender")));
         tally(&mut self.disabled, &mut self.disabled_unknown, field("victim.disability").and_then(disabled));
@@ -195,6 +205,7 @@ impl MeetingReturn {
             sum(&mut t.partner_referrals, m.partner_referrals);
             sum(&mut t.referrals_agency_unknown, m.referrals_agency_unknown);
             sum(&mut t.children, m.children);
+            sum(&mut t.children_unknown, m.children_unknown);
             sum(&mut t.racially_minoritised, m.racially_minoritised);
             sum(&mut t.racially_minoritised_unknown, m.racially_minoritised_unknown);
             sum(&mut t.lgbt, m.lgbt);
@@ -563,9 +574,27 @@ mod tests {
         assert!(COLUMNS.iter().all(|(_, k)| keys.contains(k)), "{keys:?}");
         let total = r.total();
         assert_eq!((total.cases, total.children, total.male, total.male_unknown), (3, 3, 1, 1));
+        assert_eq!((m[0]["children"].as_u64(), m[0]["children_unknown"].as_u64()), (Some(1), Some(1)), "a form naming no child and saying nothing of them: not known");
         let csv = r.csv();
         let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.len(), 4, "{csv}");
         assert!(lines[0].starts_with("Meeting date,Cases discussed,Repeat cases,") && lines[3].starts_with("Quarter total,3,1,"), "{csv}");
+    }
+
+    #[test]
+    fn children_are_the_number_stated_or_the_children_named_and_otherwise_not_known() {
+        let on = (2025, 1, 15);
+        let cases = [
+            case(on, &[("household.children", "3")], false, 1),
+            case(on, &[("household.children", "None")], false, 0),
+            case(on, &[("household.children", "1")], false, 2),
+            case(on, &[], false, 2),
+            case(on, &[], false, 0),
+            case(on, &[("household.children", "Yes")], false, 0),
+        ];
+        let r = DataReturn::count(Quarter::parse("2025Q1").unwrap(), &cases);
+        let m = &r.meetings[0];
+        // 3 stated (one named), none stated, 2 named (one stated), 2 named; two not known.
+        assert_eq!((m.children, m.children_unknown), (3 + 2 + 2, 2));
     }
 }

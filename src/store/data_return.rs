@@ -12,7 +12,7 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// The referral fields the return reads (see `recognise::referral::FIELDS`).
-pub const RETURN_FIELDS: [&str; 9] = [
+pub const RETURN_FIELDS: [&str; 10] = [
     "referrer.agency",
     "referrer.agency_type",
     "victim.gender",
@@ -22,6 +22,7 @@ pub const RETURN_FIELDS: [&str; 9] = [
     "victim.disability",
     "perpetrator.age",
     "perpetrator.dob",
+    "household.children",
 ];
 
 /// One case listed for a meeting, with what its form said (as read; nothing inferred here).

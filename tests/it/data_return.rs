@@ -20,7 +20,8 @@ struct Truth {
     meeting: &'static str,
     repeat: bool,
     police: Option<bool>,
-    children: u32,
+    /// None: the form neither names a child nor says how many.
+    children: Option<u32>,
     minoritised: Option<bool>,
     lgbt: Option<bool>,
     disabled: Option<bool>,
@@ -88,6 +89,15 @@ fn referrals() -> Vec<(ReturnReferral, Truth)> {
             3 => (None, Some("34 years"), Some(false)),
             _ => (Some(date(1985, 1 + i % 12, 1 + i % 27)), None, Some(false)),
         };
+        // The children: named (or "None" under the heading) on most forms; on some nothing under
+        // the heading at all; on others "Number of children in the household" written, beside the
+        // names (the same number, or "None") or alone.
+        let (named, count, silent, children) = match i % 6 {
+            3 => (0, None, true, None),
+            4 => (i % 4, Some(["None", "1", "2", "3"][i as usize % 4]), false, Some(i % 4)),
+            5 => (0, Some(["two", "3 children", "1", "None known"][i as usize % 4]), false, Some([2, 3, 1, 0][i as usize % 4])),
+            _ => (i % 4, None, false, Some(i % 4)),
+        };
         let r = ReturnReferral {
             n: i,
             at,
@@ -96,14 +106,14 @@ fn referrals() -> Vec<(ReturnReferral, Truth)> {
             gender,
             victim_dob,
             perp_dob,
-            demographics: Demographics { agency_type, ethnicity, sexual_orientation: orientation, disability, perp_dob_written: None, perp_age },
-            children: i % 4,
+            demographics: Demographics { agency_type, ethnicity, sexual_orientation: orientation, disability, perp_dob_written: None, perp_age, children_count: count, children_silent: silent },
+            children: named,
         };
         let truth = Truth {
             meeting,
             repeat: i % 7 == 0,
             police,
-            children: i % 4,
+            children,
             minoritised,
             lgbt: if trans { Some(true) } else { lgb },
             disabled,
@@ -127,7 +137,8 @@ fn by_hand(all: &[(ReturnReferral, Truth)]) -> Value {
         add("police_referrals", u32::from(t.police == Some(true)));
         add("partner_referrals", u32::from(t.police == Some(false)));
         add("referrals_agency_unknown", u32::from(t.police.is_none()));
-        add("children", t.children);
+        add("children", t.children.unwrap_or(0));
+        add("children_unknown", u32::from(t.children.is_none()));
         for (yes, unknown, v) in [
             ("racially_minoritised", "racially_minoritised_unknown", t.minoritised),
             ("lgbt", "lgbt_unknown", t.lgbt),
@@ -210,7 +221,7 @@ async fn fifty_referrals_match_a_count_by_hand_on(pg: Option<&postgres::Postgres
     });
     // Every form gives the victim's date of birth (a referral without one is a review item, on
     // no agenda), so no victim's age is unknown; every other count is met.
-    assert_eq!(quarter.len(), 18, "{quarter:?}");
+    assert_eq!(quarter.len(), 19, "{quarter:?}");
     assert!(quarter.iter().all(|(k, &n)| if k == "age_unknown" { n == 0 } else { n > 0 }), "{quarter:?}");
 
     let db = TestDb::new(pg, name).await;

@@ -247,6 +247,11 @@ pub struct Demographics {
     pub perp_dob_written: Option<&'static str>,
     /// "Age", in the perpetrator's section.
     pub perp_age: Option<&'static str>,
+    /// "Number of children in the household", first in the children's section (then no "None"
+    /// is written when no child is named).
+    pub children_count: Option<&'static str>,
+    /// Nothing under the children's heading at all: no names, no count, no "None".
+    pub children_silent: bool,
 }
 
 /// Everything a referral form says.

@@ -331,7 +331,12 @@ pub fn referral_form(case: &Case, l: &Labels) -> Vec<Block> {
         Block::Kv(perpetrator),
         Block::Heading(l.sec_children.to_string()),
     ];
-    if l.children_grid {
+    if let Some(count) = d.children_count {
+        b.push(Block::Kv(vec![("Number of children in the household".into(), t(count))]));
+    }
+    if d.children_silent || (d.children_count.is_some() && case.children.is_empty()) {
+        // Nothing more under the heading.
+    } else if l.children_grid {
         let mut rows: Vec<Vec<Val>> =
             case.children.iter().map(|(name, dob)| vec![t(*name), t(dob.fmt(case.dob_fmt)), t("")]).collect();
         if rows.is_empty() {

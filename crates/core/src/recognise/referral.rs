@@ -40,6 +40,7 @@ pub const FIELDS: &[&str] = &[
     "risk_summary", "dash_date", "police_reference", "other_agencies", "marac_area", "local_authority",
     // What the SafeLives data return counts (`marac_intake::data_return`), read as written.
     "referrer.agency_type", "victim.age", "victim.ethnicity", "victim.sexual_orientation", "victim.disability", "perpetrator.age",
+    "household.children",
 ];
 
 /// Label synonyms: data with built-in defaults that an admin extends in the configuration.
@@ -109,6 +110,10 @@ impl Default for Synonyms {
             ("victim.sexual_orientation", &["victim: sexual orientation", "victim: sexuality"]),
             ("victim.disability", &["victim: disability", "victim: disabled", "victim: disabilities", "victim: any disability", "victim: disability or impairment"]),
             ("perpetrator.age", &["perpetrator: age", "perpetrator: age at referral", "perpetrator: current age"]),
+            // How many children the household has, as a number ("2", "none"): never a bare
+            // "children" or "children in the household", which head the children's section, and
+            // never a yes or no (a DASH question about children is not a count).
+            ("household.children", &["number of children", "no of children", "how many children", "total number of children", "children: number", "children: how many"]),
         ];
         let fields = f.iter().map(|(k, v)| ((*k).to_owned(), s(v))).collect();
         Synonyms { sections, fields }
@@ -1400,6 +1405,8 @@ enum ValueKind {
     Number,
     /// An age in years, written as one ("34", "17 years"): never the first number of a date.
     Age,
+    /// How many children: a number or "none" ([`children_count`]), never yes or no.
+    Count,
     Text,
 }
 
@@ -1408,6 +1415,7 @@ fn value_kind(key: &str) -> ValueKind {
         k if k.starts_with("reason.") => ValueKind::Tick,
         "stated_dash_score" | "police_callouts" => ValueKind::Number,
         "victim.age" | "perpetrator.age" => ValueKind::Age,
+        "household.children" => ValueKind::Count,
         _ => ValueKind::Text,
     }
 }
@@ -1417,6 +1425,7 @@ fn fits(kind: ValueKind, value: &str) -> bool {
         ValueKind::Tick => tick(value).is_some(),
         ValueKind::Number => number(value).is_some(),
         ValueKind::Age => age(value).is_some(),
+        ValueKind::Count => children_count(value).is_some(),
         ValueKind::Text => !value.trim().is_empty() && !value.trim().starts_with([CHECKED, UNCHECKED]),
     }
 }
@@ -1610,6 +1619,27 @@ pub fn age(value: &str) -> Option<u32> {
     (unit && n <= 120).then_some(n)
 }
 
+/// How many children a form says the household has: a number written as one ("2", "2
+/// children", "two"), or none ("None", "None known", "No children", "Nil", "N/A", "0"); None for
+/// anything else ("Yes", "Not known", a name). The data return counts from it.
+pub fn children_count(value: &str) -> Option<u32> {
+    const WORDS: [&str; 11] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    let w = norm(value);
+    let tokens: Vec<&str> = w.split(' ').filter(|t| !t.is_empty()).collect();
+    if matches!(tokens.as_slice(), ["none"] | ["none", "known"] | ["no", "children"] | ["nil"] | ["n", "a"] | ["not", "applicable"]) {
+        return Some(0);
+    }
+    let (first, rest) = tokens.split_first()?;
+    let n = if first.bytes().all(|b| b.is_ascii_digit()) && first.len() <= 2 { first.parse().ok()? } else { WORDS.iter().position(|x| x == first)? as u32 };
+    (matches!(rest, [] | ["children"] | ["child"]) && n <= 30).then_some(n)
+}
+
+/// A line under the children's heading that says in words that the household has none
+/// ("None", "No children", "N/A"; not a bare "0", which may be any number on the page).
+fn says_no_children(text: &str) -> bool {
+    children_count(text) == Some(0) && text.chars().any(char::is_alphabetic) && !text.chars().any(|c| c.is_ascii_digit())
+}
+
 /// Keys that say who the victim is: never read from a source that names the perpetrator.
 const VICTIM_IDENTITY: &[&str] = &[
     "victim.name", "victim.aliases", "victim.dob", "victim.gender", "victim.address", "victim.postcode", "victim.phone",
@@ -1687,6 +1717,10 @@ pub fn recognise(docs: &[(&str, &Document)], syn: &Synonyms, pivot_year: i32) ->
                         g.pj_open = false;
                     } else if g.pj_open && is_free_text(&m, &text) {
                         rationale(&mut g, &text, "");
+                    } else if section == Some(Section::Children) && says_no_children(&text) {
+                        let mut none = Pair::new("children", &text, "the children's section");
+                        none.quiet = true;
+                        store(&m, &mut g, "household.children", &none, pivot_year);
                     }
                 }
                 Item::Row(cells) if section == Some(Section::Children) => child(&m, &mut g.r, &cells, pivot_year),
@@ -2073,10 +2107,12 @@ fn child(m: &Matcher, r: &mut Referral, cells: &[String], pivot_year: i32) {
     {
         return;
     }
-    // A child's name has letters, is not a label, a number, a date, a tick or a question.
+    // A child's name has letters, is not a label (the count's label neither), a number, a date,
+    // a tick or a question.
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
     let is_date = !matches!(parse_date(name, pivot_year), DateRead::NotADate);
-    if letters < 2 || is_date || m.is_label(name) || name.contains('?') || name.starts_with([CHECKED, UNCHECKED]) || name.split_whitespace().count() > 6 {
+    let counts_them = m.key_for_blank(name, Some(Section::Children)) == Some("household.children");
+    if letters < 2 || is_date || counts_them || m.is_label(name) || name.contains('?') || name.starts_with([CHECKED, UNCHECKED]) || name.split_whitespace().count() > 6 {
         return;
     }
     let dob = texts.iter().skip(1).find_map(|t| match parse_date(t, pivot_year) {

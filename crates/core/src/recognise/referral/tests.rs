@@ -506,6 +506,41 @@ fn children_rows_are_children_not_labels_numbers_or_questions() {
 }
 
 #[test]
+fn how_many_children_is_read_as_a_count_or_none_and_never_from_a_yes_or_no() {
+    assert_eq!(
+        ["2", "2 children", "two", "None", "None known", "No children", "Nil", "N/A", "0", "Yes", "No", "Not known", "Ruby Hollins", "31", "03/06/2021"].map(children_count),
+        [Some(2), Some(2), Some(2), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), None, None, None, None, None, None]
+    );
+    let read_children = |blocks: Vec<Block>| {
+        let r = read(&Document { blocks, ..Document::default() });
+        (r.get("household.children").map(str::to_owned), r.children.len())
+    };
+    // A count beside the names, in the children's section or anywhere.
+    let counted = read_children(vec![
+        para("5. Children in the household"),
+        table(&[&["Number of children in the household", "2"], &["Name", "Date of birth"], &["Ruby Hollins", "03/06/2021"], &["Alfie Hollins", "07/11/2019"]]),
+    ]);
+    assert_eq!(counted, (Some("2".to_owned()), 2));
+    // "None" on its own under the heading, as a row of a grid or a line.
+    for none in [table(&[&["Name", "Date of birth", "School"], &["None", "", ""]]), para("None known")] {
+        let (said, named) = read_children(vec![para("Children in the household"), none]);
+        assert_eq!((said.as_deref().and_then(children_count), named), (Some(0), 0));
+    }
+    // A section that says nothing, a "None" that is not under the children's heading, a DASH
+    // question about children answered No, a yes to "any children?": no count.
+    let silent = [
+        vec![para("Children in the household"), para("Risk summary"), table(&[&["Summary", "He follows her."]])],
+        vec![para("Perpetrator details"), para("None")],
+        vec![table(&[&["9", "Are there any children, step-children that aren't the abuser's in the household?", "No"]])],
+        vec![table(&[&["Any children in the household?", "Yes"]])],
+        vec![table(&[&["Number of children", "Yes"]])],
+    ];
+    for blocks in silent {
+        assert_eq!(read_children(blocks.clone()), (None, 0), "{blocks:?}");
+    }
+}
+
+#[test]
 fn numbered_child_fields_are_children_and_their_labels_are_not() {
     let acro = fields(vec![
         text_field("Child1Name", None, None, None, "Ruby Hollins"),
