@@ -852,7 +852,10 @@ fn subject(command: SubjectCommand, clock: &Clock) -> Result<()> {
                 anyhow::ensure!(!reason.is_empty(), "--reason is required");
                 let audit = Audit { at: &at, actor: "cli", action: actions::SUBJECT_ERASE, object: Some(&person), client: None, detail: None };
                 let e = store.erase_subject(&person, reason, &audit).await?.with_context(|| format!("no victim record {person}"))?;
-                println!("{person} erased: {} messages, {} kept as received, {} replies ({} not yet sent, now never sent)", e.messages, e.originals, e.replies, e.unsent);
+                println!(
+                    "{person} erased: {} messages, {} kept as received, {} replies ({} not yet sent, now never sent), {} agendas not yet sent withdrawn",
+                    e.messages, e.originals, e.replies, e.unsent, e.agendas
+                );
                 Ok(())
             })
         }),

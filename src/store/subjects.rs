@@ -10,7 +10,10 @@
 //! - **Erasure** ([`Store::erase_subject`]): the name and date of birth blanked, every message of
 //!   theirs replaced by a tombstone (its original, its replies, what was read from it, its
 //!   attachments' names), the person kept as a reference so that case counts and the audit log
-//!   still add up. Audited with the reason, in the same transaction.
+//!   still add up. An agenda to the agencies' officers not yet sent that lists one of their
+//!   cases (their initials and year of birth are in it) is never sent either: its text is
+//!   replaced and it is refused, to be sent again from the meeting page. Audited with the
+//!   reason, in the same transaction.
 //! - **Restricted cases** ([`Store::access`], [`Store::hidden_cases`]): a case open only to the
 //!   users named; anyone else may break the glass with a reason for a limited time
 //!   ([`Store::break_glass`]), which the admins see on their dashboard until one marks it seen.
@@ -30,6 +33,9 @@ use std::io::Write;
 
 /// What a message and its replies become when their person is erased.
 pub const TOMBSTONE: &str = "X-Marac-Erased: yes\r\nSubject: (erased)\r\n\r\nThis message was erased at a data-subject request. The audit log records when, by whom and why.\r\n";
+
+/// Why an agenda not yet sent was withdrawn by an erasure (its outbox row's `last_error`).
+pub const AGENDA_ERASED: &str = "withdrawn before it was sent: it listed a person since erased; send the agenda again from the meeting page";
 
 /// The audit actions that change a case or its person (the rest are views and downloads).
 const CHANGES: &[&str] = &[
@@ -140,6 +146,8 @@ pub struct Erased {
     pub replies: usize,
     /// Replies not yet sent, which now never will be.
     pub unsent: usize,
+    /// Agendas not yet sent that listed one of their cases, which now never will be.
+    pub agendas: usize,
 }
 
 /// Whether a user may see a case (or a message of one).
@@ -348,7 +356,7 @@ impl Store {
             .bind(id)
             .fetch_all(&mut *tx.tx)
             .await?;
-        let mut erased = Erased { messages: rows.len(), originals: 0, replies: 0, unsent: 0 };
+        let mut erased = Erased { messages: rows.len(), originals: 0, replies: 0, unsent: 0, agendas: 0 };
         for (row, inspection) in rows {
             let mut inspection: Value = serde_json::from_str(&inspection).unwrap_or(Value::Null);
             blank_strings(&mut inspection);
@@ -379,9 +387,27 @@ impl Store {
                 erased.unsent += usize::from(unsent);
             }
         }
+        // An agenda waiting to go for the meeting of one of their cases lists them (those sent,
+        // or being sent, are the officers' now).
+        let agendas: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT o.id, o.reply_message_id FROM outbox o JOIN agenda_sends s ON s.outbox_id = o.id \
+             JOIN cases c ON c.area = s.area AND c.meeting_date = s.meeting_date WHERE c.person_id = $1 AND o.status = 'pending' ORDER BY o.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx.tx)
+        .await?;
+        for (outbox_id, message_id) in agendas {
+            sqlx::query("UPDATE outbox SET raw = $1, subject = '(erased)', status = 'refused', last_error = $2 WHERE id = $3 AND status = 'pending'")
+                .bind(tx.data.seal(Place::OutboxAgenda { message_id: &message_id }, TOMBSTONE.as_bytes()))
+                .bind(AGENDA_ERASED)
+                .bind(outbox_id)
+                .execute(&mut *tx.tx)
+                .await?;
+            erased.agendas += 1;
+        }
         let detail = format!(
-            "reason: {reason}; messages {}, originals {}, replies {} ({} unsent)",
-            erased.messages, erased.originals, erased.replies, erased.unsent
+            "reason: {reason}; messages {}, originals {}, replies {} ({} unsent), agendas withdrawn {}",
+            erased.messages, erased.originals, erased.replies, erased.unsent, erased.agendas
         );
         tx.audit(&Audit { object: Some(person_ref), detail: Some(&detail), ..*audit }).await?;
         tx.commit().await?;

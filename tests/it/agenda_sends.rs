@@ -376,3 +376,72 @@ async fn each_areas_agenda_goes_to_its_own_officers_with_its_own_cases() {
         assert!(listed.contains(&case.as_str()) && !listed.contains(&other_case.as_str()), "{area}: {listed:?}");
     }
 }
+
+/// Erasing a person withdraws the agendas not yet sent that list one of their cases (their
+/// initials and year of birth are in the workbook): each is refused with the reason and its text
+/// replaced, the erasure's audit record counts them, and an agenda already sent or of another
+/// meeting is left as it is; the coordinator sends the meeting's agenda again by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasing_a_person_withdraws_the_agendas_not_yet_sent_that_list_them() {
+    let pg = Postgres::start("agenda-erase");
+    for pg in [None, pg.as_ref()] {
+        erase_withdraws_on(pg).await;
+    }
+}
+
+async fn erase_withdraws_on(pg: Option<&Postgres>) {
+    let scratch = Scratch::new("agenda-erase");
+    let store = store_on(pg, &scratch, "agenda_erase").await;
+    let cfg = config_with(&officers_section(""));
+    // Two referrals heard on Tuesday 13 January 2026, one on Tuesday 10 February.
+    let january = [referral(&store, &cfg, 711, gen_fixtures::util::stamp(2026, 1, 5, 9, 0, 0)).await, referral(&store, &cfg, 712, gen_fixtures::util::stamp(2026, 1, 5, 10, 0, 0)).await];
+    let february = referral(&store, &cfg, 713, gen_fixtures::util::stamp(2026, 1, 20, 9, 0, 0)).await;
+    let (jan, feb): (chrono::NaiveDate, chrono::NaiveDate) = ("2026-01-13".parse().unwrap(), "2026-02-10".parse().unwrap());
+    assert_eq!(february.meeting_date.as_deref(), Some("2026-02-10"));
+    let area = &cfg.areas[0];
+    let officers = &area.config.agenda.officers;
+    let now = at("2026-01-08T09:00:00Z");
+    for meeting in [jan, feb] {
+        let queued = marac_intake::web::agenda::send(&store, &cfg, area, meeting, officers, false, "coordinator", None, now).await.unwrap();
+        assert_eq!(queued.len(), 2);
+    }
+    let sends = |meeting| {
+        let store = store.clone();
+        async move { store.agenda_sends("default", meeting).await.unwrap() }
+    };
+    let (police_jan, health_jan) = {
+        let s = sends(jan).await;
+        (s[0].outbox_id, s[1].outbox_id)
+    };
+    // The police officer's January agenda has gone already.
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = '2026-01-08T09:00:05.000Z' WHERE id = $1").bind(police_jan).execute(store.pool()).await.unwrap();
+    let sent_text = store.outbox_raw(police_jan).await.unwrap();
+
+    let person = january[0].victim_ref.clone().expect("a victim record");
+    let audit = marac_intake::store::audit::Audit { at: "2026-01-08T09:01:00.000Z", actor: "boss", action: "subject.erase", object: Some(&person), client: None, detail: None };
+    let erased = store.erase_subject(&person, "erasure request upheld", &audit).await.unwrap().expect("the person");
+    assert_eq!(erased.agendas, 1, "the health officer's January agenda, not yet sent");
+
+    let rows = store.outbox().await.unwrap();
+    let status = |id: i64| rows.iter().find(|r| r.id == id).map(|r| (r.status.clone(), r.last_error.clone())).unwrap();
+    assert_eq!(status(health_jan), ("refused".to_owned(), Some(marac_intake::store::subjects::AGENDA_ERASED.to_owned())));
+    assert_eq!(store.outbox_raw(health_jan).await.unwrap(), marac_intake::store::subjects::TOMBSTONE, "its text is gone");
+    assert_eq!(status(police_jan).0, "sent", "one already sent is the officer's");
+    assert_eq!(store.outbox_raw(police_jan).await.unwrap(), sent_text);
+    for s in sends(feb).await {
+        assert_eq!(status(s.outbox_id).0, "pending", "February's agendas do not list them");
+        assert_eq!(workbook_rows(store.outbox_raw(s.outbox_id).await.unwrap().as_bytes()).len(), 2, "February's one case");
+    }
+    let detail: Vec<String> = store.audit_log(100).await.unwrap().into_iter().filter(|e| e.action == "subject.erase").filter_map(|e| e.detail).collect();
+    assert!(detail.len() == 1 && detail[0].contains("agendas withdrawn 1"), "{detail:?}");
+
+    // Sent again by hand, the agenda still lists both January cases, the erased one by its
+    // reference alone.
+    let again = marac_intake::web::agenda::send(&store, &cfg, area, jan, &officers[1..], false, "coordinator", None, at("2026-01-08T09:05:00Z")).await.unwrap();
+    assert_eq!(again.len(), 1);
+    let resent = sends(jan).await.last().unwrap().outbox_id;
+    let book = workbook_rows(store.outbox_raw(resent).await.unwrap().as_bytes());
+    let erased_case = january[0].case_ref.clone().unwrap();
+    let row = book.iter().find(|r| r[0] == erased_case).expect("the erased person's case is still on the agenda");
+    assert!(row[1].trim().is_empty(), "no initials left: {row:?}");
+}
