@@ -314,7 +314,7 @@ async fn triage_round(cfg: &Config, store: &Store, list: &[Scenario]) -> Timings
     let (m, c, p, r, o) = before;
     let cleanup = format!(
         "DELETE FROM outbox_attempts WHERE outbox_id > {o}; DELETE FROM outbox WHERE id > {o};
-         DELETE FROM message_sources WHERE message_row > {m}; DELETE FROM message_signals WHERE message_row > {m};
+         DELETE FROM message_sources WHERE message_row > {m}; DELETE FROM message_signals WHERE message_row > {m}; DELETE FROM message_search_keys WHERE message_row > {m};
          DELETE FROM message_criteria WHERE message_row > {m}; DELETE FROM review_victims WHERE message_row > {m};
          DELETE FROM message_candidates WHERE message_row > {m}; DELETE FROM decisions WHERE message_row > {m};
          DELETE FROM attachments WHERE message_row > {m}; DELETE FROM referrals WHERE id > {r};

@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/0022_corrections.sql")),
     (23, include_str!("../migrations/0023_person_merges.sql")),
     (24, include_str!("../migrations/0024_agenda_sends.sql")),
+    (25, include_str!("../migrations/0025_search_keys.sql")),
 ];
 
 /// Where an outbox row's text is sealed: a reply or notice by its message and kind, an agenda
@@ -88,6 +89,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (22, include_str!("../migrations/postgres/0022_corrections.sql")),
     (23, include_str!("../migrations/postgres/0023_person_merges.sql")),
     (24, include_str!("../migrations/postgres/0024_agenda_sends.sql")),
+    (25, include_str!("../migrations/postgres/0025_search_keys.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
@@ -344,6 +346,9 @@ impl Store {
             }
             if *version == 13 {
                 encrypt::seal_plain_blobs(&mut tx, &self.data).await.context("migration 13: sealing the messages kept before encryption at rest")?;
+            }
+            if *version == 25 {
+                search::fill_search_keys(&mut tx).await.context("migration 25: the search keys of the messages kept")?;
             }
             if *version == 14 {
                 audit::anchor_earlier_records(&mut tx, &stamp(clock.now())).await.context("migration 14: the chain over earlier audit records")?;
@@ -1103,7 +1108,9 @@ impl Tx {
         .bind(m.area)
         .fetch_one(&mut *self.tx)
         .await?;
-        cases::store_risk_signals(&mut self.tx, row, &view::StoredInspection::parse(m.inspection_json, row)?, &m.criteria).await?;
+        let inspection = view::StoredInspection::parse(m.inspection_json, row)?;
+        cases::store_risk_signals(&mut self.tx, row, &inspection, &m.criteria).await?;
+        search::store_search_keys(&mut self.tx, row, &inspection).await?;
         for criterion in &m.criteria {
             sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES ($1, $2) ON CONFLICT (message_row, criterion) DO NOTHING")
                 .bind(row)
@@ -1616,6 +1623,43 @@ mod tests {
             let decided = tx.look_up(None, &Refers::default(), "d", &[], &look("Shannon Pennington", dob), "default", day).await.unwrap();
             assert!(!decided.history.earlier_review);
         }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn migration_25_fills_the_search_keys_of_the_messages_kept_before_it() {
+        let (_dir, url) = scratch("m25");
+        let reading = |police: &str, postcode: &str, address: &str| {
+            serde_json::json!({"referral": {"fields": {"police_reference": police, "victim.postcode": postcode, "victim.address": address}}}).to_string()
+        };
+        {
+            let store = Store::open(&url).await.unwrap();
+            for (reference, inspection) in [
+                ("IN-2026-00001", reading("KP/25/007037", "ZY3 6DF", "4 Mill Lane, Kingsmere")),
+                ("IN-2026-00002", reading("", "", "Flat 2, 9 Quay Street, Kingsmere ZY9 9QQ")),
+                ("IN-2026-00003", "not a reading".to_owned()),
+            ] {
+                let row: i64 = sqlx::query_scalar(MESSAGE).bind(reference).fetch_one(store.pool()).await.unwrap();
+                sqlx::query("UPDATE messages SET inspection = $1 WHERE id = $2").bind(inspection).bind(row).execute(store.pool()).await.unwrap();
+            }
+            // The database as it was before migration 25.
+            sqlx::raw_sql("DROP TABLE message_search_keys; DELETE FROM schema_migrations WHERE version = 25").execute(store.pool()).await.unwrap();
+            store.pool().close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let keys: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT m.ref, k.kind, k.key FROM message_search_keys k JOIN messages m ON m.id = k.message_row ORDER BY m.ref, k.kind, k.key").fetch_all(store.pool()).await.unwrap();
+        let keys: Vec<(&str, &str, &str)> = keys.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                ("IN-2026-00001", "police_reference", "KP25007037"),
+                ("IN-2026-00001", "postcode", "ZY36DF"),
+                ("IN-2026-00001", "postcode_district", "ZY3"),
+                ("IN-2026-00002", "postcode", "ZY99QQ"),
+                ("IN-2026-00002", "postcode_district", "ZY9"),
+            ],
+            "a reading that does not parse has none"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]

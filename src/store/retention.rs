@@ -249,7 +249,7 @@ async fn plan(conn: &mut DbConnection, r: &RetentionConfig, now: DateTime<Utc>) 
 
 /// Removes a message's personal content; the row stays as a tombstone.
 async fn purge_message(conn: &mut DbConnection, row: i64, now: &str) -> Result<()> {
-    for sql in ["DELETE FROM message_sources WHERE message_row = $1", "DELETE FROM review_victims WHERE message_row = $1", "DELETE FROM corrections WHERE message_row = $1", "UPDATE attachments SET name = NULL WHERE message_row = $1"] {
+    for sql in ["DELETE FROM message_sources WHERE message_row = $1", "DELETE FROM review_victims WHERE message_row = $1", "DELETE FROM corrections WHERE message_row = $1", "DELETE FROM message_search_keys WHERE message_row = $1", "UPDATE attachments SET name = NULL WHERE message_row = $1"] {
         sqlx::query(sql).bind(row).execute(&mut *conn).await?;
     }
     sqlx::query("UPDATE messages SET inspection = '{}', person_id = NULL, match_reason = NULL, purged_at = $1 WHERE id = $2").bind(now).bind(row).execute(&mut *conn).await?;

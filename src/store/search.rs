@@ -9,7 +9,7 @@ use super::hidden::HiddenCases;
 use super::view::StoredInspection;
 use super::{parse_date, Store};
 use chrono::NaiveDate;
-use marac_core::search::{name_match, police_ref_matches, Query};
+use marac_core::search::{form_keys, name_match, police_ref_matches, Query, KEY_POLICE_REFERENCE};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +36,36 @@ pub struct SearchHit {
 
 /// Reasons gathered for one case or message: (kind, words).
 type Reasons = BTreeSet<(&'static str, String)>;
+
+/// Keeps the search keys of the message `row` ([`marac_core::search::form_keys`] of its reading).
+pub(super) async fn store_search_keys(tx: &mut sqlx::Transaction<'static, super::Db>, row: i64, inspection: &StoredInspection) -> Result<()> {
+    let keys = form_keys(inspection.field("police_reference"), &[inspection.field("victim.postcode"), inspection.field("victim.address")]);
+    for (kind, key) in keys {
+        sqlx::query("INSERT INTO message_search_keys (message_row, kind, key) VALUES ($1, $2, $3) ON CONFLICT (message_row, kind, key) DO NOTHING")
+            .bind(row)
+            .bind(kind)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Migration 25: the search keys of the messages kept before it, a thousand readings at a time.
+pub(super) async fn fill_search_keys(tx: &mut sqlx::Transaction<'static, super::Db>) -> Result<()> {
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE id > $1 ORDER BY id LIMIT 1000").bind(after).fetch_all(&mut **tx).await?;
+        let Some(last) = rows.last().map(|r| r.0) else { return Ok(()) };
+        for (id, inspection) in rows {
+            // A reading that does not parse has no keys (a search never found it either).
+            if let Ok(inspection) = StoredInspection::parse(&inspection, id) {
+                store_search_keys(tx, id, &inspection).await?;
+            }
+        }
+        after = last;
+    }
+}
 
 impl Store {
     /// The cases and review items answering `q` that a user with `hidden` may see, the
@@ -100,52 +130,72 @@ impl Store {
             }
         }
 
-        // What only the forms say: the police reference and the victim's postcode (every
-        // message with a case, and the review items), and the victim of a review item that
-        // has no record yet (name, date of birth).
-        let forms = q.police_ref.is_some() || q.postcode.is_some();
-        let which = if forms { "(m.case_id IS NOT NULL OR m.outcome = $1)" } else { "(m.case_id IS NULL AND m.outcome = $1)" };
-        if forms || q.name.is_some() || q.dob.is_some() {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.case_id, m.inspection FROM messages m WHERE {which}{message_guard}")))
-                .bind(crate::decide::Outcome::Review.as_str())
+        // What only the forms say: the police reference and the victim's postcode (the messages
+        // with a case, and the review items, that have the key: `message_search_keys`), and the
+        // victim of a review item that has no record yet (name, date of birth: every such item).
+        let review = crate::decide::Outcome::Review.as_str();
+        let mut rows = Vec::new();
+        let keys: Vec<(&str, &str)> = q.police_ref.as_deref().map(|p| (KEY_POLICE_REFERENCE, p)).into_iter().chain(q.postcode.as_ref().map(|p| p.key())).collect();
+        if !keys.is_empty() {
+            let (k1, k2) = (keys[0], keys.get(1).copied().unwrap_or(keys[0]));
+            rows.extend(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT m.id, m.case_id, m.inspection FROM messages m WHERE m.id IN \
+                     (SELECT message_row FROM message_search_keys WHERE (kind = $2 AND key = $3) OR (kind = $4 AND key = $5)) \
+                     AND (m.case_id IS NOT NULL OR m.outcome = $1){message_guard}"
+                )))
+                .bind(review)
+                .bind(k1.0)
+                .bind(k1.1)
+                .bind(k2.0)
+                .bind(k2.1)
+                .fetch_all(&self.pool)
+                .await?,
+            );
+        }
+        if q.name.is_some() || q.dob.is_some() {
+            let found: BTreeSet<i64> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
+            let items = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.case_id, m.inspection FROM messages m WHERE m.case_id IS NULL AND m.outcome = $1{message_guard}")))
+                .bind(review)
                 .fetch_all(&self.pool)
                 .await?;
-            for r in &rows {
-                let id: i64 = r.try_get("id")?;
-                let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, id)?;
-                let mut reasons = Reasons::new();
-                if let (Some(p), Some(w)) = (&q.police_ref, inspection.field("police_reference")) {
-                    if police_ref_matches(p, w) {
-                        reasons.insert(("police_reference", "police reference".to_owned()));
-                    }
+            rows.extend(items.into_iter().filter(|r| r.try_get::<i64, _>("id").is_ok_and(|id| !found.contains(&id))));
+        }
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, id)?;
+            let mut reasons = Reasons::new();
+            if let (Some(p), Some(w)) = (&q.police_ref, inspection.field("police_reference")) {
+                if police_ref_matches(p, w) {
+                    reasons.insert(("police_reference", "police reference".to_owned()));
                 }
-                if let Some(p) = &q.postcode {
-                    let found = ["victim.postcode", "victim.address"].iter().any(|k| inspection.field(k).is_some_and(|v| p.found_in(v)));
-                    if found {
-                        let what = match p {
-                            marac_core::search::Postcode::Full(_) => "victim's postcode",
-                            marac_core::search::Postcode::Outward(_) => "victim's postcode district",
-                        };
-                        reasons.insert(("postcode", what.to_owned()));
-                    }
+            }
+            if let Some(p) = &q.postcode {
+                let found = ["victim.postcode", "victim.address"].iter().any(|k| inspection.field(k).is_some_and(|v| p.found_in(v)));
+                if found {
+                    let what = match p {
+                        marac_core::search::Postcode::Full(_) => "victim's postcode",
+                        marac_core::search::Postcode::Outward(_) => "victim's postcode district",
+                    };
+                    reasons.insert(("postcode", what.to_owned()));
                 }
-                let case_id: Option<i64> = r.try_get("case_id")?;
-                if case_id.is_none() {
-                    if q.dob.is_some() && inspection.victim_dob() == q.dob {
-                        reasons.insert(("dob", "date of birth".to_owned()));
-                    }
-                    if let Some(m) = q.name.as_ref().and_then(|n| inspection.victim_name().and_then(|v| name_match(n, &v.key()))) {
-                        reasons.insert(("name", m.describe().to_owned()));
-                    }
+            }
+            let case_id: Option<i64> = r.try_get("case_id")?;
+            if case_id.is_none() {
+                if q.dob.is_some() && inspection.victim_dob() == q.dob {
+                    reasons.insert(("dob", "date of birth".to_owned()));
                 }
-                if reasons.is_empty() {
-                    continue;
+                if let Some(m) = q.name.as_ref().and_then(|n| inspection.victim_name().and_then(|v| name_match(n, &v.key()))) {
+                    reasons.insert(("name", m.describe().to_owned()));
                 }
-                match case_id {
-                    Some(c) => by_case.entry(c).or_default().extend(reasons),
-                    None => {
-                        by_message.insert(id, (reasons, inspection, crate::decide::Outcome::Review.as_str().to_owned()));
-                    }
+            }
+            if reasons.is_empty() {
+                continue;
+            }
+            match case_id {
+                Some(c) => by_case.entry(c).or_default().extend(reasons),
+                None => {
+                    by_message.insert(id, (reasons, inspection, crate::decide::Outcome::Review.as_str().to_owned()));
                 }
             }
         }

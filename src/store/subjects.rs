@@ -363,6 +363,7 @@ impl Store {
             sqlx::query("UPDATE messages SET inspection = $1 WHERE id = $2").bind(inspection.to_string()).bind(row).execute(&mut *tx.tx).await?;
             sqlx::query("UPDATE attachments SET name = NULL WHERE message_row = $1").bind(row).execute(&mut *tx.tx).await?;
             sqlx::query("DELETE FROM review_victims WHERE message_row = $1").bind(row).execute(&mut *tx.tx).await?;
+            sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(row).execute(&mut *tx.tx).await?;
             // A coordinator's corrections are what was read, too (migration 22).
             sqlx::query("UPDATE corrections SET original = NULL, corrected = '', label = NULL WHERE message_row = $1").bind(row).execute(&mut *tx.tx).await?;
             let kept = sqlx::query("UPDATE message_sources SET raw = $1 WHERE message_row = $2")

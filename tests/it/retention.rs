@@ -68,6 +68,8 @@ async fn message(store: &Store, reference: &str, outcome: &str, at: &str, case: 
     .unwrap();
     sqlx::query("INSERT INTO message_sources (message_row, raw) VALUES ($1, $2)").bind(id).bind(format!("Subject: referral\r\n\r\n{secret} {}\r\n", "x".repeat(3000)).into_bytes()).execute(store.pool()).await.unwrap();
     sqlx::query("INSERT INTO decisions (message_row, outcome, reasons, decided_by, decided_at) VALUES ($1, $2, '[]', 'triage', $3)").bind(id).bind(outcome).bind(at).execute(store.pool()).await.unwrap();
+    // The search key triage keeps of a form's police reference.
+    sqlx::query("INSERT INTO message_search_keys (message_row, kind, key) VALUES ($1, 'police_reference', $2)").bind(id).bind(format!("KP{id}")).execute(store.pool()).await.unwrap();
     sqlx::query("INSERT INTO outbox (message_row, kind, recipient, subject, raw, status, created_at) VALUES ($1, 'acknowledgement', 'a@nhs.example.test', 's', $2, 'sent', $3)")
         .bind(id)
         .bind(format!("Subject: s\r\n\r\nreply about {reference}-OUTBOX\r\n").into_bytes())
@@ -224,6 +226,8 @@ async fn the_dry_run_counts_what_the_purge_disposes_of_and_nothing_open_goes() {
         let refs: Vec<&str> = tombstones.iter().map(|t| t.0.as_str()).collect();
         assert_eq!(refs, ["IN-2020-00001", "IN-2020-00002", "IN-2029-00010", "IN-2029-00011", "IN-2029-00012"], "the rows stay, so the same email is still known");
         assert!(tombstones.iter().all(|t| t.1 == "{}" && t.2.is_none()));
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM message_search_keys k JOIN messages m ON m.id = k.message_row WHERE m.purged_at IS NOT NULL").await, 0, "a purged message's search keys go with its reading");
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM message_search_keys").await, 12 - 5, "the others' stay");
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages").await, 12);
         // What stayed: the review item, the pending cases, the heard case's content, the recent ones.
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM messages WHERE ref = 'IN-2020-00015' AND outcome = 'review' AND inspection LIKE '%REVIEW-OLD-SECRET%' AND purged_at IS NULL").await, 1);

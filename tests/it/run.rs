@@ -571,7 +571,11 @@ async fn subject_export_and_erase_from_the_command_line() {
             c
         };
         assert!(!erase(" ").output().unwrap().status.success(), "a reason is required");
+        let keys = format!("SELECT COUNT(*) FROM message_search_keys k JOIN messages m ON m.id = k.message_row JOIN people p ON p.id = m.person_id WHERE p.ref = '{person}'");
+        assert_ne!(db.rows(&keys).await[0][0], "0", "the forms' police references and postcodes are kept as search keys");
         ok(erase("erasure request upheld"));
+        let left = db.rows(&format!("SELECT COUNT(*) FROM message_search_keys WHERE message_row IN (SELECT id FROM messages WHERE ref = '{message}')")).await;
+        assert_eq!(left[0][0], "0", "an erased person's forms can no longer be found by them");
         let after = db.rows(&format!("SELECT name, dob, erased_at FROM people WHERE ref = '{person}'")).await;
         assert_eq!((after[0][0].as_str(), after[0][1].as_str()), ("", ""), "name and date of birth blanked, the record kept");
         assert!(!after[0][2].is_empty());

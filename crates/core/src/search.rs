@@ -141,31 +141,78 @@ impl Postcode {
     /// Whether the postcodes written in `text` (a postcode field, or an address ending in one)
     /// answer this one.
     pub fn found_in(&self, text: &str) -> bool {
-        let words: Vec<&str> = text.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
-        // A postcode is written as one word or two; look at every word and every pair.
-        let mut seen: Vec<Postcode> = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            if let Some(p @ Postcode::Full(_)) = postcode(w) {
-                seen.push(p);
-            }
-            if let Some(next) = words.get(i + 1) {
-                if let Some(p @ Postcode::Full(_)) = postcode(&format!("{w}{next}")) {
+        postcodes_in(text).iter().any(|b| match self {
+            Postcode::Full(a) => a == b,
+            Postcode::Outward(a) => outward_of(b) == a,
+        })
+    }
+
+    /// The key this is looked up by in the search keys ([`form_keys`]).
+    pub fn key(&self) -> (&'static str, &str) {
+        match self {
+            Postcode::Full(p) => (KEY_POSTCODE, p),
+            Postcode::Outward(p) => (KEY_POSTCODE_DISTRICT, p),
+        }
+    }
+}
+
+/// The whole postcodes written in `text`, upper-cased without spaces, each once. A postcode is
+/// written as one word or two; every word and every pair is looked at.
+pub fn postcodes_in(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
+    let mut seen: Vec<String> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let pair = words.get(i + 1).map(|next| format!("{w}{next}"));
+        for candidate in std::iter::once(*w).chain(pair.as_deref()) {
+            if let Some(Postcode::Full(p)) = postcode(candidate) {
+                if !seen.contains(&p) {
                     seen.push(p);
                 }
             }
         }
-        seen.iter().any(|p| match (self, p) {
-            (Postcode::Full(a), Postcode::Full(b)) => a == b,
-            (Postcode::Outward(a), Postcode::Full(b)) => b.len() > 3 && &b[..b.len() - 3] == a.as_str(),
-            _ => false,
-        })
     }
+    seen
+}
+
+/// The outward code of a whole postcode (upper-cased, no spaces): all but its last three.
+fn outward_of(full: &str) -> &str {
+    &full[..full.len().saturating_sub(3)]
+}
+
+/// The search key kinds: a police reference's letters and digits, a whole postcode, and a
+/// postcode's outward code (its district).
+pub const KEY_POLICE_REFERENCE: &str = "police_reference";
+pub const KEY_POSTCODE: &str = "postcode";
+pub const KEY_POSTCODE_DISTRICT: &str = "postcode_district";
+
+/// What a form can be found by that only the form says, as (kind, key) pairs: the police
+/// reference (letters and digits, upper-cased) and every whole postcode in the victim's postcode
+/// and address, with its outward code. The store keeps these beside each message so that a
+/// search reads only the messages that have the key; [`police_ref_matches`] and
+/// [`Postcode::found_in`] still decide, so a key can narrow a search, never answer one.
+pub fn form_keys(police_reference: Option<&str>, victim_places: &[Option<&str>]) -> std::collections::BTreeSet<(&'static str, String)> {
+    let mut keys = std::collections::BTreeSet::new();
+    if let Some(p) = police_reference.map(police_ref_key).filter(|p| !p.is_empty()) {
+        keys.insert((KEY_POLICE_REFERENCE, p));
+    }
+    for text in victim_places.iter().flatten() {
+        for p in postcodes_in(text) {
+            keys.insert((KEY_POSTCODE_DISTRICT, outward_of(&p).to_owned()));
+            keys.insert((KEY_POSTCODE, p));
+        }
+    }
+    keys
+}
+
+/// A police reference's letters and digits, upper-cased: how it is compared.
+pub fn police_ref_key(written: &str) -> String {
+    written.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase()
 }
 
 /// Whether a police reference as written on a form answers the query's (letters and digits,
 /// case aside, equal).
 pub fn police_ref_matches(query: &str, written: &str) -> bool {
-    let w: String = written.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase();
+    let w = police_ref_key(written);
     !w.is_empty() && w == query
 }
 
@@ -268,5 +315,31 @@ mod tests {
         assert!(!postcode("SW1").unwrap().found_in("London, SW1A 2AA"), "an outward code is compared whole");
         assert!(police_ref_matches("CR1234525", "cr/12345/25"));
         assert!(!police_ref_matches("CR1234525", "CR/12345/26"));
+    }
+
+    /// A key found for a form is the key a query answering it looks up: whatever a query finds
+    /// by reading every form, it finds by its key.
+    #[test]
+    fn a_forms_keys_hold_every_query_that_answers_it() {
+        let keys = form_keys(Some(" cr/12345/25 "), &[Some("ZY1 2AB"), Some("4 Mill Lane, Kingsmere ZY9 9QQ"), None]);
+        let want: Vec<(&str, &str)> = vec![
+            (KEY_POLICE_REFERENCE, "CR1234525"),
+            (KEY_POSTCODE, "ZY12AB"),
+            (KEY_POSTCODE, "ZY99QQ"),
+            (KEY_POSTCODE_DISTRICT, "ZY1"),
+            (KEY_POSTCODE_DISTRICT, "ZY9"),
+        ];
+        let mut got: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        got.sort();
+        let mut want = want;
+        want.sort();
+        assert_eq!(got, want);
+        for (query, place) in [("ZY1 2AB", "ZY1 2AB"), ("zy12ab", "ZY1 2AB"), ("ZY9", "4 Mill Lane, Kingsmere ZY9 9QQ"), ("zy9 9qq", "Kingsmere, zy99qq")] {
+            let p = postcode(query).unwrap();
+            assert!(p.found_in(place), "{query} in {place}");
+            let (kind, key) = p.key();
+            assert!(form_keys(None, &[Some(place)]).contains(&(kind, key.to_owned())), "{query} looks up a key of {place}");
+        }
+        assert!(form_keys(Some("--"), &[Some("no postcode here")]).is_empty(), "a reference with no letters or digits is no key");
     }
 }
