@@ -137,21 +137,27 @@ impl Store {
         let mut rows = Vec::new();
         let keys: Vec<(&str, &str)> = q.police_ref.as_deref().map(|p| (KEY_POLICE_REFERENCE, p)).into_iter().chain(q.postcode.as_ref().map(|p| p.key())).collect();
         if !keys.is_empty() {
+            // The messages holding a key first, then those of them the user may see: asked
+            // together, a planner may walk the user's area's messages instead.
             let (k1, k2) = (keys[0], keys.get(1).copied().unwrap_or(keys[0]));
-            rows.extend(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT m.id, m.case_id, m.inspection FROM messages m WHERE m.id IN \
-                     (SELECT message_row FROM message_search_keys WHERE (kind = $2 AND key = $3) OR (kind = $4 AND key = $5)) \
-                     AND (m.case_id IS NOT NULL OR m.outcome = $1){message_guard}"
-                )))
-                .bind(review)
+            let holding: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT message_row FROM message_search_keys WHERE (kind = $1 AND key = $2) OR (kind = $3 AND key = $4) ORDER BY message_row")
                 .bind(k1.0)
                 .bind(k1.1)
                 .bind(k2.0)
                 .bind(k2.1)
                 .fetch_all(&self.pool)
-                .await?,
-            );
+                .await?;
+            for ids in holding.chunks(1000) {
+                let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                rows.extend(
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT m.id, m.case_id, m.inspection FROM messages m WHERE m.id IN ({ids}) AND (m.case_id IS NOT NULL OR m.outcome = $1){message_guard}"
+                    )))
+                    .bind(review)
+                    .fetch_all(&self.pool)
+                    .await?,
+                );
+            }
         }
         if q.name.is_some() || q.dob.is_some() {
             let found: BTreeSet<i64> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
