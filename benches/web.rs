@@ -2,7 +2,8 @@
 //! queue page p99 under 100 ms). 10,000 generated referrals are triaged into a fresh SQLite
 //! database (as `benches/triage.rs` does; `BENCH_EMAILS` changes the number), the server runs
 //! in-process on 127.0.0.1, and one signed-in client asks for each page in turn, one request at a
-//! time on a new connection; p50, p99 and the worst of each are printed.
+//! time on a new connection; p50, p99 and the worst of each are printed. The searches are by a
+//! case's police reference and by a postcode district, as its form gave them.
 
 use gen_fixtures as gen;
 #[path = "../tests/it/support/totp.rs"]
@@ -81,6 +82,12 @@ fn main() {
         let cookie = session.into_iter().find(|c| c.starts_with("marac_session=")).unwrap();
         let case = store.queue().await.unwrap().into_iter().find(|r| r.case_ref.is_some()).and_then(|r| r.case_ref).unwrap();
         let meeting = store.queue().await.unwrap().into_iter().rev().find_map(|r| r.meeting_date).unwrap();
+        // A search by what only a form says: a case's police reference, and a postcode district.
+        let reading: String = sqlx::query_scalar("SELECT inspection FROM messages WHERE case_id IS NOT NULL ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
+        let reading: serde_json::Value = serde_json::from_str(&reading).unwrap();
+        let field = |k: &str| reading["referral"]["fields"][k].as_str().unwrap_or_else(|| panic!("no {k} read")).to_owned();
+        let police = field("police_reference").replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let district = field("victim.postcode").split_whitespace().next().unwrap().to_owned();
         let mut direct = Vec::new();
         for _ in 0..20 {
             let t = Instant::now();
@@ -90,7 +97,7 @@ fn main() {
         direct.sort();
         println!("Store::queue_with_signals alone: p50 {:.1} ms", percentile(&direct, 0.5).as_secs_f64() * 1000.0);
         println!("latency, one client, debug or release as built:");
-        for (path, n) in [("/".to_owned(), 200), (format!("/?meeting={meeting}"), 200), ("/queue.json".to_owned(), 50), (format!("/case/{case}"), 200), (format!("/meetings/{meeting}/agenda.xlsx"), 50)] {
+        for (path, n) in [("/".to_owned(), 200), (format!("/?meeting={meeting}"), 200), ("/queue.json".to_owned(), 50), (format!("/case/{case}"), 200), (format!("/meetings/{meeting}/agenda.xlsx"), 50), (format!("/search.json?q={police}"), 50), (format!("/search.json?q={district}"), 20)] {
             measure(&addr, &path, &cookie, n).await;
         }
         stop.cancel();
