@@ -682,6 +682,48 @@ pub struct Found {
     pub pending_case: Option<i64>,
 }
 
+impl Found {
+    /// The person matched, for a decision that is a referral: a quarantined or ignored message
+    /// is never tied to a person, so a spoofed email naming a known victim learns nothing and
+    /// changes nothing.
+    pub fn matched(&self, outcome: Outcome) -> Option<&MatchedPerson> {
+        self.person.as_ref().filter(|_| !matches!(outcome, Outcome::Quarantined | Outcome::Ignored))
+    }
+}
+
+/// A decision's columns of `messages`, bound in the order the insert (triage) and the update (a
+/// coordinator deciding again) both name them: outcome, criteria, reasons, DASH yes, no and
+/// unknown, case kind, case, person, match reason, reply kind, reply-to.
+pub(crate) struct DecisionColumns<'a> {
+    pub outcome: Outcome,
+    pub criteria: &'a [Criterion],
+    pub reasons: &'a [String],
+    pub dash: Option<(u8, u8, u8)>,
+    pub case_kind: &'static str,
+    pub placed: &'a Placed,
+    pub matched: Option<&'a MatchedPerson>,
+    pub reply_kind: ReplyKind,
+    pub reply_to: &'a [String],
+}
+
+impl DecisionColumns<'_> {
+    pub(crate) fn bind<'q>(&self, q: sqlx::query::Query<'q, Db, sqlx::any::AnyArguments>) -> Result<sqlx::query::Query<'q, Db, sqlx::any::AnyArguments>> {
+        let count = |i: usize| self.dash.map(|d| i64::from([d.0, d.1, d.2][i]));
+        Ok(q.bind(self.outcome.as_str())
+            .bind(serde_json::to_string(&self.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>())?)
+            .bind(serde_json::to_string(self.reasons)?)
+            .bind(count(0))
+            .bind(count(1))
+            .bind(count(2))
+            .bind(self.case_kind)
+            .bind(self.placed.case.as_ref().map(|c| c.0))
+            .bind(self.placed.person.as_ref().map(|p| p.0))
+            .bind(self.matched.map(|p| p.reason.describe()))
+            .bind(self.reply_kind.as_str())
+            .bind(serde_json::to_string(self.reply_to)?))
+    }
+}
+
 /// The rows the decision writes.
 pub struct NewMessage<'a> {
     /// The area the message was routed to (`config::DEFAULT_AREA` when it could not be told:
@@ -1052,36 +1094,9 @@ impl Tx {
         let now = stamp(now);
         let arrived = stamp(m.arrived.to_utc());
         let arrived_day = m.arrived.date_naive();
-        // A quarantined or ignored message is not a referral: it is never tied to a person, so a
-        // spoofed email naming a known victim learns nothing and changes nothing.
-        let counts = !matches!(m.outcome, Outcome::Quarantined | Outcome::Ignored);
-        let matched = found.person.as_ref().filter(|_| counts);
-        let case_kind = match &case {
-            CaseWrite::None => "none",
-            CaseWrite::New { .. } => "new",
-            CaseWrite::Linked => "linked",
-        };
-        let placed = match &case {
-            CaseWrite::None => Placed { person: matched.map(|p| (p.id, p.reference.clone())), ..Placed::default() },
-            CaseWrite::Linked => {
-                let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
-                    (Some((c, p)), _, _) => (c, p),
-                    (None, Some(c), Some(p)) => (c, p.id),
-                    _ => return Err(StoreError::data("a linked decision without a case to link to")),
-                };
-                self.place(PersonPlace::Known { id: person_id, reference: None }, CasePlace::Join(case_id), &now).await?
-            }
-            CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
-                let person = match matched {
-                    Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
-                    None => PersonPlace::New(NewPerson { area: m.area, name: victim_name, key: victim_key, dob: *dob }),
-                };
-                let year = chrono::Datelike::year(&arrived_day);
-                let open = NewCase { area: m.area, reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: &arrived, source: "email" };
-                self.place(person, CasePlace::Open(open), &now).await?
-            }
-        };
-        let row: i64 = sqlx::query_scalar(
+        let matched = found.matched(m.outcome);
+        let (case_kind, placed) = self.place_decision(&case, found, matched, m.area, arrived_day, &arrived, &now).await?;
+        let insert = sqlx::query(
             "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, \
              case_kind, case_id, person_id, match_reason, reply_kind, reply_to, inspection, processed_at, area) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id",
@@ -1090,34 +1105,13 @@ impl Tx {
         .bind(m.message_id)
         .bind(m.sha256)
         .bind(&arrived)
-        .bind(m.file)
-        .bind(m.outcome.as_str())
-        .bind(serde_json::to_string(&m.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>())?)
-        .bind(serde_json::to_string(m.reasons)?)
-        .bind(m.dash.map(|d| i64::from(d.0)))
-        .bind(m.dash.map(|d| i64::from(d.1)))
-        .bind(m.dash.map(|d| i64::from(d.2)))
-        .bind(case_kind)
-        .bind(placed.case.as_ref().map(|c| c.0))
-        .bind(placed.person.as_ref().map(|p| p.0))
-        .bind(matched.map(|p| p.reason.describe()))
-        .bind(m.reply_kind.as_str())
-        .bind(serde_json::to_string(m.reply_to)?)
-        .bind(m.inspection_json)
-        .bind(&now)
-        .bind(m.area)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        .bind(m.file);
+        let decided = DecisionColumns { outcome: m.outcome, criteria: &m.criteria, reasons: m.reasons, dash: m.dash, case_kind, placed: &placed, matched, reply_kind: m.reply_kind, reply_to: m.reply_to };
+        let row: i64 = decided.bind(insert)?.bind(m.inspection_json).bind(&now).bind(m.area).fetch_one(&mut *self.tx).await?.try_get("id")?;
         let inspection = view::StoredInspection::parse(m.inspection_json, row)?;
         cases::store_risk_signals(&mut self.tx, row, &inspection, &m.criteria).await?;
         search::store_search_keys(&mut self.tx, row, &inspection).await?;
-        for criterion in &m.criteria {
-            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES ($1, $2) ON CONFLICT (message_row, criterion) DO NOTHING")
-                .bind(row)
-                .bind(criterion.as_str())
-                .execute(&mut *self.tx)
-                .await?;
-        }
+        self.write_criteria(row, &m.criteria).await?;
         for (sha, kind, name, size) in &m.attachments {
             sqlx::query("INSERT INTO attachments (message_row, sha256, kind, name, size) VALUES ($1, $2, $3, $4, $5)")
                 .bind(row)
@@ -1132,6 +1126,45 @@ impl Tx {
         self.decision_row(row, m.outcome, m.reasons, "triage", &now).await?;
         let (case_ref, meeting) = placed.case.map(|(_, r, m)| (r, m)).unzip();
         Ok(Written { row, reference: reference.to_owned(), case_ref, meeting: meeting.flatten(), person_ref: placed.person.map(|p| p.1) })
+    }
+
+    /// Where a decision places its message (triage's, or a coordinator's again): the person
+    /// and the case as `case` says (none, joined, or a new case opened at `opened_at` in the
+    /// year of `referred_on`), with the message's `case_kind`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn place_decision(&mut self, case: &CaseWrite, found: &Found, matched: Option<&MatchedPerson>, area: &str, referred_on: NaiveDate, opened_at: &str, now: &str) -> Result<(&'static str, Placed)> {
+        Ok(match case {
+            CaseWrite::None => ("none", Placed { person: matched.map(|p| (p.id, p.reference.clone())), ..Placed::default() }),
+            CaseWrite::Linked => {
+                let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
+                    (Some((c, p)), _, _) => (c, p),
+                    (None, Some(c), Some(p)) => (c, p.id),
+                    _ => return Err(StoreError::data("a linked decision without a case to link to")),
+                };
+                ("linked", self.place(PersonPlace::Known { id: person_id, reference: None }, CasePlace::Join(case_id), now).await?)
+            }
+            CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
+                let person = match matched {
+                    Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
+                    None => PersonPlace::New(NewPerson { area, name: victim_name, key: victim_key, dob: *dob }),
+                };
+                let year = chrono::Datelike::year(&referred_on);
+                let open = NewCase { area, reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at, source: "email" };
+                ("new", self.place(person, CasePlace::Open(open), now).await?)
+            }
+        })
+    }
+
+    /// The criteria a message met, one row each (`message_criteria`).
+    pub(super) async fn write_criteria(&mut self, row: i64, criteria: &[Criterion]) -> Result<()> {
+        for criterion in criteria {
+            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES ($1, $2) ON CONFLICT (message_row, criterion) DO NOTHING")
+                .bind(row)
+                .bind(criterion.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Keeps the victim a review item names (when it matched nobody), so that a later referral

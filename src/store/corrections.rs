@@ -7,7 +7,7 @@
 //! coordinator's transaction with the reply and the audit record.
 
 use super::error::Result;
-use super::{message_record, CasePlace, CaseReference, CaseWrite, Found, MessageRecord, NewCase, NewPerson, PersonPlace, Placed, StoreError, Store, Tx, Victim, MESSAGE_SELECT};
+use super::{message_record, CaseWrite, DecisionColumns, Found, MessageRecord, StoreError, Store, Tx, Victim, MESSAGE_SELECT};
 use crate::config::Criterion;
 use crate::decide::{Outcome, ReplyKind};
 use crate::mime::Refers;
@@ -180,66 +180,21 @@ impl Tx {
         if !matches!(record.outcome, Outcome::Review | Outcome::Rejected) || record.case_ref.is_some() {
             return Err(StoreError::refused("only a review item or a rejected referral is decided again"));
         }
-        let counts = !matches!(d.outcome, Outcome::Quarantined | Outcome::Ignored);
-        let matched = found.person.as_ref().filter(|_| counts);
-        let case_kind = match &d.case {
-            CaseWrite::None => "none",
-            CaseWrite::New { .. } => "new",
-            CaseWrite::Linked => "linked",
-        };
-        let placed = match &d.case {
-            CaseWrite::None => Placed { person: matched.map(|p| (p.id, p.reference.clone())), ..Placed::default() },
-            CaseWrite::Linked => {
-                let (case_id, person_id) = match (found.same_attachments, found.pending_case, &found.person) {
-                    (Some((c, p)), _, _) => (c, p),
-                    (None, Some(c), Some(p)) => (c, p.id),
-                    _ => return Err(StoreError::data("a linked decision without a case to link to")),
-                };
-                self.place(PersonPlace::Known { id: person_id, reference: None }, CasePlace::Join(case_id), d.now).await?
-            }
-            CaseWrite::New { victim_name, victim_key, dob, meeting, reference_format } => {
-                let person = match matched {
-                    Some(p) => PersonPlace::Known { id: p.id, reference: Some(&p.reference) },
-                    None => PersonPlace::New(NewPerson { area: d.area, name: victim_name, key: victim_key, dob: *dob }),
-                };
-                let year = chrono::Datelike::year(&d.referred_on);
-                let open = NewCase { area: d.area, reference: CaseReference::Next { format: reference_format, year }, status: "pending", meeting: *meeting, opened_at: d.now, source: "email" };
-                self.place(person, CasePlace::Open(open), d.now).await?
-            }
-        };
-        let changed = sqlx::query(
+        let matched = found.matched(d.outcome);
+        let (case_kind, placed) = self.place_decision(&d.case, found, matched, d.area, d.referred_on, d.now, d.now).await?;
+        let update = sqlx::query(
             "UPDATE messages SET outcome = $1, criteria = $2, reasons = $3, dash_yes = $4, dash_no = $5, dash_unknown = $6, case_kind = $7, \
              case_id = $8, person_id = $9, match_reason = $10, reply_kind = $11, reply_to = $12 WHERE id = $13 AND outcome = $14 AND case_id IS NULL",
-        )
-        .bind(d.outcome.as_str())
-        .bind(serde_json::to_string(&d.criteria.iter().map(|c| c.as_str()).collect::<Vec<_>>())?)
-        .bind(serde_json::to_string(d.reasons)?)
-        .bind(d.dash.map(|x| i64::from(x.0)))
-        .bind(d.dash.map(|x| i64::from(x.1)))
-        .bind(d.dash.map(|x| i64::from(x.2)))
-        .bind(case_kind)
-        .bind(placed.case.as_ref().map(|c| c.0))
-        .bind(placed.person.as_ref().map(|p| p.0))
-        .bind(matched.map(|p| p.reason.describe()))
-        .bind(d.reply_kind.as_str())
-        .bind(serde_json::to_string(d.reply_to)?)
-        .bind(record.row)
-        .bind(record.outcome.as_str())
-        .execute(&mut *self.tx)
-        .await?;
+        );
+        let decided = DecisionColumns { outcome: d.outcome, criteria: d.criteria, reasons: d.reasons, dash: d.dash, case_kind, placed: &placed, matched, reply_kind: d.reply_kind, reply_to: d.reply_to };
+        let changed = decided.bind(update)?.bind(record.row).bind(record.outcome.as_str()).execute(&mut *self.tx).await?;
         if changed.rows_affected() != 1 {
             return Err(StoreError::refused("the message was decided meanwhile"));
         }
         for sql in ["DELETE FROM message_criteria WHERE message_row = $1", "DELETE FROM message_signals WHERE message_row = $1", "DELETE FROM review_victims WHERE message_row = $1"] {
             sqlx::query(sql).bind(record.row).execute(&mut *self.tx).await?;
         }
-        for criterion in d.criteria {
-            sqlx::query("INSERT INTO message_criteria (message_row, criterion) VALUES ($1, $2) ON CONFLICT (message_row, criterion) DO NOTHING")
-                .bind(record.row)
-                .bind(criterion.as_str())
-                .execute(&mut *self.tx)
-                .await?;
-        }
+        self.write_criteria(record.row, d.criteria).await?;
         super::cases::store_risk_signals(&mut self.tx, record.row, &super::view::StoredInspection::parse(d.inspection_json, record.row)?, d.criteria).await?;
         if let (Outcome::Review, None, Some(name), Some(dob)) = (d.outcome, &placed.person, &d.victim.name, d.victim.dob) {
             self.keep_review_victim(record.row, name, dob).await?;
