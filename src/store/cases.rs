@@ -596,10 +596,13 @@ impl Store {
         .bind(area)
         .fetch_all(&self.pool)
         .await?;
+        let ids = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<Vec<i64>, _>>()?;
+        let corrections = super::corrections::corrections_by_message(&self.pool, &ids).await?;
         let mut items = Vec::new();
         for r in &rows {
             let record = message_record(r)?;
-            let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+            let read = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+            let inspection = super::corrections::as_corrected(read, record.row, &record.arrived, &corrections);
             let signals = RiskSignals::read(&record, &inspection);
             let row = AgendaRow {
                 case_ref: record.case_ref.clone().unwrap_or_default(),

@@ -1,8 +1,9 @@
 //! What the SafeLives quarterly data return is counted from: each case listed for a meeting in a
 //! date range, as the agenda picks them (not closed, from the message that opened it), with what
-//! its referral form said. Counting is `crate::data_return`'s (pure); this only reads.
+//! its referral form said (as a coordinator corrected it). Counting is `crate::data_return`'s (pure); this only reads.
 
 use super::cases::RiskSignals;
+use super::corrections::{as_corrected, corrections_by_message};
 use super::error::Result;
 use super::hidden::HiddenCases;
 use super::view::StoredInspection;
@@ -58,13 +59,16 @@ impl Store {
         .bind(area)
         .fetch_all(&self.pool)
         .await?;
+        let ids = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<Vec<i64>, _>>()?;
+        let corrections = corrections_by_message(&self.pool, &ids).await?;
         let mut out = Vec::new();
         for r in &rows {
             let record = message_record(r)?;
             if hidden.hides(record.case_ref.as_deref()) {
                 continue;
             }
-            let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
+            // As a coordinator corrected it: the return counts what the form says.
+            let inspection = as_corrected(StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?, record.row, &record.arrived, &corrections);
             let signals = RiskSignals::read(&record, &inspection);
             let Some(meeting) = record.meeting_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else { continue };
             let referred = crate::clock::parse(&record.arrived).map_or(meeting, |t| t.date_naive());

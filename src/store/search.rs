@@ -5,6 +5,7 @@
 //! them (`hidden`), so a search tells nothing a list would not.
 
 use super::error::Result;
+use super::corrections::{as_corrected, corrections_by_message};
 use super::hidden::HiddenCases;
 use super::view::StoredInspection;
 use super::{parse_date, Store};
@@ -49,6 +50,16 @@ pub(super) async fn store_search_keys(tx: &mut sqlx::Transaction<'static, super:
             .await?;
     }
     Ok(())
+}
+
+impl super::Tx {
+    /// The search keys of the message `row` made again from its reading as corrected
+    /// (`inspection_json`, an `inspect::Inspection`): a corrected police reference or postcode
+    /// is found by what the coordinator gave, no longer by what was misread.
+    pub async fn replace_search_keys(&mut self, row: i64, inspection_json: &str) -> Result<()> {
+        sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(row).execute(&mut *self.tx).await?;
+        store_search_keys(&mut self.tx, row, &StoredInspection::parse(inspection_json, row)?).await
+    }
 }
 
 /// Migration 25: the search keys of the messages kept before it, a thousand readings at a time.
@@ -111,7 +122,7 @@ impl Store {
             by_case.entry(id).or_default().insert(("reference", "case reference".to_owned()));
         }
         let message_guard = hidden.sql_guard("m.case_id") + &hidden.message_area_guard("m");
-        let by_ref = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.case_id, m.inspection, m.outcome FROM messages m WHERE m.ref = $1{message_guard}")))
+        let by_ref = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.case_id, m.inspection, m.outcome, m.arrived_at FROM messages m WHERE m.ref = $1{message_guard}")))
             .bind(&q.reference)
             .fetch_optional(&self.pool)
             .await?;
@@ -123,7 +134,7 @@ impl Store {
                 }
                 None if r.try_get::<String, _>("outcome")? == crate::decide::Outcome::Review.as_str() => {
                     let id: i64 = r.try_get("id")?;
-                    let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, id)?;
+                    let inspection = corrected(&self.pool, &r, id).await?;
                     by_message.insert(id, (Reasons::from([reason]), inspection, crate::decide::Outcome::Review.as_str().to_owned()));
                 }
                 None => {}
@@ -151,7 +162,7 @@ impl Store {
                 let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
                 rows.extend(
                     sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT m.id, m.case_id, m.inspection FROM messages m WHERE m.id IN ({ids}) AND (m.case_id IS NOT NULL OR m.outcome = $1){message_guard}"
+                        "SELECT m.id, m.case_id, m.inspection, m.arrived_at FROM messages m WHERE m.id IN ({ids}) AND (m.case_id IS NOT NULL OR m.outcome = $1){message_guard}"
                     )))
                     .bind(review)
                     .fetch_all(&self.pool)
@@ -161,15 +172,19 @@ impl Store {
         }
         if q.name.is_some() || q.dob.is_some() {
             let found: BTreeSet<i64> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
-            let items = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.case_id, m.inspection FROM messages m WHERE m.case_id IS NULL AND m.outcome = $1{message_guard}")))
+            let items = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT m.id, m.case_id, m.inspection, m.arrived_at FROM messages m WHERE m.case_id IS NULL AND m.outcome = $1{message_guard}")))
                 .bind(review)
                 .fetch_all(&self.pool)
                 .await?;
             rows.extend(items.into_iter().filter(|r| r.try_get::<i64, _>("id").is_ok_and(|id| !found.contains(&id))));
         }
+        // Each form as a coordinator corrected it (the keys are the corrected reading's too).
+        let ids = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<Vec<i64>, _>>()?;
+        let corrections = corrections_by_message(&self.pool, &ids).await?;
         for r in &rows {
             let id: i64 = r.try_get("id")?;
-            let inspection = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, id)?;
+            let read = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, id)?;
+            let inspection = as_corrected(read, id, &r.try_get::<String, _>("arrived_at")?, &corrections);
             let mut reasons = Reasons::new();
             if let (Some(p), Some(w)) = (&q.police_ref, inspection.field("police_reference")) {
                 if police_ref_matches(p, w) {
@@ -259,6 +274,12 @@ impl Store {
         hits.sort_by_key(|h| (!h.kinds.contains("reference"), std::cmp::Reverse(h.kinds.len())));
         Ok(hits)
     }
+}
+
+/// The reading of the message `row` (`r`: its id, inspection and arrival) as corrected.
+async fn corrected(pool: &super::DbPool, r: &super::DbRow, row: i64) -> Result<StoredInspection> {
+    let read = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, row)?;
+    Ok(as_corrected(read, row, &r.try_get::<String, _>("arrived_at")?, &corrections_by_message(pool, &[row]).await?))
 }
 
 fn hit(reasons: Reasons, mut h: SearchHit) -> SearchHit {

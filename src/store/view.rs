@@ -5,6 +5,7 @@
 //! default, so an older or erased inspection (strings blanked, shape kept) still reads; a stored
 //! value of the wrong shape is an error at read. Pages call the accessors; nothing walks the JSON.
 
+use crate::correct::{self, Checked, Correction, Target};
 use crate::identity::PersonName;
 use super::error::{Context, Result};
 use chrono::NaiveDate;
@@ -173,6 +174,70 @@ impl StoredInspection {
         NaiveDate::parse_from_str(dob, "%Y-%m-%d").ok()
     }
 
+    /// The reading as a coordinator corrected it: each of `corrections` (a target's key and the
+    /// value given, oldest first: `store::corrections`) laid over what was read, as
+    /// `correct::apply` lays it over a fresh reading (`pivot_year`: the year the message arrived).
+    /// What reads the form for a purpose (the agenda, the data return, a search) reads this; the
+    /// case page shows the reading and the corrections side by side. A correction that no longer
+    /// checks (none should: each was checked when kept) is left out.
+    pub fn corrected<'a>(mut self, corrections: impl IntoIterator<Item = (&'a str, &'a str)>, pivot_year: i32) -> StoredInspection {
+        for (target, value) in corrections {
+            let Some(target) = Target::parse(target) else { continue };
+            let Ok(checked) = correct::check(&Correction { target, value: value.to_owned() }, pivot_year) else { continue };
+            match (target, checked) {
+                (Target::Dash(q), Checked::Answer(a)) => {
+                    if let Some(answer) = self.dash.as_mut().and_then(|d| d.answers.iter_mut().find(|x| x.question == u64::from(q))) {
+                        answer.answer = correct::answer_spelling(a).to_owned();
+                        answer.found_by = Some("coordinator".to_owned());
+                    }
+                }
+                (Target::Field(key), checked) => {
+                    let r = self.referral.get_or_insert_with(StoredReferral::default);
+                    let given = match checked {
+                        Checked::Tick(t) => {
+                            let name = key.trim_start_matches("reason.");
+                            match t {
+                                Some(t) => r.reasons.insert(name.to_owned(), t),
+                                None => r.reasons.remove(name),
+                            };
+                            t.is_some()
+                        }
+                        Checked::Number(n) => {
+                            if key == "stated_dash_score" {
+                                r.stated_dash_score = n;
+                            } else {
+                                r.police_callouts = n;
+                            }
+                            n.is_some()
+                        }
+                        Checked::Text(value, date) => {
+                            let date = date.map(|d| d.to_string());
+                            if key == "victim.dob" {
+                                r.victim_dob = date;
+                            } else if key == "perpetrator.dob" {
+                                r.perpetrator_dob = date;
+                            }
+                            let given = value.is_some();
+                            match value {
+                                Some(v) => r.fields.insert(key.to_owned(), v),
+                                None => r.fields.remove(key),
+                            };
+                            given
+                        }
+                        Checked::Answer(_) => continue,
+                    };
+                    if given {
+                        r.found_at.insert(key.to_owned(), correct::CORRECTED_AT.to_owned());
+                    } else {
+                        r.found_at.remove(key);
+                    }
+                }
+                (Target::Dash(_), _) => {}
+            }
+        }
+        self
+    }
+
     /// Every problem as one line: "where: what".
     pub fn problem_lines(&self) -> Vec<String> {
         self.problems.iter().map(|p| format!("{}: {}", p.at, p.detail)).collect()
@@ -258,5 +323,28 @@ mod tests {
         let e = StoredInspection::parse(r#"{"attachments":{"at":"1"}}"#, 3).unwrap_err();
         assert!(format!("{e:#}").contains("message row 3"), "{e:#}");
         assert!(StoredInspection::parse("not json", 4).is_err());
+    }
+
+    #[test]
+    fn corrections_are_laid_over_the_reading_as_the_coordinator_gave_them() {
+        let json = r#"{"dash":{"answers":[{"question":3,"topic":"t","answer":"blank","at":""},{"question":4,"topic":"u","answer":"no","at":"row 4","found_by":"wording"}]},
+            "referral":{"fields":{"victim.name":"Ann Smith","police_reference":"AB/1","victim.ethnicity":"Whit"},"found_at":{"victim.name":"1 › p1","police_reference":"1 › p2","victim.ethnicity":"1 › p3"},
+            "reasons":{"repeat":true},"stated_dash_score":13}}"#;
+        let read = StoredInspection::parse(json, 1).unwrap();
+        let kept = [
+            ("dash.3", "yes"), ("victim.dob", "03/07/91"), ("police_reference", "CD 2"), ("victim.ethnicity", " "), ("reason.repeat", "no"),
+            ("stated_dash_score", "15"), ("victim.shoe_size", "9"), ("victim.dob", "31/02/1990"), ("dash.4", "perhaps"),
+        ];
+        let c = read.clone().corrected(kept, 2025);
+        assert_eq!((c.answers()[0].answer.as_str(), c.answers()[0].found_by.as_deref()), ("yes", Some("coordinator")));
+        assert_eq!(c.answers()[1].answer, "no", "a value that does not check is left out");
+        assert_eq!(c.victim_dob(), NaiveDate::from_ymd_opt(1991, 7, 3), "a two-digit year placed by the arrival's; the impossible date after it left out");
+        assert_eq!(c.field("victim.dob"), Some("03/07/91"));
+        assert_eq!((c.field("police_reference"), c.found_at("police_reference")), (Some("CD 2"), Some(crate::correct::CORRECTED_AT)));
+        assert_eq!((c.field("victim.ethnicity"), c.found_at("victim.ethnicity")), (None, None), "emptied: the form leaves it blank");
+        assert_eq!((c.reason("repeat"), c.stated_numbers().0), (Some(false), Some(15)));
+        assert_eq!(c.field("victim.name"), Some("Ann Smith"));
+        assert_eq!(read.field("police_reference"), Some("AB/1"), "the reading itself is not changed");
+        assert_eq!(read.clone().corrected([], 2025), read);
     }
 }

@@ -339,6 +339,8 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
         }
         format!("{key}; kept with the {} referral", record.outcome)
     };
+    // A search finds the form by what the coordinator gave (the police reference, the postcode).
+    tx.replace_search_keys(record.row, &serde_json::to_string(&e.inspection)?).await?;
     tx.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::CASE_CORRECT, Some(&reference)) }).await?;
     tx.commit().await?;
     tracing::info!(reference = %reference, target = %key, user = %signed.name(), "A coordinator corrected what was read.");

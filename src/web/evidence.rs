@@ -15,20 +15,23 @@ use crate::store::corrections::CorrectionRow;
 use serde_json::{json, Value};
 
 /// The referral's fields as the case page groups them: (section id, title, fields with their
-/// names for people).
+/// names for people). Every field the reader knows (`recognise::referral::FIELDS`) is here, the
+/// data return's among them, so each can be checked and corrected.
 const SECTIONS: &[(&str, &str, &[(&str, &str)])] = &[
     ("victim", "Victim", &[
         ("victim.name", "Name"), ("victim.aliases", "Aliases"), ("victim.dob", "Date of birth"), ("victim.gender", "Gender"),
         ("victim.address", "Address"), ("victim.postcode", "Postcode"), ("victim.phone", "Phone safe to use"),
         ("victim.safe_to_leave_message", "Safe to leave a message"), ("victim.aware_of_referral", "Aware of the referral"),
         ("victim.interpreter", "Interpreter / language"), ("local_authority", "Local authority"),
+        ("victim.age", "Age"), ("victim.ethnicity", "Ethnicity"), ("victim.sexual_orientation", "Sexual orientation"),
+        ("victim.disability", "Disability"), ("household.children", "Number of children in the household"),
     ]),
     ("perpetrator", "Perpetrator", &[
         ("perpetrator.name", "Name"), ("perpetrator.aliases", "Aliases"), ("perpetrator.dob", "Date of birth"),
-        ("perpetrator.address", "Address"), ("perpetrator.relationship", "Relationship to the victim"),
+        ("perpetrator.address", "Address"), ("perpetrator.relationship", "Relationship to the victim"), ("perpetrator.age", "Age"),
     ]),
     ("referrer", "Referrer", &[
-        ("referrer.name", "Name"), ("referrer.agency", "Agency"), ("referrer.role", "Role"), ("referrer.email", "Email"),
+        ("referrer.name", "Name"), ("referrer.agency", "Agency"), ("referrer.agency_type", "Type of agency"), ("referrer.role", "Role"), ("referrer.email", "Email"),
         ("referrer.phone", "Phone"), ("referral_date", "Date of referral"), ("marac_area", "MARAC referred to"),
     ]),
     ("reasons", "Reasons for referral", &[
@@ -144,4 +147,19 @@ pub(super) async fn evidence(state: &AppState, view: &CaseView) -> Result<Value,
         "sections": sections, "children": i.children(), "answers": answers, "corrections": kept, "targets": targets,
         "questions": questions, "correctable": correctable, "has_dash": !i.answers().is_empty(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SECTIONS;
+    use crate::recognise::referral::FIELDS;
+
+    #[test]
+    fn every_field_the_reader_knows_is_on_the_case_page_once() {
+        let shown: Vec<&str> = SECTIONS.iter().flat_map(|(_, _, fields)| fields.iter().map(|(k, _)| *k)).collect();
+        for key in FIELDS {
+            assert_eq!(shown.iter().filter(|s| *s == key).count(), 1, "{key} on the case page");
+        }
+        assert_eq!(shown.len(), FIELDS.len(), "only the reader's fields: {shown:?}");
+    }
 }

@@ -16,6 +16,7 @@ use crate::recognise::answer::{dash_answer, parse_date, Answer, DateRead};
 use crate::recognise::dash::FoundBy;
 use crate::recognise::referral::{Referral, FIELDS};
 use crate::recognise::topics::TOPICS;
+use chrono::NaiveDate;
 
 /// Where a correction came from, shown as where the value was read.
 pub const CORRECTED_AT: &str = "corrected by a coordinator";
@@ -135,16 +136,58 @@ pub fn read(i: &Inspection, target: Target) -> Option<String> {
     }
 }
 
-/// Applies `c` to the inspection (`pivot_year` places a two-digit year, as the reader does: the
-/// year the message arrived).
-pub fn apply(i: &mut Inspection, c: &Correction, pivot_year: i32) -> Result<(), Refused> {
+/// A correction's value as checked for its target: what a reading takes in its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// A DASH answer (never blank: a coordinator answers).
+    Answer(Answer),
+    /// A reason for referral ticked or not (None: left blank on the form).
+    Tick(Option<bool>),
+    /// The stated DASH score or the call-outs (None: left blank).
+    Number(Option<u32>),
+    /// A field's text (None: left blank), with the date it gives when it is a date of birth.
+    Text(Option<String>, Option<NaiveDate>),
+}
+
+/// Checks `c`'s value for its target (`pivot_year` places a two-digit year, as the reader does:
+/// the year the message arrived). The one reading of a correction's value: applied to a fresh
+/// reading here ([`apply`]) and laid over a stored one by the store.
+pub fn check(c: &Correction, pivot_year: i32) -> Result<Checked, Refused> {
     let value = c.value.trim();
     if value.chars().count() > MAX_VALUE_CHARS {
         return Err(Refused::TooLong);
     }
-    match c.target {
-        Target::Dash(q) => apply_answer(i, q, value),
-        Target::Field(f) => apply_field(i, f, value, pivot_year),
+    let cleared = value.is_empty();
+    Ok(match c.target {
+        Target::Dash(_) => Checked::Answer(match value {
+            "yes" => Answer::Yes,
+            "no" => Answer::No,
+            "dont_know" => Answer::DontKnow,
+            other => dash_answer(other).filter(|a| *a != Answer::Blank).ok_or(Refused::NotAnAnswer)?,
+        }),
+        Target::Field(k) if k.starts_with("reason.") => Checked::Tick(if cleared { None } else { Some(tick(value).ok_or(Refused::NotATick)?) }),
+        Target::Field("stated_dash_score") => Checked::Number(if cleared { None } else { Some(number(value, 24)?) }),
+        Target::Field("police_callouts") => Checked::Number(if cleared { None } else { Some(number(value, 10_000)?) }),
+        Target::Field(_) if cleared => Checked::Text(None, None),
+        Target::Field("victim.dob" | "perpetrator.dob") => match parse_date(value, pivot_year) {
+            DateRead::Date(d) => Checked::Text(Some(value.to_owned()), Some(d)),
+            _ => return Err(Refused::NotADate),
+        },
+        Target::Field(_) => Checked::Text(Some(value.to_owned()), None),
+    })
+}
+
+/// Applies `c` to the inspection (`pivot_year` as for [`check`]). A refused value leaves the
+/// reading as it was.
+pub fn apply(i: &mut Inspection, c: &Correction, pivot_year: i32) -> Result<(), Refused> {
+    let checked = check(c, pivot_year)?;
+    match (c.target, checked) {
+        (Target::Dash(q), Checked::Answer(a)) => apply_answer(i, q, a),
+        (Target::Field(f), checked) => {
+            apply_field(i, f, checked);
+            Ok(())
+        }
+        (Target::Dash(_), _) => Err(Refused::NotAnAnswer),
     }
 }
 
@@ -153,13 +196,7 @@ pub fn apply_all(i: &mut Inspection, cs: &[Correction], pivot_year: i32) -> Resu
     cs.iter().try_for_each(|c| apply(i, c, pivot_year))
 }
 
-fn apply_answer(i: &mut Inspection, q: u8, value: &str) -> Result<(), Refused> {
-    let answer = match value {
-        "yes" => Answer::Yes,
-        "no" => Answer::No,
-        "dont_know" => Answer::DontKnow,
-        other => dash_answer(other).filter(|a| *a != Answer::Blank).ok_or(Refused::NotAnAnswer)?,
-    };
+fn apply_answer(i: &mut Inspection, q: u8, answer: Answer) -> Result<(), Refused> {
     let d = i.dash.as_mut().ok_or(Refused::NoDash)?;
     let a = d.answers.iter_mut().find(|a| a.question == q).ok_or(Refused::NoDash)?;
     a.answer = answer;
@@ -191,45 +228,39 @@ fn number(value: &str, max: u32) -> Result<u32, Refused> {
     value.parse::<u32>().ok().filter(|n| *n <= max).ok_or(Refused::NotANumber)
 }
 
-fn apply_field(i: &mut Inspection, key: &'static str, value: &str, pivot_year: i32) -> Result<(), Refused> {
-    // Checked before anything changes: a refused value leaves the reading as it was.
-    let date = match key {
-        "victim.dob" | "perpetrator.dob" if !value.is_empty() => match parse_date(value, pivot_year) {
-            DateRead::Date(d) => Some(d),
-            _ => return Err(Refused::NotADate),
-        },
-        _ => None,
-    };
+fn apply_field(i: &mut Inspection, key: &'static str, checked: Checked) {
     let r: &mut Referral = i.referral.get_or_insert_with(Referral::default);
-    let cleared = value.is_empty();
-    match key {
-        k if k.starts_with("reason.") => {
-            let name = k.trim_start_matches("reason.").to_owned();
-            match (cleared, tick(value)) {
-                (true, _) => {
-                    r.reasons.remove(&name);
-                }
-                (false, Some(t)) => {
-                    r.reasons.insert(name, t);
-                }
-                (false, None) => return Err(Refused::NotATick),
-            }
+    let cleared = match checked {
+        Checked::Tick(t) => {
+            let name = key.trim_start_matches("reason.").to_owned();
+            match t {
+                Some(t) => r.reasons.insert(name, t),
+                None => r.reasons.remove(&name),
+            };
+            t.is_none()
         }
-        "stated_dash_score" => r.stated_dash_score = if cleared { None } else { Some(number(value, 24)?) },
-        "police_callouts" => r.police_callouts = if cleared { None } else { Some(number(value, 10_000)?) },
-        _ => {
+        Checked::Number(n) => {
+            if key == "stated_dash_score" {
+                r.stated_dash_score = n;
+            } else {
+                r.police_callouts = n;
+            }
+            n.is_none()
+        }
+        Checked::Text(value, date) => {
             if key == "victim.dob" {
                 r.victim_dob = date;
             } else if key == "perpetrator.dob" {
                 r.perpetrator_dob = date;
             }
-            if cleared {
-                r.fields.remove(key);
-            } else {
-                r.fields.insert(key.to_owned(), value.to_owned());
-            }
+            match &value {
+                Some(v) => r.fields.insert(key.to_owned(), v.clone()),
+                None => r.fields.remove(key),
+            };
+            value.is_none()
         }
-    }
+        Checked::Answer(_) => return,
+    };
     if cleared {
         r.found_at.remove(key);
         r.blank.insert(key.to_owned());
@@ -240,7 +271,6 @@ fn apply_field(i: &mut Inspection, key: &'static str, value: &str, pivot_year: i
     r.uncertain.remove(key);
     r.problems.retain(|p| p.field.as_deref() != Some(key));
     i.problems.retain(|l| !(l.place == Place::Referral && l.problem.field.as_deref() == Some(key)));
-    Ok(())
 }
 
 #[cfg(test)]

@@ -221,3 +221,83 @@ async fn a_corrected_victim_is_matched_again_and_a_label_goes_to_the_synonyms_by
     assert_eq!(store.outbox().await.unwrap().len(), outbox_before, "no reply: the case stands");
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agenda_the_data_return_and_a_search_read_the_form_as_corrected() {
+    read_as_corrected_on(Served::start("marac-web-correct-read").await).await
+}
+
+/// The same, the store on PostgreSQL (skipped, saying so, where it is not installed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agenda_the_data_return_and_a_search_read_the_form_as_corrected_on_postgresql() {
+    let Some(pg) = crate::support::postgres::Postgres::start("web-correct-read") else { return };
+    read_as_corrected_on(Served::start_on_postgres("marac-web-correct-read-pg", &pg).await).await
+}
+
+/// An accepted referral whose police reference, perpetrator and victim's ethnicity a coordinator
+/// corrects: the case page shows what was read beside each correction (in UK time); the agenda
+/// lists the corrected perpetrator, the data return counts the corrected ethnicity, and a
+/// search finds the case by the corrected police reference and no longer by the misread one.
+async fn read_as_corrected_on(served: Served) {
+    use marac_intake::store::hidden::HiddenCases;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    let at = gen_fixtures::util::stamp(2026, 1, 27, 10, 0, 0);
+    let raw = gen_fixtures::triage::synthetic_referral(72, at, 15);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-02-01T12:00:00Z").unwrap();
+    let (_, cfg) = samples_config();
+    let accepted = marac_intake::triage::triage_message(&raw, None, None, now, &cfg, &store).await.expect("triage");
+    assert_eq!(accepted.outcome, Outcome::Accepted, "{:?}", accepted.reasons);
+    let case = accepted.case_ref.clone().expect("a case");
+    let meeting: chrono::NaiveDate = accepted.meeting_date.as_deref().expect("a meeting").parse().unwrap();
+    let view = store.case_view(&accepted.reference).await.unwrap().expect("its page");
+    let misread = view.inspection.field("police_reference").expect("the form's police reference read").to_owned();
+    let perpetrator = view.inspection.field("perpetrator.name").expect("the perpetrator read").to_owned();
+    assert_ne!(perpetrator, "Dominic Ashworth");
+    assert_eq!(view.inspection.field("victim.ethnicity"), None, "the generated form gives no ethnicity");
+    let search = |q: String, cookie: String| async move {
+        let r = http(a, "GET", &format!("/search.json?q={}", enc(&q)), Some(&cookie), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str::<Vec<serde_json::Value>>(&r.body).unwrap()
+    };
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    assert!(search(misread.clone(), coord.clone()).await.iter().any(|h| h["case_ref"] == case.as_str()), "found by the reference as read before it is corrected");
+
+    let token = csrf_in(&http(a, "GET", &format!("/case/{}", accepted.reference), Some(&coord), None).await.body);
+    for (target, value) in [("police_reference", "ZQ/90210/26"), ("perpetrator.name", "Dominic Ashworth"), ("victim.ethnicity", "Pakistani")] {
+        let form = format!("csrf={token}&target={target}&value={}", enc(value));
+        let r = http(a, "POST", &format!("/case/{}/correct/confirm", accepted.reference), Some(&coord), Some(&form)).await;
+        assert_eq!(r.status, 303, "{target}: {}", r.body);
+    }
+    let after = record_of(&store, &accepted.reference).await;
+    assert_eq!((after.outcome, after.case_ref.as_deref()), (Outcome::Accepted, Some(case.as_str())), "the case stands");
+
+    // The case page: the data return's fields among the referral's, each read beside corrected.
+    let page = http(a, "GET", &format!("/case/{}", accepted.reference), Some(&coord), None).await;
+    let row = |key: &str| page.body.split(&format!("<tr data-key=\"{key}\">")).nth(1).and_then(|t| t.split("</tr>").next()).unwrap_or_else(|| panic!("{key} on the page")).to_owned();
+    let ethnicity = row("victim.ethnicity");
+    assert!(ethnicity.contains("<td class=\"read\">not read</td>") && ethnicity.contains("<strong>Pakistani</strong>"), "{ethnicity}");
+    let kept = store.corrections_of(after.row).await.unwrap();
+    let when = kept.iter().find(|c| c.target == "victim.ethnicity").map(|c| marac_intake::clock::uk_text(&c.corrected_at)).expect("kept");
+    assert!(ethnicity.contains(&when) && !ethnicity.contains("UTC"), "a correction's time in UK local time ({when}): {ethnicity}");
+    assert!(row("police_reference").contains(&format!("<td class=\"read\">{misread}</td>")));
+    for key in ["victim.sexual_orientation", "victim.disability", "victim.age", "perpetrator.age", "referrer.agency_type", "household.children"] {
+        row(key);
+    }
+
+    // The agenda, the data return and a search read the form as corrected.
+    let agenda = store.agenda(meeting, None, &HiddenCases::none()).await.unwrap();
+    let listed = agenda.iter().find(|r| r.case_ref == case).expect("on the agenda");
+    assert_eq!(listed.perpetrator.as_deref(), Some("Dominic Ashworth"));
+    let cases = store.return_cases(meeting, meeting, None, &HiddenCases::none()).await.unwrap();
+    let counted = cases.iter().find(|c| c.case_ref == case).expect("in the data return");
+    assert_eq!(counted.fields.get("victim.ethnicity").map(String::as_str), Some("Pakistani"));
+    let quarter = marac_intake::data_return::DataReturn::count(marac_intake::data_return::Quarter::of(meeting), &cases);
+    let others = marac_intake::data_return::DataReturn::count(marac_intake::data_return::Quarter::of(meeting), &cases.iter().filter(|c| c.case_ref != case).cloned().collect::<Vec<_>>());
+    assert_eq!(quarter.total().racially_minoritised, others.total().racially_minoritised + 1, "counted as racially minoritised");
+    let hits = search("zq 90210 26".into(), coord.clone()).await;
+    let hit = hits.iter().find(|h| h["case_ref"] == case.as_str()).unwrap_or_else(|| panic!("found by the corrected reference: {hits:?}"));
+    assert!(hit["why"].as_str().is_some_and(|w| w.contains("police reference")), "{hit}");
+    assert!(!search(misread, coord.clone()).await.iter().any(|h| h["case_ref"] == case.as_str()), "no longer found by the misread reference");
+    served.stop().await;
+}
