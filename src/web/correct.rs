@@ -176,6 +176,25 @@ fn identity_words(e: &Evaluated) -> String {
     }
 }
 
+/// For an accepted referral whose victim's name or date of birth is corrected: its case stays
+/// with the victim record it has (a correction never moves a case), and what the coordinator can
+/// do when the corrected identity is another record's. None when it records a new decision, or
+/// the record is the one matched.
+fn identity_note(record: &MessageRecord, e: &Evaluated, new: &Correction, records: bool) -> Option<String> {
+    let held = record.victim_ref.as_deref().filter(|_| !records && new.target.is_identity())?;
+    match &e.found.person {
+        Some(p) if p.reference == held => None,
+        Some(p) => Some(format!(
+            "The case stays with the victim record {held}. The corrected name and date of birth match the record {} ({}): if they are the same person, merge the two records on the case page.",
+            p.reference,
+            p.reason.describe()
+        )),
+        None => Some(format!(
+            "The case stays with the victim record {held}, which keeps the name and date of birth it was made with; an admin corrects those on its Subjects page."
+        )),
+    }
+}
+
 /// The history as the decision saw it, for people.
 fn history_words(e: &Evaluated) -> Vec<String> {
     let h = &e.found.history;
@@ -185,7 +204,7 @@ fn history_words(e: &Evaluated) -> Vec<String> {
             out.push(format!("The victim has a case waiting for its meeting: {}.", c.reference));
         }
         if let Some((on, heard)) = p.last_referral {
-            out.push(format!("Last referred on {on}{}.", if heard { ", since heard" } else { "" }));
+            out.push(format!("Last referred on {}{}.", crate::clock::uk_text(&on.to_string()), if heard { ", since heard" } else { "" }));
         }
     }
     if let Some(c) = &h.same_attachments_case {
@@ -273,7 +292,8 @@ async fn preview(State(state): State<AppState>, signed: Signed, Path(reference):
         reply_kind => e.reply.as_ref().map(|_| d.reply.as_str()), reply_to => e.reply.as_ref().map(|r| r.to.clone()),
         reply_subject => e.reply.as_ref().map(|r| r.subject.clone()), reply_text => e.reply.as_ref().map(reply_text),
         identity => identity_words(&e), identity_changed => new.target.is_identity(), history => history_words(&e),
-        records => records_decision(&record, d), arrived => e.day.to_string(),
+        identity_note => identity_note(&record, &e, &new, records_decision(&record, d)),
+        records => records_decision(&record, d), arrived => crate::clock::uk_text(&e.day.to_string()),
     };
     Ok(render(&state, "correct.html", Some(&signed), ctx)?.into_response())
 }

@@ -299,5 +299,24 @@ async fn read_as_corrected_on(served: Served) {
     let hit = hits.iter().find(|h| h["case_ref"] == case.as_str()).unwrap_or_else(|| panic!("found by the corrected reference: {hits:?}"));
     assert!(hit["why"].as_str().is_some_and(|w| w.contains("police reference")), "{hit}");
     assert!(!search(misread, coord.clone()).await.iter().any(|h| h["case_ref"] == case.as_str()), "no longer found by the misread reference");
+
+    // The victim's identity corrected on an accepted referral: the case stays with its record,
+    // and the preview says so, naming the record the corrected identity matches. Paula Ferreira
+    // (victim K of the fixtures), born 5 October 1994, has a record.
+    let held = after.victim_ref.clone().expect("the case's victim record");
+    let known = store.history().await.unwrap().into_iter().find(|m| m.file.as_deref().is_some_and(|f| f.ends_with("031_nhs_victim_k_accept14.eml"))).expect("victim K's referral");
+    let other = known.victim_ref.clone().expect("victim K's record");
+    let preview = format!("/case/{}/correct", accepted.reference);
+    let name = format!("csrf={token}&target=victim.name&value={}", enc("Paula Ferreira"));
+    let r = http(a, "POST", &preview, Some(&coord), Some(&name)).await;
+    assert!(r.status == 200 && r.body.contains(&format!("The case stays with the victim record {held}, which keeps the name and date of birth it was made with")), "{}", r.body);
+    assert!(r.body.contains(&format!("as of the day it arrived ({})", marac_intake::clock::uk_text("2026-01-27"))), "the day in UK format: {}", r.body);
+    assert_eq!(http(a, "POST", &format!("{preview}/confirm"), Some(&coord), Some(&name)).await.status, 303);
+    let dob = format!("csrf={token}&target=victim.dob&value={}", enc("05/10/1994"));
+    let r = http(a, "POST", &preview, Some(&coord), Some(&dob)).await;
+    assert!(r.status == 200 && r.body.contains(&format!("The case stays with the victim record {held}. The corrected name and date of birth match the record {other}")), "{}", r.body);
+    assert!(r.body.contains("merge the two records on the case page"), "{}", r.body);
+    assert_eq!(http(a, "POST", &format!("{preview}/confirm"), Some(&coord), Some(&dob)).await.status, 303);
+    assert_eq!(record_of(&store, &accepted.reference).await.victim_ref.as_deref(), Some(held.as_str()), "a correction never moves a case");
     served.stop().await;
 }
