@@ -468,7 +468,7 @@ fn section_view(cfg: &crate::config::Config, section: &str, today: chrono::Naive
 }
 
 /// One section's editor: its TOML as in force, where it comes from, its versions.
-async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Query(q): Query<DoneQuery>) -> Page {
+async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, Path(section): Path<String>, Query(q): Query<DoneQuery>, Query(page): Query<super::paging::PageParam>) -> Page {
     if let Err(page) = known_section(&state, &signed, &section) {
         return page;
     }
@@ -478,13 +478,18 @@ async fn rule_section_page(State(state): State<AppState>, Admin(signed): Admin, 
     state.store.audit(&signed.audit(&stamp(state.clock.now()), actions::RULES_VIEW, Some(&section))).await?;
     refresh_rules(&state).await;
     let cfg = state.cfg();
-    let editor = Editor { body: section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), ..Editor::default() };
+    let editor = Editor { body: section_toml(&cfg.file, &section), base: None, notice: q.done.map(|d| format!("Saved: {d}. The service applies it within a few seconds.")), versions_page: page.page, ..Editor::default() };
     rule_section_view(&state, &signed, &section, StatusCode::OK, editor).await
 }
+
+/// A section's versions shown on one page (newest first; the others on the next pages).
+pub const VERSIONS_SHOWN: usize = 50;
 
 /// What the editor shows beside the section's history.
 #[derive(Default)]
 struct Editor {
+    /// The page of the section's versions (`?page=N`; the first when not asked).
+    versions_page: Option<usize>,
     body: String,
     /// The version the admin started from (None: the newest now).
     base: Option<i64>,
@@ -497,8 +502,12 @@ struct Editor {
 }
 
 async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, status: StatusCode, e: Editor) -> Page {
-    let history = state.store.rule_history(section, 50).await?;
+    let history = state.store.rule_history(section, i64::MAX).await?;
     let newest = history.first().map(|h| h.id).unwrap_or(0);
+    let in_force_from_database = history.first().is_some_and(|h| h.body.is_some());
+    let in_force_version = history.first().cloned();
+    let pager = super::paging::Pager::new(e.versions_page, VERSIONS_SHOWN, history.len(), |n| format!("/admin/rules/{section}?page={n}#versions"));
+    let history = pager.slice(&history);
     let prefix = format!("MARAC__{}__", section.replace('.', "__").to_ascii_uppercase());
     let overridden: Vec<String> = std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with(&prefix)).collect();
     let cfg = state.cfg();
@@ -514,7 +523,7 @@ async fn rule_section_view(state: &AppState, signed: &Signed, section: &str, sta
     let toml_open = e.error.is_some() && e.sent.is_none();
     let ctx = context! {
         section, kind, title => section_heading(&cfg, section), body => e.body, base => e.base.unwrap_or(newest), notice => e.notice, error => e.error,
-        preview => e.preview.map(v), history => v(&history), overridden, from_database => history.first().is_some_and(|h| h.body.is_some()),
+        preview => e.preview.map(v), history => v(history), versions_pager => v(&pager), newest, version_in_force => in_force_version.map(v), overridden, from_database => in_force_from_database,
         file => config_file_name(&cfg), rule_area => area.map(v), in_force => in_force.map(v),
         form => v(&form), current => current.map(v), toml_open,
     };

@@ -340,7 +340,20 @@ fn row(r: &MessageRecord, s: &RiskSignals) -> Value {
     })
 }
 
-async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>, Query(page): Query<super::paging::PageParam>) -> Page {
+/// Items waiting for a decision (in review, in quarantine) shown on one page of each list.
+pub const WAITING_SHOWN: usize = 200;
+
+/// `?review_page=N&quarantine_page=N`: the pages of the two lists waiting for a decision (the
+/// pending list's is `page`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+struct WaitingPages {
+    #[serde(default, deserialize_with = "super::paging::lenient")]
+    review_page: Option<usize>,
+    #[serde(default, deserialize_with = "super::paging::lenient")]
+    quarantine_page: Option<usize>,
+}
+
+async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<QueueFilter>, Query(page): Query<super::paging::PageParam>, Query(waiting): Query<WaitingPages>) -> Page {
     let at = stamp(state.clock.now());
     let hidden = hidden_for(&state, &signed, &at).await?;
     let skip = page.page.unwrap_or(1).saturating_sub(1).saturating_mul(PENDING_SHOWN);
@@ -352,10 +365,31 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
     let mut meetings: Vec<String> = state.store.meetings_with_cases(&hidden).await?.into_iter().map(|m| m.date).collect();
     meetings.dedup();
-    let part = |o: Outcome| kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect::<Vec<_>>();
+    // The two lists waiting for a decision come whole with every page of the pending list; each
+    // is shown a page at a time, its pages linked (the filters kept).
+    let part = |o: Outcome, wanted: Option<usize>, param: &str| {
+        let all: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect();
+        let pager = super::paging::Pager::new(wanted, WAITING_SHOWN, all.len(), |n| {
+            let mut q = query.clone();
+            q.push_str(&format!("{}{param}={n}", if q.is_empty() { "" } else { "&" }));
+            format!("/?{q}")
+        });
+        (pager.slice(&all).to_vec(), all.len(), pager)
+    };
+    let (review, review_total, review_pager) = part(Outcome::Review, waiting.review_page, "review_page");
+    let (quarantined, quarantined_total, quarantine_pager) = part(Outcome::Quarantined, waiting.quarantine_page, "quarantine_page");
     let pending: Vec<Value> = kept.iter().filter(|(r, _)| !matches!(r.outcome, Outcome::Review | Outcome::Quarantined)).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
-    Ok(render(&state, "queue.html", Some(&signed), context! { review => v(part(Outcome::Review)), quarantined => v(part(Outcome::Quarantined)), pending => v(pending), pending_total, pager => v(&pager), meetings, criteria, f => v(&f) })?.into_response())
+    Ok(render(
+        &state,
+        "queue.html",
+        Some(&signed),
+        context! {
+            review => v(review), review_total, review_pager => v(&review_pager), quarantined => v(quarantined), quarantined_total,
+            quarantine_pager => v(&quarantine_pager), pending => v(pending), pending_total, pager => v(&pager), meetings, criteria, f => v(&f)
+        },
+    )?
+    .into_response())
 }
 
 /// Exactly what `marac-intake queue --json` prints, as one JSON array.
@@ -819,7 +853,11 @@ fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
 /// Each area's meetings (of the areas the user works in): its schedule's next ones and every
 /// meeting with cases listed. With one area, as it always was; with several, each meeting names
 /// its area and its links carry `?area=ID`.
-async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
+/// Meetings shown on one page of the meetings list (by date; the page holding the next one is
+/// shown first).
+pub const MEETINGS_SHOWN: usize = 100;
+
+async fn meetings_page(State(state): State<AppState>, signed: Signed, Query(page): Query<super::paging::PageParam>) -> Page {
     let today = state.clock.today();
     // Counted without the restricted cases closed to this user (as their agendas are).
     let hidden = hidden_for(&state, &signed, &stamp(state.clock.now())).await?;
@@ -839,8 +877,13 @@ async fn meetings_page(State(state): State<AppState>, signed: Signed) -> Page {
         }
     }
     meetings.sort_by(|a, b| a["date"].as_str().cmp(&b["date"].as_str()).then(a["area"].as_str().cmp(&b["area"].as_str())));
+    // Past meetings with cases still open add up over the years: a page at a time, the one with
+    // the next meeting first.
+    let upcoming = meetings.iter().position(|m| m["past"] == false).unwrap_or(meetings.len().saturating_sub(1));
+    let wanted = page.page.or(Some(upcoming / MEETINGS_SHOWN + 1));
+    let pager = super::paging::Pager::new(wanted, MEETINGS_SHOWN, meetings.len(), |n| format!("/meetings?page={n}"));
     let schedule = format!("{:?}", deployment.file.schedule.kind).to_lowercase();
-    Ok(render(&state, "meetings.html", Some(&signed), context! { meetings => v(&meetings), schedule, several })?.into_response())
+    Ok(render(&state, "meetings.html", Some(&signed), context! { meetings => v(pager.slice(&meetings)), pager => v(&pager), schedule, several })?.into_response())
 }
 
 /// `?area=ID`: one area's meeting of that date (else every one of the user's areas).

@@ -12,7 +12,7 @@ pub struct PageParam {
     pub page: Option<usize>,
 }
 
-fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+pub(super) fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
     Ok(s.and_then(|s| s.trim().parse().ok()))
 }

@@ -282,6 +282,114 @@ async fn every_one_of_more_than_200_pending_cases_is_on_one_of_the_queue_pages()
     served.stop().await;
 }
 
+/// The references listed in the table labelled `label` of a page.
+fn refs_in(body: &str, label: &str) -> Vec<String> {
+    let table = body.split(&format!("aria-labelledby=\"{label}\"")).nth(1).unwrap_or("").split("</table>").next().unwrap();
+    table.split("data-ref=\"").skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_item_waiting_every_meeting_and_every_rule_version_is_on_one_of_its_pages() {
+    let served = Served::start("marac-pages-more").await;
+    let (store, a) = (served.store.clone(), served.addr.clone());
+    let a = a.as_str();
+    // 205 more review items and 201 more quarantined messages, copies of real ones.
+    for (outcome, more, prefix) in [("review", 205usize, "PR"), ("quarantined", 201, "PQ")] {
+        let model: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE outcome = $1 AND case_id IS NULL ORDER BY id LIMIT 1").bind(outcome).fetch_one(store.pool()).await.unwrap();
+        for i in 0..more {
+            sqlx::query(
+                "INSERT INTO messages (ref, message_id, sha256, arrived_at, file, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, case_kind, case_id, person_id, \
+                 match_reason, reply_kind, reply_to, inspection, processed_at, area) \
+                 SELECT $1, NULL, $2, arrived_at, NULL, outcome, criteria, reasons, dash_yes, dash_no, dash_unknown, case_kind, NULL, NULL, NULL, reply_kind, reply_to, inspection, processed_at, area \
+                 FROM messages WHERE id = $3",
+            )
+            .bind(format!("{prefix}-IN-{i:05}"))
+            .bind(format!("{prefix}{i:062}"))
+            .bind(model)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+    }
+    let coord = sign_in(a, "coord", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    for (outcome, label, param, heading) in [("review", "review", "review_page", "Needs a decision"), ("quarantined", "quarantine", "quarantine_page", "Quarantined")] {
+        let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM messages WHERE outcome = $1").bind(outcome).fetch_one(store.pool()).await.unwrap() as usize;
+        assert!(total > 200);
+        let first = http(a, "GET", "/?agency=", Some(&coord), None).await.body;
+        assert!(first.contains(&format!("{heading} ({total})")), "the whole count");
+        assert!(first.contains(&format!("1–200 of {total} shown, oldest first")), "it says which are shown");
+        assert!(first.contains(&format!("{param}=2\"")), "a link to the next page");
+        let second = http(a, "GET", &format!("/?{param}=2"), Some(&coord), None).await.body;
+        let (one, two) = (refs_in(&first, label), refs_in(&second, label));
+        assert_eq!((one.len(), two.len()), (200, total - 200), "{label}");
+        let mut all: Vec<String> = one.iter().chain(two.iter()).cloned().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), total, "each once, none left out");
+        assert_eq!(refs_in(&http(a, "GET", &format!("/?{param}=7"), Some(&coord), None).await.body, label), two, "past the end: the last page");
+    }
+
+    // 120 past meetings with a case still open: the meetings page opens on the next meeting's
+    // page and the earlier ones are a page back.
+    let area: String = sqlx::query_scalar("SELECT area FROM cases ORDER BY id LIMIT 1").fetch_one(store.pool()).await.unwrap();
+    let person: i64 = sqlx::query_scalar("INSERT INTO people (ref, name, name_key, dob, created_at, area) VALUES ('PM00001', 'Met Person', 'met person', NULL, $1, $2) RETURNING id")
+        .bind("2020-01-01T12:00:00.000Z")
+        .bind(&area)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let first_meeting = chrono::NaiveDate::from_ymd_opt(2020, 1, 7).unwrap();
+    for i in 0..120i64 {
+        let day = first_meeting + chrono::Duration::weeks(i);
+        sqlx::query("INSERT INTO cases (ref, person_id, status, meeting_date, opened_at, source, area) VALUES ($1, $2, 'heard', $3, $4, 'email', $5)")
+            .bind(format!("PM-CASE-{i:05}"))
+            .bind(person)
+            .bind(day.to_string())
+            .bind("2020-01-01T12:00:00.000Z")
+            .bind(&area)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let dates = |body: &str| -> Vec<String> { body.split("<tr data-date=\"").skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect() };
+    let opened = http(a, "GET", "/meetings", Some(&coord), None).await.body;
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(dates(&opened).iter().any(|d| *d >= today), "the page with the next meeting: {:?}", dates(&opened));
+    assert!(opened.contains("rel=\"prev\"") && opened.contains("of ") && opened.contains("id=\"meetings-shown\""), "earlier meetings a page back");
+    let earliest = http(a, "GET", "/meetings?page=1", Some(&coord), None).await.body;
+    let shown = dates(&earliest);
+    assert_eq!((shown.len(), shown.first().map(String::as_str)), (100, Some("2020-01-07")), "the earliest page, by date");
+    let pages = opened.split("Page ").nth(1).and_then(|t| t.split(" of ").nth(1)).and_then(|t| t.split(' ').next()).and_then(|n| n.parse::<usize>().ok()).expect("the number of pages");
+    let mut every = Vec::new();
+    for n in 1..=pages {
+        every.extend(dates(&http(a, "GET", &format!("/meetings?page={n}"), Some(&coord), None).await.body));
+    }
+    assert!((0..120).all(|i| every.contains(&(first_meeting + chrono::Duration::weeks(i)).to_string())), "every past meeting on one of the pages");
+
+    // 55 versions of the threshold: 50 on the first page, newest first, the rest on the next;
+    // the version in force named, and restoring offered for every older one on either page.
+    for i in 0..55 {
+        let base = store.rule_history("threshold", 1).await.unwrap().first().map_or(0, |v| v.id);
+        let audit = Audit { at: "2026-12-01T10:00:00.000Z", actor: "boss", action: "rules.change", object: None, client: None, detail: None };
+        store.change_rule("threshold", Some(&format!("dash_score = {}\n", 14 + i % 2)), base, "saved", audit).await.unwrap();
+    }
+    let boss = sign_in(a, "boss", PASSWORD).await.unwrap_or_else(|r| panic!("sign-in refused: {}", r.status));
+    let versions = |body: &str| -> Vec<i64> { body.split("<tr data-version=\"").skip(1).map(|s| s.split('"').next().unwrap().parse().unwrap()).collect() };
+    let page1 = http(a, "GET", "/admin/rules/threshold", Some(&boss), None).await.body;
+    let page2 = http(a, "GET", "/admin/rules/threshold?page=2", Some(&boss), None).await.body;
+    let (v1, v2) = (versions(&page1), versions(&page2));
+    let newest = store.rule_history("threshold", 1).await.unwrap()[0].id;
+    assert_eq!((v1.len(), v2.len(), v1[0]), (50, 5, newest));
+    assert!(v1.windows(2).chain(v2.windows(2)).all(|w| w[0] > w[1]) && v1[49] > v2[0], "newest first across the pages");
+    assert!(page1.contains("1–50 of 55 shown") && page1.contains("rel=\"next\""));
+    for page in [&page1, &page2] {
+        assert!(page.contains(&format!("In force: version {newest}")), "the version in force on every page");
+    }
+    assert!(!page1.contains(&format!("Restore version {newest}<")) && page1.contains(&format!("Restore version {}<", v1[1])));
+    assert!(v2.iter().all(|v| page2.contains(&format!("Restore version {v}<"))), "the older versions can be restored from their page");
+    served.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn irreversible_actions_need_confirming_and_reopen_undo_heard_and_undo_merge_are_audited() {
     let served = Served::start("marac-safe-actions").await;
