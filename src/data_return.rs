@@ -246,14 +246,15 @@ impl DataReturn {
         MeetingReturn::total(&self.meetings)
     }
 
-    /// The return as CSV (RFC 4180): a header row of [`COLUMNS`]' titles, a row per meeting, the
-    /// quarter's total last.
+    /// The return as CSV (RFC 4180): a header row of [`COLUMNS`]' titles, a row per meeting (its
+    /// date in UK form, 14/01/2025), the quarter's total last.
     pub fn csv(&self) -> String {
         // The titles hold no comma, quote or formula sign; the cells are a date and numbers.
         let mut out = COLUMNS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(",");
         out.push_str("\r\n");
         for m in self.meetings.iter().chain(std::iter::once(&self.total())) {
-            let mut cells = vec![m.meeting_date.clone()];
+            let day = NaiveDate::parse_from_str(&m.meeting_date, "%Y-%m-%d").map_or_else(|_| m.meeting_date.clone(), |d| d.format("%d/%m/%Y").to_string());
+            let mut cells = vec![day];
             cells.extend(m.counts().iter().map(u32::to_string));
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
@@ -579,6 +580,7 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.len(), 4, "{csv}");
         assert!(lines[0].starts_with("Meeting date,Cases discussed,Repeat cases,") && lines[3].starts_with("Quarter total,3,1,"), "{csv}");
+        assert!(lines[1].starts_with("15/01/2025,2,"), "the meeting's date in UK form: {csv}");
     }
 
     #[test]

@@ -86,12 +86,22 @@ pub const CASE_CORRECT_PREVIEW: &str = "case.correct_preview";
 /// The admins' list of restricted cases.
 pub const RESTRICTIONS_VIEW: &str = "restrictions.view";
 
-/// The audit log as CSV (RFC 4180 quoting), a header row first. Cells that a spreadsheet would
-/// read as a formula are prefixed with a quote.
+/// The audit log as CSV (RFC 4180 quoting), a header row first: `at` as stored (ISO 8601 UTC, to
+/// the millisecond), and last `uk_time`, the same moment in UK local time and form. Cells that a
+/// spreadsheet would read as a formula are prefixed with a quote.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
-    let mut out = String::from("id,at,actor,action,object,client,detail\r\n");
+    let mut out = String::from("id,at,actor,action,object,client,detail,uk_time\r\n");
     for e in entries {
-        let cells = [e.id.to_string(), e.at.clone(), e.actor.clone(), e.action.clone(), e.object.clone().unwrap_or_default(), e.client.clone().unwrap_or_default(), e.detail.clone().unwrap_or_default()];
+        let cells = [
+            e.id.to_string(),
+            e.at.clone(),
+            e.actor.clone(),
+            e.action.clone(),
+            e.object.clone().unwrap_or_default(),
+            e.client.clone().unwrap_or_default(),
+            e.detail.clone().unwrap_or_default(),
+            crate::clock::uk_text(&e.at),
+        ];
         out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }

@@ -260,7 +260,9 @@ fn assert_csv_and_xlsx(db: &TestDb, expected: &Value) {
     use calamine::{Data, Reader, Xlsx};
     let keys = marac_intake::data_return::COLUMNS;
     let meetings = expected["meetings"].as_array().unwrap();
-    let row_of = |m: &Value| -> Vec<String> { keys.iter().map(|(_, k)| m[*k].as_str().map(str::to_owned).unwrap_or_else(|| m[*k].to_string())).collect() };
+    // The CSV gives the meeting's date in UK form (14/01/2025); the JSON in ISO form.
+    let uk = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap().format("%d/%m/%Y").to_string();
+    let row_of = |m: &Value| -> Vec<String> { keys.iter().map(|(_, k)| m[*k].as_str().map(uk).unwrap_or_else(|| m[*k].to_string())).collect() };
     let total: Vec<u64> = keys.iter().skip(1).map(|(_, k)| meetings.iter().map(|m| m[*k].as_u64().unwrap()).sum()).collect();
 
     let out = data_return(db, &["--csv"]);
