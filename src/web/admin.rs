@@ -785,7 +785,11 @@ async fn subject_rectify(State(state): State<AppState>, Admin(signed): Admin, Pa
         };
         let dob = match form.dob.trim() {
             "" => None,
-            d => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| bad("The date of birth is written YYYY-MM-DD."))?),
+            // As a form writes it (23/11/1979, 23 Nov 1979, 1979-11-23); never guessed.
+            d => match crate::recognise::answer::parse_date(d, chrono::Datelike::year(&state.clock.today())) {
+                crate::recognise::answer::DateRead::Date(d) => Some(d),
+                _ => return Err(bad("That is not a date of birth (write it as 23/11/1979).")),
+            },
         };
         let reason = form.reason.trim();
         if name.is_none() && dob.is_none() {

@@ -1345,10 +1345,11 @@ async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_
     let form = |name: &str, dob: &str, reason: &str| format!("csrf={csrf}&name={}&dob={}&reason={}", enc(name), enc(dob), enc(reason));
     let reason = "Referrer confirmed the spelling and date on the phone, ticket 4411";
 
-    // Refused: a coordinator; no reason; a date not written YYYY-MM-DD; nothing to correct.
+    // Refused: a coordinator; no reason; a date that does not exist; nothing to correct.
     assert_eq!(http(a, "POST", &rectify, Some(&coord), Some(&form(new_name, new_dob, reason))).await.status, 403);
     assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, ""))).await.status, 400);
-    assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, "23/11/1979", reason))).await.status, 400);
+    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, "31/02/1979", reason))).await;
+    assert!(r.status == 400 && r.body.contains("not a date of birth"), "{}", r.body);
     assert_eq!(http(a, "POST", &rectify, Some(&boss), Some(&form("", "", reason))).await.status, 400);
     // A reason quoting a value (old or new) would put it in the audit log: refused.
     let surname = old_name.split_whitespace().last().unwrap();
@@ -1361,7 +1362,8 @@ async fn an_admin_corrects_a_name_and_date_of_birth_with_a_reason_and_the_audit_
     assert_eq!(unchanged, (old_name.clone(), old_dob.clone()), "nothing changed by a refused correction");
     assert!(store.audit_search(&marac_intake::store::accounts::AuditFilter { action: Some("subject.rectify".into()), ..Default::default() }, 5).await.unwrap().is_empty());
 
-    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, new_dob, reason))).await;
+    // Written as a form writes it, kept as a date.
+    let r = http(a, "POST", &rectify, Some(&boss), Some(&form(new_name, "23/11/1979", reason))).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.header("location"), Some(format!("/admin/subjects/{person}?done=rectify").as_str()));
     let page = http(a, "GET", &format!("/admin/subjects/{person}?done=rectify"), Some(&boss), None).await;
