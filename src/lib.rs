@@ -30,7 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod data_return;
-pub use marac_core::{correct, decide, document, identity, inspect, limits, mime, readers, recognise, reply, route, schedule, sniff, text, trust};
+pub use marac_core::{bank_holidays, correct, decide, document, identity, inspect, limits, mime, readers, recognise, reply, route, schedule, sniff, text, trust};
 pub mod dkim;
 pub mod doctor;
 pub mod import;

@@ -1055,7 +1055,11 @@ fn check_config(c: &ConfigArg, clock: &Clock) -> Result<()> {
     println!("case references:      {} (e.g. {})", f.case.reference_format, f.case.reference_format_example());
     println!("folders:              accepted {}, rejected {}, review {}, quarantined {}, ignored {}", f.folders.accepted, f.folders.rejected, f.folders.review, f.folders.quarantined, f.folders.ignored);
     let a = &cfg.agenda;
-    let when = if a.automatic { format!("by itself {} working days before each meeting at {} UK time", a.working_days_before, a.send_at.format("%H:%M")) } else { "by hand only".to_owned() };
+    let when = if a.automatic {
+        format!("by itself {} working days before each meeting at {} UK time; bank holidays of {}, {} more listed", a.working_days_before, a.send_at.format("%H:%M"), a.bank_holidays.describe(), a.holidays.len())
+    } else {
+        "by hand only".to_owned()
+    };
     println!("agenda officers:      {} ({when})", a.officers.len());
     println!("extra label synonyms: {} fields, {} sections", f.synonyms.fields.len(), f.synonyms.sections.len());
     for w in cfg.allowlist.warnings() {

@@ -400,7 +400,12 @@ fn rules_view(cfg: &crate::config::Config, today: chrono::NaiveDate) -> Value {
     let fields: Vec<(String, Vec<String>)> = cfg.synonyms.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let schedule = format!("{:?} on {:?}{}", f.schedule.kind, f.schedule.weekday, f.schedule.nth.map(|n| format!(" (the {n:?} of the month)")).unwrap_or_default()).to_lowercase();
     let plan = &cfg.agenda;
-    let holidays = if plan.holidays.is_empty() { String::new() } else { format!(" ({} holidays are not working days)", plan.holidays.len()) };
+    let holidays = match (plan.bank_holidays, plan.holidays.len()) {
+        (crate::bank_holidays::BankHolidays::None, 0) => String::new(),
+        (crate::bank_holidays::BankHolidays::None, n) => format!(" ({n} listed holidays are not working days)"),
+        (calendar, 0) => format!(" (the bank holidays of {} are not working days)", calendar.describe()),
+        (calendar, n) => format!(" (the bank holidays of {} and {n} listed holidays are not working days)", calendar.describe()),
+    };
     let when = if plan.automatic {
         format!("It goes by itself {} working days before each meeting, at {} UK time{holidays}, to each officer who has not had it; a coordinator can send it again from the meeting's page.", plan.working_days_before, plan.send_at.format("%H:%M"))
     } else {

@@ -64,6 +64,7 @@ fn choices(kind: &str, key: &str) -> Option<Vec<&'static str>> {
         ("schedule", "kind") => vec!["weekly", "fortnightly", "monthly"],
         ("schedule", "weekday") => vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
         ("schedule", "nth") => vec!["1", "2", "3", "4", "last"],
+        ("agenda", "bank_holidays") => vec!["england_and_wales", "scotland", "northern_ireland", "none"],
         _ => return None,
     })
 }

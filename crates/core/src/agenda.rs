@@ -8,12 +8,17 @@
 //! - `automatic` (default true): whether the agenda goes by itself; with false only when a
 //!   coordinator sends it.
 //! - `working_days_before` (default 3, 1 to [`MAX_WORKING_DAYS`]): it goes that many working
-//!   days before the meeting (Monday to Friday, less `holidays`),
+//!   days before the meeting (Monday to Friday, less the bank holidays and `holidays`),
 //! - `send_at` (default `"08:00"`): at that UK local time on that day, or as soon after it as
 //!   the service runs, up to the day before the meeting (once a case is listed for it: the
 //!   service sends no empty agenda).
-//! - `holidays`: days that are not working days (bank holidays), at most [`MAX_HOLIDAYS`].
+//! - `bank_holidays` (default `england_and_wales`; `scotland`, `northern_ireland`, `none`): the
+//!   calendar whose bank holidays are not working days, worked out by rule
+//!   ([`crate::bank_holidays`]).
+//! - `holidays`: more days that are not working days (a one-off bank holiday, a closure), at
+//!   most [`MAX_HOLIDAYS`].
 
+use crate::bank_holidays::BankHolidays;
 use crate::schedule::Schedule;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
@@ -43,13 +48,15 @@ pub struct AgendaConfig {
     pub working_days_before: u32,
     /// The UK local time (`HH:MM`) it goes at on that day.
     pub send_at: String,
-    /// Days that are not working days (bank holidays), `YYYY-MM-DD`.
+    /// The calendar whose bank holidays are not working days.
+    pub bank_holidays: BankHolidays,
+    /// More days that are not working days (one-off bank holidays, closures), `YYYY-MM-DD`.
     pub holidays: Vec<NaiveDate>,
 }
 
 impl Default for AgendaConfig {
     fn default() -> Self {
-        AgendaConfig { officers: Vec::new(), automatic: true, working_days_before: 3, send_at: "08:00".to_owned(), holidays: Vec::new() }
+        AgendaConfig { officers: Vec::new(), automatic: true, working_days_before: 3, send_at: "08:00".to_owned(), bank_holidays: BankHolidays::default(), holidays: Vec::new() }
     }
 }
 
@@ -68,6 +75,7 @@ pub struct AgendaPlan {
     pub automatic: bool,
     pub working_days_before: u32,
     pub send_at: NaiveTime,
+    pub bank_holidays: BankHolidays,
     pub holidays: BTreeSet<NaiveDate>,
 }
 
@@ -125,14 +133,21 @@ impl AgendaConfig {
         if self.holidays.len() > MAX_HOLIDAYS {
             return Err(("holidays".into(), format!("{} dates listed, more than the limit of {MAX_HOLIDAYS}", self.holidays.len())));
         }
-        Ok(AgendaPlan { officers, automatic: self.automatic, working_days_before: self.working_days_before, send_at, holidays: self.holidays.iter().copied().collect() })
+        Ok(AgendaPlan {
+            officers,
+            automatic: self.automatic,
+            working_days_before: self.working_days_before,
+            send_at,
+            bank_holidays: self.bank_holidays,
+            holidays: self.holidays.iter().copied().collect(),
+        })
     }
 }
 
 impl AgendaPlan {
-    /// Monday to Friday, and not a listed holiday.
+    /// Monday to Friday, not a bank holiday and not a listed holiday.
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
-        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d)
+        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d) && !self.bank_holidays.contains(d)
     }
 
     /// The day the agenda of the meeting on `meeting` goes: `working_days_before` working days
@@ -140,8 +155,9 @@ impl AgendaPlan {
     pub fn send_day(&self, meeting: NaiveDate) -> Option<NaiveDate> {
         let mut day = meeting;
         let mut counted = 0;
-        // Each week has five weekdays, and at most MAX_HOLIDAYS of them are holidays.
-        for _ in 0..(7 * MAX_WORKING_DAYS as usize + 2 * MAX_HOLIDAYS) {
+        // Each week has five weekdays; at most MAX_HOLIDAYS of them are listed holidays, and a
+        // year has at most ten bank holidays.
+        for _ in 0..(7 * MAX_WORKING_DAYS as usize + 2 * MAX_HOLIDAYS + 70) {
             if counted == self.working_days_before {
                 return Some(day);
             }
@@ -183,8 +199,15 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
     }
 
+    /// A plan counting only the `holidays` listed (no calendar's bank holidays).
     fn plan(officers: &[&str], days: u32, holidays: &[&str]) -> AgendaPlan {
-        let c = AgendaConfig { officers: officers.iter().map(|s| s.to_string()).collect(), working_days_before: days, holidays: holidays.iter().map(|h| d(h)).collect(), ..AgendaConfig::default() };
+        let c = AgendaConfig {
+            officers: officers.iter().map(|s| s.to_string()).collect(),
+            working_days_before: days,
+            holidays: holidays.iter().map(|h| d(h)).collect(),
+            bank_holidays: BankHolidays::None,
+            ..AgendaConfig::default()
+        };
         c.build(|a| a.ends_with(".pnn.police.uk") || a.ends_with("@nhs.net")).unwrap()
     }
 
@@ -222,6 +245,26 @@ mod tests {
         let easter = plan(&[], 3, &["2026-04-03", "2026-04-06"]);
         assert_eq!(easter.send_day(d("2026-04-07")), Some(d("2026-03-31")));
         assert_eq!(plan(&[], 1, &[]).send_day(d("2026-01-12")), Some(d("2026-01-09")), "Monday's goes the Friday before");
+    }
+
+    #[test]
+    fn bank_holidays_are_not_working_days_by_default_and_one_offs_are_listed() {
+        // By default, England and Wales's: Easter 2026 as above, with nothing listed.
+        let e = AgendaConfig::default().build(|_| true).unwrap();
+        assert_eq!(e.bank_holidays, BankHolidays::EnglandAndWales);
+        assert_eq!(e.send_day(d("2026-04-07")), Some(d("2026-03-31")));
+        // Tuesday 29 December 2026: Christmas (Friday) and Boxing Day's Monday 28 are not
+        // working days: Thu 24, Wed 23, Tue 22.
+        assert_eq!(e.send_day(d("2026-12-29")), Some(d("2026-12-22")));
+        // In Scotland, Easter Monday is a working day; 2 January is not.
+        let scotland: AgendaConfig = toml::from_str("bank_holidays = \"scotland\"").unwrap();
+        let s = scotland.build(|_| true).unwrap();
+        assert_eq!(s.send_day(d("2026-04-07")), Some(d("2026-04-01")), "Mon 6, Thu 2, Wed 1");
+        assert_eq!(s.send_day(d("2026-01-06")), Some(d("2025-12-30")), "Mon 5, Wed 31, Tue 30: 1 and 2 January are holidays");
+        // A one-off (the coronation's Monday 8 May 2023) is listed beside the calendar's.
+        let listed: AgendaConfig = toml::from_str("holidays = [\"2023-05-08\"]").unwrap();
+        assert_eq!(listed.build(|_| true).unwrap().send_day(d("2023-05-10")), Some(d("2023-05-04")), "Tue 9, Fri 5, Thu 4");
+        assert!(toml::from_str::<AgendaConfig>("bank_holidays = \"wales\"").is_err(), "a calendar it does not know is refused");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agenda;
+pub mod bank_holidays;
 pub mod config;
 pub mod correct;
 pub mod decide;

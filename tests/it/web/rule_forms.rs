@@ -76,7 +76,7 @@ async fn admins_change_rules_with_forms_checked_and_saved_as_the_toml() {
     assert!(stored.contains("dash_score = 12") && stored.contains("repeat_from = \"last_meeting\""), "{stored}");
     assert!(http(a, "GET", "/admin/rules", Some(&boss), None).await.body.contains("12 Yes answers or more"));
     let audit = http(a, "GET", "/admin/audit.csv", Some(&boss), None).await.body;
-    assert!(audit.lines().any(|l| l.ends_with(",boss,rules.change,threshold,127.0.0.1,version 1: saved")), "{audit}");
+    assert!(audit.lines().any(|l| l.contains(",boss,rules.change,threshold,127.0.0.1,version 1: saved,")), "{audit}");
 
     // The schedule: its next meetings shown, and as they would be after a change (Wednesdays).
     let page = http(a, "GET", "/admin/rules/schedule", Some(&boss), None).await.body;
@@ -111,9 +111,10 @@ async fn admins_name_the_agencies_officers_in_the_rules_console() {
     let page = http(a, "GET", "/admin/rules/agenda", Some(&boss), None).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("name=\"f.officers\"") && page.body.contains("name=\"f.working_days_before\" type=\"number\" step=\"1\" value=\"3\""), "{}", page.body);
+    assert!(page.body.contains("<select id=\"rf-2\" name=\"f.bank_holidays\">") && page.body.contains("<option value=\"england_and_wales\" selected>"), "the calendar chosen: {}", page.body);
     let token = csrf_in(&page.body);
     let form = |officers: &str, holidays: &str| {
-        format!("csrf={token}&base=0&action=save&f.officers={}&f.automatic=yes&f.working_days_before=2&f.send_at=07%3A30&f.holidays={}", enc(officers), enc(holidays))
+        format!("csrf={token}&base=0&action=save&f.officers={}&f.automatic=yes&f.working_days_before=2&f.send_at=07%3A30&f.bank_holidays=scotland&f.holidays={}", enc(officers), enc(holidays))
     };
     // Off the allowlist: refused, naming the line; a holiday that is not a date: named.
     let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>\nElsewhere <dmo@gmail.com>", ""))).await;
@@ -121,11 +122,11 @@ async fn admins_name_the_agencies_officers_in_the_rules_console() {
     let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>", "Christmas"))).await;
     assert!(r.status == 400 && r.body.contains("Holidays"), "{}", r.body);
     assert_eq!(store.rules_version().await.unwrap(), 0, "nothing stored");
-    let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>\nKingsmere NHS Trust <safeguarding@nhs.example.test>", "2026-12-25\n2026-12-28"))).await;
+    let r = http(a, "POST", "/admin/rules/agenda/form", Some(&boss), Some(&form("Kingsmere Police <dmo@kingsmere.pnn.police.example.test>\nKingsmere NHS Trust <safeguarding@nhs.example.test>", "2026-12-24\n2026-12-31"))).await;
     assert_eq!((r.status, r.header("location")), (303, Some("/admin/rules/agenda?done=version%201")), "{}", r.body);
     let stored = store.rule_layer().await.unwrap().sections["agenda"].clone();
-    assert!(stored.contains("safeguarding@nhs.example.test") && stored.contains("working_days_before = 2") && stored.contains("send_at = \"07:30\""), "{stored}");
+    assert!(stored.contains("safeguarding@nhs.example.test") && stored.contains("working_days_before = 2") && stored.contains("send_at = \"07:30\"") && stored.contains("bank_holidays = \"scotland\""), "{stored}");
     let rules = http(a, "GET", "/admin/rules", Some(&boss), None).await.body;
-    assert!(rules.contains("Kingsmere NHS Trust") && rules.contains("2 working days before each meeting, at 07:30 UK time (2 holidays are not working days)"), "{rules}");
+    assert!(rules.contains("Kingsmere NHS Trust") && rules.contains("2 working days before each meeting, at 07:30 UK time (the bank holidays of Scotland and 2 listed holidays are not working days)"), "{rules}");
     served.stop().await;
 }
