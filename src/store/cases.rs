@@ -708,9 +708,13 @@ impl Tx {
         if others == 0 {
             return Ok(None);
         }
-        let first: Option<(i64, String)> = sqlx::query_as("SELECT id, inspection FROM messages WHERE case_id = $1 ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
+        let first: Option<(i64, String, String)> = sqlx::query_as("SELECT id, inspection, arrived_at FROM messages WHERE case_id = $1 ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
+        // The victim as the form names them, as a coordinator corrected it.
         let inspection = match first {
-            Some((row, json)) => StoredInspection::parse(&json, row)?,
+            Some((row, json, arrived)) => {
+                let corrections = super::corrections::corrections_by_message(&mut *self.tx, &[row]).await?;
+                super::corrections::as_corrected(StoredInspection::parse(&json, row)?, row, &arrived, &corrections)
+            }
             None => StoredInspection::default(),
         };
         let (name, dob) = (inspection.victim_name(), inspection.victim_dob());

@@ -318,5 +318,16 @@ async fn read_as_corrected_on(served: Served) {
     assert!(r.body.contains("merge the two records on the case page"), "{}", r.body);
     assert_eq!(http(a, "POST", &format!("{preview}/confirm"), Some(&coord), Some(&dob)).await.status, 303);
     assert_eq!(record_of(&store, &accepted.reference).await.victim_ref.as_deref(), Some(held.as_str()), "a correction never moves a case");
+
+    // Merged as the preview suggests, then split off again: the new record is the victim as
+    // corrected, not as misread.
+    let person = format!("/case/{case}/person");
+    let merge = format!("csrf={token}&action=merge&other={other}&confirm=yes");
+    assert_eq!(http(a, "POST", &person, Some(&coord), Some(&merge)).await.status, 303);
+    assert_eq!(http(a, "POST", &person, Some(&coord), Some(&format!("csrf={token}&action=split&confirm=yes"))).await.status, 303);
+    let split = record_of(&store, &accepted.reference).await.victim_ref.expect("a victim record");
+    assert!(split != held && split != other, "a new record");
+    let (name, dob): (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = $1").bind(&split).fetch_one(store.pool()).await.unwrap();
+    assert_eq!((name.as_str(), dob.as_deref()), ("Paula Ferreira", Some("1994-10-05")));
     served.stop().await;
 }
