@@ -149,6 +149,7 @@ pub mod retention;
 pub mod rules;
 pub mod cases;
 pub mod data_return;
+pub mod corrected;
 pub mod corrections;
 pub mod search;
 pub mod undo;

@@ -597,12 +597,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let ids = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<Vec<i64>, _>>()?;
-        let corrections = super::corrections::corrections_by_message(&self.pool, &ids).await?;
+        let corrections = super::corrected::corrections_by_message(&self.pool, &ids).await?;
         let mut items = Vec::new();
         for r in &rows {
             let record = message_record(r)?;
             let read = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, record.row)?;
-            let inspection = super::corrections::as_corrected(read, record.row, &record.arrived, &corrections);
+            let inspection = super::corrected::as_corrected(read, record.row, &record.arrived, &corrections);
             let signals = RiskSignals::read(&record, &inspection);
             let row = AgendaRow {
                 case_ref: record.case_ref.clone().unwrap_or_default(),
@@ -712,8 +712,8 @@ impl Tx {
         // The victim as the form names them, as a coordinator corrected it.
         let inspection = match first {
             Some((row, json, arrived)) => {
-                let corrections = super::corrections::corrections_by_message(&mut *self.tx, &[row]).await?;
-                super::corrections::as_corrected(StoredInspection::parse(&json, row)?, row, &arrived, &corrections)
+                let corrections = super::corrected::corrections_by_message(&mut *self.tx, &[row]).await?;
+                super::corrected::as_corrected(StoredInspection::parse(&json, row)?, row, &arrived, &corrections)
             }
             None => StoredInspection::default(),
         };

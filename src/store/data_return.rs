@@ -3,7 +3,7 @@
 //! its referral form said (as a coordinator corrected it). Counting is `crate::data_return`'s (pure); this only reads.
 
 use super::cases::RiskSignals;
-use super::corrections::{as_corrected, corrections_by_message};
+use super::corrected::{as_corrected, corrections_by_message};
 use super::error::Result;
 use super::hidden::HiddenCases;
 use super::view::StoredInspection;

@@ -5,7 +5,7 @@
 //! them (`hidden`), so a search tells nothing a list would not.
 
 use super::error::Result;
-use super::corrections::{as_corrected, corrections_by_message};
+use super::corrected::{as_corrected, corrections_by_message};
 use super::hidden::HiddenCases;
 use super::view::StoredInspection;
 use super::{parse_date, Store};
