@@ -73,6 +73,8 @@ pub struct SubjectMessage {
     pub raw: Option<Vec<u8>>,
     /// Replies and notices about it, each with its text as sent (opened).
     pub replies: Vec<(OutboxEntry, String)>,
+    /// What coordinators corrected of what was read, each beside what was read.
+    pub corrections: Vec<super::corrections::CorrectionRow>,
 }
 
 /// Everything held about one person.
@@ -303,7 +305,8 @@ impl Store {
                 let text = self.outbox_raw(e.id).await?;
                 replies.push((e, text));
             }
-            messages.push(SubjectMessage { record, inspection, decisions, attachments, raw, replies });
+            let corrections = self.corrections_of(record.row).await?;
+            messages.push(SubjectMessage { record, inspection, decisions, attachments, raw, replies, corrections });
         }
         let mut audit = self.audit_search(&AuditFilter { reference: Some(person_ref.to_owned()), ..AuditFilter::default() }, i64::MAX).await?;
         audit.reverse();
@@ -418,7 +421,7 @@ impl Store {
 
 /// The export as one zip: `README.txt`, `manifest.json` (who, when, counts, files), `person.json`,
 /// `cases.json`, `referrals.json`, per message `messages/REF/message.json` (the decision, what
-/// was read, the attachments listed, the decisions) with `original.eml` (as received) and
+/// was read, the attachments listed, the decisions, coordinators' corrections) with `original.eml` (as received) and
 /// `reply-N-KIND.eml` (as sent), and `audit/changes.json` and `audit/views.json`.
 pub fn archive(export: &SubjectExport, exported_at: &str, exported_by: &str) -> Result<Vec<u8>> {
     let mut zip = Archive { zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())), files: Vec::new() };
@@ -437,6 +440,7 @@ pub fn archive(export: &SubjectExport, exported_at: &str, exported_by: &str) -> 
             "attachments": m.attachments,
             "decisions": m.decisions,
             "replies": replies,
+            "corrections": m.corrections,
             "original": m.raw.as_ref().map(|_| "original.eml"),
         });
         zip.put(&format!("{dir}/message.json"), &pretty(&about)?)?;
@@ -495,7 +499,8 @@ fn readme(reference: &str, at: &str, by: &str, counts: &Counts) -> String {
          cases.json               their cases; referrals.json their referrals\r\n\
          messages/REF/message.json  one referral email: the decision, what was read from it,\r\n\
                                   its attachments (listed; the files are inside original.eml),\r\n\
-                                  the decisions recorded on it and the replies sent\r\n\
+                                  the decisions recorded on it, the replies sent and\r\n\
+                                  what coordinators corrected of what was read\r\n\
          messages/REF/original.eml  the email as received (open it in a mail program)\r\n\
          messages/REF/reply-N-KIND.eml  each reply or notice as sent\r\n\
          audit/changes.json       decisions, corrections, erasure and restriction, with who\r\n\

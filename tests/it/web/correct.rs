@@ -298,7 +298,7 @@ async fn read_as_corrected_on(served: Served) {
     let hits = search("zq 90210 26".into(), coord.clone()).await;
     let hit = hits.iter().find(|h| h["case_ref"] == case.as_str()).unwrap_or_else(|| panic!("found by the corrected reference: {hits:?}"));
     assert!(hit["why"].as_str().is_some_and(|w| w.contains("police reference")), "{hit}");
-    assert!(!search(misread, coord.clone()).await.iter().any(|h| h["case_ref"] == case.as_str()), "no longer found by the misread reference");
+    assert!(!search(misread.clone(), coord.clone()).await.iter().any(|h| h["case_ref"] == case.as_str()), "no longer found by the misread reference");
 
     // The victim's identity corrected on an accepted referral: the case stays with its record,
     // and the preview says so, naming the record the corrected identity matches. Paula Ferreira
@@ -329,5 +329,13 @@ async fn read_as_corrected_on(served: Served) {
     assert!(split != held && split != other, "a new record");
     let (name, dob): (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = $1").bind(&split).fetch_one(store.pool()).await.unwrap();
     assert_eq!((name.as_str(), dob.as_deref()), ("Paula Ferreira", Some("1994-10-05")));
+
+    // The person's export holds the corrections beside what was read.
+    let export = store.subject_export(&split).await.unwrap().expect("the record");
+    let files = super::unzip(&marac_intake::store::subjects::archive(&export, "2026-12-07T12:00:00.000Z", "boss").unwrap());
+    let about: serde_json::Value = serde_json::from_slice(&files[&format!("messages/{}/message.json", accepted.reference)]).unwrap();
+    let kept: Vec<(String, String)> = about["corrections"].as_array().expect("the corrections").iter().map(|c| (c["target"].as_str().unwrap().to_owned(), c["corrected"].as_str().unwrap().to_owned())).collect();
+    assert!(kept.contains(&("perpetrator.name".into(), "Dominic Ashworth".into())) && kept.contains(&("victim.dob".into(), "05/10/1994".into())), "{kept:?}");
+    assert_eq!(about["corrections"][0]["original"].as_str(), Some(misread.as_str()), "what was read beside it");
     served.stop().await;
 }
