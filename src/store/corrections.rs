@@ -152,6 +152,33 @@ impl Tx {
         Ok(found)
     }
 
+    /// The victim record of the message `record` when it was made from that message alone (no
+    /// other message, of any case, is that person's) and is not erased: a correction of the
+    /// victim's name or date of birth is then the record's too. None otherwise: a record other
+    /// referrals also name keeps what it has (an admin corrects it on its Subjects page).
+    pub async fn record_made_from(&mut self, record: &MessageRecord) -> Result<Option<i64>> {
+        let Some(person) = record.victim_ref.as_deref() else { return Ok(None) };
+        let found: Option<(i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT p.id, p.erased_at, (SELECT COUNT(*) FROM messages m WHERE m.person_id = p.id OR m.case_id IN (SELECT c.id FROM cases c WHERE c.person_id = p.id)) AS n \
+             FROM people p WHERE p.ref = $1",
+        )
+        .bind(person)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(found.and_then(|(id, erased, n)| (erased.is_none() && n == 1).then_some(id)))
+    }
+
+    /// The victim record `person` takes a corrected name and date of birth (what is given).
+    pub async fn record_follows(&mut self, person: i64, name: Option<&crate::identity::PersonName>, dob: Option<NaiveDate>) -> Result<()> {
+        if let Some(n) = name {
+            sqlx::query("UPDATE people SET name = $1, name_key = $2 WHERE id = $3").bind(n.as_written()).bind(n.key()).bind(person).execute(&mut *self.tx).await?;
+        }
+        if let Some(d) = dob {
+            sqlx::query("UPDATE people SET dob = $1 WHERE id = $2").bind(crate::identity::candidates_key(d)).bind(person).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     /// An accepted referral's corrected reading, its decision kept: its DASH counts and risk
     /// signals (what orders the queue and the agenda) replaced by the corrected reading's.
     /// Refused when the message is no longer accepted.

@@ -71,6 +71,8 @@ struct Evaluated {
     /// The day it arrived: what triage decided it as of, and its referral's date.
     day: NaiveDate,
     reply: Option<crate::reply::Reply>,
+    /// The victim record made from this message alone (see `Tx::record_made_from`).
+    made_from: Option<i64>,
 }
 
 /// Why a correction cannot go on, as a page (status, title, text).
@@ -157,7 +159,8 @@ async fn evaluate(state: &AppState, tx: &mut Tx, record: &MessageRecord, mut ins
         (kind, _) if kind == record.reply_kind => None,
         (kind, Some(to)) => Some(crate::reply::to_referrer(kind, to, &inspection.envelope, &record.reference, &decision.reasons_for_referrer(), state.clock.today(), now.fixed_offset(), cfg)?),
     };
-    Ok(Ok(Evaluated { inspection, original, found, decision, stored_reasons, victim, day, reply }))
+    let made_from = tx.record_made_from(record).await?;
+    Ok(Ok(Evaluated { inspection, original, found, decision, stored_reasons, victim, day, reply, made_from }))
 }
 
 /// Whether confirming records the new decision: a review item or a rejected referral (no case
@@ -176,23 +179,33 @@ fn identity_words(e: &Evaluated) -> String {
     }
 }
 
-/// For an accepted referral whose victim's name or date of birth is corrected: its case stays
-/// with the victim record it has (a correction never moves a case), and what the coordinator can
-/// do when the corrected identity is another record's. None when it records a new decision, or
-/// the record is the one matched.
+/// The victim record an accepted referral's identity correction is also kept on: the one made
+/// from this referral alone, when the corrected identity is no other record's. A correction
+/// never moves a case; a record other referrals also name keeps what it has.
+fn follows(record: &MessageRecord, e: &Evaluated, new: &Correction, records: bool) -> Option<i64> {
+    let held = record.victim_ref.as_deref().filter(|_| !records && record.outcome == Outcome::Accepted && new.target.is_identity())?;
+    match &e.found.person {
+        Some(p) if p.reference != held => None,
+        _ => e.made_from,
+    }
+}
+
+/// For an accepted referral whose victim's name or date of birth is corrected: whether its
+/// victim record takes the correction too, and what the coordinator can do when the corrected
+/// identity is another record's. None when it records a new decision.
 fn identity_note(record: &MessageRecord, e: &Evaluated, new: &Correction, records: bool) -> Option<String> {
     let held = record.victim_ref.as_deref().filter(|_| !records && new.target.is_identity())?;
-    match &e.found.person {
-        Some(p) if p.reference == held => None,
-        Some(p) => Some(format!(
+    if follows(record, e, new, records).is_some() {
+        return Some(format!("The victim record {held} was made from this referral alone: it takes the corrected name and date of birth too (the agenda and a search then name the victim as corrected)."));
+    }
+    Some(match &e.found.person {
+        Some(p) if p.reference != held => format!(
             "The case stays with the victim record {held}. The corrected name and date of birth match the record {} ({}): if they are the same person, merge the two records on the case page.",
             p.reference,
             p.reason.describe()
-        )),
-        None => Some(format!(
-            "The case stays with the victim record {held}, which keeps the name and date of birth it was made with; an admin corrects those on its Subjects page."
-        )),
-    }
+        ),
+        _ => format!("The case stays with the victim record {held}, which other referrals name too: it keeps the name and date of birth it has; an admin corrects those on its Subjects page."),
+    })
 }
 
 /// The history as the decision saw it, for people.
@@ -357,7 +370,13 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
             let dash = e.inspection.dash.as_ref().map(|x| (x.yes, x.no, x.unknown));
             tx.record_corrected_reading(&record, dash, &serde_json::to_string(&e.inspection)?).await?;
         }
-        format!("{key}; kept with the {} referral", record.outcome)
+        match follows(&record, &e, &new, false) {
+            Some(person) => {
+                tx.record_follows(person, e.victim.name.as_ref(), e.victim.dob).await?;
+                format!("{key}; kept with the {} referral and its victim record", record.outcome)
+            }
+            None => format!("{key}; kept with the {} referral", record.outcome),
+        }
     };
     // A search finds the form by what the coordinator gave (the police reference, the postcode).
     tx.replace_search_keys(record.row, &serde_json::to_string(&e.inspection)?).await?;

@@ -300,24 +300,33 @@ async fn read_as_corrected_on(served: Served) {
     assert!(hit["why"].as_str().is_some_and(|w| w.contains("police reference")), "{hit}");
     assert!(!search(misread.clone(), coord.clone()).await.iter().any(|h| h["case_ref"] == case.as_str()), "no longer found by the misread reference");
 
-    // The victim's identity corrected on an accepted referral: the case stays with its record,
-    // and the preview says so, naming the record the corrected identity matches. Paula Ferreira
-    // (victim K of the fixtures), born 5 October 1994, has a record.
+    // The victim's identity corrected on an accepted referral: the case stays with its record.
+    // Made from this referral alone, the record takes the corrected name; once the corrected
+    // identity is another record's, the preview names that record to merge with instead. Paula
+    // Ferreira (victim K of the fixtures), born 5 October 1994, has a record.
     let held = after.victim_ref.clone().expect("the case's victim record");
     let known = store.history().await.unwrap().into_iter().find(|m| m.file.as_deref().is_some_and(|f| f.ends_with("031_nhs_victim_k_accept14.eml"))).expect("victim K's referral");
     let other = known.victim_ref.clone().expect("victim K's record");
     let preview = format!("/case/{}/correct", accepted.reference);
     let name = format!("csrf={token}&target=victim.name&value={}", enc("Paula Ferreira"));
     let r = http(a, "POST", &preview, Some(&coord), Some(&name)).await;
-    assert!(r.status == 200 && r.body.contains(&format!("The case stays with the victim record {held}, which keeps the name and date of birth it was made with")), "{}", r.body);
+    assert!(r.status == 200 && r.body.contains(&format!("The victim record {held} was made from this referral alone: it takes the corrected name and date of birth too")), "{}", r.body);
     assert!(r.body.contains(&format!("as of the day it arrived ({})", marac_intake::clock::uk_text("2026-01-27"))), "the day in UK format: {}", r.body);
+    let recorded = async |person: &str| -> (String, Option<String>) { sqlx::query_as("SELECT name, dob FROM people WHERE ref = $1").bind(person).fetch_one(store.pool()).await.unwrap() };
+    let (_, held_dob) = recorded(&held).await;
     assert_eq!(http(a, "POST", &format!("{preview}/confirm"), Some(&coord), Some(&name)).await.status, 303);
+    assert_eq!(recorded(&held).await, ("Paula Ferreira".to_owned(), held_dob.clone()), "the record takes the corrected name");
+    let agenda = store.agenda(meeting, None, &HiddenCases::none()).await.unwrap();
+    assert_eq!(agenda.iter().find(|r| r.case_ref == case).map(|r| r.victim_name.as_str()), Some("Paula Ferreira"), "the agenda names the victim as corrected");
+    let kept_detail = store.audit_log(5).await.unwrap().into_iter().find(|e| e.action == "case.correct").and_then(|e| e.detail).unwrap_or_default();
+    assert_eq!(kept_detail, "victim.name; kept with the accepted referral and its victim record");
     let dob = format!("csrf={token}&target=victim.dob&value={}", enc("05/10/1994"));
     let r = http(a, "POST", &preview, Some(&coord), Some(&dob)).await;
     assert!(r.status == 200 && r.body.contains(&format!("The case stays with the victim record {held}. The corrected name and date of birth match the record {other}")), "{}", r.body);
     assert!(r.body.contains("merge the two records on the case page"), "{}", r.body);
     assert_eq!(http(a, "POST", &format!("{preview}/confirm"), Some(&coord), Some(&dob)).await.status, 303);
     assert_eq!(record_of(&store, &accepted.reference).await.victim_ref.as_deref(), Some(held.as_str()), "a correction never moves a case");
+    assert_eq!(recorded(&held).await.1, held_dob, "another record's identity is not taken on");
 
     // Merged as the preview suggests, then split off again: the new record is the victim as
     // corrected, not as misread.
@@ -327,8 +336,7 @@ async fn read_as_corrected_on(served: Served) {
     assert_eq!(http(a, "POST", &person, Some(&coord), Some(&format!("csrf={token}&action=split&confirm=yes"))).await.status, 303);
     let split = record_of(&store, &accepted.reference).await.victim_ref.expect("a victim record");
     assert!(split != held && split != other, "a new record");
-    let (name, dob): (String, Option<String>) = sqlx::query_as("SELECT name, dob FROM people WHERE ref = $1").bind(&split).fetch_one(store.pool()).await.unwrap();
-    assert_eq!((name.as_str(), dob.as_deref()), ("Paula Ferreira", Some("1994-10-05")));
+    assert_eq!(recorded(&split).await, ("Paula Ferreira".to_owned(), Some("1994-10-05".to_owned())));
 
     // The person's export holds the corrections beside what was read.
     let export = store.subject_export(&split).await.unwrap().expect("the record");
