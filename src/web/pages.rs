@@ -850,13 +850,13 @@ fn meeting_date(s: &str) -> Option<chrono::NaiveDate> {
 }
 
 /// The schedule's coming meetings and every meeting with cases listed, with their counts.
-/// Each area's meetings (of the areas the user works in): its schedule's next ones and every
-/// meeting with cases listed. With one area, as it always was; with several, each meeting names
-/// its area and its links carry `?area=ID`.
 /// Meetings shown on one page of the meetings list (by date; the page holding the next one is
 /// shown first).
 pub const MEETINGS_SHOWN: usize = 100;
 
+/// Each area's meetings (of the areas the user works in): its schedule's next ones and every
+/// meeting with cases listed. With one area, as it always was; with several, each meeting names
+/// its area and its links carry `?area=ID`.
 async fn meetings_page(State(state): State<AppState>, signed: Signed, Query(page): Query<super::paging::PageParam>) -> Page {
     let today = state.clock.today();
     // Counted without the restricted cases closed to this user (as their agendas are).
