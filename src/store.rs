@@ -65,6 +65,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("../migrations/0023_person_merges.sql")),
     (24, include_str!("../migrations/0024_agenda_sends.sql")),
     (25, include_str!("../migrations/0025_search_keys.sql")),
+    (26, include_str!("../migrations/0026_corrected_search_keys.sql")),
 ];
 
 /// Where an outbox row's text is sealed: a reply or notice by its message and kind, an agenda
@@ -90,6 +91,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (23, include_str!("../migrations/postgres/0023_person_merges.sql")),
     (24, include_str!("../migrations/postgres/0024_agenda_sends.sql")),
     (25, include_str!("../migrations/postgres/0025_search_keys.sql")),
+    (26, include_str!("../migrations/postgres/0026_corrected_search_keys.sql")),
 ];
 
 /// The advisory lock a PostgreSQL write transaction holds ("MARAC-WRT" in ASCII, in 63 bits).
@@ -350,6 +352,9 @@ impl Store {
             }
             if *version == 25 {
                 search::fill_search_keys(&mut tx).await.context("migration 25: the search keys of the messages kept")?;
+            }
+            if *version == 26 {
+                search::refill_corrected_keys(&mut tx).await.context("migration 26: the search keys of the messages corrected")?;
             }
             if *version == 14 {
                 audit::anchor_earlier_records(&mut tx, &stamp(clock.now())).await.context("migration 14: the chain over earlier audit records")?;
@@ -1694,6 +1699,47 @@ mod tests {
             ],
             "a reading that does not parse has none"
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn migration_26_makes_the_search_keys_of_corrected_messages_from_the_corrected_reading() {
+        let (_dir, url) = scratch("m26");
+        {
+            let store = Store::open(&url).await.unwrap();
+            let reading = serde_json::json!({"referral": {"fields": {"police_reference": "AB/1", "victim.postcode": "ZY3 6DF"}}}).to_string();
+            let (row, other): (i64, i64) = (
+                sqlx::query_scalar(MESSAGE).bind("IN-2026-00001").fetch_one(store.pool()).await.unwrap(),
+                sqlx::query_scalar(MESSAGE).bind("IN-2026-00002").fetch_one(store.pool()).await.unwrap(),
+            );
+            for r in [row, other] {
+                sqlx::query("UPDATE messages SET inspection = $1 WHERE id = $2").bind(&reading).bind(r).execute(store.pool()).await.unwrap();
+                sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(r).execute(store.pool()).await.unwrap();
+                sqlx::query("INSERT INTO message_search_keys (message_row, kind, key) VALUES ($1, 'police_reference', 'AB1')").bind(r).execute(store.pool()).await.unwrap();
+            }
+            // A correction kept before the keys followed it, and the database before migration 26.
+            sqlx::query("INSERT INTO corrections (message_row, target, original, corrected, label, corrected_by, corrected_at) VALUES ($1, 'police_reference', 'AB/1', 'CD 2', NULL, 'coord', '2026-12-01T10:00:00.000Z')")
+                .bind(row)
+                .execute(store.pool())
+                .await
+                .unwrap();
+            sqlx::query("DELETE FROM schema_migrations WHERE version = 26").execute(store.pool()).await.unwrap();
+            store.pool().close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let keys = |reference: &'static str| {
+            let pool = store.pool().clone();
+            async move {
+                let k: Vec<(String, String)> = sqlx::query_as("SELECT k.kind, k.key FROM message_search_keys k JOIN messages m ON m.id = k.message_row WHERE m.ref = $1 ORDER BY k.kind, k.key")
+                    .bind(reference)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                k
+            }
+        };
+        let corrected = keys("IN-2026-00001").await;
+        assert_eq!(corrected.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(), [("police_reference", "CD2"), ("postcode", "ZY36DF"), ("postcode_district", "ZY3")]);
+        assert_eq!(keys("IN-2026-00002").await, [("police_reference".to_owned(), "AB1".to_owned())], "a message not corrected keeps its keys");
     }
 
     #[tokio::test(flavor = "current_thread")]

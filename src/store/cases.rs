@@ -413,7 +413,12 @@ impl Tx {
             .bind(outcome.as_str())
             .fetch_optional(&mut *self.tx)
             .await?;
-        r.as_ref().map(ReviewItem::read).transpose()
+        let Some(mut item) = r.as_ref().map(ReviewItem::read).transpose()? else { return Ok(None) };
+        // Decided by hand on the form as a coordinator corrected it (the victim looked up by the
+        // corrected name and date of birth, not the misread ones).
+        let corrections = super::corrected::corrections_by_message(&mut *self.tx, &[item.record.row]).await?;
+        item.inspection = super::corrected::as_corrected(item.inspection, item.record.row, &item.record.arrived, &corrections);
+        Ok(Some(item))
     }
 
     /// The areas a message whose area could not be told may be for (empty for any other).

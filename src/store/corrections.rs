@@ -153,19 +153,24 @@ impl Tx {
     }
 
     /// The victim record of the message `record` when it was made from that message alone (no
-    /// other message, of any case, is that person's) and is not erased: a correction of the
-    /// victim's name or date of birth is then the record's too. None otherwise: a record other
-    /// referrals also name keeps what it has (an admin corrects it on its Subjects page).
+    /// other message, case or referral, imported ones included, is that person's) and is not
+    /// erased: a correction of the victim's name or date of birth is then the record's too. None
+    /// otherwise: a record other referrals also name keeps what it has (an admin corrects it on
+    /// its Subjects page).
     pub async fn record_made_from(&mut self, record: &MessageRecord) -> Result<Option<i64>> {
         let Some(person) = record.victim_ref.as_deref() else { return Ok(None) };
-        let found: Option<(i64, Option<String>, i64)> = sqlx::query_as(
-            "SELECT p.id, p.erased_at, (SELECT COUNT(*) FROM messages m WHERE m.person_id = p.id OR m.case_id IN (SELECT c.id FROM cases c WHERE c.person_id = p.id)) AS n \
+        let found: Option<(i64, Option<String>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT p.id, p.erased_at, \
+             (SELECT COUNT(*) FROM messages m WHERE m.person_id = p.id OR m.case_id IN (SELECT c.id FROM cases c WHERE c.person_id = p.id)) AS messages, \
+             (SELECT COUNT(*) FROM cases c WHERE c.person_id = p.id) AS cases, \
+             (SELECT COUNT(*) FROM referrals r WHERE r.person_id = p.id AND (r.message_row IS NULL OR r.message_row <> $2)) AS other_referrals \
              FROM people p WHERE p.ref = $1",
         )
         .bind(person)
+        .bind(record.row)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(found.and_then(|(id, erased, n)| (erased.is_none() && n == 1).then_some(id)))
+        Ok(found.and_then(|(id, erased, messages, cases, others)| (erased.is_none() && messages == 1 && cases <= 1 && others == 0).then_some(id)))
     }
 
     /// The victim record `person` takes a corrected name and date of birth (what is given).

@@ -78,6 +78,23 @@ pub(super) async fn fill_search_keys(tx: &mut sqlx::Transaction<'static, super::
     }
 }
 
+/// Migration 26: the search keys of the messages a coordinator corrected, made again from the
+/// reading as corrected (they were made from the reading as misread before keys followed
+/// corrections).
+pub(super) async fn refill_corrected_keys(tx: &mut sqlx::Transaction<'static, super::Db>) -> Result<()> {
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, inspection, arrived_at FROM messages WHERE id IN (SELECT message_row FROM corrections) ORDER BY id").fetch_all(&mut **tx).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let corrections = corrections_by_message(&mut **tx, &ids).await?;
+    for (id, inspection, arrived) in rows {
+        // A reading that does not parse has no keys (a search never found it either).
+        let Ok(read) = StoredInspection::parse(&inspection, id) else { continue };
+        sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(id).execute(&mut **tx).await?;
+        store_search_keys(tx, id, &as_corrected(read, id, &arrived, &corrections)).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// The cases and review items answering `q` that a user with `hidden` may see, the
     /// strongest first (a reference, then the most reasons). All of them: the page shows them a

@@ -359,7 +359,13 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     let skip = page.page.unwrap_or(1).saturating_sub(1).saturating_mul(PENDING_SHOWN);
     let (kept, pending_total) = state.store.queue_page_at(&f, Some(PENDING_SHOWN as i64), skip.min(i64::MAX as usize) as i64, &hidden).await?;
     let query = serde_urlencoded::to_string(&f).unwrap_or_default();
-    let pager = super::paging::Pager::new(page.page, PENDING_SHOWN, pending_total, |n| super::paging::link("/", &query, n));
+    // A page's address keeps the filters and the page each list is on.
+    let address = |pending: Option<usize>, review: Option<usize>, quarantine: Option<usize>| {
+        let mut parts: Vec<String> = Some(query.clone()).filter(|q| !q.is_empty()).into_iter().collect();
+        parts.extend([("page", pending), ("review_page", review), ("quarantine_page", quarantine)].iter().filter_map(|(k, n)| n.map(|n| format!("{k}={n}"))));
+        format!("/?{}", parts.join("&"))
+    };
+    let pager = super::paging::Pager::new(page.page, PENDING_SHOWN, pending_total, |n| address(Some(n), waiting.review_page, waiting.quarantine_page));
     // A page past the end shows the last one.
     let (kept, pending_total) = if pager.offset() != skip { state.store.queue_page_at(&f, Some(PENDING_SHOWN as i64), pager.offset() as i64, &hidden).await? } else { (kept, pending_total) };
     state.store.audit(&signed.audit(&at, actions::QUEUE_VIEW, None)).await?;
@@ -367,17 +373,13 @@ async fn queue(State(state): State<AppState>, signed: Signed, Query(f): Query<Qu
     meetings.dedup();
     // The two lists waiting for a decision come whole with every page of the pending list; each
     // is shown a page at a time, its pages linked (the filters kept).
-    let part = |o: Outcome, wanted: Option<usize>, param: &str| {
+    let part = |o: Outcome, wanted: Option<usize>, link: &dyn Fn(usize) -> String| {
         let all: Vec<Value> = kept.iter().filter(|(r, _)| r.outcome == o).map(|(r, s)| row(r, s)).collect();
-        let pager = super::paging::Pager::new(wanted, WAITING_SHOWN, all.len(), |n| {
-            let mut q = query.clone();
-            q.push_str(&format!("{}{param}={n}", if q.is_empty() { "" } else { "&" }));
-            format!("/?{q}")
-        });
+        let pager = super::paging::Pager::new(wanted, WAITING_SHOWN, all.len(), link);
         (pager.slice(&all).to_vec(), all.len(), pager)
     };
-    let (review, review_total, review_pager) = part(Outcome::Review, waiting.review_page, "review_page");
-    let (quarantined, quarantined_total, quarantine_pager) = part(Outcome::Quarantined, waiting.quarantine_page, "quarantine_page");
+    let (review, review_total, review_pager) = part(Outcome::Review, waiting.review_page, &|n| address(page.page, Some(n), waiting.quarantine_page));
+    let (quarantined, quarantined_total, quarantine_pager) = part(Outcome::Quarantined, waiting.quarantine_page, &|n| address(page.page, waiting.review_page, Some(n)));
     let pending: Vec<Value> = kept.iter().filter(|(r, _)| !matches!(r.outcome, Outcome::Review | Outcome::Quarantined)).map(|(r, s)| row(r, s)).collect();
     let criteria: Vec<&str> = crate::config::Criterion::ALL.iter().map(|c| c.as_str()).collect();
     Ok(render(

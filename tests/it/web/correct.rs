@@ -155,6 +155,11 @@ async fn a_corrected_victim_is_matched_again_and_a_label_goes_to_the_synonyms_by
     assert_eq!(kept.iter().map(|c| c.target.as_str()).collect::<Vec<_>>(), ["victim.name", "victim.dob"]);
     assert!(kept[0].original.as_deref().is_some_and(|o| o != "Paula Ferreira"), "what was read is kept: {:?}", kept[0].original);
     assert_eq!(kept[0].label.as_deref(), Some("Name of the person harmed"));
+    // Accepted by hand, it is looked up by the corrected identity: victim K's referral.
+    let decide = http(a, "POST", &format!("/case/{}/decide", item.reference), Some(&coord), Some(&format!("csrf={token}&decision=accept"))).await;
+    assert_eq!(decide.status, 303, "{}", decide.body);
+    let accepted = record_of(&store, &item.reference).await;
+    assert_eq!((accepted.outcome, accepted.victim_ref.as_deref()), (Outcome::Accepted, Some(person.as_str())), "the corrected victim's record, not a new one from the misread form");
 
     // The label: the admin's button on the case page, not the coordinator's; one step.
     let synonym = format!("/case/{}/synonym", item.reference);
@@ -309,6 +314,14 @@ async fn read_as_corrected_on(served: Served) {
     let other = known.victim_ref.clone().expect("victim K's record");
     let preview = format!("/case/{}/correct", accepted.reference);
     let name = format!("csrf={token}&target=victim.name&value={}", enc("Paula Ferreira"));
+    // With a referral of the same person imported from the spreadsheet kept before, the record
+    // is not this referral's alone: it keeps its name.
+    let held_id: i64 = sqlx::query_scalar("SELECT id FROM people WHERE ref = $1").bind(&held).fetch_one(store.pool()).await.unwrap();
+    let case_id: i64 = sqlx::query_scalar("SELECT id FROM cases WHERE ref = $1").bind(&case).fetch_one(store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO referrals (case_id, person_id, message_row, referred_on, source) VALUES ($1, $2, NULL, '2025-03-01', 'import')").bind(case_id).bind(held_id).execute(store.pool()).await.unwrap();
+    let r = http(a, "POST", &preview, Some(&coord), Some(&name)).await;
+    assert!(r.status == 200 && r.body.contains(&format!("The case stays with the victim record {held}, which other referrals name too")), "{}", r.body);
+    sqlx::query("DELETE FROM referrals WHERE person_id = $1 AND source = 'import'").bind(held_id).execute(store.pool()).await.unwrap();
     let r = http(a, "POST", &preview, Some(&coord), Some(&name)).await;
     assert!(r.status == 200 && r.body.contains(&format!("The victim record {held} was made from this referral alone: it takes the corrected name and date of birth too")), "{}", r.body);
     assert!(r.body.contains(&format!("as of the day it arrived ({})", marac_intake::clock::uk_text("2026-01-27"))), "the day in UK format: {}", r.body);

@@ -328,6 +328,9 @@ async fn every_item_waiting_every_meeting_and_every_rule_version_is_on_one_of_it
         assert_eq!(all.len(), total, "each once, none left out");
         assert_eq!(refs_in(&http(a, "GET", &format!("/?{param}=7"), Some(&coord), None).await.body, label), two, "past the end: the last page");
     }
+    // Each list's links keep the page the others are on.
+    let both = http(a, "GET", "/?quarantine_page=2", Some(&coord), None).await.body;
+    assert!(both.contains("?review_page=2&amp;quarantine_page=2\" rel=\"next\""), "{}", both.split("id=\"review\"").nth(1).unwrap_or(""));
 
     // 120 past meetings with a case still open: the meetings page opens on the next meeting's
     // page and the earlier ones are a page back.
