@@ -82,7 +82,7 @@ fn is_date_key(kind: &str, key: &str) -> bool {
 }
 
 fn date_list(kind: &str, key: &str) -> bool {
-    (kind == "schedule" && (key == "skip" || key == "add")) || (kind == "agenda" && key == "holidays")
+    (kind == "schedule" && (key == "skip" || key == "add")) || (kind == "agenda" && (key == "holidays" || key == "not_holidays"))
 }
 
 /// A key's words for its label: `repeat_window_days` → "Repeat window days".

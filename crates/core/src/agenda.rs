@@ -17,6 +17,10 @@
 //!   ([`crate::bank_holidays`]).
 //! - `holidays`: more days that are not working days (a one-off bank holiday, a closure), at
 //!   most [`MAX_HOLIDAYS`].
+//! - `not_holidays`: days the calendar's rule makes bank holidays that are working days after
+//!   all (the years a holiday moved: Monday 30 May 2022, when the spring bank holiday went to
+//!   2 June), at most [`MAX_HOLIDAYS`]; a day the rule does not make a holiday is refused as a
+//!   probable typing error.
 
 use crate::bank_holidays::BankHolidays;
 use crate::schedule::Schedule;
@@ -52,11 +56,13 @@ pub struct AgendaConfig {
     pub bank_holidays: BankHolidays,
     /// More days that are not working days (one-off bank holidays, closures), `YYYY-MM-DD`.
     pub holidays: Vec<NaiveDate>,
+    /// Days the calendar's rule makes bank holidays that are working days (a holiday moved).
+    pub not_holidays: Vec<NaiveDate>,
 }
 
 impl Default for AgendaConfig {
     fn default() -> Self {
-        AgendaConfig { officers: Vec::new(), automatic: true, working_days_before: 3, send_at: "08:00".to_owned(), bank_holidays: BankHolidays::default(), holidays: Vec::new() }
+        AgendaConfig { officers: Vec::new(), automatic: true, working_days_before: 3, send_at: "08:00".to_owned(), bank_holidays: BankHolidays::default(), holidays: Vec::new(), not_holidays: Vec::new() }
     }
 }
 
@@ -77,6 +83,7 @@ pub struct AgendaPlan {
     pub send_at: NaiveTime,
     pub bank_holidays: BankHolidays,
     pub holidays: BTreeSet<NaiveDate>,
+    pub not_holidays: BTreeSet<NaiveDate>,
 }
 
 impl Default for AgendaPlan {
@@ -133,6 +140,15 @@ impl AgendaConfig {
         if self.holidays.len() > MAX_HOLIDAYS {
             return Err(("holidays".into(), format!("{} dates listed, more than the limit of {MAX_HOLIDAYS}", self.holidays.len())));
         }
+        if self.not_holidays.len() > MAX_HOLIDAYS {
+            return Err(("not_holidays".into(), format!("{} dates listed, more than the limit of {MAX_HOLIDAYS}", self.not_holidays.len())));
+        }
+        if let Some(d) = self.not_holidays.iter().find(|d| !self.bank_holidays.contains(**d)) {
+            return Err(("not_holidays".into(), format!("{d} is not a bank holiday of {} by its rule, so it is a working day already", self.bank_holidays.describe())));
+        }
+        if let Some(d) = self.not_holidays.iter().find(|d| self.holidays.contains(d)) {
+            return Err(("not_holidays".into(), format!("{d} is listed in holidays too")));
+        }
         Ok(AgendaPlan {
             officers,
             automatic: self.automatic,
@@ -140,14 +156,15 @@ impl AgendaConfig {
             send_at,
             bank_holidays: self.bank_holidays,
             holidays: self.holidays.iter().copied().collect(),
+            not_holidays: self.not_holidays.iter().copied().collect(),
         })
     }
 }
 
 impl AgendaPlan {
-    /// Monday to Friday, not a bank holiday and not a listed holiday.
+    /// Monday to Friday, not a listed holiday, and not a bank holiday (unless listed as moved).
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
-        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d) && !self.bank_holidays.contains(d)
+        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d) && (self.not_holidays.contains(&d) || !self.bank_holidays.contains(d))
     }
 
     /// The day the agenda of the meeting on `meeting` goes: `working_days_before` working days
@@ -265,6 +282,17 @@ mod tests {
         let listed: AgendaConfig = toml::from_str("holidays = [\"2023-05-08\"]").unwrap();
         assert_eq!(listed.build(|_| true).unwrap().send_day(d("2023-05-10")), Some(d("2023-05-04")), "Tue 9, Fri 5, Thu 4");
         assert!(toml::from_str::<AgendaConfig>("bank_holidays = \"wales\"").is_err(), "a calendar it does not know is refused");
+        // 2022: the spring bank holiday moved from Monday 30 May to Thursday 2 June (and Friday
+        // 3 June was added). Listed so, Tuesday 7 June's agenda goes Tue 31 May (Mon 6, Wed 1,
+        // Tue 31), and Wednesday 1 June's goes Fri 27 May (Tue 31, Mon 30: a working day that
+        // year, Fri 27).
+        let moved: AgendaConfig = toml::from_str("holidays = [\"2022-06-02\", \"2022-06-03\"]\nnot_holidays = [\"2022-05-30\"]").unwrap();
+        let m = moved.build(|_| true).unwrap();
+        assert_eq!(m.send_day(d("2022-06-07")), Some(d("2022-05-31")));
+        assert_eq!(m.send_day(d("2022-06-01")), Some(d("2022-05-27")));
+        let typo: AgendaConfig = toml::from_str("not_holidays = [\"2022-05-31\"]").unwrap();
+        let (key, why) = typo.build(|_| true).unwrap_err();
+        assert!(key == "not_holidays" && why.contains("not a bank holiday of England and Wales"), "{key}: {why}");
     }
 
     #[test]
