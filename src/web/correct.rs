@@ -327,6 +327,8 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
     let key = new.target.key();
     tx.add_correction(&NewCorrection { message_row: record.row, target: &key, original: e.original.as_deref(), corrected: &new.value, label: label.as_deref(), by: signed.name(), at: &at }).await?;
     let d = &e.decision;
+    // The corrected reading as stored beside the decision: its signals, DASH counts and search keys.
+    let inspection_json = serde_json::to_string(&e.inspection)?;
     let detail = if records_decision(&record, d) {
         let today = state.clock.today();
         let case = match &d.case {
@@ -340,7 +342,6 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
                 reference_format: cfg.file.case.clone(),
             },
         };
-        let inspection_json = serde_json::to_string(&e.inspection)?;
         let redecision = Redecision {
             area: &record.area,
             outcome: d.outcome,
@@ -368,18 +369,18 @@ async fn confirm(State(state): State<AppState>, signed: Signed, Path(reference):
         if record.outcome == Outcome::Accepted {
             // The case stands; what orders the queue and the agenda follows the correction.
             let dash = e.inspection.dash.as_ref().map(|x| (x.yes, x.no, x.unknown));
-            tx.record_corrected_reading(&record, dash, &serde_json::to_string(&e.inspection)?).await?;
+            tx.record_corrected_reading(&record, dash, &inspection_json).await?;
         }
         match follows(&record, &e, &new, false) {
             Some(person) => {
-                tx.record_follows(person, e.victim.name.as_ref(), e.victim.dob).await?;
+                tx.set_person_identity(person, e.victim.name.as_ref(), e.victim.dob).await?;
                 format!("{key}; kept with the {} referral and its victim record", record.outcome)
             }
             None => format!("{key}; kept with the {} referral", record.outcome),
         }
     };
     // A search finds the form by what the coordinator gave (the police reference, the postcode).
-    tx.replace_search_keys(record.row, &serde_json::to_string(&e.inspection)?).await?;
+    tx.replace_search_keys(record.row, &inspection_json).await?;
     tx.audit(&Audit { detail: Some(&detail), ..signed.audit(&at, actions::CASE_CORRECT, Some(&reference)) }).await?;
     tx.commit().await?;
     tracing::info!(reference = %reference, target = %key, user = %signed.name(), "A coordinator corrected what was read.");
