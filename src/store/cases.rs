@@ -416,8 +416,7 @@ impl Tx {
         let Some(mut item) = r.as_ref().map(ReviewItem::read).transpose()? else { return Ok(None) };
         // Decided by hand on the form as a coordinator corrected it (the victim looked up by the
         // corrected name and date of birth, not the misread ones).
-        let corrections = super::corrected::corrections_by_message(&mut *self.tx, &[item.record.row]).await?;
-        item.inspection = super::corrected::as_corrected(item.inspection, item.record.row, &item.record.arrived, &corrections);
+        item.inspection = super::corrected::corrected_one(&mut *self.tx, item.inspection, item.record.row, &item.record.arrived).await?;
         Ok(Some(item))
     }
 
@@ -716,10 +715,7 @@ impl Tx {
         let first: Option<(i64, String, String)> = sqlx::query_as("SELECT id, inspection, arrived_at FROM messages WHERE case_id = $1 ORDER BY id LIMIT 1").bind(case_id).fetch_optional(&mut *self.tx).await?;
         // The victim as the form names them, as a coordinator corrected it.
         let inspection = match first {
-            Some((row, json, arrived)) => {
-                let corrections = super::corrected::corrections_by_message(&mut *self.tx, &[row]).await?;
-                super::corrected::as_corrected(StoredInspection::parse(&json, row)?, row, &arrived, &corrections)
-            }
+            Some((row, json, arrived)) => super::corrected::corrected_one(&mut *self.tx, StoredInspection::parse(&json, row)?, row, &arrived).await?,
             None => StoredInspection::default(),
         };
         let (name, dob) = (inspection.victim_name(), inspection.victim_dob());

@@ -38,3 +38,11 @@ pub(super) fn as_corrected(inspection: super::view::StoredInspection, row: i64, 
         None => inspection,
     }
 }
+
+/// One message's reading as corrected, its corrections read with `db`.
+pub(super) async fn corrected_one<'e, E>(db: E, inspection: super::view::StoredInspection, row: i64, arrived: &str) -> Result<super::view::StoredInspection>
+where
+    E: sqlx::Executor<'e, Database = super::Db>,
+{
+    Ok(as_corrected(inspection, row, arrived, &corrections_by_message(db, &[row]).await?))
+}

@@ -5,7 +5,7 @@
 //! them (`hidden`), so a search tells nothing a list would not.
 
 use super::error::Result;
-use super::corrected::{as_corrected, corrections_by_message};
+use super::corrected::{as_corrected, corrected_one, corrections_by_message};
 use super::hidden::HiddenCases;
 use super::view::StoredInspection;
 use super::{parse_date, Store};
@@ -52,13 +52,18 @@ pub(super) async fn store_search_keys(tx: &mut sqlx::Transaction<'static, super:
     Ok(())
 }
 
+/// The search keys of the message `row`, made again from `inspection` (its reading as corrected).
+async fn replace_keys(tx: &mut sqlx::Transaction<'static, super::Db>, row: i64, inspection: &StoredInspection) -> Result<()> {
+    sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(row).execute(&mut **tx).await?;
+    store_search_keys(tx, row, inspection).await
+}
+
 impl super::Tx {
     /// The search keys of the message `row` made again from its reading as corrected
     /// (`inspection_json`, an `inspect::Inspection`): a corrected police reference or postcode
     /// is found by what the coordinator gave, no longer by what was misread.
     pub async fn replace_search_keys(&mut self, row: i64, inspection_json: &str) -> Result<()> {
-        sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(row).execute(&mut *self.tx).await?;
-        store_search_keys(&mut self.tx, row, &StoredInspection::parse(inspection_json, row)?).await
+        replace_keys(&mut self.tx, row, &StoredInspection::parse(inspection_json, row)?).await
     }
 }
 
@@ -89,8 +94,7 @@ pub(super) async fn refill_corrected_keys(tx: &mut sqlx::Transaction<'static, su
     for (id, inspection, arrived) in rows {
         // A reading that does not parse has no keys (a search never found it either).
         let Ok(read) = StoredInspection::parse(&inspection, id) else { continue };
-        sqlx::query("DELETE FROM message_search_keys WHERE message_row = $1").bind(id).execute(&mut **tx).await?;
-        store_search_keys(tx, id, &as_corrected(read, id, &arrived, &corrections)).await?;
+        replace_keys(tx, id, &as_corrected(read, id, &arrived, &corrections)).await?;
     }
     Ok(())
 }
@@ -151,7 +155,8 @@ impl Store {
                 }
                 None if r.try_get::<String, _>("outcome")? == crate::decide::Outcome::Review.as_str() => {
                     let id: i64 = r.try_get("id")?;
-                    let inspection = corrected(&self.pool, &r, id).await?;
+                    let read = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, id)?;
+                    let inspection = corrected_one(&self.pool, read, id, &r.try_get::<String, _>("arrived_at")?).await?;
                     by_message.insert(id, (Reasons::from([reason]), inspection, crate::decide::Outcome::Review.as_str().to_owned()));
                 }
                 None => {}
@@ -291,12 +296,6 @@ impl Store {
         hits.sort_by_key(|h| (!h.kinds.contains("reference"), std::cmp::Reverse(h.kinds.len())));
         Ok(hits)
     }
-}
-
-/// The reading of the message `row` (`r`: its id, inspection and arrival) as corrected.
-async fn corrected(pool: &super::DbPool, r: &super::DbRow, row: i64) -> Result<StoredInspection> {
-    let read = StoredInspection::parse(&r.try_get::<String, _>("inspection")?, row)?;
-    Ok(as_corrected(read, row, &r.try_get::<String, _>("arrived_at")?, &corrections_by_message(pool, &[row]).await?))
 }
 
 fn hit(reasons: Reasons, mut h: SearchHit) -> SearchHit {
