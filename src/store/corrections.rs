@@ -173,8 +173,9 @@ impl Tx {
         Ok(found.and_then(|(id, erased, messages, cases, others)| (erased.is_none() && messages == 1 && cases <= 1 && others == 0).then_some(id)))
     }
 
-    /// The victim record `person` takes a corrected name and date of birth (what is given).
-    pub async fn record_follows(&mut self, person: i64, name: Option<&crate::identity::PersonName>, dob: Option<NaiveDate>) -> Result<()> {
+    /// The victim record `person` takes a corrected name and date of birth (what is given): a
+    /// correction of the referral it was made from, or an admin's rectification.
+    pub async fn set_person_identity(&mut self, person: i64, name: Option<&crate::identity::PersonName>, dob: Option<NaiveDate>) -> Result<()> {
         if let Some(n) = name {
             sqlx::query("UPDATE people SET name = $1, name_key = $2 WHERE id = $3").bind(n.as_written()).bind(n.key()).bind(person).execute(&mut *self.tx).await?;
         }

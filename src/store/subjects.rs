@@ -320,15 +320,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let found: Option<(i64, Option<String>)> = sqlx::query_as("SELECT id, erased_at FROM people WHERE ref = $1").bind(person_ref).fetch_optional(&mut *tx.tx).await?;
         let Some((id, None)) = found else { return Ok(false) };
-        let mut changed = Vec::new();
-        if let Some(n) = name {
-            sqlx::query("UPDATE people SET name = $1, name_key = $2 WHERE id = $3").bind(n.as_written()).bind(n.key()).bind(id).execute(&mut *tx.tx).await?;
-            changed.push("name");
-        }
-        if let Some(d) = dob {
-            sqlx::query("UPDATE people SET dob = $1 WHERE id = $2").bind(crate::identity::candidates_key(d)).bind(id).execute(&mut *tx.tx).await?;
-            changed.push("date of birth");
-        }
+        tx.set_person_identity(id, name, dob).await?;
+        let changed: Vec<&str> = [name.map(|_| "name"), dob.map(|_| "date of birth")].into_iter().flatten().collect();
         let detail = format!("corrected: {}; {}", changed.join(", "), audit.detail.unwrap_or(""));
         tx.audit(&Audit { detail: Some(detail.trim_end_matches("; ")), ..*audit }).await?;
         tx.commit().await?;
